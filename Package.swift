@@ -1,0 +1,67 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "sluice",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+        .library(name: "SluiceCore", targets: ["SluiceCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // Pure core: definitions, step-type registry, type checker, schema validation,
+        // execution state machine. No I/O, no dependencies.
+        .target(name: "SluiceCore"),
+        // Store protocol, records and the in-memory driver.
+        .target(name: "SluiceStore", dependencies: [
+            "SluiceCore",
+        ]),
+        // The embedded SQLite driver (GRDB), with numbered migrations.
+        .target(name: "SluiceSQLite", dependencies: [
+            "SluiceCore", "SluiceStore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // The engine: group commit, scheduler, executor, recovery.
+        .target(name: "SluiceEngine", dependencies: [
+            "SluiceCore", "SluiceStore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The HTTP API: thin controllers over the engine.
+        .target(name: "SluiceServer", dependencies: [
+            "SluiceCore", "SluiceStore", "SluiceEngine",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "sluice", dependencies: [
+            "SluiceCore", "SluiceStore", "SluiceSQLite", "SluiceEngine", "SluiceServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
+        .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceSQLite"]),
+        .testTarget(name: "SluiceEngineTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSQLite"]),
+        .testTarget(name: "SluiceServerTests", dependencies: [
+            "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceServer",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .testTarget(name: "SluiceIntegrationTests", dependencies: [
+            "sluice",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+    ]
+)

@@ -1,0 +1,185 @@
+/// Reads a workflow definition from the JSON a user sent and reports every structural problem.
+public enum DefinitionParser {
+    static let topLevelFields = ["name", "description", "steps", "tasks", "input_schema"]
+    static let stepFields = ["type", "input", "id"]
+    static let taskFields = ["id", "type", "input", "depends_on"]
+    /// Ids are what `depends_on` refers to: letters, digits, `_`, `-` and `.`, at most 64 long.
+    static let maxIDLength = 64
+
+    /// Parses `body`; returns the definition or the problems found (never both).
+    public static func parse(_ body: JSONValue) -> Result<WorkflowDefinition, ValidationFailure> {
+        var issues: [ValidationIssue] = []
+        guard case .object(let object) = body else {
+            return .failure(.init(title: "Invalid workflow definition", issues: [
+                .init(path: "", code: "invalid_body", message: "expected a JSON object with \"name\" and \"steps\" or \"tasks\", found \(body.kindName)"),
+            ]))
+        }
+        rejectUnknown(object, allowed: topLevelFields, path: "", issues: &issues)
+
+        var name = ""
+        switch object["name"] {
+        case nil: issues.append(.init(path: "name", code: "required", message: "required field is missing; expected a non-empty string"))
+        case .string(let s) where s.trimmingSpaces.isEmpty: issues.append(.init(path: "name", code: "invalid_value", message: "expected a non-empty string, found an empty one"))
+        case .string(let s) where s.count > 200: issues.append(.init(path: "name", code: "too_long", message: "expected at most 200 characters, found \(s.count)"))
+        case .string(let s): name = s
+        case .some(let v): issues.append(.init(path: "name", code: "type_mismatch", message: "expected a string, found \(v.kindName)"))
+        }
+
+        var description: String?
+        switch object["description"] {
+        case nil, .null?: break
+        case .string(let s): description = s
+        case .some(let v): issues.append(.init(path: "description", code: "type_mismatch", message: "expected a string, found \(v.kindName)"))
+        }
+
+        var inputSchema: Schema?
+        if let raw = object["input_schema"], raw != .null {
+            let (schema, schemaIssues) = Schema.parse(raw, path: "input_schema")
+            issues += schemaIssues
+            if let schema, let type = schema.type, type != .object {
+                issues.append(.init(path: "input_schema.type", code: "invalid_schema", message: "an execution's input is an object; expected \"object\", found \"\(type.rawValue)\""))
+            }
+            inputSchema = schema
+        }
+
+        var form = WorkflowDefinition.Form.steps
+        var tasks: [WorkflowDefinition.Task] = []
+        switch (object["steps"], object["tasks"]) {
+        case (nil, nil):
+            issues.append(.init(path: "steps", code: "required", message: "required field is missing; give either \"steps\" (a chain) or \"tasks\" (a DAG)"))
+        case (.some, .some):
+            issues.append(.init(path: "tasks", code: "conflicting_fields", message: "give either \"steps\" (a chain) or \"tasks\" (a DAG), not both"))
+        case (.some(let steps), nil):
+            tasks = parseSteps(steps, issues: &issues)
+        case (nil, .some(let dag)):
+            form = .tasks
+            tasks = parseTasks(dag, issues: &issues)
+        }
+
+        if !issues.isEmpty { return .failure(.init(title: "Invalid workflow definition", issues: issues)) }
+        return .success(WorkflowDefinition(name: name, description: description, form: form, tasks: tasks, inputSchema: inputSchema))
+    }
+
+    static func parseSteps(_ value: JSONValue, issues: inout [ValidationIssue]) -> [WorkflowDefinition.Task] {
+        guard case .array(let items) = value else {
+            issues.append(.init(path: "steps", code: "type_mismatch", message: "expected an array of steps, found \(value.kindName)"))
+            return []
+        }
+        if items.isEmpty { issues.append(.init(path: "steps", code: "empty", message: "expected at least one step, found none")) }
+        if items.count > 1000 { issues.append(.init(path: "steps", code: "too_many", message: "expected at most 1000 steps, found \(items.count)")) }
+        var tasks: [WorkflowDefinition.Task] = []
+        for (i, item) in items.enumerated() {
+            let path = IssuePath.index("steps", i)
+            guard case .object(let step) = item else {
+                issues.append(.init(path: path, code: "type_mismatch", message: "expected a step object such as {\"type\": \"TextOperation.Reverse\"}, found \(item.kindName)"))
+                continue
+            }
+            rejectUnknown(step, allowed: stepFields, path: path, issues: &issues)
+            let type = parseType(step, path: path, issues: &issues)
+            var id = "step-\(i + 1)"
+            if let given = step["id"] { id = parseID(given, path: IssuePath.member(path, "id"), issues: &issues) ?? id }
+            let dependsOn = tasks.last.map { [$0.id] } ?? []
+            tasks.append(.init(id: id, type: type, parameters: step["input"], dependsOn: dependsOn, path: path))
+        }
+        checkDuplicateIDs(tasks, field: "id", issues: &issues)
+        return tasks
+    }
+
+    static func parseTasks(_ value: JSONValue, issues: inout [ValidationIssue]) -> [WorkflowDefinition.Task] {
+        guard case .array(let items) = value else {
+            issues.append(.init(path: "tasks", code: "type_mismatch", message: "expected an array of tasks, found \(value.kindName)"))
+            return []
+        }
+        if items.isEmpty { issues.append(.init(path: "tasks", code: "empty", message: "expected at least one task, found none")) }
+        if items.count > 1000 { issues.append(.init(path: "tasks", code: "too_many", message: "expected at most 1000 tasks, found \(items.count)")) }
+        var tasks: [WorkflowDefinition.Task] = []
+        for (i, item) in items.enumerated() {
+            let path = IssuePath.index("tasks", i)
+            guard case .object(let task) = item else {
+                issues.append(.init(path: path, code: "type_mismatch", message: "expected a task object such as {\"id\": \"a\", \"type\": \"Echo\"}, found \(item.kindName)"))
+                continue
+            }
+            rejectUnknown(task, allowed: taskFields, path: path, issues: &issues)
+            let type = parseType(task, path: path, issues: &issues)
+            var id = ""
+            if let given = task["id"] {
+                id = parseID(given, path: IssuePath.member(path, "id"), issues: &issues) ?? ""
+            } else {
+                issues.append(.init(path: IssuePath.member(path, "id"), code: "required", message: "required field is missing; expected a task id that depends_on can refer to"))
+            }
+            var dependsOn: [String] = []
+            switch task["depends_on"] {
+            case nil, .null?: break
+            case .array(let deps):
+                for (j, dep) in deps.enumerated() {
+                    let depPath = IssuePath.index(IssuePath.member(path, "depends_on"), j)
+                    if let s = dep.stringValue {
+                        if dependsOn.contains(s) {
+                            issues.append(.init(path: depPath, code: "duplicate_dependency", message: "\"\(s)\" is listed twice"))
+                        } else {
+                            dependsOn.append(s)
+                        }
+                    } else {
+                        issues.append(.init(path: depPath, code: "type_mismatch", message: "expected a task id (string), found \(dep.kindName)"))
+                    }
+                }
+            case .some(let v):
+                issues.append(.init(path: IssuePath.member(path, "depends_on"), code: "type_mismatch", message: "expected an array of task ids, found \(v.kindName)"))
+            }
+            tasks.append(.init(id: id, type: type, parameters: task["input"], dependsOn: dependsOn, path: path))
+        }
+        checkDuplicateIDs(tasks.filter { !$0.id.isEmpty }, field: "id", issues: &issues)
+        return tasks
+    }
+
+    static func parseType(_ object: JSONObject, path: String, issues: inout [ValidationIssue]) -> String {
+        let p = IssuePath.member(path, "type")
+        switch object["type"] {
+        case nil:
+            issues.append(.init(path: p, code: "required", message: "required field is missing; expected a step type name such as \"TextOperation.Reverse\" (GET /step-types lists them)"))
+        case .string(let s): return s
+        case .some(let v):
+            issues.append(.init(path: p, code: "type_mismatch", message: "expected a step type name (string), found \(v.kindName)"))
+        }
+        return ""
+    }
+
+    static func parseID(_ value: JSONValue, path: String, issues: inout [ValidationIssue]) -> String? {
+        guard let s = value.stringValue else {
+            issues.append(.init(path: path, code: "type_mismatch", message: "expected a string id, found \(value.kindName)"))
+            return nil
+        }
+        let valid = !s.isEmpty && s.count <= maxIDLength && s.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil)) || $0 == "_" || $0 == "-" || $0 == "." }
+        if !valid {
+            issues.append(.init(path: path, code: "invalid_id", message: "expected 1 to \(maxIDLength) ASCII letters, digits, '_', '-' or '.', found \(value.preview)"))
+            return nil
+        }
+        return s
+    }
+
+    static func checkDuplicateIDs(_ tasks: [WorkflowDefinition.Task], field: String, issues: inout [ValidationIssue]) {
+        var firstPath: [String: String] = [:]
+        for task in tasks {
+            if let first = firstPath[task.id] {
+                issues.append(.init(path: IssuePath.member(task.path, field), code: "duplicate_id", message: "id \"\(task.id)\" is already used by \(first); ids must be unique"))
+            } else {
+                firstPath[task.id] = task.path
+            }
+        }
+    }
+
+    static func rejectUnknown(_ object: JSONObject, allowed: [String], path: String, issues: inout [ValidationIssue]) {
+        for key in object.keys where !allowed.contains(key) {
+            issues.append(.init(path: IssuePath.member(path, key), code: "unknown_field", message: "unknown field; expected one of \(allowed.joined(separator: ", "))"))
+        }
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

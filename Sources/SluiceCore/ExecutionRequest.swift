@@ -1,0 +1,69 @@
+/// The body of `POST /workflows/{id}/execute`: `{"input": {...}, "webhook_url": "..."}`, both optional.
+public struct ExecutionRequest: Sendable, Hashable {
+    public var input: JSONValue
+    public var webhookURL: String?
+
+    public init(input: JSONValue = .object(JSONObject()), webhookURL: String? = nil) {
+        self.input = input
+        self.webhookURL = webhookURL
+    }
+
+    /// Reads the body (`nil` for an empty one) and reports every problem with it.
+    public static func parse(_ body: JSONValue?) -> Result<ExecutionRequest, ValidationFailure> {
+        let title = "Invalid execution request"
+        guard let body else { return .success(ExecutionRequest()) }
+        guard case .object(let object) = body else {
+            return .failure(.init(title: title, issues: [.init(path: "", code: "invalid_body", message: "expected a JSON object such as {\"input\": {\"text\": \"Hello\"}}, found \(body.kindName)")]))
+        }
+        var issues: [ValidationIssue] = []
+        for key in object.keys where key != "input" && key != "webhook_url" {
+            issues.append(.init(path: IssuePath.member("", key), code: "unknown_field", message: "unknown field; expected input, webhook_url"))
+        }
+        var request = ExecutionRequest()
+        switch object["input"] {
+        case nil, .null?: break
+        case .object(let o)?: request.input = .object(o)
+        case .some(let v): issues.append(.init(path: "input", code: "type_mismatch", message: "expected an object such as {\"text\": \"Hello\"}, found \(v.kindName)"))
+        }
+        switch object["webhook_url"] {
+        case nil, .null?: break
+        case .string(let url)?:
+            if let problem = WebhookURL.problem(url) {
+                issues.append(.init(path: "webhook_url", code: "invalid_url", message: problem))
+            } else {
+                request.webhookURL = url
+            }
+        case .some(let v): issues.append(.init(path: "webhook_url", code: "type_mismatch", message: "expected an absolute http or https URL (string), found \(v.kindName)"))
+        }
+        return issues.isEmpty ? .success(request) : .failure(.init(title: title, issues: issues))
+    }
+}
+
+/// Checks of the form of a webhook URL. (Which destinations are allowed is checked at delivery.)
+public enum WebhookURL {
+    /// Why `url` is not an acceptable webhook URL, or `nil` if it is.
+    public static func problem(_ url: String) -> String? {
+        if url.count > 2048 { return "expected a URL of at most 2048 characters, found \(url.count)" }
+        let lower = url.lowercased()
+        let rest: Substring
+        if lower.hasPrefix("https://") { rest = url.dropFirst(8) } else if lower.hasPrefix("http://") { rest = url.dropFirst(7) } else {
+            return "expected an absolute URL with scheme http or https, found \(JSONValue.string(url).preview)"
+        }
+        if url.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } == true }) {
+            return "a URL cannot contain white space or control characters"
+        }
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let hostPort = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
+        var host = Substring(hostPort)
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return "unterminated IPv6 address in the host" }
+            host = host[host.index(after: host.startIndex)..<close]
+        } else if let colon = host.lastIndex(of: ":") {
+            let port = host[host.index(after: colon)...]
+            guard let p = Int(port), (1...65535).contains(p) else { return "expected a port from 1 to 65535, found \"\(port)\"" }
+            host = host[..<colon]
+        }
+        if host.isEmpty { return "expected a host name after the scheme, found none" }
+        return nil
+    }
+}

@@ -1,0 +1,53 @@
+/// A change to one task, applied only if the task is still in one of the `expected` statuses.
+public struct TaskChange: Sendable, Hashable {
+    public var index: Int
+    public var expected: [TaskStatus]
+    public var status: TaskStatus
+    public var input: JSONValue?
+    public var output: JSONValue?
+    public var error: JSONValue?
+    public var startedAt: Int64?
+    public var completedAt: Int64?
+
+    public init(index: Int, expected: [TaskStatus], status: TaskStatus, input: JSONValue? = nil, output: JSONValue? = nil, error: JSONValue? = nil, startedAt: Int64? = nil, completedAt: Int64? = nil) {
+        self.index = index
+        self.expected = expected
+        self.status = status
+        self.input = input
+        self.output = output
+        self.error = error
+        self.startedAt = startedAt
+        self.completedAt = completedAt
+    }
+}
+
+/// A change to an execution's own row.
+public struct ExecutionChange: Sendable, Hashable {
+    public var status: ExecutionStatus
+    public var output: JSONValue?
+    public var error: JSONValue?
+    public var startedAt: Int64?
+    public var completedAt: Int64?
+
+    public init(status: ExecutionStatus, output: JSONValue? = nil, error: JSONValue? = nil, startedAt: Int64? = nil, completedAt: Int64? = nil) {
+        self.status = status
+        self.output = output
+        self.error = error
+        self.startedAt = startedAt
+        self.completedAt = completedAt
+    }
+}
+
+/// Everything one step of an execution changes, committed atomically: if any task change finds its
+/// task no longer in an expected status, none of it applies.
+public struct ExecutionTransition: Sendable, Hashable {
+    public var executionID: String
+    public var tasks: [TaskChange]
+    public var execution: ExecutionChange?
+
+    public init(executionID: String, tasks: [TaskChange], execution: ExecutionChange? = nil) {
+        self.executionID = executionID
+        self.tasks = tasks
+        self.execution = execution
+    }
+}

@@ -1,0 +1,34 @@
+/// A workflow as a user defined it, after its shape was checked: either a chain of steps or a
+/// DAG of tasks. Chains are normalised to DAGs in which each step depends on the one before.
+public struct WorkflowDefinition: Sendable, Hashable {
+    /// Which form the user wrote, so that paths in errors and the stored definition use it.
+    public enum Form: String, Sendable, Hashable {
+        case steps
+        case tasks
+    }
+
+    /// One task of the DAG (one step of a chain).
+    public struct Task: Sendable, Hashable {
+        /// The user's id for the task, or `step-N` (from 1) for a chain step without one.
+        public var id: String
+        public var type: String
+        public var parameters: JSONValue?
+        public var dependsOn: [String]
+        /// Where this task is in the request (`steps[2]`, `tasks[0]`), for error paths.
+        public var path: String
+
+        public init(id: String, type: String, parameters: JSONValue? = nil, dependsOn: [String] = [], path: String) {
+            self.id = id
+            self.type = type
+            self.parameters = parameters
+            self.dependsOn = dependsOn
+            self.path = path
+        }
+    }
+
+    public var name: String
+    public var description: String?
+    public var form: Form
+    public var tasks: [Task]
+    public var inputSchema: Schema?
+}

@@ -1,0 +1,46 @@
+/// A type-checked workflow, ready to execute: its tasks with resolved step types, dependencies as
+/// indices, the shape of every edge, and the input schema derived from its entry steps.
+public struct WorkflowPlan: Sendable {
+    /// One task of the plan.
+    public struct Node: Sendable {
+        public var index: Int
+        public var id: String
+        public var step: StepType
+        /// Parameters after normalisation (a source's `{"text": s}` form becomes `s`).
+        public var parameters: JSONValue?
+        /// Indices of the tasks this one depends on, in `depends_on` order.
+        public var dependencies: [Int]
+        /// Indices of the tasks that depend on this one.
+        public var dependents: [Int]
+        /// What flows into the task.
+        public var inputShape: Shape
+        /// What the task produces.
+        public var outputShape: Shape
+        public var path: String
+    }
+
+    /// A dependency edge and the type of the value flowing along it.
+    public struct Edge: Sendable, Hashable {
+        public var from: String
+        public var to: String
+        public var type: String
+    }
+
+    public var definition: WorkflowDefinition
+    public var nodes: [WorkflowPlan.Node]
+    /// The schema every execution's input must satisfy: the entry steps' needs merged with the
+    /// user's `input_schema`.
+    public var inputSchema: Schema
+    /// The tasks whose outputs make the execution's output: the `Echo`-like ones, or else the
+    /// tasks nothing depends on.
+    public var outputNodes: [Int]
+
+    /// Every dependency edge with its type, in definition order.
+    public var edges: [Edge] {
+        nodes.flatMap { node in
+            node.dependencies.map { dep in
+                Edge(from: nodes[dep].id, to: node.id, type: nodes[dep].outputShape.description)
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import SluiceCore
+import SluiceStore
+
+extension Engine {
+    /// A stored workflow and its checked plan.
+    public struct LoadedWorkflow: Sendable {
+        public var record: WorkflowRecord
+        public var plan: WorkflowPlan
+    }
+
+    /// Checks `definition` and stores it under a new id. Throws `EngineError.invalid` listing
+    /// every problem; nothing is stored then.
+    public func createWorkflow(_ definition: JSONValue) async throws -> LoadedWorkflow {
+        let plan: WorkflowPlan
+        switch checker.check(json: definition) {
+        case .failure(let failure): throw EngineError.invalid(failure)
+        case .success(let p): plan = p
+        }
+        for _ in 0..<8 {
+            let record = WorkflowRecord(id: Identifier.make("wf"), name: plan.definition.name, description: plan.definition.description, definition: definition, createdAt: clock())
+            let outcome = try await commit(.insertWorkflow(record))
+            if outcome == .applied {
+                plans.withLock { $0[record.id] = plan }
+                return LoadedWorkflow(record: record, plan: plan)
+            }
+        }
+        throw EngineError.unavailable("could not allocate a unique workflow id")
+    }
+
+    /// Checks a definition without storing it.
+    public func validate(_ definition: JSONValue) -> Result<WorkflowPlan, ValidationFailure> {
+        checker.check(json: definition)
+    }
+
+    /// A stored workflow with its plan, or `nil` if there is none with `workflowID`.
+    public func loadPlan(workflowID: String) async throws -> LoadedWorkflow? {
+        guard let record = try await store.workflow(id: workflowID) else { return nil }
+        if let plan = plans.withLock({ $0[workflowID] }) { return LoadedWorkflow(record: record, plan: plan) }
+        switch checker.check(json: record.definition) {
+        case .success(let plan):
+            plans.withLock { $0[workflowID] = plan }
+            return LoadedWorkflow(record: record, plan: plan)
+        case .failure(let failure):
+            throw EngineError.unavailable("stored workflow \(workflowID) no longer type-checks: \(failure)")
+        }
+    }
+
+    /// A workflow's plan, from the cache when possible (the hot path of `execute`).
+    func plan(workflowID: String) async throws -> WorkflowPlan? {
+        if let plan = plans.withLock({ $0[workflowID] }) { return plan }
+        return try await loadPlan(workflowID: workflowID)?.plan
+    }
+
+    /// The result of `startExecution`.
+    public struct Started: Sendable, Hashable {
+        public var executionID: String
+        /// `true` when an earlier request with the same idempotency key created the execution.
+        public var replayed: Bool
+    }
+
+    /// Validates `request.input` against the workflow's input schema, commits a new execution
+    /// and queues its first tasks. Returns once the execution is durable. With an
+    /// `idempotencyKey` already used for this workflow, returns that execution instead.
+    public func startExecution(workflowID: String, request: ExecutionRequest, idempotencyKey: String? = nil) async throws -> Started {
+        if state.withLock({ $0.stopping }) { throw EngineError.shuttingDown }
+        guard let plan = try await plan(workflowID: workflowID) else { throw EngineError.workflowNotFound(workflowID) }
+        let issues = plan.inputSchema.validate(request.input, path: "input")
+        if !issues.isEmpty { throw EngineError.invalid(ValidationFailure(title: "Invalid execution input", issues: issues)) }
+        for _ in 0..<8 {
+            let id = Identifier.make("ex")
+            var taskIDs = Set<String>()
+            let tasks = plan.nodes.map { node in
+                var taskID = Identifier.make("task")
+                while !taskIDs.insert(taskID).inserted { taskID = Identifier.make("task") }
+                return TaskRecord(index: node.index, taskID: taskID, stepID: node.id, type: node.step.name)
+            }
+            let execution = ExecutionRecord(id: id, workflowID: workflowID, input: request.input, webhookURL: request.webhookURL, idempotencyKey: idempotencyKey, createdAt: clock())
+            switch try await commit(.insertExecution(ExecutionDetail(execution: execution, tasks: tasks))) {
+            case .applied:
+                register(ExecutionStateMachine(plan: plan, executionID: id, input: request.input))
+                return Started(executionID: id, replayed: false)
+            case .duplicate(let existing):
+                return Started(executionID: existing, replayed: true)
+            case .idConflict, .stale:
+                continue
+            }
+        }
+        throw EngineError.unavailable("could not allocate a unique execution id")
+    }
+
+    /// Returns when execution `executionID` is no longer running in this engine, or after `timeout`.
+    public func waitUntilFinished(executionID: String, timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForFinish(executionID) }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    func waitForFinish(_ executionID: String) async {
+        let token = state.withLock { state -> Int in
+            state.nextWaiterToken += 1
+            return state.nextWaiterToken
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let registered = state.withLock { state -> Bool in
+                    guard state.active[executionID] != nil, !state.stopping, !Task.isCancelled else { return false }
+                    state.waiters[executionID, default: [:]][token] = continuation
+                    return true
+                }
+                if !registered { continuation.resume() }
+            }
+        } onCancel: {
+            let continuation = state.withLock { state in state.waiters[executionID]?.removeValue(forKey: token) }
+            continuation?.resume()
+        }
+    }
+
+    func commit(_ mutation: Mutation) async throws -> MutationOutcome {
+        do {
+            return try await committer.commit([mutation])[0]
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw EngineError.unavailable("the store could not commit: \(error)")
+        }
+    }
+}

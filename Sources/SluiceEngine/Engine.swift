@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import SluiceStore
+import Synchronization
+
+/// Runs executions durably. New executions and finished tasks feed an in-memory ready queue; the
+/// run loop takes ready tasks in batches, runs them, and hands each resulting transition to the
+/// group committer. A task's dependants become ready only after its transition is committed, so
+/// nothing downstream ever sees an output that a crash could lose. On start, every unfinished
+/// execution in the store is resumed; a task that was running when the process died runs again
+/// (at least once).
+public final class Engine: Service, Sendable {
+    struct State {
+        var active: [String: ExecutionStateMachine] = [:]
+        var ready: [ExecutionStateMachine.Dispatch] = []
+        var readyHead = 0
+        var waiters: [String: [Int: CheckedContinuation<Void, Never>]] = [:]
+        var nextWaiterToken = 0
+        var stopping = false
+    }
+
+    public let store: any Store
+    public let committer: GroupCommitter
+    public let checker: TypeChecker
+    public let configuration: Configuration
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+    let state = Mutex(State())
+    let plans = Mutex([String: WorkflowPlan]())
+    let wake: AsyncStream<Void>
+    let wakeContinuation: AsyncStream<Void>.Continuation
+
+    public init(
+        store: any Store, registry: StepRegistry = .builtin, configuration: Configuration = .init(),
+        logger: Logger = Logger(label: "sluice.engine"), clock: @escaping @Sendable () -> Int64 = Engine.wallClock
+    ) {
+        self.store = store
+        self.committer = GroupCommitter(store: store)
+        self.checker = TypeChecker(registry: registry)
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+        (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Milliseconds since the Unix epoch.
+    public static let wallClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    /// Number of executions the engine is currently driving.
+    public var activeExecutionCount: Int { state.withLock { $0.active.count } }
+
+    public func run() async throws {
+        try await recover()
+        await withGracefulShutdownHandler {
+            for await _ in wake {
+                if state.withLock({ $0.stopping }) { break }
+                dispatchReady()
+            }
+        } onGracefulShutdown: {
+            self.stop()
+        }
+        await committer.waitUntilIdle()
+        // Release anyone waiting on an execution: it resumes when the server starts again.
+        let waiters = state.withLock { state in
+            defer { state.waiters = [:] }
+            return state.waiters.values.flatMap(\.values)
+        }
+        for w in waiters { w.resume() }
+        logger.info("engine stopped", metadata: ["executions.unfinished": "\(activeExecutionCount)"])
+    }
+
+    func stop() {
+        state.withLock { $0.stopping = true }
+        wakeContinuation.yield()
+        wakeContinuation.finish()
+    }
+
+    /// Resumes every unfinished execution found in the store.
+    func recover() async throws {
+        let unfinished = try await store.unfinishedExecutions()
+        var resumed = 0
+        for detail in unfinished {
+            if await resume(detail) { resumed += 1 }
+        }
+        if !unfinished.isEmpty {
+            logger.info("resumed unfinished executions", metadata: ["executions.count": "\(resumed)"])
+        }
+    }
+
+    /// Puts a stored execution back under the engine's control. Returns whether it did.
+    @discardableResult
+    func resume(_ detail: ExecutionDetail) async -> Bool {
+        let e = detail.execution
+        guard !e.status.isTerminal else { return false }
+        let plan: WorkflowPlan
+        do {
+            guard let p = try await loadPlan(workflowID: e.workflowID) else {
+                logger.error("cannot resume execution: its workflow is missing", metadata: ["execution.id": "\(e.id)", "workflow.id": "\(e.workflowID)"])
+                return false
+            }
+            plan = p.plan
+        } catch {
+            logger.error("cannot resume execution", metadata: ["execution.id": "\(e.id)", "error": "\(error)"])
+            return false
+        }
+        let machine = ExecutionStateMachine(
+            plan: plan, executionID: e.id, input: e.input, status: e.status,
+            tasks: detail.tasks.map { ($0.status, $0.output, $0.error?["message"]?.stringValue) }
+        )
+        return register(machine)
+    }
+
+    /// Adds `machine` to the active set and queues its ready tasks, unless it is already active.
+    @discardableResult
+    func register(_ machine: ExecutionStateMachine) -> Bool {
+        var machine = machine
+        let now = clock()
+        let outcome: ExecutionStateMachine.Outcome? = state.withLock { state in
+            guard state.active[machine.executionID] == nil else { return nil }
+            let outcome = machine.start(now: now)
+            state.active[machine.executionID] = machine
+            state.ready.append(contentsOf: outcome.dispatch)
+            return outcome
+        }
+        guard let outcome else { return false }
+        if let transition = outcome.transition {
+            committer.submit([.transition(transition)]) { result in
+                self.afterCommit([outcome], result)
+            }
+        }
+        if !outcome.dispatch.isEmpty { wakeContinuation.yield() }
+        return true
+    }
+}

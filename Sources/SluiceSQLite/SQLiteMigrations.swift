@@ -1,0 +1,54 @@
+import GRDB
+
+/// The SQLite schema as numbered migrations. Applied in order on open; each runs once. Never
+/// edit a released migration: add the next number.
+enum SQLiteMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("001_workflows_executions_tasks") { db in
+            try db.execute(sql: """
+                CREATE TABLE workflows (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    description TEXT,
+                    definition TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE executions (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    workflow_id TEXT NOT NULL REFERENCES workflows(id),
+                    status TEXT NOT NULL,
+                    input TEXT NOT NULL,
+                    output TEXT,
+                    error TEXT,
+                    webhook_url TEXT,
+                    idempotency_key TEXT,
+                    created_at INTEGER NOT NULL,
+                    started_at INTEGER,
+                    completed_at INTEGER
+                );
+                CREATE INDEX executions_by_workflow ON executions (workflow_id, seq);
+                CREATE INDEX executions_by_workflow_status ON executions (workflow_id, status, seq);
+                CREATE UNIQUE INDEX executions_idempotency ON executions (workflow_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+                CREATE INDEX executions_unfinished ON executions (seq) WHERE status IN ('PENDING', 'RUNNING');
+                CREATE TABLE tasks (
+                    execution_id TEXT NOT NULL REFERENCES executions(id),
+                    idx INTEGER NOT NULL,
+                    task_id TEXT NOT NULL,
+                    step_id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    input TEXT,
+                    output TEXT,
+                    error TEXT,
+                    started_at INTEGER,
+                    completed_at INTEGER,
+                    PRIMARY KEY (execution_id, idx)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,23 @@
+import Hummingbird
+import SluiceCore
+
+/// JSON responses from `JSONValue`s.
+enum JSONResponse {
+    static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok, contentType: String = "application/json", headers extra: HTTPFields = [:]) -> Response {
+        var bytes = value.jsonBytes
+        bytes.append(0x0A)
+        var headers: HTTPFields = [.contentType: contentType]
+        headers.append(contentsOf: extra)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+extension Optional where Wrapped == Int64 {
+    /// A nullable RFC 3339 timestamp.
+    var timestamp: JSONValue {
+        switch self {
+        case .some(let ms): return .string(Timestamp.format(milliseconds: ms))
+        case .none: return .null
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Hummingbird
+import SluiceCore
+import SluiceEngine
+
+/// An RFC 9457 problem: what went wrong, with an `errors` list saying where for validation problems.
+public struct Problem: Error, Sendable {
+    public var status: HTTPResponse.Status
+    /// A short, stable URI naming the kind of problem (`urn:sluice:problem:validation`).
+    public var type: String
+    public var title: String
+    public var detail: String
+    public var errors: [ValidationIssue]
+
+    public init(status: HTTPResponse.Status, type: String, title: String, detail: String, errors: [ValidationIssue] = []) {
+        self.status = status
+        self.type = type
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+    }
+
+    /// A 400 listing every issue.
+    public static func validation(_ failure: ValidationFailure) -> Problem {
+        let count = failure.issues.count
+        let detail = count == 1 ? failure.issues[0].description : "\(count) problems: " + failure.issues.map(\.description).joined(separator: "; ")
+        return Problem(status: .badRequest, type: "urn:sluice:problem:validation", title: failure.title, detail: detail, errors: failure.issues)
+    }
+
+    public static func notFound(_ detail: String) -> Problem {
+        Problem(status: .notFound, type: "urn:sluice:problem:not-found", title: "Not found", detail: detail)
+    }
+
+    public static func badRequest(path: String, code: String = "invalid_parameter", _ message: String) -> Problem {
+        validation(ValidationFailure(title: "Invalid request", issues: [ValidationIssue(path: path, code: code, message: message)]))
+    }
+
+    func response(instance: String) -> Response {
+        var o = JSONObject()
+        o.append("type", .string(type))
+        o.append("title", .string(title))
+        o.append("status", .number(Double(status.code)))
+        o.append("detail", .string(detail))
+        o.append("instance", .string(instance))
+        if !errors.isEmpty || status == .badRequest {
+            o.append("errors", .array(errors.map { ["path": .string($0.path), "code": .string($0.code), "message": .string($0.message)] }))
+        }
+        return JSONResponse.make(.object(o), status: status, contentType: "application/problem+json")
+    }
+}
+
+/// Turns every error into problem+json: ours, Hummingbird's (404, 413, …) and unexpected ones
+/// (500, logged, with no internals in the body).
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let instance = request.uri.path
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            return problem.response(instance: instance)
+        } catch let error as EngineError {
+            return error.problem.response(instance: instance)
+        } catch let error as HTTPError {
+            let problem: Problem
+            switch error.status {
+            case .notFound:
+                problem = .notFound("no endpoint \(request.method) \(instance); see the API reference in README.md")
+            case .contentTooLarge:
+                problem = Problem(status: .contentTooLarge, type: "urn:sluice:problem:body-too-large", title: "Request body too large", detail: error.body ?? "the request body exceeds the server's limit (--max-body-size)")
+            case .methodNotAllowed:
+                problem = Problem(status: .methodNotAllowed, type: "urn:sluice:problem:method-not-allowed", title: "Method not allowed", detail: "\(request.method) is not allowed on \(instance)")
+            default:
+                problem = Problem(status: error.status, type: "about:blank", title: error.status.reasonPhrase, detail: error.body ?? error.status.reasonPhrase)
+            }
+            var response = problem.response(instance: instance)
+            for field in error.headers where field.name != .contentType && field.name != .contentLength { response.headers.append(field) }
+            return response
+        } catch {
+            context.logger.error("unexpected error", metadata: ["error": "\(error)", "http.path": "\(instance)"])
+            return Problem(status: .internalServerError, type: "urn:sluice:problem:internal", title: "Internal server error", detail: "the server failed to handle this request; the error was logged").response(instance: instance)
+        }
+    }
+}

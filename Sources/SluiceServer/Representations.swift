@@ -1,0 +1,76 @@
+import SluiceCore
+import SluiceStore
+
+/// How stored records look on the wire.
+enum Representation {
+    static func execution(_ detail: ExecutionDetail) -> JSONValue {
+        let e = detail.execution
+        var o = JSONObject()
+        o.append("execution_id", .string(e.id))
+        o.append("workflow_id", .string(e.workflowID))
+        o.append("status", .string(e.status.rawValue))
+        o.append("created_at", Optional(e.createdAt).timestamp)
+        o.append("started_at", e.startedAt.timestamp)
+        o.append("completed_at", e.completedAt.timestamp)
+        o.append("input", e.input)
+        o.append("output", e.output ?? .null)
+        if let error = e.error { o.append("error", error) }
+        let done = detail.tasks.filter { $0.status.isTerminal }.count
+        o.append("progress", ["completed": .number(Double(done)), "total": .number(Double(detail.tasks.count))])
+        o.append("tasks", .array(detail.tasks.map(task)))
+        return .object(o)
+    }
+
+    static func task(_ t: TaskRecord) -> JSONValue {
+        var o = JSONObject()
+        o.append("task_id", .string(t.taskID))
+        o.append("step_id", .string(t.stepID))
+        o.append("type", .string(t.type))
+        o.append("status", .string(t.status.rawValue))
+        if let v = t.input { o.append("input", v) }
+        if let v = t.output { o.append("output", v) }
+        if let v = t.error { o.append("error", v) }
+        if let v = t.startedAt { o.append("started_at", Optional(v).timestamp) }
+        if let v = t.completedAt { o.append("completed_at", Optional(v).timestamp) }
+        return .object(o)
+    }
+
+    static func executionSummary(_ e: ExecutionRecord) -> JSONValue {
+        var o = JSONObject()
+        o.append("execution_id", .string(e.id))
+        o.append("status", .string(e.status.rawValue))
+        o.append("created_at", Optional(e.createdAt).timestamp)
+        o.append("started_at", e.startedAt.timestamp)
+        o.append("completed_at", e.completedAt.timestamp)
+        return .object(o)
+    }
+
+    static func workflowSummary(_ w: WorkflowRecord) -> JSONValue {
+        var o = JSONObject()
+        o.append("workflow_id", .string(w.id))
+        o.append("name", .string(w.name))
+        o.append("description", w.description.map(JSONValue.string) ?? .null)
+        o.append("created_at", Optional(w.createdAt).timestamp)
+        return .object(o)
+    }
+
+    static func workflow(_ w: WorkflowRecord, plan: WorkflowPlan) -> JSONValue {
+        guard case .object(var o) = workflowSummary(w) else { return .null }
+        let form = plan.definition.form.rawValue
+        o.append(form, w.definition[form] ?? .array([]))
+        o.append("input_schema", plan.inputSchema.json)
+        var graph = JSONObject()
+        graph.append("tasks", .array(plan.nodes.map { node in
+            var t = JSONObject()
+            t.append("id", .string(node.id))
+            t.append("type", .string(node.step.name))
+            t.append("depends_on", .array(node.dependencies.map { .string(plan.nodes[$0].id) }))
+            t.append("input_type", .string(node.step.input == .none ? "none" : node.inputShape.description))
+            t.append("output_type", .string(node.outputShape.description))
+            return .object(t)
+        }))
+        graph.append("edges", .array(plan.edges.map { ["from": .string($0.from), "to": .string($0.to), "type": .string($0.type)] }))
+        o.append("graph", .object(graph))
+        return .object(o)
+    }
+}

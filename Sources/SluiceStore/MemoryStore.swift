@@ -1,0 +1,84 @@
+import SluiceCore
+import Synchronization
+
+/// A store that keeps everything in memory: for tests and `--database memory:`. Nothing survives
+/// the process.
+public final class MemoryStore: Store {
+    struct State {
+        var nextSeq: Int64 = 1
+        var workflows: [String: WorkflowRecord] = [:]
+        var executions: [String: ExecutionDetail] = [:]
+        var idempotency: [String: String] = [:]  // "workflow\u{0}key" -> execution id
+    }
+
+    let state = Mutex(State())
+
+    public init() {}
+
+    public func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] {
+        state.withLock { state in mutations.map { Self.apply($0, to: &state) } }
+    }
+
+    static func apply(_ mutation: Mutation, to state: inout State) -> MutationOutcome {
+        switch mutation {
+        case .insertWorkflow(var w):
+            guard state.workflows[w.id] == nil else { return .idConflict }
+            w.seq = state.nextSeq
+            state.nextSeq += 1
+            state.workflows[w.id] = w
+            return .applied
+        case .insertExecution(var detail):
+            let key = detail.execution.idempotencyKey.map { "\(detail.execution.workflowID)\u{0}\($0)" }
+            if let key, let existing = state.idempotency[key] { return .duplicate(executionID: existing) }
+            guard state.executions[detail.execution.id] == nil else { return .idConflict }
+            detail.execution.seq = state.nextSeq
+            state.nextSeq += 1
+            state.executions[detail.execution.id] = detail
+            if let key { state.idempotency[key] = detail.execution.id }
+            return .applied
+        case .transition(let t):
+            guard var detail = state.executions[t.executionID] else { return .stale }
+            for change in t.tasks {
+                guard change.index < detail.tasks.count, change.expected.contains(detail.tasks[change.index].status) else { return .stale }
+            }
+            for change in t.tasks { detail.tasks[change.index].apply(change) }
+            if let e = t.execution { detail.execution.apply(e) }
+            state.executions[t.executionID] = detail
+            return .applied
+        }
+    }
+
+    public func workflow(id: String) async throws -> WorkflowRecord? {
+        state.withLock { $0.workflows[id] }
+    }
+
+    public func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> {
+        let all = state.withLock { Array($0.workflows.values) }
+        return Self.page(all.filter { before == nil || $0.seq < before! }.sorted { $0.seq > $1.seq }, limit: limit, seq: \.seq)
+    }
+
+    public func execution(id: String) async throws -> ExecutionDetail? {
+        state.withLock { $0.executions[id] }
+    }
+
+    public func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> {
+        let all = state.withLock { state in
+            state.executions.values.lazy.map(\.execution).filter {
+                $0.workflowID == workflowID && (status == nil || $0.status == status) && (before == nil || $0.seq < before!)
+            }
+        }
+        return Self.page(all.sorted { $0.seq > $1.seq }, limit: limit, seq: \.seq)
+    }
+
+    public func unfinishedExecutions() async throws -> [ExecutionDetail] {
+        state.withLock { state in
+            state.executions.values.filter { !$0.execution.status.isTerminal }.sorted { $0.execution.seq < $1.execution.seq }
+        }
+    }
+
+    static func page<T>(_ sorted: [T], limit: Int, seq: KeyPath<T, Int64>) -> Page<T> {
+        let items = Array(sorted.prefix(limit))
+        let next = sorted.count > limit ? items.last?[keyPath: seq] : nil
+        return Page(items: items, nextCursor: next)
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import SluiceEngine
+import SluiceServer
+import SluiceStore
+
+/// `sluice serve`: the HTTP API and the engine in one process.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the API server and the engine.",
+        discussion: """
+            Flags take precedence over the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_DATABASE).
+
+            Example:
+              sluice serve --port 8080 --database sqlite:./sluice.db
+            """
+    )
+
+    @Option(help: "Address to listen on (env SLUICE_HOST). [default: 127.0.0.1]")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one (env SLUICE_PORT). [default: 8080]")
+    var port: Int?
+
+    @Option(help: "sqlite:PATH or memory: (env SLUICE_DATABASE). [default: sqlite:./sluice.db]")
+    var database: String?
+
+    @Option(help: "Largest request body accepted, in bytes.")
+    var maxBodySize: Int = 1 << 20
+
+    @Option(help: "Log format: text or json.")
+    var logFormat: LogFormat = .text
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        if let port = try resolvedPort(), !(0...65535).contains(port) { throw ValidationError("--port must be from 0 to 65535, found \(port)") }
+        if maxBodySize < 1024 { throw ValidationError("--max-body-size must be at least 1024 bytes, found \(maxBodySize)") }
+    }
+
+    func resolvedPort() throws -> Int? {
+        if let port { return port }
+        guard let raw = ProcessInfo.processInfo.environment["SLUICE_PORT"] else { return nil }
+        guard let p = Int(raw) else { throw ValidationError("SLUICE_PORT must be a port number, found \"\(raw)\"") }
+        return p
+    }
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let database = try DatabaseURL(self.database ?? env["SLUICE_DATABASE"] ?? DatabaseURL.default.description)
+        let configuration = ServerConfiguration(
+            host: host ?? env["SLUICE_HOST"] ?? "127.0.0.1",
+            port: try resolvedPort() ?? 8080,
+            maxBodySize: maxBodySize
+        )
+        Logs.bootstrap(format: logFormat, level: logLevel)
+        var logger = Logger(label: "sluice")
+        logger.logLevel = logLevel
+        let store: any SluiceStore.Store
+        do {
+            store = try database.open()
+        } catch {
+            logger.critical("cannot open the database", metadata: ["database": "\(database.description)", "error": "\(error)"])
+            throw ExitCode(1)
+        }
+        let engine = Engine(store: store, logger: logger)
+        let startupLogger = logger
+        let app = buildApplication(engine: engine, configuration: configuration, logger: logger) { port in
+            startupLogger.info("sluice listening", metadata: ["http.address": "http://\(configuration.host):\(port)", "database": "\(database.description)"])
+            // A stable line for scripts and tests that start the server on port 0.
+            FileHandle.standardOutput.write(Data("sluice listening on http://\(configuration.host):\(port)\n".utf8))
+        }
+        try await app.runService()
+        try await store.close()
+    }
+}
