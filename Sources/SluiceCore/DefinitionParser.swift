@@ -8,11 +8,20 @@ public enum DefinitionParser {
 
     /// Parses `body`; returns the definition or the problems found (never both).
     public static func parse(_ body: JSONValue) -> Result<WorkflowDefinition, ValidationFailure> {
+        let (definition, issues) = parseLeniently(body)
+        if let definition, issues.isEmpty { return .success(definition) }
+        return .failure(.init(title: "Invalid workflow definition", issues: issues))
+    }
+
+    /// Parses as much of `body` as it can: the problems found, and the definition made of the
+    /// parts that could be read (`nil` only if the body is not an object), so that the type
+    /// checker can report its own problems in the same response.
+    public static func parseLeniently(_ body: JSONValue) -> (WorkflowDefinition?, [ValidationIssue]) {
         var issues: [ValidationIssue] = []
         guard case .object(let object) = body else {
-            return .failure(.init(title: "Invalid workflow definition", issues: [
+            return (nil, [
                 .init(path: "", code: "invalid_body", message: "expected a JSON object with \"name\" and \"steps\" or \"tasks\", found \(body.kindName)"),
-            ]))
+            ])
         }
         rejectUnknown(object, allowed: topLevelFields, path: "", issues: &issues)
 
@@ -56,8 +65,7 @@ public enum DefinitionParser {
             tasks = parseTasks(dag, issues: &issues)
         }
 
-        if !issues.isEmpty { return .failure(.init(title: "Invalid workflow definition", issues: issues)) }
-        return .success(WorkflowDefinition(name: name, description: description, form: form, tasks: tasks, inputSchema: inputSchema))
+        return (WorkflowDefinition(name: name, description: description, form: form, tasks: tasks, inputSchema: inputSchema), issues)
     }
 
     static func parseSteps(_ value: JSONValue, issues: inout [ValidationIssue]) -> [WorkflowDefinition.Task] {

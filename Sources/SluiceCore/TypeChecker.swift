@@ -7,10 +7,16 @@ public struct TypeChecker: Sendable {
 
     /// Parses and checks a JSON definition in one go.
     public func check(json: JSONValue) -> Result<WorkflowPlan, ValidationFailure> {
-        switch DefinitionParser.parse(json) {
-        case .failure(let failure): return .failure(failure)
-        case .success(let definition): return check(definition)
+        let (definition, issues) = DefinitionParser.parseLeniently(json)
+        guard let definition else { return .failure(.init(title: "Invalid workflow definition", issues: issues)) }
+        if issues.isEmpty { return check(definition) }
+        // Report the checker's findings too, except on tasks whose own shape was already wrong.
+        let broken = Set(issues.map { $0.path })
+        var extra: [ValidationIssue] = []
+        if case .failure(let more) = check(definition) {
+            extra = more.issues.filter { issue in !broken.contains(where: { !$0.isEmpty && (issue.path == $0 || issue.path.hasPrefix($0 + ".")) }) }
         }
+        return .failure(.init(title: "Invalid workflow definition", issues: issues + extra))
     }
 
     /// Checks a parsed definition.

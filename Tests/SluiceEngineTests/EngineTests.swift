@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+import SluiceCore
+@testable import SluiceEngine
+import SluiceStore
+import Testing
+
+@Suite struct EngineTests {
+    @Test func runsTheSeedWorkflowToCompletion() async throws {
+        try await withEngine { engine in
+            let wf = try await engine.createWorkflow(seed)
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest())
+            let detail = try await finished(engine, started.executionID)
+            #expect(detail.execution.status == .completed)
+            #expect(detail.execution.output == ["text": "!dlrow ,olleH"])
+            #expect(detail.tasks.map(\.status) == [.completed, .completed, .completed])
+            #expect(detail.tasks.map(\.output) == [["text": "Hello, world!"], ["text": "!dlrow ,olleH"], ["text": "!dlrow ,olleH"]])
+            #expect(detail.execution.startedAt != nil && detail.execution.completedAt != nil)
+            #expect(detail.tasks.allSatisfy { $0.startedAt != nil && $0.completedAt != nil })
+            #expect(engine.activeExecutionCount == 0)
+        }
+    }
+
+    @Test func aFailingTaskFailsTheExecutionAndSkipsItsDependants() async throws {
+        try await withEngine { engine in
+            let wf = try await engine.createWorkflow(["name": "f", "tasks": [
+                ["id": "a", "type": "Test.Fail"], ["id": "b", "type": "Echo", "depends_on": ["a"]],
+                ["id": "c", "type": "TextOperation.Uppercase"],
+            ]])
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
+            let detail = try await finished(engine, started.executionID)
+            #expect(detail.execution.status == .failed)
+            #expect(detail.tasks.map(\.status) == [.failed, .skipped, .completed])
+            #expect(detail.tasks[0].error?["message"] == "this step always fails")
+            #expect(detail.execution.error?["message"]?.stringValue == "task \"a\" (Test.Fail) failed: this step always fails")
+            #expect(detail.tasks[2].output == ["text": "HI"], "the independent branch still ran")
+        }
+    }
+
+    @Test func invalidInputIsRejectedAndNothingIsRecorded() async throws {
+        try await withEngine { engine in
+            let wf = try await engine.createWorkflow(["name": "r", "steps": [["type": "TextOperation.Reverse"]]])
+            await #expect {
+                _ = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": 5]))
+            } throws: { error in
+                guard case EngineError.invalid(let f) = error else { return false }
+                return f.issues.map(\.path) == ["input.text"]
+            }
+            #expect(try await engine.store.executions(workflowID: wf.record.id, status: nil, limit: 10, before: nil).items.isEmpty)
+        }
+    }
+
+    @Test func unknownWorkflowIsNotFound() async throws {
+        try await withEngine { engine in
+            await #expect {
+                _ = try await engine.startExecution(workflowID: "wf-missing0", request: ExecutionRequest())
+            } throws: { error in
+                if case EngineError.workflowNotFound("wf-missing0") = error { return true }
+                return false
+            }
+        }
+    }
+
+    @Test func anIdempotencyKeyReturnsTheSameExecution() async throws {
+        try await withEngine { engine in
+            let wf = try await engine.createWorkflow(seed)
+            let a = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(), idempotencyKey: "k1")
+            let b = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(), idempotencyKey: "k1")
+            let c = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(), idempotencyKey: "k2")
+            #expect(a.executionID == b.executionID)
+            #expect(!a.replayed && b.replayed)
+            #expect(c.executionID != a.executionID)
+        }
+    }
+
+    @Test(arguments: ["memory", "sqlite"])
+    func manyConcurrentExecutionsAllCompleteWithTheirOwnOutputs(driver: String) async throws {
+        let store: any Store = driver == "memory" ? MemoryStore() : try temporarySQLite()
+        try await withEngine(store: store) { engine in
+            let wf = try await engine.createWorkflow(["name": "u", "steps": [["type": "TextOperation.Uppercase"], ["type": "TextOperation.Reverse"], ["type": "Echo"]]])
+            let ids = try await withThrowingTaskGroup(of: (String, String).self) { group in
+                for i in 0..<500 {
+                    group.addTask {
+                        let s = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": .string("item \(i)")]))
+                        return (s.executionID, String("ITEM \(i)".reversed()))
+                    }
+                }
+                var all: [(String, String)] = []
+                for try await pair in group { all.append(pair) }
+                return all
+            }
+            #expect(Set(ids.map(\.0)).count == 500)
+            for (id, expected) in ids {
+                let detail = try await finished(engine, id)
+                #expect(detail.execution.status == .completed)
+                #expect(detail.execution.output == ["text": .string(expected)])
+            }
+        }
+    }
+
+    @Test func waitingReturnsAfterTheTimeoutForAnUnknownOrRunningExecution() async throws {
+        try await withEngine { engine in
+            let start = ContinuousClock.now
+            await engine.waitUntilFinished(executionID: "ex-unknown0", timeout: .seconds(5))
+            #expect(ContinuousClock.now - start < .seconds(1), "an execution the engine is not running needs no wait")
+        }
+    }
+}

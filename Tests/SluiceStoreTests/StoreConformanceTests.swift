@@ -1,0 +1,239 @@
+import Foundation
+import SluiceCore
+import SluiceSQLite
+import SluiceStore
+import Testing
+
+/// The drivers every conformance test runs against.
+enum Driver: String, CaseIterable, CustomTestStringConvertible {
+    case memory, sqlite
+    var testDescription: String { rawValue }
+
+    func make() throws -> any Store {
+        switch self {
+        case .memory: return MemoryStore()
+        case .sqlite:
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-store-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            return try SQLiteStore(path: dir.appendingPathComponent("test.db").path)
+        }
+    }
+}
+
+func workflow(_ id: String, at t: Int64 = 1) -> WorkflowRecord {
+    WorkflowRecord(id: id, name: "w \(id)", description: nil, definition: ["name": .string(id), "steps": [["type": "Echo"]]], createdAt: t)
+}
+
+func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, tasks: Int = 2) -> ExecutionDetail {
+    ExecutionDetail(
+        execution: ExecutionRecord(id: id, workflowID: workflow, input: ["text": "x"], idempotencyKey: key, createdAt: 5),
+        tasks: (0..<tasks).map { TaskRecord(index: $0, taskID: "task-\($0)", stepID: "step-\($0 + 1)", type: "Echo") }
+    )
+}
+
+/// One suite every store driver passes unchanged.
+@Suite struct StoreConformanceTests {
+    @Test(arguments: Driver.allCases)
+    func workflowsAreStoredAndIDsAreUnique(driver: Driver) async throws {
+        let store = try driver.make()
+        #expect(try await store.apply([.insertWorkflow(workflow("wf-1"))]) == [.applied])
+        #expect(try await store.apply([.insertWorkflow(workflow("wf-1"))]) == [.idConflict])
+        let read = try #require(try await store.workflow(id: "wf-1"))
+        #expect(read.name == "w wf-1")
+        #expect(read.definition["steps"] == [["type": "Echo"]])
+        #expect(try await store.workflow(id: "wf-2") == nil)
+    }
+
+    @Test(arguments: Driver.allCases)
+    func workflowsPageNewestFirst(driver: Driver) async throws {
+        let store = try driver.make()
+        for i in 1...5 { _ = try await store.apply([.insertWorkflow(workflow("wf-\(i)"))]) }
+        var seen: [String] = []
+        var cursor: Int64?
+        repeat {
+            let page = try await store.workflows(limit: 2, before: cursor)
+            seen += page.items.map(\.id)
+            cursor = page.nextCursor
+        } while cursor != nil
+        #expect(seen == ["wf-5", "wf-4", "wf-3", "wf-2", "wf-1"])
+    }
+
+    @Test(arguments: Driver.allCases)
+    func executionsAreStoredWithTheirTasksInOrder(driver: Driver) async throws {
+        let store = try driver.make()
+        _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
+        #expect(try await store.apply([.insertExecution(execution("ex-1", tasks: 3))]) == [.applied])
+        #expect(try await store.apply([.insertExecution(execution("ex-1"))]) == [.idConflict])
+        let detail = try #require(try await store.execution(id: "ex-1"))
+        #expect(detail.execution.status == .pending)
+        #expect(detail.execution.input == ["text": "x"])
+        #expect(detail.tasks.map(\.taskID) == ["task-0", "task-1", "task-2"])
+        #expect(detail.tasks.allSatisfy { $0.status == .pending && $0.output == nil })
+    }
+
+    @Test(arguments: Driver.allCases)
+    func idempotencyKeysAreScopedToTheirWorkflow(driver: Driver) async throws {
+        let store = try driver.make()
+        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2"))])
+        #expect(try await store.apply([.insertExecution(execution("ex-1", key: "k"))]) == [.applied])
+        #expect(try await store.apply([.insertExecution(execution("ex-2", key: "k"))]) == [.duplicate(executionID: "ex-1")])
+        #expect(try await store.apply([.insertExecution(execution("ex-3", workflow: "wf-2", key: "k"))]) == [.applied])
+        #expect(try await store.execution(id: "ex-2") == nil)
+    }
+
+    @Test(arguments: Driver.allCases)
+    func transitionsApplyOnlyWhileTasksAreInTheExpectedStatus(driver: Driver) async throws {
+        let store = try driver.make()
+        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
+        let complete = ExecutionTransition(executionID: "ex-1", tasks: [
+            TaskChange(index: 0, expected: [.pending, .running], status: .completed, input: ["text": "a"], output: ["text": "b"], startedAt: 10, completedAt: 11),
+        ], execution: ExecutionChange(status: .running, startedAt: 10))
+        #expect(try await store.apply([.transition(complete)]) == [.applied])
+        // The same completion again finds the task COMPLETED: stale, nothing changes.
+        #expect(try await store.apply([.transition(complete)]) == [.stale])
+        // A transition whose second change is stale applies none of its changes.
+        let mixed = ExecutionTransition(executionID: "ex-1", tasks: [
+            TaskChange(index: 1, expected: [.pending], status: .failed, error: ["message": "x"]),
+            TaskChange(index: 0, expected: [.pending], status: .skipped),
+        ], execution: ExecutionChange(status: .failed, completedAt: 20))
+        #expect(try await store.apply([.transition(mixed)]) == [.stale])
+        let detail = try #require(try await store.execution(id: "ex-1"))
+        #expect(detail.execution.status == .running)
+        #expect(detail.execution.startedAt == 10)
+        #expect(detail.tasks[0].status == .completed)
+        #expect(detail.tasks[0].output == ["text": "b"])
+        #expect(detail.tasks[0].startedAt == 10)
+        #expect(detail.tasks[1].status == .pending)
+        #expect(detail.tasks[1].error == nil)
+        #expect(try await store.apply([.transition(ExecutionTransition(executionID: "ex-404", tasks: [TaskChange(index: 0, expected: [.pending], status: .completed)]))]) == [.stale])
+    }
+
+    @Test(arguments: Driver.allCases)
+    func oneBatchReportsEachMutationsOutcome(driver: Driver) async throws {
+        let store = try driver.make()
+        let outcomes = try await store.apply([
+            .insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-1")),
+            .insertExecution(execution("ex-1")),
+            .transition(ExecutionTransition(executionID: "ex-1", tasks: [TaskChange(index: 0, expected: [.running], status: .completed)])),
+        ])
+        #expect(outcomes == [.applied, .idConflict, .applied, .stale])
+    }
+
+    @Test(arguments: Driver.allCases)
+    func executionsListFiltersByStatusAndPages(driver: Driver) async throws {
+        let store = try driver.make()
+        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2"))])
+        for i in 1...5 { _ = try await store.apply([.insertExecution(execution("ex-\(i)"))]) }
+        _ = try await store.apply([.insertExecution(execution("ex-other", workflow: "wf-2"))])
+        for i in [2, 4] {
+            _ = try await store.apply([.transition(ExecutionTransition(executionID: "ex-\(i)", tasks: [], execution: ExecutionChange(status: .completed, output: "ok", completedAt: 9)))])
+        }
+        let all = try await store.executions(workflowID: "wf-1", status: nil, limit: 10, before: nil)
+        #expect(all.items.map(\.id) == ["ex-5", "ex-4", "ex-3", "ex-2", "ex-1"])
+        #expect(all.nextCursor == nil)
+        let done = try await store.executions(workflowID: "wf-1", status: .completed, limit: 10, before: nil)
+        #expect(done.items.map(\.id) == ["ex-4", "ex-2"])
+        let first = try await store.executions(workflowID: "wf-1", status: nil, limit: 3, before: nil)
+        #expect(first.items.map(\.id) == ["ex-5", "ex-4", "ex-3"])
+        let second = try await store.executions(workflowID: "wf-1", status: nil, limit: 3, before: first.nextCursor)
+        #expect(second.items.map(\.id) == ["ex-2", "ex-1"])
+        #expect(second.nextCursor == nil)
+    }
+
+    @Test(arguments: Driver.allCases)
+    func unfinishedExecutionsAreThoseNotCompletedOrFailed(driver: Driver) async throws {
+        let store = try driver.make()
+        _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
+        for i in 1...4 { _ = try await store.apply([.insertExecution(execution("ex-\(i)"))]) }
+        _ = try await store.apply([
+            .transition(ExecutionTransition(executionID: "ex-1", tasks: [], execution: ExecutionChange(status: .completed))),
+            .transition(ExecutionTransition(executionID: "ex-2", tasks: [], execution: ExecutionChange(status: .running))),
+            .transition(ExecutionTransition(executionID: "ex-3", tasks: [], execution: ExecutionChange(status: .failed))),
+        ])
+        let unfinished = try await store.unfinishedExecutions()
+        #expect(unfinished.map(\.execution.id) == ["ex-2", "ex-4"])
+        #expect(unfinished[0].tasks.count == 2)
+    }
+}
+
+@Suite struct SQLiteStoreTests {
+    @Test func commitsAreFsyncedWithSynchronousFull() throws {
+        let store = try Driver.sqlite.make() as! SQLiteStore
+        #expect(try store.synchronousMode() == 2)
+    }
+
+    @Test func schemaComesFromNumberedMigrationsAppliedOnce() async throws {
+        let store = try Driver.sqlite.make() as! SQLiteStore
+        #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks"])
+        _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
+        try await store.close()
+        let reopened = try SQLiteStore(path: store.path)
+        #expect(try reopened.appliedMigrations() == ["001_workflows_executions_tasks"])
+        #expect(try await reopened.workflow(id: "wf-1") != nil, "data survives reopening")
+    }
+
+    @Test func anUnopenablePathIsAClearError() {
+        #expect {
+            _ = try SQLiteStore(path: "/nonexistent-dir-\(UUID().uuidString)/x.db")
+        } throws: { error in
+            "\(error)".contains("cannot open the SQLite database at /nonexistent-dir-")
+        }
+    }
+}
+
+@Suite struct GroupCommitterTests {
+    /// Counts transactions to show that concurrent submissions share them.
+    final class CountingStore: Store, @unchecked Sendable {
+        let inner = MemoryStore()
+        let lock = NSLock()
+        var transactions = 0
+        func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] {
+            lock.withLock { transactions += 1 }
+            try await Task.sleep(for: .milliseconds(2))  // a commit takes time, as an fsync does
+            return try await inner.apply(mutations)
+        }
+        func workflow(id: String) async throws -> WorkflowRecord? { try await inner.workflow(id: id) }
+        func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> { try await inner.workflows(limit: limit, before: before) }
+        func execution(id: String) async throws -> ExecutionDetail? { try await inner.execution(id: id) }
+        func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> { try await inner.executions(workflowID: workflowID, status: status, limit: limit, before: before) }
+        func unfinishedExecutions() async throws -> [ExecutionDetail] { try await inner.unfinishedExecutions() }
+    }
+
+    @Test func concurrentSubmissionsShareTransactions() async throws {
+        let store = CountingStore()
+        let committer = GroupCommitter(store: store)
+        try await withThrowingTaskGroup(of: MutationOutcome.self) { group in
+            for i in 0..<200 { group.addTask { try await committer.commit([.insertWorkflow(workflow("wf-\(i)"))])[0] } }
+            for try await outcome in group { #expect(outcome == .applied) }
+        }
+        #expect(try await store.workflows(limit: 500, before: nil).items.count == 200)
+        #expect(store.lock.withLock { store.transactions } < 50, "200 writes should need far fewer transactions")
+    }
+
+    @Test func aFailingSubmissionDoesNotFailItsNeighbours() async throws {
+        struct Failing: Error {}
+        final class PickyStore: Store, @unchecked Sendable {
+            let inner = MemoryStore()
+            func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] {
+                for m in mutations { if case .insertWorkflow(let w) = m, w.id == "wf-bad" { throw Failing() } }
+                return try await inner.apply(mutations)
+            }
+            func workflow(id: String) async throws -> WorkflowRecord? { try await inner.workflow(id: id) }
+            func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> { try await inner.workflows(limit: limit, before: before) }
+            func execution(id: String) async throws -> ExecutionDetail? { nil }
+            func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> { Page(items: [], nextCursor: nil) }
+            func unfinishedExecutions() async throws -> [ExecutionDetail] { [] }
+        }
+        let store = PickyStore()
+        let committer = GroupCommitter(store: store)
+        let results = await withTaskGroup(of: (String, Bool).self) { group in
+            for id in ["wf-1", "wf-bad", "wf-2", "wf-3"] {
+                group.addTask { (id, (try? await committer.commit([.insertWorkflow(workflow(id))])) != nil) }
+            }
+            var r: [String: Bool] = [:]
+            for await (id, ok) in group { r[id] = ok }
+            return r
+        }
+        #expect(results == ["wf-1": true, "wf-bad": false, "wf-2": true, "wf-3": true])
+    }
+}
