@@ -99,6 +99,7 @@ extension Engine {
     }
 
     func waitForFinish(_ executionID: String) async {
+        await recovered()
         let token = state.withLock { state -> Int in
             state.nextWaiterToken += 1
             return state.nextWaiterToken

@@ -19,6 +19,13 @@ public final class Engine: Service, Sendable {
         var waiters: [String: [Int: CheckedContinuation<Void, Never>]] = [:]
         var nextWaiterToken = 0
         var stopping = false
+        /// Whether unfinished executions from the store have been resumed.
+        var recovery: RecoveryPhase = .notStarted
+        var recoveryWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    enum RecoveryPhase {
+        case notStarted, running, done
     }
 
     public let store: any Store
@@ -77,8 +84,27 @@ public final class Engine: Service, Sendable {
         wakeContinuation.finish()
     }
 
-    /// Resumes every unfinished execution found in the store.
-    func recover() async throws {
+    /// Resumes every unfinished execution found in the store. Runs once: the server calls it
+    /// before it starts listening (so `?wait` never misses a resumed execution), and `run()`
+    /// calls it in case nobody did.
+    public func recover() async throws {
+        let first = state.withLock { state in
+            guard state.recovery == .notStarted else { return false }
+            state.recovery = .running
+            return true
+        }
+        guard first else {
+            await recovered()
+            return
+        }
+        defer {
+            let waiters = state.withLock { state in
+                state.recovery = .done
+                defer { state.recoveryWaiters = [] }
+                return state.recoveryWaiters
+            }
+            for w in waiters { w.resume() }
+        }
         let unfinished = try await store.unfinishedExecutions()
         var resumed = 0
         for detail in unfinished {
@@ -86,6 +112,18 @@ public final class Engine: Service, Sendable {
         }
         if !unfinished.isEmpty {
             logger.info("resumed unfinished executions", metadata: ["executions.count": "\(resumed)"])
+        }
+    }
+
+    /// Returns once recovery has finished.
+    func recovered() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state in
+                if state.recovery == .done { return true }
+                state.recoveryWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
         }
     }
 

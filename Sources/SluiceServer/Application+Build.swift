@@ -12,6 +12,9 @@ public func buildApplication(engine: Engine, configuration: ServerConfiguration,
         logger: logger
     )
     app.addServices(engine)
+    // Resume unfinished executions before accepting requests, so that a `?wait` right after a
+    // restart sees them running.
+    app.beforeServerStarts { try await engine.recover() }
     return app
 }
 

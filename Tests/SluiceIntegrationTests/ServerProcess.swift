@@ -1,0 +1,85 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SluiceCore
+import Testing
+
+/// A `sluice serve` child process on a free port, for tests that need the real binary.
+final class ServerProcess: @unchecked Sendable {
+    let process = Process()
+    let logURL: URL
+    private(set) var baseURL = ""
+
+    /// The `sluice` executable built next to the test bundle.
+    static var executable: URL {
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = testBinary.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("sluice")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/sluice").standardized
+    }
+
+    init(database: String, logURL: URL) throws {
+        self.logURL = logURL
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process.executableURL = Self.executable
+        process.arguments = ["serve", "--port", "0", "--database", database]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = try FileHandle(forWritingTo: logURL)
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        var buffer = Data()
+        while Date() < deadline {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            buffer.append(chunk)
+            if let line = String(decoding: buffer, as: UTF8.self).split(separator: "\n").first(where: { $0.hasPrefix("sluice listening on ") }) {
+                baseURL = String(line.dropFirst("sluice listening on ".count))
+                return
+            }
+        }
+        process.terminate()
+        throw TestFailure("the server did not start: \(String(decoding: buffer, as: UTF8.self)) \(log)")
+    }
+
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Sends SIGTERM and returns the exit status, or `nil` if the process did not exit in time.
+    func terminate(within seconds: Double = 15) -> Int32? {
+        process.terminate()
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(); return nil }
+        return process.terminationStatus
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Sends one request and parses the JSON answer.
+func send(_ client: HTTPClient, _ method: String, _ url: String, body: String? = nil, timeout: Int64 = 60) async throws -> (Int, JSONValue) {
+    var request = HTTPClientRequest(url: url)
+    request.method = .RAW(value: method)
+    if let body { request.body = .bytes(ByteBuffer(string: body)) }
+    let response = try await client.execute(request, timeout: .seconds(timeout))
+    let bytes = try await response.body.collect(upTo: 1 << 22)
+    return (Int(response.status.code), (try? JSONParser.parse(Array(bytes.readableBytesView))) ?? .null)
+}
+
+func temporaryDirectory() throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-it-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir
+}
