@@ -51,3 +51,24 @@ public struct ExecutionTransition: Sendable, Hashable {
         self.execution = execution
     }
 }
+
+extension ExecutionTransition {
+    /// This transition followed by `next` (of the same execution) as one atomic transition: the
+    /// task changes of both, and the execution's latest status with its earliest start.
+    public func followed(by next: ExecutionTransition) -> ExecutionTransition {
+        precondition(next.executionID == executionID, "transitions of different executions cannot be merged")
+        var merged = self
+        merged.tasks += next.tasks
+        switch (execution, next.execution) {
+        case (nil, let later): merged.execution = later
+        case (let earlier, nil): merged.execution = earlier
+        case (let earlier?, var later?):
+            later.startedAt = earlier.startedAt ?? later.startedAt
+            later.output = later.output ?? earlier.output
+            later.error = later.error ?? earlier.error
+            later.completedAt = later.completedAt ?? earlier.completedAt
+            merged.execution = later
+        }
+        return merged
+    }
+}

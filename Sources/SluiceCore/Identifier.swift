@@ -4,10 +4,16 @@ public enum Identifier {
 
     /// A new random id with `prefix` (`"wf"`, `"ex"`, `"task"`).
     public static func make(_ prefix: String) -> String {
+        // One 64-bit draw (one system call) gives all 8 characters: 36^8 is far below 2^64, so
+        // the modulo bias is below one in 6 million.
         var rng = SystemRandomNumberGenerator()
+        var random = rng.next()
         var bytes = Array(prefix.utf8)
         bytes.append(UInt8(ascii: "-"))
-        for _ in 0..<8 { bytes.append(alphabet[Int(rng.next(upperBound: UInt32(alphabet.count)))]) }
+        for _ in 0..<8 {
+            bytes.append(alphabet[Int(random % 36)])
+            random /= 36
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -33,7 +33,9 @@ public struct TypeChecker: Sendable {
         for task in tasks {
             let typePath = IssuePath.member(task.path, "type")
             guard let step = registry[task.type] else {
-                if !task.type.isEmpty {
+                if task.type.isEmpty {
+                    issues.append(.init(path: typePath, code: "required", message: "required field is missing; expected a step type name such as \"TextOperation.Reverse\" (GET /step-types lists them)"))
+                } else {
                     let hint = registry.suggestion(for: task.type).map { "did you mean \"\($0)\"? " } ?? ""
                     issues.append(.init(path: typePath, code: "unknown_step_type", message: "unknown step type \"\(task.type)\"; \(hint)known types: \(registry.names.joined(separator: ", "))"))
                 }
@@ -81,7 +83,7 @@ public struct TypeChecker: Sendable {
         // Types along the edges.
         var inputShapes = [Shape?](repeating: nil, count: tasks.count)
         var outputShapes = [Shape?](repeating: nil, count: tasks.count)
-        var required: [(DataType, String)] = []  // what the execution input must carry, and which task needs it
+        var required: [(DataType, String, Bool)] = []  // what the execution input may or must carry, which task needs it, and whether it is required
         for i in order {
             guard let step = steps[i] else { continue }
             let deps = dependencies[i]
@@ -96,13 +98,27 @@ public struct TypeChecker: Sendable {
                 inputShapes[i] = Shape(fields: [])
             case .value(let t):
                 inputShapes[i] = Shape(fields: [t])
-                if !merged.fields.contains(t) {
-                    if merged.includesExecutionInput {
-                        if !required.contains(where: { $0.0 == t }) { required.append((t, tasks[i].path)) }
-                    } else {
-                        issues.append(mismatch(task: i, tasks: tasks, steps: steps, wanted: t, got: merged, deps: deps, chain: chain))
-                        continue
+                // Dependencies merge in depends_on order, the first to carry a member winning. A
+                // dependency that passes the execution input through may carry it: then the input's
+                // member must have this type (and is required if nothing after it provides one).
+                let sources = deps.isEmpty ? [Shape(fields: [], includesExecutionInput: true)] : deps.map { outputShapes[$0]! }
+                var satisfied = false
+                for shape in sources {
+                    if shape.fields.contains(t) { satisfied = true; break }
+                    if shape.includesExecutionInput {
+                        let later = sources.drop(while: { $0 != shape }).dropFirst().contains { $0.fields.contains(t) }
+                        if let k = required.firstIndex(where: { $0.0 == t }) {
+                            if !later { required[k].2 = true }
+                        } else {
+                            required.append((t, tasks[i].path, !later))
+                        }
+                        satisfied = true
+                        break
                     }
+                }
+                if !satisfied {
+                    issues.append(mismatch(task: i, tasks: tasks, steps: steps, wanted: t, got: merged, deps: deps, chain: chain))
+                    continue
                 }
             case .any:
                 inputShapes[i] = merged
@@ -114,7 +130,10 @@ public struct TypeChecker: Sendable {
         }
 
         let inputSchema = deriveInputSchema(required: required, userSchema: definition.inputSchema, issues: &issues)
-        guard issues.isEmpty else { return .failure(.init(title: "Invalid workflow definition", issues: issues)) }
+        guard issues.isEmpty, !steps.contains(where: { $0 == nil }), !inputShapes.contains(where: { $0 == nil }) else {
+            if issues.isEmpty { issues.append(.init(path: "", code: "invalid_body", message: "the definition could not be checked")) }
+            return .failure(.init(title: "Invalid workflow definition", issues: issues))
+        }
 
         let nodes = tasks.indices.map { i in
             WorkflowPlan.Node(
@@ -208,10 +227,10 @@ public struct TypeChecker: Sendable {
         return .init(path: "tasks", code: "cycle", message: "dependency cycle; a workflow must be acyclic")
     }
 
-    func deriveInputSchema(required: [(DataType, String)], userSchema: Schema?, issues: inout [ValidationIssue]) -> Schema {
+    func deriveInputSchema(required: [(DataType, String, Bool)], userSchema: Schema?, issues: inout [ValidationIssue]) -> Schema {
         var schema = userSchema ?? Schema(type: .object)
         schema.type = .object
-        for (type, neededBy) in required {
+        for (type, neededBy, isRequired) in required {
             if let declared = schema.property(type.field) {
                 let compatible = declared.type == nil || declared.type == type.schema.type || (type == .number && declared.type == .integer)
                 if !compatible {
@@ -226,7 +245,7 @@ public struct TypeChecker: Sendable {
             } else {
                 schema.setProperty(type.field, type.schema)
             }
-            if !schema.required.contains(type.field) { schema.required.append(type.field) }
+            if isRequired && !schema.required.contains(type.field) { schema.required.append(type.field) }
         }
         return schema
     }

@@ -1,3 +1,4 @@
+import Dispatch
 import SluiceCore
 import SluiceStore
 
@@ -88,17 +89,15 @@ extension Engine {
         throw EngineError.unavailable("could not allocate a unique execution id")
     }
 
-    /// Returns when execution `executionID` is no longer running in this engine, or after `timeout`.
-    public func waitUntilFinished(executionID: String, timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitForFinish(executionID) }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
-        }
+    /// Whether this engine is driving execution `executionID` right now.
+    public func isActive(executionID: String) -> Bool {
+        state.withLock { $0.active[executionID] != nil }
     }
 
-    func waitForFinish(_ executionID: String) async {
+    /// Returns when execution `executionID` is no longer running in this engine, or after
+    /// `timeout`, or when the calling task is cancelled. One continuation per waiter; the timeout
+    /// is a dispatch timer, not a task.
+    public func waitUntilFinished(executionID: String, timeout: Duration) async {
         await recovered()
         let token = state.withLock { state -> Int in
             state.nextWaiterToken += 1
@@ -111,12 +110,29 @@ extension Engine {
                     state.waiters[executionID, default: [:]][token] = continuation
                     return true
                 }
-                if !registered { continuation.resume() }
+                guard registered else {
+                    continuation.resume()
+                    return
+                }
+                let (seconds, attoseconds) = timeout.components
+                let nanoseconds = Int(min(seconds, 86_400)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) {
+                    self.releaseWaiter(executionID, token)
+                }
             }
         } onCancel: {
-            let continuation = state.withLock { state in state.waiters[executionID]?.removeValue(forKey: token) }
-            continuation?.resume()
+            releaseWaiter(executionID, token)
         }
+    }
+
+    /// Resumes one waiter if it is still waiting (whoever removes it resumes it, exactly once).
+    func releaseWaiter(_ executionID: String, _ token: Int) {
+        let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            let c = state.waiters[executionID]?.removeValue(forKey: token)
+            if state.waiters[executionID]?.isEmpty == true { state.waiters[executionID] = nil }
+            return c
+        }
+        continuation?.resume()
     }
 
     func commit(_ mutation: Mutation) async throws -> MutationOutcome {

@@ -20,20 +20,33 @@ extension Engine {
                 return batch
             }
             if batch.isEmpty { return }
+            // Pure steps are deterministic and have no side effects, so a task made ready by a
+            // pure step runs in this same turn instead of after the commit: an execution's whole
+            // run of pure steps is one transition, committed atomically (if any part of it no
+            // longer applies, none of it does). Nothing is acknowledged before that commit.
+            var work = Array(batch)
             var outcomes: [ExecutionStateMachine.Outcome] = []
-            var mutations: [Mutation] = []
+            var slot: [String: Int] = [:]
             outcomes.reserveCapacity(batch.count)
-            mutations.reserveCapacity(batch.count)
-            for dispatch in batch {
-                guard let outcome = run(dispatch) else { continue }
-                if let t = outcome.transition {
+            var next = 0
+            while next < work.count {
+                let dispatch = work[next]
+                next += 1
+                guard var outcome = run(dispatch) else { continue }
+                work += outcome.dispatch
+                outcome.dispatch = []
+                guard let t = outcome.transition else { continue }
+                if let k = slot[t.executionID] {
+                    outcomes[k].transition = outcomes[k].transition.map { $0.followed(by: t) } ?? t
+                    outcomes[k].finished = outcomes[k].finished || outcome.finished
+                } else {
+                    slot[t.executionID] = outcomes.count
                     outcomes.append(outcome)
-                    mutations.append(.transition(t))
                 }
             }
-            if !mutations.isEmpty {
+            if !outcomes.isEmpty {
                 let submitted = outcomes
-                committer.submit(mutations) { result in self.afterCommit(submitted, result) }
+                committer.submit(outcomes.map { .transition($0.transition!) }) { result in self.afterCommit(submitted, result) }
             }
         }
     }

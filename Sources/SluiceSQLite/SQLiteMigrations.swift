@@ -33,8 +33,10 @@ enum SQLiteMigrations {
                 CREATE INDEX executions_by_workflow_status ON executions (workflow_id, status, seq);
                 CREATE UNIQUE INDEX executions_idempotency ON executions (workflow_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
                 CREATE INDEX executions_unfinished ON executions (seq) WHERE status IN ('PENDING', 'RUNNING');
+                -- Keyed by the execution's seq, not its random id: a new execution's tasks land
+                -- at the end of the tree, so a commit dirties few pages.
                 CREATE TABLE tasks (
-                    execution_id TEXT NOT NULL REFERENCES executions(id),
+                    execution_seq INTEGER NOT NULL REFERENCES executions(seq),
                     idx INTEGER NOT NULL,
                     task_id TEXT NOT NULL,
                     step_id TEXT NOT NULL,
@@ -45,7 +47,7 @@ enum SQLiteMigrations {
                     error TEXT,
                     started_at INTEGER,
                     completed_at INTEGER,
-                    PRIMARY KEY (execution_id, idx)
+                    PRIMARY KEY (execution_seq, idx)
                 ) WITHOUT ROWID;
                 """)
         }

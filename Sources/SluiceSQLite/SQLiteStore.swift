@@ -21,9 +21,12 @@ public final class SQLiteStore: Store {
         } catch {
             throw StoreError(message: "cannot open the SQLite database at \(path): \(error)")
         }
-        // DatabasePool sets synchronous=NORMAL on its writer itself; insist on FULL.
+        // DatabasePool sets synchronous=NORMAL on its writer itself; insist on FULL. Checkpoint
+        // the WAL every 8,192 pages (32 MiB) rather than 1,000: fewer, larger checkpoints write
+        // a page that changed many times once.
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192")
         }
         try SQLiteMigrations.migrator.migrate(pool)
     }
@@ -62,12 +65,13 @@ public final class SQLiteStore: Store {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [e.id, e.workflowID, e.status.rawValue, e.input.jsonString, e.output?.jsonString, e.error?.jsonString, e.webhookURL, e.idempotencyKey, e.createdAt, e.startedAt, e.completedAt])
             if db.changesCount == 0 { return .idConflict }
+            let seq = db.lastInsertedRowID
             let insertTask = try db.cachedStatement(sql: """
-                INSERT INTO tasks (execution_id, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at)
+                INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for t in detail.tasks {
-                try insertTask.execute(arguments: [e.id, t.index, t.taskID, t.stepID, t.type, t.status.rawValue, t.input?.jsonString, t.output?.jsonString, t.error?.jsonString, t.startedAt, t.completedAt])
+                try insertTask.execute(arguments: [seq, t.index, t.taskID, t.stepID, t.type, t.status.rawValue, t.input?.jsonString, t.output?.jsonString, t.error?.jsonString, t.startedAt, t.completedAt])
             }
             return .applied
         case .transition(let t):
@@ -82,53 +86,62 @@ public final class SQLiteStore: Store {
     }
 
     static func applyTransition(_ t: ExecutionTransition, _ db: Database) throws -> MutationOutcome {
+        guard let seq = try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM executions WHERE id = ?"), arguments: [t.executionID]) else {
+            return .stale
+        }
         let update = try db.cachedStatement(sql: """
             UPDATE tasks SET status = ?, input = COALESCE(?, input), output = COALESCE(?, output), error = COALESCE(?, error),
                 started_at = COALESCE(?, started_at), completed_at = COALESCE(?, completed_at)
-            WHERE execution_id = ? AND idx = ? AND status IN (?, ?, ?)
+            WHERE execution_seq = ? AND idx = ? AND status IN (?, ?, ?)
             """)
         for c in t.tasks {
             let expected = c.expected.map(\.rawValue)
             let padded = (0..<3).map { expected.isEmpty ? "" : expected[min($0, expected.count - 1)] }
-            try update.execute(arguments: [c.status.rawValue, c.input?.jsonString, c.output?.jsonString, c.error?.jsonString, c.startedAt, c.completedAt, t.executionID, c.index, padded[0], padded[1], padded[2]])
+            try update.execute(arguments: [c.status.rawValue, c.input?.jsonString, c.output?.jsonString, c.error?.jsonString, c.startedAt, c.completedAt, seq, c.index, padded[0], padded[1], padded[2]])
             if db.changesCount == 0 { return .stale }
         }
         if let e = t.execution {
             try db.cachedStatement(sql: """
                 UPDATE executions SET status = ?, output = COALESCE(?, output), error = COALESCE(?, error),
                     started_at = COALESCE(?, started_at), completed_at = COALESCE(?, completed_at)
-                WHERE id = ?
-                """).execute(arguments: [e.status.rawValue, e.output?.jsonString, e.error?.jsonString, e.startedAt, e.completedAt, t.executionID])
+                WHERE seq = ?
+                """).execute(arguments: [e.status.rawValue, e.output?.jsonString, e.error?.jsonString, e.startedAt, e.completedAt, seq])
             if db.changesCount == 0 { return .stale }
         }
         return .applied
     }
 
+    /// Reads on the calling thread: these are short, CPU-bound reads from the page cache, and a
+    /// hop to GRDB's reader queue and back costs more than the read itself.
+    func readNow<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+
     public func workflow(id: String) async throws -> WorkflowRecord? {
-        try await pool.read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM workflows WHERE id = ?"), arguments: [id]).map(Self.workflow)
+        try readNow { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.workflowColumns) FROM workflows WHERE id = ?"), arguments: [id]).map(Self.workflow)
         }
     }
 
     public func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> {
-        try await pool.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM workflows WHERE seq < ? ORDER BY seq DESC LIMIT ?", arguments: [before ?? Int64.max, limit + 1])
+        try readNow { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.workflowColumns) FROM workflows WHERE seq < ? ORDER BY seq DESC LIMIT ?", arguments: [before ?? Int64.max, limit + 1])
             let items = rows.prefix(limit).map(Self.workflow)
             return Page(items: items, nextCursor: rows.count > limit ? items.last?.seq : nil)
         }
     }
 
     public func execution(id: String) async throws -> ExecutionDetail? {
-        try await pool.read { db in try Self.detail(id: id, db) }
+        try readNow { db in try Self.detail(id: id, db) }
     }
 
     public func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> {
-        try await pool.read { db in
+        try readNow { db in
             let rows: [Row]
             if let status {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM executions WHERE workflow_id = ? AND status = ? AND seq < ? ORDER BY seq DESC LIMIT ?", arguments: [workflowID, status.rawValue, before ?? Int64.max, limit + 1])
+                rows = try Row.fetchAll(db, sql: "SELECT \(Self.executionColumns) FROM executions WHERE workflow_id = ? AND status = ? AND seq < ? ORDER BY seq DESC LIMIT ?", arguments: [workflowID, status.rawValue, before ?? Int64.max, limit + 1])
             } else {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM executions WHERE workflow_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?", arguments: [workflowID, before ?? Int64.max, limit + 1])
+                rows = try Row.fetchAll(db, sql: "SELECT \(Self.executionColumns) FROM executions WHERE workflow_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?", arguments: [workflowID, before ?? Int64.max, limit + 1])
             }
             let items = try rows.prefix(limit).map(Self.execution)
             return Page(items: items, nextCursor: rows.count > limit ? items.last?.seq : nil)
@@ -147,9 +160,10 @@ public final class SQLiteStore: Store {
     }
 
     static func detail(id: String, _ db: Database) throws -> ExecutionDetail? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM executions WHERE id = ?"), arguments: [id]) else { return nil }
-        let tasks = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM tasks WHERE execution_id = ? ORDER BY idx"), arguments: [id]).map(Self.task)
-        return ExecutionDetail(execution: try execution(row), tasks: try tasks)
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.executionColumns) FROM executions WHERE id = ?"), arguments: [id]) else { return nil }
+        let execution = try execution(row)
+        let tasks = try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.taskColumns) FROM tasks WHERE execution_seq = ? ORDER BY idx"), arguments: [execution.seq]).map(Self.task)
+        return ExecutionDetail(execution: execution, tasks: tasks)
     }
 
     static func json(_ text: String?) -> JSONValue? {
@@ -157,27 +171,33 @@ public final class SQLiteStore: Store {
         return try? JSONParser.parse(text)
     }
 
+    // Rows are read by position (GRDB's lookup by name compares case-insensitively, which
+    // showed in profiles); the column lists below fix the positions.
+    static let workflowColumns = "seq, id, name, description, definition, created_at"
+    static let executionColumns = "seq, id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at"
+    static let taskColumns = "idx, task_id, step_id, type, status, input, output, error, started_at, completed_at"
+
     static func workflow(_ row: Row) -> WorkflowRecord {
-        WorkflowRecord(seq: row["seq"], id: row["id"], name: row["name"], description: row["description"], definition: json(row["definition"]) ?? .null, createdAt: row["created_at"])
+        WorkflowRecord(seq: row[0], id: row[1], name: row[2], description: row[3], definition: json(row[4]) ?? .null, createdAt: row[5])
     }
 
     static func execution(_ row: Row) throws -> ExecutionRecord {
-        let status: String = row["status"]
+        let status: String = row[3]
         guard let s = ExecutionStatus(rawValue: status) else { throw StoreError(message: "unknown execution status \(status) in the database") }
         return ExecutionRecord(
-            seq: row["seq"], id: row["id"], workflowID: row["workflow_id"], status: s, input: json(row["input"]) ?? .null,
-            output: json(row["output"]), error: json(row["error"]), webhookURL: row["webhook_url"], idempotencyKey: row["idempotency_key"],
-            createdAt: row["created_at"], startedAt: row["started_at"], completedAt: row["completed_at"]
+            seq: row[0], id: row[1], workflowID: row[2], status: s, input: json(row[4]) ?? .null,
+            output: json(row[5]), error: json(row[6]), webhookURL: row[7], idempotencyKey: row[8],
+            createdAt: row[9], startedAt: row[10], completedAt: row[11]
         )
     }
 
     static func task(_ row: Row) throws -> TaskRecord {
-        let status: String = row["status"]
+        let status: String = row[4]
         guard let s = TaskStatus(rawValue: status) else { throw StoreError(message: "unknown task status \(status) in the database") }
         return TaskRecord(
-            index: row["idx"], taskID: row["task_id"], stepID: row["step_id"], type: row["type"], status: s,
-            input: json(row["input"]), output: json(row["output"]), error: json(row["error"]),
-            startedAt: row["started_at"], completedAt: row["completed_at"]
+            index: row[0], taskID: row[1], stepID: row[2], type: row[3], status: s,
+            input: json(row[5]), output: json(row[6]), error: json(row[7]),
+            startedAt: row[8], completedAt: row[9]
         )
     }
 }

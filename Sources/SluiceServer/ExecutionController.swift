@@ -58,6 +58,10 @@ struct ExecutionController {
         let workflowID = try context.parameters.require("workflow_id")
         let executionID = try context.parameters.require("execution_id")
         let wait = try parsing.wait(request)
+        // An execution this engine is running will change: wait first, then read it once.
+        if let wait, wait > .zero, engine.isActive(executionID: executionID) {
+            await engine.waitUntilFinished(executionID: executionID, timeout: wait)
+        }
         guard var detail = try await engine.store.execution(id: executionID), detail.execution.workflowID == workflowID else {
             if try await engine.store.workflow(id: workflowID) == nil { throw EngineError.workflowNotFound(workflowID) }
             throw Problem.notFound("workflow \"\(workflowID)\" has no execution with id \"\(executionID)\"")

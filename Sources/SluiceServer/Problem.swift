@@ -66,8 +66,6 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 problem = .notFound("no endpoint \(request.method) \(instance); see the API reference in README.md")
             case .contentTooLarge:
                 problem = Problem(status: .contentTooLarge, type: "urn:sluice:problem:body-too-large", title: "Request body too large", detail: error.body ?? "the request body exceeds the server's limit (--max-body-size)")
-            case .methodNotAllowed:
-                problem = Problem(status: .methodNotAllowed, type: "urn:sluice:problem:method-not-allowed", title: "Method not allowed", detail: "\(request.method) is not allowed on \(instance)")
             default:
                 problem = Problem(status: error.status, type: "about:blank", title: error.status.reasonPhrase, detail: error.body ?? error.status.reasonPhrase)
             }

@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import SluiceCore
 
 /// Reading request bodies and query parameters, with errors that say what was wrong.
@@ -10,8 +11,10 @@ struct RequestParsing {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: configuration.maxBodySize)
+        } catch is NIOTooManyBytesError {
+            throw tooLarge
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw HTTPError(.contentTooLarge, message: "the request body exceeds the limit of \(configuration.maxBodySize) bytes (--max-body-size)")
+            throw tooLarge
         }
         let bytes = Array(buffer.readableBytesView)
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return nil }
@@ -22,6 +25,10 @@ struct RequestParsing {
                 ValidationIssue(path: "", code: "invalid_json", message: "the body is not valid JSON: \(error.description)"),
             ]))
         }
+    }
+
+    var tooLarge: Problem {
+        Problem(status: .contentTooLarge, type: "urn:sluice:problem:body-too-large", title: "Request body too large", detail: "the request body exceeds the limit of \(configuration.maxBodySize) bytes (--max-body-size)")
     }
 
     /// `limit` and `cursor` query parameters.

@@ -101,3 +101,14 @@ import Testing
         #expect(t?.tasks.first?.expected == [.pending, .running])
     }
 }
+
+@Suite struct TransitionMergeTests {
+    @Test func mergedTransitionKeepsEveryTaskChangeTheFirstStartAndTheLastStatus() {
+        let a = ExecutionTransition(executionID: "ex-1", tasks: [TaskChange(index: 0, expected: [.pending], status: .completed)], execution: ExecutionChange(status: .running, startedAt: 5))
+        let b = ExecutionTransition(executionID: "ex-1", tasks: [TaskChange(index: 1, expected: [.pending], status: .completed)])
+        let c = ExecutionTransition(executionID: "ex-1", tasks: [TaskChange(index: 2, expected: [.pending], status: .completed)], execution: ExecutionChange(status: .completed, output: "x", completedAt: 9))
+        let m = a.followed(by: b).followed(by: c)
+        #expect(m.tasks.map(\.index) == [0, 1, 2])
+        #expect(m.execution == ExecutionChange(status: .completed, output: "x", startedAt: 5, completedAt: 9))
+    }
+}
