@@ -17,10 +17,24 @@ public enum Timestamp {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         if month <= 2 { year += 1 }
-        func pad(_ v: Int, _ width: Int) -> String {
-            let s = String(v)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        var bytes = [UInt8](repeating: 0, count: 24)
+        func put(_ value: Int, at offset: Int, width: Int) {
+            var v = value
+            for i in stride(from: offset + width - 1, through: offset, by: -1) {
+                bytes[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            }
         }
-        return "\(pad(Int(year), 4))-\(pad(Int(month), 2))-\(pad(Int(day), 2))T\(pad(secOfDay / 3600, 2)):\(pad(secOfDay % 3600 / 60, 2)):\(pad(secOfDay % 60, 2)).\(pad(millis, 3))Z"
+        put(Int(year), at: 0, width: 4)
+        put(Int(month), at: 5, width: 2)
+        put(Int(day), at: 8, width: 2)
+        put(secOfDay / 3600, at: 11, width: 2)
+        put(secOfDay % 3600 / 60, at: 14, width: 2)
+        put(secOfDay % 60, at: 17, width: 2)
+        put(millis, at: 20, width: 3)
+        for (i, c) in [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z")] as [(Int, Unicode.Scalar)] {
+            bytes[i] = UInt8(ascii: c)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
