@@ -1,4 +1,3 @@
-import Foundation
 import GRDB
 import SluiceCore
 import SluiceStore
@@ -116,12 +115,6 @@ public final class SQLiteStore: Store {
         try pool.read(body)
     }
 
-    /// Like `readNow`, without a read transaction: for a single statement, which reads one
-    /// snapshot by itself.
-    func readSnapshotNow<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.unsafeRead(body)
-    }
-
     public func workflow(id: String) async throws -> WorkflowRecord? {
         try readNow { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.workflowColumns) FROM workflows WHERE id = ?"), arguments: [id]).map(Self.workflow)
@@ -137,23 +130,7 @@ public final class SQLiteStore: Store {
     }
 
     public func execution(id: String) async throws -> ExecutionDetail? {
-        // One statement reads the execution and its tasks from one snapshot, so it needs no
-        // explicit read transaction.
-        try readSnapshotNow { db -> ExecutionDetail? in
-            let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT \(Self.executionColumns.split(separator: ",").map { "e." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
-                       \(Self.taskColumns.split(separator: ",").map { "t." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
-                FROM executions e LEFT JOIN tasks t ON t.execution_seq = e.seq
-                WHERE e.id = ? ORDER BY t.idx
-                """), arguments: [id])
-            guard let first = rows.first else { return nil }
-            let execution = try Self.execution(first)
-            let width = Self.executionColumnCount
-            let tasks = try rows.compactMap { row -> TaskRecord? in
-                row.hasNull(atIndex: width) ? nil : try Self.task(row, offset: width)
-            }
-            return ExecutionDetail(execution: execution, tasks: tasks)
-        }
+        try readNow { db in try Self.detail(id: id, db) }
     }
 
     public func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> {
@@ -196,7 +173,6 @@ public final class SQLiteStore: Store {
     // showed in profiles); the column lists below fix the positions.
     static let workflowColumns = "seq, id, name, description, definition, created_at"
     static let executionColumns = "seq, id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at"
-    static let executionColumnCount = 12
     static let taskColumns = "idx, task_id, step_id, type, status, input, output, error, started_at, completed_at"
 
     static func workflow(_ row: Row) -> WorkflowRecord {
@@ -213,10 +189,8 @@ public final class SQLiteStore: Store {
         )
     }
 
-    static func task(_ row: Row) throws -> TaskRecord { try task(row, offset: 0) }
-
-    /// A task from the columns of `taskColumns` starting at `offset`.
-    static func task(_ row: Row, offset o: Int) throws -> TaskRecord {
+    static func task(_ row: Row) throws -> TaskRecord {
+        let o = 0
         let status: String = row[o + 4]
         guard let s = TaskStatus(rawValue: status) else { throw StoreError(message: "unknown task status \(status) in the database") }
         return TaskRecord(
