@@ -1,4 +1,5 @@
 import Dispatch
+import ServiceLifecycle
 import SluiceCore
 import SluiceStore
 
@@ -95,18 +96,27 @@ extension Engine {
     }
 
     /// Returns when execution `executionID` is no longer running in this engine, or after
-    /// `timeout`, or when the calling task is cancelled. One continuation per waiter; the timeout
-    /// is a dispatch timer, not a task.
+    /// `timeout`, or when the calling task is cancelled or the server shuts down gracefully (the
+    /// server stops before the engine, and must not wait for long waits). One continuation per
+    /// waiter; the timeout is a dispatch timer, not a task.
     public func waitUntilFinished(executionID: String, timeout: Duration) async {
         await recovered()
         let token = state.withLock { state -> Int in
             state.nextWaiterToken += 1
             return state.nextWaiterToken
         }
+        await withGracefulShutdownHandler {
+            await wait(executionID: executionID, token: token, timeout: timeout)
+        } onGracefulShutdown: {
+            self.releaseWaiter(executionID, token)
+        }
+    }
+
+    func wait(executionID: String, token: Int, timeout: Duration) async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let registered = state.withLock { state -> Bool in
-                    guard state.active[executionID] != nil, !state.stopping, !Task.isCancelled else { return false }
+                    guard state.active[executionID] != nil, !state.stopping, !Task.isCancelled, !Task.isShuttingDownGracefully else { return false }
                     state.waiters[executionID, default: [:]][token] = continuation
                     return true
                 }

@@ -115,11 +115,11 @@ public final class Engine: Service, Sendable {
         }
     }
 
-    /// Returns once recovery has finished.
+    /// Returns once a recovery in progress has finished (at once if none is running).
     func recovered() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = state.withLock { state in
-                if state.recovery == .done { return true }
+                if state.recovery != .running { return true }
                 state.recoveryWaiters.append(continuation)
                 return false
             }
