@@ -18,6 +18,13 @@ public struct StepType: Sendable {
         /// A pure function of the task's input and parameters that finishes in microseconds; the
         /// engine runs it inline, without holding a worker or writing a RUNNING transition.
         case pure(@Sendable (_ input: JSONValue, _ parameters: JSONValue?) throws(StepFailure) -> JSONValue)
+        /// Work that takes time or touches the world (HTTP, processes). The engine records the
+        /// task as RUNNING before it starts, runs it on its own task, and cancels that task when
+        /// the step times out or its execution is cancelled: the step must stop promptly then.
+        case run(@Sendable (_ context: StepContext) async throws(StepFailure) -> JSONValue)
+        /// A durable timer: the task waits the returned number of seconds without holding a
+        /// worker (the wake-up time is stored and survives a restart), then passes its input on.
+        case timer(@Sendable (_ input: JSONValue, _ parameters: JSONValue?) -> Double)
     }
 
     public var name: String

@@ -64,6 +64,9 @@ extension Engine {
             } catch {
                 result = .failure(error)
             }
+        case .run, .timer:
+            // Not yet wired in the engine; no built-in step uses these yet.
+            result = .failure(StepFailure("\(node.step.name) cannot run in this engine yet"))
         }
         let completedAt = clock()
         return state.withLock { state in
