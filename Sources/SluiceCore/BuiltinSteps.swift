@@ -27,6 +27,7 @@ extension StepRegistry {
             input: .any, output: .sameAsInput, isOutput: true,
             implementation: .pure { input, _ in input }
         ),
+        delay,
     ])
 
     /// The value a source step starts from, built from its parameters: StaticTextInput's text

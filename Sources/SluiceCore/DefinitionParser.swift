@@ -1,8 +1,10 @@
 /// Reads a workflow definition from the JSON a user sent and reports every structural problem.
 public enum DefinitionParser {
-    static let topLevelFields = ["name", "description", "steps", "tasks", "input_schema"]
-    static let stepFields = ["type", "input", "id"]
-    static let taskFields = ["id", "type", "input", "depends_on"]
+    static let topLevelFields = ["name", "description", "steps", "tasks", "input_schema", "timeout_seconds"]
+    static let stepFields = ["type", "input", "id", "retry", "timeout_seconds"]
+    static let taskFields = ["id", "type", "input", "depends_on", "retry", "timeout_seconds"]
+    /// The longest timeout a task or an execution may have: 30 days.
+    static let maxTimeoutSeconds = 30.0 * 86_400
     /// Ids are what `depends_on` refers to: letters, digits, `_`, `-` and `.`, at most 64 long.
     static let maxIDLength = 64
 
@@ -65,7 +67,8 @@ public enum DefinitionParser {
             tasks = parseTasks(dag, issues: &issues)
         }
 
-        return (WorkflowDefinition(name: name, description: description, form: form, tasks: tasks, inputSchema: inputSchema), issues)
+        let timeout = parseTimeout(object["timeout_seconds"], path: "timeout_seconds", issues: &issues)
+        return (WorkflowDefinition(name: name, description: description, form: form, tasks: tasks, inputSchema: inputSchema, timeoutSeconds: timeout), issues)
     }
 
     static func parseSteps(_ value: JSONValue, issues: inout [ValidationIssue]) -> [WorkflowDefinition.Task] {
@@ -87,7 +90,9 @@ public enum DefinitionParser {
             var id = "step-\(i + 1)"
             if let given = step["id"] { id = parseID(given, path: IssuePath.member(path, "id"), issues: &issues) ?? id }
             let dependsOn = tasks.last.map { [$0.id] } ?? []
-            tasks.append(.init(id: id, type: type, parameters: step["input"], dependsOn: dependsOn, path: path))
+            var task = WorkflowDefinition.Task(id: id, type: type, parameters: step["input"], dependsOn: dependsOn, path: path)
+            parseControl(step, into: &task, issues: &issues)
+            tasks.append(task)
         }
         checkDuplicateIDs(tasks, field: "id", issues: &issues)
         return tasks
@@ -134,10 +139,30 @@ public enum DefinitionParser {
             case .some(let v):
                 issues.append(.init(path: IssuePath.member(path, "depends_on"), code: "type_mismatch", message: "expected an array of task ids, found \(v.kindName)"))
             }
-            tasks.append(.init(id: id, type: type, parameters: task["input"], dependsOn: dependsOn, path: path))
+            var parsed = WorkflowDefinition.Task(id: id, type: type, parameters: task["input"], dependsOn: dependsOn, path: path)
+            parseControl(task, into: &parsed, issues: &issues)
+            tasks.append(parsed)
         }
         checkDuplicateIDs(tasks.filter { !$0.id.isEmpty }, field: "id", issues: &issues)
         return tasks
+    }
+
+    /// Reads a task's `retry` and `timeout_seconds`.
+    static func parseControl(_ object: JSONObject, into task: inout WorkflowDefinition.Task, issues: inout [ValidationIssue]) {
+        if let raw = object["retry"], raw != .null {
+            task.retry = RetryPolicy.parse(raw, path: IssuePath.member(task.path, "retry"), issues: &issues) ?? .none
+        }
+        task.timeoutSeconds = parseTimeout(object["timeout_seconds"], path: IssuePath.member(task.path, "timeout_seconds"), issues: &issues)
+    }
+
+    static func parseTimeout(_ value: JSONValue?, path: String, issues: inout [ValidationIssue]) -> Double? {
+        switch value {
+        case nil, .null?: return nil
+        case .number(let n)? where n > 0 && n <= maxTimeoutSeconds: return n
+        case .some(let v):
+            issues.append(.init(path: path, code: "invalid_value", message: "expected a number of seconds greater than 0 and at most \(Int(maxTimeoutSeconds)) (30 days), found \(v.preview)"))
+            return nil
+        }
     }
 
     static func parseType(_ object: JSONObject, path: String, issues: inout [ValidationIssue]) -> String {

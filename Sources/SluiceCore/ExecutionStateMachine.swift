@@ -1,128 +1,338 @@
-/// The life of one execution as a value: it is told what happened to its tasks and answers with
-/// the transition to commit and the tasks to run next. It performs no I/O; the engine commits each
-/// transition before it acts on the answer.
+/// The life of one execution as a value: it is told what happened (a task finished, a timer
+/// fired, someone cancelled) and answers with the transition to commit, the tasks to run next and
+/// the timers to arm. It performs no I/O; the engine commits each transition before it acts on
+/// the answer.
 public struct ExecutionStateMachine: Sendable {
-    /// A task the engine should run now, with its input.
+    /// A task the engine should run now, with its input and the attempt (from 1) it is.
     public struct Dispatch: Sendable, Hashable {
         public var executionID: String
         public var index: Int
         public var input: JSONValue
+        public var attempt: Int
+    }
+
+    /// Something that happens at a time: the next attempt of a task, the end of a Delay, the
+    /// execution's deadline.
+    public enum Timer: Sendable, Hashable {
+        case retry(index: Int, attempt: Int)
+        case delay(index: Int, attempt: Int)
+        case deadline
+    }
+
+    /// A timer and when it fires (milliseconds since the epoch).
+    public struct ScheduledTimer: Sendable, Hashable {
+        public var timer: Timer
+        public var at: Int64
+
+        public init(timer: Timer, at: Int64) {
+            self.timer = timer
+            self.at = at
+        }
     }
 
     /// What the engine must do after an event: commit `transition` (if any), and once committed,
-    /// run `dispatch`. `finished` says the transition ends the execution.
+    /// run `dispatch`, arm `timers` and stop the work of the tasks in `stop`. `finished` says the
+    /// transition ends the execution.
     public struct Outcome: Sendable {
         public var transition: ExecutionTransition?
-        public var dispatch: [Dispatch]
-        public var finished: Bool
+        public var dispatch: [Dispatch] = []
+        public var timers: [ScheduledTimer] = []
+        public var stop: [Int] = []
+        public var finished: Bool = false
+
+        public init(transition: ExecutionTransition?, dispatch: [Dispatch] = [], timers: [ScheduledTimer] = [], stop: [Int] = [], finished: Bool = false) {
+            self.transition = transition
+            self.dispatch = dispatch
+            self.timers = timers
+            self.stop = stop
+            self.finished = finished
+        }
+    }
+
+    /// What the store knows of a task, to rebuild a machine after a restart.
+    public struct TaskSnapshot: Sendable {
+        public var status: TaskStatus
+        public var output: JSONValue?
+        public var error: String?
+        public var attempt: Int
+        public var wakeAt: Int64?
+
+        public init(status: TaskStatus, output: JSONValue? = nil, error: String? = nil, attempt: Int = 0, wakeAt: Int64? = nil) {
+            self.status = status
+            self.output = output
+            self.error = error
+            self.attempt = attempt
+            self.wakeAt = wakeAt
+        }
     }
 
     enum Phase: Sendable, Hashable {
         case waiting
         case running
+        case retrying
         case completed
         case failed
         case skipped
+        case cancelled
+
+        var isFinished: Bool { self == .completed || self == .failed || self == .skipped || self == .cancelled }
     }
 
     public let plan: WorkflowPlan
     public let executionID: String
     public let input: JSONValue
     public private(set) var status: ExecutionStatus
+    /// When the execution times out, if its workflow has a timeout.
+    public private(set) var deadlineAt: Int64?
     var phases: [Phase]
     var outputs: [JSONValue?]
+    /// Attempts started per task.
+    var attempts: [Int]
     var remainingDependencies: [Int]
     var firstFailure: (index: Int, message: String)?
+    /// Timers to arm when the machine starts (a resumed Delay or retry wait).
+    var pendingTimers: [ScheduledTimer] = []
 
     /// A new execution: every task waiting.
-    public init(plan: WorkflowPlan, executionID: String, input: JSONValue) {
+    public init(plan: WorkflowPlan, executionID: String, input: JSONValue, deadlineAt: Int64? = nil) {
         self.plan = plan
         self.executionID = executionID
         self.input = input
         self.status = .pending
+        self.deadlineAt = deadlineAt
         self.phases = Array(repeating: .waiting, count: plan.nodes.count)
         self.outputs = Array(repeating: nil, count: plan.nodes.count)
+        self.attempts = Array(repeating: 0, count: plan.nodes.count)
         self.remainingDependencies = plan.nodes.map(\.dependencies.count)
     }
 
     /// An execution rebuilt from what the store holds. A task found `RUNNING` was interrupted and
-    /// runs again (at least once).
-    public init(plan: WorkflowPlan, executionID: String, input: JSONValue, status: ExecutionStatus, tasks: [(status: TaskStatus, output: JSONValue?, error: String?)]) {
-        self.init(plan: plan, executionID: executionID, input: input)
+    /// runs again as the same attempt (at least once), except a Delay, which keeps waiting for the
+    /// time it stored; a `RETRYING` task waits for its stored time, then runs its next attempt.
+    public init(plan: WorkflowPlan, executionID: String, input: JSONValue, status: ExecutionStatus, deadlineAt: Int64? = nil, tasks: [TaskSnapshot]) {
+        self.init(plan: plan, executionID: executionID, input: input, deadlineAt: deadlineAt)
         self.status = status
         for (i, t) in tasks.enumerated() where i < phases.count {
+            attempts[i] = t.attempt
             switch t.status {
-            case .pending, .running: phases[i] = .waiting
+            case .pending: phases[i] = .waiting
+            case .running:
+                if case .timer = plan.nodes[i].step.implementation, let wake = t.wakeAt {
+                    phases[i] = .running
+                    pendingTimers.append(ScheduledTimer(timer: .delay(index: i, attempt: t.attempt), at: wake))
+                } else {
+                    phases[i] = .waiting
+                    attempts[i] = max(t.attempt - 1, 0)
+                }
+            case .retrying:
+                phases[i] = .retrying
+                pendingTimers.append(ScheduledTimer(timer: .retry(index: i, attempt: t.attempt + 1), at: t.wakeAt ?? 0))
             case .completed: phases[i] = .completed; outputs[i] = t.output
             case .failed:
                 phases[i] = .failed
                 if firstFailure == nil { firstFailure = (i, t.error ?? "failed") }
             case .skipped: phases[i] = .skipped
+            case .cancelled: phases[i] = .cancelled
             }
         }
+        recountDependencies()
+    }
+
+    mutating func recountDependencies() {
         for node in plan.nodes {
             remainingDependencies[node.index] = node.dependencies.filter { phases[$0] != .completed }.count
         }
     }
 
-    /// Starts (or resumes) the execution: the tasks ready to run, or the final transition if
-    /// nothing is left to run.
+    /// Starts (or resumes) the execution: the tasks ready to run and the timers to arm, or the
+    /// final transition if nothing is left to do.
     public mutating func start(now: Int64) -> Outcome {
-        var dispatch: [Dispatch] = []
+        var outcome = Outcome(transition: nil)
+        guard !status.isTerminal else { return outcome }
         for node in plan.nodes where phases[node.index] == .waiting && remainingDependencies[node.index] == 0 {
-            phases[node.index] = .running
-            dispatch.append(Dispatch(executionID: executionID, index: node.index, input: input(for: node.index)))
+            outcome.dispatch.append(begin(node.index))
         }
-        if dispatch.isEmpty && !phases.contains(.running) && !status.isTerminal {
+        outcome.timers = pendingTimers
+        pendingTimers = []
+        if let deadlineAt { outcome.timers.append(ScheduledTimer(timer: .deadline, at: deadlineAt)) }
+        if outcome.dispatch.isEmpty && allTasksFinished {
             var transition = ExecutionTransition(executionID: executionID, tasks: [])
-            transition.execution = finish(now: now, startedAt: now)
-            return Outcome(transition: transition, dispatch: [], finished: true)
+            transition.execution = finish(now: now, startedAt: status == .pending ? now : nil)
+            return Outcome(transition: transition, finished: true)
         }
-        return Outcome(transition: nil, dispatch: dispatch, finished: false)
+        return outcome
     }
 
-    /// Task `index` produced `output`.
-    public mutating func taskSucceeded(_ index: Int, input: JSONValue, output: JSONValue, startedAt: Int64, completedAt: Int64) -> Outcome {
-        precondition(phases[index] == .running, "task \(index) completed while not running")
+    /// Marks task `index` running as its next attempt.
+    mutating func begin(_ index: Int) -> Dispatch {
+        phases[index] = .running
+        attempts[index] += 1
+        return Dispatch(executionID: executionID, index: index, input: input(for: index), attempt: attempts[index])
+    }
+
+    /// Whether attempt `attempt` of task `index` is the one running now (a late answer from an
+    /// attempt that timed out or was cancelled is not).
+    public func isCurrent(_ index: Int, attempt: Int) -> Bool {
+        index < phases.count && phases[index] == .running && attempts[index] == attempt
+    }
+
+    /// The transition that records task `index` as RUNNING before work that takes time starts
+    /// (steps with I/O, Delays). `wakeAt` is when a Delay ends.
+    public mutating func taskStarted(_ index: Int, now: Int64, wakeAt: Int64? = nil) -> ExecutionTransition {
+        var transition = ExecutionTransition(executionID: executionID, tasks: [
+            TaskChange(index: index, expected: [.pending, .running, .retrying], status: .running, startedAt: now, attempt: attempts[index], wakeAt: wakeAt),
+        ])
+        if status == .pending {
+            status = .running
+            transition.execution = ExecutionChange(status: .running, startedAt: now)
+        }
+        return transition
+    }
+
+    /// Attempt `attempt` of task `index` produced `output`. `nil` if that attempt is no longer current.
+    public mutating func taskSucceeded(_ index: Int, attempt: Int, input: JSONValue, output: JSONValue, startedAt: Int64, completedAt: Int64) -> Outcome? {
+        guard isCurrent(index, attempt: attempt) else { return nil }
         phases[index] = .completed
         outputs[index] = output
         var transition = ExecutionTransition(executionID: executionID, tasks: [
-            TaskChange(index: index, expected: [.pending, .running], status: .completed, input: input, output: output, startedAt: startedAt, completedAt: completedAt),
+            TaskChange(index: index, expected: [.pending, .running, .retrying], status: .completed, input: input, output: output, startedAt: startedAt, completedAt: completedAt, attempt: attempt),
         ])
         var dispatch: [Dispatch] = []
         for d in plan.nodes[index].dependents {
             remainingDependencies[d] -= 1
             if remainingDependencies[d] == 0 && phases[d] == .waiting {
-                phases[d] = .running
-                dispatch.append(Dispatch(executionID: executionID, index: d, input: self.input(for: d)))
+                dispatch.append(begin(d))
             }
         }
         let finished = advance(&transition, startedAt: startedAt, now: completedAt)
         return Outcome(transition: transition, dispatch: dispatch, finished: finished)
     }
 
-    /// Task `index` failed with `message`: the tasks downstream of it are skipped; independent
-    /// branches go on, and the execution fails once nothing is left running.
-    public mutating func taskFailed(_ index: Int, input: JSONValue, message: String, startedAt: Int64, completedAt: Int64) -> Outcome {
-        precondition(phases[index] == .running, "task \(index) failed while not running")
+    /// Attempt `attempt` of task `index` failed with `message`. A retryable failure with attempts
+    /// left makes the task RETRYING until its backoff (varied by `jitter` in [0, 1)) has passed.
+    /// Otherwise the task FAILED: the tasks downstream of it are skipped, independent branches go
+    /// on, and the execution fails once nothing is left to run. `nil` if the attempt is not current.
+    public mutating func taskFailed(_ index: Int, attempt: Int, input: JSONValue, message: String, retryable: Bool = false, startedAt: Int64, completedAt: Int64, jitter: Double = 0.5) -> Outcome? {
+        guard isCurrent(index, attempt: attempt) else { return nil }
+        let node = plan.nodes[index]
+        var history = JSONObject()
+        history.append("attempt", .number(Double(attempt)))
+        history.append("error", ["message": .string(message), "retryable": .bool(retryable)])
+        history.append("started_at", .string(Timestamp.format(milliseconds: startedAt)))
+        history.append("completed_at", .string(Timestamp.format(milliseconds: completedAt)))
+        if retryable && attempt < node.retry.maxAttempts {
+            phases[index] = .retrying
+            let wake = completedAt + Int64((node.retry.delay(afterAttempt: attempt, jitter: jitter) * 1000).rounded())
+            var transition = ExecutionTransition(executionID: executionID, tasks: [
+                TaskChange(index: index, expected: [.pending, .running, .retrying], status: .retrying, input: input, startedAt: startedAt, attempt: attempt, failedAttempt: .object(history), wakeAt: wake),
+            ])
+            _ = advance(&transition, startedAt: startedAt, now: completedAt)
+            return Outcome(transition: transition, timers: [ScheduledTimer(timer: .retry(index: index, attempt: attempt + 1), at: wake)])
+        }
         phases[index] = .failed
         if firstFailure == nil { firstFailure = (index, message) }
         var transition = ExecutionTransition(executionID: executionID, tasks: [
-            TaskChange(index: index, expected: [.pending, .running], status: .failed, input: input, error: ["message": .string(message)], startedAt: startedAt, completedAt: completedAt),
+            TaskChange(index: index, expected: [.pending, .running, .retrying], status: .failed, input: input, error: ["message": .string(message)], startedAt: startedAt, completedAt: completedAt, attempt: attempt, failedAttempt: .object(history)),
         ])
+        skipDownstream(of: index, into: &transition, now: completedAt)
+        let finished = advance(&transition, startedAt: startedAt, now: completedAt)
+        return Outcome(transition: transition, finished: finished)
+    }
+
+    mutating func skipDownstream(of index: Int, into transition: inout ExecutionTransition, now: Int64) {
         var stack = plan.nodes[index].dependents
         while let d = stack.popLast() {
             guard phases[d] == .waiting else { continue }
             phases[d] = .skipped
-            transition.tasks.append(TaskChange(index: d, expected: [.pending], status: .skipped, completedAt: completedAt))
+            transition.tasks.append(TaskChange(index: d, expected: [.pending], status: .skipped, completedAt: now))
             stack += plan.nodes[d].dependents
         }
-        let finished = advance(&transition, startedAt: startedAt, now: completedAt)
-        return Outcome(transition: transition, dispatch: [], finished: finished)
+    }
+
+    /// A timer fired. A retry wait that ended dispatches the next attempt; a Delay that ended
+    /// completes with its input as output; the deadline times the execution out. `nil` if the
+    /// timer no longer applies (the task moved on, the execution finished).
+    public mutating func timerFired(_ timer: Timer, now: Int64) -> Outcome? {
+        guard !status.isTerminal else { return nil }
+        switch timer {
+        case .retry(let index, let attempt):
+            guard index < phases.count, phases[index] == .retrying, attempts[index] + 1 == attempt else { return nil }
+            return Outcome(transition: nil, dispatch: [begin(index)])
+        case .delay(let index, let attempt):
+            guard isCurrent(index, attempt: attempt) else { return nil }
+            let value = input(for: index)
+            return taskSucceeded(index, attempt: attempt, input: value, output: value, startedAt: now, completedAt: now).map { outcome in
+                var outcome = outcome
+                // The Delay's start was recorded when it began; keep it.
+                outcome.transition?.tasks[0].startedAt = nil
+                return outcome
+            }
+        case .deadline:
+            return timeOut(now: now)
+        }
+    }
+
+    /// Cancels the execution: every unfinished task becomes CANCELLED and so does the execution.
+    /// `nil` if it already finished.
+    public mutating func cancel(now: Int64) -> Outcome? {
+        guard !status.isTerminal else { return nil }
+        var transition = ExecutionTransition(executionID: executionID, tasks: [])
+        var stop: [Int] = []
+        for i in phases.indices where !phases[i].isFinished {
+            if phases[i] == .running { stop.append(i) }
+            phases[i] = .cancelled
+            transition.tasks.append(TaskChange(index: i, expected: [.pending, .running, .retrying], status: .cancelled, completedAt: now))
+        }
+        status = .cancelled
+        transition.execution = ExecutionChange(status: .cancelled, error: ["message": "the execution was cancelled"], completedAt: now)
+        return Outcome(transition: transition, stop: stop, finished: true)
+    }
+
+    /// The execution ran past its deadline: running tasks fail with a timeout, the rest are
+    /// skipped, and the execution fails.
+    mutating func timeOut(now: Int64) -> Outcome? {
+        guard !status.isTerminal else { return nil }
+        let seconds = plan.definition.timeoutSeconds.map { $0.compact } ?? "?"
+        let message = "the execution timed out after \(seconds) s"
+        var transition = ExecutionTransition(executionID: executionID, tasks: [])
+        var stop: [Int] = []
+        for i in phases.indices where !phases[i].isFinished {
+            if phases[i] == .running {
+                stop.append(i)
+                phases[i] = .failed
+                transition.tasks.append(TaskChange(index: i, expected: [.pending, .running, .retrying], status: .failed, error: ["message": .string(message), "code": "execution_timeout"], completedAt: now))
+            } else {
+                phases[i] = .skipped
+                transition.tasks.append(TaskChange(index: i, expected: [.pending, .running, .retrying], status: .skipped, completedAt: now))
+            }
+        }
+        status = .failed
+        transition.execution = ExecutionChange(status: .failed, error: ["message": .string(message), "code": "execution_timeout"], startedAt: nil, completedAt: now)
+        return Outcome(transition: transition, stop: stop, finished: true)
+    }
+
+    /// Makes a FAILED or CANCELLED execution run again from where it stopped: its failed,
+    /// cancelled and skipped tasks become PENDING with a fresh retry budget; completed tasks keep
+    /// their outputs. Returns the transition to commit, then `start` dispatches. `nil` if the
+    /// execution is not FAILED or CANCELLED.
+    public mutating func reopen(now: Int64, deadlineAt: Int64?) -> ExecutionTransition? {
+        guard status == .failed || status == .cancelled else { return nil }
+        var transition = ExecutionTransition(executionID: executionID, tasks: [])
+        for i in phases.indices where phases[i] != .completed {
+            phases[i] = .waiting
+            attempts[i] = 0
+            transition.tasks.append(TaskChange(index: i, expected: [.failed, .cancelled, .skipped, .pending], status: .pending, reset: true))
+        }
+        firstFailure = nil
+        status = .running
+        self.deadlineAt = deadlineAt
+        transition.execution = ExecutionChange(status: .running, startedAt: now, reopen: true, deadlineAt: deadlineAt)
+        recountDependencies()
+        return transition
     }
 
     /// Whether every task has finished.
-    public var allTasksFinished: Bool { !phases.contains(.waiting) && !phases.contains(.running) }
+    public var allTasksFinished: Bool { phases.allSatisfy(\.isFinished) }
 
     /// The execution's output so far: see `WorkflowPlan.outputNodes`.
     public var output: JSONValue? {

@@ -8,8 +8,21 @@ public struct TaskChange: Sendable, Hashable {
     public var error: JSONValue?
     public var startedAt: Int64?
     public var completedAt: Int64?
+    /// The number of attempts started so far, when it changes.
+    public var attempt: Int?
+    /// A failed attempt to add to the task's history (`{attempt, error, started_at, completed_at}`).
+    public var failedAttempt: JSONValue?
+    /// When the task wakes up (the end of a Delay, the next attempt); always written, `nil` clears it.
+    public var wakeAt: Int64?
+    /// Puts the task back as new (for a retried execution): clears input, output, error, times and
+    /// the attempt count; the history of failed attempts and the log stay.
+    public var reset: Bool
 
-    public init(index: Int, expected: [TaskStatus], status: TaskStatus, input: JSONValue? = nil, output: JSONValue? = nil, error: JSONValue? = nil, startedAt: Int64? = nil, completedAt: Int64? = nil) {
+    public init(index: Int, expected: [TaskStatus], status: TaskStatus, input: JSONValue? = nil, output: JSONValue? = nil, error: JSONValue? = nil, startedAt: Int64? = nil, completedAt: Int64? = nil, attempt: Int? = nil, failedAttempt: JSONValue? = nil, wakeAt: Int64? = nil, reset: Bool = false) {
+        self.attempt = attempt
+        self.failedAttempt = failedAttempt
+        self.wakeAt = wakeAt
+        self.reset = reset
         self.index = index
         self.expected = expected
         self.status = status
@@ -28,8 +41,14 @@ public struct ExecutionChange: Sendable, Hashable {
     public var error: JSONValue?
     public var startedAt: Int64?
     public var completedAt: Int64?
+    /// Makes a finished execution unfinished again (a retry): clears output, error and completion time.
+    public var reopen: Bool
+    /// A new deadline (a retried execution gets its full timeout again).
+    public var deadlineAt: Int64?
 
-    public init(status: ExecutionStatus, output: JSONValue? = nil, error: JSONValue? = nil, startedAt: Int64? = nil, completedAt: Int64? = nil) {
+    public init(status: ExecutionStatus, output: JSONValue? = nil, error: JSONValue? = nil, startedAt: Int64? = nil, completedAt: Int64? = nil, reopen: Bool = false, deadlineAt: Int64? = nil) {
+        self.reopen = reopen
+        self.deadlineAt = deadlineAt
         self.status = status
         self.output = output
         self.error = error
@@ -67,6 +86,8 @@ extension ExecutionTransition {
             later.output = later.output ?? earlier.output
             later.error = later.error ?? earlier.error
             later.completedAt = later.completedAt ?? earlier.completedAt
+            later.reopen = later.reopen || earlier.reopen
+            later.deadlineAt = later.deadlineAt ?? earlier.deadlineAt
             merged.execution = later
         }
         return merged

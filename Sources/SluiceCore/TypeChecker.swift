@@ -139,7 +139,8 @@ public struct TypeChecker: Sendable {
             WorkflowPlan.Node(
                 index: i, id: tasks[i].id, step: steps[i]!, parameters: parameters[i],
                 dependencies: dependencies[i], dependents: dependents[i],
-                inputShape: inputShapes[i]!, outputShape: outputShapes[i]!, path: tasks[i].path
+                inputShape: inputShapes[i]!, outputShape: outputShapes[i]!, path: tasks[i].path,
+                retry: tasks[i].retry, timeoutSeconds: tasks[i].timeoutSeconds
             )
         }
         var outputNodes = nodes.filter { $0.step.isOutput }.map(\.index)

@@ -14,6 +14,10 @@ public struct WorkflowDefinition: Sendable, Hashable {
         public var type: String
         public var parameters: JSONValue?
         public var dependsOn: [String]
+        /// How often the task may run before its failure is final.
+        public var retry: RetryPolicy = .none
+        /// The longest one attempt may run; it then fails with a (retryable) timeout.
+        public var timeoutSeconds: Double?
         /// Where this task is in the request (`steps[2]`, `tasks[0]`), for error paths.
         public var path: String
 
@@ -31,4 +35,6 @@ public struct WorkflowDefinition: Sendable, Hashable {
     public var form: Form
     public var tasks: [Task]
     public var inputSchema: Schema?
+    /// The longest an execution may run, from when it is created; it then fails.
+    public var timeoutSeconds: Double?
 }

@@ -17,6 +17,8 @@ public struct WorkflowPlan: Sendable {
         /// What the task produces.
         public var outputShape: Shape
         public var path: String
+        public var retry: RetryPolicy = .none
+        public var timeoutSeconds: Double?
     }
 
     /// A dependency edge and the type of the value flowing along it.

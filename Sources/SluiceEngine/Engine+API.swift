@@ -76,10 +76,12 @@ extension Engine {
                 while !taskIDs.insert(taskID).inserted { taskID = Identifier.make("task") }
                 return TaskRecord(index: node.index, taskID: taskID, stepID: node.id, type: node.step.name)
             }
-            let execution = ExecutionRecord(id: id, workflowID: workflowID, input: request.input, webhookURL: request.webhookURL, idempotencyKey: idempotencyKey, createdAt: clock())
+            let now = clock()
+            let deadline = plan.definition.timeoutSeconds.map { now + Int64(($0 * 1000).rounded()) }
+            let execution = ExecutionRecord(id: id, workflowID: workflowID, input: request.input, webhookURL: request.webhookURL, idempotencyKey: idempotencyKey, createdAt: now, deadlineAt: deadline)
             switch try await commit(.insertExecution(ExecutionDetail(execution: execution, tasks: tasks))) {
             case .applied:
-                register(ExecutionStateMachine(plan: plan, executionID: id, input: request.input))
+                register(ExecutionStateMachine(plan: plan, executionID: id, input: request.input, deadlineAt: deadline))
                 return Started(executionID: id, replayed: false)
             case .duplicate(let existing):
                 return Started(executionID: existing, replayed: true)
@@ -100,24 +102,34 @@ extension Engine {
     /// server stops before the engine, and must not wait for long waits). One continuation per
     /// waiter; the timeout is a dispatch timer, not a task.
     public func waitUntilFinished(executionID: String, timeout: Duration) async {
+        await waitFor(executionID: executionID, untilFinished: true, timeout: timeout)
+    }
+
+    /// Returns after the next committed change of execution `executionID` (a transition or log
+    /// lines), when it finishes, or after `timeout`.
+    public func waitForChange(executionID: String, timeout: Duration) async {
+        await waitFor(executionID: executionID, untilFinished: false, timeout: timeout)
+    }
+
+    func waitFor(executionID: String, untilFinished: Bool, timeout: Duration) async {
         await recovered()
         let token = state.withLock { state -> Int in
             state.nextWaiterToken += 1
             return state.nextWaiterToken
         }
         await withGracefulShutdownHandler {
-            await wait(executionID: executionID, token: token, timeout: timeout)
+            await wait(executionID: executionID, token: token, untilFinished: untilFinished, timeout: timeout)
         } onGracefulShutdown: {
             self.releaseWaiter(executionID, token)
         }
     }
 
-    func wait(executionID: String, token: Int, timeout: Duration) async {
+    func wait(executionID: String, token: Int, untilFinished: Bool, timeout: Duration) async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let registered = state.withLock { state -> Bool in
                     guard state.active[executionID] != nil, !state.stopping, !Task.isCancelled, !Task.isShuttingDownGracefully else { return false }
-                    state.waiters[executionID, default: [:]][token] = continuation
+                    state.waiters[executionID, default: [:]][token] = Waiter(continuation: continuation, untilFinished: untilFinished)
                     return true
                 }
                 guard registered else {
@@ -138,7 +150,7 @@ extension Engine {
     /// Resumes one waiter if it is still waiting (whoever removes it resumes it, exactly once).
     func releaseWaiter(_ executionID: String, _ token: Int) {
         let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            let c = state.waiters[executionID]?.removeValue(forKey: token)
+            let c = state.waiters[executionID]?.removeValue(forKey: token)?.continuation
             if state.waiters[executionID]?.isEmpty == true { state.waiters[executionID] = nil }
             return c
         }

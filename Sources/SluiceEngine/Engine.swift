@@ -16,12 +16,24 @@ public final class Engine: Service, Sendable {
         var active: [String: ExecutionStateMachine] = [:]
         var ready: [ExecutionStateMachine.Dispatch] = []
         var readyHead = 0
-        var waiters: [String: [Int: CheckedContinuation<Void, Never>]] = [:]
+        /// Requests waiting on an execution: until it finishes (`?wait`), or until its next change
+        /// (log follow).
+        var waiters: [String: [Int: Waiter]] = [:]
+        /// Steps with I/O running now, to cancel when their execution is cancelled or times out.
+        var running: [RunningKey: Task<Void, Never>] = [:]
+        /// Log lines not yet submitted for commit.
+        var pendingLogs: [TaskLogLine] = []
+        var logFlushScheduled = false
         var nextWaiterToken = 0
         var stopping = false
         /// Whether unfinished executions from the store have been resumed.
         var recovery: RecoveryPhase = .notStarted
         var recoveryWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    struct Waiter {
+        var continuation: CheckedContinuation<Void, Never>
+        var untilFinished: Bool
     }
 
     enum RecoveryPhase {
@@ -72,9 +84,15 @@ public final class Engine: Service, Sendable {
         // Release anyone waiting on an execution: it resumes when the server starts again.
         let waiters = state.withLock { state in
             defer { state.waiters = [:] }
-            return state.waiters.values.flatMap(\.values)
+            return state.waiters.values.flatMap(\.values).map(\.continuation)
         }
         for w in waiters { w.resume() }
+        // Steps still running are interrupted; they run again when the server starts again.
+        let running = state.withLock { state in
+            defer { state.running = [:] }
+            return Array(state.running.values)
+        }
+        for task in running { task.cancel() }
         logger.info("engine stopped", metadata: ["executions.unfinished": "\(activeExecutionCount)"])
     }
 
@@ -143,11 +161,18 @@ public final class Engine: Service, Sendable {
             logger.error("cannot resume execution", metadata: ["execution.id": "\(e.id)", "error": "\(error)"])
             return false
         }
-        let machine = ExecutionStateMachine(
-            plan: plan, executionID: e.id, input: e.input, status: e.status,
-            tasks: detail.tasks.map { ($0.status, $0.output, $0.error?["message"]?.stringValue) }
+        return register(Self.machine(plan: plan, detail: detail))
+    }
+
+    /// A state machine for a stored execution.
+    static func machine(plan: WorkflowPlan, detail: ExecutionDetail) -> ExecutionStateMachine {
+        let e = detail.execution
+        return ExecutionStateMachine(
+            plan: plan, executionID: e.id, input: e.input, status: e.status, deadlineAt: e.deadlineAt,
+            tasks: detail.tasks.map {
+                .init(status: $0.status, output: $0.output, error: $0.error?["message"]?.stringValue, attempt: $0.attempt, wakeAt: $0.wakeAt)
+            }
         )
-        return register(machine)
     }
 
     /// Adds `machine` to the active set and queues its ready tasks, unless it is already active.
@@ -168,7 +193,51 @@ public final class Engine: Service, Sendable {
                 self.afterCommit([outcome], result)
             }
         }
+        for timer in outcome.timers { arm(machine.executionID, timer) }
         if !outcome.dispatch.isEmpty { wakeContinuation.yield() }
         return true
+    }
+
+    /// Adds a line to the log of the task `dispatch` runs; lines are committed in batches, and
+    /// before the transition that ends the attempt.
+    func appendLog(_ dispatch: ExecutionStateMachine.Dispatch, source: String, _ line: String) {
+        let entry = TaskLogLine(executionID: dispatch.executionID, index: dispatch.index, at: clock(), attempt: dispatch.attempt, source: source, line: line)
+        let schedule = state.withLock { state in
+            state.pendingLogs.append(entry)
+            if state.logFlushScheduled { return false }
+            state.logFlushScheduled = true
+            return true
+        }
+        if schedule { Task { self.flushLogs() } }
+    }
+
+    /// Submits the log lines gathered so far for commit.
+    func flushLogs() {
+        let lines = state.withLock { state in
+            state.logFlushScheduled = false
+            defer { state.pendingLogs = [] }
+            return state.pendingLogs
+        }
+        guard !lines.isEmpty else { return }
+        committer.submit([.appendLogs(lines)]) { _ in
+            self.notifyChanged(Set(lines.map(\.executionID)))
+        }
+    }
+
+    /// Releases the requests waiting for the next change of these executions.
+    func notifyChanged(_ executionIDs: Set<String>) {
+        let released = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            var released: [CheckedContinuation<Void, Never>] = []
+            for id in executionIDs {
+                guard var w = state.waiters[id] else { continue }
+                for (token, waiter) in w where !waiter.untilFinished {
+                    released.append(waiter.continuation)
+                    w[token] = nil
+                }
+                state.waiters[id] = w.isEmpty ? nil : w
+            }
+            return released
+        }
+        for c in released { c.resume() }
     }
 }

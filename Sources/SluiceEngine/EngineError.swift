@@ -9,4 +9,8 @@ public enum EngineError: Error, Sendable {
     case unavailable(String)
     /// The engine is stopping and takes no new work.
     case shuttingDown
+    /// The execution is not in a state that allows the request (e.g. cancelling a COMPLETED one).
+    case conflict(String)
+    /// A task the request names does not exist.
+    case taskNotFound(String)
 }

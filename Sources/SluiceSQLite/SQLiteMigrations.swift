@@ -51,6 +51,26 @@ enum SQLiteMigrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("002_attempts_timers_logs") { db in
+            try db.execute(sql: """
+                ALTER TABLE tasks ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
+                -- Failed attempts, oldest first, as a JSON array.
+                ALTER TABLE tasks ADD COLUMN attempts TEXT;
+                -- When a RETRYING task runs again or a running Delay ends.
+                ALTER TABLE tasks ADD COLUMN wake_at INTEGER;
+                ALTER TABLE executions ADD COLUMN deadline_at INTEGER;
+                CREATE TABLE task_logs (
+                    execution_seq INTEGER NOT NULL REFERENCES executions(seq),
+                    idx INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
+                    at INTEGER NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    source TEXT NOT NULL,
+                    line TEXT NOT NULL,
+                    PRIMARY KEY (execution_seq, idx, seq)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

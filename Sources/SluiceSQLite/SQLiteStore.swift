@@ -59,17 +59,30 @@ public final class SQLiteStore: Store {
                 return .duplicate(executionID: existing)
             }
             try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [e.id, e.workflowID, e.status.rawValue, e.input.jsonString, e.output?.jsonString, e.error?.jsonString, e.webhookURL, e.idempotencyKey, e.createdAt, e.startedAt, e.completedAt])
+                INSERT OR IGNORE INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [e.id, e.workflowID, e.status.rawValue, e.input.jsonString, e.output?.jsonString, e.error?.jsonString, e.webhookURL, e.idempotencyKey, e.createdAt, e.startedAt, e.completedAt, e.deadlineAt])
             if db.changesCount == 0 { return .idConflict }
             let seq = db.lastInsertedRowID
             let insertTask = try db.cachedStatement(sql: """
-                INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for t in detail.tasks {
-                try insertTask.execute(arguments: [seq, t.index, t.taskID, t.stepID, t.type, t.status.rawValue, t.input?.jsonString, t.output?.jsonString, t.error?.jsonString, t.startedAt, t.completedAt])
+                try insertTask.execute(arguments: [
+                    seq, t.index, t.taskID, t.stepID, t.type, t.status.rawValue, t.input?.jsonString, t.output?.jsonString, t.error?.jsonString,
+                    t.startedAt, t.completedAt, t.attempt, t.attempts.isEmpty ? nil : JSONValue.array(t.attempts).jsonString, t.wakeAt,
+                ])
+            }
+            return .applied
+        case .appendLogs(let lines):
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO task_logs (execution_seq, idx, seq, at, attempt, source, line)
+                SELECT e.seq, ?, COALESCE((SELECT MAX(l.seq) FROM task_logs l WHERE l.execution_seq = e.seq AND l.idx = ?), 0) + 1, ?, ?, ?, ?
+                FROM executions e WHERE e.id = ?
+                """)
+            for l in lines {
+                try insert.execute(arguments: [l.index, l.index, l.at, l.attempt, l.source, l.line, l.executionID])
             }
             return .applied
         case .transition(let t):
@@ -89,21 +102,34 @@ public final class SQLiteStore: Store {
         }
         let update = try db.cachedStatement(sql: """
             UPDATE tasks SET status = ?, input = COALESCE(?, input), output = COALESCE(?, output), error = COALESCE(?, error),
-                started_at = COALESCE(?, started_at), completed_at = COALESCE(?, completed_at)
-            WHERE execution_seq = ? AND idx = ? AND status IN (?, ?, ?)
+                started_at = COALESCE(?, started_at), completed_at = COALESCE(?, completed_at), attempt = COALESCE(?, attempt),
+                attempts = CASE WHEN ? IS NULL THEN attempts ELSE json_insert(COALESCE(attempts, '[]'), '$[#]', json(?)) END, wake_at = ?
+            WHERE execution_seq = ? AND idx = ? AND status IN (?, ?, ?, ?)
             """)
         for c in t.tasks {
             let expected = c.expected.map(\.rawValue)
-            let padded = (0..<3).map { expected.isEmpty ? "" : expected[min($0, expected.count - 1)] }
-            try update.execute(arguments: [c.status.rawValue, c.input?.jsonString, c.output?.jsonString, c.error?.jsonString, c.startedAt, c.completedAt, seq, c.index, padded[0], padded[1], padded[2]])
+            let padded = (0..<4).map { expected.isEmpty ? "" : expected[min($0, expected.count - 1)] }
+            if c.reset {
+                try db.cachedStatement(sql: """
+                    UPDATE tasks SET input = NULL, output = NULL, error = NULL, started_at = NULL, completed_at = NULL, attempt = 0, wake_at = NULL
+                    WHERE execution_seq = ? AND idx = ?
+                    """).execute(arguments: [seq, c.index])
+            }
+            let failed = c.failedAttempt?.jsonString
+            try update.execute(arguments: [
+                c.status.rawValue, c.input?.jsonString, c.output?.jsonString, c.error?.jsonString, c.startedAt, c.completedAt, c.attempt,
+                failed, failed, c.wakeAt, seq, c.index, padded[0], padded[1], padded[2], padded[3],
+            ])
             if db.changesCount == 0 { return .stale }
         }
         if let e = t.execution {
             try db.cachedStatement(sql: """
-                UPDATE executions SET status = ?, output = COALESCE(?, output), error = COALESCE(?, error),
-                    started_at = COALESCE(?, started_at), completed_at = COALESCE(?, completed_at)
+                UPDATE executions SET status = ?, output = CASE WHEN ? THEN NULL ELSE COALESCE(?, output) END,
+                    error = CASE WHEN ? THEN NULL ELSE COALESCE(?, error) END,
+                    started_at = COALESCE(?, started_at), completed_at = CASE WHEN ? THEN NULL ELSE COALESCE(?, completed_at) END,
+                    deadline_at = COALESCE(?, deadline_at)
                 WHERE seq = ?
-                """).execute(arguments: [e.status.rawValue, e.output?.jsonString, e.error?.jsonString, e.startedAt, e.completedAt, seq])
+                """).execute(arguments: [e.status.rawValue, e.reopen, e.output?.jsonString, e.reopen, e.error?.jsonString, e.startedAt, e.reopen, e.completedAt, e.deadlineAt, seq])
             if db.changesCount == 0 { return .stale }
         }
         return .applied
@@ -153,6 +179,17 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func logs(executionID: String, index: Int, after: Int64, limit: Int) async throws -> [TaskLogLine] {
+        try readNow { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT l.seq, l.at, l.attempt, l.source, l.line FROM task_logs l JOIN executions e ON e.seq = l.execution_seq
+                WHERE e.id = ? AND l.idx = ? AND l.seq > ? ORDER BY l.seq LIMIT ?
+                """), arguments: [executionID, index, after, limit]).map { row in
+                TaskLogLine(executionID: executionID, index: index, seq: row[0], at: row[1], attempt: row[2], source: row[3], line: row[4])
+            }
+        }
+    }
+
     public func close() async throws {
         try pool.close()
     }
@@ -172,8 +209,8 @@ public final class SQLiteStore: Store {
     // Rows are read by position (GRDB's lookup by name compares case-insensitively, which
     // showed in profiles); the column lists below fix the positions.
     static let workflowColumns = "seq, id, name, description, definition, created_at"
-    static let executionColumns = "seq, id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at"
-    static let taskColumns = "idx, task_id, step_id, type, status, input, output, error, started_at, completed_at"
+    static let executionColumns = "seq, id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at"
+    static let taskColumns = "idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at"
 
     static func workflow(_ row: Row) -> WorkflowRecord {
         WorkflowRecord(seq: row[0], id: row[1], name: row[2], description: row[3], definition: json(row[4]) ?? .null, createdAt: row[5])
@@ -185,7 +222,7 @@ public final class SQLiteStore: Store {
         return ExecutionRecord(
             seq: row[0], id: row[1], workflowID: row[2], status: s, input: json(row[4]) ?? .null,
             output: json(row[5]), error: json(row[6]), webhookURL: row[7], idempotencyKey: row[8],
-            createdAt: row[9], startedAt: row[10], completedAt: row[11]
+            createdAt: row[9], startedAt: row[10], completedAt: row[11], deadlineAt: row[12]
         )
     }
 
@@ -196,7 +233,8 @@ public final class SQLiteStore: Store {
         return TaskRecord(
             index: row[o], taskID: row[o + 1], stepID: row[o + 2], type: row[o + 3], status: s,
             input: json(row[o + 5]), output: json(row[o + 6]), error: json(row[o + 7]),
-            startedAt: row[o + 8], completedAt: row[o + 9]
+            startedAt: row[o + 8], completedAt: row[o + 9], attempt: row[o + 10],
+            attempts: json(row[o + 11])?.arrayValue ?? [], wakeAt: row[o + 12]
         )
     }
 }

@@ -29,5 +29,6 @@ public func buildRouter(engine: Engine, configuration: ServerConfiguration) -> R
     }
     WorkflowController(engine: engine, configuration: configuration).register(on: router)
     ExecutionController(engine: engine, configuration: configuration).register(on: router)
+    ExecutionControlController(engine: engine, configuration: configuration).register(on: router)
     return router
 }

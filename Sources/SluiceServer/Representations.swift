@@ -32,6 +32,12 @@ enum Representation {
         if let v = t.error { o.append("error", v) }
         if let v = t.startedAt { o.append("started_at", Optional(v).timestamp) }
         if let v = t.completedAt { o.append("completed_at", Optional(v).timestamp) }
+        if t.attempt > 0 { o.append("attempt", .number(Double(t.attempt))) }
+        if !t.attempts.isEmpty { o.append("attempts", .array(t.attempts)) }
+        if let v = t.wakeAt {
+            // When a RETRYING task runs again, or a waiting Delay ends.
+            o.append(t.status == .retrying ? "next_attempt_at" : "wakes_at", Optional(v).timestamp)
+        }
         return .object(o)
     }
 

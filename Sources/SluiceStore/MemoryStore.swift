@@ -9,6 +9,7 @@ public final class MemoryStore: Store {
         var workflows: [String: WorkflowRecord] = [:]
         var executions: [String: ExecutionDetail] = [:]
         var idempotency: [String: String] = [:]  // "workflow\u{0}key" -> execution id
+        var logs: [String: [Int: [TaskLogLine]]] = [:]
     }
 
     let state = Mutex(State())
@@ -45,6 +46,14 @@ public final class MemoryStore: Store {
             if let e = t.execution { detail.execution.apply(e) }
             state.executions[t.executionID] = detail
             return .applied
+        case .appendLogs(let lines):
+            for var line in lines where state.executions[line.executionID] != nil {
+                var task = state.logs[line.executionID, default: [:]][line.index, default: []]
+                line.seq = Int64(task.count + 1)
+                task.append(line)
+                state.logs[line.executionID, default: [:]][line.index] = task
+            }
+            return .applied
         }
     }
 
@@ -73,6 +82,12 @@ public final class MemoryStore: Store {
     public func unfinishedExecutions() async throws -> [ExecutionDetail] {
         state.withLock { state in
             state.executions.values.filter { !$0.execution.status.isTerminal }.sorted { $0.execution.seq < $1.execution.seq }
+        }
+    }
+
+    public func logs(executionID: String, index: Int, after: Int64, limit: Int) async throws -> [TaskLogLine] {
+        state.withLock { state in
+            Array((state.logs[executionID]?[index] ?? []).lazy.filter { $0.seq > after }.prefix(limit))
         }
     }
 

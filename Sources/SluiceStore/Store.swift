@@ -9,6 +9,9 @@ public enum Mutation: Sendable {
     case insertExecution(ExecutionDetail)
     /// Applies a transition; `stale` (and nothing applied) if a task is no longer in an expected status.
     case transition(ExecutionTransition)
+    /// Appends lines to task logs; each line gets the next `seq` of its task. Always `applied`
+    /// (lines of an execution that does not exist are dropped).
+    case appendLogs([TaskLogLine])
 }
 
 /// What became of one `Mutation`.
@@ -48,6 +51,10 @@ public protocol Store: Sendable {
     /// Every execution not yet COMPLETED or FAILED, with its tasks, oldest first: what the engine
     /// resumes after a restart.
     func unfinishedExecutions() async throws -> [ExecutionDetail]
+
+    /// Log lines of task `index` of execution `executionID` with `seq` greater than `after`, in
+    /// order, at most `limit`.
+    func logs(executionID: String, index: Int, after: Int64, limit: Int) async throws -> [TaskLogLine]
 
     /// Releases the store's resources.
     func close() async throws

@@ -9,11 +9,14 @@ import Testing
     func run(_ machine: inout ExecutionStateMachine, _ d: ExecutionStateMachine.Dispatch, now: Int64 = 10) throws -> ExecutionStateMachine.Outcome {
         let node = machine.plan.nodes[d.index]
         guard case .pure(let f) = node.step.implementation else { fatalError() }
-        do {
-            return machine.taskSucceeded(d.index, input: d.input, output: try f(d.input, node.parameters), startedAt: now, completedAt: now + 1)
+        let outcome: ExecutionStateMachine.Outcome?
+        do throws(StepFailure) {
+            let output = try f(d.input, node.parameters)
+            outcome = machine.taskSucceeded(d.index, attempt: d.attempt, input: d.input, output: output, startedAt: now, completedAt: now + 1)
         } catch {
-            return machine.taskFailed(d.index, input: d.input, message: error.message, startedAt: now, completedAt: now + 1)
+            outcome = machine.taskFailed(d.index, attempt: d.attempt, input: d.input, message: error.message, startedAt: now, completedAt: now + 1)
         }
+        return try #require(outcome)
     }
 
     @Test func chainRunsOneTaskAtATimeAndCompletesWithEchoOutput() throws {
@@ -47,7 +50,8 @@ import Testing
         var m = ExecutionStateMachine(plan: p, executionID: "ex-2", input: ["text": " hi "])
         let start = m.start(now: 1)
         #expect(start.dispatch.map(\.index) == [0, 3])
-        let failed = m.taskFailed(0, input: start.dispatch[0].input, message: "boom", startedAt: 2, completedAt: 3)
+        let maybeFailed = m.taskFailed(0, attempt: 1, input: start.dispatch[0].input, message: "boom", startedAt: 2, completedAt: 3)
+        let failed = try #require(maybeFailed)
         #expect(failed.transition?.tasks.map(\.status) == [.failed, .skipped, .skipped])
         #expect(failed.transition?.tasks.map(\.index) == [0, 1, 2])
         #expect(!failed.finished, "x is still running")
@@ -76,7 +80,7 @@ import Testing
     @Test func restoringRerunsInterruptedTasksAndKeepsCompletedOutputs() throws {
         let p = try plan(#"{"name": "s", "steps": [{"type": "StaticTextInput", "input": "ab"}, {"type": "TextOperation.Reverse"}, {"type": "Echo"}]}"#)
         var m = ExecutionStateMachine(plan: p, executionID: "ex-4", input: [:], status: .running, tasks: [
-            (.completed, ["text": "ab"], nil), (.running, nil, nil), (.pending, nil, nil),
+            .init(status: .completed, output: ["text": "ab"], attempt: 1), .init(status: .running, attempt: 1), .init(status: .pending),
         ])
         let start = m.start(now: 5)
         #expect(start.dispatch.map(\.index) == [1])
@@ -87,7 +91,7 @@ import Testing
 
     @Test func restoringAFinishedSetOfTasksFinishesTheExecution() throws {
         let p = try plan(#"{"name": "s", "steps": [{"type": "StaticTextInput", "input": "ab"}]}"#)
-        var m = ExecutionStateMachine(plan: p, executionID: "ex-5", input: [:], status: .running, tasks: [(.completed, ["text": "ab"], nil)])
+        var m = ExecutionStateMachine(plan: p, executionID: "ex-5", input: [:], status: .running, tasks: [.init(status: .completed, output: ["text": "ab"], attempt: 1)])
         let start = m.start(now: 5)
         #expect(start.finished)
         #expect(start.transition?.execution?.status == .completed)
@@ -98,7 +102,7 @@ import Testing
         let p = try plan(#"{"name": "s", "steps": [{"type": "StaticTextInput", "input": "ab"}, {"type": "Echo"}]}"#)
         var m = ExecutionStateMachine(plan: p, executionID: "ex-6", input: [:])
         let t = try run(&m, m.start(now: 0).dispatch[0]).transition
-        #expect(t?.tasks.first?.expected == [.pending, .running])
+        #expect(t?.tasks.first?.expected == [.pending, .running, .retrying])
     }
 }
 

@@ -5,6 +5,7 @@ import SluiceCore
 @testable import SluiceEngine
 import SluiceSQLite
 import SluiceStore
+import Synchronization
 import Testing
 
 /// The built-in steps plus two that exist only for tests: one that always fails, one that fails
@@ -18,8 +19,55 @@ let testRegistry: StepRegistry = {
         if input["text"]?.stringValue?.contains("fail") == true { throw StepFailure("found 'fail' in the text") }
         return input
     }))
+    let anyObject = Schema(type: .object)
+    // Fails (retryably) until attempt `succeed_on`, logging each attempt.
+    r.register(StepType(name: "Test.Flaky", summary: "fails until an attempt", input: .value(.text), output: .value(.text), parameters: anyObject, parametersRequired: true, implementation: .run { context throws(StepFailure) in
+        let target = Int(context.parameters?["succeed_on"]?.numberValue ?? 1)
+        context.log("flaky attempt \(context.attempt)")
+        if context.attempt < target { throw StepFailure("not yet (attempt \(context.attempt))", retryable: context.parameters?["retryable"] != false) }
+        return context.input
+    }))
+    // Sleeps `seconds`; records in `TestProbe` whether it was cancelled.
+    r.register(StepType(name: "Test.Sleep", summary: "sleeps", input: .any, output: .sameAsInput, parameters: anyObject, parametersRequired: true, implementation: .run { context throws(StepFailure) in
+        let seconds = context.parameters?["seconds"]?.numberValue ?? 1
+        TestProbe.record("started:\(context.executionID)")
+        do {
+            try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+        } catch {
+            TestProbe.record("cancelled:\(context.executionID)")
+            throw StepFailure("cancelled")
+        }
+        return context.input
+    }))
+    // Counts its runs under `key`; fails while the switch `key` is off (when `gate` is true).
+    r.register(StepType(name: "Test.Count", summary: "counts runs", input: .value(.text), output: .value(.text), parameters: anyObject, parametersRequired: true, implementation: .pure { input, parameters throws(StepFailure) in
+        let key = parameters?["key"]?.stringValue ?? "?"
+        TestProbe.record("run:\(key)")
+        if parameters?["gate"] == true, !TestProbe.isOn(key) { throw StepFailure("gate \(key) is closed") }
+        return input
+    }))
     return r
 }()
+
+/// What test steps did, for tests to read: events by name, and switches.
+enum TestProbe {
+    static let events = Mutex<[String]>([])
+    static let switches = Mutex<Set<String>>([])
+    static func record(_ event: String) { events.withLock { $0.append(event) } }
+    static func count(_ event: String) -> Int { events.withLock { $0.filter { $0 == event }.count } }
+    static func isOn(_ key: String) -> Bool { switches.withLock { $0.contains(key) } }
+    static func turnOn(_ key: String) { _ = switches.withLock { $0.insert(key) } }
+}
+
+/// Polls `condition` every 10 ms for up to 10 s.
+func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    return false
+}
 
 let seed: JSONValue = ["name": "Dummy Workflow", "steps": [["type": "StaticTextInput", "input": "Hello, world!"], ["type": "TextOperation.Reverse"], ["type": "Echo"]]]
 

@@ -59,6 +59,7 @@ import Testing
         func execution(id: String) async throws -> ExecutionDetail? { try await inner.execution(id: id) }
         func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> { try await inner.executions(workflowID: workflowID, status: status, limit: limit, before: before) }
         func unfinishedExecutions() async throws -> [ExecutionDetail] { try await inner.unfinishedExecutions() }
+        func logs(executionID: String, index: Int, after: Int64, limit: Int) async throws -> [TaskLogLine] { try await inner.logs(executionID: executionID, index: index, after: after, limit: limit) }
     }
 
     @Test func aTransitionThatFailsToCommitIsRetriedFromTheStore() async throws {

@@ -12,7 +12,7 @@ import Testing
         }
     }
 
-    @Test func stepTypesListsTheSevenBuiltinsWithTheirTypes() async throws {
+    @Test func stepTypesListsTheBuiltinsWithTheirTypes() async throws {
         try await makeApp().test(.router) { client in
             let reply = try await client.send(.get, "/step-types")
             #expect(reply.status == .ok)
@@ -26,6 +26,7 @@ import Testing
                 "TextOperation.Trim: text -> text",
                 "TextOperation.Length: text -> number",
                 "Echo: any -> same as input",
+                "Delay: any -> same as input",
             ])
         }
     }

@@ -164,11 +164,11 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
 
     @Test func schemaComesFromNumberedMigrationsAppliedOnce() async throws {
         let store = try Driver.sqlite.make() as! SQLiteStore
-        #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks"])
+        #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs"])
         _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
         try await store.close()
         let reopened = try SQLiteStore(path: store.path)
-        #expect(try reopened.appliedMigrations() == ["001_workflows_executions_tasks"])
+        #expect(try reopened.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs"])
         #expect(try await reopened.workflow(id: "wf-1") != nil, "data survives reopening")
     }
 
@@ -197,6 +197,7 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
         func execution(id: String) async throws -> ExecutionDetail? { try await inner.execution(id: id) }
         func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> { try await inner.executions(workflowID: workflowID, status: status, limit: limit, before: before) }
         func unfinishedExecutions() async throws -> [ExecutionDetail] { try await inner.unfinishedExecutions() }
+        func logs(executionID: String, index: Int, after: Int64, limit: Int) async throws -> [TaskLogLine] { try await inner.logs(executionID: executionID, index: index, after: after, limit: limit) }
     }
 
     @Test func concurrentSubmissionsShareTransactions() async throws {
@@ -223,6 +224,7 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
             func execution(id: String) async throws -> ExecutionDetail? { nil }
             func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> { Page(items: [], nextCursor: nil) }
             func unfinishedExecutions() async throws -> [ExecutionDetail] { [] }
+            func logs(executionID: String, index: Int, after: Int64, limit: Int) async throws -> [TaskLogLine] { [] }
         }
         let store = PickyStore()
         let committer = GroupCommitter(store: store)

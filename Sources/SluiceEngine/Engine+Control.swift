@@ -1,0 +1,117 @@
+import SluiceCore
+import SluiceStore
+
+extension Engine {
+    /// Cancels execution `executionID`: it and its unfinished tasks become CANCELLED, and running
+    /// steps are told to stop. Returns the execution as stored after the cancel. Cancelling a
+    /// CANCELLED execution changes nothing; a COMPLETED or FAILED one is a conflict.
+    public func cancelExecution(_ executionID: String) async throws -> ExecutionDetail {
+        await recovered()
+        let now = clock()
+        let outcome: ExecutionStateMachine.Outcome? = state.withLock { state in
+            guard var machine = state.active[executionID] else { return nil }
+            let outcome = machine.cancel(now: now)
+            state.active[executionID] = machine
+            return outcome
+        }
+        if let outcome, let transition = outcome.transition {
+            let results: [MutationOutcome]
+            do {
+                results = try await committer.commit([.transition(transition)])
+            } catch {
+                afterCommit([outcome], .failure(error))
+                throw EngineError.unavailable("the store could not commit the cancel: \(error)")
+            }
+            afterCommit([outcome], .success(results))
+            logger.info("execution cancelled", metadata: ["execution.id": "\(executionID)"])
+        }
+        guard let detail = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
+        switch detail.execution.status {
+        case .cancelled: return detail
+        case .completed, .failed:
+            throw EngineError.conflict("execution \(executionID) is already \(detail.execution.status.rawValue) and cannot be cancelled")
+        case .pending, .running:
+            // Not driven by this engine (it is being reloaded after a store error): try again shortly.
+            throw EngineError.unavailable("execution \(executionID) is being recovered; retry the cancel in a moment")
+        }
+    }
+
+    /// Runs a FAILED or CANCELLED execution again from where it stopped: its failed, cancelled
+    /// and skipped tasks run again; completed tasks keep their outputs and do not run.
+    public func retryExecution(_ executionID: String) async throws {
+        await recovered()
+        if state.withLock({ $0.stopping }) { throw EngineError.shuttingDown }
+        guard let detail = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
+        let status = detail.execution.status
+        guard status == .failed || status == .cancelled else {
+            throw EngineError.conflict("execution \(executionID) is \(status.rawValue); only a FAILED or CANCELLED execution can be retried")
+        }
+        guard !isActive(executionID: executionID) else { throw EngineError.conflict("execution \(executionID) is already running") }
+        guard let plan = try await plan(workflowID: detail.execution.workflowID) else { throw EngineError.workflowNotFound(detail.execution.workflowID) }
+        var machine = Self.machine(plan: plan, detail: detail)
+        let now = clock()
+        let deadline = plan.definition.timeoutSeconds.map { now + Int64(($0 * 1000).rounded()) }
+        guard let transition = machine.reopen(now: now, deadlineAt: deadline) else {
+            throw EngineError.conflict("execution \(executionID) cannot be retried")
+        }
+        guard try await commit(.transition(transition)) == .applied else {
+            throw EngineError.conflict("execution \(executionID) changed while it was being retried; read it again")
+        }
+        logger.info("execution retried", metadata: ["execution.id": "\(executionID)"])
+        register(machine)
+    }
+
+    /// Starts a new execution of the same workflow with the same input that reuses the outputs
+    /// of execution `executionID`'s completed tasks, except `fromTask` (a step id or task id) and
+    /// everything downstream of it, which run again. Without `fromTask`, everything runs again.
+    public func rerunExecution(_ executionID: String, fromTask: String?) async throws -> Started {
+        await recovered()
+        if state.withLock({ $0.stopping }) { throw EngineError.shuttingDown }
+        guard let source = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
+        guard let plan = try await plan(workflowID: source.execution.workflowID) else { throw EngineError.workflowNotFound(source.execution.workflowID) }
+        var rerun = Set(plan.nodes.indices)
+        if let fromTask {
+            guard let start = source.tasks.first(where: { $0.stepID == fromTask || $0.taskID == fromTask })?.index else {
+                let known = source.tasks.map(\.stepID).joined(separator: ", ")
+                throw EngineError.taskNotFound("execution \(executionID) has no task \"\(fromTask)\"; expected a step id (\(known)) or a task id")
+            }
+            rerun = [start]
+            var stack = plan.nodes[start].dependents
+            while let d = stack.popLast() {
+                if rerun.insert(d).inserted { stack += plan.nodes[d].dependents }
+            }
+        }
+        for _ in 0..<8 {
+            let id = Identifier.make("ex")
+            var taskIDs = Set<String>()
+            let tasks = plan.nodes.map { node -> TaskRecord in
+                var taskID = Identifier.make("task")
+                while !taskIDs.insert(taskID).inserted { taskID = Identifier.make("task") }
+                var record = TaskRecord(index: node.index, taskID: taskID, stepID: node.id, type: node.step.name)
+                if !rerun.contains(node.index), node.index < source.tasks.count, source.tasks[node.index].status == .completed {
+                    let old = source.tasks[node.index]
+                    record.status = .completed
+                    record.input = old.input
+                    record.output = old.output
+                    record.startedAt = old.startedAt
+                    record.completedAt = old.completedAt
+                    record.attempt = old.attempt
+                }
+                return record
+            }
+            let now = clock()
+            let deadline = plan.definition.timeoutSeconds.map { now + Int64(($0 * 1000).rounded()) }
+            let execution = ExecutionRecord(id: id, workflowID: source.execution.workflowID, input: source.execution.input, webhookURL: source.execution.webhookURL, createdAt: now, deadlineAt: deadline)
+            let detail = ExecutionDetail(execution: execution, tasks: tasks)
+            switch try await commit(.insertExecution(detail)) {
+            case .applied:
+                register(Self.machine(plan: plan, detail: detail))
+                logger.info("execution rerun", metadata: ["execution.id": "\(id)", "execution.source": "\(executionID)"])
+                return Started(executionID: id, replayed: false)
+            case .duplicate, .idConflict, .stale:
+                continue
+            }
+        }
+        throw EngineError.unavailable("could not allocate a unique execution id")
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceCore
+@testable import SluiceEngine
+import SluiceSQLite
+import SluiceStore
+import Testing
+
+/// Retries, timeouts, cancel, retry and rerun of executions, Delays and task logs.
+@Suite struct ExecutionControlTests {
+    enum Driver: String, CaseIterable { case memory, sqlite }
+    func store(_ d: Driver) throws -> any Store { d == .memory ? MemoryStore() : try temporarySQLite() }
+    let fastRetry: JSONValue = ["max_attempts": 3, "backoff": ["initial_seconds": 0.01, "multiplier": 2, "max_seconds": 0.05]]
+
+    @Test(arguments: Driver.allCases)
+    func aRetryableFailureSucceedsOnTheThirdAttemptKeepingEachError(driver: Driver) async throws {
+        try await withEngine(store: try store(driver)) { engine in
+            let wf = try await engine.createWorkflow(["name": "r", "steps": [["type": "Test.Flaky", "input": ["succeed_on": 3], "retry": fastRetry]]])
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
+            let detail = try await finished(engine, started.executionID)
+            #expect(detail.execution.status == .completed)
+            let task = detail.tasks[0]
+            #expect(task.status == .completed)
+            #expect(task.attempt == 3)
+            #expect(task.attempts.map { $0["attempt"] } == [1, 2])
+            #expect(task.attempts.map { $0["error"]?["message"] } == ["not yet (attempt 1)", "not yet (attempt 2)"])
+            #expect(task.error == nil, "a task that finally succeeded has no error")
+            #expect(task.wakeAt == nil)
+            let lines = try await engine.store.logs(executionID: started.executionID, index: 0, after: 0, limit: 100)
+            #expect(lines.filter { $0.source == "step" }.map(\.line) == ["flaky attempt 1", "flaky attempt 2", "flaky attempt 3"])
+            #expect(lines.contains { $0.source == "engine" && $0.line.hasPrefix("attempt 1 failed: not yet (attempt 1); retrying in") })
+            #expect(lines.map(\.seq) == Array(1...Int64(lines.count)), "log lines are numbered in order")
+        }
+    }
+
+    @Test func attemptsRunOutAndTheTaskFails() async throws {
+        try await withEngine { engine in
+            let wf = try await engine.createWorkflow(["name": "r", "steps": [["type": "Test.Flaky", "input": ["succeed_on": 5], "retry": fastRetry]]])
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
+            let detail = try await finished(engine, started.executionID)
+            #expect(detail.execution.status == .failed)
+            #expect(detail.tasks[0].attempt == 3)
+            #expect(detail.tasks[0].attempts.count == 3)
+            #expect(detail.tasks[0].error?["message"] == "not yet (attempt 3)")
+        }
+    }
+
+    @Test func aPermanentFailureIsNotRetried() async throws {
+        try await withEngine { engine in
+            let wf = try await engine.createWorkflow(["name": "r", "steps": [["type": "Test.Flaky", "input": ["succeed_on": 2, "retryable": false], "retry": fastRetry]]])
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
+            let detail = try await finished(engine, started.executionID)
+            #expect(detail.execution.status == .failed)
+            #expect(detail.tasks[0].attempt == 1)
+        }
+    }
+
+    @Test func aTaskThatRunsPastItsTimeoutFailsAndItsWorkIsCancelled() async throws {
+        try await withEngine { engine in
+            let wf = try await engine.createWorkflow(["name": "t", "steps": [["type": "Test.Sleep", "input": ["seconds": 30], "timeout_seconds": 0.2]]])
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
+            let detail = try await finished(engine, started.executionID)
+            #expect(detail.execution.status == .failed)
+            #expect(detail.tasks[0].status == .failed)
+            #expect(detail.tasks[0].error?["message"] == "timed out after 0.2 s (timeout_seconds)")
+            #expect(try await eventually { TestProbe.count("cancelled:\(started.executionID)") == 1 }, "the step's work was cancelled")
+        }
+    }
+
+    @Test(arguments: Driver.allCases)
+    func cancellingStopsARunningStepAndAWaitingDelay(driver: Driver) async throws {
+        try await withEngine(store: try store(driver)) { engine in
+            let wf = try await engine.createWorkflow(["name": "c", "tasks": [
+                ["id": "sleep", "type": "Test.Sleep", "input": ["seconds": 30]],
+                ["id": "wait", "type": "Delay", "input": ["seconds": 30]],
+                ["id": "after", "type": "Echo", "depends_on": ["sleep", "wait"]],
+            ]])
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
+            let id = started.executionID
+            #expect(try await eventually {
+                let tasks = try await engine.store.execution(id: id)?.tasks ?? []
+                return tasks.count == 3 && tasks[0].status == .running && tasks[1].status == .running && tasks[1].wakeAt != nil
+            })
+            let cancelled = try await engine.cancelExecution(id)
+            #expect(cancelled.execution.status == .cancelled)
+            #expect(cancelled.tasks.map(\.status) == [.cancelled, .cancelled, .cancelled])
+            #expect(try await eventually { TestProbe.count("cancelled:\(id)") == 1 }, "the running step was told to stop")
+            #expect(engine.activeExecutionCount == 0)
+            let again = try await engine.cancelExecution(id)
+            #expect(again.execution.status == .cancelled, "cancelling twice is harmless")
+        }
+    }
+
+    @Test func cancellingAFinishedExecutionIsAConflict() async throws {
+        try await withEngine { engine in
+            let wf = try await engine.createWorkflow(seed)
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest())
+            _ = try await finished(engine, started.executionID)
+            await #expect(throws: EngineError.self) { try await engine.cancelExecution(started.executionID) }
+        }
+    }
+
+    @Test(arguments: Driver.allCases)
+    func retryingAFailedExecutionRerunsOnlyWhatDidNotComplete(driver: Driver) async throws {
+        let key = UUID().uuidString
+        try await withEngine(store: try store(driver)) { engine in
+            let wf = try await engine.createWorkflow(["name": "r", "steps": [
+                ["type": "Test.Count", "input": ["key": .string(key + "-a")]],
+                ["type": "Test.Count", "input": ["key": .string(key), "gate": true]],
+                ["type": "TextOperation.Uppercase"],
+            ]])
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
+            let failed = try await finished(engine, started.executionID)
+            #expect(failed.execution.status == .failed)
+            #expect(failed.tasks.map(\.status) == [.completed, .failed, .skipped])
+
+            let seedWorkflow = try await engine.createWorkflow(seed)
+            let completed = try await engine.startExecution(workflowID: seedWorkflow.record.id, request: ExecutionRequest())
+            _ = try await finished(engine, completed.executionID)
+            await #expect(throws: EngineError.self, "only FAILED or CANCELLED executions can be retried") {
+                try await engine.retryExecution(completed.executionID)
+            }
+
+            TestProbe.turnOn(key)
+            try await engine.retryExecution(started.executionID)
+            let retried = try await finished(engine, started.executionID)
+            #expect(retried.execution.status == .completed)
+            #expect(retried.execution.error == nil)
+            #expect(retried.execution.output == ["text": "HI"])
+            #expect(retried.tasks.map(\.status) == [.completed, .completed, .completed])
+            #expect(TestProbe.count("run:\(key)-a") == 1, "the completed first task did not run again")
+            #expect(TestProbe.count("run:\(key)") == 2)
+            #expect(retried.tasks[1].attempts.count == 1, "the failed attempt stays in the history")
+        }
+    }
+
+    @Test func rerunFromATaskReusesTheOutputsUpstreamOfIt() async throws {
+        let key = UUID().uuidString
+        try await withEngine { engine in
+            let wf = try await engine.createWorkflow(["name": "r", "steps": [
+                ["type": "Test.Count", "input": ["key": .string(key + "-1")]],
+                ["id": "second", "type": "Test.Count", "input": ["key": .string(key + "-2")]],
+                ["type": "TextOperation.Reverse"],
+            ]])
+            let first = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "abc"]))
+            _ = try await finished(engine, first.executionID)
+            let rerun = try await engine.rerunExecution(first.executionID, fromTask: "second")
+            #expect(rerun.executionID != first.executionID)
+            let detail = try await finished(engine, rerun.executionID)
+            #expect(detail.execution.status == .completed)
+            #expect(detail.execution.output == ["text": "cba"])
+            #expect(TestProbe.count("run:\(key)-1") == 1, "upstream of from_task was reused")
+            #expect(TestProbe.count("run:\(key)-2") == 2, "from_task ran again")
+            await #expect(throws: EngineError.self) { _ = try await engine.rerunExecution(first.executionID, fromTask: "nope") }
+        }
+    }
+
+    @Test func anExecutionPastItsDeadlineFails() async throws {
+        try await withEngine { engine in
+            let wf = try await engine.createWorkflow(["name": "d", "timeout_seconds": 0.2, "steps": [["type": "Delay", "input": ["seconds": 30]], ["type": "Echo"]]])
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
+            let detail = try await finished(engine, started.executionID)
+            #expect(detail.execution.status == .failed)
+            #expect(detail.execution.error?["code"] == "execution_timeout")
+            #expect(detail.tasks.map(\.status) == [.failed, .skipped])
+        }
+    }
+
+    @Test func aDelayPassesItsInputOnAfterWaiting() async throws {
+        try await withEngine { engine in
+            let wf = try await engine.createWorkflow(["name": "d", "steps": [["type": "TextOperation.Uppercase"], ["type": "Delay", "input": ["seconds": 0.2]], ["type": "Echo"]]])
+            let begin = ContinuousClock.now
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
+            let detail = try await finished(engine, started.executionID)
+            #expect(ContinuousClock.now - begin >= .milliseconds(190))
+            #expect(detail.execution.output == ["text": "HI"])
+            #expect(detail.tasks[1].output == ["text": "HI"])
+        }
+    }
+
+    @Test func aDelaySpansARestartWithoutStartingOver() async throws {
+        let store = try temporarySQLite()
+        let (workflowID, executionID) = try await withEngine(store: store) { engine in
+            let wf = try await engine.createWorkflow(["name": "d", "steps": [["type": "Delay", "input": ["seconds": 1]], ["type": "Echo"]]])
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
+            #expect(try await eventually { try await engine.store.execution(id: started.executionID)?.tasks[0].wakeAt != nil })
+            return (wf.record.id, started.executionID)
+        }
+        let stopped = try #require(try await store.execution(id: executionID))
+        #expect(stopped.execution.status == .running, "the engine stopped while the Delay waited")
+        let wakeAt = try #require(stopped.tasks[0].wakeAt)
+        _ = workflowID
+        let reopened = try SQLiteStore(path: store.path)
+        try await withEngine(store: reopened) { engine in
+            let detail = try await finished(engine, executionID)
+            #expect(detail.execution.status == .completed)
+            #expect(detail.execution.output == ["text": "hi"])
+            let completedAt = try #require(detail.tasks[0].completedAt)
+            #expect(completedAt >= wakeAt, "the Delay ended at the stored time")
+            #expect(completedAt < wakeAt + 900, "and did not start its wait over")
+            #expect(detail.tasks[0].startedAt == stopped.tasks[0].startedAt)
+        }
+    }
+}
