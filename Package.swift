@@ -55,7 +55,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
-        .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceSQLite"]),
+        .testTarget(name: "SluiceStoreTests", dependencies: [
+            "SluiceCore", "SluiceStore", "SluiceSQLite",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "SluiceEngineTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSQLite"]),
         .testTarget(name: "SluiceServerTests", dependencies: [
             "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceServer",

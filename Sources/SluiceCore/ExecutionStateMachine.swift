@@ -326,7 +326,7 @@ public struct ExecutionStateMachine: Sendable {
         firstFailure = nil
         status = .running
         self.deadlineAt = deadlineAt
-        transition.execution = ExecutionChange(status: .running, startedAt: now, reopen: true, deadlineAt: deadlineAt)
+        transition.execution = ExecutionChange(status: .running, reopen: true, deadlineAt: deadlineAt)
         recountDependencies()
         return transition
     }
