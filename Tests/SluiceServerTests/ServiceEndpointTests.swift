@@ -18,7 +18,8 @@ import Testing
             #expect(reply.status == .ok)
             let types = try #require(try reply.json()["step_types"]?.arrayValue)
             let rows = types.map { "\($0["type"]?.stringValue ?? "?"): \($0["input_type"]?.stringValue ?? "?") -> \($0["output_type"]?.stringValue ?? "?")" }
-            #expect(rows == [
+            // The first seven, in order; StepCatalogTests (SluiceCoreTests) checks the full list.
+            #expect(Array(rows.prefix(7)) == [
                 "StaticTextInput: none -> text",
                 "TextOperation.Reverse: text -> text",
                 "TextOperation.Uppercase: text -> text",
