@@ -27,6 +27,12 @@ extension StepRegistry {
             input: .any, output: .sameAsInput, isOutput: true,
             implementation: .pure { input, _ in input }
         ),
+        textReplace, textSplit, textJoin, textTemplate,
+        numberOperation("Add", "Adds `value` to the number.") { $0 + $1 },
+        numberOperation("Multiply", "Multiplies the number by `value`.") { $0 * $1 },
+        numberCompare,
+        jsonBuild, jsonGet, jsonParse, jsonFormat,
+        fail,
         delay,
     ])
 
@@ -56,6 +62,38 @@ extension StepRegistry {
             throw StepFailure("expected input {\"text\": string}, found \(input.preview)")
         }
         return text
+    }
+
+    /// The member of `input` that carries a value of `type`, checked (deeply, for lists).
+    static func require(_ type: DataType, _ input: JSONValue) throws(StepFailure) -> JSONValue {
+        guard let value = input[type.field] else {
+            throw StepFailure("expected input \(type.wireDescription), found \(input.preview)")
+        }
+        if let why = type.mismatch(in: value) {
+            throw StepFailure("expected input \(type.wireDescription), but its \"\(type.field)\" member is not \(type.name): \(why)")
+        }
+        return value
+    }
+
+    /// The input's members (an input that is not an object has none).
+    static func members(_ input: JSONValue) -> JSONObject { input.objectValue ?? JSONObject() }
+
+    /// Parameter `name` of `step`, which the type checker made sure is there and valid; checked
+    /// again for callers that bypass it.
+    static func parameter(_ parameters: JSONValue?, _ name: String, of step: String, _ kind: Schema.Kind) throws(StepFailure) -> JSONValue {
+        guard let value = parameters?[name] else {
+            throw StepFailure("\(step) requires the parameter \"\(name)\" (\(Schema.article(kind))) in its \"input\"")
+        }
+        guard Schema.matches(value, kind) else {
+            throw StepFailure("\(step)'s parameter \"\(name)\" must be \(Schema.article(kind)), found \(value.kindName) \(value.preview)")
+        }
+        return value
+    }
+
+    /// Optional parameter `name` of `step`: `nil` when absent (or null).
+    static func optionalParameter(_ parameters: JSONValue?, _ name: String, of step: String, _ kind: Schema.Kind) throws(StepFailure) -> JSONValue? {
+        guard let value = parameters?[name], value != .null else { return nil }
+        return try parameter(parameters, name, of: step, kind)
     }
 
     static func trim(_ s: String) -> String {

@@ -1,82 +1,111 @@
 /// A type of value that flows between steps. On the wire each is a one-member object named after
-/// the type: text is `{"text": "..."}` and a number is `{"number": 3}`.
-public enum DataType: String, Sendable, Hashable, CaseIterable {
+/// the type: text is `{"text": "..."}`, a number `{"number": 3}`, a boolean `{"boolean": true}`,
+/// any JSON value `{"json": ...}` and a list `{"list": [...]}` whose items all have the list's
+/// item type.
+///
+/// Types are written `text`, `number`, `boolean`, `json` and `list<T>` (`list<text>`,
+/// `list<list<number>>`) in messages and in the API. Two list types with different item types are
+/// different types, although both travel in the `list` member.
+public indirect enum DataType: Sendable, Hashable, CustomStringConvertible {
     case text
     case number
+    case boolean
+    /// Any JSON value, unchecked.
+    case json
+    /// An array whose items all have the given type.
+    case list(DataType)
 
-    /// The member name that carries a value of this type on the wire.
-    public var field: String { rawValue }
+    /// The member name that carries a value of this type on the wire: `text`, `number`,
+    /// `boolean`, `json` or `list` (for every list type).
+    public var field: String {
+        switch self {
+        case .text: return "text"
+        case .number: return "number"
+        case .boolean: return "boolean"
+        case .json: return "json"
+        case .list: return "list"
+        }
+    }
 
-    /// The JSON Schema of the member's value.
+    /// The type's name as messages and the API write it: `text`, `list<number>`.
+    public var name: String {
+        if case .list(let item) = self { return "list<\(item.name)>" }
+        return field
+    }
+
+    public var description: String { name }
+
+    /// The JSON Schema of the member's value: `{"type": "string"}` for text, `{}` for json,
+    /// `{"type": "array", "items": {"type": "string"}}` for `list<text>`.
     public var schema: Schema {
         switch self {
         case .text: return Schema(type: .string)
         case .number: return Schema(type: .number)
+        case .boolean: return Schema(type: .boolean)
+        case .json: return Schema()
+        case .list(let item):
+            var s = Schema(type: .array)
+            s.items = Schema.Box(item.schema)
+            return s
         }
     }
 
-    /// The type whose wire member is `field`, if any.
-    public init?(field: String) { self.init(rawValue: field) }
+    /// How the wire form reads in messages: `{"text": string}`, `{"list": [number, ...]}`.
+    public var wireDescription: String { "{\"\(field)\": \(valueDescription)}" }
 
-    /// Whether `value` (the member's value) has this type.
-    public func accepts(_ value: JSONValue) -> Bool {
+    /// How a member value of this type reads in messages: `string`, `[number, ...]`.
+    var valueDescription: String {
+        switch self {
+        case .text: return "string"
+        case .number: return "number"
+        case .boolean: return "true or false"
+        case .json: return "any JSON value"
+        case .list(let item): return "[\(item.valueDescription), ...]"
+        }
+    }
+
+    /// The names `init(name:)` accepts, for messages.
+    public static let validNames = "text, number, boolean, json, list<T> (T one of these, e.g. list<text>)"
+
+    /// The type named `name` (`text`, `number`, `boolean`, `json`, `list<T>`), or `nil` if it
+    /// names none. Names are exact: no spaces, lower case.
+    public init?(name: String) {
+        switch name {
+        case "text": self = .text
+        case "number": self = .number
+        case "boolean": self = .boolean
+        case "json": self = .json
+        default:
+            guard name.hasPrefix("list<"), name.hasSuffix(">"), name.count > 6,
+                  let item = DataType(name: String(name.dropFirst(5).dropLast()))
+            else { return nil }
+            self = .list(item)
+        }
+    }
+
+    /// Whether `value` (the member's value) has this type; for lists, whether every item does.
+    public func accepts(_ value: JSONValue) -> Bool { mismatch(in: value) == nil }
+
+    /// Why `value` (the member's value) does not have this type, or `nil` if it does:
+    /// `found an integer 3, expected a string`, `item 1: found an integer 3, expected a string`.
+    public func mismatch(in value: JSONValue) -> String? {
         switch (self, value) {
-        case (.text, .string), (.number, .number): return true
-        default: return false
+        case (.text, .string), (.number, .number), (.boolean, .bool), (.json, _): return nil
+        case (.list(let item), .array(let items)):
+            for (i, v) in items.enumerated() {
+                if let why = item.mismatch(in: v) { return "item \(i): \(why)" }
+            }
+            return nil
+        default:
+            let expected: String
+            switch self {
+            case .text: expected = "a string"
+            case .number: expected = "a number"
+            case .boolean: expected = "a boolean"
+            case .json: expected = "a JSON value"
+            case .list: expected = "an array"
+            }
+            return "found \(value.described), expected \(expected)"
         }
-    }
-}
-
-/// What a step takes as input.
-public enum StepInput: Sendable, Hashable {
-    /// Nothing: the step is a source and produces its value from its parameters.
-    case none
-    /// One value of a type.
-    case value(DataType)
-    /// Whatever arrives, unchanged in shape.
-    case any
-
-    public var description: String {
-        switch self {
-        case .none: return "none"
-        case .value(let t): return t.rawValue
-        case .any: return "any"
-        }
-    }
-}
-
-/// What a step produces.
-public enum StepOutput: Sendable, Hashable {
-    /// One value of a type.
-    case value(DataType)
-    /// The same shape as its input.
-    case sameAsInput
-
-    public var description: String {
-        switch self {
-        case .value(let t): return t.rawValue
-        case .sameAsInput: return "same as input"
-        }
-    }
-}
-
-/// The shape of a value flowing along an edge: the typed members it is known to carry, and whether
-/// it may carry more (it passes the execution's input through).
-public struct Shape: Sendable, Hashable {
-    public var fields: [DataType]
-    /// The value includes the execution input, whose members are only known from the input schema.
-    public var includesExecutionInput: Bool
-
-    public init(fields: [DataType], includesExecutionInput: Bool = false) {
-        self.fields = fields
-        self.includesExecutionInput = includesExecutionInput
-    }
-
-    /// How the shape reads in the API and in error messages: `text`, `number`, `{number, text}`, `input`.
-    public var description: String {
-        if fields.count == 1 && !includesExecutionInput { return fields[0].rawValue }
-        if fields.isEmpty { return includesExecutionInput ? "input" : "nothing" }
-        let names = fields.map(\.rawValue) + (includesExecutionInput ? ["...input"] : [])
-        return "{" + names.joined(separator: ", ") + "}"
     }
 }

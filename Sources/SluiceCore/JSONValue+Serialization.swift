@@ -41,6 +41,45 @@ extension JSONValue {
         }
     }
 
+    /// The JSON text of this value indented for reading: two spaces per level, one member or
+    /// item per line, `"key": value`; empty objects and arrays stay `{}` and `[]`.
+    public var prettyJSONString: String {
+        var bytes: [UInt8] = []
+        writePretty(to: &bytes, indent: 0)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    func writePretty(to out: inout [UInt8], indent: Int) {
+        func newline(_ level: Int) {
+            out.append(0x0A)
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
+        }
+        switch self {
+        case .array(let items) where !items.isEmpty:
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                item.writePretty(to: &out, indent: indent + 1)
+            }
+            newline(indent)
+            out.append(UInt8(ascii: "]"))
+        case .object(let object) where !object.isEmpty:
+            out.append(UInt8(ascii: "{"))
+            for (i, member) in object.members.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                JSONValue.writeString(member.key, to: &out)
+                out.append(contentsOf: ": ".utf8)
+                member.value.writePretty(to: &out, indent: indent + 1)
+            }
+            newline(indent)
+            out.append(UInt8(ascii: "}"))
+        default:
+            write(to: &out)
+        }
+    }
+
     static func writeNumber(_ n: Double, to out: inout [UInt8]) {
         if !n.isFinite {
             out.append(contentsOf: "null".utf8)

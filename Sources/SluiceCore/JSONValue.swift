@@ -50,6 +50,16 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// The value's kind and preview for error messages: `a string "x"`, `an integer 3`, `null`.
+    public var described: String {
+        switch self {
+        case .null: return "null"
+        case .array, .object: return "an \(kindName) \(preview)"
+        case .number where kindName == "integer": return "an integer \(preview)"
+        default: return "a \(kindName) \(preview)"
+        }
+    }
+
     /// A short rendering for error messages: strings quoted, long values cut.
     public var preview: String {
         let text = self.jsonString

@@ -35,6 +35,10 @@ public struct StepType: Sendable {
     public var parameters: Schema?
     /// Whether `input` must be given.
     public var parametersRequired: Bool
+    /// Checks that the schema cannot express (a template's syntax, a JSON Pointer), run at
+    /// creation on parameters that satisfy `parameters`: the problems found, with paths under the
+    /// given path (the task's `input`).
+    public var parameterCheck: (@Sendable (_ parameters: JSONValue, _ path: String) -> [ValidationIssue])?
     /// Whether the value this step produces becomes the execution's output.
     public var isOutput: Bool
     public var implementation: Implementation
@@ -42,6 +46,7 @@ public struct StepType: Sendable {
     public init(
         name: String, summary: String, input: StepInput, output: StepOutput,
         parameters: Schema? = nil, parametersRequired: Bool = false, isOutput: Bool = false,
+        parameterCheck: (@Sendable (_ parameters: JSONValue, _ path: String) -> [ValidationIssue])? = nil,
         implementation: Implementation
     ) {
         self.name = name
@@ -51,6 +56,7 @@ public struct StepType: Sendable {
         self.parameters = parameters
         self.parametersRequired = parametersRequired
         self.isOutput = isOutput
+        self.parameterCheck = parameterCheck
         self.implementation = implementation
     }
 

@@ -30,6 +30,7 @@ public struct TypeChecker: Sendable {
         // Step types and parameters.
         var steps: [StepType?] = []
         var parameters: [JSONValue?] = []
+        var outputs: [StepOutput?] = []  // resolved: never `.named`; nil when the type could not be resolved
         for task in tasks {
             let typePath = IssuePath.member(task.path, "type")
             guard let step = registry[task.type] else {
@@ -41,10 +42,13 @@ public struct TypeChecker: Sendable {
                 }
                 steps.append(nil)
                 parameters.append(nil)
+                outputs.append(nil)
                 continue
             }
             steps.append(step)
-            parameters.append(checkParameters(task, step: step, issues: &issues))
+            let p = checkParameters(task, step: step, issues: &issues)
+            parameters.append(p)
+            outputs.append(resolveOutput(task, step: step, parameters: p, issues: &issues))
         }
 
         // Dependencies.
@@ -83,14 +87,15 @@ public struct TypeChecker: Sendable {
         // Types along the edges.
         var inputShapes = [Shape?](repeating: nil, count: tasks.count)
         var outputShapes = [Shape?](repeating: nil, count: tasks.count)
-        var required: [(DataType, String, Bool)] = []  // what the execution input may or must carry, which task needs it, and whether it is required
+        var required: [InputNeed] = []  // what the execution input may or must carry
         for i in order {
             guard let step = steps[i] else { continue }
             let deps = dependencies[i]
             if deps.contains(where: { outputShapes[$0] == nil }) { continue }  // an upstream error was reported
             var merged = deps.isEmpty ? Shape(fields: [], includesExecutionInput: true) : Shape(fields: [])
             for d in deps {
-                for f in outputShapes[d]!.fields where !merged.fields.contains(f) { merged.fields.append(f) }
+                // As at run time, the first dependency to carry a member wins, whatever its type.
+                for f in outputShapes[d]!.fields where merged.member(f.field) == nil { merged.fields.append(f) }
                 if outputShapes[d]!.includesExecutionInput { merged.includesExecutionInput = true }
             }
             switch step.input {
@@ -101,36 +106,47 @@ public struct TypeChecker: Sendable {
                 // Dependencies merge in depends_on order, the first to carry a member winning. A
                 // dependency that passes the execution input through may carry it: then the input's
                 // member must have this type (and is required if nothing after it provides one).
+                // A member of the right name but another type (list<number> for list<text>) wins
+                // over later ones just the same, so it is a mismatch.
                 let sources = deps.isEmpty ? [Shape(fields: [], includesExecutionInput: true)] : deps.map { outputShapes[$0]! }
                 var satisfied = false
-                for shape in sources {
-                    if shape.fields.contains(t) { satisfied = true; break }
+                for (k, shape) in sources.enumerated() {
+                    if let present = shape.member(t.field) {
+                        satisfied = present == t
+                        break
+                    }
                     if shape.includesExecutionInput {
-                        let later = sources.drop(while: { $0 != shape }).dropFirst().contains { $0.fields.contains(t) }
-                        if let k = required.firstIndex(where: { $0.0 == t }) {
-                            if !later { required[k].2 = true }
+                        let fallback = sources[(k + 1)...].lazy.compactMap { $0.member(t.field) }.first
+                        let isRequired = fallback != t
+                        if let n = required.firstIndex(where: { $0.type.field == t.field }) {
+                            if required[n].type != t {
+                                issues.append(inputConflict(task: tasks[i], step: step, wanted: t, other: required[n]))
+                            } else if isRequired {
+                                required[n].isRequired = true
+                            }
                         } else {
-                            required.append((t, tasks[i].path, !later))
+                            required.append(InputNeed(type: t, neededBy: tasks[i].path, isRequired: isRequired))
                         }
                         satisfied = true
                         break
                     }
                 }
                 if !satisfied {
-                    issues.append(mismatch(task: i, tasks: tasks, steps: steps, wanted: t, got: merged, deps: deps, chain: chain))
+                    issues.append(mismatch(task: i, tasks: tasks, steps: steps, wanted: t, got: merged, deps: deps, shapes: outputShapes, chain: chain))
                     continue
                 }
             case .any:
                 inputShapes[i] = merged
             }
-            switch step.output {
-            case .value(let t): outputShapes[i] = Shape(fields: [t])
+            guard let output = outputs[i] else { continue }  // its parameters' problem was reported
+            switch output {
+            case .value(let t), .named(_, let t): outputShapes[i] = Shape(fields: [t])
             case .sameAsInput: outputShapes[i] = inputShapes[i]
             }
         }
 
         let inputSchema = deriveInputSchema(required: required, userSchema: definition.inputSchema, issues: &issues)
-        guard issues.isEmpty, !steps.contains(where: { $0 == nil }), !inputShapes.contains(where: { $0 == nil }) else {
+        guard issues.isEmpty, !steps.contains(where: { $0 == nil }), !inputShapes.contains(where: { $0 == nil }), !outputShapes.contains(where: { $0 == nil }) else {
             if issues.isEmpty { issues.append(.init(path: "", code: "invalid_body", message: "the definition could not be checked")) }
             return .failure(.init(title: "Invalid workflow definition", issues: issues))
         }
@@ -164,24 +180,76 @@ public struct TypeChecker: Sendable {
         }
         guard let value else {
             if step.parametersRequired {
-                let expected = schema.type.map { Schema.article($0) } ?? "a value"
+                var expected = schema.type.map { Schema.article($0) } ?? "a value"
+                if schema.type == .object, !schema.required.isEmpty {
+                    let members = schema.required.map { name in "\"\(name)\"" + (schema.property(name)?.type.map { " (\(Schema.article($0)))" } ?? "") }
+                    expected += " with " + members.joined(separator: ", ")
+                }
                 let example = step.name == "StaticTextInput" ? " such as \"input\": \"Hello, world!\"" : ""
                 issues.append(.init(path: p, code: "missing_parameters", message: "\(step.name) requires \"input\": expected \(expected)\(example)"))
             }
             return nil
         }
-        issues += schema.validate(value, path: p)
+        let found = schema.validate(value, path: p)
+        issues += found
+        if found.isEmpty, let check = step.parameterCheck { issues += check(value, p) }
         return value
     }
 
-    func mismatch(task i: Int, tasks: [WorkflowDefinition.Task], steps: [StepType?], wanted: DataType, got: Shape, deps: [Int], chain: Bool) -> ValidationIssue {
+    /// The output of `step` for a task with `parameters`, with `.named` resolved to `.value`;
+    /// `nil` if the type could not be resolved (the problem is in `issues`, or was already
+    /// reported by the schema).
+    func resolveOutput(_ task: WorkflowDefinition.Task, step: StepType, parameters: JSONValue?, issues: inout [ValidationIssue]) -> StepOutput? {
+        guard case .named(let name, let fallback) = step.output else { return step.output }
+        switch parameters?[name] {
+        case nil: return .value(fallback)
+        case .string(let s)?:
+            if let t = DataType(name: s) { return .value(t) }
+            let path = IssuePath.member(IssuePath.member(task.path, "input"), name)
+            issues.append(.init(path: path, code: "unknown_type", message: "unknown type \"\(s)\"; expected one of \(DataType.validNames)"))
+            return nil
+        case .some:
+            // Not a string: the parameter schema reported it.
+            return nil
+        }
+    }
+
+    /// What the execution input may or must carry, for the input schema.
+    struct InputNeed {
+        var type: DataType
+        /// The first task that takes it from the execution input (its path).
+        var neededBy: String
+        var isRequired: Bool
+    }
+
+    func inputConflict(task: WorkflowDefinition.Task, step: StepType, wanted: DataType, other: InputNeed) -> ValidationIssue {
+        .init(
+            path: IssuePath.member(task.path, "type"), code: "type_mismatch",
+            message: "\(step.name) takes \(wanted.name) from the execution input's \"\(wanted.field)\" member, but \(other.neededBy) takes \(other.type.name) from it; the member cannot be both"
+        )
+    }
+
+    func mismatch(task i: Int, tasks: [WorkflowDefinition.Task], steps: [StepType?], wanted: DataType, got: Shape, deps: [Int], shapes: [Shape?], chain: Bool) -> ValidationIssue {
         let name = steps[i]!.name
-        let message: String
+        let reason: String
+        if got.fields.count == 1 && !got.includesExecutionInput {
+            reason = "\(got.description) is not \(wanted.name)"
+        } else if let clash = got.member(wanted.field) {
+            reason = "its \(wanted.field) member is \(clash.name), not \(wanted.name)"
+        } else {
+            reason = "\(got.description) has no \(wanted.name) member"
+        }
+        var message: String
         if chain, let d = deps.first {
-            message = "\(name) expects \(wanted.rawValue) input, but the step before it (\(tasks[d].path), \(steps[d]!.name)) produces \(got.description); \(got.description) is not \(wanted.rawValue)"
+            message = "\(name) expects \(wanted.name) input, but the step before it (\(tasks[d].path), \(steps[d]!.name)) produces \(got.description); \(reason)"
         } else {
             let from = deps.map { "\"\(tasks[$0].id)\" (\(steps[$0]!.name))" }.joined(separator: ", ")
-            message = "\(name) expects \(wanted.rawValue) input, but its dependencies \(from) produce \(got.description); \(got.description) is not \(wanted.rawValue)"
+            message = "\(name) expects \(wanted.name) input, but its dependencies \(from) produce \(got.description); \(reason)"
+            // A dependency with the right type lost the member to one listed before it.
+            if let provider = deps.first(where: { shapes[$0]?.member(wanted.field) == wanted }),
+               let winner = deps.first(where: { shapes[$0]?.member(wanted.field) != nil }), winner != provider {
+                message += " (\"\(tasks[provider].id)\" produces \(wanted.name), but \"\(tasks[winner].id)\", listed before it in depends_on, also produces a \(wanted.field) member, and the first listed wins)"
+            }
         }
         return .init(path: IssuePath.member(tasks[i].path, "type"), code: "type_mismatch", message: message)
     }
@@ -228,26 +296,58 @@ public struct TypeChecker: Sendable {
         return .init(path: "tasks", code: "cycle", message: "dependency cycle; a workflow must be acyclic")
     }
 
-    func deriveInputSchema(required: [(DataType, String, Bool)], userSchema: Schema?, issues: inout [ValidationIssue]) -> Schema {
+    func deriveInputSchema(required: [InputNeed], userSchema: Schema?, issues: inout [ValidationIssue]) -> Schema {
         var schema = userSchema ?? Schema(type: .object)
         schema.type = .object
-        for (type, neededBy, isRequired) in required {
-            if let declared = schema.property(type.field) {
-                let compatible = declared.type == nil || declared.type == type.schema.type || (type == .number && declared.type == .integer)
-                if !compatible {
-                    issues.append(.init(path: "input_schema.properties.\(type.field).type", code: "schema_conflict", message: "\(neededBy) takes \(type.rawValue) from input.\(type.field), so expected \"\(type.schema.type!.rawValue)\", found \"\(declared.type!.rawValue)\""))
+        for need in required {
+            let field = need.type.field
+            if let declared = schema.property(field) {
+                let path = "input_schema.properties.\(field)"
+                switch TypeChecker.merge(declared, need.type.schema, path: path) {
+                case .success(let merged):
+                    schema.setProperty(field, merged)
+                case .failure(let conflict):
+                    issues.append(.init(path: conflict.path + ".type", code: "schema_conflict", message: "\(need.neededBy) takes \(need.type.name) from input.\(field), so expected \"\(conflict.expected.rawValue)\", found \"\(conflict.found.rawValue)\""))
                     continue
                 }
-                if declared.type == nil {
-                    var merged = declared
-                    merged.type = type.schema.type
-                    schema.setProperty(type.field, merged)
-                }
             } else {
-                schema.setProperty(type.field, type.schema)
+                schema.setProperty(field, need.type.schema)
             }
-            if isRequired && !schema.required.contains(type.field) { schema.required.append(type.field) }
+            if need.isRequired && !schema.required.contains(field) { schema.required.append(field) }
         }
         return schema
+    }
+
+    /// Where a user's schema declares another JSON type than a step needs.
+    struct SchemaConflict: Error {
+        var path: String
+        var expected: Schema.Kind
+        var found: Schema.Kind
+    }
+
+    /// The user's `declared` schema for a member, with the types that `needed` (a data type's
+    /// schema) requires filled in where it says nothing, down through list items. An integer
+    /// satisfies a number.
+    static func merge(_ declared: Schema, _ needed: Schema, path: String) -> Result<Schema, SchemaConflict> {
+        var merged = declared
+        if let want = needed.type {
+            switch declared.type {
+            case nil: merged.type = want
+            case want?: break
+            case .integer? where want == .number: break
+            case let found?: return .failure(SchemaConflict(path: path, expected: want, found: found))
+            }
+        }
+        if let neededItems = needed.items?.schema {
+            if let declaredItems = declared.items?.schema {
+                switch merge(declaredItems, neededItems, path: path + ".items") {
+                case .success(let items): merged.items = Schema.Box(items)
+                case .failure(let conflict): return .failure(conflict)
+                }
+            } else {
+                merged.items = Schema.Box(neededItems)
+            }
+        }
+        return .success(merged)
     }
 }
