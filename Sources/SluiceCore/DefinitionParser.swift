@@ -1,8 +1,8 @@
 /// Reads a workflow definition from the JSON a user sent and reports every structural problem.
 public enum DefinitionParser {
     static let topLevelFields = ["name", "description", "steps", "tasks", "input_schema", "timeout_seconds"]
-    static let stepFields = ["type", "input", "id", "retry", "timeout_seconds"]
-    static let taskFields = ["id", "type", "input", "depends_on", "retry", "timeout_seconds"]
+    static let stepFields = ["type", "input", "id", "retry", "timeout_seconds", "when", "input_from"]
+    static let taskFields = ["id", "type", "input", "depends_on", "retry", "timeout_seconds", "when", "input_from"]
     /// The longest timeout a task or an execution may have: 30 days.
     static let maxTimeoutSeconds = 30.0 * 86_400
     /// Ids are what `depends_on` refers to: letters, digits, `_`, `-` and `.`, at most 64 long.
@@ -153,6 +153,46 @@ public enum DefinitionParser {
             task.retry = RetryPolicy.parse(raw, path: IssuePath.member(task.path, "retry"), issues: &issues) ?? .none
         }
         task.timeoutSeconds = parseTimeout(object["timeout_seconds"], path: IssuePath.member(task.path, "timeout_seconds"), issues: &issues)
+        switch object["when"] {
+        case nil, .null?: break
+        case .string(let source)?:
+            switch Condition.parse(source) {
+            case .success(let condition): task.condition = condition
+            case .failure(let error):
+                issues.append(.init(path: IssuePath.member(task.path, "when"), code: "invalid_expression", message: error.message))
+            }
+        case .some(let v):
+            issues.append(.init(path: IssuePath.member(task.path, "when"), code: "type_mismatch", message: "expected a condition such as \"tasks.check.number > 3 and input.mode == 'fast'\", found \(v.kindName)"))
+        }
+        switch object["input_from"] {
+        case nil, .null?: break
+        case .object(let members)?:
+            let p = IssuePath.member(task.path, "input_from")
+            if members.isEmpty {
+                issues.append(.init(path: p, code: "empty", message: "expected at least one member, such as {\"text\": \"tasks.fetch.json.title\"}"))
+            }
+            var selections: [InputSelection] = []
+            for member in members {
+                let (field, value) = (member.key, member.value)
+                let mp = IssuePath.member(p, field)
+                guard ["text", "number", "boolean", "json", "list"].contains(field) else {
+                    issues.append(.init(path: mp, code: "unknown_field", message: "a task's input members are named after their type; expected one of text, number, boolean, json, list"))
+                    continue
+                }
+                guard let source = value.stringValue else {
+                    issues.append(.init(path: mp, code: "type_mismatch", message: "expected a reference such as \"tasks.fetch.json.title\" or \"input.name\", found \(value.kindName)"))
+                    continue
+                }
+                do throws(ExpressionError) {
+                    selections.append(InputSelection(field: field, reference: try Reference.parse(source)))
+                } catch {
+                    issues.append(.init(path: mp, code: "invalid_reference", message: error.message))
+                }
+            }
+            task.inputFrom = selections
+        case .some(let v):
+            issues.append(.init(path: IssuePath.member(task.path, "input_from"), code: "type_mismatch", message: "expected an object mapping input members to references, such as {\"text\": \"tasks.fetch.json.title\"}, found \(v.kindName)"))
+        }
     }
 
     static func parseTimeout(_ value: JSONValue?, path: String, issues: inout [ValidationIssue]) -> Double? {

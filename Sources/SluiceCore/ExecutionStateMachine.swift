@@ -140,7 +140,7 @@ public struct ExecutionStateMachine: Sendable {
 
     mutating func recountDependencies() {
         for node in plan.nodes {
-            remainingDependencies[node.index] = node.dependencies.filter { phases[$0] != .completed }.count
+            remainingDependencies[node.index] = node.dependencies.filter { !phases[$0].isFinished }.count
         }
     }
 
@@ -149,16 +149,24 @@ public struct ExecutionStateMachine: Sendable {
     public mutating func start(now: Int64) -> Outcome {
         var outcome = Outcome(transition: nil)
         guard !status.isTerminal else { return outcome }
+        var transition = ExecutionTransition(executionID: executionID, tasks: [])
         for node in plan.nodes where phases[node.index] == .waiting && remainingDependencies[node.index] == 0 {
-            outcome.dispatch.append(begin(node.index))
+            ready(node.index, now: now, into: &transition, dispatch: &outcome.dispatch)
         }
         outcome.timers = pendingTimers
         pendingTimers = []
         if let deadlineAt { outcome.timers.append(ScheduledTimer(timer: .deadline, at: deadlineAt)) }
         if outcome.dispatch.isEmpty && allTasksFinished {
-            var transition = ExecutionTransition(executionID: executionID, tasks: [])
             transition.execution = finish(now: now, startedAt: status == .pending ? now : nil)
             return Outcome(transition: transition, finished: true)
+        }
+        if !transition.tasks.isEmpty {
+            // Tasks skipped by their condition before anything ran.
+            if status == .pending {
+                status = .running
+                transition.execution = ExecutionChange(status: .running, startedAt: now)
+            }
+            outcome.transition = transition
         }
         return outcome
     }
@@ -198,12 +206,7 @@ public struct ExecutionStateMachine: Sendable {
             TaskChange(index: index, expected: [.pending, .running, .retrying], status: .completed, input: input, output: output, startedAt: startedAt, completedAt: completedAt, attempt: attempt),
         ])
         var dispatch: [Dispatch] = []
-        for d in plan.nodes[index].dependents {
-            remainingDependencies[d] -= 1
-            if remainingDependencies[d] == 0 && phases[d] == .waiting {
-                dispatch.append(begin(d))
-            }
-        }
+        release(index, now: completedAt, into: &transition, dispatch: &dispatch)
         let finished = advance(&transition, startedAt: startedAt, now: completedAt)
         return Outcome(transition: transition, dispatch: dispatch, finished: finished)
     }
@@ -237,6 +240,36 @@ public struct ExecutionStateMachine: Sendable {
         skipDownstream(of: index, into: &transition, now: completedAt)
         let finished = advance(&transition, startedAt: startedAt, now: completedAt)
         return Outcome(transition: transition, finished: finished)
+    }
+
+    /// Task `index` finished (completed, or skipped by a condition): its dependants whose
+    /// dependencies have all finished become ready.
+    mutating func release(_ index: Int, now: Int64, into transition: inout ExecutionTransition, dispatch: inout [Dispatch]) {
+        for d in plan.nodes[index].dependents {
+            remainingDependencies[d] -= 1
+            if remainingDependencies[d] == 0 && phases[d] == .waiting {
+                ready(d, now: now, into: &transition, dispatch: &dispatch)
+            }
+        }
+    }
+
+    /// Task `index`'s dependencies have all finished. It runs unless every one of them was
+    /// skipped or its `when` is false; then it is SKIPPED (with the reason in its `error`) and
+    /// its own dependants are considered in turn.
+    mutating func ready(_ index: Int, now: Int64, into transition: inout ExecutionTransition, dispatch: inout [Dispatch]) {
+        let node = plan.nodes[index]
+        let reason: JSONValue
+        if !node.dependencies.isEmpty && !node.dependencies.contains(where: { phases[$0] == .completed }) {
+            reason = ["code": "dependencies_skipped", "message": "skipped: every task it depends on was skipped"]
+        } else if let condition = node.condition, !condition.evaluate(input: input, output: { id in plan.indexByID[id].flatMap { outputs[$0] } }) {
+            reason = ["code": "condition_false", "message": .string("skipped: its condition was false: \(condition)")]
+        } else {
+            dispatch.append(begin(index))
+            return
+        }
+        phases[index] = .skipped
+        transition.tasks.append(TaskChange(index: index, expected: [.pending], status: .skipped, error: reason, completedAt: now))
+        release(index, now: now, into: &transition, dispatch: &dispatch)
     }
 
     mutating func skipDownstream(of index: Int, into transition: inout ExecutionTransition, now: Int64) {
@@ -377,7 +410,13 @@ public struct ExecutionStateMachine: Sendable {
         let node = plan.nodes[index]
         if let source = StepRegistry.sourceValue(for: node.step, parameters: node.parameters) { return source }
         var merged: JSONValue
-        if node.dependencies.isEmpty {
+        if let selections = node.inputFrom {
+            var o = JSONObject()
+            for s in selections {
+                o.append(s.field, s.reference.resolve(input: input, output: { id in plan.indexByID[id].flatMap { outputs[$0] } }) ?? .null)
+            }
+            merged = .object(o)
+        } else if node.dependencies.isEmpty {
             merged = input
         } else {
             var o = JSONObject()

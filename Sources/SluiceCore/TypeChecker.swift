@@ -88,9 +88,24 @@ public struct TypeChecker: Sendable {
         var inputShapes = [Shape?](repeating: nil, count: tasks.count)
         var outputShapes = [Shape?](repeating: nil, count: tasks.count)
         var required: [InputNeed] = []  // what the execution input may or must carry
+        var ancestors = [Set<Int>](repeating: [], count: tasks.count)
+        for i in order { for d in dependencies[i] { ancestors[i].insert(d); ancestors[i].formUnion(ancestors[d]) } }
+        let declaredInput = ValueType(schema: definition.inputSchema ?? Schema(type: .object))
+        let references = ReferenceScope(tasks: tasks, indexByID: indexByID, ancestors: ancestors)
         for i in order {
             guard let step = steps[i] else { continue }
             let deps = dependencies[i]
+            if let selections = tasks[i].inputFrom {
+                // The input is built from references, not from the dependencies' merged outputs.
+                if let shape = references.selectionShape(i, selections, step: step, shapes: outputShapes, input: declaredInput, issues: &issues), let output = outputs[i] {
+                    inputShapes[i] = shape
+                    switch output {
+                    case .value(let t), .named(_, let t): outputShapes[i] = Shape(fields: [t])
+                    case .sameAsInput: outputShapes[i] = shape
+                    }
+                }
+                continue
+            }
             if deps.contains(where: { outputShapes[$0] == nil }) { continue }  // an upstream error was reported
             var merged = deps.isEmpty ? Shape(fields: [], includesExecutionInput: true) : Shape(fields: [])
             for d in deps {
@@ -146,6 +161,11 @@ public struct TypeChecker: Sendable {
         }
 
         let inputSchema = deriveInputSchema(required: required, userSchema: definition.inputSchema, issues: &issues)
+        let inputType = ValueType(schema: inputSchema)
+        for i in tasks.indices {
+            guard let condition = tasks[i].condition else { continue }
+            references.checkCondition(condition, task: i, shapes: outputShapes, input: inputType, issues: &issues)
+        }
         guard issues.isEmpty, !steps.contains(where: { $0 == nil }), !inputShapes.contains(where: { $0 == nil }), !outputShapes.contains(where: { $0 == nil }) else {
             if issues.isEmpty { issues.append(.init(path: "", code: "invalid_body", message: "the definition could not be checked")) }
             return .failure(.init(title: "Invalid workflow definition", issues: issues))
@@ -156,12 +176,13 @@ public struct TypeChecker: Sendable {
                 index: i, id: tasks[i].id, step: steps[i]!, parameters: parameters[i],
                 dependencies: dependencies[i], dependents: dependents[i],
                 inputShape: inputShapes[i]!, outputShape: outputShapes[i]!, path: tasks[i].path,
-                retry: tasks[i].retry, timeoutSeconds: tasks[i].timeoutSeconds
+                retry: tasks[i].retry, timeoutSeconds: tasks[i].timeoutSeconds,
+                condition: tasks[i].condition, inputFrom: tasks[i].inputFrom
             )
         }
         var outputNodes = nodes.filter { $0.step.isOutput }.map(\.index)
         if outputNodes.isEmpty { outputNodes = nodes.filter { $0.dependents.isEmpty }.map(\.index) }
-        return .success(WorkflowPlan(definition: definition, nodes: nodes, inputSchema: inputSchema, outputNodes: outputNodes))
+        return .success(WorkflowPlan(definition: definition, nodes: nodes, inputSchema: inputSchema, outputNodes: outputNodes, indexByID: indexByID))
     }
 
     func checkParameters(_ task: WorkflowDefinition.Task, step: StepType, issues: inout [ValidationIssue]) -> JSONValue? {

@@ -18,6 +18,11 @@ public struct WorkflowDefinition: Sendable, Hashable {
         public var retry: RetryPolicy = .none
         /// The longest one attempt may run; it then fails with a (retryable) timeout.
         public var timeoutSeconds: Double?
+        /// `when`: the task runs only if this holds once its dependencies have finished.
+        public var condition: Condition?
+        /// `input_from`: the task's input built member by member from references, instead of
+        /// its dependencies' merged outputs.
+        public var inputFrom: [InputSelection]?
         /// Where this task is in the request (`steps[2]`, `tasks[0]`), for error paths.
         public var path: String
 
@@ -37,4 +42,16 @@ public struct WorkflowDefinition: Sendable, Hashable {
     public var inputSchema: Schema?
     /// The longest an execution may run, from when it is created; it then fails.
     public var timeoutSeconds: Double?
+}
+
+/// One member of a task's `input_from`: the wire member (`text`, `number`, …) and where its value
+/// comes from.
+public struct InputSelection: Sendable, Hashable {
+    public var field: String
+    public var reference: Reference
+
+    public init(field: String, reference: Reference) {
+        self.field = field
+        self.reference = reference
+    }
 }

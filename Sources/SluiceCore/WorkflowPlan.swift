@@ -19,6 +19,10 @@ public struct WorkflowPlan: Sendable {
         public var path: String
         public var retry: RetryPolicy = .none
         public var timeoutSeconds: Double?
+        /// `when`: evaluated once the dependencies have finished; false skips the task.
+        public var condition: Condition?
+        /// `input_from`: the input built from references instead of the dependencies' outputs.
+        public var inputFrom: [InputSelection]?
     }
 
     /// A dependency edge and the type of the value flowing along it.
@@ -36,6 +40,8 @@ public struct WorkflowPlan: Sendable {
     /// The tasks whose outputs make the execution's output: the `Echo`-like ones, or else the
     /// tasks nothing depends on.
     public var outputNodes: [Int]
+    /// Task index by task id.
+    public var indexByID: [String: Int] = [:]
 
     /// Every dependency edge with its type, in definition order.
     public var edges: [Edge] {

@@ -1,0 +1,127 @@
+/// What the references of one workflow may point at while it is type-checked: the execution
+/// input, and the tasks upstream of the task that holds the reference (its ancestors through
+/// `depends_on`), whose output types are known by then.
+struct ReferenceScope {
+    let tasks: [WorkflowDefinition.Task]
+    let indexByID: [String: Int]
+    let ancestors: [Set<Int>]
+
+    /// The type of `root` seen from task `i`, or a problem saying why it cannot be used.
+    func rootType(_ root: Reference.Root, from i: Int, shapes: [Shape?], input: ValueType) -> Result<ValueType, TypeProblem> {
+        switch root {
+        case .input: return .success(input)
+        case .task(let id):
+            guard let k = indexByID[id] else {
+                let known = tasks.map(\.id).filter { !$0.isEmpty && $0 != tasks[i].id }
+                return .failure(TypeProblem("there is no task \"\(id)\"; expected one of: \(known.isEmpty ? "(no other tasks)" : known.joined(separator: ", "))"))
+            }
+            guard ancestors[i].contains(k) else {
+                return .failure(TypeProblem("task \"\(id)\" is not upstream of \"\(tasks[i].id)\", so its output is not known when \"\(tasks[i].id)\" runs; add \"\(id)\" to depends_on (directly or through a task that depends on it)"))
+            }
+            guard let shape = shapes[k] else { return .success(.unknown) }  // its own problem was reported
+            return .success(ValueType(shape: shape, input: input))
+        }
+    }
+
+    /// The static type of `reference` from task `i`.
+    func type(of reference: Reference, from i: Int, shapes: [Shape?], input: ValueType) -> Result<ValueType, TypeProblem> {
+        var problem: TypeProblem?
+        let result = reference.staticType { root in
+            switch rootType(root, from: i, shapes: shapes, input: input) {
+            case .success(let t): return t
+            case .failure(let p): problem = p; return nil
+            }
+        }
+        if let problem { return .failure(problem) }
+        return result
+    }
+
+    /// The shape of task `i`'s input built by `input_from`, checked against what `step` takes.
+    /// `nil` after reporting a problem.
+    func selectionShape(_ i: Int, _ selections: [InputSelection], step: StepType, shapes: [Shape?], input: ValueType, issues: inout [ValidationIssue]) -> Shape? {
+        let base = IssuePath.member(tasks[i].path, "input_from")
+        if step.input == .none {
+            issues.append(.init(path: base, code: "unexpected_input_from", message: "\(step.name) takes no input (it produces its value from its parameters); remove input_from"))
+            return nil
+        }
+        var wanted: DataType?
+        if case .value(let t) = step.input { wanted = t }
+        var fields: [DataType] = []
+        var ok = true
+        for selection in selections {
+            let p = IssuePath.member(base, selection.field)
+            let type: ValueType
+            switch self.type(of: selection.reference, from: i, shapes: shapes, input: input) {
+            case .success(let t): type = t
+            case .failure(let problem):
+                issues.append(.init(path: p, code: "invalid_reference", message: "\(selection.reference): \(problem.message)"))
+                ok = false
+                continue
+            }
+            guard let dataType = Self.dataType(field: selection.field, from: type, wanted: wanted) else {
+                issues.append(.init(path: p, code: "type_mismatch", message: "\(selection.reference) is \(type), which cannot be the \(selection.field) member; expected \(Self.expected(selection.field))"))
+                ok = false
+                continue
+            }
+            fields.append(dataType)
+        }
+        guard ok else { return nil }
+        let shape = Shape(fields: fields)
+        if let wanted, shape.member(wanted.field) != wanted {
+            let found = shape.fields.isEmpty ? "nothing" : shape.description
+            issues.append(.init(path: base, code: "type_mismatch", message: "\(step.name) expects \(wanted) input, but input_from gives \(found); select a \(wanted) value as \"\(wanted.field)\""))
+            return nil
+        }
+        return shape
+    }
+
+    /// The data type a reference of static type `type` gives as member `field`, or `nil` if it
+    /// cannot. Unknown types are accepted and checked at run time.
+    static func dataType(field: String, from type: ValueType, wanted: DataType?) -> DataType? {
+        switch field {
+        case "text": return type == .text || type.isUnknown ? .text : nil
+        case "number": return type == .number || type.isUnknown ? .number : nil
+        case "boolean": return type == .boolean || type.isUnknown ? .boolean : nil
+        case "json": return .json
+        case "list":
+            let element: ValueType
+            switch type {
+            case .list(let e): element = e
+            case _ where type.isUnknown: element = .unknown
+            default: return nil
+            }
+            let items: DataType? = switch element {
+            case .text: .text
+            case .number: .number
+            case .boolean: .boolean
+            default: nil
+            }
+            if let wanted, case .list(let wantedItems) = wanted {
+                // Items of a known simple type must match; others are checked at run time.
+                if let items, items != wantedItems, wantedItems != .json { return nil }
+                return wanted
+            }
+            return .list(items ?? .json)
+        default: return nil
+        }
+    }
+
+    static func expected(_ field: String) -> String {
+        switch field {
+        case "text": return "a string"
+        case "number": return "a number"
+        case "boolean": return "true or false"
+        case "list": return "a list"
+        default: return "a value"
+        }
+    }
+
+    /// Checks task `i`'s `when`: it parses (already done), refers only to the input and upstream
+    /// tasks, and its comparisons are between values of matching types.
+    func checkCondition(_ condition: Condition, task i: Int, shapes: [Shape?], input: ValueType, issues: inout [ValidationIssue]) {
+        let problems = condition.check { reference in type(of: reference, from: i, shapes: shapes, input: input) }
+        for problem in problems {
+            issues.append(.init(path: IssuePath.member(tasks[i].path, "when"), code: "invalid_condition", message: problem))
+        }
+    }
+}
