@@ -1,8 +1,10 @@
 /// Reads a workflow definition from the JSON a user sent and reports every structural problem.
 public enum DefinitionParser {
     static let topLevelFields = ["name", "description", "steps", "tasks", "input_schema", "timeout_seconds"]
-    static let stepFields = ["type", "input", "id", "retry", "timeout_seconds", "when", "input_from"]
-    static let taskFields = ["id", "type", "input", "depends_on", "retry", "timeout_seconds", "when", "input_from"]
+    static let stepFields = ["type", "input", "id", "retry", "timeout_seconds", "when", "input_from", "map"]
+    static let taskFields = ["id", "type", "input", "depends_on", "retry", "timeout_seconds", "when", "input_from", "map"]
+    static let mapFields = ["over", "concurrency", "then"]
+    static let mapStepFields = ["type", "input"]
     /// The longest timeout a task or an execution may have: 30 days.
     static let maxTimeoutSeconds = 30.0 * 86_400
     /// Ids are what `depends_on` refers to: letters, digits, `_`, `-` and `.`, at most 64 long.
@@ -164,6 +166,10 @@ public enum DefinitionParser {
         case .some(let v):
             issues.append(.init(path: IssuePath.member(task.path, "when"), code: "type_mismatch", message: "expected a condition such as \"tasks.check.number > 3 and input.mode == 'fast'\", found \(v.kindName)"))
         }
+        task.map = parseMap(object["map"], task: task, issues: &issues)
+        if task.map != nil, object["input_from"] != nil {
+            issues.append(.init(path: IssuePath.member(task.path, "input_from"), code: "conflicting_fields", message: "a mapped task takes its items from map.over; give either map or input_from, not both"))
+        }
         switch object["input_from"] {
         case nil, .null?: break
         case .object(let members)?:
@@ -193,6 +199,49 @@ public enum DefinitionParser {
         case .some(let v):
             issues.append(.init(path: IssuePath.member(task.path, "input_from"), code: "type_mismatch", message: "expected an object mapping input members to references, such as {\"text\": \"tasks.fetch.json.title\"}, found \(v.kindName)"))
         }
+    }
+
+    /// Reads a task's `map`: `{"over": reference, "concurrency"?: 1–1000, "then"?: [{"type", "input"?}]}`.
+    static func parseMap(_ value: JSONValue?, task: WorkflowDefinition.Task, issues: inout [ValidationIssue]) -> MapSpec? {
+        guard let value, value != .null else { return nil }
+        let p = IssuePath.member(task.path, "map")
+        guard case .object(let o) = value else {
+            issues.append(.init(path: p, code: "type_mismatch", message: "expected an object such as {\"over\": \"tasks.split.list\", \"concurrency\": 10}, found \(value.kindName)"))
+            return nil
+        }
+        rejectUnknown(o, allowed: mapFields, path: p, issues: &issues)
+        var over: Reference?
+        switch o["over"] {
+        case nil: issues.append(.init(path: IssuePath.member(p, "over"), code: "required", message: "required field is missing; expected a reference to a list, such as \"tasks.split.list\" or \"input.items\""))
+        case .string(let s)?:
+            do throws(ExpressionError) { over = try Reference.parse(s) } catch {
+                issues.append(.init(path: IssuePath.member(p, "over"), code: "invalid_reference", message: error.message))
+            }
+        case .some(let v): issues.append(.init(path: IssuePath.member(p, "over"), code: "type_mismatch", message: "expected a reference to a list (a string), found \(v.kindName)"))
+        }
+        var concurrency = 10
+        if let raw = o["concurrency"] {
+            if case .number(let n) = raw, n == n.rounded(), (1...1000).contains(n) { concurrency = Int(n) } else {
+                issues.append(.init(path: IssuePath.member(p, "concurrency"), code: "invalid_value", message: "expected a whole number from 1 to 1000 (items run at once), found \(raw.preview)"))
+            }
+        }
+        var then: [WorkflowDefinition.Task] = []
+        switch o["then"] {
+        case nil, .null?: break
+        case .array(let items)?:
+            for (k, item) in items.enumerated() {
+                let sp = IssuePath.index(IssuePath.member(p, "then"), k)
+                guard case .object(let step) = item else {
+                    issues.append(.init(path: sp, code: "type_mismatch", message: "expected a step object such as {\"type\": \"TextOperation.Uppercase\"}, found \(item.kindName)"))
+                    continue
+                }
+                rejectUnknown(step, allowed: mapStepFields, path: sp, issues: &issues)
+                then.append(.init(id: "\(task.id)[then \(k + 1)]", type: parseType(step, path: sp, issues: &issues), parameters: step["input"], path: sp))
+            }
+        case .some(let v): issues.append(.init(path: IssuePath.member(p, "then"), code: "type_mismatch", message: "expected an array of steps, found \(v.kindName)"))
+        }
+        guard let over else { return nil }
+        return MapSpec(over: over, concurrency: concurrency, then: then)
     }
 
     static func parseTimeout(_ value: JSONValue?, path: String, issues: inout [ValidationIssue]) -> Double? {

@@ -409,6 +409,9 @@ public struct ExecutionStateMachine: Sendable {
     public func input(for index: Int) -> JSONValue {
         let node = plan.nodes[index]
         if let source = StepRegistry.sourceValue(for: node.step, parameters: node.parameters) { return source }
+        if let map = node.map {
+            return ["list": map.over.resolve(input: input, output: { id in plan.indexByID[id].flatMap { outputs[$0] } }) ?? .null]
+        }
         var merged: JSONValue
         if let selections = node.inputFrom {
             var o = JSONObject()

@@ -88,6 +88,7 @@ public struct TypeChecker: Sendable {
         var inputShapes = [Shape?](repeating: nil, count: tasks.count)
         var outputShapes = [Shape?](repeating: nil, count: tasks.count)
         var required: [InputNeed] = []  // what the execution input may or must carry
+        var maps = [MapPlan?](repeating: nil, count: tasks.count)
         var ancestors = [Set<Int>](repeating: [], count: tasks.count)
         for i in order { for d in dependencies[i] { ancestors[i].insert(d); ancestors[i].formUnion(ancestors[d]) } }
         let declaredInput = ValueType(schema: definition.inputSchema ?? Schema(type: .object))
@@ -95,6 +96,14 @@ public struct TypeChecker: Sendable {
         for i in order {
             guard let step = steps[i] else { continue }
             let deps = dependencies[i]
+            if let spec = tasks[i].map {
+                if let (plan, shapes) = checkMap(spec, task: i, tasks: tasks, step: step, parameters: parameters[i], output: outputs[i], scope: references, shapes: outputShapes, input: declaredInput, issues: &issues) {
+                    maps[i] = plan
+                    inputShapes[i] = shapes.input
+                    outputShapes[i] = shapes.output
+                }
+                continue
+            }
             if let selections = tasks[i].inputFrom {
                 // The input is built from references, not from the dependencies' merged outputs.
                 if let shape = references.selectionShape(i, selections, step: step, shapes: outputShapes, input: declaredInput, issues: &issues), let output = outputs[i] {
@@ -177,7 +186,7 @@ public struct TypeChecker: Sendable {
                 dependencies: dependencies[i], dependents: dependents[i],
                 inputShape: inputShapes[i]!, outputShape: outputShapes[i]!, path: tasks[i].path,
                 retry: tasks[i].retry, timeoutSeconds: tasks[i].timeoutSeconds,
-                condition: tasks[i].condition, inputFrom: tasks[i].inputFrom
+                condition: tasks[i].condition, inputFrom: tasks[i].inputFrom, map: maps[i]
             )
         }
         var outputNodes = nodes.filter { $0.step.isOutput }.map(\.index)

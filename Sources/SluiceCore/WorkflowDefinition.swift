@@ -23,6 +23,8 @@ public struct WorkflowDefinition: Sendable, Hashable {
         /// `input_from`: the task's input built member by member from references, instead of
         /// its dependencies' merged outputs.
         public var inputFrom: [InputSelection]?
+        /// `map`: the task's step (and `map.then`) runs once per item of a list.
+        public var map: MapSpec?
         /// Where this task is in the request (`steps[2]`, `tasks[0]`), for error paths.
         public var path: String
 
@@ -53,5 +55,20 @@ public struct InputSelection: Sendable, Hashable {
     public init(field: String, reference: Reference) {
         self.field = field
         self.reference = reference
+    }
+}
+
+/// A task's `map`: run the task's step, then the steps of `then`, once per item of the list that
+/// `over` names, at most `concurrency` items at a time, and collect the results in order.
+public struct MapSpec: Sendable, Hashable {
+    public var over: Reference
+    public var concurrency: Int
+    /// Further steps each item goes through after the task's own step (a sub-chain).
+    public var then: [WorkflowDefinition.Task]
+
+    public init(over: Reference, concurrency: Int = 10, then: [WorkflowDefinition.Task] = []) {
+        self.over = over
+        self.concurrency = concurrency
+        self.then = then
     }
 }

@@ -23,6 +23,8 @@ public struct WorkflowPlan: Sendable {
         public var condition: Condition?
         /// `input_from`: the input built from references instead of the dependencies' outputs.
         public var inputFrom: [InputSelection]?
+        /// `map`: how the task runs once per item.
+        public var map: MapPlan?
     }
 
     /// A dependency edge and the type of the value flowing along it.
@@ -50,5 +52,22 @@ public struct WorkflowPlan: Sendable {
                 Edge(from: nodes[dep].id, to: node.id, type: nodes[dep].outputShape.description)
             }
         }
+    }
+}
+
+/// A checked `map`: the list to go over, the steps each item goes through (the task's own step
+/// first), and the types of an item and of each result.
+public struct MapPlan: Sendable {
+    public var over: Reference
+    public var concurrency: Int
+    public var steps: [(step: StepType, parameters: JSONValue?)]
+    /// The type of one item (what the first step receives, as `{field: item}`).
+    public var itemType: DataType
+    /// The type of one result (the member taken from the last step's output).
+    public var resultType: DataType
+
+    /// Whether every step is pure, so that the whole map runs inline in microseconds per item.
+    public var isPure: Bool {
+        steps.allSatisfy { if case .pure = $0.step.implementation { return true } else { return false } }
     }
 }

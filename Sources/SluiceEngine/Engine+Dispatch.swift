@@ -37,16 +37,23 @@ extension Engine {
                 let dispatch = work[next]
                 next += 1
                 guard let node = state.withLock({ $0.active[dispatch.executionID]?.plan.nodes[dispatch.index] }) else { continue }
-                guard case .pure(let function) = node.step.implementation else {
-                    deferred.append(dispatch)
-                    continue
-                }
                 let startedAt = clock()
                 let result: Result<JSONValue, StepFailure>
-                do throws(StepFailure) {
-                    result = .success(try function(dispatch.input, node.parameters))
-                } catch {
-                    result = .failure(error)
+                if let map = node.map {
+                    guard map.isPure else {
+                        deferred.append(dispatch)
+                        continue
+                    }
+                    do throws(StepFailure) { result = .success(try map.runPure(dispatch.input)) } catch { result = .failure(error) }
+                } else if case .pure(let function) = node.step.implementation {
+                    do throws(StepFailure) {
+                        result = .success(try function(dispatch.input, node.parameters))
+                    } catch {
+                        result = .failure(error)
+                    }
+                } else {
+                    deferred.append(dispatch)
+                    continue
                 }
                 guard var outcome = advance(dispatch, result, startedAt: startedAt, completedAt: clock()) else { continue }
                 work += outcome.dispatch
@@ -104,7 +111,7 @@ extension Engine {
             guard var machine = state.active[dispatch.executionID], machine.isCurrent(dispatch.index, attempt: dispatch.attempt) else { return nil }
             let node = machine.plan.nodes[dispatch.index]
             var wakeAt: Int64?
-            if case .timer(let duration) = node.step.implementation {
+            if node.map == nil, case .timer(let duration) = node.step.implementation {
                 let seconds = max(0, duration(dispatch.input, node.parameters))
                 wakeAt = now + Int64((seconds * 1000).rounded())
             }
@@ -122,6 +129,8 @@ extension Engine {
             guard case .success(let outcomes) = result, outcomes.first == .applied else { return }
             if let wakeAt {
                 self.arm(dispatch.executionID, .init(timer: .delay(index: dispatch.index, attempt: dispatch.attempt), at: wakeAt))
+            } else if let map = node.map {
+                self.launch(dispatch, node: node, function: { context throws(StepFailure) in try await Self.runMap(map, context) }, startedAt: now)
             } else if case .run(let function) = node.step.implementation {
                 self.launch(dispatch, node: node, function: function, startedAt: now)
             }

@@ -46,6 +46,15 @@ let testRegistry: StepRegistry = {
         if parameters?["gate"] == true, !TestProbe.isOn(key) { throw StepFailure("gate \(key) is closed") }
         return input
     }))
+    // Upper-cases after a short pause, counting how many run at once (`TestProbe.concurrency`).
+    r.register(StepType(name: "Test.SlowUpper", summary: "upper-cases slowly", input: .value(.text), output: .value(.text), implementation: .run { context throws(StepFailure) in
+        TestProbe.enter()
+        defer { TestProbe.leave() }
+        try? await Task.sleep(for: .milliseconds(1))
+        guard let text = context.input["text"]?.stringValue else { throw StepFailure("no text") }
+        if text == "boom" { throw StepFailure("cannot shout boom") }
+        return ["text": .string(text.uppercased())]
+    }))
     return r
 }()
 
@@ -57,6 +66,10 @@ enum TestProbe {
     static func count(_ event: String) -> Int { events.withLock { $0.filter { $0 == event }.count } }
     static func isOn(_ key: String) -> Bool { switches.withLock { $0.contains(key) } }
     static func turnOn(_ key: String) { _ = switches.withLock { $0.insert(key) } }
+    /// Steps inside `Test.SlowUpper` now, and the most seen at once.
+    static let concurrency = Mutex<(now: Int, peak: Int)>((0, 0))
+    static func enter() { concurrency.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) } }
+    static func leave() { concurrency.withLock { $0.now -= 1 } }
 }
 
 /// Polls `condition` every 10 ms for up to 10 s.

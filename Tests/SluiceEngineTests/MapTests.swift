@@ -1,0 +1,54 @@
+import Foundation
+import SluiceCore
+@testable import SluiceEngine
+import SluiceStore
+import Testing
+
+/// `map`: a step (or a sub-chain) per item, with a concurrency limit, results in order.
+@Suite(.serialized) struct MapTests {
+    @Test func aMapOverAThousandItemsRunsWithinItsConcurrencyAndKeepsTheOrder() async throws {
+        try await withEngine { engine in
+            let wf = try await engine.createWorkflow(["name": "m", "tasks": [
+                ["id": "split", "type": "TextOperation.Split", "input": ["separator": ","]],
+                ["id": "shout", "type": "Test.SlowUpper", "depends_on": ["split"], "map": ["over": "tasks.split.list", "concurrency": 8]],
+                ["id": "join", "type": "TextOperation.Join", "depends_on": ["shout"], "input": ["separator": ","]],
+            ]])
+            let words = (0..<1000).map { "w\($0)" }
+            TestProbe.concurrency.withLock { $0 = (0, 0) }
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": .string(words.joined(separator: ","))]))
+            let detail = try await finished(engine, started.executionID)
+            #expect(detail.execution.status == .completed, "\(String(describing: detail.execution.error))")
+            #expect(detail.tasks[1].output?["list"]?.arrayValue?.count == 1000)
+            #expect(detail.execution.output == ["text": .string(words.map { $0.uppercased() }.joined(separator: ","))], "results keep the items' order")
+            let peak = TestProbe.concurrency.withLock { $0.peak }
+            #expect(peak <= 8, "never more than the concurrency limit at once")
+            #expect(peak > 1, "items ran concurrently")
+        }
+    }
+
+    @Test func aFailingItemFailsTheMappedTaskNamingTheItem() async throws {
+        try await withEngine { engine in
+            let wf = try await engine.createWorkflow(["name": "m", "steps": [
+                ["type": "TextOperation.Split"],
+                ["type": "Test.SlowUpper", "map": ["over": "tasks.step-1.list"]],
+            ]])
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "a b boom c"]))
+            let detail = try await finished(engine, started.executionID)
+            #expect(detail.execution.status == .failed)
+            #expect(detail.tasks[1].error?["message"] == "item 2: Test.SlowUpper failed: cannot shout boom")
+        }
+    }
+
+    @Test func aPureSubChainRunsPerItemInline() async throws {
+        try await withEngine { engine in
+            let wf = try await engine.createWorkflow(["name": "m", "steps": [
+                ["type": "TextOperation.Split"],
+                ["type": "TextOperation.Reverse", "map": ["over": "tasks.step-1.list", "then": [["type": "TextOperation.Uppercase"], ["type": "TextOperation.Length"]]]],
+            ]])
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "ab cde f"]))
+            let detail = try await finished(engine, started.executionID)
+            #expect(detail.execution.status == .completed)
+            #expect(detail.execution.output == ["list": [2, 3, 1]], "each item went through Reverse, Uppercase, Length")
+        }
+    }
+}
