@@ -34,6 +34,7 @@ extension StepRegistry {
         jsonBuild, jsonGet, jsonParse, jsonFormat,
         fail,
         delay,
+        subworkflow,
     ])
 
     /// The value a source step starts from, built from its parameters: StaticTextInput's text

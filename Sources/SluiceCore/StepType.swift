@@ -25,6 +25,10 @@ public struct StepType: Sendable {
         /// A durable timer: the task waits the returned number of seconds without holding a
         /// worker (the wake-up time is stored and survives a restart), then passes its input on.
         case timer(@Sendable (_ input: JSONValue, _ parameters: JSONValue?) -> Double)
+        /// Runs another stored workflow (its id in the `workflow_id` parameter) with the task's
+        /// input and produces that execution's output. The type checker types it from the other
+        /// workflow's plan; the engine starts and watches the child execution.
+        case subworkflow
     }
 
     public var name: String
@@ -66,7 +70,11 @@ public struct StepType: Sendable {
         o.append("type", .string(name))
         o.append("summary", .string(summary))
         o.append("input_type", .string(input.description))
-        o.append("output_type", .string(output.description))
+        if case .subworkflow = implementation {
+            o.append("output_type", "the output of the workflow it runs")
+        } else {
+            o.append("output_type", .string(output.description))
+        }
         o.append("parameters", parameters.map { $0.json } ?? .null)
         o.append("parameters_required", .bool(parametersRequired))
         o.append("is_output", .bool(isOutput))

@@ -49,6 +49,9 @@ extension TypeChecker {
             case .timer:
                 issues.append(.init(path: p, code: "not_mappable", message: "\(s.name) is a durable timer and cannot run per item; put it before or after the mapped task"))
                 return nil
+            case .subworkflow:
+                issues.append(.init(path: p, code: "not_mappable", message: "\(s.name) cannot run per item yet; map inside the other workflow instead"))
+                return nil
             default: break
             }
             switch s.input {

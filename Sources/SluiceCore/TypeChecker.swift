@@ -2,8 +2,13 @@
 /// graph is acyclic and each task's input type accepts what flows into it. Reports every problem.
 public struct TypeChecker: Sendable {
     public var registry: StepRegistry
+    /// The plans of the workflows that `Workflow.Run` tasks may run, by id (loaded by the caller).
+    public var workflows: [String: WorkflowPlan]
 
-    public init(registry: StepRegistry = .builtin) { self.registry = registry }
+    public init(registry: StepRegistry = .builtin, workflows: [String: WorkflowPlan] = [:]) {
+        self.registry = registry
+        self.workflows = workflows
+    }
 
     /// Parses and checks a JSON definition in one go.
     public func check(json: JSONValue) -> Result<WorkflowPlan, ValidationFailure> {
@@ -112,6 +117,9 @@ public struct TypeChecker: Sendable {
                     case .value(let t), .named(_, let t): outputShapes[i] = Shape(fields: [t])
                     case .sameAsInput: outputShapes[i] = shape
                     }
+                    if case .subworkflow = step.implementation {
+                        outputShapes[i] = checkSubworkflow(tasks[i], parameters: parameters[i], input: shape, issues: &issues)
+                    }
                 }
                 continue
             }
@@ -161,6 +169,10 @@ public struct TypeChecker: Sendable {
                 }
             case .any:
                 inputShapes[i] = merged
+            }
+            if case .subworkflow = step.implementation {
+                outputShapes[i] = checkSubworkflow(tasks[i], parameters: parameters[i], input: inputShapes[i]!, issues: &issues)
+                continue
             }
             guard let output = outputs[i] else { continue }  // its parameters' problem was reported
             switch output {

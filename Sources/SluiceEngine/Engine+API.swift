@@ -14,7 +14,7 @@ extension Engine {
     /// every problem; nothing is stored then.
     public func createWorkflow(_ definition: JSONValue) async throws -> LoadedWorkflow {
         let plan: WorkflowPlan
-        switch checker.check(json: definition) {
+        switch try await checker(for: definition).check(json: definition) {
         case .failure(let failure): throw EngineError.invalid(failure)
         case .success(let p): plan = p
         }
@@ -30,15 +30,30 @@ extension Engine {
     }
 
     /// Checks a definition without storing it.
-    public func validate(_ definition: JSONValue) -> Result<WorkflowPlan, ValidationFailure> {
-        checker.check(json: definition)
+    public func validate(_ definition: JSONValue) async throws -> Result<WorkflowPlan, ValidationFailure> {
+        try await checker(for: definition).check(json: definition)
+    }
+
+    /// A type checker that knows the plans of the workflows `definition`'s `Workflow.Run` tasks
+    /// run (those that exist; a missing one is reported by the check).
+    func checker(for definition: JSONValue, depth: Int = 0) async throws -> TypeChecker {
+        let ids = StepRegistry.subworkflowIDs(in: definition)
+        guard !ids.isEmpty else { return checker }
+        guard depth < 16 else { throw EngineError.invalid(ValidationFailure(title: "Invalid workflow definition", issues: [
+            .init(path: "steps", code: "nesting_too_deep", message: "Workflow.Run nests more than 16 workflows deep (or they run each other in a cycle)"),
+        ])) }
+        var checker = self.checker
+        for id in ids {
+            if let plan = try await loadPlan(workflowID: id, depth: depth + 1)?.plan { checker.workflows[id] = plan }
+        }
+        return checker
     }
 
     /// A stored workflow with its plan, or `nil` if there is none with `workflowID`.
-    public func loadPlan(workflowID: String) async throws -> LoadedWorkflow? {
+    public func loadPlan(workflowID: String, depth: Int = 0) async throws -> LoadedWorkflow? {
         guard let record = try await store.workflow(id: workflowID) else { return nil }
         if let plan = plans.withLock({ $0[workflowID] }) { return LoadedWorkflow(record: record, plan: plan) }
-        switch checker.check(json: record.definition) {
+        switch try await checker(for: record.definition, depth: depth).check(json: record.definition) {
         case .success(let plan):
             plans.withLock { $0[workflowID] = plan }
             return LoadedWorkflow(record: record, plan: plan)

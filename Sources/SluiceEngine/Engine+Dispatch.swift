@@ -133,6 +133,8 @@ extension Engine {
                 self.launch(dispatch, node: node, function: { context throws(StepFailure) in try await Self.runMap(map, context) }, startedAt: now)
             } else if case .run(let function) = node.step.implementation {
                 self.launch(dispatch, node: node, function: function, startedAt: now)
+            } else if case .subworkflow = node.step.implementation {
+                self.launch(dispatch, node: node, function: { context throws(StepFailure) in try await self.runSubworkflow(context) }, startedAt: now)
             }
         }
     }

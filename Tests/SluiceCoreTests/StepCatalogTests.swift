@@ -25,12 +25,13 @@ import Testing
             "JSON.Format: json -> text",
             "Fail: any -> same as input",
             "Delay: any -> same as input",
+            "Workflow.Run: any -> same as input",
         ])
     }
 
     @Test func whichStepsRequireParameters() {
         let required = StepRegistry.builtin.all.filter(\.parametersRequired).map(\.name)
-        #expect(required == ["StaticTextInput", "TextOperation.Replace", "TextOperation.Template", "NumberOperation.Add", "NumberOperation.Multiply", "NumberOperation.Compare", "JSON.Get", "Fail", "Delay"])
+        #expect(required == ["StaticTextInput", "TextOperation.Replace", "TextOperation.Template", "NumberOperation.Add", "NumberOperation.Multiply", "NumberOperation.Compare", "JSON.Get", "Fail", "Delay", "Workflow.Run"])
         let none = StepRegistry.builtin.all.filter { $0.parameters == nil }.map(\.name)
         #expect(none == ["TextOperation.Reverse", "TextOperation.Uppercase", "TextOperation.Lowercase", "TextOperation.Trim", "TextOperation.Length", "Echo", "JSON.Parse"])
     }

@@ -1,0 +1,31 @@
+extension StepRegistry {
+    /// `Workflow.Run`: runs another stored workflow as one task, typed by that workflow's plan.
+    static let subworkflow = StepType(
+        name: "Workflow.Run",
+        summary: "Runs another stored workflow with this task's input and produces its output; typed from that workflow when this one is created.",
+        input: .any, output: .sameAsInput,
+        parameters: {
+            var id = Schema(type: .string)
+            id.description = "The id of the workflow to run (wf-…)."
+            var schema = Schema(type: .object)
+            schema.setProperty("workflow_id", id)
+            schema.required = ["workflow_id"]
+            schema.additionalProperties = .allowed(false)
+            return schema
+        }(),
+        parametersRequired: true,
+        implementation: .subworkflow
+    )
+
+    /// The workflow ids that the `Workflow.Run` tasks of a definition (as sent) refer to, so that
+    /// their plans can be loaded before the definition is checked.
+    public static func subworkflowIDs(in definition: JSONValue) -> [String] {
+        var ids: [String] = []
+        for form in ["steps", "tasks"] {
+            for task in definition[form]?.arrayValue ?? [] where task["type"]?.stringValue == subworkflow.name {
+                if let id = task["input"]?["workflow_id"]?.stringValue, !ids.contains(id) { ids.append(id) }
+            }
+        }
+        return ids
+    }
+}
