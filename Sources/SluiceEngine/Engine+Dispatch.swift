@@ -148,7 +148,13 @@ extension Engine {
         state.withLock { state in
             state.running[key] = Task {
                 let result = await Self.run(function, context, timeout: timeout)
-                self.state.withLock { _ = $0.running.removeValue(forKey: key) }
+                let stopping = self.state.withLock { state in
+                    state.running.removeValue(forKey: key)
+                    return state.stopping
+                }
+                // A shutdown interrupts the step; it stays RUNNING in the store and runs again
+                // when the server starts (at least once), rather than failing as "cancelled".
+                if stopping { return }
                 self.finish(dispatch, result, startedAt: startedAt)
             }
         }

@@ -203,3 +203,24 @@ import Testing
         }
     }
 }
+
+@Suite struct ShutdownInterruptionTests {
+    @Test func aStepInterruptedByShutdownStaysRunningAndRunsAgainAfterRestart() async throws {
+        let store = try temporarySQLite()
+        let executionID = try await withEngine(store: store) { engine in
+            let wf = try await engine.createWorkflow(["name": "s", "steps": [["type": "Test.Sleep", "input": ["seconds": 0.3]], ["type": "Echo"]]])
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
+            #expect(try await eventually { TestProbe.count("started:\(started.executionID)") == 1 })
+            return started.executionID
+        }
+        let stopped = try #require(try await store.execution(id: executionID))
+        #expect(stopped.tasks[0].status == .running, "shutdown did not fail the interrupted step")
+        #expect(stopped.tasks[0].attempts.isEmpty)
+        try await withEngine(store: SQLiteStore(path: store.path)) { engine in
+            let detail = try await finished(engine, executionID)
+            #expect(detail.execution.status == .completed)
+            #expect(detail.tasks[0].attempt == 1, "it ran again as the same attempt")
+            #expect(TestProbe.count("started:\(executionID)") == 2)
+        }
+    }
+}
