@@ -3,6 +3,8 @@
 public enum DataType: String, Sendable, Hashable, CaseIterable {
     case text
     case number
+    /// Any JSON value, `{"json": ...}`. (Minimal form; the typed-values branch brings the full one.)
+    case json
 
     /// The member name that carries a value of this type on the wire.
     public var field: String { rawValue }
@@ -12,6 +14,7 @@ public enum DataType: String, Sendable, Hashable, CaseIterable {
         switch self {
         case .text: return Schema(type: .string)
         case .number: return Schema(type: .number)
+        case .json: return Schema()
         }
     }
 
@@ -21,7 +24,7 @@ public enum DataType: String, Sendable, Hashable, CaseIterable {
     /// Whether `value` (the member's value) has this type.
     public func accepts(_ value: JSONValue) -> Bool {
         switch (self, value) {
-        case (.text, .string), (.number, .number): return true
+        case (.text, .string), (.number, .number), (.json, _): return true
         default: return false
         }
     }

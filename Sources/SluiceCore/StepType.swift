@@ -35,6 +35,10 @@ public struct StepType: Sendable {
     public var parameters: Schema?
     /// Whether `input` must be given.
     public var parametersRequired: Bool
+    /// Checks what the parameter `Schema` cannot express (a well-formed URL, say). It runs at
+    /// creation, after the schema accepted the parameters, and returns every problem with its
+    /// path under `path` (the task's `input` member); `nil` when the schema says it all.
+    public var checkParameters: (@Sendable (_ parameters: JSONValue, _ path: String) -> [ValidationIssue])?
     /// Whether the value this step produces becomes the execution's output.
     public var isOutput: Bool
     public var implementation: Implementation
@@ -42,6 +46,7 @@ public struct StepType: Sendable {
     public init(
         name: String, summary: String, input: StepInput, output: StepOutput,
         parameters: Schema? = nil, parametersRequired: Bool = false, isOutput: Bool = false,
+        checkParameters: (@Sendable (_ parameters: JSONValue, _ path: String) -> [ValidationIssue])? = nil,
         implementation: Implementation
     ) {
         self.name = name
@@ -51,6 +56,7 @@ public struct StepType: Sendable {
         self.parameters = parameters
         self.parametersRequired = parametersRequired
         self.isOutput = isOutput
+        self.checkParameters = checkParameters
         self.implementation = implementation
     }
 

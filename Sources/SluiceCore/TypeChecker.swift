@@ -169,7 +169,9 @@ public struct TypeChecker: Sendable {
             }
             return nil
         }
-        issues += schema.validate(value, path: p)
+        let schemaIssues = schema.validate(value, path: p)
+        issues += schemaIssues
+        if schemaIssues.isEmpty, let check = step.checkParameters { issues += check(value, p) }
         return value
     }
 
