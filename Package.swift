@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "sluice", targets: ["sluice"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
+        .library(name: "SluiceSteps", targets: ["SluiceSteps"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -17,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
     ],
     targets: [
         // Pure core: definitions, step-type registry, type checker, schema validation,
@@ -37,6 +39,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Step types that touch the world: HTTP.Request (with the destination policy) and Process.
+        .target(name: "SluiceSteps", dependencies: [
+            "SluiceCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Subprocess", package: "swift-subprocess"),
+        ]),
         // The HTTP API: thin controllers over the engine.
         .target(name: "SluiceServer", dependencies: [
             "SluiceCore", "SluiceStore", "SluiceEngine",
@@ -46,7 +57,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "sluice", dependencies: [
-            "SluiceCore", "SluiceStore", "SluiceSQLite", "SluiceEngine", "SluiceServer",
+            "SluiceCore", "SluiceStore", "SluiceSQLite", "SluiceEngine", "SluiceServer", "SluiceSteps",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -64,6 +75,14 @@ let package = Package(
             "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceServer",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .testTarget(name: "SluiceStepsTests", dependencies: [
+            "SluiceCore", "SluiceSteps",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "SluiceIntegrationTests", dependencies: [
             "sluice",

@@ -1,9 +1,12 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
+import SluiceCore
 import SluiceEngine
 import SluiceServer
+import SluiceSteps
 import SluiceStore
 
 /// `sluice serve`: the HTTP API and the engine in one process.
@@ -11,7 +14,8 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the API server and the engine.",
         discussion: """
-            Flags take precedence over the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_DATABASE).
+            Flags take precedence over the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_DATABASE,
+            SLUICE_ALLOW_PRIVATE_NETWORKS=1, SLUICE_ENABLE_PROCESS_STEPS=1).
 
             Example:
               sluice serve --port 8080 --database sqlite:./sluice.db
@@ -29,6 +33,12 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Largest request body accepted, in bytes.")
     var maxBodySize: Int = 1 << 20
+
+    @Flag(help: "Let HTTP.Request reach loopback, private, link-local and other inside addresses (env SLUICE_ALLOW_PRIVATE_NETWORKS=1).")
+    var allowPrivateNetworks = false
+
+    @Flag(help: "Offer the Process step, which runs programs on this host (env SLUICE_ENABLE_PROCESS_STEPS=1).")
+    var enableProcessSteps = false
 
     @Option(help: "Log format: text or json.")
     var logFormat: LogFormat = .text
@@ -66,14 +76,33 @@ struct Serve: AsyncParsableCommand {
             logger.critical("cannot open the database", metadata: ["database": "\(database.description)", "error": "\(error)"])
             throw ExitCode(1)
         }
-        let engine = Engine(store: store, logger: logger)
+        let allowPrivate = allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"])
+        let enableProcess = enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"])
+        if allowPrivate { logger.notice("HTTP.Request may reach private networks (--allow-private-networks)") }
+        if enableProcess { logger.notice("Process steps are enabled: workflows can run programs on this host (--enable-process-steps)") }
+        // One client for every HTTP.Request task, shut down once the server and engine have stopped.
+        let httpClient = HTTPRequestStep.makeHTTPClient()
+        let registry = StepRegistry.standard(options: .init(httpClient: httpClient, allowPrivateNetworks: allowPrivate, enableProcess: enableProcess))
+        let engine = Engine(store: store, registry: registry, logger: logger)
         let startupLogger = logger
         let app = buildApplication(engine: engine, configuration: configuration, logger: logger) { port in
             startupLogger.info("sluice listening", metadata: ["http.address": "http://\(configuration.host):\(port)", "database": "\(database.description)"])
             // A stable line for scripts and tests that start the server on port 0.
             FileHandle.standardOutput.write(Data("sluice listening on http://\(configuration.host):\(port)\n".utf8))
         }
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
         try await store.close()
+    }
+
+    /// Whether an environment switch is on: `1`, `true` or `yes`.
+    static func isSet(_ value: String?) -> Bool {
+        guard let value else { return false }
+        return ["1", "true", "yes"].contains(value.lowercased())
     }
 }
