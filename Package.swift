@@ -77,7 +77,9 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "SluiceStepsTests", dependencies: [
-            "SluiceCore", "SluiceSteps",
+            "SluiceCore", "SluiceSteps", "SluiceStore", "SluiceEngine",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
