@@ -78,7 +78,9 @@ extension Engine {
 
     /// Tells the state machine how attempt `dispatch` ended, and logs a failure.
     func advance(_ dispatch: ExecutionStateMachine.Dispatch, _ result: Result<JSONValue, StepFailure>, startedAt: Int64, completedAt: Int64) -> ExecutionStateMachine.Outcome? {
-        let jitter = Double.random(in: 0..<1)
+        // Drawn only for failures: a random draw is a system call, too dear for every task.
+        var jitter = 0.5
+        if case .failure = result { jitter = Double.random(in: 0..<1) }
         let outcome: ExecutionStateMachine.Outcome? = state.withLock { state in
             guard var machine = state.active[dispatch.executionID] else { return nil }
             let outcome: ExecutionStateMachine.Outcome?
