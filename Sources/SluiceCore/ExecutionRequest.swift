@@ -1,11 +1,15 @@
-/// The body of `POST /workflows/{id}/execute`: `{"input": {...}, "webhook_url": "..."}`, both optional.
+/// The body of `POST /workflows/{id}/execute`: `{"input": {...}, "webhook_url": "...", "version": n}`,
+/// all optional.
 public struct ExecutionRequest: Sendable, Hashable {
     public var input: JSONValue
     public var webhookURL: String?
+    /// The workflow version to run; `nil` for the latest.
+    public var version: Int?
 
-    public init(input: JSONValue = .object(JSONObject()), webhookURL: String? = nil) {
+    public init(input: JSONValue = .object(JSONObject()), webhookURL: String? = nil, version: Int? = nil) {
         self.input = input
         self.webhookURL = webhookURL
+        self.version = version
     }
 
     /// Reads the body (`nil` for an empty one) and reports every problem with it.
@@ -16,8 +20,8 @@ public struct ExecutionRequest: Sendable, Hashable {
             return .failure(.init(title: title, issues: [.init(path: "", code: "invalid_body", message: "expected a JSON object such as {\"input\": {\"text\": \"Hello\"}}, found \(body.kindName)")]))
         }
         var issues: [ValidationIssue] = []
-        for key in object.keys where key != "input" && key != "webhook_url" {
-            issues.append(.init(path: IssuePath.member("", key), code: "unknown_field", message: "unknown field; expected input, webhook_url"))
+        for key in object.keys where key != "input" && key != "webhook_url" && key != "version" {
+            issues.append(.init(path: IssuePath.member("", key), code: "unknown_field", message: "unknown field; expected input, webhook_url, version"))
         }
         var request = ExecutionRequest()
         switch object["input"] {
@@ -34,6 +38,15 @@ public struct ExecutionRequest: Sendable, Hashable {
                 request.webhookURL = url
             }
         case .some(let v): issues.append(.init(path: "webhook_url", code: "type_mismatch", message: "expected an absolute http or https URL (string), found \(v.kindName)"))
+        }
+        switch object["version"] {
+        case nil, .null?: break
+        case .number(let n)? where n >= 1 && n <= Double(Int32.max) && n == n.rounded():
+            request.version = Int(n)
+        case .number?:
+            issues.append(.init(path: "version", code: "invalid_value", message: "expected a workflow version number (an integer ≥ 1), found \(object["version"]!.preview)"))
+        case .some(let v):
+            issues.append(.init(path: "version", code: "type_mismatch", message: "expected a workflow version number (an integer ≥ 1), found \(v.preview)"))
         }
         return issues.isEmpty ? .success(request) : .failure(.init(title: title, issues: issues))
     }

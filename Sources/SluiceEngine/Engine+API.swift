@@ -4,25 +4,21 @@ import SluiceCore
 import SluiceStore
 
 extension Engine {
-    /// A stored workflow and its checked plan.
+    /// A stored workflow (its head: the latest version) and the latest version's checked plan.
     public struct LoadedWorkflow: Sendable {
         public var record: WorkflowRecord
         public var plan: WorkflowPlan
     }
 
-    /// Checks `definition` and stores it under a new id. Throws `EngineError.invalid` listing
-    /// every problem; nothing is stored then.
+    /// Checks `definition` and stores it under a new id, as version 1. Throws
+    /// `EngineError.invalid` listing every problem; nothing is stored then.
     public func createWorkflow(_ definition: JSONValue) async throws -> LoadedWorkflow {
-        let plan: WorkflowPlan
-        switch try await checker(for: definition).check(json: definition) {
-        case .failure(let failure): throw EngineError.invalid(failure)
-        case .success(let p): plan = p
-        }
+        let plan = try await check(definition)
         for _ in 0..<8 {
             let record = WorkflowRecord(id: Identifier.make("wf"), name: plan.definition.name, description: plan.definition.description, definition: definition, createdAt: clock())
             let outcome = try await commit(.insertWorkflow(record))
             if outcome == .applied {
-                plans.withLock { $0[record.id] = plan }
+                plans.withLock { $0.insert(plan, workflowID: record.id, version: 1, isLatest: true) }
                 return LoadedWorkflow(record: record, plan: plan)
             }
         }
@@ -35,7 +31,7 @@ extension Engine {
     }
 
     /// A type checker that knows the plans of the workflows `definition`'s `Workflow.Run` tasks
-    /// run (those that exist; a missing one is reported by the check).
+    /// run (their latest versions; a missing one is reported by the check).
     func checker(for definition: JSONValue, depth: Int = 0) async throws -> TypeChecker {
         let ids = StepRegistry.subworkflowIDs(in: definition)
         guard !ids.isEmpty else { return checker }
@@ -49,23 +45,44 @@ extension Engine {
         return checker
     }
 
-    /// A stored workflow with its plan, or `nil` if there is none with `workflowID`.
-    public func loadPlan(workflowID: String, depth: Int = 0) async throws -> LoadedWorkflow? {
-        guard let record = try await store.workflow(id: workflowID) else { return nil }
-        if let plan = plans.withLock({ $0[workflowID] }) { return LoadedWorkflow(record: record, plan: plan) }
-        switch try await checker(for: record.definition, depth: depth).check(json: record.definition) {
-        case .success(let plan):
-            plans.withLock { $0[workflowID] = plan }
-            return LoadedWorkflow(record: record, plan: plan)
-        case .failure(let failure):
-            throw EngineError.unavailable("stored workflow \(workflowID) no longer type-checks: \(failure)")
+    /// The plan of `definition`, or `EngineError.invalid` with every problem.
+    func check(_ definition: JSONValue) async throws -> WorkflowPlan {
+        switch try await checker(for: definition).check(json: definition) {
+        case .failure(let failure): throw EngineError.invalid(failure)
+        case .success(let plan): return plan
         }
     }
 
-    /// A workflow's plan, from the cache when possible (the hot path of `execute`).
-    func plan(workflowID: String) async throws -> WorkflowPlan? {
-        if let plan = plans.withLock({ $0[workflowID] }) { return plan }
-        return try await loadPlan(workflowID: workflowID)?.plan
+    /// A stored workflow with the plan of its latest version, or `nil` if there is none with
+    /// `workflowID`. Reads the head from the store (the plan comes from the cache when possible).
+    public func loadPlan(workflowID: String, depth: Int = 0) async throws -> LoadedWorkflow? {
+        guard let record = try await store.workflow(id: workflowID) else { return nil }
+        let cached = plans.withLock { cache -> WorkflowPlan? in
+            guard let plan = cache.plan(workflowID, version: record.version) else { return nil }
+            cache.insert(plan, workflowID: workflowID, version: record.version, isLatest: true)
+            return plan
+        }
+        if let cached { return LoadedWorkflow(record: record, plan: cached) }
+        let plan = try await storedPlan(record.latestVersion, depth: depth)
+        plans.withLock { $0.insert(plan, workflowID: workflowID, version: record.version, isLatest: true) }
+        return LoadedWorkflow(record: record, plan: plan)
+    }
+
+    /// The plan of a stored version; a stored definition that no longer checks (the step
+    /// registry changed) makes the workflow unavailable.
+    func storedPlan(_ version: WorkflowVersionRecord, depth: Int = 0) async throws -> WorkflowPlan {
+        switch try await checker(for: version.definition, depth: depth).check(json: version.definition) {
+        case .success(let plan): return plan
+        case .failure(let failure):
+            throw EngineError.unavailable("stored workflow \(version.workflowID) version \(version.version) no longer type-checks: \(failure)")
+        }
+    }
+
+    /// A workflow's latest version and its plan, from the cache when possible (the hot path of
+    /// `execute`: no store read once the workflow's plan is cached).
+    func latestPlan(workflowID: String) async throws -> PlanCache.Latest? {
+        if let latest = plans.withLock({ $0.latest(workflowID) }) { return latest }
+        return try await loadPlan(workflowID: workflowID).map { PlanCache.Latest(version: $0.record.version, plan: $0.plan) }
     }
 
     /// The result of `startExecution`.
@@ -75,12 +92,21 @@ extension Engine {
         public var replayed: Bool
     }
 
-    /// Validates `request.input` against the workflow's input schema, commits a new execution
-    /// and queues its first tasks. Returns once the execution is durable. With an
-    /// `idempotencyKey` already used for this workflow, returns that execution instead.
+    /// Validates `request.input` against the input schema of the workflow's latest version (or
+    /// of `request.version`), commits a new execution of that version and queues its first
+    /// tasks. Returns once the execution is durable. With an `idempotencyKey` already used for
+    /// this workflow, returns that execution instead.
     public func startExecution(workflowID: String, request: ExecutionRequest, idempotencyKey: String? = nil) async throws -> Started {
         if state.withLock({ $0.stopping }) { throw EngineError.shuttingDown }
-        guard let plan = try await plan(workflowID: workflowID) else { throw EngineError.workflowNotFound(workflowID) }
+        let version: Int
+        let plan: WorkflowPlan
+        if let requested = request.version {
+            version = requested
+            plan = try await requestedPlan(workflowID: workflowID, version: requested)
+        } else {
+            guard let latest = try await latestPlan(workflowID: workflowID) else { throw EngineError.workflowNotFound(workflowID) }
+            (version, plan) = (latest.version, latest.plan)
+        }
         let issues = plan.inputSchema.validate(request.input, path: "input")
         if !issues.isEmpty { throw EngineError.invalid(ValidationFailure(title: "Invalid execution input", issues: issues)) }
         for _ in 0..<8 {
@@ -93,14 +119,14 @@ extension Engine {
             }
             let now = clock()
             let deadline = plan.definition.timeoutSeconds.map { now + Int64(($0 * 1000).rounded()) }
-            let execution = ExecutionRecord(id: id, workflowID: workflowID, input: request.input, webhookURL: request.webhookURL, idempotencyKey: idempotencyKey, createdAt: now, deadlineAt: deadline)
+            let execution = ExecutionRecord(id: id, workflowID: workflowID, workflowVersion: version, input: request.input, webhookURL: request.webhookURL, idempotencyKey: idempotencyKey, createdAt: now, deadlineAt: deadline)
             switch try await commit(.insertExecution(ExecutionDetail(execution: execution, tasks: tasks))) {
             case .applied:
                 register(ExecutionStateMachine(plan: plan, executionID: id, input: request.input, deadlineAt: deadline))
                 return Started(executionID: id, replayed: false)
             case .duplicate(let existing):
                 return Started(executionID: existing, replayed: true)
-            case .idConflict, .stale:
+            case .idConflict, .stale, .versionConflict:
                 continue
             }
         }

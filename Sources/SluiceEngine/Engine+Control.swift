@@ -37,7 +37,8 @@ extension Engine {
     }
 
     /// Runs a FAILED or CANCELLED execution again from where it stopped: its failed, cancelled
-    /// and skipped tasks run again; completed tasks keep their outputs and do not run.
+    /// and skipped tasks run again; completed tasks keep their outputs and do not run. It keeps
+    /// running the workflow version it started with, whatever version is latest now.
     public func retryExecution(_ executionID: String) async throws {
         await recovered()
         if state.withLock({ $0.stopping }) { throw EngineError.shuttingDown }
@@ -47,7 +48,7 @@ extension Engine {
             throw EngineError.conflict("execution \(executionID) is \(status.rawValue); only a FAILED or CANCELLED execution can be retried")
         }
         guard !isActive(executionID: executionID) else { throw EngineError.conflict("execution \(executionID) is already running") }
-        guard let plan = try await plan(workflowID: detail.execution.workflowID) else { throw EngineError.workflowNotFound(detail.execution.workflowID) }
+        let plan = try await plan(of: detail.execution)
         var machine = Self.machine(plan: plan, detail: detail)
         let now = clock()
         let deadline = plan.definition.timeoutSeconds.map { now + Int64(($0 * 1000).rounded()) }
@@ -64,11 +65,13 @@ extension Engine {
     /// Starts a new execution of the same workflow with the same input that reuses the outputs
     /// of execution `executionID`'s completed tasks, except `fromTask` (a step id or task id) and
     /// everything downstream of it, which run again. Without `fromTask`, everything runs again.
+    /// The new execution runs the same workflow version as `executionID`, not the latest.
     public func rerunExecution(_ executionID: String, fromTask: String?) async throws -> Started {
         await recovered()
         if state.withLock({ $0.stopping }) { throw EngineError.shuttingDown }
         guard let source = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
-        guard let plan = try await plan(workflowID: source.execution.workflowID) else { throw EngineError.workflowNotFound(source.execution.workflowID) }
+        // The same version as the execution it reruns, so that its tasks and outputs line up.
+        let plan = try await plan(of: source.execution)
         var rerun = Set(plan.nodes.indices)
         if let fromTask {
             guard let start = source.tasks.first(where: { $0.stepID == fromTask || $0.taskID == fromTask })?.index else {
@@ -101,14 +104,14 @@ extension Engine {
             }
             let now = clock()
             let deadline = plan.definition.timeoutSeconds.map { now + Int64(($0 * 1000).rounded()) }
-            let execution = ExecutionRecord(id: id, workflowID: source.execution.workflowID, input: source.execution.input, webhookURL: source.execution.webhookURL, createdAt: now, deadlineAt: deadline)
+            let execution = ExecutionRecord(id: id, workflowID: source.execution.workflowID, workflowVersion: source.execution.workflowVersion, input: source.execution.input, webhookURL: source.execution.webhookURL, createdAt: now, deadlineAt: deadline)
             let detail = ExecutionDetail(execution: execution, tasks: tasks)
             switch try await commit(.insertExecution(detail)) {
             case .applied:
                 register(Self.machine(plan: plan, detail: detail))
                 logger.info("execution rerun", metadata: ["execution.id": "\(id)", "execution.source": "\(executionID)"])
                 return Started(executionID: id, replayed: false)
-            case .duplicate, .idConflict, .stale:
+            case .duplicate, .idConflict, .stale, .versionConflict:
                 continue
             }
         }

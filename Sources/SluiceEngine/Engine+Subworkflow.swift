@@ -39,7 +39,7 @@ extension Engine {
         case .completed:
             let output = detail.execution.output ?? .null
             // A workflow with several outputs gives an object keyed by task id: typed json.
-            if let plan = try? await plan(workflowID: workflowID), plan.outputNodes.count > 1 { return ["json": output] }
+            if let plan = try? await plan(of: detail.execution), plan.outputNodes.count > 1 { return ["json": output] }
             return output
         case .cancelled:
             throw StepFailure("sub-workflow execution \(child) was cancelled")

@@ -47,7 +47,7 @@ public final class Engine: Service, Sendable {
     let logger: Logger
     let clock: @Sendable () -> Int64
     let state = Mutex(State())
-    let plans = Mutex([String: WorkflowPlan]())
+    let plans = Mutex(PlanCache())
     let wake: AsyncStream<Void>
     let wakeContinuation: AsyncStream<Void>.Continuation
 
@@ -152,11 +152,9 @@ public final class Engine: Service, Sendable {
         guard !e.status.isTerminal else { return false }
         let plan: WorkflowPlan
         do {
-            guard let p = try await loadPlan(workflowID: e.workflowID) else {
-                logger.error("cannot resume execution: its workflow is missing", metadata: ["execution.id": "\(e.id)", "workflow.id": "\(e.workflowID)"])
-                return false
-            }
-            plan = p.plan
+            // The execution's own version, not the latest: a version stored since it started
+            // does not change what it runs.
+            plan = try await self.plan(of: e)
         } catch {
             logger.error("cannot resume execution", metadata: ["execution.id": "\(e.id)", "error": "\(error)"])
             return false

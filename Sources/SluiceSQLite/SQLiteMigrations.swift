@@ -71,6 +71,31 @@ enum SQLiteMigrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("003_workflow_versions") { db in
+            try db.execute(sql: """
+                -- The workflows row is the head: it mirrors the latest version (name, description,
+                -- definition, so that the latest is one read) and keeps the first version's
+                -- created_at; updated_at is when the latest version was stored.
+                ALTER TABLE workflows ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE workflows ADD COLUMN updated_at INTEGER;
+                UPDATE workflows SET updated_at = created_at;
+                -- Every version, the first included; never changed once stored.
+                CREATE TABLE workflow_versions (
+                    workflow_id TEXT NOT NULL REFERENCES workflows(id),
+                    version INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    description TEXT,
+                    definition TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (workflow_id, version)
+                );
+                -- Existing workflows become version 1.
+                INSERT INTO workflow_versions (workflow_id, version, name, description, definition, created_at)
+                    SELECT id, 1, name, description, definition, created_at FROM workflows;
+                -- The version an execution runs; existing executions ran version 1.
+                ALTER TABLE executions ADD COLUMN workflow_version INTEGER NOT NULL DEFAULT 1;
+                """)
+        }
         return migrator
     }
 }

@@ -48,9 +48,22 @@ public final class SQLiteStore: Store {
     static func apply(_ mutation: Mutation, _ db: Database) throws -> MutationOutcome {
         switch mutation {
         case .insertWorkflow(let w):
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO workflows (id, name, description, definition, created_at) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [w.id, w.name, w.description, w.definition.jsonString, w.createdAt])
-            return db.changesCount == 0 ? .idConflict : .applied
+            let definition = w.definition.jsonString
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO workflows (id, name, description, definition, created_at, version, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?)")
+                .execute(arguments: [w.id, w.name, w.description, definition, w.createdAt, w.createdAt])
+            if db.changesCount == 0 { return .idConflict }
+            try insertVersion(workflowID: w.id, version: 1, name: w.name, description: w.description, definition: definition, createdAt: w.createdAt, db)
+            return .applied
+        case .insertWorkflowVersion(let v, let expected):
+            let definition = v.definition.jsonString
+            try db.cachedStatement(sql: "UPDATE workflows SET name = ?, description = ?, definition = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?")
+                .execute(arguments: [v.name, v.description, definition, expected + 1, v.createdAt, v.workflowID, expected])
+            if db.changesCount == 0 {
+                guard let current = try Int.fetchOne(db.cachedStatement(sql: "SELECT version FROM workflows WHERE id = ?"), arguments: [v.workflowID]) else { return .stale }
+                return .versionConflict(current: current)
+            }
+            try insertVersion(workflowID: v.workflowID, version: expected + 1, name: v.name, description: v.description, definition: definition, createdAt: v.createdAt, db)
+            return .applied
         case .insertExecution(let detail):
             let e = detail.execution
             if let key = e.idempotencyKey,
@@ -59,9 +72,9 @@ public final class SQLiteStore: Store {
                 return .duplicate(executionID: existing)
             }
             try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [e.id, e.workflowID, e.status.rawValue, e.input.jsonString, e.output?.jsonString, e.error?.jsonString, e.webhookURL, e.idempotencyKey, e.createdAt, e.startedAt, e.completedAt, e.deadlineAt])
+                INSERT OR IGNORE INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [e.id, e.workflowID, e.status.rawValue, e.input.jsonString, e.output?.jsonString, e.error?.jsonString, e.webhookURL, e.idempotencyKey, e.createdAt, e.startedAt, e.completedAt, e.deadlineAt, e.workflowVersion])
             if db.changesCount == 0 { return .idConflict }
             let seq = db.lastInsertedRowID
             let insertTask = try db.cachedStatement(sql: """
@@ -94,6 +107,11 @@ public final class SQLiteStore: Store {
             }
             return outcome
         }
+    }
+
+    static func insertVersion(workflowID: String, version: Int, name: String, description: String?, definition: String, createdAt: Int64, _ db: Database) throws {
+        try db.cachedStatement(sql: "INSERT INTO workflow_versions (workflow_id, version, name, description, definition, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [workflowID, version, name, description, definition, createdAt])
     }
 
     static func applyTransition(_ t: ExecutionTransition, _ db: Database) throws -> MutationOutcome {
@@ -155,6 +173,20 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? {
+        try readNow { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.versionColumns) FROM workflow_versions WHERE workflow_id = ? AND version = ?"), arguments: [id, version]).map(Self.version)
+        }
+    }
+
+    public func workflowVersions(id: String, limit: Int, before: Int64?) async throws -> Page<WorkflowVersionRecord> {
+        try readNow { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.versionColumns) FROM workflow_versions WHERE workflow_id = ? AND version < ? ORDER BY version DESC LIMIT ?", arguments: [id, before ?? Int64.max, limit + 1])
+            let items = rows.prefix(limit).map(Self.version)
+            return Page(items: items, nextCursor: rows.count > limit ? items.last.map { Int64($0.version) } : nil)
+        }
+    }
+
     public func execution(id: String) async throws -> ExecutionDetail? {
         try readNow { db in try Self.detail(id: id, db) }
     }
@@ -208,19 +240,24 @@ public final class SQLiteStore: Store {
 
     // Rows are read by position (GRDB's lookup by name compares case-insensitively, which
     // showed in profiles); the column lists below fix the positions.
-    static let workflowColumns = "seq, id, name, description, definition, created_at"
-    static let executionColumns = "seq, id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at"
+    static let workflowColumns = "seq, id, name, description, definition, created_at, version, COALESCE(updated_at, created_at)"
+    static let versionColumns = "workflow_id, version, name, description, definition, created_at"
+    static let executionColumns = "seq, id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version"
     static let taskColumns = "idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at"
 
     static func workflow(_ row: Row) -> WorkflowRecord {
-        WorkflowRecord(seq: row[0], id: row[1], name: row[2], description: row[3], definition: json(row[4]) ?? .null, createdAt: row[5])
+        WorkflowRecord(seq: row[0], id: row[1], name: row[2], description: row[3], definition: json(row[4]) ?? .null, createdAt: row[5], version: row[6], updatedAt: row[7])
+    }
+
+    static func version(_ row: Row) -> WorkflowVersionRecord {
+        WorkflowVersionRecord(workflowID: row[0], version: row[1], name: row[2], description: row[3], definition: json(row[4]) ?? .null, createdAt: row[5])
     }
 
     static func execution(_ row: Row) throws -> ExecutionRecord {
         let status: String = row[3]
         guard let s = ExecutionStatus(rawValue: status) else { throw StoreError(message: "unknown execution status \(status) in the database") }
         return ExecutionRecord(
-            seq: row[0], id: row[1], workflowID: row[2], status: s, input: json(row[4]) ?? .null,
+            seq: row[0], id: row[1], workflowID: row[2], workflowVersion: row[13], status: s, input: json(row[4]) ?? .null,
             output: json(row[5]), error: json(row[6]), webhookURL: row[7], idempotencyKey: row[8],
             createdAt: row[9], startedAt: row[10], completedAt: row[11], deadlineAt: row[12]
         )

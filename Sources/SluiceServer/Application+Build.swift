@@ -28,6 +28,7 @@ public func buildRouter(engine: Engine, configuration: ServerConfiguration) -> R
         JSONResponse.make(["step_types": .array(engine.checker.registry.all.map(\.catalogEntry))])
     }
     WorkflowController(engine: engine, configuration: configuration).register(on: router)
+    WorkflowVersionController(engine: engine, configuration: configuration).register(on: router)
     ExecutionController(engine: engine, configuration: configuration).register(on: router)
     ExecutionControlController(engine: engine, configuration: configuration).register(on: router)
     return router

@@ -9,6 +9,11 @@ extension EngineError {
         case .executionNotFound(let id): return .notFound("no execution with id \"\(id)\"")
         case .invalid(let failure): return .validation(failure)
         case .taskNotFound(let detail): return .notFound(detail)
+        case .versionConflict(let id, let expected, let current):
+            return Problem(
+                status: .preconditionFailed, type: "urn:sluice:problem:precondition-failed", title: "Precondition failed",
+                detail: "workflow \(id) is at version \(current), not version \(expected) as If-Match expected; nothing was stored. Read it again (GET /workflows/\(id), ETag \"\(current)\") and send If-Match: \"\(current)\" to store a new version on top of it"
+            )
         case .conflict(let detail):
             return Problem(status: .conflict, type: "urn:sluice:problem:conflict", title: "Conflict", detail: detail)
         case .unavailable(let reason):

@@ -8,6 +8,7 @@ enum Representation {
         var o = JSONObject()
         o.append("execution_id", .string(e.id))
         o.append("workflow_id", .string(e.workflowID))
+        o.append("workflow_version", .number(Double(e.workflowVersion)))
         o.append("status", .string(e.status.rawValue))
         o.append("created_at", Optional(e.createdAt).timestamp)
         o.append("started_at", e.startedAt.timestamp)
@@ -44,6 +45,7 @@ enum Representation {
     static func executionSummary(_ e: ExecutionRecord) -> JSONValue {
         var o = JSONObject()
         o.append("execution_id", .string(e.id))
+        o.append("workflow_version", .number(Double(e.workflowVersion)))
         o.append("status", .string(e.status.rawValue))
         o.append("created_at", Optional(e.createdAt).timestamp)
         o.append("started_at", e.startedAt.timestamp)
@@ -54,16 +56,47 @@ enum Representation {
     static func workflowSummary(_ w: WorkflowRecord) -> JSONValue {
         var o = JSONObject()
         o.append("workflow_id", .string(w.id))
+        o.append("version", .number(Double(w.version)))
         o.append("name", .string(w.name))
         o.append("description", w.description.map(JSONValue.string) ?? .null)
         o.append("created_at", Optional(w.createdAt).timestamp)
+        o.append("updated_at", Optional(w.updatedAt).timestamp)
         return .object(o)
     }
 
+    /// A workflow as `GET /workflows/{id}` shows it: its latest version.
     static func workflow(_ w: WorkflowRecord, plan: WorkflowPlan) -> JSONValue {
         guard case .object(var o) = workflowSummary(w) else { return .null }
+        appendDefinition(w.definition, plan: plan, to: &o)
+        return .object(o)
+    }
+
+    /// An item of `GET /workflows/{id}/versions`.
+    static func versionSummary(_ v: WorkflowVersionRecord) -> JSONValue {
+        var o = JSONObject()
+        o.append("version", .number(Double(v.version)))
+        o.append("name", .string(v.name))
+        o.append("description", v.description.map(JSONValue.string) ?? .null)
+        o.append("created_at", Optional(v.createdAt).timestamp)
+        return .object(o)
+    }
+
+    /// One version, in the shape of `GET /workflows/{id}`; `created_at` is when it was stored.
+    static func workflowVersion(_ v: WorkflowVersionRecord, plan: WorkflowPlan) -> JSONValue {
+        var o = JSONObject()
+        o.append("workflow_id", .string(v.workflowID))
+        o.append("version", .number(Double(v.version)))
+        o.append("name", .string(v.name))
+        o.append("description", v.description.map(JSONValue.string) ?? .null)
+        o.append("created_at", Optional(v.createdAt).timestamp)
+        appendDefinition(v.definition, plan: plan, to: &o)
+        return .object(o)
+    }
+
+    /// The definition's `steps` or `tasks`, the effective input schema and the checked graph.
+    static func appendDefinition(_ definition: JSONValue, plan: WorkflowPlan, to o: inout JSONObject) {
         let form = plan.definition.form.rawValue
-        o.append(form, w.definition[form] ?? .array([]))
+        o.append(form, definition[form] ?? .array([]))
         o.append("input_schema", plan.inputSchema.json)
         var graph = JSONObject()
         graph.append("tasks", .array(plan.nodes.map { node in
@@ -77,6 +110,5 @@ enum Representation {
         }))
         graph.append("edges", .array(plan.edges.map { ["from": .string($0.from), "to": .string($0.to), "type": .string($0.type)] }))
         o.append("graph", .object(graph))
-        return .object(o)
     }
 }

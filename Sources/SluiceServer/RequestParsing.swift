@@ -50,6 +50,23 @@ struct RequestParsing {
         return (limit, before)
     }
 
+    /// The `If-Match` header of a workflow update: `nil` when absent or `*` (any version will
+    /// do), else the version its entity tag names (`"3"`, quotes included, as the `ETag` of
+    /// `GET /workflows/{id}` gives it). Only one entity tag is accepted.
+    func ifMatchVersion(_ request: Request) throws -> Int? {
+        let values = request.headers[values: .ifMatch]
+        guard !values.isEmpty else { return nil }
+        var raw = Substring(values.joined(separator: ", "))
+        while raw.first?.isWhitespace == true { raw.removeFirst() }
+        while raw.last?.isWhitespace == true { raw.removeLast() }
+        if raw == "*" { return nil }
+        let expected = "expected one entity tag naming a workflow version, such as \"3\" with its quotes (the ETag of GET /workflows/{id}), or *"
+        guard raw.count >= 3, raw.hasPrefix("\""), raw.hasSuffix("\""), let version = Int(raw.dropFirst().dropLast()), version >= 1 else {
+            throw Problem.badRequest(path: "If-Match", "\(expected); found \(raw)")
+        }
+        return version
+    }
+
     /// `?wait=SECONDS`.
     func wait(_ request: Request) throws -> Duration? {
         guard let raw = request.uri.queryParameters["wait"] else { return nil }

@@ -1,8 +1,9 @@
+import HTTPTypes
 import Hummingbird
 import SluiceCore
 import SluiceEngine
 
-/// `POST /workflows`, `GET /workflows`, `GET /workflows/{id}`.
+/// `POST /workflows`, `GET /workflows`, `GET /workflows/{id}`, `PUT /workflows/{id}`.
 struct WorkflowController {
     let engine: Engine
     let configuration: ServerConfiguration
@@ -12,15 +13,21 @@ struct WorkflowController {
         router.post("/workflows", use: create)
         router.get("/workflows", use: list)
         router.get("/workflows/:workflow_id", use: get)
+        router.put("/workflows/:workflow_id", use: update)
     }
 
-    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    /// The body of `POST` and `PUT`: a definition, which cannot be empty.
+    func definition(_ request: Request) async throws -> JSONValue {
         guard let body = try await parsing.jsonBody(request) else {
             throw Problem.validation(ValidationFailure(title: "Invalid workflow definition", issues: [
                 ValidationIssue(path: "", code: "invalid_body", message: "the body is empty; expected a JSON object with \"name\" and \"steps\" or \"tasks\""),
             ]))
         }
-        let created = try await engine.createWorkflow(body)
+        return body
+    }
+
+    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let created = try await engine.createWorkflow(try await definition(request))
         context.logger.info("workflow created", metadata: ["workflow.id": "\(created.record.id)", "workflow.name": "\(created.record.name)"])
         return JSONResponse.make(["workflow_id": .string(created.record.id)], status: .created, headers: [.location: "/workflows/\(created.record.id)"])
     }
@@ -31,12 +38,41 @@ struct WorkflowController {
         return JSONResponse.make(.page("workflows", result.items.map(Representation.workflowSummary), next: result.nextCursor))
     }
 
+    /// The latest version, or with `?version=n` that version (as `GET …/versions/{n}`).
     @Sendable func get(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try context.parameters.require("workflow_id")
+        if let raw = request.uri.queryParameters["version"] {
+            guard let version = Int(raw), version >= 1 else {
+                throw Problem.badRequest(path: "version", "expected a workflow version number (an integer ≥ 1), found \"\(raw)\"")
+            }
+            return try await WorkflowVersionController.version(version, of: id, engine: engine)
+        }
         guard let loaded = try await engine.loadPlan(workflowID: id) else {
             throw Problem.notFound("no workflow with id \"\(id)\"")
         }
-        return JSONResponse.make(Representation.workflow(loaded.record, plan: loaded.plan))
+        return JSONResponse.make(Representation.workflow(loaded.record, plan: loaded.plan), headers: [.eTag: Self.eTag(loaded.record.version)])
     }
-}
 
+    /// Stores the body as the workflow's next version, if `If-Match` (optional) names its
+    /// latest version.
+    @Sendable func update(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try context.parameters.require("workflow_id")
+        let expected: Int?
+        let body: JSONValue
+        do {
+            expected = try parsing.ifMatchVersion(request)
+            body = try await definition(request)
+        } catch let problem as Problem {
+            // An unknown workflow is reported as such even when the request is also wrong.
+            if try await engine.store.workflow(id: id) == nil { throw EngineError.workflowNotFound(id) }
+            throw problem
+        }
+        let updated = try await engine.updateWorkflow(id, definition: body, expectedVersion: expected)
+        let version = updated.record.version
+        context.logger.info("workflow updated", metadata: ["workflow.id": "\(id)", "workflow.version": "\(version)"])
+        return JSONResponse.make(["workflow_id": .string(id), "version": .number(Double(version))], headers: [.eTag: Self.eTag(version)])
+    }
+
+    /// A version as an entity tag: `"3"`.
+    static func eTag(_ version: Int) -> String { "\"\(version)\"" }
+}

@@ -7,6 +7,8 @@ public final class MemoryStore: Store {
     struct State {
         var nextSeq: Int64 = 1
         var workflows: [String: WorkflowRecord] = [:]
+        /// Each workflow's versions, version 1 first.
+        var versions: [String: [WorkflowVersionRecord]] = [:]
         var executions: [String: ExecutionDetail] = [:]
         var idempotency: [String: String] = [:]  // "workflow\u{0}key" -> execution id
         var logs: [String: [Int: [TaskLogLine]]] = [:]
@@ -25,8 +27,23 @@ public final class MemoryStore: Store {
         case .insertWorkflow(var w):
             guard state.workflows[w.id] == nil else { return .idConflict }
             w.seq = state.nextSeq
+            w.version = 1
+            w.updatedAt = w.createdAt
             state.nextSeq += 1
             state.workflows[w.id] = w
+            state.versions[w.id] = [w.latestVersion]
+            return .applied
+        case .insertWorkflowVersion(var v, let expected):
+            guard var head = state.workflows[v.workflowID] else { return .stale }
+            guard head.version == expected else { return .versionConflict(current: head.version) }
+            v.version = expected + 1
+            head.version = v.version
+            head.name = v.name
+            head.description = v.description
+            head.definition = v.definition
+            head.updatedAt = v.createdAt
+            state.workflows[v.workflowID] = head
+            state.versions[v.workflowID, default: []].append(v)
             return .applied
         case .insertExecution(var detail):
             let key = detail.execution.idempotencyKey.map { "\(detail.execution.workflowID)\u{0}\($0)" }
@@ -66,6 +83,20 @@ public final class MemoryStore: Store {
         return Self.page(all.filter { before == nil || $0.seq < before! }.sorted { $0.seq > $1.seq }, limit: limit, seq: \.seq)
     }
 
+    public func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? {
+        state.withLock { state in
+            guard let versions = state.versions[id], version >= 1, version <= versions.count else { return nil }
+            return versions[version - 1]
+        }
+    }
+
+    public func workflowVersions(id: String, limit: Int, before: Int64?) async throws -> Page<WorkflowVersionRecord> {
+        let all = state.withLock { state in
+            (state.versions[id] ?? []).filter { before == nil || Int64($0.version) < before! }.reversed()
+        }
+        return Self.page(Array(all), limit: limit, seq: \.cursor)
+    }
+
     public func execution(id: String) async throws -> ExecutionDetail? {
         state.withLock { $0.executions[id] }
     }
@@ -96,4 +127,9 @@ public final class MemoryStore: Store {
         let next = sorted.count > limit ? items.last?[keyPath: seq] : nil
         return Page(items: items, nextCursor: next)
     }
+}
+
+extension WorkflowVersionRecord {
+    /// The version as a pagination cursor.
+    var cursor: Int64 { Int64(version) }
 }

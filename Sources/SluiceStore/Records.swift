@@ -1,23 +1,63 @@
 import SluiceCore
 
-/// A stored workflow definition.
+/// A stored workflow: its head, which mirrors its latest version. Every version, the first
+/// included, is also kept as a `WorkflowVersionRecord`.
 public struct WorkflowRecord: Sendable, Hashable {
     /// Insertion order, assigned by the store; pagination cursors are built from it.
     public var seq: Int64
     public var id: String
+    /// The latest version's name.
     public var name: String
+    /// The latest version's description.
     public var description: String?
-    /// The definition as the user sent it (after parsing), re-checked into a plan when loaded.
+    /// The latest version's definition as the user sent it (after parsing), re-checked into a
+    /// plan when loaded.
     public var definition: JSONValue
+    /// When the first version was stored.
     public var createdAt: Int64
+    /// The latest version's number: 1 for a new workflow, one more for each stored version.
+    public var version: Int
+    /// When the latest version was stored (`createdAt` until there is a second version).
+    public var updatedAt: Int64
 
-    public init(seq: Int64 = 0, id: String, name: String, description: String?, definition: JSONValue, createdAt: Int64) {
+    public init(seq: Int64 = 0, id: String, name: String, description: String?, definition: JSONValue, createdAt: Int64, version: Int = 1, updatedAt: Int64? = nil) {
         self.seq = seq
         self.id = id
         self.name = name
         self.description = description
         self.definition = definition
         self.createdAt = createdAt
+        self.version = version
+        self.updatedAt = updatedAt ?? createdAt
+    }
+}
+
+/// One stored version of a workflow's definition. Versions are numbered 1, 2, 3… per workflow
+/// and never change once stored.
+public struct WorkflowVersionRecord: Sendable, Hashable {
+    public var workflowID: String
+    public var version: Int
+    public var name: String
+    public var description: String?
+    /// The definition as the user sent it (after parsing).
+    public var definition: JSONValue
+    /// When this version was stored.
+    public var createdAt: Int64
+
+    public init(workflowID: String, version: Int, name: String, description: String?, definition: JSONValue, createdAt: Int64) {
+        self.workflowID = workflowID
+        self.version = version
+        self.name = name
+        self.description = description
+        self.definition = definition
+        self.createdAt = createdAt
+    }
+}
+
+extension WorkflowRecord {
+    /// The head's latest version as a version record.
+    public var latestVersion: WorkflowVersionRecord {
+        WorkflowVersionRecord(workflowID: id, version: version, name: name, description: description, definition: definition, createdAt: updatedAt)
     }
 }
 
@@ -26,6 +66,9 @@ public struct ExecutionRecord: Sendable, Hashable {
     public var seq: Int64
     public var id: String
     public var workflowID: String
+    /// The version of the workflow the execution runs, from start to end (also when retried
+    /// or resumed after a restart).
+    public var workflowVersion: Int
     public var status: ExecutionStatus
     public var input: JSONValue
     public var output: JSONValue?
@@ -38,11 +81,12 @@ public struct ExecutionRecord: Sendable, Hashable {
     /// When the execution times out (its workflow's `timeout_seconds` after creation).
     public var deadlineAt: Int64?
 
-    public init(seq: Int64 = 0, id: String, workflowID: String, status: ExecutionStatus = .pending, input: JSONValue, output: JSONValue? = nil, error: JSONValue? = nil, webhookURL: String? = nil, idempotencyKey: String? = nil, createdAt: Int64, startedAt: Int64? = nil, completedAt: Int64? = nil, deadlineAt: Int64? = nil) {
+    public init(seq: Int64 = 0, id: String, workflowID: String, workflowVersion: Int = 1, status: ExecutionStatus = .pending, input: JSONValue, output: JSONValue? = nil, error: JSONValue? = nil, webhookURL: String? = nil, idempotencyKey: String? = nil, createdAt: Int64, startedAt: Int64? = nil, completedAt: Int64? = nil, deadlineAt: Int64? = nil) {
         self.deadlineAt = deadlineAt
         self.seq = seq
         self.id = id
         self.workflowID = workflowID
+        self.workflowVersion = workflowVersion
         self.status = status
         self.input = input
         self.output = output

@@ -2,8 +2,16 @@ import SluiceCore
 
 /// One write the store applies inside a batch.
 public enum Mutation: Sendable {
-    /// Stores a new workflow; `idConflict` if its id is taken.
+    /// Stores a new workflow as version 1 (its head and its first `WorkflowVersionRecord`; the
+    /// record's `version` and `updatedAt` are not used); `idConflict` if its id is taken.
     case insertWorkflow(WorkflowRecord)
+    /// Stores the next version of a workflow and makes it the head (name, description,
+    /// definition, version, `updatedAt` = the version's `createdAt`). Optimistic concurrency:
+    /// applied only if the workflow's latest version is still `expectedVersion`, and the record
+    /// is stored as version `expectedVersion + 1` (its own `version` is not used);
+    /// `versionConflict(current:)` with the latest version otherwise, `stale` if there is no
+    /// such workflow. Nothing is applied unless the outcome is `applied`.
+    case insertWorkflowVersion(WorkflowVersionRecord, expectedVersion: Int)
     /// Stores a new execution and its tasks; `idConflict` if its id is taken, `duplicate` if its
     /// workflow already has an execution with the same idempotency key.
     case insertExecution(ExecutionDetail)
@@ -20,6 +28,8 @@ public enum MutationOutcome: Sendable, Hashable {
     case idConflict
     case duplicate(executionID: String)
     case stale
+    /// The workflow's latest version is `current`, not the one the write expected.
+    case versionConflict(current: Int)
 }
 
 /// A page of a newest-first list, and the cursor of the next (older) page if there is one.
@@ -44,6 +54,11 @@ public protocol Store: Sendable {
     func workflow(id: String) async throws -> WorkflowRecord?
     /// Workflows newest first, `limit` at most, older than cursor `before` if given.
     func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord>
+    /// Version `version` of workflow `id`, or `nil` if either does not exist.
+    func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord?
+    /// A workflow's versions newest first, `limit` at most, below version `before` if given (the
+    /// cursor is a version number). Empty for an unknown workflow.
+    func workflowVersions(id: String, limit: Int, before: Int64?) async throws -> Page<WorkflowVersionRecord>
 
     func execution(id: String) async throws -> ExecutionDetail?
     /// A workflow's executions newest first, optionally only those with `status`.

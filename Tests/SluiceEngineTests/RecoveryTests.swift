@@ -56,6 +56,8 @@ import Testing
         }
         func workflow(id: String) async throws -> WorkflowRecord? { try await inner.workflow(id: id) }
         func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> { try await inner.workflows(limit: limit, before: before) }
+        func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? { try await inner.workflowVersion(id: id, version: version) }
+        func workflowVersions(id: String, limit: Int, before: Int64?) async throws -> Page<WorkflowVersionRecord> { try await inner.workflowVersions(id: id, limit: limit, before: before) }
         func execution(id: String) async throws -> ExecutionDetail? { try await inner.execution(id: id) }
         func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> { try await inner.executions(workflowID: workflowID, status: status, limit: limit, before: before) }
         func unfinishedExecutions() async throws -> [ExecutionDetail] { try await inner.unfinishedExecutions() }

@@ -164,11 +164,11 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
 
     @Test func schemaComesFromNumberedMigrationsAppliedOnce() async throws {
         let store = try Driver.sqlite.make() as! SQLiteStore
-        #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs"])
+        #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs", "003_workflow_versions"])
         _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
         try await store.close()
         let reopened = try SQLiteStore(path: store.path)
-        #expect(try reopened.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs"])
+        #expect(try reopened.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs", "003_workflow_versions"])
         #expect(try await reopened.workflow(id: "wf-1") != nil, "data survives reopening")
     }
 
@@ -194,6 +194,8 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
         }
         func workflow(id: String) async throws -> WorkflowRecord? { try await inner.workflow(id: id) }
         func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> { try await inner.workflows(limit: limit, before: before) }
+        func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? { try await inner.workflowVersion(id: id, version: version) }
+        func workflowVersions(id: String, limit: Int, before: Int64?) async throws -> Page<WorkflowVersionRecord> { try await inner.workflowVersions(id: id, limit: limit, before: before) }
         func execution(id: String) async throws -> ExecutionDetail? { try await inner.execution(id: id) }
         func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> { try await inner.executions(workflowID: workflowID, status: status, limit: limit, before: before) }
         func unfinishedExecutions() async throws -> [ExecutionDetail] { try await inner.unfinishedExecutions() }
@@ -221,6 +223,8 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
             }
             func workflow(id: String) async throws -> WorkflowRecord? { try await inner.workflow(id: id) }
             func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> { try await inner.workflows(limit: limit, before: before) }
+            func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? { try await inner.workflowVersion(id: id, version: version) }
+            func workflowVersions(id: String, limit: Int, before: Int64?) async throws -> Page<WorkflowVersionRecord> { try await inner.workflowVersions(id: id, limit: limit, before: before) }
             func execution(id: String) async throws -> ExecutionDetail? { nil }
             func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> { Page(items: [], nextCursor: nil) }
             func unfinishedExecutions() async throws -> [ExecutionDetail] { [] }
