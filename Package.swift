@@ -48,16 +48,25 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
+        // Webhook delivery: fan-out of events to deliveries, signed attempts with retries.
+        .target(name: "SluiceWebhooks", dependencies: [
+            "SluiceCore", "SluiceStore", "SluiceSteps", "StandardWebhooks",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // The HTTP API: thin controllers over the engine.
         .target(name: "SluiceServer", dependencies: [
-            "SluiceCore", "SluiceStore", "SluiceEngine",
+            "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSteps", "SluiceWebhooks", "StandardWebhooks",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "sluice", dependencies: [
-            "SluiceCore", "SluiceStore", "SluiceSQLite", "SluiceEngine", "SluiceServer", "SluiceSteps",
+            "SluiceCore", "SluiceStore", "SluiceSQLite", "SluiceEngine", "SluiceServer", "SluiceSteps", "SluiceWebhooks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -71,8 +80,10 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "SluiceEngineTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSQLite"]),
+        .testTarget(name: "SluiceWebhooksTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceWebhooks"]),
         .testTarget(name: "SluiceServerTests", dependencies: [
-            "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceServer",
+            "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceServer", "SluiceSQLite", "SluiceSteps", "SluiceWebhooks", "StandardWebhooks",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

@@ -3,6 +3,9 @@
 public struct ExecutionRequest: Sendable, Hashable {
     public var input: JSONValue
     public var webhookURL: String?
+    /// The secret that signs deliveries to `webhookURL` (`whsec_…`); the server makes one when
+    /// it is not given.
+    public var webhookSecret: String?
     /// The workflow version to run; `nil` for the latest.
     public var version: Int?
 
@@ -20,8 +23,8 @@ public struct ExecutionRequest: Sendable, Hashable {
             return .failure(.init(title: title, issues: [.init(path: "", code: "invalid_body", message: "expected a JSON object such as {\"input\": {\"text\": \"Hello\"}}, found \(body.kindName)")]))
         }
         var issues: [ValidationIssue] = []
-        for key in object.keys where key != "input" && key != "webhook_url" && key != "version" {
-            issues.append(.init(path: IssuePath.member("", key), code: "unknown_field", message: "unknown field; expected input, webhook_url, version"))
+        for key in object.keys where !["input", "webhook_url", "webhook_secret", "version"].contains(key) {
+            issues.append(.init(path: IssuePath.member("", key), code: "unknown_field", message: "unknown field; expected input, webhook_url, webhook_secret, version"))
         }
         var request = ExecutionRequest()
         switch object["input"] {
@@ -38,6 +41,16 @@ public struct ExecutionRequest: Sendable, Hashable {
                 request.webhookURL = url
             }
         case .some(let v): issues.append(.init(path: "webhook_url", code: "type_mismatch", message: "expected an absolute http or https URL (string), found \(v.kindName)"))
+        }
+        switch object["webhook_secret"] {
+        case nil, .null?: break
+        case .string(let secret)?:
+            if object["webhook_url"] == nil || object["webhook_url"] == .null {
+                issues.append(.init(path: "webhook_secret", code: "invalid_value", message: "a webhook_secret signs deliveries to webhook_url; give webhook_url too, or leave webhook_secret out"))
+            } else {
+                request.webhookSecret = secret
+            }
+        case .some(let v): issues.append(.init(path: "webhook_secret", code: "type_mismatch", message: "expected a signing secret such as \"whsec_…\" (string), found \(v.kindName)"))
         }
         switch object["version"] {
         case nil, .null?: break

@@ -38,3 +38,13 @@ public enum Timestamp {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+
+extension Optional where Wrapped == Int64 {
+    /// A nullable RFC 3339 timestamp.
+    public var timestamp: JSONValue {
+        switch self {
+        case .some(let ms): return .string(Timestamp.format(milliseconds: ms))
+        case .none: return .null
+        }
+    }
+}

@@ -119,7 +119,7 @@ extension Engine {
             }
             let now = clock()
             let deadline = plan.definition.timeoutSeconds.map { now + Int64(($0 * 1000).rounded()) }
-            let execution = ExecutionRecord(id: id, workflowID: workflowID, workflowVersion: version, input: request.input, webhookURL: request.webhookURL, idempotencyKey: idempotencyKey, createdAt: now, deadlineAt: deadline)
+            let execution = ExecutionRecord(id: id, workflowID: workflowID, workflowVersion: version, input: request.input, webhookURL: request.webhookURL, webhookSecret: request.webhookSecret, idempotencyKey: idempotencyKey, createdAt: now, deadlineAt: deadline)
             switch try await commit(.insertExecution(ExecutionDetail(execution: execution, tasks: tasks))) {
             case .applied:
                 register(ExecutionStateMachine(plan: plan, executionID: id, input: request.input, deadlineAt: deadline))

@@ -104,7 +104,7 @@ extension Engine {
             }
             let now = clock()
             let deadline = plan.definition.timeoutSeconds.map { now + Int64(($0 * 1000).rounded()) }
-            let execution = ExecutionRecord(id: id, workflowID: source.execution.workflowID, workflowVersion: source.execution.workflowVersion, input: source.execution.input, webhookURL: source.execution.webhookURL, createdAt: now, deadlineAt: deadline)
+            let execution = ExecutionRecord(id: id, workflowID: source.execution.workflowID, workflowVersion: source.execution.workflowVersion, input: source.execution.input, webhookURL: source.execution.webhookURL, webhookSecret: source.execution.webhookSecret, createdAt: now, deadlineAt: deadline)
             let detail = ExecutionDetail(execution: execution, tasks: tasks)
             switch try await commit(.insertExecution(detail)) {
             case .applied:

@@ -45,7 +45,8 @@ public final class Engine: Service, Sendable {
     public let checker: TypeChecker
     public let configuration: Configuration
     let logger: Logger
-    let clock: @Sendable () -> Int64
+    /// Milliseconds since the Unix epoch (a test clock in tests).
+    public let clock: @Sendable () -> Int64
     let state = Mutex(State())
     let plans = Mutex(PlanCache())
     let wake: AsyncStream<Void>

@@ -1,4 +1,5 @@
 import GRDB
+import SluiceStore
 
 /// The SQLite schema as numbered migrations. Applied in order on open; each runs once. Never
 /// edit a released migration: add the next number.
@@ -95,6 +96,60 @@ enum SQLiteMigrations {
                 -- The version an execution runs; existing executions ran version 1.
                 ALTER TABLE executions ADD COLUMN workflow_version INTEGER NOT NULL DEFAULT 1;
                 """)
+        }
+        migrator.registerMigration("004_events_webhooks") { db in
+            try db.execute(sql: """
+                -- Settings of this database; 'instance' is a random id that makes event ids
+                -- unique across databases, 'webhook_fanout_after' the last event fanned out.
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                -- The outbox: one row per status change, written in the transaction of the change.
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    execution_seq INTEGER NOT NULL REFERENCES executions(seq),
+                    workflow_id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    data TEXT NOT NULL
+                );
+                CREATE INDEX events_by_execution ON events (execution_seq, seq);
+                CREATE INDEX events_by_workflow ON events (workflow_id, seq);
+                ALTER TABLE executions ADD COLUMN webhook_secret TEXT;
+                CREATE TABLE webhook_subscriptions (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    workflow_id TEXT NOT NULL REFERENCES workflows(id),
+                    url TEXT NOT NULL,
+                    event_types TEXT NOT NULL,
+                    description TEXT,
+                    secret TEXT NOT NULL,
+                    previous_secret TEXT,
+                    previous_secret_expires_at INTEGER,
+                    created_at INTEGER NOT NULL,
+                    from_event_seq INTEGER NOT NULL,
+                    disabled_at INTEGER,
+                    disabled_reason TEXT
+                );
+                CREATE INDEX webhook_subscriptions_by_workflow ON webhook_subscriptions (workflow_id, seq);
+                CREATE TABLE webhook_deliveries (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    execution_seq INTEGER NOT NULL REFERENCES executions(seq),
+                    event_seq INTEGER NOT NULL REFERENCES events(seq),
+                    -- NULL: the execution's own webhook_url.
+                    subscription_id TEXT,
+                    url TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts TEXT NOT NULL DEFAULT '[]',
+                    next_attempt_at INTEGER,
+                    created_at INTEGER NOT NULL,
+                    completed_at INTEGER
+                );
+                CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'PENDING';
+                CREATE INDEX webhook_deliveries_lane ON webhook_deliveries (execution_seq, subscription_id, seq) WHERE status = 'PENDING';
+                CREATE INDEX webhook_deliveries_by_execution ON webhook_deliveries (execution_seq, seq);
+                CREATE INDEX webhook_deliveries_by_subscription ON webhook_deliveries (subscription_id) WHERE status = 'PENDING';
+                """)
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('instance', ?), ('webhook_fanout_after', '0')", arguments: [EventID.newInstance()])
         }
         return migrator
     }

@@ -7,10 +7,13 @@ import SluiceStore
 public final class SQLiteStore: Store {
     let pool: DatabasePool
     public let path: String
+    public let instanceID: String
+    let clock: @Sendable () -> Int64
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    public init(path: String) throws {
+    public init(path: String, clock: @escaping @Sendable () -> Int64 = MemoryStore.wallClock) throws {
         self.path = path
+        self.clock = clock
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -29,6 +32,7 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192")
         }
         try SQLiteMigrations.migrator.migrate(pool)
+        instanceID = try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance'") } ?? "0"
     }
 
     /// The `synchronous` setting of the writer connection (2 is FULL).
@@ -42,10 +46,11 @@ public final class SQLiteStore: Store {
     }
 
     public func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] {
-        try await pool.write { db in try mutations.map { try Self.apply($0, db) } }
+        let now = clock()
+        return try await pool.write { db in try mutations.map { try Self.apply($0, db, now: now) } }
     }
 
-    static func apply(_ mutation: Mutation, _ db: Database) throws -> MutationOutcome {
+    static func apply(_ mutation: Mutation, _ db: Database, now: Int64) throws -> MutationOutcome {
         switch mutation {
         case .insertWorkflow(let w):
             let definition = w.definition.jsonString
@@ -72,11 +77,14 @@ public final class SQLiteStore: Store {
                 return .duplicate(executionID: existing)
             }
             try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [e.id, e.workflowID, e.status.rawValue, e.input.jsonString, e.output?.jsonString, e.error?.jsonString, e.webhookURL, e.idempotencyKey, e.createdAt, e.startedAt, e.completedAt, e.deadlineAt, e.workflowVersion])
+                INSERT OR IGNORE INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version, webhook_secret)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [e.id, e.workflowID, e.status.rawValue, e.input.jsonString, e.output?.jsonString, e.error?.jsonString, e.webhookURL, e.idempotencyKey, e.createdAt, e.startedAt, e.completedAt, e.deadlineAt, e.workflowVersion, e.webhookSecret])
             if db.changesCount == 0 { return .idConflict }
             let seq = db.lastInsertedRowID
+            try insertEvent(executionSeq: seq, workflowID: e.workflowID, type: EventType.execution(e.status), at: now, data: EventData.execution(
+                id: e.id, workflowID: e.workflowID, workflowVersion: e.workflowVersion, status: e.status, createdAt: e.createdAt,
+                startedAt: e.startedAt, completedAt: e.completedAt, output: e.output, error: e.error), db)
             let insertTask = try db.cachedStatement(sql: """
                 INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -99,14 +107,24 @@ public final class SQLiteStore: Store {
             }
             return .applied
         case .transition(let t):
-            if t.tasks.count <= 1 { return try applyTransition(t, db) }
+            // With one task change nothing is written before the check that can fail (the
+            // execution row exists once its seq is found); with more, a later change can find its
+            // task moved on after earlier ones and their events were written: a savepoint undoes them.
+            if t.tasks.count <= 1 { return try applyTransition(t, db, now: now) }
             var outcome = MutationOutcome.applied
             try db.inSavepoint {
-                outcome = try applyTransition(t, db)
+                outcome = try applyTransition(t, db, now: now)
                 return outcome == .applied ? .commit : .rollback
             }
             return outcome
+        default:
+            return try applyWebhookMutation(mutation, db, now: now)
         }
+    }
+
+    static func insertEvent(executionSeq: Int64, workflowID: String, type: String, at: Int64, data: String, _ db: Database) throws {
+        try db.cachedStatement(sql: "INSERT INTO events (execution_seq, workflow_id, type, at, data) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [executionSeq, workflowID, type, at, data])
     }
 
     static func insertVersion(workflowID: String, version: Int, name: String, description: String?, definition: String, createdAt: Int64, _ db: Database) throws {
@@ -114,15 +132,27 @@ public final class SQLiteStore: Store {
             .execute(arguments: [workflowID, version, name, description, definition, createdAt])
     }
 
-    static func applyTransition(_ t: ExecutionTransition, _ db: Database) throws -> MutationOutcome {
-        guard let seq = try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM executions WHERE id = ?"), arguments: [t.executionID]) else {
+    static func applyTransition(_ t: ExecutionTransition, _ db: Database, now: Int64) throws -> MutationOutcome {
+        guard let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, workflow_id, workflow_version, created_at, status, started_at FROM executions WHERE id = ?"), arguments: [t.executionID]) else {
             return .stale
+        }
+        let seq: Int64 = head[0]
+        let workflowID: String = head[1]
+        // An execution that goes from PENDING to running and on within one commit (a run of pure
+        // steps) still reports execution.running, before its tasks' events.
+        let wasPending = (head[4] as String) == ExecutionStatus.pending.rawValue
+        let reportsStart = wasPending && t.execution.map { $0.status != .pending && $0.status != .cancelled } == true
+        if reportsStart, let e = t.execution {
+            try insertEvent(executionSeq: seq, workflowID: workflowID, type: EventType.execution(.running), at: now, data: EventData.execution(
+                id: t.executionID, workflowID: workflowID, workflowVersion: head[2], status: .running, createdAt: head[3],
+                startedAt: e.startedAt ?? head[5], completedAt: nil, output: nil, error: nil), db)
         }
         let update = try db.cachedStatement(sql: """
             UPDATE tasks SET status = ?, input = COALESCE(?, input), output = COALESCE(?, output), error = COALESCE(?, error),
                 started_at = COALESCE(?, started_at), completed_at = COALESCE(?, completed_at), attempt = COALESCE(?, attempt),
                 attempts = CASE WHEN ? IS NULL THEN attempts ELSE json_insert(COALESCE(attempts, '[]'), '$[#]', json(?)) END, wake_at = ?
             WHERE execution_seq = ? AND idx = ? AND status IN (?, ?, ?, ?)
+            RETURNING task_id, step_id, type, attempt, started_at, completed_at
             """)
         for c in t.tasks {
             let expected = c.expected.map(\.rawValue)
@@ -134,21 +164,28 @@ public final class SQLiteStore: Store {
                     """).execute(arguments: [seq, c.index])
             }
             let failed = c.failedAttempt?.jsonString
-            try update.execute(arguments: [
+            guard let row = try Row.fetchOne(update, arguments: [
                 c.status.rawValue, c.input?.jsonString, c.output?.jsonString, c.error?.jsonString, c.startedAt, c.completedAt, c.attempt,
                 failed, failed, c.wakeAt, seq, c.index, padded[0], padded[1], padded[2], padded[3],
-            ])
-            if db.changesCount == 0 { return .stale }
+            ]) else { return .stale }
+            try insertEvent(executionSeq: seq, workflowID: workflowID, type: EventType.task(c.status), at: now, data: EventData.task(
+                executionID: t.executionID, workflowID: workflowID, taskID: row[0], stepID: row[1], type: row[2], status: c.status,
+                attempt: row[3], startedAt: row[4], completedAt: row[5], wakeAt: c.wakeAt, output: c.output, error: c.error), db)
         }
         if let e = t.execution {
-            try db.cachedStatement(sql: """
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 UPDATE executions SET status = ?, output = CASE WHEN ? THEN NULL ELSE COALESCE(?, output) END,
                     error = CASE WHEN ? THEN NULL ELSE COALESCE(?, error) END,
                     started_at = COALESCE(?, started_at), completed_at = CASE WHEN ? THEN NULL ELSE COALESCE(?, completed_at) END,
                     deadline_at = COALESCE(?, deadline_at)
                 WHERE seq = ?
-                """).execute(arguments: [e.status.rawValue, e.reopen, e.output?.jsonString, e.reopen, e.error?.jsonString, e.startedAt, e.reopen, e.completedAt, e.deadlineAt, seq])
-            if db.changesCount == 0 { return .stale }
+                RETURNING started_at, completed_at
+                """), arguments: [e.status.rawValue, e.reopen, e.output?.jsonString, e.reopen, e.error?.jsonString, e.startedAt, e.reopen, e.completedAt, e.deadlineAt, seq])
+            else { return .stale }
+            if reportsStart && e.status == .running { return .applied }
+            try insertEvent(executionSeq: seq, workflowID: workflowID, type: EventType.execution(e.status), at: now, data: EventData.execution(
+                id: t.executionID, workflowID: workflowID, workflowVersion: head[2], status: e.status, createdAt: head[3],
+                startedAt: row[0], completedAt: row[1], output: e.output, error: e.error), db)
         }
         return .applied
     }
@@ -242,7 +279,7 @@ public final class SQLiteStore: Store {
     // showed in profiles); the column lists below fix the positions.
     static let workflowColumns = "seq, id, name, description, definition, created_at, version, COALESCE(updated_at, created_at)"
     static let versionColumns = "workflow_id, version, name, description, definition, created_at"
-    static let executionColumns = "seq, id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version"
+    static let executionColumns = "seq, id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version, webhook_secret"
     static let taskColumns = "idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at"
 
     static func workflow(_ row: Row) -> WorkflowRecord {
@@ -258,7 +295,7 @@ public final class SQLiteStore: Store {
         guard let s = ExecutionStatus(rawValue: status) else { throw StoreError(message: "unknown execution status \(status) in the database") }
         return ExecutionRecord(
             seq: row[0], id: row[1], workflowID: row[2], workflowVersion: row[13], status: s, input: json(row[4]) ?? .null,
-            output: json(row[5]), error: json(row[6]), webhookURL: row[7], idempotencyKey: row[8],
+            output: json(row[5]), error: json(row[6]), webhookURL: row[7], webhookSecret: row[14], idempotencyKey: row[8],
             createdAt: row[9], startedAt: row[10], completedAt: row[11], deadlineAt: row[12]
         )
     }

@@ -1,10 +1,11 @@
 import Hummingbird
 import Logging
 import SluiceEngine
+import SluiceWebhooks
 
 /// Builds the Sluice HTTP application: the router with every endpoint, and the engine as a
 /// service under the same `ServiceGroup` (the server stops first on shutdown, then the engine).
-public func buildApplication(engine: Engine, configuration: ServerConfiguration, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+public func buildApplication(engine: Engine, configuration: ServerConfiguration, logger: Logger, webhooks: WebhookSender? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
     var app = Application(
         router: buildRouter(engine: engine, configuration: configuration),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
@@ -12,6 +13,7 @@ public func buildApplication(engine: Engine, configuration: ServerConfiguration,
         logger: logger
     )
     app.addServices(engine)
+    if let webhooks { app.addServices(webhooks) }
     // Resume unfinished executions before accepting requests, so that a `?wait` right after a
     // restart sees them running.
     app.beforeServerStarts { try await engine.recover() }
@@ -31,5 +33,7 @@ public func buildRouter(engine: Engine, configuration: ServerConfiguration) -> R
     WorkflowVersionController(engine: engine, configuration: configuration).register(on: router)
     ExecutionController(engine: engine, configuration: configuration).register(on: router)
     ExecutionControlController(engine: engine, configuration: configuration).register(on: router)
+    EventController(engine: engine, configuration: configuration).register(on: router)
+    WebhookController(engine: engine, configuration: configuration).register(on: router)
     return router
 }

@@ -33,10 +33,24 @@ struct ExecutionController {
             if try await engine.loadPlan(workflowID: workflowID) == nil { throw EngineError.workflowNotFound(workflowID) }
             throw Problem.validation(failure)
         }
-        let started = try await engine.startExecution(workflowID: workflowID, request: executionRequest, idempotencyKey: key)
+        var checked = executionRequest
+        if let url = checked.webhookURL {
+            try WebhookController.checkURL(url, path: "webhook_url", configuration: configuration)
+            checked.webhookSecret = try WebhookController.secret(checked.webhookSecret, path: "webhook_secret")
+        }
+        let started = try await engine.startExecution(workflowID: workflowID, request: checked, idempotencyKey: key)
         var headers: HTTPFields = [.location: "/workflows/\(workflowID)/executions/\(started.executionID)"]
-        if started.replayed { headers[Self.idempotentReplayed] = "true" }
-        return JSONResponse.make(["execution_id": .string(started.executionID)], status: .accepted, headers: headers)
+        var body = JSONObject()
+        body.append("execution_id", .string(started.executionID))
+        var secret = checked.webhookSecret
+        if started.replayed {
+            headers[Self.idempotentReplayed] = "true"
+            // The secret of the execution first started with this key.
+            secret = try await engine.store.execution(id: started.executionID)?.execution.webhookSecret
+        }
+        // Shown once: it signs this execution's deliveries to webhook_url.
+        if let secret { body.append("webhook_secret", .string(secret)) }
+        return JSONResponse.make(.object(body), status: .accepted, headers: headers)
     }
 
     @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {

@@ -11,13 +11,3 @@ enum JSONResponse {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
-
-extension Optional where Wrapped == Int64 {
-    /// A nullable RFC 3339 timestamp.
-    var timestamp: JSONValue {
-        switch self {
-        case .some(let ms): return .string(Timestamp.format(milliseconds: ms))
-        case .none: return .null
-        }
-    }
-}

@@ -1,3 +1,5 @@
+import SluiceWebhooks
+
 /// Settings of the HTTP API.
 public struct ServerConfiguration: Sendable {
     public var host: String
@@ -9,8 +11,11 @@ public struct ServerConfiguration: Sendable {
     /// Page size of lists when `limit` is not given, and the largest `limit` allowed.
     public var defaultPageSize: Int
     public var maxPageSize: Int
+    /// Webhook settings: which destinations are allowed, how long a rotated secret keeps signing.
+    public var webhooks: WebhookConfiguration
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodySize: Int = 1 << 20, maxWaitSeconds: Double = 60, defaultPageSize: Int = 50, maxPageSize: Int = 500) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodySize: Int = 1 << 20, maxWaitSeconds: Double = 60, defaultPageSize: Int = 50, maxPageSize: Int = 500, webhooks: WebhookConfiguration = .init()) {
+        self.webhooks = webhooks
         self.host = host
         self.port = port
         self.maxBodySize = maxBodySize

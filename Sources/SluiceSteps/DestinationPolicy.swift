@@ -35,8 +35,15 @@ public struct DestinationPolicy: Sendable {
 
     /// Whether requests may go to loopback, private, link-local and the other inside addresses.
     public var allowPrivate: Bool
+    /// The flag and environment variable named in refusals (webhooks have their own).
+    public var flag: String
+    public var environment: String
 
-    public init(allowPrivate: Bool = false) { self.allowPrivate = allowPrivate }
+    public init(allowPrivate: Bool = false, flag: String = DestinationPolicy.allowFlag, environment: String = DestinationPolicy.allowEnvironment) {
+        self.allowPrivate = allowPrivate
+        self.flag = flag
+        self.environment = environment
+    }
 
     /// Checks `url` and every address its host resolves to.
     /// - Returns: the destination with its checked addresses.
@@ -65,7 +72,7 @@ public struct DestinationPolicy: Sendable {
         let which = IPAddress(host) == nil ? ", which \(host) resolves to" : ""
         throw DestinationError(
             .refused(address, scope),
-            message: "refusing to connect to \(address) (\(scope.description))\(which): requests to loopback, private, link-local, unique-local, unspecified, multicast and reserved addresses are refused unless the server is started with \(DestinationPolicy.allowFlag) (or \(DestinationPolicy.allowEnvironment)=1)"
+            message: "refusing to connect to \(address) (\(scope.description))\(which): requests to loopback, private, link-local, unique-local, unspecified, multicast and reserved addresses are refused unless the server is started with \(flag) (or \(environment)=1)"
         )
     }
 

@@ -22,10 +22,13 @@ public final class GroupCommitter: Sendable {
     /// The most mutations one transaction takes; a longer queue is committed in several.
     let maxBatch: Int
     let state = Mutex(State())
+    /// Notified after every successful commit.
+    public let committed: CommitSignal
 
-    public init(store: any Store, maxBatch: Int = 2048) {
+    public init(store: any Store, maxBatch: Int = 2048, committed: CommitSignal = CommitSignal()) {
         self.store = store
         self.maxBatch = maxBatch
+        self.committed = committed
     }
 
     /// Queues `mutations` (applied together, in order, in one transaction) and calls `completion`
@@ -70,6 +73,7 @@ public final class GroupCommitter: Sendable {
     func commit(_ batch: [Entry]) async {
         do {
             let outcomes = try await store.apply(batch.flatMap(\.mutations))
+            committed.notify()
             var offset = 0
             for entry in batch {
                 entry.completion(.success(Array(outcomes[offset..<offset + entry.mutations.count])))
@@ -83,7 +87,9 @@ public final class GroupCommitter: Sendable {
             // Isolate the failing submission: commit each on its own.
             for entry in batch {
                 do {
-                    entry.completion(.success(try await store.apply(entry.mutations)))
+                    let outcomes = try await store.apply(entry.mutations)
+                    committed.notify()
+                    entry.completion(.success(outcomes))
                 } catch {
                     entry.completion(.failure(error))
                 }

@@ -1,3 +1,4 @@
+import Foundation
 import SluiceCore
 import Synchronization
 
@@ -12,17 +13,47 @@ public final class MemoryStore: Store {
         var executions: [String: ExecutionDetail] = [:]
         var idempotency: [String: String] = [:]  // "workflow\u{0}key" -> execution id
         var logs: [String: [Int: [TaskLogLine]]] = [:]
+        var events: [EventRecord] = []
+        /// Indexes into `events` by execution.
+        var eventsByExecution: [String: [Int]] = [:]
+        var subscriptions: [SubscriptionRecord] = []
+        var fanOutCursor: Int64 = 0
+        var deliveries: [DeliveryRecord] = []
+        var nextDeliverySeq: Int64 = 1
+        var nextSubscriptionSeq: Int64 = 1
+
+        mutating func addEvent(executionID: String, workflowID: String, type: String, at: Int64, data: String) {
+            let record = EventRecord(seq: Int64(events.count + 1), executionID: executionID, workflowID: workflowID, type: type, at: at, data: data)
+            eventsByExecution[executionID, default: []].append(events.count)
+            events.append(record)
+        }
+
+        mutating func cancelDeliveries(where matches: (DeliveryRecord) -> Bool, at: Int64) {
+            for i in deliveries.indices where deliveries[i].status == .pending && matches(deliveries[i]) {
+                deliveries[i].status = .cancelled
+                deliveries[i].nextAttemptAt = nil
+                deliveries[i].completedAt = at
+            }
+        }
     }
 
     let state = Mutex(State())
+    public let instanceID = EventID.newInstance()
+    let clock: @Sendable () -> Int64
 
-    public init() {}
-
-    public func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] {
-        state.withLock { state in mutations.map { Self.apply($0, to: &state) } }
+    public init(clock: @escaping @Sendable () -> Int64 = MemoryStore.wallClock) {
+        self.clock = clock
     }
 
-    static func apply(_ mutation: Mutation, to state: inout State) -> MutationOutcome {
+    /// Milliseconds since the Unix epoch.
+    public static let wallClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    public func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] {
+        let now = clock()
+        return state.withLock { state in mutations.map { Self.apply($0, to: &state, now: now) } }
+    }
+
+    static func apply(_ mutation: Mutation, to state: inout State, now: Int64) -> MutationOutcome {
         switch mutation {
         case .insertWorkflow(var w):
             guard state.workflows[w.id] == nil else { return .idConflict }
@@ -53,14 +84,37 @@ public final class MemoryStore: Store {
             state.nextSeq += 1
             state.executions[detail.execution.id] = detail
             if let key { state.idempotency[key] = detail.execution.id }
+            let e = detail.execution
+            state.addEvent(executionID: e.id, workflowID: e.workflowID, type: EventType.execution(e.status), at: now, data: EventData.execution(
+                id: e.id, workflowID: e.workflowID, workflowVersion: e.workflowVersion, status: e.status, createdAt: e.createdAt,
+                startedAt: e.startedAt, completedAt: e.completedAt, output: e.output, error: e.error))
             return .applied
         case .transition(let t):
             guard var detail = state.executions[t.executionID] else { return .stale }
             for change in t.tasks {
                 guard change.index < detail.tasks.count, change.expected.contains(detail.tasks[change.index].status) else { return .stale }
             }
-            for change in t.tasks { detail.tasks[change.index].apply(change) }
-            if let e = t.execution { detail.execution.apply(e) }
+            let e = detail.execution
+            let reportsStart = e.status == .pending && t.execution.map { $0.status != .pending && $0.status != .cancelled } == true
+            if reportsStart, let change = t.execution {
+                state.addEvent(executionID: e.id, workflowID: e.workflowID, type: EventType.execution(.running), at: now, data: EventData.execution(
+                    id: e.id, workflowID: e.workflowID, workflowVersion: e.workflowVersion, status: .running, createdAt: e.createdAt,
+                    startedAt: change.startedAt ?? e.startedAt, completedAt: nil, output: nil, error: nil))
+            }
+            for change in t.tasks {
+                detail.tasks[change.index].apply(change)
+                let task = detail.tasks[change.index]
+                state.addEvent(executionID: e.id, workflowID: e.workflowID, type: EventType.task(task.status), at: now, data: EventData.task(
+                    executionID: e.id, workflowID: e.workflowID, taskID: task.taskID, stepID: task.stepID, type: task.type, status: task.status,
+                    attempt: task.attempt, startedAt: task.startedAt, completedAt: task.completedAt, wakeAt: task.wakeAt, output: change.output, error: change.error))
+            }
+            if let change = t.execution {
+                detail.execution.apply(change)
+                let e = detail.execution
+                if !(reportsStart && change.status == .running) { state.addEvent(executionID: e.id, workflowID: e.workflowID, type: EventType.execution(e.status), at: now, data: EventData.execution(
+                    id: e.id, workflowID: e.workflowID, workflowVersion: e.workflowVersion, status: e.status, createdAt: e.createdAt,
+                    startedAt: e.startedAt, completedAt: e.completedAt, output: change.output, error: change.error)) }
+            }
             state.executions[t.executionID] = detail
             return .applied
         case .appendLogs(let lines):
@@ -70,6 +124,49 @@ public final class MemoryStore: Store {
                 task.append(line)
                 state.logs[line.executionID, default: [:]][line.index] = task
             }
+            return .applied
+        case .insertSubscription(var sub):
+            guard !state.subscriptions.contains(where: { $0.id == sub.id }) else { return .idConflict }
+            sub.seq = state.nextSubscriptionSeq
+            state.nextSubscriptionSeq += 1
+            sub.fromEventSeq = Int64(state.events.count)
+            state.subscriptions.append(sub)
+            return .applied
+        case .deleteSubscription(let workflowID, let id, let at):
+            guard let i = state.subscriptions.firstIndex(where: { $0.id == id && $0.workflowID == workflowID }) else { return .stale }
+            state.subscriptions.remove(at: i)
+            state.cancelDeliveries(where: { $0.subscriptionID == id }, at: at)
+            return .applied
+        case .rotateSubscriptionSecret(let workflowID, let id, let secret, let until):
+            guard let i = state.subscriptions.firstIndex(where: { $0.id == id && $0.workflowID == workflowID }) else { return .stale }
+            state.subscriptions[i].previousSecret = state.subscriptions[i].secret
+            state.subscriptions[i].previousSecretExpiresAt = until
+            state.subscriptions[i].secret = secret
+            return .applied
+        case .disableSubscription(let id, let at, let reason):
+            guard let i = state.subscriptions.firstIndex(where: { $0.id == id }), state.subscriptions[i].disabledAt == nil else { return .stale }
+            state.subscriptions[i].disabledAt = at
+            state.subscriptions[i].disabledReason = reason
+            state.cancelDeliveries(where: { $0.subscriptionID == id }, at: at)
+            return .applied
+        case .fanOut(let after, let through, let deliveries):
+            guard state.fanOutCursor == after else { return .stale }
+            state.fanOutCursor = through
+            for d in deliveries { state.insertDelivery(d) }
+            return .applied
+        case .insertDelivery(let d):
+            guard !state.deliveries.contains(where: { $0.id == d.id }) else { return .idConflict }
+            state.insertDelivery(d)
+            return .applied
+        case .recordDeliveryAttempt(let id, let attempt, let status, let next, let at):
+            guard let i = state.deliveries.firstIndex(where: { $0.id == id }), state.deliveries[i].status == .pending else { return .stale }
+            state.deliveries[i].attempts.append(attempt)
+            state.deliveries[i].status = status
+            state.deliveries[i].nextAttemptAt = status == .pending ? next : nil
+            if status != .pending { state.deliveries[i].completedAt = at }
+            return .applied
+        case .cancelExecutionDeliveries(let executionID, let at):
+            state.cancelDeliveries(where: { $0.executionID == executionID && $0.subscriptionID == nil }, at: at)
             return .applied
         }
     }
@@ -122,10 +219,106 @@ public final class MemoryStore: Store {
         }
     }
 
+    public func events(executionID: String, after: Int64, limit: Int) async throws -> [EventRecord] {
+        state.withLock { state in
+            let events = state.events
+            return Array((state.eventsByExecution[executionID] ?? []).lazy.map { events[$0] }.filter { $0.seq > after }.prefix(limit))
+        }
+    }
+
+    public func events(workflowID: String?, after: Int64, limit: Int) async throws -> [EventRecord] {
+        state.withLock { state in
+            let start = Int(min(max(after, 0), Int64(state.events.count)))
+            return Array(state.events[start...].lazy.filter { workflowID == nil || $0.workflowID == workflowID }.prefix(limit))
+        }
+    }
+
+    public func lastEventSeq() async throws -> Int64 { state.withLock { Int64($0.events.count) } }
+
+    public func subscription(id: String) async throws -> SubscriptionRecord? {
+        state.withLock { $0.subscriptions.first { $0.id == id } }
+    }
+
+    public func subscriptions(workflowID: String) async throws -> [SubscriptionRecord] {
+        state.withLock { $0.subscriptions.filter { $0.workflowID == workflowID } }
+    }
+
+    public func activeSubscriptions() async throws -> [SubscriptionRecord] {
+        state.withLock { $0.subscriptions.filter { $0.disabledAt == nil } }
+    }
+
+    public func fanOutCursor() async throws -> Int64 { state.withLock { $0.fanOutCursor } }
+
+    public func fanOutEvents(after: Int64, limit: Int) async throws -> [FanOutEvent] {
+        state.withLock { state in
+            let start = Int(min(max(after, 0), Int64(state.events.count)))
+            return state.events[start...].prefix(limit).map { event in
+                let e = state.executions[event.executionID]?.execution
+                return FanOutEvent(event: event, webhookURL: e?.webhookURL, webhookSecret: e?.webhookSecret)
+            }
+        }
+    }
+
+    public func dueDeliveries(now: Int64, limit: Int) async throws -> [DueDelivery] {
+        state.withLock { state in
+            var seenLanes = Set<String>()
+            var due: [DueDelivery] = []
+            for d in state.deliveries where d.status == .pending {
+                // The first pending delivery of each lane, in seq order.
+                guard seenLanes.insert(d.executionID + "\u{0}" + (d.subscriptionID ?? "")).inserted else { continue }
+                guard let at = d.nextAttemptAt, at <= now else { continue }
+                let event = state.events[Int(d.eventSeq) - 1]
+                let secrets: [String]
+                if let sid = d.subscriptionID {
+                    guard let sub = state.subscriptions.first(where: { $0.id == sid }) else { continue }
+                    secrets = sub.signingSecrets(now: now)
+                } else {
+                    secrets = [state.executions[d.executionID]?.execution.webhookSecret].compactMap { $0 }
+                }
+                var delivery = d
+                delivery.eventType = event.type
+                due.append(DueDelivery(delivery: delivery, event: event, secrets: secrets))
+            }
+            return Array(due.sorted { ($0.delivery.nextAttemptAt!, $0.delivery.seq) < ($1.delivery.nextAttemptAt!, $1.delivery.seq) }.prefix(limit))
+        }
+    }
+
+    public func nextDeliveryAt() async throws -> Int64? {
+        state.withLock { $0.deliveries.lazy.filter { $0.status == .pending }.compactMap(\.nextAttemptAt).min() }
+    }
+
+    public func deliveries(executionID: String, after: Int64, limit: Int) async throws -> [DeliveryRecord] {
+        state.withLock { state in
+            let events = state.events
+            return state.deliveries.lazy.filter { $0.executionID == executionID && $0.seq > after }.prefix(limit).map { d in
+                var d = d
+                d.eventType = events[Int(d.eventSeq) - 1].type
+                return d
+            }
+        }
+    }
+
+    public func delivery(id: String) async throws -> DeliveryRecord? {
+        state.withLock { state in
+            guard var d = state.deliveries.first(where: { $0.id == id }) else { return nil }
+            d.eventType = state.events[Int(d.eventSeq) - 1].type
+            return d
+        }
+    }
+
     static func page<T>(_ sorted: [T], limit: Int, seq: KeyPath<T, Int64>) -> Page<T> {
         let items = Array(sorted.prefix(limit))
         let next = sorted.count > limit ? items.last?[keyPath: seq] : nil
         return Page(items: items, nextCursor: next)
+    }
+}
+
+extension MemoryStore.State {
+    mutating func insertDelivery(_ d: DeliveryRecord) {
+        var d = d
+        d.seq = nextDeliverySeq
+        nextDeliverySeq += 1
+        deliveries.append(d)
     }
 }
 

@@ -74,6 +74,8 @@ public struct ExecutionRecord: Sendable, Hashable {
     public var output: JSONValue?
     public var error: JSONValue?
     public var webhookURL: String?
+    /// The secret (`whsec_…`) that signs deliveries to `webhookURL`.
+    public var webhookSecret: String?
     public var idempotencyKey: String?
     public var createdAt: Int64
     public var startedAt: Int64?
@@ -81,8 +83,9 @@ public struct ExecutionRecord: Sendable, Hashable {
     /// When the execution times out (its workflow's `timeout_seconds` after creation).
     public var deadlineAt: Int64?
 
-    public init(seq: Int64 = 0, id: String, workflowID: String, workflowVersion: Int = 1, status: ExecutionStatus = .pending, input: JSONValue, output: JSONValue? = nil, error: JSONValue? = nil, webhookURL: String? = nil, idempotencyKey: String? = nil, createdAt: Int64, startedAt: Int64? = nil, completedAt: Int64? = nil, deadlineAt: Int64? = nil) {
+    public init(seq: Int64 = 0, id: String, workflowID: String, workflowVersion: Int = 1, status: ExecutionStatus = .pending, input: JSONValue, output: JSONValue? = nil, error: JSONValue? = nil, webhookURL: String? = nil, webhookSecret: String? = nil, idempotencyKey: String? = nil, createdAt: Int64, startedAt: Int64? = nil, completedAt: Int64? = nil, deadlineAt: Int64? = nil) {
         self.deadlineAt = deadlineAt
+        self.webhookSecret = webhookSecret
         self.seq = seq
         self.id = id
         self.workflowID = workflowID

@@ -20,6 +20,31 @@ public enum Mutation: Sendable {
     /// Appends lines to task logs; each line gets the next `seq` of its task. Always `applied`
     /// (lines of an execution that does not exist are dropped).
     case appendLogs([TaskLogLine])
+
+    /// Stores a webhook subscription; its `fromEventSeq` becomes the last event committed so far.
+    /// `idConflict` if its id is taken.
+    case insertSubscription(SubscriptionRecord)
+    /// Deletes subscription `id` of workflow `workflowID` and cancels its pending deliveries;
+    /// `stale` if there is no such subscription.
+    case deleteSubscription(workflowID: String, id: String, at: Int64)
+    /// Replaces a subscription's secret; the old one keeps signing until `previousExpiresAt`.
+    /// `stale` if there is no such subscription.
+    case rotateSubscriptionSecret(workflowID: String, id: String, secret: String, previousExpiresAt: Int64)
+    /// Stops a subscription for good and cancels its pending deliveries (`stale` if it does not
+    /// exist or is already disabled).
+    case disableSubscription(id: String, at: Int64, reason: String)
+    /// Records the fan-out of the events after `after` through `through`: moves the fan-out
+    /// cursor and stores their deliveries. `stale` (nothing applied) unless the cursor is still
+    /// `after`, so events are fanned out exactly once.
+    case fanOut(after: Int64, through: Int64, deliveries: [DeliveryRecord])
+    /// Stores a new delivery (a delivery sent again by hand); `idConflict` if its id is taken.
+    case insertDelivery(DeliveryRecord)
+    /// Records one attempt of a pending delivery and what follows it: `status` (still `pending`
+    /// with `nextAttemptAt`, or an end). `stale` if the delivery is no longer pending.
+    case recordDeliveryAttempt(id: String, attempt: JSONValue, status: DeliveryStatus, nextAttemptAt: Int64?, at: Int64)
+    /// Cancels the pending deliveries of one execution to its own `webhook_url` (its receiver
+    /// answered 410 Gone). Always `applied`.
+    case cancelExecutionDeliveries(executionID: String, at: Int64)
 }
 
 /// What became of one `Mutation`.
@@ -70,6 +95,36 @@ public protocol Store: Sendable {
     /// Log lines of task `index` of execution `executionID` with `seq` greater than `after`, in
     /// order, at most `limit`.
     func logs(executionID: String, index: Int, after: Int64, limit: Int) async throws -> [TaskLogLine]
+
+    /// A random id chosen when the database was created; part of every event id.
+    var instanceID: String { get }
+
+    /// An execution's events after seq `after`, oldest first, at most `limit`.
+    func events(executionID: String, after: Int64, limit: Int) async throws -> [EventRecord]
+    /// Events of every execution (of workflow `workflowID` if given) after seq `after`, oldest
+    /// first, at most `limit`.
+    func events(workflowID: String?, after: Int64, limit: Int) async throws -> [EventRecord]
+    /// The seq of the last event committed, 0 if none.
+    func lastEventSeq() async throws -> Int64
+
+    func subscription(id: String) async throws -> SubscriptionRecord?
+    /// A workflow's subscriptions, oldest first.
+    func subscriptions(workflowID: String) async throws -> [SubscriptionRecord]
+    /// Every subscription that is not disabled, oldest first (for fan-out).
+    func activeSubscriptions() async throws -> [SubscriptionRecord]
+
+    /// The seq of the last event fanned out to deliveries, 0 if none.
+    func fanOutCursor() async throws -> Int64
+    /// Events after `after` with their executions' webhook settings, oldest first, at most `limit`.
+    func fanOutEvents(after: Int64, limit: Int) async throws -> [FanOutEvent]
+    /// Pending deliveries due at `now` that are first in their lane (no earlier pending delivery
+    /// of the same execution to the same receiver), earliest due first, at most `limit`.
+    func dueDeliveries(now: Int64, limit: Int) async throws -> [DueDelivery]
+    /// When the next pending delivery is due, `nil` if none is pending.
+    func nextDeliveryAt() async throws -> Int64?
+    /// An execution's deliveries, oldest first, at most `limit`, after delivery seq `after`.
+    func deliveries(executionID: String, after: Int64, limit: Int) async throws -> [DeliveryRecord]
+    func delivery(id: String) async throws -> DeliveryRecord?
 
     /// Releases the store's resources.
     func close() async throws

@@ -8,6 +8,7 @@ import SluiceEngine
 import SluiceServer
 import SluiceSteps
 import SluiceStore
+import SluiceWebhooks
 
 /// `sluice serve`: the HTTP API and the engine in one process.
 struct Serve: AsyncParsableCommand {
@@ -15,7 +16,8 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the API server and the engine.",
         discussion: """
             Flags take precedence over the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_DATABASE,
-            SLUICE_ALLOW_PRIVATE_NETWORKS=1, SLUICE_ENABLE_PROCESS_STEPS=1).
+            SLUICE_ALLOW_PRIVATE_NETWORKS=1, SLUICE_ALLOW_PRIVATE_WEBHOOKS=1,
+            SLUICE_ENABLE_PROCESS_STEPS=1).
 
             Example:
               sluice serve --port 8080 --database sqlite:./sluice.db
@@ -37,6 +39,15 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Let HTTP.Request reach loopback, private, link-local and other inside addresses (env SLUICE_ALLOW_PRIVATE_NETWORKS=1).")
     var allowPrivateNetworks = false
 
+    @Flag(help: "Let webhooks go to loopback, private, link-local and other inside addresses (env SLUICE_ALLOW_PRIVATE_WEBHOOKS=1).")
+    var allowPrivateWebhooks = false
+
+    @Option(help: "Waits between webhook attempts, e.g. 5s,5m,30m,2h,5h,10h,10h (the default; units ms, s, m, h, d). A delivery fails after the last.")
+    var webhookRetrySchedule: String?
+
+    @Option(help: "The longest one webhook attempt may take, in seconds.")
+    var webhookTimeout: Double = 10
+
     @Flag(help: "Offer the Process step, which runs programs on this host (env SLUICE_ENABLE_PROCESS_STEPS=1).")
     var enableProcessSteps = false
 
@@ -48,6 +59,8 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         if let port = try resolvedPort(), !(0...65535).contains(port) { throw ValidationError("--port must be from 0 to 65535, found \(port)") }
+        if let raw = webhookRetrySchedule, case .failure(let e) = WebhookConfiguration.parseSchedule(raw) { throw ValidationError("--webhook-retry-schedule: \(e.message)") }
+        if !(webhookTimeout > 0 && webhookTimeout <= 300) { throw ValidationError("--webhook-timeout must be from more than 0 to 300 seconds, found \(webhookTimeout)") }
         if maxBodySize < 1024 { throw ValidationError("--max-body-size must be at least 1024 bytes, found \(maxBodySize)") }
     }
 
@@ -61,10 +74,16 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         let database = try DatabaseURL(self.database ?? env["SLUICE_DATABASE"] ?? DatabaseURL.default.description)
+        var webhooks = WebhookConfiguration(
+            attemptTimeout: .milliseconds(Int64(webhookTimeout * 1000)),
+            allowPrivateNetworks: allowPrivateWebhooks || Serve.isSet(env[WebhookConfiguration.allowEnvironment])
+        )
+        if let raw = webhookRetrySchedule, case .success(let schedule) = WebhookConfiguration.parseSchedule(raw) { webhooks.retrySchedule = schedule }
         let configuration = ServerConfiguration(
             host: host ?? env["SLUICE_HOST"] ?? "127.0.0.1",
             port: try resolvedPort() ?? 8080,
-            maxBodySize: maxBodySize
+            maxBodySize: maxBodySize,
+            webhooks: webhooks
         )
         Logs.bootstrap(format: logFormat, level: logLevel)
         var logger = Logger(label: "sluice")
@@ -84,8 +103,12 @@ struct Serve: AsyncParsableCommand {
         let httpClient = HTTPRequestStep.makeHTTPClient()
         let registry = StepRegistry.standard(options: .init(httpClient: httpClient, allowPrivateNetworks: allowPrivate, enableProcess: enableProcess))
         let engine = Engine(store: store, registry: registry, logger: logger)
+        if webhooks.allowPrivateNetworks { logger.notice("webhooks may go to private networks (--allow-private-webhooks)") }
+        // Webhooks get their own client: a slow receiver does not queue behind HTTP.Request tasks.
+        let webhookClient = HTTPRequestStep.makeHTTPClient()
+        let sender = WebhookSender(store: store, committer: engine.committer, client: webhookClient, configuration: webhooks, logger: logger)
         let startupLogger = logger
-        let app = buildApplication(engine: engine, configuration: configuration, logger: logger) { port in
+        let app = buildApplication(engine: engine, configuration: configuration, logger: logger, webhooks: sender) { port in
             startupLogger.info("sluice listening", metadata: ["http.address": "http://\(configuration.host):\(port)", "database": "\(database.description)"])
             // A stable line for scripts and tests that start the server on port 0.
             FileHandle.standardOutput.write(Data("sluice listening on http://\(configuration.host):\(port)\n".utf8))
@@ -94,9 +117,11 @@ struct Serve: AsyncParsableCommand {
             try await app.runService()
         } catch {
             try? await httpClient.shutdown()
+            try? await webhookClient.shutdown()
             throw error
         }
         try await httpClient.shutdown()
+        try await webhookClient.shutdown()
         try await store.close()
     }
 

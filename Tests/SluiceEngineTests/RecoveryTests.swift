@@ -37,9 +37,10 @@ import Testing
     }
 
     /// A store whose first commits fail, as a full disk would.
-    final class FlakyStore: Store, @unchecked Sendable {
+    final class FlakyStore: StoreDecorator, @unchecked Sendable {
         struct DiskFull: Error {}
         let inner = MemoryStore()
+        var base: any Store { inner }
         let lock = NSLock()
         var failTransitions: Int
 
@@ -54,14 +55,6 @@ import Testing
             if fail { throw DiskFull() }
             return try await inner.apply(mutations)
         }
-        func workflow(id: String) async throws -> WorkflowRecord? { try await inner.workflow(id: id) }
-        func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> { try await inner.workflows(limit: limit, before: before) }
-        func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? { try await inner.workflowVersion(id: id, version: version) }
-        func workflowVersions(id: String, limit: Int, before: Int64?) async throws -> Page<WorkflowVersionRecord> { try await inner.workflowVersions(id: id, limit: limit, before: before) }
-        func execution(id: String) async throws -> ExecutionDetail? { try await inner.execution(id: id) }
-        func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> { try await inner.executions(workflowID: workflowID, status: status, limit: limit, before: before) }
-        func unfinishedExecutions() async throws -> [ExecutionDetail] { try await inner.unfinishedExecutions() }
-        func logs(executionID: String, index: Int, after: Int64, limit: Int) async throws -> [TaskLogLine] { try await inner.logs(executionID: executionID, index: index, after: after, limit: limit) }
     }
 
     @Test func aTransitionThatFailsToCommitIsRetriedFromTheStore() async throws {

@@ -162,24 +162,19 @@ import Testing
     }
 
     /// Counts workflow reads, to show that starting an execution of a cached plan reads none.
-    final class CountingStore: Store, @unchecked Sendable {
+    final class CountingStore: StoreDecorator, @unchecked Sendable {
         let inner = MemoryStore()
+        var base: any Store { inner }
         let reads = Mutex(0)
         func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] { try await inner.apply(mutations) }
         func workflow(id: String) async throws -> WorkflowRecord? {
             reads.withLock { $0 += 1 }
             return try await inner.workflow(id: id)
         }
-        func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> { try await inner.workflows(limit: limit, before: before) }
         func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? {
             reads.withLock { $0 += 1 }
             return try await inner.workflowVersion(id: id, version: version)
         }
-        func workflowVersions(id: String, limit: Int, before: Int64?) async throws -> Page<WorkflowVersionRecord> { try await inner.workflowVersions(id: id, limit: limit, before: before) }
-        func execution(id: String) async throws -> ExecutionDetail? { try await inner.execution(id: id) }
-        func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> { try await inner.executions(workflowID: workflowID, status: status, limit: limit, before: before) }
-        func unfinishedExecutions() async throws -> [ExecutionDetail] { try await inner.unfinishedExecutions() }
-        func logs(executionID: String, index: Int, after: Int64, limit: Int) async throws -> [TaskLogLine] { try await inner.logs(executionID: executionID, index: index, after: after, limit: limit) }
     }
 
     @Test func startingAnExecutionOfTheCachedLatestVersionReadsNoWorkflow() async throws {

@@ -183,8 +183,9 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
 
 @Suite struct GroupCommitterTests {
     /// Counts transactions to show that concurrent submissions share them.
-    final class CountingStore: Store, @unchecked Sendable {
+    final class CountingStore: StoreDecorator, @unchecked Sendable {
         let inner = MemoryStore()
+        var base: any Store { inner }
         let lock = NSLock()
         var transactions = 0
         func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] {
@@ -192,14 +193,6 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
             try await Task.sleep(for: .milliseconds(2))  // a commit takes time, as an fsync does
             return try await inner.apply(mutations)
         }
-        func workflow(id: String) async throws -> WorkflowRecord? { try await inner.workflow(id: id) }
-        func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> { try await inner.workflows(limit: limit, before: before) }
-        func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? { try await inner.workflowVersion(id: id, version: version) }
-        func workflowVersions(id: String, limit: Int, before: Int64?) async throws -> Page<WorkflowVersionRecord> { try await inner.workflowVersions(id: id, limit: limit, before: before) }
-        func execution(id: String) async throws -> ExecutionDetail? { try await inner.execution(id: id) }
-        func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> { try await inner.executions(workflowID: workflowID, status: status, limit: limit, before: before) }
-        func unfinishedExecutions() async throws -> [ExecutionDetail] { try await inner.unfinishedExecutions() }
-        func logs(executionID: String, index: Int, after: Int64, limit: Int) async throws -> [TaskLogLine] { try await inner.logs(executionID: executionID, index: index, after: after, limit: limit) }
     }
 
     @Test func concurrentSubmissionsShareTransactions() async throws {
@@ -215,20 +208,13 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
 
     @Test func aFailingSubmissionDoesNotFailItsNeighbours() async throws {
         struct Failing: Error {}
-        final class PickyStore: Store, @unchecked Sendable {
+        final class PickyStore: StoreDecorator, @unchecked Sendable {
             let inner = MemoryStore()
+            var base: any Store { inner }
             func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] {
                 for m in mutations { if case .insertWorkflow(let w) = m, w.id == "wf-bad" { throw Failing() } }
                 return try await inner.apply(mutations)
             }
-            func workflow(id: String) async throws -> WorkflowRecord? { try await inner.workflow(id: id) }
-            func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> { try await inner.workflows(limit: limit, before: before) }
-            func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? { try await inner.workflowVersion(id: id, version: version) }
-            func workflowVersions(id: String, limit: Int, before: Int64?) async throws -> Page<WorkflowVersionRecord> { try await inner.workflowVersions(id: id, limit: limit, before: before) }
-            func execution(id: String) async throws -> ExecutionDetail? { nil }
-            func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> { Page(items: [], nextCursor: nil) }
-            func unfinishedExecutions() async throws -> [ExecutionDetail] { [] }
-            func logs(executionID: String, index: Int, after: Int64, limit: Int) async throws -> [TaskLogLine] { [] }
         }
         let store = PickyStore()
         let committer = GroupCommitter(store: store)

@@ -1,0 +1,153 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SluiceCore
+import SluiceEngine
+import SluiceStore
+
+/// `GET /workflows/{id}/executions/{eid}/events` and `GET /events`: lists of events, or with
+/// `Accept: text/event-stream` a live Server-Sent Events stream resuming after `Last-Event-ID`.
+struct EventController {
+    let engine: Engine
+    let configuration: ServerConfiguration
+    var parsing: RequestParsing { RequestParsing(configuration: configuration) }
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/workflows/:workflow_id/executions/:execution_id/events", use: executionEvents)
+        router.get("/events", use: allEvents)
+    }
+
+    /// Where to start: `?after=` or the `Last-Event-ID` header (an event id or its seq); 0 for
+    /// the beginning.
+    func after(_ request: Request) throws -> Int64 {
+        if let raw = request.uri.queryParameters["after"].map(String.init), !raw.isEmpty {
+            guard let seq = EventID.seq(raw) else {
+                throw Problem.badRequest(path: "after", "expected an event id such as \"evt_k3j9x2ab_42\" (the id of the last event already read), found \"\(raw)\"")
+            }
+            return seq
+        }
+        if let raw = request.headers[Self.lastEventID], !raw.isEmpty {
+            guard let seq = EventID.seq(raw) else {
+                throw Problem.badRequest(path: "Last-Event-ID", "expected the id of the last event received, such as \"evt_k3j9x2ab_42\", found \"\(raw)\"")
+            }
+            return seq
+        }
+        return 0
+    }
+
+    func limit(_ request: Request) throws -> Int {
+        guard let raw = request.uri.queryParameters["limit"] else { return configuration.maxPageSize }
+        guard let n = Int(raw), n >= 1, n <= configuration.maxPageSize else {
+            throw Problem.badRequest(path: "limit", "expected an integer from 1 to \(configuration.maxPageSize), found \"\(raw)\"")
+        }
+        return n
+    }
+
+    static func wantsStream(_ request: Request) -> Bool {
+        request.headers[values: .accept].contains { $0.lowercased().contains("text/event-stream") }
+    }
+
+    @Sendable func executionEvents(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let workflowID = try context.parameters.require("workflow_id")
+        let executionID = try context.parameters.require("execution_id")
+        guard let detail = try await engine.store.execution(id: executionID), detail.execution.workflowID == workflowID else {
+            if try await engine.store.workflow(id: workflowID) == nil { throw EngineError.workflowNotFound(workflowID) }
+            throw Problem.notFound("workflow \"\(workflowID)\" has no execution with id \"\(executionID)\"")
+        }
+        let after = try after(request)
+        let store = engine.store
+        if Self.wantsStream(request) {
+            // The stream ends once the execution has finished and every event up to then was sent.
+            return stream(after: after, read: { try await store.events(executionID: executionID, after: $0, limit: 500) }, finished: {
+                try await store.execution(id: executionID)?.execution.status.isTerminal ?? true
+            })
+        }
+        let events = try await store.events(executionID: executionID, after: after, limit: limit(request))
+        return list(events, after: after, limit: try limit(request))
+    }
+
+    @Sendable func allEvents(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        var workflowID: String?
+        if let raw = request.uri.queryParameters["workflow_id"].map(String.init), !raw.isEmpty {
+            guard try await engine.store.workflow(id: raw) != nil else { throw EngineError.workflowNotFound(raw) }
+            workflowID = raw
+        }
+        let after = try after(request)
+        let store = engine.store
+        if Self.wantsStream(request) {
+            return stream(after: after, read: { try await store.events(workflowID: workflowID, after: $0, limit: 500) }, finished: { false })
+        }
+        let limit = try limit(request)
+        return list(try await store.events(workflowID: workflowID, after: after, limit: limit), after: after, limit: limit)
+    }
+
+    func list(_ events: [EventRecord], after: Int64, limit: Int) -> Response {
+        let instance = engine.store.instanceID
+        var bytes = Array("{\"events\":[".utf8)
+        for (i, e) in events.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes += Self.envelope(e, instance: instance)
+        }
+        let last = events.last.map { EventID.make(instance: instance, seq: $0.seq) } ?? (after > 0 ? EventID.make(instance: instance, seq: after) : nil)
+        bytes += Array("],\"last_event_id\":".utf8)
+        bytes += (last.map(JSONValue.string) ?? .null).jsonBytes
+        bytes += Array(",\"has_more\":\(events.count == limit)}\n".utf8)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// An event as the API and webhooks show it: `{id, type, timestamp, data}`.
+    static func envelope(_ e: EventRecord, instance: String) -> [UInt8] {
+        var s = "{\"id\":\""
+        s += EventID.make(instance: instance, seq: e.seq)
+        s += "\",\"type\":"
+        s += JSONValue.string(e.type).jsonString
+        s += ",\"timestamp\":\""
+        s += Timestamp.format(milliseconds: e.at)
+        s += "\",\"data\":"
+        s += e.data
+        s += "}"
+        return Array(s.utf8)
+    }
+
+    /// A Server-Sent Events stream: each event as `id`, `event` (its type) and `data` (its
+    /// envelope), read after every commit; a comment every 15 s keeps idle connections open.
+    func stream(after: Int64, read: @escaping @Sendable (Int64) async throws -> [EventRecord], finished: @escaping @Sendable () async throws -> Bool) -> Response {
+        let signal = engine.committer.committed
+        let instance = engine.store.instanceID
+        let body = ResponseBody { writer in
+            var cursor = after
+            try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+            var idle = ContinuousClock.now
+            while !Task.isCancelled {
+                let seen = signal.generation
+                // Whether it had finished before this read: then the read has every event.
+                let done = try await finished()
+                while true {
+                    let events = try await read(cursor)
+                    if events.isEmpty { break }
+                    var bytes: [UInt8] = []
+                    for e in events {
+                        bytes += Array("id: \(EventID.make(instance: instance, seq: e.seq))\nevent: \(e.type)\ndata: ".utf8)
+                        bytes += Self.envelope(e, instance: instance)
+                        bytes += [0x0A, 0x0A]
+                    }
+                    try await writer.write(ByteBuffer(bytes: bytes))
+                    cursor = events.last!.seq
+                    idle = ContinuousClock.now
+                    if events.count < 500 { break }
+                }
+                if done { break }
+                if ContinuousClock.now - idle >= .seconds(15) {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    idle = ContinuousClock.now
+                }
+                // The next commit, or a second (commits of other processes on a shared database
+                // do not signal this one).
+                await signal.wait(after: seen, timeout: .seconds(1))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+}

@@ -1,0 +1,220 @@
+import SluiceCore
+
+/// One status change of an execution or a task, stored in the same transaction as the change
+/// (an outbox): none is lost, and none describes a change that did not commit.
+public struct EventRecord: Sendable, Hashable {
+    /// Commit order, assigned by the store; the stream cursor (`Last-Event-ID`) is built from it.
+    public var seq: Int64
+    public var executionID: String
+    public var workflowID: String
+    /// `execution.running`, `task.completed`, … (`EventType`).
+    public var type: String
+    /// When the change was committed, in milliseconds since the Unix epoch.
+    public var at: Int64
+    /// The state the event describes, as JSON text (kept as text: it is sent as it is).
+    public var data: String
+
+    public init(seq: Int64 = 0, executionID: String, workflowID: String, type: String, at: Int64, data: String) {
+        self.seq = seq
+        self.executionID = executionID
+        self.workflowID = workflowID
+        self.type = type
+        self.at = at
+        self.data = data
+    }
+}
+
+/// An event with what fan-out needs to know about its execution.
+public struct FanOutEvent: Sendable, Hashable {
+    public var event: EventRecord
+    /// The `webhook_url` given when the execution started.
+    public var webhookURL: String?
+    /// The secret that signs deliveries to `webhookURL`.
+    public var webhookSecret: String?
+
+    public init(event: EventRecord, webhookURL: String?, webhookSecret: String?) {
+        self.event = event
+        self.webhookURL = webhookURL
+        self.webhookSecret = webhookSecret
+    }
+}
+
+/// A workflow-level webhook subscription: every execution's events of the chosen types go to `url`.
+public struct SubscriptionRecord: Sendable, Hashable {
+    public var seq: Int64
+    /// `wh-xxxxxxxx`.
+    public var id: String
+    public var workflowID: String
+    public var url: String
+    /// The event types it receives; empty for all.
+    public var eventTypes: [String]
+    public var description: String?
+    /// The signing secret (`whsec_…`).
+    public var secret: String
+    /// The secret before the last rotation, still used to sign until `previousSecretExpiresAt`.
+    public var previousSecret: String?
+    public var previousSecretExpiresAt: Int64?
+    public var createdAt: Int64
+    /// It receives events after this one (the last event committed before it was created);
+    /// assigned by the store.
+    public var fromEventSeq: Int64
+    /// Set when deliveries stopped for good (the receiver answered 410 Gone).
+    public var disabledAt: Int64?
+    public var disabledReason: String?
+
+    public init(seq: Int64 = 0, id: String, workflowID: String, url: String, eventTypes: [String] = [], description: String? = nil, secret: String, previousSecret: String? = nil, previousSecretExpiresAt: Int64? = nil, createdAt: Int64, fromEventSeq: Int64 = 0, disabledAt: Int64? = nil, disabledReason: String? = nil) {
+        self.seq = seq
+        self.id = id
+        self.workflowID = workflowID
+        self.url = url
+        self.eventTypes = eventTypes
+        self.description = description
+        self.secret = secret
+        self.previousSecret = previousSecret
+        self.previousSecretExpiresAt = previousSecretExpiresAt
+        self.createdAt = createdAt
+        self.fromEventSeq = fromEventSeq
+        self.disabledAt = disabledAt
+        self.disabledReason = disabledReason
+    }
+
+    /// Whether it wants events of `type`: every type when `eventTypes` is empty, else those it
+    /// names, where `task.*` names every task event.
+    public func wants(_ type: String) -> Bool {
+        eventTypes.isEmpty || eventTypes.contains { $0 == type || ($0.hasSuffix(".*") && type.hasPrefix($0.dropLast())) }
+    }
+
+    /// The secrets that sign a delivery at `now`: the current one, and the previous one during
+    /// its grace period after a rotation.
+    public func signingSecrets(now: Int64) -> [String] {
+        if let previousSecret, let until = previousSecretExpiresAt, now < until { return [secret, previousSecret] }
+        return [secret]
+    }
+}
+
+/// Where a delivery is.
+public enum DeliveryStatus: String, Sendable, Hashable, CaseIterable {
+    /// Waiting for its first or next attempt.
+    case pending = "PENDING"
+    /// A 2xx answer ended it.
+    case succeeded = "SUCCEEDED"
+    /// Every attempt of the retry schedule failed.
+    case failed = "FAILED"
+    /// Stopped without success: its subscription was deleted or disabled (410 Gone), or the
+    /// receiver of an execution's `webhook_url` answered 410.
+    case cancelled = "CANCELLED"
+}
+
+/// One event on its way to one receiver. Deliveries to one receiver for one execution go in
+/// event order: a delivery is attempted only once every earlier one of its lane has ended.
+public struct DeliveryRecord: Sendable, Hashable {
+    public var seq: Int64
+    /// `dlv-xxxxxxxx`.
+    public var id: String
+    public var executionID: String
+    public var eventSeq: Int64
+    /// The subscription it belongs to; `nil` for the execution's own `webhook_url`.
+    public var subscriptionID: String?
+    public var url: String
+    public var status: DeliveryStatus
+    /// Every attempt so far, oldest first: `{attempt, at, duration_ms, status_code?, error?}`.
+    public var attempts: [JSONValue]
+    public var nextAttemptAt: Int64?
+    public var createdAt: Int64
+    public var completedAt: Int64?
+    /// The event's type (filled in by reads).
+    public var eventType: String
+
+    public init(seq: Int64 = 0, id: String, executionID: String, eventSeq: Int64, subscriptionID: String?, url: String, status: DeliveryStatus = .pending, attempts: [JSONValue] = [], nextAttemptAt: Int64?, createdAt: Int64, completedAt: Int64? = nil, eventType: String = "") {
+        self.seq = seq
+        self.id = id
+        self.executionID = executionID
+        self.eventSeq = eventSeq
+        self.subscriptionID = subscriptionID
+        self.url = url
+        self.status = status
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.createdAt = createdAt
+        self.completedAt = completedAt
+        self.eventType = eventType
+    }
+}
+
+/// A delivery that is due, with everything its attempt needs.
+public struct DueDelivery: Sendable, Hashable {
+    public var delivery: DeliveryRecord
+    public var event: EventRecord
+    /// The secrets to sign with (more than one while a rotated secret is in its grace period).
+    public var secrets: [String]
+
+    public init(delivery: DeliveryRecord, event: EventRecord, secrets: [String]) {
+        self.delivery = delivery
+        self.event = event
+        self.secrets = secrets
+    }
+}
+
+/// The event types, by subject and status.
+public enum EventType {
+    public static func execution(_ status: ExecutionStatus) -> String { "execution." + status.rawValue.lowercased() }
+    public static func task(_ status: TaskStatus) -> String { "task." + status.rawValue.lowercased() }
+
+    /// Every event type, for validating subscriptions.
+    public static let all: [String] = ExecutionStatus.allCases.map(execution) + TaskStatus.allCases.map(task)
+}
+
+/// The `data` of events, built the same way by every store driver.
+public enum EventData {
+    /// An execution's state after a change.
+    public static func execution(id: String, workflowID: String, workflowVersion: Int, status: ExecutionStatus, createdAt: Int64, startedAt: Int64?, completedAt: Int64?, output: JSONValue?, error: JSONValue?) -> String {
+        var o = JSONObject()
+        o.append("execution_id", .string(id))
+        o.append("workflow_id", .string(workflowID))
+        o.append("workflow_version", .number(Double(workflowVersion)))
+        o.append("status", .string(status.rawValue))
+        o.append("created_at", Optional(createdAt).timestamp)
+        o.append("started_at", startedAt.timestamp)
+        o.append("completed_at", completedAt.timestamp)
+        if status == .completed, let output { o.append("output", output) }
+        if let error { o.append("error", error) }
+        return JSONValue.object(o).jsonString
+    }
+
+    /// A task's state after a change.
+    public static func task(executionID: String, workflowID: String, taskID: String, stepID: String, type: String, status: TaskStatus, attempt: Int, startedAt: Int64?, completedAt: Int64?, wakeAt: Int64?, output: JSONValue?, error: JSONValue?) -> String {
+        var o = JSONObject()
+        o.append("execution_id", .string(executionID))
+        o.append("workflow_id", .string(workflowID))
+        o.append("task_id", .string(taskID))
+        o.append("step_id", .string(stepID))
+        o.append("type", .string(type))
+        o.append("status", .string(status.rawValue))
+        if attempt > 0 { o.append("attempt", .number(Double(attempt))) }
+        o.append("started_at", startedAt.timestamp)
+        o.append("completed_at", completedAt.timestamp)
+        if let wakeAt { o.append(status == .retrying ? "next_attempt_at" : "wakes_at", Optional(wakeAt).timestamp) }
+        if status == .completed, let output { o.append("output", output) }
+        if let error, status != .completed, status != .pending { o.append("error", error) }
+        return JSONValue.object(o).jsonString
+    }
+}
+
+/// Public event ids: `evt_<store instance>_<seq>`. The instance part (random, chosen when the
+/// database was created) keeps ids unique across databases, so that a receiver that removes
+/// duplicates by `webhook-id` never drops the events of a new database as repeats.
+public enum EventID {
+    public static func make(instance: String, seq: Int64) -> String { "evt_\(instance)_\(seq)" }
+
+    /// The seq in an event id, or in a bare number (both are accepted as `Last-Event-ID` and
+    /// `after`); `nil` if `string` is neither.
+    public static func seq(_ string: String) -> Int64? {
+        if let n = Int64(string), n >= 0 { return n }
+        let parts = string.split(separator: "_")
+        guard parts.count == 3, parts[0] == "evt", let n = Int64(parts[2]), n >= 0 else { return nil }
+        return n
+    }
+
+    /// A new random store instance id (8 lowercase letters or digits).
+    public static func newInstance() -> String { String(Identifier.make("i").dropFirst(2)) }
+}

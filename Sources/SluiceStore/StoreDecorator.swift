@@ -1,0 +1,33 @@
+import SluiceCore
+
+/// A store that wraps another: every requirement it does not implement itself forwards to
+/// `base`. For wrappers that count, delay or fail some calls (tests) or add caching.
+public protocol StoreDecorator: Store {
+    var base: any Store { get }
+}
+
+extension StoreDecorator {
+    public func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] { try await base.apply(mutations) }
+    public func workflow(id: String) async throws -> WorkflowRecord? { try await base.workflow(id: id) }
+    public func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> { try await base.workflows(limit: limit, before: before) }
+    public func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? { try await base.workflowVersion(id: id, version: version) }
+    public func workflowVersions(id: String, limit: Int, before: Int64?) async throws -> Page<WorkflowVersionRecord> { try await base.workflowVersions(id: id, limit: limit, before: before) }
+    public func execution(id: String) async throws -> ExecutionDetail? { try await base.execution(id: id) }
+    public func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> { try await base.executions(workflowID: workflowID, status: status, limit: limit, before: before) }
+    public func unfinishedExecutions() async throws -> [ExecutionDetail] { try await base.unfinishedExecutions() }
+    public func logs(executionID: String, index: Int, after: Int64, limit: Int) async throws -> [TaskLogLine] { try await base.logs(executionID: executionID, index: index, after: after, limit: limit) }
+    public var instanceID: String { base.instanceID }
+    public func events(executionID: String, after: Int64, limit: Int) async throws -> [EventRecord] { try await base.events(executionID: executionID, after: after, limit: limit) }
+    public func events(workflowID: String?, after: Int64, limit: Int) async throws -> [EventRecord] { try await base.events(workflowID: workflowID, after: after, limit: limit) }
+    public func lastEventSeq() async throws -> Int64 { try await base.lastEventSeq() }
+    public func subscription(id: String) async throws -> SubscriptionRecord? { try await base.subscription(id: id) }
+    public func subscriptions(workflowID: String) async throws -> [SubscriptionRecord] { try await base.subscriptions(workflowID: workflowID) }
+    public func activeSubscriptions() async throws -> [SubscriptionRecord] { try await base.activeSubscriptions() }
+    public func fanOutCursor() async throws -> Int64 { try await base.fanOutCursor() }
+    public func fanOutEvents(after: Int64, limit: Int) async throws -> [FanOutEvent] { try await base.fanOutEvents(after: after, limit: limit) }
+    public func dueDeliveries(now: Int64, limit: Int) async throws -> [DueDelivery] { try await base.dueDeliveries(now: now, limit: limit) }
+    public func nextDeliveryAt() async throws -> Int64? { try await base.nextDeliveryAt() }
+    public func deliveries(executionID: String, after: Int64, limit: Int) async throws -> [DeliveryRecord] { try await base.deliveries(executionID: executionID, after: after, limit: limit) }
+    public func delivery(id: String) async throws -> DeliveryRecord? { try await base.delivery(id: id) }
+    public func close() async throws { try await base.close() }
+}

@@ -1,0 +1,101 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SluiceCore
+import Testing
+
+/// The event list and the Server-Sent Events streams.
+@Suite struct EventStreamTests {
+    static let accept: HTTPFields = [.accept: "text/event-stream"]
+
+    /// The events of an SSE body: (id, event, data).
+    static func parse(_ text: String) -> [(id: String, type: String, data: JSONValue)] {
+        text.components(separatedBy: "\n\n").compactMap { block in
+            var id = "", type = "", data = ""
+            for line in block.split(separator: "\n") {
+                if line.hasPrefix("id: ") { id = String(line.dropFirst(4)) }
+                if line.hasPrefix("event: ") { type = String(line.dropFirst(7)) }
+                if line.hasPrefix("data: ") { data += line.dropFirst(6) }
+            }
+            guard !id.isEmpty, let json = try? JSONParser.parse(data) else { return nil }
+            return (id, type, json)
+        }
+    }
+
+    @Test func anExecutionsEventsAreListedInOrderWithTheirState() async throws {
+        try await makeApp(registry: testRegistry).test(.router) { client in
+            let wf = try await client.createWorkflow(seedWorkflow)
+            let ex = try await client.startExecution(wf)
+            _ = try await client.finishedExecution(wf, ex)
+            let reply = try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events")
+            #expect(reply.status == .ok)
+            let events = try #require(try reply.json()["events"]?.arrayValue)
+            #expect(events.compactMap { $0["type"]?.stringValue } == WebhookDeliveryTests.chainEvents)
+            for e in events {
+                #expect(e["id"]?.stringValue?.hasPrefix("evt_") == true && isRFC3339(e["timestamp"]))
+                #expect(e["data"]?["execution_id"]?.stringValue == ex && e["data"]?["workflow_id"]?.stringValue == wf)
+            }
+            #expect(events[2]["data"]?["type"] == "StaticTextInput" && events[2]["data"]?["status"] == "COMPLETED")
+            #expect(events[2]["data"]?["output"] == ["text": "Hello, world!"])
+            #expect(try reply.json()["last_event_id"] == events.last?["id"])
+            // A page after the third event holds the rest.
+            let third = try #require(events[2]["id"]?.stringValue)
+            let rest = try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events?after=\(third)&limit=2").json()
+            #expect(rest["events"]?.arrayValue?.map { $0["id"] } == Array(events[3...4]).map { $0["id"] })
+            #expect(rest["has_more"] == true)
+            try expectValidation(try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events?after=yesterday"), path: "after")
+            try expectProblem(try await client.send(.get, "/workflows/\(wf)/executions/ex-nothere1/events"), status: .notFound)
+        }
+    }
+
+    @Test func theStreamResumesAfterLastEventIDWithoutGapsOrRepeats() async throws {
+        try await makeApp(registry: testRegistry).test(.router) { client in
+            let wf = try await client.createWorkflow(seedWorkflow)
+            let ex = try await client.startExecution(wf)
+            _ = try await client.finishedExecution(wf, ex)
+            let full = try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events", headers: Self.accept)
+            #expect(full.headers[.contentType] == "text/event-stream")
+            let all = Self.parse(full.text)
+            #expect(all.map(\.type) == WebhookDeliveryTests.chainEvents, "the stream of a finished execution sends everything and ends")
+            #expect(all.map { $0.data["type"]?.stringValue ?? "" } == all.map(\.type))
+            for cut in 0..<all.count {
+                var headers = Self.accept
+                headers[HTTPField.Name("Last-Event-ID")!] = all[cut].id
+                let resumed = Self.parse(try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events", headers: headers).text)
+                #expect(resumed.map(\.id) == all[(cut + 1)...].map(\.id), "after \(all[cut].id): the rest, nothing twice, nothing missing")
+            }
+        }
+    }
+
+    @Test func theStreamDeliversEventsLiveUntilTheExecutionFinishes() async throws {
+        try await makeApp(registry: testRegistry).test(.router) { client in
+            let wf = try await client.createWorkflow(#"{"name": "wait", "steps": [{"type": "StaticTextInput", "input": "x"}, {"type": "Delay", "input": {"seconds": 0.3}}, {"type": "Echo"}]}"#)
+            let ex = try await client.startExecution(wf)
+            let started = ContinuousClock.now
+            // Opened while the Delay runs: the request returns when the execution has finished.
+            let stream = try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events", headers: Self.accept)
+            #expect(ContinuousClock.now - started >= .milliseconds(200), "the stream stayed open until the end")
+            let types = Self.parse(stream.text).map(\.type)
+            #expect(types.first == "execution.pending" && types.last == "execution.completed")
+            #expect(types.contains("task.running"), "the Delay's start was committed on its own: \(types)")
+        }
+    }
+
+    @Test func theServerWideListFiltersByWorkflow() async throws {
+        try await makeApp(registry: testRegistry).test(.router) { client in
+            let a = try await client.createWorkflow(seedWorkflow)
+            let b = try await client.createWorkflow(reverseChain)
+            let exA = try await client.startExecution(a)
+            let exB = try await client.startExecution(b, #"{"input": {"text": "ab"}}"#)
+            _ = try await client.finishedExecution(a, exA)
+            _ = try await client.finishedExecution(b, exB)
+            let all = try #require(try await client.send(.get, "/events").json()["events"]?.arrayValue)
+            #expect(Set(all.compactMap { $0["data"]?["execution_id"]?.stringValue }) == [exA, exB])
+            let onlyB = try #require(try await client.send(.get, "/events?workflow_id=\(b)").json()["events"]?.arrayValue)
+            #expect(!onlyB.isEmpty && onlyB.allSatisfy { $0["data"]?["workflow_id"]?.stringValue == b })
+            let seqs = all.compactMap { $0["id"]?.stringValue?.split(separator: "_").last.flatMap { Int($0) } }
+            #expect(seqs == seqs.sorted(), "commit order")
+            try expectProblem(try await client.send(.get, "/events?workflow_id=wf-nothere1"), status: .notFound)
+        }
+    }
+}
