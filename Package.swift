@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "sluice", targets: ["sluice"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceSteps", targets: ["SluiceSteps"]),
+        .library(name: "SluiceClient", targets: ["SluiceClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -71,8 +72,10 @@ let package = Package(
         .target(name: "StandardWebhooks", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The library for people receiving Sluice webhooks (later: the API client).
+        .target(name: "SluiceClient", dependencies: ["StandardWebhooks"]),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
-        .testTarget(name: "StandardWebhooksTests", dependencies: ["StandardWebhooks"]),
+        .testTarget(name: "StandardWebhooksTests", dependencies: ["StandardWebhooks", "SluiceClient"]),
         .testTarget(name: "SluiceStoreTests", dependencies: [
             "SluiceCore", "SluiceStore", "SluiceSQLite",
             .product(name: "GRDB", package: "GRDB.swift"),
