@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "sluice", targets: ["sluice"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceSteps", targets: ["SluiceSteps"]),
+        .library(name: "SluiceClient", targets: ["SluiceClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // Pure core: definitions, step-type registry, type checker, schema validation,
@@ -74,7 +76,15 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Standard Webhooks signing and verification (HMAC-SHA256), shared by the sender and by
+        // receivers. Only swift-crypto, so receivers can depend on it without the server.
+        .target(name: "StandardWebhooks", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The library for people receiving Sluice webhooks (later: the API client).
+        .target(name: "SluiceClient", dependencies: ["StandardWebhooks"]),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
+        .testTarget(name: "StandardWebhooksTests", dependencies: ["StandardWebhooks", "SluiceClient"]),
         .testTarget(name: "SluiceStoreTests", dependencies: [
             "SluiceCore", "SluiceStore", "SluiceSQLite",
             .product(name: "GRDB", package: "GRDB.swift"),
