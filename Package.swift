@@ -94,6 +94,7 @@ let package = Package(
         .testTarget(name: "SluiceServerTests", dependencies: [
             "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceServer", "SluiceSQLite", "SluiceSteps", "SluiceWebhooks", "StandardWebhooks",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

@@ -75,8 +75,9 @@ struct EventController {
         }
         let after = try after(request)
         let store = engine.store
+        let filter = workflowID
         if Self.wantsStream(request) {
-            return stream(after: after, read: { try await store.events(workflowID: workflowID, after: $0, limit: 500) }, finished: { false })
+            return stream(after: after, read: { try await store.events(workflowID: filter, after: $0, limit: 500) }, finished: { false })
         }
         let limit = try limit(request)
         return list(try await store.events(workflowID: workflowID, after: after, limit: limit), after: after, limit: limit)

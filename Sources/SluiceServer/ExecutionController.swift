@@ -40,8 +40,8 @@ struct ExecutionController {
         }
         let started = try await engine.startExecution(workflowID: workflowID, request: checked, idempotencyKey: key)
         var headers: HTTPFields = [.location: "/workflows/\(workflowID)/executions/\(started.executionID)"]
-        var body = JSONObject()
-        body.append("execution_id", .string(started.executionID))
+        var reply = JSONObject()
+        reply.append("execution_id", .string(started.executionID))
         var secret = checked.webhookSecret
         if started.replayed {
             headers[Self.idempotentReplayed] = "true"
@@ -49,8 +49,8 @@ struct ExecutionController {
             secret = try await engine.store.execution(id: started.executionID)?.execution.webhookSecret
         }
         // Shown once: it signs this execution's deliveries to webhook_url.
-        if let secret { body.append("webhook_secret", .string(secret)) }
-        return JSONResponse.make(.object(body), status: .accepted, headers: headers)
+        if let secret { reply.append("webhook_secret", .string(secret)) }
+        return JSONResponse.make(.object(reply), status: .accepted, headers: headers)
     }
 
     @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {

@@ -71,24 +71,29 @@ import Testing
         // A port nothing listens on while the first server runs.
         let port = try await Receiver().run { base in Int(base.split(separator: ":").last!)! }
         let url = "http://127.0.0.1:\(port)/hook"
-        var executionID = ""
-        var secret = ""
-        // Retries are slow enough that the first server does not give up before it stops.
-        try await makeWebhookApp(store: try SQLiteStore(path: path), schedule: [.milliseconds(100), .seconds(30)]).test(.router) { client in
+        // The first attempt fails while the first server runs; the next one is due after it has
+        // stopped, so the second server makes it (the wait is kept across the restart).
+        let schedule: [Duration] = [.milliseconds(800), .seconds(30)]
+        let (executionID, secret) = try await makeWebhookApp(store: try SQLiteStore(path: path), schedule: schedule).test(.router) { client in
             let wf = try await client.createWorkflow(seedWorkflow)
             let reply = try await client.send(.post, "/workflows/\(wf)/execute", body: #"{"webhook_url": "\#(url)"}"#)
-            executionID = try #require(try reply.json()["execution_id"]?.stringValue)
-            secret = try #require(try reply.json()["webhook_secret"]?.stringValue)
+            let executionID = try #require(try reply.json()["execution_id"]?.stringValue)
+            let secret = try #require(try reply.json()["webhook_secret"]?.stringValue)
             _ = try await client.finishedExecution(wf, executionID)
             try await Task.sleep(for: .milliseconds(300))
+            return (executionID, secret)
         }
         let receiver = Receiver()
         try await receiver.run(port: port) { _ in
-            try await makeWebhookApp(store: try SQLiteStore(path: path), schedule: [.milliseconds(100), .seconds(30)]).test(.router) { _ in
+            try await makeWebhookApp(store: try SQLiteStore(path: path), schedule: schedule).test(.router) { client in
                 let received = try await receiver.wait { $0.count >= 6 }
                 #expect(received.map(\.type) == Self.chainEvents, "every event, in order, after the restart")
                 for r in received { try verifySignature(r, secret: secret) }
                 #expect(received.allSatisfy { $0.data["execution_id"]?.stringValue == executionID })
+                let wf = try #require(received.first?.data["workflow_id"]?.stringValue)
+                let list = try #require(try await client.send(.get, "/workflows/\(wf)/executions/\(executionID)/deliveries").json()["deliveries"]?.arrayValue)
+                let first = try #require(list.first?["attempts"]?.arrayValue)
+                #expect(first.count == 2 && first[0]["status_code"] == .null && first[1]["status_code"] == 204, "the attempt before the restart failed to connect: \(first)")
             }
         }
     }
@@ -192,7 +197,7 @@ import Testing
                 let rotated = try await client.send(.post, "/workflows/\(wf)/webhooks/\(id)/rotate-secret")
                 #expect(rotated.status == .ok)
                 let new = try #require(try rotated.json()["secret"]?.stringValue)
-                #expect(new != old && isRFC3339(try rotated.json()["previous_secret_expires_at"]))
+                #expect(try new != old && isRFC3339(rotated.json()["previous_secret_expires_at"]))
                 let ex = try await client.startExecution(wf)
                 _ = try await client.finishedExecution(wf, ex)
                 let r = try #require(try await receiver.wait { !$0.isEmpty }.first)

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import ServiceLifecycle
 import SluiceCore
 import SluiceEngine
 import SluiceServer
@@ -78,8 +79,30 @@ final class Receiver: Sendable {
             let (status, extra) = await self.respond(item, before)
             return Response(status: status, headers: extra)
         }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
-        return try await app.test(.live) { client in try await body("http://127.0.0.1:\(client.port!)") }
+        // Run as a service (not through HummingbirdTesting, which always picks its own port),
+        // so that a restarted receiver can come back on the same port.
+        let (ports, portsContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            onServerRunning: { channel in portsContinuation.yield(channel.localAddress?.port ?? port) }
+        )
+        var logger = Logger(label: "receiver")
+        logger.logLevel = .warning
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        return try await withThrowingTaskGroup(of: T?.self) { tasks in
+            tasks.addTask { try await group.run(); return nil }
+            var iterator = ports.makeAsyncIterator()
+            guard let bound = await iterator.next() else { throw CancellationError() }
+            do {
+                let result = try await body("http://127.0.0.1:\(bound)")
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 import Foundation
+import GRDB
 import SluiceCore
+@testable import SluiceSQLite
 import SluiceStore
 import Testing
 
@@ -30,7 +32,7 @@ import Testing
         #expect(completed["output"] == ["text": "out"], "a completion carries its output")
         #expect(completed["started_at"] == Optional<Int64>(10).timestamp, "the state after the change, not only what changed")
         let finished = try data(events[5])
-        #expect(try data(events[1])["status"] == "RUNNING" && data(events[1])["started_at"] == Optional<Int64>(10).timestamp)
+        #expect(try data(events[1])["status"] == "RUNNING" && (try data(events[1]))["started_at"] == Optional<Int64>(10).timestamp)
         #expect(finished["status"] == "COMPLETED" && finished["output"] == ["text": "last"] && finished["started_at"] == Optional<Int64>(10).timestamp)
         #expect(try await store.events(executionID: "ex-1", after: events[2].seq, limit: 2).map(\.seq) == [events[3].seq, events[4].seq])
         #expect(try await store.lastEventSeq() == events.last!.seq)
@@ -169,5 +171,31 @@ import Testing
         #expect(EventID.make(instance: "abc", seq: 42) == "evt_abc_42")
         #expect(EventID.seq("evt_abc_42") == 42 && EventID.seq("42") == 42)
         #expect(EventID.seq("evt_42") == nil && EventID.seq("nonsense") == nil && EventID.seq("-1") == nil)
+    }
+
+    @Test func aVersion3DatabaseIsUpgradedAndItsRunningExecutionsProduceEvents() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-upgrade-\(UUID().uuidString).db").path
+        do {
+            let pool = try DatabasePool(path: path)
+            try SQLiteMigrations.migrator.migrate(pool, upTo: "003_workflow_versions")
+            try await pool.write { db in
+                try db.execute(sql: #"INSERT INTO workflows (id, name, definition, created_at, updated_at) VALUES ('wf-1', 'w', '{"name":"w","steps":[{"type":"Echo"}]}', 1, 1)"#)
+                try db.execute(sql: "INSERT INTO executions (id, workflow_id, status, input, created_at, webhook_url) VALUES ('ex-1', 'wf-1', 'RUNNING', '{}', 2, 'https://example.com/h')")
+                try db.execute(sql: "INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, attempt) VALUES (1, 0, 'task-1', 'step-1', 'Echo', 'RUNNING', 1)")
+            }
+            try pool.close()
+        }
+        let store = try SQLiteStore(path: path)
+        #expect(try store.appliedMigrations().last == "004_events_webhooks")
+        #expect(store.instanceID.count == 8)
+        #expect(try await store.lastEventSeq() == 0, "no events for changes made before events existed")
+        #expect(try await store.fanOutCursor() == 0)
+        #expect(try await store.execution(id: "ex-1")?.execution.webhookSecret == nil)
+        _ = try await store.apply([.transition(.init(executionID: "ex-1", tasks: [
+            TaskChange(index: 0, expected: [.running], status: .completed, output: ["text": "x"], completedAt: 5),
+        ], execution: ExecutionChange(status: .completed, output: ["text": "x"], completedAt: 5)))])
+        #expect(try await store.events(executionID: "ex-1", after: 0, limit: 10).map(\.type) == ["task.completed", "execution.completed"])
+        let reopened = try SQLiteStore(path: path)
+        #expect(reopened.instanceID == store.instanceID, "the instance id is chosen once per database")
     }
 }
