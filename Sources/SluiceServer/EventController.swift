@@ -18,22 +18,26 @@ struct EventController {
         router.get("/events", use: allEvents)
     }
 
-    /// Where to start: `?after=` or the `Last-Event-ID` header (an event id or its seq); 0 for
-    /// the beginning.
+    /// Where to start: `?after=` or the `Last-Event-ID` header (an event id, or its seq as a bare
+    /// number); 0 for the beginning. An id of another database is refused rather than read as a
+    /// position in this one (that would silently skip events).
     func after(_ request: Request) throws -> Int64 {
-        if let raw = request.uri.queryParameters["after"].map(String.init), !raw.isEmpty {
-            guard let seq = EventID.seq(raw) else {
-                throw Problem.badRequest(path: "after", "expected an event id such as \"evt_k3j9x2ab_42\" (the id of the last event already read), found \"\(raw)\"")
-            }
-            return seq
+        let raw: String
+        let path: String
+        if let q = request.uri.queryParameters["after"].map(String.init), !q.isEmpty {
+            (raw, path) = (q, "after")
+        } else if let h = request.headers[Self.lastEventID], !h.isEmpty {
+            (raw, path) = (h, "Last-Event-ID")
+        } else {
+            return 0
         }
-        if let raw = request.headers[Self.lastEventID], !raw.isEmpty {
-            guard let seq = EventID.seq(raw) else {
-                throw Problem.badRequest(path: "Last-Event-ID", "expected the id of the last event received, such as \"evt_k3j9x2ab_42\", found \"\(raw)\"")
-            }
-            return seq
+        guard let parsed = EventID.parse(raw) else {
+            throw Problem.badRequest(path: path, "expected an event id such as \"evt_k3j9x2ab_42\" (the id of the last event already read), found \"\(raw)\"")
         }
-        return 0
+        if let instance = parsed.instance, instance != engine.store.instanceID {
+            throw Problem.badRequest(path: path, "\"\(raw)\" is an event id of another database (this one's ids start with evt_\(engine.store.instanceID)_); start without it to read from the beginning")
+        }
+        return parsed.seq
     }
 
     func limit(_ request: Request) throws -> Int {

@@ -50,6 +50,15 @@ struct WebhookController {
         }
     }
 
+    /// Commits through the engine's group committer; a store failure is a 503 (nothing recorded).
+    func commit(_ mutations: [Mutation]) async throws -> [MutationOutcome] {
+        do {
+            return try await engine.committer.commit(mutations)
+        } catch {
+            throw EngineError.unavailable("the store could not commit the change: \(error)")
+        }
+    }
+
     func workflowExists(_ context: BasicRequestContext) async throws -> String {
         let workflowID = try context.parameters.require("workflow_id")
         guard try await engine.store.workflow(id: workflowID) != nil else { throw EngineError.workflowNotFound(workflowID) }
@@ -122,7 +131,7 @@ struct WebhookController {
         let now = engine.clock()
         for _ in 0..<4 {
             let record = SubscriptionRecord(id: Identifier.make("wh"), workflowID: workflowID, url: url, eventTypes: types, description: description, secret: WebhookSecret.generate().string, createdAt: now)
-            if try await engine.committer.commit([.insertSubscription(record)])[0] == .applied {
+            if try await commit([.insertSubscription(record)])[0] == .applied {
                 let stored = try await engine.store.subscription(id: record.id) ?? record
                 return JSONResponse.make(Self.representation(stored, secret: true), status: .created, headers: [.location: "/workflows/\(workflowID)/webhooks/\(record.id)"])
             }
@@ -142,7 +151,9 @@ struct WebhookController {
 
     @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let s = try await subscription(context)
-        _ = try await engine.committer.commit([.deleteSubscription(workflowID: s.workflowID, id: s.id, at: engine.clock())])
+        guard try await commit([.deleteSubscription(workflowID: s.workflowID, id: s.id, at: engine.clock())])[0] == .applied else {
+            throw Problem.notFound("workflow \"\(s.workflowID)\" has no webhook subscription with id \"\(s.id)\"")
+        }
         return Response(status: .noContent)
     }
 
@@ -153,7 +164,7 @@ struct WebhookController {
         }
         let secret = WebhookSecret.generate().string
         let until = engine.clock() + configuration.webhooks.rotationGracePeriod.components.seconds * 1000
-        guard try await engine.committer.commit([.rotateSubscriptionSecret(workflowID: s.workflowID, id: s.id, secret: secret, previousExpiresAt: until)])[0] == .applied else {
+        guard try await commit([.rotateSubscriptionSecret(workflowID: s.workflowID, id: s.id, secret: secret, previousExpiresAt: until)])[0] == .applied else {
             throw Problem.notFound("workflow \"\(s.workflowID)\" has no webhook subscription with id \"\(s.id)\"")
         }
         return JSONResponse.make([
@@ -208,6 +219,14 @@ struct WebhookController {
             throw Problem.notFound(message)
         } catch WebhookControlError.conflict(let message) {
             throw EngineError.conflict(message)
+        } catch WebhookControlError.unavailable(let message) {
+            throw EngineError.unavailable(message)
+        } catch let error as EngineError {
+            throw error
+        } catch let error as Problem {
+            throw error
+        } catch {
+            throw EngineError.unavailable("the store could not record the delivery: \(error)")
         }
         return JSONResponse.make(representation(copy), status: .accepted)
     }

@@ -208,11 +208,14 @@ public enum EventID {
 
     /// The seq in an event id, or in a bare number (both are accepted as `Last-Event-ID` and
     /// `after`); `nil` if `string` is neither.
-    public static func seq(_ string: String) -> Int64? {
-        if let n = Int64(string), n >= 0 { return n }
-        let parts = string.split(separator: "_")
-        guard parts.count == 3, parts[0] == "evt", let n = Int64(parts[2]), n >= 0 else { return nil }
-        return n
+    public static func seq(_ string: String) -> Int64? { parse(string)?.seq }
+
+    /// The parts of an event id (`instance` is nil for a bare number); `nil` if it is not one.
+    public static func parse(_ string: String) -> (instance: String?, seq: Int64)? {
+        if let n = Int64(string), n >= 0 { return (nil, n) }
+        let parts = string.split(separator: "_", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "evt", !parts[1].isEmpty, parts[2].allSatisfy(\.isASCII), let n = Int64(parts[2]), n >= 0 else { return nil }
+        return (String(parts[1]), n)
     }
 
     /// A new random store instance id (8 lowercase letters or digits).

@@ -357,7 +357,7 @@ public final class WebhookSender: Service, Sendable {
             }
             copy.id = Identifier.make("dlv")
         }
-        throw WebhookControlError.conflict("could not allocate a delivery id")
+        throw WebhookControlError.unavailable("could not allocate a unique delivery id")
     }
 }
 
@@ -365,4 +365,5 @@ public final class WebhookSender: Service, Sendable {
 public enum WebhookControlError: Error, Sendable {
     case notFound(String)
     case conflict(String)
+    case unavailable(String)
 }

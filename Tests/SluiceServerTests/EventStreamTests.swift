@@ -44,6 +44,13 @@ import Testing
             #expect(rest["events"]?.arrayValue?.map { $0["id"] } == Array(events[3...4]).map { $0["id"] })
             #expect(rest["has_more"] == true)
             try expectValidation(try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events?after=yesterday"), path: "after")
+            let foreign = try expectValidation(try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events?after=evt_other000_2"), path: "after")
+            #expect(foreign.contains("another database"), "an id of another database is not read as a position in this one")
+            var stale = Self.accept
+            stale[HTTPField.Name("Last-Event-ID")!] = "evt_other000_2"
+            try expectValidation(try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events", headers: stale), path: "Last-Event-ID")
+            let byNumber = try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events?after=3").json()
+            #expect(byNumber["events"]?.arrayValue?.first?["id"] == events[3]["id"], "a bare number is the seq")
             try expectProblem(try await client.send(.get, "/workflows/\(wf)/executions/ex-nothere1/events"), status: .notFound)
         }
     }

@@ -171,6 +171,8 @@ import Testing
         #expect(EventID.make(instance: "abc", seq: 42) == "evt_abc_42")
         #expect(EventID.seq("evt_abc_42") == 42 && EventID.seq("42") == 42)
         #expect(EventID.seq("evt_42") == nil && EventID.seq("nonsense") == nil && EventID.seq("-1") == nil)
+        #expect(EventID.seq("evt__5") == nil && EventID.seq("_evt_a_5_") == nil && EventID.seq("evt_a_5_") == nil)
+        #expect(EventID.parse("evt_abc_42")?.instance == "abc" && EventID.parse("42")?.instance == nil)
     }
 
     @Test func aVersion3DatabaseIsUpgradedAndItsRunningExecutionsProduceEvents() async throws {
