@@ -84,7 +84,7 @@ public final class SQLiteStore: Store {
             let seq = db.lastInsertedRowID
             try insertEvent(executionSeq: seq, workflowID: e.workflowID, type: EventType.execution(e.status), at: now, data: EventData.execution(
                 id: e.id, workflowID: e.workflowID, workflowVersion: e.workflowVersion, status: e.status, createdAt: e.createdAt,
-                startedAt: e.startedAt, completedAt: e.completedAt, output: e.output, error: e.error), db)
+                startedAt: e.startedAt, completedAt: e.completedAt, outputJSON: e.output?.jsonString, errorJSON: e.error?.jsonString), db)
             let insertTask = try db.cachedStatement(sql: """
                 INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -145,7 +145,7 @@ public final class SQLiteStore: Store {
         if reportsStart, let e = t.execution {
             try insertEvent(executionSeq: seq, workflowID: workflowID, type: EventType.execution(.running), at: now, data: EventData.execution(
                 id: t.executionID, workflowID: workflowID, workflowVersion: head[2], status: .running, createdAt: head[3],
-                startedAt: e.startedAt ?? head[5], completedAt: nil, output: nil, error: nil), db)
+                startedAt: e.startedAt ?? head[5], completedAt: nil, outputJSON: nil, errorJSON: nil), db)
         }
         let update = try db.cachedStatement(sql: """
             UPDATE tasks SET status = ?, input = COALESCE(?, input), output = COALESCE(?, output), error = COALESCE(?, error),
@@ -164,15 +164,19 @@ public final class SQLiteStore: Store {
                     """).execute(arguments: [seq, c.index])
             }
             let failed = c.failedAttempt?.jsonString
+            let output = c.output?.jsonString
+            let error = c.error?.jsonString
             guard let row = try Row.fetchOne(update, arguments: [
-                c.status.rawValue, c.input?.jsonString, c.output?.jsonString, c.error?.jsonString, c.startedAt, c.completedAt, c.attempt,
+                c.status.rawValue, c.input?.jsonString, output, error, c.startedAt, c.completedAt, c.attempt,
                 failed, failed, c.wakeAt, seq, c.index, padded[0], padded[1], padded[2], padded[3],
             ]) else { return .stale }
             try insertEvent(executionSeq: seq, workflowID: workflowID, type: EventType.task(c.status), at: now, data: EventData.task(
                 executionID: t.executionID, workflowID: workflowID, taskID: row[0], stepID: row[1], type: row[2], status: c.status,
-                attempt: row[3], startedAt: row[4], completedAt: row[5], wakeAt: c.wakeAt, output: c.output, error: c.error), db)
+                attempt: row[3], startedAt: row[4], completedAt: row[5], wakeAt: c.wakeAt, outputJSON: output, errorJSON: error), db)
         }
         if let e = t.execution {
+            let output = e.output?.jsonString
+            let error = e.error?.jsonString
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 UPDATE executions SET status = ?, output = CASE WHEN ? THEN NULL ELSE COALESCE(?, output) END,
                     error = CASE WHEN ? THEN NULL ELSE COALESCE(?, error) END,
@@ -180,12 +184,12 @@ public final class SQLiteStore: Store {
                     deadline_at = COALESCE(?, deadline_at)
                 WHERE seq = ?
                 RETURNING started_at, completed_at
-                """), arguments: [e.status.rawValue, e.reopen, e.output?.jsonString, e.reopen, e.error?.jsonString, e.startedAt, e.reopen, e.completedAt, e.deadlineAt, seq])
+                """), arguments: [e.status.rawValue, e.reopen, output, e.reopen, error, e.startedAt, e.reopen, e.completedAt, e.deadlineAt, seq])
             else { return .stale }
             if reportsStart && e.status == .running { return .applied }
             try insertEvent(executionSeq: seq, workflowID: workflowID, type: EventType.execution(e.status), at: now, data: EventData.execution(
                 id: t.executionID, workflowID: workflowID, workflowVersion: head[2], status: e.status, createdAt: head[3],
-                startedAt: row[0], completedAt: row[1], output: e.output, error: e.error), db)
+                startedAt: row[0], completedAt: row[1], outputJSON: output, errorJSON: error), db)
         }
         return .applied
     }

@@ -87,7 +87,7 @@ public final class MemoryStore: Store {
             let e = detail.execution
             state.addEvent(executionID: e.id, workflowID: e.workflowID, type: EventType.execution(e.status), at: now, data: EventData.execution(
                 id: e.id, workflowID: e.workflowID, workflowVersion: e.workflowVersion, status: e.status, createdAt: e.createdAt,
-                startedAt: e.startedAt, completedAt: e.completedAt, output: e.output, error: e.error))
+                startedAt: e.startedAt, completedAt: e.completedAt, outputJSON: e.output?.jsonString, errorJSON: e.error?.jsonString))
             return .applied
         case .transition(let t):
             guard var detail = state.executions[t.executionID] else { return .stale }
@@ -99,21 +99,21 @@ public final class MemoryStore: Store {
             if reportsStart, let change = t.execution {
                 state.addEvent(executionID: e.id, workflowID: e.workflowID, type: EventType.execution(.running), at: now, data: EventData.execution(
                     id: e.id, workflowID: e.workflowID, workflowVersion: e.workflowVersion, status: .running, createdAt: e.createdAt,
-                    startedAt: change.startedAt ?? e.startedAt, completedAt: nil, output: nil, error: nil))
+                    startedAt: change.startedAt ?? e.startedAt, completedAt: nil, outputJSON: nil, errorJSON: nil))
             }
             for change in t.tasks {
                 detail.tasks[change.index].apply(change)
                 let task = detail.tasks[change.index]
                 state.addEvent(executionID: e.id, workflowID: e.workflowID, type: EventType.task(task.status), at: now, data: EventData.task(
                     executionID: e.id, workflowID: e.workflowID, taskID: task.taskID, stepID: task.stepID, type: task.type, status: task.status,
-                    attempt: task.attempt, startedAt: task.startedAt, completedAt: task.completedAt, wakeAt: task.wakeAt, output: change.output, error: change.error))
+                    attempt: task.attempt, startedAt: task.startedAt, completedAt: task.completedAt, wakeAt: task.wakeAt, outputJSON: change.output?.jsonString, errorJSON: change.error?.jsonString))
             }
             if let change = t.execution {
                 detail.execution.apply(change)
                 let e = detail.execution
                 if !(reportsStart && change.status == .running) { state.addEvent(executionID: e.id, workflowID: e.workflowID, type: EventType.execution(e.status), at: now, data: EventData.execution(
                     id: e.id, workflowID: e.workflowID, workflowVersion: e.workflowVersion, status: e.status, createdAt: e.createdAt,
-                    startedAt: e.startedAt, completedAt: e.completedAt, output: change.output, error: change.error)) }
+                    startedAt: e.startedAt, completedAt: e.completedAt, outputJSON: change.output?.jsonString, errorJSON: change.error?.jsonString)) }
             }
             state.executions[t.executionID] = detail
             return .applied

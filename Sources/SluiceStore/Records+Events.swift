@@ -164,39 +164,88 @@ public enum EventType {
     public static let all: [String] = ExecutionStatus.allCases.map(execution) + TaskStatus.allCases.map(task)
 }
 
-/// The `data` of events, built the same way by every store driver.
+/// The `data` of events, built the same way by every store driver. Built as bytes, with the
+/// output and error passed already serialized (the store serializes them for the row anyway):
+/// this runs inside the write transaction, on the single writer, for every status change.
 public enum EventData {
     /// An execution's state after a change.
-    public static func execution(id: String, workflowID: String, workflowVersion: Int, status: ExecutionStatus, createdAt: Int64, startedAt: Int64?, completedAt: Int64?, output: JSONValue?, error: JSONValue?) -> String {
-        var o = JSONObject()
-        o.append("execution_id", .string(id))
-        o.append("workflow_id", .string(workflowID))
-        o.append("workflow_version", .number(Double(workflowVersion)))
-        o.append("status", .string(status.rawValue))
-        o.append("created_at", Optional(createdAt).timestamp)
-        o.append("started_at", startedAt.timestamp)
-        o.append("completed_at", completedAt.timestamp)
-        if status == .completed, let output { o.append("output", output) }
-        if let error { o.append("error", error) }
-        return JSONValue.object(o).jsonString
+    public static func execution(id: String, workflowID: String, workflowVersion: Int, status: ExecutionStatus, createdAt: Int64, startedAt: Int64?, completedAt: Int64?, outputJSON: String?, errorJSON: String?) -> String {
+        var w = Writer()
+        w.field("execution_id", string: id, first: true)
+        w.field("workflow_id", string: workflowID)
+        w.field("workflow_version", int: Int64(workflowVersion))
+        w.field("status", string: status.rawValue)
+        w.field("created_at", time: createdAt)
+        w.field("started_at", time: startedAt)
+        w.field("completed_at", time: completedAt)
+        if status == .completed, let outputJSON { w.field("output", raw: outputJSON) }
+        if let errorJSON { w.field("error", raw: errorJSON) }
+        return w.finish()
     }
 
     /// A task's state after a change.
-    public static func task(executionID: String, workflowID: String, taskID: String, stepID: String, type: String, status: TaskStatus, attempt: Int, startedAt: Int64?, completedAt: Int64?, wakeAt: Int64?, output: JSONValue?, error: JSONValue?) -> String {
-        var o = JSONObject()
-        o.append("execution_id", .string(executionID))
-        o.append("workflow_id", .string(workflowID))
-        o.append("task_id", .string(taskID))
-        o.append("step_id", .string(stepID))
-        o.append("type", .string(type))
-        o.append("status", .string(status.rawValue))
-        if attempt > 0 { o.append("attempt", .number(Double(attempt))) }
-        o.append("started_at", startedAt.timestamp)
-        o.append("completed_at", completedAt.timestamp)
-        if let wakeAt { o.append(status == .retrying ? "next_attempt_at" : "wakes_at", Optional(wakeAt).timestamp) }
-        if status == .completed, let output { o.append("output", output) }
-        if let error, status != .completed, status != .pending { o.append("error", error) }
-        return JSONValue.object(o).jsonString
+    public static func task(executionID: String, workflowID: String, taskID: String, stepID: String, type: String, status: TaskStatus, attempt: Int, startedAt: Int64?, completedAt: Int64?, wakeAt: Int64?, outputJSON: String?, errorJSON: String?) -> String {
+        var w = Writer()
+        w.field("execution_id", string: executionID, first: true)
+        w.field("workflow_id", string: workflowID)
+        w.field("task_id", string: taskID)
+        w.field("step_id", string: stepID)
+        w.field("type", string: type)
+        w.field("status", string: status.rawValue)
+        if attempt > 0 { w.field("attempt", int: Int64(attempt)) }
+        w.field("started_at", time: startedAt)
+        w.field("completed_at", time: completedAt)
+        if let wakeAt { w.field(status == .retrying ? "next_attempt_at" : "wakes_at", time: wakeAt) }
+        if status == .completed, let outputJSON { w.field("output", raw: outputJSON) }
+        if let errorJSON, status != .completed, status != .pending { w.field("error", raw: errorJSON) }
+        return w.finish()
+    }
+
+    struct Writer {
+        var bytes: [UInt8]
+
+        init() {
+            bytes = [UInt8(ascii: "{")]
+            bytes.reserveCapacity(256)
+        }
+
+        mutating func key(_ name: String, first: Bool) {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: name.utf8)
+            bytes.append(contentsOf: "\":".utf8)
+        }
+
+        mutating func field(_ name: String, string: String, first: Bool = false) {
+            key(name, first: first)
+            JSONValue.writeString(string, to: &bytes)
+        }
+
+        mutating func field(_ name: String, int: Int64) {
+            key(name, first: false)
+            bytes.append(contentsOf: String(int).utf8)
+        }
+
+        mutating func field(_ name: String, time: Int64?) {
+            key(name, first: false)
+            if let time {
+                bytes.append(UInt8(ascii: "\""))
+                bytes.append(contentsOf: Timestamp.format(milliseconds: time).utf8)
+                bytes.append(UInt8(ascii: "\""))
+            } else {
+                bytes.append(contentsOf: "null".utf8)
+            }
+        }
+
+        mutating func field(_ name: String, raw: String) {
+            key(name, first: false)
+            bytes.append(contentsOf: raw.utf8)
+        }
+
+        mutating func finish() -> String {
+            bytes.append(UInt8(ascii: "}"))
+            return String(decoding: bytes, as: UTF8.self)
+        }
     }
 }
 
