@@ -103,8 +103,10 @@ enum SQLiteMigrations {
                 -- unique across databases, 'webhook_fanout_after' the last event fanned out.
                 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
                 -- The outbox: one row per status change, written in the transaction of the change.
+                -- seq is the rowid without AUTOINCREMENT (which would update sqlite_sequence on
+                -- every insert): it still only grows, as long as the newest event is never deleted.
                 CREATE TABLE events (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    seq INTEGER PRIMARY KEY,
                     execution_seq INTEGER NOT NULL REFERENCES executions(seq),
                     workflow_id TEXT NOT NULL,
                     type TEXT NOT NULL,

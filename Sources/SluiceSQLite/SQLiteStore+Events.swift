@@ -142,7 +142,7 @@ extension SQLiteStore {
     public func fanOutEvents(after: Int64, limit: Int) async throws -> [FanOutEvent] {
         try readNow { db in
             try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT \(Self.eventColumns), x.webhook_url, x.webhook_secret FROM events ev JOIN executions x ON x.seq = ev.execution_seq
+                SELECT ev.seq, x.id, ev.workflow_id, ev.type, ev.at, '', x.webhook_url, x.webhook_secret FROM events ev JOIN executions x ON x.seq = ev.execution_seq
                 WHERE ev.seq > ? ORDER BY ev.seq LIMIT ?
                 """), arguments: [after, limit]).map { row in
                 FanOutEvent(event: Self.event(row), webhookURL: row[6], webhookSecret: row[7])

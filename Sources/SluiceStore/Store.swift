@@ -115,7 +115,8 @@ public protocol Store: Sendable {
 
     /// The seq of the last event fanned out to deliveries, 0 if none.
     func fanOutCursor() async throws -> Int64
-    /// Events after `after` with their executions' webhook settings, oldest first, at most `limit`.
+    /// Events after `after` with their executions' webhook settings, oldest first, at most
+    /// `limit`. Their `data` may be left empty (fan-out does not need it; the delivery reads it).
     func fanOutEvents(after: Int64, limit: Int) async throws -> [FanOutEvent]
     /// Pending deliveries due at `now` that are first in their lane (no earlier pending delivery
     /// of the same execution to the same receiver), earliest due first, at most `limit`.
