@@ -105,4 +105,27 @@ import Testing
             try expectProblem(try await client.send(.get, "/events?workflow_id=wf-nothere1"), status: .notFound)
         }
     }
+
+    @Test func cancelAndRetryAreEventsToo() async throws {
+        try await makeApp(registry: testRegistry).test(.router) { client in
+            let slow = try await client.createWorkflow(#"{"name": "slow", "steps": [{"type": "StaticTextInput", "input": "x"}, {"type": "Delay", "input": {"seconds": 30}}, {"type": "Echo"}]}"#)
+            let ex = try await client.startExecution(slow)
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(try await client.send(.post, "/workflows/\(slow)/executions/\(ex)/cancel").status == .ok)
+            let types = try #require(try await client.send(.get, "/workflows/\(slow)/executions/\(ex)/events").json()["events"]?.arrayValue).compactMap { $0["type"]?.stringValue }
+            #expect(types.suffix(3) == ["task.cancelled", "task.cancelled", "execution.cancelled"], "\(types)")
+
+            let failing = try await client.createWorkflow(#"{"name": "fails", "steps": [{"type": "Test.FailOn"}, {"type": "Echo"}]}"#)
+            let ex2 = try await client.startExecution(failing, #"{"input": {"text": "fail"}}"#)
+            _ = try await client.finishedExecution(failing, ex2)
+            #expect(try await client.send(.post, "/workflows/\(failing)/executions/\(ex2)/retry").status == .accepted)
+            _ = try await client.finishedExecution(failing, ex2)
+            let events = try #require(try await client.send(.get, "/workflows/\(failing)/executions/\(ex2)/events").json()["events"]?.arrayValue)
+            let kinds = events.compactMap { $0["type"]?.stringValue }
+            #expect(kinds.filter { $0 == "execution.failed" }.count == 2, "the first run and the retry each end in an event: \(kinds)")
+            #expect(kinds.contains("task.pending"), "a retry puts the failed tasks back, and says so: \(kinds)")
+            let failed = try #require(events.first { $0["type"] == "task.failed" })
+            #expect(failed["data"]?["error"]?["message"]?.stringValue?.contains("fail") == true, "a failure carries its error")
+        }
+    }
 }
