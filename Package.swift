@@ -81,8 +81,14 @@ let package = Package(
         .target(name: "StandardWebhooks", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        // The library for people receiving Sluice webhooks (later: the API client).
-        .target(name: "SluiceClient", dependencies: ["StandardWebhooks"]),
+        // The Swift client of the HTTP API, and the verifier for people receiving Sluice webhooks.
+        // Only the core's JSON value, never the server, engine or store.
+        .target(name: "SluiceClient", dependencies: [
+            "SluiceCore", "StandardWebhooks",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(name: "StandardWebhooksTests", dependencies: ["StandardWebhooks", "SluiceClient"]),
         .testTarget(name: "SluiceStoreTests", dependencies: [
@@ -97,6 +103,13 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .testTarget(name: "SluiceClientTests", dependencies: [
+            "SluiceClient", "SluiceServer", "SluiceEngine", "SluiceStore", "SluiceCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "SluiceStepsTests", dependencies: [
             "SluiceCore", "SluiceSteps", "SluiceStore", "SluiceEngine",

@@ -1,0 +1,49 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import SluiceClient
+import SluiceCore
+import SluiceEngine
+import SluiceServer
+import SluiceStore
+import Testing
+
+/// Runs `body` with a client for the real server, on a free port, over an in-memory store.
+func withLiveServer(_ body: @escaping @Sendable (SluiceClient) async throws -> Void) async throws {
+    var logger = Logger(label: "test")
+    logger.logLevel = .warning
+    let engine = Engine(store: MemoryStore(), registry: .builtin, logger: logger)
+    let app = buildApplication(engine: engine, configuration: ServerConfiguration(port: 0), logger: logger)
+    try await app.test(.live) { client in
+        let port = try #require(client.port)
+        try await body(SluiceClient(baseURL: URL(string: "http://127.0.0.1:\(port)")!))
+    }
+}
+
+/// The seed's workflow.
+let seedWorkflow: JSONValue = [
+    "name": "Dummy Workflow",
+    "steps": [
+        ["type": "StaticTextInput", "input": "Hello, world!"],
+        ["type": "TextOperation.Reverse"],
+        ["type": "Echo"],
+    ],
+]
+
+/// A workflow whose first step waits 30 s, to have a running execution.
+let delayedWorkflow: JSONValue = [
+    "name": "Delayed",
+    "steps": [["type": "Delay", "input": ["seconds": 30]], ["type": "Echo"]],
+]
+
+/// The problem an operation failed with; fails the test if it did not fail with one.
+func problem(_ operation: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async throws -> ProblemDetails {
+    do {
+        try await operation()
+    } catch SluiceClientError.problem(let problem) {
+        return problem
+    }
+    Issue.record("expected a problem answer, but the request succeeded", sourceLocation: sourceLocation)
+    throw CancellationError()
+}
