@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Pure core: definitions, step-type registry, type checker, schema validation,
@@ -59,13 +60,18 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        // The HTTP API: thin controllers over the engine.
+        // The HTTP API: thin controllers over the engine. Resources/openapi.yaml is the API
+        // contract (the repository's openapi.yaml links to it), served with the /docs page.
         .target(name: "SluiceServer", dependencies: [
             "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSteps", "SluiceWebhooks", "StandardWebhooks",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ], resources: [
+            .copy("Resources/openapi.yaml"),
+            .copy("Resources/docs.html"),
         ]),
         .executableTarget(name: "sluice", dependencies: [
             "SluiceCore", "SluiceStore", "SluiceSQLite", "SluiceEngine", "SluiceServer", "SluiceSteps", "SluiceWebhooks",

@@ -20,20 +20,26 @@ public func buildApplication(engine: Engine, configuration: ServerConfiguration,
     return app
 }
 
-/// The router with every endpoint; see README.md for the API reference.
+/// The router with every endpoint; see README.md for the API reference and openapi.yaml for the
+/// contract.
 public func buildRouter(engine: Engine, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
-    router.middlewares.add(ProblemMiddleware())
+    // Every route is registered through `routes`, so that ProblemMiddleware can tell a known path
+    // asked with another method (405) from an unknown path (404).
+    let table = RouteTable()
+    router.middlewares.add(ProblemMiddleware(routes: table))
     router.middlewares.add(LogRequestsMiddleware(.debug))
-    router.get("/healthz") { _, _ in JSONResponse.make(["status": "ok"]) }
-    router.get("/step-types") { _, _ in
+    let routes = RecordingRouter(router: router, table: table)
+    routes.get("/healthz") { _, _ in JSONResponse.make(["status": "ok"]) }
+    routes.get("/step-types") { _, _ in
         JSONResponse.make(["step_types": .array(engine.checker.registry.all.map(\.catalogEntry))])
     }
-    WorkflowController(engine: engine, configuration: configuration).register(on: router)
-    WorkflowVersionController(engine: engine, configuration: configuration).register(on: router)
-    ExecutionController(engine: engine, configuration: configuration).register(on: router)
-    ExecutionControlController(engine: engine, configuration: configuration).register(on: router)
-    EventController(engine: engine, configuration: configuration).register(on: router)
-    WebhookController(engine: engine, configuration: configuration).register(on: router)
+    ContractController().register(on: routes)
+    WorkflowController(engine: engine, configuration: configuration).register(on: routes)
+    WorkflowVersionController(engine: engine, configuration: configuration).register(on: routes)
+    ExecutionController(engine: engine, configuration: configuration).register(on: routes)
+    ExecutionControlController(engine: engine, configuration: configuration).register(on: routes)
+    EventController(engine: engine, configuration: configuration).register(on: routes)
+    WebhookController(engine: engine, configuration: configuration).register(on: routes)
     return router
 }

@@ -13,7 +13,7 @@ struct EventController {
     var parsing: RequestParsing { RequestParsing(configuration: configuration) }
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: some RouterMethods<BasicRequestContext>) {
         router.get("/workflows/:workflow_id/executions/:execution_id/events", use: executionEvents)
         router.get("/events", use: allEvents)
     }

@@ -11,7 +11,7 @@ struct ExecutionControlController {
     let configuration: ServerConfiguration
     var parsing: RequestParsing { RequestParsing(configuration: configuration) }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: some RouterMethods<BasicRequestContext>) {
         router.post("/workflows/:workflow_id/executions/:execution_id/cancel", use: cancel)
         router.post("/workflows/:workflow_id/executions/:execution_id/retry", use: retry)
         router.post("/workflows/:workflow_id/executions/:execution_id/rerun", use: rerun)

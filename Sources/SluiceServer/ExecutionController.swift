@@ -12,7 +12,7 @@ struct ExecutionController {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: some RouterMethods<BasicRequestContext>) {
         router.post("/workflows/:workflow_id/execute", use: execute)
         router.get("/workflows/:workflow_id/executions", use: list)
         router.get("/workflows/:workflow_id/executions/:execution_id", use: get)
@@ -21,8 +21,8 @@ struct ExecutionController {
     @Sendable func execute(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let workflowID = try context.parameters.require("workflow_id")
         let key = request.headers[Self.idempotencyKey]
-        if let key, key.isEmpty || key.count > 255 {
-            throw Problem.badRequest(path: "Idempotency-Key", "expected a header value of 1 to 255 characters, found \(key.count)")
+        if let key, key.isEmpty || key.unicodeScalars.count > 255 {
+            throw Problem.badRequest(path: "Idempotency-Key", "expected a header value of 1 to 255 characters, found \(key.unicodeScalars.count)")
         }
         let body = try await parsing.jsonBody(request)
         let executionRequest: ExecutionRequest

@@ -49,8 +49,11 @@ public struct Problem: Error, Sendable {
 }
 
 /// Turns every error into problem+json: ours, Hummingbird's (404, 413, …) and unexpected ones
-/// (500, logged, with no internals in the body).
+/// (500, logged, with no internals in the body). The router's 404 for a path that `routes` knows
+/// with other methods becomes a 405 with `Allow`.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    var routes: RouteTable?
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let instance = request.uri.path
         do {
@@ -61,9 +64,17 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return error.problem.response(instance: instance)
         } catch let error as HTTPError {
             let problem: Problem
+            var allowed: [HTTPRequest.Method] = []
             switch error.status {
             case .notFound:
-                problem = .notFound("no endpoint \(request.method) \(instance); see the API reference in README.md")
+                allowed = routes?.methods(forPath: instance) ?? []
+                if !allowed.isEmpty, !allowed.contains(request.method) {
+                    let list = allowed.map(\.rawValue).joined(separator: ", ")
+                    problem = Problem(status: .methodNotAllowed, type: "urn:sluice:problem:method-not-allowed", title: "Method not allowed", detail: "\(instance) does not support \(request.method); it supports \(list)")
+                } else {
+                    allowed = []
+                    problem = .notFound("no endpoint \(request.method) \(instance); see the API reference in README.md")
+                }
             case .contentTooLarge:
                 problem = Problem(status: .contentTooLarge, type: "urn:sluice:problem:body-too-large", title: "Request body too large", detail: error.body ?? "the request body exceeds the server's limit (--max-body-size)")
             default:
@@ -71,6 +82,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             var response = problem.response(instance: instance)
             for field in error.headers where field.name != .contentType && field.name != .contentLength { response.headers.append(field) }
+            if !allowed.isEmpty { response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ") }
             return response
         } catch {
             context.logger.error("unexpected error", metadata: ["error": "\(error)", "http.path": "\(instance)"])

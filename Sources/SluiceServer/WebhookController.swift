@@ -13,7 +13,7 @@ struct WebhookController {
     let configuration: ServerConfiguration
     var parsing: RequestParsing { RequestParsing(configuration: configuration) }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: some RouterMethods<BasicRequestContext>) {
         router.post("/workflows/:workflow_id/webhooks", use: create)
         router.get("/workflows/:workflow_id/webhooks", use: list)
         router.get("/workflows/:workflow_id/webhooks/:webhook_id", use: get)
@@ -124,7 +124,7 @@ struct WebhookController {
         var description: String?
         switch body["description"] {
         case nil, .null?: break
-        case .string(let s)? where s.count <= 1000: description = s
+        case .string(let s)? where s.unicodeScalars.count <= 1000: description = s
         case .some(let v): issues.append(.init(path: "description", code: "type_mismatch", message: "expected a string of at most 1000 characters, found \(v.preview)"))
         }
         if !issues.isEmpty { throw Problem.validation(ValidationFailure(title: "Invalid webhook subscription", issues: issues)) }

@@ -9,7 +9,7 @@ struct WorkflowController {
     let configuration: ServerConfiguration
     var parsing: RequestParsing { RequestParsing(configuration: configuration) }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: some RouterMethods<BasicRequestContext>) {
         router.post("/workflows", use: create)
         router.get("/workflows", use: list)
         router.get("/workflows/:workflow_id", use: get)

@@ -8,7 +8,7 @@ struct WorkflowVersionController {
     let configuration: ServerConfiguration
     var parsing: RequestParsing { RequestParsing(configuration: configuration) }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: some RouterMethods<BasicRequestContext>) {
         router.get("/workflows/:workflow_id/versions", use: list)
         router.get("/workflows/:workflow_id/versions/:version", use: get)
     }
