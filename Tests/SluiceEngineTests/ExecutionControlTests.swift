@@ -182,15 +182,17 @@ import Testing
     @Test func aDelaySpansARestartWithoutStartingOver() async throws {
         let store = try temporarySQLite()
         let (workflowID, executionID) = try await withEngine(store: store) { engine in
-            let wf = try await engine.createWorkflow(["name": "d", "steps": [["type": "Delay", "input": ["seconds": 1]], ["type": "Echo"]]])
+            let wf = try await engine.createWorkflow(["name": "d", "steps": [["type": "Delay", "input": ["seconds": 4]], ["type": "Echo"]]])
             let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
             #expect(try await eventually { try await engine.store.execution(id: started.executionID)?.tasks[0].wakeAt != nil })
+            try await Task.sleep(for: .milliseconds(1500))
             return (wf.record.id, started.executionID)
         }
         let stopped = try #require(try await store.execution(id: executionID))
         #expect(stopped.execution.status == .running, "the engine stopped while the Delay waited")
         let wakeAt = try #require(stopped.tasks[0].wakeAt)
         _ = workflowID
+        let restartedAt = Engine.wallClock()
         let reopened = try SQLiteStore(path: store.path)
         try await withEngine(store: reopened) { engine in
             let detail = try await finished(engine, executionID)
@@ -198,29 +200,10 @@ import Testing
             #expect(detail.execution.output == ["text": "hi"])
             let completedAt = try #require(detail.tasks[0].completedAt)
             #expect(completedAt >= wakeAt, "the Delay ended at the stored time")
-            #expect(completedAt < wakeAt + 900, "and did not start its wait over")
+            // Started over, it would end a full 4 s after the restart; at the stored time it ends
+            // about 2.5 s after it (the margin absorbs a loaded machine's lag).
+            #expect(completedAt < restartedAt + 4000, "and did not start its wait over")
             #expect(detail.tasks[0].startedAt == stopped.tasks[0].startedAt)
-        }
-    }
-}
-
-@Suite struct ShutdownInterruptionTests {
-    @Test func aStepInterruptedByShutdownStaysRunningAndRunsAgainAfterRestart() async throws {
-        let store = try temporarySQLite()
-        let executionID = try await withEngine(store: store) { engine in
-            let wf = try await engine.createWorkflow(["name": "s", "steps": [["type": "Test.Sleep", "input": ["seconds": 0.3]], ["type": "Echo"]]])
-            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
-            #expect(try await eventually { TestProbe.count("started:\(started.executionID)") == 1 })
-            return started.executionID
-        }
-        let stopped = try #require(try await store.execution(id: executionID))
-        #expect(stopped.tasks[0].status == .running, "shutdown did not fail the interrupted step")
-        #expect(stopped.tasks[0].attempts.isEmpty)
-        try await withEngine(store: SQLiteStore(path: store.path)) { engine in
-            let detail = try await finished(engine, executionID)
-            #expect(detail.execution.status == .completed)
-            #expect(detail.tasks[0].attempt == 1, "it ran again as the same attempt")
-            #expect(TestProbe.count("started:\(executionID)") == 2)
         }
     }
 }
