@@ -43,4 +43,15 @@ import Testing
             _ = try expectValidation(reply, path: "Idempotency-Key")
         }
     }
+
+    /// Found by the contract run: an invalid definition with a stale If-Match was 412, not 400.
+    @Test func invalidDefinitionIs400EvenWithAStaleIfMatch() async throws {
+        try await makeApp().test(.router) { client in
+            let wf = try await client.createWorkflow(seedWorkflow)
+            let reply = try await client.send(.put, "/workflows/\(wf)", body: #"{"name": "x", "tasks": [{"id": [], "type": "Echo"}]}"#, headers: [.ifMatch: "\"3\""])
+            #expect(reply.status == .badRequest, "\(reply.text)")
+            let stale = try await client.send(.put, "/workflows/\(wf)", body: seedWorkflow, headers: [.ifMatch: "\"3\""])
+            #expect(stale.status == .preconditionFailed)
+        }
+    }
 }
