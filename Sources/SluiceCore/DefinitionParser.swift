@@ -33,7 +33,7 @@ public enum DefinitionParser {
         switch object["name"] {
         case nil: issues.append(.init(path: "name", code: "required", message: "required field is missing; expected a non-empty string"))
         case .string(let s) where s.trimmingSpaces.isEmpty: issues.append(.init(path: "name", code: "invalid_value", message: "expected a non-empty string, found an empty one"))
-        case .string(let s) where s.count > 200: issues.append(.init(path: "name", code: "too_long", message: "expected at most 200 characters, found \(s.count)"))
+        case .string(let s) where s.unicodeScalars.count > 200: issues.append(.init(path: "name", code: "too_long", message: "expected at most 200 characters, found \(s.unicodeScalars.count)"))
         case .string(let s): name = s
         case .some(let v): issues.append(.init(path: "name", code: "type_mismatch", message: "expected a string, found \(v.kindName)"))
         }

@@ -16,10 +16,12 @@ extension Engine {
     /// `invalid` with every problem of the definition; nothing is stored then.
     public func updateWorkflow(_ workflowID: String, definition: JSONValue, expectedVersion: Int? = nil) async throws -> LoadedWorkflow {
         guard let head = try await store.workflow(id: workflowID) else { throw EngineError.workflowNotFound(workflowID) }
+        // An invalid definition is 400 whatever If-Match says: 412 only for a request that
+        // would otherwise be stored.
+        let plan = try await check(definition)
         if let expectedVersion, expectedVersion != head.version {
             throw EngineError.versionConflict(workflowID: workflowID, expected: expectedVersion, current: head.version)
         }
-        let plan = try await check(definition)
         var base = expectedVersion ?? head.version
         for _ in 0..<8 {
             let version = WorkflowVersionRecord(

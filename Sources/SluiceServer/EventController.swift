@@ -22,15 +22,19 @@ struct EventController {
     /// number); 0 for the beginning. An id of another database is refused rather than read as a
     /// position in this one (that would silently skip events).
     func after(_ request: Request) throws -> Int64 {
-        let raw: String
-        let path: String
-        if let q = request.uri.queryParameters["after"].map(String.init), !q.isEmpty {
-            (raw, path) = (q, "after")
-        } else if let h = request.headers[Self.lastEventID], !h.isEmpty {
-            (raw, path) = (h, "Last-Event-ID")
-        } else {
-            return 0
+        // Both are checked when both are given (a malformed `Last-Event-ID` is refused even
+        // though `after` takes precedence).
+        var position: Int64?
+        if let h = request.headers[Self.lastEventID], !h.isEmpty {
+            position = try parse(h, path: "Last-Event-ID")
         }
+        if let q = request.uri.queryParameters["after"].map(String.init), !q.isEmpty {
+            position = try parse(q, path: "after")
+        }
+        return position ?? 0
+    }
+
+    func parse(_ raw: String, path: String) throws -> Int64 {
         guard let parsed = EventID.parse(raw) else {
             throw Problem.badRequest(path: path, "expected an event id such as \"evt_k3j9x2ab_42\" (the id of the last event already read), found \"\(raw)\"")
         }

@@ -49,6 +49,9 @@ import Testing
             var stale = Self.accept
             stale[HTTPField.Name("Last-Event-ID")!] = "evt_other000_2"
             try expectValidation(try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events", headers: stale), path: "Last-Event-ID")
+            // A malformed Last-Event-ID is refused even when `after` takes precedence.
+            try expectValidation(try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events?after=3", headers: [HTTPField.Name("Last-Event-ID")!: "mDb]a"]), path: "Last-Event-ID")
+            try expectValidation(try await client.send(.get, "/events?after=3", headers: [HTTPField.Name("Last-Event-ID")!: "mDb]a"]), path: "Last-Event-ID")
             let byNumber = try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events?after=3").json()
             #expect(byNumber["events"]?.arrayValue?.first?["id"] == events[3]["id"], "a bare number is the seq")
             try expectProblem(try await client.send(.get, "/workflows/\(wf)/executions/ex-nothere1/events"), status: .notFound)
