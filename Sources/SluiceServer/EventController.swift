@@ -57,12 +57,7 @@ struct EventController {
     }
 
     @Sendable func executionEvents(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let workflowID = try context.parameters.require("workflow_id")
-        let executionID = try context.parameters.require("execution_id")
-        guard let detail = try await engine.store.execution(id: executionID), detail.execution.workflowID == workflowID else {
-            if try await engine.store.workflow(id: workflowID) == nil { throw EngineError.workflowNotFound(workflowID) }
-            throw Problem.notFound("workflow \"\(workflowID)\" has no execution with id \"\(executionID)\"")
-        }
+        let executionID = try await engine.execution(named: context).execution.id
         let after = try after(request)
         let store = engine.store
         if Self.wantsStream(request) {
@@ -105,18 +100,9 @@ struct EventController {
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// An event as the API and webhooks show it: `{id, type, timestamp, data}`.
+    /// An event as the API shows it: `{id, type, timestamp, data}`.
     static func envelope(_ e: EventRecord, instance: String) -> [UInt8] {
-        var s = "{\"id\":\""
-        s += EventID.make(instance: instance, seq: e.seq)
-        s += "\",\"type\":"
-        s += JSONValue.string(e.type).jsonString
-        s += ",\"timestamp\":\""
-        s += Timestamp.format(milliseconds: e.at)
-        s += "\",\"data\":"
-        s += e.data
-        s += "}"
-        return Array(s.utf8)
+        e.envelope(id: EventID.make(instance: instance, seq: e.seq))
     }
 
     /// A Server-Sent Events stream: each event as `id`, `event` (its type) and `data` (its

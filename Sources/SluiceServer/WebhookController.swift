@@ -173,13 +173,7 @@ struct WebhookController {
     }
 
     func execution(_ context: BasicRequestContext) async throws -> ExecutionDetail {
-        let workflowID = try context.parameters.require("workflow_id")
-        let executionID = try context.parameters.require("execution_id")
-        guard let detail = try await engine.store.execution(id: executionID), detail.execution.workflowID == workflowID else {
-            if try await engine.store.workflow(id: workflowID) == nil { throw EngineError.workflowNotFound(workflowID) }
-            throw Problem.notFound("workflow \"\(workflowID)\" has no execution with id \"\(executionID)\"")
-        }
-        return detail
+        try await engine.execution(named: context)
     }
 
     func representation(_ d: DeliveryRecord) -> JSONValue {

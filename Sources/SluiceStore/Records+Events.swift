@@ -24,6 +24,18 @@ public struct EventRecord: Sendable, Hashable {
     }
 }
 
+extension EventRecord {
+    /// The event on the wire: `{"id"?, "type", "timestamp", "data"}`. The API and the streams
+    /// include the id; a webhook body leaves it out (it travels in the `webhook-id` header).
+    public func envelope(id: String?) -> [UInt8] {
+        var s = "{"
+        if let id { s += "\"id\":" + JSONValue.string(id).jsonString + "," }
+        s += "\"type\":" + JSONValue.string(type).jsonString
+        s += ",\"timestamp\":\"" + Timestamp.format(milliseconds: at) + "\",\"data\":" + data + "}"
+        return Array(s.utf8)
+    }
+}
+
 /// An event with what fan-out needs to know about its execution.
 public struct FanOutEvent: Sendable, Hashable {
     public var event: EventRecord

@@ -181,16 +181,7 @@ public final class WebhookSender: Service, Sendable {
     }
 
     /// The body of a delivery: `{"type", "timestamp", "data"}`.
-    static func payload(_ event: EventRecord) -> [UInt8] {
-        var s = "{\"type\":"
-        s += JSONValue.string(event.type).jsonString
-        s += ",\"timestamp\":\""
-        s += Timestamp.format(milliseconds: event.at)
-        s += "\",\"data\":"
-        s += event.data
-        s += "}"
-        return Array(s.utf8)
-    }
+    static func payload(_ event: EventRecord) -> [UInt8] { event.envelope(id: nil) }
 
     /// Makes one attempt of `due` and commits its outcome.
     func attempt(_ due: DueDelivery) async {
