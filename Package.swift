@@ -68,19 +68,33 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "Yams", package: "Yams"),
+            "SluiceYAML",
         ], resources: [
             .copy("Resources/openapi.yaml"),
             .copy("Resources/docs.html"),
         ]),
         .executableTarget(name: "sluice", dependencies: [
-            "SluiceCore", "SluiceStore", "SluiceSQLite", "SluiceEngine", "SluiceServer", "SluiceSteps", "SluiceWebhooks",
+            "SluiceCLI", "SluiceCore", "SluiceStore", "SluiceSQLite", "SluiceEngine", "SluiceServer", "SluiceSteps", "SluiceWebhooks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        // YAML read as JSON values and JSON values written as YAML (the contract, the CLI's files and -o yaml).
+        .target(name: "SluiceYAML", dependencies: [
+            "SluiceCore",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // The client commands of `sluice` (workflow, run, execution, logs, step-types) on top of
+        // SluiceClient: argument parsing, tables, YAML and JSON output, the --watch view.
+        .target(name: "SluiceCLI", dependencies: [
+            "SluiceCore", "SluiceClient", "SluiceYAML",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // Standard Webhooks signing and verification (HMAC-SHA256), shared by the sender and by
         // receivers. Only swift-crypto, so receivers can depend on it without the server.
@@ -125,6 +139,14 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "SluiceCLITests", dependencies: [
+            "SluiceCLI", "SluiceClient", "SluiceCore", "SluiceYAML", "SluiceServer", "SluiceEngine", "SluiceStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "SluiceIntegrationTests", dependencies: [

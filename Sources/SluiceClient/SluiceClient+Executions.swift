@@ -35,6 +35,14 @@ extension SluiceClient {
         return try Execution(json: json)
     }
 
+    /// `GET /executions/{eid}`: the execution with its tasks, found by its id alone.
+    ///
+    /// - Parameter wait: as in ``execution(workflowID:executionID:wait:)``.
+    public func execution(id executionID: String, wait: Duration? = nil) async throws -> Execution {
+        let query: [(String, String?)] = [("wait", wait.map { Self.waitParameter($0) })]
+        return try Execution(json: try await fetch(.GET, Self.path("executions", executionID), query: query, wait: wait ?? .zero))
+    }
+
     /// Waits until the execution has finished (completed, failed or cancelled), long-polling
     /// with `?wait=` so that the answer comes as soon as it finishes.
     ///

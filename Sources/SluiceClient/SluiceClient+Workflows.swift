@@ -15,6 +15,30 @@ extension SluiceClient {
         return try Fields(reply, "created workflow").string("workflow_id")
     }
 
+    /// `POST /workflows/validate`: checks a definition exactly as ``createWorkflow(_:)`` does,
+    /// without storing anything.
+    ///
+    /// - Returns: the checked workflow's name, effective input schema and graph.
+    /// - Throws: ``SluiceClientError/problem(_:)`` with every problem of the definition (`400`),
+    ///   the same problems `createWorkflow` would report.
+    public func validateWorkflow(_ definition: JSONValue) async throws -> WorkflowValidation {
+        try await validateWorkflow(json: definition.jsonBytes)
+    }
+
+    /// `POST /workflows/validate` with the definition as JSON text, sent as given.
+    public func validateWorkflow(json: [UInt8]) async throws -> WorkflowValidation {
+        try WorkflowValidation(json: try await fetch(.POST, "/workflows/validate", body: json))
+    }
+
+    /// `DELETE /workflows/{id}`: deletes the workflow with its versions, executions, logs, events
+    /// and webhooks.
+    ///
+    /// - Throws: a `404` problem for an unknown workflow; a `409` problem while it has unfinished
+    ///   executions or another workflow calls it with `Workflow.Run` (nothing is deleted then).
+    public func deleteWorkflow(_ workflowID: String) async throws {
+        _ = try await send(.DELETE, Self.path("workflows", workflowID))
+    }
+
     /// `GET /workflows`: one page of workflows, newest first.
     ///
     /// - Parameters:

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import SluiceCore
-import Yams
+import SluiceYAML
 
 /// `GET /openapi.yaml`, `GET /openapi.json` and `GET /docs`: the API contract and a page that
 /// reads it.
@@ -64,75 +64,12 @@ public enum APIContract {
         }
     }
 
-    /// A YAML document as JSON, with the JSON-compatible reading of plain scalars (YAML 1.2's
-    /// core schema): `null`, `~` and nothing are null, `true`/`false` booleans, decimal numbers
-    /// numbers, anything else a string; quoted scalars are always strings.
+    /// A YAML document as JSON (see `YAMLConversion`).
     public static func convert(yaml: String) throws -> JSONValue {
-        let root: Yams.Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            return try YAMLConversion.json(fromYAML: yaml)
         } catch {
-            throw Failure(description: "not valid YAML: \(error)")
+            throw Failure(description: error.description)
         }
-        guard let root else { throw Failure(description: "the YAML document is empty") }
-        return try value(root)
-    }
-
-    static func value(_ node: Yams.Node) throws -> JSONValue {
-        switch node {
-        case .scalar(let scalar):
-            return self.scalar(scalar)
-        case .sequence(let sequence):
-            var items: [JSONValue] = []
-            for item in sequence { items.append(try value(item)) }
-            return .array(items)
-        case .mapping(let mapping):
-            var object = JSONObject()
-            for (key, item) in mapping {
-                guard case .scalar(let k) = key else {
-                    throw Failure(description: "a mapping key that is not a scalar at line \((key.mark?.line).map(String.init) ?? "?")")
-                }
-                object.append(k.string, try value(item))
-            }
-            return .object(object)
-        case .alias:
-            throw Failure(description: "YAML aliases are not supported")
-        }
-    }
-
-    static func scalar(_ scalar: Yams.Node.Scalar) -> JSONValue {
-        let s = scalar.string
-        guard scalar.style == .plain || scalar.style == .any, scalar.tag.rawValue != Yams.Tag.Name.str.rawValue else { return .string(s) }
-        switch s {
-        case "", "~", "null", "Null", "NULL": return .null
-        case "true", "True", "TRUE": return .bool(true)
-        case "false", "False", "FALSE": return .bool(false)
-        default: break
-        }
-        if isDecimalNumber(s), let n = Double(s), n.isFinite { return .number(n) }
-        return .string(s)
-    }
-
-    /// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
-    static func isDecimalNumber(_ s: String) -> Bool {
-        var chars = Substring(s).utf8[...]
-        func digits() -> Int {
-            var n = 0
-            while let c = chars.first, c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") { chars.removeFirst(); n += 1 }
-            return n
-        }
-        if chars.first == UInt8(ascii: "-") || chars.first == UInt8(ascii: "+") { chars.removeFirst() }
-        var mantissa = digits()
-        if chars.first == UInt8(ascii: ".") {
-            chars.removeFirst()
-            mantissa += digits()
-        }
-        guard mantissa > 0 else { return false }
-        if chars.first == UInt8(ascii: "e") || chars.first == UInt8(ascii: "E") {
-            chars.removeFirst()
-            if chars.first == UInt8(ascii: "-") || chars.first == UInt8(ascii: "+") { chars.removeFirst() }
-            guard digits() > 0 else { return false }
-        }
-        return chars.isEmpty
     }
 }

@@ -58,6 +58,8 @@ public struct Execution: Sendable, Hashable {
     public var totalTasks: Int
     /// The tasks in definition order.
     public var tasks: [ExecutionTask]
+    /// The whole answer, for members this type does not name (and to print it as the server sent it).
+    public var json: JSONValue
 
     init(json: JSONValue) throws(SluiceClientError) {
         let f = try Fields(json, "execution")
@@ -75,6 +77,7 @@ public struct Execution: Sendable, Hashable {
         completedTasks = try progress?.int("completed") ?? 0
         totalTasks = try progress?.int("total") ?? 0
         tasks = try f.list("tasks", ExecutionTask.init(json:))
+        self.json = json
     }
 
     /// The task with this `task-…` id or step id.
@@ -219,8 +222,11 @@ public struct ExecutionSummary: Sendable, Hashable {
     public var createdAt: Date
     public var startedAt: Date?
     public var completedAt: Date?
+    /// The whole item as the server sent it.
+    public var json: JSONValue
 
     init(json: JSONValue) throws(SluiceClientError) {
+        self.json = json
         let f = try Fields(json, "execution summary")
         id = try f.string("execution_id")
         workflowVersion = try f.int("workflow_version")

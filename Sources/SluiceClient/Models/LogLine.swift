@@ -11,8 +11,11 @@ public struct LogLine: Sendable, Hashable {
     /// `engine` or `step`.
     public var source: String
     public var line: String
+    /// The whole line as the server sent it.
+    public var json: JSONValue
 
     init(json: JSONValue) throws(SluiceClientError) {
+        self.json = json
         let f = try Fields(json, "log line")
         seq = Int64(try f.int("seq"))
         at = try f.date("at")

@@ -6,11 +6,14 @@ public struct Page<Item: Sendable>: Sendable {
     public var items: [Item]
     /// Pass as `cursor` to read the next page; `nil` on the last page.
     public var nextCursor: String?
+    /// The whole page as the server sent it (`{"workflows": […], "next_cursor": …}`).
+    public var json: JSONValue
 
     /// A page from its parts.
-    public init(items: [Item], nextCursor: String?) {
+    public init(items: [Item], nextCursor: String?, json: JSONValue = .null) {
         self.items = items
         self.nextCursor = nextCursor
+        self.json = json
     }
 
     /// Whether another page may follow.
@@ -20,6 +23,7 @@ public struct Page<Item: Sendable>: Sendable {
         let f = try Fields(json, "the list of \(key)")
         self.items = try f.list(key, item)
         self.nextCursor = try f.optionalString("next_cursor")
+        self.json = json
     }
 }
 

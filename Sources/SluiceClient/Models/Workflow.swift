@@ -93,8 +93,11 @@ public struct WorkflowSummary: Sendable, Hashable {
     public var createdAt: Date
     /// When the latest version was stored.
     public var updatedAt: Date
+    /// The whole item as the server sent it.
+    public var json: JSONValue
 
     init(json: JSONValue) throws(SluiceClientError) {
+        self.json = json
         let f = try Fields(json, "workflow summary")
         id = try f.string("workflow_id")
         version = try f.int("version")
@@ -136,8 +139,11 @@ public struct StepTypeInfo: Sendable, Hashable {
     public var parametersRequired: Bool
     /// Whether its value becomes the execution's output (`Echo`).
     public var isOutput: Bool
+    /// The whole item as the server sent it.
+    public var json: JSONValue
 
     init(json: JSONValue) throws(SluiceClientError) {
+        self.json = json
         let f = try Fields(json, "step type")
         name = try f.string("type")
         summary = try f.string("summary")
@@ -146,5 +152,26 @@ public struct StepTypeInfo: Sendable, Hashable {
         parameters = f.nonNull("parameters")
         parametersRequired = try f.bool("parameters_required")
         isOutput = try f.bool("is_output")
+    }
+}
+
+/// What `POST /workflows/validate` answers for a valid definition.
+public struct WorkflowValidation: Sendable, Hashable {
+    public var name: String
+    public var description: String?
+    /// The effective input schema.
+    public var inputSchema: JSONValue
+    /// Every task with its types, and the edges with the type flowing along them.
+    public var graph: WorkflowGraph
+    /// The whole answer as the server sent it.
+    public var json: JSONValue
+
+    init(json: JSONValue) throws(SluiceClientError) {
+        let f = try Fields(json, "validation")
+        name = try f.string("name")
+        description = try f.optionalString("description")
+        inputSchema = f.value("input_schema") ?? .null
+        graph = try f.optionalObject("graph", WorkflowGraph.init(json:)) ?? WorkflowGraph(tasks: [], edges: [])
+        self.json = json
     }
 }

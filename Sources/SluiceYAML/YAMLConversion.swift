@@ -1,0 +1,172 @@
+import Foundation
+import SluiceCore
+import Yams
+
+/// YAML documents read as JSON values and JSON values written as YAML, for the contract
+/// (`/openapi.json`) and the CLI (`-f workflow.yaml`, `-o yaml`).
+///
+/// Reading uses YAML 1.2's core schema, the JSON-compatible one: `null`, `~` and nothing are
+/// null, `true`/`false` booleans, decimal numbers numbers, anything else a string; quoted scalars
+/// are always strings (so `"3"` stays text and `no` stays the word "no", unlike YAML 1.1).
+public enum YAMLConversion {
+    /// Why a document could not be read; the message names the line and column when known.
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public var description: String
+        public init(description: String) { self.description = description }
+    }
+
+    /// A YAML document as JSON.
+    public static func json(fromYAML yaml: String) throws(Failure) -> JSONValue {
+        try value(try compose(yaml))
+    }
+
+    /// The document's node tree (with positions), for ``location(of:in:)``.
+    public static func compose(_ yaml: String) throws(Failure) -> Node {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw Failure(description: "not valid YAML: \(error)")
+        }
+        guard let root else { throw Failure(description: "the YAML document is empty") }
+        return root
+    }
+
+    /// A node tree as JSON.
+    public static func value(_ node: Node) throws(Failure) -> JSONValue {
+        switch node {
+        case .scalar(let scalar):
+            return self.scalar(scalar)
+        case .sequence(let sequence):
+            var items: [JSONValue] = []
+            for item in sequence { items.append(try value(item)) }
+            return .array(items)
+        case .mapping(let mapping):
+            var object = JSONObject()
+            for (key, item) in mapping {
+                guard case .scalar(let k) = key else {
+                    throw Failure(description: "a mapping key that is not a scalar at line \((key.mark?.line).map(String.init) ?? "?")")
+                }
+                object.append(k.string, try value(item))
+            }
+            return .object(object)
+        case .alias:
+            throw Failure(description: "YAML aliases are not supported")
+        }
+    }
+
+    static func scalar(_ scalar: Node.Scalar) -> JSONValue {
+        let s = scalar.string
+        guard scalar.style == .plain || scalar.style == .any, scalar.tag.rawValue != Tag.Name.str.rawValue else { return .string(s) }
+        switch s {
+        case "", "~", "null", "Null", "NULL": return .null
+        case "true", "True", "TRUE": return .bool(true)
+        case "false", "False", "FALSE": return .bool(false)
+        default: break
+        }
+        if isDecimalNumber(s), let n = Double(s), n.isFinite { return .number(n) }
+        return .string(s)
+    }
+
+    /// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+    static func isDecimalNumber(_ s: String) -> Bool {
+        var chars = Substring(s).utf8[...]
+        func digits() -> Int {
+            var n = 0
+            while let c = chars.first, c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") { chars.removeFirst(); n += 1 }
+            return n
+        }
+        if chars.first == UInt8(ascii: "-") || chars.first == UInt8(ascii: "+") { chars.removeFirst() }
+        var mantissa = digits()
+        if chars.first == UInt8(ascii: ".") {
+            chars.removeFirst()
+            mantissa += digits()
+        }
+        guard mantissa > 0 else { return false }
+        if chars.first == UInt8(ascii: "e") || chars.first == UInt8(ascii: "E") {
+            chars.removeFirst()
+            if chars.first == UInt8(ascii: "-") || chars.first == UInt8(ascii: "+") { chars.removeFirst() }
+            guard digits() > 0 else { return false }
+        }
+        return chars.isEmpty
+    }
+
+    // MARK: - Writing
+
+    /// A JSON value as a YAML document (block style, keys in their order). Strings that a YAML
+    /// reader would take for something else (`"3"`, `"true"`, `"no"`, `""`, `"2026-01-01"`) are
+    /// quoted, so the document reads back as the same JSON with YAML 1.1 and 1.2 readers alike.
+    public static func yaml(from value: JSONValue) -> String {
+        do {
+            let text = try Yams.serialize(node: node(value), indent: 2, width: -1, allowUnicode: true)
+            return text.hasSuffix("\n") ? text : text + "\n"
+        } catch {
+            // The emitter fails only on invalid UTF-8, which Swift strings cannot hold.
+            return value.jsonString
+        }
+    }
+
+    static func node(_ value: JSONValue) -> Node {
+        switch value {
+        case .null: return .scalar(.init("null", Tag(.null), .plain))
+        case .bool(let b): return .scalar(.init(b ? "true" : "false", Tag(.bool), .plain))
+        case .number: return .scalar(.init(value.jsonString, Tag(.float), .plain))
+        case .string(let s): return .scalar(.init(s, Tag(.str), needsQuotes(s) ? .doubleQuoted : (s.contains("\n") ? .literal : .plain)))
+        case .array(let items): return .sequence(.init(items.map(node), Tag(.seq), .block))
+        case .object(let object):
+            return .mapping(.init(object.map { member in (Node.scalar(.init(member.key, Tag(.str), needsQuotes(member.key) ? .doubleQuoted : .plain)), node(member.value)) }, Tag(.map), .block))
+        }
+    }
+
+    /// Whether a plain scalar with this text would read back as something other than this string.
+    static func needsQuotes(_ s: String) -> Bool {
+        if s.isEmpty || s != s.trimmingCharacters(in: .whitespaces) { return true }
+        if case .string = scalar(.init(s, .implicit, .plain)) {} else { return true }
+        return Resolver.default.resolveTag(of: .scalar(.init(s))) != .str
+    }
+
+    // MARK: - Positions
+
+    /// Where a problem's path (`steps[2].type`, `tasks[0].depends_on[1]`, `input_schema`) points
+    /// in the document: 1-based line and column of the value, or of the nearest enclosing value
+    /// the document has (a missing member points at its parent). `nil` for the whole document.
+    public static func location(of path: String, in root: Node) -> (line: Int, column: Int)? {
+        guard !path.isEmpty else { return nil }
+        var node = root
+        for segment in segments(of: path) {
+            let next: Node?
+            switch segment {
+            case .key(let key): next = node.mapping?[key]
+            case .index(let index): next = node.sequence.flatMap { index < $0.count ? $0[index] : nil }
+            }
+            guard let next else { break }
+            node = next
+        }
+        guard let mark = node.mark else { return nil }
+        return (mark.line, mark.column)
+    }
+
+    enum Segment: Equatable { case key(String), index(Int) }
+
+    /// `steps[2].type` → key steps, index 2, key type.
+    static func segments(of path: String) -> [Segment] {
+        var result: [Segment] = []
+        var current = ""
+        var chars = Substring(path)
+        func flush() { if !current.isEmpty { result.append(.key(current)); current = "" } }
+        while let c = chars.first {
+            chars.removeFirst()
+            switch c {
+            case ".": flush()
+            case "[":
+                flush()
+                let digits = chars.prefix { $0 != "]" }
+                chars = chars.dropFirst(digits.count + 1)
+                if let index = Int(digits) { result.append(.index(index)) } else { result.append(.key(String(digits))) }
+            default: current.append(c)
+            }
+        }
+        flush()
+        return result
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+@testable import SluiceCLI
+import SluiceCore
+@testable import SluiceYAML
+import Testing
+
+@Suite struct InputTests {
+    let schema: JSONValue = ["type": "object", "properties": [
+        "text": ["type": "string"], "count": ["type": "integer"], "ratio": ["type": "number"],
+        "flag": ["type": "boolean"], "tags": ["type": "array"], "mode": ["enum": ["a", "b"]], "maybe": ["type": ["string", "null"]],
+    ]]
+
+    @Test func valuesAreTypedByTheInputSchema() throws {
+        let input = try InputArguments.build(file: nil, pairs: [
+            "text=123", "count=3", "ratio=0.5", "flag=true", "tags=[1,\"x\"]", "mode=b", "maybe=null", "free=7", "free2=hello", "empty=",
+        ], schema: schema)
+        #expect(input == [
+            "text": "123", "count": 3, "ratio": 0.5, "flag": true, "tags": [1, "x"], "mode": "b", "maybe": nil, "free": 7, "free2": "hello", "empty": "",
+        ])
+    }
+
+    @Test func onlyTheFirstEqualsSignSplitsKeyFromValue() throws {
+        #expect(try InputArguments.build(file: nil, pairs: ["text=a=b"], schema: schema) == ["text": "a=b"])
+    }
+
+    @Test func aValueTheSchemaCannotTakeIsAnInputErrorNamingTheKeyAndType() {
+        #expect(throws: InputError.self) { try InputArguments.build(file: nil, pairs: ["count=three"], schema: schema) }
+        do {
+            _ = try InputArguments.build(file: nil, pairs: ["count=three"], schema: schema)
+        } catch {
+            #expect(error.description == "--input count=three: count is integer in the workflow's input schema, and \"three\" is not")
+        }
+    }
+
+    @Test func pairsWithoutAKeyAreRefused() {
+        #expect(throws: InputError.self) { try InputArguments.split("novalue") }
+        #expect(throws: InputError.self) { try InputArguments.split("=value") }
+    }
+
+    @Test func pairsOverrideTheFilesKeysAndKeepTheRest() throws {
+        let input = try InputArguments.build(file: ["text": "from file", "count": 1], pairs: ["count=2"], schema: schema)
+        #expect(input == ["text": "from file", "count": 2])
+    }
+
+    @Test func anInputFileMustHoldAnObject() {
+        #expect(throws: InputError.self) { try InputArguments.build(file: [1, 2], pairs: [], schema: nil) }
+    }
+
+    @Test func durationsAcceptUnitsAndPlainSeconds() {
+        #expect(DurationText.parse("90s") == .seconds(90))
+        #expect(DurationText.parse("1h30m") == .seconds(5400))
+        #expect(DurationText.parse("250ms") == .milliseconds(250))
+        #expect(DurationText.parse("2.5") == .milliseconds(2500))
+        #expect(DurationText.parse("soon") == nil)
+        #expect(DurationText.parse("5x") == nil)
+        #expect(DurationText.parse("") == nil)
+    }
+}
+
+@Suite struct DocumentTests {
+    @Test func yamlIsReadWithTheJSONCompatibleSchema() throws {
+        let document = try DocumentFile.parse("""
+            name: "123"
+            plain: 123
+            words: no
+            nothing: ~
+            flag: true
+            list: [a, 'b']
+            """, name: "x.yaml")
+        #expect(document.json == ["name": "123", "plain": 123, "words": "no", "nothing": nil, "flag": true, "list": ["a", "b"]])
+        #expect(document.body == document.json.jsonBytes)
+    }
+
+    @Test func jsonIsSentAsWrittenSoTheServersLineNumbersReferToTheFile() throws {
+        let text = "{\n  \"name\": \"x\",\n  \"steps\": []\n}\n"
+        let document = try DocumentFile.parse(text, name: "<stdin>")
+        #expect(document.body == Array(text.utf8))
+        #expect(document.yaml == nil)
+    }
+
+    @Test func problemPathsPointAtTheirLineAndColumnInAYAMLFile() throws {
+        let document = try DocumentFile.parse("""
+            name: bad
+            steps:
+              - type: TextOperation.Uppercase
+              - type: Nope
+                input: {a: 1}
+            """, name: "bad.yaml")
+        #expect(document.position(of: "steps[1].type") == "bad.yaml:4:11")
+        #expect(document.position(of: "steps[1].input.a") == "bad.yaml:5:16")
+        // A member that is missing points at the value holding it.
+        #expect(document.position(of: "steps[0].input") == "bad.yaml:3:5")
+        #expect(document.position(of: "") == nil)
+    }
+
+    @Test func emptyAndMalformedDocumentsAreInputErrors() {
+        #expect(throws: InputError.self) { try DocumentFile.parse("  \n", name: "e.yaml") }
+        #expect(throws: InputError.self) { try DocumentFile.parse("{\"name\": ", name: "e.json") }
+        #expect(throws: InputError.self) { try DocumentFile.parse("name: [unclosed", name: "e.yaml") }
+        #expect(throws: InputError.self) { try DocumentFile.read("/nonexistent/definition.yaml") }
+    }
+
+    @Test func yamlOutputQuotesStringsThatWouldReadBackAsSomethingElse() throws {
+        let value: JSONValue = [
+            "n": "3", "t": "true", "word": "no", "empty": "", "date": "2026-01-01", "colon": "a: b", "space": " x",
+            "plain": "hello world", "num": 3, "real": 0.5, "bool": false, "null": nil, "lines": "one\ntwo\n", "list": [], "obj": [:],
+        ]
+        let yaml = YAMLConversion.yaml(from: value)
+        #expect(try YAMLConversion.json(fromYAML: yaml) == value)
+        #expect(yaml.contains("plain: hello world\n"))
+        #expect(yaml.contains("n: \"3\"\n"))
+        #expect(yaml.contains("word: \"no\"\n"))
+        #expect(yaml.hasSuffix("\n"))
+    }
+
+    @Test func pathSegmentsSplitOnDotsAndIndexes() {
+        #expect(YAMLConversion.segments(of: "tasks[0].depends_on[1]") == [.key("tasks"), .index(0), .key("depends_on"), .index(1)])
+        #expect(YAMLConversion.segments(of: "input.text") == [.key("input"), .key("text")])
+    }
+}
