@@ -95,6 +95,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // Standard Webhooks signing and verification (HMAC-SHA256), shared by the sender and by
         // receivers. Only swift-crypto, so receivers can depend on it without the server.

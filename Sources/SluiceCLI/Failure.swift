@@ -1,4 +1,8 @@
 import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOPosix
 import SluiceClient
 
 /// The exit codes of the client commands.
@@ -32,7 +36,7 @@ struct FailureReport {
                 printProblem(problem, console: console)
                 return problem.status >= 500 ? ExitStatus.executionFailed : ExitStatus.usage
             case .unreachable(let underlying):
-                console.printError("\(console.paint("error:", .red)) could not reach the Sluice server at \(server): \(underlying)")
+                console.printError("\(console.paint("error:", .red)) could not reach the Sluice server at \(server): \(Self.reason(underlying))")
                 console.printError("Is it running (sluice serve)? Choose another server with --server URL or SLUICE_SERVER.")
                 return ExitStatus.unreachable
             case .invalidResponse(let reason):
@@ -49,6 +53,14 @@ struct FailureReport {
             console.printError("\(console.paint("error:", .red)) \(error)")
             return ExitStatus.executionFailed
         }
+    }
+
+    /// A connection failure in a few words: `connection refused` rather than NIO's full description.
+    static func reason(_ error: any Error) -> String {
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)).lowercased() }
+        if let connection = error as? NIOConnectionError, let first = connection.connectionErrors.first { return reason(first.error) }
+        if let client = error as? HTTPClientError, client == .connectTimeout { return "no connection within 5 s" }
+        return "\(error)"
     }
 
     func printProblem(_ problem: ProblemDetails, console: Console) {

@@ -29,7 +29,12 @@ struct WatchView {
         }
         defer { events.cancel() }
         console.write("\u{1B}[?25l")  // hide the cursor while redrawing
-        defer { console.write("\u{1B}[?25h") }
+        // Ctrl-C must not leave the terminal without a cursor: show it again, then exit 130.
+        let interrupt = Self.onInterrupt { console.write("\u{1B}[?25h\n") }
+        defer {
+            interrupt.cancel()
+            console.write("\u{1B}[?25h")
+        }
         while true {
             if changed.withLock({ let c = $0; $0 = false; return c }) || clock.now - lastFetch > .seconds(2) {
                 current = try await client.execution(workflowID: workflowID, executionID: executionID)
@@ -47,6 +52,19 @@ struct WatchView {
             frame += 1
             try await Task.sleep(for: .milliseconds(100))
         }
+    }
+
+    /// Runs `cleanup` and exits with 130 (128 + SIGINT) on Ctrl-C, until the source is cancelled.
+    static func onInterrupt(_ cleanup: @escaping @Sendable () -> Void) -> any DispatchSourceSignal {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            cleanup()
+            exit(130)
+        }
+        source.setCancelHandler { signal(SIGINT, SIG_DFL) }
+        source.resume()
+        return source
     }
 
     /// One frame: a header, then a line per task (running and failed ones first when they do

@@ -208,6 +208,35 @@ import Testing
         }
     }
 
+    @Test func validateChecksLikeCreateWithoutStoring() async throws {
+        try await withLiveServer { sluice in
+            let checked = try await sluice.validateWorkflow(seedWorkflow)
+            #expect(checked.name == "Dummy Workflow")
+            #expect(checked.graph.tasks.map(\.type) == ["StaticTextInput", "TextOperation.Reverse", "Echo"])
+            let bad: JSONValue = ["name": "bad", "steps": [["type": "TextOperation.Length"], ["type": "TextOperation.Reverse"]]]
+            let validated = try await problem { _ = try await sluice.validateWorkflow(bad) }
+            let created = try await problem { _ = try await sluice.createWorkflow(bad) }
+            #expect(validated.status == 400)
+            #expect(validated.errors == created.errors)
+            #expect(try await sluice.listWorkflows().items.isEmpty, "validate stored nothing")
+        }
+    }
+
+    @Test func anExecutionIsFoundByItsIDAloneAndAWorkflowIsDeleted() async throws {
+        try await withLiveServer { sluice in
+            let wf = try await sluice.createWorkflow(seedWorkflow)
+            let started = try await sluice.execute(wf)
+            let byID = try await sluice.execution(id: started.executionID, wait: .seconds(10))
+            #expect(byID.status == .completed)
+            #expect(byID.workflowID == wf)
+            #expect(byID.json == (try await sluice.execution(workflowID: wf, executionID: started.executionID)).json)
+            try await sluice.deleteWorkflow(wf)
+            #expect(try await problem { _ = try await sluice.workflow(wf) }.status == 404)
+            #expect(try await problem { _ = try await sluice.execution(id: started.executionID) }.status == 404)
+            #expect(try await problem { try await sluice.deleteWorkflow(wf) }.status == 404)
+        }
+    }
+
     @Test func aClosedPortIsUnreachable() async throws {
         let sluice = SluiceClient(baseURL: URL(string: "http://127.0.0.1:1")!, requestTimeout: .seconds(2))
         do {
