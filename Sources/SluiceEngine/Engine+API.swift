@@ -25,6 +25,41 @@ extension Engine {
         throw EngineError.unavailable("could not allocate a unique workflow id")
     }
 
+    /// Deletes a workflow with its versions, executions (tasks, logs, events, idempotency keys),
+    /// webhook subscriptions and deliveries, in one store transaction. `workflowNotFound` for an
+    /// unknown workflow; `conflict` (nothing deleted) while it has unfinished executions or the
+    /// latest version of another workflow runs it with `Workflow.Run`.
+    public func deleteWorkflow(_ id: String) async throws {
+        let outcome: WorkflowDeletion
+        do {
+            outcome = try await store.deleteWorkflow(id: id)
+        } catch {
+            throw EngineError.unavailable("the store could not delete the workflow: \(error)")
+        }
+        switch outcome {
+        case .deleted:
+            plans.withLock { $0.remove(workflowID: id) }
+        case .notFound:
+            throw EngineError.workflowNotFound(id)
+        case .inUse(let use):
+            throw EngineError.conflict(Self.inUseMessage(id, use))
+        }
+    }
+
+    /// Why workflow `id` cannot be deleted, and what to do about it.
+    static func inUseMessage(_ id: String, _ use: WorkflowUse) -> String {
+        var reasons: [String] = []
+        if use.unfinishedCount > 0, let example = use.unfinishedExample {
+            let executions = use.unfinishedCount == 1 ? "1 unfinished execution (\(example))" : "\(use.unfinishedCount) unfinished executions (such as \(example))"
+            reasons.append("it has \(executions); cancel them first (POST /workflows/\(id)/executions/{execution_id}/cancel) or wait for them to finish")
+        }
+        if !use.callers.isEmpty {
+            let list = use.callers.joined(separator: ", ")
+            reasons.append("the latest version of \(use.callers.count == 1 ? "workflow" : "workflows") \(list) \(use.callers.count == 1 ? "runs" : "run") it with Workflow.Run; store versions of \(use.callers.count == 1 ? "it" : "them") without that step, or delete \(use.callers.count == 1 ? "it" : "them"), first")
+        }
+        return "workflow \(id) was not deleted: " + reasons.joined(separator: "; and ")
+    }
+
     /// Checks a definition without storing it.
     public func validate(_ definition: JSONValue) async throws -> Result<WorkflowPlan, ValidationFailure> {
         try await checker(for: definition).check(json: definition)
@@ -126,7 +161,12 @@ extension Engine {
                 return Started(executionID: id, replayed: false)
             case .duplicate(let existing):
                 return Started(executionID: existing, replayed: true)
-            case .idConflict, .stale, .versionConflict:
+            case .stale:
+                // The workflow was deleted after its plan was read (the plan may have come from
+                // the cache, which a concurrent load can refill).
+                plans.withLock { $0.remove(workflowID: workflowID) }
+                throw EngineError.workflowNotFound(workflowID)
+            case .idConflict, .versionConflict:
                 continue
             }
         }

@@ -111,7 +111,9 @@ extension Engine {
                 register(Self.machine(plan: plan, detail: detail))
                 logger.info("execution rerun", metadata: ["execution.id": "\(id)", "execution.source": "\(executionID)"])
                 return Started(executionID: id, replayed: false)
-            case .duplicate, .idConflict, .stale, .versionConflict:
+            case .stale:
+                throw EngineError.workflowNotFound(source.execution.workflowID)
+            case .duplicate, .idConflict, .versionConflict:
                 continue
             }
         }

@@ -37,4 +37,10 @@ struct PlanCache: Sendable {
             latest[workflowID] = Latest(version: version, plan: plan)
         }
     }
+
+    /// Forgets every plan of a deleted workflow.
+    mutating func remove(workflowID: String) {
+        latest[workflowID] = nil
+        plans = plans.filter { $0.key.workflowID != workflowID }
+    }
 }

@@ -7,7 +7,7 @@ extension SQLiteStore {
     static func applyWebhookMutation(_ mutation: Mutation, _ db: Database, now: Int64) throws -> MutationOutcome {
         switch mutation {
         case .insertSubscription(let s):
-            let last = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0
+            let last = try lastEventSeq(db)
             try db.execute(sql: """
                 INSERT OR IGNORE INTO webhook_subscriptions (id, workflow_id, url, event_types, description, secret, previous_secret, previous_secret_expires_at, created_at, from_event_seq, disabled_at, disabled_reason)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -102,7 +102,7 @@ extension SQLiteStore {
     }
 
     public func lastEventSeq() async throws -> Int64 {
-        try readNow { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0 }
+        try readNow { db in try Self.lastEventSeq(db) }
     }
 
     static let subscriptionColumns = "seq, id, workflow_id, url, event_types, description, secret, previous_secret, previous_secret_expires_at, created_at, from_event_seq, disabled_at, disabled_reason"

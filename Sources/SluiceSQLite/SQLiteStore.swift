@@ -71,6 +71,7 @@ public final class SQLiteStore: Store {
             return .applied
         case .insertExecution(let detail):
             let e = detail.execution
+            guard try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM workflows WHERE id = ?"), arguments: [e.workflowID]) != nil else { return .stale }
             if let key = e.idempotencyKey,
                 let existing = try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM executions WHERE workflow_id = ? AND idempotency_key = ?"), arguments: [e.workflowID, key])
             {
@@ -123,7 +124,9 @@ public final class SQLiteStore: Store {
     }
 
     static func insertEvent(executionSeq: Int64, workflowID: String, type: String, at: Int64, data: String, _ db: Database) throws {
-        try db.cachedStatement(sql: "INSERT INTO events (execution_seq, workflow_id, type, at, data) VALUES (?, ?, ?, ?, ?)")
+        // The seq is given rather than left to SQLite, so that it stays above the seqs of deleted
+        // events (see `deleteWorkflow`).
+        try db.cachedStatement(sql: "INSERT INTO events (seq, execution_seq, workflow_id, type, at, data) VALUES (\(lastEventSeqSQL) + 1, ?, ?, ?, ?, ?)")
             .execute(arguments: [executionSeq, workflowID, type, at, data])
     }
 

@@ -27,6 +27,8 @@ public func buildRouter(engine: Engine, configuration: ServerConfiguration) -> R
     // Every route is registered through `routes`, so that ProblemMiddleware can tell a known path
     // asked with another method (405) from an unknown path (404).
     let table = RouteTable()
+    // Outermost, so that problems answered to HEAD lose their body too.
+    router.middlewares.add(HeadMiddleware())
     router.middlewares.add(ProblemMiddleware(routes: table))
     router.middlewares.add(LogRequestsMiddleware(.debug))
     let routes = RecordingRouter(router: router, table: table)

@@ -14,4 +14,16 @@ extension Engine {
         }
         return detail
     }
+
+    /// Runs `checks` (of a request about workflow `workflowID`); a `400` they find is answered
+    /// only if the workflow exists: an unknown workflow is reported as such even when the
+    /// request is also wrong. A body over the size limit stays `413` (it was not read).
+    func checking<T>(workflow workflowID: String, _ checks: () async throws -> T) async throws -> T {
+        do {
+            return try await checks()
+        } catch let problem as Problem where problem.status == .badRequest {
+            if try await store.workflow(id: workflowID) == nil { throw EngineError.workflowNotFound(workflowID) }
+            throw problem
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 import SluiceCore
 import SluiceEngine
 import SluiceStore
@@ -107,6 +108,8 @@ struct EventController {
 
     /// A Server-Sent Events stream: each event as `id`, `event` (its type) and `data` (its
     /// envelope), read after every commit; a comment every 15 s keeps idle connections open.
+    /// A graceful shutdown ends it at once (the server waits for open responses before it
+    /// stops); the client resumes elsewhere or later with `Last-Event-ID`.
     func stream(after: Int64, read: @escaping @Sendable (Int64) async throws -> [EventRecord], finished: @escaping @Sendable () async throws -> Bool) -> Response {
         let signal = engine.committer.committed
         let instance = engine.store.instanceID
@@ -114,7 +117,8 @@ struct EventController {
             var cursor = after
             try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
             var idle = ContinuousClock.now
-            while !Task.isCancelled {
+            try await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let seen = signal.generation
                 // Whether it had finished before this read: then the read has every event.
                 let done = try await finished()
@@ -140,6 +144,10 @@ struct EventController {
                 // The next commit, or a second (commits of other processes on a shared database
                 // do not signal this one).
                 await signal.wait(after: seen, timeout: .seconds(1))
+            }
+            } onGracefulShutdown: {
+                // Wakes every stream's wait; each sees the shutdown and ends.
+                signal.notify()
             }
             try await writer.finish(nil)
         }

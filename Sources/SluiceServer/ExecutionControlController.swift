@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 import SluiceCore
 import SluiceEngine
 import SluiceStore
@@ -32,7 +33,7 @@ struct ExecutionControlController {
     @Sendable func retry(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let detail = try await execution(context)
         if let body = try await parsing.jsonBody(request), body != .object(JSONObject()) {
-            throw Problem.badRequest(path: "", "retry takes no body; found \(body.preview)")
+            throw Problem.badRequest(path: "", code: "invalid_body", "retry takes no body; found \(body.preview)")
         }
         try await engine.retryExecution(detail.execution.id)
         let e = detail.execution
@@ -59,7 +60,7 @@ struct ExecutionControlController {
             }
             if !issues.isEmpty { throw Problem.validation(ValidationFailure(title: "Invalid rerun request", issues: issues)) }
         case .some(let v):
-            throw Problem.badRequest(path: "", "expected a JSON object such as {\"from_task\": \"step-2\"}, found \(v.kindName)")
+            throw Problem.badRequest(path: "", code: "invalid_body", "expected a JSON object such as {\"from_task\": \"step-2\"}, found \(v.kindName)")
         }
         let started = try await engine.rerunExecution(detail.execution.id, fromTask: fromTask)
         let workflowID = detail.execution.workflowID
@@ -119,7 +120,8 @@ struct ExecutionControlController {
                     try await writer.write(ByteBuffer(bytes: bytes))
                     cursor = lines.last!.seq
                 }
-                if finished || Task.isCancelled { break }
+                // On a graceful shutdown the wait below returns at once: end rather than spin.
+                if finished || Task.isCancelled || Task.isShuttingDownGracefully { break }
                 await engine.waitForChange(executionID: executionID, timeout: .seconds(15))
             }
             try await writer.finish(nil)

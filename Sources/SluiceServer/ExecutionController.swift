@@ -4,7 +4,8 @@ import SluiceCore
 import SluiceEngine
 import SluiceStore
 
-/// `POST /workflows/{id}/execute`, `GET /workflows/{id}/executions[/{execution_id}]`.
+/// `POST /workflows/{id}/execute`, `GET /workflows/{id}/executions[/{execution_id}]`,
+/// `GET /executions/{execution_id}`.
 struct ExecutionController {
     let engine: Engine
     let configuration: ServerConfiguration
@@ -16,27 +17,26 @@ struct ExecutionController {
         router.post("/workflows/:workflow_id/execute", use: execute)
         router.get("/workflows/:workflow_id/executions", use: list)
         router.get("/workflows/:workflow_id/executions/:execution_id", use: get)
+        router.get("/executions/:execution_id", use: getByID)
     }
 
     @Sendable func execute(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let workflowID = try context.parameters.require("workflow_id")
-        let key = request.headers[Self.idempotencyKey]
-        if let key, key.isEmpty || key.unicodeScalars.count > 255 {
-            throw Problem.badRequest(path: "Idempotency-Key", "expected a header value of 1 to 255 characters, found \(key.unicodeScalars.count)")
-        }
-        let body = try await parsing.jsonBody(request)
-        let executionRequest: ExecutionRequest
-        switch ExecutionRequest.parse(body) {
-        case .success(let r): executionRequest = r
-        case .failure(let failure):
-            // An unknown workflow is reported as such even when the body is also wrong.
-            if try await engine.loadPlan(workflowID: workflowID) == nil { throw EngineError.workflowNotFound(workflowID) }
-            throw Problem.validation(failure)
-        }
-        var checked = executionRequest
-        if let url = checked.webhookURL {
-            try WebhookController.checkURL(url, path: "webhook_url", configuration: configuration)
-            checked.webhookSecret = try WebhookController.secret(checked.webhookSecret, path: "webhook_secret")
+        let (key, checked) = try await engine.checking(workflow: workflowID) { () async throws -> (String?, ExecutionRequest) in
+            let key = request.headers[Self.idempotencyKey]
+            if let key, key.isEmpty || key.unicodeScalars.count > 255 {
+                throw Problem.badRequest(path: "Idempotency-Key", "expected a header value of 1 to 255 characters, found \(key.unicodeScalars.count)")
+            }
+            var checked: ExecutionRequest
+            switch ExecutionRequest.parse(try await parsing.jsonBody(request)) {
+            case .success(let r): checked = r
+            case .failure(let failure): throw Problem.validation(failure)
+            }
+            if let url = checked.webhookURL {
+                try WebhookController.checkURL(url, path: "webhook_url", configuration: configuration)
+                checked.webhookSecret = try WebhookController.secret(checked.webhookSecret, path: "webhook_secret")
+            }
+            return (key, checked)
         }
         let started = try await engine.startExecution(workflowID: workflowID, request: checked, idempotencyKey: key)
         var headers: HTTPFields = [.location: "/workflows/\(workflowID)/executions/\(started.executionID)"]
@@ -55,13 +55,13 @@ struct ExecutionController {
 
     @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let workflowID = try context.parameters.require("workflow_id")
-        let page = try parsing.page(request)
-        var status: ExecutionStatus?
-        if let raw = request.uri.queryParameters["status"], !raw.isEmpty {
+        let (page, status) = try await engine.checking(workflow: workflowID) { () throws -> ((limit: Int, before: Int64?), ExecutionStatus?) in
+            let page = try parsing.page(request)
+            guard let raw = request.uri.queryParameters["status"], !raw.isEmpty else { return (page, nil) }
             guard let s = ExecutionStatus(rawValue: String(raw).uppercased()) else {
                 throw Problem.badRequest(path: "status", "expected one of \(ExecutionStatus.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(raw)\"")
             }
-            status = s
+            return (page, s)
         }
         guard try await engine.store.workflow(id: workflowID) != nil else { throw EngineError.workflowNotFound(workflowID) }
         let result = try await engine.store.executions(workflowID: workflowID, status: status, limit: page.limit, before: page.before)
@@ -71,12 +71,25 @@ struct ExecutionController {
     @Sendable func get(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let workflowID = try context.parameters.require("workflow_id")
         let executionID = try context.parameters.require("execution_id")
+        return try await execution(executionID, of: workflowID, request: request)
+    }
+
+    /// `GET /executions/{execution_id}`: the same answer, for callers that know only the
+    /// execution id.
+    @Sendable func getByID(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try await execution(try context.parameters.require("execution_id"), of: nil, request: request)
+    }
+
+    /// Execution `executionID` (which must belong to `workflowID` if given), after waiting up to
+    /// `?wait=` seconds for it to finish; 404 for an unknown execution (or workflow).
+    func execution(_ executionID: String, of workflowID: String?, request: Request) async throws -> Response {
         let wait = try parsing.wait(request)
         // An execution this engine is running will change: wait first, then read it once.
         if let wait, wait > .zero, engine.isActive(executionID: executionID) {
             await engine.waitUntilFinished(executionID: executionID, timeout: wait)
         }
-        guard var detail = try await engine.store.execution(id: executionID), detail.execution.workflowID == workflowID else {
+        guard var detail = try await engine.store.execution(id: executionID), workflowID == nil || detail.execution.workflowID == workflowID else {
+            guard let workflowID else { throw EngineError.executionNotFound(executionID) }
             if try await engine.store.workflow(id: workflowID) == nil { throw EngineError.workflowNotFound(workflowID) }
             throw Problem.notFound("workflow \"\(workflowID)\" has no execution with id \"\(executionID)\"")
         }

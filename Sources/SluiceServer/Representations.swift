@@ -98,6 +98,11 @@ enum Representation {
         let form = plan.definition.form.rawValue
         o.append(form, definition[form] ?? .array([]))
         o.append("input_schema", plan.inputSchema.json)
+        o.append("graph", graph(plan))
+    }
+
+    /// The checked graph: every task with its types, and every edge with the type along it.
+    static func graph(_ plan: WorkflowPlan) -> JSONValue {
         var graph = JSONObject()
         graph.append("tasks", .array(plan.nodes.map { node in
             var t = JSONObject()
@@ -109,6 +114,6 @@ enum Representation {
             return .object(t)
         }))
         graph.append("edges", .array(plan.edges.map { ["from": .string($0.from), "to": .string($0.to), "type": .string($0.type)] }))
-        o.append("graph", .object(graph))
+        return .object(graph)
     }
 }

@@ -22,18 +22,26 @@ final class RouteTable: Sendable {
         }
     }
 
-    /// The methods of every route whose template matches `path` segment by segment (`:param`
-    /// matches any one segment), in registration order; empty when no route has this path.
-    /// Empty segments are skipped, as the router does.
+    /// The methods of the route the router picks for `path`: of the templates that match it
+    /// segment by segment (`:param` matches any one segment), the one with a constant segment
+    /// where the others have a parameter, first from the left (`/workflows/validate` over
+    /// `/workflows/:workflow_id`), as the router's trie tries constants first. Empty when no
+    /// route has this path. Empty segments are skipped, as the router does.
     func methods(forPath path: String) -> [HTTPRequest.Method] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
         return routes.withLock { routes in
-            var methods: [HTTPRequest.Method] = []
+            var best: (rank: [Bool], methods: [HTTPRequest.Method])?
             for route in routes where route.path.components.count == segments.count {
                 guard zip(route.path.components, segments).allSatisfy({ $0 ~= $1 }) else { continue }
-                for m in route.methods where !methods.contains(m) { methods.append(m) }
+                let rank = route.path.components.map(\.isConstant)
+                if let b = best, !rank.lexicographicallyPrecedes(b.rank, by: { $0 && !$1 }) {
+                    // Same rank: the same template registered twice cannot happen (`add` merges).
+                    if rank == b.rank { best!.methods += route.methods.filter { !b.methods.contains($0) } }
+                    continue
+                }
+                best = (rank, route.methods)
             }
-            return methods
+            return best?.methods ?? []
         }
     }
 }
@@ -44,8 +52,11 @@ struct RecordingRouter<Context: RequestContext>: RouterMethods {
     let router: Router<Context>
     let table: RouteTable
 
+    /// Registers the route; a `GET` route answers `HEAD` too (`HeadMiddleware` drops the body).
+    /// `HEAD` is not recorded in the table, so `Allow` lists the methods as registered.
     @discardableResult func on<Responder: HTTPResponder>(_ path: RouterPath, method: HTTPRequest.Method, responder: Responder) -> Self where Responder.Context == Context {
         router.on(path, method: method, responder: responder)
+        if method == .get { router.on(path, method: .head, responder: responder) }
         table.add(path, method: method)
         return self
     }
@@ -53,5 +64,14 @@ struct RecordingRouter<Context: RequestContext>: RouterMethods {
     func add(middleware: any MiddlewareProtocol<Request, Response, Context>) -> Self {
         router.add(middleware: middleware)
         return self
+    }
+}
+
+extension RouterPath.Element {
+    /// Whether the segment is a constant (not a `:parameter` or wildcard).
+    var isConstant: Bool {
+        // Its kind is not public; its description is the segment itself for a constant, and has
+        // `{…}` or `*` otherwise (Sluice's routes use neither in constants).
+        !description.contains("{") && !description.contains("*")
     }
 }

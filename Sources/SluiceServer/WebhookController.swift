@@ -160,7 +160,7 @@ struct WebhookController {
     @Sendable func rotate(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let s = try await subscription(context)
         if let body = try await parsing.jsonBody(request), body != .object(JSONObject()) {
-            throw Problem.badRequest(path: "", "rotate-secret takes no body; found \(body.preview)")
+            throw Problem.badRequest(path: "", code: "invalid_body", "rotate-secret takes no body; found \(body.preview)")
         }
         let secret = WebhookSecret.generate().string
         let until = engine.clock() + configuration.webhooks.rotationGracePeriod.components.seconds * 1000

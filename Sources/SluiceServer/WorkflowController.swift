@@ -3,7 +3,8 @@ import Hummingbird
 import SluiceCore
 import SluiceEngine
 
-/// `POST /workflows`, `GET /workflows`, `GET /workflows/{id}`, `PUT /workflows/{id}`.
+/// `POST /workflows`, `POST /workflows/validate`, `GET /workflows`, `GET /workflows/{id}`,
+/// `PUT /workflows/{id}`, `DELETE /workflows/{id}`.
 struct WorkflowController {
     let engine: Engine
     let configuration: ServerConfiguration
@@ -11,9 +12,13 @@ struct WorkflowController {
 
     func register(on router: some RouterMethods<BasicRequestContext>) {
         router.post("/workflows", use: create)
+        // A constant segment wins over `:workflow_id` in the router (and in RouteTable), so
+        // `validate` is never taken for a workflow id: `GET /workflows/validate` is a 405.
+        router.post("/workflows/validate", use: validate)
         router.get("/workflows", use: list)
         router.get("/workflows/:workflow_id", use: get)
         router.put("/workflows/:workflow_id", use: update)
+        router.delete("/workflows/:workflow_id", use: delete)
     }
 
     /// The body of `POST` and `PUT`: a definition, which cannot be empty.
@@ -32,6 +37,31 @@ struct WorkflowController {
         return JSONResponse.make(["workflow_id": .string(created.record.id)], status: .created, headers: [.location: "/workflows/\(created.record.id)"])
     }
 
+    /// Checks a definition exactly as `create` does and stores nothing: `200` with what
+    /// `GET /workflows/{id}` would show of it (name, description, input schema, graph).
+    @Sendable func validate(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let plan: WorkflowPlan
+        switch try await engine.validate(try await definition(request)) {
+        case .success(let p): plan = p
+        case .failure(let failure): throw EngineError.invalid(failure)
+        }
+        var o = JSONObject()
+        o.append("valid", .bool(true))
+        o.append("name", .string(plan.definition.name))
+        if let description = plan.definition.description { o.append("description", .string(description)) }
+        o.append("input_schema", plan.inputSchema.json)
+        o.append("graph", Representation.graph(plan))
+        return JSONResponse.make(.object(o))
+    }
+
+    /// Deletes the workflow and everything that belongs to it; `409` while it is in use.
+    @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try context.parameters.require("workflow_id")
+        try await engine.deleteWorkflow(id)
+        context.logger.info("workflow deleted", metadata: ["workflow.id": "\(id)"])
+        return Response(status: .noContent)
+    }
+
     @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let page = try parsing.page(request)
         let result = try await engine.store.workflows(limit: page.limit, before: page.before)
@@ -42,8 +72,11 @@ struct WorkflowController {
     @Sendable func get(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try context.parameters.require("workflow_id")
         if let raw = request.uri.queryParameters["version"] {
-            guard let version = Int(raw), version >= 1 else {
-                throw Problem.badRequest(path: "version", "expected a workflow version number (an integer ≥ 1), found \"\(raw)\"")
+            let version = try await engine.checking(workflow: id) { () throws -> Int in
+                guard let version = Int(raw), version >= 1 else {
+                    throw Problem.badRequest(path: "version", "expected a workflow version number (an integer ≥ 1), found \"\(raw)\"")
+                }
+                return version
             }
             return try await WorkflowVersionController.version(version, of: id, engine: engine)
         }
@@ -57,15 +90,9 @@ struct WorkflowController {
     /// latest version.
     @Sendable func update(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try context.parameters.require("workflow_id")
-        let expected: Int?
-        let body: JSONValue
-        do {
-            expected = try parsing.ifMatchVersion(request)
-            body = try await definition(request)
-        } catch let problem as Problem {
-            // An unknown workflow is reported as such even when the request is also wrong.
-            if try await engine.store.workflow(id: id) == nil { throw EngineError.workflowNotFound(id) }
-            throw problem
+        // An unknown workflow is reported as such even when the request is also wrong.
+        let (expected, body) = try await engine.checking(workflow: id) { () async throws -> (Int?, JSONValue) in
+            (try parsing.ifMatchVersion(request), try await definition(request))
         }
         let updated = try await engine.updateWorkflow(id, definition: body, expectedVersion: expected)
         let version = updated.record.version

@@ -15,7 +15,7 @@ struct WorkflowVersionController {
 
     @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try context.parameters.require("workflow_id")
-        let page = try parsing.page(request)
+        let page = try await engine.checking(workflow: id) { try parsing.page(request) }
         guard try await engine.store.workflow(id: id) != nil else { throw EngineError.workflowNotFound(id) }
         let result = try await engine.store.workflowVersions(id: id, limit: page.limit, before: page.before)
         return JSONResponse.make(.page("versions", result.items.map(Representation.versionSummary), next: result.nextCursor))

@@ -77,6 +77,7 @@ public final class MemoryStore: Store {
             state.versions[v.workflowID, default: []].append(v)
             return .applied
         case .insertExecution(var detail):
+            guard state.workflows[detail.execution.workflowID] != nil else { return .stale }
             let key = detail.execution.idempotencyKey.map { "\(detail.execution.workflowID)\u{0}\($0)" }
             if let key, let existing = state.idempotency[key] { return .duplicate(executionID: existing) }
             guard state.executions[detail.execution.id] == nil else { return .idConflict }
@@ -152,10 +153,11 @@ public final class MemoryStore: Store {
         case .fanOut(let after, let through, let deliveries):
             guard state.fanOutCursor == after else { return .stale }
             state.fanOutCursor = through
-            for d in deliveries { state.insertDelivery(d) }
+            // Deliveries of executions deleted meanwhile are dropped, as the SQLite store does.
+            for d in deliveries where state.executions[d.executionID] != nil { state.insertDelivery(d) }
             return .applied
         case .insertDelivery(let d):
-            guard !state.deliveries.contains(where: { $0.id == d.id }) else { return .idConflict }
+            guard !state.deliveries.contains(where: { $0.id == d.id }), state.executions[d.executionID] != nil else { return .idConflict }
             state.insertDelivery(d)
             return .applied
         case .recordDeliveryAttempt(let id, let attempt, let status, let next, let at):
@@ -173,6 +175,35 @@ public final class MemoryStore: Store {
 
     public func workflow(id: String) async throws -> WorkflowRecord? {
         state.withLock { $0.workflows[id] }
+    }
+
+    public func deleteWorkflow(id: String) async throws -> WorkflowDeletion {
+        state.withLock { state in
+            guard state.workflows[id] != nil else { return .notFound }
+            let executions = state.executions.values.filter { $0.execution.workflowID == id }
+            let unfinished = executions.filter { !$0.execution.status.isTerminal }.sorted { $0.execution.seq < $1.execution.seq }
+            let callers = state.workflows.values
+                .filter { $0.id != id && StepRegistry.subworkflowIDs(in: $0.definition).contains(id) }
+                .sorted { $0.seq < $1.seq }.map(\.id)
+            let use = WorkflowUse(unfinishedCount: unfinished.count, unfinishedExample: unfinished.first?.execution.id, callers: callers)
+            if use.isInUse { return .inUse(use) }
+            let executionIDs = Set(executions.map(\.execution.id))
+            let subscriptionIDs = Set(state.subscriptions.filter { $0.workflowID == id }.map(\.id))
+            state.workflows[id] = nil
+            state.versions[id] = nil
+            for e in executionIDs {
+                state.executions[e] = nil
+                state.logs[e] = nil
+                // Events stay as tombstones: their seq is their index, and later seqs must not move.
+                for i in state.eventsByExecution.removeValue(forKey: e) ?? [] {
+                    state.events[i] = EventRecord(seq: state.events[i].seq, executionID: "", workflowID: "", type: "", at: 0, data: "")
+                }
+            }
+            state.idempotency = state.idempotency.filter { !executionIDs.contains($0.value) }
+            state.subscriptions.removeAll { subscriptionIDs.contains($0.id) }
+            state.deliveries.removeAll { executionIDs.contains($0.executionID) || $0.subscriptionID.map(subscriptionIDs.contains) == true }
+            return .deleted
+        }
     }
 
     public func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> {
@@ -229,7 +260,7 @@ public final class MemoryStore: Store {
     public func events(workflowID: String?, after: Int64, limit: Int) async throws -> [EventRecord] {
         state.withLock { state in
             let start = Int(min(max(after, 0), Int64(state.events.count)))
-            return Array(state.events[start...].lazy.filter { workflowID == nil || $0.workflowID == workflowID }.prefix(limit))
+            return Array(state.events[start...].lazy.filter { !$0.isDeleted && (workflowID == nil || $0.workflowID == workflowID) }.prefix(limit))
         }
     }
 
@@ -252,7 +283,7 @@ public final class MemoryStore: Store {
     public func fanOutEvents(after: Int64, limit: Int) async throws -> [FanOutEvent] {
         state.withLock { state in
             let start = Int(min(max(after, 0), Int64(state.events.count)))
-            return state.events[start...].prefix(limit).map { event in
+            return state.events[start...].lazy.filter { !$0.isDeleted }.prefix(limit).map { event in
                 let e = state.executions[event.executionID]?.execution
                 return FanOutEvent(event: event, webhookURL: e?.webhookURL, webhookSecret: e?.webhookSecret)
             }
@@ -320,6 +351,11 @@ extension MemoryStore.State {
         nextDeliverySeq += 1
         deliveries.append(d)
     }
+}
+
+extension EventRecord {
+    /// An event of a deleted workflow, kept in `MemoryStore` only to hold its seq.
+    var isDeleted: Bool { executionID.isEmpty }
 }
 
 extension WorkflowVersionRecord {

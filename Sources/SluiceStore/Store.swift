@@ -13,7 +13,8 @@ public enum Mutation: Sendable {
     /// such workflow. Nothing is applied unless the outcome is `applied`.
     case insertWorkflowVersion(WorkflowVersionRecord, expectedVersion: Int)
     /// Stores a new execution and its tasks; `idConflict` if its id is taken, `duplicate` if its
-    /// workflow already has an execution with the same idempotency key.
+    /// workflow already has an execution with the same idempotency key, `stale` (nothing applied)
+    /// if its workflow does not exist (it was deleted after the caller read it).
     case insertExecution(ExecutionDetail)
     /// Applies a transition; `stale` (and nothing applied) if a task is no longer in an expected status.
     case transition(ExecutionTransition)
@@ -57,6 +58,35 @@ public enum MutationOutcome: Sendable, Hashable {
     case versionConflict(current: Int)
 }
 
+/// What `Store.deleteWorkflow(id:)` did.
+public enum WorkflowDeletion: Sendable, Hashable {
+    /// The workflow and everything that belonged to it are gone.
+    case deleted
+    /// There is no workflow with this id.
+    case notFound
+    /// Nothing was deleted: the workflow is still in use.
+    case inUse(WorkflowUse)
+}
+
+/// Why a workflow cannot be deleted: unfinished executions, or other workflows that run it.
+public struct WorkflowUse: Sendable, Hashable {
+    /// How many executions of the workflow are PENDING or RUNNING.
+    public var unfinishedCount: Int
+    /// The oldest of them, if any.
+    public var unfinishedExample: String?
+    /// Workflows whose latest version runs this one with a `Workflow.Run` step, in creation order.
+    public var callers: [String]
+
+    public init(unfinishedCount: Int, unfinishedExample: String?, callers: [String]) {
+        self.unfinishedCount = unfinishedCount
+        self.unfinishedExample = unfinishedExample
+        self.callers = callers
+    }
+
+    /// Whether anything stands in the way of the deletion.
+    public var isInUse: Bool { unfinishedCount > 0 || !callers.isEmpty }
+}
+
 /// A page of a newest-first list, and the cursor of the next (older) page if there is one.
 public struct Page<Item: Sendable>: Sendable {
     public var items: [Item]
@@ -77,6 +107,12 @@ public protocol Store: Sendable {
     func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome]
 
     func workflow(id: String) async throws -> WorkflowRecord?
+    /// Deletes workflow `id` with all its versions, its executions with their tasks, task logs,
+    /// events and idempotency keys, and its webhook subscriptions and deliveries, in one
+    /// transaction. Refuses (`inUse`, nothing deleted) when, inside that transaction, the workflow
+    /// has PENDING or RUNNING executions or another workflow's latest version runs it with
+    /// `Workflow.Run`. Event seqs of later events stay above those of the deleted ones.
+    func deleteWorkflow(id: String) async throws -> WorkflowDeletion
     /// Workflows newest first, `limit` at most, older than cursor `before` if given.
     func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord>
     /// Version `version` of workflow `id`, or `nil` if either does not exist.

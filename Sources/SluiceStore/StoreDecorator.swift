@@ -9,6 +9,7 @@ public protocol StoreDecorator: Store {
 extension StoreDecorator {
     public func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] { try await base.apply(mutations) }
     public func workflow(id: String) async throws -> WorkflowRecord? { try await base.workflow(id: id) }
+    public func deleteWorkflow(id: String) async throws -> WorkflowDeletion { try await base.deleteWorkflow(id: id) }
     public func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> { try await base.workflows(limit: limit, before: before) }
     public func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? { try await base.workflowVersion(id: id, version: version) }
     public func workflowVersions(id: String, limit: Int, before: Int64?) async throws -> Page<WorkflowVersionRecord> { try await base.workflowVersions(id: id, limit: limit, before: before) }

@@ -14,10 +14,10 @@ import Testing
 
     @Test func unsupportedMethodOnAPathWithParametersIs405() async throws {
         try await makeApp().test(.router) { client in
-            let reply = try await client.send(.delete, "/workflows/wf-zzzzzzzz")
-            try expect405(reply, allow: "GET, PUT")
+            let reply = try await client.send(.patch, "/workflows/wf-zzzzzzzz")
+            try expect405(reply, allow: "GET, PUT, DELETE")
             #expect(try reply.json()["instance"]?.stringValue == "/workflows/wf-zzzzzzzz")
-            #expect(try reply.json()["detail"]?.stringValue?.contains("DELETE") == true)
+            #expect(try reply.json()["detail"]?.stringValue?.contains("PATCH") == true)
         }
     }
 
@@ -29,6 +29,18 @@ import Testing
             try expect405(try await client.send(.get, "/workflows/wf-zzzzzzzz/execute"), allow: "POST")
             try expect405(try await client.send(.post, "/workflows/wf-x/executions/ex-y/events"), allow: "GET")
             try expect405(try await client.send(.put, "/workflows/wf-x/webhooks/wh-y"), allow: "GET, DELETE")
+            try expect405(try await client.send(.post, "/executions/ex-y"), allow: "GET")
+        }
+    }
+
+    /// `validate` is a constant segment, which the router prefers to `:workflow_id`: it is not a
+    /// workflow id, and the methods of `/workflows/{workflow_id}` do not apply to it.
+    @Test func theValidatePathTakesOnlyPost() async throws {
+        try await makeApp().test(.router) { client in
+            for method in [HTTPRequest.Method.get, .put, .delete] {
+                let reply = try await client.send(method, "/workflows/validate")
+                try expect405(reply, allow: "POST")
+            }
         }
     }
 
