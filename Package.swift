@@ -65,10 +65,10 @@ let package = Package(
         .target(name: "SluiceServer", dependencies: [
             "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSteps", "SluiceWebhooks", "StandardWebhooks",
             .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
         ], resources: [
             .copy("Resources/openapi.yaml"),
