@@ -57,6 +57,10 @@ extension Engine {
             let list = use.callers.joined(separator: ", ")
             reasons.append("the latest version of \(use.callers.count == 1 ? "workflow" : "workflows") \(list) \(use.callers.count == 1 ? "runs" : "run") it with Workflow.Run; store versions of \(use.callers.count == 1 ? "it" : "them") without that step, or delete \(use.callers.count == 1 ? "it" : "them"), first")
         }
+        if !use.callingExecutions.isEmpty {
+            let list = use.callingExecutions.prefix(5).joined(separator: ", ") + (use.callingExecutions.count > 5 ? ", …" : "")
+            reasons.append("unfinished executions of other workflows run it with Workflow.Run (\(list)); cancel them first or wait for them to finish")
+        }
         return "workflow \(id) was not deleted: " + reasons.joined(separator: "; and ")
     }
 

@@ -24,7 +24,17 @@ extension SQLiteStore {
             let caller: String = row[0]
             return caller
         }
-        let use = WorkflowUse(unfinishedCount: unfinished.count, unfinishedExample: unfinished.first, callers: callers)
+        let running = try Row.fetchAll(db, sql: """
+            SELECT e.id, v.definition FROM executions e
+            JOIN workflow_versions v ON v.workflow_id = e.workflow_id AND v.version = e.workflow_version
+            WHERE e.status IN ('PENDING', 'RUNNING') AND e.workflow_id != ? AND instr(v.definition, ?) > 0 ORDER BY e.seq
+            """, arguments: [id, id])
+        let calling = running.compactMap { row -> String? in
+            guard let definition = json(row[1]), StepRegistry.subworkflowIDs(in: definition).contains(id) else { return nil }
+            let execution: String = row[0]
+            return execution
+        }
+        let use = WorkflowUse(unfinishedCount: unfinished.count, unfinishedExample: unfinished.first, callers: callers, callingExecutions: calling)
         if use.isInUse { return .inUse(use) }
 
         let lastBefore = try lastEventSeq(db)

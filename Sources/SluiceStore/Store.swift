@@ -76,15 +76,20 @@ public struct WorkflowUse: Sendable, Hashable {
     public var unfinishedExample: String?
     /// Workflows whose latest version runs this one with a `Workflow.Run` step, in creation order.
     public var callers: [String]
+    /// Unfinished executions of other workflows whose version (maybe not the latest) runs this
+    /// one with `Workflow.Run`, oldest first: they would fail, or could not be resumed after a
+    /// restart, without it.
+    public var callingExecutions: [String]
 
-    public init(unfinishedCount: Int, unfinishedExample: String?, callers: [String]) {
+    public init(unfinishedCount: Int, unfinishedExample: String?, callers: [String], callingExecutions: [String] = []) {
         self.unfinishedCount = unfinishedCount
         self.unfinishedExample = unfinishedExample
         self.callers = callers
+        self.callingExecutions = callingExecutions
     }
 
     /// Whether anything stands in the way of the deletion.
-    public var isInUse: Bool { unfinishedCount > 0 || !callers.isEmpty }
+    public var isInUse: Bool { unfinishedCount > 0 || !callers.isEmpty || !callingExecutions.isEmpty }
 }
 
 /// A page of a newest-first list, and the cursor of the next (older) page if there is one.
@@ -110,8 +115,9 @@ public protocol Store: Sendable {
     /// Deletes workflow `id` with all its versions, its executions with their tasks, task logs,
     /// events and idempotency keys, and its webhook subscriptions and deliveries, in one
     /// transaction. Refuses (`inUse`, nothing deleted) when, inside that transaction, the workflow
-    /// has PENDING or RUNNING executions or another workflow's latest version runs it with
-    /// `Workflow.Run`. Event seqs of later events stay above those of the deleted ones.
+    /// has PENDING or RUNNING executions, another workflow's latest version runs it with
+    /// `Workflow.Run`, or an unfinished execution of another workflow runs a version that does.
+    /// Event seqs of later events stay above those of the deleted ones.
     func deleteWorkflow(id: String) async throws -> WorkflowDeletion
     /// Workflows newest first, `limit` at most, older than cursor `before` if given.
     func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord>

@@ -54,7 +54,8 @@ import Testing
             let detail = try #require(try reply.json()["detail"]?.stringValue)
             #expect(detail.contains("1 unfinished execution") && detail.contains(ex) && detail.contains("cancel them first"), "\(detail)")
             #expect(try await client.send(.get, "/workflows/\(wf)").status == .ok)
-            #expect(try await client.send(.get, "/workflows/\(wf)/executions/\(ex)").json()["status"] == "RUNNING")
+            let status = try await client.send(.get, "/workflows/\(wf)/executions/\(ex)").json()["status"]
+            #expect(status == "PENDING" || status == "RUNNING", "nothing was deleted")
             #expect(try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events").json()["events"]?.arrayValue?.isEmpty == false)
 
             #expect(try await client.send(.post, "/workflows/\(wf)/executions/\(ex)/cancel").status == .ok)

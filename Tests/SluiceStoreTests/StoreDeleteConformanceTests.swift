@@ -122,6 +122,21 @@ import Testing
     }
 
     @Test(arguments: Driver.allCases)
+    func anUnfinishedExecutionOfAnOlderVersionThatRunsItHoldsIt(driver: Driver) async throws {
+        let store = try driver.make()
+        _ = try await store.apply([
+            .insertWorkflow(workflow("wf-1")), .insertWorkflow(caller("wf-2", runs: "wf-1")),
+            .insertExecution(execution("ex-1", workflow: "wf-2", tasks: 1)), .insertExecution(execution("ex-2", workflow: "wf-2", tasks: 1)),
+            // The latest version of wf-2 no longer runs wf-1; its executions of version 1 still do.
+            .insertWorkflowVersion(workflow("wf-2").latestVersion, expectedVersion: 1),
+        ])
+        _ = try await store.apply([finish("ex-1")])
+        #expect(try await store.deleteWorkflow(id: "wf-1") == .inUse(WorkflowUse(unfinishedCount: 0, unfinishedExample: nil, callers: [], callingExecutions: ["ex-2"])))
+        _ = try await store.apply([finish("ex-2")])
+        #expect(try await store.deleteWorkflow(id: "wf-1") == .deleted)
+    }
+
+    @Test(arguments: Driver.allCases)
     func anExecutionOfADeletedWorkflowIsNotStored(driver: Driver) async throws {
         let store = try driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
