@@ -7,15 +7,16 @@ import SluiceCore
 public struct ExecutionCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "execution",
-        abstract: "Show, list, cancel and retry executions.",
+        abstract: "Show, list, cancel, retry and rerun executions.",
         discussion: """
             Examples:
               sluice execution get ex-abcd1234
               sluice execution list wf-abcd1234 --status FAILED
               sluice execution cancel ex-abcd1234
               sluice execution retry ex-abcd1234 --watch
+              sluice execution rerun ex-abcd1234 --from-task fetch --wait
             """,
-        subcommands: [Get.self, List.self, Cancel.self, Retry.self],
+        subcommands: [Get.self, List.self, Cancel.self, Retry.self, Rerun.self],
         aliases: ["executions", "ex"]
     )
 
@@ -144,6 +145,43 @@ public struct ExecutionCommand: AsyncParsableCommand {
                 }
                 if !output.printStructured(["execution_id": .string(executionID), "workflow_id": .string(found.workflowID)], console: console) {
                     console.print(executionID)
+                }
+                return ExitStatus.success
+            }
+        }
+    }
+}
+
+extension ExecutionCommand {
+    struct Rerun: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start a new execution with the same input and workflow version, and print its id.",
+            discussion: """
+                With --from-task, completed tasks that are neither that task nor downstream of it
+                keep their outputs; everything runs again otherwise.
+
+                Examples:
+                  sluice execution rerun ex-abcd1234
+                  sluice execution rerun ex-abcd1234 --from-task fetch --watch
+                """
+        )
+        @Argument(help: "The execution to run again (ex-…).")
+        var executionID: String
+        @Option(help: ArgumentHelp("Run again from this task (its step id or task-… id).", valueName: "TASK"))
+        var fromTask: String?
+        @OptionGroup var follow: FollowOptions
+        @OptionGroup var server: ServerOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            try await server.run { client, console in
+                let found = try await client.execution(id: executionID)
+                let started = try await client.rerun(workflowID: found.workflowID, executionID: executionID, fromTask: fromTask)
+                if follow.wait || follow.watch {
+                    return try await follow.follow(client: client, workflowID: found.workflowID, executionID: started.executionID, output: output, console: console)
+                }
+                if !output.printStructured(["execution_id": .string(started.executionID), "workflow_id": .string(found.workflowID)], console: console) {
+                    console.print(started.executionID)
                 }
                 return ExitStatus.success
             }

@@ -11,12 +11,13 @@ public struct WorkflowCommand: AsyncParsableCommand {
         discussion: """
             Examples:
               sluice workflow create -f shout.yaml
+              sluice workflow update wf-abcd1234 -f shout.yaml
               sluice workflow list
               sluice workflow get wf-abcd1234 -o yaml
               sluice workflow validate -f shout.yaml
               sluice workflow delete wf-abcd1234
             """,
-        subcommands: [Create.self, List.self, Get.self, Delete.self, Validate.self],
+        subcommands: [Create.self, Update.self, List.self, Get.self, Delete.self, Validate.self],
         aliases: ["workflows", "wf"]
     )
 
@@ -46,6 +47,40 @@ public struct WorkflowCommand: AsyncParsableCommand {
             try await server.run({ client, console in
                 let id = try await client.createWorkflow(json: document.body)
                 if !output.printStructured(["workflow_id": .string(id)], console: console) { console.print(id) }
+                return ExitStatus.success
+            }, locate: document.position(of:))
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Store a new version of a workflow from a JSON or YAML file and print its number.",
+            discussion: """
+                The definition is checked as for create. Executions already started keep running
+                the version they started with; new ones run the new version. With --if-version,
+                the update is refused (exit 2) if someone stored another version since.
+
+                Examples:
+                  sluice workflow update wf-abcd1234 -f shout.yaml
+                  sluice workflow update wf-abcd1234 -f shout.yaml --if-version 3
+                """
+        )
+        @Argument(help: "The workflow's id (wf-…).")
+        var workflowID: String
+        @Option(name: [.short, .customLong("file")], help: ArgumentHelp("The definition, JSON or YAML; - reads standard input.", valueName: "FILE"))
+        var file: String
+        @Option(help: ArgumentHelp("Store only if this is still the latest version (If-Match).", valueName: "N"))
+        var ifVersion: Int?
+        @OptionGroup var server: ServerOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let document = try readDocument(file)
+            try await server.run({ client, console in
+                let version = try await client.updateWorkflow(workflowID, json: document.body, ifMatch: ifVersion)
+                if !output.printStructured(["workflow_id": .string(workflowID), "version": .number(Double(version))], console: console) {
+                    console.print(String(version))
+                }
                 return ExitStatus.success
             }, locate: document.position(of:))
         }

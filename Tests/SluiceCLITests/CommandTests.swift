@@ -35,9 +35,9 @@ import Testing
 
     @Test func everyCommandHasHelpWithAnExample() {
         let commands: [any ParsableCommand.Type] = [
-            WorkflowCommand.self, WorkflowCommand.Create.self, WorkflowCommand.List.self, WorkflowCommand.Get.self,
+            WorkflowCommand.self, WorkflowCommand.Create.self, WorkflowCommand.Update.self, WorkflowCommand.List.self, WorkflowCommand.Get.self,
             WorkflowCommand.Delete.self, WorkflowCommand.Validate.self, RunCommand.self, ExecutionCommand.self,
-            ExecutionCommand.Get.self, ExecutionCommand.List.self, ExecutionCommand.Cancel.self, ExecutionCommand.Retry.self,
+            ExecutionCommand.Get.self, ExecutionCommand.List.self, ExecutionCommand.Cancel.self, ExecutionCommand.Retry.self, ExecutionCommand.Rerun.self,
             LogsCommand.self, StepTypesCommand.self,
         ]
         for command in commands {
@@ -190,6 +190,27 @@ import Testing
             let gone = await runCLI(["workflow", "get", workflowID, "--server", server])
             #expect(gone.code == ExitStatus.usage)
             #expect(gone.err.contains("no workflow with id"))
+        }
+    }
+
+    @Test func updateStoresANewVersionAndRerunStartsANewExecution() async throws {
+        try await withServer { server in
+            let file = try temporaryFile("shout.yaml", shoutYAML)
+            let workflowID = await runCLI(["workflow", "create", "-f", file, "--server", server]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            let updated = await runCLI(["workflow", "update", workflowID, "-f", file, "--if-version", "1", "--server", server])
+            #expect(updated.code == 0, "\(updated.err)")
+            #expect(updated.out == "2\n")
+            let stale = await runCLI(["workflow", "update", workflowID, "-f", file, "--if-version", "1", "--server", server])
+            #expect(stale.code == ExitStatus.usage, "a stale --if-version is refused")
+
+            let first = await runCLI(["run", workflowID, "--input", "text=again", "--wait", "-o", "json", "--server", server])
+            let firstID = try #require(try JSONParser.parse(Array(first.out.utf8))["execution_id"]?.stringValue)
+            let rerun = await runCLI(["execution", "rerun", firstID, "--wait", "-o", "json", "--server", server])
+            #expect(rerun.code == 0, "\(rerun.err)")
+            let second = try JSONParser.parse(Array(rerun.out.utf8))
+            #expect(second["execution_id"] != .string(firstID))
+            #expect(second["input"] == ["text": "again"])
+            #expect(second["output"] == ["text": "AGAIN"])
         }
     }
 

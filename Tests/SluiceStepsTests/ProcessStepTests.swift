@@ -106,13 +106,13 @@ import Testing
     @Test func cancellingKillsAProcessThatIgnoresSIGTERMAfterTheGracePeriod() async throws {
         let (took, pid) = try await cancel(script: #"trap "" TERM; echo $$ > PIDFILE; sleep 30"#, grace: 1)
         #expect(took >= .milliseconds(900))
-        #expect(took < .seconds(4))
+        #expect(took < .seconds(10), "killed after the 1 s grace, not after the 30 s sleep")
         #expect(kill(pid, 0) == -1 && errno == ESRCH, "the process is still running")
     }
 
     @Test func cancellingStopsAProcessThatExitsOnSIGTERMAtOnce() async throws {
         let (took, pid) = try await cancel(script: "echo $$ > PIDFILE; sleep 30", grace: 10)
-        #expect(took < .seconds(2))
+        #expect(took < .seconds(8), "stopped by SIGTERM, not killed after the 10 s grace")
         #expect(kill(pid, 0) == -1 && errno == ESRCH, "the process is still running")
     }
 }

@@ -48,7 +48,7 @@ func withTestServer<T: Sendable>(_ body: @Sendable (_ base: String) async throws
         return Response(status: .init(code: code), headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "status \(code) body")))
     }
     router.get("/slow") { _, _ in
-        try await Task.sleep(for: .seconds(2))
+        try await Task.sleep(for: .seconds(5))
         return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "late")))
     }
     router.get("/big") { _, _ in
