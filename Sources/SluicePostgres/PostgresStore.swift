@@ -212,6 +212,7 @@ public final class PostgresStore: Store {
                     try await run("RELEASE SAVEPOINT transition")
                 } else {
                     try await run("ROLLBACK TO SAVEPOINT transition")
+                    try await run("RELEASE SAVEPOINT transition")
                     events.removeSubrange(eventCount...)
                 }
                 return outcome
