@@ -223,17 +223,11 @@ public final class PostgresStore: Store {
 
         mutating func insertExecution(_ detail: ExecutionDetail) async throws -> MutationOutcome {
             let e = detail.execution
-            guard let check = try await run("""
-                SELECT EXISTS (SELECT 1 FROM workflows WHERE id = \(e.workflowID)),
-                    (SELECT id FROM executions WHERE workflow_id = \(e.workflowID) AND idempotency_key = \(e.idempotencyKey))
-                """).first else { return .stale }
-            let (exists, existing) = try check.decode((Bool, String?).self)
-            guard exists else { return .stale }
-            if e.idempotencyKey != nil, let existing { return .duplicate(executionID: existing) }
             let outputJSON = e.output?.jsonString
             let errorJSON = e.error?.jsonString
-            // The execution and its tasks in one statement; the tasks travel as one JSON array
-            // (columns may be NULL, which arrays of text cannot carry).
+            // The checks, the execution and its tasks in one statement (one round trip); the
+            // tasks travel as one JSON array (columns may be NULL, which arrays of text cannot
+            // carry). The insert happens only if the workflow exists and the key is unused.
             let tasks = JSONValue.array(detail.tasks.map { t in
                 .object(JSONObject([
                     ("idx", .string(String(t.index))), ("task_id", .string(t.taskID)), ("step_id", .string(t.stepID)), ("type", .string(t.type)),
@@ -244,10 +238,15 @@ public final class PostgresStore: Store {
                 ]))
             }).jsonString
             let rows = try await run("""
-                WITH x AS (
+                WITH c AS (
+                    SELECT EXISTS (SELECT 1 FROM workflows WHERE id = \(e.workflowID)) AS found,
+                        (SELECT id FROM executions WHERE workflow_id = \(e.workflowID) AND idempotency_key = \(e.idempotencyKey)::text) AS existing),
+                x AS (
                     INSERT INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version, webhook_secret)
-                    VALUES (\(e.id), \(e.workflowID), \(e.status.rawValue), \(e.input.jsonString), \(outputJSON), \(errorJSON), \(e.webhookURL), \(e.idempotencyKey),
-                        \(e.createdAt), \(e.startedAt), \(e.completedAt), \(e.deadlineAt), \(Int64(e.workflowVersion)), \(e.webhookSecret))
+                    SELECT \(e.id)::text, \(e.workflowID)::text, \(e.status.rawValue)::text, \(e.input.jsonString)::text, \(outputJSON)::text, \(errorJSON)::text,
+                        \(e.webhookURL)::text, \(e.idempotencyKey)::text, \(e.createdAt)::bigint, \(e.startedAt)::bigint, \(e.completedAt)::bigint,
+                        \(e.deadlineAt)::bigint, \(Int64(e.workflowVersion))::bigint, \(e.webhookSecret)::text
+                    FROM c WHERE c.found AND c.existing IS NULL
                     ON CONFLICT DO NOTHING RETURNING seq),
                 t AS (
                     INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at)
@@ -255,10 +254,13 @@ public final class PostgresStore: Store {
                         r.attempt::bigint, r.attempts, r.wake_at::bigint
                     FROM x, json_to_recordset(\(tasks)::json) AS r(idx text, task_id text, step_id text, type text, status text, input text, output text,
                         error text, started_at text, completed_at text, attempt text, attempts text, wake_at text))
-                SELECT seq FROM x
+                SELECT c.found, c.existing, (SELECT seq FROM x) FROM c
                 """)
-            guard let row = rows.first else { return .idConflict }
-            let seq = try row.decode(Int64.self)
+            guard let row = rows.first else { return .stale }
+            let (found, existing, inserted) = try row.decode((Bool, String?, Int64?).self)
+            guard found else { return .stale }
+            if e.idempotencyKey != nil, let existing { return .duplicate(executionID: existing) }
+            guard let seq = inserted else { return .idConflict }
             event(executionSeq: seq, workflowID: e.workflowID, type: EventType.execution(e.status), data: EventData.execution(
                 id: e.id, workflowID: e.workflowID, workflowVersion: e.workflowVersion, status: e.status, createdAt: e.createdAt,
                 startedAt: e.startedAt, completedAt: e.completedAt, outputJSON: outputJSON, errorJSON: errorJSON))
