@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Pure core: definitions, step-type registry, type checker, schema validation,
@@ -35,6 +36,14 @@ let package = Package(
         .target(name: "SluiceSQLite", dependencies: [
             "SluiceCore", "SluiceStore",
             .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // The PostgreSQL driver (postgres-nio), with numbered migrations applied under an
+        // advisory lock so several nodes can start at once.
+        .target(name: "SluicePostgres", dependencies: [
+            "SluiceCore", "SluiceStore",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The engine: group commit, scheduler, executor, recovery.
         .target(name: "SluiceEngine", dependencies: [
@@ -75,7 +84,7 @@ let package = Package(
             .copy("Resources/docs.html"),
         ]),
         .executableTarget(name: "sluice", dependencies: [
-            "SluiceCLI", "SluiceCore", "SluiceStore", "SluiceSQLite", "SluiceEngine", "SluiceServer", "SluiceSteps", "SluiceWebhooks",
+            "SluiceCLI", "SluiceCore", "SluiceStore", "SluiceSQLite", "SluicePostgres", "SluiceEngine", "SluiceServer", "SluiceSteps", "SluiceWebhooks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -114,7 +123,8 @@ let package = Package(
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(name: "StandardWebhooksTests", dependencies: ["StandardWebhooks", "SluiceClient"]),
         .testTarget(name: "SluiceStoreTests", dependencies: [
-            "SluiceCore", "SluiceStore", "SluiceSQLite",
+            "SluiceCore", "SluiceStore", "SluiceSQLite", "SluicePostgres",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "SluiceEngineTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSQLite"]),

@@ -30,7 +30,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free one (env SLUICE_PORT). [default: 8080]")
     var port: Int?
 
-    @Option(help: "sqlite:PATH or memory: (env SLUICE_DATABASE). [default: sqlite:./sluice.db]")
+    @Option(help: "sqlite:PATH, postgres://user:password@host:port/database or memory: (env SLUICE_DATABASE). [default: sqlite:./sluice.db]")
     var database: String?
 
     @Option(help: "Largest request body accepted, in bytes.")
@@ -90,7 +90,7 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = logLevel
         let store: any SluiceStore.Store
         do {
-            store = try database.open()
+            store = try await database.open(logger: logger)
         } catch {
             logger.critical("cannot open the database", metadata: ["database": "\(database.description)", "error": "\(error)"])
             throw ExitCode(1)

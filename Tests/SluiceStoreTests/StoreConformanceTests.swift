@@ -4,18 +4,25 @@ import SluiceSQLite
 import SluiceStore
 import Testing
 
-/// The drivers every conformance test runs against.
+/// The drivers every conformance test runs against. PostgreSQL runs when
+/// `SLUICE_TEST_POSTGRES_URL` names a server (`.ci/postgres` starts one; `.ci/run` does), each
+/// test in a schema of its own that is dropped afterwards; without it, it is left out and
+/// `PostgresStoreTests.theConformanceSuitesRunAgainstPostgreSQL` is skipped with the reason.
 enum Driver: String, CaseIterable, CustomTestStringConvertible {
-    case memory, sqlite
+    case memory, sqlite, postgres
     var testDescription: String { rawValue }
 
-    func make() throws -> any Store {
+    static var allCases: [Driver] { PostgresTestDatabase.url == nil ? [.memory, .sqlite] : [.memory, .sqlite, .postgres] }
+
+    func make() async throws -> any Store {
         switch self {
         case .memory: return MemoryStore()
         case .sqlite:
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-store-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             return try SQLiteStore(path: dir.appendingPathComponent("test.db").path)
+        case .postgres:
+            return try await PostgresTestDatabase.makeStore()
         }
     }
 }
@@ -32,10 +39,10 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
 }
 
 /// One suite every store driver passes unchanged.
-@Suite struct StoreConformanceTests {
+@Suite(.postgresSchemas) struct StoreConformanceTests {
     @Test(arguments: Driver.allCases)
     func workflowsAreStoredAndIDsAreUnique(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         #expect(try await store.apply([.insertWorkflow(workflow("wf-1"))]) == [.applied])
         #expect(try await store.apply([.insertWorkflow(workflow("wf-1"))]) == [.idConflict])
         let read = try #require(try await store.workflow(id: "wf-1"))
@@ -46,7 +53,7 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
 
     @Test(arguments: Driver.allCases)
     func workflowsPageNewestFirst(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         for i in 1...5 { _ = try await store.apply([.insertWorkflow(workflow("wf-\(i)"))]) }
         var seen: [String] = []
         var cursor: Int64?
@@ -60,7 +67,7 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
 
     @Test(arguments: Driver.allCases)
     func executionsAreStoredWithTheirTasksInOrder(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
         #expect(try await store.apply([.insertExecution(execution("ex-1", tasks: 3))]) == [.applied])
         #expect(try await store.apply([.insertExecution(execution("ex-1"))]) == [.idConflict])
@@ -73,7 +80,7 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
 
     @Test(arguments: Driver.allCases)
     func idempotencyKeysAreScopedToTheirWorkflow(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2"))])
         #expect(try await store.apply([.insertExecution(execution("ex-1", key: "k"))]) == [.applied])
         #expect(try await store.apply([.insertExecution(execution("ex-2", key: "k"))]) == [.duplicate(executionID: "ex-1")])
@@ -83,7 +90,7 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
 
     @Test(arguments: Driver.allCases)
     func transitionsApplyOnlyWhileTasksAreInTheExpectedStatus(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
         let complete = ExecutionTransition(executionID: "ex-1", tasks: [
             TaskChange(index: 0, expected: [.pending, .running], status: .completed, input: ["text": "a"], output: ["text": "b"], startedAt: 10, completedAt: 11),
@@ -110,7 +117,7 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
 
     @Test(arguments: Driver.allCases)
     func oneBatchReportsEachMutationsOutcome(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         let outcomes = try await store.apply([
             .insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-1")),
             .insertExecution(execution("ex-1")),
@@ -121,7 +128,7 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
 
     @Test(arguments: Driver.allCases)
     func executionsListFiltersByStatusAndPages(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2"))])
         for i in 1...5 { _ = try await store.apply([.insertExecution(execution("ex-\(i)"))]) }
         _ = try await store.apply([.insertExecution(execution("ex-other", workflow: "wf-2"))])
@@ -142,7 +149,7 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
 
     @Test(arguments: Driver.allCases)
     func unfinishedExecutionsAreThoseNotCompletedOrFailed(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
         for i in 1...4 { _ = try await store.apply([.insertExecution(execution("ex-\(i)"))]) }
         _ = try await store.apply([
@@ -157,13 +164,13 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
 }
 
 @Suite struct SQLiteStoreTests {
-    @Test func commitsAreFsyncedWithSynchronousFull() throws {
-        let store = try Driver.sqlite.make() as! SQLiteStore
+    @Test func commitsAreFsyncedWithSynchronousFull() async throws {
+        let store = try await Driver.sqlite.make() as! SQLiteStore
         #expect(try store.synchronousMode() == 2)
     }
 
     @Test func schemaComesFromNumberedMigrationsAppliedOnce() async throws {
-        let store = try Driver.sqlite.make() as! SQLiteStore
+        let store = try await Driver.sqlite.make() as! SQLiteStore
         #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs", "003_workflow_versions", "004_events_webhooks"])
         _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
         try await store.close()

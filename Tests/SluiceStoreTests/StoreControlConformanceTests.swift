@@ -6,10 +6,10 @@ import SluiceStore
 import Testing
 
 /// Attempts, wake times, reopening and task logs: every driver behaves the same.
-@Suite struct StoreControlConformanceTests {
+@Suite(.postgresSchemas) struct StoreControlConformanceTests {
     @Test(arguments: Driver.allCases)
     func failedAttemptsAccumulateAndWakeTimesAreWrittenAndCleared(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
         let first: JSONValue = ["attempt": 1, "error": ["message": "boom"]]
         let second: JSONValue = ["attempt": 2, "error": ["message": "bang"]]
@@ -28,7 +28,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func reopeningClearsTheOutcomeButKeepsTheAttemptHistory(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
         let attempt: JSONValue = ["attempt": 1]
         _ = try await store.apply([.transition(.init(executionID: "ex-1", tasks: [
@@ -51,7 +51,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func cancelledExecutionsAreFinished(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
         _ = try await store.apply([.transition(.init(executionID: "ex-1", tasks: [
             TaskChange(index: 0, expected: [.pending], status: .cancelled, completedAt: 3),
@@ -63,7 +63,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func logLinesAreNumberedPerTaskAndPaged(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1")), .insertExecution(execution("ex-2"))])
         func line(_ e: String, _ i: Int, _ text: String) -> TaskLogLine { TaskLogLine(executionID: e, index: i, at: 7, attempt: 1, source: "step", line: text) }
         _ = try await store.apply([.appendLogs([line("ex-1", 0, "a"), line("ex-1", 1, "other task"), line("ex-1", 0, "b")])])

@@ -4,7 +4,7 @@ import Testing
 
 /// `deleteWorkflow(id:)`: everything of the workflow goes in one transaction, nothing else does,
 /// and a workflow in use is refused whole.
-@Suite struct StoreDeleteConformanceTests {
+@Suite(.postgresSchemas) struct StoreDeleteConformanceTests {
     func finish(_ id: String) -> Mutation {
         .transition(ExecutionTransition(executionID: id, tasks: [
             TaskChange(index: 0, expected: [.pending], status: .completed, output: ["text": "x"], startedAt: 6, completedAt: 7, attempt: 1),
@@ -25,7 +25,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func deletingAWorkflowRemovesEverythingOfItAndNothingElse(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([
             .insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2")),
             .insertWorkflowVersion(workflow("wf-1").latestVersion, expectedVersion: 1),
@@ -76,7 +76,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func anUnknownWorkflowIsNotFound(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         #expect(try await store.deleteWorkflow(id: "wf-404") == .notFound)
         _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
         #expect(try await store.deleteWorkflow(id: "wf-1") == .deleted)
@@ -85,7 +85,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func aWorkflowWithUnfinishedExecutionsIsNotDeleted(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([
             .insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1", tasks: 1)),
             .insertExecution(execution("ex-2", tasks: 1)), .insertExecution(execution("ex-3", tasks: 1)),
@@ -104,7 +104,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func aWorkflowThatTheLatestVersionOfAnotherRunsIsNotDeleted(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         var mentions = workflow("wf-4")
         mentions.description = "not a caller, though it names wf-1"
         mentions.definition = ["name": "wf-4", "description": "see wf-1", "steps": [["type": "Echo"]]]
@@ -123,7 +123,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func anUnfinishedExecutionOfAnOlderVersionThatRunsItHoldsIt(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([
             .insertWorkflow(workflow("wf-1")), .insertWorkflow(caller("wf-2", runs: "wf-1")),
             .insertExecution(execution("ex-1", workflow: "wf-2", tasks: 1)), .insertExecution(execution("ex-2", workflow: "wf-2", tasks: 1)),
@@ -138,7 +138,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func anExecutionOfADeletedWorkflowIsNotStored(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
         #expect(try await store.deleteWorkflow(id: "wf-1") == .deleted)
         #expect(try await store.apply([.insertExecution(execution("ex-1"))]) == [.stale])
@@ -148,7 +148,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func eventSeqsKeepGrowingAfterTheNewestEventsAreDeleted(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2")), .insertExecution(execution("ex-2", workflow: "wf-2", tasks: 1))])
         _ = try await store.apply([.insertExecution(execution("ex-1", tasks: 1))])
         _ = try await store.apply([finish("ex-1")])

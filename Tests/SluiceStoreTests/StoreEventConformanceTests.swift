@@ -6,12 +6,12 @@ import SluiceStore
 import Testing
 
 /// Events (the outbox), webhook subscriptions and deliveries: every driver behaves the same.
-@Suite struct StoreEventConformanceTests {
+@Suite(.postgresSchemas) struct StoreEventConformanceTests {
     func data(_ e: EventRecord) throws -> JSONValue { try JSONParser.parse(e.data) }
 
     @Test(arguments: Driver.allCases)
     func everyCommittedStatusChangeIsAnEventInCommitOrder(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
         _ = try await store.apply([.transition(.init(executionID: "ex-1", tasks: [
             TaskChange(index: 0, expected: [.pending], status: .running, startedAt: 10, attempt: 1),
@@ -40,7 +40,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func anExecutionThatRunsAndFinishesInOneCommitStillReportsItsStart(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1", tasks: 1))])
         _ = try await store.apply([.transition(.init(executionID: "ex-1", tasks: [
             TaskChange(index: 0, expected: [.pending], status: .completed, output: ["text": "x"], startedAt: 3, completedAt: 4, attempt: 1),
@@ -52,7 +52,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func aTransitionThatDoesNotApplyLeavesNoEvent(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
         let before = try await store.lastEventSeq()
         // The second change expects a status the task is not in: none of it applies.
@@ -66,7 +66,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func eventsAcrossExecutionsFilterByWorkflow(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2"))])
         _ = try await store.apply([.insertExecution(execution("ex-1")), .insertExecution(execution("ex-2", workflow: "wf-2")), .insertExecution(execution("ex-3"))])
         let all = try await store.events(workflowID: nil, after: 0, limit: 10)
@@ -82,7 +82,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func subscriptionsAreStoredRotatedDisabledAndDeleted(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
         let last = try await store.lastEventSeq()
         #expect(try await store.apply([.insertSubscription(subscription("wh-1", types: ["task.failed"])), .insertSubscription(subscription("wh-1"))]) == [.applied, .idConflict])
@@ -109,7 +109,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func fanOutMovesTheCursorOnceAndDeliveriesGoInOrderPerLane(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         var ex1 = execution("ex-1")
         ex1.execution.webhookURL = "https://example.com/hook"
         ex1.execution.webhookSecret = "whsec_exec"
@@ -152,7 +152,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func disablingOrDeletingASubscriptionOrAGoneReceiverCancelsPendingDeliveries(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
         _ = try await store.apply([.insertSubscription(subscription("wh-1")), .insertSubscription(subscription("wh-2"))])
         let e = try await store.lastEventSeq()

@@ -10,10 +10,10 @@ func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "E
 }
 
 /// Workflow versions and the version each execution runs: every driver behaves the same.
-@Suite struct StoreVersionConformanceTests {
+@Suite(.postgresSchemas) struct StoreVersionConformanceTests {
     @Test(arguments: Driver.allCases)
     func aNewWorkflowIsVersion1(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1", at: 7))])
         let head = try #require(try await store.workflow(id: "wf-1"))
         #expect(head.version == 1)
@@ -27,7 +27,7 @@ func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "E
 
     @Test(arguments: Driver.allCases)
     func aNewVersionBecomesTheHeadAndKeepsTheOldOnes(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1", at: 1)), .insertWorkflow(workflow("wf-2", at: 2))])
         let v2 = version("wf-1", name: "second", steps: [["type": "TextOperation.Reverse"]], at: 9)
         #expect(try await store.apply([.insertWorkflowVersion(v2, expectedVersion: 1)]) == [.applied])
@@ -46,7 +46,7 @@ func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "E
 
     @Test(arguments: Driver.allCases)
     func anOutdatedExpectedVersionIsAConflictAndStoresNothing(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
         // Two writers that both read version 1: the first wins, the second learns the version.
         let outcomes = try await store.apply([
@@ -64,7 +64,7 @@ func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "E
 
     @Test(arguments: Driver.allCases)
     func versionsPageNewestFirst(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2"))])
         for v in 1...4 {
             #expect(try await store.apply([.insertWorkflowVersion(version("wf-1", name: "v\(v + 1)", at: Int64(v + 1)), expectedVersion: v)]) == [.applied])
@@ -87,7 +87,7 @@ func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "E
 
     @Test(arguments: Driver.allCases)
     func anExecutionKeepsTheVersionItRuns(driver: Driver) async throws {
-        let store = try driver.make()
+        let store = try await driver.make()
         _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
         _ = try await store.apply([.insertWorkflowVersion(version("wf-1", name: "v2", at: 2), expectedVersion: 1)])
         var old = execution("ex-1")

@@ -1,0 +1,71 @@
+import Foundation
+import SluiceCore
+import SluicePostgres
+import SluiceStore
+import Testing
+
+@Suite(.postgresSchemas) struct PostgresStoreTests {
+    /// Says, in every test run, whether the conformance suites ran against PostgreSQL: skipped
+    /// with the reason when `SLUICE_TEST_POSTGRES_URL` is not set (`Driver.allCases` then
+    /// leaves PostgreSQL out).
+    @Test(.enabled(if: PostgresTestDatabase.url != nil, PostgresTestDatabase.skipReason))
+    func theConformanceSuitesRunAgainstPostgreSQL() {
+        #expect(Driver.allCases.contains(.postgres))
+    }
+
+    @Test func urlsAreParsedAndPasswordsKeptOutOfDescriptions() throws {
+        let c = try PostgresConfiguration(url: "postgres://sluice:s%40cret@db.example:6543/work?sslmode=disable&pool_size=3")
+        #expect(c.host == "db.example")
+        #expect(c.port == 6543)
+        #expect(c.username == "sluice")
+        #expect(c.password == "s@cret")
+        #expect(c.database == "work")
+        #expect(c.tls == .disable)
+        #expect(c.maximumConnections == 3)
+        #expect(!c.description.contains("cret"))
+        let d = try PostgresConfiguration(url: "postgresql://localhost/db")
+        #expect(d.port == 5432 && d.username == "postgres" && d.tls == .prefer)
+        #expect(throws: StoreError.self) { try PostgresConfiguration(url: "mysql://localhost/db") }
+        #expect(throws: StoreError.self) { try PostgresConfiguration(url: "postgres://localhost/db?sslmode=bogus") }
+        #expect(throws: StoreError.self) { try PostgresConfiguration(url: "postgres:///db") }
+    }
+
+    @Test func migrationsAreAppliedOnceEvenWhenNodesStartAtOnce() async throws {
+        let configuration = try PostgresTestDatabase.configuration()
+        // Five "nodes" open the same empty schema at once: the advisory lock queues them, the
+        // first applies the migrations and the others find them applied.
+        let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
+            for _ in 0..<5 { group.addTask { try await PostgresStore.connect(configuration) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        PostgresTestDatabase.Schemas.current?.add(stores[0])
+        for store in stores {
+            #expect(try await store.appliedMigrations() == ["001_initial"])
+            #expect(store.instanceID == stores[0].instanceID, "one instance id per database")
+        }
+        #expect(try await stores[1].apply([.insertWorkflow(workflow("wf-1"))]) == [.applied])
+        #expect(try await stores[2].workflow(id: "wf-1") != nil)
+        for s in stores.dropFirst() { try await s.close() }
+    }
+
+    @Test func eventSeqsFollowCommitOrderUnderConcurrentWriters() async throws {
+        let store = try await PostgresTestDatabase.makeStore()
+        _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<40 {
+                group.addTask { _ = try await store.apply([.insertExecution(execution("ex-\(i)", tasks: 1))]) }
+            }
+            try await group.waitForAll()
+        }
+        let events = try await store.events(workflowID: nil, after: 0, limit: 100)
+        #expect(events.map(\.seq) == Array(1...40), "consecutive: no gaps, no duplicates")
+        #expect(try await store.lastEventSeq() == 40)
+    }
+
+    @Test func anUnreachableServerIsAClearError() async throws {
+        _ = try PostgresTestDatabase.configuration()
+        var configuration = try PostgresConfiguration(url: "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable")
+        configuration.schema = "unused"
+        await #expect(throws: StoreError.self) { _ = try await PostgresStore.connect(configuration) }
+    }
+}
