@@ -140,13 +140,7 @@ public struct ExecutionCommand: AsyncParsableCommand {
             try await server.run { client, console in
                 let found = try await client.execution(id: executionID)
                 _ = try await client.retry(workflowID: found.workflowID, executionID: executionID)
-                if follow.wait || follow.watch {
-                    return try await follow.follow(client: client, workflowID: found.workflowID, executionID: executionID, output: output, console: console)
-                }
-                if !output.printStructured(["execution_id": .string(executionID), "workflow_id": .string(found.workflowID)], console: console) {
-                    console.print(executionID)
-                }
-                return ExitStatus.success
+                return try await follow.started(executionID, workflowID: found.workflowID, client: client, output: output, console: console)
             }
         }
     }
@@ -177,13 +171,7 @@ extension ExecutionCommand {
             try await server.run { client, console in
                 let found = try await client.execution(id: executionID)
                 let started = try await client.rerun(workflowID: found.workflowID, executionID: executionID, fromTask: fromTask)
-                if follow.wait || follow.watch {
-                    return try await follow.follow(client: client, workflowID: found.workflowID, executionID: started.executionID, output: output, console: console)
-                }
-                if !output.printStructured(["execution_id": .string(started.executionID), "workflow_id": .string(found.workflowID)], console: console) {
-                    console.print(started.executionID)
-                }
-                return ExitStatus.success
+                return try await follow.started(started.executionID, workflowID: found.workflowID, client: client, output: output, console: console)
             }
         }
     }

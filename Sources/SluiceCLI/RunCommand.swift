@@ -48,13 +48,8 @@ public struct RunCommand: AsyncParsableCommand {
             let input = try InputArguments.build(file: file, pairs: execution.inputs, schema: schema)
             let started = try await client.execute(workflowID, input: input, webhookURL: execution.webhookURL, version: execution.version, idempotencyKey: execution.idempotencyKey)
             if started.replayed { console.printError(console.paint("The idempotency key was used before: this is that request's execution; nothing new was started.", .dim)) }
-            if !follow.wait && !follow.watch {
-                var json = JSONObject([("execution_id", .string(started.executionID)), ("workflow_id", .string(workflowID))])
-                if let secret = started.webhookSecret { json["webhook_secret"] = .string(secret) }
-                if !output.printStructured(.object(json), console: console) { console.print(started.executionID) }
-                return ExitStatus.success
-            }
-            return try await follow.follow(client: client, workflowID: workflowID, executionID: started.executionID, output: output, console: console)
+            let secret = started.webhookSecret.map { [("webhook_secret", JSONValue.string($0))] } ?? []
+            return try await follow.started(started.executionID, workflowID: workflowID, extra: secret, client: client, output: output, console: console)
         }
     }
 }
@@ -97,6 +92,17 @@ struct FollowOptions: ParsableArguments {
     }
 
     var limit: Duration { timeout.flatMap(DurationText.parse) ?? .seconds(100 * 365 * 86400) }
+
+    /// After starting (or retrying) an execution: follows it with `--wait`/`--watch`; else prints
+    /// its id, or `{"execution_id", "workflow_id", …extra}` with `-o json|yaml`.
+    func started(_ executionID: String, workflowID: String, extra: [(String, JSONValue)] = [], client: SluiceClient, output: OutputOptions, console: Console) async throws -> Int32 {
+        if wait || watch {
+            return try await follow(client: client, workflowID: workflowID, executionID: executionID, output: output, console: console)
+        }
+        let json = JSONObject([("execution_id", .string(executionID)), ("workflow_id", .string(workflowID))] + extra)
+        if !output.printStructured(.object(json), console: console) { console.print(executionID) }
+        return ExitStatus.success
+    }
 
     /// Waits (or watches) until the execution finishes, prints the result and returns the exit code.
     func follow(client: SluiceClient, workflowID: String, executionID: String, output: OutputOptions, console: Console) async throws -> Int32 {
