@@ -161,7 +161,12 @@ extension Engine {
             let execution = ExecutionRecord(id: id, workflowID: workflowID, workflowVersion: version, input: request.input, webhookURL: request.webhookURL, webhookSecret: request.webhookSecret, idempotencyKey: idempotencyKey, createdAt: now, deadlineAt: deadline)
             switch try await commit(.insertExecution(ExecutionDetail(execution: execution, tasks: tasks))) {
             case .applied:
-                register(ExecutionStateMachine(plan: plan, executionID: id, input: request.input, deadlineAt: deadline))
+                if cluster != nil {
+                    // Stored unheld: this node or another claims it.
+                    workSignal.notify()
+                } else {
+                    register(ExecutionStateMachine(plan: plan, executionID: id, input: request.input, deadlineAt: deadline))
+                }
                 return Started(executionID: id, replayed: false)
             case .duplicate(let existing):
                 return Started(executionID: existing, replayed: true)
@@ -212,14 +217,30 @@ extension Engine {
     func wait(executionID: String, token: Int, untilFinished: Bool, timeout: Duration) async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let registered = state.withLock { state -> Bool in
-                    guard state.active[executionID] != nil, !state.stopping, !Task.isCancelled, !Task.isShuttingDownGracefully else { return false }
+                // On a cluster another node may be running it: its notifications release the
+                // waiter (Engine+Cluster.swift).
+                let clustered = cluster != nil
+                let registered = state.withLock { state -> Bool? in
+                    guard !state.stopping, !Task.isCancelled, !Task.isShuttingDownGracefully else { return nil }
+                    let local = state.active[executionID] != nil
+                    guard local || clustered else { return nil }
                     state.waiters[executionID, default: [:]][token] = Waiter(continuation: continuation, untilFinished: untilFinished)
-                    return true
+                    return local
                 }
-                guard registered else {
+                guard let local = registered else {
                     continuation.resume()
                     return
+                }
+                var timeout = timeout
+                if !local {
+                    if untilFinished {
+                        // It may have finished between the caller's read and this registration.
+                        Task { await self.releaseIfFinished(executionID, token) }
+                    } else {
+                        // Log lines committed between the caller's read and this registration
+                        // announce nothing more: look again within a second.
+                        timeout = min(timeout, .seconds(1))
+                    }
                 }
                 let (seconds, attoseconds) = timeout.components
                 let nanoseconds = Int(min(seconds, 86_400)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)

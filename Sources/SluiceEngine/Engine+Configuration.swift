@@ -5,10 +5,40 @@ extension Engine {
         public var dispatchBatchSize: Int
         /// How long to wait before reloading an execution whose transition could not be committed.
         public var commitRetryDelay: Duration
+        /// How this node takes part in a cluster (used when the store is a `ClusterStore`).
+        public var cluster: Cluster
 
-        public init(dispatchBatchSize: Int = 512, commitRetryDelay: Duration = .seconds(1)) {
+        public init(dispatchBatchSize: Int = 512, commitRetryDelay: Duration = .seconds(1), cluster: Cluster = .init()) {
             self.dispatchBatchSize = dispatchBatchSize
             self.commitRetryDelay = commitRetryDelay
+            self.cluster = cluster
+        }
+    }
+
+    /// Settings of a node sharing its store with other nodes.
+    public struct Cluster: Sendable {
+        /// This node's id; a new random one (`node-…`) when `nil`.
+        public var nodeID: String?
+        /// `serve` (API and execution) or `worker` (execution only); shown in the nodes table.
+        public var kind: String
+        /// How long a node holds its executions without a heartbeat; heartbeats come every third
+        /// of it. After a node dies, its executions run elsewhere within about this long.
+        public var lease: Duration
+        /// The most executions claimed in one statement.
+        public var claimBatch: Int
+        /// The most executions this node drives at once; it claims no more until some finish.
+        public var maxActiveExecutions: Int
+        /// How often an idle node looks for work when no notification came (a fallback: new work
+        /// is announced with NOTIFY).
+        public var pollInterval: Duration
+
+        public init(nodeID: String? = nil, kind: String = "serve", lease: Duration = .seconds(30), claimBatch: Int = 100, maxActiveExecutions: Int = 10_000, pollInterval: Duration = .seconds(5)) {
+            self.nodeID = nodeID
+            self.kind = kind
+            self.lease = lease
+            self.claimBatch = claimBatch
+            self.maxActiveExecutions = maxActiveExecutions
+            self.pollInterval = pollInterval
         }
     }
 }

@@ -24,6 +24,8 @@ extension Engine {
             }
             afterCommit([outcome], .success(results))
             logger.info("execution cancelled", metadata: ["execution.id": "\(executionID)"])
+        } else if cluster != nil {
+            try await cancelElsewhere(executionID)
         }
         guard let detail = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
         switch detail.execution.status {
@@ -108,7 +110,7 @@ extension Engine {
             let detail = ExecutionDetail(execution: execution, tasks: tasks)
             switch try await commit(.insertExecution(detail)) {
             case .applied:
-                register(Self.machine(plan: plan, detail: detail))
+                if cluster != nil { workSignal.notify() } else { register(Self.machine(plan: plan, detail: detail)) }
                 logger.info("execution rerun", metadata: ["execution.id": "\(id)", "execution.source": "\(executionID)"])
                 return Started(executionID: id, replayed: false)
             case .stale:

@@ -235,6 +235,7 @@ extension Engine {
             var dropped: [String] = []
             var timers: [(String, ExecutionStateMachine.ScheduledTimer)] = []
             var stopped: [Task<Void, Never>] = []
+            var claimRoom = false
             let queued: Bool = state.withLock { state in
                 var queued = false
                 for (outcome, applied) in zip(outcomes, results) {
@@ -250,6 +251,10 @@ extension Engine {
                     if outcome.finished {
                         state.active[id] = nil
                         if let w = state.waiters.removeValue(forKey: id) { released += w.values.map(\.continuation) }
+                        if state.claimStarved {
+                            state.claimStarved = false
+                            claimRoom = true
+                        }
                     } else {
                         if !outcome.dispatch.isEmpty {
                             state.ready.append(contentsOf: outcome.dispatch)
@@ -271,6 +276,7 @@ extension Engine {
             for w in released { w.resume() }
             for (id, t) in timers { arm(id, t) }
             if queued { wakeContinuation.yield() }
+            if claimRoom { workSignal.notify() }
             for id in dropped {
                 logger.warning("transition no longer applies; the execution is reloaded from the store", metadata: ["execution.id": "\(id)"])
                 reloadLater(id)
@@ -290,7 +296,12 @@ extension Engine {
             try? await Task.sleep(for: delay)
             guard !state.withLock({ $0.stopping }) else { return }
             do {
-                if let detail = try await store.execution(id: executionID) { await resume(detail) }
+                // On a cluster, only while this node still holds it.
+                if let cluster {
+                    if let detail = try await cluster.heldExecution(id: executionID) { await resume(detail) }
+                } else if let detail = try await store.execution(id: executionID) {
+                    await resume(detail)
+                }
             } catch {
                 logger.error("could not reload execution", metadata: ["execution.id": "\(executionID)", "error": "\(error)"])
                 reloadLater(executionID)

@@ -29,6 +29,11 @@ public final class Engine: Service, Sendable {
         /// Whether unfinished executions from the store have been resumed.
         var recovery: RecoveryPhase = .notStarted
         var recoveryWaiters: [CheckedContinuation<Void, Never>] = []
+        /// On a cluster: the claim loop found no room (`maxActiveExecutions`); a finishing
+        /// execution wakes it.
+        var claimStarved = false
+        /// On a cluster: whether this node is the maintenance leader now.
+        var leading = false
     }
 
     struct Waiter {
@@ -51,6 +56,13 @@ public final class Engine: Service, Sendable {
     let plans = Mutex(PlanCache())
     let wake: AsyncStream<Void>
     let wakeContinuation: AsyncStream<Void>.Continuation
+    /// The store, when other nodes share it: executions are claimed from it rather than all
+    /// resumed (Engine+Cluster.swift).
+    let cluster: (any ClusterStore)?
+    /// This node's id in the cluster.
+    public let nodeID: String
+    /// Wakes the claim loop: new work here or announced by another node.
+    let workSignal = CommitSignal()
 
     public init(
         store: any Store, registry: StepRegistry = .builtin, configuration: Configuration = .init(),
@@ -63,7 +75,12 @@ public final class Engine: Service, Sendable {
         self.logger = logger
         self.clock = clock
         (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        cluster = store as? any ClusterStore
+        nodeID = configuration.cluster.nodeID ?? Identifier.make("node")
     }
+
+    /// Whether other nodes may share the store (it is a `ClusterStore`).
+    public var isClustered: Bool { cluster != nil }
 
     /// Milliseconds since the Unix epoch.
     public static let wallClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
@@ -73,6 +90,8 @@ public final class Engine: Service, Sendable {
 
     public func run() async throws {
         try await recover()
+        // On a cluster: claiming, heartbeats, maintenance and notifications run beside the loop.
+        let background = cluster.map { cluster in Task { await self.runClusterLoops(cluster) } }
         await withGracefulShutdownHandler {
             for await _ in wake {
                 if state.withLock({ $0.stopping }) { break }
@@ -81,6 +100,8 @@ public final class Engine: Service, Sendable {
         } onGracefulShutdown: {
             self.stop()
         }
+        background?.cancel()
+        await background?.value
         await committer.waitUntilIdle()
         // Release anyone waiting on an execution: it resumes when the server starts again.
         let waiters = state.withLock { state in
@@ -94,6 +115,14 @@ public final class Engine: Service, Sendable {
             return Array(state.running.values)
         }
         for task in running { task.cancel() }
+        if let cluster {
+            // The executions this node held go back to the pool at once (not after the lease).
+            do {
+                try await cluster.leave()
+            } catch {
+                logger.error("could not hand this node's executions back; other nodes take them when its lease runs out", metadata: ["error": "\(error)"])
+            }
+        }
         logger.info("engine stopped", metadata: ["executions.unfinished": "\(activeExecutionCount)"])
     }
 
@@ -123,6 +152,12 @@ public final class Engine: Service, Sendable {
                 return state.recoveryWaiters
             }
             for w in waiters { w.resume() }
+        }
+        if let cluster {
+            // On a cluster, unfinished executions are claimed (by this node or others) instead.
+            try await cluster.join(nodeID: nodeID, kind: configuration.cluster.kind, lease: configuration.cluster.lease)
+            logger.info("joined the cluster", metadata: ["node.id": "\(nodeID)", "node.kind": "\(configuration.cluster.kind)"])
+            return
         }
         let unfinished = try await store.unfinishedExecutions()
         var resumed = 0

@@ -20,6 +20,8 @@ enum PostgresMigrations {
     static let migrationLock: Int64 = 0x736C_7569_6365_01
     /// The advisory lock key every transaction that writes events takes (see `PostgresStore.apply`).
     static let eventLock: Int64 = 0x736C_7569_6365_02
+    /// The advisory lock key the maintenance leader holds (session-level, on its own connection).
+    static let leaderLock: Int64 = 0x736C_7569_6365_03
 
     static let all: [(name: String, sql: [String])] = [
         ("001_initial", [
@@ -160,7 +162,40 @@ enum PostgresMigrations {
             "CREATE INDEX webhook_deliveries_by_execution ON webhook_deliveries (execution_seq, seq)",
             "CREATE INDEX webhook_deliveries_by_subscription ON webhook_deliveries (subscription_id) WHERE status = 'PENDING'",
         ]),
+        ("002_cluster", [
+            // The nodes (processes) sharing the database; lease_until is by the database's clock
+            // (ms since the epoch), renewed by heartbeats. A node whose lease ran out is rescued.
+            """
+            CREATE TABLE sluice_nodes (
+                id text PRIMARY KEY,
+                kind text NOT NULL,
+                host text NOT NULL,
+                pid bigint NOT NULL,
+                started_at bigint NOT NULL,
+                heartbeat_at bigint NOT NULL,
+                lease_until bigint NOT NULL
+            )
+            """,
+            // The node holding an unfinished execution (NULL: any node may claim it).
+            "ALTER TABLE executions ADD COLUMN owner text",
+            "CREATE INDEX executions_unheld ON executions (seq) WHERE owner IS NULL AND status IN ('PENDING', 'RUNNING')",
+            "CREATE INDEX executions_held ON executions (owner) WHERE owner IS NOT NULL AND status IN ('PENDING', 'RUNNING')",
+        ]),
     ]
+
+    /// The advisory lock keys and NOTIFY channel of a schema. Advisory locks and channels are
+    /// database-wide; deriving them from the schema keeps deployments in different schemas of one
+    /// database (the tests) from serializing each other or sharing a maintenance leader.
+    static func keys(schema: String?) -> (event: Int64, leader: Int64, channel: String) {
+        guard let schema, schema != "public" else { return (eventLock, leaderLock, "sluice") }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in schema.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        let base = Int64(bitPattern: hash & 0xFFFF_FFFF_FFFF_FF00)
+        return (base | 2, base | 3, "sluice_" + String(hash, radix: 16))
+    }
 
     /// Applies the migrations not yet recorded, in order, in one transaction under the migration
     /// lock; returns the names of those it applied.

@@ -10,6 +10,7 @@ extension PostgresStore.Batch {
         case .insertSubscription(let s):
             // fromEventSeq is the last event committed: events of this batch count.
             try await flushEvents()
+            try await lock()
             let types = JSONValue.array(s.eventTypes.map(JSONValue.string)).jsonString
             let rows = try await run("""
                 INSERT INTO webhook_subscriptions (id, workflow_id, url, event_types, description, secret, previous_secret, previous_secret_expires_at, created_at, from_event_seq, disabled_at, disabled_reason)

@@ -2,23 +2,34 @@ import Logging
 import PostgresNIO
 import SluiceCore
 import SluiceStore
+import Synchronization
 
 /// The PostgreSQL driver: the same semantics as `SQLiteStore` (its conformance suite runs against
 /// both), on a pool of connections (`PostgresClient`).
 ///
-/// Every `apply` batch is one transaction that first takes `pg_advisory_xact_lock(eventLock)`:
-/// writes are serialized as on SQLite, so event seqs (the last seq + 1, assigned inside the
-/// transaction) are in commit order and a reader of "events after seq N" never misses one that
-/// commits later with a smaller seq. Reads take no lock. Several nodes that claim work
-/// concurrently will want a narrower lock (taken only by transactions that write events, just
-/// before they write them); see the README.
-public final class PostgresStore: Store {
+/// Every `apply` batch is one transaction. Just before it writes its events (or reads the last
+/// event seq) it takes `pg_advisory_xact_lock(eventLock)`, held until it commits: event seqs (the
+/// last seq + 1, assigned under the lock) are in commit order, so a reader of "events after seq
+/// N" never misses one that commits later with a smaller seq, while the rest of the batch (the
+/// row updates, most of its round trips) runs alongside other nodes' batches. Reads take no lock.
+///
+/// Several nodes share one database through `ClusterStore` (PostgresStore+Cluster.swift).
+public final class PostgresStore: ClusterStore {
     let client: PostgresClient
     let runner: Task<Void, Never>
     public let configuration: PostgresConfiguration
     public let instanceID: String
     let logger: Logger
     let clock: @Sendable () -> Int64
+    /// This node's part in a cluster, once it has joined one.
+    let cluster = Mutex(ClusterState())
+    let noticeStream: AsyncStream<ClusterNotification>
+    let noticeContinuation: AsyncStream<ClusterNotification>.Continuation
+    /// The advisory lock keys and the NOTIFY channel of this store's schema: deployments in other
+    /// schemas of the same database do not contend with it.
+    let eventLock: Int64
+    let leaderLock: Int64
+    let channel: String
 
     /// Connects, applies pending migrations (safe when several nodes start at once) and returns
     /// the store; `close()` releases the pool.
@@ -54,6 +65,11 @@ public final class PostgresStore: Store {
         self.instanceID = instanceID
         self.logger = logger
         self.clock = clock
+        (noticeStream, noticeContinuation) = AsyncStream.makeStream(of: ClusterNotification.self, bufferingPolicy: .unbounded)
+        let keys = PostgresMigrations.keys(schema: configuration.schema)
+        eventLock = keys.event
+        leaderLock = keys.leader
+        channel = keys.channel
     }
 
     /// PSQLError hides the server's message from `description`; this shows it.
@@ -82,6 +98,8 @@ public final class PostgresStore: Store {
     }
 
     public func close() async throws {
+        await stopClusterConnections()
+        noticeContinuation.finish()
         runner.cancel()
         await runner.value
     }
@@ -91,21 +109,33 @@ public final class PostgresStore: Store {
     public func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] {
         let now = clock()
         let logger = self.logger
-        do {
-            return try await applyBatch(mutations, now: now, logger: logger)
-        } catch let error as PSQLError {
-            throw StoreError(message: "PostgreSQL: \(Self.describe(error))")
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await applyBatch(mutations, now: now, logger: logger)
+            } catch let error as PSQLError {
+                // Nodes lock rows in no common order (a cancel of another node's execution), so
+                // PostgreSQL may end a batch as a deadlock victim: nothing of it was applied,
+                // and running it again is safe.
+                if attempt < 4, let state = error.serverInfo?[.sqlState], state == "40P01" || state == "40001" {
+                    logger.debug("batch was a deadlock victim; applying it again", metadata: ["attempt": "\(attempt)"])
+                    continue
+                }
+                throw StoreError(message: "PostgreSQL: \(Self.describe(error))")
+            }
         }
     }
 
     func applyBatch(_ mutations: [Mutation], now: Int64, logger: Logger) async throws -> [MutationOutcome] {
-        try await client.withTransaction(logger: logger) { connection in
-            var batch = Batch(connection: connection, logger: logger, now: now)
-            try await batch.lock()
+        let node = cluster.withLock { $0.nodeID }
+        return try await client.withTransaction(logger: logger) { connection in
+            var batch = Batch(connection: connection, logger: logger, now: now, eventLock: eventLock, node: node)
             var outcomes: [MutationOutcome] = []
             outcomes.reserveCapacity(mutations.count)
             for m in mutations { outcomes.append(try await batch.apply(m)) }
             try await batch.flushEvents()
+            if let node { try await batch.announce(node: node, channel: channel) }
             return outcomes
         }
     }
@@ -122,16 +152,36 @@ public final class PostgresStore: Store {
         let connection: PostgresConnection
         let logger: Logger
         let now: Int64
+        let eventLock: Int64
+        /// This node, once it has joined a cluster: transitions need the execution's lease.
+        let node: String?
         var events: [(executionSeq: Int64, workflowID: String, type: String, data: String)] = []
+        var locked = false
+        /// What the batch did, for the other nodes (`announce`).
+        var changed: [String] = []
+        var finished: [String] = []
+        var work = false
 
-        init(connection: PostgresConnection, logger: Logger, now: Int64) {
+        init(connection: PostgresConnection, logger: Logger, now: Int64, eventLock: Int64, node: String? = nil) {
             self.connection = connection
             self.logger = logger
             self.now = now
+            self.eventLock = eventLock
+            self.node = node
         }
 
-        func lock() async throws {
-            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.eventLock))", logger: logger)
+        /// Takes the event lock (once per transaction; held until it ends).
+        mutating func lock() async throws {
+            guard !locked else { return }
+            try await connection.query("SELECT pg_advisory_xact_lock(\(eventLock))", logger: logger)
+            locked = true
+        }
+
+        /// Tells the other nodes what this batch changed; delivered when it commits.
+        func announce(node: String, channel: String) async throws {
+            guard work || !changed.isEmpty || !finished.isEmpty else { return }
+            let payloads = ClusterNotification(nodeID: node, work: work, changed: changed, finished: finished).payloads()
+            try await run("SELECT pg_notify(\(channel), p) FROM unnest(\(payloads)::text[]) AS p")
         }
 
         @discardableResult
@@ -145,6 +195,7 @@ public final class PostgresStore: Store {
 
         mutating func flushEvents() async throws {
             guard !events.isEmpty else { return }
+            try await lock()
             let executions = events.map(\.executionSeq)
             let workflows = events.map(\.workflowID)
             let types = events.map(\.type)
@@ -188,6 +239,7 @@ public final class PostgresStore: Store {
                 return try await insertExecution(detail)
             case .appendLogs(let lines):
                 guard !lines.isEmpty else { return .applied }
+                if node != nil { changed += Set(lines.map(\.executionID)) }
                 try await run("""
                     INSERT INTO task_logs (execution_seq, idx, seq, at, attempt, source, line)
                     SELECT e.seq, t.idx,
@@ -205,15 +257,23 @@ public final class PostgresStore: Store {
                 // more, a later change can find its task moved on after earlier ones were
                 // written: a savepoint undoes them (and their events are dropped).
                 let eventCount = events.count
-                if t.tasks.count <= 1 { return try await applyTransition(t) }
-                try await run("SAVEPOINT transition")
-                let outcome = try await applyTransition(t)
-                if outcome == .applied {
-                    try await run("RELEASE SAVEPOINT transition")
+                let outcome: MutationOutcome
+                if t.tasks.count <= 1 {
+                    outcome = try await applyTransition(t)
                 } else {
-                    try await run("ROLLBACK TO SAVEPOINT transition")
-                    try await run("RELEASE SAVEPOINT transition")
-                    events.removeSubrange(eventCount...)
+                    try await run("SAVEPOINT transition")
+                    outcome = try await applyTransition(t)
+                    if outcome == .applied {
+                        try await run("RELEASE SAVEPOINT transition")
+                    } else {
+                        try await run("ROLLBACK TO SAVEPOINT transition")
+                        try await run("RELEASE SAVEPOINT transition")
+                        events.removeSubrange(eventCount...)
+                    }
+                }
+                if outcome == .applied, node != nil {
+                    changed.append(t.executionID)
+                    if let status = t.execution?.status, status.isTerminal { finished.append(t.executionID) }
                 }
                 return outcome
             default:
@@ -261,6 +321,11 @@ public final class PostgresStore: Store {
             guard found else { return .stale }
             if e.idempotencyKey != nil, let existing { return .duplicate(executionID: existing) }
             guard let seq = inserted else { return .idConflict }
+            if node != nil {
+                // Stored unheld: whichever node claims it first runs it.
+                changed.append(e.id)
+                work = true
+            }
             event(executionSeq: seq, workflowID: e.workflowID, type: EventType.execution(e.status), data: EventData.execution(
                 id: e.id, workflowID: e.workflowID, workflowVersion: e.workflowVersion, status: e.status, createdAt: e.createdAt,
                 startedAt: e.startedAt, completedAt: e.completedAt, outputJSON: outputJSON, errorJSON: errorJSON))
@@ -271,10 +336,16 @@ public final class PostgresStore: Store {
         static func number(_ n: Int64?) -> JSONValue { n.map { .string(String($0)) } ?? .null }
 
         mutating func applyTransition(_ t: ExecutionTransition) async throws -> MutationOutcome {
+            // The row lock keeps the lease check true until the commit: a rescue that would hand
+            // the execution to another node waits for this batch.
             guard let head = try await run("""
-                SELECT seq, workflow_id, workflow_version, created_at, status, started_at FROM executions WHERE id = \(t.executionID)
+                SELECT seq, workflow_id, workflow_version, created_at, status, started_at, owner FROM executions WHERE id = \(t.executionID) FOR NO KEY UPDATE
                 """).first else { return .stale }
-            let (seq, workflowID, workflowVersion, createdAt, status, startedAt) = try head.decode((Int64, String, Int, Int64, String, Int64?).self)
+            let (seq, workflowID, workflowVersion, createdAt, status, startedAt, owner) = try head.decode((Int64, String, Int, Int64, String, Int64?, String?).self)
+            // On a cluster, a node changes only the executions it holds; any node may cancel
+            // one, and a node that retries a finished one becomes its holder.
+            let reopens = t.execution?.reopen == true
+            if let node, owner != node, !reopens, t.execution?.status != .cancelled { return .stale }
             // An execution that goes from PENDING to running and on within one commit (a run of
             // pure steps) still reports execution.running, before its tasks' events.
             let wasPending = status == ExecutionStatus.pending.rawValue
@@ -321,7 +392,8 @@ public final class PostgresStore: Store {
                         error = CASE WHEN \(e.reopen) THEN NULL ELSE COALESCE(\(error)::text, error) END,
                         started_at = COALESCE(\(e.startedAt)::bigint, started_at),
                         completed_at = CASE WHEN \(e.reopen) THEN NULL ELSE COALESCE(\(e.completedAt)::bigint, completed_at) END,
-                        deadline_at = COALESCE(\(e.deadlineAt)::bigint, deadline_at)
+                        deadline_at = COALESCE(\(e.deadlineAt)::bigint, deadline_at),
+                        owner = CASE WHEN \(reopens) THEN \(node)::text ELSE owner END
                     WHERE seq = \(seq)
                     RETURNING started_at, completed_at
                     """).first else { return .stale }

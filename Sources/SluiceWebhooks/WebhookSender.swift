@@ -42,7 +42,12 @@ public final class WebhookSender: Service, Sendable {
     let clock: @Sendable () -> Int64
     let state = Mutex(State())
 
-    public init(store: any Store, committer: GroupCommitter, client: HTTPClient, configuration: WebhookConfiguration = .init(), logger: Logger = Logger(label: "sluice.webhooks"), clock: @escaping @Sendable () -> Int64 = MemoryStore.wallClock) {
+    /// On a cluster, whether this node sends webhooks now (it is the maintenance leader): two
+    /// senders on one database would make the same attempts twice.
+    let gate: (@Sendable () -> Bool)?
+
+    public init(store: any Store, committer: GroupCommitter, client: HTTPClient, configuration: WebhookConfiguration = .init(), logger: Logger = Logger(label: "sluice.webhooks"), clock: @escaping @Sendable () -> Int64 = MemoryStore.wallClock, gate: (@Sendable () -> Bool)? = nil) {
+        self.gate = gate
         self.store = store
         self.committer = committer
         self.client = client
@@ -67,8 +72,23 @@ public final class WebhookSender: Service, Sendable {
         let signal = committer.committed
         await cancelWhenGracefulShutdown {
             var seen = signal.generation
+            var sending = true
             while !Task.isCancelled {
                 seen = signal.generation
+                if let gate = self.gate, !gate() {
+                    // Another node sends; look again when leadership may have changed.
+                    sending = false
+                    await signal.wait(after: seen, timeout: .seconds(1))
+                    continue
+                }
+                if !sending, let stored = try? await self.store.fanOutCursor() {
+                    // Taking over: continue from the cursor the last sender recorded.
+                    self.state.withLock {
+                        $0.cursor = stored
+                        $0.persistedCursor = stored
+                    }
+                    sending = true
+                }
                 await self.pass()
                 // Wait for the next commit (new events, a finished attempt) or the next due
                 // delivery, at most a second; at least 20 ms, so a busy engine does not turn

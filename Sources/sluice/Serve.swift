@@ -51,6 +51,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Offer the Process step, which runs programs on this host (env SLUICE_ENABLE_PROCESS_STEPS=1).")
     var enableProcessSteps = false
 
+    @OptionGroup(title: "Cluster (PostgreSQL)")
+    var cluster: ClusterOptions
+
     @Option(help: "Log format: text or json.")
     var logFormat: LogFormat = .text
 
@@ -88,41 +91,25 @@ struct Serve: AsyncParsableCommand {
         Logs.bootstrap(format: logFormat, level: logLevel)
         var logger = Logger(label: "sluice")
         logger.logLevel = logLevel
-        let store: any SluiceStore.Store
-        do {
-            store = try await database.open(logger: logger)
-        } catch {
-            logger.critical("cannot open the database", metadata: ["database": "\(database.description)", "error": "\(error)"])
-            throw ExitCode(1)
-        }
-        let allowPrivate = allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"])
-        let enableProcess = enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"])
-        if allowPrivate { logger.notice("HTTP.Request may reach private networks (--allow-private-networks)") }
-        if enableProcess { logger.notice("Process steps are enabled: workflows can run programs on this host (--enable-process-steps)") }
-        // One client for every HTTP.Request task, shut down once the server and engine have stopped.
-        let httpClient = HTTPRequestStep.makeHTTPClient()
-        let registry = StepRegistry.standard(options: .init(httpClient: httpClient, allowPrivateNetworks: allowPrivate, enableProcess: enableProcess))
-        let engine = Engine(store: store, registry: registry, logger: logger)
-        if webhooks.allowPrivateNetworks { logger.notice("webhooks may go to private networks (--allow-private-webhooks)") }
-        // Webhooks get their own client: a slow receiver does not queue behind HTTP.Request tasks.
-        let webhookClient = HTTPRequestStep.makeHTTPClient()
-        let sender = WebhookSender(store: store, committer: engine.committer, client: webhookClient, configuration: webhooks, logger: logger)
+        let node = try await Node.start(
+            database: cluster.database(database), cluster: cluster.engineCluster(kind: "serve"), webhooks: webhooks,
+            allowPrivateNetworks: allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"]),
+            enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), logger: logger
+        )
+        let (engine, sender) = (node.engine, node.sender)
         let startupLogger = logger
         let app = buildApplication(engine: engine, configuration: configuration, logger: logger, webhooks: sender) { port in
-            startupLogger.info("sluice listening", metadata: ["http.address": "http://\(configuration.host):\(port)", "database": "\(database.description)"])
+            startupLogger.info("sluice listening", metadata: ["http.address": "http://\(configuration.host):\(port)", "database": "\(database.description)", "node.id": "\(engine.nodeID)"])
             // A stable line for scripts and tests that start the server on port 0.
             FileHandle.standardOutput.write(Data("sluice listening on http://\(configuration.host):\(port)\n".utf8))
         }
         do {
             try await app.runService()
         } catch {
-            try? await httpClient.shutdown()
-            try? await webhookClient.shutdown()
+            await node.shutdown()
             throw error
         }
-        try await httpClient.shutdown()
-        try await webhookClient.shutdown()
-        try await store.close()
+        await node.shutdown()
     }
 
     /// Whether an environment switch is on: `1`, `true` or `yes`.

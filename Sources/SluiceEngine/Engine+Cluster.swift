@@ -1,0 +1,195 @@
+import SluiceCore
+import SluiceStore
+
+/// Several nodes on one store (`ClusterStore`, PostgreSQL). Each unfinished execution is held by
+/// one node, which runs all its tasks and whose transitions alone apply to it:
+///
+/// - new executions are stored unheld and claimed in batches by whichever node has room (woken
+///   by the store's notifications, or by a slow fallback poll);
+/// - heartbeats renew the node's lease; the maintenance leader (one node at a time) releases the
+///   executions of nodes whose lease ran out, and other nodes claim and resume them;
+/// - other nodes' commits are announced: they wake the event streams and webhook sender, and
+///   release `?wait` and log-follow requests waiting here on executions run elsewhere.
+extension Engine {
+    /// Whether this node may run maintenance work (webhook delivery): always on a single node; on
+    /// a cluster, only while it is the maintenance leader.
+    public var leadsMaintenance: Bool {
+        cluster == nil || state.withLock { $0.leading }
+    }
+
+    func runClusterLoops(_ cluster: any ClusterStore) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.claimLoop(cluster) }
+            group.addTask { await self.heartbeatLoop(cluster) }
+            group.addTask { await self.maintenanceLoop(cluster) }
+            group.addTask { await self.noticeLoop(cluster) }
+            await group.waitForAll()
+        }
+    }
+
+    var isStopping: Bool { state.withLock { $0.stopping } }
+
+    /// Claims executions while there is work and room, then waits for a wake-up.
+    func claimLoop(_ cluster: any ClusterStore) async {
+        let settings = configuration.cluster
+        while !Task.isCancelled, !isStopping {
+            let seen = workSignal.generation
+            await claimAvailable(cluster)
+            await workSignal.wait(after: seen, timeout: settings.pollInterval)
+        }
+    }
+
+    func claimAvailable(_ cluster: any ClusterStore) async {
+        let settings = configuration.cluster
+        while !Task.isCancelled, !isStopping {
+            let room = state.withLock { state -> Int in
+                let room = settings.maxActiveExecutions - state.active.count
+                state.claimStarved = room <= 0
+                return room
+            }
+            guard room > 0 else { return }
+            let limit = min(settings.claimBatch, room)
+            let claimed: [ExecutionDetail]
+            do {
+                claimed = try await cluster.claim(limit: limit)
+            } catch {
+                logger.error("could not claim executions; trying again", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+                return
+            }
+            for detail in claimed { await resume(detail) }
+            if claimed.count < limit { return }
+        }
+    }
+
+    /// Renews the lease every third of it. A lease that ran out (the node stalled, the database
+    /// was unreachable) means other nodes may be running its executions: drop them all here.
+    func heartbeatLoop(_ cluster: any ClusterStore) async {
+        let lease = configuration.cluster.lease
+        while !Task.isCancelled, !isStopping {
+            try? await Task.sleep(for: lease / 3)
+            if Task.isCancelled { return }
+            do {
+                if try await !cluster.heartbeat(lease: lease) { dropAll() }
+            } catch {
+                logger.error("heartbeat failed; the node's lease runs out unless the next one succeeds", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Forgets every execution this node was driving (they are no longer its to run) and stops
+    /// their steps; waiters stay, released by the notifications of the nodes that take over.
+    func dropAll() {
+        let running = state.withLock { state in
+            state.active = [:]
+            state.ready.removeAll()
+            state.readyHead = 0
+            defer { state.running = [:] }
+            return Array(state.running.values)
+        }
+        for task in running { task.cancel() }
+        workSignal.notify()
+    }
+
+    /// Tries for maintenance leadership; while leading, rescues the executions of dead nodes.
+    func maintenanceLoop(_ cluster: any ClusterStore) async {
+        let period = min(configuration.cluster.lease / 3, .seconds(5))
+        while !Task.isCancelled, !isStopping {
+            let leading = await cluster.lead()
+            let was = state.withLock { state in
+                defer { state.leading = leading }
+                return state.leading
+            }
+            if leading != was { committer.committed.notify() }
+            if leading {
+                do {
+                    if try await cluster.rescue() > 0 { workSignal.notify() }
+                } catch {
+                    logger.error("rescue failed; trying again", metadata: ["error": "\(error)"])
+                }
+            }
+            try? await Task.sleep(for: period)
+        }
+    }
+
+    /// Acts on other nodes' announcements.
+    func noticeLoop(_ cluster: any ClusterStore) async {
+        for await notice in cluster.notifications() {
+            if Task.isCancelled { return }
+            if notice.nodeID == nodeID { continue }
+            if notice.work { workSignal.notify() }
+            // New events: the event streams and the webhook sender read them.
+            committer.committed.notify()
+            if notice.nodeID.isEmpty {
+                // The listener reconnected and may have missed announcements: everyone waiting
+                // here looks again.
+                releaseRemoteWaiters(changed: nil, finished: nil)
+            } else if !notice.changed.isEmpty || !notice.finished.isEmpty {
+                releaseRemoteWaiters(changed: notice.changed, finished: notice.finished)
+            }
+        }
+    }
+
+    /// Releases waiters on executions another node changed or finished (all of them when both
+    /// lists are `nil`). An execution this node was driving that another node finished (a
+    /// cancel) is dropped here, and its steps stopped.
+    func releaseRemoteWaiters(changed: [String]?, finished: [String]?) {
+        var released: [CheckedContinuation<Void, Never>] = []
+        var stopped: [Task<Void, Never>] = []
+        state.withLock { state in
+            guard let changed, let finished else {
+                released = state.waiters.values.flatMap(\.values).map(\.continuation)
+                state.waiters = [:]
+                return
+            }
+            for id in finished {
+                if let w = state.waiters.removeValue(forKey: id) { released += w.values.map(\.continuation) }
+                if state.active.removeValue(forKey: id) != nil {
+                    for (key, task) in state.running where key.executionID == id {
+                        state.running[key] = nil
+                        stopped.append(task)
+                    }
+                }
+            }
+            for id in changed {
+                guard var w = state.waiters[id] else { continue }
+                for (token, waiter) in w where !waiter.untilFinished {
+                    released.append(waiter.continuation)
+                    w[token] = nil
+                }
+                state.waiters[id] = w.isEmpty ? nil : w
+            }
+        }
+        for task in stopped { task.cancel() }
+        for c in released { c.resume() }
+    }
+
+    /// Releases waiter `token` if execution `executionID` has already finished.
+    func releaseIfFinished(_ executionID: String, _ token: Int) async {
+        guard let detail = try? await store.execution(id: executionID) else {
+            releaseWaiter(executionID, token)
+            return
+        }
+        if detail.execution.status.isTerminal { releaseWaiter(executionID, token) }
+    }
+
+    /// Cancels an unfinished execution this node is not driving (another node holds it, or none
+    /// has claimed it yet): the cancel applies whoever holds it, and the holder, told by the
+    /// notification, stops its steps.
+    func cancelElsewhere(_ executionID: String) async throws {
+        for _ in 0..<5 {
+            guard let detail = try await store.execution(id: executionID), !detail.execution.status.isTerminal else { return }
+            if isActive(executionID: executionID) { return }
+            let plan = try await plan(of: detail.execution)
+            var machine = Self.machine(plan: plan, detail: detail)
+            guard let transition = machine.cancel(now: clock())?.transition else { return }
+            // `stale`: the holder committed something in between; read it again.
+            if try await commit(.transition(transition)) == .applied {
+                releaseRemoteWaiters(changed: [], finished: [executionID])
+                logger.info("execution cancelled", metadata: ["execution.id": "\(executionID)"])
+                return
+            }
+        }
+        throw EngineError.unavailable("execution \(executionID) kept changing while it was being cancelled; retry the cancel")
+    }
+}

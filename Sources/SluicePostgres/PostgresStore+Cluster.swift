@@ -1,0 +1,213 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SluiceCore
+import SluiceStore
+
+/// Several nodes on one database (`ClusterStore`): claims, leases, rescue, the maintenance leader
+/// and the NOTIFY announcements.
+struct ClusterState: Sendable {
+    var nodeID: String?
+    var kind = "serve"
+    /// The listener (LISTEN on the store's channel, reconnecting) and its connection.
+    var listener: Task<Void, Never>?
+    var listenerConnection: PostgresConnection?
+    /// The connection that holds the maintenance leader's advisory lock, while this node leads.
+    var leaderConnection: PostgresConnection?
+    var leaderAttemptInFlight = false
+}
+
+extension PostgresStore {
+    /// Now by the database's clock, in ms since the epoch: leases do not depend on the nodes'
+    /// clocks agreeing.
+    static let nowSQL = "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+
+    var currentNode: String? { cluster.withLock { $0.nodeID } }
+
+    func requireNode() throws -> String {
+        guard let node = currentNode else { throw StoreError(message: "this store has not joined a cluster (join(nodeID:kind:lease:) first)") }
+        return node
+    }
+
+    static func milliseconds(_ d: Duration) -> Int64 {
+        let (s, a) = d.components
+        return s * 1000 + a / 1_000_000_000_000_000
+    }
+
+    public func join(nodeID: String, kind: String, lease: Duration) async throws {
+        try await register(nodeID: nodeID, kind: kind, lease: lease)
+        let start = cluster.withLock { state -> Bool in
+            state.nodeID = nodeID
+            state.kind = kind
+            return state.listener == nil
+        }
+        if start { startListening() }
+    }
+
+    func register(nodeID: String, kind: String, lease: Duration) async throws {
+        let ms = Self.milliseconds(lease)
+        let host = ProcessInfo.processInfo.hostName
+        let pid = Int64(ProcessInfo.processInfo.processIdentifier)
+        _ = try await rows("""
+            INSERT INTO sluice_nodes (id, kind, host, pid, started_at, heartbeat_at, lease_until)
+            VALUES (\(nodeID), \(kind), \(host), \(pid), \(unescaped: Self.nowSQL), \(unescaped: Self.nowSQL), \(unescaped: Self.nowSQL) + \(ms))
+            ON CONFLICT (id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, lease_until = EXCLUDED.lease_until
+            """)
+    }
+
+    public func heartbeat(lease: Duration) async throws -> Bool {
+        let node = try requireNode()
+        let ms = Self.milliseconds(lease)
+        let renewed = try await rows("""
+            UPDATE sluice_nodes SET heartbeat_at = \(unescaped: Self.nowSQL), lease_until = \(unescaped: Self.nowSQL) + \(ms) WHERE id = \(node) RETURNING 1
+            """)
+        if !renewed.isEmpty { return true }
+        // The lease ran out and the node was rescued. Anything claimed since (before this
+        // heartbeat noticed) is let go too: the engine drops everything it held.
+        logger.warning("this node's lease ran out and its executions were handed to other nodes; joining again", metadata: ["node.id": "\(node)"])
+        _ = try await rows("""
+            WITH r AS (UPDATE executions SET owner = NULL WHERE owner = \(node) AND status IN ('PENDING', 'RUNNING') RETURNING 1)
+            SELECT (SELECT count(*) FROM r), pg_notify(\(channel), \(ClusterNotification(nodeID: node, work: true, changed: [], finished: []).payload))
+            """)
+        try await register(nodeID: node, kind: cluster.withLock { $0.kind }, lease: lease)
+        return false
+    }
+
+    public func claim(limit: Int) async throws -> [ExecutionDetail] {
+        let node = try requireNode()
+        // One statement: pick and mark (rows another node is claiming are skipped, not waited
+        // for), then read them with their tasks. Only while this node's lease is current.
+        return try Self.details(try await rows("""
+            WITH c AS (
+                SELECT seq FROM executions
+                WHERE owner IS NULL AND status IN ('PENDING', 'RUNNING')
+                    AND EXISTS (SELECT 1 FROM sluice_nodes WHERE id = \(node) AND lease_until > \(unescaped: Self.nowSQL))
+                ORDER BY seq LIMIT \(Int64(limit)) FOR NO KEY UPDATE SKIP LOCKED),
+            x AS (UPDATE executions e SET owner = \(node) FROM c WHERE e.seq = c.seq RETURNING e.*)
+            SELECT \(unescaped: Self.executionColumns), \(unescaped: Self.taskColumns)
+            FROM x LEFT JOIN tasks t ON t.execution_seq = x.seq ORDER BY x.seq, t.idx
+            """))
+    }
+
+    public func heldExecution(id: String) async throws -> ExecutionDetail? {
+        let node = try requireNode()
+        return try Self.details(try await rows("""
+            SELECT \(unescaped: Self.executionColumns), \(unescaped: Self.taskColumns)
+            FROM executions x LEFT JOIN tasks t ON t.execution_seq = x.seq
+            WHERE x.id = \(id) AND x.owner = \(node) AND x.status IN ('PENDING', 'RUNNING') ORDER BY t.idx
+            """)).first
+    }
+
+    public func leave() async throws {
+        guard let node = currentNode else { return }
+        _ = try await rows("""
+            WITH r AS (UPDATE executions SET owner = NULL WHERE owner = \(node) AND status IN ('PENDING', 'RUNNING') RETURNING 1),
+            d AS (DELETE FROM sluice_nodes WHERE id = \(node))
+            SELECT (SELECT count(*) FROM r), pg_notify(\(channel), \(ClusterNotification(nodeID: node, work: true, changed: [], finished: []).payload))
+            """)
+        cluster.withLock { $0.nodeID = nil }
+        await stopClusterConnections()
+    }
+
+    public func rescue() async throws -> Int {
+        let node = currentNode ?? "-"
+        // Forgetting a node and releasing its executions happen in one statement; a batch of the
+        // node still in flight holds its rows, so the release waits for it to commit.
+        let row = try await rows("""
+            WITH dead AS (DELETE FROM sluice_nodes WHERE lease_until < \(unescaped: Self.nowSQL) RETURNING id),
+            r AS (UPDATE executions SET owner = NULL
+                WHERE owner IN (SELECT id FROM dead) AND status IN ('PENDING', 'RUNNING') RETURNING 1)
+            SELECT (SELECT count(*) FROM dead), (SELECT count(*) FROM r)
+            """).first
+        var (nodes, released): (Int64, Int64) = (0, 0)
+        if let row { (nodes, released) = (try row[0].decode(Int64.self), try row[1].decode(Int64.self)) }
+        if released > 0 {
+            _ = try await rows("SELECT pg_notify(\(channel), \(ClusterNotification(nodeID: node, work: true, changed: [], finished: []).payload))")
+        }
+        if nodes > 0 {
+            logger.warning("rescued the executions of nodes whose lease ran out", metadata: ["nodes.count": "\(nodes)", "executions.count": "\(released)"])
+        }
+        return Int(released)
+    }
+
+    public func lead() async -> Bool {
+        let (existing, busy) = cluster.withLock { state -> (PostgresConnection?, Bool) in
+            if state.leaderConnection == nil, !state.leaderAttemptInFlight {
+                state.leaderAttemptInFlight = true
+                return (nil, false)
+            }
+            return (state.leaderConnection, state.leaderConnection == nil)
+        }
+        if busy { return false }
+        if let existing {
+            // Still leading while the connection that holds the lock lives.
+            if (try? await existing.query("SELECT 1", logger: logger)) != nil { return true }
+            logger.warning("lost the maintenance leader's connection; another node may lead now")
+            cluster.withLock { $0.leaderConnection = nil }
+            try? await existing.close()
+            return false
+        }
+        defer { cluster.withLock { $0.leaderAttemptInFlight = false } }
+        guard currentNode != nil else { return false }
+        do {
+            let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 2, logger: logger)
+            let won = try await connection.query("SELECT pg_try_advisory_lock(\(leaderLock))", logger: logger).decode(Bool.self).first { _ in true } ?? false
+            guard won, currentNode != nil else {
+                try? await connection.close()
+                return false
+            }
+            cluster.withLock { $0.leaderConnection = connection }
+            logger.info("this node is the maintenance leader (rescue, webhook delivery)", metadata: ["node.id": "\(currentNode ?? "-")"])
+            return true
+        } catch {
+            logger.error("could not try for maintenance leadership", metadata: ["error": "\(Self.describe(error))"])
+            return false
+        }
+    }
+
+    public func notifications() -> AsyncStream<ClusterNotification> { noticeStream }
+
+    /// Listens on the store's channel on a connection of its own, reconnecting after a failure.
+    /// After each (re)connection it announces "anything may have changed" (work, no ids), since
+    /// notifications sent while it was away are lost.
+    func startListening() {
+        let task = Task {
+            var delay = Duration.milliseconds(100)
+            while !Task.isCancelled {
+                do {
+                    let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 1, logger: logger)
+                    cluster.withLock { $0.listenerConnection = connection }
+                    try await connection.listen(on: channel) { notifications in
+                        delay = .milliseconds(100)
+                        noticeContinuation.yield(ClusterNotification(nodeID: "", work: true, changed: [], finished: []))
+                        for try await n in notifications {
+                            if let notice = ClusterNotification(payload: n.payload) { noticeContinuation.yield(notice) }
+                        }
+                    }
+                    try? await connection.close()
+                } catch {
+                    if Task.isCancelled { break }
+                    logger.error("lost the connection that listens for other nodes; reconnecting", metadata: ["error": "\(Self.describe(error))"])
+                }
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+        cluster.withLock { $0.listener = task }
+    }
+
+    func stopClusterConnections() async {
+        let (listener, listening, leading) = cluster.withLock { state in
+            defer {
+                state.listener = nil
+                state.listenerConnection = nil
+                state.leaderConnection = nil
+            }
+            return (state.listener, state.listenerConnection, state.leaderConnection)
+        }
+        listener?.cancel()
+        try? await listening?.close()
+        try? await leading?.close()
+        await listener?.value
+    }
+}

@@ -1,0 +1,167 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import SluiceEngine
+import SluicePostgres
+import SluiceSteps
+import SluiceStore
+import SluiceWebhooks
+
+/// How a node takes part in a cluster: flags shared by `sluice serve` and `sluice worker`.
+struct ClusterOptions: ParsableArguments {
+    @Option(help: "This node's id in the cluster (PostgreSQL only). [default: a new random node-… id]")
+    var nodeId: String?
+
+    @Option(help: "Seconds a node holds its executions without a heartbeat (heartbeats come every third of it); a dead node's executions run elsewhere after about this long.")
+    var lease: Double = 30
+
+    @Option(help: "The most executions claimed at once.")
+    var claimBatch: Int = 100
+
+    @Option(help: "The most executions this node drives at once.")
+    var maxExecutions: Int = 10_000
+
+    @Option(help: "Seconds between looks for work when no notification came (new work is announced with LISTEN/NOTIFY).")
+    var pollInterval: Double = 5
+
+    @Option(help: "PostgreSQL connections in this node's pool (overrides the URL's pool_size). [default: 10]")
+    var poolSize: Int?
+
+    func validate() throws {
+        if !(lease >= 1 && lease <= 3600) { throw ValidationError("--lease must be from 1 to 3600 seconds, found \(lease)") }
+        if !(1...10_000).contains(claimBatch) { throw ValidationError("--claim-batch must be from 1 to 10000, found \(claimBatch)") }
+        if maxExecutions < 1 { throw ValidationError("--max-executions must be at least 1, found \(maxExecutions)") }
+        if !(pollInterval >= 0.05 && pollInterval <= 3600) { throw ValidationError("--poll-interval must be from 0.05 to 3600 seconds, found \(pollInterval)") }
+        if let poolSize, !(1...1000).contains(poolSize) { throw ValidationError("--pool-size must be from 1 to 1000, found \(poolSize)") }
+        if let nodeId, nodeId.isEmpty || nodeId.contains("|") || nodeId.contains(",") || nodeId.count > 100 {
+            throw ValidationError("--node-id must be 1 to 100 characters without '|' or ',', found \"\(nodeId)\"")
+        }
+    }
+
+    func engineCluster(kind: String) -> Engine.Cluster {
+        Engine.Cluster(
+            nodeID: nodeId, kind: kind, lease: .milliseconds(Int64(lease * 1000)), claimBatch: claimBatch,
+            maxActiveExecutions: maxExecutions, pollInterval: .milliseconds(Int64(pollInterval * 1000))
+        )
+    }
+
+    /// `database` with the pool size applied.
+    func database(_ database: DatabaseURL) -> DatabaseURL {
+        guard let poolSize, case .postgres(var configuration) = database else { return database }
+        configuration.maximumConnections = poolSize
+        return .postgres(configuration)
+    }
+}
+
+/// `sluice worker`: the engine without the HTTP API, for more execution capacity on a shared
+/// PostgreSQL database.
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run executions from a shared PostgreSQL database, without the HTTP API.",
+        discussion: """
+            Any number of workers and `sluice serve` processes can share one database: each
+            claims executions in batches, and a dead node's executions are run by the others
+            once its lease runs out. Flags take precedence over the environment
+            (SLUICE_DATABASE, SLUICE_ALLOW_PRIVATE_NETWORKS=1, SLUICE_ENABLE_PROCESS_STEPS=1).
+
+            Example:
+              sluice worker --database postgres://sluice:secret@db.internal:5432/sluice
+            """
+    )
+
+    @Option(help: "postgres://user:password@host:port/database (env SLUICE_DATABASE).")
+    var database: String?
+
+    @OptionGroup(title: "Cluster")
+    var cluster: ClusterOptions
+
+    @Flag(help: "Let HTTP.Request reach loopback, private, link-local and other inside addresses (env SLUICE_ALLOW_PRIVATE_NETWORKS=1).")
+    var allowPrivateNetworks = false
+
+    @Flag(help: "Let webhooks go to loopback, private, link-local and other inside addresses (env SLUICE_ALLOW_PRIVATE_WEBHOOKS=1).")
+    var allowPrivateWebhooks = false
+
+    @Flag(help: "Offer the Process step, which runs programs on this host (env SLUICE_ENABLE_PROCESS_STEPS=1).")
+    var enableProcessSteps = false
+
+    @Option(help: "Log format: text or json.")
+    var logFormat: LogFormat = .text
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let raw = database ?? env["SLUICE_DATABASE"] else {
+            throw ValidationError("sluice worker needs a shared database: --database postgres://user:password@host:port/database (or SLUICE_DATABASE)")
+        }
+        let database = cluster.database(try DatabaseURL(raw))
+        guard case .postgres = database else {
+            throw ValidationError("sluice worker needs a database several processes can share: postgres://user:password@host:port/database, found \(database.description)")
+        }
+        Logs.bootstrap(format: logFormat, level: logLevel)
+        var logger = Logger(label: "sluice")
+        logger.logLevel = logLevel
+        let webhooks = WebhookConfiguration(allowPrivateNetworks: allowPrivateWebhooks || Serve.isSet(env[WebhookConfiguration.allowEnvironment]))
+        let node = try await Node.start(
+            database: database, cluster: cluster.engineCluster(kind: "worker"), webhooks: webhooks,
+            allowPrivateNetworks: allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"]),
+            enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), logger: logger
+        )
+        try await node.engine.recover()
+        logger.info("sluice worker running", metadata: ["node.id": "\(node.engine.nodeID)", "database": "\(database.description)"])
+        FileHandle.standardOutput.write(Data("sluice worker \(node.engine.nodeID) running\n".utf8))
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: node.engine), .init(service: node.sender)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        do {
+            try await group.run()
+        } catch {
+            await node.shutdown()
+            throw error
+        }
+        await node.shutdown()
+    }
+}
+
+/// What a node runs: the store, the engine, the webhook sender and their HTTP clients.
+struct Node {
+    var store: any SluiceStore.Store
+    var engine: Engine
+    var sender: WebhookSender
+    var httpClient: HTTPClient
+    var webhookClient: HTTPClient
+
+    static func start(database: DatabaseURL, cluster: Engine.Cluster, webhooks: WebhookConfiguration, allowPrivateNetworks: Bool, enableProcess: Bool, logger: Logger) async throws -> Node {
+        let store: any SluiceStore.Store
+        do {
+            store = try await database.open(logger: logger)
+        } catch {
+            logger.critical("cannot open the database", metadata: ["database": "\(database.description)", "error": "\(error)"])
+            throw ExitCode(1)
+        }
+        if allowPrivateNetworks { logger.notice("HTTP.Request may reach private networks (--allow-private-networks)") }
+        if enableProcess { logger.notice("Process steps are enabled: workflows can run programs on this host (--enable-process-steps)") }
+        if webhooks.allowPrivateNetworks { logger.notice("webhooks may go to private networks (--allow-private-webhooks)") }
+        // One client for every HTTP.Request task, shut down once the engine has stopped.
+        let httpClient = HTTPRequestStep.makeHTTPClient()
+        let registry = StepRegistry.standard(options: .init(httpClient: httpClient, allowPrivateNetworks: allowPrivateNetworks, enableProcess: enableProcess))
+        let engine = Engine(store: store, registry: registry, configuration: .init(cluster: cluster), logger: logger)
+        // Webhooks get their own client: a slow receiver does not queue behind HTTP.Request tasks.
+        let webhookClient = HTTPRequestStep.makeHTTPClient()
+        let sender = WebhookSender(
+            store: store, committer: engine.committer, client: webhookClient, configuration: webhooks, logger: logger,
+            gate: { [engine] in engine.leadsMaintenance }
+        )
+        return Node(store: store, engine: engine, sender: sender, httpClient: httpClient, webhookClient: webhookClient)
+    }
+
+    func shutdown() async {
+        try? await httpClient.shutdown()
+        try? await webhookClient.shutdown()
+        try? await store.close()
+    }
+}
