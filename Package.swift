@@ -127,7 +127,7 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "SluiceEngineTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSQLite"]),
+        .testTarget(name: "SluiceEngineTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSQLite", "SluicePostgres"]),
         .testTarget(name: "SluiceWebhooksTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceWebhooks"]),
         .testTarget(name: "SluiceServerTests", dependencies: [
             "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceServer", "SluiceSQLite", "SluiceSteps", "SluiceWebhooks", "StandardWebhooks",
@@ -162,7 +162,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "SluiceIntegrationTests", dependencies: [
-            "sluice",
+            "sluice", "SluiceStore", "SluicePostgres",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
     ]

@@ -53,6 +53,7 @@ extension Engine {
             do {
                 claimed = try await cluster.claim(limit: limit)
             } catch {
+                if Task.isCancelled { return }
                 logger.error("could not claim executions; trying again", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
                 return

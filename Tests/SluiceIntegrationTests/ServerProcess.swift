@@ -4,7 +4,8 @@ import NIOCore
 import SluiceCore
 import Testing
 
-/// A `sluice serve` child process on a free port, for tests that need the real binary.
+/// A `sluice serve` child process on a free port (or a `sluice worker`), for tests that need the
+/// real binary.
 final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let logURL: URL
@@ -22,11 +23,13 @@ final class ServerProcess: @unchecked Sendable {
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/sluice").standardized
     }
 
-    init(database: String, logURL: URL) throws {
+    /// Starts `sluice serve` (or `sluice worker` when `worker`) with `arguments` added, and
+    /// returns once it says it is listening (running).
+    init(database: String, logURL: URL, worker: Bool = false, arguments: [String] = []) throws {
         self.logURL = logURL
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = Self.executable
-        process.arguments = ["serve", "--port", "0", "--database", database]
+        process.arguments = (worker ? ["worker"] : ["serve", "--port", "0"]) + ["--database", database] + arguments
         let out = Pipe()
         process.standardOutput = out
         process.standardError = try FileHandle(forWritingTo: logURL)
@@ -37,10 +40,12 @@ final class ServerProcess: @unchecked Sendable {
             let chunk = out.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             buffer.append(chunk)
-            if let line = String(decoding: buffer, as: UTF8.self).split(separator: "\n").first(where: { $0.hasPrefix("sluice listening on ") }) {
+            let lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n")
+            if let line = lines.first(where: { $0.hasPrefix("sluice listening on ") }) {
                 baseURL = String(line.dropFirst("sluice listening on ".count))
                 return
             }
+            if worker, lines.contains(where: { $0.hasPrefix("sluice worker ") && $0.hasSuffix(" running") }) { return }
         }
         process.terminate()
         throw TestFailure("the server did not start: \(String(decoding: buffer, as: UTF8.self)) \(log)")
@@ -69,9 +74,10 @@ struct TestFailure: Error, CustomStringConvertible {
 }
 
 /// Sends one request and parses the JSON answer.
-func send(_ client: HTTPClient, _ method: String, _ url: String, body: String? = nil, timeout: Int64 = 60) async throws -> (Int, JSONValue) {
+func send(_ client: HTTPClient, _ method: String, _ url: String, body: String? = nil, headers: [(String, String)] = [], timeout: Int64 = 60) async throws -> (Int, JSONValue) {
     var request = HTTPClientRequest(url: url)
     request.method = .RAW(value: method)
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
     if let body { request.body = .bytes(ByteBuffer(string: body)) }
     let response = try await client.execute(request, timeout: .seconds(timeout))
     let bytes = try await response.body.collect(upTo: 1 << 22)
