@@ -133,7 +133,22 @@ public final class PostgresStore: ClusterStore {
             var batch = Batch(connection: connection, logger: logger, now: now, eventLock: eventLock, node: node)
             var outcomes: [MutationOutcome] = []
             outcomes.reserveCapacity(mutations.count)
-            for m in mutations { outcomes.append(try await batch.apply(m)) }
+            var i = 0
+            while i < mutations.count {
+                // A run of transitions goes in one call (one round trip); one that changes a task
+                // twice takes the statement-by-statement path, which sees its own first change.
+                var run: [ExecutionTransition] = []
+                while i < mutations.count, case .transition(let t) = mutations[i], Set(t.tasks.map(\.index)).count == t.tasks.count {
+                    run.append(t)
+                    i += 1
+                }
+                if !run.isEmpty {
+                    outcomes += try await batch.applyTransitions(run)
+                    continue
+                }
+                outcomes.append(try await batch.apply(mutations[i]))
+                i += 1
+            }
             try await batch.flushEvents()
             if let node { try await batch.announce(node: node, channel: channel) }
             return outcomes
@@ -271,10 +286,7 @@ public final class PostgresStore: ClusterStore {
                         events.removeSubrange(eventCount...)
                     }
                 }
-                if outcome == .applied, node != nil {
-                    changed.append(t.executionID)
-                    if let status = t.execution?.status, status.isTerminal { finished.append(t.executionID) }
-                }
+                if outcome == .applied { applied(t) }
                 return outcome
             default:
                 return try await applyWebhookMutation(mutation)
@@ -335,26 +347,123 @@ public final class PostgresStore: ClusterStore {
         static func text(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
         static func number(_ n: Int64?) -> JSONValue { n.map { .string(String($0)) } ?? .null }
 
-        mutating func applyTransition(_ t: ExecutionTransition) async throws -> MutationOutcome {
-            // The row lock keeps the lease check true until the commit: a rescue that would hand
-            // the execution to another node waits for this batch.
-            guard let head = try await run("""
-                SELECT seq, workflow_id, workflow_version, created_at, status, started_at, owner FROM executions WHERE id = \(t.executionID) FOR NO KEY UPDATE
-                """).first else { return .stale }
-            let (seq, workflowID, workflowVersion, createdAt, status, startedAt, owner) = try head.decode((Int64, String, Int, Int64, String, Int64?, String?).self)
-            // On a cluster, a node changes only the executions it holds; any node may cancel
-            // one, and a node that retries a finished one becomes its holder.
-            let reopens = t.execution?.reopen == true
-            if let node, owner != node, !reopens, t.execution?.status != .cancelled { return .stale }
-            // An execution that goes from PENDING to running and on within one commit (a run of
-            // pure steps) still reports execution.running, before its tasks' events.
-            let wasPending = status == ExecutionStatus.pending.rawValue
+        /// What a transition's events need to know about its execution as it was before it.
+        struct Head {
+            var seq: Int64
+            var workflowID: String
+            var workflowVersion: Int
+            var createdAt: Int64
+            var status: String
+            var startedAt: Int64?
+        }
+
+        /// A changed task as written: (task id, step id, type, attempt, started, completed).
+        typealias TaskRow = (taskID: String, stepID: String, type: String, attempt: Int, startedAt: Int64?, completedAt: Int64?)
+
+        /// Whether a node may apply `t` to an execution it does not hold: any node may cancel,
+        /// and the node that retries (reopens) a finished execution becomes its holder.
+        static func exempt(_ t: ExecutionTransition) -> Bool {
+            t.execution?.reopen == true || t.execution?.status == .cancelled
+        }
+
+        /// Applies a run of transitions in one call of `sluice_transitions` (migration 003).
+        mutating func applyTransitions(_ run: [ExecutionTransition]) async throws -> [MutationOutcome] {
+            var texts: [[(input: String?, output: String?, error: String?)]] = []
+            let payload = JSONValue.array(run.map { t in
+                var changes: [(input: String?, output: String?, error: String?)] = []
+                let tasks = JSONValue.array(t.tasks.map { c in
+                    let texts = (c.input?.jsonString, c.output?.jsonString, c.error?.jsonString)
+                    changes.append(texts)
+                    return .object(JSONObject([
+                        ("idx", .string(String(c.index))), ("expected", .array(c.expected.map { .string($0.rawValue) })), ("status", .string(c.status.rawValue)),
+                        ("input", Self.text(texts.0)), ("output", Self.text(texts.1)), ("error", Self.text(texts.2)),
+                        ("started_at", Self.number(c.startedAt)), ("completed_at", Self.number(c.completedAt)), ("attempt", Self.number(c.attempt.map(Int64.init))),
+                        ("failed", Self.text(c.failedAttempt?.jsonString)), ("wake_at", Self.number(c.wakeAt)), ("reset", .bool(c.reset)),
+                    ]))
+                })
+                texts.append(changes)
+                var o = JSONObject([("id", .string(t.executionID)), ("exempt", .bool(Self.exempt(t))), ("tasks", tasks)])
+                if let e = t.execution {
+                    o.append("x", .object(JSONObject([
+                        ("status", .string(e.status.rawValue)), ("output", Self.text(e.output?.jsonString)), ("error", Self.text(e.error?.jsonString)),
+                        ("started_at", Self.number(e.startedAt)), ("completed_at", Self.number(e.completedAt)), ("reopen", .bool(e.reopen)),
+                        ("deadline_at", Self.number(e.deadlineAt)),
+                    ])))
+                }
+                return .object(o)
+            }).jsonString
+            let rows = try await self.run("SELECT sluice_transitions(\(payload), \(node)::text)")
+            guard rows.count == run.count else { throw StoreError(message: "sluice_transitions answered \(rows.count) rows for \(run.count) transitions") }
+            var outcomes: [MutationOutcome] = []
+            outcomes.reserveCapacity(run.count)
+            for (k, t) in run.enumerated() {
+                let result = try JSONParser.parse(try rows[k].decode(String.self))
+                guard result["ok"] == .bool(true) else {
+                    outcomes.append(.stale)
+                    continue
+                }
+                let head = Head(
+                    seq: Int64(result["seq"]?.numberValue ?? 0), workflowID: result["workflow_id"]?.stringValue ?? "",
+                    workflowVersion: Int(result["version"]?.numberValue ?? 1), createdAt: Int64(result["created_at"]?.numberValue ?? 0),
+                    status: result["status"]?.stringValue ?? "", startedAt: result["started_at"]?.numberValue.map(Int64.init)
+                )
+                let taskRows: [TaskRow] = (result["tasks"]?.arrayValue ?? []).map { r in
+                    let a = r.arrayValue ?? []
+                    func int(_ i: Int) -> Int64? { i < a.count ? a[i].numberValue.map(Int64.init) : nil }
+                    return (a.first?.stringValue ?? "", a.count > 1 ? a[1].stringValue ?? "" : "", a.count > 2 ? a[2].stringValue ?? "" : "",
+                            Int(int(3) ?? 0), int(4), int(5))
+                }
+                let executionRow = t.execution.map { _ in (startedAt: result["x_started_at"]?.numberValue.map(Int64.init), completedAt: result["x_completed_at"]?.numberValue.map(Int64.init)) }
+                recordEvents(t, head: head, tasks: taskRows, texts: texts[k], execution: executionRow)
+                applied(t)
+                outcomes.append(.applied)
+            }
+            return outcomes
+        }
+
+        /// Notes an applied transition for the other nodes.
+        mutating func applied(_ t: ExecutionTransition) {
+            guard node != nil else { return }
+            changed.append(t.executionID)
+            if let status = t.execution?.status, status.isTerminal { finished.append(t.executionID) }
+        }
+
+        /// The events of an applied transition, in order: `execution.running` first when it
+        /// starts the execution (also when it goes on further in the same commit), each task
+        /// change, then the execution's own change.
+        mutating func recordEvents(_ t: ExecutionTransition, head: Head, tasks: [TaskRow], texts: [(input: String?, output: String?, error: String?)], execution: (startedAt: Int64?, completedAt: Int64?)?) {
+            let wasPending = head.status == ExecutionStatus.pending.rawValue
             let reportsStart = wasPending && t.execution.map { $0.status != .pending && $0.status != .cancelled } == true
             if reportsStart, let e = t.execution {
-                event(executionSeq: seq, workflowID: workflowID, type: EventType.execution(.running), data: EventData.execution(
-                    id: t.executionID, workflowID: workflowID, workflowVersion: workflowVersion, status: .running, createdAt: createdAt,
-                    startedAt: e.startedAt ?? startedAt, completedAt: nil, outputJSON: nil, errorJSON: nil))
+                event(executionSeq: head.seq, workflowID: head.workflowID, type: EventType.execution(.running), data: EventData.execution(
+                    id: t.executionID, workflowID: head.workflowID, workflowVersion: head.workflowVersion, status: .running, createdAt: head.createdAt,
+                    startedAt: e.startedAt ?? head.startedAt, completedAt: nil, outputJSON: nil, errorJSON: nil))
             }
+            for (c, (row, text)) in zip(t.tasks, zip(tasks, texts)) {
+                event(executionSeq: head.seq, workflowID: head.workflowID, type: EventType.task(c.status), data: EventData.task(
+                    executionID: t.executionID, workflowID: head.workflowID, taskID: row.taskID, stepID: row.stepID, type: row.type, status: c.status,
+                    attempt: row.attempt, startedAt: row.startedAt, completedAt: row.completedAt, wakeAt: c.wakeAt, outputJSON: text.output, errorJSON: text.error))
+            }
+            if let e = t.execution, let execution {
+                if reportsStart && e.status == .running { return }
+                event(executionSeq: head.seq, workflowID: head.workflowID, type: EventType.execution(e.status), data: EventData.execution(
+                    id: t.executionID, workflowID: head.workflowID, workflowVersion: head.workflowVersion, status: e.status, createdAt: head.createdAt,
+                    startedAt: execution.startedAt, completedAt: execution.completedAt, outputJSON: e.output?.jsonString, errorJSON: e.error?.jsonString))
+            }
+        }
+
+        /// Applies one transition statement by statement (one that changes a task twice).
+        mutating func applyTransition(_ t: ExecutionTransition) async throws -> MutationOutcome {
+            // The row lock keeps the holder check true until the commit: a rescue that would
+            // hand the execution to another node waits for this batch.
+            guard let row = try await run("""
+                SELECT seq, workflow_id, workflow_version, created_at, status, started_at, owner FROM executions WHERE id = \(t.executionID) FOR NO KEY UPDATE
+                """).first else { return .stale }
+            let (seq, workflowID, workflowVersion, createdAt, status, startedAt, owner) = try row.decode((Int64, String, Int, Int64, String, Int64?, String?).self)
+            if let node, owner != node, !Self.exempt(t) { return .stale }
+            let head = Head(seq: seq, workflowID: workflowID, workflowVersion: workflowVersion, createdAt: createdAt, status: status, startedAt: startedAt)
+            var rows: [TaskRow] = []
+            var texts: [(input: String?, output: String?, error: String?)] = []
             for c in t.tasks {
                 let index = Int64(c.index)
                 if c.reset {
@@ -364,11 +473,10 @@ public final class PostgresStore: ClusterStore {
                         """)
                 }
                 let failed = c.failedAttempt?.jsonString
-                let output = c.output?.jsonString
-                let error = c.error?.jsonString
+                let text = (input: c.input?.jsonString, output: c.output?.jsonString, error: c.error?.jsonString)
                 guard let row = try await run("""
-                    UPDATE tasks SET status = \(c.status.rawValue), input = COALESCE(\(c.input?.jsonString)::text, input),
-                        output = COALESCE(\(output)::text, output), error = COALESCE(\(error)::text, error),
+                    UPDATE tasks SET status = \(c.status.rawValue), input = COALESCE(\(text.input)::text, input),
+                        output = COALESCE(\(text.output)::text, output), error = COALESCE(\(text.error)::text, error),
                         started_at = COALESCE(\(c.startedAt)::bigint, started_at), completed_at = COALESCE(\(c.completedAt)::bigint, completed_at),
                         attempt = COALESCE(\(c.attempt.map(Int64.init))::bigint, attempt),
                         attempts = CASE WHEN \(failed)::text IS NULL THEN attempts
@@ -378,31 +486,26 @@ public final class PostgresStore: ClusterStore {
                     WHERE execution_seq = \(seq) AND idx = \(index) AND status = ANY(\(c.expected.map(\.rawValue))::text[])
                     RETURNING task_id, step_id, type, attempt, started_at, completed_at
                     """).first else { return .stale }
-                let (taskID, stepID, type, attempt, started, completed) = try row.decode((String, String, String, Int, Int64?, Int64?).self)
-                event(executionSeq: seq, workflowID: workflowID, type: EventType.task(c.status), data: EventData.task(
-                    executionID: t.executionID, workflowID: workflowID, taskID: taskID, stepID: stepID, type: type, status: c.status,
-                    attempt: attempt, startedAt: started, completedAt: completed, wakeAt: c.wakeAt, outputJSON: output, errorJSON: error))
+                rows.append(try row.decode((String, String, String, Int, Int64?, Int64?).self))
+                texts.append(text)
             }
+            var executionRow: (startedAt: Int64?, completedAt: Int64?)?
             if let e = t.execution {
-                let output = e.output?.jsonString
-                let error = e.error?.jsonString
+                let reopens = e.reopen
                 guard let row = try await run("""
                     UPDATE executions SET status = \(e.status.rawValue),
-                        output = CASE WHEN \(e.reopen) THEN NULL ELSE COALESCE(\(output)::text, output) END,
-                        error = CASE WHEN \(e.reopen) THEN NULL ELSE COALESCE(\(error)::text, error) END,
+                        output = CASE WHEN \(reopens) THEN NULL ELSE COALESCE(\(e.output?.jsonString)::text, output) END,
+                        error = CASE WHEN \(reopens) THEN NULL ELSE COALESCE(\(e.error?.jsonString)::text, error) END,
                         started_at = COALESCE(\(e.startedAt)::bigint, started_at),
-                        completed_at = CASE WHEN \(e.reopen) THEN NULL ELSE COALESCE(\(e.completedAt)::bigint, completed_at) END,
+                        completed_at = CASE WHEN \(reopens) THEN NULL ELSE COALESCE(\(e.completedAt)::bigint, completed_at) END,
                         deadline_at = COALESCE(\(e.deadlineAt)::bigint, deadline_at),
                         owner = CASE WHEN \(reopens) THEN \(node)::text ELSE owner END
                     WHERE seq = \(seq)
                     RETURNING started_at, completed_at
                     """).first else { return .stale }
-                if reportsStart && e.status == .running { return .applied }
-                let (started, completed) = try row.decode((Int64?, Int64?).self)
-                event(executionSeq: seq, workflowID: workflowID, type: EventType.execution(e.status), data: EventData.execution(
-                    id: t.executionID, workflowID: workflowID, workflowVersion: workflowVersion, status: e.status, createdAt: createdAt,
-                    startedAt: started, completedAt: completed, outputJSON: output, errorJSON: error))
+                executionRow = try row.decode((Int64?, Int64?).self)
             }
+            recordEvents(t, head: head, tasks: rows, texts: texts, execution: executionRow)
             return .applied
         }
     }

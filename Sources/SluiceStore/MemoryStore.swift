@@ -92,8 +92,12 @@ public final class MemoryStore: Store {
             return .applied
         case .transition(let t):
             guard var detail = state.executions[t.executionID] else { return .stale }
+            // Each change is checked against the status the changes before it leave (a merged
+            // transition may start and complete one task), as the other drivers apply them.
+            var statuses = detail.tasks.map(\.status)
             for change in t.tasks {
-                guard change.index < detail.tasks.count, change.expected.contains(detail.tasks[change.index].status) else { return .stale }
+                guard change.index < statuses.count, change.expected.contains(statuses[change.index]) else { return .stale }
+                statuses[change.index] = change.status
             }
             let e = detail.execution
             let reportsStart = e.status == .pending && t.execution.map { $0.status != .pending && $0.status != .cancelled } == true

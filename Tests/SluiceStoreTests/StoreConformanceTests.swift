@@ -88,6 +88,30 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
         #expect(try await store.execution(id: "ex-2") == nil)
     }
 
+    /// Two transitions merged into one may change a task twice (started, then completed): each
+    /// change sees the one before it; in one batch with other transitions, each keeps its outcome.
+    @Test(arguments: Driver.allCases)
+    func aTransitionMayChangeOneTaskTwice(driver: Driver) async throws {
+        let store = try await driver.make()
+        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1")), .insertExecution(execution("ex-2"))])
+        let twice = ExecutionTransition(executionID: "ex-1", tasks: [
+            TaskChange(index: 0, expected: [.pending], status: .running, startedAt: 10),
+            TaskChange(index: 0, expected: [.running], status: .completed, output: ["text": "b"], completedAt: 11),
+        ], execution: ExecutionChange(status: .running, startedAt: 10))
+        let stale = ExecutionTransition(executionID: "ex-2", tasks: [TaskChange(index: 1, expected: [.running], status: .completed)])
+        let fine = ExecutionTransition(executionID: "ex-2", tasks: [TaskChange(index: 1, expected: [.pending], status: .running, startedAt: 12)])
+        #expect(try await store.apply([.transition(stale), .transition(twice), .transition(fine)]) == [.stale, .applied, .applied])
+        let one = try #require(try await store.execution(id: "ex-1"))
+        #expect(one.tasks[0].status == .completed)
+        #expect(one.tasks[0].startedAt == 10)
+        #expect(one.tasks[0].output == ["text": "b"])
+        let two = try #require(try await store.execution(id: "ex-2"))
+        #expect(two.tasks[1].status == .running)
+        #expect(two.tasks[1].startedAt == 12)
+        let types = try await store.events(executionID: "ex-1", after: 0, limit: 10).map(\.type)
+        #expect(types == ["execution.pending", "execution.running", "task.running", "task.completed"])
+    }
+
     @Test(arguments: Driver.allCases)
     func transitionsApplyOnlyWhileTasksAreInTheExpectedStatus(driver: Driver) async throws {
         let store = try await driver.make()
