@@ -224,6 +224,8 @@ extension Engine {
                     guard !state.stopping, !Task.isCancelled, !Task.isShuttingDownGracefully else { return nil }
                     let local = state.active[executionID] != nil
                     guard local || clustered else { return nil }
+                    // Finished between the caller's read and now (here or on another node).
+                    if !local, state.recentlyFinished.contains(executionID) { return nil }
                     state.waiters[executionID, default: [:]][token] = Waiter(continuation: continuation, untilFinished: untilFinished)
                     return local
                 }
@@ -232,15 +234,10 @@ extension Engine {
                     return
                 }
                 var timeout = timeout
-                if !local {
-                    if untilFinished {
-                        // It may have finished between the caller's read and this registration.
-                        Task { await self.releaseIfFinished(executionID, token) }
-                    } else {
-                        // Log lines committed between the caller's read and this registration
-                        // announce nothing more: look again within a second.
-                        timeout = min(timeout, .seconds(1))
-                    }
+                if !local, !untilFinished {
+                    // Log lines committed between the caller's read and this registration
+                    // announce nothing more: look again within a second.
+                    timeout = min(timeout, .seconds(1))
                 }
                 let (seconds, attoseconds) = timeout.components
                 let nanoseconds = Int(min(seconds, 86_400)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)

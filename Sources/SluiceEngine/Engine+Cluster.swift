@@ -144,6 +144,7 @@ extension Engine {
                 return
             }
             for id in finished {
+                state.recentlyFinished.insert(id)
                 if let w = state.waiters.removeValue(forKey: id) { released += w.values.map(\.continuation) }
                 if state.active.removeValue(forKey: id) != nil {
                     for (key, task) in state.running where key.executionID == id {
@@ -163,15 +164,6 @@ extension Engine {
         }
         for task in stopped { task.cancel() }
         for c in released { c.resume() }
-    }
-
-    /// Releases waiter `token` if execution `executionID` has already finished.
-    func releaseIfFinished(_ executionID: String, _ token: Int) async {
-        guard let detail = try? await store.execution(id: executionID) else {
-            releaseWaiter(executionID, token)
-            return
-        }
-        if detail.execution.status.isTerminal { releaseWaiter(executionID, token) }
     }
 
     /// Cancels an unfinished execution this node is not driving (another node holds it, or none

@@ -250,6 +250,7 @@ extension Engine {
                     }
                     if outcome.finished {
                         state.active[id] = nil
+                        if cluster != nil { state.recentlyFinished.insert(id) }
                         if let w = state.waiters.removeValue(forKey: id) { released += w.values.map(\.continuation) }
                         if state.claimStarved {
                             state.claimStarved = false

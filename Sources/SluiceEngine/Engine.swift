@@ -34,6 +34,9 @@ public final class Engine: Service, Sendable {
         var claimStarved = false
         /// On a cluster: whether this node is the maintenance leader now.
         var leading = false
+        /// On a cluster: executions that finished lately (here or elsewhere), oldest first, so a
+        /// waiter registering just after the finish was announced returns at once.
+        var recentlyFinished = RecentSet(capacity: 16_384)
     }
 
     struct Waiter {
@@ -274,4 +277,27 @@ public final class Engine: Service, Sendable {
         }
         for c in released { c.resume() }
     }
+}
+
+/// The last `capacity` distinct strings added, for membership tests.
+struct RecentSet {
+    let capacity: Int
+    var members: Set<String> = []
+    var order: [String] = []
+    var head = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    mutating func insert(_ s: String) {
+        guard members.insert(s).inserted else { return }
+        if order.count < capacity {
+            order.append(s)
+        } else {
+            members.remove(order[head])
+            order[head] = s
+            head = (head + 1) % capacity
+        }
+    }
+
+    func contains(_ s: String) -> Bool { members.contains(s) }
 }

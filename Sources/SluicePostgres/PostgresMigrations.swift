@@ -4,7 +4,7 @@ import SluiceCore
 import SluiceStore
 
 /// The PostgreSQL schema as numbered migrations, recorded in `sluice_migrations`. They are applied
-/// in one transaction that first takes `pg_advisory_xact_lock(migrationLock)`: nodes starting at
+/// in one transaction that first takes the schema's migration advisory lock: nodes starting at
 /// once queue on the lock, and each after the first finds everything applied. Never edit a
 /// released migration: add the next number.
 ///
@@ -257,15 +257,15 @@ enum PostgresMigrations {
     /// The advisory lock keys and NOTIFY channel of a schema. Advisory locks and channels are
     /// database-wide; deriving them from the schema keeps deployments in different schemas of one
     /// database (the tests) from serializing each other or sharing a maintenance leader.
-    static func keys(schema: String?) -> (event: Int64, leader: Int64, channel: String) {
-        guard let schema, schema != "public" else { return (eventLock, leaderLock, "sluice") }
+    static func keys(schema: String?) -> (migration: Int64, event: Int64, leader: Int64, channel: String) {
+        guard let schema, schema != "public" else { return (migrationLock, eventLock, leaderLock, "sluice") }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in schema.utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x100_0000_01b3
         }
         let base = Int64(bitPattern: hash & 0xFFFF_FFFF_FFFF_FF00)
-        return (base | 2, base | 3, "sluice_" + String(hash, radix: 16))
+        return (base | 1, base | 2, base | 3, "sluice_" + String(hash, radix: 16))
     }
 
     /// Applies the migrations not yet recorded, in order, in one transaction under the migration
@@ -273,7 +273,7 @@ enum PostgresMigrations {
     @discardableResult
     static func migrate(_ connection: PostgresConnection, schema: String?, logger: Logger) async throws -> [String] {
         try await connection.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
+            try await connection.query("SELECT pg_advisory_xact_lock(\(keys(schema: schema).migration))", logger: logger)
             if let schema {
                 // The connections' search_path names it; created under the lock, so that nodes
                 // starting at once do not race on it.

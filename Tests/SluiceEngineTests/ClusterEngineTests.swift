@@ -165,3 +165,13 @@ import Testing
         }
     }
 }
+
+/// The recently-finished set that lets a late waiter return at once keeps the last N ids.
+@Test func recentSetKeepsTheLastAdded() {
+    var set = RecentSet(capacity: 3)
+    for id in ["a", "b", "c", "b", "d"] { set.insert(id) }
+    #expect(!set.contains("a"), "the oldest is evicted")
+    #expect(set.contains("b") && set.contains("c") && set.contains("d"))
+    set.insert("e")
+    #expect(!set.contains("b") && set.contains("e"))
+}
