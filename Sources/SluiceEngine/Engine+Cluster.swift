@@ -131,16 +131,19 @@ extension Engine {
         }
     }
 
-    /// Releases waiters on executions another node changed or finished (all of them when both
-    /// lists are `nil`). An execution this node was driving that another node finished (a
+    /// Releases waiters on executions another node changed or finished (all those on executions
+    /// not running here when both lists are `nil`). An execution this node was driving that another node finished (a
     /// cancel) is dropped here, and its steps stopped.
     func releaseRemoteWaiters(changed: [String]?, finished: [String]?) {
         var released: [CheckedContinuation<Void, Never>] = []
         var stopped: [Task<Void, Never>] = []
         state.withLock { state in
             guard let changed, let finished else {
-                released = state.waiters.values.flatMap(\.values).map(\.continuation)
-                state.waiters = [:]
+                // Waiters on executions this node runs are released by its own commits.
+                for (id, w) in state.waiters where state.active[id] == nil {
+                    released += w.values.map(\.continuation)
+                    state.waiters[id] = nil
+                }
                 return
             }
             for id in finished {

@@ -23,7 +23,7 @@ import Testing
         let database = "sqlite:\(dir.path)/sluice.db"
         let client = HTTPClient.shared
 
-        let first = try ServerProcess(database: database, logURL: dir.appendingPathComponent("first.log"))
+        let first = try await ServerProcess.start(database: database, logURL: dir.appendingPathComponent("first.log"))
         // A long chain: 41 reversals of the text.
         let steps = [#"{"type":"StaticTextInput","input":"durable"}"#] + Array(repeating: #"{"type":"TextOperation.Reverse"}"#, count: 41) + [#"{"type":"Echo"}"#]
         let (status, created) = try await send(client, "POST", "\(first.baseURL)/workflows", body: #"{"name":"long chain","steps":[\#(steps.joined(separator: ","))]}"#)
@@ -48,7 +48,7 @@ import Testing
         let ids = accepted.all
         #expect(ids.count >= killAfter)
 
-        let second = try ServerProcess(database: database, logURL: dir.appendingPathComponent("second.log"))
+        let second = try await ServerProcess.start(database: database, logURL: dir.appendingPathComponent("second.log"))
         for id in ids {
             let (code, execution) = try await send(client, "GET", "\(second.baseURL)/workflows/\(workflowID)/executions/\(id)?wait=30")
             #expect(code == 200)
@@ -69,7 +69,7 @@ import Testing
             cursor = page["next_cursor"]?.stringValue.map { "&cursor=\($0)" } ?? ""
         } while !cursor.isEmpty
         #expect(listed >= ids.count)
-        #expect(second.terminate() == 0, "SIGTERM shuts the server down gracefully")
+        #expect(await second.stop() == 0, "SIGTERM shuts the server down gracefully")
         return second.log.contains("resumed unfinished executions")
     }
 
@@ -77,14 +77,14 @@ import Testing
         let dir = try temporaryDirectory()
         let database = "sqlite:\(dir.path)/sluice.db"
         let client = HTTPClient.shared
-        let first = try ServerProcess(database: database, logURL: dir.appendingPathComponent("a.log"))
+        let first = try await ServerProcess.start(database: database, logURL: dir.appendingPathComponent("a.log"))
         let (_, created) = try await send(client, "POST", "\(first.baseURL)/workflows", body: #"{"name":"Dummy Workflow","steps":[{"type":"StaticTextInput","input":"Hello, world!"},{"type":"TextOperation.Reverse"},{"type":"Echo"}]}"#)
         let workflowID = try #require(created["workflow_id"]?.stringValue)
-        #expect(first.terminate() == 0)
-        let second = try ServerProcess(database: database, logURL: dir.appendingPathComponent("b.log"))
+        #expect(await first.stop() == 0)
+        let second = try await ServerProcess.start(database: database, logURL: dir.appendingPathComponent("b.log"))
         let (code, _) = try await send(client, "GET", "\(second.baseURL)/workflows/\(workflowID)")
         #expect(code == 200)
-        #expect(second.terminate() == 0)
+        #expect(await second.stop() == 0)
     }
 }
 

@@ -53,6 +53,23 @@ final class ServerProcess: @unchecked Sendable {
 
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
+    /// `init` on a dispatch thread: it blocks on the child's output, which would hold one of
+    /// Swift Concurrency's few threads (two here) and stall every other test meanwhile.
+    static func start(database: String, logURL: URL, worker: Bool = false, arguments: [String] = []) async throws -> ServerProcess {
+        try await offPool { try ServerProcess(database: database, logURL: logURL, worker: worker, arguments: arguments) }
+    }
+
+    /// `terminate(within:)` on a dispatch thread (it polls the child until it exits).
+    func stop(within seconds: Double = 15) async -> Int32? {
+        (try? await Self.offPool { self.terminate(within: seconds) }) ?? nil
+    }
+
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
     func kill() {
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

@@ -129,9 +129,10 @@ import Testing
     @Test func heartbeatsKeepTheLease() async throws {
         let stores = try await nodes(2)
         _ = try await seed(stores[0], executions: 1)
-        try await stores[0].join(nodeID: "node-a", kind: "serve", lease: .seconds(1))
+        try await stores[0].join(nodeID: "node-a", kind: "serve", lease: .seconds(30))
         try await stores[1].join(nodeID: "node-b", kind: "serve", lease: .seconds(30))
         #expect(try await stores[0].claim(limit: 1).count == 1)
+        #expect(try await stores[0].heartbeat(lease: .seconds(1)))
         // 1.6 s in all, longer than the 1 s lease, renewed every 0.4 s.
         for _ in 0..<4 {
             try await Task.sleep(for: .milliseconds(400))
