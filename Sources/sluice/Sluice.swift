@@ -15,6 +15,9 @@ struct Sluice: AsyncParsableCommand {
               sluice workflow create -f shout.yaml
               sluice run wf-abcd1234 --input text=hello --watch
               sluice execution list wf-abcd1234
+            More nodes on one PostgreSQL database:
+              sluice serve --database postgres://user:pass@db/sluice   (any number)
+              sluice worker --database postgres://user:pass@db/sluice  (execution only)
             Measure the engine:
               sluice bench --executions 20000 --concurrency 64
 
