@@ -35,7 +35,7 @@ extension PostgresStore {
     }
 
     public func join(nodeID: String, kind: String, lease: Duration) async throws {
-        try await register(nodeID: nodeID, kind: kind, lease: lease)
+        try await register(nodeID: nodeID, kind: kind, lease: lease, strict: true)
         let start = cluster.withLock { state -> Bool in
             state.nodeID = nodeID
             state.kind = kind
@@ -44,15 +44,24 @@ extension PostgresStore {
         if start { startListening() }
     }
 
-    func register(nodeID: String, kind: String, lease: Duration) async throws {
+    /// Registers the node. `strict` (joining): refused while another process holds a current
+    /// lease under the same id, since two processes under one id would both run its executions.
+    func register(nodeID: String, kind: String, lease: Duration, strict: Bool = false) async throws {
         let ms = Self.milliseconds(lease)
         let host = ProcessInfo.processInfo.hostName
         let pid = Int64(ProcessInfo.processInfo.processIdentifier)
-        _ = try await rows("""
-            INSERT INTO sluice_nodes (id, kind, host, pid, started_at, heartbeat_at, lease_until)
+        let rows = try await rows("""
+            INSERT INTO sluice_nodes AS n (id, kind, host, pid, started_at, heartbeat_at, lease_until)
             VALUES (\(nodeID), \(kind), \(host), \(pid), \(unescaped: Self.nowSQL), \(unescaped: Self.nowSQL), \(unescaped: Self.nowSQL) + \(ms))
-            ON CONFLICT (id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, lease_until = EXCLUDED.lease_until
+            ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, host = EXCLUDED.host, pid = EXCLUDED.pid, started_at = EXCLUDED.started_at,
+                heartbeat_at = EXCLUDED.heartbeat_at, lease_until = EXCLUDED.lease_until
+            WHERE NOT \(strict) OR n.lease_until < \(unescaped: Self.nowSQL) OR (n.host = EXCLUDED.host AND n.pid = EXCLUDED.pid)
+            RETURNING 1
             """)
+        guard rows.isEmpty else { return }
+        let holder = try await self.rows("SELECT host, pid FROM sluice_nodes WHERE id = \(nodeID)").first
+        let (otherHost, otherPID) = try holder.map { (try $0[0].decode(String.self), try $0[1].decode(Int64.self)) } ?? ("?", 0)
+        throw StoreError(message: "node id \(nodeID) is in use by a running node (host \(otherHost), pid \(otherPID)); give each node its own --node-id, or none for a random one")
     }
 
     public func heartbeat(lease: Duration) async throws -> Bool {

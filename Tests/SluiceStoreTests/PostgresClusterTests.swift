@@ -1,6 +1,6 @@
 import Foundation
 import SluiceCore
-import SluicePostgres
+@testable import SluicePostgres
 import SluiceStore
 import Testing
 
@@ -140,6 +140,23 @@ import Testing
             #expect(try await stores[1].rescue() == 0)
         }
         #expect(try await stores[0].apply([complete("ex-000")]) == [.applied])
+    }
+
+    /// Two processes cannot join under one node id while its lease is current: both would run
+    /// its executions.
+    @Test func aNodeIDInUseIsRefused() async throws {
+        let stores = try await nodes(2)
+        try await stores[0].join(nodeID: "node-a", kind: "serve", lease: .seconds(30))
+        // The same process (host and pid) may join again; another may not. Both stores are in
+        // this process, so make the row look like another process's.
+        try await stores[1].join(nodeID: "node-a", kind: "serve", lease: .seconds(30))
+        try await stores[0].leave()
+        try await stores[0].join(nodeID: "node-a", kind: "serve", lease: .seconds(30))
+        _ = try await stores[0].rows("UPDATE sluice_nodes SET pid = pid + 1 WHERE id = 'node-a'")
+        await #expect(throws: StoreError.self) { try await stores[1].join(nodeID: "node-a", kind: "worker", lease: .seconds(30)) }
+        // Once its lease has run out, the id is free again.
+        _ = try await stores[0].rows("UPDATE sluice_nodes SET lease_until = 0 WHERE id = 'node-a'")
+        try await stores[1].join(nodeID: "node-a", kind: "worker", lease: .seconds(30))
     }
 
     /// Leaving hands the node's unfinished executions back at once.
