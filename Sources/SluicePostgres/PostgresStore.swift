@@ -97,6 +97,10 @@ public final class PostgresStore: ClusterStore {
         try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(PostgresMigrations.quoteIdentifier(schema)) CASCADE"), logger: logger)
     }
 
+    /// Concurrent batches overlap their round trips; half the pool leaves room for reads. Each
+    /// execution's writes stay in order (the group committer keeps them so).
+    public var commitConcurrency: Int { max(1, configuration.maximumConnections / 2) }
+
     public func close() async throws {
         await stopClusterConnections()
         noticeContinuation.finish()

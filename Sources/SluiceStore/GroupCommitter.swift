@@ -4,6 +4,12 @@ import Synchronization
 /// Group commit: writes submitted by many executions and requests while a transaction is being
 /// committed are gathered and committed together in the next one, so one fsync covers them all.
 /// There is no timer: a batch is whatever queued up during the previous commit.
+///
+/// A store that takes concurrent transactions (`Store.commitConcurrency` > 1, PostgreSQL) gets up
+/// to that many batches at once. Order is kept where it matters: a submission waits while an
+/// earlier one touching the same execution is in flight or waiting, so each execution's writes
+/// are applied in the order they were submitted (writes that belong to no execution, such as
+/// webhook bookkeeping, keep their order among themselves the same way).
 public final class GroupCommitter: Sendable {
     /// Called with the outcomes of one submission, once its transaction is durable (or failed).
     public typealias Completion = @Sendable (Result<[MutationOutcome], any Error>) -> Void
@@ -11,36 +17,43 @@ public final class GroupCommitter: Sendable {
     struct Entry {
         var mutations: [Mutation]
         var completion: Completion
+        /// The executions it writes to (`"*"` for writes that belong to none: they are ordered
+        /// among themselves).
+        var keys: Set<String>
     }
 
     struct State {
         var queue: [Entry] = []
-        var draining = false
+        var inFlight = 0
+        /// Keys of the batches in flight, with how many hold each.
+        var busy: [String: Int] = [:]
     }
 
     let store: any Store
     /// The most mutations one transaction takes; a longer queue is committed in several.
     let maxBatch: Int
+    /// The most transactions in flight at once.
+    let concurrency: Int
     let state = Mutex(State())
     /// Notified after every successful commit.
     public let committed: CommitSignal
 
-    public init(store: any Store, maxBatch: Int = 2048, committed: CommitSignal = CommitSignal()) {
+    public init(store: any Store, maxBatch: Int = 2048, concurrency: Int? = nil, committed: CommitSignal = CommitSignal()) {
         self.store = store
         self.maxBatch = maxBatch
+        self.concurrency = max(1, concurrency ?? store.commitConcurrency)
         self.committed = committed
     }
 
     /// Queues `mutations` (applied together, in order, in one transaction) and calls `completion`
     /// when they are committed. Never blocks.
     public func submit(_ mutations: [Mutation], completion: @escaping Completion) {
-        let start = state.withLock { state in
-            state.queue.append(Entry(mutations: mutations, completion: completion))
-            if state.draining { return false }
-            state.draining = true
-            return true
+        let entry = Entry(mutations: mutations, completion: completion, keys: Self.keys(mutations))
+        let batches = state.withLock { state in
+            state.queue.append(entry)
+            return takeBatches(&state)
         }
-        if start { Task { await self.drain() } }
+        for batch in batches { launch(batch) }
     }
 
     /// Commits `mutations` with the next group and returns their outcomes.
@@ -50,23 +63,64 @@ public final class GroupCommitter: Sendable {
         }
     }
 
-    func drain() async {
-        while true {
-            let batch: [Entry] = state.withLock { state in
-                var count = 0
-                var taken = 0
-                for entry in state.queue {
-                    if taken > 0 && count + entry.mutations.count > maxBatch { break }
-                    count += entry.mutations.count
-                    taken += 1
-                }
-                let batch = Array(state.queue.prefix(taken))
-                state.queue.removeFirst(taken)
-                if batch.isEmpty { state.draining = false }
-                return batch
+    static func keys(_ mutations: [Mutation]) -> Set<String> {
+        var keys = Set<String>()
+        for m in mutations {
+            switch m {
+            case .transition(let t): keys.insert(t.executionID)
+            case .insertExecution(let d): keys.insert(d.execution.id)
+            case .appendLogs(let lines): for l in lines { keys.insert(l.executionID) }
+            default: keys.insert("*")
             }
-            if batch.isEmpty { return }
-            await commit(batch)
+        }
+        return keys
+    }
+
+    /// Takes the batches that may start now: while fewer than `concurrency` are in flight, the
+    /// queued entries (in order, up to `maxBatch` mutations) whose executions are neither in
+    /// flight nor written by an earlier entry left waiting, so no write overtakes an earlier one
+    /// to the same execution.
+    func takeBatches(_ state: inout State) -> [[Entry]] {
+        var batches: [[Entry]] = []
+        while state.inFlight < concurrency, !state.queue.isEmpty {
+            var batch: [Entry] = []
+            var waiting: [Entry] = []
+            var count = 0
+            var keys = Set<String>()
+            var blocked = Set<String>()
+            for entry in state.queue {
+                let fits = batch.isEmpty || count + entry.mutations.count <= maxBatch
+                if fits, !entry.keys.contains(where: { state.busy[$0] != nil || blocked.contains($0) }) {
+                    batch.append(entry)
+                    count += entry.mutations.count
+                    keys.formUnion(entry.keys)
+                } else {
+                    waiting.append(entry)
+                    blocked.formUnion(entry.keys)
+                }
+            }
+            if batch.isEmpty { break }
+            state.queue = waiting
+            for key in keys { state.busy[key, default: 0] += 1 }
+            state.inFlight += 1
+            batches.append(batch)
+        }
+        return batches
+    }
+
+    func launch(_ batch: [Entry]) {
+        Task {
+            await self.commit(batch)
+            let keys = batch.reduce(into: Set<String>()) { $0.formUnion($1.keys) }
+            let next = self.state.withLock { state in
+                state.inFlight -= 1
+                for key in keys {
+                    let n = (state.busy[key] ?? 1) - 1
+                    state.busy[key] = n > 0 ? n : nil
+                }
+                return self.takeBatches(&state)
+            }
+            for batch in next { self.launch(batch) }
         }
     }
 
@@ -100,7 +154,7 @@ public final class GroupCommitter: Sendable {
 
 extension GroupCommitter {
     /// Whether nothing is queued or being committed.
-    public var isIdle: Bool { state.withLock { !$0.draining && $0.queue.isEmpty } }
+    public var isIdle: Bool { state.withLock { $0.inFlight == 0 && $0.queue.isEmpty } }
 
     /// Returns once everything submitted so far is committed (for shutdown), or after `limit`.
     public func waitUntilIdle(limit: Duration = .seconds(10)) async {

@@ -171,8 +171,13 @@ public protocol Store: Sendable {
 
     /// Releases the store's resources.
     func close() async throws
+
+    /// How many `apply` transactions may run at once (the group committer's limit): 1 for a
+    /// single-writer store.
+    var commitConcurrency: Int { get }
 }
 
 extension Store {
     public func close() async throws {}
+    public var commitConcurrency: Int { 1 }
 }

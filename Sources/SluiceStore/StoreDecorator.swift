@@ -31,4 +31,5 @@ extension StoreDecorator {
     public func deliveries(executionID: String, after: Int64, limit: Int) async throws -> [DeliveryRecord] { try await base.deliveries(executionID: executionID, after: after, limit: limit) }
     public func delivery(id: String) async throws -> DeliveryRecord? { try await base.delivery(id: id) }
     public func close() async throws { try await base.close() }
+    public var commitConcurrency: Int { base.commitConcurrency }
 }

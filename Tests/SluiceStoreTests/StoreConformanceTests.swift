@@ -3,6 +3,7 @@ import SluiceCore
 import SluiceSQLite
 import SluiceStore
 import Testing
+import Synchronization
 
 /// The drivers every conformance test runs against. PostgreSQL runs when
 /// `SLUICE_TEST_POSTGRES_URL` names a server (`.ci/postgres` starts one; `.ci/run` does), each
@@ -235,6 +236,61 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
         }
         #expect(try await store.workflows(limit: 500, before: nil).items.count == 200)
         #expect(store.lock.withLock { store.transactions } < 50, "200 writes should need far fewer transactions")
+    }
+
+    /// With room for several transactions, the committer runs batches of different executions
+    /// side by side, but never two of one execution: its writes apply in submission order.
+    @Test func concurrentBatchesKeepEachExecutionsOrder() async throws {
+        final class SlowStore: StoreDecorator, @unchecked Sendable {
+            let inner = MemoryStore()
+            var base: any Store { inner }
+            let lock = NSLock()
+            var running: [Set<String>] = []
+            var peak = 0
+            var overlapOfOneExecution = false
+            var order: [String] = []
+            func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] {
+                let keys = Set(mutations.compactMap { m -> String? in if case .transition(let t) = m { return t.executionID } else { return nil } })
+                lock.withLock {
+                    if running.contains(where: { !$0.isDisjoint(with: keys) }) { overlapOfOneExecution = true }
+                    running.append(keys)
+                    peak = max(peak, running.count)
+                }
+                try await Task.sleep(for: .milliseconds(20))
+                let outcomes = try await inner.apply(mutations)
+                lock.withLock {
+                    running.remove(at: running.firstIndex(of: keys)!)
+                    for m in mutations { if case .transition(let t) = m { order.append("\(t.executionID):\(t.tasks[0].status.rawValue)") } }
+                }
+                return outcomes
+            }
+        }
+        let store = SlowStore()
+        _ = try await store.inner.apply([.insertWorkflow(workflow("wf-1"))] + (1...4).map { .insertExecution(execution("ex-\($0)")) })
+        let committer = GroupCommitter(store: store, concurrency: 4)
+        func step(_ id: String, _ from: TaskStatus, _ to: TaskStatus) -> Mutation {
+            .transition(ExecutionTransition(executionID: id, tasks: [TaskChange(index: 0, expected: [from], status: to)]))
+        }
+        // Each execution's task goes PENDING → RUNNING → COMPLETED, submitted back to back: the
+        // second is stale unless the first was applied before it.
+        var results: [String: [MutationOutcome]] = [:]
+        await withTaskGroup(of: (String, [MutationOutcome]).self) { group in
+            for i in 1...4 {
+                let id = "ex-\(i)"
+                let done = Mutex<[MutationOutcome]>([])
+                committer.submit([step(id, .pending, .running)]) { r in done.withLock { $0 += (try? r.get()) ?? [] } }
+                committer.submit([step(id, .running, .completed)]) { r in done.withLock { $0 += (try? r.get()) ?? [] } }
+                group.addTask {
+                    while done.withLock({ $0.count }) < 2 { try? await Task.sleep(for: .milliseconds(5)) }
+                    return (id, done.withLock { $0 })
+                }
+            }
+            for await (id, r) in group { results[id] = r }
+        }
+        for i in 1...4 { #expect(results["ex-\(i)"] == [.applied, .applied], "ex-\(i) applied in order") }
+        #expect(!store.lock.withLock { store.overlapOfOneExecution }, "two batches of one execution were in flight at once")
+        #expect(store.lock.withLock { store.peak } > 1, "batches of different executions ran side by side")
+        for i in 1...4 { #expect(try await store.execution(id: "ex-\(i)")?.tasks[0].status == .completed) }
     }
 
     @Test func aFailingSubmissionDoesNotFailItsNeighbours() async throws {
