@@ -3,9 +3,10 @@ import Logging
 import SluiceCore
 @testable import SluiceEngine
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
-@Suite struct EngineTests {
+@Suite(.testStores) struct EngineTests {
     @Test func runsTheSeedWorkflowToCompletion() async throws {
         try await withEngine { engine in
             let wf = try await engine.createWorkflow(seed)
@@ -73,9 +74,9 @@ import Testing
         }
     }
 
-    @Test(arguments: ["memory", "sqlite"])
+    @Test(arguments: ["test store", "sqlite"])
     func manyConcurrentExecutionsAllCompleteWithTheirOwnOutputs(driver: String) async throws {
-        let store: any Store = driver == "memory" ? MemoryStore() : try temporarySQLite()
+        let store: any Store = driver == "test store" ? try await TestStore.make() : try temporarySQLite()
         try await withEngine(store: store) { engine in
             let wf = try await engine.createWorkflow(["name": "u", "steps": [["type": "TextOperation.Uppercase"], ["type": "TextOperation.Reverse"], ["type": "Echo"]]])
             let ids = try await withThrowingTaskGroup(of: (String, String).self) { group in

@@ -2,10 +2,11 @@ import Foundation
 import SluiceCore
 @testable import SluiceEngine
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 /// `map`: a step (or a sub-chain) per item, with a concurrency limit, results in order.
-@Suite(.serialized) struct MapTests {
+@Suite(.serialized, .testStores) struct MapTests {
     @Test func aMapOverAThousandItemsRunsWithinItsConcurrencyAndKeepsTheOrder() async throws {
         try await withEngine { engine in
             let wf = try await engine.createWorkflow(["name": "m", "tasks": [

@@ -8,10 +8,11 @@ import SluiceCore
 import SluiceEngine
 import SluiceServer
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 /// `HEAD` on `GET` routes, and the never-ending event stream on graceful shutdown.
-@Suite struct HeadAndShutdownTests {
+@Suite(.testStores) struct HeadAndShutdownTests {
     @Test func headAnswersLikeGetWithoutTheBody() async throws {
         try await makeApp().test(.router) { client in
             let wf = try await client.createWorkflow(seedWorkflow)
@@ -47,7 +48,7 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func aGracefulShutdownEndsTheNeverEndingEventStreamAtOnce() async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let engine = Engine(store: MemoryStore(), registry: .builtin, logger: logger)
+        let engine = Engine(store: try await TestStore.make(), registry: .builtin, logger: logger)
         let (ports, portsContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = buildApplication(engine: engine, configuration: ServerConfiguration(host: "127.0.0.1", port: 0), logger: logger, onServerRunning: { portsContinuation.yield($0) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))

@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceSQLite
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 /// The drivers every conformance test runs against. PostgreSQL runs when

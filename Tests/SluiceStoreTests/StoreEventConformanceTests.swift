@@ -3,6 +3,7 @@ import GRDB
 import SluiceCore
 @testable import SluiceSQLite
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 /// Events (the outbox), webhook subscriptions and deliveries: every driver behaves the same.
