@@ -21,6 +21,16 @@ enum PostgresMigrations {
     /// The advisory lock key every transaction that writes events takes (see `PostgresStore.apply`).
     static let eventLock: Int64 = 0x736C_7569_6365_02
 
+    /// `eventLock` for a store in `schema`: advisory locks are per database, so stores in
+    /// different schemas of one database (the tests give each store its own) would otherwise
+    /// serialize each other's writes. The default schema keeps `eventLock` itself.
+    static func eventLock(schema: String?) -> Int64 {
+        guard let schema else { return eventLock }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+        for byte in schema.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return eventLock ^ Int64(bitPattern: hash << 8)
+    }
+
     static let all: [(name: String, sql: [String])] = [
         ("001_initial", [
             """

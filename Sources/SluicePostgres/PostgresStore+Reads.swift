@@ -142,7 +142,8 @@ extension PostgresStore {
     public func deleteWorkflow(id: String) async throws -> WorkflowDeletion {
         let logger = self.logger
         return try await client.withTransaction(logger: logger) { connection in
-            let batch = Batch(connection: connection, logger: logger, now: 0)
+            var batch = Batch(connection: connection, logger: logger, now: 0)
+            batch.lockKey = PostgresMigrations.eventLock(schema: self.configuration.schema)
             // The event lock: no event is written while the floor is computed, and the checks see
             // every execution committed before (one started afterwards finds its workflow gone).
             try await batch.lock()

@@ -101,6 +101,7 @@ public final class PostgresStore: Store {
     func applyBatch(_ mutations: [Mutation], now: Int64, logger: Logger) async throws -> [MutationOutcome] {
         try await client.withTransaction(logger: logger) { connection in
             var batch = Batch(connection: connection, logger: logger, now: now)
+            batch.lockKey = PostgresMigrations.eventLock(schema: self.configuration.schema)
             try await batch.lock()
             var outcomes: [MutationOutcome] = []
             outcomes.reserveCapacity(mutations.count)
@@ -123,6 +124,7 @@ public final class PostgresStore: Store {
         let logger: Logger
         let now: Int64
         var events: [(executionSeq: Int64, workflowID: String, type: String, data: String)] = []
+        var lockKey = PostgresMigrations.eventLock
 
         init(connection: PostgresConnection, logger: Logger, now: Int64) {
             self.connection = connection
@@ -131,7 +133,7 @@ public final class PostgresStore: Store {
         }
 
         func lock() async throws {
-            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.eventLock))", logger: logger)
+            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
         }
 
         @discardableResult
