@@ -23,9 +23,10 @@ enum PostgresMigrations {
 
     /// `eventLock` for a store in `schema`: advisory locks are per database, so stores in
     /// different schemas of one database (the tests give each store its own) would otherwise
-    /// serialize each other's writes. The default schema keeps `eventLock` itself.
+    /// serialize each other's writes. The default schema (none given, or `public`) keeps
+    /// `eventLock` itself.
     static func eventLock(schema: String?) -> Int64 {
-        guard let schema else { return eventLock }
+        guard let schema, schema != "public" else { return eventLock }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
         for byte in schema.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return eventLock ^ Int64(bitPattern: hash << 8)
