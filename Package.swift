@@ -120,31 +120,37 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // What the test targets share: `TestStore.make()` ("some store": MemoryStore, or
+        // PostgreSQL with SLUICE_TEST_STORE=postgres) and the `.testStores` trait that drops the
+        // PostgreSQL schemas a test made. Only test targets depend on it.
+        .target(name: "SluiceTestSupport", dependencies: [
+            "SluiceStore", "SluicePostgres",
+        ], path: "Tests/SluiceTestSupport"),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(name: "StandardWebhooksTests", dependencies: ["StandardWebhooks", "SluiceClient"]),
         .testTarget(name: "SluiceStoreTests", dependencies: [
-            "SluiceCore", "SluiceStore", "SluiceSQLite", "SluicePostgres",
+            "SluiceCore", "SluiceStore", "SluiceSQLite", "SluicePostgres", "SluiceTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "SluiceEngineTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSQLite", "SluicePostgres"]),
+        .testTarget(name: "SluiceEngineTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSQLite", "SluicePostgres", "SluiceTestSupport"]),
         .testTarget(name: "SluiceWebhooksTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceWebhooks"]),
         .testTarget(name: "SluiceServerTests", dependencies: [
-            "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceServer", "SluiceSQLite", "SluiceSteps", "SluiceWebhooks", "StandardWebhooks",
+            "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceServer", "SluiceSQLite", "SluiceSteps", "SluiceWebhooks", "StandardWebhooks", "SluiceTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "SluiceClientTests", dependencies: [
-            "SluiceClient", "SluiceServer", "SluiceEngine", "SluiceStore", "SluiceCore",
+            "SluiceClient", "SluiceServer", "SluiceEngine", "SluiceStore", "SluiceCore", "SluiceTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "SluiceStepsTests", dependencies: [
-            "SluiceCore", "SluiceSteps", "SluiceStore", "SluiceEngine",
+            "SluiceCore", "SluiceSteps", "SluiceStore", "SluiceEngine", "SluiceTestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -154,7 +160,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "SluiceCLITests", dependencies: [
-            "SluiceCLI", "SluiceClient", "SluiceCore", "SluiceYAML", "SluiceServer", "SluiceEngine", "SluiceStore",
+            "SluiceCLI", "SluiceClient", "SluiceCore", "SluiceYAML", "SluiceServer", "SluiceEngine", "SluiceStore", "SluiceTestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -45,7 +45,16 @@ extension PostgresStore.Batch {
             try await flushEvents()
             let rows = try await run("UPDATE meta SET value = \(String(through)) WHERE key = 'webhook_fanout_after' AND value = \(String(after)) RETURNING 1")
             if rows.isEmpty { return .stale }
-            _ = try await insertDeliveries(deliveries)
+            // Subscriptions disabled since the sender read them (a 410 committed meanwhile) get
+            // no deliveries.
+            let ids = Array(Set(deliveries.compactMap(\.subscriptionID)))
+            var disabled: Set<String> = []
+            if !ids.isEmpty {
+                for row in try await run("SELECT id FROM webhook_subscriptions WHERE disabled_at IS NOT NULL AND id = ANY(\(ids))") {
+                    disabled.insert(try row.decode(String.self))
+                }
+            }
+            _ = try await insertDeliveries(deliveries.filter { $0.subscriptionID.map { !disabled.contains($0) } ?? true })
             return .applied
         case .insertDelivery(let d):
             try await flushEvents()

@@ -32,7 +32,18 @@ extension SQLiteStore {
         case .fanOut(let after, let through, let deliveries):
             try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'webhook_fanout_after' AND value = ?", arguments: [String(through), String(after)])
             if db.changesCount == 0 { return .stale }
-            for d in deliveries { _ = try insertDelivery(d, db) }
+            // Subscriptions disabled since the sender read them (a 410 committed meanwhile) get
+            // no deliveries.
+            var disabled: [String: Bool] = [:]
+            for d in deliveries {
+                if let sid = d.subscriptionID {
+                    if disabled[sid] == nil {
+                        disabled[sid] = try Bool.fetchOne(db, sql: "SELECT disabled_at IS NOT NULL FROM webhook_subscriptions WHERE id = ?", arguments: [sid]) ?? false
+                    }
+                    if disabled[sid] == true { continue }
+                }
+                _ = try insertDelivery(d, db)
+            }
             return .applied
         case .insertDelivery(let d):
             return try insertDelivery(d, db) ? .applied : .idConflict

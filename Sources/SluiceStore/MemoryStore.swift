@@ -157,8 +157,13 @@ public final class MemoryStore: Store {
         case .fanOut(let after, let through, let deliveries):
             guard state.fanOutCursor == after else { return .stale }
             state.fanOutCursor = through
-            // Deliveries of executions deleted meanwhile are dropped, as the SQLite store does.
-            for d in deliveries where state.executions[d.executionID] != nil { state.insertDelivery(d) }
+            // Deliveries of executions deleted meanwhile are dropped, as the SQLite store does; so
+            // are those of subscriptions disabled since the sender read them (a 410 committed
+            // while this fan-out was being prepared), which would otherwise be sent.
+            let disabled = Set(state.subscriptions.filter { $0.disabledAt != nil }.map(\.id))
+            for d in deliveries where state.executions[d.executionID] != nil && !(d.subscriptionID.map(disabled.contains) ?? false) {
+                state.insertDelivery(d)
+            }
             return .applied
         case .insertDelivery(let d):
             guard !state.deliveries.contains(where: { $0.id == d.id }), state.executions[d.executionID] != nil else { return .idConflict }

@@ -30,6 +30,9 @@ public final class WebhookSender: Service, Sendable {
         var persistedCursor: Int64 = 0
         var lastPersist: Int64 = 0
         var inFlight: [String: Task<Void, Never>] = [:]
+        /// Deliveries whose attempt finished since `dispatchDue` began reading due deliveries:
+        /// the read may predate the attempt's commit and list them as due again.
+        var finishedSinceRead: Set<String> = []
         var perHost: [String: Int] = [:]
     }
 
@@ -179,17 +182,19 @@ public final class WebhookSender: Service, Sendable {
         let c = configuration
         let free = c.maxInFlight - state.withLock { $0.inFlight.count }
         guard free > 0 else { return }
+        state.withLock { $0.finishedSinceRead = [] }
         let due = try await store.dueDeliveries(now: clock(), limit: c.maxInFlight * 2)
         for item in due {
             let id = item.delivery.id
             let host = URL(string: item.delivery.url)?.host?.lowercased() ?? item.delivery.url
             let started: Bool = state.withLock { state in
-                guard state.inFlight[id] == nil, state.inFlight.count < c.maxInFlight, state.perHost[host, default: 0] < c.maxInFlightPerHost else { return false }
+                guard state.inFlight[id] == nil, !state.finishedSinceRead.contains(id), state.inFlight.count < c.maxInFlight, state.perHost[host, default: 0] < c.maxInFlightPerHost else { return false }
                 state.perHost[host, default: 0] += 1
                 state.inFlight[id] = Task {
                     await self.attempt(item)
                     self.state.withLock { state in
                         state.inFlight[id] = nil
+                        state.finishedSinceRead.insert(id)
                         state.perHost[host, default: 1] -= 1
                         if state.perHost[host] == 0 { state.perHost[host] = nil }
                     }

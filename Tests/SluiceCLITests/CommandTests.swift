@@ -3,10 +3,11 @@ import Foundation
 @testable import SluiceCLI
 import SluiceClient
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// Command lines parsed and run in-process, against a real server on a free port.
-@Suite struct CommandTests {
+@Suite(.testStores) struct CommandTests {
     // MARK: Parsing
 
     @Test func usageErrorsExitWith2AndSayWhatIsWrong() async {

@@ -8,6 +8,7 @@ import SluiceCore
 import SluiceEngine
 import SluiceServer
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 /// What a command line printed and its exit code.
@@ -42,11 +43,12 @@ func runCLI(_ arguments: [String], terminal: Bool = false, color: Bool = false) 
     return CLIResult(code: code, out: captured.out, err: captured.err)
 }
 
-/// Runs `body` with the URL of a real server on a free port, over an in-memory store.
+/// Runs `body` with the URL of a real server on a free port, over a new test store
+/// (`TestStore.make()`: MemoryStore, or PostgreSQL with `SLUICE_TEST_STORE=postgres`).
 func withServer(_ body: @escaping @Sendable (String) async throws -> Void) async throws {
     var logger = Logger(label: "test")
     logger.logLevel = .warning
-    let engine = Engine(store: MemoryStore(), registry: .builtin, logger: logger)
+    let engine = Engine(store: try await TestStore.make(), registry: .builtin, logger: logger)
     let app = buildApplication(engine: engine, configuration: ServerConfiguration(port: 0), logger: logger)
     try await app.test(.live) { client in
         let port = try #require(client.port)

@@ -1,10 +1,11 @@
 import Foundation
 import SluiceClient
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// The client against the real server: every call goes over HTTP to `buildApplication` on a free port.
-@Suite struct SluiceClientTests {
+@Suite(.testStores) struct SluiceClientTests {
     @Test func theSeedWorkflowRunsToItsOutput() async throws {
         try await withLiveServer { sluice in
             #expect(try await sluice.health() == "ok")

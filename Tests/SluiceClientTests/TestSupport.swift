@@ -7,13 +7,15 @@ import SluiceCore
 import SluiceEngine
 import SluiceServer
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
-/// Runs `body` with a client for the real server, on a free port, over an in-memory store.
+/// Runs `body` with a client for the real server, on a free port, over a new test store
+/// (`TestStore.make()`: MemoryStore, or PostgreSQL with `SLUICE_TEST_STORE=postgres`).
 func withLiveServer(_ body: @escaping @Sendable (SluiceClient) async throws -> Void) async throws {
     var logger = Logger(label: "test")
     logger.logLevel = .warning
-    let engine = Engine(store: MemoryStore(), registry: .builtin, logger: logger)
+    let engine = Engine(store: try await TestStore.make(), registry: .builtin, logger: logger)
     let app = buildApplication(engine: engine, configuration: ServerConfiguration(port: 0), logger: logger)
     try await app.test(.live) { client in
         let port = try #require(client.port)

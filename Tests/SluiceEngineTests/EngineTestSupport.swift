@@ -6,6 +6,7 @@ import SluiceCore
 import SluiceSQLite
 import SluiceStore
 import Synchronization
+import SluiceTestSupport
 import Testing
 
 /// The built-in steps plus two that exist only for tests: one that always fails, one that fails
@@ -84,8 +85,11 @@ func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
 
 let seed: JSONValue = ["name": "Dummy Workflow", "steps": [["type": "StaticTextInput", "input": "Hello, world!"], ["type": "TextOperation.Reverse"], ["type": "Echo"]]]
 
-/// Runs `body` with an engine running as a service on `store`, then shuts it down gracefully.
-func withEngine<T: Sendable>(store: any Store = MemoryStore(), configuration: Engine.Configuration = .init(), _ body: @Sendable (Engine) async throws -> T) async throws -> T {
+/// Runs `body` with an engine running as a service on `store` (by default a new test store:
+/// `TestStore.make()`, MemoryStore or PostgreSQL with `SLUICE_TEST_STORE=postgres`), then shuts
+/// it down gracefully.
+func withEngine<T: Sendable>(store: (any Store)? = nil, configuration: Engine.Configuration = .init(), _ body: @Sendable (Engine) async throws -> T) async throws -> T {
+    let store = if let store { store } else { try await TestStore.make() }
     let engine = Engine(store: store, registry: testRegistry, configuration: configuration, logger: Logger(label: "test"))
     let group = ServiceGroup(services: [engine], logger: Logger(label: "test"))
     return try await withThrowingTaskGroup(of: T?.self) { tasks in
@@ -112,6 +116,12 @@ func finished(_ engine: Engine, _ id: String) async throws -> ExecutionDetail {
         if detail.execution.status.isTerminal || ContinuousClock.now > deadline { return detail }
         try await Task.sleep(for: .milliseconds(10))
     }
+}
+
+/// A store that outlives an engine, for tests that stop an engine and start another on the same
+/// data: the test store when it is PostgreSQL, else a new SQLite file.
+func durableStore() async throws -> any Store {
+    TestStore.isPostgres ? try await TestStore.make() : try temporarySQLite()
 }
 
 func temporarySQLite() throws -> SQLiteStore {

@@ -3,9 +3,10 @@ import Logging
 import SluiceCore
 @testable import SluiceEngine
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
-@Suite struct EngineTests {
+@Suite(.testStores) struct EngineTests {
     @Test func runsTheSeedWorkflowToCompletion() async throws {
         try await withEngine { engine in
             let wf = try await engine.createWorkflow(seed)
@@ -73,6 +74,10 @@ import Testing
         }
     }
 
+    /// On MemoryStore and SQLite whatever `SLUICE_TEST_STORE` says: 500 executions must each
+    /// finish within `finished`'s 10 s, and on PostgreSQL on a loaded 2-core machine (load 11)
+    /// two of them were still PENDING once. Open question whether that is throughput alone or
+    /// a lost wake-up; see the pgtests report.
     @Test(arguments: ["memory", "sqlite"])
     func manyConcurrentExecutionsAllCompleteWithTheirOwnOutputs(driver: String) async throws {
         let store: any Store = driver == "memory" ? MemoryStore() : try temporarySQLite()

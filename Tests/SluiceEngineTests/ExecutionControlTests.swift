@@ -5,17 +5,19 @@ import SluiceCore
 @testable import SluiceEngine
 import SluiceSQLite
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 /// Retries, timeouts, cancel, retry and rerun of executions, Delays and task logs.
-@Suite struct ExecutionControlTests {
-    enum Driver: String, CaseIterable { case memory, sqlite }
-    func store(_ d: Driver) throws -> any Store { d == .memory ? MemoryStore() : try temporarySQLite() }
+@Suite(.testStores) struct ExecutionControlTests {
+    /// The test store (MemoryStore, or PostgreSQL with `SLUICE_TEST_STORE=postgres`) and SQLite.
+    enum Driver: String, CaseIterable { case testStore, sqlite }
+    func store(_ d: Driver) async throws -> any Store { d == .testStore ? try await TestStore.make() : try temporarySQLite() }
     let fastRetry: JSONValue = ["max_attempts": 3, "backoff": ["initial_seconds": 0.01, "multiplier": 2, "max_seconds": 0.05]]
 
     @Test(arguments: Driver.allCases)
     func aRetryableFailureSucceedsOnTheThirdAttemptKeepingEachError(driver: Driver) async throws {
-        try await withEngine(store: try store(driver)) { engine in
+        try await withEngine(store: try await store(driver)) { engine in
             let wf = try await engine.createWorkflow(["name": "r", "steps": [["type": "Test.Flaky", "input": ["succeed_on": 3], "retry": fastRetry]]])
             let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
             let detail = try await finished(engine, started.executionID)
@@ -70,7 +72,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func cancellingStopsARunningStepAndAWaitingDelay(driver: Driver) async throws {
-        try await withEngine(store: try store(driver)) { engine in
+        try await withEngine(store: try await store(driver)) { engine in
             let wf = try await engine.createWorkflow(["name": "c", "tasks": [
                 ["id": "sleep", "type": "Test.Sleep", "input": ["seconds": 30]],
                 ["id": "wait", "type": "Delay", "input": ["seconds": 30]],
@@ -104,7 +106,7 @@ import Testing
     @Test(arguments: Driver.allCases)
     func retryingAFailedExecutionRerunsOnlyWhatDidNotComplete(driver: Driver) async throws {
         let key = UUID().uuidString
-        try await withEngine(store: try store(driver)) { engine in
+        try await withEngine(store: try await store(driver)) { engine in
             let wf = try await engine.createWorkflow(["name": "r", "steps": [
                 ["type": "Test.Count", "input": ["key": .string(key + "-a")]],
                 ["type": "Test.Count", "input": ["key": .string(key), "gate": true]],

@@ -3,9 +3,10 @@ import Logging
 import SluiceCore
 @testable import SluiceEngine
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
-@Suite struct RecoveryTests {
+@Suite(.testStores) struct RecoveryTests {
     /// Stores an execution as a crash would have left it: the first task completed, the second
     /// RUNNING, the third PENDING.
     func interruptedExecution(store: any Store, workflowID: String) async throws -> String {
@@ -22,7 +23,7 @@ import Testing
     }
 
     @Test func unfinishedExecutionsResumeOnStartKeepingCompletedOutputs() async throws {
-        let store = try temporarySQLite()
+        let store = try await durableStore()
         let workflowID = try await withEngine(store: store) { engine in
             try await engine.createWorkflow(["name": "s", "steps": [["type": "StaticTextInput", "input": "abc"], ["type": "TextOperation.Reverse"], ["type": "Echo"]]]).record.id
         }
@@ -36,7 +37,8 @@ import Testing
         }
     }
 
-    /// A store whose first commits fail, as a full disk would.
+    /// A store whose first commits fail, as a full disk would. Over a MemoryStore whatever
+    /// `SLUICE_TEST_STORE` says: the failures are made up here, the store behind them does not matter.
     final class FlakyStore: StoreDecorator, @unchecked Sendable {
         struct DiskFull: Error {}
         let inner = MemoryStore()

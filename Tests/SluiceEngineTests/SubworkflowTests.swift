@@ -2,10 +2,11 @@ import Foundation
 import SluiceCore
 @testable import SluiceEngine
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 /// `Workflow.Run`: another stored workflow as one typed task.
-@Suite struct SubworkflowTests {
+@Suite(.testStores) struct SubworkflowTests {
     @Test func aTaskRunsAnotherWorkflowAndUsesItsTypedOutput() async throws {
         try await withEngine { engine in
             let child = try await engine.createWorkflow(["name": "shout", "steps": [["type": "TextOperation.Uppercase"], ["type": "Echo"]]])

@@ -4,12 +4,14 @@ import SluiceCore
 import SluiceSQLite
 import SluiceStore
 import Synchronization
+import SluiceTestSupport
 import Testing
 
 /// Versioned workflows: every execution runs the version it started with, to the end.
-@Suite struct WorkflowVersionTests {
-    enum Driver: String, CaseIterable { case memory, sqlite }
-    func store(_ d: Driver) throws -> any Store { d == .memory ? MemoryStore() : try temporarySQLite() }
+@Suite(.testStores) struct WorkflowVersionTests {
+    /// The test store (MemoryStore, or PostgreSQL with `SLUICE_TEST_STORE=postgres`) and SQLite.
+    enum Driver: String, CaseIterable { case testStore, sqlite }
+    func store(_ d: Driver) async throws -> any Store { d == .testStore ? try await TestStore.make() : try temporarySQLite() }
 
     /// A Delay (to keep an execution running across an update), then `step`.
     func delayThen(_ step: String, seconds: Double = 0.3) -> JSONValue {
@@ -18,7 +20,7 @@ import Testing
 
     @Test(arguments: Driver.allCases)
     func anExecutionStartedBeforeAnUpdateFinishesWithItsOwnDefinition(driver: Driver) async throws {
-        try await withEngine(store: try store(driver)) { engine in
+        try await withEngine(store: try await store(driver)) { engine in
             let wf = try await engine.createWorkflow(delayThen("TextOperation.Uppercase"))
             let id = wf.record.id
             let old = try await engine.startExecution(workflowID: id, request: ExecutionRequest(input: ["text": "Hi"]))
@@ -64,7 +66,7 @@ import Testing
         @Sendable func definition(_ last: String) -> JSONValue {
             ["name": "r", "steps": [["type": "Test.Count", "input": ["key": .string(key), "gate": true]], ["type": .string(last)]]]
         }
-        try await withEngine(store: try store(driver)) { engine in
+        try await withEngine(store: try await store(driver)) { engine in
             let wf = try await engine.createWorkflow(definition("TextOperation.Uppercase"))
             let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "Hi"]))
             #expect(try await finished(engine, started.executionID).execution.status == .failed)
@@ -162,6 +164,8 @@ import Testing
     }
 
     /// Counts workflow reads, to show that starting an execution of a cached plan reads none.
+    /// Over a MemoryStore whatever `SLUICE_TEST_STORE` says: the test is about the engine's
+    /// cache, not about the store behind the counter.
     final class CountingStore: StoreDecorator, @unchecked Sendable {
         let inner = MemoryStore()
         var base: any Store { inner }

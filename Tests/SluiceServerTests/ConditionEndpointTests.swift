@@ -1,9 +1,10 @@
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// `when` and `input_from` through the API.
-@Suite struct ConditionEndpointTests {
+@Suite(.testStores) struct ConditionEndpointTests {
     static let branching = #"""
     {"name": "branch", "tasks": [
       {"id": "length", "type": "TextOperation.Length"},

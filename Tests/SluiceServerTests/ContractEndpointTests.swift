@@ -4,10 +4,11 @@ import Hummingbird
 import HummingbirdTesting
 import SluiceCore
 import SluiceServer
+import SluiceTestSupport
 import Testing
 
 /// `GET /openapi.yaml`, `GET /openapi.json` and `GET /docs`.
-@Suite struct ContractEndpointTests {
+@Suite(.testStores) struct ContractEndpointTests {
     /// The repository's root.
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

@@ -1,9 +1,10 @@
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// Workflows in the `tasks` (DAG) form.
-@Suite struct DagWorkflowTests {
+@Suite(.testStores) struct DagWorkflowTests {
     /// a → (b: Length, c: Uppercase) → d: Echo joining both branches.
     static let diamond = """
     {

@@ -2,10 +2,11 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// The event list and the Server-Sent Events streams.
-@Suite struct EventStreamTests {
+@Suite(.testStores) struct EventStreamTests {
     static let accept: HTTPFields = [.accept: "text/event-stream"]
 
     /// The events of an SSE body: (id, event, data).

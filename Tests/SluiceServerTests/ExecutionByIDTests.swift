@@ -1,9 +1,10 @@
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// `GET /executions/{execution_id}`: the answer of the nested route, by execution id alone.
-@Suite struct ExecutionByIDTests {
+@Suite(.testStores) struct ExecutionByIDTests {
     @Test func anExecutionIsFoundByItsIDAloneWithTheSameRepresentation() async throws {
         try await makeApp().test(.router) { client in
             let wf = try await client.createWorkflow(seedWorkflow)

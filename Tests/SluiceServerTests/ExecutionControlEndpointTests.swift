@@ -1,10 +1,11 @@
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// `POST …/cancel`, `…/retry`, `…/rerun`, `GET …/tasks/{task_id}/logs`, and the definition fields
 /// `retry` and `timeout_seconds`.
-@Suite struct ExecutionControlEndpointTests {
+@Suite(.testStores) struct ExecutionControlEndpointTests {
     static let delayed = #"{"name": "Delayed", "steps": [{"type": "Delay", "input": {"seconds": 30}}, {"type": "Echo"}]}"#
 
     @Test func cancelMakesARunningExecutionAndItsTasksCancelled() async throws {

@@ -1,11 +1,12 @@
 import HTTPTypes
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// `POST /workflows/{id}/execute` with bodies or inputs that must be rejected before anything is
 /// recorded.
-@Suite struct ExecutionValidationTests {
+@Suite(.testStores) struct ExecutionValidationTests {
     /// Creates the reverse chain, sends `body` to execute, and checks that no execution was recorded.
     func execute(_ body: String?, headers: HTTPFields = [:]) async throws -> Reply {
         try await makeApp().test(.router) { client in

@@ -1,10 +1,11 @@
 import HTTPTypes
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// `Idempotency-Key` on `POST /workflows/{id}/execute`.
-@Suite struct IdempotencyTests {
+@Suite(.testStores) struct IdempotencyTests {
     let key = HTTPField.Name("Idempotency-Key")!
     let replayed = HTTPField.Name("Idempotent-Replayed")!
 

@@ -2,11 +2,12 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// Length limits count Unicode code points, as JSON Schema's `maxLength` in openapi.yaml does,
 /// not Swift's Characters: "e" + U+0301 (combining acute) is one Character but two code points.
-@Suite struct LengthLimitTests {
+@Suite(.testStores) struct LengthLimitTests {
     /// `n` Characters of two code points each.
     static func combining(_ n: Int) -> String { String(repeating: "e\u{301}", count: n) }
 

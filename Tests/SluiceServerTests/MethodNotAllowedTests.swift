@@ -2,10 +2,11 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// A known path with a method it does not support: 405 problem+json with `Allow`.
-@Suite struct MethodNotAllowedTests {
+@Suite(.testStores) struct MethodNotAllowedTests {
     func expect405(_ reply: Reply, allow: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         _ = try expectProblem(reply, status: .methodNotAllowed, sourceLocation: sourceLocation)
         #expect(try reply.json()["type"]?.stringValue == "urn:sluice:problem:method-not-allowed", sourceLocation: sourceLocation)

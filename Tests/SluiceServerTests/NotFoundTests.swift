@@ -1,9 +1,10 @@
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// Unknown workflows, executions and routes: 404 problem+json.
-@Suite struct NotFoundTests {
+@Suite(.testStores) struct NotFoundTests {
     func expectNotFound(_ reply: Reply, sourceLocation: SourceLocation = #_sourceLocation) throws {
         try expectProblem(reply, status: .notFound, sourceLocation: sourceLocation)
         #expect(try reply.json()["type"]?.stringValue == "urn:sluice:problem:not-found", sourceLocation: sourceLocation)

@@ -1,9 +1,10 @@
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// `limit` and `cursor` on the workflow and execution lists, and the execution status filter.
-@Suite struct PaginationTests {
+@Suite(.testStores) struct PaginationTests {
     /// Follows `next_cursor` from `first` until it is null; returns the pages' ids.
     func walk(_ client: some TestClientProtocol, _ first: String, key: String, idKey: String) async throws -> [[String]] {
         var pages: [[String]] = []

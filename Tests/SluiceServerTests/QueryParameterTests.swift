@@ -1,9 +1,10 @@
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// Invalid `limit`, `cursor`, `status` and `wait` query parameters: 400 naming the parameter.
-@Suite struct QueryParameterTests {
+@Suite(.testStores) struct QueryParameterTests {
     /// Sends GET `path` (made from a workflow id and an execution id) and returns the reply.
     func get(_ path: @escaping @Sendable (String, String) -> String) async throws -> Reply {
         try await makeApp().test(.router) { client in

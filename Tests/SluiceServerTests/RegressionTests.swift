@@ -1,9 +1,10 @@
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// Bugs found by this suite's first author, fixed, and kept fixed.
-@Suite struct RegressionTests {
+@Suite(.testStores) struct RegressionTests {
     @Test(arguments: [
         (#"{"name":"x","steps":[{"input":"a"}]}"#, "steps[0].type", "required"),
         (#"{"name":"x","steps":[{"type":5}]}"#, "steps[0].type", "type_mismatch"),

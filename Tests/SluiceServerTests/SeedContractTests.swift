@@ -1,9 +1,10 @@
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// The examples of the API contract (seed 001), sent verbatim.
-@Suite struct SeedContractTests {
+@Suite(.testStores) struct SeedContractTests {
     @Test func createReturns201WithOnlyAWorkflowIDAndALocation() async throws {
         try await makeApp().test(.router) { client in
             let reply = try await client.send(.post, "/workflows", body: seedWorkflow)

@@ -1,9 +1,10 @@
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// `/healthz`, `/step-types` and bodies under the size limit.
-@Suite struct ServiceEndpointTests {
+@Suite(.testStores) struct ServiceEndpointTests {
     @Test func healthzIsOK() async throws {
         try await makeApp().test(.router) { client in
             let reply = try await client.send(.get, "/healthz")

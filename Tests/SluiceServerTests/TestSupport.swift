@@ -5,6 +5,7 @@ import SluiceCore
 import SluiceEngine
 import SluiceServer
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 /// The built-in step types plus `Test.FailOn`, a text step that fails on text containing "fail" (to get FAILED executions).
@@ -17,10 +18,12 @@ let testRegistry: StepRegistry = {
     return r
 }()
 
-func makeApp(maxBodySize: Int = 1 << 20, registry: StepRegistry = .builtin) -> some ApplicationProtocol {
+/// The app over a new test store (`TestStore.make()`: MemoryStore, or PostgreSQL with
+/// `SLUICE_TEST_STORE=postgres`; the suite's `.testStores` trait drops it when the test ends).
+func makeApp(maxBodySize: Int = 1 << 20, registry: StepRegistry = .builtin) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "test")
     logger.logLevel = .warning
-    let engine = Engine(store: MemoryStore(), registry: registry, logger: logger)
+    let engine = Engine(store: try await TestStore.make(), registry: registry, logger: logger)
     return buildApplication(engine: engine, configuration: ServerConfiguration(maxBodySize: maxBodySize), logger: logger)
 }
 

@@ -1,11 +1,12 @@
 import HTTPTypes
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// A request about an unknown workflow answers 404 even when it is also wrong in another way;
 /// the same request about a known workflow answers the 400.
-@Suite struct UnknownWorkflowFirstTests {
+@Suite(.testStores) struct UnknownWorkflowFirstTests {
     static let key = HTTPField.Name("Idempotency-Key")!
 
     /// `(method, path, body, headers)` of requests that are wrong besides naming `wf`.

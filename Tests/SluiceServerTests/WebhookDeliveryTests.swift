@@ -7,10 +7,11 @@ import SluiceSQLite
 import SluiceStore
 import StandardWebhooks
 import Synchronization
+import SluiceTestSupport
 import Testing
 
 /// Webhooks end to end: a local receiver, the real sender, signatures checked as a receiver would.
-@Suite struct WebhookDeliveryTests {
+@Suite(.testStores) struct WebhookDeliveryTests {
     /// The event types a three-step chain of pure steps produces, in order.
     static let chainEvents = ["execution.pending", "execution.running", "task.completed", "task.completed", "task.completed", "execution.completed"]
 

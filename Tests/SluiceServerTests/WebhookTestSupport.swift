@@ -14,6 +14,7 @@ import SluiceStore
 import SluiceWebhooks
 import StandardWebhooks
 import Synchronization
+import SluiceTestSupport
 import Testing
 
 /// One client for every webhook test, configured as the server configures its own.
@@ -22,8 +23,10 @@ let webhookTestClient = HTTPRequestStep.makeHTTPClient()
 /// Retries within milliseconds, so that tests see several attempts quickly.
 let fastSchedule: [Duration] = [.milliseconds(50), .milliseconds(50), .milliseconds(50), .milliseconds(50)]
 
-/// The app with a webhook sender, allowed to reach the local receivers.
-func makeWebhookApp(store: any Store = MemoryStore(), schedule: [Duration] = fastSchedule, allowPrivate: Bool = true, registry: StepRegistry = testRegistry) -> some ApplicationProtocol {
+/// The app with a webhook sender, allowed to reach the local receivers, over `store` (by default
+/// a new test store: `TestStore.make()`).
+func makeWebhookApp(store: (any Store)? = nil, schedule: [Duration] = fastSchedule, allowPrivate: Bool = true, registry: StepRegistry = testRegistry) async throws -> some ApplicationProtocol {
+    let store = if let store { store } else { try await TestStore.make() }
     var logger = Logger(label: "test")
     logger.logLevel = .warning
     let engine = Engine(store: store, registry: registry, logger: logger)

@@ -1,9 +1,10 @@
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// `DELETE /workflows/{workflow_id}`: everything of the workflow goes, unless it is in use.
-@Suite struct WorkflowDeleteTests {
+@Suite(.testStores) struct WorkflowDeleteTests {
     static let delayed = #"{"name": "Delayed", "steps": [{"type": "Delay", "input": {"seconds": 30}}, {"type": "Echo"}]}"#
 
     func parent(running child: String) -> String {

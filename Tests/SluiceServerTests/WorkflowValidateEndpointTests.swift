@@ -1,9 +1,10 @@
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// `POST /workflows/validate`: the checks of `POST /workflows`, nothing stored.
-@Suite struct WorkflowValidateEndpointTests {
+@Suite(.testStores) struct WorkflowValidateEndpointTests {
     /// A problem body without `instance` (the one field that names the request path).
     func withoutInstance(_ reply: Reply) throws -> JSONValue {
         guard case .object(var o) = try reply.json() else { return .null }

@@ -1,10 +1,11 @@
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// `POST /workflows` with definitions that must be rejected: each answer is a 400 problem+json
 /// naming the exact place of every problem, and nothing is stored.
-@Suite struct WorkflowValidationTests {
+@Suite(.testStores) struct WorkflowValidationTests {
     func post(_ body: String?) async throws -> Reply {
         try await makeApp().test(.router) { client in
             let reply = try await client.send(.post, "/workflows", body: body)

@@ -1,9 +1,10 @@
 import HummingbirdTesting
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// `PUT /workflows/{id}`, `If-Match`/`ETag`, `GET …/versions[/{n}]`, and the version of executions.
-@Suite struct WorkflowVersionEndpointTests {
+@Suite(.testStores) struct WorkflowVersionEndpointTests {
     static let upper = #"{"name": "Upper", "description": "first", "steps": [{"type": "TextOperation.Uppercase"}, {"type": "Echo"}]}"#
     static let reverse = #"{"name": "Reverse", "description": "second", "steps": [{"type": "TextOperation.Reverse"}, {"type": "Echo"}]}"#
     static let lower = #"{"name": "Lower", "tasks": [{"id": "low", "type": "TextOperation.Lowercase"}]}"#

@@ -5,17 +5,18 @@ import SluiceCore
 import SluiceEngine
 import SluiceSteps
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 /// HTTP.Request and Process inside real executions: the engine runs them, times them out,
 /// retries them and cancels them.
-@Suite struct EngineWithIOStepsTests {
+@Suite(.testStores) struct EngineWithIOStepsTests {
     static let registry = StepRegistry.standard(options: StandardStepOptions(httpClient: testHTTPClient, allowPrivateNetworks: true, enableProcess: true))
 
     func withEngine<T: Sendable>(_ body: @Sendable (Engine) async throws -> T) async throws -> T {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let engine = Engine(store: MemoryStore(), registry: Self.registry, logger: logger)
+        let engine = Engine(store: try await TestStore.make(), registry: Self.registry, logger: logger)
         let group = ServiceGroup(services: [engine], logger: logger)
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask { try await group.run(); return nil }

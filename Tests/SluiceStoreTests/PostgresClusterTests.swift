@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 @testable import SluicePostgres
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 /// Several nodes on one PostgreSQL schema (`ClusterStore`): claims, leases, rescue, leadership and
@@ -13,7 +14,7 @@ import Testing
         var stores: [PostgresStore] = []
         for _ in 0..<count {
             let store = try await PostgresStore.connect(configuration)
-            PostgresTestDatabase.Schemas.current?.add(store)
+            TestStores.current?.add(store)
             stores.append(store)
         }
         return stores

@@ -2,6 +2,7 @@ import Foundation
 import SluiceCore
 import SluicePostgres
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 @Suite(.postgresSchemas) struct PostgresStoreTests {
@@ -38,7 +39,7 @@ import Testing
             for _ in 0..<5 { group.addTask { try await PostgresStore.connect(configuration) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        PostgresTestDatabase.Schemas.current?.add(stores[0])
+        TestStores.current?.add(stores[0])
         for store in stores {
             #expect(try await store.appliedMigrations() == ["001_initial", "002_cluster", "003_transition_function"])
             #expect(store.instanceID == stores[0].instanceID, "one instance id per database")

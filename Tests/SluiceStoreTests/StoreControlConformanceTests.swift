@@ -3,6 +3,7 @@ import GRDB
 import SluiceCore
 @testable import SluiceSQLite
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 /// Attempts, wake times, reopening and task logs: every driver behaves the same.

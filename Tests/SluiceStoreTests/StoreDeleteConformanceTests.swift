@@ -1,5 +1,6 @@
 import SluiceCore
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 /// `deleteWorkflow(id:)`: everything of the workflow goes in one transaction, nothing else does,

@@ -3,6 +3,7 @@ import GRDB
 import SluiceCore
 @testable import SluiceSQLite
 import SluiceStore
+import SluiceTestSupport
 import Testing
 
 func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "Echo"]], at t: Int64) -> WorkflowVersionRecord {

@@ -1,0 +1,149 @@
+import Foundation
+import SluicePostgres
+import SluiceStore
+import Testing
+
+/// "Some store" for the tests that do not test a store: the engine, server, client, CLI and
+/// steps suites. `MemoryStore()` by default; with `SLUICE_TEST_STORE=postgres` (and
+/// `SLUICE_TEST_POSTGRES_URL`, as `.ci/run` sets both) a `PostgresStore` in a fresh schema of
+/// its own, so the same suites hold the PostgreSQL driver to what they expect of MemoryStore.
+///
+/// The suites that make stores this way carry the `.testStores` trait, which drops each
+/// test's schemas and closes its stores when the test ends.
+public enum TestStore {
+    public enum Kind: String, Sendable {
+        case memory, postgres
+    }
+
+    /// What `SLUICE_TEST_STORE` asks for (`memory` when unset or empty); nil for a value that
+    /// is neither, which `make()` reports.
+    public static let kind: Kind? = {
+        let value = ProcessInfo.processInfo.environment["SLUICE_TEST_STORE"] ?? ""
+        return value.isEmpty ? .memory : Kind(rawValue: value)
+    }()
+
+    /// Whether `make()` returns PostgreSQL stores.
+    public static var isPostgres: Bool { kind == .postgres }
+
+    /// For test names and comments: "MemoryStore" or "PostgreSQL".
+    public static var description: String {
+        switch kind {
+        case .memory: "MemoryStore"
+        case .postgres: "PostgreSQL"
+        case nil: "SLUICE_TEST_STORE=\(ProcessInfo.processInfo.environment["SLUICE_TEST_STORE"] ?? "")"
+        }
+    }
+
+    public struct ConfigurationError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// A new, empty store of the kind `SLUICE_TEST_STORE` asks for. Never falls back to
+    /// MemoryStore when PostgreSQL was asked for: a missing URL, a server that cannot be
+    /// reached or a suite without the `.testStores` trait fail the test.
+    public static func make() async throws -> any Store {
+        switch kind {
+        case .memory:
+            return MemoryStore()
+        case .postgres:
+            guard let url = PostgresTestDatabase.url else {
+                throw ConfigurationError(description: "SLUICE_TEST_STORE=postgres but SLUICE_TEST_POSTGRES_URL is not set (start a server with eval \"$(.ci/postgres start)\")")
+            }
+            guard let stores = TestStores.current else {
+                throw ConfigurationError(description: "TestStore.make() with SLUICE_TEST_STORE=postgres outside the .testStores trait: add it to the suite (@Suite(.testStores)) so that the test's schema is dropped and its store closed")
+            }
+            await PostgresSlots.shared.acquire()
+            do {
+                let store = try await PostgresStore.connect(try PostgresTestDatabase.configuration(url: url))
+                stores.add(store, holdsSlot: true)
+                return store
+            } catch {
+                await PostgresSlots.shared.release()
+                throw error
+            }
+        case nil:
+            throw ConfigurationError(description: "SLUICE_TEST_STORE=\(ProcessInfo.processInfo.environment["SLUICE_TEST_STORE"] ?? "") is not a test store: expected memory or postgres")
+        }
+    }
+}
+
+/// How many stores `TestStore.make()` keeps open at once. Swift Testing starts every test of a
+/// run at once; a few hundred stores of up to 5 connections each would be more than the
+/// server's `max_connections` (200 in `.ci/postgres`), and a test that cannot connect fails.
+/// So a test waits for one of these slots before it connects (at most 32 stores, 160
+/// connections); the `.testStores` trait gives the slot back when it has closed the store.
+actor PostgresSlots {
+    static let shared = PostgresSlots(limit: 32)
+    let limit: Int
+    var used = 0
+    var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    func acquire() async {
+        if used < limit {
+            used += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            used -= 1
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
+}
+
+/// The PostgreSQL stores a test made, to drop their schemas and close them when it ends.
+public final class TestStores: @unchecked Sendable {
+    @TaskLocal public static var current: TestStores?
+    private let lock = NSLock()
+    private var stores: [(store: PostgresStore, holdsSlot: Bool)] = []
+
+    public init() {}
+
+    public func add(_ store: PostgresStore) {
+        add(store, holdsSlot: false)
+    }
+
+    func add(_ store: PostgresStore, holdsSlot: Bool) {
+        lock.withLock { stores.append((store, holdsSlot)) }
+    }
+
+    public func dropAll() async {
+        for (store, holdsSlot) in lock.withLock({ stores }) {
+            try? await store.dropSchema()
+            try? await store.close()
+            if holdsSlot { await PostgresSlots.shared.release() }
+        }
+    }
+}
+
+/// Drops the PostgreSQL schemas each test of the suite made (and closes their stores), whether
+/// the test passed or not. A no-op without a PostgreSQL server to test against.
+public struct TestStoresTrait: SuiteTrait, TestTrait, TestScoping {
+    public var isRecursive: Bool { true }
+
+    public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        guard testCase != nil, PostgresTestDatabase.url != nil else { return try await function() }
+        let stores = TestStores()
+        do {
+            try await TestStores.$current.withValue(stores) { try await function() }
+        } catch {
+            await stores.dropAll()
+            throw error
+        }
+        await stores.dropAll()
+    }
+}
+
+extension Trait where Self == TestStoresTrait {
+    /// The stores a test makes with `TestStore.make()` or `PostgresTestDatabase.makeStore()`
+    /// are closed, and their schemas dropped, when it ends.
+    public static var testStores: Self { TestStoresTrait() }
+    /// The store suites' name for `.testStores`.
+    public static var postgresSchemas: Self { TestStoresTrait() }
+}
