@@ -256,8 +256,14 @@ struct Bench: AsyncParsableCommand {
             request.headers.add(name: "content-type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
-        let response = try await client.execute(request, timeout: .seconds(60))
-        let bytes = try await response.body.collect(upTo: 1 << 22)
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await client.execute(request, timeout: .seconds(60))
+            bytes = try await response.body.collect(upTo: 1 << 22)
+        } catch {
+            throw ValidationError("\(method) \(url) failed: \(error)")
+        }
         let json = (try? JSONParser.parse(Array(bytes.readableBytesView))) ?? .null
         return (Int(response.status.code), json)
     }
@@ -311,7 +317,10 @@ struct BenchServer {
     /// Stops the server (SIGTERM, then SIGKILL after 15 s); returns what went wrong, if anything:
     /// it had already exited, or did not stop in time, or exited with a failure.
     func stop() -> String? {
-        guard process.isRunning else { return "had exited before the run ended, status \(process.terminationStatus)" }
+        guard process.isRunning else {
+            let how = process.terminationReason == .uncaughtSignal ? "was killed by signal" : "exited with status"
+            return "had ended before the run did: it \(how) \(process.terminationStatus)"
+        }
         process.terminate()
         let deadline = Date().addingTimeInterval(15)
         while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
