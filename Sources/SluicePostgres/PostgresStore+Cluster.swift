@@ -139,6 +139,16 @@ extension PostgresStore {
         return Int(released)
     }
 
+    /// How many executions each node holds or has run (the `owner` that claimed them; `""` for
+    /// unclaimed ones). For `sluice bench`, which reports how the work was spread over its nodes.
+    public func executionCountsByOwner() async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try await rows("SELECT coalesce(owner, ''), count(*) FROM executions GROUP BY 1") {
+            counts[try row[0].decode(String.self)] = Int(try row[1].decode(Int64.self))
+        }
+        return counts
+    }
+
     public func lead() async -> Bool {
         let (existing, busy) = cluster.withLock { state -> (PostgresConnection?, Bool) in
             if state.leaderConnection == nil, !state.leaderAttemptInFlight {

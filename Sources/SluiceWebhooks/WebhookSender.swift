@@ -114,16 +114,17 @@ public final class WebhookSender: Service, Sendable {
 
     /// One round: fan out new events, then start due deliveries.
     func pass() async {
+        // A shutdown cancels the pass: that is not a failure worth an error line.
         do {
             try await fanOut()
-        } catch {
+        } catch where !(error is CancellationError) && !Task.isCancelled {
             logger.error("webhook fan-out failed; retrying", metadata: ["error": "\(error)"])
-        }
+        } catch {}
         do {
             try await dispatchDue()
-        } catch {
+        } catch where !(error is CancellationError) && !Task.isCancelled {
             logger.error("could not read due webhook deliveries; retrying", metadata: ["error": "\(error)"])
-        }
+        } catch {}
     }
 
     func untilNextDue() async -> Duration {

@@ -1,11 +1,13 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import Logging
 import NIOCore
 import SluiceCore
+import SluicePostgres
 
 /// `sluice bench`: runs the seed workflow N times through the HTTP API and prints throughput,
-/// latency percentiles and the server's peak RSS. Figures, not a pass/fail test.
+/// latency percentiles and the servers' peak RSS. Figures, not a pass/fail test.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmark a server with the seed workflow (StaticTextInput → Reverse → Echo).",
@@ -15,8 +17,23 @@ struct Bench: AsyncParsableCommand {
             POST /workflows/{id}/execute and one GET …?wait=30; latency runs from the POST to the
             COMPLETED answer.
 
-            Example:
+            With --database postgres://…, each run gets a schema of its own
+            (search_path=sluice_bench_<random hex>, replacing one given in the URL), created
+            before the servers start and dropped when the run ends, also when it fails: runs on
+            one database do not see each other's data.
+
+            --nodes N (PostgreSQL only) starts N servers on that schema and sends the executions
+            to them in turn; an execution's POST and its GET ?wait go to the same server, while
+            any node may run it. It prints each node's pid and URL, the same summary figures,
+            and each node's peak RSS and how many of the measured executions it ran.
+
+            The servers' standard error (at --log-level warning) goes to files in the temporary
+            directory. When the run fails, or a server logged anything, the directory is kept
+            (without the SQLite database) and its path printed on standard error.
+
+            Examples:
               swift run -c release sluice bench --executions 20000 --concurrency 64
+              sluice bench --database postgres://postgres@127.0.0.1:5432/postgres --nodes 2
             """
     )
 
@@ -32,45 +49,145 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Benchmark an already running server at this URL instead of starting one.")
     var server: String?
 
-    @Option(help: "Database of the server the benchmark starts (default: a fresh sqlite file in a temp dir).")
+    @Option(help: "Database of the servers the benchmark starts (default: a fresh sqlite file in a temp dir; postgres://… runs in a fresh schema).")
     var database: String?
+
+    @Option(help: "Number of servers to start on the database (more than 1 needs --database postgres://…).")
+    var nodes: Int = 1
 
     func validate() throws {
         if executions < 1 { throw ValidationError("--executions must be at least 1") }
         if concurrency < 1 || concurrency > 4096 { throw ValidationError("--concurrency must be from 1 to 4096") }
         if warmup < 0 { throw ValidationError("--warmup must be 0 or more") }
+        if !(1...16).contains(nodes) { throw ValidationError("--nodes must be from 1 to 16, found \(nodes)") }
+        if nodes > 1 {
+            if server != nil {
+                throw ValidationError("--nodes \(nodes) starts servers of its own and cannot measure --server URL; leave out one of them")
+            }
+            if !Self.isPostgres(database) {
+                let found = database.map { "--database \(Self.describe($0))" } ?? "no --database (a fresh SQLite file)"
+                throw ValidationError("--nodes \(nodes) needs a database several servers can share, found \(found); expected --database postgres://user:password@host:port/database")
+            }
+        }
+    }
+
+    static func isPostgres(_ url: String?) -> Bool {
+        guard let url else { return false }
+        return url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")
+    }
+
+    /// A database URL as it may be printed: without a PostgreSQL password.
+    static func describe(_ url: String) -> String {
+        (try? DatabaseURL(url).description) ?? url
     }
 
     func run() async throws {
-        var child: Process?
-        var tempDir: URL?
-        let baseURL: String
+        // The benchmark's own PostgreSQL connections log warnings, on standard error.
+        Logs.bootstrap(format: .text, level: .warning)
         if let server {
-            baseURL = server.hasSuffix("/") ? String(server.dropLast()) : server
-        } else {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-bench-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            tempDir = dir
-            let db = database ?? "sqlite:\(dir.path)/bench.db"
-            let (process, url) = try startServer(database: db)
-            child = process
-            baseURL = url
-            print("server: pid \(process.processIdentifier), \(db)")
+            try await measure(bases: [server.hasSuffix("/") ? String(server.dropLast()) : server], servers: [], store: nil)
+            return
         }
-        defer {
-            if let child, child.isRunning { child.terminate(); child.waitUntilExit() }
-            if let tempDir { try? FileManager.default.removeItem(at: tempDir) }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var servers: [BenchServer] = []
+        var store: PostgresStore?
+        var failure: (any Error)?
+        do {
+            let db = try prepareDatabase(in: dir)
+            if let postgres = db.postgres {
+                // Creates the schema and its tables before the servers start (and says at once
+                // when the database cannot be reached).
+                store = try await PostgresStore.connect(postgres, logger: Logger(label: "sluice.bench"))
+            }
+            for node in 1...nodes {
+                servers.append(try BenchServer.start(database: db.url, node: node, nodeID: db.postgres != nil ? "bench-node-\(node)" : nil, logDirectory: dir))
+            }
+            if nodes == 1 {
+                print("server: pid \(servers[0].process.processIdentifier), \(db.description)")
+            } else {
+                print("database: \(db.description)")
+                for s in servers { print("node \(s.node): pid \(s.process.processIdentifier), \(s.url)") }
+            }
+            try await measure(bases: servers.map(\.url), servers: servers, store: store)
+        } catch {
+            failure = error
         }
+        let stopped = servers.map { $0.stop() }
+        if let store {
+            do { try await store.dropSchema() } catch { FileHandle.standardError.write(Data("sluice bench: could not drop the benchmark's schema: \(error)\n".utf8)) }
+            try? await store.close()
+        }
+        keepLogsOrClean(dir, servers: servers, stopped: stopped, failed: failure != nil)
+        if let failure { throw failure }
+    }
 
+    /// Where the started servers keep their data: the URL they are given, the one printed, and for
+    /// PostgreSQL the configuration of the run's own schema.
+    struct BenchDatabase {
+        var url: String
+        var description: String
+        var postgres: PostgresConfiguration?
+    }
+
+    func prepareDatabase(in dir: URL) throws -> BenchDatabase {
+        guard let database else {
+            let url = "sqlite:\(dir.path)/bench.db"
+            return BenchDatabase(url: url, description: url)
+        }
+        guard Self.isPostgres(database) else {
+            let parsed = try DatabaseURL(database)
+            return BenchDatabase(url: database, description: parsed.description)
+        }
+        guard var components = URLComponents(string: database) else {
+            throw ValidationError("--database \(Self.describe(database)) is not a URL; expected postgres://user:password@host:port/database")
+        }
+        let hex = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+        var items = (components.queryItems ?? []).filter { $0.name != "search_path" && $0.name != "schema" }
+        items.append(URLQueryItem(name: "search_path", value: "sluice_bench_\(hex)"))
+        components.queryItems = items
+        guard let url = components.string, case .postgres(let configuration) = try DatabaseURL(url) else {
+            throw ValidationError("--database \(Self.describe(database)) could not be given a schema of its own")
+        }
+        return BenchDatabase(url: url, description: configuration.description, postgres: configuration)
+    }
+
+    /// Keeps the servers' logs (and prints where) when the run failed, a server logged something
+    /// or did not stop cleanly; removes the temporary directory otherwise.
+    func keepLogsOrClean(_ dir: URL, servers: [BenchServer], stopped: [String?], failed: Bool) {
+        let fm = FileManager.default
+        let logged = servers.filter { ((try? fm.attributesOfItem(atPath: $0.log.path)[.size] as? Int) ?? 0) > 0 }
+        var lines: [String] = []
+        for (server, how) in zip(servers, stopped) {
+            if let how { lines.append("sluice bench: server \(server.node) (pid \(server.process.processIdentifier)) \(how)") }
+        }
+        if !logged.isEmpty { lines.append("sluice bench: servers logged warnings or errors: \(logged.map { $0.log.lastPathComponent }.joined(separator: ", "))") }
+        if failed { lines.append("sluice bench: the run failed") }
+        guard !servers.isEmpty, !lines.isEmpty else {
+            try? fm.removeItem(at: dir)
+            return
+        }
+        for name in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where !name.hasSuffix(".log") {
+            try? fm.removeItem(at: dir.appendingPathComponent(name))
+        }
+        lines.append("sluice bench: the servers' logs are kept in \(dir.path)")
+        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+
+    /// Creates the workflow, runs the warm-up and the measured executions (spread in turn over
+    /// `bases`) and prints the figures.
+    func measure(bases: [String], servers: [BenchServer], store: PostgresStore?) async throws {
         var config = HTTPClient.Configuration()
         config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
         do {
-            let workflowID = try await createWorkflow(client, baseURL)
-            if warmup > 0 { _ = try await runExecutions(client, baseURL, workflowID, count: warmup) }
+            let workflowID = try await createWorkflow(client, bases[0])
+            if warmup > 0 { _ = try await runExecutions(client, bases, workflowID, count: warmup) }
+            let before = servers.count > 1 ? try await store?.executionCountsByOwner() : nil
             let started = ContinuousClock.now
-            let latencies = try await runExecutions(client, baseURL, workflowID, count: executions)
+            let latencies = try await runExecutions(client, bases, workflowID, count: executions)
             let elapsed = ContinuousClock.now - started
+            let after = servers.count > 1 ? try await store?.executionCountsByOwner() : nil
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let sorted = latencies.sorted()
             func pct(_ p: Double) -> String {
@@ -83,35 +200,20 @@ struct Bench: AsyncParsableCommand {
             print("latency p50:    \(pct(0.50))")
             print("latency p95:    \(pct(0.95))")
             print("latency p99:    \(pct(0.99))")
-            if let child { print("server peak RSS: \(peakRSS(pid: child.processIdentifier))") }
+            if servers.count == 1 {
+                print("server peak RSS: \(peakRSS(pid: servers[0].process.processIdentifier))")
+            } else {
+                for s in servers {
+                    var line = "node \(s.node) peak RSS: \(peakRSS(pid: s.process.processIdentifier))"
+                    if let before, let after, let id = s.nodeID { line += ", ran \((after[id] ?? 0) - (before[id] ?? 0)) executions" }
+                    print(line)
+                }
+            }
         } catch {
             try? await client.shutdown()
             throw error
         }
         try await client.shutdown()
-    }
-
-    func startServer(database: String) throws -> (Process, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["serve", "--port", "0", "--database", database, "--log-level", "warning"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let handle = pipe.fileHandleForReading
-        var buffer = Data()
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            buffer.append(chunk)
-            let text = String(decoding: buffer, as: UTF8.self)
-            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("sluice listening on ") }) {
-                return (process, String(line.dropFirst("sluice listening on ".count)))
-            }
-        }
-        process.terminate()
-        throw ValidationError("the benchmark server did not start; output: \(String(decoding: buffer, as: UTF8.self))")
     }
 
     func createWorkflow(_ client: HTTPClient, _ base: String) async throws -> String {
@@ -121,18 +223,20 @@ struct Bench: AsyncParsableCommand {
         return id
     }
 
-    func runExecutions(_ client: HTTPClient, _ base: String, _ workflowID: String, count: Int) async throws -> [Double] {
+    /// Runs `count` executions, `concurrency` at once; the i-th goes to `bases[i % bases.count]`.
+    func runExecutions(_ client: HTTPClient, _ bases: [String], _ workflowID: String, count: Int) async throws -> [Double] {
         let next = Counter()
         return try await withThrowingTaskGroup(of: [Double].self) { group in
             for _ in 0..<min(concurrency, count) {
                 group.addTask {
                     var latencies: [Double] = []
-                    while next.take(below: count) {
+                    while let slot = next.take(below: count) {
+                        let base = bases[slot % bases.count]
                         let start = ContinuousClock.now
                         let (s1, created) = try await send(client, "POST", "\(base)/workflows/\(workflowID)/execute", body: "{}")
-                        guard s1 == 202, let id = created["execution_id"]?.stringValue else { throw ValidationError("execute failed: \(s1) \(created.jsonString)") }
+                        guard s1 == 202, let id = created["execution_id"]?.stringValue else { throw ValidationError("execute failed at \(base): \(s1) \(created.jsonString)") }
                         let (s2, done) = try await send(client, "GET", "\(base)/workflows/\(workflowID)/executions/\(id)?wait=30", body: nil)
-                        guard s2 == 200, done["status"]?.stringValue == "COMPLETED" else { throw ValidationError("execution \(id) did not complete: \(s2) \(done.jsonString)") }
+                        guard s2 == 200, done["status"]?.stringValue == "COMPLETED" else { throw ValidationError("execution \(id) did not complete (asked \(base)): \(s2) \(done.jsonString)") }
                         let d = ContinuousClock.now - start
                         latencies.append(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
                     }
@@ -152,8 +256,14 @@ struct Bench: AsyncParsableCommand {
             request.headers.add(name: "content-type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
         }
-        let response = try await client.execute(request, timeout: .seconds(60))
-        let bytes = try await response.body.collect(upTo: 1 << 22)
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await client.execute(request, timeout: .seconds(60))
+            bytes = try await response.body.collect(upTo: 1 << 22)
+        } catch {
+            throw ValidationError("\(method) \(url) failed: \(error)")
+        }
         let json = (try? JSONParser.parse(Array(bytes.readableBytesView))) ?? .null
         return (Int(response.status.code), json)
     }
@@ -166,16 +276,76 @@ struct Bench: AsyncParsableCommand {
     }
 }
 
+/// A `sluice serve` child of the benchmark, listening on a port of its own, its standard error
+/// going to `log`.
+struct BenchServer {
+    let node: Int
+    let nodeID: String?
+    let process: Process
+    let url: String
+    let log: URL
+
+    /// Starts `sluice serve` on port 0 and waits (30 s at most) for its "sluice listening on" line.
+    static func start(database: String, node: Int, nodeID: String?, logDirectory: URL) throws -> BenchServer {
+        let log = logDirectory.appendingPathComponent("node-\(node).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["serve", "--port", "0", "--database", database, "--log-level", "warning"] + (nodeID.map { ["--node-id", $0] } ?? [])
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        let handle = pipe.fileHandleForReading
+        var buffer = Data()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            buffer.append(chunk)
+            let text = String(decoding: buffer, as: UTF8.self)
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("sluice listening on ") }) {
+                return BenchServer(node: node, nodeID: nodeID, process: process, url: String(line.dropFirst("sluice listening on ".count)), log: log)
+            }
+        }
+        process.terminate()
+        process.waitUntilExit()
+        let errors = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        throw ValidationError("benchmark server \(node) did not start (exit status \(process.terminationStatus)); output: \(String(decoding: buffer, as: UTF8.self))\(errors)")
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL after 15 s); returns what went wrong, if anything:
+    /// it had already exited, or did not stop in time, or exited with a failure.
+    func stop() -> String? {
+        guard process.isRunning else {
+            let how = process.terminationReason == .uncaughtSignal ? "was killed by signal" : "exited with status"
+            return "had ended before the run did: it \(how) \(process.terminationStatus)"
+        }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(15)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return "did not stop within 15 s of SIGTERM and was killed"
+        }
+        process.waitUntilExit()
+        let status = process.terminationStatus
+        return status == 0 || (process.terminationReason == .uncaughtSignal && status == SIGTERM) ? nil : "exited with status \(status) when stopped"
+    }
+}
+
 /// Hands out execution slots to the benchmark's workers.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
 
-    func take(below limit: Int) -> Bool {
+    /// The next slot, or nil once `limit` have been handed out.
+    func take(below limit: Int) -> Int? {
         lock.lock()
         defer { lock.unlock() }
-        guard value < limit else { return false }
+        guard value < limit else { return nil }
         value += 1
-        return true
+        return value - 1
     }
 }

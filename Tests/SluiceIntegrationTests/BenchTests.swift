@@ -1,0 +1,65 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// `sluice bench` on tiny runs: it starts its servers, prints its figures and refuses what it
+/// cannot do. The figures themselves are not checked.
+@Suite(.serialized) struct BenchTests {
+    static let postgresURL = ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// Runs `sluice bench` on a dispatch thread (it waits for the child, which would hold one of
+    /// Swift Concurrency's two threads here).
+    func bench(_ arguments: [String]) async throws -> (code: Int32, out: String, err: String) {
+        try await ServerProcess.offPool { try Self.runBench(arguments) }
+    }
+
+    static func runBench(_ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = ServerProcess.executable
+        process.arguments = ["bench"] + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // stderr is read on another thread, so neither pipe can fill up and stall the child.
+        let errData = Mutex(Data())
+        let errRead = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            errData.withLock { $0 = data }
+            errRead.signal()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        errRead.wait()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.withLock { $0 }, as: UTF8.self))
+    }
+
+    @Test func severalNodesNeedPostgreSQL() async throws {
+        let result = try await bench(["--nodes", "2"])
+        #expect(result.code == 2)
+        #expect(result.err.contains("--nodes 2 needs a database several servers can share, found no --database (a fresh SQLite file); expected --database postgres://"))
+        let sqlite = try await bench(["--nodes", "2", "--database", "sqlite:/tmp/x.db"])
+        #expect(sqlite.code == 2)
+        #expect(sqlite.err.contains("found --database sqlite:/tmp/x.db"))
+    }
+
+    @Test func oneNodeOnSQLite() async throws {
+        let result = try await bench(["--executions", "20", "--warmup", "0", "--concurrency", "4"])
+        #expect(result.code == 0, "\(result.err)")
+        #expect(result.out.hasPrefix("server: pid "))
+        #expect(result.out.contains("executions/s:"))
+        #expect(result.out.contains("server peak RSS:"))
+    }
+
+    @Test(.enabled(if: postgresURL != nil, "SLUICE_TEST_POSTGRES_URL is not set"))
+    func twoNodesOnPostgreSQLInASchemaOfTheirOwn() async throws {
+        let result = try await bench(["--database", Self.postgresURL!, "--nodes", "2", "--executions", "40", "--warmup", "0", "--concurrency", "4"])
+        #expect(result.code == 0, "\(result.err)")
+        #expect(result.out.contains("?search_path=sluice_bench_"))
+        #expect(result.out.contains("node 1: pid "))
+        #expect(result.out.contains("node 2: pid "))
+        #expect(result.out.contains("node 2 peak RSS: "))
+        #expect(result.out.contains("executions/s:"))
+    }
+}
