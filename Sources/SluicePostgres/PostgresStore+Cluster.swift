@@ -86,6 +86,11 @@ extension PostgresStore {
         let node = try requireNode()
         // One statement: pick and mark (rows another node is claiming are skipped, not waited
         // for), then read them with their tasks. Only while this node's lease is current.
+        //
+        // The claim commits without waiting for its WAL flush (synchronous_commit off for this
+        // statement's transaction): a claim lost in a database crash leaves the execution unheld,
+        // to be claimed again, and any transition of it commits durably, flushing the claim
+        // before it. That saves one disk flush on every execution's way to its first task.
         return try Self.details(try await rows("""
             WITH c AS (
                 SELECT seq FROM executions
@@ -93,7 +98,7 @@ extension PostgresStore {
                     AND EXISTS (SELECT 1 FROM sluice_nodes WHERE id = \(node) AND lease_until > \(unescaped: Self.nowSQL))
                 ORDER BY seq LIMIT \(Int64(limit)) FOR NO KEY UPDATE SKIP LOCKED),
             x AS (UPDATE executions e SET owner = \(node) FROM c WHERE e.seq = c.seq RETURNING e.*)
-            SELECT \(unescaped: Self.executionColumns), \(unescaped: Self.taskColumns)
+            SELECT \(unescaped: Self.executionColumns), \(unescaped: Self.taskColumns), set_config('synchronous_commit', 'off', true)
             FROM x LEFT JOIN tasks t ON t.execution_seq = x.seq ORDER BY x.seq, t.idx
             """))
     }
