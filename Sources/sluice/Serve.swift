@@ -39,14 +39,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Let HTTP.Request reach loopback, private, link-local and other inside addresses (env SLUICE_ALLOW_PRIVATE_NETWORKS=1).")
     var allowPrivateNetworks = false
 
-    @Flag(help: "Let webhooks go to loopback, private, link-local and other inside addresses (env SLUICE_ALLOW_PRIVATE_WEBHOOKS=1).")
-    var allowPrivateWebhooks = false
 
-    @Option(help: "Waits between webhook attempts, e.g. 5s,5m,30m,2h,5h,10h,10h (the default; units ms, s, m, h, d). A delivery fails after the last.")
-    var webhookRetrySchedule: String?
-
-    @Option(help: "The longest one webhook attempt may take, in seconds.")
-    var webhookTimeout: Double = 10
+    @OptionGroup(title: "Webhooks")
+    var webhookOptions: WebhookOptions
 
     @Flag(help: "Offer the Process step, which runs programs on this host (env SLUICE_ENABLE_PROCESS_STEPS=1).")
     var enableProcessSteps = false
@@ -62,8 +57,6 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         if let port = try resolvedPort(), !(0...65535).contains(port) { throw ValidationError("--port must be from 0 to 65535, found \(port)") }
-        if let raw = webhookRetrySchedule, case .failure(let e) = WebhookConfiguration.parseSchedule(raw) { throw ValidationError("--webhook-retry-schedule: \(e.message)") }
-        if !(webhookTimeout > 0 && webhookTimeout <= 300) { throw ValidationError("--webhook-timeout must be from more than 0 to 300 seconds, found \(webhookTimeout)") }
         if maxBodySize < 1024 { throw ValidationError("--max-body-size must be at least 1024 bytes, found \(maxBodySize)") }
     }
 
@@ -77,11 +70,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         let database = try DatabaseURL(self.database ?? env["SLUICE_DATABASE"] ?? DatabaseURL.default.description)
-        var webhooks = WebhookConfiguration(
-            attemptTimeout: .milliseconds(Int64(webhookTimeout * 1000)),
-            allowPrivateNetworks: allowPrivateWebhooks || Serve.isSet(env[WebhookConfiguration.allowEnvironment])
-        )
-        if let raw = webhookRetrySchedule, case .success(let schedule) = WebhookConfiguration.parseSchedule(raw) { webhooks.retrySchedule = schedule }
+        let webhooks = webhookOptions.configuration(environment: env)
         let configuration = ServerConfiguration(
             host: host ?? env["SLUICE_HOST"] ?? "127.0.0.1",
             port: try resolvedPort() ?? 8080,

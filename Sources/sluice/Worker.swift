@@ -56,6 +56,33 @@ struct ClusterOptions: ParsableArguments {
     }
 }
 
+/// How webhooks are sent: flags shared by `sluice serve` and `sluice worker` (any node may be the
+/// maintenance leader that sends them).
+struct WebhookOptions: ParsableArguments {
+    @Flag(help: "Let webhooks go to loopback, private, link-local and other inside addresses (env SLUICE_ALLOW_PRIVATE_WEBHOOKS=1).")
+    var allowPrivateWebhooks = false
+
+    @Option(help: "Waits between webhook attempts, e.g. 5s,5m,30m,2h,5h,10h,10h (the default; units ms, s, m, h, d). A delivery fails after the last.")
+    var webhookRetrySchedule: String?
+
+    @Option(help: "The longest one webhook attempt may take, in seconds.")
+    var webhookTimeout: Double = 10
+
+    func validate() throws {
+        if let raw = webhookRetrySchedule, case .failure(let e) = WebhookConfiguration.parseSchedule(raw) { throw ValidationError("--webhook-retry-schedule: \(e.message)") }
+        if !(webhookTimeout > 0 && webhookTimeout <= 300) { throw ValidationError("--webhook-timeout must be from more than 0 to 300 seconds, found \(webhookTimeout)") }
+    }
+
+    func configuration(environment env: [String: String]) -> WebhookConfiguration {
+        var webhooks = WebhookConfiguration(
+            attemptTimeout: .milliseconds(Int64(webhookTimeout * 1000)),
+            allowPrivateNetworks: allowPrivateWebhooks || Serve.isSet(env[WebhookConfiguration.allowEnvironment])
+        )
+        if let raw = webhookRetrySchedule, case .success(let schedule) = WebhookConfiguration.parseSchedule(raw) { webhooks.retrySchedule = schedule }
+        return webhooks
+    }
+}
+
 /// `sluice worker`: the engine without the HTTP API, for more execution capacity on a shared
 /// PostgreSQL database.
 struct Worker: AsyncParsableCommand {
@@ -81,8 +108,8 @@ struct Worker: AsyncParsableCommand {
     @Flag(help: "Let HTTP.Request reach loopback, private, link-local and other inside addresses (env SLUICE_ALLOW_PRIVATE_NETWORKS=1).")
     var allowPrivateNetworks = false
 
-    @Flag(help: "Let webhooks go to loopback, private, link-local and other inside addresses (env SLUICE_ALLOW_PRIVATE_WEBHOOKS=1).")
-    var allowPrivateWebhooks = false
+    @OptionGroup(title: "Webhooks (sent by whichever node leads maintenance: give every node the same)")
+    var webhookOptions: WebhookOptions
 
     @Flag(help: "Offer the Process step, which runs programs on this host (env SLUICE_ENABLE_PROCESS_STEPS=1).")
     var enableProcessSteps = false
@@ -105,7 +132,7 @@ struct Worker: AsyncParsableCommand {
         Logs.bootstrap(format: logFormat, level: logLevel)
         var logger = Logger(label: "sluice")
         logger.logLevel = logLevel
-        let webhooks = WebhookConfiguration(allowPrivateNetworks: allowPrivateWebhooks || Serve.isSet(env[WebhookConfiguration.allowEnvironment]))
+        let webhooks = webhookOptions.configuration(environment: env)
         let node = try await Node.start(
             database: database, cluster: cluster.engineCluster(kind: "worker"), webhooks: webhooks,
             allowPrivateNetworks: allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"]),
