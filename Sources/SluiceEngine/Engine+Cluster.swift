@@ -171,21 +171,18 @@ extension Engine {
 
     /// Cancels an unfinished execution this node is not driving (another node holds it, or none
     /// has claimed it yet): the cancel applies whoever holds it, and the holder, told by the
-    /// notification, stops its steps.
-    func cancelElsewhere(_ executionID: String) async throws {
-        for _ in 0..<5 {
-            guard let detail = try await store.execution(id: executionID), !detail.execution.status.isTerminal else { return }
-            if isActive(executionID: executionID) { return }
-            let plan = try await plan(of: detail.execution)
-            var machine = Self.machine(plan: plan, detail: detail)
-            guard let transition = machine.cancel(now: clock())?.transition else { return }
-            // `stale`: the holder committed something in between; read it again.
-            if try await commit(.transition(transition)) == .applied {
-                releaseRemoteWaiters(changed: [], finished: [executionID])
-                logger.info("execution cancelled", metadata: ["execution.id": "\(executionID)"])
-                return
-            }
-        }
-        throw EngineError.unavailable("execution \(executionID) kept changing while it was being cancelled; retry the cancel")
+    /// announcement, stops its steps. `true` when done (cancelled, or already finished or gone),
+    /// `false` when it changed meanwhile (this node claimed it, or its holder committed first):
+    /// the caller tries again.
+    func cancelElsewhere(_ executionID: String) async throws -> Bool {
+        guard let detail = try await store.execution(id: executionID), !detail.execution.status.isTerminal else { return true }
+        if isActive(executionID: executionID) { return false }
+        let plan = try await plan(of: detail.execution)
+        var machine = Self.machine(plan: plan, detail: detail)
+        guard let transition = machine.cancel(now: clock())?.transition else { return true }
+        guard try await commit(.transition(transition)) == .applied else { return false }
+        releaseRemoteWaiters(changed: [], finished: [executionID])
+        logger.info("execution cancelled", metadata: ["execution.id": "\(executionID)"])
+        return true
     }
 }

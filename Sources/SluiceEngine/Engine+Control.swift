@@ -7,26 +7,17 @@ extension Engine {
     /// CANCELLED execution changes nothing; a COMPLETED or FAILED one is a conflict.
     public func cancelExecution(_ executionID: String) async throws -> ExecutionDetail {
         await recovered()
-        let now = clock()
-        let outcome: ExecutionStateMachine.Outcome? = state.withLock { state in
-            guard var machine = state.active[executionID] else { return nil }
-            let outcome = machine.cancel(now: now)
-            state.active[executionID] = machine
-            return outcome
-        }
-        if let outcome, let transition = outcome.transition {
-            let results: [MutationOutcome]
-            do {
-                results = try await committer.commit([.transition(transition)])
-            } catch {
-                afterCommit([outcome], .failure(error))
-                throw EngineError.unavailable("the store could not commit the cancel: \(error)")
+        // On a cluster the execution may be claimed by this node (or change hands) while the
+        // cancel is under way: try again, here or elsewhere, a few times.
+        for _ in 0..<5 {
+            if let done = try await cancelHere(executionID) {
+                if done { break }
+                continue
             }
-            afterCommit([outcome], .success(results))
-            logger.info("execution cancelled", metadata: ["execution.id": "\(executionID)"])
-        } else if cluster != nil {
-            try await cancelElsewhere(executionID)
+            guard cluster != nil else { break }
+            if try await cancelElsewhere(executionID) { break }
         }
+        guard let detail = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
         guard let detail = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
         switch detail.execution.status {
         case .cancelled: return detail
@@ -36,6 +27,32 @@ extension Engine {
             // Not driven by this engine (it is being reloaded after a store error): try again shortly.
             throw EngineError.unavailable("execution \(executionID) is being recovered; retry the cancel in a moment")
         }
+    }
+
+    /// Cancels execution `executionID` if this engine drives it: `nil` if it does not, `true` once
+    /// the cancel is committed (or there was nothing to cancel), `false` if the cancel no longer
+    /// applied (the execution is reloaded; try again).
+    func cancelHere(_ executionID: String) async throws -> Bool? {
+        let now = clock()
+        let found: (ExecutionStateMachine.Outcome?, Bool) = state.withLock { state in
+            guard var machine = state.active[executionID] else { return (nil, false) }
+            let outcome = machine.cancel(now: now)
+            state.active[executionID] = machine
+            return (outcome, true)
+        }
+        guard found.1 else { return nil }
+        guard let outcome = found.0, let transition = outcome.transition else { return true }
+        let results: [MutationOutcome]
+        do {
+            results = try await committer.commit([.transition(transition)])
+        } catch {
+            afterCommit([outcome], .failure(error))
+            throw EngineError.unavailable("the store could not commit the cancel: \(error)")
+        }
+        afterCommit([outcome], .success(results))
+        guard results.first == .applied else { return false }
+        logger.info("execution cancelled", metadata: ["execution.id": "\(executionID)"])
+        return true
     }
 
     /// Runs a FAILED or CANCELLED execution again from where it stopped: its failed, cancelled

@@ -69,6 +69,10 @@ extension Engine {
                 }
             }
             if !outcomes.isEmpty {
+                // A pure step's failure was logged above: its lines go to the committer first, so
+                // they are committed before the transition that ends the attempt (the committer
+                // keeps each execution's writes in order).
+                flushLogs()
                 let submitted = outcomes
                 committer.submit(outcomes.map { .transition($0.transition!) }) { result in self.afterCommit(submitted, result) }
             }
