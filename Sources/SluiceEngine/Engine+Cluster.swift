@@ -156,14 +156,7 @@ extension Engine {
                     }
                 }
             }
-            for id in changed {
-                guard var w = state.waiters[id] else { continue }
-                for (token, waiter) in w where !waiter.untilFinished {
-                    released.append(waiter.continuation)
-                    w[token] = nil
-                }
-                state.waiters[id] = w.isEmpty ? nil : w
-            }
+            for id in changed { released += state.takeChangeWaiters(of: id) }
         }
         for task in stopped { task.cancel() }
         for c in released { c.resume() }

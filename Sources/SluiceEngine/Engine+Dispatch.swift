@@ -266,13 +266,7 @@ extension Engine {
                             queued = true
                         }
                         for t in outcome.timers { timers.append((id, t)) }
-                        if var w = state.waiters[id], outcome.transition != nil {
-                            for (token, waiter) in w where !waiter.untilFinished {
-                                released.append(waiter.continuation)
-                                w[token] = nil
-                            }
-                            state.waiters[id] = w.isEmpty ? nil : w
-                        }
+                        if outcome.transition != nil { released += state.takeChangeWaiters(of: id) }
                     }
                 }
                 return queued

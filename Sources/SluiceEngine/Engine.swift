@@ -37,6 +37,19 @@ public final class Engine: Service, Sendable {
         /// On a cluster: executions that finished lately (here or elsewhere), oldest first, so a
         /// waiter registering just after the finish was announced returns at once.
         var recentlyFinished = RecentSet(capacity: 16_384)
+
+        /// Removes the requests waiting for the next change of execution `id` (not those waiting
+        /// for it to finish) and returns their continuations, to resume outside the lock.
+        mutating func takeChangeWaiters(of id: String) -> [CheckedContinuation<Void, Never>] {
+            guard var w = waiters[id] else { return [] }
+            var released: [CheckedContinuation<Void, Never>] = []
+            for (token, waiter) in w where !waiter.untilFinished {
+                released.append(waiter.continuation)
+                w[token] = nil
+            }
+            waiters[id] = w.isEmpty ? nil : w
+            return released
+        }
     }
 
     struct Waiter {
@@ -264,16 +277,7 @@ public final class Engine: Service, Sendable {
     /// Releases the requests waiting for the next change of these executions.
     func notifyChanged(_ executionIDs: Set<String>) {
         let released = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            var released: [CheckedContinuation<Void, Never>] = []
-            for id in executionIDs {
-                guard var w = state.waiters[id] else { continue }
-                for (token, waiter) in w where !waiter.untilFinished {
-                    released.append(waiter.continuation)
-                    w[token] = nil
-                }
-                state.waiters[id] = w.isEmpty ? nil : w
-            }
-            return released
+            executionIDs.flatMap { state.takeChangeWaiters(of: $0) }
         }
         for c in released { c.resume() }
     }
