@@ -1,0 +1,323 @@
+"""Browser tests of the web UI (/ui), run by .ci/ui against a live `sluice serve`.
+
+Each test drives headless Chromium through the pages a person would use and checks what they
+would see; set-up that is not what the test is about goes through the API (harness.api).
+"""
+
+import json
+import time
+import uuid
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from harness import UITestCase, api, base_url, new_driver, screenshot, wait_for, wait_until
+
+
+def unique(name):
+    return f"{name} {uuid.uuid4().hex[:6]}"
+
+
+def create_workflow(definition):
+    status, answer = api("POST", "/workflows", definition)
+    assert status == 201, f"creating the workflow answered {status}: {answer}"
+    return answer["workflow_id"]
+
+
+def start(workflow_id, input_=None):
+    status, answer = api("POST", f"/workflows/{workflow_id}/execute", {"input": input_ or {}})
+    assert status == 202, f"starting an execution answered {status}: {answer}"
+    return answer["execution_id"]
+
+
+def set_value(driver, element, text):
+    """Replaces a field's text as typing would (fires input events)."""
+    element.click()
+    element.send_keys(Keys.CONTROL, "a")
+    element.send_keys(Keys.DELETE)
+    element.send_keys(text)
+
+
+def task_statuses(driver):
+    rows = driver.find_elements(By.CSS_SELECTOR, "#tasks tr.task-row")
+    return {r.get_attribute("data-task"): r.get_attribute("data-status") for r in rows}
+
+
+def node_statuses(driver):
+    nodes = driver.find_elements(By.CSS_SELECTOR, "svg.graph g.node")
+    return {n.get_attribute("data-task"): n.get_attribute("data-status") for n in nodes}
+
+
+class CreateAndRunTests(UITestCase):
+    def test_a_workflow_created_in_the_editor_runs_from_its_form_and_its_tasks_turn_completed_live(self):
+        d = self.driver
+        name = unique("ui shout")
+        d.get(base_url() + "/ui/new")
+        set_value(d, wait_for(d, "#wf-name"), name)
+        definition = {"steps": [
+            {"type": "TextOperation.Uppercase"},
+            {"id": "wait", "type": "Delay", "input": {"seconds": 1.5}},
+            {"type": "Echo"},
+        ]}
+        set_value(d, wait_for(d, "#wf-definition"), json.dumps(definition, indent=2))
+        # The preview draws the checked graph while typing: three nodes.
+        wait_until(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#preview svg.graph g.node")) == 3,
+                   message="the preview did not draw the three steps")
+        wait_for(d, "#create-workflow").click()
+
+        wait_until(d, lambda d: "/ui/workflows/wf-" in d.current_url, message="not on the new workflow's page")
+        wait_for(d, "h1", text=name)
+        # The graph shows the chain with the type on each edge.
+        labels = [e.text for e in d.find_elements(By.CSS_SELECTOR, "svg.graph .edge-label text")]
+        self.assertEqual(labels, ["text", "text"])
+        screenshot(d, "workflow")
+
+        set_value(d, wait_for(d, "#input-text"), "hello ui")
+        d.find_element(By.CSS_SELECTOR, ".input-form button[type=submit]").click()
+
+        wait_until(d, lambda d: "/ui/executions/ex-" in d.current_url, message="not on the execution's page")
+        wait_for(d, "#execution-status")
+        d.execute_script("window.__noReload = 'still here'")
+        # The Delay keeps the execution running for 1.5 s: the page first shows it unfinished...
+        wait_until(d, lambda d: node_statuses(d).get("wait") in ("RUNNING", "PENDING"),
+                   message=f"the Delay task was never seen unfinished: {node_statuses(d)}")
+        # ...then every task turns COMPLETED from the event stream, without a reload.
+        wait_until(d, lambda d: set(task_statuses(d).values()) == {"COMPLETED"}, timeout=20,
+                   message=f"the tasks did not all turn COMPLETED: {task_statuses(d)}")
+        wait_until(d, lambda d: set(node_statuses(d).values()) == {"COMPLETED"},
+                   message=f"the graph did not turn COMPLETED: {node_statuses(d)}")
+        wait_for(d, "#execution-status", text="COMPLETED")
+        self.assertEqual(d.execute_script("return window.__noReload"), "still here", "the page was reloaded")
+        self.assertIn("HELLO UI", wait_for(d, "#execution-output").text)
+        wait_for(d, "#progress-text", text="3 of 3 tasks finished")
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#timeline .track .bar")), 3)
+        wait_for(d, "#live-indicator", text="Finished")
+        # Times are in the browser's zone with the UTC value on hover.
+        created = d.find_element(By.CSS_SELECTOR, ".meta time")
+        self.assertTrue(created.get_attribute("title").endswith("(UTC)"), created.get_attribute("title"))
+        # A task's details: its input, output and log.
+        d.find_element(By.CSS_SELECTOR, 'tr[data-task="step-1"] .task-toggle').click()
+        details = wait_for(d, '[data-task-details="step-1"]')
+        self.assertIn('"hello ui"', details.find_element(By.CSS_SELECTOR, '[data-part="input"]').text)
+        self.assertIn('"HELLO UI"', details.find_element(By.CSS_SELECTOR, '[data-part="output"]').text)
+        screenshot(d, "execution")
+
+
+class OpenByIDTests(UITestCase):
+    def test_a_pasted_execution_id_opens_that_execution(self):
+        d = self.driver
+        wf = create_workflow({"name": unique("paste"), "steps": [{"type": "StaticTextInput", "input": "abc"}, {"type": "Echo"}]})
+        ex = start(wf)
+        d.get(base_url() + "/ui")
+        box = wait_for(d, "#goto-id")
+        box.send_keys(f"  {ex} ")
+        box.send_keys(Keys.ENTER)
+        wait_until(d, lambda d: d.current_url.endswith(f"/ui/executions/{ex}"), message=f"not on {ex}'s page: {d.current_url}")
+        wait_for(d, "#execution-id", text=ex)
+        wait_for(d, "#execution-status", text="COMPLETED")
+
+    def test_an_unknown_execution_id_says_it_is_not_found_and_what_to_do(self):
+        d = self.driver
+        d.get(base_url() + "/ui/executions/ex-doesnotexist")
+        wait_for(d, "h1", text="Execution not found")
+        self.assertIn("ex-doesnotexist", d.find_element(By.CSS_SELECTOR, "main").text)
+
+    def test_an_execution_page_opened_directly_loads_without_the_list(self):
+        d = self.driver
+        wf = create_workflow({"name": unique("direct"), "steps": [{"type": "StaticTextInput", "input": "x"}, {"type": "TextOperation.Reverse"}]})
+        ex = start(wf)
+        d.get(f"{base_url()}/ui/executions/{ex}")
+        wait_for(d, "#execution-status", text="COMPLETED")
+        wait_for(d, "#workflow-link").click()
+        wait_until(d, lambda d: d.current_url.endswith(f"/ui/workflows/{wf}"), message="the workflow link did not lead to it")
+        wait_for(d, f'#executions tr[data-execution="{ex}"]')
+
+
+class ValidationTests(UITestCase):
+    def test_an_input_out_of_range_is_shown_next_to_its_field_before_anything_is_sent(self):
+        d = self.driver
+        wf = create_workflow({
+            "name": unique("bounded"),
+            "input_schema": {"type": "object", "properties": {"count": {"type": "integer", "minimum": 1, "maximum": 5}}, "required": ["count"]},
+            "steps": [{"type": "Echo"}],
+        })
+        d.get(f"{base_url()}/ui/workflows/{wf}")
+        set_value(d, wait_for(d, "#input-count"), "9")
+        d.find_element(By.CSS_SELECTOR, ".input-form button[type=submit]").click()
+        error = wait_for(d, "#input-count-error")
+        self.assertIn("expected a number <= 5", error.text)
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, "#input-count").get_attribute("aria-invalid"), "true")
+        status, page = api("GET", f"/workflows/{wf}/executions")
+        self.assertEqual(page["executions"], [], "an invalid input was sent anyway")
+
+    def test_the_servers_input_error_is_shown_next_to_the_field_it_names(self):
+        # The page was loaded for version 1; version 2 narrows `count` meanwhile, so the form's
+        # own checks pass and the server's 400 (`input.count`) must land next to that field.
+        d = self.driver
+        schema = {"type": "object", "properties": {"count": {"type": "integer"}, "note": {"type": "string"}}, "required": ["count"]}
+        definition = {"name": unique("narrowed"), "input_schema": schema, "steps": [{"type": "Echo"}]}
+        wf = create_workflow(definition)
+        d.get(f"{base_url()}/ui/workflows/{wf}")
+        field = wait_for(d, "#input-count")
+        schema["properties"]["count"]["maximum"] = 5
+        status, _ = api("PUT", f"/workflows/{wf}", definition)
+        self.assertEqual(status, 200)
+        set_value(d, field, "9")
+        d.find_element(By.CSS_SELECTOR, ".input-form button[type=submit]").click()
+        error = wait_for(d, "#input-count-error")
+        self.assertIn("<= 5", error.text)
+        self.assertFalse(d.find_element(By.CSS_SELECTOR, "#input-note-error").is_displayed())
+        screenshot(d, "input-error")
+
+    def test_a_definition_problem_from_the_server_is_shown_under_the_definition_with_its_path(self):
+        d = self.driver
+        d.get(base_url() + "/ui/new")
+        set_value(d, wait_for(d, "#wf-name"), unique("broken"))
+        set_value(d, wait_for(d, "#wf-definition"), json.dumps({"steps": [{"type": "TextOperation.Reverse"}, {"type": "NoSuchStep"}]}))
+        error = wait_for(d, "#wf-definition-error", text="steps[1].type")
+        self.assertIn("NoSuchStep", error.text)
+        wait_for(d, "#create-workflow").click()
+        wait_for(d, "#wf-definition-error", text="steps[1].type")
+        self.assertFalse(d.find_element(By.CSS_SELECTOR, "#wf-name-error").is_displayed())
+        self.assertIn("/ui/new", d.current_url)
+
+    def test_a_blank_name_is_shown_under_the_name(self):
+        d = self.driver
+        d.get(base_url() + "/ui/new")
+        wait_for(d, "#create-workflow").click()
+        wait_for(d, "#wf-name-error", text="name")
+        self.assertEqual(d.switch_to.active_element.get_attribute("id"), "wf-name")
+
+    def test_the_forms_checks_find_the_same_problems_as_the_server(self):
+        # The client-side checks mirror the server's: for each input, the paths the browser's
+        # validate() reports are the paths of the server's 400 (or both find none).
+        schema = {"type": "object", "additionalProperties": False, "required": ["name", "size"], "properties": {
+            "name": {"type": "string", "minLength": 2, "maxLength": 5},
+            "size": {"type": "integer", "minimum": 1, "maximum": 10},
+            "mode": {"enum": ["fast", "slow"]},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "flag": {"type": "boolean"},
+        }}
+        wf = create_workflow({"name": unique("mirror"), "input_schema": schema, "steps": [{"type": "Echo"}]})
+        inputs = [
+            {"name": "ok", "size": 3},
+            {},
+            {"name": "x", "size": 0},
+            {"name": "toolong", "size": 11},
+            {"name": "ok", "size": 2.5},
+            {"name": "ok", "size": 2, "mode": "medium"},
+            {"name": "ok", "size": 2, "tags": ["a", 3, None]},
+            {"name": "ok", "size": 2, "flag": "yes"},
+            {"name": "ok", "size": 2, "extra": 1},
+            {"name": 5, "size": "3"},
+            {"name": "äöü", "size": 1},
+        ]
+        d = self.driver
+        d.get(base_url() + "/ui")
+        wait_for(d, "h1")
+        client = d.execute_async_script("""
+            const [schema, inputs, done] = arguments;
+            import('/ui/assets/schema-form.js').then((m) => done(inputs.map((i) => m.validate(i, schema, 'input').map((e) => e.path).sort())));
+        """, schema, inputs)
+        for value, client_paths in zip(inputs, client):
+            status, answer = api("POST", f"/workflows/{wf}/execute", {"input": value})
+            server_paths = sorted(e["path"] for e in answer["errors"]) if status == 400 else []
+            self.assertIn(status, (202, 400), answer)
+            self.assertEqual(client_paths, server_paths, f"input {value}")
+
+
+class CancelTests(UITestCase):
+    def test_a_running_delay_is_cancelled_from_its_page(self):
+        d = self.driver
+        wf = create_workflow({"name": unique("long wait"), "steps": [
+            {"type": "StaticTextInput", "input": "x"}, {"id": "nap", "type": "Delay", "input": {"seconds": 600}}, {"type": "Echo"}]})
+        ex = start(wf)
+        d.get(f"{base_url()}/ui/executions/{ex}")
+        wait_until(d, lambda d: task_statuses(d).get("nap") == "RUNNING", message=f"the Delay never ran: {task_statuses(d)}")
+        wait_for(d, "#live-indicator", text="Live")
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#retry-button"), [])
+        wait_for(d, "#cancel-button").click()
+        wait_for(d, "#execution-status", text="CANCELLED")
+        wait_until(d, lambda d: task_statuses(d).get("nap") == "CANCELLED", message=f"the Delay task is not CANCELLED: {task_statuses(d)}")
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#cancel-button"), [], "Cancel is still offered")
+        wait_for(d, "#retry-button")
+        status, execution = api("GET", f"/executions/{ex}")
+        self.assertEqual(execution["status"], "CANCELLED")
+        screenshot(d, "execution-cancelled")
+
+    def test_retry_runs_a_failed_execution_again_and_the_page_follows_it(self):
+        d = self.driver
+        wf = create_workflow({"name": unique("flaky"), "steps": [
+            {"type": "StaticTextInput", "input": "x"}, {"id": "boom", "type": "Fail", "input": {"message": "no luck"}}]})
+        ex = start(wf)
+        d.get(f"{base_url()}/ui/executions/{ex}")
+        wait_for(d, "#execution-status", text="FAILED")
+        wait_for(d, "#execution-error", text="no luck")
+        wait_for(d, "#retry-button").click()
+        # It fails again (Fail always fails): the attempt count shows the second run.
+        wait_until(d, lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-task="boom"] td:nth-child(4)').text == "2",
+                   message="the retried attempt did not show")
+        wait_for(d, "#execution-status", text="FAILED")
+
+
+class ListTests(UITestCase):
+    def test_the_list_shows_each_workflows_steps_and_search_narrows_it_by_name(self):
+        d = self.driver
+        tag = uuid.uuid4().hex[:6]
+        chain = create_workflow({"name": f"alpha {tag}", "steps": [{"type": "StaticTextInput", "input": "a"}, {"type": "TextOperation.Length"}]})
+        dag = create_workflow({"name": f"beta {tag}", "tasks": [
+            {"id": "src", "type": "StaticTextInput", "input": "abc"},
+            {"id": "len", "type": "TextOperation.Length", "depends_on": ["src"]},
+            {"id": "up", "type": "TextOperation.Uppercase", "depends_on": ["src"]},
+            {"id": "out", "type": "Echo", "depends_on": ["len", "up"]}]})
+        d.get(base_url() + "/")
+        wait_until(d, lambda d: d.current_url.rstrip("/").endswith("/ui"), message=f"/ did not lead to /ui: {d.current_url}")
+        row = wait_for(d, f'tr[data-workflow="{dag}"]')
+        wait_until(d, lambda d: len(row.find_elements(By.CSS_SELECTOR, ".chip")) == 4, message="the DAG's steps were not shown")
+        search = wait_for(d, "#workflow-search")
+        search.send_keys(f"alpha {tag}")
+        wait_until(d, lambda d: [r.get_attribute("data-workflow") for r in d.find_elements(By.CSS_SELECTOR, "tr[data-workflow]")] == [chain],
+                   message="the search did not narrow the list to the matching workflow")
+        screenshot(d, "workflows")
+        search.send_keys(" nothing-matches")
+        wait_for(d, "#workflow-list", text="Clear the search")
+
+
+class LayoutTests(UITestCase):
+    def test_a_narrow_dark_screen_shows_the_execution_page_without_sideways_scrolling(self):
+        wf = create_workflow({"name": unique("narrow"), "tasks": [
+            {"id": "src", "type": "StaticTextInput", "input": "abc"},
+            {"id": "len", "type": "TextOperation.Length", "depends_on": ["src"]},
+            {"id": "up", "type": "TextOperation.Uppercase", "depends_on": ["src"]},
+            {"id": "out", "type": "Echo", "depends_on": ["len", "up"]}]})
+        ex = start(wf)
+        d = new_driver(width=390, height=844, dark=True)
+        try:
+            d.get(f"{base_url()}/ui/executions/{ex}")
+            wait_for(d, "#execution-status", text="COMPLETED")
+            wait_until(d, lambda d: d.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1"),
+                       message="the page is wider than a 390 px screen")
+            background = d.execute_script("return getComputedStyle(document.body).backgroundColor")
+            rgb = [int(x) for x in background[background.index("(") + 1:background.index(")")].split(",")[:3]]
+            self.assertLess(sum(rgb) / 3, 60, f"the dark scheme was not used: {background}")
+            screenshot(d, "execution-narrow-dark")
+        finally:
+            d.quit()
+
+    def test_a_task_can_be_opened_from_the_graph_with_the_keyboard(self):
+        wf = create_workflow({"name": unique("keys"), "steps": [{"type": "StaticTextInput", "input": "k"}, {"type": "TextOperation.Reverse"}]})
+        ex = start(wf)
+        d = self.driver
+        d.get(f"{base_url()}/ui/executions/{ex}")
+        wait_for(d, "#execution-status", text="COMPLETED")
+        body = d.find_element(By.TAG_NAME, "body")
+        for _ in range(60):
+            active = d.switch_to.active_element
+            if active.get_attribute("data-task") == "step-2":
+                break
+            active.send_keys(Keys.TAB)
+        else:
+            self.fail("Tab never reached the graph node step-2")
+        d.switch_to.active_element.send_keys(Keys.ENTER)
+        details = wait_for(d, '[data-task-details="step-2"]')
+        self.assertIn('"k"', details.find_element(By.CSS_SELECTOR, '[data-part="output"]').text)
