@@ -74,8 +74,10 @@ import Testing
         let port = try await Receiver().run { base in Int(base.split(separator: ":").last!)! }
         let url = "http://127.0.0.1:\(port)/hook"
         // The first attempt fails while the first server runs; the next one is due after it has
-        // stopped, so the second server makes it (the wait is kept across the restart).
-        let schedule: [Duration] = [.milliseconds(800), .seconds(30)]
+        // stopped, so the second server makes it (the wait is kept across the restart). The wait
+        // is 3 s: with 800 ms, a loaded machine (CI) kept the first server up past it, the second
+        // attempt failed too and the third was 30 s away.
+        let schedule: [Duration] = [.seconds(3), .seconds(30)]
         let (executionID, secret) = try await makeWebhookApp(store: try SQLiteStore(path: path), schedule: schedule).test(.router) { client in
             let wf = try await client.createWorkflow(seedWorkflow)
             let reply = try await client.send(.post, "/workflows/\(wf)/execute", body: #"{"webhook_url": "\#(url)"}"#)
@@ -88,7 +90,7 @@ import Testing
         let receiver = Receiver()
         try await receiver.run(port: port) { _ in
             try await makeWebhookApp(store: try SQLiteStore(path: path), schedule: schedule).test(.router) { client in
-                let received = try await receiver.wait { $0.count >= 6 }
+                let received = try await receiver.wait(seconds: 20) { $0.count >= 6 }
                 #expect(received.map(\.type) == Self.chainEvents, "every event, in order, after the restart")
                 for r in received { try verifySignature(r, secret: secret) }
                 #expect(received.allSatisfy { $0.data["execution_id"]?.stringValue == executionID })

@@ -253,11 +253,15 @@ class CancelTests(UITestCase):
         d.get(f"{base_url()}/ui/executions/{ex}")
         wait_for(d, "#execution-status", text="FAILED")
         wait_for(d, "#execution-error", text="no luck")
+        d.find_element(By.CSS_SELECTOR, 'tr[data-task="boom"] .task-toggle').click()
+        attempts = lambda d: d.find_elements(By.CSS_SELECTOR, '[data-task-details="boom"] [data-part="attempts"] li')
+        wait_until(d, lambda d: len(attempts(d)) == 1, message="the failed attempt is not listed")
         wait_for(d, "#retry-button").click()
-        # It fails again (Fail always fails): the attempt count shows the second run.
-        wait_until(d, lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-task="boom"] td:nth-child(4)').text == "2",
-                   message="the retried attempt did not show")
+        # It fails again (Fail always fails): the page shows the second failed attempt.
+        wait_until(d, lambda d: len(attempts(d)) == 2, message="the retried run's failed attempt did not show")
+        self.assertIn("no luck", attempts(d)[1].text)
         wait_for(d, "#execution-status", text="FAILED")
+        wait_for(d, "#retry-button")
 
 
 class ListTests(UITestCase):
