@@ -82,6 +82,7 @@ let package = Package(
         ], resources: [
             .copy("Resources/openapi.yaml"),
             .copy("Resources/docs.html"),
+            .copy("Resources/ui"),
         ]),
         .executableTarget(name: "sluice", dependencies: [
             "SluiceCLI", "SluiceCore", "SluiceStore", "SluiceSQLite", "SluicePostgres", "SluiceEngine", "SluiceServer", "SluiceSteps", "SluiceWebhooks",

@@ -37,6 +37,7 @@ public func buildRouter(engine: Engine, configuration: ServerConfiguration) -> R
         JSONResponse.make(["step_types": .array(engine.checker.registry.all.map(\.catalogEntry))])
     }
     ContractController().register(on: routes)
+    UIController().register(on: routes)
     WorkflowController(engine: engine, configuration: configuration).register(on: routes)
     WorkflowVersionController(engine: engine, configuration: configuration).register(on: routes)
     ExecutionController(engine: engine, configuration: configuration).register(on: routes)

@@ -23,15 +23,19 @@ final class RouteTable: Sendable {
     }
 
     /// The methods of the route the router picks for `path`: of the templates that match it
-    /// segment by segment (`:param` matches any one segment), the one with a constant segment
-    /// where the others have a parameter, first from the left (`/workflows/validate` over
-    /// `/workflows/:workflow_id`), as the router's trie tries constants first. Empty when no
-    /// route has this path. Empty segments are skipped, as the router does.
+    /// segment by segment (`:param` matches any one segment, a trailing `**` one or more), the
+    /// one with a constant segment where the others have a parameter, first from the left
+    /// (`/workflows/validate` over `/workflows/:workflow_id`), as the router's trie tries
+    /// constants first. Empty when no route has this path. Empty segments are skipped, as the
+    /// router does.
     func methods(forPath path: String) -> [HTTPRequest.Method] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
         return routes.withLock { routes in
             var best: (rank: [Bool], methods: [HTTPRequest.Method])?
-            for route in routes where route.path.components.count == segments.count {
+            for route in routes {
+                // A trailing `**` matches one or more segments (`/ui/**`), as in the router.
+                let recursive = route.path.components.last?.isRecursiveWildcard == true
+                guard recursive ? segments.count >= route.path.components.count : route.path.components.count == segments.count else { continue }
                 guard zip(route.path.components, segments).allSatisfy({ $0 ~= $1 }) else { continue }
                 let rank = route.path.components.map(\.isConstant)
                 if let b = best, !rank.lexicographicallyPrecedes(b.rank, by: { $0 && !$1 }) {
@@ -74,4 +78,7 @@ extension RouterPath.Element {
         // `{…}` or `*` otherwise (Sluice's routes use neither in constants).
         !description.contains("{") && !description.contains("*")
     }
+
+    /// Whether the segment is `**` (the rest of the path, one segment or more).
+    var isRecursiveWildcard: Bool { description == "**" }
 }
