@@ -41,7 +41,7 @@ import Testing
                 #expect(reply.status == .ok, "\(path): \(reply.text)")
                 #expect(reply.headers[.contentType] == "text/html; charset=utf-8", "\(path)")
                 #expect(reply.text.contains("<div id=\"app\">"), "\(path)")
-                #expect(Array(reply.text.utf8) == index, "\(path)")
+                #expect(Array(reply.text.utf8) == index, "\(path): not the bytes of index.html (\(reply.text.utf8.count) bytes served, \(index.count) in Sources; rebuilt since the last edit?)")
                 #expect(reply.headers[.contentSecurityPolicy] == Self.csp, "\(path)")
                 expectUIHeaders(reply)
                 etags.insert(reply.headers[.eTag] ?? "")
@@ -59,7 +59,7 @@ import Testing
                 let reply = try await client.send(.get, "/ui/assets/" + name)
                 #expect(reply.status == .ok, "\(name): \(reply.text)")
                 #expect(reply.headers[.contentType] == contentType, "\(name)")
-                #expect(Array(reply.text.utf8) == file, "\(name)")
+                #expect(Array(reply.text.utf8) == file, "\(name): not the bytes of the file (\(reply.text.utf8.count) bytes served, \(file.count) in Sources; rebuilt since the last edit?)")
                 #expect(reply.headers[.contentSecurityPolicy] == nil, "\(name)")
                 expectUIHeaders(reply)
             }

@@ -229,12 +229,18 @@ class ValidationTests(UITestCase):
 class CancelTests(UITestCase):
     def test_a_running_delay_is_cancelled_from_its_page(self):
         d = self.driver
-        wf = create_workflow({"name": unique("long wait"), "steps": [
-            {"type": "StaticTextInput", "input": "x"}, {"id": "nap", "type": "Delay", "input": {"seconds": 600}}, {"type": "Echo"}]})
+        wf = create_workflow({"name": unique("nightly report"), "tasks": [
+            {"id": "fetch", "type": "StaticTextInput", "input": "a quiet night"},
+            {"id": "length", "type": "TextOperation.Length", "depends_on": ["fetch"]},
+            {"id": "shout", "type": "TextOperation.Uppercase", "depends_on": ["fetch"]},
+            {"id": "nap", "type": "Delay", "input": {"seconds": 600}, "depends_on": ["fetch"]},
+            {"id": "report", "type": "Echo", "depends_on": ["length", "shout", "nap"]}]})
         ex = start(wf)
         d.get(f"{base_url()}/ui/executions/{ex}")
         wait_until(d, lambda d: task_statuses(d).get("nap") == "RUNNING", message=f"the Delay never ran: {task_statuses(d)}")
+        wait_until(d, lambda d: task_statuses(d).get("shout") == "COMPLETED", message=f"the other branches did not finish: {task_statuses(d)}")
         wait_for(d, "#live-indicator", text="Live")
+        screenshot(d, "execution-running")
         self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#retry-button"), [])
         wait_for(d, "#cancel-button").click()
         wait_for(d, "#execution-status", text="CANCELLED")

@@ -216,7 +216,7 @@ async function workflowsPage(page) {
       : null;
     list.replaceChildren(
       h("p", { class: "muted small", role: "status" }, q ? `${matching.length} of ${workflows.length} workflows` : `${workflows.length} workflow${workflows.length === 1 ? "" : "s"}${complete ? "" : " (the newest; the list was cut at 20,000)"}`),
-      table, more);
+      table, more || "");
     runLimited(rows.map((r) => r.fill), 4);
   };
   search.addEventListener("input", () => {
