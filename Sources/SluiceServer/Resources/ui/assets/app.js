@@ -200,8 +200,8 @@ async function workflowsPage(page) {
           h("div", { class: "mono muted small" }, w.workflow_id),
           w.description ? h("div", { class: "muted small clamp" }, w.description) : null),
         shape,
-        h("td", { class: "num" }, `v${w.version}`),
-        h("td", {}, time(w.updated_at)));
+        h("td", { class: "num hide-narrow" }, `v${w.version}`),
+        h("td", { class: "hide-narrow" }, time(w.updated_at)));
       row.fill = () => cachedWorkflow(w.workflow_id, w.version).then((full) => {
         shape.replaceChildren(shapeChips(full.graph));
       }, (error) => { shape.replaceChildren(h("span", { class: "muted", title: error.message }, "could not load")); });
@@ -209,7 +209,8 @@ async function workflowsPage(page) {
     });
     const table = h("div", { class: "table-scroll" }, h("table", { class: "list" },
       h("caption", { class: "visually-hidden" }, "Workflows, newest first"),
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Steps"), h("th", { scope: "col" }, "Version"), h("th", { scope: "col" }, "Updated"))),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Steps"),
+        h("th", { scope: "col", class: "hide-narrow" }, "Version"), h("th", { scope: "col", class: "hide-narrow" }, "Updated"))),
       h("tbody", {}, rows)));
     const more = matching.length > shown
       ? h("button", { type: "button", class: "more", onclick: () => { shown += 50; draw(); } }, `Show more (${matching.length - shown} left)`)
@@ -472,15 +473,28 @@ class ExecutionView {
         for (const key of ["status", "attempt", "started_at", "completed_at", "next_attempt_at", "wakes_at", "output", "error"]) {
           if (data[key] !== undefined && data[key] !== null) task[key] = data[key];
         }
-        this.drawStatuses();
+        this.drawSoon();
       }
     } else if (event.type.startsWith("execution.")) {
       for (const key of ["status", "started_at", "completed_at", "output", "error"]) {
         if (data[key] !== undefined) this.execution[key] = data[key];
       }
-      this.drawHeader();
+      this.drawSoon();
     }
     this.refreshSoon();
+  }
+
+  /** Draws once per frame however many events arrived (a stream replays every event of a
+   *  long execution when the page opens). */
+  drawSoon() {
+    if (this.drawPending) return;
+    this.drawPending = true;
+    requestAnimationFrame(() => {
+      this.drawPending = false;
+      if (!this.page.alive()) return;
+      this.drawHeader();
+      this.drawStatuses();
+    });
   }
 
   refreshSoon = debounce(() => this.refresh(), 120);
