@@ -270,6 +270,26 @@ class CancelTests(UITestCase):
         wait_for(d, "#retry-button")
 
 
+class SubworkflowTests(UITestCase):
+    def test_a_workflow_run_tasks_log_links_to_the_child_execution(self):
+        d = self.driver
+        child = create_workflow({"name": unique("child"), "steps": [{"type": "TextOperation.Reverse"}, {"type": "Echo"}]})
+        parent = create_workflow({"name": unique("parent"), "steps": [
+            {"type": "StaticTextInput", "input": "abc"},
+            {"id": "run", "type": "Workflow.Run", "input": {"workflow_id": child}}]})
+        ex = start(parent)
+        d.get(f"{base_url()}/ui/executions/{ex}")
+        wait_for(d, "#execution-status", text="COMPLETED")
+        d.find_element(By.CSS_SELECTOR, 'tr[data-task="run"] .task-toggle').click()
+        link = wait_for(d, '[data-task-details="run"] [data-part="logs"] a')
+        child_ex = link.text
+        self.assertTrue(child_ex.startswith("ex-") and child_ex != ex, child_ex)
+        link.click()
+        wait_until(d, lambda d: d.current_url.endswith(f"/ui/executions/{child_ex}"), message=f"the link did not open {child_ex}")
+        wait_for(d, "#execution-status", text="COMPLETED")
+        self.assertIn('"cba"', wait_for(d, "#execution-output").text)
+
+
 class ListTests(UITestCase):
     def test_the_list_shows_each_workflows_steps_and_search_narrows_it_by_name(self):
         d = self.driver

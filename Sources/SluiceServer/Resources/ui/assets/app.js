@@ -4,7 +4,7 @@
 //   /ui/workflows/{id}       its graph, input schema, a form to start an execution, its executions
 //   /ui/executions/{id}      live status of an execution, its tasks, timeline, logs, cancel/retry
 
-import { h, time, duration, elapsed, jsonBlock, badge, FINISHED_EXECUTION, FINISHED_TASK, typeColour, debounce } from "./dom.js";
+import { h, time, duration, elapsed, jsonBlock, badge, linkIDs, FINISHED_EXECUTION, FINISHED_TASK, typeColour, debounce } from "./dom.js";
 import { api, APIError, allWorkflows } from "./api.js";
 import { drawGraph, typeLegend, shapeChips } from "./graph.js";
 import { inputForm } from "./schema-form.js";
@@ -719,7 +719,7 @@ class ExecutionView {
     ].filter(Boolean);
     const parts = [h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))];
     if (t.error) {
-      parts.push(h("div", { class: "error-box", "data-part": "error" }, h("strong", {}, "Error"), t.error.code ? h("span", { class: "muted" }, ` (${t.error.code})`) : null, h("p", {}, t.error.message)));
+      parts.push(h("div", { class: "error-box", "data-part": "error" }, h("strong", {}, "Error"), t.error.code ? h("span", { class: "muted" }, ` (${t.error.code})`) : null, h("p", {}, linkIDs(t.error.message))));
     }
     const io = h("div", { class: "two-columns" });
     io.append(h("div", {}, h("h4", {}, "Input"), "input" in t ? jsonBlock(t.input, { "data-part": "input" }) : h("p", { class: "muted" }, "Not known yet.")));
@@ -742,7 +742,11 @@ class ExecutionView {
       if (log.error) view.textContent = `Could not load the log: ${log.error}`;
       else if (!log.loaded) view.textContent = "Loading…";
       else if (!log.lines.length) view.textContent = FINISHED_TASK.has(t.status) ? "No log lines." : "No log lines yet.";
-      else view.textContent = log.lines.map((l) => `${new Date(l.at).toLocaleTimeString()}  #${l.attempt} ${l.source === "engine" ? "engine " : ""}${l.line}`).join("\n");
+      else view.replaceChildren(...log.lines.flatMap((l, i) => [
+        i ? "\n" : "",
+        h("span", { class: "muted", title: `${new Date(l.at).toISOString()} (UTC), attempt ${l.attempt}` },
+          `${new Date(l.at).toLocaleTimeString()} #${l.attempt} ${l.source === "engine" ? "engine " : ""}`),
+        ...linkIDs(l.line)]));
     };
     draw();
     this.fetchLog(t, log);
@@ -786,7 +790,7 @@ class ExecutionView {
       this.errorBox.replaceChildren(h("div", { class: "error-box", role: "alert", id: "execution-error" },
         h("strong", {}, e.status === "CANCELLED" ? "Cancelled" : "Failed"),
         e.error.step_id ? h("span", {}, " at ", h("button", { type: "button", class: "link-button mono", onclick: () => this.openTask(e.error.step_id, true) }, e.error.step_id)) : null,
-        h("p", {}, e.error.message)));
+        h("p", {}, linkIDs(e.error.message))));
     } else {
       this.errorBox.replaceChildren();
     }

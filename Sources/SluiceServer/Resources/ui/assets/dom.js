@@ -100,3 +100,10 @@ export function debounce(fn, ms) {
     timer = setTimeout(() => fn(...args), ms);
   };
 }
+
+/** Text with every execution id (`ex-…`, as a `Workflow.Run` task's log names its child) as a
+ *  link to its page. */
+export function linkIDs(text) {
+  const parts = String(text).split(/\b(ex-[A-Za-z0-9]{4,})\b/);
+  return parts.map((part, i) => i % 2 ? h("a", { href: `/ui/executions/${part}`, class: "mono" }, part) : part);
+}
