@@ -93,10 +93,12 @@ enum Representation {
         return .object(o)
     }
 
-    /// The definition's `steps` or `tasks`, the effective input schema and the checked graph.
+    /// The definition's `steps` or `tasks` and its `timeout_seconds` (when it has one), the
+    /// effective input schema and the checked graph.
     static func appendDefinition(_ definition: JSONValue, plan: WorkflowPlan, to o: inout JSONObject) {
         let form = plan.definition.form.rawValue
         o.append(form, definition[form] ?? .array([]))
+        if let timeout = definition["timeout_seconds"], timeout != .null { o.append("timeout_seconds", timeout) }
         o.append("input_schema", plan.inputSchema.json)
         o.append("graph", graph(plan))
     }

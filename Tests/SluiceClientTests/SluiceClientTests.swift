@@ -32,8 +32,10 @@ import Testing
             #expect(workflow.steps?.count == 3 && workflow.tasks == nil && workflow.updatedAt != nil)
             #expect(workflow.graph.tasks.map(\.type) == ["StaticTextInput", "TextOperation.Reverse", "Echo"])
             var shout = seedWorkflow
-            if case .object(var o) = shout { o["name"] = "Shout"; shout = .object(o) }
+            if case .object(var o) = shout { o["name"] = "Shout"; o["timeout_seconds"] = 120; shout = .object(o) }
+            #expect(workflow.timeoutSeconds == nil)
             #expect(try await sluice.updateWorkflow(id, definition: shout, ifMatch: 1) == 2)
+            #expect(try await sluice.workflow(id).timeoutSeconds == 120)
             let stale = try await problem { _ = try await sluice.updateWorkflow(id, definition: shout, ifMatch: 1) }
             #expect(stale.status == 412 && stale.type == "urn:sluice:problem:precondition-failed")
             #expect(try await sluice.workflow(id).name == "Shout")

@@ -9,6 +9,20 @@ import Testing
     static let reverse = #"{"name": "Reverse", "description": "second", "steps": [{"type": "TextOperation.Reverse"}, {"type": "Echo"}]}"#
     static let lower = #"{"name": "Lower", "tasks": [{"id": "low", "type": "TextOperation.Lowercase"}]}"#
 
+    /// The definition as given includes its `timeout_seconds`, so a client (the web UI's editor,
+    /// `workflow get -o yaml`) can store it again unchanged; a definition without one shows none.
+    @Test func aWorkflowsTimeoutIsShownWithItsDefinitionInEachVersion() async throws {
+        try await makeApp().test(.router) { client in
+            let wf = try await client.createWorkflow(#"{"name": "Timed", "timeout_seconds": 90.5, "steps": [{"type": "TextOperation.Reverse"}]}"#)
+            let latest = try await client.send(.get, "/workflows/\(wf)").json()
+            #expect(latest["timeout_seconds"] == 90.5)
+            _ = try await client.send(.put, "/workflows/\(wf)", body: #"{"name": "Untimed", "steps": [{"type": "TextOperation.Reverse"}]}"#)
+            #expect(try await client.send(.get, "/workflows/\(wf)").json()["timeout_seconds"] == nil)
+            #expect(try await client.send(.get, "/workflows/\(wf)/versions/1").json()["timeout_seconds"] == 90.5)
+            #expect(try await client.send(.get, "/workflows/\(wf)?version=1").json()["timeout_seconds"] == 90.5)
+        }
+    }
+
     @Test func putStoresTheNextVersionAndTheWorkflowShowsItWithItsETag() async throws {
         try await makeApp().test(.router) { client in
             let wf = try await client.createWorkflow(Self.upper)

@@ -18,6 +18,8 @@ public struct Workflow: Sendable, Hashable {
     public var steps: [JSONValue]?
     /// The definition's `tasks` (a DAG), or `nil` for a chain.
     public var tasks: [JSONValue]?
+    /// The definition's `timeout_seconds` (the longest an execution may run), if it has one.
+    public var timeoutSeconds: Double?
     /// The effective input schema (JSON Schema subset).
     public var inputSchema: JSONValue
     /// Every task with its types, and the edges with the type flowing along them.
@@ -35,6 +37,7 @@ public struct Workflow: Sendable, Hashable {
         updatedAt = try f.optionalDate("updated_at")
         steps = f.nonNull("steps")?.arrayValue
         tasks = f.nonNull("tasks")?.arrayValue
+        timeoutSeconds = f.nonNull("timeout_seconds")?.numberValue
         inputSchema = f.value("input_schema") ?? .null
         graph = try f.optionalObject("graph", WorkflowGraph.init(json:)) ?? WorkflowGraph(tasks: [], edges: [])
         self.json = json
