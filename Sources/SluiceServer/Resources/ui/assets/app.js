@@ -443,8 +443,12 @@ class ExecutionView {
     this.liveState = "connecting";
     this.source.onopen = () => { this.liveState = "live"; this.drawLive(); };
     this.source.onerror = () => {
-      // The stream ends when the execution has finished; the browser would reconnect.
-      if (this.finished) { this.closeStream(); } else { this.liveState = "reconnecting"; }
+      // The stream ends when the execution has finished; the browser would reconnect. An answer
+      // that is not a stream (a 5xx, say) closes it for good: the next refresh opens a new one.
+      if (this.finished) { this.closeStream(); } else {
+        this.liveState = "reconnecting";
+        if (this.source && this.source.readyState === EventSource.CLOSED) this.source = null;
+      }
       this.drawLive();
       this.refresh();
     };
