@@ -334,6 +334,42 @@ class LayoutTests(UITestCase):
         finally:
             d.quit()
 
+    def test_status_badges_and_text_are_readable_in_light_and_dark(self):
+        # Every status badge and the page's text against what is behind it: 4.5:1 or more (WCAG AA
+        # for small text), in both colour schemes.
+        wf = create_workflow({"name": unique("contrast"), "tasks": [
+            {"id": "src", "type": "StaticTextInput", "input": "abc"},
+            {"id": "boom", "type": "Fail", "input": {"message": "x"}, "depends_on": ["src"]},
+            {"id": "after", "type": "Echo", "depends_on": ["boom"]},
+            {"id": "nap", "type": "Delay", "input": {"seconds": 600}, "depends_on": ["src"]},
+            {"id": "later", "type": "Echo", "depends_on": ["nap"]}]})
+        ex = start(wf)
+        contrast = """
+            const lum = (c) => { const [r, g, b] = c.match(/[0-9.]+/g).slice(0, 3).map(Number).map((v) => {
+                v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+              return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+            const background = (el) => { for (; el; el = el.parentElement) { const c = getComputedStyle(el).backgroundColor;
+              if (!/rgba\(.*, 0\)$/.test(c) && c !== 'transparent') return c; } return 'rgb(255, 255, 255)'; };
+            const ratio = (el) => { const a = lum(getComputedStyle(el).color), b = lum(background(el));
+              return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
+            const items = [...document.querySelectorAll('.badge, h1, .meta, td, .legend li')];
+            return items.map((el) => [el.className || el.tagName, el.textContent.slice(0, 30), Math.round(ratio(el) * 100) / 100]);
+        """
+        for dark in (False, True):
+            d = new_driver(dark=dark)
+            try:
+                d.get(f"{base_url()}/ui/executions/{ex}")
+                wait_until(d, lambda d: task_statuses(d).get("nap") == "RUNNING" and task_statuses(d).get("after") == "SKIPPED",
+                           message=f"the statuses to check did not all show: {task_statuses(d)}")
+                results = d.execute_script(contrast)
+                statuses = {r[1] for r in results if "badge" in r[0]}
+                self.assertTrue({"COMPLETED", "FAILED", "SKIPPED", "RUNNING", "PENDING"} <= statuses, statuses)
+                low = [r for r in results if r[2] < 4.5]
+                self.assertEqual(low, [], f"text below 4.5:1 in the {'dark' if dark else 'light'} scheme")
+            finally:
+                d.quit()
+        api("POST", f"/workflows/{wf}/executions/{ex}/cancel")
+
     def test_a_task_can_be_opened_from_the_graph_with_the_keyboard(self):
         wf = create_workflow({"name": unique("keys"), "steps": [{"type": "StaticTextInput", "input": "k"}, {"type": "TextOperation.Reverse"}]})
         ex = start(wf)
