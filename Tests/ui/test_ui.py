@@ -103,6 +103,45 @@ class CreateAndRunTests(UITestCase):
         screenshot(d, "execution")
 
 
+class EditTests(UITestCase):
+    def test_an_edit_is_stored_as_the_next_version_and_keeps_the_timeout_and_input_schema(self):
+        d = self.driver
+        schema = {"type": "object", "properties": {"text": {"type": "string", "maxLength": 10}}, "required": ["text"]}
+        wf = create_workflow({"name": unique("editable"), "description": "first", "timeout_seconds": 60,
+                              "input_schema": schema, "steps": [{"type": "TextOperation.Reverse"}]})
+        d.get(f"{base_url()}/ui/workflows/{wf}")
+        wait_for(d, "#edit-workflow").click()
+        wait_until(d, lambda d: d.current_url.endswith(f"/ui/workflows/{wf}/edit"), message="Edit did not open the editor")
+        editor = wait_for(d, "#wf-definition")
+        definition = json.loads(editor.get_attribute("value"))
+        self.assertEqual(definition.get("timeout_seconds"), 60)
+        self.assertEqual(definition.get("input_schema", {}).get("properties", {}).get("text", {}).get("maxLength"), 10,
+                         "the schema's own constraint is kept in the editor")
+        definition["steps"].append({"type": "Echo"})
+        set_value(d, editor, json.dumps(definition))
+        wait_until(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#preview svg.graph g.node")) == 2, message="the preview did not show the new step")
+        wait_for(d, "#save-workflow", text="version 2").click()
+        wait_until(d, lambda d: d.current_url.endswith(f"/ui/workflows/{wf}"), message="not back on the workflow page")
+        wait_for(d, ".meta .pill", text="v2")
+        wait_until(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "svg.graph g.node")) == 2, message="the page does not show version 2's graph")
+        status, stored = api("GET", f"/workflows/{wf}")
+        self.assertEqual((stored["version"], stored["description"], stored["timeout_seconds"]), (2, "first", 60))
+        self.assertEqual(stored["input_schema"]["properties"]["text"].get("maxLength"), 10)
+
+    def test_an_edit_of_a_version_that_is_no_longer_the_latest_stores_nothing_and_says_why(self):
+        d = self.driver
+        definition = {"name": unique("contested"), "steps": [{"type": "TextOperation.Reverse"}]}
+        wf = create_workflow(definition)
+        d.get(f"{base_url()}/ui/workflows/{wf}/edit")
+        wait_for(d, "#save-workflow", text="version 2")
+        status, _ = api("PUT", f"/workflows/{wf}", {**definition, "description": "someone else"})
+        self.assertEqual(status, 200)
+        d.find_element(By.CSS_SELECTOR, "#save-workflow").click()
+        wait_for(d, "#editor-error", text="Nothing was stored")
+        status, stored = api("GET", f"/workflows/{wf}")
+        self.assertEqual((stored["version"], stored["description"]), (2, "someone else"))
+
+
 class OpenByIDTests(UITestCase):
     def test_a_pasted_execution_id_opens_that_execution(self):
         d = self.driver

@@ -51,6 +51,10 @@ export const api = {
   getWorkflow: (id, version) => request("GET", `/workflows/${enc(id)}${query({ version })}`),
   validateWorkflow: (definition) => request("POST", "/workflows/validate", definition),
   createWorkflow: (definition) => request("POST", "/workflows", definition),
+  /** Stores a new version; `ifVersion` is the version the edit started from (`412` if another
+   *  one was stored meanwhile). */
+  updateWorkflow: (id, definition, ifVersion) =>
+    request("PUT", `/workflows/${enc(id)}`, definition, { headers: { "If-Match": `"${ifVersion}"` } }),
   execute: (workflowID, body) => request("POST", `/workflows/${enc(workflowID)}/execute`, body),
   listExecutions: (workflowID, { status, cursor, limit = 20 } = {}) =>
     request("GET", `/workflows/${enc(workflowID)}/executions${query({ status, cursor, limit })}`),

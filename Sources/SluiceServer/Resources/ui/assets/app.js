@@ -8,7 +8,7 @@ import { h, time, duration, elapsed, jsonBlock, badge, linkIDs, FINISHED_EXECUTI
 import { api, APIError, allWorkflows } from "./api.js";
 import { drawGraph, typeLegend, shapeChips } from "./graph.js";
 import { inputForm } from "./schema-form.js";
-import { newWorkflowPage } from "./editor.js";
+import { newWorkflowPage, editWorkflowPage } from "./editor.js";
 
 const EXECUTION_STATUSES = ["PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"];
 const EVENT_TYPES = [
@@ -87,6 +87,7 @@ const routes = [
   [/^\/ui\/?$/, workflowsPage, "workflows"],
   [/^\/ui\/new\/?$/, newWorkflowPage, "new"],
   [/^\/ui\/workflows\/([^/]+)\/?$/, workflowPage, "workflows"],
+  [/^\/ui\/workflows\/([^/]+)\/edit\/?$/, editWorkflowPage, "workflows"],
   [/^\/ui\/executions\/([^/]+)\/?$/, executionPage, null],
 ];
 
@@ -275,7 +276,8 @@ async function workflowPage(page, workflowID) {
         h("p", { class: "meta" },
           h("code", {}, workflow.workflow_id), h("span", { class: "pill" }, `v${workflow.version}`),
           h("span", {}, "created ", time(workflow.created_at)), h("span", {}, "updated ", time(workflow.updated_at))),
-        workflow.description ? h("p", { class: "description" }, workflow.description) : null)),
+        workflow.description ? h("p", { class: "description" }, workflow.description) : null),
+      h("a", { class: "button", id: "edit-workflow", href: `/ui/workflows/${encodeURIComponent(workflow.workflow_id)}/edit` }, "Edit")),
     h("section", { class: "card", "aria-labelledby": "graph-heading" },
       h("h2", { id: "graph-heading" }, workflow.steps ? "Steps" : "Tasks",
         h("span", { class: "muted small" }, ` ${workflow.graph.tasks.length} ${workflow.steps ? "in a chain" : "in a DAG"}; edges show the type that flows along them`)),

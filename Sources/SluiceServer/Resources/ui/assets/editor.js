@@ -1,8 +1,9 @@
-// /ui/new: write a workflow and create it. The definition (everything but the name and the
-// description: `steps` or `tasks`, `input_schema`, `timeout_seconds`) is JSON; it is checked by
-// `POST /workflows/validate` as you type (graph and input schema previewed), and the server's
-// problems are shown next to the field their path names (`name`, `description`, the rest under
-// the definition with their paths, `steps[1].type: …`).
+// /ui/new and /ui/workflows/{id}/edit: write a workflow and create it, or store a new version of
+// one. The definition (everything but the name and the description: `steps` or `tasks`,
+// `input_schema`, `timeout_seconds`) is JSON; it is checked by `POST /workflows/validate` as you
+// type (graph and input schema previewed), and the server's problems are shown next to the field
+// their path names (`name`, `description`, the rest under the definition with their paths,
+// `steps[1].type: …`). An edit is stored with `If-Match` naming the version it started from.
 
 import { h, jsonBlock, typeColour, debounce } from "./dom.js";
 import { api, APIError } from "./api.js";
@@ -55,22 +56,74 @@ function parseDefinition(text) {
   return { value };
 }
 
+/**
+ * What the editor starts from for a stored workflow: its steps or tasks and timeout, and its
+ * input schema only when it says more than the steps alone derive (`GET` shows the effective
+ * schema, not the definition's own).
+ */
+async function definitionOf(workflow) {
+  const def = workflow.steps ? { steps: workflow.steps } : { tasks: workflow.tasks };
+  if (workflow.timeout_seconds !== undefined) def.timeout_seconds = workflow.timeout_seconds;
+  try {
+    const derived = await api.validateWorkflow({ name: workflow.name, ...def });
+    if (JSON.stringify(derived.input_schema) !== JSON.stringify(workflow.input_schema)) def.input_schema = workflow.input_schema;
+  } catch {
+    def.input_schema = workflow.input_schema;
+  }
+  return def;
+}
+
 export async function newWorkflowPage(page) {
-  document.title = "New workflow · Sluice";
-  const name = field("wf-name", "Name", h("input", { id: "wf-name", type: "text", maxlength: 200, autocomplete: "off", "aria-required": "true" }));
-  const description = field("wf-description", "Description (optional)", h("textarea", { id: "wf-description", rows: 2 }));
+  return editorPage(page, null);
+}
+
+export async function editWorkflowPage(page, workflowID) {
+  return editorPage(page, workflowID);
+}
+
+async function editorPage(page, workflowID) {
+  document.title = workflowID ? `Edit ${workflowID} · Sluice` : "New workflow · Sluice";
+  let existing = null;
+  let startText = EXAMPLE;
+  if (workflowID) {
+    page.main.append(h("p", { class: "state loading", role: "status" }, "Loading the workflow…"));
+    try {
+      existing = await api.getWorkflow(workflowID);
+    } catch (error) {
+      if (error instanceof APIError && error.status === 404) {
+        page.main.replaceChildren(h("div", { class: "state empty", role: "alert" }, h("h1", {}, "Workflow not found"),
+          h("p", {}, "There is no workflow ", h("code", {}, workflowID), " to edit. ", h("a", { href: "/ui" }, "See the workflows"), ".")));
+        return;
+      }
+      throw error;
+    }
+    startText = JSON.stringify(await definitionOf(existing), null, 2);
+    if (!page.alive()) return;
+    page.main.replaceChildren();
+    document.title = `Edit ${existing.name} · Sluice`;
+  }
+  const name = field("wf-name", "Name", h("input", { id: "wf-name", type: "text", maxlength: 200, autocomplete: "off", "aria-required": "true",
+    value: existing ? existing.name : "" }));
+  const description = field("wf-description", "Description (optional)", h("textarea", { id: "wf-description", rows: 2,
+    value: existing && existing.description ? existing.description : "" }));
   const definition = field("wf-definition", "Definition (JSON)",
-    h("textarea", { id: "wf-definition", class: "mono", rows: 14, spellcheck: "false", value: EXAMPLE }),
+    h("textarea", { id: "wf-definition", class: "mono", rows: 14, spellcheck: "false", value: startText }),
     "steps (a chain) or tasks (a DAG), and optionally input_schema and timeout_seconds. Checked as you type.");
-  const formError = h("div", { class: "form-error", role: "alert", hidden: true });
-  const submit = h("button", { type: "submit", class: "primary", id: "create-workflow" }, "Create workflow");
+  const formError = h("div", { class: "form-error", role: "alert", hidden: true, tabindex: -1, id: "editor-error" });
+  const submit = existing
+    ? h("button", { type: "submit", class: "primary", id: "save-workflow" }, `Store as version ${existing.version + 1}`)
+    : h("button", { type: "submit", class: "primary", id: "create-workflow" }, "Create workflow");
+  const cancel = existing ? h("a", { href: `/ui/workflows/${encodeURIComponent(existing.workflow_id)}` }, "Cancel") : null;
   const form = h("form", { class: "editor", novalidate: true, "aria-label": "New workflow" },
-    name.wrapper, description.wrapper, definition.wrapper, formError, h("div", { class: "form-actions" }, submit));
+    name.wrapper, description.wrapper, definition.wrapper, formError, h("div", { class: "form-actions" }, submit, cancel));
 
   const preview = h("div", { id: "preview", role: "status" }, h("p", { class: "muted" }, "The graph appears here once the definition is valid."));
   const palette = h("div", { class: "palette" }, h("p", { class: "muted" }, "Loading step types…"));
   page.main.append(
-    h("div", { class: "page-head" }, h("h1", {}, "New workflow")),
+    h("div", { class: "page-head" }, existing
+      ? h("div", {}, h("h1", {}, `Edit ${existing.name}`),
+          h("p", { class: "meta" }, h("code", {}, existing.workflow_id), h("span", {}, `editing version ${existing.version}; executions already started keep theirs`)))
+      : h("h1", {}, "New workflow")),
     h("div", { class: "two-columns wide-left" },
       h("section", { class: "card" }, form),
       h("section", { class: "card", "aria-labelledby": "step-types-heading" },
@@ -164,11 +217,23 @@ export async function newWorkflowPage(page) {
     }
     submit.disabled = true;
     try {
-      const created = await api.createWorkflow(built.body);
-      announce(`Workflow ${created.workflow_id} created`);
-      navigate(`/ui/workflows/${encodeURIComponent(created.workflow_id)}`);
+      if (existing) {
+        const stored = await api.updateWorkflow(existing.workflow_id, built.body, existing.version);
+        announce(`Version ${stored.version} stored`);
+        navigate(`/ui/workflows/${encodeURIComponent(existing.workflow_id)}`);
+      } else {
+        const created = await api.createWorkflow(built.body);
+        announce(`Workflow ${created.workflow_id} created`);
+        navigate(`/ui/workflows/${encodeURIComponent(created.workflow_id)}`);
+      }
     } catch (error) {
-      if (error instanceof APIError && error.errors.length) {
+      if (error instanceof APIError && error.status === 412) {
+        formError.hidden = false;
+        formError.replaceChildren(`Nothing was stored: another version of this workflow was stored after version ${existing.version}, which this edit started from. `,
+          h("a", { href: `/ui/workflows/${encodeURIComponent(existing.workflow_id)}` }, "See the latest version"),
+          " and edit that one (copy your definition first).");
+        formError.focus();
+      } else if (error instanceof APIError && error.errors.length) {
         showProblems(error.errors, { includeName: true });
         const first = form.querySelector("[aria-invalid=true]");
         if (first) first.focus();
