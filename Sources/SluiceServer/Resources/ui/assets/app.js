@@ -266,6 +266,7 @@ async function workflowPage(page, workflowID) {
     },
   });
   const definition = workflow.steps ? { steps: workflow.steps } : { tasks: workflow.tasks };
+  if (workflow.timeout_seconds !== undefined) definition.timeout_seconds = workflow.timeout_seconds;
   const graph = drawGraph(workflow.graph, { vertical: isNarrow() });
 
   const executions = h("section", { class: "card", "aria-labelledby": "executions-heading" });
@@ -275,7 +276,8 @@ async function workflowPage(page, workflowID) {
         h("h1", {}, workflow.name),
         h("p", { class: "meta" },
           h("code", {}, workflow.workflow_id), h("span", { class: "pill" }, `v${workflow.version}`),
-          h("span", {}, "created ", time(workflow.created_at)), h("span", {}, "updated ", time(workflow.updated_at))),
+          h("span", {}, "created ", time(workflow.created_at)), h("span", {}, "updated ", time(workflow.updated_at)),
+          workflow.timeout_seconds !== undefined ? h("span", {}, "executions time out after ", duration(workflow.timeout_seconds * 1000)) : null),
         workflow.description ? h("p", { class: "description" }, workflow.description) : null),
       h("a", { class: "button", id: "edit-workflow", href: `/ui/workflows/${encodeURIComponent(workflow.workflow_id)}/edit` }, "Edit")),
     h("section", { class: "card", "aria-labelledby": "graph-heading" },
