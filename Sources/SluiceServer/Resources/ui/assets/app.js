@@ -10,6 +10,8 @@ import { drawGraph, typeLegend, shapeChips } from "./graph.js";
 import { inputForm } from "./schema-form.js";
 import { newWorkflowPage, editWorkflowPage } from "./editor.js";
 
+/** A task's log keeps its newest lines only (a chatty step can write millions). */
+const MAX_LOG_LINES = 5000;
 const EXECUTION_STATUSES = ["PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"];
 const EVENT_TYPES = [
   "execution.pending", "execution.running", "execution.completed", "execution.failed", "execution.cancelled",
@@ -744,13 +746,14 @@ class ExecutionView {
 
   logView(t) {
     let log = this.logs.get(t.task_id);
-    if (!log) { log = { lines: [], after: null, loaded: false, error: null, timer: null }; this.logs.set(t.task_id, log); }
+    if (!log) { log = { lines: [], dropped: 0, after: null, loaded: false, error: null, timer: null }; this.logs.set(t.task_id, log); }
     const view = h("pre", { class: "logs", "data-part": "logs", tabindex: 0, "aria-label": `Log of ${t.step_id}` });
     const draw = log.draw = () => {
       if (log.error) view.textContent = `Could not load the log: ${log.error}`;
       else if (!log.loaded) view.textContent = "Loading…";
       else if (!log.lines.length) view.textContent = FINISHED_TASK.has(t.status) ? "No log lines." : "No log lines yet.";
-      else view.replaceChildren(...log.lines.flatMap((l, i) => [
+      else view.replaceChildren(log.dropped ? h("span", { class: "muted" }, `(${log.dropped} earlier lines not shown; \`sluice logs\` prints them all)\n`) : "",
+        ...log.lines.flatMap((l, i) => [
         i ? "\n" : "",
         h("span", { class: "muted", title: `${new Date(l.at).toISOString()} (UTC), attempt ${l.attempt}` },
           `${new Date(l.at).toLocaleTimeString()} #${l.attempt} ${l.source === "engine" ? "engine " : ""}`),
@@ -765,10 +768,13 @@ class ExecutionView {
     clearTimeout(log.timer);
     if (log.busy) return;
     log.busy = true;
+    let more = false;
     try {
-      for (;;) {
+      for (let pages = 0; ; pages++) {
+        if (pages === 20) { more = true; break; } // draw what arrived; go on right after
         const page = await api.taskLogs(this.execution.workflow_id, this.execution.execution_id, t.task_id, log.after);
         log.lines.push(...page.logs);
+        if (log.lines.length > MAX_LOG_LINES) { log.dropped += log.lines.length - MAX_LOG_LINES; log.lines.splice(0, log.lines.length - MAX_LOG_LINES); }
         if (page.logs.length) log.after = page.logs[page.logs.length - 1].seq;
         if (!page.next_cursor) break;
       }
@@ -781,8 +787,8 @@ class ExecutionView {
     if (!this.page.alive() || !this.expanded.has(t.step_id)) return;
     log.draw();
     const current = this.execution.tasks.find((x) => x.task_id === t.task_id);
-    if (current && !FINISHED_TASK.has(current.status)) {
-      log.timer = setTimeout(() => { if (this.expanded.has(t.step_id)) this.fetchLog(t, log); }, 1500);
+    if (more || (current && !FINISHED_TASK.has(current.status))) {
+      log.timer = setTimeout(() => { if (this.expanded.has(t.step_id)) this.fetchLog(t, log); }, more ? 0 : 1500);
     }
   }
 
