@@ -373,6 +373,21 @@ class LayoutTests(UITestCase):
         finally:
             d.quit()
 
+    def test_the_api_docs_page_fits_a_narrow_dark_screen_and_links_to_the_ui(self):
+        d = new_driver(width=390, height=844, dark=True)
+        try:
+            d.get(base_url() + "/docs")
+            wait_for(d, "details.op", timeout=15)
+            wait_until(d, lambda d: d.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1"),
+                       message="/docs is wider than a 390 px screen")
+            background = d.execute_script("return getComputedStyle(document.body).backgroundColor")
+            self.assertEqual(background, "rgb(15, 18, 22)", "/docs did not use the dark scheme")
+            screenshot(d, "docs-narrow-dark")
+            d.find_element(By.CSS_SELECTOR, "a.ui-link").click()
+            wait_until(d, lambda d: d.current_url.rstrip("/").endswith("/ui"), message="the docs' link did not lead to /ui")
+        finally:
+            d.quit()
+
     def test_status_badges_and_text_are_readable_in_light_and_dark(self):
         # Every status badge and the page's text against what is behind it: 4.5:1 or more (WCAG AA
         # for small text), in both colour schemes.
