@@ -94,13 +94,15 @@ enum Representation {
     }
 
     /// The definition's `steps` or `tasks` and its `timeout_seconds` (when it has one), the
-    /// effective input schema and the checked graph.
+    /// effective input schema, the checked graph, and the whole `definition` as it was sent (the
+    /// body a `PUT` can send again: its own `input_schema`, not the effective one).
     static func appendDefinition(_ definition: JSONValue, plan: WorkflowPlan, to o: inout JSONObject) {
         let form = plan.definition.form.rawValue
         o.append(form, definition[form] ?? .array([]))
         if let timeout = definition["timeout_seconds"], timeout != .null { o.append("timeout_seconds", timeout) }
         o.append("input_schema", plan.inputSchema.json)
         o.append("graph", graph(plan))
+        o.append("definition", definition)
     }
 
     /// The checked graph: every task with its types, and every edge with the type along it.

@@ -35,7 +35,8 @@ import Testing
             if case .object(var o) = shout { o["name"] = "Shout"; o["timeout_seconds"] = 120; shout = .object(o) }
             #expect(workflow.timeoutSeconds == nil)
             #expect(try await sluice.updateWorkflow(id, definition: shout, ifMatch: 1) == 2)
-            #expect(try await sluice.workflow(id).timeoutSeconds == 120)
+            let second = try await sluice.workflow(id)
+            #expect(second.timeoutSeconds == 120 && second.definition == shout, "the definition as sent, to edit and store again")
             let stale = try await problem { _ = try await sluice.updateWorkflow(id, definition: shout, ifMatch: 1) }
             #expect(stale.status == 412 && stale.type == "urn:sluice:problem:precondition-failed")
             #expect(try await sluice.workflow(id).name == "Shout")

@@ -23,6 +23,24 @@ import Testing
         }
     }
 
+    /// `definition` is the body as sent — its own `input_schema`, not the effective one that
+    /// `input_schema` shows — so reading it back and sending it again stores the same workflow.
+    @Test func aVersionShowsTheDefinitionAsSentWhichCanBeStoredAgain() async throws {
+        try await makeApp().test(.router) { client in
+            let body = #"{"name": "Own schema", "description": "d", "input_schema": {"type": "object", "properties": {"n": {"type": "integer", "maximum": 3}}}, "steps": [{"type": "TextOperation.Reverse", "timeout_seconds": 5}, {"type": "Echo"}]}"#
+            let wf = try await client.createWorkflow(body)
+            let read = try await client.send(.get, "/workflows/\(wf)").json()
+            let sent = try JSONParser.parse(body)
+            #expect(read["definition"] == sent)
+            #expect(read["input_schema"]?["required"] == ["text"], "input_schema is the effective one: \(String(describing: read["input_schema"]))")
+            let again = try await client.send(.put, "/workflows/\(wf)", body: read["definition"]!.jsonString)
+            #expect(again.status == .ok, "\(again.text)")
+            let second = try await client.send(.get, "/workflows/\(wf)").json()
+            #expect(second["definition"] == sent && second["input_schema"] == read["input_schema"] && second["version"] == 2)
+            #expect(try await client.send(.get, "/workflows/\(wf)/versions/1").json()["definition"] == sent)
+        }
+    }
+
     @Test func putStoresTheNextVersionAndTheWorkflowShowsItWithItsETag() async throws {
         try await makeApp().test(.router) { client in
             let wf = try await client.createWorkflow(Self.upper)

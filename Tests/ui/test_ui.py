@@ -114,9 +114,8 @@ class EditTests(UITestCase):
         wait_until(d, lambda d: d.current_url.endswith(f"/ui/workflows/{wf}/edit"), message="Edit did not open the editor")
         editor = wait_for(d, "#wf-definition")
         definition = json.loads(editor.get_attribute("value"))
-        self.assertEqual(definition.get("timeout_seconds"), 60)
-        self.assertEqual(definition.get("input_schema", {}).get("properties", {}).get("text", {}).get("maxLength"), 10,
-                         "the schema's own constraint is kept in the editor")
+        self.assertEqual(definition, {"timeout_seconds": 60, "input_schema": schema, "steps": [{"type": "TextOperation.Reverse"}]},
+                         "the editor starts from the definition as sent, without name and description")
         definition["steps"].append({"type": "Echo"})
         set_value(d, editor, json.dumps(definition))
         wait_until(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#preview svg.graph g.node")) == 2, message="the preview did not show the new step")

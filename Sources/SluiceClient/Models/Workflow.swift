@@ -24,6 +24,9 @@ public struct Workflow: Sendable, Hashable {
     public var inputSchema: JSONValue
     /// Every task with its types, and the edges with the type flowing along them.
     public var graph: WorkflowGraph
+    /// The body that stored this version, as sent (its own `input_schema`): edit it and pass it
+    /// to `updateWorkflow` to store a new version. `.null` from a server older than this field.
+    public var definition: JSONValue
     /// The whole answer, for members this type does not name.
     public var json: JSONValue
 
@@ -39,6 +42,7 @@ public struct Workflow: Sendable, Hashable {
         tasks = f.nonNull("tasks")?.arrayValue
         timeoutSeconds = f.nonNull("timeout_seconds")?.numberValue
         inputSchema = f.value("input_schema") ?? .null
+        definition = f.value("definition") ?? .null
         graph = try f.optionalObject("graph", WorkflowGraph.init(json:)) ?? WorkflowGraph(tasks: [], edges: [])
         self.json = json
     }

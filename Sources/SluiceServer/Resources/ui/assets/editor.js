@@ -56,21 +56,11 @@ function parseDefinition(text) {
   return { value };
 }
 
-/**
- * What the editor starts from for a stored workflow: its steps or tasks and timeout, and its
- * input schema only when it says more than the steps alone derive (`GET` shows the effective
- * schema, not the definition's own).
- */
-async function definitionOf(workflow) {
-  const def = workflow.steps ? { steps: workflow.steps } : { tasks: workflow.tasks };
-  if (workflow.timeout_seconds !== undefined) def.timeout_seconds = workflow.timeout_seconds;
-  try {
-    const derived = await api.validateWorkflow({ name: workflow.name, ...def });
-    if (JSON.stringify(derived.input_schema) !== JSON.stringify(workflow.input_schema)) def.input_schema = workflow.input_schema;
-  } catch {
-    def.input_schema = workflow.input_schema;
-  }
-  return def;
+/** What the editor starts from for a stored workflow: the body that stored it (`definition`),
+ *  without the name and description, which have fields of their own. */
+function definitionOf(workflow) {
+  const { name, description, ...rest } = workflow.definition || {};
+  return rest;
 }
 
 export async function newWorkflowPage(page) {
@@ -97,7 +87,7 @@ async function editorPage(page, workflowID) {
       }
       throw error;
     }
-    startText = JSON.stringify(await definitionOf(existing), null, 2);
+    startText = JSON.stringify(definitionOf(existing), null, 2);
     if (!page.alive()) return;
     page.main.replaceChildren();
     document.title = `Edit ${existing.name} · Sluice`;
