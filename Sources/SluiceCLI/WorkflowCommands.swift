@@ -155,12 +155,16 @@ public struct WorkflowCommand: AsyncParsableCommand {
                 Examples:
                   sluice workflow get wf-abcd1234
                   sluice workflow get wf-abcd1234 --version 2 -o yaml
+                  sluice workflow get wf-abcd1234 --definition -o yaml > wf.yaml   # edit, then:
+                  sluice workflow update wf-abcd1234 -f wf.yaml
                 """
         )
         @Argument(help: "The workflow's id (wf-…).")
         var workflowID: String
         @Option(help: "A stored version instead of the latest.")
         var version: Int?
+        @Flag(help: "Print only the definition as it was sent (JSON; YAML with -o yaml), to edit and store again with `workflow update`.")
+        var definition = false
         @OptionGroup var server: ServerOptions
         @OptionGroup var output: OutputOptions
 
@@ -168,6 +172,10 @@ public struct WorkflowCommand: AsyncParsableCommand {
             try await server.run { client, console in
                 let workflow: Workflow
                 if let version { workflow = try await client.workflow(workflowID, version: version) } else { workflow = try await client.workflow(workflowID) }
+                if definition {
+                    if !output.printStructured(workflow.definition, console: console) { console.print(Formatting.prettyJSON(workflow.definition)) }
+                    return ExitStatus.success
+                }
                 if output.printStructured(workflow.json, console: console) { return ExitStatus.success }
                 var fields: [(String, String)] = [("Workflow", workflow.id), ("Name", workflow.name)]
                 if let description = workflow.description { fields.append(("Description", description)) }

@@ -4,6 +4,7 @@ import Foundation
 import SluiceClient
 import SluiceCore
 import SluiceTestSupport
+import SluiceYAML
 import Testing
 
 /// Command lines parsed and run in-process, against a real server on a free port.
@@ -212,6 +213,25 @@ import Testing
             #expect(second["execution_id"] != .string(firstID))
             #expect(second["input"] == ["text": "again"])
             #expect(second["output"] == ["text": "AGAIN"])
+        }
+    }
+
+    /// `workflow get --definition -o yaml` prints the definition as sent (its own input_schema
+    /// and description included), which `workflow update -f` stores again unchanged.
+    @Test func getDefinitionPrintsWhatUpdateStoresAgain() async throws {
+        try await withServer { server in
+            let file = try temporaryFile("shout.yaml", shoutYAML)
+            let workflowID = await runCLI(["workflow", "create", "-f", file, "--server", server]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            let printed = await runCLI(["workflow", "get", workflowID, "--definition", "-o", "yaml", "--server", server])
+            #expect(printed.code == 0, "\(printed.err)")
+            #expect(try YAMLConversion.json(fromYAML: printed.out) == YAMLConversion.json(fromYAML: shoutYAML))
+            let asJSON = await runCLI(["workflow", "get", workflowID, "--definition", "--server", server])
+            #expect(try JSONParser.parse(Array(asJSON.out.utf8)) == YAMLConversion.json(fromYAML: shoutYAML), "JSON without -o")
+            let edited = try temporaryFile("edited.yaml", printed.out)
+            let updated = await runCLI(["workflow", "update", workflowID, "-f", edited, "--server", server])
+            #expect(updated.code == 0 && updated.out == "2\n", "\(updated.err)")
+            let second = await runCLI(["workflow", "get", workflowID, "--definition", "-o", "json", "--server", server])
+            #expect(try JSONParser.parse(Array(second.out.utf8)) == YAMLConversion.json(fromYAML: shoutYAML))
         }
     }
 
