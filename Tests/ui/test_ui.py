@@ -308,6 +308,35 @@ class CancelTests(UITestCase):
         wait_for(d, "#retry-button")
 
 
+class ExecutionListTests(UITestCase):
+    def test_the_workflows_executions_are_filtered_by_status_and_paged(self):
+        d = self.driver
+        wf = create_workflow({
+            "name": unique("sometimes fails"),
+            "input_schema": {"type": "object", "properties": {"fail": {"type": "boolean"}}, "required": ["fail"]},
+            "tasks": [
+                {"id": "start", "type": "Echo"},
+                {"id": "boom", "type": "Fail", "input": {"message": "asked to"}, "depends_on": ["start"], "when": "input.fail == true"}]})
+        failed = {start(wf, {"fail": True}) for _ in range(3)}
+        completed = {start(wf, {"fail": False}) for _ in range(22)}
+        wait_until(d, lambda d: all(api("GET", f"/executions/{e}")[1]["status"] in ("COMPLETED", "FAILED") for e in failed | completed),
+                   timeout=20, message="the executions did not finish")
+        shown = lambda d: [r.get_attribute("data-execution") for r in d.find_elements(By.CSS_SELECTOR, "#executions tbody tr")]
+        d.get(f"{base_url()}/ui/workflows/{wf}")
+        wait_until(d, lambda d: len(shown(d)) == 20, message="the first page does not show 20 executions")
+        d.find_element(By.CSS_SELECTOR, '[data-status-filter="FAILED"]').click()
+        wait_until(d, lambda d: set(shown(d)) == failed, message="the FAILED filter does not show exactly the failed executions")
+        self.assertIn("status=FAILED", d.current_url)
+        d.find_element(By.CSS_SELECTOR, '[data-status-filter="ALL"]').click()
+        wait_until(d, lambda d: len(shown(d)) == 20, message="All did not bring the first page back")
+        first = shown(d)
+        wait_for(d, ".pager button", text="Older").click()
+        wait_until(d, lambda d: len(shown(d)) == 5, message="the second page does not show the remaining 5")
+        self.assertEqual(set(first) | set(shown(d)), failed | completed, "the two pages do not hold every execution once")
+        wait_for(d, ".pager button", text="Newer").click()
+        wait_until(d, lambda d: shown(d) == first, message="Newer did not lead back to the first page")
+
+
 class SubworkflowTests(UITestCase):
     def test_a_workflow_run_tasks_log_links_to_the_child_execution(self):
         d = self.driver
