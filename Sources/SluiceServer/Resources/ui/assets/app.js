@@ -235,13 +235,13 @@ async function workflowsPage(page) {
 
 // --------------------------------------------------------------------------- workflow page
 
-function notFound(what, id, hint) {
+export function notFound(what, id, hint) {
   return h("div", { class: "state empty", role: "alert" },
     h("h1", {}, `${what} not found`),
     h("p", {}, `There is no ${what.toLowerCase()} `, h("code", {}, id), " on this server. ", hint));
 }
 
-const isNarrow = () => window.matchMedia("(max-width: 720px)").matches;
+export const isNarrow = () => window.matchMedia("(max-width: 720px)").matches;
 
 async function workflowPage(page, workflowID) {
   document.title = `${workflowID} · Sluice`;

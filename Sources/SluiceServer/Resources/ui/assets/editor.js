@@ -8,7 +8,7 @@
 import { h, jsonBlock, typeColour, debounce } from "./dom.js";
 import { api, APIError } from "./api.js";
 import { drawGraph, typeLegend } from "./graph.js";
-import { navigate, announce } from "./app.js";
+import { navigate, announce, notFound, isNarrow } from "./app.js";
 
 const EXAMPLE = `{
   "steps": [
@@ -81,8 +81,7 @@ async function editorPage(page, workflowID) {
       existing = await api.getWorkflow(workflowID);
     } catch (error) {
       if (error instanceof APIError && error.status === 404) {
-        page.main.replaceChildren(h("div", { class: "state empty", role: "alert" }, h("h1", {}, "Workflow not found"),
-          h("p", {}, "There is no workflow ", h("code", {}, workflowID), " to edit. ", h("a", { href: "/ui" }, "See the workflows"), ".")));
+        page.main.replaceChildren(notFound("Workflow", workflowID, h("span", {}, "Nothing to edit: check the id, or pick one from ", h("a", { href: "/ui" }, "the list"), ".")));
         return;
       }
       throw error;
@@ -175,7 +174,7 @@ async function editorPage(page, workflowID) {
       if (!page.alive() || mine !== checkNumber) return;
       showProblems([], { includeName: false });
       preview.replaceChildren(
-        drawGraph(answer.graph, { vertical: window.matchMedia("(max-width: 720px)").matches }).element,
+        drawGraph(answer.graph, { vertical: isNarrow() }).element,
         typeLegend(answer.graph.tasks),
         h("h3", {}, "Input schema"), jsonBlock(answer.input_schema));
     } catch (error) {
