@@ -9,15 +9,23 @@ extension Engine {
         await recovered()
         // On a cluster the execution may be claimed by this node (or change hands) while the
         // cancel is under way: try again, here or elsewhere, a few times.
-        for _ in 0..<5 {
-            if let done = try await cancelHere(executionID) {
-                if done { break }
-                continue
+        var attempts = 0
+        var waits = 0
+        while attempts < 5 {
+            switch try await cancelHere(executionID, mayWait: waits < 5_000) {
+            case .done: attempts = 5
+            case .stale: attempts += 1
+            case .wait:
+                // Transitions computed before the cancel are being submitted (a pure step's run,
+                // a start): wait for them, so that the cancel is committed after them.
+                waits += 1
+                try await Task.sleep(for: .milliseconds(1))
+            case .notHere:
+                attempts += 1
+                guard cluster != nil else { attempts = 5; break }
+                if try await cancelElsewhere(executionID) { attempts = 5 }
             }
-            guard cluster != nil else { break }
-            if try await cancelElsewhere(executionID) { break }
         }
-        guard let detail = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
         guard let detail = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
         switch detail.execution.status {
         case .cancelled: return detail
@@ -29,19 +37,23 @@ extension Engine {
         }
     }
 
-    /// Cancels execution `executionID` if this engine drives it: `nil` if it does not, `true` once
-    /// the cancel is committed (or there was nothing to cancel), `false` if the cancel no longer
-    /// applied (the execution is reloaded; try again).
-    func cancelHere(_ executionID: String) async throws -> Bool? {
+    enum CancelHere { case notHere, done, stale, wait }
+
+    /// Cancels execution `executionID` if this engine drives it: `.notHere` if it does not,
+    /// `.done` once the cancel is committed (or there was nothing to cancel), `.stale` if the
+    /// cancel no longer applied (the execution is reloaded; try again), `.wait` (when `mayWait`)
+    /// if transitions computed before are not yet submitted (`State.unsubmitted`).
+    func cancelHere(_ executionID: String, mayWait: Bool) async throws -> CancelHere {
         let now = clock()
-        let found: (ExecutionStateMachine.Outcome?, Bool) = state.withLock { state in
-            guard var machine = state.active[executionID] else { return (nil, false) }
+        let found: (ExecutionStateMachine.Outcome?, CancelHere?) = state.withLock { state in
+            guard var machine = state.active[executionID] else { return (nil, .notHere) }
+            if mayWait, state.unsubmitted[executionID] != nil { return (nil, .wait) }
             let outcome = machine.cancel(now: now)
             state.active[executionID] = machine
-            return (outcome, true)
+            return (outcome, nil)
         }
-        guard found.1 else { return nil }
-        guard let outcome = found.0, let transition = outcome.transition else { return true }
+        if let early = found.1 { return early }
+        guard let outcome = found.0, let transition = outcome.transition else { return .done }
         let results: [MutationOutcome]
         do {
             results = try await committer.commit([.transition(transition)])
@@ -50,9 +62,9 @@ extension Engine {
             throw EngineError.unavailable("the store could not commit the cancel: \(error)")
         }
         afterCommit([outcome], .success(results))
-        guard results.first == .applied else { return false }
+        guard results.first == .applied else { return .stale }
         logger.info("execution cancelled", metadata: ["execution.id": "\(executionID)"])
-        return true
+        return .done
     }
 
     /// Runs a FAILED or CANCELLED execution again from where it stopped: its failed, cancelled

@@ -31,6 +31,7 @@ extension Engine {
             var outcomes: [ExecutionStateMachine.Outcome] = []
             var deferred: [ExecutionStateMachine.Dispatch] = []
             var slot: [String: Int] = [:]
+            var computed: [String: Int] = [:] // transitions advance() counted as unsubmitted
             outcomes.reserveCapacity(batch.count)
             var next = 0
             while next < work.count {
@@ -59,6 +60,7 @@ extension Engine {
                 work += outcome.dispatch
                 outcome.dispatch = []
                 guard let t = outcome.transition else { continue }
+                computed[t.executionID, default: 0] += 1
                 if let k = slot[t.executionID] {
                     outcomes[k].transition = outcomes[k].transition.map { $0.followed(by: t) } ?? t
                     outcomes[k].finished = outcomes[k].finished || outcome.finished
@@ -75,6 +77,7 @@ extension Engine {
                 flushLogs()
                 let submitted = outcomes
                 committer.submit(outcomes.map { .transition($0.transition!) }) { result in self.afterCommit(submitted, result) }
+                state.withLock { state in for (id, n) in computed { state.submitted(id, n) } }
             }
             for dispatch in deferred { begin(dispatch) }
         }
@@ -95,6 +98,8 @@ extension Engine {
                 outcome = machine.taskFailed(dispatch.index, attempt: dispatch.attempt, input: dispatch.input, message: failure.message, retryable: failure.retryable, startedAt: startedAt, completedAt: completedAt, jitter: jitter)
             }
             state.active[dispatch.executionID] = machine
+            // Counted until its caller submits it (see State.unsubmitted).
+            if outcome?.transition != nil { state.unsubmitted[dispatch.executionID, default: 0] += 1 }
             return outcome
         }
         if case .failure(let failure) = result, let outcome {
@@ -123,9 +128,11 @@ extension Engine {
             }
             let transition = machine.taskStarted(dispatch.index, now: now, wakeAt: wakeAt)
             state.active[dispatch.executionID] = machine
+            state.unsubmitted[dispatch.executionID, default: 0] += 1
             return (transition, node, wakeAt)
         }
         guard let (transition, node, wakeAt) = started else { return }
+        defer { state.withLock { $0.submitted(dispatch.executionID) } }
         if node.retry.maxAttempts > 1 || dispatch.attempt > 1 {
             appendLog(dispatch, source: "engine", "attempt \(dispatch.attempt) of \(node.retry.maxAttempts) started")
         }
@@ -190,6 +197,7 @@ extension Engine {
         guard let outcome = advance(dispatch, result, startedAt: startedAt, completedAt: clock()) else { return }
         flushLogs()
         handle(outcome)
+        if outcome.transition != nil { state.withLock { $0.submitted(dispatch.executionID) } }
     }
 
     /// Commits `outcome`'s transition and acts on it, or acts at once if there is nothing to commit.
@@ -216,13 +224,22 @@ extension Engine {
             arm(executionID, timer)
             return
         }
+        var later = false
         let outcome: ExecutionStateMachine.Outcome? = state.withLock { state in
             guard !state.stopping, var machine = state.active[executionID] else { return nil }
+            // A deadline waits for the transitions computed before it (see State.unsubmitted).
+            if case .deadline = timer.timer, state.unsubmitted[executionID] != nil { later = true; return nil }
             let outcome = machine.timerFired(timer.timer, now: now)
             state.active[executionID] = machine
+            if outcome?.transition != nil { state.unsubmitted[executionID, default: 0] += 1 }
             return outcome
         }
+        if later {
+            arm(executionID, .init(timer: timer.timer, at: now + 1))
+            return
+        }
         guard let outcome else { return }
+        defer { if outcome.transition != nil { state.withLock { $0.submitted(executionID) } } }
         if case .deadline = timer.timer {
             logger.info("execution timed out", metadata: ["execution.id": "\(executionID)"])
         }

@@ -37,6 +37,17 @@ public final class Engine: Service, Sendable {
         /// On a cluster: executions that finished lately (here or elsewhere), oldest first, so a
         /// waiter registering just after the finish was announced returns at once.
         var recentlyFinished = RecentSet(capacity: 16_384)
+        /// Transitions computed from an execution's machine but not yet submitted to the
+        /// committer, by execution. A cancel or a deadline waits until there are none, so that it
+        /// is committed after them: otherwise an earlier transition that starts the execution
+        /// (PENDING → RUNNING) could be committed after the cancel and revive it.
+        var unsubmitted: [String: Int] = [:]
+
+        /// Counts `n` transitions of `id` as submitted.
+        mutating func submitted(_ id: String, _ n: Int = 1) {
+            let left = (unsubmitted[id] ?? 0) - n
+            unsubmitted[id] = left > 0 ? left : nil
+        }
 
         /// Removes the requests waiting for the next change of execution `id` (not those waiting
         /// for it to finish) and returns their continuations, to resume outside the lock.
@@ -235,14 +246,15 @@ public final class Engine: Service, Sendable {
             let outcome = machine.start(now: now)
             state.active[machine.executionID] = machine
             state.ready.append(contentsOf: outcome.dispatch)
+            if let transition = outcome.transition {
+                // Submitted under the lock: a cancel computed after it is submitted after it.
+                committer.submit([.transition(transition)]) { result in
+                    self.afterCommit([outcome], result)
+                }
+            }
             return outcome
         }
         guard let outcome else { return false }
-        if let transition = outcome.transition {
-            committer.submit([.transition(transition)]) { result in
-                self.afterCommit([outcome], result)
-            }
-        }
         for timer in outcome.timers { arm(machine.executionID, timer) }
         if !outcome.dispatch.isEmpty { wakeContinuation.yield() }
         return true

@@ -94,6 +94,36 @@ import Testing
         }
     }
 
+    /// A cancel that arrives while the dispatch loop is running an execution's first (pure)
+    /// step must be committed after that step's transition, which also moves the execution from
+    /// PENDING to RUNNING: committed before it, the execution ended RUNNING with the cancel's
+    /// error and completion time (seen once on PostgreSQL in CI). Many executions at once make
+    /// the loop's batches long enough for cancels to land inside them.
+    @Test(arguments: Driver.allCases)
+    func aCancelDuringTheFirstStepLeavesTheExecutionCancelled(driver: Driver) async throws {
+        try await withEngine(store: try await store(driver)) { engine in
+            let wf = try await engine.createWorkflow(["name": "c", "steps": [
+                ["type": "TextOperation.Uppercase"], ["type": "Delay", "input": ["seconds": 30]], ["type": "Echo"],
+            ]])
+            let ids = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<200 {
+                    group.addTask {
+                        let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
+                        _ = try await engine.cancelExecution(started.executionID)
+                        return started.executionID
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            for id in ids {
+                let detail = try #require(try await engine.store.execution(id: id))
+                #expect(detail.execution.status == .cancelled, "\(id): \(detail.execution.status), tasks \(detail.tasks.map(\.status))")
+                #expect(detail.tasks.allSatisfy { $0.status.isTerminal }, "\(id): \(detail.tasks.map(\.status))")
+            }
+        }
+    }
+
     @Test func cancellingAFinishedExecutionIsAConflict() async throws {
         try await withEngine { engine in
             let wf = try await engine.createWorkflow(seed)
