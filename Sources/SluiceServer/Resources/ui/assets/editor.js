@@ -157,7 +157,8 @@ async function editorPage(page, workflowID) {
       if (where === "name" && !includeName) continue;
       by[where].push(where === "definition" && e.path ? `${e.path}: ${e.message}` : e.message);
     }
-    setErrors(name, by.name);
+    // The live check leaves the name's errors (shown on submit) alone.
+    if (includeName) setErrors(name, by.name);
     setErrors(description, by.description);
     setErrors(definition, by.definition);
   };
