@@ -138,7 +138,7 @@ export function errorState(error, retry) {
     retry ? h("button", { type: "button", onclick: retry }, "Try again") : null);
 }
 
-const loading = (text) => h("p", { class: "state loading", role: "status" }, text);
+export const loading = (text) => h("p", { class: "state loading", role: "status" }, text);
 
 // ------------------------------------------------------------------------- workflows (list)
 
@@ -241,22 +241,26 @@ export function notFound(what, id, hint) {
     h("p", {}, `There is no ${what.toLowerCase()} `, h("code", {}, id), " on this server. ", hint));
 }
 
+/** `load()`'s answer, or null once a 404 was drawn as `notFound(what, id, hint)`; other errors
+ *  are thrown (the router draws them with Try again). */
+export async function loadOrNotFound(page, load, what, id, hint) {
+  try {
+    return await load();
+  } catch (error) {
+    if (!(error instanceof APIError && error.status === 404)) throw error;
+    page.main.replaceChildren(notFound(what, id, hint));
+    return null;
+  }
+}
+
 export const isNarrow = () => window.matchMedia("(max-width: 720px)").matches;
 
 async function workflowPage(page, workflowID) {
   document.title = `${workflowID} · Sluice`;
   page.main.append(loading("Loading the workflow…"));
-  let workflow;
-  try {
-    workflow = await api.getWorkflow(workflowID);
-  } catch (error) {
-    if (error instanceof APIError && error.status === 404) {
-      page.main.replaceChildren(notFound("Workflow", workflowID, h("span", {}, "Check the id, or pick one from ", h("a", { href: "/ui" }, "the list"), ".")));
-      return;
-    }
-    throw error;
-  }
-  if (!page.alive()) return;
+  const workflow = await loadOrNotFound(page, () => api.getWorkflow(workflowID), "Workflow", workflowID,
+    h("span", {}, "Check the id, or pick one from ", h("a", { href: "/ui" }, "the list"), "."));
+  if (!workflow || !page.alive()) return;
   document.title = `${workflow.name} · Sluice`;
   workflowCache.set(`${workflow.workflow_id}@${workflow.version}`, Promise.resolve(workflow));
 
@@ -368,17 +372,9 @@ async function executionList(page, section, workflowID) {
 async function executionPage(page, executionID) {
   document.title = `${executionID} · Sluice`;
   page.main.append(loading("Loading the execution…"));
-  let execution;
-  try {
-    execution = await api.getExecution(executionID);
-  } catch (error) {
-    if (error instanceof APIError && error.status === 404) {
-      page.main.replaceChildren(notFound("Execution", executionID,
-        h("span", {}, "Execution ids look like ", h("code", {}, "ex-…"), "; check the pasted id, or find the execution in its workflow’s list (", h("a", { href: "/ui" }, "workflows"), ").")));
-      return;
-    }
-    throw error;
-  }
+  const execution = await loadOrNotFound(page, () => api.getExecution(executionID), "Execution", executionID,
+    h("span", {}, "Execution ids look like ", h("code", {}, "ex-…"), "; check the pasted id, or find the execution in its workflow’s list (", h("a", { href: "/ui" }, "workflows"), ")."));
+  if (!execution) return;
   let workflow = null;
   try {
     workflow = await cachedWorkflow(execution.workflow_id, execution.workflow_version);

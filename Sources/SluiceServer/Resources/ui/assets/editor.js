@@ -8,7 +8,7 @@
 import { h, jsonBlock, typeColour, debounce } from "./dom.js";
 import { api, APIError } from "./api.js";
 import { drawGraph, typeLegend } from "./graph.js";
-import { navigate, announce, notFound, isNarrow } from "./app.js";
+import { navigate, announce, loadOrNotFound, loading, isNarrow } from "./app.js";
 
 const EXAMPLE = `{
   "steps": [
@@ -76,16 +76,10 @@ async function editorPage(page, workflowID) {
   let existing = null;
   let startText = EXAMPLE;
   if (workflowID) {
-    page.main.append(h("p", { class: "state loading", role: "status" }, "Loading the workflow…"));
-    try {
-      existing = await api.getWorkflow(workflowID);
-    } catch (error) {
-      if (error instanceof APIError && error.status === 404) {
-        page.main.replaceChildren(notFound("Workflow", workflowID, h("span", {}, "Nothing to edit: check the id, or pick one from ", h("a", { href: "/ui" }, "the list"), ".")));
-        return;
-      }
-      throw error;
-    }
+    page.main.append(loading("Loading the workflow…"));
+    existing = await loadOrNotFound(page, () => api.getWorkflow(workflowID), "Workflow", workflowID,
+      h("span", {}, "Nothing to edit: check the id, or pick one from ", h("a", { href: "/ui" }, "the list"), "."));
+    if (!existing) return;
     startText = JSON.stringify(definitionOf(existing), null, 2);
     if (!page.alive()) return;
     page.main.replaceChildren();
