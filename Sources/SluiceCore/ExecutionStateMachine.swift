@@ -367,6 +367,9 @@ public struct ExecutionStateMachine: Sendable {
     /// Whether every task has finished.
     public var allTasksFinished: Bool { phases.allSatisfy(\.isFinished) }
 
+    /// The tasks running now (a step with I/O under way, a Delay waiting).
+    public var runningTasks: [Int] { phases.indices.filter { phases[$0] == .running } }
+
     /// The execution's output so far: see `WorkflowPlan.outputNodes`.
     public var output: JSONValue? {
         let produced = plan.outputNodes.filter { outputs[$0] != nil }

@@ -63,11 +63,28 @@ public struct ExecutionTransition: Sendable, Hashable {
     public var executionID: String
     public var tasks: [TaskChange]
     public var execution: ExecutionChange?
+    /// The events that record it, in order, written with it when it applies (and only then). They
+    /// are computed once, above the store drivers (`ExecutionDetail.apply(_:)` in SluiceStore);
+    /// a driver writes them as they are.
+    public var events: [EventDraft]
 
-    public init(executionID: String, tasks: [TaskChange], execution: ExecutionChange? = nil) {
+    public init(executionID: String, tasks: [TaskChange], execution: ExecutionChange? = nil, events: [EventDraft] = []) {
         self.executionID = executionID
         self.tasks = tasks
         self.execution = execution
+        self.events = events
+    }
+}
+
+/// An event before the store has given it a seq and a time: its type (`task.completed`) and its
+/// `data` as JSON text.
+public struct EventDraft: Sendable, Hashable {
+    public var type: String
+    public var data: String
+
+    public init(type: String, data: String) {
+        self.type = type
+        self.data = data
     }
 }
 
@@ -78,6 +95,7 @@ extension ExecutionTransition {
         precondition(next.executionID == executionID, "transitions of different executions cannot be merged")
         var merged = self
         merged.tasks += next.tasks
+        merged.events += next.events
         switch (execution, next.execution) {
         case (nil, let later): merged.execution = later
         case (let earlier, nil): merged.execution = earlier

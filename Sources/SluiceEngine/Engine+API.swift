@@ -1,3 +1,4 @@
+import Synchronization
 import Dispatch
 import ServiceLifecycle
 import SluiceCore
@@ -15,7 +16,7 @@ extension Engine {
     public func createWorkflow(_ definition: JSONValue) async throws -> LoadedWorkflow {
         let plan = try await check(definition)
         for _ in 0..<8 {
-            let record = WorkflowRecord(id: Identifier.make("wf"), name: plan.definition.name, description: plan.definition.description, definition: definition, createdAt: clock())
+            let record = WorkflowRecord(id: Identifier.make("wf"), name: plan.definition.name, description: plan.definition.description, definition: definition, createdAt: clock.now())
             let outcome = try await commit(.insertWorkflow(record))
             if outcome == .applied {
                 plans.withLock { $0.insert(plan, workflowID: record.id, version: 1, isLatest: true) }
@@ -34,7 +35,7 @@ extension Engine {
         do {
             outcome = try await store.deleteWorkflow(id: id)
         } catch {
-            throw EngineError.unavailable("the store could not delete the workflow: \(error)")
+            throw EngineError.unavailable(reportStoreError(error, while: "deleting the workflow"))
         }
         switch outcome {
         case .deleted:
@@ -132,11 +133,13 @@ extension Engine {
     }
 
     /// Validates `request.input` against the input schema of the workflow's latest version (or
-    /// of `request.version`), commits a new execution of that version and queues its first
-    /// tasks. Returns once the execution is durable. With an `idempotencyKey` already used for
-    /// this workflow, returns that execution instead.
+    /// of `request.version`), runs the execution's pure steps as far as they go, and commits the
+    /// execution as they leave it (with the events of that run) in one write; then its steps
+    /// with I/O start. A workflow of pure steps is stored already finished: one commit. Returns
+    /// once the execution is durable. With an `idempotencyKey` already used for this workflow,
+    /// returns that execution instead.
     public func startExecution(workflowID: String, request: ExecutionRequest, idempotencyKey: String? = nil) async throws -> Started {
-        if state.withLock({ $0.stopping }) { throw EngineError.shuttingDown }
+        if isStopping { throw EngineError.shuttingDown }
         let version: Int
         let plan: WorkflowPlan
         if let requested = request.version {
@@ -156,16 +159,24 @@ extension Engine {
                 while !taskIDs.insert(taskID).inserted { taskID = Identifier.make("task") }
                 return TaskRecord(index: node.index, taskID: taskID, stepID: node.id, type: node.step.name)
             }
-            let now = clock()
+            let now = clock.now()
             let deadline = plan.definition.timeoutSeconds.map { now + Int64(($0 * 1000).rounded()) }
             let execution = ExecutionRecord(id: id, workflowID: workflowID, workflowVersion: version, input: request.input, webhookURL: request.webhookURL, webhookSecret: request.webhookSecret, idempotencyKey: idempotencyKey, createdAt: now, deadlineAt: deadline)
-            switch try await commit(.insertExecution(ExecutionDetail(execution: execution, tasks: tasks))) {
+            let machine = ExecutionStateMachine(plan: plan, executionID: id, input: request.input, deadlineAt: deadline)
+            let prepared = EngineStateMachine.prepare(machine, record: ExecutionDetail(execution: execution, tasks: tasks), now: now, jitter: { Double.random(in: 0..<1) })
+            var mutations: [Mutation] = [.insertExecution(prepared.record, events: prepared.events)]
+            if !prepared.logs.isEmpty { mutations.append(.appendLogs(prepared.logs)) }
+            switch try await commit(mutations) {
             case .applied:
-                if cluster != nil {
+                if prepared.finished {
+                    // Nothing left to run: nobody needs to drive it. On a cluster, a waiter that
+                    // registers now must not wait for an announcement of its end.
+                    if cluster != nil { state.withLock { $0.core.recentlyFinished.insert(id) } }
+                } else if cluster != nil {
                     // Stored unheld: this node or another claims it.
                     workSignal.notify()
                 } else {
-                    register(ExecutionStateMachine(plan: plan, executionID: id, input: request.input, deadlineAt: deadline))
+                    register(Self.machine(plan: plan, detail: prepared.record), record: prepared.record)
                 }
                 return Started(executionID: id, replayed: false)
             case .duplicate(let existing):
@@ -184,13 +195,13 @@ extension Engine {
 
     /// Whether this engine is driving execution `executionID` right now.
     public func isActive(executionID: String) -> Bool {
-        state.withLock { $0.active[executionID] != nil }
+        state.withLock { $0.core.active[executionID] != nil }
     }
 
     /// Returns when execution `executionID` is no longer running in this engine, or after
     /// `timeout`, or when the calling task is cancelled or the server shuts down gracefully (the
     /// server stops before the engine, and must not wait for long waits). One continuation per
-    /// waiter; the timeout is a dispatch timer, not a task.
+    /// waiter; the timeout is a timer on the engine's clock, not a task.
     public func waitUntilFinished(executionID: String, timeout: Duration) async {
         await waitFor(executionID: executionID, untilFinished: true, timeout: timeout)
     }
@@ -203,70 +214,74 @@ extension Engine {
 
     func waitFor(executionID: String, untilFinished: Bool, timeout: Duration) async {
         await recovered()
-        let token = state.withLock { state -> Int in
-            state.nextWaiterToken += 1
-            return state.nextWaiterToken
-        }
+        // The token is known once the waiter is registered; a cancellation or shutdown before
+        // that finds none and the registration sees the task cancelled.
+        let token = Mutex<Int?>(nil)
         await withGracefulShutdownHandler {
-            await wait(executionID: executionID, token: token, untilFinished: untilFinished, timeout: timeout)
-        } onGracefulShutdown: {
-            self.releaseWaiter(executionID, token)
-        }
-    }
-
-    func wait(executionID: String, token: Int, untilFinished: Bool, timeout: Duration) async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                // On a cluster another node may be running it: its notifications release the
-                // waiter (Engine+Cluster.swift).
-                let clustered = cluster != nil
-                let registered = state.withLock { state -> Bool? in
-                    guard !state.stopping, !Task.isCancelled, !Task.isShuttingDownGracefully else { return nil }
-                    let local = state.active[executionID] != nil
-                    guard local || clustered else { return nil }
-                    // Finished between the caller's read and now (here or on another node).
-                    if !local, state.recentlyFinished.contains(executionID) { return nil }
-                    state.waiters[executionID, default: [:]][token] = Waiter(continuation: continuation, untilFinished: untilFinished)
-                    return local
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let (seconds, attoseconds) = timeout.components
+                    var limit = min(seconds, 86_400) * 1000 + attoseconds / 1_000_000_000_000_000
+                    let registered = state.withLock { shell -> Int? in
+                        guard !Task.isCancelled, !Task.isShuttingDownGracefully,
+                            let (t, local) = shell.core.addWaiter(executionID, untilFinished: untilFinished) else { return nil }
+                        // On a cluster, log lines committed elsewhere between the caller's read and
+                        // this registration announce nothing more: look again within a second.
+                        if !local, !untilFinished { limit = min(limit, 1000) }
+                        shell.waiters[t] = (continuation, nil)
+                        return t
+                    }
+                    guard let registered else {
+                        continuation.resume()
+                        return
+                    }
+                    token.withLock { $0 = registered }
+                    let timer = timers.schedule(at: clock.now() + limit) { self.releaseWaiter(executionID, registered) }
+                    let released = state.withLock { shell -> Bool in
+                        guard shell.waiters[registered] != nil else { return true }
+                        shell.waiters[registered]?.timer = timer
+                        return false
+                    }
+                    if released { timers.cancel(timer) }
                 }
-                guard let local = registered else {
-                    continuation.resume()
-                    return
-                }
-                var timeout = timeout
-                if !local, !untilFinished {
-                    // Log lines committed between the caller's read and this registration
-                    // announce nothing more: look again within a second.
-                    timeout = min(timeout, .seconds(1))
-                }
-                let (seconds, attoseconds) = timeout.components
-                let nanoseconds = Int(min(seconds, 86_400)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) {
-                    self.releaseWaiter(executionID, token)
-                }
+            } onCancel: {
+                if let t = token.withLock({ $0 }) { self.releaseWaiter(executionID, t) }
             }
-        } onCancel: {
-            releaseWaiter(executionID, token)
+        } onGracefulShutdown: {
+            if let t = token.withLock({ $0 }) { self.releaseWaiter(executionID, t) }
         }
     }
 
     /// Resumes one waiter if it is still waiting (whoever removes it resumes it, exactly once).
     func releaseWaiter(_ executionID: String, _ token: Int) {
-        let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            let c = state.waiters[executionID]?.removeValue(forKey: token)?.continuation
-            if state.waiters[executionID]?.isEmpty == true { state.waiters[executionID] = nil }
-            return c
+        let waiter = state.withLock { shell -> (continuation: CheckedContinuation<Void, Never>, timer: Timers.ID?)? in
+            guard shell.core.removeWaiter(executionID, token) else { return nil }
+            return shell.waiters.removeValue(forKey: token)
         }
-        continuation?.resume()
+        guard let waiter else { return }
+        if let timer = waiter.timer { timers.cancel(timer) }
+        waiter.continuation.resume()
     }
 
-    func commit(_ mutation: Mutation) async throws -> MutationOutcome {
+    func commit(_ mutations: [Mutation]) async throws -> MutationOutcome {
         do {
-            return try await committer.commit([mutation])[0]
+            return try await committer.commit(mutations)[0]
         } catch let error as EngineError {
             throw error
         } catch {
-            throw EngineError.unavailable("the store could not commit: \(error)")
+            throw EngineError.unavailable(reportStoreError(error, while: "committing a change"))
         }
+    }
+
+    func commit(_ mutation: Mutation) async throws -> MutationOutcome {
+        try await commit([mutation])
+    }
+
+    /// Logs a store error with an id and returns the text to answer with: the id, never the
+    /// database's own words (they can name tables, constraints, hosts).
+    func reportStoreError(_ error: any Error, while doing: String) -> String {
+        let id = Identifier.make("err")
+        logger.error("store error", metadata: ["error.id": "\(id)", "error": "\(error)", "operation": "\(doing)"])
+        return "the store failed while \(doing) (error \(id); the server logged the details)"
     }
 }

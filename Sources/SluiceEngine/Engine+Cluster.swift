@@ -27,8 +27,6 @@ extension Engine {
         }
     }
 
-    var isStopping: Bool { state.withLock { $0.stopping } }
-
     /// Claims executions while there is work and room, then waits for a wake-up.
     func claimLoop(_ cluster: any ClusterStore) async {
         let settings = configuration.cluster
@@ -42,9 +40,9 @@ extension Engine {
     func claimAvailable(_ cluster: any ClusterStore) async {
         let settings = configuration.cluster
         while !Task.isCancelled, !isStopping {
-            let room = state.withLock { state -> Int in
-                let room = settings.maxActiveExecutions - state.active.count
-                state.claimStarved = room <= 0
+            let room = state.withLock { shell -> Int in
+                let room = settings.maxActiveExecutions - shell.core.active.count
+                shell.core.claimStarved = room <= 0
                 return room
             }
             guard room > 0 else { return }
@@ -68,8 +66,7 @@ extension Engine {
     func heartbeatLoop(_ cluster: any ClusterStore) async {
         let lease = configuration.cluster.lease
         while !Task.isCancelled, !isStopping {
-            try? await Task.sleep(for: lease / 3)
-            if Task.isCancelled { return }
+            do { try await clock.sleep(until: clock.now() + Self.milliseconds(lease / 3)) } catch { return }
             do {
                 if try await !cluster.heartbeat(lease: lease) { dropAll() }
             } catch {
@@ -81,12 +78,10 @@ extension Engine {
     /// Forgets every execution this node was driving (they are no longer its to run) and stops
     /// their steps; waiters stay, released by the notifications of the nodes that take over.
     func dropAll() {
-        let running = state.withLock { state in
-            state.active = [:]
-            state.ready.removeAll()
-            state.readyHead = 0
-            defer { state.running = [:] }
-            return Array(state.running.values)
+        let running = state.withLock { shell in
+            shell.core.active = [:]
+            defer { shell.running = [:] }
+            return shell.running.values.map(\.task)
         }
         for task in running { task.cancel() }
         workSignal.notify()
@@ -97,9 +92,9 @@ extension Engine {
         let period = min(configuration.cluster.lease / 3, .seconds(5))
         while !Task.isCancelled, !isStopping {
             let leading = await cluster.lead()
-            let was = state.withLock { state in
-                defer { state.leading = leading }
-                return state.leading
+            let was = state.withLock { shell in
+                defer { shell.leading = leading }
+                return shell.leading
             }
             if leading != was { committer.committed.notify() }
             if leading {
@@ -109,7 +104,7 @@ extension Engine {
                     logger.error("rescue failed; trying again", metadata: ["error": "\(error)"])
                 }
             }
-            try? await Task.sleep(for: period)
+            do { try await clock.sleep(until: clock.now() + Self.milliseconds(period)) } catch { return }
         }
     }
 
@@ -135,31 +130,7 @@ extension Engine {
     /// not running here when both lists are `nil`). An execution this node was driving that another node finished (a
     /// cancel) is dropped here, and its steps stopped.
     func releaseRemoteWaiters(changed: [String]?, finished: [String]?) {
-        var released: [CheckedContinuation<Void, Never>] = []
-        var stopped: [Task<Void, Never>] = []
-        state.withLock { state in
-            guard let changed, let finished else {
-                // Waiters on executions this node runs are released by its own commits.
-                for (id, w) in state.waiters where state.active[id] == nil {
-                    released += w.values.map(\.continuation)
-                    state.waiters[id] = nil
-                }
-                return
-            }
-            for id in finished {
-                state.recentlyFinished.insert(id)
-                if let w = state.waiters.removeValue(forKey: id) { released += w.values.map(\.continuation) }
-                if state.active.removeValue(forKey: id) != nil {
-                    for (key, task) in state.running where key.executionID == id {
-                        state.running[key] = nil
-                        stopped.append(task)
-                    }
-                }
-            }
-            for id in changed { released += state.takeChangeWaiters(of: id) }
-        }
-        for task in stopped { task.cancel() }
-        for c in released { c.resume() }
+        perform { $0.remote(changed: changed, finished: finished) }
     }
 
     /// Cancels an unfinished execution this node is not driving (another node holds it, or none
@@ -172,10 +143,18 @@ extension Engine {
         if isActive(executionID: executionID) { return false }
         let plan = try await plan(of: detail.execution)
         var machine = Self.machine(plan: plan, detail: detail)
-        guard let transition = machine.cancel(now: clock())?.transition else { return true }
-        guard try await commit(.transition(transition)) == .applied else { return false }
+        guard let transition = machine.cancel(now: clock.now())?.transition else { return true }
+        var record = detail
+        guard try await commit(.transition(record.recording(transition))) == .applied else { return false }
         releaseRemoteWaiters(changed: [], finished: [executionID])
         logger.info("execution cancelled", metadata: ["execution.id": "\(executionID)"])
         return true
+    }
+}
+
+extension Engine {
+    /// A duration in whole milliseconds.
+    static func milliseconds(_ d: Duration) -> Int64 {
+        d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
     }
 }

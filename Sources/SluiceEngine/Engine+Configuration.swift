@@ -1,15 +1,12 @@
 extension Engine {
     /// How the engine runs.
     public struct Configuration: Sendable {
-        /// The most ready tasks taken from the queue per loop turn (and so per group of commits).
-        public var dispatchBatchSize: Int
         /// How long to wait before reloading an execution whose transition could not be committed.
         public var commitRetryDelay: Duration
         /// How this node takes part in a cluster (used when the store is a `ClusterStore`).
         public var cluster: Cluster
 
-        public init(dispatchBatchSize: Int = 512, commitRetryDelay: Duration = .seconds(1), cluster: Cluster = .init()) {
-            self.dispatchBatchSize = dispatchBatchSize
+        public init(commitRetryDelay: Duration = .seconds(1), cluster: Cluster = .init()) {
             self.commitRetryDelay = commitRetryDelay
             self.cluster = cluster
         }

@@ -10,16 +10,10 @@ extension Engine {
         // On a cluster the execution may be claimed by this node (or change hands) while the
         // cancel is under way: try again, here or elsewhere, a few times.
         var attempts = 0
-        var waits = 0
         while attempts < 5 {
-            switch try await cancelHere(executionID, mayWait: waits < 5_000) {
+            switch try await cancelHere(executionID) {
             case .done: attempts = 5
             case .stale: attempts += 1
-            case .wait:
-                // Transitions computed before the cancel are being submitted (a pure step's run,
-                // a start): wait for them, so that the cancel is committed after them.
-                waits += 1
-                try await Task.sleep(for: .milliseconds(1))
             case .notHere:
                 attempts += 1
                 guard cluster != nil else { attempts = 5; break }
@@ -37,34 +31,34 @@ extension Engine {
         }
     }
 
-    enum CancelHere { case notHere, done, stale, wait }
+    enum CancelHere { case notHere, done, stale }
 
     /// Cancels execution `executionID` if this engine drives it: `.notHere` if it does not,
     /// `.done` once the cancel is committed (or there was nothing to cancel), `.stale` if the
-    /// cancel no longer applied (the execution is reloaded; try again), `.wait` (when `mayWait`)
-    /// if transitions computed before are not yet submitted (`State.unsubmitted`).
-    func cancelHere(_ executionID: String, mayWait: Bool) async throws -> CancelHere {
-        let now = clock()
-        let found: (ExecutionStateMachine.Outcome?, CancelHere?) = state.withLock { state in
-            guard var machine = state.active[executionID] else { return (nil, .notHere) }
-            if mayWait, state.unsubmitted[executionID] != nil { return (nil, .wait) }
-            let outcome = machine.cancel(now: now)
-            state.active[executionID] = machine
-            return (outcome, nil)
+    /// cancel no longer applied (the execution is reloaded; try again). The cancel is computed
+    /// from the execution as every transition submitted before it leaves it, and committed after
+    /// them: no wait, no poll.
+    func cancelHere(_ executionID: String) async throws -> CancelHere {
+        let now = clock.now()
+        let result: Result<[MutationOutcome], any Error>? = await withCheckedContinuation { continuation in
+            var decision = EngineStateMachine.CancelDecision.notHere
+            perform(reply: { continuation.resume(returning: $0) }) { core in
+                decision = core.cancel(executionID, now: now)
+                if case .commit(let actions) = decision { return actions }
+                return .init()
+            }
+            if case .commit = decision { return }
+            continuation.resume(returning: decision.isNotHere ? nil : .success([.applied]))
         }
-        if let early = found.1 { return early }
-        guard let outcome = found.0, let transition = outcome.transition else { return .done }
-        let results: [MutationOutcome]
-        do {
-            results = try await committer.commit([.transition(transition)])
-        } catch {
-            afterCommit([outcome], .failure(error))
-            throw EngineError.unavailable("the store could not commit the cancel: \(error)")
+        guard let result else { return .notHere }
+        switch result {
+        case .failure(let error):
+            throw EngineError.unavailable(reportStoreError(error, while: "committing a cancel"))
+        case .success(let outcomes):
+            guard outcomes.last == .applied else { return .stale }
+            logger.info("execution cancelled", metadata: ["execution.id": "\(executionID)"])
+            return .done
         }
-        afterCommit([outcome], .success(results))
-        guard results.first == .applied else { return .stale }
-        logger.info("execution cancelled", metadata: ["execution.id": "\(executionID)"])
-        return .done
     }
 
     /// Runs a FAILED or CANCELLED execution again from where it stopped: its failed, cancelled
@@ -72,7 +66,7 @@ extension Engine {
     /// running the workflow version it started with, whatever version is latest now.
     public func retryExecution(_ executionID: String) async throws {
         await recovered()
-        if state.withLock({ $0.stopping }) { throw EngineError.shuttingDown }
+        if isStopping { throw EngineError.shuttingDown }
         guard let detail = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
         let status = detail.execution.status
         guard status == .failed || status == .cancelled else {
@@ -81,16 +75,17 @@ extension Engine {
         guard !isActive(executionID: executionID) else { throw EngineError.conflict("execution \(executionID) is already running") }
         let plan = try await plan(of: detail.execution)
         var machine = Self.machine(plan: plan, detail: detail)
-        let now = clock()
+        let now = clock.now()
         let deadline = plan.definition.timeoutSeconds.map { now + Int64(($0 * 1000).rounded()) }
         guard let transition = machine.reopen(now: now, deadlineAt: deadline) else {
             throw EngineError.conflict("execution \(executionID) cannot be retried")
         }
-        guard try await commit(.transition(transition)) == .applied else {
+        var recorded = detail
+        guard try await commit(.transition(recorded.recording(transition))) == .applied else {
             throw EngineError.conflict("execution \(executionID) changed while it was being retried; read it again")
         }
         logger.info("execution retried", metadata: ["execution.id": "\(executionID)"])
-        register(machine)
+        register(machine, record: recorded)
     }
 
     /// Starts a new execution of the same workflow with the same input that reuses the outputs
@@ -99,7 +94,7 @@ extension Engine {
     /// The new execution runs the same workflow version as `executionID`, not the latest.
     public func rerunExecution(_ executionID: String, fromTask: String?) async throws -> Started {
         await recovered()
-        if state.withLock({ $0.stopping }) { throw EngineError.shuttingDown }
+        if isStopping { throw EngineError.shuttingDown }
         guard let source = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
         // The same version as the execution it reruns, so that its tasks and outputs line up.
         let plan = try await plan(of: source.execution)
@@ -133,13 +128,13 @@ extension Engine {
                 }
                 return record
             }
-            let now = clock()
+            let now = clock.now()
             let deadline = plan.definition.timeoutSeconds.map { now + Int64(($0 * 1000).rounded()) }
             let execution = ExecutionRecord(id: id, workflowID: source.execution.workflowID, workflowVersion: source.execution.workflowVersion, input: source.execution.input, webhookURL: source.execution.webhookURL, webhookSecret: source.execution.webhookSecret, createdAt: now, deadlineAt: deadline)
             let detail = ExecutionDetail(execution: execution, tasks: tasks)
             switch try await commit(.insertExecution(detail)) {
             case .applied:
-                if cluster != nil { workSignal.notify() } else { register(Self.machine(plan: plan, detail: detail)) }
+                if cluster != nil { workSignal.notify() } else { register(Self.machine(plan: plan, detail: detail), record: detail) }
                 logger.info("execution rerun", metadata: ["execution.id": "\(id)", "execution.source": "\(executionID)"])
                 return Started(executionID: id, replayed: false)
             case .stale:
@@ -149,5 +144,12 @@ extension Engine {
             }
         }
         throw EngineError.unavailable("could not allocate a unique execution id")
+    }
+}
+
+extension EngineStateMachine.CancelDecision {
+    var isNotHere: Bool {
+        if case .notHere = self { return true }
+        return false
     }
 }

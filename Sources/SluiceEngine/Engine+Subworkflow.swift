@@ -23,14 +23,15 @@ extension Engine {
         context.log(started.replayed ? "resumed watching sub-workflow execution \(child)" : "started sub-workflow execution \(child) of \(workflowID)")
         let detail: ExecutionDetail? = await withTaskCancellationHandler {
             while !Task.isCancelled {
-                await waitUntilFinished(executionID: child, timeout: .seconds(30))
+                // A child of pure steps is stored already finished: look before waiting.
                 if let d = try? await store.execution(id: child), d.execution.status.isTerminal { return d }
+                await waitUntilFinished(executionID: child, timeout: .seconds(30))
             }
             return nil
         } onCancel: {
             // A shutdown interrupts the wait but leaves the child running; it is watched again
             // when the server starts. A cancel or a timeout of this task cancels the child.
-            if !self.state.withLock({ $0.stopping }) {
+            if !self.isStopping {
                 Task { _ = try? await self.cancelExecution(child) }
             }
         }

@@ -26,7 +26,7 @@ extension Engine {
         for _ in 0..<8 {
             let version = WorkflowVersionRecord(
                 workflowID: workflowID, version: base + 1, name: plan.definition.name, description: plan.definition.description,
-                definition: definition, createdAt: clock()
+                definition: definition, createdAt: clock.now()
             )
             switch try await commit(.insertWorkflowVersion(version, expectedVersion: base)) {
             case .applied:

@@ -1,71 +1,33 @@
-import Foundation
 import Logging
 import ServiceLifecycle
 import SluiceCore
 import SluiceStore
 import Synchronization
 
-/// Runs executions durably. New executions and finished tasks feed an in-memory ready queue; the
-/// run loop takes ready tasks in batches, runs them, and hands each resulting transition to the
-/// group committer. A task's dependants become ready only after its transition is committed, so
+/// Runs executions durably. The rules live in `EngineStateMachine`, a value that takes events
+/// and returns actions; this class holds it under one lock and carries the actions out: it hands
+/// writes to the group committer (in the critical section that computed them, so they commit in
+/// the order they were computed), starts steps with I/O, arms timers on the injected clock and
+/// releases waiters. A task's dependants become ready only once its transition is committed, so
 /// nothing downstream ever sees an output that a crash could lose. On start, every unfinished
 /// execution in the store is resumed; a task that was running when the process died runs again
 /// (at least once).
 public final class Engine: Service, Sendable {
-    struct State {
-        var active: [String: ExecutionStateMachine] = [:]
-        var ready: [ExecutionStateMachine.Dispatch] = []
-        var readyHead = 0
-        /// Requests waiting on an execution: until it finishes (`?wait`), or until its next change
-        /// (log follow).
-        var waiters: [String: [Int: Waiter]] = [:]
-        /// Steps with I/O running now, to cancel when their execution is cancelled or times out.
-        var running: [RunningKey: Task<Void, Never>] = [:]
-        /// Log lines not yet submitted for commit.
-        var pendingLogs: [TaskLogLine] = []
-        var logFlushScheduled = false
-        var nextWaiterToken = 0
-        var stopping = false
+    /// What the lock guards: the state machine, and what its actions refer to by name.
+    struct Shell {
+        var core: EngineStateMachine
+        /// Waiters by token: the request to resume and the timer that ends its wait.
+        var waiters: [Int: (continuation: CheckedContinuation<Void, Never>, timer: Timers.ID?)] = [:]
+        /// Steps with I/O running now, with the attempt each runs.
+        var running: [RunningKey: (attempt: Int, task: Task<Void, Never>)] = [:]
         /// Whether unfinished executions from the store have been resumed.
         var recovery: RecoveryPhase = .notStarted
         var recoveryWaiters: [CheckedContinuation<Void, Never>] = []
-        /// On a cluster: the claim loop found no room (`maxActiveExecutions`); a finishing
-        /// execution wakes it.
-        var claimStarved = false
         /// On a cluster: whether this node is the maintenance leader now.
         var leading = false
-        /// On a cluster: executions that finished lately (here or elsewhere), oldest first, so a
-        /// waiter registering just after the finish was announced returns at once.
-        var recentlyFinished = RecentSet(capacity: 16_384)
-        /// Transitions computed from an execution's machine but not yet submitted to the
-        /// committer, by execution. A cancel or a deadline waits until there are none, so that it
-        /// is committed after them: otherwise an earlier transition that starts the execution
-        /// (PENDING → RUNNING) could be committed after the cancel and revive it.
-        var unsubmitted: [String: Int] = [:]
-
-        /// Counts `n` transitions of `id` as submitted.
-        mutating func submitted(_ id: String, _ n: Int = 1) {
-            let left = (unsubmitted[id] ?? 0) - n
-            unsubmitted[id] = left > 0 ? left : nil
-        }
-
-        /// Removes the requests waiting for the next change of execution `id` (not those waiting
-        /// for it to finish) and returns their continuations, to resume outside the lock.
-        mutating func takeChangeWaiters(of id: String) -> [CheckedContinuation<Void, Never>] {
-            guard var w = waiters[id] else { return [] }
-            var released: [CheckedContinuation<Void, Never>] = []
-            for (token, waiter) in w where !waiter.untilFinished {
-                released.append(waiter.continuation)
-                w[token] = nil
-            }
-            waiters[id] = w.isEmpty ? nil : w
-            return released
-        }
-    }
-
-    struct Waiter {
-        var continuation: CheckedContinuation<Void, Never>
-        var untilFinished: Bool
+        /// Reloads under way (after a write that did not apply), so shutdown can wait for them.
+        var reloads: [Int: Task<Void, Never>] = [:]
+        var nextReload = 0
     }
 
     enum RecoveryPhase {
@@ -77,12 +39,14 @@ public final class Engine: Service, Sendable {
     public let checker: TypeChecker
     public let configuration: Configuration
     let logger: Logger
-    /// Milliseconds since the Unix epoch (a test clock in tests).
-    public let clock: @Sendable () -> Int64
-    let state = Mutex(State())
+    /// The engine's time: timestamps and every timer (a `ManualClock` in tests).
+    public let clock: any EngineClock
+    /// Delays, retry waits, deadlines, step timeouts and `?wait` timeouts, on `clock`.
+    public let timers: Timers
+    let state: Mutex<Shell>
     let plans = Mutex(PlanCache())
-    let wake: AsyncStream<Void>
-    let wakeContinuation: AsyncStream<Void>.Continuation
+    let stopped: AsyncStream<Void>
+    let stoppedContinuation: AsyncStream<Void>.Continuation
     /// The store, when other nodes share it: executions are claimed from it rather than all
     /// resumed (Engine+Cluster.swift).
     let cluster: (any ClusterStore)?
@@ -93,7 +57,7 @@ public final class Engine: Service, Sendable {
 
     public init(
         store: any Store, registry: StepRegistry = .builtin, configuration: Configuration = .init(),
-        logger: Logger = Logger(label: "sluice.engine"), clock: @escaping @Sendable () -> Int64 = Engine.wallClock
+        logger: Logger = Logger(label: "sluice.engine"), clock: any EngineClock = WallClock()
     ) {
         self.store = store
         self.committer = GroupCommitter(store: store)
@@ -101,47 +65,56 @@ public final class Engine: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
-        (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.timers = Timers(clock: clock)
         cluster = store as? any ClusterStore
+        state = Mutex(Shell(core: EngineStateMachine(clustered: cluster != nil)))
+        (stopped, stoppedContinuation) = AsyncStream.makeStream(of: Void.self)
         nodeID = configuration.cluster.nodeID ?? Identifier.make("node")
     }
 
     /// Whether other nodes may share the store (it is a `ClusterStore`).
     public var isClustered: Bool { cluster != nil }
 
-    /// Milliseconds since the Unix epoch.
-    public static let wallClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+    /// Milliseconds since the Unix epoch, by the engine's clock.
+    public func now() -> Int64 { clock.now() }
 
     /// Number of executions the engine is currently driving.
-    public var activeExecutionCount: Int { state.withLock { $0.active.count } }
+    public var activeExecutionCount: Int { state.withLock { $0.core.active.count } }
+
+    var isStopping: Bool { state.withLock { $0.core.stopping } }
 
     public func run() async throws {
         try await recover()
-        // On a cluster: claiming, heartbeats, maintenance and notifications run beside the loop.
-        let background = cluster.map { cluster in Task { await self.runClusterLoops(cluster) } }
-        await withGracefulShutdownHandler {
-            for await _ in wake {
-                if state.withLock({ $0.stopping }) { break }
-                dispatchReady()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.timers.run() }
+            // On a cluster: claiming, heartbeats, maintenance and notifications run beside it.
+            if let cluster { group.addTask { await self.runClusterLoops(cluster) } }
+            await withGracefulShutdownHandler {
+                for await _ in stopped {}
+            } onGracefulShutdown: {
+                self.stop()
             }
-        } onGracefulShutdown: {
             self.stop()
+            group.cancelAll()
         }
-        background?.cancel()
-        await background?.value
+        // Log lines not yet submitted go too, and everything submitted is committed before the
+        // engine returns: what was acknowledged stays.
+        perform { $0.flushLogs() }
         await committer.waitUntilIdle()
-        // Release anyone waiting on an execution: it resumes when the server starts again.
-        let waiters = state.withLock { state in
-            defer { state.waiters = [:] }
-            return state.waiters.values.flatMap(\.values).map(\.continuation)
+        let (waiters, running, reloads) = state.withLock { shell in
+            defer {
+                shell.waiters = [:]
+                shell.running = [:]
+                shell.reloads = [:]
+            }
+            _ = shell.core.takeAllWaiters()
+            return (shell.waiters.values.map(\.continuation), shell.running.values.map(\.task), Array(shell.reloads.values))
         }
+        // Waiters return: the execution resumes when the server starts again.
         for w in waiters { w.resume() }
         // Steps still running are interrupted; they run again when the server starts again.
-        let running = state.withLock { state in
-            defer { state.running = [:] }
-            return Array(state.running.values)
-        }
-        for task in running { task.cancel() }
+        for task in running + reloads { task.cancel() }
+        for task in running + reloads { await task.value }
         if let cluster {
             // The executions this node held go back to the pool at once (not after the lease).
             do {
@@ -154,18 +127,17 @@ public final class Engine: Service, Sendable {
     }
 
     func stop() {
-        state.withLock { $0.stopping = true }
-        wakeContinuation.yield()
-        wakeContinuation.finish()
+        state.withLock { $0.core.stopping = true }
+        stoppedContinuation.finish()
     }
 
     /// Resumes every unfinished execution found in the store. Runs once: the server calls it
     /// before it starts listening (so `?wait` never misses a resumed execution), and `run()`
     /// calls it in case nobody did.
     public func recover() async throws {
-        let first = state.withLock { state in
-            guard state.recovery == .notStarted else { return false }
-            state.recovery = .running
+        let first = state.withLock { shell in
+            guard shell.recovery == .notStarted else { return false }
+            shell.recovery = .running
             return true
         }
         guard first else {
@@ -173,10 +145,10 @@ public final class Engine: Service, Sendable {
             return
         }
         defer {
-            let waiters = state.withLock { state in
-                state.recovery = .done
-                defer { state.recoveryWaiters = [] }
-                return state.recoveryWaiters
+            let waiters = state.withLock { shell in
+                shell.recovery = .done
+                defer { shell.recoveryWaiters = [] }
+                return shell.recoveryWaiters
             }
             for w in waiters { w.resume() }
         }
@@ -199,9 +171,9 @@ public final class Engine: Service, Sendable {
     /// Returns once a recovery in progress has finished (at once if none is running).
     func recovered() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { state in
-                if state.recovery != .running { return true }
-                state.recoveryWaiters.append(continuation)
+            let done = state.withLock { shell in
+                if shell.recovery != .running { return true }
+                shell.recoveryWaiters.append(continuation)
                 return false
             }
             if done { continuation.resume() }
@@ -222,7 +194,7 @@ public final class Engine: Service, Sendable {
             logger.error("cannot resume execution", metadata: ["execution.id": "\(e.id)", "error": "\(error)"])
             return false
         }
-        return register(Self.machine(plan: plan, detail: detail))
+        return register(Self.machine(plan: plan, detail: detail), record: detail)
     }
 
     /// A state machine for a stored execution.
@@ -236,84 +208,26 @@ public final class Engine: Service, Sendable {
         )
     }
 
-    /// Adds `machine` to the active set and queues its ready tasks, unless it is already active.
+    /// Drives `machine` (whose execution is stored as `record`), unless it is already driven.
     @discardableResult
-    func register(_ machine: ExecutionStateMachine) -> Bool {
-        var machine = machine
-        let now = clock()
-        let outcome: ExecutionStateMachine.Outcome? = state.withLock { state in
-            guard state.active[machine.executionID] == nil else { return nil }
-            let outcome = machine.start(now: now)
-            state.active[machine.executionID] = machine
-            state.ready.append(contentsOf: outcome.dispatch)
-            if let transition = outcome.transition {
-                // Submitted under the lock: a cancel computed after it is submitted after it.
-                committer.submit([.transition(transition)]) { result in
-                    self.afterCommit([outcome], result)
-                }
-            }
-            return outcome
+    func register(_ machine: ExecutionStateMachine, record: ExecutionDetail) -> Bool {
+        let now = clock.now()
+        var registered = false
+        perform { core in
+            guard let actions = core.register(machine, record: record, now: now) else { return .init() }
+            registered = true
+            return actions
         }
-        guard let outcome else { return false }
-        for timer in outcome.timers { arm(machine.executionID, timer) }
-        if !outcome.dispatch.isEmpty { wakeContinuation.yield() }
-        return true
+        return registered
     }
 
     /// Adds a line to the log of the task `dispatch` runs; lines are committed in batches, and
     /// before the transition that ends the attempt.
     func appendLog(_ dispatch: ExecutionStateMachine.Dispatch, source: String, _ line: String) {
-        let entry = TaskLogLine(executionID: dispatch.executionID, index: dispatch.index, at: clock(), attempt: dispatch.attempt, source: source, line: line)
-        let schedule = state.withLock { state in
-            state.pendingLogs.append(entry)
-            if state.logFlushScheduled { return false }
-            state.logFlushScheduled = true
-            return true
-        }
-        if schedule { Task { self.flushLogs() } }
-    }
-
-    /// Submits the log lines gathered so far for commit.
-    func flushLogs() {
-        let lines = state.withLock { state in
-            state.logFlushScheduled = false
-            defer { state.pendingLogs = [] }
-            return state.pendingLogs
-        }
-        guard !lines.isEmpty else { return }
-        committer.submit([.appendLogs(lines)]) { _ in
-            self.notifyChanged(Set(lines.map(\.executionID)))
+        let entry = TaskLogLine(executionID: dispatch.executionID, index: dispatch.index, at: clock.now(), attempt: dispatch.attempt, source: source, line: line)
+        if state.withLock({ $0.core.appendLog(entry) }) {
+            // On the timer loop at once: lines written meanwhile go in the same commit.
+            timers.schedule(at: clock.now()) { self.perform { $0.flushLogs() } }
         }
     }
-
-    /// Releases the requests waiting for the next change of these executions.
-    func notifyChanged(_ executionIDs: Set<String>) {
-        let released = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            executionIDs.flatMap { state.takeChangeWaiters(of: $0) }
-        }
-        for c in released { c.resume() }
-    }
-}
-
-/// The last `capacity` distinct strings added, for membership tests.
-struct RecentSet {
-    let capacity: Int
-    var members: Set<String> = []
-    var order: [String] = []
-    var head = 0
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    mutating func insert(_ s: String) {
-        guard members.insert(s).inserted else { return }
-        if order.count < capacity {
-            order.append(s)
-        } else {
-            members.remove(order[head])
-            order[head] = s
-            head = (head + 1) % capacity
-        }
-    }
-
-    func contains(_ s: String) -> Bool { members.contains(s) }
 }

@@ -254,8 +254,8 @@ public final class PostgresStore: ClusterStore {
                 if !rows.isEmpty { return .applied }
                 guard let row = try await run("SELECT version FROM workflows WHERE id = \(v.workflowID)").first else { return .stale }
                 return .versionConflict(current: try row.decode(Int.self))
-            case .insertExecution(let detail):
-                return try await insertExecution(detail)
+            case .insertExecution(let detail, let events):
+                return try await insertExecution(detail, events: events)
             case .appendLogs(let lines):
                 guard !lines.isEmpty else { return .applied }
                 if node != nil { changed += Set(lines.map(\.executionID)) }
@@ -297,7 +297,7 @@ public final class PostgresStore: ClusterStore {
             }
         }
 
-        mutating func insertExecution(_ detail: ExecutionDetail) async throws -> MutationOutcome {
+        mutating func insertExecution(_ detail: ExecutionDetail, events: [EventDraft]) async throws -> MutationOutcome {
             let e = detail.execution
             let outputJSON = e.output?.jsonString
             let errorJSON = e.error?.jsonString
@@ -338,31 +338,17 @@ public final class PostgresStore: ClusterStore {
             if e.idempotencyKey != nil, let existing { return .duplicate(executionID: existing) }
             guard let seq = inserted else { return .idConflict }
             if node != nil {
-                // Stored unheld: whichever node claims it first runs it.
+                // Stored unheld: whichever node claims it first runs it (unless its pure steps
+                // already ran it to its end).
                 changed.append(e.id)
-                work = true
+                if e.status.isTerminal { finished.append(e.id) } else { work = true }
             }
-            event(executionSeq: seq, workflowID: e.workflowID, type: EventType.execution(e.status), data: EventData.execution(
-                id: e.id, workflowID: e.workflowID, workflowVersion: e.workflowVersion, status: e.status, createdAt: e.createdAt,
-                startedAt: e.startedAt, completedAt: e.completedAt, outputJSON: outputJSON, errorJSON: errorJSON))
+            for draft in events { event(executionSeq: seq, workflowID: e.workflowID, type: draft.type, data: draft.data) }
             return .applied
         }
 
         static func text(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
         static func number(_ n: Int64?) -> JSONValue { n.map { .string(String($0)) } ?? .null }
-
-        /// What a transition's events need to know about its execution as it was before it.
-        struct Head {
-            var seq: Int64
-            var workflowID: String
-            var workflowVersion: Int
-            var createdAt: Int64
-            var status: String
-            var startedAt: Int64?
-        }
-
-        /// A changed task as written: (task id, step id, type, attempt, started, completed).
-        typealias TaskRow = (taskID: String, stepID: String, type: String, attempt: Int, startedAt: Int64?, completedAt: Int64?)
 
         /// Whether a node may apply `t` to an execution it does not hold: any node may cancel,
         /// and the node that retries (reopens) a finished execution becomes its holder.
@@ -372,12 +358,9 @@ public final class PostgresStore: ClusterStore {
 
         /// Applies a run of transitions in one call of `sluice_transitions` (migration 003).
         mutating func applyTransitions(_ run: [ExecutionTransition]) async throws -> [MutationOutcome] {
-            var texts: [[(input: String?, output: String?, error: String?)]] = []
             let payload = JSONValue.array(run.map { t in
-                var changes: [(input: String?, output: String?, error: String?)] = []
                 let tasks = JSONValue.array(t.tasks.map { c in
                     let texts = (c.input?.jsonString, c.output?.jsonString, c.error?.jsonString)
-                    changes.append(texts)
                     return .object(JSONObject([
                         ("idx", .string(String(c.index))), ("expected", .array(c.expected.map { .string($0.rawValue) })), ("status", .string(c.status.rawValue)),
                         ("input", Self.text(texts.0)), ("output", Self.text(texts.1)), ("error", Self.text(texts.2)),
@@ -385,7 +368,6 @@ public final class PostgresStore: ClusterStore {
                         ("failed", Self.text(c.failedAttempt?.jsonString)), ("wake_at", Self.number(c.wakeAt)), ("reset", .bool(c.reset)),
                     ]))
                 })
-                texts.append(changes)
                 var o = JSONObject([("id", .string(t.executionID)), ("exempt", .bool(Self.exempt(t))), ("tasks", tasks)])
                 if let e = t.execution {
                     o.append("x", .object(JSONObject([
@@ -406,19 +388,9 @@ public final class PostgresStore: ClusterStore {
                     outcomes.append(.stale)
                     continue
                 }
-                let head = Head(
-                    seq: Int64(result["seq"]?.numberValue ?? 0), workflowID: result["workflow_id"]?.stringValue ?? "",
-                    workflowVersion: Int(result["version"]?.numberValue ?? 1), createdAt: Int64(result["created_at"]?.numberValue ?? 0),
-                    status: result["status"]?.stringValue ?? "", startedAt: result["started_at"]?.numberValue.map(Int64.init)
-                )
-                let taskRows: [TaskRow] = (result["tasks"]?.arrayValue ?? []).map { r in
-                    let a = r.arrayValue ?? []
-                    func int(_ i: Int) -> Int64? { i < a.count ? a[i].numberValue.map(Int64.init) : nil }
-                    return (a.first?.stringValue ?? "", a.count > 1 ? a[1].stringValue ?? "" : "", a.count > 2 ? a[2].stringValue ?? "" : "",
-                            Int(int(3) ?? 0), int(4), int(5))
-                }
-                let executionRow = t.execution.map { _ in (startedAt: result["x_started_at"]?.numberValue.map(Int64.init), completedAt: result["x_completed_at"]?.numberValue.map(Int64.init)) }
-                recordEvents(t, head: head, tasks: taskRows, texts: texts[k], execution: executionRow)
+                let seq = Int64(result["seq"]?.numberValue ?? 0)
+                let workflowID = result["workflow_id"]?.stringValue ?? ""
+                for draft in t.events { event(executionSeq: seq, workflowID: workflowID, type: draft.type, data: draft.data) }
                 applied(t)
                 outcomes.append(.applied)
             }
@@ -432,42 +404,15 @@ public final class PostgresStore: ClusterStore {
             if let status = t.execution?.status, status.isTerminal { finished.append(t.executionID) }
         }
 
-        /// The events of an applied transition, in order: `execution.running` first when it
-        /// starts the execution (also when it goes on further in the same commit), each task
-        /// change, then the execution's own change.
-        mutating func recordEvents(_ t: ExecutionTransition, head: Head, tasks: [TaskRow], texts: [(input: String?, output: String?, error: String?)], execution: (startedAt: Int64?, completedAt: Int64?)?) {
-            let wasPending = head.status == ExecutionStatus.pending.rawValue
-            let reportsStart = wasPending && t.execution.map { $0.status != .pending && $0.status != .cancelled } == true
-            if reportsStart, let e = t.execution {
-                event(executionSeq: head.seq, workflowID: head.workflowID, type: EventType.execution(.running), data: EventData.execution(
-                    id: t.executionID, workflowID: head.workflowID, workflowVersion: head.workflowVersion, status: .running, createdAt: head.createdAt,
-                    startedAt: e.startedAt ?? head.startedAt, completedAt: nil, outputJSON: nil, errorJSON: nil))
-            }
-            for (c, (row, text)) in zip(t.tasks, zip(tasks, texts)) {
-                event(executionSeq: head.seq, workflowID: head.workflowID, type: EventType.task(c.status), data: EventData.task(
-                    executionID: t.executionID, workflowID: head.workflowID, taskID: row.taskID, stepID: row.stepID, type: row.type, status: c.status,
-                    attempt: row.attempt, startedAt: row.startedAt, completedAt: row.completedAt, wakeAt: c.wakeAt, outputJSON: text.output, errorJSON: text.error))
-            }
-            if let e = t.execution, let execution {
-                if reportsStart && e.status == .running { return }
-                event(executionSeq: head.seq, workflowID: head.workflowID, type: EventType.execution(e.status), data: EventData.execution(
-                    id: t.executionID, workflowID: head.workflowID, workflowVersion: head.workflowVersion, status: e.status, createdAt: head.createdAt,
-                    startedAt: execution.startedAt, completedAt: execution.completedAt, outputJSON: e.output?.jsonString, errorJSON: e.error?.jsonString))
-            }
-        }
-
         /// Applies one transition statement by statement (one that changes a task twice).
         mutating func applyTransition(_ t: ExecutionTransition) async throws -> MutationOutcome {
             // The row lock keeps the holder check true until the commit: a rescue that would
             // hand the execution to another node waits for this batch.
             guard let row = try await run("""
-                SELECT seq, workflow_id, workflow_version, created_at, status, started_at, owner FROM executions WHERE id = \(t.executionID) FOR NO KEY UPDATE
+                SELECT seq, workflow_id, owner FROM executions WHERE id = \(t.executionID) FOR NO KEY UPDATE
                 """).first else { return .stale }
-            let (seq, workflowID, workflowVersion, createdAt, status, startedAt, owner) = try row.decode((Int64, String, Int, Int64, String, Int64?, String?).self)
+            let (seq, workflowID, owner) = try row.decode((Int64, String, String?).self)
             if let node, owner != node, !Self.exempt(t) { return .stale }
-            let head = Head(seq: seq, workflowID: workflowID, workflowVersion: workflowVersion, createdAt: createdAt, status: status, startedAt: startedAt)
-            var rows: [TaskRow] = []
-            var texts: [(input: String?, output: String?, error: String?)] = []
             for c in t.tasks {
                 let index = Int64(c.index)
                 if c.reset {
@@ -478,7 +423,7 @@ public final class PostgresStore: ClusterStore {
                 }
                 let failed = c.failedAttempt?.jsonString
                 let text = (input: c.input?.jsonString, output: c.output?.jsonString, error: c.error?.jsonString)
-                guard let row = try await run("""
+                guard try await !run("""
                     UPDATE tasks SET status = \(c.status.rawValue), input = COALESCE(\(text.input)::text, input),
                         output = COALESCE(\(text.output)::text, output), error = COALESCE(\(text.error)::text, error),
                         started_at = COALESCE(\(c.startedAt)::bigint, started_at), completed_at = COALESCE(\(c.completedAt)::bigint, completed_at),
@@ -488,15 +433,12 @@ public final class PostgresStore: ClusterStore {
                             ELSE left(attempts, -1) || ',' || \(failed)::text || ']' END,
                         wake_at = \(c.wakeAt)::bigint
                     WHERE execution_seq = \(seq) AND idx = \(index) AND status = ANY(\(c.expected.map(\.rawValue))::text[])
-                    RETURNING task_id, step_id, type, attempt, started_at, completed_at
-                    """).first else { return .stale }
-                rows.append(try row.decode((String, String, String, Int, Int64?, Int64?).self))
-                texts.append(text)
+                    RETURNING 1
+                    """).isEmpty else { return .stale }
             }
-            var executionRow: (startedAt: Int64?, completedAt: Int64?)?
             if let e = t.execution {
                 let reopens = e.reopen
-                guard let row = try await run("""
+                guard try await !run("""
                     UPDATE executions SET status = \(e.status.rawValue),
                         output = CASE WHEN \(reopens) THEN NULL ELSE COALESCE(\(e.output?.jsonString)::text, output) END,
                         error = CASE WHEN \(reopens) THEN NULL ELSE COALESCE(\(e.error?.jsonString)::text, error) END,
@@ -505,11 +447,10 @@ public final class PostgresStore: ClusterStore {
                         deadline_at = COALESCE(\(e.deadlineAt)::bigint, deadline_at),
                         owner = CASE WHEN \(reopens) THEN \(node)::text ELSE owner END
                     WHERE seq = \(seq)
-                    RETURNING started_at, completed_at
-                    """).first else { return .stale }
-                executionRow = try row.decode((Int64?, Int64?).self)
+                    RETURNING 1
+                    """).isEmpty else { return .stale }
             }
-            recordEvents(t, head: head, tasks: rows, texts: texts, execution: executionRow)
+            for draft in t.events { event(executionSeq: seq, workflowID: workflowID, type: draft.type, data: draft.data) }
             return .applied
         }
     }

@@ -69,7 +69,7 @@ public final class SQLiteStore: Store {
             }
             try insertVersion(workflowID: v.workflowID, version: expected + 1, name: v.name, description: v.description, definition: definition, createdAt: v.createdAt, db)
             return .applied
-        case .insertExecution(let detail):
+        case .insertExecution(let detail, let events):
             let e = detail.execution
             guard try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM workflows WHERE id = ?"), arguments: [e.workflowID]) != nil else { return .stale }
             if let key = e.idempotencyKey,
@@ -83,9 +83,7 @@ public final class SQLiteStore: Store {
                 """).execute(arguments: [e.id, e.workflowID, e.status.rawValue, e.input.jsonString, e.output?.jsonString, e.error?.jsonString, e.webhookURL, e.idempotencyKey, e.createdAt, e.startedAt, e.completedAt, e.deadlineAt, e.workflowVersion, e.webhookSecret])
             if db.changesCount == 0 { return .idConflict }
             let seq = db.lastInsertedRowID
-            try insertEvent(executionSeq: seq, workflowID: e.workflowID, type: EventType.execution(e.status), at: now, data: EventData.execution(
-                id: e.id, workflowID: e.workflowID, workflowVersion: e.workflowVersion, status: e.status, createdAt: e.createdAt,
-                startedAt: e.startedAt, completedAt: e.completedAt, outputJSON: e.output?.jsonString, errorJSON: e.error?.jsonString), db)
+            try insertEvents(events, executionSeq: seq, workflowID: e.workflowID, at: now, db)
             let insertTask = try db.cachedStatement(sql: """
                 INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -123,11 +121,16 @@ public final class SQLiteStore: Store {
         }
     }
 
-    static func insertEvent(executionSeq: Int64, workflowID: String, type: String, at: Int64, data: String, _ db: Database) throws {
-        // The seq is given rather than left to SQLite, so that it stays above the seqs of deleted
+    static func insertEvents(_ events: [EventDraft], executionSeq: Int64, workflowID: String, at: Int64, _ db: Database) throws {
+        guard !events.isEmpty else { return }
+        // Seqs are given rather than left to SQLite, so that they stay above the seqs of deleted
         // events (see `deleteWorkflow`).
-        try db.cachedStatement(sql: "INSERT INTO events (seq, execution_seq, workflow_id, type, at, data) VALUES (\(lastEventSeqSQL) + 1, ?, ?, ?, ?, ?)")
-            .execute(arguments: [executionSeq, workflowID, type, at, data])
+        var seq = try lastEventSeq(db)
+        let insert = try db.cachedStatement(sql: "INSERT INTO events (seq, execution_seq, workflow_id, type, at, data) VALUES (?, ?, ?, ?, ?, ?)")
+        for event in events {
+            seq += 1
+            try insert.execute(arguments: [seq, executionSeq, workflowID, event.type, at, event.data])
+        }
     }
 
     static func insertVersion(workflowID: String, version: Int, name: String, description: String?, definition: String, createdAt: Int64, _ db: Database) throws {
@@ -136,26 +139,16 @@ public final class SQLiteStore: Store {
     }
 
     static func applyTransition(_ t: ExecutionTransition, _ db: Database, now: Int64) throws -> MutationOutcome {
-        guard let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, workflow_id, workflow_version, created_at, status, started_at FROM executions WHERE id = ?"), arguments: [t.executionID]) else {
+        guard let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, workflow_id FROM executions WHERE id = ?"), arguments: [t.executionID]) else {
             return .stale
         }
         let seq: Int64 = head[0]
         let workflowID: String = head[1]
-        // An execution that goes from PENDING to running and on within one commit (a run of pure
-        // steps) still reports execution.running, before its tasks' events.
-        let wasPending = (head[4] as String) == ExecutionStatus.pending.rawValue
-        let reportsStart = wasPending && t.execution.map { $0.status != .pending && $0.status != .cancelled } == true
-        if reportsStart, let e = t.execution {
-            try insertEvent(executionSeq: seq, workflowID: workflowID, type: EventType.execution(.running), at: now, data: EventData.execution(
-                id: t.executionID, workflowID: workflowID, workflowVersion: head[2], status: .running, createdAt: head[3],
-                startedAt: e.startedAt ?? head[5], completedAt: nil, outputJSON: nil, errorJSON: nil), db)
-        }
         let update = try db.cachedStatement(sql: """
             UPDATE tasks SET status = ?, input = COALESCE(?, input), output = COALESCE(?, output), error = COALESCE(?, error),
                 started_at = COALESCE(?, started_at), completed_at = COALESCE(?, completed_at), attempt = COALESCE(?, attempt),
                 attempts = CASE WHEN ? IS NULL THEN attempts ELSE json_insert(COALESCE(attempts, '[]'), '$[#]', json(?)) END, wake_at = ?
             WHERE execution_seq = ? AND idx = ? AND status IN (?, ?, ?, ?)
-            RETURNING task_id, step_id, type, attempt, started_at, completed_at
             """)
         for c in t.tasks {
             let expected = c.expected.map(\.rawValue)
@@ -167,33 +160,23 @@ public final class SQLiteStore: Store {
                     """).execute(arguments: [seq, c.index])
             }
             let failed = c.failedAttempt?.jsonString
-            let output = c.output?.jsonString
-            let error = c.error?.jsonString
-            guard let row = try Row.fetchOne(update, arguments: [
-                c.status.rawValue, c.input?.jsonString, output, error, c.startedAt, c.completedAt, c.attempt,
+            try update.execute(arguments: [
+                c.status.rawValue, c.input?.jsonString, c.output?.jsonString, c.error?.jsonString, c.startedAt, c.completedAt, c.attempt,
                 failed, failed, c.wakeAt, seq, c.index, padded[0], padded[1], padded[2], padded[3],
-            ]) else { return .stale }
-            try insertEvent(executionSeq: seq, workflowID: workflowID, type: EventType.task(c.status), at: now, data: EventData.task(
-                executionID: t.executionID, workflowID: workflowID, taskID: row[0], stepID: row[1], type: row[2], status: c.status,
-                attempt: row[3], startedAt: row[4], completedAt: row[5], wakeAt: c.wakeAt, outputJSON: output, errorJSON: error), db)
+            ])
+            if db.changesCount == 0 { return .stale }
         }
         if let e = t.execution {
-            let output = e.output?.jsonString
-            let error = e.error?.jsonString
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE executions SET status = ?, output = CASE WHEN ? THEN NULL ELSE COALESCE(?, output) END,
                     error = CASE WHEN ? THEN NULL ELSE COALESCE(?, error) END,
                     started_at = COALESCE(?, started_at), completed_at = CASE WHEN ? THEN NULL ELSE COALESCE(?, completed_at) END,
                     deadline_at = COALESCE(?, deadline_at)
                 WHERE seq = ?
-                RETURNING started_at, completed_at
-                """), arguments: [e.status.rawValue, e.reopen, output, e.reopen, error, e.startedAt, e.reopen, e.completedAt, e.deadlineAt, seq])
-            else { return .stale }
-            if reportsStart && e.status == .running { return .applied }
-            try insertEvent(executionSeq: seq, workflowID: workflowID, type: EventType.execution(e.status), at: now, data: EventData.execution(
-                id: t.executionID, workflowID: workflowID, workflowVersion: head[2], status: e.status, createdAt: head[3],
-                startedAt: row[0], completedAt: row[1], outputJSON: output, errorJSON: error), db)
+                """).execute(arguments: [e.status.rawValue, e.reopen, e.output?.jsonString, e.reopen, e.error?.jsonString, e.startedAt, e.reopen, e.completedAt, e.deadlineAt, seq])
+            if db.changesCount == 0 { return .stale }
         }
+        try insertEvents(t.events, executionSeq: seq, workflowID: workflowID, at: now, db)
         return .applied
     }
 

@@ -128,7 +128,7 @@ struct WebhookController {
         case .some(let v): issues.append(.init(path: "description", code: "type_mismatch", message: "expected a string of at most 1000 characters, found \(v.preview)"))
         }
         if !issues.isEmpty { throw Problem.validation(ValidationFailure(title: "Invalid webhook subscription", issues: issues)) }
-        let now = engine.clock()
+        let now = engine.now()
         for _ in 0..<4 {
             let record = SubscriptionRecord(id: Identifier.make("wh"), workflowID: workflowID, url: url, eventTypes: types, description: description, secret: WebhookSecret.generate().string, createdAt: now)
             if try await commit([.insertSubscription(record)])[0] == .applied {
@@ -151,7 +151,7 @@ struct WebhookController {
 
     @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let s = try await subscription(context)
-        guard try await commit([.deleteSubscription(workflowID: s.workflowID, id: s.id, at: engine.clock())])[0] == .applied else {
+        guard try await commit([.deleteSubscription(workflowID: s.workflowID, id: s.id, at: engine.now())])[0] == .applied else {
             throw Problem.notFound("workflow \"\(s.workflowID)\" has no webhook subscription with id \"\(s.id)\"")
         }
         return Response(status: .noContent)
@@ -163,7 +163,7 @@ struct WebhookController {
             throw Problem.badRequest(path: "", code: "invalid_body", "rotate-secret takes no body; found \(body.preview)")
         }
         let secret = WebhookSecret.generate().string
-        let until = engine.clock() + configuration.webhooks.rotationGracePeriod.components.seconds * 1000
+        let until = engine.now() + configuration.webhooks.rotationGracePeriod.components.seconds * 1000
         guard try await commit([.rotateSubscriptionSecret(workflowID: s.workflowID, id: s.id, secret: secret, previousExpiresAt: until)])[0] == .applied else {
             throw Problem.notFound("workflow \"\(s.workflowID)\" has no webhook subscription with id \"\(s.id)\"")
         }
@@ -208,7 +208,7 @@ struct WebhookController {
         let deliveryID = try context.parameters.require("delivery_id")
         let copy: DeliveryRecord
         do {
-            copy = try await WebhookSender.resend(deliveryID: deliveryID, executionID: detail.execution.id, store: engine.store, committer: engine.committer, now: engine.clock())
+            copy = try await WebhookSender.resend(deliveryID: deliveryID, executionID: detail.execution.id, store: engine.store, committer: engine.committer, now: engine.now())
         } catch WebhookControlError.notFound(let message) {
             throw Problem.notFound(message)
         } catch WebhookControlError.conflict(let message) {

@@ -68,7 +68,7 @@ public final class GroupCommitter: Sendable {
         for m in mutations {
             switch m {
             case .transition(let t): keys.insert(t.executionID)
-            case .insertExecution(let d): keys.insert(d.execution.id)
+            case .insertExecution(let d, _): keys.insert(d.execution.id)
             case .appendLogs(let lines): for l in lines { keys.insert(l.executionID) }
             default: keys.insert("*")
             }

@@ -76,7 +76,7 @@ public final class MemoryStore: Store {
             state.workflows[v.workflowID] = head
             state.versions[v.workflowID, default: []].append(v)
             return .applied
-        case .insertExecution(var detail):
+        case .insertExecution(var detail, let events):
             guard state.workflows[detail.execution.workflowID] != nil else { return .stale }
             let key = detail.execution.idempotencyKey.map { "\(detail.execution.workflowID)\u{0}\($0)" }
             if let key, let existing = state.idempotency[key] { return .duplicate(executionID: existing) }
@@ -85,40 +85,16 @@ public final class MemoryStore: Store {
             state.nextSeq += 1
             state.executions[detail.execution.id] = detail
             if let key { state.idempotency[key] = detail.execution.id }
-            let e = detail.execution
-            state.addEvent(executionID: e.id, workflowID: e.workflowID, type: EventType.execution(e.status), at: now, data: EventData.execution(
-                id: e.id, workflowID: e.workflowID, workflowVersion: e.workflowVersion, status: e.status, createdAt: e.createdAt,
-                startedAt: e.startedAt, completedAt: e.completedAt, outputJSON: e.output?.jsonString, errorJSON: e.error?.jsonString))
+            for event in events {
+                state.addEvent(executionID: detail.execution.id, workflowID: detail.execution.workflowID, type: event.type, at: now, data: event.data)
+            }
             return .applied
         case .transition(let t):
-            guard var detail = state.executions[t.executionID] else { return .stale }
-            // Each change is checked against the status the changes before it leave (a merged
-            // transition may start and complete one task), as the other drivers apply them.
-            var statuses = detail.tasks.map(\.status)
-            for change in t.tasks {
-                guard change.index < statuses.count, change.expected.contains(statuses[change.index]) else { return .stale }
-                statuses[change.index] = change.status
-            }
-            let e = detail.execution
-            let reportsStart = e.status == .pending && t.execution.map { $0.status != .pending && $0.status != .cancelled } == true
-            if reportsStart, let change = t.execution {
-                state.addEvent(executionID: e.id, workflowID: e.workflowID, type: EventType.execution(.running), at: now, data: EventData.execution(
-                    id: e.id, workflowID: e.workflowID, workflowVersion: e.workflowVersion, status: .running, createdAt: e.createdAt,
-                    startedAt: change.startedAt ?? e.startedAt, completedAt: nil, outputJSON: nil, errorJSON: nil))
-            }
-            for change in t.tasks {
-                detail.tasks[change.index].apply(change)
-                let task = detail.tasks[change.index]
-                state.addEvent(executionID: e.id, workflowID: e.workflowID, type: EventType.task(task.status), at: now, data: EventData.task(
-                    executionID: e.id, workflowID: e.workflowID, taskID: task.taskID, stepID: task.stepID, type: task.type, status: task.status,
-                    attempt: task.attempt, startedAt: task.startedAt, completedAt: task.completedAt, wakeAt: task.wakeAt, outputJSON: change.output?.jsonString, errorJSON: change.error?.jsonString))
-            }
-            if let change = t.execution {
-                detail.execution.apply(change)
-                let e = detail.execution
-                if !(reportsStart && change.status == .running) { state.addEvent(executionID: e.id, workflowID: e.workflowID, type: EventType.execution(e.status), at: now, data: EventData.execution(
-                    id: e.id, workflowID: e.workflowID, workflowVersion: e.workflowVersion, status: e.status, createdAt: e.createdAt,
-                    startedAt: e.startedAt, completedAt: e.completedAt, outputJSON: change.output?.jsonString, errorJSON: change.error?.jsonString)) }
+            guard var detail = state.executions[t.executionID], detail.accepts(t) else { return .stale }
+            for change in t.tasks { detail.tasks[change.index].apply(change) }
+            if let change = t.execution { detail.execution.apply(change) }
+            for event in t.events {
+                state.addEvent(executionID: t.executionID, workflowID: detail.execution.workflowID, type: event.type, at: now, data: event.data)
             }
             state.executions[t.executionID] = detail
             return .applied

@@ -12,11 +12,14 @@ public enum Mutation: Sendable {
     /// `versionConflict(current:)` with the latest version otherwise, `stale` if there is no
     /// such workflow. Nothing is applied unless the outcome is `applied`.
     case insertWorkflowVersion(WorkflowVersionRecord, expectedVersion: Int)
-    /// Stores a new execution and its tasks; `idConflict` if its id is taken, `duplicate` if its
-    /// workflow already has an execution with the same idempotency key, `stale` (nothing applied)
-    /// if its workflow does not exist (it was deleted after the caller read it).
-    case insertExecution(ExecutionDetail)
-    /// Applies a transition; `stale` (and nothing applied) if a task is no longer in an expected status.
+    /// Stores a new execution and its tasks, and `events` after it, in order; `idConflict` if its
+    /// id is taken, `duplicate` if its workflow already has an execution with the same idempotency
+    /// key, `stale` (nothing applied) if its workflow does not exist (it was deleted after the
+    /// caller read it). `Mutation.insertExecution(_:)` gives it its creation event; an execution
+    /// stored already run (its pure steps ran before it was stored) has the events of that run.
+    case insertExecution(ExecutionDetail, events: [EventDraft])
+    /// Applies a transition and writes its `events`; `stale` (and nothing applied or written) if a
+    /// task is no longer in an expected status.
     case transition(ExecutionTransition)
     /// Appends lines to task logs; each line gets the next `seq` of its task. Always `applied`
     /// (lines of an execution that does not exist are dropped).

@@ -47,10 +47,11 @@ let testRegistry: StepRegistry = {
         if parameters?["gate"] == true, !TestProbe.isOn(key) { throw StepFailure("gate \(key) is closed") }
         return input
     }))
-    // Upper-cases after a short pause, counting how many run at once (`TestProbe.concurrency`).
+    // Upper-cases after a short pause, counting how many run at once in its execution
+    // (`TestProbe.concurrency(of:)`).
     r.register(StepType(name: "Test.SlowUpper", summary: "upper-cases slowly", input: .value(.text), output: .value(.text), implementation: .run { context throws(StepFailure) in
-        TestProbe.enter()
-        defer { TestProbe.leave() }
+        TestProbe.enter(context.executionID)
+        defer { TestProbe.leave(context.executionID) }
         try? await Task.sleep(for: .milliseconds(1))
         guard let text = context.input["text"]?.stringValue else { throw StepFailure("no text") }
         if text == "boom" { throw StepFailure("cannot shout boom") }
@@ -67,10 +68,20 @@ enum TestProbe {
     static func count(_ event: String) -> Int { events.withLock { $0.filter { $0 == event }.count } }
     static func isOn(_ key: String) -> Bool { switches.withLock { $0.contains(key) } }
     static func turnOn(_ key: String) { _ = switches.withLock { $0.insert(key) } }
-    /// Steps inside `Test.SlowUpper` now, and the most seen at once.
-    static let concurrency = Mutex<(now: Int, peak: Int)>((0, 0))
-    static func enter() { concurrency.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) } }
-    static func leave() { concurrency.withLock { $0.now -= 1 } }
+    /// Steps inside `Test.SlowUpper` now, and the most seen at once, by execution: tests running
+    /// at the same time (on the same step type) never see each other's counts.
+    static let concurrency = Mutex<[String: (now: Int, peak: Int)]>([:])
+    static func enter(_ execution: String) {
+        concurrency.withLock { c in
+            var v = c[execution, default: (0, 0)]
+            v.now += 1
+            v.peak = max(v.peak, v.now)
+            c[execution] = v
+        }
+    }
+    static func leave(_ execution: String) { concurrency.withLock { $0[execution, default: (1, 0)].now -= 1 } }
+    /// The most `Test.SlowUpper` steps of `execution` seen running at once.
+    static func peakConcurrency(of execution: String) -> Int { concurrency.withLock { $0[execution]?.peak ?? 0 } }
 }
 
 /// Polls `condition` every 10 ms for up to 10 s.

@@ -83,6 +83,7 @@ import Testing
             #expect(try await eventually {
                 let tasks = try await engine.store.execution(id: id)?.tasks ?? []
                 return tasks.count == 3 && tasks[0].status == .running && tasks[1].status == .running && tasks[1].wakeAt != nil
+                    && TestProbe.count("started:\(id)") == 1
             })
             let cancelled = try await engine.cancelExecution(id)
             #expect(cancelled.execution.status == .cancelled)
@@ -224,7 +225,7 @@ import Testing
         #expect(stopped.execution.status == .running, "the engine stopped while the Delay waited")
         let wakeAt = try #require(stopped.tasks[0].wakeAt)
         _ = workflowID
-        let restartedAt = Engine.wallClock()
+        let restartedAt = WallClock().now()
         let reopened = try SQLiteStore(path: store.path)
         try await withEngine(store: reopened) { engine in
             let detail = try await finished(engine, executionID)

@@ -19,13 +19,12 @@ import Testing
                 ["id": "join", "type": "TextOperation.Join", "depends_on": ["shout"], "input": ["separator": ","]],
             ]])
             let words = (0..<1000).map { "w\($0)" }
-            TestProbe.concurrency.withLock { $0 = (0, 0) }
             let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": .string(words.joined(separator: ","))]))
             let detail = try await finished(engine, started.executionID)
             #expect(detail.execution.status == .completed, "\(String(describing: detail.execution.error))")
             #expect(detail.tasks[1].output?["list"]?.arrayValue?.count == 1000)
             #expect(detail.execution.output == ["text": .string(words.map { $0.uppercased() }.joined(separator: ","))], "results keep the items' order")
-            let peak = TestProbe.concurrency.withLock { $0.peak }
+            let peak = TestProbe.peakConcurrency(of: started.executionID)
             #expect(peak <= 8, "never more than the concurrency limit at once")
             #expect(peak > 1, "items ran concurrently")
         }

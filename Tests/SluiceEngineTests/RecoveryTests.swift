@@ -62,11 +62,15 @@ import Testing
     @Test func aTransitionThatFailsToCommitIsRetriedFromTheStore() async throws {
         let store = FlakyStore(failTransitions: 2)
         try await withEngine(store: store, configuration: .init(commitRetryDelay: .milliseconds(20))) { engine in
-            let wf = try await engine.createWorkflow(seed)
+            // A step with I/O: the execution is stored with its pure first step done, and the
+            // transitions that start and end the second one are written after.
+            let wf = try await engine.createWorkflow(["name": "io", "steps": [
+                ["type": "StaticTextInput", "input": "Hello, world!"], ["type": "Test.SlowUpper"], ["type": "TextOperation.Reverse"],
+            ]])
             let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest())
             let detail = try await finished(engine, started.executionID)
             #expect(detail.execution.status == .completed)
-            #expect(detail.execution.output == ["text": "!dlrow ,olleH"])
+            #expect(detail.execution.output == ["text": "!DLROW ,OLLEH"])
             #expect(store.lock.withLock { store.failTransitions } == 0)
         }
     }

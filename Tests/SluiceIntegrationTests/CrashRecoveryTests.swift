@@ -24,8 +24,12 @@ import Testing
         let client = HTTPClient.shared
 
         let first = try await ServerProcess.start(database: database, logURL: dir.appendingPathComponent("first.log"))
-        // A long chain: 41 reversals of the text.
-        let steps = [#"{"type":"StaticTextInput","input":"durable"}"#] + Array(repeating: #"{"type":"TextOperation.Reverse"}"#, count: 41) + [#"{"type":"Echo"}"#]
+        // A long chain: 41 reversals of the text, with a short Delay among them. Pure steps run
+        // before an execution is first stored (a chain of them is stored already finished); the
+        // Delay is what a kill interrupts: the restarted server resumes it at its stored time.
+        let reversals = Array(repeating: #"{"type":"TextOperation.Reverse"}"#, count: 20)
+        let steps = [#"{"type":"StaticTextInput","input":"durable"}"#] + reversals + [#"{"type":"Delay","input":{"seconds":0.2}}"#]
+            + reversals + [#"{"type":"TextOperation.Reverse"}"#, #"{"type":"Echo"}"#]
         let (status, created) = try await send(client, "POST", "\(first.baseURL)/workflows", body: #"{"name":"long chain","steps":[\#(steps.joined(separator: ","))]}"#)
         #expect(status == 201)
         let workflowID = try #require(created["workflow_id"]?.stringValue)

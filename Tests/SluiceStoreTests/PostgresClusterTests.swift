@@ -21,7 +21,7 @@ import Testing
     }
 
     func seed(_ store: PostgresStore, executions: Int) async throws -> [String] {
-        #expect(try await store.apply([.insertWorkflow(workflow("wf-1"))]) == [.applied])
+        #expect(try await store.applyRecording([.insertWorkflow(workflow("wf-1"))]) == [.applied])
         let ids = (0..<executions).map { String(format: "ex-%03d", $0) }
         let outcomes = try await store.apply(ids.map { .insertExecution(execution($0)) })
         #expect(outcomes.allSatisfy { $0 == .applied })

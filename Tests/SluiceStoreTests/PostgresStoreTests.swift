@@ -51,10 +51,10 @@ import Testing
 
     @Test func eventSeqsFollowCommitOrderUnderConcurrentWriters() async throws {
         let store = try await PostgresTestDatabase.makeStore()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<40 {
-                group.addTask { _ = try await store.apply([.insertExecution(execution("ex-\(i)", tasks: 1))]) }
+                group.addTask { _ = try await store.applyRecording([.insertExecution(execution("ex-\(i)", tasks: 1))]) }
             }
             try await group.waitForAll()
         }

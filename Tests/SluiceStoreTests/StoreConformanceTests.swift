@@ -45,8 +45,8 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
     @Test(arguments: Driver.allCases)
     func workflowsAreStoredAndIDsAreUnique(driver: Driver) async throws {
         let store = try await driver.make()
-        #expect(try await store.apply([.insertWorkflow(workflow("wf-1"))]) == [.applied])
-        #expect(try await store.apply([.insertWorkflow(workflow("wf-1"))]) == [.idConflict])
+        #expect(try await store.applyRecording([.insertWorkflow(workflow("wf-1"))]) == [.applied])
+        #expect(try await store.applyRecording([.insertWorkflow(workflow("wf-1"))]) == [.idConflict])
         let read = try #require(try await store.workflow(id: "wf-1"))
         #expect(read.name == "w wf-1")
         #expect(read.definition["steps"] == [["type": "Echo"]])
@@ -56,7 +56,7 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
     @Test(arguments: Driver.allCases)
     func workflowsPageNewestFirst(driver: Driver) async throws {
         let store = try await driver.make()
-        for i in 1...5 { _ = try await store.apply([.insertWorkflow(workflow("wf-\(i)"))]) }
+        for i in 1...5 { _ = try await store.applyRecording([.insertWorkflow(workflow("wf-\(i)"))]) }
         var seen: [String] = []
         var cursor: Int64?
         repeat {
@@ -70,9 +70,9 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
     @Test(arguments: Driver.allCases)
     func executionsAreStoredWithTheirTasksInOrder(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
-        #expect(try await store.apply([.insertExecution(execution("ex-1", tasks: 3))]) == [.applied])
-        #expect(try await store.apply([.insertExecution(execution("ex-1"))]) == [.idConflict])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
+        #expect(try await store.applyRecording([.insertExecution(execution("ex-1", tasks: 3))]) == [.applied])
+        #expect(try await store.applyRecording([.insertExecution(execution("ex-1"))]) == [.idConflict])
         let detail = try #require(try await store.execution(id: "ex-1"))
         #expect(detail.execution.status == .pending)
         #expect(detail.execution.input == ["text": "x"])
@@ -83,10 +83,10 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
     @Test(arguments: Driver.allCases)
     func idempotencyKeysAreScopedToTheirWorkflow(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2"))])
-        #expect(try await store.apply([.insertExecution(execution("ex-1", key: "k"))]) == [.applied])
-        #expect(try await store.apply([.insertExecution(execution("ex-2", key: "k"))]) == [.duplicate(executionID: "ex-1")])
-        #expect(try await store.apply([.insertExecution(execution("ex-3", workflow: "wf-2", key: "k"))]) == [.applied])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2"))])
+        #expect(try await store.applyRecording([.insertExecution(execution("ex-1", key: "k"))]) == [.applied])
+        #expect(try await store.applyRecording([.insertExecution(execution("ex-2", key: "k"))]) == [.duplicate(executionID: "ex-1")])
+        #expect(try await store.applyRecording([.insertExecution(execution("ex-3", workflow: "wf-2", key: "k"))]) == [.applied])
         #expect(try await store.execution(id: "ex-2") == nil)
     }
 
@@ -95,14 +95,14 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
     @Test(arguments: Driver.allCases)
     func aTransitionMayChangeOneTaskTwice(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1")), .insertExecution(execution("ex-2"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1")), .insertExecution(execution("ex-2"))])
         let twice = ExecutionTransition(executionID: "ex-1", tasks: [
             TaskChange(index: 0, expected: [.pending], status: .running, startedAt: 10),
             TaskChange(index: 0, expected: [.running], status: .completed, output: ["text": "b"], completedAt: 11),
         ], execution: ExecutionChange(status: .running, startedAt: 10))
         let stale = ExecutionTransition(executionID: "ex-2", tasks: [TaskChange(index: 1, expected: [.running], status: .completed)])
         let fine = ExecutionTransition(executionID: "ex-2", tasks: [TaskChange(index: 1, expected: [.pending], status: .running, startedAt: 12)])
-        #expect(try await store.apply([.transition(stale), .transition(twice), .transition(fine)]) == [.stale, .applied, .applied])
+        #expect(try await store.applyRecording([.transition(stale), .transition(twice), .transition(fine)]) == [.stale, .applied, .applied])
         let one = try #require(try await store.execution(id: "ex-1"))
         #expect(one.tasks[0].status == .completed)
         #expect(one.tasks[0].startedAt == 10)
@@ -117,19 +117,19 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
     @Test(arguments: Driver.allCases)
     func transitionsApplyOnlyWhileTasksAreInTheExpectedStatus(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
         let complete = ExecutionTransition(executionID: "ex-1", tasks: [
             TaskChange(index: 0, expected: [.pending, .running], status: .completed, input: ["text": "a"], output: ["text": "b"], startedAt: 10, completedAt: 11),
         ], execution: ExecutionChange(status: .running, startedAt: 10))
-        #expect(try await store.apply([.transition(complete)]) == [.applied])
+        #expect(try await store.applyRecording([.transition(complete)]) == [.applied])
         // The same completion again finds the task COMPLETED: stale, nothing changes.
-        #expect(try await store.apply([.transition(complete)]) == [.stale])
+        #expect(try await store.applyRecording([.transition(complete)]) == [.stale])
         // A transition whose second change is stale applies none of its changes.
         let mixed = ExecutionTransition(executionID: "ex-1", tasks: [
             TaskChange(index: 1, expected: [.pending], status: .failed, error: ["message": "x"]),
             TaskChange(index: 0, expected: [.pending], status: .skipped),
         ], execution: ExecutionChange(status: .failed, completedAt: 20))
-        #expect(try await store.apply([.transition(mixed)]) == [.stale])
+        #expect(try await store.applyRecording([.transition(mixed)]) == [.stale])
         let detail = try #require(try await store.execution(id: "ex-1"))
         #expect(detail.execution.status == .running)
         #expect(detail.execution.startedAt == 10)
@@ -138,13 +138,13 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
         #expect(detail.tasks[0].startedAt == 10)
         #expect(detail.tasks[1].status == .pending)
         #expect(detail.tasks[1].error == nil)
-        #expect(try await store.apply([.transition(ExecutionTransition(executionID: "ex-404", tasks: [TaskChange(index: 0, expected: [.pending], status: .completed)]))]) == [.stale])
+        #expect(try await store.applyRecording([.transition(ExecutionTransition(executionID: "ex-404", tasks: [TaskChange(index: 0, expected: [.pending], status: .completed)]))]) == [.stale])
     }
 
     @Test(arguments: Driver.allCases)
     func oneBatchReportsEachMutationsOutcome(driver: Driver) async throws {
         let store = try await driver.make()
-        let outcomes = try await store.apply([
+        let outcomes = try await store.applyRecording([
             .insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-1")),
             .insertExecution(execution("ex-1")),
             .transition(ExecutionTransition(executionID: "ex-1", tasks: [TaskChange(index: 0, expected: [.running], status: .completed)])),
@@ -155,11 +155,11 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
     @Test(arguments: Driver.allCases)
     func executionsListFiltersByStatusAndPages(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2"))])
-        for i in 1...5 { _ = try await store.apply([.insertExecution(execution("ex-\(i)"))]) }
-        _ = try await store.apply([.insertExecution(execution("ex-other", workflow: "wf-2"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2"))])
+        for i in 1...5 { _ = try await store.applyRecording([.insertExecution(execution("ex-\(i)"))]) }
+        _ = try await store.applyRecording([.insertExecution(execution("ex-other", workflow: "wf-2"))])
         for i in [2, 4] {
-            _ = try await store.apply([.transition(ExecutionTransition(executionID: "ex-\(i)", tasks: [], execution: ExecutionChange(status: .completed, output: "ok", completedAt: 9)))])
+            _ = try await store.applyRecording([.transition(ExecutionTransition(executionID: "ex-\(i)", tasks: [], execution: ExecutionChange(status: .completed, output: "ok", completedAt: 9)))])
         }
         let all = try await store.executions(workflowID: "wf-1", status: nil, limit: 10, before: nil)
         #expect(all.items.map(\.id) == ["ex-5", "ex-4", "ex-3", "ex-2", "ex-1"])
@@ -176,9 +176,9 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
     @Test(arguments: Driver.allCases)
     func unfinishedExecutionsAreThoseNotCompletedOrFailed(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
-        for i in 1...4 { _ = try await store.apply([.insertExecution(execution("ex-\(i)"))]) }
-        _ = try await store.apply([
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
+        for i in 1...4 { _ = try await store.applyRecording([.insertExecution(execution("ex-\(i)"))]) }
+        _ = try await store.applyRecording([
             .transition(ExecutionTransition(executionID: "ex-1", tasks: [], execution: ExecutionChange(status: .completed))),
             .transition(ExecutionTransition(executionID: "ex-2", tasks: [], execution: ExecutionChange(status: .running))),
             .transition(ExecutionTransition(executionID: "ex-3", tasks: [], execution: ExecutionChange(status: .failed))),
@@ -198,7 +198,7 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
     @Test func schemaComesFromNumberedMigrationsAppliedOnce() async throws {
         let store = try await Driver.sqlite.make() as! SQLiteStore
         #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs", "003_workflow_versions", "004_events_webhooks"])
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
         try await store.close()
         let reopened = try SQLiteStore(path: store.path)
         #expect(try reopened.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs", "003_workflow_versions", "004_events_webhooks"])

@@ -11,15 +11,15 @@ import Testing
     @Test(arguments: Driver.allCases)
     func failedAttemptsAccumulateAndWakeTimesAreWrittenAndCleared(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
         let first: JSONValue = ["attempt": 1, "error": ["message": "boom"]]
         let second: JSONValue = ["attempt": 2, "error": ["message": "bang"]]
-        #expect(try await store.apply([.transition(.init(executionID: "ex-1", tasks: [
+        #expect(try await store.applyRecording([.transition(.init(executionID: "ex-1", tasks: [
             TaskChange(index: 0, expected: [.pending, .running], status: .retrying, attempt: 1, failedAttempt: first, wakeAt: 500),
         ]))]) == [.applied])
         var task = try #require(try await store.execution(id: "ex-1")?.tasks[0])
         #expect(task.status == .retrying && task.attempt == 1 && task.wakeAt == 500 && task.attempts == [first])
-        _ = try await store.apply([.transition(.init(executionID: "ex-1", tasks: [
+        _ = try await store.applyRecording([.transition(.init(executionID: "ex-1", tasks: [
             TaskChange(index: 0, expected: [.retrying], status: .failed, error: ["message": "bang"], attempt: 2, failedAttempt: second),
         ]))])
         task = try #require(try await store.execution(id: "ex-1")?.tasks[0])
@@ -30,13 +30,13 @@ import Testing
     @Test(arguments: Driver.allCases)
     func reopeningClearsTheOutcomeButKeepsTheAttemptHistory(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
         let attempt: JSONValue = ["attempt": 1]
-        _ = try await store.apply([.transition(.init(executionID: "ex-1", tasks: [
+        _ = try await store.applyRecording([.transition(.init(executionID: "ex-1", tasks: [
             TaskChange(index: 0, expected: [.pending], status: .failed, input: ["text": "x"], error: ["message": "boom"], startedAt: 1, completedAt: 2, attempt: 1, failedAttempt: attempt),
             TaskChange(index: 1, expected: [.pending], status: .skipped, completedAt: 2),
         ], execution: ExecutionChange(status: .failed, error: ["message": "boom"], startedAt: 1, completedAt: 2)))])
-        #expect(try await store.apply([.transition(.init(executionID: "ex-1", tasks: [
+        #expect(try await store.applyRecording([.transition(.init(executionID: "ex-1", tasks: [
             TaskChange(index: 0, expected: [.failed, .cancelled, .skipped], status: .pending, reset: true),
             TaskChange(index: 1, expected: [.failed, .cancelled, .skipped], status: .pending, reset: true),
         ], execution: ExecutionChange(status: .running, reopen: true, deadlineAt: 99)))]) == [.applied])
@@ -53,8 +53,8 @@ import Testing
     @Test(arguments: Driver.allCases)
     func cancelledExecutionsAreFinished(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
-        _ = try await store.apply([.transition(.init(executionID: "ex-1", tasks: [
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
+        _ = try await store.applyRecording([.transition(.init(executionID: "ex-1", tasks: [
             TaskChange(index: 0, expected: [.pending], status: .cancelled, completedAt: 3),
             TaskChange(index: 1, expected: [.pending], status: .cancelled, completedAt: 3),
         ], execution: ExecutionChange(status: .cancelled, completedAt: 3)))])
@@ -65,10 +65,10 @@ import Testing
     @Test(arguments: Driver.allCases)
     func logLinesAreNumberedPerTaskAndPaged(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1")), .insertExecution(execution("ex-2"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1")), .insertExecution(execution("ex-2"))])
         func line(_ e: String, _ i: Int, _ text: String) -> TaskLogLine { TaskLogLine(executionID: e, index: i, at: 7, attempt: 1, source: "step", line: text) }
-        _ = try await store.apply([.appendLogs([line("ex-1", 0, "a"), line("ex-1", 1, "other task"), line("ex-1", 0, "b")])])
-        _ = try await store.apply([.appendLogs([line("ex-1", 0, "c"), line("ex-2", 0, "other execution"), line("ex-none", 0, "dropped")])])
+        _ = try await store.applyRecording([.appendLogs([line("ex-1", 0, "a"), line("ex-1", 1, "other task"), line("ex-1", 0, "b")])])
+        _ = try await store.applyRecording([.appendLogs([line("ex-1", 0, "c"), line("ex-2", 0, "other execution"), line("ex-none", 0, "dropped")])])
         let all = try await store.logs(executionID: "ex-1", index: 0, after: 0, limit: 10)
         #expect(all.map(\.line) == ["a", "b", "c"])
         #expect(all.map(\.seq) == [1, 2, 3])

@@ -27,19 +27,19 @@ import Testing
     @Test(arguments: Driver.allCases)
     func deletingAWorkflowRemovesEverythingOfItAndNothingElse(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([
+        _ = try await store.applyRecording([
             .insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2")),
             .insertWorkflowVersion(workflow("wf-1").latestVersion, expectedVersion: 1),
             .insertExecution(execution("ex-1", key: "k", tasks: 1)), .insertExecution(execution("ex-2", workflow: "wf-2", key: "k", tasks: 1)),
             .insertSubscription(subscription("wh-1", workflow: "wf-1")), .insertSubscription(subscription("wh-2", workflow: "wf-2")),
         ])
-        _ = try await store.apply([finish("ex-1"), finish("ex-2"), .appendLogs([
+        _ = try await store.applyRecording([finish("ex-1"), finish("ex-2"), .appendLogs([
             TaskLogLine(executionID: "ex-1", index: 0, at: 6, attempt: 1, source: "step", line: "one"),
             TaskLogLine(executionID: "ex-2", index: 0, at: 6, attempt: 1, source: "step", line: "two"),
         ])])
         let e1 = try #require(try await store.events(executionID: "ex-1", after: 0, limit: 10).last?.seq)
         let e2 = try #require(try await store.events(executionID: "ex-2", after: 0, limit: 10).last?.seq)
-        _ = try await store.apply([.fanOut(after: 0, through: try await store.lastEventSeq(), deliveries: [
+        _ = try await store.applyRecording([.fanOut(after: 0, through: try await store.lastEventSeq(), deliveries: [
             delivery("dlv-1", execution: "ex-1", event: e1), delivery("dlv-2", execution: "ex-1", event: e1, subscription: "wh-1"),
             delivery("dlv-3", execution: "ex-2", event: e2, subscription: "wh-2"),
         ])])
@@ -70,8 +70,8 @@ import Testing
         #expect(try await store.delivery(id: "dlv-3") != nil)
         // The idempotency key went with its execution: a workflow stored again under the same id
         // starts afresh.
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
-        #expect(try await store.apply([.insertExecution(execution("ex-3", key: "k", tasks: 1))]) == [.applied])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
+        #expect(try await store.applyRecording([.insertExecution(execution("ex-3", key: "k", tasks: 1))]) == [.applied])
         #expect(try await store.workflowVersions(id: "wf-1", limit: 10, before: nil).items.map(\.version) == [1])
     }
 
@@ -79,7 +79,7 @@ import Testing
     func anUnknownWorkflowIsNotFound(driver: Driver) async throws {
         let store = try await driver.make()
         #expect(try await store.deleteWorkflow(id: "wf-404") == .notFound)
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
         #expect(try await store.deleteWorkflow(id: "wf-1") == .deleted)
         #expect(try await store.deleteWorkflow(id: "wf-1") == .notFound)
     }
@@ -87,11 +87,11 @@ import Testing
     @Test(arguments: Driver.allCases)
     func aWorkflowWithUnfinishedExecutionsIsNotDeleted(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([
+        _ = try await store.applyRecording([
             .insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1", tasks: 1)),
             .insertExecution(execution("ex-2", tasks: 1)), .insertExecution(execution("ex-3", tasks: 1)),
         ])
-        _ = try await store.apply([finish("ex-1"), .transition(ExecutionTransition(executionID: "ex-2", tasks: [
+        _ = try await store.applyRecording([finish("ex-1"), .transition(ExecutionTransition(executionID: "ex-2", tasks: [
             TaskChange(index: 0, expected: [.pending], status: .running, startedAt: 6, attempt: 1),
         ], execution: ExecutionChange(status: .running, startedAt: 6)))])
         let events = try await store.events(workflowID: "wf-1", after: 0, limit: 100)
@@ -109,7 +109,7 @@ import Testing
         var mentions = workflow("wf-4")
         mentions.description = "not a caller, though it names wf-1"
         mentions.definition = ["name": "wf-4", "description": "see wf-1", "steps": [["type": "Echo"]]]
-        _ = try await store.apply([
+        _ = try await store.applyRecording([
             .insertWorkflow(workflow("wf-1")), .insertWorkflow(caller("wf-2", runs: "wf-1")), .insertWorkflow(caller("wf-3", runs: "wf-1")),
             .insertWorkflow(mentions), .insertWorkflow(caller("wf-5", runs: "wf-1")),
             // wf-3 no longer runs wf-1 in its latest version.
@@ -118,31 +118,31 @@ import Testing
         #expect(try await store.deleteWorkflow(id: "wf-1") == .inUse(WorkflowUse(unfinishedCount: 0, unfinishedExample: nil, callers: ["wf-2", "wf-5"])))
         #expect(try await store.workflow(id: "wf-1") != nil)
         // A workflow that runs itself does not hold itself.
-        _ = try await store.apply([.insertWorkflow(caller("wf-6", runs: "wf-6"))])
+        _ = try await store.applyRecording([.insertWorkflow(caller("wf-6", runs: "wf-6"))])
         #expect(try await store.deleteWorkflow(id: "wf-6") == .deleted)
     }
 
     @Test(arguments: Driver.allCases)
     func anUnfinishedExecutionOfAnOlderVersionThatRunsItHoldsIt(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([
+        _ = try await store.applyRecording([
             .insertWorkflow(workflow("wf-1")), .insertWorkflow(caller("wf-2", runs: "wf-1")),
             .insertExecution(execution("ex-1", workflow: "wf-2", tasks: 1)), .insertExecution(execution("ex-2", workflow: "wf-2", tasks: 1)),
             // The latest version of wf-2 no longer runs wf-1; its executions of version 1 still do.
             .insertWorkflowVersion(workflow("wf-2").latestVersion, expectedVersion: 1),
         ])
-        _ = try await store.apply([finish("ex-1")])
+        _ = try await store.applyRecording([finish("ex-1")])
         #expect(try await store.deleteWorkflow(id: "wf-1") == .inUse(WorkflowUse(unfinishedCount: 0, unfinishedExample: nil, callers: [], callingExecutions: ["ex-2"])))
-        _ = try await store.apply([finish("ex-2")])
+        _ = try await store.applyRecording([finish("ex-2")])
         #expect(try await store.deleteWorkflow(id: "wf-1") == .deleted)
     }
 
     @Test(arguments: Driver.allCases)
     func anExecutionOfADeletedWorkflowIsNotStored(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
         #expect(try await store.deleteWorkflow(id: "wf-1") == .deleted)
-        #expect(try await store.apply([.insertExecution(execution("ex-1"))]) == [.stale])
+        #expect(try await store.applyRecording([.insertExecution(execution("ex-1"))]) == [.stale])
         #expect(try await store.execution(id: "ex-1") == nil)
         #expect(try await store.lastEventSeq() == 0)
     }
@@ -150,19 +150,19 @@ import Testing
     @Test(arguments: Driver.allCases)
     func eventSeqsKeepGrowingAfterTheNewestEventsAreDeleted(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2")), .insertExecution(execution("ex-2", workflow: "wf-2", tasks: 1))])
-        _ = try await store.apply([.insertExecution(execution("ex-1", tasks: 1))])
-        _ = try await store.apply([finish("ex-1")])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2")), .insertExecution(execution("ex-2", workflow: "wf-2", tasks: 1))])
+        _ = try await store.applyRecording([.insertExecution(execution("ex-1", tasks: 1))])
+        _ = try await store.applyRecording([finish("ex-1")])
         let last = try await store.lastEventSeq()
         #expect(try await store.events(workflowID: nil, after: 0, limit: 100).last?.executionID == "ex-1")
         #expect(try await store.deleteWorkflow(id: "wf-1") == .deleted)
         #expect(try await store.lastEventSeq() == last, "a cursor at the last event must not see later events under seqs it has passed")
         let earlier = try await store.events(executionID: "ex-2", after: 0, limit: 100).count
-        _ = try await store.apply([finish("ex-2")])
+        _ = try await store.applyRecording([finish("ex-2")])
         let next = try await store.events(executionID: "ex-2", after: 0, limit: 100).dropFirst(earlier).map(\.seq)
         #expect(!next.isEmpty && next.allSatisfy { $0 > last })
         #expect(try await store.events(workflowID: nil, after: last, limit: 100).map(\.seq) == next)
-        _ = try await store.apply([.insertSubscription(subscription("wh-1", workflow: "wf-2"))])
+        _ = try await store.applyRecording([.insertSubscription(subscription("wh-1", workflow: "wf-2"))])
         #expect(try await store.subscription(id: "wh-1")?.fromEventSeq == next.last)
     }
 }

@@ -13,11 +13,11 @@ import Testing
     @Test(arguments: Driver.allCases)
     func everyCommittedStatusChangeIsAnEventInCommitOrder(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
-        _ = try await store.apply([.transition(.init(executionID: "ex-1", tasks: [
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
+        _ = try await store.applyRecording([.transition(.init(executionID: "ex-1", tasks: [
             TaskChange(index: 0, expected: [.pending], status: .running, startedAt: 10, attempt: 1),
         ], execution: ExecutionChange(status: .running, startedAt: 10)))])
-        _ = try await store.apply([.transition(.init(executionID: "ex-1", tasks: [
+        _ = try await store.applyRecording([.transition(.init(executionID: "ex-1", tasks: [
             TaskChange(index: 0, expected: [.running], status: .completed, output: ["text": "out"], completedAt: 20),
             TaskChange(index: 1, expected: [.pending], status: .completed, output: ["text": "last"], startedAt: 20, completedAt: 21, attempt: 1),
         ], execution: ExecutionChange(status: .completed, output: ["text": "last"], completedAt: 21)))])
@@ -42,8 +42,8 @@ import Testing
     @Test(arguments: Driver.allCases)
     func anExecutionThatRunsAndFinishesInOneCommitStillReportsItsStart(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1", tasks: 1))])
-        _ = try await store.apply([.transition(.init(executionID: "ex-1", tasks: [
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1", tasks: 1))])
+        _ = try await store.applyRecording([.transition(.init(executionID: "ex-1", tasks: [
             TaskChange(index: 0, expected: [.pending], status: .completed, output: ["text": "x"], startedAt: 3, completedAt: 4, attempt: 1),
         ], execution: ExecutionChange(status: .completed, output: ["text": "x"], startedAt: 3, completedAt: 4)))])
         let events = try await store.events(executionID: "ex-1", after: 0, limit: 10)
@@ -54,10 +54,10 @@ import Testing
     @Test(arguments: Driver.allCases)
     func aTransitionThatDoesNotApplyLeavesNoEvent(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
         let before = try await store.lastEventSeq()
         // The second change expects a status the task is not in: none of it applies.
-        #expect(try await store.apply([.transition(.init(executionID: "ex-1", tasks: [
+        #expect(try await store.applyRecording([.transition(.init(executionID: "ex-1", tasks: [
             TaskChange(index: 0, expected: [.pending], status: .completed, output: ["text": "x"]),
             TaskChange(index: 1, expected: [.running], status: .completed, output: ["text": "y"]),
         ], execution: ExecutionChange(status: .completed)))]) == [.stale])
@@ -68,8 +68,8 @@ import Testing
     @Test(arguments: Driver.allCases)
     func eventsAcrossExecutionsFilterByWorkflow(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2"))])
-        _ = try await store.apply([.insertExecution(execution("ex-1")), .insertExecution(execution("ex-2", workflow: "wf-2")), .insertExecution(execution("ex-3"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2"))])
+        _ = try await store.applyRecording([.insertExecution(execution("ex-1")), .insertExecution(execution("ex-2", workflow: "wf-2")), .insertExecution(execution("ex-3"))])
         let all = try await store.events(workflowID: nil, after: 0, limit: 10)
         #expect(all.map(\.executionID) == ["ex-1", "ex-2", "ex-3"])
         #expect(try await store.events(workflowID: "wf-1", after: 0, limit: 10).map(\.executionID) == ["ex-1", "ex-3"])
@@ -84,23 +84,23 @@ import Testing
     @Test(arguments: Driver.allCases)
     func subscriptionsAreStoredRotatedDisabledAndDeleted(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
         let last = try await store.lastEventSeq()
-        #expect(try await store.apply([.insertSubscription(subscription("wh-1", types: ["task.failed"])), .insertSubscription(subscription("wh-1"))]) == [.applied, .idConflict])
+        #expect(try await store.applyRecording([.insertSubscription(subscription("wh-1", types: ["task.failed"])), .insertSubscription(subscription("wh-1"))]) == [.applied, .idConflict])
         var sub = try #require(try await store.subscription(id: "wh-1"))
         #expect(sub.eventTypes == ["task.failed"] && sub.fromEventSeq == last, "it receives events committed after its creation")
         #expect(sub.wants("task.failed") && !sub.wants("task.completed"))
-        #expect(try await store.apply([.rotateSubscriptionSecret(workflowID: "wf-1", id: "wh-1", secret: "whsec_newer", previousExpiresAt: 100)]) == [.applied])
+        #expect(try await store.applyRecording([.rotateSubscriptionSecret(workflowID: "wf-1", id: "wh-1", secret: "whsec_newer", previousExpiresAt: 100)]) == [.applied])
         sub = try #require(try await store.subscription(id: "wh-1"))
         #expect(sub.secret == "whsec_newer" && sub.previousSecret == "whsec_new")
         #expect(sub.signingSecrets(now: 99) == ["whsec_newer", "whsec_new"] && sub.signingSecrets(now: 100) == ["whsec_newer"])
-        #expect(try await store.apply([.rotateSubscriptionSecret(workflowID: "wf-2", id: "wh-1", secret: "x", previousExpiresAt: 1)]) == [.stale], "another workflow's id")
-        #expect(try await store.apply([.disableSubscription(id: "wh-1", at: 5, reason: "410 Gone")]) == [.applied])
-        #expect(try await store.apply([.disableSubscription(id: "wh-1", at: 6, reason: "again")]) == [.stale])
+        #expect(try await store.applyRecording([.rotateSubscriptionSecret(workflowID: "wf-2", id: "wh-1", secret: "x", previousExpiresAt: 1)]) == [.stale], "another workflow's id")
+        #expect(try await store.applyRecording([.disableSubscription(id: "wh-1", at: 5, reason: "410 Gone")]) == [.applied])
+        #expect(try await store.applyRecording([.disableSubscription(id: "wh-1", at: 6, reason: "again")]) == [.stale])
         #expect(try await store.activeSubscriptions().isEmpty)
         #expect(try await store.subscriptions(workflowID: "wf-1").map(\.disabledReason) == ["410 Gone"])
-        #expect(try await store.apply([.deleteSubscription(workflowID: "wf-1", id: "wh-1", at: 7)]) == [.applied])
-        #expect(try await store.apply([.deleteSubscription(workflowID: "wf-1", id: "wh-1", at: 7)]) == [.stale])
+        #expect(try await store.applyRecording([.deleteSubscription(workflowID: "wf-1", id: "wh-1", at: 7)]) == [.applied])
+        #expect(try await store.applyRecording([.deleteSubscription(workflowID: "wf-1", id: "wh-1", at: 7)]) == [.stale])
         #expect(try await store.subscription(id: "wh-1") == nil)
     }
 
@@ -114,18 +114,18 @@ import Testing
         var ex1 = execution("ex-1")
         ex1.execution.webhookURL = "https://example.com/hook"
         ex1.execution.webhookSecret = "whsec_exec"
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(ex1), .insertExecution(execution("ex-2"))])
-        _ = try await store.apply([.insertSubscription(subscription("wh-1"))])
-        _ = try await store.apply([.transition(.init(executionID: "ex-1", tasks: [TaskChange(index: 0, expected: [.pending], status: .running, startedAt: 1)]))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(ex1), .insertExecution(execution("ex-2"))])
+        _ = try await store.applyRecording([.insertSubscription(subscription("wh-1"))])
+        _ = try await store.applyRecording([.transition(.init(executionID: "ex-1", tasks: [TaskChange(index: 0, expected: [.pending], status: .running, startedAt: 1)]))])
         let events = try await store.fanOutEvents(after: 0, limit: 10)
         #expect(events.map(\.event.type) == ["execution.pending", "execution.pending", "task.running"])
         #expect(events[0].webhookURL == "https://example.com/hook" && events[0].webhookSecret == "whsec_exec" && events[1].webhookURL == nil)
         #expect(try await store.fanOutCursor() == 0)
         let (e1, e3) = (events[0].event.seq, events[2].event.seq)
-        #expect(try await store.apply([.fanOut(after: 0, through: e3, deliveries: [
+        #expect(try await store.applyRecording([.fanOut(after: 0, through: e3, deliveries: [
             delivery("dlv-1", event: e1), delivery("dlv-2", event: e3), delivery("dlv-3", event: e3, subscription: "wh-1"),
         ])]) == [.applied])
-        #expect(try await store.apply([.fanOut(after: 0, through: e3, deliveries: [delivery("dlv-9", event: e1)])]) == [.stale], "a second fan-out of the same events")
+        #expect(try await store.applyRecording([.fanOut(after: 0, through: e3, deliveries: [delivery("dlv-9", event: e1)])]) == [.stale], "a second fan-out of the same events")
         #expect(try await store.fanOutCursor() == e3)
 
         var due = try await store.dueDeliveries(now: 10, limit: 10)
@@ -133,14 +133,14 @@ import Testing
         #expect(due[0].secrets == ["whsec_exec"] && due[1].secrets == ["whsec_new"])
         #expect(due[0].event.type == "execution.pending" && due[0].delivery.eventType == "execution.pending")
         // A failed attempt keeps the lane waiting until it is due again.
-        #expect(try await store.apply([.recordDeliveryAttempt(id: "dlv-1", attempt: ["attempt": 1, "status_code": 500], status: .pending, nextAttemptAt: 50, at: 10)]) == [.applied])
+        #expect(try await store.applyRecording([.recordDeliveryAttempt(id: "dlv-1", attempt: ["attempt": 1, "status_code": 500], status: .pending, nextAttemptAt: 50, at: 10)]) == [.applied])
         due = try await store.dueDeliveries(now: 20, limit: 10)
         #expect(due.map(\.delivery.id) == ["dlv-3"])
         #expect(try await store.nextDeliveryAt() == 0)
-        #expect(try await store.apply([.recordDeliveryAttempt(id: "dlv-3", attempt: ["attempt": 1, "status_code": 200], status: .succeeded, nextAttemptAt: nil, at: 20)]) == [.applied])
+        #expect(try await store.applyRecording([.recordDeliveryAttempt(id: "dlv-3", attempt: ["attempt": 1, "status_code": 200], status: .succeeded, nextAttemptAt: nil, at: 20)]) == [.applied])
         #expect(try await store.nextDeliveryAt() == 0, "dlv-2 is pending, due at 0 behind dlv-1")
-        #expect(try await store.apply([.recordDeliveryAttempt(id: "dlv-1", attempt: ["attempt": 2, "status_code": 200], status: .succeeded, nextAttemptAt: nil, at: 50)]) == [.applied])
-        #expect(try await store.apply([.recordDeliveryAttempt(id: "dlv-1", attempt: ["attempt": 3], status: .succeeded, nextAttemptAt: nil, at: 50)]) == [.stale], "only a pending delivery takes attempts")
+        #expect(try await store.applyRecording([.recordDeliveryAttempt(id: "dlv-1", attempt: ["attempt": 2, "status_code": 200], status: .succeeded, nextAttemptAt: nil, at: 50)]) == [.applied])
+        #expect(try await store.applyRecording([.recordDeliveryAttempt(id: "dlv-1", attempt: ["attempt": 3], status: .succeeded, nextAttemptAt: nil, at: 50)]) == [.stale], "only a pending delivery takes attempts")
         #expect(try await store.dueDeliveries(now: 60, limit: 10).map(\.delivery.id) == ["dlv-2"])
 
         let listed = try await store.deliveries(executionID: "ex-1", after: 0, limit: 10)
@@ -148,19 +148,19 @@ import Testing
         #expect(listed[0].status == .succeeded && listed[0].attempts.count == 2 && listed[0].completedAt == 50 && listed[0].nextAttemptAt == nil)
         #expect(listed[1].eventType == "task.running")
         #expect(try await store.delivery(id: "dlv-3")?.status == .succeeded)
-        #expect(try await store.apply([.insertDelivery(delivery("dlv-3", event: e1))]) == [.idConflict])
+        #expect(try await store.applyRecording([.insertDelivery(delivery("dlv-3", event: e1))]) == [.idConflict])
     }
 
     @Test(arguments: Driver.allCases)
     func disablingOrDeletingASubscriptionOrAGoneReceiverCancelsPendingDeliveries(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
-        _ = try await store.apply([.insertSubscription(subscription("wh-1")), .insertSubscription(subscription("wh-2"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
+        _ = try await store.applyRecording([.insertSubscription(subscription("wh-1")), .insertSubscription(subscription("wh-2"))])
         let e = try await store.lastEventSeq()
-        _ = try await store.apply([.fanOut(after: 0, through: e, deliveries: [
+        _ = try await store.applyRecording([.fanOut(after: 0, through: e, deliveries: [
             delivery("dlv-1", event: e, subscription: "wh-1"), delivery("dlv-2", event: e, subscription: "wh-2"), delivery("dlv-3", event: e),
         ])])
-        _ = try await store.apply([.disableSubscription(id: "wh-1", at: 9, reason: "gone"), .deleteSubscription(workflowID: "wf-1", id: "wh-2", at: 9), .cancelExecutionDeliveries(executionID: "ex-1", at: 9)])
+        _ = try await store.applyRecording([.disableSubscription(id: "wh-1", at: 9, reason: "gone"), .deleteSubscription(workflowID: "wf-1", id: "wh-2", at: 9), .cancelExecutionDeliveries(executionID: "ex-1", at: 9)])
         let listed = try await store.deliveries(executionID: "ex-1", after: 0, limit: 10)
         #expect(listed.map(\.status) == [.cancelled, .cancelled, .cancelled])
         #expect(listed.allSatisfy { $0.completedAt == 9 && $0.nextAttemptAt == nil })
@@ -175,11 +175,11 @@ import Testing
     @Test(arguments: Driver.allCases)
     func aFanOutStoresNoDeliveriesForASubscriptionDisabledMeanwhile(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
-        _ = try await store.apply([.insertSubscription(subscription("wh-1")), .insertSubscription(subscription("wh-2"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
+        _ = try await store.applyRecording([.insertSubscription(subscription("wh-1")), .insertSubscription(subscription("wh-2"))])
         let e = try await store.lastEventSeq()
-        #expect(try await store.apply([.disableSubscription(id: "wh-1", at: 9, reason: "gone")]) == [.applied])
-        #expect(try await store.apply([.fanOut(after: 0, through: e, deliveries: [
+        #expect(try await store.applyRecording([.disableSubscription(id: "wh-1", at: 9, reason: "gone")]) == [.applied])
+        #expect(try await store.applyRecording([.fanOut(after: 0, through: e, deliveries: [
             delivery("dlv-1", event: e, subscription: "wh-1"), delivery("dlv-2", event: e, subscription: "wh-2"), delivery("dlv-3", event: e),
         ])]) == [.applied])
         #expect(try await store.fanOutCursor() == e)
@@ -212,7 +212,7 @@ import Testing
         #expect(try await store.lastEventSeq() == 0, "no events for changes made before events existed")
         #expect(try await store.fanOutCursor() == 0)
         #expect(try await store.execution(id: "ex-1")?.execution.webhookSecret == nil)
-        _ = try await store.apply([.transition(.init(executionID: "ex-1", tasks: [
+        _ = try await store.applyRecording([.transition(.init(executionID: "ex-1", tasks: [
             TaskChange(index: 0, expected: [.running], status: .completed, output: ["text": "x"], completedAt: 5),
         ], execution: ExecutionChange(status: .completed, output: ["text": "x"], completedAt: 5)))])
         #expect(try await store.events(executionID: "ex-1", after: 0, limit: 10).map(\.type) == ["task.completed", "execution.completed"])

@@ -15,7 +15,7 @@ func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "E
     @Test(arguments: Driver.allCases)
     func aNewWorkflowIsVersion1(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1", at: 7))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1", at: 7))])
         let head = try #require(try await store.workflow(id: "wf-1"))
         #expect(head.version == 1)
         #expect(head.updatedAt == 7)
@@ -29,9 +29,9 @@ func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "E
     @Test(arguments: Driver.allCases)
     func aNewVersionBecomesTheHeadAndKeepsTheOldOnes(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1", at: 1)), .insertWorkflow(workflow("wf-2", at: 2))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1", at: 1)), .insertWorkflow(workflow("wf-2", at: 2))])
         let v2 = version("wf-1", name: "second", steps: [["type": "TextOperation.Reverse"]], at: 9)
-        #expect(try await store.apply([.insertWorkflowVersion(v2, expectedVersion: 1)]) == [.applied])
+        #expect(try await store.applyRecording([.insertWorkflowVersion(v2, expectedVersion: 1)]) == [.applied])
         let head = try #require(try await store.workflow(id: "wf-1"))
         #expect(head.version == 2)
         #expect(head.name == "second" && head.description == "d second")
@@ -48,29 +48,29 @@ func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "E
     @Test(arguments: Driver.allCases)
     func anOutdatedExpectedVersionIsAConflictAndStoresNothing(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
         // Two writers that both read version 1: the first wins, the second learns the version.
-        let outcomes = try await store.apply([
+        let outcomes = try await store.applyRecording([
             .insertWorkflowVersion(version("wf-1", name: "a", at: 2), expectedVersion: 1),
             .insertWorkflowVersion(version("wf-1", name: "b", at: 3), expectedVersion: 1),
         ])
         #expect(outcomes == [.applied, .versionConflict(current: 2)])
-        #expect(try await store.apply([.insertWorkflowVersion(version("wf-1", name: "c", at: 4), expectedVersion: 5)]) == [.versionConflict(current: 2)])
+        #expect(try await store.applyRecording([.insertWorkflowVersion(version("wf-1", name: "c", at: 4), expectedVersion: 5)]) == [.versionConflict(current: 2)])
         let head = try #require(try await store.workflow(id: "wf-1"))
         #expect(head.version == 2 && head.name == "a" && head.updatedAt == 2)
         #expect(try await store.workflowVersion(id: "wf-1", version: 3) == nil)
-        #expect(try await store.apply([.insertWorkflowVersion(version("wf-404", name: "x", at: 5), expectedVersion: 1)]) == [.stale], "no such workflow")
+        #expect(try await store.applyRecording([.insertWorkflowVersion(version("wf-404", name: "x", at: 5), expectedVersion: 1)]) == [.stale], "no such workflow")
         #expect(try await store.workflowVersions(id: "wf-404", limit: 10, before: nil).items.isEmpty)
     }
 
     @Test(arguments: Driver.allCases)
     func versionsPageNewestFirst(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2"))])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2"))])
         for v in 1...4 {
-            #expect(try await store.apply([.insertWorkflowVersion(version("wf-1", name: "v\(v + 1)", at: Int64(v + 1)), expectedVersion: v)]) == [.applied])
+            #expect(try await store.applyRecording([.insertWorkflowVersion(version("wf-1", name: "v\(v + 1)", at: Int64(v + 1)), expectedVersion: v)]) == [.applied])
         }
-        _ = try await store.apply([.insertWorkflowVersion(version("wf-2", name: "other", at: 9), expectedVersion: 1)])
+        _ = try await store.applyRecording([.insertWorkflowVersion(version("wf-2", name: "other", at: 9), expectedVersion: 1)])
         var pages: [[Int]] = []
         var cursor: Int64?
         repeat {
@@ -89,14 +89,14 @@ func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "E
     @Test(arguments: Driver.allCases)
     func anExecutionKeepsTheVersionItRuns(driver: Driver) async throws {
         let store = try await driver.make()
-        _ = try await store.apply([.insertWorkflow(workflow("wf-1"))])
-        _ = try await store.apply([.insertWorkflowVersion(version("wf-1", name: "v2", at: 2), expectedVersion: 1)])
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
+        _ = try await store.applyRecording([.insertWorkflowVersion(version("wf-1", name: "v2", at: 2), expectedVersion: 1)])
         var old = execution("ex-1")
         old.execution.workflowVersion = 1
         var new = execution("ex-2")
         new.execution.workflowVersion = 2
-        #expect(try await store.apply([.insertExecution(old), .insertExecution(new)]) == [.applied, .applied])
-        _ = try await store.apply([.insertWorkflowVersion(version("wf-1", name: "v3", at: 3), expectedVersion: 2)])
+        #expect(try await store.applyRecording([.insertExecution(old), .insertExecution(new)]) == [.applied, .applied])
+        _ = try await store.applyRecording([.insertWorkflowVersion(version("wf-1", name: "v3", at: 3), expectedVersion: 2)])
         #expect(try await store.execution(id: "ex-1")?.execution.workflowVersion == 1)
         #expect(try await store.execution(id: "ex-2")?.execution.workflowVersion == 2)
         #expect(try await store.executions(workflowID: "wf-1", status: nil, limit: 10, before: nil).items.map(\.workflowVersion) == [2, 1])
@@ -128,7 +128,7 @@ func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "E
         #expect(detail.execution.deadlineAt == 99 && detail.tasks[0].attempt == 1)
         #expect(try await store.unfinishedExecutions().map(\.execution.workflowVersion) == [1])
         // And the upgraded workflow takes new versions.
-        #expect(try await store.apply([.insertWorkflowVersion(version("wf-1", name: "w2", at: 5), expectedVersion: 1)]) == [.applied])
+        #expect(try await store.applyRecording([.insertWorkflowVersion(version("wf-1", name: "w2", at: 5), expectedVersion: 1)]) == [.applied])
         #expect(try await store.workflow(id: "wf-1")?.version == 2)
     }
 }

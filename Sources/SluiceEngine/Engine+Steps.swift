@@ -1,0 +1,153 @@
+import Logging
+import SluiceCore
+import SluiceStore
+
+extension Engine {
+    /// Feeds an event to the state machine (`body`) and carries out the actions it returns.
+    /// Commits are submitted while the lock is held, so two transitions of one execution reach
+    /// the committer in the order they were computed; steps are launched under it too, so a stop
+    /// computed later always finds them. `reply` is called with the outcome of the first commit.
+    func perform(reply: (@Sendable (Result<[MutationOutcome], any Error>) -> Void)? = nil, _ body: (inout EngineStateMachine) -> EngineStateMachine.Actions) {
+        let (actions, released, stopped) = state.withLock { shell -> (EngineStateMachine.Actions, [(CheckedContinuation<Void, Never>, Timers.ID?)], [Task<Void, Never>]) in
+            let actions = body(&shell.core)
+            for (k, commit) in actions.commits.enumerated() {
+                let answer = k == 0 ? reply : nil
+                committer.submit(commit.mutations) { result in
+                    self.perform { $0.committed(commit, result) }
+                    answer?(result)
+                }
+            }
+            let stopped = actions.stop.compactMap { shell.running.removeValue(forKey: $0)?.task }
+            for launch in actions.launch { start(launch, &shell) }
+            let released = actions.resume.compactMap { shell.waiters.removeValue(forKey: $0).map { ($0.continuation, $0.timer) } }
+            return (actions, released, stopped)
+        }
+        for task in stopped { task.cancel() }
+        for (continuation, timer) in released {
+            if let timer { timers.cancel(timer) }
+            continuation.resume()
+        }
+        for (id, timer) in actions.timers { arm(id, timer) }
+        if actions.claimRoom { workSignal.notify() }
+        for id in actions.reload {
+            logger.warning("a write no longer applied; the execution is reloaded from the store", metadata: ["execution.id": "\(id)"])
+            reloadLater(id)
+        }
+    }
+
+    /// Starts a step with I/O (its RUNNING transition is committed) on a task of its own.
+    func start(_ launch: EngineStateMachine.Launch, _ shell: inout Shell) {
+        let dispatch = launch.dispatch
+        let node = launch.node
+        let function: @Sendable (StepContext) async throws(StepFailure) -> JSONValue
+        if let map = node.map {
+            function = { context throws(StepFailure) in try await Self.runMap(map, context) }
+        } else {
+            switch node.step.implementation {
+            case .run(let run): function = run
+            case .subworkflow: function = { context throws(StepFailure) in try await self.runSubworkflow(context) }
+            case .pure, .timer: return
+            }
+        }
+        let key = RunningKey(executionID: dispatch.executionID, index: dispatch.index)
+        let log = StepLog { [weak self] line in self?.appendLog(dispatch, source: "step", line) }
+        let context = StepContext(input: dispatch.input, parameters: node.parameters, executionID: dispatch.executionID, stepID: node.id, attempt: dispatch.attempt, log: log)
+        let timeout = node.timeoutSeconds
+        let startedAt = launch.startedAt
+        let task = Task {
+            let result = await self.run(function, context, timeout: timeout, from: startedAt)
+            let stopping = self.state.withLock { shell in
+                if shell.running[key]?.attempt == dispatch.attempt { shell.running[key] = nil }
+                return shell.core.stopping
+            }
+            // A shutdown interrupts the step; it stays RUNNING in the store and runs again when
+            // the server starts (at least once), rather than failing as "cancelled".
+            if stopping { return }
+            let now = self.clock.now()
+            self.perform { $0.stepFinished(dispatch, result, startedAt: startedAt, now: now) }
+        }
+        shell.running[key] = (dispatch.attempt, task)
+    }
+
+    /// Runs a step, bounded by its timeout on the engine's clock.
+    func run(_ function: @escaping @Sendable (StepContext) async throws(StepFailure) -> JSONValue, _ context: StepContext, timeout: Double?, from startedAt: Int64) async -> Result<JSONValue, StepFailure> {
+        guard let timeout else {
+            do throws(StepFailure) { return .success(try await function(context)) } catch { return .failure(error) }
+        }
+        let deadline = startedAt + Int64((timeout * 1000).rounded())
+        return await withTaskGroup(of: Result<JSONValue, StepFailure>?.self) { group in
+            group.addTask {
+                do throws(StepFailure) { return .success(try await function(context)) } catch { return .failure(error) }
+            }
+            group.addTask {
+                do { try await self.clock.sleep(until: deadline) } catch { return nil }
+                return .failure(StepFailure("timed out after \(timeout.formatted) s (timeout_seconds)", retryable: true))
+            }
+            var result: Result<JSONValue, StepFailure> = .failure(StepFailure("cancelled"))
+            if let first = await group.next(), let first { result = first }
+            group.cancelAll()
+            return result
+        }
+    }
+
+    /// Arms `timer` of execution `executionID` on the engine's clock.
+    func arm(_ executionID: String, _ timer: ExecutionStateMachine.ScheduledTimer) {
+        timers.schedule(at: timer.at) { self.fire(executionID, timer.timer) }
+    }
+
+    func fire(_ executionID: String, _ timer: ExecutionStateMachine.Timer) {
+        let now = clock.now()
+        var timedOut = false
+        perform { core in
+            let actions = core.timerFired(executionID, timer, now: now)
+            if case .deadline = timer, !actions.commits.isEmpty { timedOut = true }
+            return actions
+        }
+        if timedOut { logger.info("execution timed out", metadata: ["execution.id": "\(executionID)"]) }
+    }
+
+    /// Reloads an execution from the store after `commitRetryDelay` and resumes it.
+    func reloadLater(_ executionID: String) {
+        let delay = configuration.commitRetryDelay
+        let at = clock.now() + delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
+        timers.schedule(at: at) {
+            self.state.withLock { shell in
+                guard !shell.core.stopping else { return }
+                let n = shell.nextReload
+                shell.nextReload += 1
+                shell.reloads[n] = Task {
+                    await self.reload(executionID)
+                    _ = self.state.withLock { $0.reloads.removeValue(forKey: n) }
+                }
+            }
+        }
+    }
+
+    func reload(_ executionID: String) async {
+        do {
+            // On a cluster, only while this node still holds it.
+            if let cluster {
+                if let detail = try await cluster.heldExecution(id: executionID) { await resume(detail) }
+            } else if let detail = try await store.execution(id: executionID) {
+                await resume(detail)
+            }
+        } catch {
+            if Task.isCancelled { return }
+            logger.error("could not reload execution", metadata: ["execution.id": "\(executionID)", "error": "\(error)"])
+            reloadLater(executionID)
+        }
+    }
+
+    static func seconds(_ milliseconds: Int64) -> String {
+        (Double(milliseconds) / 1000).formatted + " s"
+    }
+}
+
+extension Double {
+    /// At most three decimals, no trailing zeros: `2.5`, `0.125`, `3`.
+    var formatted: String {
+        let rounded = (self * 1000).rounded() / 1000
+        if rounded == rounded.rounded() && abs(rounded) < 1e15 { return String(Int64(rounded)) }
+        return String(rounded)
+    }
+}

@@ -1,0 +1,444 @@
+import SluiceCore
+import SluiceStore
+
+/// The engine's state and rules as one value, with no I/O: each method takes an event (an
+/// execution to run, a commit done, a step finished, a timer fired, a cancel, a waiter) and
+/// returns the `Actions` that follow (commit these writes in this order, launch these steps, arm
+/// these timers, stop these steps, release these waiters). `Engine` holds it under one lock and
+/// carries the actions out; writes are handed to the group committer in the same critical section
+/// that computed them, and the committer keeps each execution's writes in order, so the order in
+/// which transitions are computed is the order in which they commit.
+///
+/// Pure steps run here, inline: they are deterministic and have no side effects, so a task made
+/// ready by a pure step runs in the same transition rather than after a commit. Steps with I/O and
+/// Delays are marked RUNNING in that transition and start once it is committed; a task's
+/// dependants never see an output a crash could lose.
+struct EngineStateMachine {
+    /// An execution the engine drives: its machine, and its record as the store will hold it once
+    /// every write submitted so far has committed (the events are computed from it).
+    struct Active {
+        var machine: ExecutionStateMachine
+        var record: ExecutionDetail
+    }
+
+    /// A step with I/O to start once its RUNNING transition is committed.
+    struct Launch: Sendable {
+        var dispatch: ExecutionStateMachine.Dispatch
+        var node: WorkflowPlan.Node
+        var startedAt: Int64
+    }
+
+    /// What to do once one transition is committed.
+    struct Effect: Sendable {
+        var executionID: String
+        /// Index of its mutation in the commit.
+        var mutation: Int
+        var launch: [Launch] = []
+        var timers: [ExecutionStateMachine.ScheduledTimer] = []
+        var stop: [Int] = []
+        var finished = false
+    }
+
+    /// Writes to commit together, in order, and what follows each transition among them.
+    struct Commit: Sendable {
+        var mutations: [Mutation]
+        var effects: [Effect] = []
+        /// Executions whose log lines it writes: their change waiters are released once it commits.
+        var logsOf: Set<String> = []
+    }
+
+    /// Everything the engine must do after an event, in this order: submit `commits` (still
+    /// holding the lock), then the rest.
+    struct Actions: Sendable {
+        var commits: [Commit] = []
+        var launch: [Launch] = []
+        var timers: [(executionID: String, timer: ExecutionStateMachine.ScheduledTimer)] = []
+        var stop: [RunningKey] = []
+        /// Waiter tokens to release.
+        var resume: [Int] = []
+        /// Executions dropped after a write that did not apply: reload them from the store.
+        var reload: [String] = []
+        /// A cluster node has room to claim more executions again.
+        var claimRoom = false
+
+        mutating func append(_ other: Actions) {
+            commits += other.commits
+            launch += other.launch
+            timers += other.timers
+            stop += other.stop
+            resume += other.resume
+            reload += other.reload
+            claimRoom = claimRoom || other.claimRoom
+        }
+    }
+
+    /// A line the engine writes to a task's log (an attempt failed, started again).
+    struct Note: Sendable, Hashable {
+        var index: Int
+        var attempt: Int
+        var line: String
+    }
+
+    var active: [String: Active] = [:]
+    /// Requests waiting on an execution, by token: until it finishes (`true`, `?wait`), or until
+    /// its next committed change (`false`, log follow).
+    var waiters: [String: [Int: Bool]] = [:]
+    var nextWaiterToken = 0
+    /// Log lines not yet submitted for commit; every commit computed here takes them first, so a
+    /// step's lines are committed before the transition that ends its attempt.
+    var pendingLogs: [TaskLogLine] = []
+    var logFlushScheduled = false
+    var stopping = false
+    /// On a cluster: whether other nodes may drive executions (waiters then wait for their
+    /// announcements too).
+    let clustered: Bool
+    /// On a cluster: executions that finished lately (here or elsewhere), so a waiter registering
+    /// just after the finish was announced returns at once.
+    var recentlyFinished = RecentSet(capacity: 16_384)
+    /// On a cluster: the claim loop found no room; a finishing execution wakes it.
+    var claimStarved = false
+    /// Varies retry backoffs (jitter): a cheap generator, drawn only when a step fails.
+    var random: SplitMix64
+
+    init(clustered: Bool, seed: UInt64 = UInt64.random(in: 0...UInt64.max)) {
+        self.clustered = clustered
+        self.random = SplitMix64(seed: seed)
+    }
+
+    // MARK: Executions
+
+    /// Puts an execution under the engine's control and settles it: its ready pure tasks run, its
+    /// ready steps with I/O are marked RUNNING, and the result is one commit. `nil` if it is
+    /// already active.
+    mutating func register(_ machine: ExecutionStateMachine, record: ExecutionDetail, now: Int64) -> Actions? {
+        let id = machine.executionID
+        guard active[id] == nil, !stopping else { return nil }
+        var machine = machine
+        let outcome = machine.start(now: now)
+        active[id] = Active(machine: machine, record: record)
+        return settle(id, outcome, now: now)
+    }
+
+    /// Attempt `dispatch` of a step with I/O ended with `result`.
+    mutating func stepFinished(_ dispatch: ExecutionStateMachine.Dispatch, _ result: Result<JSONValue, StepFailure>, startedAt: Int64, now: Int64) -> Actions {
+        let id = dispatch.executionID
+        guard !stopping, var entry = active[id] else { return Actions() }
+        var notes: [Note] = []
+        var random = self.random
+        let outcome = Self.finish(&entry.machine, dispatch, result, startedAt: startedAt, completedAt: now, jitter: { random.nextUnit() }, notes: &notes)
+        self.random = random
+        active[id] = entry
+        guard let outcome else { return Actions() }
+        return settle(id, outcome, now: now, notes: notes)
+    }
+
+    /// A timer of execution `executionID` fired.
+    mutating func timerFired(_ executionID: String, _ timer: ExecutionStateMachine.Timer, now: Int64) -> Actions {
+        guard !stopping, var entry = active[executionID], let outcome = entry.machine.timerFired(timer, now: now) else { return Actions() }
+        active[executionID] = entry
+        return settle(executionID, outcome, now: now)
+    }
+
+    /// What a cancel found.
+    enum CancelDecision {
+        /// This engine does not drive the execution.
+        case notHere
+        /// It already finished: nothing to write.
+        case finished
+        /// Commit `actions.commits[0]`; the cancel is done once it applies.
+        case commit(Actions)
+    }
+
+    /// Cancels execution `executionID` if this engine drives it. Its transition is computed from
+    /// the machine as every earlier transition left it, and submitted after them.
+    mutating func cancel(_ executionID: String, now: Int64) -> CancelDecision {
+        guard var entry = active[executionID] else { return .notHere }
+        guard let outcome = entry.machine.cancel(now: now) else { return .finished }
+        active[executionID] = entry
+        return .commit(settle(executionID, outcome, now: now))
+    }
+
+    /// Runs the pure tasks of `outcome.dispatch` (and those they make ready) to their end, marks
+    /// the rest RUNNING, and turns the result into one commit: the pending log lines, then the
+    /// transition with its events.
+    mutating func settle(_ id: String, _ outcome: ExecutionStateMachine.Outcome, now: Int64, notes: [Note] = []) -> Actions {
+        guard var entry = active[id] else { return Actions() }
+        var outcome = outcome
+        var notes = notes
+        var launch: [Launch] = []
+        var delays: [ExecutionStateMachine.ScheduledTimer] = []
+        var random = self.random
+        let io = Self.runPure(&entry.machine, &outcome, now: now, jitter: { random.nextUnit() }, notes: &notes)
+        self.random = random
+        for dispatch in io {
+            guard entry.machine.isCurrent(dispatch.index, attempt: dispatch.attempt) else { continue }
+            let node = entry.machine.plan.nodes[dispatch.index]
+            var wakeAt: Int64?
+            if node.map == nil, case .timer(let duration) = node.step.implementation {
+                wakeAt = now + Int64((max(0, duration(dispatch.input, node.parameters)) * 1000).rounded())
+                delays.append(.init(timer: .delay(index: dispatch.index, attempt: dispatch.attempt), at: wakeAt!))
+            } else {
+                launch.append(Launch(dispatch: dispatch, node: node, startedAt: now))
+            }
+            if node.retry.maxAttempts > 1 || dispatch.attempt > 1 {
+                notes.append(Note(index: dispatch.index, attempt: dispatch.attempt, line: "attempt \(dispatch.attempt) of \(node.retry.maxAttempts) started"))
+            }
+            let started = entry.machine.taskStarted(dispatch.index, now: now, wakeAt: wakeAt)
+            outcome.transition = outcome.transition.map { $0.followed(by: started) } ?? started
+        }
+        var actions = Actions()
+        for note in notes {
+            pendingLogs.append(TaskLogLine(executionID: id, index: note.index, at: now, attempt: note.attempt, source: "engine", line: note.line))
+        }
+        guard let transition = outcome.transition else {
+            // Nothing to write (a retry wait ended and its task waits again, say): act at once.
+            active[id] = entry
+            for t in outcome.timers { actions.timers.append((id, t)) }
+            return actions
+        }
+        let recorded = entry.record.recording(transition)
+        active[id] = entry
+        var commit = takeLogs(of: id)
+        commit.effects.append(Effect(
+            executionID: id, mutation: commit.mutations.count, launch: launch, timers: outcome.timers + delays,
+            stop: outcome.stop, finished: outcome.finished))
+        commit.mutations.append(.transition(recorded))
+        actions.commits.append(commit)
+        return actions
+    }
+
+    /// Runs the pure tasks among `outcome.dispatch`, and those they make ready, merging their
+    /// changes into `outcome`; returns the dispatches left (steps with I/O, Delays, maps of them).
+    static func runPure(_ machine: inout ExecutionStateMachine, _ outcome: inout ExecutionStateMachine.Outcome, now: Int64, jitter: () -> Double, notes: inout [Note]) -> [ExecutionStateMachine.Dispatch] {
+        var work = outcome.dispatch
+        outcome.dispatch = []
+        var left: [ExecutionStateMachine.Dispatch] = []
+        var next = 0
+        while next < work.count {
+            let dispatch = work[next]
+            next += 1
+            let node = machine.plan.nodes[dispatch.index]
+            let result: Result<JSONValue, StepFailure>
+            if let map = node.map {
+                guard map.isPure else {
+                    left.append(dispatch)
+                    continue
+                }
+                do throws(StepFailure) { result = .success(try map.runPure(dispatch.input)) } catch { result = .failure(error) }
+            } else if case .pure(let function) = node.step.implementation {
+                do throws(StepFailure) { result = .success(try function(dispatch.input, node.parameters)) } catch { result = .failure(error) }
+            } else {
+                left.append(dispatch)
+                continue
+            }
+            guard let step = finish(&machine, dispatch, result, startedAt: now, completedAt: now, jitter: jitter, notes: &notes) else { continue }
+            work += step.dispatch
+            if let t = step.transition { outcome.transition = outcome.transition.map { $0.followed(by: t) } ?? t }
+            outcome.timers += step.timers
+            outcome.stop += step.stop
+            outcome.finished = outcome.finished || step.finished
+        }
+        return left
+    }
+
+    /// Tells the machine how attempt `dispatch` ended; a failure adds a line for the task's log.
+    static func finish(_ machine: inout ExecutionStateMachine, _ dispatch: ExecutionStateMachine.Dispatch, _ result: Result<JSONValue, StepFailure>, startedAt: Int64, completedAt: Int64, jitter: () -> Double, notes: inout [Note]) -> ExecutionStateMachine.Outcome? {
+        switch result {
+        case .success(let output):
+            return machine.taskSucceeded(dispatch.index, attempt: dispatch.attempt, input: dispatch.input, output: output, startedAt: startedAt, completedAt: completedAt)
+        case .failure(let failure):
+            guard let outcome = machine.taskFailed(dispatch.index, attempt: dispatch.attempt, input: dispatch.input, message: failure.message, retryable: failure.retryable, startedAt: startedAt, completedAt: completedAt, jitter: jitter()) else { return nil }
+            var line = "attempt \(dispatch.attempt) failed: \(failure.message)"
+            if let retry = outcome.timers.first {
+                line += "; retrying in \(Engine.seconds(retry.at - completedAt)) (attempt \(dispatch.attempt + 1))"
+            } else if failure.retryable {
+                line += "; no attempts left"
+            }
+            notes.append(Note(index: dispatch.index, attempt: dispatch.attempt, line: line))
+            return outcome
+        }
+    }
+
+    /// A new execution run as far as its pure steps take it, before it is first stored: what to
+    /// insert (the record as it stands after them), the events of its creation and of that run,
+    /// its log lines, and whether it finished. Its steps with I/O stay PENDING, for whichever
+    /// engine then drives it (this one, or on a cluster whichever node claims it).
+    static func prepare(_ machine: ExecutionStateMachine, record: ExecutionDetail, now: Int64, jitter: () -> Double) -> (record: ExecutionDetail, events: [EventDraft], logs: [TaskLogLine], finished: Bool) {
+        var machine = machine
+        var record = record
+        var events = [record.creationEvent]
+        var outcome = machine.start(now: now)
+        var notes: [Note] = []
+        let io = runPure(&machine, &outcome, now: now, jitter: jitter, notes: &notes)
+        // The steps with I/O (`io`) were only dispatched, not started: they stay PENDING, and the
+        // execution is stored RUNNING if its pure steps started it.
+        _ = io
+        if let transition = outcome.transition, let recorded = record.apply(transition) { events += recorded }
+        let logs = notes.map { TaskLogLine(executionID: machine.executionID, index: $0.index, at: now, attempt: $0.attempt, source: "engine", line: $0.line) }
+        return (record, events, logs, outcome.finished)
+    }
+
+    /// The pending log lines (of execution `id` only, if given) as the start of a commit.
+    mutating func takeLogs(of id: String? = nil) -> Commit {
+        guard !pendingLogs.isEmpty else { return Commit(mutations: []) }
+        var lines: [TaskLogLine]
+        if let id {
+            lines = []
+            pendingLogs.removeAll { line in
+                guard line.executionID == id else { return false }
+                lines.append(line)
+                return true
+            }
+            if lines.isEmpty { return Commit(mutations: []) }
+        } else {
+            lines = pendingLogs
+            pendingLogs = []
+        }
+        return Commit(mutations: [.appendLogs(lines)], logsOf: Set(lines.map(\.executionID)))
+    }
+
+    // MARK: Commits
+
+    /// `commit` was committed with `outcomes` (one per mutation), or failed.
+    mutating func committed(_ commit: Commit, _ result: Result<[MutationOutcome], any Error>) -> Actions {
+        var actions = Actions()
+        switch result {
+        case .success(let outcomes):
+            for id in commit.logsOf { actions.resume += takeChangeWaiters(of: id) }
+            for effect in commit.effects {
+                let id = effect.executionID
+                guard effect.mutation < outcomes.count, outcomes[effect.mutation] == .applied else {
+                    if active.removeValue(forKey: id) != nil { actions.reload.append(id) }
+                    continue
+                }
+                actions.stop += effect.stop.map { RunningKey(executionID: id, index: $0) }
+                if effect.finished {
+                    active[id] = nil
+                    if clustered { recentlyFinished.insert(id) }
+                    if let w = waiters.removeValue(forKey: id) { actions.resume += w.keys }
+                    if claimStarved {
+                        claimStarved = false
+                        actions.claimRoom = true
+                    }
+                } else {
+                    guard let entry = active[id] else { continue }
+                    // A cancel or deadline computed since may have ended the attempt already.
+                    actions.launch += effect.launch.filter { entry.machine.isCurrent($0.dispatch.index, attempt: $0.dispatch.attempt) }
+                    for t in effect.timers { actions.timers.append((id, t)) }
+                    actions.resume += takeChangeWaiters(of: id)
+                }
+            }
+        case .failure:
+            for effect in commit.effects where active.removeValue(forKey: effect.executionID) != nil {
+                actions.reload.append(effect.executionID)
+            }
+        }
+        return actions
+    }
+
+    // MARK: Logs
+
+    /// Adds a line to a task's log; `true` if a flush must be scheduled (none is yet).
+    mutating func appendLog(_ line: TaskLogLine) -> Bool {
+        pendingLogs.append(line)
+        if logFlushScheduled { return false }
+        logFlushScheduled = true
+        return true
+    }
+
+    /// The pending log lines as a commit of their own.
+    mutating func flushLogs() -> Actions {
+        logFlushScheduled = false
+        let commit = takeLogs()
+        return commit.mutations.isEmpty ? Actions() : Actions(commits: [commit])
+    }
+
+    // MARK: Waiters
+
+    /// Registers a waiter on execution `id`; `nil` if it must return at once (the execution is not
+    /// driven here and, on a cluster, finished lately or not at all elsewhere), else its token and
+    /// whether the execution runs here.
+    mutating func addWaiter(_ id: String, untilFinished: Bool) -> (token: Int, local: Bool)? {
+        guard !stopping else { return nil }
+        let local = active[id] != nil
+        guard local || clustered else { return nil }
+        if !local, recentlyFinished.contains(id) { return nil }
+        nextWaiterToken += 1
+        waiters[id, default: [:]][nextWaiterToken] = untilFinished
+        return (nextWaiterToken, local)
+    }
+
+    /// Removes a waiter; whether it was still waiting (whoever removes it releases it).
+    mutating func removeWaiter(_ id: String, _ token: Int) -> Bool {
+        guard waiters[id]?.removeValue(forKey: token) != nil else { return false }
+        if waiters[id]?.isEmpty == true { waiters[id] = nil }
+        return true
+    }
+
+    /// Removes the waiters for the next change of `id` (not those waiting for it to finish).
+    mutating func takeChangeWaiters(of id: String) -> [Int] {
+        guard var w = waiters[id] else { return [] }
+        var released: [Int] = []
+        for (token, untilFinished) in w where !untilFinished {
+            released.append(token)
+            w[token] = nil
+        }
+        waiters[id] = w.isEmpty ? nil : w
+        return released
+    }
+
+    /// Every waiter (the engine is stopping).
+    mutating func takeAllWaiters() -> [Int] {
+        defer { waiters = [:] }
+        return waiters.values.flatMap(\.keys)
+    }
+
+    // MARK: Cluster
+
+    /// Other nodes changed or finished these executions (`nil`: the announcements may have been
+    /// missed; every waiter on an execution not driven here looks again). A finished execution
+    /// this node drove (cancelled elsewhere) is dropped and its steps stopped.
+    mutating func remote(changed: [String]?, finished: [String]?) -> Actions {
+        var actions = Actions()
+        guard let changed, let finished else {
+            for (id, w) in waiters where active[id] == nil {
+                actions.resume += w.keys
+                waiters[id] = nil
+            }
+            return actions
+        }
+        for id in finished {
+            recentlyFinished.insert(id)
+            if let w = waiters.removeValue(forKey: id) { actions.resume += w.keys }
+            if let entry = active.removeValue(forKey: id) {
+                actions.stop += entry.machine.runningTasks.map { RunningKey(executionID: id, index: $0) }
+            }
+        }
+        for id in changed { actions.resume += takeChangeWaiters(of: id) }
+        return actions
+    }
+}
+
+/// A running step, by execution and task index.
+struct RunningKey: Hashable, Sendable {
+    var executionID: String
+    var index: Int
+}
+
+/// A small, fast pseudo-random generator (SplitMix64): retry jitter needs spread, not secrecy.
+struct SplitMix64: Sendable {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A number in [0, 1).
+    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
