@@ -23,11 +23,12 @@ extension Engine {
             return (actions, released, stopped)
         }
         for task in stopped { task.cancel() }
+        // Timers first: a waiter released by this change finds them armed.
+        for (id, timer) in actions.timers { arm(id, timer) }
         for (continuation, timer) in released {
             if let timer { timers.cancel(timer) }
             continuation.resume()
         }
-        for (id, timer) in actions.timers { arm(id, timer) }
         if actions.claimRoom { workSignal.notify() }
         for id in actions.reload {
             logger.warning("a write no longer applied; the execution is reloaded from the store", metadata: ["execution.id": "\(id)"])

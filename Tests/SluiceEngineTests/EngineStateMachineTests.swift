@@ -1,0 +1,229 @@
+import SluiceCore
+@testable import SluiceEngine
+import SluiceStore
+import Testing
+
+/// The engine's rules without I/O: events in, actions out. The orderings that used to need
+/// sleeps and polls (a cancel racing a start, a deadline while transitions are in flight, two
+/// steps finishing at once) are plain sequences of calls here, and each run takes microseconds.
+struct EngineStateMachineTests {
+    typealias Actions = EngineStateMachine.Actions
+
+    func plan(_ definition: JSONValue) throws -> WorkflowPlan {
+        switch TypeChecker(registry: testRegistry).check(json: definition) {
+        case .success(let plan): return plan
+        case .failure(let failure): throw failure
+        }
+    }
+
+    /// A new execution of `plan`, as stored before anything ran, and its machine.
+    func fresh(_ plan: WorkflowPlan, id: String = "ex-1", input: JSONValue = ["text": "hi"], deadlineAt: Int64? = nil) -> (ExecutionStateMachine, ExecutionDetail) {
+        let record = ExecutionDetail(
+            execution: ExecutionRecord(id: id, workflowID: "wf-1", input: input, createdAt: 0, deadlineAt: deadlineAt),
+            tasks: plan.nodes.map { TaskRecord(index: $0.index, taskID: "task-\($0.index)", stepID: $0.id, type: $0.step.name) })
+        return (ExecutionStateMachine(plan: plan, executionID: id, input: input, deadlineAt: deadlineAt), record)
+    }
+
+    /// Writes `commits` to `store` in order, as the committer would, and reports each outcome.
+    func write(_ commits: [EngineStateMachine.Commit], to store: MemoryStore) async throws -> [[MutationOutcome]] {
+        var results: [[MutationOutcome]] = []
+        for c in commits { results.append(try await store.apply(c.mutations)) }
+        return results
+    }
+
+    func transition(_ commit: EngineStateMachine.Commit) -> ExecutionTransition? {
+        for m in commit.mutations { if case .transition(let t) = m { return t } }
+        return nil
+    }
+
+    func storeWith(_ record: ExecutionDetail) async throws -> MemoryStore {
+        let store = MemoryStore()
+        _ = try await store.apply([.insertWorkflow(WorkflowRecord(id: "wf-1", name: "w", description: nil, definition: ["steps": []], createdAt: 0)), .insertExecution(record)])
+        return store
+    }
+
+    struct Missing: Error {}
+    /// `value`, or a thrown error when it is nil (for results of mutating calls, which `#require`
+    /// cannot take).
+    func some<T>(_ value: T?) throws -> T {
+        guard let value else { throw Missing() }
+        return value
+    }
+
+    let ioChain: JSONValue = ["name": "io", "steps": [["type": "Test.SlowUpper"], ["type": "TextOperation.Reverse"]]]
+
+    @Test func aWorkflowOfPureStepsRunsToItsEndBeforeItIsFirstStored() throws {
+        let plan = try plan(["name": "seed", "steps": [["type": "StaticTextInput", "input": "Hello"], ["type": "TextOperation.Reverse"], ["type": "Echo"]]])
+        let (machine, record) = fresh(plan)
+        let prepared = EngineStateMachine.prepare(machine, record: record, now: 7, jitter: { 0.5 })
+        #expect(prepared.finished)
+        #expect(prepared.record.execution.status == .completed && prepared.record.execution.output == ["text": "olleH"])
+        #expect(prepared.record.tasks.map(\.status) == [.completed, .completed, .completed])
+        #expect(prepared.events.map(\.type) == [
+            "execution.pending", "execution.running", "task.completed", "task.completed", "task.completed", "execution.completed",
+        ], "the same events as when it ran after being stored")
+    }
+
+    @Test func aWorkflowWithAStepWithIOIsStoredWithItsPureStepsDoneAndTheRestPending() throws {
+        let plan = try plan(["name": "mixed", "steps": [["type": "StaticTextInput", "input": "abc"], ["type": "Test.SlowUpper"], ["type": "Echo"]]])
+        let (machine, record) = fresh(plan)
+        let prepared = EngineStateMachine.prepare(machine, record: record, now: 7, jitter: { 0.5 })
+        #expect(!prepared.finished)
+        #expect(prepared.record.tasks.map(\.status) == [.completed, .pending, .pending], "a step with I/O starts only under the engine that drives it")
+        #expect(prepared.record.execution.status == .running)
+    }
+
+    @Test func aStepWithIOIsMarkedRunningInTheTransitionAndLaunchedOnlyOnceItIsCommitted() async throws {
+        let (machine, record) = fresh(try plan(ioChain))
+        var core = EngineStateMachine(clustered: false, seed: 1)
+        let actions = try some(core.register(machine, record: record, now: 10))
+        #expect(actions.launch.isEmpty, "nothing starts before its RUNNING transition is committed")
+        #expect(actions.commits.count == 1)
+        let t = try #require(transition(actions.commits[0]))
+        #expect(t.tasks.map(\.status) == [.running] && t.execution?.status == .running)
+        #expect(t.events.map(\.type) == ["execution.running", "task.running"])
+        let after = core.committed(actions.commits[0], .success([.applied]))
+        #expect(after.launch.map(\.dispatch.index) == [0])
+        let twice = core.register(machine, record: record, now: 11)
+        #expect(twice == nil, "an execution is driven once")
+    }
+
+    @Test func aCancelRacingTheFirstStepIsCommittedAfterItAndTheStepNeverStarts() async throws {
+        let (machine, record) = fresh(try plan(ioChain))
+        let store = try await storeWith(record)
+        var core = EngineStateMachine(clustered: false, seed: 1)
+        let start = try some(core.register(machine, record: record, now: 10))
+        let token = try some(core.addWaiter("ex-1", untilFinished: true)).token
+        guard case .commit(let cancel) = core.cancel("ex-1", now: 11) else {
+            Issue.record("the cancel found nothing to do")
+            return
+        }
+        // Both reach the committer in the order computed; both apply in that order.
+        #expect(try await write(start.commits + cancel.commits, to: store) == [[.applied], [.applied]])
+        #expect(transition(cancel.commits[0])?.events.map(\.type) == ["task.cancelled", "task.cancelled", "execution.cancelled"],
+                "computed from the execution as the start left it: no second execution.running")
+        let afterStart = core.committed(start.commits[0], .success([.applied]))
+        #expect(afterStart.launch.isEmpty, "the cancel ended the attempt before its start was committed")
+        let afterCancel = core.committed(cancel.commits[0], .success([.applied]))
+        #expect(afterCancel.resume == [token] && core.active.isEmpty)
+        let stored = try #require(try await store.execution(id: "ex-1"))
+        #expect(stored.execution.status == .cancelled && stored.tasks.map(\.status) == [.cancelled, .cancelled])
+        #expect(try await store.events(executionID: "ex-1", after: 0, limit: 20).map(\.type) == [
+            "execution.pending", "execution.running", "task.running", "task.cancelled", "task.cancelled", "execution.cancelled",
+        ])
+    }
+
+    @Test func aDeadlineWithTransitionsInFlightIsComputedAfterThemAndCommittedLast() async throws {
+        let (machine, record) = fresh(try plan(["name": "two", "timeout_seconds": 5, "steps": [["type": "Test.SlowUpper"], ["type": "Test.SlowUpper"]]]), deadlineAt: 5010)
+        let store = try await storeWith(record)
+        var core = EngineStateMachine(clustered: false, seed: 1)
+        let start = try some(core.register(machine, record: record, now: 10))
+        #expect(start.commits.count == 1)
+        let afterStart = core.committed(start.commits[0], .success([.applied]))
+        #expect(afterStart.timers.map(\.timer.timer) == [.deadline])
+        let first = try #require(afterStart.launch.first).dispatch
+        // The first step ends; before its transition commits, the deadline fires.
+        let finished = core.stepFinished(first, .success(["text": "HI"]), startedAt: 10, now: 4000)
+        let deadline = core.timerFired("ex-1", .deadline, now: 5010)
+        #expect(finished.commits.count == 1 && deadline.commits.count == 1)
+        #expect(try await write(start.commits + finished.commits + deadline.commits, to: store) == [[.applied], [.applied], [.applied]])
+        let stored = try #require(try await store.execution(id: "ex-1"))
+        #expect(stored.execution.status == .failed && stored.execution.error?["code"] == "execution_timeout")
+        #expect(stored.tasks.map(\.status) == [.completed, .failed], "the second step, started by the first one's transition, timed out")
+        let afterFinished = core.committed(finished.commits[0], .success([.applied]))
+        #expect(afterFinished.launch.isEmpty, "the deadline ended the second step before it could start")
+        let afterDeadline = core.committed(deadline.commits[0], .success([.applied]))
+        #expect(afterDeadline.stop == [RunningKey(executionID: "ex-1", index: 1)] && core.active.isEmpty)
+    }
+
+    @Test func twoStepsFinishingAtOnceCommitInTheOrderTheyFinishedAndTheJoinRunsOnce() async throws {
+        let (machine, record) = fresh(try plan(["name": "fan", "tasks": [
+            ["id": "a", "type": "Test.SlowUpper"], ["id": "b", "type": "Test.SlowUpper"],
+            ["id": "join", "type": "TextOperation.Reverse", "depends_on": ["a", "b"]],
+        ]]))
+        let store = try await storeWith(record)
+        var core = EngineStateMachine(clustered: false, seed: 1)
+        let start = try some(core.register(machine, record: record, now: 10))
+        let launched = core.committed(start.commits[0], .success([.applied])).launch.map(\.dispatch)
+        #expect(launched.map(\.index) == [0, 1])
+        let b = core.stepFinished(launched[1], .success(["text": "B"]), startedAt: 10, now: 20)
+        let a = core.stepFinished(launched[0], .success(["text": "A"]), startedAt: 10, now: 21)
+        #expect(transition(b.commits[0])?.tasks.map(\.index) == [1], "the join waits for both")
+        #expect(transition(a.commits[0])?.tasks.map(\.index) == [0, 2], "the second to finish runs the (pure) join in its transition")
+        #expect(transition(a.commits[0])?.execution?.status == .completed)
+        #expect(try await write(start.commits + b.commits + a.commits, to: store) == [[.applied], [.applied], [.applied]])
+        #expect(try await store.execution(id: "ex-1")?.execution.output == ["text": "A"])
+        _ = core.committed(b.commits[0], .success([.applied]))
+        _ = core.committed(a.commits[0], .success([.applied]))
+        #expect(core.active.isEmpty)
+    }
+
+    @Test func aRetriedCancelledExecutionRunsItsUnfinishedStepsAsNewAttempts() async throws {
+        let p = try plan(ioChain)
+        var (machine, record) = fresh(p)
+        var core = EngineStateMachine(clustered: false, seed: 1)
+        let start = try some(core.register(machine, record: record, now: 10))
+        _ = core.committed(start.commits[0], .success([.applied]))
+        guard case .commit(let cancel) = core.cancel("ex-1", now: 20) else {
+            Issue.record("nothing to cancel")
+            return
+        }
+        _ = core.committed(cancel.commits[0], .success([.applied]))
+        #expect(core.active.isEmpty)
+        // The store holds the cancelled execution; a retry reopens it and drives it again.
+        _ = record.apply(try #require(transition(start.commits[0])))
+        _ = record.apply(try #require(transition(cancel.commits[0])))
+        machine = Engine.machine(plan: p, detail: record)
+        let reopen = try some(machine.reopen(now: 30, deadlineAt: nil))
+        _ = record.apply(reopen)
+        let again = try some(core.register(machine, record: record, now: 31))
+        let t = try #require(transition(again.commits[0]))
+        #expect(t.tasks.map(\.status) == [.running] && t.tasks[0].attempt == 1, "attempt 1 of the new run")
+        let relaunched = core.committed(again.commits[0], .success([.applied]))
+        #expect(relaunched.launch.map(\.dispatch.attempt) == [1])
+    }
+
+    @Test func aStepsLogLinesAreCommittedBeforeTheTransitionThatEndsItsAttempt() throws {
+        let (machine, record) = fresh(try plan(ioChain))
+        var core = EngineStateMachine(clustered: false, seed: 1)
+        let start = try some(core.register(machine, record: record, now: 10))
+        let dispatch = try some(core.committed(start.commits[0], .success([.applied])).launch.first).dispatch
+        let first = core.appendLog(TaskLogLine(executionID: "ex-1", index: 0, at: 11, attempt: 1, source: "step", line: "working"))
+        let second = core.appendLog(TaskLogLine(executionID: "ex-2", index: 0, at: 11, attempt: 1, source: "step", line: "other"))
+        #expect(first && !second, "one flush is scheduled at a time")
+        let done = core.stepFinished(dispatch, .failure(StepFailure("boom")), startedAt: 10, now: 12)
+        let mutations = done.commits[0].mutations
+        guard mutations.count == 2, case .appendLogs(let lines) = mutations[0], case .transition = mutations[1] else {
+            Issue.record("expected the log lines, then the transition: \(mutations)")
+            return
+        }
+        #expect(lines.map(\.line) == ["working", "attempt 1 failed: boom"], "only this execution's lines, the engine's note last")
+        let flushed = core.flushLogs()
+        #expect(flushed.commits.first?.logsOf == ["ex-2"], "other executions' lines wait for the flush")
+    }
+
+    @Test func aWriteThatNoLongerAppliesDropsTheExecutionForAReload() throws {
+        let (machine, record) = fresh(try plan(ioChain))
+        var core = EngineStateMachine(clustered: false, seed: 1)
+        let start = try some(core.register(machine, record: record, now: 10))
+        let after = core.committed(start.commits[0], .success([.stale]))
+        #expect(after.reload == ["ex-1"] && after.launch.isEmpty && core.active.isEmpty)
+        struct Down: Error {}
+        let again = try some(core.register(machine, record: record, now: 11))
+        let failed = core.committed(again.commits[0], .failure(Down()))
+        #expect(failed.reload == ["ex-1"])
+    }
+
+    @Test func onAClusterAWaiterOnAnExecutionThatFinishedElsewhereReturnsAtOnce() {
+        var core = EngineStateMachine(clustered: true, seed: 1)
+        let waiting = core.addWaiter("ex-9", untilFinished: true)
+        #expect(waiting?.local == false, "another node may run it: wait for its announcement")
+        let released = core.remote(changed: [], finished: ["ex-9"])
+        #expect(released.resume == [waiting?.token].compactMap { $0 })
+        let late = core.addWaiter("ex-9", untilFinished: true)
+        #expect(late == nil, "it finished lately: no wait")
+        var single = EngineStateMachine(clustered: false, seed: 1)
+        let alone = single.addWaiter("ex-9", untilFinished: true)
+        #expect(alone == nil, "on one node, an execution not driven here is not running")
+    }
+}
