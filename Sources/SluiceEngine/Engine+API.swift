@@ -40,6 +40,7 @@ extension Engine {
         switch outcome {
         case .deleted:
             plans.withLock { $0.remove(workflowID: id) }
+            finished.withLock { $0.remove(workflowID: id) }
         case .notFound:
             throw EngineError.workflowNotFound(id)
         case .inUse(let use):
@@ -172,6 +173,7 @@ extension Engine {
                     // Nothing left to run: nobody needs to drive it. On a cluster, a waiter that
                     // registers now must not wait for an announcement of its end.
                     if cluster != nil { state.withLock { $0.core.recentlyFinished.insert(id) } }
+                    finished.withLock { $0.insert(prepared.record) }
                 } else if cluster != nil {
                     // Stored unheld: this node or another claims it.
                     workSignal.notify()
@@ -191,6 +193,13 @@ extension Engine {
             }
         }
         throw EngineError.unavailable("could not allocate a unique execution id")
+    }
+
+    /// Execution `id` with its tasks: from memory when it finished here lately, else from the
+    /// store.
+    public func execution(id: String) async throws -> ExecutionDetail? {
+        if let detail = finished.withLock({ $0.detail(id) }) { return detail }
+        return try await store.execution(id: id)
     }
 
     /// Whether this engine is driving execution `executionID` right now.

@@ -130,6 +130,14 @@ extension Engine {
     /// not running here when both lists are `nil`). An execution this node was driving that another node finished (a
     /// cancel) is dropped here, and its steps stopped.
     func releaseRemoteWaiters(changed: [String]?, finished: [String]?) {
+        // Another node changed them: what this one remembers of them may be old.
+        self.finished.withLock { cache in
+            guard let changed, let finished else {
+                cache = FinishedExecutions(capacity: cache.capacity)
+                return
+            }
+            for id in changed + finished { cache.remove(id) }
+        }
         perform { $0.remote(changed: changed, finished: finished) }
     }
 

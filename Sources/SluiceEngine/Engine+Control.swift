@@ -81,6 +81,8 @@ extension Engine {
             throw EngineError.conflict("execution \(executionID) cannot be retried")
         }
         var recorded = detail
+        // Reads go to the store from now on: it is about to change.
+        finished.withLock { $0.remove(executionID) }
         guard try await commit(.transition(recorded.recording(transition))) == .applied else {
             throw EngineError.conflict("execution \(executionID) changed while it was being retried; read it again")
         }

@@ -23,7 +23,8 @@ extension Engine {
             return (actions, released, stopped)
         }
         for task in stopped { task.cancel() }
-        // Timers first: a waiter released by this change finds them armed.
+        // Finished executions and timers first: a waiter released by this change finds them.
+        if !actions.finished.isEmpty { finished.withLock { for d in actions.finished { $0.insert(d) } } }
         for (id, timer) in actions.timers { arm(id, timer) }
         for (continuation, timer) in released {
             if let timer { timers.cancel(timer) }

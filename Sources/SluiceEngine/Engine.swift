@@ -45,6 +45,8 @@ public final class Engine: Service, Sendable {
     public let timers: Timers
     let state: Mutex<Shell>
     let plans = Mutex(PlanCache())
+    /// The last executions that finished here, to answer reads of them without the store.
+    let finished = Mutex(FinishedExecutions(capacity: 4096))
     let stopped: AsyncStream<Void>
     let stoppedContinuation: AsyncStream<Void>.Continuation
     /// The store, when other nodes share it: executions are claimed from it rather than all

@@ -60,6 +60,8 @@ struct EngineStateMachine {
         var reload: [String] = []
         /// A cluster node has room to claim more executions again.
         var claimRoom = false
+        /// Executions that finished, as committed (for `FinishedExecutions`).
+        var finished: [ExecutionDetail] = []
 
         mutating func append(_ other: Actions) {
             commits += other.commits
@@ -69,6 +71,7 @@ struct EngineStateMachine {
             resume += other.resume
             reload += other.reload
             claimRoom = claimRoom || other.claimRoom
+            finished += other.finished
         }
     }
 
@@ -313,7 +316,7 @@ struct EngineStateMachine {
                 }
                 actions.stop += effect.stop.map { RunningKey(executionID: id, index: $0) }
                 if effect.finished {
-                    active[id] = nil
+                    if let entry = active.removeValue(forKey: id) { actions.finished.append(entry.record) }
                     if clustered { recentlyFinished.insert(id) }
                     if let w = waiters.removeValue(forKey: id) { actions.resume += w.keys }
                     if claimStarved {

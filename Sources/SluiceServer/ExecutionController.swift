@@ -88,14 +88,14 @@ struct ExecutionController {
         if let wait, wait > .zero, engine.isActive(executionID: executionID) {
             await engine.waitUntilFinished(executionID: executionID, timeout: wait)
         }
-        guard var detail = try await engine.store.execution(id: executionID), workflowID == nil || detail.execution.workflowID == workflowID else {
+        guard var detail = try await engine.execution(id: executionID), workflowID == nil || detail.execution.workflowID == workflowID else {
             guard let workflowID else { throw EngineError.executionNotFound(executionID) }
             if try await engine.store.workflow(id: workflowID) == nil { throw EngineError.workflowNotFound(workflowID) }
             throw Problem.notFound("workflow \"\(workflowID)\" has no execution with id \"\(executionID)\"")
         }
         if let wait, wait > .zero, !detail.execution.status.isTerminal {
             await engine.waitUntilFinished(executionID: executionID, timeout: wait)
-            detail = try await engine.store.execution(id: executionID) ?? detail
+            detail = try await engine.execution(id: executionID) ?? detail
         }
         return JSONResponse.make(Representation.execution(detail))
     }
