@@ -36,6 +36,7 @@ let package = Package(
         .target(name: "SluiceSQLite", dependencies: [
             "SluiceCore", "SluiceStore",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         // The PostgreSQL driver (postgres-nio), with numbered migrations applied under an
         // advisory lock so several nodes can start at once.
@@ -90,6 +91,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),

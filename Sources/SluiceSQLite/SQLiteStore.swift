@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import SluiceCore
 import SluiceStore
 
@@ -47,10 +48,47 @@ public final class SQLiteStore: Store {
 
     public func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] {
         let now = clock()
-        return try await pool.write { db in try mutations.map { try Self.apply($0, db, now: now) } }
+        // JSON columns are serialized here, before the single writer takes the batch, and freed
+        // here after it: the writer only binds and steps.
+        let encoded = mutations.map(Encoded.init)
+        let outcomes = try await pool.write { db in
+            let events = EventSequence()
+            return try zip(mutations, encoded).map { try Self.apply($0, db, now: now, events: events, encoded: $1) }
+        }
+        withExtendedLifetime(encoded) {}
+        return outcomes
     }
 
-    static func apply(_ mutation: Mutation, _ db: Database, now: Int64) throws -> MutationOutcome {
+    /// The JSON text of a mutation's columns.
+    struct Encoded: Sendable {
+        /// An execution's input, output, error.
+        var execution: (input: String?, output: String?, error: String?) = (nil, nil, nil)
+        /// Each task's (or task change's) input, output, error, failed attempts.
+        var tasks: [(input: String?, output: String?, error: String?, attempts: String?)] = []
+
+        init(_ mutation: Mutation) {
+            switch mutation {
+            case .insertExecution(let d, _):
+                execution = (d.execution.input.jsonString, d.execution.output?.jsonString, d.execution.error?.jsonString)
+                tasks = d.tasks.map { t in
+                    (t.input?.jsonString, t.output?.jsonString, t.error?.jsonString, t.attempts.isEmpty ? nil : JSONValue.array(t.attempts).jsonString)
+                }
+            case .transition(let t):
+                execution = (nil, t.execution?.output?.jsonString, t.execution?.error?.jsonString)
+                tasks = t.tasks.map { c in (c.input?.jsonString, c.output?.jsonString, c.error?.jsonString, c.failedAttempt?.jsonString) }
+            default:
+                break
+            }
+        }
+    }
+
+    /// The seq of the last event written in a transaction, read once per transaction.
+    final class EventSequence {
+        var last: Int64?
+    }
+
+    static func apply(_ mutation: Mutation, _ db: Database, now: Int64, events sequence: EventSequence = EventSequence(), encoded: Encoded? = nil) throws -> MutationOutcome {
+        let encoded = encoded ?? Encoded(mutation)
         switch mutation {
         case .insertWorkflow(let w):
             let definition = w.definition.jsonString
@@ -71,28 +109,58 @@ public final class SQLiteStore: Store {
             return .applied
         case .insertExecution(let detail, let events):
             let e = detail.execution
-            guard try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM workflows WHERE id = ?"), arguments: [e.workflowID]) != nil else { return .stale }
-            if let key = e.idempotencyKey,
-                let existing = try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM executions WHERE workflow_id = ? AND idempotency_key = ?"), arguments: [e.workflowID, key])
-            {
-                return .duplicate(executionID: existing)
+            let workflow = RawStatement(try db.cachedStatement(sql: "SELECT seq FROM workflows WHERE id = ?"), db)
+            workflow.bind(1, e.workflowID)
+            guard try workflow.int64() != nil else { return .stale }
+            if let key = e.idempotencyKey {
+                let lookup = RawStatement(try db.cachedStatement(sql: "SELECT id FROM executions WHERE workflow_id = ? AND idempotency_key = ?"), db)
+                lookup.bind(1, e.workflowID)
+                lookup.bind(2, key)
+                if let existing = try lookup.text() { return .duplicate(executionID: existing) }
             }
-            try db.cachedStatement(sql: """
+            let insert = RawStatement(try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version, webhook_secret)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [e.id, e.workflowID, e.status.rawValue, e.input.jsonString, e.output?.jsonString, e.error?.jsonString, e.webhookURL, e.idempotencyKey, e.createdAt, e.startedAt, e.completedAt, e.deadlineAt, e.workflowVersion, e.webhookSecret])
+                """), db)
+            insert.bind(1, e.id)
+            insert.bind(2, e.workflowID)
+            insert.bind(3, e.status.rawValue)
+            insert.bind(4, encoded.execution.input)
+            insert.bind(5, encoded.execution.output)
+            insert.bind(6, encoded.execution.error)
+            insert.bind(7, e.webhookURL)
+            insert.bind(8, e.idempotencyKey)
+            insert.bind(9, e.createdAt)
+            insert.bind(10, e.startedAt)
+            insert.bind(11, e.completedAt)
+            insert.bind(12, e.deadlineAt)
+            insert.bind(13, e.workflowVersion)
+            insert.bind(14, e.webhookSecret)
+            try insert.run()
             if db.changesCount == 0 { return .idConflict }
             let seq = db.lastInsertedRowID
-            try insertEvents(events, executionSeq: seq, workflowID: e.workflowID, at: now, db)
-            let insertTask = try db.cachedStatement(sql: """
+            try insertEvents(events, executionSeq: seq, workflowID: e.workflowID, at: now, db, sequence)
+            let statement = try db.cachedStatement(sql: """
                 INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            for t in detail.tasks {
-                try insertTask.execute(arguments: [
-                    seq, t.index, t.taskID, t.stepID, t.type, t.status.rawValue, t.input?.jsonString, t.output?.jsonString, t.error?.jsonString,
-                    t.startedAt, t.completedAt, t.attempt, t.attempts.isEmpty ? nil : JSONValue.array(t.attempts).jsonString, t.wakeAt,
-                ])
+            for (t, text) in zip(detail.tasks, encoded.tasks) {
+                let task = RawStatement(statement, db)
+                task.bind(1, seq)
+                task.bind(2, t.index)
+                task.bind(3, t.taskID)
+                task.bind(4, t.stepID)
+                task.bind(5, t.type)
+                task.bind(6, t.status.rawValue)
+                task.bind(7, text.input)
+                task.bind(8, text.output)
+                task.bind(9, text.error)
+                task.bind(10, t.startedAt)
+                task.bind(11, t.completedAt)
+                task.bind(12, t.attempt)
+                task.bind(13, text.attempts)
+                task.bind(14, t.wakeAt)
+                try task.run()
             }
             return .applied
         case .appendLogs(let lines):
@@ -109,10 +177,10 @@ public final class SQLiteStore: Store {
             // With one task change nothing is written before the check that can fail (the
             // execution row exists once its seq is found); with more, a later change can find its
             // task moved on after earlier ones and their events were written: a savepoint undoes them.
-            if t.tasks.count <= 1 { return try applyTransition(t, db, now: now) }
+            if t.tasks.count <= 1 { return try applyTransition(t, db, now: now, sequence, encoded) }
             var outcome = MutationOutcome.applied
             try db.inSavepoint {
-                outcome = try applyTransition(t, db, now: now)
+                outcome = try applyTransition(t, db, now: now, sequence, encoded)
                 return outcome == .applied ? .commit : .rollback
             }
             return outcome
@@ -121,16 +189,24 @@ public final class SQLiteStore: Store {
         }
     }
 
-    static func insertEvents(_ events: [EventDraft], executionSeq: Int64, workflowID: String, at: Int64, _ db: Database) throws {
+    static func insertEvents(_ events: [EventDraft], executionSeq: Int64, workflowID: String, at: Int64, _ db: Database, _ sequence: EventSequence) throws {
         guard !events.isEmpty else { return }
         // Seqs are given rather than left to SQLite, so that they stay above the seqs of deleted
         // events (see `deleteWorkflow`).
-        var seq = try lastEventSeq(db)
-        let insert = try db.cachedStatement(sql: "INSERT INTO events (seq, execution_seq, workflow_id, type, at, data) VALUES (?, ?, ?, ?, ?, ?)")
+        var seq = try sequence.last ?? lastEventSeq(db)
+        let statement = try db.cachedStatement(sql: "INSERT INTO events (seq, execution_seq, workflow_id, type, at, data) VALUES (?, ?, ?, ?, ?, ?)")
         for event in events {
             seq += 1
-            try insert.execute(arguments: [seq, executionSeq, workflowID, event.type, at, event.data])
+            let insert = RawStatement(statement, db)
+            insert.bind(1, seq)
+            insert.bind(2, executionSeq)
+            insert.bind(3, workflowID)
+            insert.bind(4, event.type)
+            insert.bind(5, at)
+            insert.bind(6, event.data)
+            try insert.run()
         }
+        sequence.last = seq
     }
 
     static func insertVersion(workflowID: String, version: Int, name: String, description: String?, definition: String, createdAt: Int64, _ db: Database) throws {
@@ -138,45 +214,68 @@ public final class SQLiteStore: Store {
             .execute(arguments: [workflowID, version, name, description, definition, createdAt])
     }
 
-    static func applyTransition(_ t: ExecutionTransition, _ db: Database, now: Int64) throws -> MutationOutcome {
-        guard let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, workflow_id FROM executions WHERE id = ?"), arguments: [t.executionID]) else {
-            return .stale
-        }
-        let seq: Int64 = head[0]
-        let workflowID: String = head[1]
+    static func applyTransition(_ t: ExecutionTransition, _ db: Database, now: Int64, _ sequence: EventSequence, _ encoded: Encoded) throws -> MutationOutcome {
+        let head = RawStatement(try db.cachedStatement(sql: "SELECT seq FROM executions WHERE id = ?"), db)
+        head.bind(1, t.executionID)
+        guard let seq = try head.int64() else { return .stale }
         let update = try db.cachedStatement(sql: """
             UPDATE tasks SET status = ?, input = COALESCE(?, input), output = COALESCE(?, output), error = COALESCE(?, error),
                 started_at = COALESCE(?, started_at), completed_at = COALESCE(?, completed_at), attempt = COALESCE(?, attempt),
                 attempts = CASE WHEN ? IS NULL THEN attempts ELSE json_insert(COALESCE(attempts, '[]'), '$[#]', json(?)) END, wake_at = ?
             WHERE execution_seq = ? AND idx = ? AND status IN (?, ?, ?, ?)
             """)
-        for c in t.tasks {
+        for (c, text) in zip(t.tasks, encoded.tasks) {
             let expected = c.expected.map(\.rawValue)
-            let padded = (0..<4).map { expected.isEmpty ? "" : expected[min($0, expected.count - 1)] }
             if c.reset {
                 try db.cachedStatement(sql: """
                     UPDATE tasks SET input = NULL, output = NULL, error = NULL, started_at = NULL, completed_at = NULL, attempt = 0, wake_at = NULL
                     WHERE execution_seq = ? AND idx = ?
                     """).execute(arguments: [seq, c.index])
             }
-            let failed = c.failedAttempt?.jsonString
-            try update.execute(arguments: [
-                c.status.rawValue, c.input?.jsonString, c.output?.jsonString, c.error?.jsonString, c.startedAt, c.completedAt, c.attempt,
-                failed, failed, c.wakeAt, seq, c.index, padded[0], padded[1], padded[2], padded[3],
-            ])
+            let failed = text.attempts
+            let u = RawStatement(update, db)
+            u.bind(1, c.status.rawValue)
+            u.bind(2, text.input)
+            u.bind(3, text.output)
+            u.bind(4, text.error)
+            u.bind(5, c.startedAt)
+            u.bind(6, c.completedAt)
+            u.bind(7, c.attempt)
+            u.bind(8, failed)
+            u.bind(9, failed)
+            u.bind(10, c.wakeAt)
+            u.bind(11, seq)
+            u.bind(12, c.index)
+            for k in 0..<4 { u.bind(Int32(13 + k), expected.isEmpty ? "" : expected[min(k, expected.count - 1)]) }
+            try u.run()
             if db.changesCount == 0 { return .stale }
         }
         if let e = t.execution {
-            try db.cachedStatement(sql: """
+            let u = RawStatement(try db.cachedStatement(sql: """
                 UPDATE executions SET status = ?, output = CASE WHEN ? THEN NULL ELSE COALESCE(?, output) END,
                     error = CASE WHEN ? THEN NULL ELSE COALESCE(?, error) END,
                     started_at = COALESCE(?, started_at), completed_at = CASE WHEN ? THEN NULL ELSE COALESCE(?, completed_at) END,
                     deadline_at = COALESCE(?, deadline_at)
                 WHERE seq = ?
-                """).execute(arguments: [e.status.rawValue, e.reopen, e.output?.jsonString, e.reopen, e.error?.jsonString, e.startedAt, e.reopen, e.completedAt, e.deadlineAt, seq])
+                """), db)
+            u.bind(1, e.status.rawValue)
+            u.bind(2, e.reopen)
+            u.bind(3, encoded.execution.output)
+            u.bind(4, e.reopen)
+            u.bind(5, encoded.execution.error)
+            u.bind(6, e.startedAt)
+            u.bind(7, e.reopen)
+            u.bind(8, e.completedAt)
+            u.bind(9, e.deadlineAt)
+            u.bind(10, seq)
+            try u.run()
             if db.changesCount == 0 { return .stale }
         }
-        try insertEvents(t.events, executionSeq: seq, workflowID: workflowID, at: now, db)
+        let workflow = RawStatement(try db.cachedStatement(sql: "SELECT workflow_id FROM executions WHERE seq = ?"), db)
+        if !t.events.isEmpty {
+            workflow.bind(1, seq)
+            try insertEvents(t.events, executionSeq: seq, workflowID: try workflow.text() ?? "", at: now, db, sequence)
+        }
         return .applied
     }
 

@@ -15,7 +15,9 @@ struct Bench: AsyncParsableCommand {
             By default it starts `sluice serve` as a child process on a fresh SQLite database in a
             temporary directory, so the server's peak RSS can be read. Each execution is one
             POST /workflows/{id}/execute and one GET …?wait=30; latency runs from the POST to the
-            COMPLETED answer.
+            COMPLETED answer. The load runs on one thread over plain keep-alive HTTP/1.1
+            connections, one per concurrent execution, so that the benchmark leaves the CPU to the
+            servers.
 
             With --database postgres://…, each run gets a schema of its own
             (search_path=sluice_bench_<random hex>, replacing one given in the URL), created
@@ -223,29 +225,13 @@ struct Bench: AsyncParsableCommand {
         return id
     }
 
-    /// Runs `count` executions, `concurrency` at once; the i-th goes to `bases[i % bases.count]`.
+    /// Runs `count` executions, `concurrency` at once (`BenchLoad`); connection `i` goes to
+    /// `bases[i % bases.count]`.
     func runExecutions(_ client: HTTPClient, _ bases: [String], _ workflowID: String, count: Int) async throws -> [Double] {
-        let next = Counter()
-        return try await withThrowingTaskGroup(of: [Double].self) { group in
-            for _ in 0..<min(concurrency, count) {
-                group.addTask {
-                    var latencies: [Double] = []
-                    while let slot = next.take(below: count) {
-                        let base = bases[slot % bases.count]
-                        let start = ContinuousClock.now
-                        let (s1, created) = try await send(client, "POST", "\(base)/workflows/\(workflowID)/execute", body: "{}")
-                        guard s1 == 202, let id = created["execution_id"]?.stringValue else { throw ValidationError("execute failed at \(base): \(s1) \(created.jsonString)") }
-                        let (s2, done) = try await send(client, "GET", "\(base)/workflows/\(workflowID)/executions/\(id)?wait=30", body: nil)
-                        guard s2 == 200, done["status"]?.stringValue == "COMPLETED" else { throw ValidationError("execution \(id) did not complete (asked \(base)): \(s2) \(done.jsonString)") }
-                        let d = ContinuousClock.now - start
-                        latencies.append(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
-                    }
-                    return latencies
-                }
-            }
-            var all: [Double] = []
-            for try await part in group { all += part }
-            return all
+        do {
+            return try await BenchLoad.run(bases: bases, workflowID: workflowID, count: count, concurrency: concurrency)
+        } catch let failure as BenchLoad.Failure {
+            throw ValidationError(failure.description)
         }
     }
 
