@@ -141,6 +141,7 @@ extension Engine {
     /// returns that execution instead.
     public func startExecution(workflowID: String, request: ExecutionRequest, idempotencyKey: String? = nil) async throws -> Started {
         if isStopping { throw EngineError.shuttingDown }
+        try admitWrites()
         let version: Int
         let plan: WorkflowPlan
         if let requested = request.version {
@@ -165,6 +166,8 @@ extension Engine {
             let execution = ExecutionRecord(id: id, workflowID: workflowID, workflowVersion: version, input: request.input, webhookURL: request.webhookURL, webhookSecret: request.webhookSecret, idempotencyKey: idempotencyKey, createdAt: now, deadlineAt: deadline)
             let machine = ExecutionStateMachine(plan: plan, executionID: id, input: request.input, deadlineAt: deadline)
             let prepared = EngineStateMachine.prepare(machine, record: ExecutionDetail(execution: execution, tasks: tasks), now: now, jitter: { Double.random(in: 0..<1) })
+            // One that ran to its end already holds nothing here: only the others count.
+            if !prepared.finished { try admitActive() }
             var mutations: [Mutation] = [.insertExecution(prepared.record, events: prepared.events)]
             if !prepared.logs.isEmpty { mutations.append(.appendLogs(prepared.logs)) }
             switch try await commit(mutations) {
@@ -200,6 +203,38 @@ extension Engine {
     public func execution(id: String) async throws -> ExecutionDetail? {
         if let detail = finished.withLock({ $0.detail(id) }) { return detail }
         return try await store.execution(id: id)
+    }
+
+    /// Refuses a new execution (that does not finish before it is stored) while the engine
+    /// drives as many as it may.
+    func admitActive() throws {
+        let limits = configuration.limits
+        let active = activeExecutionCount
+        if active >= limits.maxActiveExecutions {
+            throw EngineError.overloaded("the server drives \(active) executions, its limit (--max-active-executions); none was started", retryAfter: limits.retryAfterSeconds)
+        }
+    }
+
+    /// Refuses a new execution while the store is behind on its writes.
+    func admitWrites() throws {
+        let limits = configuration.limits
+        let queued = committer.queuedMutations
+        if queued >= limits.maxQueuedWrites {
+            throw EngineError.overloaded("the store is \(queued) writes behind; no execution was started", retryAfter: limits.retryAfterSeconds)
+        }
+    }
+
+    /// How many requests wait on executions now.
+    public var waiterCount: Int { state.withLock { $0.waiters.count } }
+
+    /// Refuses a wait (`?wait`, a log follow) while as many requests as the limit allows are
+    /// waiting already.
+    public func admitWaiter() throws {
+        let limits = configuration.limits
+        let waiting = state.withLock { $0.waiters.count }
+        if waiting >= limits.maxWaiters {
+            throw EngineError.overloaded("\(waiting) requests are waiting on executions, the server's limit (--max-waiters); read the execution without wait, or wait again later", retryAfter: limits.retryAfterSeconds)
+        }
     }
 
     /// Whether this engine is driving execution `executionID` right now.

@@ -5,10 +5,36 @@ extension Engine {
         public var commitRetryDelay: Duration
         /// How this node takes part in a cluster (used when the store is a `ClusterStore`).
         public var cluster: Cluster
+        /// What the engine holds in memory at most; past a limit it refuses new work (`503` with
+        /// `Retry-After`) rather than grow.
+        public var limits: Limits
 
-        public init(commitRetryDelay: Duration = .seconds(1), cluster: Cluster = .init()) {
+        public init(commitRetryDelay: Duration = .seconds(1), cluster: Cluster = .init(), limits: Limits = .init()) {
+            self.limits = limits
             self.commitRetryDelay = commitRetryDelay
             self.cluster = cluster
+        }
+    }
+
+    /// Bounds on what the engine keeps in memory.
+    public struct Limits: Sendable {
+        /// The most executions driven at once (those with steps with I/O or Delays under way):
+        /// past it, new executions are refused. On a cluster, `Cluster.maxActiveExecutions` also
+        /// bounds what a node claims.
+        public var maxActiveExecutions: Int
+        /// The most requests waiting on executions at once (`?wait`, log follows).
+        public var maxWaiters: Int
+        /// The most writes queued for the group committer: past it, new executions are refused
+        /// until the store catches up.
+        public var maxQueuedWrites: Int
+        /// The `Retry-After` of a refusal, in seconds.
+        public var retryAfterSeconds: Int
+
+        public init(maxActiveExecutions: Int = 100_000, maxWaiters: Int = 10_000, maxQueuedWrites: Int = 20_000, retryAfterSeconds: Int = 1) {
+            self.maxActiveExecutions = maxActiveExecutions
+            self.maxWaiters = maxWaiters
+            self.maxQueuedWrites = maxQueuedWrites
+            self.retryAfterSeconds = retryAfterSeconds
         }
     }
 

@@ -16,4 +16,7 @@ public enum EngineError: Error, Sendable {
     /// A conditional update expected the workflow's latest version to be `expected`, and it is
     /// `current`: someone stored a version in between.
     case versionConflict(workflowID: String, expected: Int, current: Int)
+    /// The server is at one of its limits (`Engine.Limits`); nothing was recorded. Try again after
+    /// `retryAfter` seconds.
+    case overloaded(String, retryAfter: Int)
 }

@@ -18,6 +18,10 @@ extension EngineError {
             return Problem(status: .conflict, type: "urn:sluice:problem:conflict", title: "Conflict", detail: detail)
         case .unavailable(let reason):
             return Problem(status: .serviceUnavailable, type: "urn:sluice:problem:unavailable", title: "Service unavailable", detail: "\(reason); nothing was recorded, retry later")
+        case .overloaded(let reason, let retryAfter):
+            var problem = Problem(status: .serviceUnavailable, type: "urn:sluice:problem:overloaded", title: "Service unavailable", detail: "\(reason); retry after \(retryAfter) s")
+            problem.headers[.retryAfter] = String(retryAfter)
+            return problem
         case .shuttingDown:
             return Problem(status: .serviceUnavailable, type: "urn:sluice:problem:shutting-down", title: "Service unavailable", detail: "the server is shutting down; nothing was recorded, retry on another node or after restart")
         }

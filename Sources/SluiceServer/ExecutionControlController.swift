@@ -103,6 +103,7 @@ struct ExecutionControlController {
         // Follow: one JSON object per line (NDJSON) as lines are committed, until the task has
         // finished and every line was sent.
         let engine = self.engine
+        try engine.admitWaiter()
         let index = task.index
         let start = after
         let body = ResponseBody { writer in

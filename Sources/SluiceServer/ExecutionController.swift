@@ -85,15 +85,20 @@ struct ExecutionController {
     func execution(_ executionID: String, of workflowID: String?, request: Request) async throws -> Response {
         let wait = try parsing.wait(request)
         // An execution this engine is running will change: wait first, then read it once.
+        var waited = false
         if let wait, wait > .zero, engine.isActive(executionID: executionID) {
+            try engine.admitWaiter()
             await engine.waitUntilFinished(executionID: executionID, timeout: wait)
+            waited = true
         }
         guard var detail = try await engine.execution(id: executionID), workflowID == nil || detail.execution.workflowID == workflowID else {
             guard let workflowID else { throw EngineError.executionNotFound(executionID) }
             if try await engine.store.workflow(id: workflowID) == nil { throw EngineError.workflowNotFound(workflowID) }
             throw Problem.notFound("workflow \"\(workflowID)\" has no execution with id \"\(executionID)\"")
         }
-        if let wait, wait > .zero, !detail.execution.status.isTerminal {
+        // Not driven here (another node runs it, or it was not yet resumed): wait now, once.
+        if let wait, wait > .zero, !waited, !detail.execution.status.isTerminal {
+            try engine.admitWaiter()
             await engine.waitUntilFinished(executionID: executionID, timeout: wait)
             detail = try await engine.execution(id: executionID) ?? detail
         }

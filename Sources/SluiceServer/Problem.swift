@@ -10,6 +10,8 @@ public struct Problem: Error, Sendable {
     public var title: String
     public var detail: String
     public var errors: [ValidationIssue]
+    /// Headers of the answer besides its content type (`Retry-After`).
+    public var headers: HTTPFields = [:]
 
     public init(status: HTTPResponse.Status, type: String, title: String, detail: String, errors: [ValidationIssue] = []) {
         self.status = status
@@ -44,7 +46,9 @@ public struct Problem: Error, Sendable {
         if !errors.isEmpty || status == .badRequest {
             o.append("errors", .array(errors.map { ["path": .string($0.path), "code": .string($0.code), "message": .string($0.message)] }))
         }
-        return JSONResponse.make(.object(o), status: status, contentType: "application/problem+json")
+        var response = JSONResponse.make(.object(o), status: status, contentType: "application/problem+json")
+        for field in headers { response.headers.append(field) }
+        return response
     }
 }
 

@@ -24,6 +24,8 @@ public final class GroupCommitter: Sendable {
 
     struct State {
         var queue: [Entry] = []
+        /// Mutations queued, not yet taken into a batch.
+        var queued = 0
         var inFlight = 0
         /// Keys of the batches in flight, with how many hold each.
         var busy: [String: Int] = [:]
@@ -51,6 +53,7 @@ public final class GroupCommitter: Sendable {
         let entry = Entry(mutations: mutations, completion: completion, keys: Self.keys(mutations))
         let batches = state.withLock { state in
             state.queue.append(entry)
+            state.queued += entry.mutations.count
             return takeBatches(&state)
         }
         for batch in batches { launch(batch) }
@@ -101,6 +104,7 @@ public final class GroupCommitter: Sendable {
             }
             if batch.isEmpty { break }
             state.queue = waiting
+            state.queued -= count
             for key in keys { state.busy[key, default: 0] += 1 }
             state.inFlight += 1
             batches.append(batch)
@@ -153,6 +157,9 @@ public final class GroupCommitter: Sendable {
 }
 
 extension GroupCommitter {
+    /// How many mutations wait for a batch (not counting those being committed).
+    public var queuedMutations: Int { state.withLock { $0.queued } }
+
     /// Whether nothing is queued or being committed.
     public var isIdle: Bool { state.withLock { $0.inFlight == 0 && $0.queue.isEmpty } }
 

@@ -49,6 +49,9 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "Cluster (PostgreSQL)")
     var cluster: ClusterOptions
 
+    @OptionGroup(title: "Limits")
+    var limitOptions: LimitOptions
+
     @Option(help: "Log format: text or json.")
     var logFormat: LogFormat = .text
 
@@ -81,7 +84,7 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "sluice")
         logger.logLevel = logLevel
         let node = try await Node.start(
-            database: cluster.database(database), cluster: cluster.engineCluster(kind: "serve"), webhooks: webhooks,
+            database: cluster.database(database), cluster: cluster.engineCluster(kind: "serve"), limits: limitOptions.limits, webhooks: webhooks,
             allowPrivateNetworks: allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"]),
             enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), logger: logger
         )

@@ -105,6 +105,9 @@ struct Worker: AsyncParsableCommand {
     @OptionGroup(title: "Cluster")
     var cluster: ClusterOptions
 
+    @OptionGroup(title: "Limits")
+    var limitOptions: LimitOptions
+
     @Flag(help: "Let HTTP.Request reach loopback, private, link-local and other inside addresses (env SLUICE_ALLOW_PRIVATE_NETWORKS=1).")
     var allowPrivateNetworks = false
 
@@ -134,7 +137,7 @@ struct Worker: AsyncParsableCommand {
         logger.logLevel = logLevel
         let webhooks = webhookOptions.configuration(environment: env)
         let node = try await Node.start(
-            database: database, cluster: cluster.engineCluster(kind: "worker"), webhooks: webhooks,
+            database: database, cluster: cluster.engineCluster(kind: "worker"), limits: limitOptions.limits, webhooks: webhooks,
             allowPrivateNetworks: allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"]),
             enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), logger: logger
         )
@@ -162,7 +165,7 @@ struct Node {
     var httpClient: HTTPClient
     var webhookClient: HTTPClient
 
-    static func start(database: DatabaseURL, cluster: Engine.Cluster, webhooks: WebhookConfiguration, allowPrivateNetworks: Bool, enableProcess: Bool, logger: Logger) async throws -> Node {
+    static func start(database: DatabaseURL, cluster: Engine.Cluster, limits: Engine.Limits = .init(), webhooks: WebhookConfiguration, allowPrivateNetworks: Bool, enableProcess: Bool, logger: Logger) async throws -> Node {
         let store: any SluiceStore.Store
         do {
             store = try await database.open(logger: logger)
@@ -176,7 +179,7 @@ struct Node {
         // One client for every HTTP.Request task, shut down once the engine has stopped.
         let httpClient = HTTPRequestStep.makeHTTPClient()
         let registry = StepRegistry.standard(options: .init(httpClient: httpClient, allowPrivateNetworks: allowPrivateNetworks, enableProcess: enableProcess))
-        let engine = Engine(store: store, registry: registry, configuration: .init(cluster: cluster), logger: logger)
+        let engine = Engine(store: store, registry: registry, configuration: .init(cluster: cluster, limits: limits), logger: logger)
         // Webhooks get their own client: a slow receiver does not queue behind HTTP.Request tasks.
         let webhookClient = HTTPRequestStep.makeHTTPClient()
         let sender = WebhookSender(

@@ -111,3 +111,54 @@ import Testing
         }
     }
 }
+
+/// A store whose commits wait until the test opens the gate.
+final class GatedStore: StoreDecorator, @unchecked Sendable {
+    let base: any Store = MemoryStore()
+    let lock = NSLock()
+    var continuations: [CheckedContinuation<Void, Never>] = []
+    var open = false
+
+    func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = lock.withLock { () -> Bool in
+                if open { return true }
+                continuations.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+        return try await base.apply(mutations)
+    }
+
+    var waiting: Int { lock.withLock { continuations.count } }
+
+    func release() {
+        let all = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            open = true
+            defer { continuations = [] }
+            return continuations
+        }
+        for c in all { c.resume() }
+    }
+}
+
+@Suite struct EngineLimitTests {
+    @Test(.timeLimit(.minutes(1))) func aStoreBehindOnItsWritesRefusesNewExecutionsUntilItCatchesUp() async throws {
+        let store = GatedStore()
+        store.release()
+        try await withEngine(store: store, configuration: .init(limits: .init(maxQueuedWrites: 1))) { engine in
+            let wf = try await engine.createWorkflow(seed)
+            store.lock.withLock { store.open = false }
+            // The first write is in flight (held by the store), the second queued behind it.
+            async let first = engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest())
+            while store.waiting < 1 { await Task.yield() }
+            async let second = engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest())
+            while engine.committer.queuedMutations < 1 { await Task.yield() }
+            await #expect(throws: EngineError.self) { try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest()) }
+            store.release()
+            _ = try await (first, second)
+            _ = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest())
+        }
+    }
+}
