@@ -31,6 +31,7 @@ let package = Package(
         // Store protocol, records and the in-memory driver.
         .target(name: "SluiceStore", dependencies: [
             "SluiceCore",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The embedded SQLite driver (GRDB), with numbered migrations.
         .target(name: "SluiceSQLite", dependencies: [

@@ -166,8 +166,9 @@ extension Engine {
             let execution = ExecutionRecord(id: id, workflowID: workflowID, workflowVersion: version, input: request.input, webhookURL: request.webhookURL, webhookSecret: request.webhookSecret, idempotencyKey: idempotencyKey, createdAt: now, deadlineAt: deadline)
             let machine = ExecutionStateMachine(plan: plan, executionID: id, input: request.input, deadlineAt: deadline)
             let prepared = EngineStateMachine.prepare(machine, record: ExecutionDetail(execution: execution, tasks: tasks), now: now, jitter: { Double.random(in: 0..<1) })
-            // One that ran to its end already holds nothing here: only the others count.
-            if !prepared.finished { try admitActive() }
+            // One that ran to its end already holds nothing here: only the others count. On a
+            // cluster it waits in the store until a node with room claims it.
+            if !prepared.finished, cluster == nil { try admitActive() }
             var mutations: [Mutation] = [.insertExecution(prepared.record, events: prepared.events)]
             if !prepared.logs.isEmpty { mutations.append(.appendLogs(prepared.logs)) }
             switch try await commit(mutations) {

@@ -41,7 +41,7 @@ extension Engine {
         let settings = configuration.cluster
         while !Task.isCancelled, !isStopping {
             let room = state.withLock { shell -> Int in
-                let room = settings.maxActiveExecutions - shell.core.active.count
+                let room = min(settings.maxActiveExecutions, configuration.limits.maxActiveExecutions) - shell.core.active.count
                 shell.core.claimStarved = room <= 0
                 return room
             }

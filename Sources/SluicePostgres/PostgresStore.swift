@@ -1,4 +1,5 @@
 import Logging
+import ServiceLifecycle
 import PostgresNIO
 import SluiceCore
 import SluiceStore
@@ -16,7 +17,8 @@ import Synchronization
 /// Several nodes share one database through `ClusterStore` (PostgresStore+Cluster.swift).
 public final class PostgresStore: ClusterStore {
     let client: PostgresClient
-    let runner: Task<Void, Never>
+    /// The pool, when `connect` started it; `nil` when it runs in `run()`.
+    let runner: Task<Void, Never>?
     public let configuration: PostgresConfiguration
     public let instanceID: String
     let logger: Logger
@@ -33,10 +35,15 @@ public final class PostgresStore: ClusterStore {
 
     /// Connects, applies pending migrations (safe when several nodes start at once) and returns
     /// the store; `close()` releases the pool.
-    public static func connect(_ configuration: PostgresConfiguration, logger: Logger = Logger(label: "sluice.postgres"), clock: @escaping @Sendable () -> Int64 = MemoryStore.wallClock) async throws -> PostgresStore {
-        // The pool starts now; it has long been running by the time the migrations are done.
+    ///
+    /// With `runsPool` (tests, the benchmark's own connection) the connection pool runs from now
+    /// until `close()`. Without it (a server) the pool runs in `run()`, the store's service, which
+    /// the server runs in its `ServiceGroup`: nothing of the store outlives the group.
+    public static func connect(_ configuration: PostgresConfiguration, logger: Logger = Logger(label: "sluice.postgres"), clock: @escaping @Sendable () -> Int64 = MemoryStore.wallClock, runsPool: Bool = true) async throws -> PostgresStore {
+        // The pool starts now (if it is ours to run); it has long been running by the time the
+        // migrations are done.
         let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
-        let runner = Task { await client.run() }
+        let runner = runsPool ? Task { await client.run() } : nil
         do {
             // Migrations run on a connection of their own: if the server cannot be reached, this
             // fails at once with the reason (the pool would keep retrying in the background).
@@ -52,13 +59,13 @@ public final class PostgresStore: ClusterStore {
             try? await connection.close()
             return PostgresStore(client: client, runner: runner, configuration: configuration, instanceID: instance, logger: logger, clock: clock)
         } catch {
-            runner.cancel()
-            await runner.value
+            runner?.cancel()
+            await runner?.value
             throw StoreError(message: "cannot open the PostgreSQL database at \(configuration.description): \(Self.describe(error))")
         }
     }
 
-    init(client: PostgresClient, runner: Task<Void, Never>, configuration: PostgresConfiguration, instanceID: String, logger: Logger, clock: @escaping @Sendable () -> Int64) {
+    init(client: PostgresClient, runner: Task<Void, Never>?, configuration: PostgresConfiguration, instanceID: String, logger: Logger, clock: @escaping @Sendable () -> Int64) {
         self.client = client
         self.runner = runner
         self.configuration = configuration
@@ -104,8 +111,24 @@ public final class PostgresStore: ClusterStore {
     public func close() async throws {
         await stopClusterConnections()
         noticeContinuation.finish()
-        runner.cancel()
-        await runner.value
+        runner?.cancel()
+        await runner?.value
+    }
+
+    /// Runs the connection pool until the graceful shutdown (when `connect` did not start it),
+    /// then closes the store. The server runs it first in its `ServiceGroup`, so it stops last.
+    public func run() async throws {
+        guard runner == nil else {
+            try? await gracefulShutdown()
+            return
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.client.run() }
+            try? await gracefulShutdown()
+            await stopClusterConnections()
+            noticeContinuation.finish()
+            group.cancelAll()
+        }
     }
 
     // MARK: Writes

@@ -12,7 +12,8 @@ public func buildApplication(engine: Engine, configuration: ServerConfiguration,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
-    app.addServices(engine)
+    // The store first, so that it stops last: after the engine has committed everything.
+    app.addServices(engine.store, engine)
     if let webhooks { app.addServices(webhooks) }
     // Resume unfinished executions before accepting requests, so that a `?wait` right after a
     // restart sees them running.

@@ -1,3 +1,4 @@
+import ServiceLifecycle
 import SluiceCore
 
 /// One write the store applies inside a batch.
@@ -108,7 +109,11 @@ public struct Page<Item: Sendable>: Sendable {
 
 /// Where Sluice keeps workflows, executions and tasks. Every driver passes the same conformance
 /// suite (`StoreConformance` in the tests).
-public protocol Store: Sendable {
+///
+/// A store is a `Service`: a server runs it first in its `ServiceGroup`, so that it shuts down
+/// last, after the engine has committed everything it acknowledged. A store with background
+/// work (PostgreSQL's connection pool) does it in `run()`; the others wait for the shutdown.
+public protocol Store: Service {
     /// Applies `mutations` in order in one transaction and reports the outcome of each. When it
     /// returns, the transaction is durable (for a durable driver). A thrown error means nothing
     /// was applied.
@@ -183,4 +188,9 @@ public protocol Store: Sendable {
 extension Store {
     public func close() async throws {}
     public var commitConcurrency: Int { 1 }
+
+    /// Waits for the graceful shutdown (or cancellation); nothing runs in the background.
+    public func run() async throws {
+        try? await gracefulShutdown()
+    }
 }

@@ -32,4 +32,5 @@ extension StoreDecorator {
     public func delivery(id: String) async throws -> DeliveryRecord? { try await base.delivery(id: id) }
     public func close() async throws { try await base.close() }
     public var commitConcurrency: Int { base.commitConcurrency }
+    public func run() async throws { try await base.run() }
 }

@@ -35,11 +35,13 @@ enum DatabaseURL: Equatable {
     }
 
     /// Opens the store, applying pending migrations.
+    /// Opens the store. A PostgreSQL store's pool runs in its service (`run()`), which the
+    /// caller runs in its `ServiceGroup`.
     func open(logger: Logger) async throws -> any Store {
         switch self {
         case .memory: return MemoryStore()
         case .sqlite(let path): return try SQLiteStore(path: path)
-        case .postgres(let configuration): return try await PostgresStore.connect(configuration, logger: logger)
+        case .postgres(let configuration): return try await PostgresStore.connect(configuration, logger: logger, runsPool: false)
         }
     }
 

@@ -141,14 +141,20 @@ struct Worker: AsyncParsableCommand {
             allowPrivateNetworks: allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"]),
             enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), logger: logger
         )
-        try await node.engine.recover()
-        logger.info("sluice worker running", metadata: ["node.id": "\(node.engine.nodeID)", "database": "\(database.description)"])
-        FileHandle.standardOutput.write(Data("sluice worker \(node.engine.nodeID) running\n".utf8))
+        // The store first, so that it stops last: its pool runs in its service.
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: node.engine), .init(service: node.sender)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(services: [.init(service: node.store), .init(service: node.engine), .init(service: node.sender)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
+        let nodeID = node.engine.nodeID
         do {
-            try await group.run()
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                // Joined (the engine's run does the same, once) before it says it is running.
+                try await node.engine.recover()
+                logger.info("sluice worker running", metadata: ["node.id": "\(nodeID)", "database": "\(database.description)"])
+                FileHandle.standardOutput.write(Data("sluice worker \(nodeID) running\n".utf8))
+                try await tasks.waitForAll()
+            }
         } catch {
             await node.shutdown()
             throw error

@@ -151,7 +151,9 @@ import Testing
 
     @Test func watchOnATerminalDrawsTheTasksLiveAndEndsWithTheResult() async throws {
         try await withServer { server in
-            let file = try temporaryFile("delay.json", #"{"name": "slow", "steps": [{"type": "StaticTextInput", "input": "done"}, {"type": "Delay", "input": {"seconds": 0.5}}, {"type": "Echo"}]}"#)
+            // Long enough that the CLI, started as a process on a loaded machine, sees it running
+            // (at 0.5 s a CI run once drew only the finished frame, 1.1 s after the start).
+            let file = try temporaryFile("delay.json", #"{"name": "slow", "steps": [{"type": "StaticTextInput", "input": "done"}, {"type": "Delay", "input": {"seconds": 3}}, {"type": "Echo"}]}"#)
             let created = await runCLI(["workflow", "create", "-f", file, "--server", server])
             #expect(created.code == 0, "\(created.err)")
             let workflowID = created.out.trimmingCharacters(in: .whitespacesAndNewlines)

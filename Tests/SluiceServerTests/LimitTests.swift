@@ -26,6 +26,16 @@ import Testing
         try await app.test(.router) { client in
             let wf = try await client.createWorkflow(waiting)
             _ = try await client.startExecution(wf)
+            if TestStore.isPostgres {
+                // On a cluster an execution waits in the store until a node with room claims it:
+                // the store holds it, not this node's memory.
+                let second = try await client.startExecution(wf)
+                for _ in 0..<100 { await Task.yield() }
+                let stored = try await client.send(.get, "/workflows/\(wf)/executions/\(second)")
+                let delay = try stored.json()["tasks"]?.arrayValue?[1]["status"]
+                #expect(delay == "PENDING", "its Delay has not started: no node with room claimed it")
+                return
+            }
             let refused = try await client.send(.post, "/workflows/\(wf)/execute")
             try expectProblem(refused, status: .serviceUnavailable)
             #expect(refused.headers[.retryAfter] == "2")
