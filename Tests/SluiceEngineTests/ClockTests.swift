@@ -102,15 +102,6 @@ import Testing
         }
     }
 
-    /// Waits for committed changes of `id` until `condition` holds of it as stored.
-    func until(_ engine: Engine, _ id: String, _ condition: (ExecutionDetail) -> Bool) async throws -> ExecutionDetail {
-        while true {
-            let detail = try #require(try await engine.store.execution(id: id))
-            if condition(detail) { return detail }
-            await engine.waitForChange(executionID: id, timeout: .seconds(86_400))
-        }
-    }
-
     @Test func anHourLongDelayEndsWhenTheClockIsAnHourLater() async throws {
         let clock = ManualClock(now: 1_000_000)
         try await withEngine(clock) { engine in
@@ -118,13 +109,13 @@ import Testing
                 ["type": "StaticTextInput", "input": "later"], ["type": "Delay", "input": ["seconds": 3600]], ["type": "Echo"],
             ]])
             let id = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest()).executionID
-            let waiting = try await until(engine, id) { $0.tasks[1].status == .running }
+            let waiting = try await untilStored(engine, id) { $0.tasks[1].status == .running }
             let hourLater: Int64 = 1_000_000 + 3_600_000
             #expect(waiting.tasks[1].wakeAt.map { $0 == hourLater } == true)
             clock.advance(by: .seconds(3599))
             #expect(try await engine.store.execution(id: id)?.tasks[1].status == .running, "a second early, it still waits")
             clock.advance(by: .seconds(1))
-            let done = try await until(engine, id) { $0.execution.status.isTerminal }
+            let done = try await untilStored(engine, id) { $0.execution.status.isTerminal }
             #expect(done.execution.status == .completed && done.execution.output == ["text": "later"])
             #expect(done.execution.completedAt.map { $0 == hourLater } == true)
         }
@@ -137,11 +128,11 @@ import Testing
                 ["id": "f", "type": "Test.Flaky", "input": ["succeed_on": 2], "retry": ["max_attempts": 3, "backoff": ["initial_seconds": 60]]],
             ]])
             let id = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "x"])).executionID
-            let retrying = try await until(engine, id) { $0.tasks[0].status == .retrying }
+            let retrying = try await untilStored(engine, id) { $0.tasks[0].status == .retrying }
             let wake = try #require(retrying.tasks[0].wakeAt)
             #expect(wake >= 48_000 && wake <= 72_000, "the first backoff is a minute, give or take its jitter")
             clock.advance(by: wake)
-            let done = try await until(engine, id) { $0.execution.status.isTerminal }
+            let done = try await untilStored(engine, id) { $0.execution.status.isTerminal }
             #expect(done.execution.status == .completed && done.tasks[0].attempt == 2)
         }
     }
@@ -153,9 +144,9 @@ import Testing
                 ["type": "Delay", "input": ["seconds": 3600]], ["type": "Echo"],
             ]])
             let id = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "x"])).executionID
-            _ = try await until(engine, id) { $0.tasks[0].status == .running }
+            _ = try await untilStored(engine, id) { $0.tasks[0].status == .running }
             clock.advance(by: .seconds(600))
-            let done = try await until(engine, id) { $0.execution.status.isTerminal }
+            let done = try await untilStored(engine, id) { $0.execution.status.isTerminal }
             #expect(done.execution.status == .failed && done.execution.error?["code"] == "execution_timeout")
             #expect(done.tasks.map(\.status) == [.failed, .skipped])
         }

@@ -99,9 +99,9 @@ let seed: JSONValue = ["name": "Dummy Workflow", "steps": [["type": "StaticTextI
 /// Runs `body` with an engine running as a service on `store` (by default a new test store:
 /// `TestStore.make()`, MemoryStore or PostgreSQL with `SLUICE_TEST_STORE=postgres`), then shuts
 /// it down gracefully.
-func withEngine<T: Sendable>(store: (any Store)? = nil, configuration: Engine.Configuration = .init(), _ body: @Sendable (Engine) async throws -> T) async throws -> T {
+func withEngine<T: Sendable>(store: (any Store)? = nil, configuration: Engine.Configuration = .init(), clock: any EngineClock = WallClock(), _ body: @Sendable (Engine) async throws -> T) async throws -> T {
     let store = if let store { store } else { try await TestStore.make() }
-    let engine = Engine(store: store, registry: testRegistry, configuration: configuration, logger: Logger(label: "test"))
+    let engine = Engine(store: store, registry: testRegistry, configuration: configuration, logger: Logger(label: "test"), clock: clock)
     let group = ServiceGroup(services: [engine], logger: Logger(label: "test"))
     return try await withThrowingTaskGroup(of: T?.self) { tasks in
         tasks.addTask { try await group.run(); return nil }
@@ -139,4 +139,17 @@ func temporarySQLite() throws -> SQLiteStore {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-engine-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return try SQLiteStore(path: dir.appendingPathComponent("e.db").path)
+}
+
+/// Waits for committed changes of execution `id` until `condition` holds of it as stored (no
+/// polling: each committed change releases the wait).
+@discardableResult
+func untilStored(_ engine: Engine, _ id: String, _ condition: (ExecutionDetail) -> Bool) async throws -> ExecutionDetail {
+    while true {
+        let detail = try #require(try await engine.store.execution(id: id))
+        if condition(detail) { return detail }
+        await engine.waitForChange(executionID: id, timeout: .seconds(86_400))
+        // Not driven here (yet, or any more): the wait returned at once; let others run.
+        await Task.yield()
+    }
 }

@@ -116,7 +116,9 @@ import Testing
                 }
                 return try await group.reduce(into: [String]()) { $0.append($1) }
             }
-            try await Task.sleep(for: .milliseconds(200))
+            // Everything computed before the cancels has been submitted before them: once the
+            // committer is idle, nothing can revive an execution.
+            await engine.committer.waitUntilIdle()
             for id in ids {
                 let detail = try #require(try await engine.store.execution(id: id))
                 #expect(detail.execution.status == .cancelled, "\(id): \(detail.execution.status), tasks \(detail.tasks.map(\.status))")
@@ -200,42 +202,46 @@ import Testing
         }
     }
 
-    @Test func aDelayPassesItsInputOnAfterWaiting() async throws {
-        try await withEngine { engine in
+    @Test(.timeLimit(.minutes(1))) func aDelayPassesItsInputOnAfterWaiting() async throws {
+        let clock = ManualClock()
+        try await withEngine(clock: clock) { engine in
             let wf = try await engine.createWorkflow(["name": "d", "steps": [["type": "TextOperation.Uppercase"], ["type": "Delay", "input": ["seconds": 0.2]], ["type": "Echo"]]])
-            let begin = ContinuousClock.now
+            let begin = clock.now()
             let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
-            let detail = try await finished(engine, started.executionID)
-            #expect(ContinuousClock.now - begin >= .milliseconds(190))
+            try await untilStored(engine, started.executionID) { $0.tasks[1].status == .running }
+            clock.advance(by: 199)
+            #expect(try await engine.store.execution(id: started.executionID)?.tasks[1].status == .running, "1 ms early it still waits")
+            clock.advance(by: 1)
+            let detail = try await untilStored(engine, started.executionID) { $0.execution.status.isTerminal }
+            #expect(detail.execution.completedAt == begin + 200)
             #expect(detail.execution.output == ["text": "HI"])
             #expect(detail.tasks[1].output == ["text": "HI"])
         }
     }
 
-    @Test func aDelaySpansARestartWithoutStartingOver() async throws {
+    @Test(.timeLimit(.minutes(1))) func aDelaySpansARestartWithoutStartingOver() async throws {
         let store = try temporarySQLite()
-        let (workflowID, executionID) = try await withEngine(store: store) { engine in
+        let clock = ManualClock()
+        let executionID = try await withEngine(store: store, clock: clock) { engine in
             let wf = try await engine.createWorkflow(["name": "d", "steps": [["type": "Delay", "input": ["seconds": 4]], ["type": "Echo"]]])
             let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "hi"]))
-            #expect(try await eventually { try await engine.store.execution(id: started.executionID)?.tasks[0].wakeAt != nil })
-            try await Task.sleep(for: .milliseconds(1500))
-            return (wf.record.id, started.executionID)
+            try await untilStored(engine, started.executionID) { $0.tasks[0].wakeAt != nil }
+            clock.advance(by: 1500)
+            return started.executionID
         }
         let stopped = try #require(try await store.execution(id: executionID))
         #expect(stopped.execution.status == .running, "the engine stopped while the Delay waited")
         let wakeAt = try #require(stopped.tasks[0].wakeAt)
-        _ = workflowID
-        let restartedAt = WallClock().now()
         let reopened = try SQLiteStore(path: store.path)
-        try await withEngine(store: reopened) { engine in
-            let detail = try await finished(engine, executionID)
+        try await withEngine(store: reopened, clock: clock) { engine in
+            // Started over, it would end 4 s from now; at its stored time it ends 2.5 s from now.
+            clock.advance(by: 2499)
+            #expect(try await engine.store.execution(id: executionID)?.execution.status == .running)
+            clock.advance(by: 1)
+            let detail = try await untilStored(engine, executionID) { $0.execution.status.isTerminal }
             #expect(detail.execution.status == .completed)
             #expect(detail.execution.output == ["text": "hi"])
-            let completedAt = try #require(detail.tasks[0].completedAt)
-            #expect(completedAt >= wakeAt, "the Delay ended at the stored time")
-            // Started over, it would end a full 4 s after the restart; at the stored time it ends
-            // about 2.5 s after it (the margin absorbs a loaded machine's lag).
-            #expect(completedAt < restartedAt + 4000, "and did not start its wait over")
+            #expect(detail.tasks[0].completedAt == wakeAt, "the Delay ended at the stored time, not 4 s after the restart")
             #expect(detail.tasks[0].startedAt == stopped.tasks[0].startedAt)
         }
     }
