@@ -324,7 +324,7 @@ extension Engine {
 
     /// Logs a store error with an id and returns the text to answer with: the id, never the
     /// database's own words (they can name tables, constraints, hosts).
-    func reportStoreError(_ error: any Error, while doing: String) -> String {
+    public func reportStoreError(_ error: any Error, while doing: String) -> String {
         let id = Identifier.make("err")
         logger.error("store error", metadata: ["error.id": "\(id)", "error": "\(error)", "operation": "\(doing)"])
         return "the store failed while \(doing) (error \(id); the server logged the details)"

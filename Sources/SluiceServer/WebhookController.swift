@@ -55,7 +55,7 @@ struct WebhookController {
         do {
             return try await engine.committer.commit(mutations)
         } catch {
-            throw EngineError.unavailable("the store could not commit the change: \(error)")
+            throw EngineError.unavailable(engine.reportStoreError(error, while: "committing the change"))
         }
     }
 
@@ -220,7 +220,7 @@ struct WebhookController {
         } catch let error as Problem {
             throw error
         } catch {
-            throw EngineError.unavailable("the store could not record the delivery: \(error)")
+            throw EngineError.unavailable(engine.reportStoreError(error, while: "recording the delivery"))
         }
         return JSONResponse.make(representation(copy), status: .accepted)
     }
