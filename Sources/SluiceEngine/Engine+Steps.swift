@@ -25,7 +25,7 @@ extension Engine {
         for task in stopped { task.cancel() }
         // Finished executions and timers first: a waiter released by this change finds them.
         if !actions.finished.isEmpty { finished.withLock { for d in actions.finished { $0.insert(d) } } }
-        for (id, timer) in actions.timers { arm(id, timer) }
+        for arm in actions.timers { self.arm(arm) }
         for (continuation, timer) in released {
             if let timer { timers.cancel(timer) }
             continuation.resume()
@@ -66,7 +66,7 @@ extension Engine {
             // the server starts (at least once), rather than failing as "cancelled".
             if stopping { return }
             let now = self.clock.now()
-            self.perform { $0.stepFinished(dispatch, result, startedAt: startedAt, now: now) }
+            self.perform { $0.stepFinished(dispatch, result, startedAt: startedAt, now: now, incarnation: launch.incarnation) }
         }
         shell.running[key] = (dispatch.attempt, task)
     }
@@ -92,16 +92,16 @@ extension Engine {
         }
     }
 
-    /// Arms `timer` of execution `executionID` on the engine's clock.
-    func arm(_ executionID: String, _ timer: ExecutionStateMachine.ScheduledTimer) {
-        timers.schedule(at: timer.at) { self.fire(executionID, timer.timer) }
+    /// Arms a timer on the engine's clock.
+    func arm(_ arm: EngineStateMachine.Arm) {
+        timers.schedule(at: arm.timer.at) { self.fire(arm.executionID, arm.timer.timer, incarnation: arm.incarnation) }
     }
 
-    func fire(_ executionID: String, _ timer: ExecutionStateMachine.Timer) {
+    func fire(_ executionID: String, _ timer: ExecutionStateMachine.Timer, incarnation: UInt64) {
         let now = clock.now()
         var timedOut = false
         perform { core in
-            let actions = core.timerFired(executionID, timer, now: now)
+            let actions = core.timerFired(executionID, timer, now: now, incarnation: incarnation)
             if case .deadline = timer, !actions.commits.isEmpty { timedOut = true }
             return actions
         }

@@ -19,6 +19,11 @@ struct EngineStateMachine {
     struct Active {
         var machine: ExecutionStateMachine
         var record: ExecutionDetail
+        /// Which time this engine drives the execution: a retry (or a reload) drives it anew, and
+        /// the timers and steps of an earlier time, which may still fire or finish, name an
+        /// older incarnation and are ignored. (Attempt numbers alone do not tell them apart: a
+        /// retry starts its tasks' attempts over.)
+        var incarnation: UInt64
     }
 
     /// A step with I/O to start once its RUNNING transition is committed.
@@ -26,6 +31,14 @@ struct EngineStateMachine {
         var dispatch: ExecutionStateMachine.Dispatch
         var node: WorkflowPlan.Node
         var startedAt: Int64
+        var incarnation: UInt64
+    }
+
+    /// A timer to arm, for one incarnation of an execution.
+    struct Arm: Sendable {
+        var executionID: String
+        var timer: ExecutionStateMachine.ScheduledTimer
+        var incarnation: UInt64
     }
 
     /// What to do once one transition is committed.
@@ -52,7 +65,7 @@ struct EngineStateMachine {
     struct Actions: Sendable {
         var commits: [Commit] = []
         var launch: [Launch] = []
-        var timers: [(executionID: String, timer: ExecutionStateMachine.ScheduledTimer)] = []
+        var timers: [Arm] = []
         var stop: [RunningKey] = []
         /// Waiter tokens to release.
         var resume: [Int] = []
@@ -100,6 +113,8 @@ struct EngineStateMachine {
     var recentlyFinished = RecentSet(capacity: 16_384)
     /// On a cluster: the claim loop found no room; a finishing execution wakes it.
     var claimStarved = false
+    /// The incarnation the next registered execution gets.
+    var nextIncarnation: UInt64 = 1
     /// Varies retry backoffs (jitter): a cheap generator, drawn only when a step fails.
     var random: SplitMix64
 
@@ -118,14 +133,15 @@ struct EngineStateMachine {
         guard active[id] == nil, !stopping else { return nil }
         var machine = machine
         let outcome = machine.start(now: now)
-        active[id] = Active(machine: machine, record: record)
+        active[id] = Active(machine: machine, record: record, incarnation: nextIncarnation)
+        nextIncarnation += 1
         return settle(id, outcome, now: now)
     }
 
-    /// Attempt `dispatch` of a step with I/O ended with `result`.
-    mutating func stepFinished(_ dispatch: ExecutionStateMachine.Dispatch, _ result: Result<JSONValue, StepFailure>, startedAt: Int64, now: Int64) -> Actions {
+    /// Attempt `dispatch` of a step with I/O, launched for `incarnation`, ended with `result`.
+    mutating func stepFinished(_ dispatch: ExecutionStateMachine.Dispatch, _ result: Result<JSONValue, StepFailure>, startedAt: Int64, now: Int64, incarnation: UInt64) -> Actions {
         let id = dispatch.executionID
-        guard !stopping, var entry = active[id] else { return Actions() }
+        guard !stopping, var entry = active[id], entry.incarnation == incarnation else { return Actions() }
         var notes: [Note] = []
         var random = self.random
         let outcome = Self.finish(&entry.machine, dispatch, result, startedAt: startedAt, completedAt: now, jitter: { random.nextUnit() }, notes: &notes)
@@ -135,9 +151,10 @@ struct EngineStateMachine {
         return settle(id, outcome, now: now, notes: notes)
     }
 
-    /// A timer of execution `executionID` fired.
-    mutating func timerFired(_ executionID: String, _ timer: ExecutionStateMachine.Timer, now: Int64) -> Actions {
-        guard !stopping, var entry = active[executionID], let outcome = entry.machine.timerFired(timer, now: now) else { return Actions() }
+    /// A timer of execution `executionID`, armed for `incarnation`, fired.
+    mutating func timerFired(_ executionID: String, _ timer: ExecutionStateMachine.Timer, now: Int64, incarnation: UInt64) -> Actions {
+        guard !stopping, var entry = active[executionID], entry.incarnation == incarnation,
+            let outcome = entry.machine.timerFired(timer, now: now) else { return Actions() }
         active[executionID] = entry
         return settle(executionID, outcome, now: now)
     }
@@ -181,7 +198,7 @@ struct EngineStateMachine {
                 wakeAt = now + Int64((max(0, duration(dispatch.input, node.parameters)) * 1000).rounded())
                 delays.append(.init(timer: .delay(index: dispatch.index, attempt: dispatch.attempt), at: wakeAt!))
             } else {
-                launch.append(Launch(dispatch: dispatch, node: node, startedAt: now))
+                launch.append(Launch(dispatch: dispatch, node: node, startedAt: now, incarnation: entry.incarnation))
             }
             if node.retry.maxAttempts > 1 || dispatch.attempt > 1 {
                 notes.append(Note(index: dispatch.index, attempt: dispatch.attempt, line: "attempt \(dispatch.attempt) of \(node.retry.maxAttempts) started"))
@@ -196,7 +213,7 @@ struct EngineStateMachine {
         guard let transition = outcome.transition else {
             // Nothing to write (a retry wait ended and its task waits again, say): act at once.
             active[id] = entry
-            for t in outcome.timers { actions.timers.append((id, t)) }
+            for t in outcome.timers { actions.timers.append(Arm(executionID: id, timer: t, incarnation: entry.incarnation)) }
             return actions
         }
         let recorded = entry.record.recording(transition)
@@ -327,7 +344,7 @@ struct EngineStateMachine {
                     guard let entry = active[id] else { continue }
                     // A cancel or deadline computed since may have ended the attempt already.
                     actions.launch += effect.launch.filter { entry.machine.isCurrent($0.dispatch.index, attempt: $0.dispatch.attempt) }
-                    for t in effect.timers { actions.timers.append((id, t)) }
+                    for t in effect.timers { actions.timers.append(Arm(executionID: id, timer: t, incarnation: entry.incarnation)) }
                     actions.resume += takeChangeWaiters(of: id)
                 }
             }

@@ -121,10 +121,10 @@ struct EngineStateMachineTests {
         #expect(start.commits.count == 1)
         let afterStart = core.committed(start.commits[0], .success([.applied]))
         #expect(afterStart.timers.map(\.timer.timer) == [.deadline])
-        let first = try #require(afterStart.launch.first).dispatch
+        let first = try #require(afterStart.launch.first)
         // The first step ends; before its transition commits, the deadline fires.
-        let finished = core.stepFinished(first, .success(["text": "HI"]), startedAt: 10, now: 4000)
-        let deadline = core.timerFired("ex-1", .deadline, now: 5010)
+        let finished = core.stepFinished(first.dispatch, .success(["text": "HI"]), startedAt: 10, now: 4000, incarnation: first.incarnation)
+        let deadline = core.timerFired("ex-1", .deadline, now: 5010, incarnation: afterStart.timers[0].incarnation)
         #expect(finished.commits.count == 1 && deadline.commits.count == 1)
         #expect(try await write(start.commits + finished.commits + deadline.commits, to: store) == [[.applied], [.applied], [.applied]])
         let stored = try #require(try await store.execution(id: "ex-1"))
@@ -144,10 +144,10 @@ struct EngineStateMachineTests {
         let store = try await storeWith(record)
         var core = EngineStateMachine(clustered: false, seed: 1)
         let start = try some(core.register(machine, record: record, now: 10))
-        let launched = core.committed(start.commits[0], .success([.applied])).launch.map(\.dispatch)
-        #expect(launched.map(\.index) == [0, 1])
-        let b = core.stepFinished(launched[1], .success(["text": "B"]), startedAt: 10, now: 20)
-        let a = core.stepFinished(launched[0], .success(["text": "A"]), startedAt: 10, now: 21)
+        let launched = core.committed(start.commits[0], .success([.applied])).launch
+        #expect(launched.map(\.dispatch.index) == [0, 1])
+        let b = core.stepFinished(launched[1].dispatch, .success(["text": "B"]), startedAt: 10, now: 20, incarnation: launched[1].incarnation)
+        let a = core.stepFinished(launched[0].dispatch, .success(["text": "A"]), startedAt: 10, now: 21, incarnation: launched[0].incarnation)
         #expect(transition(b.commits[0])?.tasks.map(\.index) == [1], "the join waits for both")
         #expect(transition(a.commits[0])?.tasks.map(\.index) == [0, 2], "the second to finish runs the (pure) join in its transition")
         #expect(transition(a.commits[0])?.execution?.status == .completed)
@@ -187,11 +187,11 @@ struct EngineStateMachineTests {
         let (machine, record) = fresh(try plan(ioChain))
         var core = EngineStateMachine(clustered: false, seed: 1)
         let start = try some(core.register(machine, record: record, now: 10))
-        let dispatch = try some(core.committed(start.commits[0], .success([.applied])).launch.first).dispatch
+        let launch = try some(core.committed(start.commits[0], .success([.applied])).launch.first)
         let first = core.appendLog(TaskLogLine(executionID: "ex-1", index: 0, at: 11, attempt: 1, source: "step", line: "working"))
         let second = core.appendLog(TaskLogLine(executionID: "ex-2", index: 0, at: 11, attempt: 1, source: "step", line: "other"))
         #expect(first && !second, "one flush is scheduled at a time")
-        let done = core.stepFinished(dispatch, .failure(StepFailure("boom")), startedAt: 10, now: 12)
+        let done = core.stepFinished(launch.dispatch, .failure(StepFailure("boom")), startedAt: 10, now: 12, incarnation: launch.incarnation)
         let mutations = done.commits[0].mutations
         guard mutations.count == 2, case .appendLogs(let lines) = mutations[0], case .transition = mutations[1] else {
             Issue.record("expected the log lines, then the transition: \(mutations)")
@@ -225,5 +225,40 @@ struct EngineStateMachineTests {
         var single = EngineStateMachine(clustered: false, seed: 1)
         let alone = single.addWaiter("ex-9", untilFinished: true)
         #expect(alone == nil, "on one node, an execution not driven here is not running")
+    }
+
+    @Test func aTimerOrStepOfTheRunBeforeARetryDoesNotTouchTheRetriedRun() async throws {
+        let p = try plan(["name": "w", "timeout_seconds": 60, "tasks": [
+            ["id": "wait", "type": "Delay", "input": ["seconds": 5]], ["id": "up", "type": "Test.SlowUpper"],
+        ]])
+        var (machine, record) = fresh(p, input: ["text": "x"], deadlineAt: 60_010)
+        var core = EngineStateMachine(clustered: false, seed: 1)
+        let start = try some(core.register(machine, record: record, now: 10))
+        let started = core.committed(start.commits[0], .success([.applied]))
+        let oldDelay = try some(started.timers.first { if case .delay = $0.timer.timer { return true } else { return false } })
+        let oldDeadline = try some(started.timers.first { $0.timer.timer == .deadline })
+        let oldStep = try some(started.launch.first)
+        guard case .commit(let cancel) = core.cancel("ex-1", now: 2_000) else {
+            Issue.record("nothing to cancel")
+            return
+        }
+        _ = core.committed(cancel.commits[0], .success([.applied]))
+        _ = record.apply(try some(transition(start.commits[0])))
+        _ = record.apply(try some(transition(cancel.commits[0])))
+        machine = Engine.machine(plan: p, detail: record)
+        let reopen = try some(machine.reopen(now: 4_000, deadlineAt: 64_000))
+        _ = record.apply(reopen)
+        let again = try some(core.register(machine, record: record, now: 4_000))
+        let relaunched = core.committed(again.commits[0], .success([.applied]))
+        let newDelay = try some(relaunched.timers.first { if case .delay = $0.timer.timer { return true } else { return false } })
+        #expect(newDelay.timer.at == 9_000, "the retried Delay waits its full 5 s again")
+        // The first run's Delay (due at 5,010, attempt 1 like the new one), its deadline and its
+        // step, which ignored the cancel and finished late, are all of the earlier run.
+        let staleDelay = core.timerFired("ex-1", oldDelay.timer.timer, now: 5_010, incarnation: oldDelay.incarnation)
+        let staleDeadline = core.timerFired("ex-1", .deadline, now: 60_010, incarnation: oldDeadline.incarnation)
+        let staleStep = core.stepFinished(oldStep.dispatch, .success(["text": "OLD"]), startedAt: 10, now: 5_000, incarnation: oldStep.incarnation)
+        #expect(staleDelay.commits.isEmpty && staleDeadline.commits.isEmpty && staleStep.commits.isEmpty)
+        let due = core.timerFired("ex-1", newDelay.timer.timer, now: 9_000, incarnation: newDelay.incarnation)
+        #expect(transition(due.commits[0])?.tasks.map(\.status) == [.completed], "the new Delay ends at its own time")
     }
 }
