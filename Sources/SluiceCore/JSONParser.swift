@@ -31,6 +31,63 @@ public struct JSONParser {
 
     private init(bytes: [UInt8]) { self.bytes = bytes }
 
+    /// Where `path` (`steps[2].type`) points in a JSON text: the 1-based line and column (in
+    /// Unicode scalars) where its value starts, or where the nearest enclosing value the text has
+    /// starts (a missing member points at its object). `nil` for the empty path or a text that
+    /// is not JSON.
+    public static func location(of path: String, in bytes: [UInt8]) -> (line: Int, column: Int)? {
+        let segments = IssuePath.segments(of: path)
+        guard !segments.isEmpty else { return nil }
+        var parser = JSONParser(bytes: bytes)
+        parser.skipWhitespace()
+        var found = parser.index
+        do {
+            walk: for segment in segments {
+                guard parser.index < bytes.count else { break }
+                let container = bytes[parser.index]
+                switch (segment, container) {
+                case (.key(let key), UInt8(ascii: "{")):
+                    parser.index += 1
+                    parser.skipWhitespace()
+                    if parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "}") { break walk }
+                    while true {
+                        parser.skipWhitespace()
+                        let name = try parser.parseString()
+                        parser.skipWhitespace()
+                        parser.index += 1 // ':'
+                        parser.skipWhitespace()
+                        if name == key { found = parser.index; continue walk }
+                        _ = try parser.parseValue()
+                        parser.skipWhitespace()
+                        guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: ",") else { break walk }
+                        parser.index += 1
+                    }
+                case (.index(let wanted), UInt8(ascii: "[")):
+                    parser.index += 1
+                    parser.skipWhitespace()
+                    if parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "]") { break walk }
+                    var i = 0
+                    while true {
+                        parser.skipWhitespace()
+                        if i == wanted { found = parser.index; continue walk }
+                        _ = try parser.parseValue()
+                        parser.skipWhitespace()
+                        guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: ",") else { break walk }
+                        parser.index += 1
+                        i += 1
+                    }
+                default:
+                    break walk
+                }
+            }
+        } catch {
+            return nil
+        }
+        parser.index = found
+        let position = parser.failure("")
+        return (position.line, position.column)
+    }
+
     private func failure(_ message: String) -> Failure {
         var line = 1
         var column = 1

@@ -6,6 +6,9 @@ extension Schema {
         return issues
     }
 
+    /// "1 character", "3 characters".
+    func characters(_ n: Int) -> String { n == 1 ? "1 character" : "\(n) characters" }
+
     func validate(_ value: JSONValue, path: String, into issues: inout [ValidationIssue]) {
         if let type, !Schema.matches(value, type) {
             issues.append(.init(path: path, code: "type_mismatch", message: "expected \(Schema.article(type)), found \(value.kindName) \(value.preview)"))
@@ -26,10 +29,10 @@ extension Schema {
             if minLength != nil || maxLength != nil {
                 let length = s.unicodeScalars.count
                 if let minLength, length < minLength {
-                    issues.append(.init(path: path, code: "too_short", message: "expected at least \(minLength) characters, found \(length)"))
+                    issues.append(.init(path: path, code: "too_short", message: "expected at least \(characters(minLength)), found \(length)"))
                 }
                 if let maxLength, length > maxLength {
-                    issues.append(.init(path: path, code: "too_long", message: "expected at most \(maxLength) characters, found \(length)"))
+                    issues.append(.init(path: path, code: "too_long", message: "expected at most \(characters(maxLength)), found \(length)"))
                 }
             }
         case .array(let items):

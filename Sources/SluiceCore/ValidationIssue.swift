@@ -8,11 +8,18 @@ public struct ValidationIssue: Sendable, Hashable, CustomStringConvertible {
     public var code: String
     /// A sentence a person can act on: what was expected and what was found.
     public var message: String
+    /// Where `path` points in the text that was sent, when that is known: 1-based line and
+    /// column (in Unicode scalars) of the value, or of the nearest enclosing value the text has
+    /// (a missing member points at its object), or where a text that is not JSON or YAML went wrong.
+    public var line: Int?
+    public var column: Int?
 
-    public init(path: String, code: String, message: String) {
+    public init(path: String, code: String, message: String, line: Int? = nil, column: Int? = nil) {
         self.path = path
         self.code = code
         self.message = message
+        self.line = line
+        self.column = column
     }
 
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
@@ -41,4 +48,43 @@ public enum IssuePath {
     }
 
     public static func index(_ base: String, _ i: Int) -> String { "\(base)[\(i)]" }
+
+    /// One step of a path: a member name or an array index.
+    public enum Segment: Equatable, Sendable { case key(String), index(Int) }
+
+    /// A path split into its steps, the reverse of `member` and `index`: `steps[2].type` is key
+    /// steps, index 2, key type; `input["a b"]` is key input, key `a b`.
+    public static func segments(of path: String) -> [Segment] {
+        var result: [Segment] = []
+        var current = ""
+        var chars = Substring(path)
+        func flush() { if !current.isEmpty { result.append(.key(current)); current = "" } }
+        while let c = chars.first {
+            chars.removeFirst()
+            switch c {
+            case ".": flush()
+            case "[":
+                flush()
+                if chars.first == "\"" {
+                    // A JSON string up to its closing quote (escapes skipped), then "]".
+                    var end = chars.index(after: chars.startIndex)
+                    while end < chars.endIndex, chars[end] != "\"" {
+                        if chars[end] == "\\" { end = chars.index(after: end) }
+                        if end < chars.endIndex { end = chars.index(after: end) }
+                    }
+                    let literal = end < chars.endIndex ? chars[chars.startIndex...end] : chars[...]
+                    if case .string(let key)? = try? JSONParser.parse(String(literal)) { result.append(.key(key)) } else { result.append(.key(String(literal))) }
+                    chars = chars[(end < chars.endIndex ? chars.index(after: end) : end)...]
+                    if chars.first == "]" { chars.removeFirst() }
+                } else {
+                    let inside = chars.prefix { $0 != "]" }
+                    chars = chars.dropFirst(inside.count + 1)
+                    if let index = Int(inside) { result.append(.index(index)) } else { result.append(.key(String(inside))) }
+                }
+            default: current.append(c)
+            }
+        }
+        flush()
+        return result
+    }
 }

@@ -44,7 +44,14 @@ public struct Problem: Error, Sendable {
         o.append("detail", .string(detail))
         o.append("instance", .string(instance))
         if !errors.isEmpty || status == .badRequest {
-            o.append("errors", .array(errors.map { ["path": .string($0.path), "code": .string($0.code), "message": .string($0.message)] }))
+            o.append("errors", .array(errors.map { issue in
+                var e = JSONObject([("path", .string(issue.path)), ("code", .string(issue.code)), ("message", .string(issue.message))])
+                if let line = issue.line, let column = issue.column {
+                    e.append("line", .number(Double(line)))
+                    e.append("column", .number(Double(column)))
+                }
+                return .object(e)
+            }))
         }
         var response = JSONResponse.make(.object(o), status: status, contentType: "application/problem+json")
         for field in headers { response.headers.append(field) }

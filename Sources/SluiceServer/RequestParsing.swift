@@ -1,13 +1,55 @@
 import Hummingbird
 import NIOCore
 import SluiceCore
+import SluiceYAML
 
 /// Reading request bodies and query parameters, with errors that say what was wrong.
 struct RequestParsing {
     let configuration: ServerConfiguration
 
-    /// The body as JSON; `nil` when it is empty. Throws 413 past the limit, 400 if it is not JSON.
+    /// The body as JSON; `nil` when it is empty. Throws 413 past the limit, 400 if it is not JSON
+    /// (with the line and column where it went wrong).
     func jsonBody(_ request: Request) async throws -> JSONValue? {
+        let bytes = try await bodyBytes(request)
+        if isBlank(bytes) { return nil }
+        return try parseJSON(bytes)
+    }
+
+    /// A workflow document: JSON, or YAML when the `Content-Type` says so (`application/yaml`,
+    /// also `application/x-yaml`, `text/yaml`, `text/x-yaml`), read as the CLI reads a YAML file
+    /// (SluiceYAML: YAML 1.2's core schema, no aliases, no key given twice). `nil` when empty.
+    /// The document also says where a problem's path points in its text.
+    func documentBody(_ request: Request) async throws -> SentDocument? {
+        let bytes = try await bodyBytes(request)
+        if isBlank(bytes) { return nil }
+        guard Self.isYAML(request.headers[.contentType]) else {
+            return SentDocument(json: try parseJSON(bytes), locate: { path in JSONParser.location(of: path, in: bytes) })
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw Problem.validation(ValidationFailure(title: "Request body is not valid YAML", issues: [
+                ValidationIssue(path: "", code: "invalid_yaml", message: "the body is not valid YAML: it is not UTF-8 text"),
+            ]))
+        }
+        do {
+            let node = try YAMLConversion.compose(text)
+            let json = try YAMLConversion.value(node)
+            return SentDocument(json: json, locate: { path in YAMLConversion.location(of: path, in: node) })
+        } catch {
+            let message = error.description.hasPrefix("not valid YAML: ") ? String(error.description.dropFirst("not valid YAML: ".count)) : error.description
+            throw Problem.validation(ValidationFailure(title: "Request body is not valid YAML", issues: [
+                ValidationIssue(path: "", code: "invalid_yaml", message: "the body is not valid YAML: \(message)", line: error.line, column: error.column),
+            ]))
+        }
+    }
+
+    /// Whether a `Content-Type` names YAML.
+    static func isYAML(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return ["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"].contains(type)
+    }
+
+    private func bodyBytes(_ request: Request) async throws -> [UInt8] {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: configuration.maxBodySize)
@@ -16,13 +58,19 @@ struct RequestParsing {
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw tooLarge
         }
-        let bytes = Array(buffer.readableBytesView)
-        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return nil }
+        return Array(buffer.readableBytesView)
+    }
+
+    private func isBlank(_ bytes: [UInt8]) -> Bool {
+        bytes.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+    }
+
+    private func parseJSON(_ bytes: [UInt8]) throws -> JSONValue {
         do {
             return try JSONParser.parse(bytes)
         } catch {
             throw Problem.validation(ValidationFailure(title: "Request body is not valid JSON", issues: [
-                ValidationIssue(path: "", code: "invalid_json", message: "the body is not valid JSON: \(error.description)"),
+                ValidationIssue(path: "", code: "invalid_json", message: "the body is not valid JSON: \(error.description)", line: error.line, column: error.column),
             ]))
         }
     }
@@ -74,6 +122,25 @@ struct RequestParsing {
             throw Problem.badRequest(path: "wait", "expected a number of seconds from 0 to \(Int(configuration.maxWaitSeconds)), found \"\(raw)\"")
         }
         return .milliseconds(Int64(seconds * 1000))
+    }
+}
+
+/// A request body read as a document (JSON or YAML) that can say where a problem's path points
+/// in the text that was sent.
+struct SentDocument {
+    var json: JSONValue
+    /// 1-based line and column of the value at a path (or of its nearest enclosing value).
+    var locate: (String) -> (line: Int, column: Int)?
+
+    /// The issues with the line and column of their paths, where the text has them.
+    func located(_ issues: [ValidationIssue]) -> [ValidationIssue] {
+        issues.map { issue in
+            guard issue.line == nil, !issue.path.isEmpty, let (line, column) = locate(issue.path) else { return issue }
+            var located = issue
+            located.line = line
+            located.column = column
+            return located
+        }
     }
 }
 

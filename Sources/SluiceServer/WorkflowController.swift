@@ -4,7 +4,8 @@ import SluiceCore
 import SluiceEngine
 
 /// `POST /workflows`, `POST /workflows/validate`, `GET /workflows`, `GET /workflows/{id}`,
-/// `PUT /workflows/{id}`, `DELETE /workflows/{id}`.
+/// `PUT /workflows/{id}`, `DELETE /workflows/{id}`. The three that take a definition take it as
+/// JSON or YAML, and their `400`s say where each problem is in the text (`line`, `column`).
 struct WorkflowController {
     let engine: Engine
     let configuration: ServerConfiguration
@@ -21,18 +22,34 @@ struct WorkflowController {
         router.delete("/workflows/:workflow_id", use: delete)
     }
 
-    /// The body of `POST` and `PUT`: a definition, which cannot be empty.
-    func definition(_ request: Request) async throws -> JSONValue {
-        guard let body = try await parsing.jsonBody(request) else {
+    /// The body of `POST` and `PUT`: a definition, which cannot be empty, in JSON or (with
+    /// `Content-Type: application/yaml`) YAML.
+    func definition(_ request: Request) async throws -> SentDocument {
+        guard let body = try await parsing.documentBody(request) else {
             throw Problem.validation(ValidationFailure(title: "Invalid workflow definition", issues: [
-                ValidationIssue(path: "", code: "invalid_body", message: "the body is empty; expected a JSON object with \"name\" and \"steps\" or \"tasks\""),
+                ValidationIssue(path: "", code: "invalid_body", message: "the body is empty; expected a JSON object (or YAML mapping) with \"name\" and \"steps\" or \"tasks\""),
             ]))
         }
         return body
     }
 
+    /// Runs `body` with the document's problems located: each issue of a `400` carries the line
+    /// and column its path points at in the text that was sent.
+    func locating<T>(_ document: SentDocument, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch EngineError.invalid(let failure) {
+            throw EngineError.invalid(ValidationFailure(title: failure.title, issues: document.located(failure.issues)))
+        } catch let problem as Problem where problem.status == .badRequest {
+            var located = problem
+            located.errors = document.located(problem.errors)
+            throw located
+        }
+    }
+
     @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let created = try await engine.createWorkflow(try await definition(request))
+        let document = try await definition(request)
+        let created = try await locating(document) { try await engine.createWorkflow(document.json) }
         context.logger.info("workflow created", metadata: ["workflow.id": "\(created.record.id)", "workflow.name": "\(created.record.name)"])
         return JSONResponse.make(["workflow_id": .string(created.record.id)], status: .created, headers: [.location: "/workflows/\(created.record.id)"])
     }
@@ -40,10 +57,11 @@ struct WorkflowController {
     /// Checks a definition exactly as `create` does and stores nothing: `200` with what
     /// `GET /workflows/{id}` would show of it (name, description, input schema, graph).
     @Sendable func validate(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let document = try await definition(request)
         let plan: WorkflowPlan
-        switch try await engine.validate(try await definition(request)) {
+        switch try await engine.validate(document.json) {
         case .success(let p): plan = p
-        case .failure(let failure): throw EngineError.invalid(failure)
+        case .failure(let failure): throw EngineError.invalid(ValidationFailure(title: failure.title, issues: document.located(failure.issues)))
         }
         var o = JSONObject()
         o.append("valid", .bool(true))
@@ -91,10 +109,10 @@ struct WorkflowController {
     @Sendable func update(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try context.parameters.require("workflow_id")
         // An unknown workflow is reported as such even when the request is also wrong.
-        let (expected, body) = try await engine.checking(workflow: id) { () async throws -> (Int?, JSONValue) in
+        let (expected, document) = try await engine.checking(workflow: id) { () async throws -> (Int?, SentDocument) in
             (try parsing.ifMatchVersion(request), try await definition(request))
         }
-        let updated = try await engine.updateWorkflow(id, definition: body, expectedVersion: expected)
+        let updated = try await locating(document) { try await engine.updateWorkflow(id, definition: document.json, expectedVersion: expected) }
         let version = updated.record.version
         context.logger.info("workflow updated", metadata: ["workflow.id": "\(id)", "workflow.version": "\(version)"])
         return JSONResponse.make(["workflow_id": .string(id), "version": .number(Double(version))], headers: [.eTag: Self.eTag(version)])

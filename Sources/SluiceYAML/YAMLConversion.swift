@@ -9,10 +9,17 @@ import Yams
 /// null, `true`/`false` booleans, decimal numbers numbers, anything else a string; quoted scalars
 /// are always strings (so `"3"` stays text and `no` stays the word "no", unlike YAML 1.1).
 public enum YAMLConversion {
-    /// Why a document could not be read; the message names the line and column when known.
+    /// Why a document could not be read; the message names the line and column when known,
+    /// which `line` and `column` (1-based, in Unicode scalars) also give.
     public struct Failure: Error, CustomStringConvertible, Sendable {
         public var description: String
-        public init(description: String) { self.description = description }
+        public var line: Int?
+        public var column: Int?
+        public init(description: String, line: Int? = nil, column: Int? = nil) {
+            self.description = description
+            self.line = line
+            self.column = column
+        }
     }
 
     /// A YAML document as JSON.
@@ -25,11 +32,42 @@ public enum YAMLConversion {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw failure(error)
         } catch {
             throw Failure(description: "not valid YAML: \(error)")
         }
         guard let root else { throw Failure(description: "the YAML document is empty") }
         return root
+    }
+
+    /// A reader's error as one line, `line 3, column 2: <what>` (Yams' own description quotes
+    /// the document), with the position apart as well.
+    static func failure(_ error: YamlError) -> Failure {
+        func at(_ mark: Mark, _ what: String) -> Failure {
+            Failure(description: "not valid YAML: line \(mark.line), column \(mark.column): \(what)", line: mark.line, column: mark.column)
+        }
+        func what(_ context: YamlError.Context?, _ problem: String) -> String {
+            guard let context else { return problem }
+            return "\(problem) (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
+        }
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
+            return at(mark, what(context, problem))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
+            return at(context.mark, "\(duplicates.count == 1 ? "the key" : "the keys") \(keys) \(duplicates.count == 1 ? "is" : "are") given twice in one mapping")
+        case .reader(let problem, let offset, _, let yaml):
+            if let offset, offset <= yaml.count {
+                let before = yaml.prefix(offset)
+                let line = before.count(where: { $0 == "\n" }) + 1
+                let column = before.reversed().prefix(while: { $0 != "\n" }).count + 1
+                return Failure(description: "not valid YAML: line \(line), column \(column): \(problem)", line: line, column: column)
+            }
+            return Failure(description: "not valid YAML: \(problem)")
+        default:
+            return Failure(description: "not valid YAML: \(error)")
+        }
     }
 
     /// A node tree as JSON.
@@ -45,13 +83,13 @@ public enum YAMLConversion {
             var object = JSONObject()
             for (key, item) in mapping {
                 guard case .scalar(let k) = key else {
-                    throw Failure(description: "a mapping key that is not a scalar at line \((key.mark?.line).map(String.init) ?? "?")")
+                    throw Failure(description: "a mapping key that is not a scalar at line \((key.mark?.line).map(String.init) ?? "?")", line: key.mark?.line, column: key.mark?.column)
                 }
                 object.append(k.string, try value(item))
             }
             return .object(object)
-        case .alias:
-            throw Failure(description: "YAML aliases are not supported")
+        case .alias(let alias):
+            throw Failure(description: "YAML aliases are not supported", line: alias.mark?.line, column: alias.mark?.column)
         }
     }
 
@@ -146,27 +184,8 @@ public enum YAMLConversion {
         return (mark.line, mark.column)
     }
 
-    enum Segment: Equatable { case key(String), index(Int) }
+    typealias Segment = IssuePath.Segment
 
     /// `steps[2].type` → key steps, index 2, key type.
-    static func segments(of path: String) -> [Segment] {
-        var result: [Segment] = []
-        var current = ""
-        var chars = Substring(path)
-        func flush() { if !current.isEmpty { result.append(.key(current)); current = "" } }
-        while let c = chars.first {
-            chars.removeFirst()
-            switch c {
-            case ".": flush()
-            case "[":
-                flush()
-                let digits = chars.prefix { $0 != "]" }
-                chars = chars.dropFirst(digits.count + 1)
-                if let index = Int(digits) { result.append(.index(index)) } else { result.append(.key(String(digits))) }
-            default: current.append(c)
-            }
-        }
-        flush()
-        return result
-    }
+    static func segments(of path: String) -> [Segment] { IssuePath.segments(of: path) }
 }
