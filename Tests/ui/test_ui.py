@@ -5,7 +5,10 @@ would see; set-up that is not what the test is about goes through the API (harne
 """
 
 import json
+import os
+import re
 import time
+import unittest
 import uuid
 
 from selenium.webdriver.common.by import By
@@ -41,6 +44,59 @@ def set_value(driver, element, text):
 def task_statuses(driver):
     rows = driver.find_elements(By.CSS_SELECTOR, "#tasks tr.task-row")
     return {r.get_attribute("data-task"): r.get_attribute("data-status") for r in rows}
+
+
+# Counts what a page does, installed before any of its scripts runs (instrument()): each fetch()
+# (url, method, when) and the intervals set and not cleared.
+INSTRUMENT = """
+window.__fetches = [];
+const originalFetch = window.fetch;
+window.fetch = function (input, init) {
+  window.__fetches.push({url: String((input && input.url) || input), method: (init && init.method) || 'GET', at: performance.now()});
+  return originalFetch.apply(this, arguments);
+};
+window.__intervals = new Map();
+const originalSetInterval = window.setInterval, originalClearInterval = window.clearInterval;
+window.setInterval = function (fn, ms, ...rest) { const id = originalSetInterval.call(window, fn, ms, ...rest); window.__intervals.set(id, ms); return id; };
+window.clearInterval = function (id) { window.__intervals.delete(id); return originalClearInterval.call(window, id); };
+"""
+
+# An event stream that never works: each EventSource fails at once and is closed for good, as when
+# a proxy answers the stream with an error.
+BROKEN_EVENT_STREAM = """
+window.__eventSources = 0;
+window.EventSource = class {
+  constructor(url) {
+    window.__eventSources++;
+    this.url = url; this.readyState = 0;
+    setTimeout(() => { this.readyState = 2; if (this.onerror) this.onerror(new Event('error')); }, 50);
+  }
+  addEventListener() {}
+  close() { this.readyState = 2; }
+};
+window.EventSource.CONNECTING = 0; window.EventSource.OPEN = 1; window.EventSource.CLOSED = 2;
+"""
+
+
+def instrument(driver, *extra):
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": "\n".join((INSTRUMENT,) + extra)})
+
+
+def execution_reads(driver, execution_id):
+    """How many times the page has fetched GET /executions/{id} so far."""
+    return driver.execute_script(
+        "return window.__fetches.filter((f) => f.method === 'GET' && f.url.endsWith('/executions/' + arguments[0])).length", execution_id)
+
+
+def parse_duration(text):
+    """Milliseconds from dom.js's duration(): "850 ms", "4.1 s", "12 s", "2 min 5 s", "1 h 3 min"."""
+    text = text.strip()
+    total = 0.0
+    for number, unit in re.findall(r"([0-9.]+)\s*(ms|s|min|h|d)\b", text):
+        total += float(number) * {"ms": 1, "s": 1000, "min": 60000, "h": 3600000, "d": 86400000}[unit]
+    if not re.search(r"[0-9]", text):
+        raise ValueError(f"not a duration: {text!r}")
+    return total
 
 
 def node_statuses(driver):
@@ -280,7 +336,18 @@ class CancelTests(UITestCase):
         wait_for(d, "#live-indicator", text="Live")
         screenshot(d, "execution-running")
         self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#retry-button"), [])
+        # Cancel asks first; "Keep it running" (focused, the default) leaves it running.
         wait_for(d, "#cancel-button").click()
+        confirm = wait_for(d, "#cancel-confirm", text="Cancel this execution?")
+        self.assertIn("1 running task is stopped", confirm.text)
+        self.assertEqual(d.switch_to.active_element.get_attribute("id"), "cancel-keep")
+        time.sleep(0.5)
+        self.assertEqual(api("GET", f"/executions/{ex}")[1]["status"], "RUNNING", "Cancel cancelled without asking")
+        d.switch_to.active_element.click()
+        wait_until(d, lambda d: not d.find_element(By.CSS_SELECTOR, "#cancel-confirm").is_displayed(), message="Keep it running did not close the question")
+        self.assertEqual(api("GET", f"/executions/{ex}")[1]["status"], "RUNNING")
+        wait_for(d, "#cancel-button").click()
+        wait_for(d, "#cancel-confirm-button", text="Cancel the execution").click()
         wait_for(d, "#execution-status", text="CANCELLED")
         wait_until(d, lambda d: task_statuses(d).get("nap") == "CANCELLED", message=f"the Delay task is not CANCELLED: {task_statuses(d)}")
         self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#cancel-button"), [], "Cancel is still offered")
@@ -371,6 +438,9 @@ class ListTests(UITestCase):
         wait_until(d, lambda d: d.current_url.rstrip("/").endswith("/ui"), message=f"/ did not lead to /ui: {d.current_url}")
         row = wait_for(d, f'tr[data-workflow="{dag}"]')
         wait_until(d, lambda d: len(row.find_elements(By.CSS_SELECTOR, ".chip")) == 4, message="the DAG's steps were not shown")
+        # Steps that run side by side are separated by "·", as README shows them.
+        groups = [g.text.split() for g in row.find_elements(By.CSS_SELECTOR, ".shape-group")]
+        self.assertEqual(groups, [["StaticTextInput"], ["TextOperation.Length", "·", "TextOperation.Uppercase"], ["Echo"]])
         search = wait_for(d, "#workflow-search")
         search.send_keys(f"alpha {tag}")
         wait_until(d, lambda d: [r.get_attribute("data-workflow") for r in d.find_elements(By.CSS_SELECTOR, "tr[data-workflow]")] == [chain],
@@ -469,3 +539,377 @@ class LayoutTests(UITestCase):
         d.switch_to.active_element.send_keys(Keys.ENTER)
         details = wait_for(d, '[data-task-details="step-2"]')
         self.assertIn('"k"', details.find_element(By.CSS_SELECTOR, '[data-part="output"]').text)
+
+
+ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Sources", "SluiceServer", "Resources", "ui", "assets")
+
+
+class ModuleStructureTests(unittest.TestCase):
+    """The UI's modules as files: no browser needed."""
+
+    def imports(self):
+        graph = {}
+        for name in sorted(os.listdir(ASSETS)):
+            if name.endswith(".js"):
+                with open(os.path.join(ASSETS, name), encoding="utf-8") as f:
+                    text = f.read()
+                graph[name] = set(re.findall(r'^\s*import\b[^;]*?\bfrom\s*"\./([^"]+)"', text, re.M)) | set(re.findall(r'^\s*import\s*"\./([^"]+)"', text, re.M))
+        return graph
+
+    def test_the_modules_import_one_another_without_a_cycle(self):
+        graph = self.imports()
+        cycles = []
+
+        def visit(node, path):
+            if node in path:
+                cycles.append(path[path.index(node):] + [node])
+                return
+            for nxt in sorted(graph.get(node, ())):
+                visit(nxt, path + [node])
+
+        for start in graph:
+            visit(start, [])
+        self.assertEqual(cycles, [], "import cycles among the UI's modules")
+
+    def test_each_page_has_a_module_of_its_own_and_app_js_only_wires_them(self):
+        graph = self.imports()
+        pages = {"workflows.js", "workflow.js", "execution.js", "editor.js"}
+        self.assertTrue(pages <= graph["app.js"], f"app.js imports {graph['app.js']}")
+        for page in pages:
+            self.assertNotIn("app.js", graph[page], f"{page} imports app.js")
+            self.assertEqual(graph[page] & (pages - {page}), set(), f"{page} imports another page")
+        with open(os.path.join(ASSETS, "app.js"), encoding="utf-8") as f:
+            self.assertLess(len(f.read().splitlines()), 60, "app.js should only wire the routes to the pages")
+
+
+class LiveUpdateTests(UITestCase):
+    def running_delay(self, seconds=600):
+        wf = create_workflow({"name": unique("ticking"), "steps": [
+            {"type": "StaticTextInput", "input": "t"}, {"id": "nap", "type": "Delay", "input": {"seconds": seconds}}]})
+        ex = start(wf)
+        self.addCleanup(lambda: api("POST", f"/workflows/{wf}/executions/{ex}/cancel"))
+        return wf, ex
+
+    def test_a_running_tasks_duration_ticks_in_the_table_with_the_header_and_timeline_from_one_clock(self):
+        wf, ex = self.running_delay()
+        d = self.driver
+        instrument(d)
+        d.get(f"{base_url()}/ui/executions/{ex}")
+        wait_until(d, lambda d: task_statuses(d).get("nap") == "RUNNING", message=f"the Delay never ran: {task_statuses(d)}")
+        wait_for(d, "#live-indicator", text="Live")
+        read = """
+            const row = document.querySelector('#tasks tr.task-row[data-task="nap"]');
+            return [document.querySelector('[data-duration]').innerText, row.cells[5].innerText,
+                    document.querySelector('#timeline .timeline-row[data-task="nap"] .timeline-duration').innerText];
+        """
+        first = d.execute_script(read)
+        time.sleep(2.5)
+        second = d.execute_script(read)
+        header, table, timeline = (parse_duration(t) - parse_duration(f) for f, t in zip(first, second))
+        for what, grew in (("header", header), ("tasks table", table), ("timeline", timeline)):
+            self.assertGreater(grew, 1500, f"the {what}'s duration did not tick: {first} then {second}")
+        self.assertEqual(second[1], second[2], f"the table and the timeline show the task's duration from different clocks: {second}")
+        intervals = d.execute_script("return [...window.__intervals.values()]")
+        self.assertEqual(intervals, [1000], "one timer (the clock, every second) should drive the page")
+
+    def test_the_execution_is_not_polled_while_its_event_stream_is_live(self):
+        wf, ex = self.running_delay()
+        d = self.driver
+        instrument(d)
+        d.get(f"{base_url()}/ui/executions/{ex}")
+        wait_until(d, lambda d: task_statuses(d).get("nap") == "RUNNING", message=f"the Delay never ran: {task_statuses(d)}")
+        wait_for(d, "#live-indicator", text="Live")
+        time.sleep(1)
+        before = execution_reads(d, ex)
+        time.sleep(6.5)
+        self.assertEqual(execution_reads(d, ex) - before, 0, "the execution was re-read while its event stream was live")
+
+    def test_without_an_event_stream_the_page_polls_every_5_s_and_follows_the_execution(self):
+        wf, ex = self.running_delay(seconds=6)
+        d = self.driver
+        instrument(d, BROKEN_EVENT_STREAM)
+        started = time.monotonic()
+        d.get(f"{base_url()}/ui/executions/{ex}")
+        wait_for(d, "#live-indicator", text="Checking every 5 s")
+        wait_for(d, "#execution-status", text="COMPLETED", timeout=20)
+        elapsed = time.monotonic() - started
+        reads = execution_reads(d, ex)
+        # The first read, one when the stream failed, then one per 5 s: not a loop.
+        self.assertLessEqual(reads, 3 + elapsed / 5, f"{reads} reads in {elapsed:.1f} s")
+        self.assertLessEqual(d.execute_script("return window.__eventSources"), 2 + elapsed / 5)
+        wait_for(d, "#live-indicator", text="Finished")
+
+
+class NarrowScreenTests(UITestCase):
+    window_width = 390
+    window_height = 844
+
+    # For each cell of a row: its column's label as shown, whether it is displayed, and whether
+    # all of it lies within the screen.
+    CELLS = """
+        const [row] = arguments;
+        return [...row.cells].map((td) => {
+          const r = td.getBoundingClientRect();
+          const label = td.querySelector('.cell-label');
+          const shown = label && getComputedStyle(label).display !== 'none' ? label.innerText : null;
+          const inside = [...td.querySelectorAll('*')].concat([td]).every((el) => {
+            const b = el.getBoundingClientRect();
+            return b.width === 0 || (b.left >= -1 && b.right <= window.innerWidth + 1);
+          });
+          return [shown, r.width > 0 && r.height > 0 && getComputedStyle(td).display !== 'none', inside, td.innerText];
+        });
+    """
+
+    def assert_no_sideways_scroll(self, d):
+        self.assertTrue(d.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1"), "the page scrolls sideways")
+        scrollers = d.execute_script("return [...document.querySelectorAll('.table-scroll')].filter((e) => e.scrollWidth > e.clientWidth + 1).length")
+        self.assertEqual(scrollers, 0, "a table scrolls sideways")
+
+    def test_the_workflow_list_shows_every_field_of_a_workflow_labelled(self):
+        d = self.driver
+        tag = uuid.uuid4().hex[:6]
+        wf = create_workflow({"name": f"a rather long workflow name for a phone {tag}", "description": "what it is for, at some length, to wrap",
+                              "tasks": [
+                                  {"id": "src", "type": "StaticTextInput", "input": "abc"},
+                                  {"id": "len", "type": "TextOperation.Length", "depends_on": ["src"]},
+                                  {"id": "up", "type": "TextOperation.Uppercase", "depends_on": ["src"]},
+                                  {"id": "out", "type": "Echo", "depends_on": ["len", "up"]}]})
+        d.get(f"{base_url()}/ui?q={tag}")
+        row = wait_for(d, f'tr[data-workflow="{wf}"]')
+        wait_until(d, lambda d: len(row.find_elements(By.CSS_SELECTOR, ".chip")) == 4, message="the steps were not shown")
+        cells = d.execute_script(self.CELLS, row)
+        self.assertEqual([c[0] for c in cells[1:]], ["Steps", "Version", "Updated"], f"fields without their labels: {cells}")
+        for label, displayed, inside, text in cells:
+            self.assertTrue(displayed, f"{label or 'name'} is hidden: {cells}")
+            self.assertTrue(inside, f"{label or 'name'} reaches past the screen's edge: {cells}")
+        self.assertIn("TextOperation.Uppercase", cells[1][3])
+        self.assertIn("v1", cells[2][3])
+        self.assert_no_sideways_scroll(d)
+        screenshot(d, "workflows-narrow")
+
+    def test_the_task_table_shows_every_field_of_a_task_labelled(self):
+        wf = create_workflow({"name": unique("narrow tasks"), "tasks": [
+            {"id": "source-of-the-text", "type": "StaticTextInput", "input": "abc"},
+            {"id": "length", "type": "TextOperation.Length", "depends_on": ["source-of-the-text"]},
+            {"id": "a-rather-long-nap", "type": "Delay", "input": {"seconds": 600}, "depends_on": ["source-of-the-text"]}]})
+        ex = start(wf)
+        self.addCleanup(lambda: api("POST", f"/workflows/{wf}/executions/{ex}/cancel"))
+        d = self.driver
+        d.get(f"{base_url()}/ui/executions/{ex}")
+        wait_until(d, lambda d: task_statuses(d).get("a-rather-long-nap") == "RUNNING", message=f"the Delay never ran: {task_statuses(d)}")
+        for row in d.find_elements(By.CSS_SELECTOR, "#tasks tr.task-row"):
+            cells = d.execute_script(self.CELLS, row)
+            self.assertEqual([c[0] for c in cells[1:]], ["Type", "Status", "Attempt", "Started", "Duration"], f"fields without their labels: {cells}")
+            for label, displayed, inside, text in cells:
+                self.assertTrue(displayed, f"{label or 'task'} is hidden: {cells}")
+                self.assertTrue(inside, f"{label or 'task'} reaches past the screen's edge: {cells}")
+        self.assert_no_sideways_scroll(d)
+        screenshot(d, "execution-tasks-narrow")
+
+    def test_the_timelines_axis_labels_do_not_overlap(self):
+        wf = create_workflow({"name": unique("narrow axis"), "steps": [{"type": "StaticTextInput", "input": "a"}, {"type": "TextOperation.Reverse"}]})
+        ex = start(wf)
+        d = self.driver
+        d.get(f"{base_url()}/ui/executions/{ex}")
+        wait_for(d, "#execution-status", text="COMPLETED")
+        # Each label's box, and how many lines its text is broken onto.
+        boxes = d.execute_script("""
+            return [...document.querySelectorAll('#timeline .timeline-axis > *')].map((e) => {
+              const r = e.getBoundingClientRect(), range = document.createRange();
+              range.selectNodeContents(e);
+              const lines = new Set([...range.getClientRects()].map((b) => Math.round(b.top))).size;
+              return [r.left, r.top, r.right, r.bottom, e.innerText, lines];
+            });
+        """)
+        self.assertEqual(len(boxes), 2, boxes)
+        (l1, t1, r1, b1, _, _), (l2, t2, r2, b2, _, end_lines) = boxes
+        same_line = t1 < b2 and t2 < b1
+        self.assertFalse(same_line and l2 - r1 < 8, f"the axis labels run into each other: {boxes}")
+        self.assertEqual(end_lines, 1, f"the end label is broken across lines: {boxes}")
+        for left, top, right, bottom, text, _ in boxes:
+            self.assertTrue(left >= 0 and right <= 390, f"{text!r} reaches past the screen's edge: {boxes}")
+
+
+def readme_example(marker):
+    """The text of README.md's heredoc that starts at the line containing `marker`."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md"), encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    start = next(i for i, line in enumerate(lines) if marker in line)
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].strip() == "YAML")
+    return "\n".join(lines[start + 1:end]) + "\n"
+
+
+class EditorProblemTests(UITestCase):
+    VALID = """{
+  "tasks": [
+    {"id": "src", "type": "StaticTextInput", "input": "abc"},
+    {"id": "len", "type": "TextOperation.Length", "depends_on": ["src"]},
+    {"id": "up", "type": "TextOperation.Uppercase", "depends_on": ["src"]},
+    {"id": "out", "type": "Echo", "depends_on": ["len", "up"]},
+    {"id": "bad", "type": "Echo", "depends_on": ["len"]}
+  ]
+}"""
+
+    def open_editor(self, text):
+        d = self.driver
+        d.get(base_url() + "/ui/new")
+        set_value(d, wait_for(d, "#wf-name"), unique("positions"))
+        set_value(d, wait_for(d, "#wf-definition"), text)
+
+    def problem(self, text):
+        """The definition's error that contains `text`."""
+        return wait_for(self.driver, "#wf-definition-error .problem", text=text)
+
+    def highlighted(self):
+        return self.driver.execute_script("return [...document.querySelectorAll('.code-editor .backdrop mark')].map((m) => [m.dataset.line, m.textContent])")
+
+    def test_a_type_error_points_at_its_line_and_column_highlights_it_and_keeps_the_last_graph_with_the_task_marked(self):
+        d = self.driver
+        self.open_editor(self.VALID)
+        wait_until(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#preview svg.graph g.node")) == 5, message="the valid definition's graph was not drawn")
+        broken = self.VALID.replace('{"id": "bad", "type": "Echo"', '{"id": "bad", "type": "TextOperation.Reverse"')
+        set_value(d, d.find_element(By.CSS_SELECTOR, "#wf-definition"), broken)
+        line_text = broken.splitlines()[6]
+        column = line_text.index('"TextOperation.Reverse"') + 1
+        problem = self.problem(f"line 7, column {column}")
+        self.assertIn("tasks[4].type", problem.text)
+        self.assertEqual(self.highlighted(), [["7", '"TextOperation.Reverse"']])
+        self.assertIn("error", d.find_element(By.CSS_SELECTOR, '.code-editor .gutter [data-line="7"]').get_attribute("class"))
+        # The preview keeps the last valid graph, with the task the problem is about marked.
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#preview svg.graph g.node")), 5, "the last valid graph is gone")
+        marked = [n.get_attribute("data-task") for n in d.find_elements(By.CSS_SELECTOR, "#preview svg.graph g.node.broken")]
+        self.assertEqual(marked, ["bad"])
+        wait_for(d, "#preview-status", text="Not valid")
+        # The position is a button that selects the problem in the text.
+        problem.find_element(By.CSS_SELECTOR, "button.position").click()
+        selected = d.execute_script("const t = document.activeElement; return [t.id, t.value.slice(t.selectionStart, t.selectionEnd)]")
+        self.assertEqual(selected, ["wf-definition", '"TextOperation.Reverse"'])
+        screenshot(d, "editor-type-error")
+
+    def test_a_json_syntax_error_points_at_its_line_and_column(self):
+        d = self.driver
+        self.open_editor(self.VALID)
+        wait_until(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#preview svg.graph g.node")) == 5, message="the valid definition's graph was not drawn")
+        broken = self.VALID.replace('"input": "abc"},', '"input": "abc"}', 1)
+        set_value(d, d.find_element(By.CSS_SELECTOR, "#wf-definition"), broken)
+        problem = self.problem("line 4, column 5")
+        self.assertIn("not valid JSON", problem.text)
+        self.assertNotIn("line 4, column 5: the body", problem.text)
+        self.assertEqual(self.highlighted(), [["4", "{"]])
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#preview svg.graph g.node")), 5, "the last valid graph is gone")
+
+    def test_the_readmes_yaml_example_is_accepted_and_creates_the_workflow(self):
+        d = self.driver
+        d.get(base_url() + "/ui/new")
+        yaml = readme_example("cat > shout.yaml")
+        self.assertTrue(yaml.startswith("name: shout"), yaml)
+        set_value(d, wait_for(d, "#wf-definition"), yaml)
+        wait_until(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#preview svg.graph g.node")) == 2, message="the YAML example's graph was not drawn")
+        self.assertFalse(d.find_element(By.CSS_SELECTOR, "#wf-definition-error").is_displayed())
+        wait_for(d, "#create-workflow").click()
+        wait_until(d, lambda d: "/ui/workflows/wf-" in d.current_url, message="the YAML example was not created")
+        wait_for(d, "h1", text="shout")
+        wf = d.current_url.rsplit("/", 1)[1]
+        status, stored = api("GET", f"/workflows/{wf}")
+        self.assertEqual(stored["definition"]["input_schema"]["required"], ["text"])
+        self.assertEqual([s["type"] for s in stored["steps"]], ["TextOperation.Uppercase", "Echo"])
+
+    def test_a_yaml_problem_points_at_the_line_and_column_the_cli_gives(self):
+        d = self.driver
+        d.get(base_url() + "/ui/new")
+        set_value(d, wait_for(d, "#wf-name"), unique("yaml positions"))
+        # README's CLI example: bad.yaml:4:11: steps[1].type: TextOperation.Reverse expects text input, …
+        set_value(d, wait_for(d, "#wf-definition"), "description: counts, then reverses\nsteps:\n  - type: TextOperation.Length\n  - type: TextOperation.Reverse\n")
+        problem = self.problem("line 4, column 11")
+        self.assertIn("steps[1].type", problem.text)
+        self.assertEqual(self.highlighted(), [["4", "TextOperation.Reverse"]])
+        # A YAML syntax error too.
+        set_value(d, d.find_element(By.CSS_SELECTOR, "#wf-definition"), "steps:\n  - type: Echo\n - type: Echo\n")
+        problem = self.problem("not valid YAML")
+        self.assertRegex(problem.text, r"line 3, column \d+")
+
+    def test_a_name_given_twice_is_pointed_out(self):
+        d = self.driver
+        d.get(base_url() + "/ui/new")
+        set_value(d, wait_for(d, "#wf-name"), "from the field")
+        set_value(d, wait_for(d, "#wf-definition"), "name: from the text\nsteps:\n  - type: Echo\n")
+        wait_for(d, "#wf-name-error", text="The definition gives a name too")
+        wait_for(d, "#create-workflow").click()
+        self.assertIn("/ui/new", d.current_url)
+        set_value(d, d.find_element(By.CSS_SELECTOR, "#wf-name"), "")
+        wait_for(d, "#create-workflow").click()
+        wait_for(d, "h1", text="from the text")
+
+
+class TaskDetailTests(UITestCase):
+    def test_running_cancelled_and_skipped_tasks_show_what_is_known_and_why_a_task_was_skipped(self):
+        wf = create_workflow({"name": unique("details"), "input_schema": {"type": "object", "properties": {"go": {"type": "boolean"}}},
+                              "tasks": [
+                                  {"id": "src", "type": "StaticTextInput", "input": "abc"},
+                                  {"id": "maybe", "type": "TextOperation.Reverse", "depends_on": ["src"], "when": "input.go == true"},
+                                  {"id": "after", "type": "Echo", "depends_on": ["maybe"]},
+                                  {"id": "nap", "type": "Delay", "input": {"seconds": 600}, "depends_on": ["src"]}]})
+        ex = start(wf, {"go": False})
+        d = self.driver
+        d.get(f"{base_url()}/ui/executions/{ex}")
+        wait_until(d, lambda d: task_statuses(d).get("nap") == "RUNNING" and task_statuses(d).get("after") == "SKIPPED",
+                   message=f"the statuses did not all show: {task_statuses(d)}")
+        # A skipped task says why, in the table and in its details.
+        reasons = {t: d.find_element(By.CSS_SELECTOR, f'tr[data-task="{t}"] [data-part="skip-reason"]').text for t in ("maybe", "after")}
+        self.assertIn("its condition was false", reasons["maybe"])
+        self.assertIn("every task it depends on was skipped", reasons["after"])
+        d.find_element(By.CSS_SELECTOR, 'tr[data-task="maybe"] .task-toggle').click()
+        skipped = wait_for(d, '[data-task-details="maybe"] [data-part="skipped"]')
+        self.assertIn("condition_false", skipped.text)
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, '[data-task-details="maybe"] [data-part="error"]'), [], "a skip is not an error")
+        # Each task's input: what the execution reports, else what is known about it.
+        execution = api("GET", f"/executions/{ex}")[1]
+        for task in execution["tasks"]:
+            if not d.find_elements(By.CSS_SELECTOR, f'[data-task-details="{task["step_id"]}"]'):
+                d.find_element(By.CSS_SELECTOR, f'tr[data-task="{task["step_id"]}"] .task-toggle').click()
+            shown = wait_for(d, f'[data-task-details="{task["step_id"]}"] [data-part="input"]').text
+            if "input" in task:
+                self.assertEqual(json.loads(shown), task["input"], f"{task['step_id']} ({task['status']})")
+            else:
+                self.assertNotIn("Not known yet", shown, f"{task['step_id']} ({task['status']}): {shown}")
+        api("POST", f"/workflows/{wf}/executions/{ex}/cancel")
+        wait_until(d, lambda d: task_statuses(d).get("nap") == "CANCELLED", message="the Delay was not shown CANCELLED")
+        execution = api("GET", f"/executions/{ex}")[1]
+        nap = next(t for t in execution["tasks"] if t["step_id"] == "nap")
+        shown = wait_for(d, '[data-task-details="nap"] [data-part="input"]').text
+        if "input" in nap:
+            self.assertEqual(json.loads(shown), nap["input"])
+        else:
+            self.assertNotIn("Not known yet", shown)
+        screenshot(d, "execution-skipped")
+
+
+class SmallerTests(UITestCase):
+    def test_a_one_character_minimum_is_worded_in_the_singular(self):
+        wf = create_workflow({"name": unique("singular"), "input_schema": {"type": "object", "properties": {
+            "text": {"type": "string", "minLength": 1, "maxLength": 5}}, "required": ["text"]}, "steps": [{"type": "Echo"}]})
+        d = self.driver
+        d.get(f"{base_url()}/ui/workflows/{wf}")
+        hint = wait_for(d, '[data-field-wrapper="text"] .hint')
+        self.assertEqual(hint.text, "at least 1 character, at most 5 characters")
+        d.find_element(By.CSS_SELECTOR, ".input-form button[type=submit]").click()
+        self.assertIn("expected at least 1 character, found 0", wait_for(d, "#input-text-error").text)
+        status, answer = api("POST", f"/workflows/{wf}/execute", {"input": {"text": ""}})
+        self.assertEqual(status, 400)
+        self.assertEqual(answer["errors"][0]["message"], "expected at least 1 character, found 0")
+
+    def test_the_api_docs_index_wraps_long_paths_instead_of_cutting_them(self):
+        for width in (390, 760, 1100):
+            d = new_driver(width=width, height=900)
+            try:
+                d.get(base_url() + "/docs")
+                wait_for(d, "details.op", timeout=15)
+                cut = d.execute_script("""
+                    return [...document.querySelectorAll('nav li')].filter((li) => {
+                      const a = li.querySelector('a').getBoundingClientRect(), box = li.getBoundingClientRect();
+                      return li.scrollWidth > li.clientWidth + 1 || a.right > box.right + 1 || a.right > window.innerWidth;
+                    }).map((li) => li.innerText);
+                """)
+                self.assertEqual(cut, [], f"index entries cut at {width} px")
+            finally:
+                d.quit()

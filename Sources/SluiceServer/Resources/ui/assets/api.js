@@ -13,9 +13,23 @@ export class APIError extends Error {
 
 const enc = encodeURIComponent;
 
+/** A workflow document as text, sent as it is: `format` is "json" or "yaml". The server reads
+ *  YAML as the CLI does, and its problems then carry the line and column in this text. */
+export class Source {
+  constructor(text, format) {
+    this.text = text;
+    this.format = format;
+  }
+}
+
+/** One request. `body` is sent as JSON, or, when it is a `Source` (`{text, format}`), as its text
+ *  with the content type of its format (`application/json` or `application/yaml`). */
 export async function request(method, path, body, { headers = {}, signal } = {}) {
   const init = { method, headers: { Accept: "application/json", ...headers }, signal };
-  if (body !== undefined) {
+  if (body instanceof Source) {
+    init.headers["Content-Type"] = body.format === "yaml" ? "application/yaml" : "application/json";
+    init.body = body.text;
+  } else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
@@ -49,6 +63,7 @@ export const api = {
   stepTypes: () => request("GET", "/step-types"),
   listWorkflows: (cursor, limit = 500) => request("GET", `/workflows${query({ limit, cursor })}`),
   getWorkflow: (id, version) => request("GET", `/workflows/${enc(id)}${query({ version })}`),
+  /** `definition`: an object (sent as JSON) or a `Source` (its text, JSON or YAML). */
   validateWorkflow: (definition) => request("POST", "/workflows/validate", definition),
   createWorkflow: (definition) => request("POST", "/workflows", definition),
   /** Stores a new version; `ifVersion` is the version the edit started from (`412` if another
@@ -82,4 +97,22 @@ export async function allWorkflows(maxPages = 40) {
     if (!cursor) return { workflows, complete: true };
   }
   return { workflows, complete: false };
+}
+
+const workflowCache = new Map(); // `${id}@${version}` → promise of the workflow (versions never change)
+
+/** A workflow version, fetched once per page load (a stored version never changes). */
+export function cachedWorkflow(id, version) {
+  const key = `${id}@${version}`;
+  if (!workflowCache.has(key)) {
+    const promise = api.getWorkflow(id, version);
+    promise.catch(() => workflowCache.delete(key));
+    workflowCache.set(key, promise);
+  }
+  return workflowCache.get(key);
+}
+
+/** Keeps a workflow just read whole (its latest version) for cachedWorkflow. */
+export function rememberWorkflow(workflow) {
+  workflowCache.set(`${workflow.workflow_id}@${workflow.version}`, Promise.resolve(workflow));
 }

@@ -177,8 +177,9 @@ export function shapeChips(graph) {
   shown.forEach((col, c) => {
     if (c > 0) out.append(h("span", { class: "arrow", "aria-hidden": "true" }, "→"));
     const group = h("span", { class: "shape-group" });
-    col.slice(0, 3).forEach((id) => {
+    col.slice(0, 3).forEach((id, i) => {
       const type = byID.get(id).type;
+      if (i > 0) group.append(h("span", { class: "sep", "aria-hidden": "true" }, "·"));
       group.append(h("span", { class: `chip type-${typeColour(type)}`, title: `${id}: ${type}` }, type));
     });
     if (col.length > 3) group.append(h("span", { class: "muted" }, `+${col.length - 3}`));

@@ -31,6 +31,9 @@ function matches(value, type) {
 
 function equal(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
 
+/** "1 character", "3 characters" (the server words it the same). */
+export function characters(n) { return `${n} character${n === 1 ? "" : "s"}`; }
+
 function memberPath(path, name) { return /^[A-Za-z0-9_-]+$/.test(name) ? `${path}.${name}` : `${path}[${JSON.stringify(name)}]`; }
 
 /** Every problem of `value` against `schema`, as `{path, message}`; mirrors the server. */
@@ -50,8 +53,8 @@ export function validate(value, schema, path = "input") {
     if (typeof schema.maximum === "number" && value > schema.maximum) issues.push({ path, message: `expected a number <= ${schema.maximum}` });
   } else if (typeof value === "string") {
     const length = [...value].length;
-    if (typeof schema.minLength === "number" && length < schema.minLength) issues.push({ path, message: `expected at least ${schema.minLength} characters, found ${length}` });
-    if (typeof schema.maxLength === "number" && length > schema.maxLength) issues.push({ path, message: `expected at most ${schema.maxLength} characters, found ${length}` });
+    if (typeof schema.minLength === "number" && length < schema.minLength) issues.push({ path, message: `expected at least ${characters(schema.minLength)}, found ${length}` });
+    if (typeof schema.maxLength === "number" && length > schema.maxLength) issues.push({ path, message: `expected at most ${characters(schema.maxLength)}, found ${length}` });
   } else if (Array.isArray(value)) {
     if (schema.items && typeof schema.items === "object") value.forEach((item, i) => issues.push(...validate(item, schema.items, `${path}[${i}]`)));
   } else if (value && typeof value === "object") {
@@ -139,8 +142,8 @@ export function inputForm(schema, { onSubmit, submitLabel = "Start execution" })
     const limits = [];
     if (typeof prop.minimum === "number") limits.push(`≥ ${prop.minimum}`);
     if (typeof prop.maximum === "number") limits.push(`≤ ${prop.maximum}`);
-    if (typeof prop.minLength === "number") limits.push(`at least ${prop.minLength} characters`);
-    if (typeof prop.maxLength === "number") limits.push(`at most ${prop.maxLength} characters`);
+    if (typeof prop.minLength === "number") limits.push(`at least ${characters(prop.minLength)}`);
+    if (typeof prop.maxLength === "number") limits.push(`at most ${characters(prop.maxLength)}`);
     if (limits.length) hints.push(limits.join(", "));
     const typeLabel = kind === "json" ? "JSON" : kind === "enum" ? "one of" : kind;
     const error = h("div", { class: "field-error", id: errorID, role: "alert", hidden: true });
