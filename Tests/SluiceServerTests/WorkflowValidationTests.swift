@@ -27,9 +27,11 @@ import Testing
         #expect(json["instance"]?.stringValue == "/workflows")
         let errors = try #require(json["errors"]?.arrayValue)
         try #require(errors.count == 1)
-        #expect(errors[0].objectValue?.keys.sorted() == ["code", "message", "path"])
+        // Where in the body: the missing member's object, the body's `{` (line 1, column 1).
+        #expect(errors[0].objectValue?.keys.sorted() == ["code", "column", "line", "message", "path"])
         #expect(errors[0]["path"]?.stringValue == "steps")
         #expect(errors[0]["code"]?.stringValue == "required")
+        #expect(errors[0]["line"] == 1 && errors[0]["column"] == 1)
     }
 
     @Test func bodyThatIsNotJSONIsInvalidJSONAtTheRoot() async throws {
