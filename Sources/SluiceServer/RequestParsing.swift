@@ -23,7 +23,11 @@ struct RequestParsing {
         let bytes = try await bodyBytes(request)
         if isBlank(bytes) { return nil }
         guard Self.isYAML(request.headers[.contentType]) else {
-            return SentDocument(json: try parseJSON(bytes), locate: { path in JSONParser.location(of: path, in: bytes) })
+            let json = try parseJSON(bytes)
+            return SentDocument(json: json, locator: {
+                guard let locations = JSONParser.locations(in: bytes) else { return { _ in nil } }
+                return { path in locations.location(of: path) }
+            })
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw Problem.validation(ValidationFailure(title: "Request body is not valid YAML", issues: [
@@ -33,7 +37,7 @@ struct RequestParsing {
         do {
             let node = try YAMLConversion.compose(text)
             let json = try YAMLConversion.value(node)
-            return SentDocument(json: json, locate: { path in YAMLConversion.location(of: path, in: node) })
+            return SentDocument(json: json, locator: { { path in YAMLConversion.location(of: path, in: node) } })
         } catch {
             let message = error.description.hasPrefix("not valid YAML: ") ? String(error.description.dropFirst("not valid YAML: ".count)) : error.description
             throw Problem.validation(ValidationFailure(title: "Request body is not valid YAML", issues: [
@@ -129,12 +133,15 @@ struct RequestParsing {
 /// in the text that was sent.
 struct SentDocument {
     var json: JSONValue
-    /// 1-based line and column of the value at a path (or of its nearest enclosing value).
-    var locate: (String) -> (line: Int, column: Int)?
+    /// Makes the function that gives the 1-based line and column of the value at a path (or of
+    /// its nearest enclosing value); called once per answer that has problems, not per request.
+    var locator: () -> (String) -> (line: Int, column: Int)?
 
     /// The issues with the line and column of their paths, where the text has them.
     func located(_ issues: [ValidationIssue]) -> [ValidationIssue] {
-        issues.map { issue in
+        guard issues.contains(where: { $0.line == nil && !$0.path.isEmpty }) else { return issues }
+        let locate = locator()
+        return issues.map { issue in
             guard issue.line == nil, !issue.path.isEmpty, let (line, column) = locate(issue.path) else { return issue }
             var located = issue
             located.line = line
