@@ -842,6 +842,12 @@ class EditorProblemTests(UITestCase):
 
 
 class TaskDetailTests(UITestCase):
+    def text_of(self, css):
+        """The visible text of the element `css` names, read in one step (the table is redrawn as
+        events arrive, which would leave a found element stale)."""
+        return wait_until(self.driver, lambda d: d.execute_script("const e = document.querySelector(arguments[0]); return e && e.innerText", css),
+                          message=f"no {css}")
+
     def test_running_cancelled_and_skipped_tasks_show_what_is_known_and_why_a_task_was_skipped(self):
         wf = create_workflow({"name": unique("details"), "input_schema": {"type": "object", "properties": {"go": {"type": "boolean"}}},
                               "tasks": [
@@ -867,16 +873,17 @@ class TaskDetailTests(UITestCase):
         for task in execution["tasks"]:
             if not d.find_elements(By.CSS_SELECTOR, f'[data-task-details="{task["step_id"]}"]'):
                 d.find_element(By.CSS_SELECTOR, f'tr[data-task="{task["step_id"]}"] .task-toggle').click()
-            shown = wait_for(d, f'[data-task-details="{task["step_id"]}"] [data-part="input"]').text
+            shown = self.text_of(f'[data-task-details="{task["step_id"]}"] [data-part="input"]')
             if "input" in task:
                 self.assertEqual(json.loads(shown), task["input"], f"{task['step_id']} ({task['status']})")
             else:
                 self.assertNotIn("Not known yet", shown, f"{task['step_id']} ({task['status']}): {shown}")
         api("POST", f"/workflows/{wf}/executions/{ex}/cancel")
         wait_until(d, lambda d: task_statuses(d).get("nap") == "CANCELLED", message="the Delay was not shown CANCELLED")
+        wait_for(d, "#live-indicator", text="Finished")
         execution = api("GET", f"/executions/{ex}")[1]
         nap = next(t for t in execution["tasks"] if t["step_id"] == "nap")
-        shown = wait_for(d, '[data-task-details="nap"] [data-part="input"]').text
+        shown = self.text_of('[data-task-details="nap"] [data-part="input"]')
         if "input" in nap:
             self.assertEqual(json.loads(shown), nap["input"])
         else:
