@@ -288,11 +288,13 @@ public struct ExecutionStateMachine: Sendable {
     }
 
     mutating func skipDownstream(of index: Int, into transition: inout ExecutionTransition, now: Int64) {
+        let failed = plan.nodes[index].id
+        let reason: JSONValue = ["code": "upstream_failed", "message": .string("skipped: task \"\(failed)\" upstream of it failed")]
         var stack = plan.nodes[index].dependents
         while let d = stack.popLast() {
             guard phases[d] == .waiting else { continue }
             phases[d] = .skipped
-            transition.tasks.append(TaskChange(index: d, expected: [.pending], status: .skipped, completedAt: now))
+            transition.tasks.append(TaskChange(index: d, expected: [.pending], status: .skipped, error: reason, completedAt: now))
             stack += plan.nodes[d].dependents
         }
     }
@@ -371,7 +373,7 @@ public struct ExecutionStateMachine: Sendable {
                 transition.tasks.append(TaskChange(index: i, expected: [.pending, .running, .retrying], status: .failed, error: ["message": .string(message), "code": "execution_timeout"], completedAt: now, failedAttempt: history))
             } else {
                 phases[i] = .skipped
-                transition.tasks.append(TaskChange(index: i, expected: [.pending, .running, .retrying], status: .skipped, completedAt: now))
+                transition.tasks.append(TaskChange(index: i, expected: [.pending, .running, .retrying], status: .skipped, error: ["message": "skipped: the execution timed out before it ran", "code": "execution_timeout"], completedAt: now))
             }
         }
         status = .failed
