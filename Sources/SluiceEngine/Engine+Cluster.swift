@@ -160,10 +160,3 @@ extension Engine {
         return true
     }
 }
-
-extension Engine {
-    /// A duration in whole milliseconds.
-    static func milliseconds(_ d: Duration) -> Int64 {
-        d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
-    }
-}
