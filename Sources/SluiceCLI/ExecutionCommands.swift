@@ -234,13 +234,20 @@ public struct LogsCommand: AsyncParsableCommand {
                     try await group.waitForAll()
                 }
             } else {
+                var printed = 0
                 for t in tasks {
                     var after: Int64?
                     repeat {
                         let page = try await client.taskLogs(workflowID: execution.workflowID, executionID: execution.id, taskID: t.id, after: after, limit: 500)
                         for line in page.lines { printer.print(line, stepID: t.stepID) }
+                        printed += page.lines.count
                         after = page.nextCursor.flatMap { Int64($0) }
                     } while after != nil
+                }
+                // Say so rather than print nothing (on standard error: the output stays empty).
+                if printed == 0, format == .text {
+                    let whose = task.map { "task \($0) of \(executionID) has" } ?? "no task of \(executionID) has"
+                    console.printError(console.paint("(\(whose) any log lines\(task == nil ? "" : " yet"))", .dim))
                 }
             }
             return ExitStatus.success

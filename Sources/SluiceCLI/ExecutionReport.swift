@@ -4,18 +4,34 @@ import SluiceCore
 
 /// How an execution reads for people: the summary line, the details view, the task table.
 public enum ExecutionReport {
-    /// `ex-… COMPLETED in 1.25s (3/3 tasks)`; for a failure, which step failed and why.
+    /// `ex-… COMPLETED in 1.25s (3/3 tasks)`; `… in 0ms, 13ms after it was queued` when it
+    /// waited before it started; `FAILED in 2.10s (1 of 4 tasks completed, 1 failed, 2 skipped)`
+    /// for a failure, which step failed and why.
     public static func summaryLine(_ e: Execution, now: Date = Date(), console: Console) -> String {
         var line = "\(e.id) \(console.paint(e.status.rawValue, Formatting.style(forStatus: e.status.rawValue)))"
-        if let started = e.startedAt ?? Optional(e.createdAt) {
-            line += (e.status.isTerminal ? " in " : " for ") + Formatting.duration((e.completedAt ?? now).timeIntervalSince(started))
-        }
-        line += " (\(e.completedTasks)/\(e.totalTasks) tasks)"
+        let started = e.startedAt ?? e.createdAt
+        line += (e.status.isTerminal ? " in " : " for ") + Formatting.duration((e.completedAt ?? now).timeIntervalSince(started))
+        let queued = started.timeIntervalSince(e.createdAt)
+        if e.startedAt != nil, queued >= 0.001 { line += ", \(Formatting.duration(queued)) after it was queued" }
+        line += " (\(taskCounts(e)))"
         if let error = e.error {
             let step = error.stepID.flatMap { id in e.task(id) }.map { " at \($0.stepID) (\($0.type))" } ?? ""
             line += step + ": " + error.message
         }
         return line
+    }
+
+    /// `3/3 tasks` when every task completed or the execution is still under way; otherwise how
+    /// many tasks ended which way: `1 of 4 tasks completed, 1 failed, 2 skipped`.
+    static func taskCounts(_ e: Execution) -> String {
+        let completed = e.tasks.filter { $0.status == .completed }.count
+        guard e.status.isTerminal, completed < e.tasks.count else { return "\(e.completedTasks)/\(e.totalTasks) tasks" }
+        var parts = ["\(completed) of \(e.tasks.count) tasks completed"]
+        for status in [ExecutionTask.Status.failed, .cancelled, .skipped] {
+            let n = e.tasks.filter { $0.status == status }.count
+            if n > 0 { parts.append("\(n) \(status.rawValue.lowercased())") }
+        }
+        return parts.joined(separator: ", ")
     }
 
     /// What `--wait` prints: the summary line, then the output (completed) as JSON.
@@ -58,6 +74,8 @@ public enum ExecutionReport {
             return "next attempt in \(Formatting.duration(next.timeIntervalSince(now)))\(last)"
         }
         if t.status == .running, let wakes = t.wakesAt { return "waits \(Formatting.duration(wakes.timeIntervalSince(now))) more" }
-        return t.error.map { Formatting.truncate($0.message, to: 100) } ?? ""
+        if let error = t.error { return Formatting.truncate(error.message, to: 100) }
+        if t.status == .skipped { return "skipped" }
+        return ""
     }
 }

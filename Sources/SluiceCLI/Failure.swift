@@ -70,11 +70,29 @@ struct FailureReport {
         }
         let count = problem.errors.count
         console.printError("\(console.paint("error:", .red)) \(problem.title): \(count) problem\(count == 1 ? "" : "s")")
-        for issue in problem.errors {
+        // In file order when the file positions are known (the server lists them by path).
+        let located = problem.errors.enumerated().map { (k, issue) in (k, issue, locate?(issue.path)) }
+        let ordered = located.sorted { a, b in
+            switch (Self.lineAndColumn(a.2), Self.lineAndColumn(b.2)) {
+            case (let x?, let y?): return x == y ? a.0 < b.0 : (x.line, x.column) < (y.line, y.column)
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return a.0 < b.0
+            }
+        }
+        for (_, issue, position) in ordered {
             var place = issue.path.isEmpty ? "(the whole body)" : issue.path
-            if let position = locate?(issue.path) { place = "\(position): \(place)" }
+            if let position { place = "\(position): \(place)" }
             console.printError("  \(console.paint(place, .bold)): \(issue.message) [\(issue.code)]")
         }
+    }
+
+    /// `(line, column)` of a position such as `workflow.yaml:12:9`.
+    static func lineAndColumn(_ position: String?) -> (line: Int, column: Int)? {
+        guard let position else { return nil }
+        let parts = position.split(separator: ":")
+        guard parts.count >= 2, let line = Int(parts[parts.count - 2]), let column = Int(parts[parts.count - 1]) else { return nil }
+        return (line, column)
     }
 }
 

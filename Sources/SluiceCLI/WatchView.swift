@@ -70,10 +70,15 @@ struct WatchView {
     /// One frame: a header, then a line per task (running and failed ones first when they do
     /// not all fit), cut to the terminal's width.
     static func frame(_ e: Execution, spinner: String, now: Date, size: (columns: Int, rows: Int), console: Console) -> [String] {
-        let done = e.totalTasks == 0 ? 1.0 : Double(e.completedTasks) / Double(e.totalTasks)
+        // Completed tasks fill the bar; tasks that ended otherwise (failed, skipped, cancelled)
+        // show as ▒, so a failed execution's bar is never full.
+        let total = max(e.tasks.count, 1)
         let barWidth = 20
-        let filled = Int((done * Double(barWidth)).rounded(.down))
-        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled)
+        let completed = e.tasks.filter { $0.status == .completed }.count
+        let ended = e.tasks.filter { $0.status.isTerminal && $0.status != .completed }.count
+        let filled = e.tasks.isEmpty ? barWidth : Int((Double(completed) / Double(total) * Double(barWidth)).rounded(.down))
+        let other = min(barWidth - filled, Int((Double(ended) / Double(total) * Double(barWidth)).rounded(.up)))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "▒", count: other) + String(repeating: "░", count: barWidth - filled - other)
         let elapsed = Formatting.elapsed(from: e.startedAt ?? e.createdAt, to: e.completedAt, now: now)
         var lines = ["\(e.id)  \(console.paint(e.status.rawValue, Formatting.style(forStatus: e.status.rawValue)))  \(bar) \(e.completedTasks)/\(e.totalTasks)  \(elapsed)"]
         let room = max(3, size.rows - 3)

@@ -77,7 +77,14 @@ public struct WorkflowCommand: AsyncParsableCommand {
         func run() async throws {
             let document = try readDocument(file)
             try await server.run({ client, console in
-                let version = try await client.updateWorkflow(workflowID, json: document.body, ifMatch: ifVersion)
+                let version: Int
+                do {
+                    version = try await client.updateWorkflow(workflowID, json: document.body, ifMatch: ifVersion)
+                } catch SluiceClientError.problem(let problem) where problem.status == 412 {
+                    // Say it in the command's terms: the flag to use, not the header.
+                    let current = problem.detail.firstMatch(of: /is at version (\d+)/).map { String($0.1) } ?? "?"
+                    throw InputError("workflow \(workflowID) is at version \(current), not version \(ifVersion ?? 0) as --if-version expected; nothing was stored. See what changed (sluice workflow get \(workflowID) --definition), then update with --if-version \(current)")
+                }
                 if !output.printStructured(["workflow_id": .string(workflowID), "version": .number(Double(version))], console: console) {
                     console.print(String(version))
                 }

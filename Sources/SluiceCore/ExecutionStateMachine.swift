@@ -56,13 +56,19 @@ public struct ExecutionStateMachine: Sendable {
         public var error: String?
         public var attempt: Int
         public var wakeAt: Int64?
+        /// Attempts made before the current run (a retry of the execution starts a run).
+        public var attemptBase: Int
+        /// When the current attempt started.
+        public var startedAt: Int64?
 
-        public init(status: TaskStatus, output: JSONValue? = nil, error: String? = nil, attempt: Int = 0, wakeAt: Int64? = nil) {
+        public init(status: TaskStatus, output: JSONValue? = nil, error: String? = nil, attempt: Int = 0, wakeAt: Int64? = nil, attemptBase: Int = 0, startedAt: Int64? = nil) {
             self.status = status
             self.output = output
             self.error = error
             self.attempt = attempt
             self.wakeAt = wakeAt
+            self.attemptBase = attemptBase
+            self.startedAt = startedAt
         }
     }
 
@@ -86,8 +92,12 @@ public struct ExecutionStateMachine: Sendable {
     public private(set) var deadlineAt: Int64?
     var phases: [Phase]
     var outputs: [JSONValue?]
-    /// Attempts started per task.
+    /// Attempts started per task, over every run: a retry of the execution goes on counting.
     var attempts: [Int]
+    /// Attempts made per task before the current run: the retry budget counts from there.
+    var attemptBase: [Int]
+    /// When each task's current attempt started (for the history of a cancelled attempt).
+    var startedAt: [Int64?]
     var remainingDependencies: [Int]
     var firstFailure: (index: Int, message: String)?
     /// Timers to arm when the machine starts (a resumed Delay or retry wait).
@@ -103,6 +113,8 @@ public struct ExecutionStateMachine: Sendable {
         self.phases = Array(repeating: .waiting, count: plan.nodes.count)
         self.outputs = Array(repeating: nil, count: plan.nodes.count)
         self.attempts = Array(repeating: 0, count: plan.nodes.count)
+        self.attemptBase = Array(repeating: 0, count: plan.nodes.count)
+        self.startedAt = Array(repeating: nil, count: plan.nodes.count)
         self.remainingDependencies = plan.nodes.map(\.dependencies.count)
     }
 
@@ -114,6 +126,8 @@ public struct ExecutionStateMachine: Sendable {
         self.status = status
         for (i, t) in tasks.enumerated() where i < phases.count {
             attempts[i] = t.attempt
+            attemptBase[i] = t.attemptBase
+            startedAt[i] = t.startedAt
             switch t.status {
             case .pending: phases[i] = .waiting
             case .running:
@@ -122,7 +136,7 @@ public struct ExecutionStateMachine: Sendable {
                     pendingTimers.append(ScheduledTimer(timer: .delay(index: i, attempt: t.attempt), at: wake))
                 } else {
                     phases[i] = .waiting
-                    attempts[i] = max(t.attempt - 1, 0)
+                    attempts[i] = max(t.attempt - 1, t.attemptBase)
                 }
             case .retrying:
                 phases[i] = .retrying
@@ -187,6 +201,7 @@ public struct ExecutionStateMachine: Sendable {
     /// The transition that records task `index` as RUNNING before work that takes time starts
     /// (steps with I/O, Delays). `wakeAt` is when a Delay ends.
     public mutating func taskStarted(_ index: Int, now: Int64, wakeAt: Int64? = nil) -> ExecutionTransition {
+        startedAt[index] = now
         var transition = ExecutionTransition(executionID: executionID, tasks: [
             TaskChange(index: index, expected: [.pending, .running, .retrying], status: .running, startedAt: now, attempt: attempts[index], wakeAt: wakeAt),
         ])
@@ -223,7 +238,7 @@ public struct ExecutionStateMachine: Sendable {
         history.append("error", ["message": .string(message), "retryable": .bool(retryable)])
         history.append("started_at", .string(Timestamp.format(milliseconds: startedAt)))
         history.append("completed_at", .string(Timestamp.format(milliseconds: completedAt)))
-        if retryable && attempt < node.retry.maxAttempts {
+        if retryable && attempt - attemptBase[index] < node.retry.maxAttempts {
             phases[index] = .retrying
             let wake = completedAt + Int64((node.retry.delay(afterAttempt: attempt, jitter: jitter) * 1000).rounded())
             var transition = ExecutionTransition(executionID: executionID, tasks: [
@@ -273,11 +288,13 @@ public struct ExecutionStateMachine: Sendable {
     }
 
     mutating func skipDownstream(of index: Int, into transition: inout ExecutionTransition, now: Int64) {
+        let failed = plan.nodes[index].id
+        let reason: JSONValue = ["code": "upstream_failed", "message": .string("skipped: task \"\(failed)\" upstream of it failed")]
         var stack = plan.nodes[index].dependents
         while let d = stack.popLast() {
             guard phases[d] == .waiting else { continue }
             phases[d] = .skipped
-            transition.tasks.append(TaskChange(index: d, expected: [.pending], status: .skipped, completedAt: now))
+            transition.tasks.append(TaskChange(index: d, expected: [.pending], status: .skipped, error: reason, completedAt: now))
             stack += plan.nodes[d].dependents
         }
     }
@@ -312,13 +329,32 @@ public struct ExecutionStateMachine: Sendable {
         var transition = ExecutionTransition(executionID: executionID, tasks: [])
         var stop: [Int] = []
         for i in phases.indices where !phases[i].isFinished {
-            if phases[i] == .running { stop.append(i) }
+            var history: JSONValue?
+            if phases[i] == .running {
+                stop.append(i)
+                // The attempt under way ends here; it stays in the task's history.
+                history = attemptRecord(i, message: "cancelled: the execution was cancelled", now: now)
+            }
             phases[i] = .cancelled
-            transition.tasks.append(TaskChange(index: i, expected: [.pending, .running, .retrying], status: .cancelled, completedAt: now))
+            transition.tasks.append(TaskChange(index: i, expected: [.pending, .running, .retrying], status: .cancelled, completedAt: now, failedAttempt: history))
         }
         status = .cancelled
         transition.execution = ExecutionChange(status: .cancelled, error: ["message": "the execution was cancelled"], completedAt: now)
         return Outcome(transition: transition, stop: stop, finished: true)
+    }
+
+    /// The history entry of task `index`'s current attempt, ended at `now` by `message`.
+    func attemptRecord(_ index: Int, message: String, code: String? = nil, now: Int64) -> JSONValue {
+        var error = JSONObject()
+        error.append("message", .string(message))
+        if let code { error.append("code", .string(code)) }
+        error.append("retryable", .bool(false))
+        var history = JSONObject()
+        history.append("attempt", .number(Double(attempts[index])))
+        history.append("error", .object(error))
+        history.append("started_at", startedAt[index].timestamp)
+        history.append("completed_at", .string(Timestamp.format(milliseconds: now)))
+        return .object(history)
     }
 
     /// The execution ran past its deadline: running tasks fail with a timeout, the rest are
@@ -332,11 +368,12 @@ public struct ExecutionStateMachine: Sendable {
         for i in phases.indices where !phases[i].isFinished {
             if phases[i] == .running {
                 stop.append(i)
+                let history = attemptRecord(i, message: message, code: "execution_timeout", now: now)
                 phases[i] = .failed
-                transition.tasks.append(TaskChange(index: i, expected: [.pending, .running, .retrying], status: .failed, error: ["message": .string(message), "code": "execution_timeout"], completedAt: now))
+                transition.tasks.append(TaskChange(index: i, expected: [.pending, .running, .retrying], status: .failed, error: ["message": .string(message), "code": "execution_timeout"], completedAt: now, failedAttempt: history))
             } else {
                 phases[i] = .skipped
-                transition.tasks.append(TaskChange(index: i, expected: [.pending, .running, .retrying], status: .skipped, completedAt: now))
+                transition.tasks.append(TaskChange(index: i, expected: [.pending, .running, .retrying], status: .skipped, error: ["message": "skipped: the execution timed out before it ran", "code": "execution_timeout"], completedAt: now))
             }
         }
         status = .failed
@@ -345,16 +382,18 @@ public struct ExecutionStateMachine: Sendable {
     }
 
     /// Makes a FAILED or CANCELLED execution run again from where it stopped: its failed,
-    /// cancelled and skipped tasks become PENDING with a fresh retry budget; completed tasks keep
-    /// their outputs. Returns the transition to commit, then `start` dispatches. `nil` if the
-    /// execution is not FAILED or CANCELLED.
+    /// cancelled and skipped tasks become PENDING and run again as new attempts (attempt numbers
+    /// go on; the retry budget starts afresh); completed tasks keep their outputs. Returns the
+    /// transition to commit, then `start` dispatches. `nil` if the execution is not FAILED or
+    /// CANCELLED.
     public mutating func reopen(now: Int64, deadlineAt: Int64?) -> ExecutionTransition? {
         guard status == .failed || status == .cancelled else { return nil }
         var transition = ExecutionTransition(executionID: executionID, tasks: [])
         for i in phases.indices where phases[i] != .completed {
             phases[i] = .waiting
-            attempts[i] = 0
-            transition.tasks.append(TaskChange(index: i, expected: [.failed, .cancelled, .skipped, .pending], status: .pending, reset: true))
+            attemptBase[i] = attempts[i]
+            startedAt[i] = nil
+            transition.tasks.append(TaskChange(index: i, expected: [.failed, .cancelled, .skipped, .pending], status: .pending, reset: true, attemptBase: attempts[i]))
         }
         firstFailure = nil
         status = .running
@@ -363,6 +402,9 @@ public struct ExecutionStateMachine: Sendable {
         recountDependencies()
         return transition
     }
+
+    /// How many attempts task `index` made before the current run.
+    public func attemptsBeforeRun(_ index: Int) -> Int { attemptBase[index] }
 
     /// Whether every task has finished.
     public var allTasksFinished: Bool { phases.allSatisfy(\.isFinished) }

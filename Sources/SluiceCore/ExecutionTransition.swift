@@ -14,11 +14,15 @@ public struct TaskChange: Sendable, Hashable {
     public var failedAttempt: JSONValue?
     /// When the task wakes up (the end of a Delay, the next attempt); always written, `nil` clears it.
     public var wakeAt: Int64?
-    /// Puts the task back as new (for a retried execution): clears input, output, error, times and
-    /// the attempt count; the history of failed attempts and the log stay.
+    /// Puts the task back to run again (for a retried execution): clears input, output, error and
+    /// times; the attempt count goes on, and the history of failed attempts and the log stay.
     public var reset: Bool
+    /// The attempts made before the run that starts now (set with `reset`): the retry budget
+    /// counts from there.
+    public var attemptBase: Int?
 
-    public init(index: Int, expected: [TaskStatus], status: TaskStatus, input: JSONValue? = nil, output: JSONValue? = nil, error: JSONValue? = nil, startedAt: Int64? = nil, completedAt: Int64? = nil, attempt: Int? = nil, failedAttempt: JSONValue? = nil, wakeAt: Int64? = nil, reset: Bool = false) {
+    public init(index: Int, expected: [TaskStatus], status: TaskStatus, input: JSONValue? = nil, output: JSONValue? = nil, error: JSONValue? = nil, startedAt: Int64? = nil, completedAt: Int64? = nil, attempt: Int? = nil, failedAttempt: JSONValue? = nil, wakeAt: Int64? = nil, reset: Bool = false, attemptBase: Int? = nil) {
+        self.attemptBase = attemptBase
         self.attempt = attempt
         self.failedAttempt = failedAttempt
         self.wakeAt = wakeAt

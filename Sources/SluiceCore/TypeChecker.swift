@@ -68,8 +68,12 @@ public struct TypeChecker: Sendable {
                 } else if let k = indexByID[dep] {
                     dependencies[i].append(k)
                 } else {
-                    let known = tasks.map(\.id).filter { $0 != task.id && !$0.isEmpty }
-                    issues.append(.init(path: p, code: "unknown_dependency", message: "unknown task \"\(dep)\"; expected one of: \(known.isEmpty ? "(no other tasks)" : known.joined(separator: ", "))"))
+                    // Tasks downstream of this one are no candidates: depending on them is a cycle.
+                    let downstream = Self.downstream(of: task.id, in: tasks)
+                    let known = tasks.map(\.id).filter { $0 != task.id && !$0.isEmpty && !downstream.contains($0) }
+                    var hint = ""
+                    if let near = Self.closest(dep, among: known) { hint = "did you mean \"\(near)\"? " }
+                    issues.append(.init(path: p, code: "unknown_dependency", message: "unknown task \"\(dep)\"; \(hint)expected one of: \(known.isEmpty ? "(no task it could depend on)" : known.joined(separator: ", "))"))
                     structural = true
                 }
             }
@@ -391,5 +395,32 @@ public struct TypeChecker: Sendable {
             }
         }
         return .success(merged)
+    }
+}
+
+extension TypeChecker {
+    /// The ids of the tasks that depend on task `id`, directly or not (by their `depends_on` as
+    /// written, so it works before the dependencies are resolved).
+    static func downstream(of id: String, in tasks: [WorkflowDefinition.Task]) -> Set<String> {
+        var dependents: [String: [String]] = [:]
+        for t in tasks { for d in t.dependsOn { dependents[d, default: []].append(t.id) } }
+        var seen = Set<String>()
+        var stack = dependents[id] ?? []
+        while let next = stack.popLast() {
+            if seen.insert(next).inserted { stack += dependents[next] ?? [] }
+        }
+        return seen
+    }
+
+    /// The candidate closest to `name` (case aside, at most a quarter of its letters off), for
+    /// "did you mean" hints.
+    static func closest(_ name: String, among candidates: [String]) -> String? {
+        let lower = name.lowercased()
+        var best: (String, Int)?
+        for c in candidates {
+            let d = StepRegistry.distance(lower, c.lowercased())
+            if d <= max(2, c.count / 4), d < (best?.1 ?? .max) { best = (c, d) }
+        }
+        return best?.0
     }
 }

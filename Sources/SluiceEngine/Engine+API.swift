@@ -252,12 +252,20 @@ extension Engine {
     }
 
     /// Returns after the next committed change of execution `executionID` (a transition or log
-    /// lines), when it finishes, or after `timeout`.
-    public func waitForChange(executionID: String, timeout: Duration) async {
-        await waitFor(executionID: executionID, untilFinished: false, timeout: timeout)
+    /// lines), when it finishes, or after `timeout`. With `after` (a `changeCount` read before the
+    /// caller looked at the execution), returns at once if a change was committed since.
+    public func waitForChange(executionID: String, timeout: Duration, after: UInt64? = nil) async {
+        await waitFor(executionID: executionID, untilFinished: false, timeout: timeout, after: after)
     }
 
-    func waitFor(executionID: String, untilFinished: Bool, timeout: Duration) async {
+    /// How many changes of execution `executionID` this engine committed while driving it (0
+    /// when it does not drive it): read it before looking at the execution, then
+    /// `waitForChange(after:)` cannot miss a change made in between.
+    public func changeCount(executionID: String) -> UInt64 {
+        state.withLock { $0.core.active[executionID]?.changes ?? 0 }
+    }
+
+    func waitFor(executionID: String, untilFinished: Bool, timeout: Duration, after: UInt64? = nil) async {
         await recovered()
         // The token is known once the waiter is registered; a cancellation or shutdown before
         // that finds none and the registration sees the task cancelled.
@@ -269,7 +277,7 @@ extension Engine {
                     var limit = min(seconds, 86_400) * 1000 + attoseconds / 1_000_000_000_000_000
                     let registered = state.withLock { shell -> Int? in
                         guard !Task.isCancelled, !Task.isShuttingDownGracefully,
-                            let (t, local) = shell.core.addWaiter(executionID, untilFinished: untilFinished) else { return nil }
+                            let (t, local) = shell.core.addWaiter(executionID, untilFinished: untilFinished, after: after) else { return nil }
                         // On a cluster, log lines committed elsewhere between the caller's read and
                         // this registration announce nothing more: look again within a second.
                         if !local, !untilFinished { limit = min(limit, 1000) }

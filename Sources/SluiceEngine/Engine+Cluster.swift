@@ -66,7 +66,8 @@ extension Engine {
     func heartbeatLoop(_ cluster: any ClusterStore) async {
         let lease = configuration.cluster.lease
         while !Task.isCancelled, !isStopping {
-            do { try await clock.sleep(until: clock.now() + Self.milliseconds(lease / 3)) } catch { return }
+            // Real time, not the engine's clock: the lease runs on the database's clock.
+            do { try await Task.sleep(for: lease / 3) } catch { return }
             do {
                 if try await !cluster.heartbeat(lease: lease) { dropAll() }
             } catch {
@@ -104,7 +105,7 @@ extension Engine {
                     logger.error("rescue failed; trying again", metadata: ["error": "\(error)"])
                 }
             }
-            do { try await clock.sleep(until: clock.now() + Self.milliseconds(period)) } catch { return }
+            do { try await Task.sleep(for: period) } catch { return }
         }
     }
 
@@ -157,12 +158,5 @@ extension Engine {
         releaseRemoteWaiters(changed: [], finished: [executionID])
         logger.info("execution cancelled", metadata: ["execution.id": "\(executionID)"])
         return true
-    }
-}
-
-extension Engine {
-    /// A duration in whole milliseconds.
-    static func milliseconds(_ d: Duration) -> Int64 {
-        d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -205,7 +205,7 @@ public final class Engine: Service, Sendable {
         return ExecutionStateMachine(
             plan: plan, executionID: e.id, input: e.input, status: e.status, deadlineAt: e.deadlineAt,
             tasks: detail.tasks.map {
-                .init(status: $0.status, output: $0.output, error: $0.error?["message"]?.stringValue, attempt: $0.attempt, wakeAt: $0.wakeAt)
+                .init(status: $0.status, output: $0.output, error: $0.error?["message"]?.stringValue, attempt: $0.attempt, wakeAt: $0.wakeAt, attemptBase: $0.attemptBase, startedAt: $0.startedAt)
             }
         )
     }

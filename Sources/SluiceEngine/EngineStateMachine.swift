@@ -24,6 +24,9 @@ struct EngineStateMachine {
         /// older incarnation and are ignored. (Attempt numbers alone do not tell them apart: a
         /// retry starts its tasks' attempts over.)
         var incarnation: UInt64
+        /// Committed changes (transitions, log lines) since this engine drives it: a waiter that
+        /// read the execution when this was `n` waits only while it is still `n`.
+        var changes: UInt64 = 0
     }
 
     /// A step with I/O to start once its RUNNING transition is committed.
@@ -200,7 +203,10 @@ struct EngineStateMachine {
             } else {
                 launch.append(Launch(dispatch: dispatch, node: node, startedAt: now, incarnation: entry.incarnation))
             }
-            if node.retry.maxAttempts > 1 || dispatch.attempt > 1 {
+            let base = entry.machine.attemptsBeforeRun(dispatch.index)
+            if base > 0 {
+                notes.append(Note(index: dispatch.index, attempt: dispatch.attempt, line: "attempt \(dispatch.attempt) started (\(dispatch.attempt - base) of \(node.retry.maxAttempts) since the execution was retried)"))
+            } else if node.retry.maxAttempts > 1 || dispatch.attempt > 1 {
                 notes.append(Note(index: dispatch.index, attempt: dispatch.attempt, line: "attempt \(dispatch.attempt) of \(node.retry.maxAttempts) started"))
             }
             let started = entry.machine.taskStarted(dispatch.index, now: now, wakeAt: wakeAt)
@@ -324,13 +330,17 @@ struct EngineStateMachine {
         var actions = Actions()
         switch result {
         case .success(let outcomes):
-            for id in commit.logsOf { actions.resume += takeChangeWaiters(of: id) }
+            for id in commit.logsOf {
+                active[id]?.changes += 1
+                actions.resume += takeChangeWaiters(of: id)
+            }
             for effect in commit.effects {
                 let id = effect.executionID
                 guard effect.mutation < outcomes.count, outcomes[effect.mutation] == .applied else {
                     if active.removeValue(forKey: id) != nil { actions.reload.append(id) }
                     continue
                 }
+                active[id]?.changes += 1
                 actions.stop += effect.stop.map { RunningKey(executionID: id, index: $0) }
                 if effect.finished {
                     if let entry = active.removeValue(forKey: id) { actions.finished.append(entry.record) }
@@ -378,9 +388,11 @@ struct EngineStateMachine {
     /// Registers a waiter on execution `id`; `nil` if it must return at once (the execution is not
     /// driven here and, on a cluster, finished lately or not at all elsewhere), else its token and
     /// whether the execution runs here.
-    mutating func addWaiter(_ id: String, untilFinished: Bool) -> (token: Int, local: Bool)? {
+    mutating func addWaiter(_ id: String, untilFinished: Bool, after seen: UInt64? = nil) -> (token: Int, local: Bool)? {
         guard !stopping else { return nil }
         let local = active[id] != nil
+        // It changed since the caller looked: no need to wait.
+        if let seen, (active[id]?.changes ?? 0) != seen { return nil }
         guard local || clustered else { return nil }
         if !local, recentlyFinished.contains(id) { return nil }
         nextWaiterToken += 1

@@ -252,6 +252,76 @@ enum PostgresMigrations {
             $fn$
             """,
         ]),
+        // A retry runs a task's unfinished work as new attempts (numbers go on) with a fresh
+        // retry budget counted from `attempt_base`; `reset` no longer zeroes the attempt.
+        ("004_attempt_base", [
+            "ALTER TABLE tasks ADD COLUMN attempt_base bigint NOT NULL DEFAULT 0",
+            """
+            CREATE OR REPLACE FUNCTION sluice_transitions(batch text, node text) RETURNS SETOF text LANGUAGE plpgsql AS $fn$
+            DECLARE
+                t json;
+                c json;
+                h record;
+                r json;
+                task_rows json[];
+                matched bigint;
+                xs bigint;
+                xc bigint;
+            BEGIN
+                FOR t IN SELECT value FROM json_array_elements(batch::json) LOOP
+                    SELECT e.seq, e.workflow_id, e.workflow_version, e.created_at, e.status, e.started_at, e.owner INTO h
+                        FROM executions e WHERE e.id = t->>'id' FOR NO KEY UPDATE;
+                    IF NOT FOUND OR (node IS NOT NULL AND h.owner IS DISTINCT FROM node AND NOT (t->>'exempt')::boolean) THEN
+                        RETURN NEXT '{"ok":false}';
+                        CONTINUE;
+                    END IF;
+                    SELECT count(*) INTO matched
+                        FROM json_array_elements(t->'tasks') AS ch
+                        JOIN tasks k ON k.execution_seq = h.seq AND k.idx = (ch.value->>'idx')::bigint
+                        WHERE k.status IN (SELECT json_array_elements_text(ch.value->'expected'));
+                    IF matched < json_array_length(t->'tasks') THEN
+                        RETURN NEXT '{"ok":false}';
+                        CONTINUE;
+                    END IF;
+                    task_rows := '{}';
+                    FOR c IN SELECT value FROM json_array_elements(t->'tasks') LOOP
+                        IF (c->>'reset')::boolean THEN
+                            UPDATE tasks SET input = NULL, output = NULL, error = NULL, started_at = NULL, completed_at = NULL, wake_at = NULL
+                            WHERE execution_seq = h.seq AND idx = (c->>'idx')::bigint;
+                        END IF;
+                        UPDATE tasks SET status = c->>'status', input = COALESCE(c->>'input', input), output = COALESCE(c->>'output', output),
+                            error = COALESCE(c->>'error', error), started_at = COALESCE((c->>'started_at')::bigint, started_at),
+                            completed_at = COALESCE((c->>'completed_at')::bigint, completed_at), attempt = COALESCE((c->>'attempt')::bigint, attempt),
+                            attempts = CASE WHEN c->>'failed' IS NULL THEN attempts
+                                WHEN attempts IS NULL OR attempts = '[]' THEN '[' || (c->>'failed') || ']'
+                                ELSE left(attempts, -1) || ',' || (c->>'failed') || ']' END,
+                            wake_at = (c->>'wake_at')::bigint,
+                            attempt_base = COALESCE((c->>'attempt_base')::bigint, attempt_base)
+                        WHERE execution_seq = h.seq AND idx = (c->>'idx')::bigint
+                        RETURNING json_build_array(task_id, step_id, type, attempt, started_at, completed_at) INTO r;
+                        task_rows := task_rows || r;
+                    END LOOP;
+                    xs := NULL;
+                    xc := NULL;
+                    IF json_typeof(t->'x') = 'object' THEN
+                        UPDATE executions SET status = t->'x'->>'status',
+                            output = CASE WHEN (t->'x'->>'reopen')::boolean THEN NULL ELSE COALESCE(t->'x'->>'output', output) END,
+                            error = CASE WHEN (t->'x'->>'reopen')::boolean THEN NULL ELSE COALESCE(t->'x'->>'error', error) END,
+                            started_at = COALESCE((t->'x'->>'started_at')::bigint, started_at),
+                            completed_at = CASE WHEN (t->'x'->>'reopen')::boolean THEN NULL ELSE COALESCE((t->'x'->>'completed_at')::bigint, completed_at) END,
+                            deadline_at = COALESCE((t->'x'->>'deadline_at')::bigint, deadline_at),
+                            owner = CASE WHEN (t->'x'->>'reopen')::boolean THEN node ELSE owner END
+                        WHERE seq = h.seq
+                        RETURNING started_at, completed_at INTO xs, xc;
+                    END IF;
+                    RETURN NEXT json_build_object('ok', true, 'seq', h.seq, 'workflow_id', h.workflow_id, 'version', h.workflow_version,
+                        'created_at', h.created_at, 'status', h.status, 'started_at', h.started_at, 'tasks', array_to_json(task_rows),
+                        'x_started_at', xs, 'x_completed_at', xc)::text;
+                END LOOP;
+            END
+            $fn$
+            """,
+        ]),
     ]
 
     /// The advisory lock keys and NOTIFY channel of a schema. Advisory locks and channels are

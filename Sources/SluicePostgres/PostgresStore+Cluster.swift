@@ -175,7 +175,14 @@ extension PostgresStore {
         guard currentNode != nil else { return false }
         do {
             let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 2, logger: logger)
-            let won = try await connection.query("SELECT pg_try_advisory_lock(\(leaderLock))", logger: logger).decode(Bool.self).first { _ in true } ?? false
+            let won: Bool
+            do {
+                won = try await connection.query("SELECT pg_try_advisory_lock(\(leaderLock))", logger: logger).decode(Bool.self).first { _ in true } ?? false
+            } catch {
+                // A connection must be closed before it goes (a shutdown can cancel the query).
+                try? await connection.close()
+                throw error
+            }
             guard won, currentNode != nil else {
                 try? await connection.close()
                 return false

@@ -13,7 +13,7 @@ extension PostgresStore {
     static let workflowColumns = "seq, id, name, description, definition, created_at, version, updated_at"
     static let versionColumns = "workflow_id, version, name, description, definition, created_at"
     static let executionColumns = "x.seq, x.id, x.workflow_id, x.status, x.input, x.output, x.error, x.webhook_url, x.idempotency_key, x.created_at, x.started_at, x.completed_at, x.deadline_at, x.workflow_version, x.webhook_secret"
-    static let taskColumns = "t.idx, t.task_id, t.step_id, t.type, t.status, t.input, t.output, t.error, t.started_at, t.completed_at, t.attempt, t.attempts, t.wake_at"
+    static let taskColumns = "t.idx, t.task_id, t.step_id, t.type, t.status, t.input, t.output, t.error, t.started_at, t.completed_at, t.attempt, t.attempts, t.wake_at, t.attempt_base"
 
     static func workflow(_ row: PostgresRandomAccessRow) throws -> WorkflowRecord {
         WorkflowRecord(
@@ -51,7 +51,8 @@ extension PostgresStore {
             type: try row[o + 3].decode(String.self), status: s,
             input: json(try row[o + 5].decode(String?.self)), output: json(try row[o + 6].decode(String?.self)), error: json(try row[o + 7].decode(String?.self)),
             startedAt: try row[o + 8].decode(Int64?.self), completedAt: try row[o + 9].decode(Int64?.self), attempt: try row[o + 10].decode(Int.self),
-            attempts: json(try row[o + 11].decode(String?.self))?.arrayValue ?? [], wakeAt: try row[o + 12].decode(Int64?.self)
+            attempts: json(try row[o + 11].decode(String?.self))?.arrayValue ?? [], wakeAt: try row[o + 12].decode(Int64?.self),
+            attemptBase: try row[o + 13].decode(Int.self)
         )
     }
 

@@ -333,7 +333,7 @@ public final class PostgresStore: ClusterStore {
                     ("status", .string(t.status.rawValue)), ("input", Self.text(t.input?.jsonString)), ("output", Self.text(t.output?.jsonString)),
                     ("error", Self.text(t.error?.jsonString)), ("started_at", Self.number(t.startedAt)), ("completed_at", Self.number(t.completedAt)),
                     ("attempt", .string(String(t.attempt))), ("attempts", Self.text(t.attempts.isEmpty ? nil : JSONValue.array(t.attempts).jsonString)),
-                    ("wake_at", Self.number(t.wakeAt)),
+                    ("wake_at", Self.number(t.wakeAt)), ("attempt_base", .string(String(t.attemptBase))),
                 ]))
             }).jsonString
             let rows = try await run("""
@@ -348,11 +348,11 @@ public final class PostgresStore: ClusterStore {
                     FROM c WHERE c.found AND c.existing IS NULL
                     ON CONFLICT DO NOTHING RETURNING seq),
                 t AS (
-                    INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at)
+                    INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at, attempt_base)
                     SELECT x.seq, r.idx::bigint, r.task_id, r.step_id, r.type, r.status, r.input, r.output, r.error, r.started_at::bigint, r.completed_at::bigint,
-                        r.attempt::bigint, r.attempts, r.wake_at::bigint
+                        r.attempt::bigint, r.attempts, r.wake_at::bigint, r.attempt_base::bigint
                     FROM x, json_to_recordset(\(tasks)::json) AS r(idx text, task_id text, step_id text, type text, status text, input text, output text,
-                        error text, started_at text, completed_at text, attempt text, attempts text, wake_at text))
+                        error text, started_at text, completed_at text, attempt text, attempts text, wake_at text, attempt_base text))
                 SELECT c.found, c.existing, (SELECT seq FROM x) FROM c
                 """)
             guard let row = rows.first else { return .stale }
@@ -389,6 +389,7 @@ public final class PostgresStore: ClusterStore {
                         ("input", Self.text(texts.0)), ("output", Self.text(texts.1)), ("error", Self.text(texts.2)),
                         ("started_at", Self.number(c.startedAt)), ("completed_at", Self.number(c.completedAt)), ("attempt", Self.number(c.attempt.map(Int64.init))),
                         ("failed", Self.text(c.failedAttempt?.jsonString)), ("wake_at", Self.number(c.wakeAt)), ("reset", .bool(c.reset)),
+                        ("attempt_base", Self.number(c.attemptBase.map(Int64.init))),
                     ]))
                 })
                 var o = JSONObject([("id", .string(t.executionID)), ("exempt", .bool(Self.exempt(t))), ("tasks", tasks)])
@@ -440,7 +441,7 @@ public final class PostgresStore: ClusterStore {
                 let index = Int64(c.index)
                 if c.reset {
                     try await run("""
-                        UPDATE tasks SET input = NULL, output = NULL, error = NULL, started_at = NULL, completed_at = NULL, attempt = 0, wake_at = NULL
+                        UPDATE tasks SET input = NULL, output = NULL, error = NULL, started_at = NULL, completed_at = NULL, wake_at = NULL
                         WHERE execution_seq = \(seq) AND idx = \(index)
                         """)
                 }
@@ -454,7 +455,8 @@ public final class PostgresStore: ClusterStore {
                         attempts = CASE WHEN \(failed)::text IS NULL THEN attempts
                             WHEN attempts IS NULL OR attempts = '[]' THEN '[' || \(failed)::text || ']'
                             ELSE left(attempts, -1) || ',' || \(failed)::text || ']' END,
-                        wake_at = \(c.wakeAt)::bigint
+                        wake_at = \(c.wakeAt)::bigint,
+                        attempt_base = COALESCE(\(c.attemptBase.map(Int64.init))::bigint, attempt_base)
                     WHERE execution_seq = \(seq) AND idx = \(index) AND status = ANY(\(c.expected.map(\.rawValue))::text[])
                     RETURNING 1
                     """).isEmpty else { return .stale }

@@ -153,6 +153,13 @@ enum SQLiteMigrations {
                 """)
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('instance', ?), ('webhook_fanout_after', '0')", arguments: [EventID.newInstance()])
         }
+        migrator.registerMigration("005_attempt_base") { db in
+            try db.execute(sql: """
+                -- Attempts a task made before its current run: a retry of the execution runs its
+                -- unfinished tasks again as new attempts (numbers go on) with a fresh retry budget.
+                ALTER TABLE tasks ADD COLUMN attempt_base INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

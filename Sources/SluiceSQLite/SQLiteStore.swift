@@ -141,8 +141,8 @@ public final class SQLiteStore: Store {
             let seq = db.lastInsertedRowID
             try insertEvents(events, executionSeq: seq, workflowID: e.workflowID, at: now, db, sequence)
             let statement = try db.cachedStatement(sql: """
-                INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at, attempt_base)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for (t, text) in zip(detail.tasks, encoded.tasks) {
                 let task = RawStatement(statement, db)
@@ -160,6 +160,7 @@ public final class SQLiteStore: Store {
                 task.bind(12, t.attempt)
                 task.bind(13, text.attempts)
                 task.bind(14, t.wakeAt)
+                task.bind(15, t.attemptBase)
                 try task.run()
             }
             return .applied
@@ -221,14 +222,15 @@ public final class SQLiteStore: Store {
         let update = try db.cachedStatement(sql: """
             UPDATE tasks SET status = ?, input = COALESCE(?, input), output = COALESCE(?, output), error = COALESCE(?, error),
                 started_at = COALESCE(?, started_at), completed_at = COALESCE(?, completed_at), attempt = COALESCE(?, attempt),
-                attempts = CASE WHEN ? IS NULL THEN attempts ELSE json_insert(COALESCE(attempts, '[]'), '$[#]', json(?)) END, wake_at = ?
+                attempts = CASE WHEN ? IS NULL THEN attempts ELSE json_insert(COALESCE(attempts, '[]'), '$[#]', json(?)) END, wake_at = ?,
+                attempt_base = COALESCE(?, attempt_base)
             WHERE execution_seq = ? AND idx = ? AND status IN (?, ?, ?, ?)
             """)
         for (c, text) in zip(t.tasks, encoded.tasks) {
             let expected = c.expected.map(\.rawValue)
             if c.reset {
                 try db.cachedStatement(sql: """
-                    UPDATE tasks SET input = NULL, output = NULL, error = NULL, started_at = NULL, completed_at = NULL, attempt = 0, wake_at = NULL
+                    UPDATE tasks SET input = NULL, output = NULL, error = NULL, started_at = NULL, completed_at = NULL, wake_at = NULL
                     WHERE execution_seq = ? AND idx = ?
                     """).execute(arguments: [seq, c.index])
             }
@@ -244,9 +246,10 @@ public final class SQLiteStore: Store {
             u.bind(8, failed)
             u.bind(9, failed)
             u.bind(10, c.wakeAt)
-            u.bind(11, seq)
-            u.bind(12, c.index)
-            for k in 0..<4 { u.bind(Int32(13 + k), expected.isEmpty ? "" : expected[min(k, expected.count - 1)]) }
+            u.bind(11, c.attemptBase)
+            u.bind(12, seq)
+            u.bind(13, c.index)
+            for k in 0..<4 { u.bind(Int32(14 + k), expected.isEmpty ? "" : expected[min(k, expected.count - 1)]) }
             try u.run()
             if db.changesCount == 0 { return .stale }
         }
@@ -369,7 +372,7 @@ public final class SQLiteStore: Store {
     static let workflowColumns = "seq, id, name, description, definition, created_at, version, COALESCE(updated_at, created_at)"
     static let versionColumns = "workflow_id, version, name, description, definition, created_at"
     static let executionColumns = "seq, id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version, webhook_secret"
-    static let taskColumns = "idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at"
+    static let taskColumns = "idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at, attempt_base"
 
     static func workflow(_ row: Row) -> WorkflowRecord {
         WorkflowRecord(seq: row[0], id: row[1], name: row[2], description: row[3], definition: json(row[4]) ?? .null, createdAt: row[5], version: row[6], updatedAt: row[7])
@@ -397,7 +400,7 @@ public final class SQLiteStore: Store {
             index: row[o], taskID: row[o + 1], stepID: row[o + 2], type: row[o + 3], status: s,
             input: json(row[o + 5]), output: json(row[o + 6]), error: json(row[o + 7]),
             startedAt: row[o + 8], completedAt: row[o + 9], attempt: row[o + 10],
-            attempts: json(row[o + 11])?.arrayValue ?? [], wakeAt: row[o + 12]
+            attempts: json(row[o + 11])?.arrayValue ?? [], wakeAt: row[o + 12], attemptBase: row[o + 13]
         )
     }
 }

@@ -26,6 +26,9 @@ public final class GroupCommitter: Sendable {
         var queue: [Entry] = []
         /// Mutations queued, not yet taken into a batch.
         var queued = 0
+        /// Callers of `waitUntilIdle`, resumed when nothing is queued or in flight.
+        var idleWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextIdleWaiter = 0
         var inFlight = 0
         /// Keys of the batches in flight, with how many hold each.
         var busy: [String: Int] = [:]
@@ -116,15 +119,19 @@ public final class GroupCommitter: Sendable {
         Task {
             await self.commit(batch)
             let keys = batch.reduce(into: Set<String>()) { $0.formUnion($1.keys) }
-            let next = self.state.withLock { state in
+            let (next, idle) = self.state.withLock { state -> ([[Entry]], [CheckedContinuation<Void, Never>]) in
                 state.inFlight -= 1
                 for key in keys {
                     let n = (state.busy[key] ?? 1) - 1
                     state.busy[key] = n > 0 ? n : nil
                 }
-                return self.takeBatches(&state)
+                let next = self.takeBatches(&state)
+                guard state.inFlight == 0, state.queue.isEmpty else { return (next, []) }
+                defer { state.idleWaiters = [:] }
+                return (next, Array(state.idleWaiters.values))
             }
             for batch in next { self.launch(batch) }
+            for waiter in idle { waiter.resume() }
         }
     }
 
@@ -163,11 +170,34 @@ extension GroupCommitter {
     /// Whether nothing is queued or being committed.
     public var isIdle: Bool { state.withLock { $0.inFlight == 0 && $0.queue.isEmpty } }
 
-    /// Returns once everything submitted so far is committed (for shutdown), or after `limit`.
-    public func waitUntilIdle(limit: Duration = .seconds(10)) async {
-        let deadline = ContinuousClock.now + limit
-        while !isIdle && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
+    /// Returns once nothing is queued or being committed (everything submitted so far is
+    /// committed or failed; no polling: the last batch to finish resumes it), or after `limit`
+    /// (a store that hangs must not hold a shutdown forever).
+    public func waitUntilIdle(limit: Duration = .seconds(30)) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.idle() }
+            group.addTask { try? await Task.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    func idle() async {
+        let token = state.withLock { state -> Int in
+            defer { state.nextIdleWaiter += 1 }
+            return state.nextIdleWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if (state.inFlight == 0 && state.queue.isEmpty) || Task.isCancelled { return true }
+                    state.idleWaiters[token] = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.idleWaiters.removeValue(forKey: token) }?.resume()
         }
     }
 }

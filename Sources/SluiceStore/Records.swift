@@ -123,8 +123,12 @@ public struct TaskRecord: Sendable, Hashable {
     public var attempts: [JSONValue]
     /// When a RETRYING task runs again, or a running Delay ends.
     public var wakeAt: Int64?
+    /// Attempts made before the current run (a retry of the execution starts a run; attempt
+    /// numbers go on, the retry budget counts from here).
+    public var attemptBase: Int
 
-    public init(index: Int, taskID: String, stepID: String, type: String, status: TaskStatus = .pending, input: JSONValue? = nil, output: JSONValue? = nil, error: JSONValue? = nil, startedAt: Int64? = nil, completedAt: Int64? = nil, attempt: Int = 0, attempts: [JSONValue] = [], wakeAt: Int64? = nil) {
+    public init(index: Int, taskID: String, stepID: String, type: String, status: TaskStatus = .pending, input: JSONValue? = nil, output: JSONValue? = nil, error: JSONValue? = nil, startedAt: Int64? = nil, completedAt: Int64? = nil, attempt: Int = 0, attempts: [JSONValue] = [], wakeAt: Int64? = nil, attemptBase: Int = 0) {
+        self.attemptBase = attemptBase
         self.attempt = attempt
         self.attempts = attempts
         self.wakeAt = wakeAt
@@ -143,8 +147,9 @@ public struct TaskRecord: Sendable, Hashable {
     /// Applies a committed change to this record (used by stores that keep records in memory).
     public mutating func apply(_ change: TaskChange) {
         if change.reset {
-            input = nil; output = nil; error = nil; startedAt = nil; completedAt = nil; attempt = 0
+            input = nil; output = nil; error = nil; startedAt = nil; completedAt = nil
         }
+        if let v = change.attemptBase { attemptBase = v }
         status = change.status
         if let v = change.attempt { attempt = v }
         if let v = change.failedAttempt { attempts.append(v) }

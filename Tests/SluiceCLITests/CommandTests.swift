@@ -206,6 +206,8 @@ import Testing
             #expect(updated.out == "2\n")
             let stale = await runCLI(["workflow", "update", workflowID, "-f", file, "--if-version", "1", "--server", server])
             #expect(stale.code == ExitStatus.usage, "a stale --if-version is refused")
+            #expect(stale.err.contains("is at version 2, not version 1") && stale.err.contains("--if-version 2"), "in the command's terms: \(stale.err)")
+            #expect(!stale.err.contains("If-Match"))
 
             let first = await runCLI(["run", workflowID, "--input", "text=again", "--wait", "-o", "json", "--server", server])
             let firstID = try #require(try JSONParser.parse(Array(first.out.utf8))["execution_id"]?.stringValue)
@@ -264,6 +266,43 @@ import Testing
             let json = await runCLI(["step-types", "-o", "json", "--server", server])
             let catalog = try JSONParser.parse(Array(json.out.utf8))
             #expect(catalog["step_types"]?.arrayValue?.isEmpty == false)
+        }
+    }
+
+    @Test func logsOfATaskWithoutLinesSaySo() async throws {
+        try await withServer { server in
+            let file = try temporaryFile("shout.yaml", shoutYAML)
+            let workflowID = await runCLI(["workflow", "create", "-f", file, "--server", server]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            let run = await runCLI(["run", workflowID, "--input", "text=hi", "--wait", "-o", "json", "--server", server])
+            let id = try #require(try JSONParser.parse(Array(run.out.utf8))["execution_id"]?.stringValue)
+            let logs = await runCLI(["logs", id, "--server", server])
+            #expect(logs.code == 0 && logs.out.isEmpty)
+            #expect(logs.err.contains("no task of \(id) has any log lines"), "\(logs.err)")
+        }
+    }
+
+    @Test func problemsInAFileAreListedInTheFilesOrder() async throws {
+        try await withServer { server in
+            // The server lists problems by path (tasks[0] before tasks[1]); the file puts them the
+            // other way round.
+            let yaml = """
+                name: order
+                tasks:
+                  - id: b
+                    type: Echo
+                    depends_on: [nowhere]
+                  - id: a
+                    type: NoSuchStep
+                """
+            let file = try temporaryFile("order.yaml", yaml)
+            let result = await runCLI(["workflow", "validate", "-f", file, "--server", server])
+            #expect(result.code == ExitStatus.usage)
+            let lines = result.err.split(separator: "\n").filter { $0.contains("order.yaml:") }
+            let positions = lines.compactMap { line -> Int? in
+                guard let r = line.firstMatch(of: /order\.yaml:(\d+):/) else { return nil }
+                return Int(r.1)
+            }
+            #expect(positions.count >= 2 && positions == positions.sorted(), "\(result.err)")
         }
     }
 }

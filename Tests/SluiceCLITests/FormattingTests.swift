@@ -87,7 +87,24 @@ import Testing
 
     @Test func summaryLineNamesTheStatusDurationProgressAndTheFailingStep() throws {
         let execution = try Execution(json: Self.failedExecution)
-        #expect(ExecutionReport.summaryLine(execution, console: .capturing()) == "ex-aaaa1111 FAILED in 1.50s (2/3 tasks) at fetch (HTTP.Request): boom")
+        #expect(ExecutionReport.summaryLine(execution, console: .capturing()) == "ex-aaaa1111 FAILED in 1.50s (1 of 3 tasks completed, 1 failed, 1 cancelled) at fetch (HTTP.Request): boom")
+    }
+
+    /// `json` with some members replaced (`.null` removes nothing: it sets null).
+    static func changing(_ json: JSONValue, _ members: [(String, JSONValue)]) -> JSONValue {
+        var o = json.objectValue ?? JSONObject()
+        for (k, v) in members { o[k] = v }
+        return .object(o)
+    }
+
+    @Test func summaryLineSaysHowLongAnExecutionWaitedBeforeItRan() throws {
+        let json = Self.changing(Self.failedExecution, [
+            ("status", "COMPLETED"), ("error", .null), ("created_at", "2026-11-27T09:59:59.987Z"),
+            ("started_at", "2026-11-27T10:00:01.500Z"), ("completed_at", "2026-11-27T10:00:01.500Z"),
+            ("tasks", [["task_id": "task-1", "step_id": "step-1", "type": "Echo", "status": "COMPLETED", "attempt": 1]]),
+            ("progress", ["completed": 1, "total": 1]),
+        ])
+        #expect(ExecutionReport.summaryLine(try Execution(json: json), console: .capturing()) == "ex-aaaa1111 COMPLETED in 0ms, 1.51s after it was queued (1/1 tasks)")
     }
 
     @Test func taskTableShowsEachTaskWithAttemptsDurationAndError() throws {
@@ -99,12 +116,15 @@ import Testing
             "fetch   HTTP.Request             FAILED     2         1.25s     boom",
             "step-3  Echo                     CANCELLED",
         ])
+        let skipped = Self.changing(Self.failedExecution, [("tasks", [["task_id": "task-3", "step_id": "step-3", "type": "Echo", "status": "SKIPPED", "attempt": 0]])])
+        #expect(ExecutionReport.taskTable(try Execution(json: skipped), console: .capturing()).hasSuffix("SKIPPED                      skipped"),
+                "a skipped task says so even when the server gave no reason")
     }
 
     @Test func watchFrameShowsProgressAndEveryTaskWithItsMark() throws {
         let execution = try Execution(json: Self.failedExecution)
         let lines = WatchView.frame(execution, spinner: "⠋", now: Date(), size: (100, 40), console: .capturing())
-        #expect(lines[0].hasPrefix("ex-aaaa1111  FAILED  █████████████░░░░░░░ 2/3  1.50s"))
+        #expect(lines[0].hasPrefix("ex-aaaa1111  FAILED  ██████▒▒▒▒▒▒▒▒▒▒▒▒▒▒ 2/3  1.50s"), "only completed tasks fill the bar: a failed one is never full")
         #expect(lines[1] == "  ✓ step-1  TextOperation.Uppercase  COMPLETED  250ms")
         #expect(lines[2] == "  ✗ fetch   HTTP.Request             FAILED     1.25s  boom")
         #expect(lines[3] == "  ⊘ step-3  Echo                     CANCELLED")

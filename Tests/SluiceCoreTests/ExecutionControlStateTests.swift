@@ -115,7 +115,8 @@ import Testing
         let start = m.start(now: 51)
         #expect(start.dispatch.map(\.index) == [1])
         #expect(start.dispatch.first?.input == ["text": "x"], "the completed output feeds the rerun")
-        #expect(start.dispatch.first?.attempt == 1, "a fresh retry budget")
+        #expect(start.dispatch.first?.attempt == 2, "a new attempt: numbers go on")
+        #expect(t.tasks.first?.attemptBase == 1, "the retry budget counts from the reopen")
     }
 }
 

@@ -54,6 +54,8 @@ import Testing
         let failed = try #require(maybeFailed)
         #expect(failed.transition?.tasks.map(\.status) == [.failed, .skipped, .skipped])
         #expect(failed.transition?.tasks.map(\.index) == [0, 1, 2])
+        #expect(failed.transition?.tasks[1].error?["code"] == "upstream_failed", "a skipped task says why")
+        #expect(failed.transition?.tasks[2].error?["message"] == "skipped: task \"a\" upstream of it failed")
         #expect(!failed.finished, "x is still running")
         let other = try run(&m, start.dispatch[1])
         #expect(other.finished)

@@ -78,6 +78,11 @@ import Testing
         let unknown = try issues(#"{"name": "d", "tasks": [{"id": "a", "type": "Echo"}, {"id": "b", "type": "Echo", "depends_on": ["zz"]}]}"#)
         #expect(unknown.map(\.path) == ["tasks[1].depends_on[0]"])
         #expect(unknown[0].code == "unknown_dependency")
+        // A misspelt dependency is matched to a task it could depend on, never to one downstream
+        // of it (that would make a cycle).
+        let typo = try issues(#"{"name": "d", "tasks": [{"id": "clean", "type": "Echo"}, {"id": "upper", "type": "Echo", "depends_on": ["clen"]}, {"id": "cleaner", "type": "Echo", "depends_on": ["upper"]}]}"#)
+        #expect(typo.count == 1 && typo[0].message.contains("did you mean \"clean\"?"), "\(typo)")
+        #expect(!typo[0].message.contains("cleaner"), "cleaner depends on upper: not a candidate")
         let cycle = try issues(#"{"name": "d", "tasks": [{"id": "a", "type": "Echo", "depends_on": ["c"]}, {"id": "b", "type": "Echo", "depends_on": ["a"]}, {"id": "c", "type": "Echo", "depends_on": ["b"]}]}"#)
         #expect(cycle.count == 1)
         #expect(cycle[0].code == "cycle")

@@ -151,4 +151,31 @@ import Testing
             #expect(done.tasks.map(\.status) == [.failed, .skipped])
         }
     }
+
+    /// A 5 s Delay cancelled at 2 s and retried at 4 s waits its full 5 s again (it used to end
+    /// at the first run's wake time, 1 s after the retry), as attempt 2, with the cancelled
+    /// attempt 1 kept in its history.
+    @Test func aRetriedDelayWaitsItsWholeDurationAgainAsANewAttempt() async throws {
+        let clock = ManualClock(now: 0)
+        try await withEngine(clock) { engine in
+            let wf = try await engine.createWorkflow(["name": "wait", "steps": [
+                ["type": "StaticTextInput", "input": "x"], ["type": "Delay", "input": ["seconds": 5]], ["type": "Echo"],
+            ]])
+            let id = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest()).executionID
+            _ = try await untilStored(engine, id) { $0.tasks[1].status == .running }
+            clock.advance(by: 2000)
+            _ = try await engine.cancelExecution(id)
+            clock.advance(by: 2000)
+            try await engine.retryExecution(id)
+            let retried = try await untilStored(engine, id) { $0.tasks[1].status == .running }
+            #expect(retried.tasks[1].attempt == 2 && retried.tasks[1].wakeAt == 9000)
+            clock.advance(by: 1000)  // the first run's wake time: nothing happens
+            #expect(try await engine.store.execution(id: id)?.tasks[1].status == .running)
+            clock.advance(by: 4000)
+            let done = try await untilStored(engine, id) { $0.execution.status.isTerminal }
+            #expect(done.execution.status == .completed && done.tasks[1].completedAt == 9000)
+            #expect(done.tasks[1].attempts.map { $0["attempt"] } == [1], "the cancelled attempt stays in the history")
+            #expect(done.tasks[1].attempts.first?["error"]?["message"]?.stringValue?.hasPrefix("cancelled") == true)
+        }
+    }
 }

@@ -31,6 +31,11 @@ struct EngineStateMachineTests {
         return results
     }
 
+    /// Every mutation of `commit` applied.
+    func applied(_ commit: EngineStateMachine.Commit) -> Result<[MutationOutcome], any Error> {
+        .success(commit.mutations.map { _ in .applied })
+    }
+
     func transition(_ commit: EngineStateMachine.Commit) -> ExecutionTransition? {
         for m in commit.mutations { if case .transition(let t) = m { return t } }
         return nil
@@ -178,9 +183,11 @@ struct EngineStateMachineTests {
         _ = record.apply(reopen)
         let again = try some(core.register(machine, record: record, now: 31))
         let t = try #require(transition(again.commits[0]))
-        #expect(t.tasks.map(\.status) == [.running] && t.tasks[0].attempt == 1, "attempt 1 of the new run")
-        let relaunched = core.committed(again.commits[0], .success([.applied]))
-        #expect(relaunched.launch.map(\.dispatch.attempt) == [1])
+        #expect(t.tasks.map(\.status) == [.running] && t.tasks[0].attempt == 2, "a new attempt, numbered after the cancelled one")
+        let relaunched = core.committed(again.commits[0], applied(again.commits[0]))
+        #expect(relaunched.launch.map(\.dispatch.attempt) == [2])
+        #expect(record.tasks[0].attempts.count == 1 && record.tasks[0].attempts[0]["attempt"] == 1, "the cancelled attempt stays in the history")
+        #expect(record.tasks[0].attempts[0]["error"]?["message"]?.stringValue?.hasPrefix("cancelled") == true)
     }
 
     @Test func aStepsLogLinesAreCommittedBeforeTheTransitionThatEndsItsAttempt() throws {
@@ -249,7 +256,7 @@ struct EngineStateMachineTests {
         let reopen = try some(machine.reopen(now: 4_000, deadlineAt: 64_000))
         _ = record.apply(reopen)
         let again = try some(core.register(machine, record: record, now: 4_000))
-        let relaunched = core.committed(again.commits[0], .success([.applied]))
+        let relaunched = core.committed(again.commits[0], applied(again.commits[0]))
         let newDelay = try some(relaunched.timers.first { if case .delay = $0.timer.timer { return true } else { return false } })
         #expect(newDelay.timer.at == 9_000, "the retried Delay waits its full 5 s again")
         // The first run's Delay (due at 5,010, attempt 1 like the new one), its deadline and its

@@ -146,9 +146,10 @@ func temporarySQLite() throws -> SQLiteStore {
 @discardableResult
 func untilStored(_ engine: Engine, _ id: String, _ condition: (ExecutionDetail) -> Bool) async throws -> ExecutionDetail {
     while true {
+        let seen = engine.changeCount(executionID: id)
         let detail = try #require(try await engine.store.execution(id: id))
         if condition(detail) { return detail }
-        await engine.waitForChange(executionID: id, timeout: .seconds(86_400))
+        await engine.waitForChange(executionID: id, timeout: .seconds(86_400), after: seen)
         // Not driven here (yet, or any more): the wait returned at once; let others run.
         await Task.yield()
     }

@@ -4,6 +4,7 @@ import SluiceCore
 @testable import SluiceEngine
 import SluiceStore
 import SluiceTestSupport
+import Synchronization
 import Testing
 
 @Suite(.testStores) struct EngineTests {
@@ -160,5 +161,21 @@ final class GatedStore: StoreDecorator, @unchecked Sendable {
             _ = try await (first, second)
             _ = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest())
         }
+    }
+}
+
+@Suite struct CommitterIdleTests {
+    @Test(.timeLimit(.minutes(1))) func waitUntilIdleReturnsWhenTheLastCommitEndsAndNotBefore() async throws {
+        let store = GatedStore()
+        let committer = GroupCommitter(store: store)
+        let done = Mutex(false)
+        committer.submit([.insertWorkflow(WorkflowRecord(id: "wf-1", name: "w", description: nil, definition: ["steps": []], createdAt: 0))]) { _ in done.withLock { $0 = true } }
+        let waiting = Task { await committer.waitUntilIdle(limit: .seconds(60)); return done.withLock { $0 } }
+        while store.waiting < 1 { await Task.yield() }
+        for _ in 0..<100 { await Task.yield() }
+        #expect(!committer.isIdle, "the commit is held by the store")
+        store.release()
+        #expect(await waiting.value, "it returned once the commit ended, after its completion ran")
+        await committer.waitUntilIdle()  // idle already: at once
     }
 }

@@ -149,8 +149,8 @@ import Testing
     }
 
     @Test func aSlowReceiverDoesNotHoldUpAnother() async throws {
-        // The slow receiver answers nothing until the test lets it (each of its attempts times
-        // out after the app's 1 s attempt timeout and is retried).
+        // The slow receiver answers nothing until the test lets it (its attempts are held, or
+        // time out after the app's attempt timeout and are retried).
         let released = Mutex(false)
         let receiver = Receiver { r, _ in
             if r.path == "slow" {

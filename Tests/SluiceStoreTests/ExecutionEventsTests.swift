@@ -71,10 +71,10 @@ struct ExecutionEventsTests {
             TaskChange(index: 0, expected: [.pending], status: .failed, error: ["message": "no"], startedAt: 1, completedAt: 2, attempt: 1),
         ], execution: ExecutionChange(status: .failed, error: ["message": "no"], startedAt: 1, completedAt: 2)))
         let events = try required(d.apply(ExecutionTransition(executionID: "ex-1", tasks: [
-            TaskChange(index: 0, expected: [.failed], status: .pending, reset: true),
+            TaskChange(index: 0, expected: [.failed], status: .pending, reset: true, attemptBase: 1),
         ], execution: ExecutionChange(status: .running, reopen: true))))
         #expect(events.map(\.type) == ["task.pending", "execution.running"])
         #expect(try data(events[1])["completed_at"] == .null, "a reopened execution has no completion time")
-        #expect(d.tasks[0].attempt == 0 && d.tasks[0].attempts.isEmpty == true)
+        #expect(d.tasks[0].attempt == 1 && d.tasks[0].attemptBase == 1, "attempt numbers go on after a retry")
     }
 }

@@ -37,15 +37,16 @@ import Testing
             TaskChange(index: 1, expected: [.pending], status: .skipped, completedAt: 2),
         ], execution: ExecutionChange(status: .failed, error: ["message": "boom"], startedAt: 1, completedAt: 2)))])
         #expect(try await store.applyRecording([.transition(.init(executionID: "ex-1", tasks: [
-            TaskChange(index: 0, expected: [.failed, .cancelled, .skipped], status: .pending, reset: true),
-            TaskChange(index: 1, expected: [.failed, .cancelled, .skipped], status: .pending, reset: true),
+            TaskChange(index: 0, expected: [.failed, .cancelled, .skipped], status: .pending, reset: true, attemptBase: 1),
+            TaskChange(index: 1, expected: [.failed, .cancelled, .skipped], status: .pending, reset: true, attemptBase: 0),
         ], execution: ExecutionChange(status: .running, reopen: true, deadlineAt: 99)))]) == [.applied])
         let detail = try #require(try await store.execution(id: "ex-1"))
         #expect(detail.execution.status == .running)
         #expect(detail.execution.error == nil && detail.execution.completedAt == nil)
         #expect(detail.execution.startedAt == 1, "the first start is kept")
         #expect(detail.execution.deadlineAt == 99)
-        #expect(detail.tasks[0].status == .pending && detail.tasks[0].error == nil && detail.tasks[0].input == nil && detail.tasks[0].attempt == 0)
+        #expect(detail.tasks[0].status == .pending && detail.tasks[0].error == nil && detail.tasks[0].input == nil)
+        #expect(detail.tasks[0].attempt == 1 && detail.tasks[0].attemptBase == 1, "attempt numbers go on; the retry budget counts from the reopen")
         #expect(detail.tasks[0].attempts == [attempt])
         #expect(try await store.unfinishedExecutions().map(\.execution.id) == ["ex-1"])
     }
@@ -91,7 +92,7 @@ import Testing
             try pool.close()
         }
         let store = try SQLiteStore(path: path)
-        #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs", "003_workflow_versions", "004_events_webhooks"])
+        #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs", "003_workflow_versions", "004_events_webhooks", "005_attempt_base"])
         let detail = try #require(try await store.execution(id: "ex-1"))
         #expect(detail.tasks[0].status == .running)
         #expect(detail.tasks[0].attempt == 0 && detail.tasks[0].attempts.isEmpty && detail.tasks[0].wakeAt == nil)

@@ -6,6 +6,7 @@ would see; set-up that is not what the test is about goes through the API (harne
 
 import json
 import os
+import random
 import re
 import time
 import unittest
@@ -539,6 +540,221 @@ class LayoutTests(UITestCase):
         d.switch_to.active_element.send_keys(Keys.ENTER)
         details = wait_for(d, '[data-task-details="step-2"]')
         self.assertIn('"k"', details.find_element(By.CSS_SELECTOR, '[data-part="output"]').text)
+
+
+# What a drawn graph must look like, checked in the page on the screen's pixels (after the SVG's
+# scale): edges run around the boxes of the tasks they pass (sampled every 2 px along each path),
+# each edge starts on its source's box and ends, arrowhead and all, on its own target's box
+# (approaching from outside), no edge label lies on a task box or on another label, and no two
+# task boxes overlap. Answers {problems: [...], edges: [[from, to]...], nodes: n}.
+GRAPH_GEOMETRY = """
+const svg = arguments[0];
+const problems = [];
+const boxes = new Map([...svg.querySelectorAll('g.node')].map((g) => [g.dataset.task, g.querySelector('.node-box').getBoundingClientRect()]));
+const inside = (p, r, inset) => p.x > r.left + inset && p.x < r.right - inset && p.y > r.top + inset && p.y < r.bottom - inset;
+const onBox = (p, r, tol) => p.x >= r.left - tol && p.x <= r.right + tol && p.y >= r.top - tol && p.y <= r.bottom + tol && !inside(p, r, tol);
+const overlap = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+const at = (p) => `(${Math.round(p.x)}, ${Math.round(p.y)})`;
+const edges = [];
+for (const path of svg.querySelectorAll('path.edge')) {
+  const from = path.dataset.from, to = path.dataset.to, name = `${from} → ${to}`;
+  edges.push([from, to]);
+  const ctm = path.getScreenCTM(), length = path.getTotalLength();
+  const point = (l) => { const p = path.getPointAtLength(l); return new DOMPoint(p.x, p.y).matrixTransform(ctm); };
+  const crossed = new Set();
+  const n = Math.max(2, Math.ceil(length / 2));
+  for (let i = 0; i <= n; i++) {
+    const p = point(length * i / n);
+    for (const [id, box] of boxes) if (!crossed.has(id) && inside(p, box, 1)) {
+      crossed.add(id);
+      problems.push(`${name} runs through ${id}'s box at ${at(p)}`);
+    }
+  }
+  const start = point(0), end = point(length), before = point(Math.max(0, length - 4));
+  if (!boxes.has(from) || !onBox(start, boxes.get(from), 1.5)) problems.push(`${name} starts at ${at(start)}, not on ${from}'s box`);
+  if (!boxes.has(to) || !onBox(end, boxes.get(to), 1.5)) problems.push(`${name} ends at ${at(end)}, not on ${to}'s box`);
+  else if (inside(before, boxes.get(to), 0)) problems.push(`${name} reaches ${to} from inside its box`);
+}
+const labels = [...svg.querySelectorAll('.edge-label')].map((g) => [g.querySelector('title').textContent, g.querySelector('rect').getBoundingClientRect()]);
+labels.forEach(([name, box], i) => {
+  for (const [id, node] of boxes) if (overlap(box, node)) problems.push(`the label of ${name} lies on ${id}'s box`);
+  for (const [other, box2] of labels.slice(i + 1)) if (overlap(box, box2)) problems.push(`the labels of ${name} and ${other} overlap`);
+});
+const ids = [...boxes.keys()];
+ids.forEach((a, i) => ids.slice(i + 1).forEach((b) => { if (overlap(boxes.get(a), boxes.get(b))) problems.push(`the boxes of ${a} and ${b} overlap`); }));
+return { problems, edges, nodes: boxes.size };
+"""
+
+
+def issue_dag():
+    """The DAG of the issue: `len → out` and `rev → out` skip the column of `upper`."""
+    return [
+        {"id": "clean", "type": "TextOperation.Trim"},
+        {"id": "wait", "type": "Delay", "input": {"seconds": 1}, "depends_on": ["clean"]},
+        {"id": "len", "type": "TextOperation.Length", "depends_on": ["clean"]},
+        {"id": "rev", "type": "TextOperation.Reverse", "depends_on": ["clean"]},
+        {"id": "upper", "type": "TextOperation.Uppercase", "depends_on": ["wait"]},
+        {"id": "out", "type": "Echo", "depends_on": ["upper", "len", "rev"]},
+    ]
+
+
+def dag_from_dependencies(deps, rng=None):
+    """Tasks n0, n1, … for {index: [dependency indices]} with real step types: a task without
+    dependencies is a StaticTextInput, one with a single text dependency a text operation (some
+    make a number), any other an Echo (which takes anything)."""
+    rng = rng or random.Random(7)
+    tasks, output = [], {}
+    for i in sorted(deps):
+        task = {"id": f"n{i}"}
+        if not deps[i]:
+            task.update(type="StaticTextInput", input=f"text {i}")
+            output[i] = "text"
+        elif len(deps[i]) == 1 and output[deps[i][0]] == "text":
+            task["type"] = rng.choice(["TextOperation.Uppercase", "TextOperation.Reverse", "TextOperation.Length", "TextOperation.Trim"])
+            output[i] = "number" if task["type"] == "TextOperation.Length" else "text"
+        else:
+            task["type"] = "Echo"
+            output[i] = output[deps[i][0]] if len(deps[i]) == 1 else "object"
+        if deps[i]:
+            task["depends_on"] = [f"n{d}" for d in deps[i]]
+        tasks.append(task)
+    return tasks
+
+
+def generated_dags():
+    """(name, tasks) of several shapes, the random ones from a fixed seed."""
+    shapes = [("issue", issue_dag())]
+    shapes.append(("diamond", dag_from_dependencies({0: [], 1: [0], 2: [0], 3: [1, 2]})))
+    shapes.append(("diamond with a skip edge", dag_from_dependencies({0: [], 1: [0], 2: [1], 3: [0], 4: [2, 3, 0]})))
+    # One source, nine branches of one to three steps, one sink.
+    fan, ends = {0: []}, []
+    for branch in range(9):
+        previous = 0
+        for _ in range(1 + branch % 3):
+            fan[len(fan)] = [previous]
+            previous = len(fan) - 1
+        ends.append(previous)
+    fan[len(fan)] = ends
+    shapes.append(("fan-out and fan-in", dag_from_dependencies(fan)))
+    chain = {0: []}
+    for i in range(1, 10):
+        chain[i] = [i - 1]
+    for a, b in [(0, 3), (1, 6), (2, 9), (0, 9), (4, 7), (3, 8), (5, 9)]:
+        chain[b].append(a)
+    shapes.append(("chain with skip edges", dag_from_dependencies(chain)))
+    rng = random.Random(20240611)
+    for k in range(5):
+        n = rng.randint(8, 14)
+        deps = {0: []}
+        for i in range(1, n):
+            deps[i] = [] if rng.random() < 0.12 else sorted(rng.sample(range(i), min(i, rng.randint(1, 3))))
+        shapes.append((f"random {k + 1}", dag_from_dependencies(deps, rng)))
+    return shapes
+
+
+def edge_list(tasks):
+    return sorted([d, t["id"]] for t in tasks for d in t.get("depends_on", []))
+
+
+class GraphLayoutTests(UITestCase):
+    """The graph as drawn on the pages a person sees, at desktop width (left to right) and at a
+    phone's 390 px (top to bottom)."""
+
+    def check_graph(self, driver, css, tasks, where):
+        """The geometry problems of the graph at `css` (it must draw exactly the tasks' edges)."""
+        # (The editor redraws its preview as the definition is typed: the last drawing counts.)
+        wait_until(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, f"{css} g.node")) == len(tasks),
+                   message=f"{where}: the graph does not show the {len(tasks)} tasks")
+        answer = driver.execute_script(GRAPH_GEOMETRY, wait_for(driver, css))
+        self.assertEqual(sorted(answer["edges"]), edge_list(tasks), f"{where}: the edges drawn")
+        return [f"{where}: {p}" for p in answer["problems"]]
+
+    def test_the_issues_dag_is_drawn_around_its_tasks_in_the_editor_the_workflow_and_the_execution(self):
+        tasks = issue_dag()
+        definition = {"tasks": tasks}
+        problems = []
+        for width, height in ((1280, 800), (390, 844)):
+            d = self.driver if width == 1280 else new_driver(width=width, height=height)
+            try:
+                d.get(base_url() + "/ui/new")
+                set_value(d, wait_for(d, "#wf-name"), unique("routing"))
+                set_value(d, wait_for(d, "#wf-definition"), json.dumps(definition, indent=2))
+                problems += self.check_graph(d, "#preview svg.graph", tasks, f"editor preview at {width} px")
+                screenshot(d, f"graph-editor-{width}")
+                wait_for(d, "#create-workflow").click()
+                wait_until(d, lambda d: "/ui/workflows/wf-" in d.current_url, message="not on the new workflow's page")
+                wf = d.current_url.rsplit("/", 1)[1]
+                problems += self.check_graph(d, "svg.graph", tasks, f"workflow page at {width} px")
+                labels = d.execute_script("return [...document.querySelectorAll('svg.graph .edge-label title')].map((t) => t.textContent)")
+                self.assertIn("len → out: number", labels)
+                screenshot(d, f"graph-workflow-{width}")
+                ex = start(wf, {"text": "  a quiet night "})
+                d.get(f"{base_url()}/ui/executions/{ex}")
+                wait_until(d, lambda d: node_statuses(d).get("clean") == "COMPLETED", message=f"clean did not complete: {node_statuses(d)}")
+                problems += self.check_graph(d, "svg.graph", tasks, f"execution page at {width} px")
+                screenshot(d, f"graph-execution-{width}")
+            finally:
+                if d is not self.driver:
+                    d.quit()
+        self.assertEqual(problems, [], "\n".join(problems))
+
+    def test_generated_dags_are_drawn_around_their_tasks_wide_and_narrow(self):
+        shapes = [(name, tasks, create_workflow({"name": unique(f"shape {name}"), "tasks": tasks})) for name, tasks in generated_dags()]
+        problems = []
+        for width, height in ((1280, 800), (390, 844)):
+            d = self.driver if width == 1280 else new_driver(width=width, height=height)
+            try:
+                for name, tasks, wf in shapes:
+                    d.get(f"{base_url()}/ui/workflows/{wf}")
+                    wait_for(d, "h1", text="shape")
+                    problems += self.check_graph(d, "svg.graph", tasks, f"{name} at {width} px")
+                    screenshot(d, f"graph-{name.replace(' ', '-')}-{width}")
+            finally:
+                if d is not self.driver:
+                    d.quit()
+        self.assertEqual(problems, [], "\n".join(problems))
+
+    def test_a_phone_shows_the_graph_at_a_readable_size_and_scrolls_it(self):
+        wf = create_workflow({"name": unique("phone"), "tasks": issue_dag()})
+        ex = start(wf, {"text": "abc"})
+        d = new_driver(width=390, height=844)
+        try:
+            for url in (f"{base_url()}/ui/workflows/{wf}", f"{base_url()}/ui/executions/{ex}"):
+                d.get(url)
+                svg = wait_for(d, "svg.graph")
+                wait_until(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "svg.graph g.node")) == 6, message="the graph is not drawn")
+                # Every text's size on the screen: its computed font size times the SVG's scale.
+                sizes = d.execute_script("""
+                    const svg = arguments[0], scale = svg.getScreenCTM().a;
+                    return [...svg.querySelectorAll('text')].filter((t) => t.textContent.trim())
+                      .map((t) => [t.textContent, parseFloat(getComputedStyle(t).fontSize) * scale]);
+                """, svg)
+                small = [(text, round(size, 1)) for text, size in sizes if size < 11]
+                self.assertEqual(small, [], f"{url}: graph text below 11 px on a 390 px screen")
+                self.assertTrue(any(text == "clean" for text, _ in sizes))
+                self.assertTrue(d.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1"),
+                                f"{url}: the page is wider than the screen")
+                # The graph is wider than the screen: its box scrolls, and scrolling it to the end
+                # brings the right-most task fully onto the screen.
+                scroller = d.find_element(By.CSS_SELECTOR, ".graph-scroll")
+                self.assertGreater(d.execute_script("return arguments[0].scrollWidth - arguments[0].clientWidth", scroller), 20,
+                                   f"{url}: the graph does not scroll sideways")
+                d.execute_script("arguments[0].scrollLeft = arguments[0].scrollWidth; arguments[0].scrollIntoView()", scroller)
+                # [left, right, top, bottom] of that task's box, of the graph's box, of the screen.
+                right_most, frame, screen = d.execute_script("""
+                    const boxes = [...document.querySelectorAll('svg.graph .node-box')].map((b) => b.getBoundingClientRect());
+                    const box = boxes.reduce((a, b) => (b.right > a.right ? b : a));
+                    const frame = arguments[0].getBoundingClientRect();
+                    return [[box.left, box.right, box.top, box.bottom], [frame.left, frame.right, frame.top, frame.bottom],
+                            [0, window.innerWidth, 0, window.innerHeight]];
+                """, scroller)
+                for outer in (frame, screen):
+                    self.assertTrue(outer[0] - 1 <= right_most[0] and right_most[1] <= outer[1] + 1
+                                    and outer[2] - 1 <= right_most[2] and right_most[3] <= outer[3] + 1,
+                                    f"{url}: after scrolling, the right-most task {right_most} is not within {outer} (the graph's box, the screen)")
+                screenshot(d, "graph-phone-scrolled")
+        finally:
+            d.quit()
 
 
 ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Sources", "SluiceServer", "Resources", "ui", "assets")
