@@ -333,7 +333,7 @@ public struct ExecutionStateMachine: Sendable {
             if phases[i] == .running {
                 stop.append(i)
                 // The attempt under way ends here; it stays in the task's history.
-                history = attemptRecord(i, message: "cancelled: the execution was cancelled", now: now)
+                history = attemptRecord(i, message: "cancelled: the execution was cancelled", code: "cancelled", now: now)
             }
             phases[i] = .cancelled
             transition.tasks.append(TaskChange(index: i, expected: [.pending, .running, .retrying], status: .cancelled, completedAt: now, failedAttempt: history))

@@ -176,6 +176,7 @@ import Testing
             #expect(done.execution.status == .completed && done.tasks[1].completedAt == 9000)
             #expect(done.tasks[1].attempts.map { $0["attempt"] } == [1], "the cancelled attempt stays in the history")
             #expect(done.tasks[1].attempts.first?["error"]?["message"]?.stringValue?.hasPrefix("cancelled") == true)
+            #expect(done.tasks[1].attempts.first?["error"]?["code"] == "cancelled", "a cancelled attempt says so in its code, as a timed-out one does")
         }
     }
 }

@@ -188,6 +188,7 @@ struct EngineStateMachineTests {
         #expect(relaunched.launch.map(\.dispatch.attempt) == [2])
         #expect(record.tasks[0].attempts.count == 1 && record.tasks[0].attempts[0]["attempt"] == 1, "the cancelled attempt stays in the history")
         #expect(record.tasks[0].attempts[0]["error"]?["message"]?.stringValue?.hasPrefix("cancelled") == true)
+        #expect(record.tasks[0].attempts[0]["error"]?["code"] == "cancelled")
     }
 
     @Test func aStepsLogLinesAreCommittedBeforeTheTransitionThatEndsItsAttempt() throws {

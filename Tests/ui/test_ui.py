@@ -89,6 +89,12 @@ def execution_reads(driver, execution_id):
         "return window.__fetches.filter((f) => f.method === 'GET' && f.url.endsWith('/executions/' + arguments[0])).length", execution_id)
 
 
+def parse_iso(text):
+    """Seconds since the epoch of an RFC 3339 time as the API writes it (UTC, "Z")."""
+    from datetime import datetime
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
 def parse_duration(text):
     """Milliseconds from dom.js's duration(): "850 ms", "4.1 s", "12 s", "2 min 5 s", "1 h 3 min"."""
     text = text.strip()
@@ -356,6 +362,32 @@ class CancelTests(UITestCase):
         status, execution = api("GET", f"/executions/{ex}")
         self.assertEqual(execution["status"], "CANCELLED")
         screenshot(d, "execution-cancelled")
+
+    def test_retrying_a_cancelled_delay_runs_it_again_and_keeps_the_cancelled_attempt(self):
+        d = self.driver
+        wf = create_workflow({"name": unique("pause"), "tasks": [{"id": "nap", "type": "Delay", "input": {"seconds": 600}}]})
+        ex = start(wf)
+        d.get(f"{base_url()}/ui/executions/{ex}")
+        wait_until(d, lambda d: task_statuses(d).get("nap") == "RUNNING", message=f"the Delay never ran: {task_statuses(d)}")
+        self.assertEqual(api("POST", f"/workflows/{wf}/executions/{ex}/cancel")[0], 200)
+        wait_for(d, "#execution-status", text="CANCELLED")
+        wait_for(d, "#retry-button").click()
+        wait_for(d, "#execution-status", text="RUNNING")
+        wait_until(d, lambda d: task_statuses(d).get("nap") == "RUNNING", message=f"the retried Delay is not running: {task_statuses(d)}")
+        row = d.find_element(By.CSS_SELECTOR, 'tr[data-task="nap"]')
+        wait_until(d, lambda d: row.find_element(By.CSS_SELECTOR, 'td[data-label="Attempt"]').text.strip().endswith("2"), message="the retried Delay is not attempt 2")
+        # The Delay waits its full duration again: it wakes 600 s after the retry, not at the
+        # first run's wake time.
+        task = api("GET", f"/workflows/{wf}/executions/{ex}")[1]["tasks"][0]
+        self.assertGreaterEqual(parse_iso(task["wakes_at"]) - parse_iso(task["started_at"]), 599.9, task)
+        row.find_element(By.CSS_SELECTOR, ".task-toggle").click()
+        attempts = lambda d: d.find_elements(By.CSS_SELECTOR, '[data-task-details="nap"] [data-part="attempts"] li')
+        wait_until(d, lambda d: len(attempts(d)) == 1, message="the cancelled attempt is not listed")
+        self.assertEqual(attempts(d)[0].get_attribute("data-kind"), "cancelled")
+        self.assertIn("attempt 1", attempts(d)[0].text)
+        self.assertIn("cancelled", attempts(d)[0].text)
+        self.assertIn("Earlier attempts", d.find_element(By.CSS_SELECTOR, '[data-task-details="nap"]').text)
+        api("POST", f"/workflows/{wf}/executions/{ex}/cancel")
 
     def test_retry_runs_a_failed_execution_again_and_the_page_follows_it(self):
         d = self.driver

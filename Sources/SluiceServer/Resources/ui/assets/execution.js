@@ -1,5 +1,5 @@
 // /ui/executions/{id}: the live status of an execution — its graph coloured by task status, a
-// progress bar, a timeline, its tasks (input, output, error, failed attempts, log), input and
+// progress bar, a timeline, its tasks (input, output, error, earlier attempts, log), input and
 // output, and Cancel (confirmed first), Retry and Run again. It follows the execution's event
 // stream; only while the stream is down does it re-read the execution, every 5 s.
 
@@ -461,9 +461,12 @@ class ExecutionView {
     io.append(h("div", {}, h("h4", {}, "Output"), "output" in t ? jsonBlock(t.output, { "data-part": "output" }) : h("p", { class: "muted", "data-part": "output" }, outputNote(t))));
     parts.push(io);
     if (t.attempts && t.attempts.length) {
-      parts.push(h("h4", {}, "Failed attempts"), h("ol", { class: "attempts", "data-part": "attempts" }, t.attempts.map((a) => h("li", { value: a.attempt },
+      // Every attempt before the current one: failed, ended by the execution's timeout, or
+      // cancelled (a retry after a cancel runs the task again as the next attempt).
+      const kind = (a) => a.error.code === "cancelled" ? "cancelled" : a.error.code === "execution_timeout" ? "timed out" : a.error.retryable ? "retryable" : "not retryable";
+      parts.push(h("h4", {}, "Earlier attempts"), h("ol", { class: "attempts", "data-part": "attempts" }, t.attempts.map((a) => h("li", { value: a.attempt, "data-kind": kind(a) },
         h("span", {}, `attempt ${a.attempt}: `), h("span", {}, a.error.message),
-        h("span", { class: "muted small" }, ` · ${a.error.retryable ? "retryable" : "not retryable"} · ${duration(elapsed(a.started_at, a.completed_at))}, `, time(a.started_at))))));
+        h("span", { class: "muted small" }, ` · ${kind(a)} · ${duration(elapsed(a.started_at, a.completed_at))}, `, time(a.started_at))))));
     }
     parts.push(h("h4", {}, "Log"), this.logView(t));
     return h("div", { class: "task-details", "data-task-details": t.step_id }, parts);
