@@ -76,7 +76,7 @@ extension PostgresStore {
         try await rows("SELECT \(unescaped: Self.workflowColumns) FROM workflows WHERE id = \(id)").first.map(Self.workflow)
     }
 
-    public func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> {
+    public func workflows(limit: Int, before: Int64?, namespaces: Set<String>?) async throws -> Page<WorkflowRecord> {
         let rows = try await rows("SELECT \(unescaped: Self.workflowColumns) FROM workflows WHERE seq < \(before ?? Int64.max) ORDER BY seq DESC LIMIT \(Int64(limit + 1))")
         let items = try rows.prefix(limit).map(Self.workflow)
         return Page(items: items, nextCursor: rows.count > limit ? items.last?.seq : nil)

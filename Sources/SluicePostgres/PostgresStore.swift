@@ -315,6 +315,8 @@ public final class PostgresStore: ClusterStore {
                 }
                 if outcome == .applied { applied(t) }
                 return outcome
+            case .insertAccount, .deleteAccount, .insertToken, .revokeToken, .touchToken, .insertGrant, .deleteGrant, .appendAudit:
+                return try await applyAccessMutation(mutation)
             default:
                 return try await applyWebhookMutation(mutation)
             }

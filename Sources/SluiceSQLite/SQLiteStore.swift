@@ -185,6 +185,8 @@ public final class SQLiteStore: Store {
                 return outcome == .applied ? .commit : .rollback
             }
             return outcome
+        case .insertAccount, .deleteAccount, .insertToken, .revokeToken, .touchToken, .insertGrant, .deleteGrant, .appendAudit:
+            return try applyAccessMutation(mutation, db, now: now)
         default:
             return try applyWebhookMutation(mutation, db, now: now)
         }
@@ -294,7 +296,7 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> {
+    public func workflows(limit: Int, before: Int64?, namespaces: Set<String>?) async throws -> Page<WorkflowRecord> {
         try readNow { db in
             let rows = try Row.fetchAll(db, sql: "SELECT \(Self.workflowColumns) FROM workflows WHERE seq < ? ORDER BY seq DESC LIMIT ?", arguments: [before ?? Int64.max, limit + 1])
             let items = rows.prefix(limit).map(Self.workflow)

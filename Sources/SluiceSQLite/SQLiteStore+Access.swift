@@ -1,0 +1,23 @@
+import GRDB
+import SluiceCore
+import SluiceStore
+
+// PLACEHOLDER (branch `access` only, replaced before merging): accounts, tokens, grants and the
+// audit log are not stored by this driver yet.
+extension SQLiteStore {
+    static func applyAccessMutation(_ mutation: Mutation, _ db: Database, now: Int64) throws -> MutationOutcome {
+        throw StoreError(message: "accounts are not stored by the SQLite driver yet")
+    }
+}
+
+extension SQLiteStore {
+    public func account(id: String) async throws -> AccountRecord? { throw StoreError(message: "accounts are not stored by the SQLite driver yet") }
+    public func account(name: String) async throws -> AccountRecord? { throw StoreError(message: "accounts are not stored by the SQLite driver yet") }
+    public func accounts(limit: Int, before: Int64?) async throws -> Page<AccountRecord> { throw StoreError(message: "accounts are not stored by the SQLite driver yet") }
+    public func credential(tokenHash: String) async throws -> Credential? { throw StoreError(message: "accounts are not stored by the SQLite driver yet") }
+    public func token(id: String) async throws -> TokenRecord? { throw StoreError(message: "accounts are not stored by the SQLite driver yet") }
+    public func tokens(accountID: String) async throws -> [TokenRecord] { throw StoreError(message: "accounts are not stored by the SQLite driver yet") }
+    public func grant(id: String) async throws -> Grant? { throw StoreError(message: "accounts are not stored by the SQLite driver yet") }
+    public func grants(accountID: String?, namespace: String?) async throws -> [Grant] { throw StoreError(message: "accounts are not stored by the SQLite driver yet") }
+    public func audit(_ filter: AuditFilter, limit: Int, before: Int64?) async throws -> Page<AuditRecord> { throw StoreError(message: "accounts are not stored by the SQLite driver yet") }
+}
