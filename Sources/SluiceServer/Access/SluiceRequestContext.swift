@@ -26,7 +26,10 @@ public struct SluiceRequestContext: AuthRequestContext, RemoteAddressRequestCont
     /// off, or a grant on `*`).
     public func namespaces(where permission: Permission) -> Set<String>? {
         guard authEnabled else { return nil }
-        return identity?.namespaces(where: permission) ?? []
+        // No caller: nothing. (Not `identity?.namespaces(…) ?? []`, which would turn the
+        // principal's `nil`, every namespace, into none.)
+        guard let identity else { return [] }
+        return identity.namespaces(where: permission)
     }
 
     /// The decision for `permission` in `namespace` (always allowed when auth is off).
