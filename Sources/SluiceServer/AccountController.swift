@@ -281,6 +281,9 @@ struct AccountController {
         guard let token = try await engine.store.token(id: id), token.accountID == account.id else {
             throw Problem.notFound("account \"\(account.name)\" has no token with id \"\(id)\"")
         }
+        if context.identity?.tokenID == id {
+            throw EngineError.conflict("\(id) is the token this request signed in with; revoke it signed in with another token (or sign out of the web UI), so that you cannot lock yourself out by mistake")
+        }
         if token.revokedAt == nil { _ = try await commit([.revokeToken(id: id, at: engine.now())]) }
         access.forgetCachedTokens()
         return Response(status: .noContent)
@@ -353,6 +356,10 @@ struct AccountController {
             throw Problem.notFound("no grant with id \"\(id)\"")
         }
         try checkAdministers(grant.namespace, context)
+        if grant.namespace == Namespace.all, grant.role == .admin,
+           try await engine.store.grants(accountID: nil, namespace: Namespace.all).filter({ $0.role == .admin }).count <= 1 {
+            throw EngineError.conflict("\(id) makes \"\(grant.account)\" the last admin in every namespace; grant the role to another account first, so that someone can still manage accounts")
+        }
         _ = try await commit([.deleteGrant(id: id)])
         access.forgetCachedTokens()
         return Response(status: .noContent)

@@ -143,13 +143,18 @@ import Testing
 
     @Test func failedSignInsFromOneAddressAreLimited() async throws {
         let fixture = try await AccessFixture(failuresPerMinute: 3)
+        let good = try await fixture.account("ann", [("*", .viewer)])
         try await fixture.app.test(.live) { client in
+            #expect(try await client.send(.get, "/me", headers: bearer(good)).status == .ok)
             for _ in 0..<3 {
                 #expect(try await client.send(.get, "/me", headers: bearer(TokenValue.make())).status == .unauthorized)
             }
             let limited = try await client.send(.get, "/me", headers: bearer(TokenValue.make()))
             try expectProblem(limited, status: .tooManyRequests)
             #expect(Int(limited.headers[.retryAfter] ?? "") ?? 0 >= 1)
+            #expect(try await client.send(.get, "/me", headers: bearer(good)).status == .ok, "a token known to be valid still works from that address")
+            fixture.clock.advance(by: 1_000)
+            #expect(try await client.send(.get, "/me", headers: bearer(good)).status == .ok, "also once its cache entry is stale (it is looked up again)")
             fixture.clock.advance(by: 60_000)
             #expect(try await client.send(.get, "/me", headers: bearer(TokenValue.make())).status == .unauthorized, "a minute later it may try again")
         }
@@ -182,6 +187,26 @@ import Testing
             #expect(cancel["namespace"] == "team-a" && cancel["status"] == 200 && cancel["request"] == "POST /workflows/{workflow_id}/executions/{execution_id}/cancel", "\(cancel)")
             let filtered = try await client.send(.get, "/audit?action=execution.&actor=ann", headers: bearer(admin)).json()
             #expect(filtered["entries"]?.arrayValue?.count == 2)
+        }
+    }
+
+    @Test func nobodyLocksThemselvesOutByMistake() async throws {
+        let fixture = try await AccessFixture()
+        let admin = try await fixture.account("root", [("*", .admin)])
+        try await fixture.app.test(.router) { client in
+            let root = try #require(try await fixture.engine.store.account(name: "root"))
+            let current = try #require(try await fixture.engine.store.tokens(accountID: root.id).first)
+            try expectProblem(try await client.send(.delete, "/accounts/root/tokens/\(current.id)", headers: bearer(admin)), status: .conflict)
+            try expectProblem(try await client.send(.delete, "/accounts/root", headers: bearer(admin)), status: .conflict)
+            let grant = try #require(try await fixture.engine.store.grants(accountID: root.id, namespace: "*").first)
+            let last = try await client.send(.delete, "/grants/\(grant.id)", headers: bearer(admin))
+            try expectProblem(last, status: .conflict)
+            #expect(try last.json()["detail"]?.stringValue?.contains("last admin") == true)
+            // With a second admin everywhere, the first may step down.
+            _ = try await client.send(.post, "/accounts", body: #"{"name": "ops"}"#, headers: bearer(admin))
+            #expect(try await client.send(.post, "/grants", body: #"{"account": "ops", "namespace": "*", "role": "admin"}"#, headers: bearer(admin)).status == .created)
+            #expect(try await client.send(.delete, "/grants/\(grant.id)", headers: bearer(admin)).status == .noContent)
+            #expect(try await client.send(.get, "/accounts", headers: bearer(admin)).status == .forbidden, "and is an admin no more, at once")
         }
     }
 

@@ -55,6 +55,8 @@ public final class AccessControl: Service, Sendable {
         var failures: [String: (minute: Int64, count: Int)] = [:]
         var audit: [AuditRecord] = []
         var touched: [String: Int64] = [:]
+        /// Hashes of tokens seen valid, and when (see the sign-in limit in `authenticate`).
+        var knownGood: [String: Int64] = [:]
     }
 
     let state = Mutex(State())
@@ -90,18 +92,24 @@ public final class AccessControl: Service, Sendable {
     /// token is hashed whole and looked up by its hash.
     func authenticate(token: String, address: String?) async throws -> (Principal, TokenRecord) {
         let now = clock.now()
-        if let address, let retry = blockedFor(address, now: now) {
+        let hash = TokenValue.hash(token)
+        let cached = state.withLock { state -> CacheEntry? in
+            guard let entry = state.cache[hash], now - entry.fetchedAt < configuration.recheckAfterMilliseconds, now >= entry.fetchedAt else { return nil }
+            return entry
+        }
+        // An address over the limit may still use a token this node saw valid in the last ten
+        // minutes (it is looked up again, so a revocation still counts): others behind the same
+        // address are not locked out by someone guessing. Any other token is refused unread.
+        let knownGood = cached?.credential?.token.isValid(at: now) == true || state.withLock { state in
+            state.knownGood[hash].map { now - $0 < 600_000 } ?? false
+        }
+        if let address, !knownGood, let retry = blockedFor(address, now: now) {
             var problem = Problem(status: .tooManyRequests, type: "urn:sluice:problem:too-many-failures", title: "Too many failed sign-ins", detail: "too many failed sign-ins from \(address) in the last minute; retry after \(retry) s")
             problem.headers[.retryAfter] = String(retry)
             throw problem
         }
         guard TokenValue.isWellFormed(token) else {
             throw failure(address, now: now, "the token is not a Sluice token; expected \"slc_\" and at least 40 letters or digits (create one with `sluice token create` or POST /accounts/{account}/tokens)")
-        }
-        let hash = TokenValue.hash(token)
-        let cached = state.withLock { state -> CacheEntry? in
-            guard let entry = state.cache[hash], now - entry.fetchedAt < configuration.recheckAfterMilliseconds, now >= entry.fetchedAt else { return nil }
-            return entry
         }
         let credential: Credential?
         if let cached {
@@ -120,6 +128,10 @@ public final class AccessControl: Service, Sendable {
         }
         if let expires = credential.token.expiresAt, now >= expires {
             throw failure(address, now: now, "the token \(credential.token.id) expired at \(Timestamp.format(milliseconds: expires))")
+        }
+        state.withLock { state in
+            if state.knownGood.count >= 100_000 { state.knownGood.removeAll(keepingCapacity: true) }
+            state.knownGood[hash] = now
         }
         touch(credential.token, now: now)
         return (Principal(accountID: credential.account.id, account: credential.account.name, grants: credential.grants, tokenID: credential.token.id), credential.token)
