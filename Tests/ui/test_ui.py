@@ -1230,3 +1230,21 @@ class SignInTests(UITestCase):
         wait_for(d, "#sign-in-form")
         d.get(f"{self.base}/ui")
         wait_for(d, "#sign-in-form")
+
+    def test_a_viewer_sees_no_action_its_roles_do_not_allow(self):
+        d = self.driver
+        created = self.call("POST", "/workflows", {"name": unique("watched"), "steps": [{"type": "StaticTextInput", "input": "x"}, {"type": "Echo"}]})
+        wf = created["workflow_id"]
+        ex = self.call("POST", f"/workflows/{wf}/execute", {})["execution_id"]
+        self.call("POST", "/accounts", {"name": "vic"})
+        self.call("POST", "/grants", {"account": "vic", "namespace": "default", "role": "viewer"})
+        token = self.call("POST", "/accounts/vic/tokens", {"name": "browser"})["token"]
+        d.get(f"{self.base}/ui/workflows/{wf}")
+        wait_for(d, "#sign-in-token").send_keys(token)
+        d.find_element(By.CSS_SELECTOR, "#sign-in-button").click()
+        wait_for(d, "#account-name", text="vic")
+        wait_for(d, "#run-not-allowed", text="do not include starting executions")
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#edit-workflow"), [], "a viewer may not edit")
+        d.get(f"{self.base}/ui/executions/{ex}")
+        wait_for(d, "#execution-status", text="COMPLETED")
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#rerun-button, #retry-button, #cancel-button"), [], "a viewer may not run again")

@@ -27,6 +27,25 @@ export class Source {
  *  every request that changes something. */
 export const session = { auth: "off", account: null, grants: [], csrf: null };
 
+/** What each role allows, as the server's access model says (README, "Accounts and access"). */
+const ROLE_PERMISSIONS = {
+  admin: ["read", "run", "control", "edit", "work", "administer"],
+  editor: ["read", "run", "control", "edit"],
+  runner: ["read", "run"],
+  viewer: ["read"],
+  worker: ["work"],
+};
+
+/** Whether the signed-in account may do `permission` in `namespace` (always, with auth off).
+ *  Only to hide what would be refused: the server checks every request itself. */
+export function may(permission, namespace) {
+  if (session.auth !== "required") return true;
+  return session.grants.some((g) => (g.namespace === "*" || g.namespace === namespace) && (ROLE_PERMISSIONS[g.role] || []).includes(permission));
+}
+
+/** The namespace of a workflow as the API shows it (a version's definition names it, or not). */
+export const namespaceOf = (workflow) => (workflow && (workflow.namespace || (workflow.definition && workflow.definition.namespace))) || "default";
+
 /** One request. `body` is sent as JSON, or, when it is a `Source` (`{text, format}`), as its text
  *  with the content type of its format (`application/json` or `application/yaml`). A `401`
  *  (signed out, or the session expired) also tells the shell, which shows the sign-in page. */
