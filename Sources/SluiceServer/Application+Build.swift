@@ -1,14 +1,17 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import SluiceEngine
 import SluiceWebhooks
 
 /// Builds the Sluice HTTP application: the router with every endpoint, and the engine as a
 /// service under the same `ServiceGroup` (the server stops first on shutdown, then the engine).
-public func buildApplication(engine: Engine, configuration: ServerConfiguration, logger: Logger, webhooks: WebhookSender? = nil, access: AccessControl? = nil, beforeServing: @escaping @Sendable (AccessControl) async throws -> Void = { _ in }, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+/// `server` is HTTP/1.1, or HTTPS with `.tls(.http1(), tlsConfiguration:)` (`sluice serve --tls-cert`).
+public func buildApplication(engine: Engine, configuration: ServerConfiguration, logger: Logger, webhooks: WebhookSender? = nil, access: AccessControl? = nil, server: HTTPServerBuilder = .http1(), beforeServing: @escaping @Sendable (AccessControl) async throws -> Void = { _ in }, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
     let access = access ?? AccessControl(configuration: configuration.auth, store: engine.store, clock: engine.clock, logger: logger)
     var app = Application(
         router: buildRouter(engine: engine, configuration: configuration, access: access),
+        server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
