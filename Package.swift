@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(name: "SluiceEngineTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSQLite", "SluicePostgres", "SluiceTestSupport"]),
         .testTarget(name: "SluiceWebhooksTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceWebhooks"]),
         .testTarget(name: "SluiceServerTests", dependencies: [
-            "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceServer", "SluiceSQLite", "SluiceSteps", "SluiceWebhooks", "StandardWebhooks", "SluiceTestSupport",
+            "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceServer", "SluiceSQLite", "SluicePostgres", "SluiceSteps", "SluiceWebhooks", "StandardWebhooks", "SluiceTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
