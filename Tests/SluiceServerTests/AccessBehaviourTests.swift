@@ -183,6 +183,8 @@ import Testing
             #expect(actions.contains("ann execution.cancel \(ex)"), "\(actions)")
             #expect(actions.contains("ann token.create ann"), "\(actions)")
             #expect(actions.contains("- auth.failed -"), "\(actions)")
+            let create = try #require(entries.first { $0["action"] == "workflow.create" })
+            #expect(create["namespace"] == "team-a", "the namespace the body named: \(create)")
             let cancel = try #require(entries.first { $0["action"] == "execution.cancel" })
             #expect(cancel["namespace"] == "team-a" && cancel["status"] == 200 && cancel["request"] == "POST /workflows/{workflow_id}/executions/{execution_id}/cancel", "\(cancel)")
             let filtered = try await client.send(.get, "/audit?action=execution.&actor=ann", headers: bearer(admin)).json()

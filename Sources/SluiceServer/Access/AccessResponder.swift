@@ -43,6 +43,11 @@ struct AccessResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
             namespace = try await authorize(request, context)
             let response = try await inner.respond(to: request, context: context)
             if let action = entry.action {
+                // A workflow created by this request: its namespace came from the body.
+                if namespace == nil, response.status == .created, let location = response.headers[.location], location.hasPrefix("/workflows/"),
+                   let id = location.split(separator: "/").dropFirst().first {
+                    namespace = try? await access.namespace(ofWorkflow: String(id))
+                }
                 audit(action, request, context, object: object(context, response), namespace: namespace, status: Int(response.status.code), at: now)
             }
             return response
