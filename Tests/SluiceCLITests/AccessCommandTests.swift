@@ -12,7 +12,7 @@ import Testing
 @testable import SluiceCLI
 
 /// `sluice login`, `whoami`, `account`, `token` and `grant` against a server with auth on.
-@Suite(.testStores, .timeLimit(.minutes(1))) struct AccessCommandTests {
+@Suite(.testStores, .serialized, .timeLimit(.minutes(1))) struct AccessCommandTests {
     /// A live server with auth required and its first admin's token.
     func withAuthServer(_ body: @escaping @Sendable (String, String) async throws -> Void) async throws {
         var logger = Logger(label: "test")

@@ -9,7 +9,7 @@ import Testing
 @testable import SluiceServer
 
 /// Tokens, sessions, namespaces and the audit log, one behaviour per test.
-@Suite(.testStores, .timeLimit(.minutes(1))) struct AccessBehaviourTests {
+@Suite(.testStores, .serialized, .timeLimit(.minutes(1))) struct AccessBehaviourTests {
     static func definition(_ name: String, namespace: String? = nil) -> String {
         let ns = namespace.map { #", "namespace": "\#($0)""# } ?? ""
         return #"{"name": "\#(name)"\#(ns), "steps": [{"type": "StaticTextInput", "input": "x"}, {"type": "Echo"}]}"#
@@ -221,11 +221,11 @@ import Testing
             #expect(me["account"]?["name"] == "admin")
             #expect(me["grants"]?.arrayValue?.first?["namespace"] == "*" && me["grants"]?.arrayValue?.first?["role"] == "admin")
         }
-        let chosen = try await AccessFixture()
+        let chosen = try await AccessFixture(store: MemoryStore())
         let value = "slc_" + String(repeating: "0123456789abcdef", count: 4)
         #expect(try await chosen.access.bootstrap(adminToken: value) == nil, "a token the operator chose is not shown")
         #expect(try await chosen.engine.store.credential(tokenHash: TokenValue.hash(value))?.account.name == "admin")
-        await #expect(throws: StoreError.self) { try await AccessFixture().access.bootstrap(adminToken: "short") }
+        await #expect(throws: StoreError.self) { try await AccessFixture(store: MemoryStore()).access.bootstrap(adminToken: "short") }
     }
 
     @Test func withAuthOffEveryRouteAnswersAsBefore() async throws {

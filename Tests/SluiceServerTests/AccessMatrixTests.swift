@@ -10,7 +10,7 @@ import Testing
 
 /// Every operation of `openapi.yaml` × every kind of caller → the status the access model says:
 /// a new route without a rule, or a rule that lets the wrong caller in, fails here.
-@Suite(.testStores, .timeLimit(.minutes(3))) struct AccessMatrixTests {
+@Suite(.testStores, .serialized, .timeLimit(.minutes(3))) struct AccessMatrixTests {
     enum Caller: String, CaseIterable, CustomTestStringConvertible {
         case none, malformed, unknown, expired, revoked, viewer, runner, editor, admin, worker, otherEditor
         var testDescription: String { rawValue }

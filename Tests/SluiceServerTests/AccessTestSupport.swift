@@ -16,11 +16,15 @@ struct AccessFixture {
     let clock: ManualClock
     let app: any ApplicationProtocol
 
-    init(failuresPerMinute: Int = 20, clock: ManualClock = ManualClock(now: 1_800_000_000_000)) async throws {
+    /// Over `store`, or the test store (`TestStore.make()`; a test holds one PostgreSQL slot per
+    /// store it makes, so a test that needs several passes memory stores for the others).
+    init(failuresPerMinute: Int = 20, clock: ManualClock = ManualClock(now: 1_800_000_000_000), store: (any Store)? = nil) async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         self.clock = clock
-        engine = Engine(store: try await TestStore.make(), registry: .builtin, logger: logger, clock: clock)
+        let chosen: any Store
+        if let store { chosen = store } else { chosen = try await TestStore.make() }
+        engine = Engine(store: chosen, registry: .builtin, logger: logger, clock: clock)
         let configuration = ServerConfiguration(auth: AuthConfiguration(mode: .required, failuresPerMinute: failuresPerMinute))
         access = AccessControl(configuration: configuration.auth, store: engine.store, clock: clock, logger: logger)
         app = buildApplication(engine: engine, configuration: configuration, logger: logger, access: access)
