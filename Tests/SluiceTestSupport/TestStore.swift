@@ -69,14 +69,11 @@ public enum TestStore {
 
 /// How many stores `TestStore.make()` keeps open at once. Swift Testing starts every test of a
 /// run at once; a few hundred stores of up to 5 connections each would be more than the
-/// server's `max_connections` (500 in `.ci/postgres`), and a test that cannot connect fails.
-/// So a test waits for one of these slots before it connects (at most 80 stores, 400
+/// server's `max_connections` (200 in `.ci/postgres`), and a test that cannot connect fails.
+/// So a test waits for one of these slots before it connects (at most 32 stores, 160
 /// connections); the `.testStores` trait gives the slot back when it has closed the store.
-/// With 32 slots the PostgreSQL pass of the engine/server/CLI suites stalled once the access
-/// suites were added: five tests waited out their time limit (a test holding a slot while it
-/// waits for something that needs another is the likely cycle; not found yet).
 actor PostgresSlots {
-    static let shared = PostgresSlots(limit: 80)
+    static let shared = PostgresSlots(limit: 32)
     let limit: Int
     var used = 0
     var waiting: [CheckedContinuation<Void, Never>] = []

@@ -4,7 +4,7 @@
 // stream; only while the stream is down does it re-read the execution, every 5 s.
 
 import { h, time, duration, elapsed, jsonBlock, badge, linkIDs, FINISHED_EXECUTION, FINISHED_TASK, typeColour, debounce } from "./dom.js";
-import { api, APIError, cachedWorkflow, may, namespaceOf } from "./api.js";
+import { api, APIError, cachedWorkflow } from "./api.js";
 import { drawGraph } from "./graph.js";
 import { liveDuration, onTick, now } from "./clock.js";
 import { navigate, announce, loadOrNotFound, loading, isNarrow, cardTable, labelled } from "./shell.js";
@@ -280,10 +280,7 @@ class ExecutionView {
       buttons.push(button);
       return button;
     };
-    // Only what the signed-in account's roles allow in the workflow's namespace.
-    const namespace = namespaceOf(this.workflow);
-    const control = may("control", namespace), rerun = may("run", namespace);
-    if ((e.status === "PENDING" || e.status === "RUNNING") && control) {
+    if (e.status === "PENDING" || e.status === "RUNNING") {
       // Cancelling stops every running task at once: it is asked for twice.
       const cancel = act("Cancel", "cancel-button", async () => this.askToCancel(cancel), "danger");
       cancel.setAttribute("aria-expanded", String(!this.confirm.hidden));
@@ -291,7 +288,7 @@ class ExecutionView {
     } else {
       this.confirm.hidden = true;
     }
-    if ((e.status === "FAILED" || e.status === "CANCELLED") && control) {
+    if (e.status === "FAILED" || e.status === "CANCELLED") {
       act("Retry", "retry-button", async () => {
         await api.retry(e.workflow_id, e.execution_id);
         announce("Execution retried");
@@ -299,7 +296,7 @@ class ExecutionView {
         this.openStream();
       }, "primary");
     }
-    if (FINISHED_EXECUTION.has(e.status) && rerun) {
+    if (FINISHED_EXECUTION.has(e.status)) {
       act("Run again", "rerun-button", async () => {
         const started = await api.rerun(e.workflow_id, e.execution_id);
         navigate(`/ui/executions/${encodeURIComponent(started.execution_id)}`);
