@@ -140,6 +140,23 @@ def wait_until(driver, fn, timeout=10, message="condition not met"):
         raise AssertionError(f"after {timeout} s: {message}") from None
 
 
+def click(driver, css, timeout=10, text=None):
+    """Clicks the element `wait_for` finds. A live page may re-render it between finding and
+    clicking (an event arrived); then it is found again and clicked, until `timeout`."""
+
+    def attempt(d):
+        try:
+            wait_for(d, css, timeout=timeout, text=text).click()
+            return True
+        except StaleElementReferenceException:
+            return False
+
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(attempt)
+    except TimeoutException:
+        raise AssertionError(f"after {timeout} s {css!r} was still being re-rendered under every click") from None
+
+
 def wait_for(driver, css, timeout=10, text=None):
     """The first element matching the CSS selector `css` that is displayed (and whose visible
     text contains `text`, if given), once there is one; fails the test after `timeout` s."""

@@ -15,7 +15,7 @@ import uuid
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from harness import UITestCase, api, base_url, new_driver, screenshot, wait_for, wait_until
+from harness import UITestCase, api, base_url, click, new_driver, screenshot, wait_for, wait_until
 
 
 def unique(name):
@@ -126,7 +126,7 @@ class CreateAndRunTests(UITestCase):
         # The preview draws the checked graph while typing: three nodes.
         wait_until(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#preview svg.graph g.node")) == 3,
                    message="the preview did not draw the three steps")
-        wait_for(d, "#create-workflow").click()
+        click(d, "#create-workflow")
 
         wait_until(d, lambda d: "/ui/workflows/wf-" in d.current_url, message="not on the new workflow's page")
         wait_for(d, "h1", text=name)
@@ -173,7 +173,7 @@ class EditTests(UITestCase):
         wf = create_workflow({"name": unique("editable"), "description": "first", "timeout_seconds": 60,
                               "input_schema": schema, "steps": [{"type": "TextOperation.Reverse"}]})
         d.get(f"{base_url()}/ui/workflows/{wf}")
-        wait_for(d, "#edit-workflow").click()
+        click(d, "#edit-workflow")
         wait_until(d, lambda d: d.current_url.endswith(f"/ui/workflows/{wf}/edit"), message="Edit did not open the editor")
         editor = wait_for(d, "#wf-definition")
         definition = json.loads(editor.get_attribute("value"))
@@ -182,7 +182,7 @@ class EditTests(UITestCase):
         definition["steps"].append({"type": "Echo"})
         set_value(d, editor, json.dumps(definition))
         wait_until(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#preview svg.graph g.node")) == 2, message="the preview did not show the new step")
-        wait_for(d, "#save-workflow", text="version 2").click()
+        click(d, "#save-workflow", text="version 2")
         wait_until(d, lambda d: d.current_url.endswith(f"/ui/workflows/{wf}"), message="not back on the workflow page")
         wait_for(d, ".meta .pill", text="v2")
         wait_until(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "svg.graph g.node")) == 2, message="the page does not show version 2's graph")
@@ -229,7 +229,7 @@ class OpenByIDTests(UITestCase):
         ex = start(wf)
         d.get(f"{base_url()}/ui/executions/{ex}")
         wait_for(d, "#execution-status", text="COMPLETED")
-        wait_for(d, "#workflow-link").click()
+        click(d, "#workflow-link")
         wait_until(d, lambda d: d.current_url.endswith(f"/ui/workflows/{wf}"), message="the workflow link did not lead to it")
         wait_for(d, f'#executions tr[data-execution="{ex}"]')
 
@@ -277,7 +277,7 @@ class ValidationTests(UITestCase):
         set_value(d, wait_for(d, "#wf-definition"), json.dumps({"steps": [{"type": "TextOperation.Reverse"}, {"type": "NoSuchStep"}]}))
         error = wait_for(d, "#wf-definition-error", text="steps[1].type")
         self.assertIn("NoSuchStep", error.text)
-        wait_for(d, "#create-workflow").click()
+        click(d, "#create-workflow")
         wait_for(d, "#wf-definition-error", text="steps[1].type")
         self.assertFalse(d.find_element(By.CSS_SELECTOR, "#wf-name-error").is_displayed())
         self.assertIn("/ui/new", d.current_url)
@@ -285,7 +285,7 @@ class ValidationTests(UITestCase):
     def test_a_blank_name_is_shown_under_the_name(self):
         d = self.driver
         d.get(base_url() + "/ui/new")
-        wait_for(d, "#create-workflow").click()
+        click(d, "#create-workflow")
         wait_for(d, "#wf-name-error", text="name")
         self.assertEqual(d.switch_to.active_element.get_attribute("id"), "wf-name")
 
@@ -344,7 +344,7 @@ class CancelTests(UITestCase):
         screenshot(d, "execution-running")
         self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#retry-button"), [])
         # Cancel asks first; "Keep it running" (focused, the default) leaves it running.
-        wait_for(d, "#cancel-button").click()
+        click(d, "#cancel-button")
         confirm = wait_for(d, "#cancel-confirm", text="Cancel this execution?")
         self.assertIn("1 running task is stopped", confirm.text)
         self.assertEqual(d.switch_to.active_element.get_attribute("id"), "cancel-keep")
@@ -353,8 +353,8 @@ class CancelTests(UITestCase):
         d.switch_to.active_element.click()
         wait_until(d, lambda d: not d.find_element(By.CSS_SELECTOR, "#cancel-confirm").is_displayed(), message="Keep it running did not close the question")
         self.assertEqual(api("GET", f"/executions/{ex}")[1]["status"], "RUNNING")
-        wait_for(d, "#cancel-button").click()
-        wait_for(d, "#cancel-confirm-button", text="Cancel the execution").click()
+        click(d, "#cancel-button")
+        click(d, "#cancel-confirm-button", text="Cancel the execution")
         wait_for(d, "#execution-status", text="CANCELLED")
         wait_until(d, lambda d: task_statuses(d).get("nap") == "CANCELLED", message=f"the Delay task is not CANCELLED: {task_statuses(d)}")
         self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#cancel-button"), [], "Cancel is still offered")
@@ -362,6 +362,22 @@ class CancelTests(UITestCase):
         status, execution = api("GET", f"/executions/{ex}")
         self.assertEqual(execution["status"], "CANCELLED")
         screenshot(d, "execution-cancelled")
+
+    def test_an_event_arriving_keeps_the_focused_action_button_in_place(self):
+        d = self.driver
+        wf = create_workflow({"name": unique("focus"), "tasks": [
+            {"id": "nap", "type": "Delay", "input": {"seconds": 600}},
+            {"id": "blink", "type": "Delay", "input": {"seconds": 1}}]})
+        ex = start(wf)
+        d.get(f"{base_url()}/ui/executions/{ex}")
+        wait_until(d, lambda d: task_statuses(d).get("nap") == "RUNNING", message=f"the Delay never ran: {task_statuses(d)}")
+        button = wait_for(d, "#cancel-button")
+        d.execute_script("arguments[0].focus()", button)
+        # blink's completion arrives as an event and re-draws the page around the button.
+        wait_until(d, lambda d: task_statuses(d).get("blink") == "COMPLETED", message=f"blink did not complete: {task_statuses(d)}")
+        self.assertEqual(d.switch_to.active_element.get_attribute("id"), "cancel-button", "the event replaced the focused Cancel button")
+        self.assertEqual(d.execute_script("return arguments[0].isConnected", button), True)
+        api("POST", f"/workflows/{wf}/executions/{ex}/cancel")
 
     def test_retrying_a_cancelled_delay_runs_it_again_and_keeps_the_cancelled_attempt(self):
         d = self.driver
@@ -371,16 +387,15 @@ class CancelTests(UITestCase):
         wait_until(d, lambda d: task_statuses(d).get("nap") == "RUNNING", message=f"the Delay never ran: {task_statuses(d)}")
         self.assertEqual(api("POST", f"/workflows/{wf}/executions/{ex}/cancel")[0], 200)
         wait_for(d, "#execution-status", text="CANCELLED")
-        wait_for(d, "#retry-button").click()
+        click(d, "#retry-button")
         wait_for(d, "#execution-status", text="RUNNING")
         wait_until(d, lambda d: task_statuses(d).get("nap") == "RUNNING", message=f"the retried Delay is not running: {task_statuses(d)}")
-        row = d.find_element(By.CSS_SELECTOR, 'tr[data-task="nap"]')
-        wait_until(d, lambda d: row.find_element(By.CSS_SELECTOR, 'td[data-label="Attempt"]').text.strip().endswith("2"), message="the retried Delay is not attempt 2")
+        wait_until(d, lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-task="nap"] td[data-label="Attempt"]').text.strip().endswith("2"), message="the retried Delay is not attempt 2")
         # The Delay waits its full duration again: it wakes 600 s after the retry, not at the
         # first run's wake time.
         task = api("GET", f"/workflows/{wf}/executions/{ex}")[1]["tasks"][0]
         self.assertGreaterEqual(parse_iso(task["wakes_at"]) - parse_iso(task["started_at"]), 599.9, task)
-        row.find_element(By.CSS_SELECTOR, ".task-toggle").click()
+        click(d, 'tr[data-task="nap"] .task-toggle')
         attempts = lambda d: d.find_elements(By.CSS_SELECTOR, '[data-task-details="nap"] [data-part="attempts"] li')
         wait_until(d, lambda d: len(attempts(d)) == 1, message="the cancelled attempt is not listed")
         self.assertEqual(attempts(d)[0].get_attribute("data-kind"), "cancelled")
@@ -400,7 +415,7 @@ class CancelTests(UITestCase):
         d.find_element(By.CSS_SELECTOR, 'tr[data-task="boom"] .task-toggle').click()
         attempts = lambda d: d.find_elements(By.CSS_SELECTOR, '[data-task-details="boom"] [data-part="attempts"] li')
         wait_until(d, lambda d: len(attempts(d)) == 1, message="the failed attempt is not listed")
-        wait_for(d, "#retry-button").click()
+        click(d, "#retry-button")
         # It fails again (Fail always fails): the page shows the second failed attempt.
         wait_until(d, lambda d: len(attempts(d)) == 2, message="the retried run's failed attempt did not show")
         self.assertIn("no luck", attempts(d)[1].text)
@@ -430,10 +445,10 @@ class ExecutionListTests(UITestCase):
         d.find_element(By.CSS_SELECTOR, '[data-status-filter="ALL"]').click()
         wait_until(d, lambda d: len(shown(d)) == 20, message="All did not bring the first page back")
         first = shown(d)
-        wait_for(d, ".pager button", text="Older").click()
+        click(d, ".pager button", text="Older")
         wait_until(d, lambda d: len(shown(d)) == 5, message="the second page does not show the remaining 5")
         self.assertEqual(set(first) | set(shown(d)), failed | completed, "the two pages do not hold every execution once")
-        wait_for(d, ".pager button", text="Newer").click()
+        click(d, ".pager button", text="Newer")
         wait_until(d, lambda d: shown(d) == first, message="Newer did not lead back to the first page")
 
 
@@ -713,7 +728,7 @@ class GraphLayoutTests(UITestCase):
                 set_value(d, wait_for(d, "#wf-definition"), json.dumps(definition, indent=2))
                 problems += self.check_graph(d, "#preview svg.graph", tasks, f"editor preview at {width} px")
                 screenshot(d, f"graph-editor-{width}")
-                wait_for(d, "#create-workflow").click()
+                click(d, "#create-workflow")
                 wait_until(d, lambda d: "/ui/workflows/wf-" in d.current_url, message="not on the new workflow's page")
                 wf = d.current_url.rsplit("/", 1)[1]
                 problems += self.check_graph(d, "svg.graph", tasks, f"workflow page at {width} px")
@@ -1054,7 +1069,7 @@ class EditorProblemTests(UITestCase):
         set_value(d, wait_for(d, "#wf-definition"), yaml)
         wait_until(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#preview svg.graph g.node")) == 2, message="the YAML example's graph was not drawn")
         self.assertFalse(d.find_element(By.CSS_SELECTOR, "#wf-definition-error").is_displayed())
-        wait_for(d, "#create-workflow").click()
+        click(d, "#create-workflow")
         wait_until(d, lambda d: "/ui/workflows/wf-" in d.current_url, message="the YAML example was not created")
         wait_for(d, "h1", text="shout")
         wf = d.current_url.rsplit("/", 1)[1]
@@ -1082,10 +1097,10 @@ class EditorProblemTests(UITestCase):
         set_value(d, wait_for(d, "#wf-name"), "from the field")
         set_value(d, wait_for(d, "#wf-definition"), "name: from the text\nsteps:\n  - type: Echo\n")
         wait_for(d, "#wf-name-error", text="The definition gives a name too")
-        wait_for(d, "#create-workflow").click()
+        click(d, "#create-workflow")
         self.assertIn("/ui/new", d.current_url)
         set_value(d, d.find_element(By.CSS_SELECTOR, "#wf-name"), "")
-        wait_for(d, "#create-workflow").click()
+        click(d, "#create-workflow")
         wait_for(d, "h1", text="from the text")
 
 

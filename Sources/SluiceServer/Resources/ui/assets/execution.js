@@ -259,6 +259,12 @@ class ExecutionView {
 
   drawActions() {
     const e = this.execution;
+    // The buttons depend only on the execution and its status: while those stay, the same
+    // buttons stay, so an event arriving does not pull a button out from under a click or
+    // take the keyboard focus away from it.
+    const key = `${e.execution_id} ${e.status}`;
+    if (this.actionsKey === key && this.actions.childElementCount > 0) return;
+    this.actionsKey = key;
     const buttons = [];
     const run = async (label, fn) => {
       this.actionError.hidden = true;
