@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Pure core: definitions, step-type registry, type checker, schema validation,
@@ -80,6 +82,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
             "SluiceYAML",
         ], resources: [
             .copy("Resources/openapi.yaml"),
@@ -91,6 +96,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -140,7 +148,7 @@ let package = Package(
         .testTarget(name: "SluiceEngineTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSQLite", "SluicePostgres", "SluiceTestSupport"]),
         .testTarget(name: "SluiceWebhooksTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceWebhooks"]),
         .testTarget(name: "SluiceServerTests", dependencies: [
-            "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceServer", "SluiceSQLite", "SluiceSteps", "SluiceWebhooks", "StandardWebhooks", "SluiceTestSupport",
+            "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceServer", "SluiceSQLite", "SluicePostgres", "SluiceSteps", "SluiceWebhooks", "StandardWebhooks", "SluiceTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -174,6 +182,7 @@ let package = Package(
         .testTarget(name: "SluiceIntegrationTests", dependencies: [
             "sluice", "SluiceStore", "SluicePostgres",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
     ]
 )

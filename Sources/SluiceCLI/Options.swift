@@ -14,15 +14,33 @@ public struct ServerOptions: ParsableArguments {
     @Flag(name: .long, help: "Never colour the output (colour is used only on a terminal, and never when NO_COLOR is set).")
     var noColor = false
 
+    @Option(name: .long, help: ArgumentHelp("The token to send (env SLUICE_TOKEN; else the one `sluice login` saved for this server).", valueName: "slc_…"))
+    var token: String?
+
     public init() {}
 
     static let defaultServer = "http://127.0.0.1:8080"
 
-    /// `--server`, else `SLUICE_SERVER`, else the local default.
+    /// `--server`, else `SLUICE_SERVER`, else the server `sluice login` saved, else the local default.
     var serverURL: String {
-        let chosen = server ?? ProcessInfo.processInfo.environment["SLUICE_SERVER"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultServer
-        // `localhost:8080` and `127.0.0.1:8080` mean http.
-        return chosen.contains("://") ? chosen : "http://" + chosen
+        let chosen = server ?? ProcessInfo.processInfo.environment["SLUICE_SERVER"].flatMap { $0.isEmpty ? nil : $0 } ?? LoginConfig.load()?.server ?? Self.defaultServer
+        return Self.normalized(chosen)
+    }
+
+    /// `localhost:8080` and `127.0.0.1:8080` mean http; no trailing slash.
+    static func normalized(_ server: String) -> String {
+        var url = server.contains("://") ? server : "http://" + server
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
+    }
+
+    /// `--token`, else `SLUICE_TOKEN`, else the token `sluice login` saved — only for the server
+    /// it was saved for, so that a token never goes to another server.
+    var resolvedToken: String? {
+        if let token { return token }
+        if let env = ProcessInfo.processInfo.environment["SLUICE_TOKEN"], !env.isEmpty { return env }
+        guard let saved = LoginConfig.load(), Self.normalized(saved.server) == serverURL else { return nil }
+        return saved.token
     }
 
     public func validate() throws {
@@ -39,7 +57,7 @@ public struct ServerOptions: ParsableArguments {
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5)))
         configuration.connectionPool.retryConnectionEstablishment = false
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let client = SluiceClient(baseURL: URL(string: serverURL)!, httpClient: http)
+        let client = SluiceClient(baseURL: URL(string: serverURL)!, httpClient: http, token: resolvedToken)
         let code: Int32
         do {
             code = try await Console.$current.withValue(console) { try await body(client, console) }

@@ -27,6 +27,9 @@ public struct SluiceClient: Sendable {
     /// longest to wait for it to start. It includes waiting for a connection.
     public var requestTimeout: Duration
 
+    /// The `slc_…` token sent as `Authorization: Bearer` with every request, if any.
+    public var token: String?
+
     /// The base URL as text, without a trailing slash.
     let base: String
 
@@ -36,8 +39,9 @@ public struct SluiceClient: Sendable {
     ///   - baseURL: the server's address (`http://127.0.0.1:8080`); a path prefix is kept.
     ///   - httpClient: the HTTP client to use; `HTTPClient.shared` by default (no shutdown needed).
     ///   - requestTimeout: the longest one request may take, 30 s by default.
-    public init(baseURL: URL, httpClient: HTTPClient = .shared, requestTimeout: Duration = .seconds(30)) {
+    public init(baseURL: URL, httpClient: HTTPClient = .shared, requestTimeout: Duration = .seconds(30), token: String? = nil) {
         self.baseURL = baseURL
+        self.token = token
         self.httpClient = httpClient
         self.requestTimeout = requestTimeout
         var text = baseURL.absoluteString
@@ -94,6 +98,7 @@ extension SluiceClient {
         var request = HTTPClientRequest(url: url(path, query: query))
         request.method = method
         request.headers.add(name: "user-agent", value: "sluice-client")
+        if let token { request.headers.add(name: "authorization", value: "Bearer \(token)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
             request.headers.add(name: "content-type", value: "application/json")

@@ -1,6 +1,6 @@
 /// Reads a workflow definition from the JSON a user sent and reports every structural problem.
 public enum DefinitionParser {
-    static let topLevelFields = ["name", "description", "steps", "tasks", "input_schema", "timeout_seconds"]
+    static let topLevelFields = ["name", "description", "namespace", "steps", "tasks", "input_schema", "timeout_seconds"]
     static let stepFields = ["type", "input", "id", "retry", "timeout_seconds", "when", "input_from", "map"]
     static let taskFields = ["id", "type", "input", "depends_on", "retry", "timeout_seconds", "when", "input_from", "map"]
     static let mapFields = ["over", "concurrency", "then"]
@@ -45,6 +45,14 @@ public enum DefinitionParser {
         case .some(let v): issues.append(.init(path: "description", code: "type_mismatch", message: "expected a string, found \(v.kindName)"))
         }
 
+        var namespace: String?
+        switch object["namespace"] {
+        case nil, .null?: break
+        case .string(let s):
+            if let problem = Namespace.problem(s) { issues.append(.init(path: "namespace", code: "invalid_value", message: problem)) } else { namespace = s }
+        case .some(let v): issues.append(.init(path: "namespace", code: "type_mismatch", message: "expected a namespace name (string) such as \"team-a\", found \(v.kindName)"))
+        }
+
         var inputSchema: Schema?
         if let raw = object["input_schema"], raw != .null {
             let (schema, schemaIssues) = Schema.parse(raw, path: "input_schema")
@@ -70,7 +78,9 @@ public enum DefinitionParser {
         }
 
         let timeout = parseTimeout(object["timeout_seconds"], path: "timeout_seconds", issues: &issues)
-        return (WorkflowDefinition(name: name, description: description, form: form, tasks: tasks, inputSchema: inputSchema, timeoutSeconds: timeout), issues)
+        var definition = WorkflowDefinition(name: name, description: description, form: form, tasks: tasks, inputSchema: inputSchema, timeoutSeconds: timeout)
+        definition.namespace = namespace
+        return (definition, issues)
     }
 
     static func parseSteps(_ value: JSONValue, issues: inout [ValidationIssue]) -> [WorkflowDefinition.Task] {

@@ -37,6 +37,62 @@ public enum Timestamp {
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// Milliseconds since the Unix epoch of an RFC 3339 time (`2026-12-01T09:30:00Z`, with
+    /// optional fractional seconds and a `Z` or `±hh:mm` offset; `t` and `z` too), or `nil`.
+    public static func parse(_ text: String) -> Int64? {
+        let b = Array(text.utf8)
+        guard b.count >= 20 else { return nil }
+        func number(_ from: Int, _ width: Int) -> Int? {
+            var v = 0
+            for i in from..<(from + width) {
+                guard i < b.count, b[i] >= 0x30, b[i] <= 0x39 else { return nil }
+                v = v * 10 + Int(b[i] - 0x30)
+            }
+            return v
+        }
+        guard let year = number(0, 4), b[4] == UInt8(ascii: "-"), let month = number(5, 2), b[7] == UInt8(ascii: "-"), let day = number(8, 2),
+              b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"), let hour = number(11, 2), b[13] == UInt8(ascii: ":"),
+              let minute = number(14, 2), b[16] == UInt8(ascii: ":"), let second = number(17, 2) else { return nil }
+        guard (1...12).contains(month), day >= 1, hour < 24, minute < 60, second < 61 else { return nil }
+        let monthDays = [31, year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard day <= monthDays[month - 1] else { return nil }
+        var i = 19
+        var millis = 0
+        if b[i] == UInt8(ascii: ".") {
+            i += 1
+            var digits = 0
+            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
+                if digits < 3 { millis = millis * 10 + Int(b[i] - 0x30) }
+                digits += 1
+                i += 1
+            }
+            guard digits > 0 else { return nil }
+            for _ in digits..<max(digits, 3) { millis *= 10 }
+        }
+        guard i < b.count else { return nil }
+        var offset = 0
+        if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
+            i += 1
+        } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+            guard let oh = number(i + 1, 2), i + 3 < b.count, b[i + 3] == UInt8(ascii: ":"), let om = number(i + 4, 2), oh < 24, om < 60 else { return nil }
+            offset = (oh * 60 + om) * (b[i] == UInt8(ascii: "+") ? 1 : -1)
+            i += 6
+        } else {
+            return nil
+        }
+        guard i == b.count else { return nil }
+        // Days-from-civil (Howard Hinnant), the inverse of `format`.
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = Int64(month > 2 ? month - 3 : month + 9)
+        let doy = (153 * mp + 2) / 5 + Int64(day) - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        let seconds = days * 86400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offset * 60)
+        return seconds * 1000 + Int64(millis)
+    }
 }
 
 extension Optional where Wrapped == Int64 {

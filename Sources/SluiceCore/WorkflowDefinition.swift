@@ -44,6 +44,11 @@ public struct WorkflowDefinition: Sendable, Hashable {
     public var inputSchema: Schema?
     /// The longest an execution may run, from when it is created; it then fails.
     public var timeoutSeconds: Double?
+    /// The namespace the definition names, `nil` for the default one.
+    public var namespace: String?
+
+    /// The namespace the workflow belongs to.
+    public var effectiveNamespace: String { namespace ?? Namespace.default }
 }
 
 /// One member of a task's `input_from`: the wire member (`text`, `number`, …) and where its value

@@ -16,7 +16,7 @@ extension Engine {
     public func createWorkflow(_ definition: JSONValue) async throws -> LoadedWorkflow {
         let plan = try await check(definition)
         for _ in 0..<8 {
-            let record = WorkflowRecord(id: Identifier.make("wf"), name: plan.definition.name, description: plan.definition.description, definition: definition, createdAt: clock.now())
+            let record = WorkflowRecord(id: Identifier.make("wf"), name: plan.definition.name, description: plan.definition.description, definition: definition, createdAt: clock.now(), namespace: plan.definition.effectiveNamespace)
             let outcome = try await commit(.insertWorkflow(record))
             if outcome == .applied {
                 plans.withLock { $0.insert(plan, workflowID: record.id, version: 1, isLatest: true) }
@@ -80,8 +80,10 @@ extension Engine {
             .init(path: "steps", code: "nesting_too_deep", message: "Workflow.Run nests more than 16 workflows deep (or they run each other in a cycle)"),
         ])) }
         var checker = self.checker
+        // A workflow runs only workflows of its own namespace: one elsewhere is unknown to it.
+        let namespace = definition["namespace"]?.stringValue ?? Namespace.default
         for id in ids {
-            if let plan = try await loadPlan(workflowID: id, depth: depth + 1)?.plan { checker.workflows[id] = plan }
+            if let loaded = try await loadPlan(workflowID: id, depth: depth + 1), loaded.record.namespace == namespace { checker.workflows[id] = loaded.plan }
         }
         return checker
     }

@@ -19,6 +19,11 @@ extension Engine {
         // An invalid definition is 400 whatever If-Match says: 412 only for a request that
         // would otherwise be stored.
         let plan = try await check(definition)
+        if plan.definition.effectiveNamespace != head.namespace {
+            throw EngineError.invalid(ValidationFailure(title: "Invalid workflow definition", issues: [
+                .init(path: "namespace", code: "namespace_change", message: "workflow \(workflowID) belongs to namespace \"\(head.namespace)\"; a workflow's namespace never changes (create a new workflow in \"\(plan.definition.effectiveNamespace)\" instead)"),
+            ]))
+        }
         if let expectedVersion, expectedVersion != head.version {
             throw EngineError.versionConflict(workflowID: workflowID, expected: expectedVersion, current: head.version)
         }
@@ -33,7 +38,7 @@ extension Engine {
                 plans.withLock { $0.insert(plan, workflowID: workflowID, version: version.version, isLatest: true) }
                 let record = WorkflowRecord(
                     seq: head.seq, id: workflowID, name: version.name, description: version.description, definition: definition,
-                    createdAt: head.createdAt, version: version.version, updatedAt: version.createdAt
+                    createdAt: head.createdAt, version: version.version, updatedAt: version.createdAt, namespace: head.namespace
                 )
                 return LoadedWorkflow(record: record, plan: plan)
             case .versionConflict(let current):

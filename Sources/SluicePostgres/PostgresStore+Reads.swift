@@ -10,7 +10,7 @@ extension PostgresStore {
         return try? JSONParser.parse(text)
     }
 
-    static let workflowColumns = "seq, id, name, description, definition, created_at, version, updated_at"
+    static let workflowColumns = "seq, id, name, description, definition, created_at, version, updated_at, namespace"
     static let versionColumns = "workflow_id, version, name, description, definition, created_at"
     static let executionColumns = "x.seq, x.id, x.workflow_id, x.status, x.input, x.output, x.error, x.webhook_url, x.idempotency_key, x.created_at, x.started_at, x.completed_at, x.deadline_at, x.workflow_version, x.webhook_secret"
     static let taskColumns = "t.idx, t.task_id, t.step_id, t.type, t.status, t.input, t.output, t.error, t.started_at, t.completed_at, t.attempt, t.attempts, t.wake_at, t.attempt_base"
@@ -19,7 +19,8 @@ extension PostgresStore {
         WorkflowRecord(
             seq: try row[0].decode(Int64.self), id: try row[1].decode(String.self), name: try row[2].decode(String.self),
             description: try row[3].decode(String?.self), definition: json(try row[4].decode(String.self)) ?? .null,
-            createdAt: try row[5].decode(Int64.self), version: try row[6].decode(Int.self), updatedAt: try row[7].decode(Int64.self)
+            createdAt: try row[5].decode(Int64.self), version: try row[6].decode(Int.self), updatedAt: try row[7].decode(Int64.self),
+            namespace: try row[8].decode(String.self)
         )
     }
 
@@ -76,8 +77,17 @@ extension PostgresStore {
         try await rows("SELECT \(unescaped: Self.workflowColumns) FROM workflows WHERE id = \(id)").first.map(Self.workflow)
     }
 
-    public func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> {
-        let rows = try await rows("SELECT \(unescaped: Self.workflowColumns) FROM workflows WHERE seq < \(before ?? Int64.max) ORDER BY seq DESC LIMIT \(Int64(limit + 1))")
+    public func workflows(limit: Int, before: Int64?, namespaces: Set<String>?) async throws -> Page<WorkflowRecord> {
+        let rows: [PostgresRandomAccessRow]
+        if let namespaces {
+            if namespaces.isEmpty { return Page(items: [], nextCursor: nil) }
+            rows = try await self.rows("""
+                SELECT \(unescaped: Self.workflowColumns) FROM workflows WHERE namespace = ANY(\(namespaces.sorted())::text[]) AND seq < \(before ?? Int64.max)
+                ORDER BY seq DESC LIMIT \(Int64(limit + 1))
+                """)
+        } else {
+            rows = try await self.rows("SELECT \(unescaped: Self.workflowColumns) FROM workflows WHERE seq < \(before ?? Int64.max) ORDER BY seq DESC LIMIT \(Int64(limit + 1))")
+        }
         let items = try rows.prefix(limit).map(Self.workflow)
         return Page(items: items, nextCursor: rows.count > limit ? items.last?.seq : nil)
     }

@@ -257,8 +257,8 @@ public final class PostgresStore: ClusterStore {
                 let definition = w.definition.jsonString
                 let rows = try await run("""
                     WITH w AS (
-                        INSERT INTO workflows (id, name, description, definition, created_at, version, updated_at)
-                        VALUES (\(w.id), \(w.name), \(w.description), \(definition), \(w.createdAt), 1, \(w.createdAt))
+                        INSERT INTO workflows (id, name, description, definition, created_at, version, updated_at, namespace)
+                        VALUES (\(w.id), \(w.name), \(w.description), \(definition), \(w.createdAt), 1, \(w.createdAt), \(w.namespace))
                         ON CONFLICT (id) DO NOTHING RETURNING id)
                     INSERT INTO workflow_versions (workflow_id, version, name, description, definition, created_at)
                     SELECT id, 1, \(w.name), \(w.description), \(definition), \(w.createdAt) FROM w RETURNING 1
@@ -315,6 +315,8 @@ public final class PostgresStore: ClusterStore {
                 }
                 if outcome == .applied { applied(t) }
                 return outcome
+            case .insertAccount, .deleteAccount, .insertToken, .revokeToken, .touchToken, .insertGrant, .deleteGrant, .appendAudit:
+                return try await applyAccessMutation(mutation)
             default:
                 return try await applyWebhookMutation(mutation)
             }

@@ -160,6 +160,63 @@ enum SQLiteMigrations {
                 ALTER TABLE tasks ADD COLUMN attempt_base INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("006_access") { db in
+            try db.execute(sql: """
+                -- Every workflow belongs to a namespace; existing ones to 'default'. The index
+                -- serves the list filtered by namespaces, newest first.
+                ALTER TABLE workflows ADD COLUMN namespace TEXT NOT NULL DEFAULT 'default';
+                CREATE INDEX workflows_by_namespace ON workflows (namespace, seq);
+                -- People and machines; seq orders the list (newest first) and is its cursor.
+                CREATE TABLE accounts (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL,
+                    display_name TEXT,
+                    created_at INTEGER NOT NULL
+                );
+                -- Never a token's value: hash is the lowercase hex SHA-256 of it.
+                CREATE TABLE tokens (
+                    id TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    hash TEXT NOT NULL UNIQUE,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER,
+                    last_used_at INTEGER,
+                    revoked_at INTEGER
+                );
+                CREATE INDEX tokens_by_account ON tokens (account_id, created_at, id);
+                -- namespace is a namespace or '*' (every namespace).
+                CREATE TABLE grants (
+                    id TEXT PRIMARY KEY,
+                    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                    namespace TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    UNIQUE (account_id, namespace, role)
+                );
+                CREATE INDEX grants_by_namespace ON grants (namespace, created_at, id);
+                -- Append-only; names accounts by name, so entries outlive the accounts they name.
+                -- AUTOINCREMENT: seqs (the list's cursor) are never reused, even if old entries
+                -- are pruned.
+                CREATE TABLE audit_log (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at INTEGER NOT NULL,
+                    actor TEXT,
+                    action TEXT NOT NULL,
+                    object TEXT,
+                    namespace TEXT,
+                    status INTEGER NOT NULL,
+                    address TEXT,
+                    request TEXT NOT NULL
+                );
+                CREATE INDEX audit_log_by_actor ON audit_log (actor, seq);
+                CREATE INDEX audit_log_by_object ON audit_log (object, seq);
+                CREATE INDEX audit_log_by_at ON audit_log (at);
+                """)
+        }
         return migrator
     }
 }

@@ -92,8 +92,8 @@ public final class SQLiteStore: Store {
         switch mutation {
         case .insertWorkflow(let w):
             let definition = w.definition.jsonString
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO workflows (id, name, description, definition, created_at, version, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?)")
-                .execute(arguments: [w.id, w.name, w.description, definition, w.createdAt, w.createdAt])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO workflows (id, name, description, definition, created_at, version, updated_at, namespace) VALUES (?, ?, ?, ?, ?, 1, ?, ?)")
+                .execute(arguments: [w.id, w.name, w.description, definition, w.createdAt, w.createdAt, w.namespace])
             if db.changesCount == 0 { return .idConflict }
             try insertVersion(workflowID: w.id, version: 1, name: w.name, description: w.description, definition: definition, createdAt: w.createdAt, db)
             return .applied
@@ -185,6 +185,8 @@ public final class SQLiteStore: Store {
                 return outcome == .applied ? .commit : .rollback
             }
             return outcome
+        case .insertAccount, .deleteAccount, .insertToken, .revokeToken, .touchToken, .insertGrant, .deleteGrant, .appendAudit:
+            return try applyAccessMutation(mutation, db, now: now)
         default:
             return try applyWebhookMutation(mutation, db, now: now)
         }
@@ -294,9 +296,18 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> {
+    public func workflows(limit: Int, before: Int64?, namespaces: Set<String>?) async throws -> Page<WorkflowRecord> {
         try readNow { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.workflowColumns) FROM workflows WHERE seq < ? ORDER BY seq DESC LIMIT ?", arguments: [before ?? Int64.max, limit + 1])
+            let rows: [Row]
+            if let namespaces {
+                if namespaces.isEmpty { return Page(items: [], nextCursor: nil) }
+                let marks = Array(repeating: "?", count: namespaces.count).joined(separator: ", ")
+                var arguments = StatementArguments(namespaces.sorted())
+                arguments += [before ?? Int64.max, limit + 1]
+                rows = try Row.fetchAll(db, sql: "SELECT \(Self.workflowColumns) FROM workflows WHERE namespace IN (\(marks)) AND seq < ? ORDER BY seq DESC LIMIT ?", arguments: arguments)
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT \(Self.workflowColumns) FROM workflows WHERE seq < ? ORDER BY seq DESC LIMIT ?", arguments: [before ?? Int64.max, limit + 1])
+            }
             let items = rows.prefix(limit).map(Self.workflow)
             return Page(items: items, nextCursor: rows.count > limit ? items.last?.seq : nil)
         }
@@ -369,13 +380,13 @@ public final class SQLiteStore: Store {
 
     // Rows are read by position (GRDB's lookup by name compares case-insensitively, which
     // showed in profiles); the column lists below fix the positions.
-    static let workflowColumns = "seq, id, name, description, definition, created_at, version, COALESCE(updated_at, created_at)"
+    static let workflowColumns = "seq, id, name, description, definition, created_at, version, COALESCE(updated_at, created_at), namespace"
     static let versionColumns = "workflow_id, version, name, description, definition, created_at"
     static let executionColumns = "seq, id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version, webhook_secret"
     static let taskColumns = "idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at, attempt_base"
 
     static func workflow(_ row: Row) -> WorkflowRecord {
-        WorkflowRecord(seq: row[0], id: row[1], name: row[2], description: row[3], definition: json(row[4]) ?? .null, createdAt: row[5], version: row[6], updatedAt: row[7])
+        WorkflowRecord(seq: row[0], id: row[1], name: row[2], description: row[3], definition: json(row[4]) ?? .null, createdAt: row[5], version: row[6], updatedAt: row[7], namespace: row[8])
     }
 
     static func version(_ row: Row) -> WorkflowVersionRecord {

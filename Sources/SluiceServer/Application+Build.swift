@@ -1,30 +1,39 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import SluiceEngine
 import SluiceWebhooks
 
 /// Builds the Sluice HTTP application: the router with every endpoint, and the engine as a
 /// service under the same `ServiceGroup` (the server stops first on shutdown, then the engine).
-public func buildApplication(engine: Engine, configuration: ServerConfiguration, logger: Logger, webhooks: WebhookSender? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+/// `server` is HTTP/1.1, or HTTPS with `.tls(.http1(), tlsConfiguration:)` (`sluice serve --tls-cert`).
+public func buildApplication(engine: Engine, configuration: ServerConfiguration, logger: Logger, webhooks: WebhookSender? = nil, access: AccessControl? = nil, server: HTTPServerBuilder = .http1(), beforeServing: @escaping @Sendable (AccessControl) async throws -> Void = { _ in }, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    let access = access ?? AccessControl(configuration: configuration.auth, store: engine.store, clock: engine.clock, logger: logger)
     var app = Application(
-        router: buildRouter(engine: engine, configuration: configuration),
+        router: buildRouter(engine: engine, configuration: configuration, access: access),
+        server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
     // The store first, so that it stops last: after the engine has committed everything.
-    app.addServices(engine.store, engine)
+    // The audit writer after the store, so that it stores what is left before the store stops.
+    app.addServices(engine.store, access, engine)
     if let webhooks { app.addServices(webhooks) }
     // Resume unfinished executions before accepting requests, so that a `?wait` right after a
     // restart sees them running.
-    app.beforeServerStarts { try await engine.recover() }
+    app.beforeServerStarts {
+        try await beforeServing(access)
+        try await engine.recover()
+    }
     return app
 }
 
 /// The router with every endpoint; see README.md for the API reference and openapi.yaml for the
 /// contract.
-public func buildRouter(engine: Engine, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+public func buildRouter(engine: Engine, configuration: ServerConfiguration, access: AccessControl? = nil) -> Router<SluiceRequestContext> {
+    let access = access ?? AccessControl(configuration: configuration.auth, store: engine.store, clock: engine.clock, logger: Logger(label: "sluice.access"))
+    let router = Router(context: SluiceRequestContext.self)
     // Every route is registered through `routes`, so that ProblemMiddleware can tell a known path
     // asked with another method (405) from an unknown path (404).
     let table = RouteTable()
@@ -32,7 +41,7 @@ public func buildRouter(engine: Engine, configuration: ServerConfiguration) -> R
     router.middlewares.add(HeadMiddleware())
     router.middlewares.add(ProblemMiddleware(routes: table))
     router.middlewares.add(LogRequestsMiddleware(.debug))
-    let routes = RecordingRouter(router: router, table: table)
+    let routes = RecordingRouter(router: router, table: table, access: access, engine: engine)
     routes.get("/healthz") { _, _ in JSONResponse.make(["status": "ok"]) }
     routes.get("/step-types") { _, _ in
         JSONResponse.make(["step_types": .array(engine.checker.registry.all.map(\.catalogEntry))])
@@ -43,7 +52,8 @@ public func buildRouter(engine: Engine, configuration: ServerConfiguration) -> R
     WorkflowVersionController(engine: engine, configuration: configuration).register(on: routes)
     ExecutionController(engine: engine, configuration: configuration).register(on: routes)
     ExecutionControlController(engine: engine, configuration: configuration).register(on: routes)
-    EventController(engine: engine, configuration: configuration).register(on: routes)
+    EventController(engine: engine, configuration: configuration, access: access).register(on: routes)
     WebhookController(engine: engine, configuration: configuration).register(on: routes)
+    AccountController(engine: engine, configuration: configuration, access: access).register(on: routes)
     return router
 }

@@ -6,7 +6,7 @@ import SluiceYAML
 /// `GET /openapi.yaml`, `GET /openapi.json` and `GET /docs`: the API contract and a page that
 /// reads it.
 struct ContractController {
-    func register(on router: some RouterMethods<BasicRequestContext>) {
+    func register(on router: some RouterMethods<SluiceRequestContext>) {
         router.get("/openapi.yaml") { _, _ in
             Self.file(try APIContract.yaml(), contentType: "application/yaml")
         }

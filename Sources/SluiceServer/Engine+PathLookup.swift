@@ -5,7 +5,7 @@ import SluiceStore
 extension Engine {
     /// The execution the path names (`workflow_id`, `execution_id`), or the 404 to answer: an
     /// unknown workflow, or an execution of another workflow or none.
-    func execution(named context: BasicRequestContext) async throws -> ExecutionDetail {
+    func execution(named context: SluiceRequestContext) async throws -> ExecutionDetail {
         let workflowID = try context.parameters.require("workflow_id")
         let executionID = try context.parameters.require("execution_id")
         guard let detail = try await store.execution(id: executionID), detail.execution.workflowID == workflowID else {

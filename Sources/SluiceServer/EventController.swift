@@ -11,10 +11,11 @@ import SluiceStore
 struct EventController {
     let engine: Engine
     let configuration: ServerConfiguration
+    let access: AccessControl
     var parsing: RequestParsing { RequestParsing(configuration: configuration) }
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
 
-    func register(on router: some RouterMethods<BasicRequestContext>) {
+    func register(on router: some RouterMethods<SluiceRequestContext>) {
         router.get("/workflows/:workflow_id/executions/:execution_id/events", use: executionEvents)
         router.get("/events", use: allEvents)
     }
@@ -57,7 +58,7 @@ struct EventController {
         request.headers[values: .accept].contains { $0.lowercased().contains("text/event-stream") }
     }
 
-    @Sendable func executionEvents(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func executionEvents(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let executionID = try await engine.execution(named: context).execution.id
         let after = try after(request)
         let store = engine.store
@@ -68,10 +69,10 @@ struct EventController {
             })
         }
         let events = try await store.events(executionID: executionID, after: after, limit: limit(request))
-        return list(events, after: after, limit: try limit(request))
+        return try await list(events, after: after, limit: try limit(request))
     }
 
-    @Sendable func allEvents(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func allEvents(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         var workflowID: String?
         if let raw = request.uri.queryParameters["workflow_id"].map(String.init), !raw.isEmpty {
             guard try await engine.store.workflow(id: raw) != nil else { throw EngineError.workflowNotFound(raw) }
@@ -80,24 +81,49 @@ struct EventController {
         let after = try after(request)
         let store = engine.store
         let filter = workflowID
+        // With auth on, only events of workflows in namespaces the caller may read (one
+        // workflow's events were checked above, by its namespace).
+        var visible: (@Sendable (EventRecord) async throws -> Bool)?
+        if let workflowID {
+            if let namespace = try await access.namespace(ofWorkflow: workflowID) {
+                switch context.decide(.read, in: namespace) {
+                case .allowed: break
+                case .hidden: throw EngineError.workflowNotFound(workflowID)
+                case .forbidden: throw AccessControl.forbidden("reading the events of workflow \(workflowID) needs a role that may read in namespace \"\(namespace)\"")
+                }
+            }
+        } else if let namespaces = context.namespaces(where: .read) {
+            let access = self.access
+            visible = { event in
+                guard let namespace = try await access.namespace(ofWorkflow: event.workflowID) else { return false }
+                return namespaces.contains(namespace)
+            }
+        }
         if Self.wantsStream(request) {
-            return stream(after: after, read: { try await store.events(workflowID: filter, after: $0, limit: 500) }, finished: { false })
+            return stream(after: after, read: { try await store.events(workflowID: filter, after: $0, limit: 500) }, visible: visible, finished: { false })
         }
         let limit = try limit(request)
-        return list(try await store.events(workflowID: workflowID, after: after, limit: limit), after: after, limit: limit)
+        return try await list(try await store.events(workflowID: workflowID, after: after, limit: limit), after: after, limit: limit, visible: visible)
     }
 
-    func list(_ events: [EventRecord], after: Int64, limit: Int) -> Response {
+    /// A page of events; with `visible`, only those it accepts (the position and `has_more`
+    /// still follow every event read, so the next page starts after the hidden ones too).
+    func list(_ read: [EventRecord], after: Int64, limit: Int, visible: (@Sendable (EventRecord) async throws -> Bool)? = nil) async throws -> Response {
+        var events = read
+        if let visible {
+            events = []
+            for e in read where try await visible(e) { events.append(e) }
+        }
         let instance = engine.store.instanceID
         var bytes = Array("{\"events\":[".utf8)
         for (i, e) in events.enumerated() {
             if i > 0 { bytes.append(UInt8(ascii: ",")) }
             bytes += Self.envelope(e, instance: instance)
         }
-        let last = events.last.map { EventID.make(instance: instance, seq: $0.seq) } ?? (after > 0 ? EventID.make(instance: instance, seq: after) : nil)
+        let last = read.last.map { EventID.make(instance: instance, seq: $0.seq) } ?? (after > 0 ? EventID.make(instance: instance, seq: after) : nil)
         bytes += Array("],\"last_event_id\":".utf8)
         bytes += (last.map(JSONValue.string) ?? .null).jsonBytes
-        bytes += Array(",\"has_more\":\(events.count == limit)}\n".utf8)
+        bytes += Array(",\"has_more\":\(read.count == limit)}\n".utf8)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
@@ -110,7 +136,7 @@ struct EventController {
     /// envelope), read after every commit; a comment every 15 s keeps idle connections open.
     /// A graceful shutdown ends it at once (the server waits for open responses before it
     /// stops); the client resumes elsewhere or later with `Last-Event-ID`.
-    func stream(after: Int64, read: @escaping @Sendable (Int64) async throws -> [EventRecord], finished: @escaping @Sendable () async throws -> Bool) -> Response {
+    func stream(after: Int64, read: @escaping @Sendable (Int64) async throws -> [EventRecord], visible: (@Sendable (EventRecord) async throws -> Bool)? = nil, finished: @escaping @Sendable () async throws -> Bool) -> Response {
         let signal = engine.committer.committed
         let instance = engine.store.instanceID
         let body = ResponseBody { writer in
@@ -127,13 +153,16 @@ struct EventController {
                     if events.isEmpty { break }
                     var bytes: [UInt8] = []
                     for e in events {
+                        if let visible, !(try await visible(e)) { continue }
                         bytes += Array("id: \(EventID.make(instance: instance, seq: e.seq))\nevent: \(e.type)\ndata: ".utf8)
                         bytes += Self.envelope(e, instance: instance)
                         bytes += [0x0A, 0x0A]
                     }
-                    try await writer.write(ByteBuffer(bytes: bytes))
+                    if !bytes.isEmpty {
+                        try await writer.write(ByteBuffer(bytes: bytes))
+                        idle = ContinuousClock.now
+                    }
                     cursor = events.last!.seq
-                    idle = ContinuousClock.now
                     if events.count < 500 { break }
                 }
                 if done { break }

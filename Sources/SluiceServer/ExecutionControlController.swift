@@ -12,7 +12,7 @@ struct ExecutionControlController {
     let configuration: ServerConfiguration
     var parsing: RequestParsing { RequestParsing(configuration: configuration) }
 
-    func register(on router: some RouterMethods<BasicRequestContext>) {
+    func register(on router: some RouterMethods<SluiceRequestContext>) {
         router.post("/workflows/:workflow_id/executions/:execution_id/cancel", use: cancel)
         router.post("/workflows/:workflow_id/executions/:execution_id/retry", use: retry)
         router.post("/workflows/:workflow_id/executions/:execution_id/rerun", use: rerun)
@@ -20,17 +20,17 @@ struct ExecutionControlController {
     }
 
     /// The execution named by the path, or 404 (also when it belongs to another workflow).
-    func execution(_ context: BasicRequestContext) async throws -> ExecutionDetail {
+    func execution(_ context: SluiceRequestContext) async throws -> ExecutionDetail {
         try await engine.execution(named: context)
     }
 
-    @Sendable func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func cancel(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let detail = try await execution(context)
         let cancelled = try await engine.cancelExecution(detail.execution.id)
         return JSONResponse.make(Representation.execution(cancelled))
     }
 
-    @Sendable func retry(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func retry(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let detail = try await execution(context)
         if let body = try await parsing.jsonBody(request), body != .object(JSONObject()) {
             throw Problem.badRequest(path: "", code: "invalid_body", "retry takes no body; found \(body.preview)")
@@ -43,7 +43,7 @@ struct ExecutionControlController {
         )
     }
 
-    @Sendable func rerun(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func rerun(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let detail = try await execution(context)
         var fromTask: String?
         switch try await parsing.jsonBody(request) {
@@ -70,7 +70,7 @@ struct ExecutionControlController {
         )
     }
 
-    @Sendable func logs(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func logs(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let detail = try await execution(context)
         let taskID = try context.parameters.require("task_id")
         guard let task = detail.tasks.first(where: { $0.taskID == taskID || $0.stepID == taskID }) else {

@@ -13,14 +13,14 @@ struct ExecutionController {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
 
-    func register(on router: some RouterMethods<BasicRequestContext>) {
+    func register(on router: some RouterMethods<SluiceRequestContext>) {
         router.post("/workflows/:workflow_id/execute", use: execute)
         router.get("/workflows/:workflow_id/executions", use: list)
         router.get("/workflows/:workflow_id/executions/:execution_id", use: get)
         router.get("/executions/:execution_id", use: getByID)
     }
 
-    @Sendable func execute(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func execute(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let workflowID = try context.parameters.require("workflow_id")
         let (key, checked) = try await engine.checking(workflow: workflowID) { () async throws -> (String?, ExecutionRequest) in
             let key = request.headers[Self.idempotencyKey]
@@ -53,7 +53,7 @@ struct ExecutionController {
         return JSONResponse.make(.object(reply), status: .accepted, headers: headers)
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let workflowID = try context.parameters.require("workflow_id")
         let (page, status) = try await engine.checking(workflow: workflowID) { () throws -> ((limit: Int, before: Int64?), ExecutionStatus?) in
             let page = try parsing.page(request)
@@ -68,7 +68,7 @@ struct ExecutionController {
         return JSONResponse.make(.page("executions", result.items.map(Representation.executionSummary), next: result.nextCursor))
     }
 
-    @Sendable func get(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func get(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let workflowID = try context.parameters.require("workflow_id")
         let executionID = try context.parameters.require("execution_id")
         return try await execution(executionID, of: workflowID, request: request)
@@ -76,7 +76,7 @@ struct ExecutionController {
 
     /// `GET /executions/{execution_id}`: the same answer, for callers that know only the
     /// execution id.
-    @Sendable func getByID(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func getByID(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         try await execution(try context.parameters.require("execution_id"), of: nil, request: request)
     }
 

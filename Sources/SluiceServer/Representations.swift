@@ -58,6 +58,7 @@ enum Representation {
         o.append("workflow_id", .string(w.id))
         o.append("version", .number(Double(w.version)))
         o.append("name", .string(w.name))
+        o.append("namespace", .string(w.namespace))
         o.append("description", w.description.map(JSONValue.string) ?? .null)
         o.append("created_at", Optional(w.createdAt).timestamp)
         o.append("updated_at", Optional(w.updatedAt).timestamp)

@@ -1,4 +1,5 @@
 import Hummingbird
+import SluiceEngine
 import Synchronization
 
 /// The path templates of every registered route with their methods, so that a known path asked
@@ -51,16 +52,24 @@ final class RouteTable: Sendable {
 }
 
 /// Registers routes on a router and records them in a `RouteTable`; the controllers register
-/// through it.
-struct RecordingRouter<Context: RequestContext>: RouterMethods {
+/// through it. Every route is wrapped in its `AccessResponder`: a route without an entry in
+/// `AccessRules.table` stops the server at start-up, so none can be added unchecked.
+struct RecordingRouter: RouterMethods {
+    typealias Context = SluiceRequestContext
     let router: Router<Context>
     let table: RouteTable
+    let access: AccessControl
+    let engine: Engine
 
     /// Registers the route; a `GET` route answers `HEAD` too (`HeadMiddleware` drops the body).
     /// `HEAD` is not recorded in the table, so `Allow` lists the methods as registered.
     @discardableResult func on<Responder: HTTPResponder>(_ path: RouterPath, method: HTTPRequest.Method, responder: Responder) -> Self where Responder.Context == Context {
-        router.on(path, method: method, responder: responder)
-        if method == .get { router.on(path, method: .head, responder: responder) }
+        guard let entry = AccessRules.entry(method: method, path: path.description) else {
+            preconditionFailure("\(method) \(path.description) has no access rule: add it to AccessRules.table")
+        }
+        let checked = AccessResponder(entry: entry, route: path.description, inner: responder, access: access, engine: engine)
+        router.on(path, method: method, responder: checked)
+        if method == .get { router.on(path, method: .head, responder: checked) }
         table.add(path, method: method)
         return self
     }

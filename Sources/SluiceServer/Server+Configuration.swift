@@ -13,8 +13,11 @@ public struct ServerConfiguration: Sendable {
     public var maxPageSize: Int
     /// Webhook settings: which destinations are allowed, how long a rotated secret keeps signing.
     public var webhooks: WebhookConfiguration
+    /// Who may call the server (`--auth`); off by default, as a server on loopback is.
+    public var auth: AuthConfiguration
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodySize: Int = 1 << 20, maxWaitSeconds: Double = 60, defaultPageSize: Int = 50, maxPageSize: Int = 500, webhooks: WebhookConfiguration = .init()) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodySize: Int = 1 << 20, maxWaitSeconds: Double = 60, defaultPageSize: Int = 50, maxPageSize: Int = 500, webhooks: WebhookConfiguration = .init(), auth: AuthConfiguration = .init()) {
+        self.auth = auth
         self.webhooks = webhooks
         self.host = host
         self.port = port

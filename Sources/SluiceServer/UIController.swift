@@ -3,12 +3,12 @@ import HTTPTypes
 import Hummingbird
 
 /// The web UI: `GET /` redirects to `/ui`; `GET /ui` and every path under `/ui/` outside
-/// `/ui/assets/` answer `index.html` (the page routes client-side); `GET /ui/assets/{name}`
+/// `/ui/assets/` answer `index.html` (the page routes client-side); `GET /ui/assets/{asset}`
 /// answers a file of `Resources/ui/assets/`. Every answer has a strong `ETag` and
 /// `Cache-Control: no-cache`, so browsers revalidate and an upgraded binary is picked up at once
 /// (`If-None-Match` with the current tag answers `304`).
 struct UIController {
-    func register(on router: some RouterMethods<BasicRequestContext>) {
+    func register(on router: some RouterMethods<SluiceRequestContext>) {
         router.get("/") { _, _ in
             Response(status: .found, headers: [.location: "/ui"])
         }
@@ -17,7 +17,7 @@ struct UIController {
         }
         // `**` needs at least one segment, so `/ui` above is needed too (`/ui/` is `/ui`: the
         // router skips empty segments). The router tries constant segments before wildcards, so
-        // `/ui/assets/{name}` wins over this route for `/ui/assets/app.js`; `/ui/assets` itself
+        // `/ui/assets/{asset}` wins over this route for `/ui/assets/app.js`; `/ui/assets` itself
         // and `/ui/assets/a/b` fall through to it, and are answered 404 like an unknown asset.
         router.get("/ui/**") { request, context -> Response in
             let rest = context.parameters.getCatchAll()
@@ -26,8 +26,8 @@ struct UIController {
             }
             return try Self.index(request)
         }
-        router.get("/ui/assets/{name}") { request, context -> Response in
-            let name = context.parameters.get("name") ?? ""
+        router.get("/ui/assets/{asset}") { request, context -> Response in
+            let name = context.parameters.get("asset") ?? ""
             let assets = try UIFiles.assets()
             guard let file = assets[name] else {
                 throw Problem.notFound("no web UI asset \"\(name)\"; the assets are \(assets.keys.sorted().joined(separator: ", "))")

@@ -13,7 +13,7 @@ struct WebhookController {
     let configuration: ServerConfiguration
     var parsing: RequestParsing { RequestParsing(configuration: configuration) }
 
-    func register(on router: some RouterMethods<BasicRequestContext>) {
+    func register(on router: some RouterMethods<SluiceRequestContext>) {
         router.post("/workflows/:workflow_id/webhooks", use: create)
         router.get("/workflows/:workflow_id/webhooks", use: list)
         router.get("/workflows/:workflow_id/webhooks/:webhook_id", use: get)
@@ -59,13 +59,13 @@ struct WebhookController {
         }
     }
 
-    func workflowExists(_ context: BasicRequestContext) async throws -> String {
+    func workflowExists(_ context: SluiceRequestContext) async throws -> String {
         let workflowID = try context.parameters.require("workflow_id")
         guard try await engine.store.workflow(id: workflowID) != nil else { throw EngineError.workflowNotFound(workflowID) }
         return workflowID
     }
 
-    func subscription(_ context: BasicRequestContext) async throws -> SubscriptionRecord {
+    func subscription(_ context: SluiceRequestContext) async throws -> SubscriptionRecord {
         let workflowID = try await workflowExists(context)
         let id = try context.parameters.require("webhook_id")
         guard let s = try await engine.store.subscription(id: id), s.workflowID == workflowID else {
@@ -89,7 +89,7 @@ struct WebhookController {
         return .object(o)
     }
 
-    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let workflowID = try await workflowExists(context)
         let expected = "expected an object such as {\"url\": \"https://example.com/hooks\", \"event_types\": [\"execution.completed\", \"task.*\"]}"
         guard case .object(let body)? = try await parsing.jsonBody(request) else {
@@ -139,17 +139,17 @@ struct WebhookController {
         throw EngineError.unavailable("could not allocate a unique webhook id")
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let workflowID = try await workflowExists(context)
         let subs = try await engine.store.subscriptions(workflowID: workflowID)
         return JSONResponse.make(["webhooks": .array(subs.map { Self.representation($0) })])
     }
 
-    @Sendable func get(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func get(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         JSONResponse.make(Self.representation(try await subscription(context)))
     }
 
-    @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let s = try await subscription(context)
         guard try await commit([.deleteSubscription(workflowID: s.workflowID, id: s.id, at: engine.now())])[0] == .applied else {
             throw Problem.notFound("workflow \"\(s.workflowID)\" has no webhook subscription with id \"\(s.id)\"")
@@ -157,7 +157,7 @@ struct WebhookController {
         return Response(status: .noContent)
     }
 
-    @Sendable func rotate(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func rotate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let s = try await subscription(context)
         if let body = try await parsing.jsonBody(request), body != .object(JSONObject()) {
             throw Problem.badRequest(path: "", code: "invalid_body", "rotate-secret takes no body; found \(body.preview)")
@@ -172,7 +172,7 @@ struct WebhookController {
         ])
     }
 
-    func execution(_ context: BasicRequestContext) async throws -> ExecutionDetail {
+    func execution(_ context: SluiceRequestContext) async throws -> ExecutionDetail {
         try await engine.execution(named: context)
     }
 
@@ -191,7 +191,7 @@ struct WebhookController {
         return .object(o)
     }
 
-    @Sendable func deliveries(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func deliveries(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let detail = try await execution(context)
         var after: Int64 = 0
         if let raw = request.uri.queryParameters["cursor"], !raw.isEmpty {
@@ -203,7 +203,7 @@ struct WebhookController {
         return JSONResponse.make(.page("deliveries", items.map(representation), next: items.count == limit ? items.last?.seq : nil))
     }
 
-    @Sendable func resend(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func resend(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let detail = try await execution(context)
         let deliveryID = try context.parameters.require("delivery_id")
         let copy: DeliveryRecord

@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import SluiceCore
 import SluiceEngine
+import SluiceStore
 
 /// `POST /workflows`, `POST /workflows/validate`, `GET /workflows`, `GET /workflows/{id}`,
 /// `PUT /workflows/{id}`, `DELETE /workflows/{id}`. The three that take a definition take it as
@@ -11,7 +12,7 @@ struct WorkflowController {
     let configuration: ServerConfiguration
     var parsing: RequestParsing { RequestParsing(configuration: configuration) }
 
-    func register(on router: some RouterMethods<BasicRequestContext>) {
+    func register(on router: some RouterMethods<SluiceRequestContext>) {
         router.post("/workflows", use: create)
         // A constant segment wins over `:workflow_id` in the router (and in RouteTable), so
         // `validate` is never taken for a workflow id: `GET /workflows/validate` is a 405.
@@ -47,8 +48,14 @@ struct WorkflowController {
         }
     }
 
-    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let document = try await definition(request)
+        // The namespace the definition names (an invalid one is the checker's 400).
+        let named = document.json["namespace"]
+        let namespace = named == nil || named == .null ? Namespace.default : named?.stringValue
+        if let namespace, Namespace.problem(namespace) == nil, context.decide(.edit, in: namespace) != .allowed {
+            throw AccessControl.forbidden("creating a workflow in namespace \"\(namespace)\" needs the editor or admin role there; account \"\(context.identity?.account ?? "")\" has \(context.identity?.roles(in: namespace).map(\.rawValue).sorted().joined(separator: ", ").nonEmpty ?? "no role") there")
+        }
         let created = try await locating(document) { try await engine.createWorkflow(document.json) }
         context.logger.info("workflow created", metadata: ["workflow.id": "\(created.record.id)", "workflow.name": "\(created.record.name)"])
         return JSONResponse.make(["workflow_id": .string(created.record.id)], status: .created, headers: [.location: "/workflows/\(created.record.id)"])
@@ -56,7 +63,7 @@ struct WorkflowController {
 
     /// Checks a definition exactly as `create` does and stores nothing: `200` with what
     /// `GET /workflows/{id}` would show of it (name, description, input schema, graph).
-    @Sendable func validate(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func validate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let document = try await definition(request)
         let plan: WorkflowPlan
         switch try await engine.validate(document.json) {
@@ -73,21 +80,21 @@ struct WorkflowController {
     }
 
     /// Deletes the workflow and everything that belongs to it; `409` while it is in use.
-    @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let id = try context.parameters.require("workflow_id")
         try await engine.deleteWorkflow(id)
         context.logger.info("workflow deleted", metadata: ["workflow.id": "\(id)"])
         return Response(status: .noContent)
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let page = try parsing.page(request)
-        let result = try await engine.store.workflows(limit: page.limit, before: page.before)
+        let result = try await engine.store.workflows(limit: page.limit, before: page.before, namespaces: context.namespaces(where: .read))
         return JSONResponse.make(.page("workflows", result.items.map(Representation.workflowSummary), next: result.nextCursor))
     }
 
     /// The latest version, or with `?version=n` that version (as `GET …/versions/{n}`).
-    @Sendable func get(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func get(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let id = try context.parameters.require("workflow_id")
         if let raw = request.uri.queryParameters["version"] {
             let version = try await engine.checking(workflow: id) { () throws -> Int in
@@ -106,7 +113,7 @@ struct WorkflowController {
 
     /// Stores the body as the workflow's next version, if `If-Match` (optional) names its
     /// latest version.
-    @Sendable func update(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func update(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let id = try context.parameters.require("workflow_id")
         // An unknown workflow is reported as such even when the request is also wrong.
         let (expected, document) = try await engine.checking(workflow: id) { () async throws -> (Int?, SentDocument) in
@@ -120,4 +127,9 @@ struct WorkflowController {
 
     /// A version as an entity tag: `"3"`.
     static func eTag(_ version: Int) -> String { "\"\(version)\"" }
+}
+
+extension String {
+    /// `nil` for an empty string.
+    var nonEmpty: String? { isEmpty ? nil : self }
 }

@@ -8,12 +8,12 @@ struct WorkflowVersionController {
     let configuration: ServerConfiguration
     var parsing: RequestParsing { RequestParsing(configuration: configuration) }
 
-    func register(on router: some RouterMethods<BasicRequestContext>) {
+    func register(on router: some RouterMethods<SluiceRequestContext>) {
         router.get("/workflows/:workflow_id/versions", use: list)
         router.get("/workflows/:workflow_id/versions/:version", use: get)
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let id = try context.parameters.require("workflow_id")
         let page = try await engine.checking(workflow: id) { try parsing.page(request) }
         guard try await engine.store.workflow(id: id) != nil else { throw EngineError.workflowNotFound(id) }
@@ -21,7 +21,7 @@ struct WorkflowVersionController {
         return JSONResponse.make(.page("versions", result.items.map(Representation.versionSummary), next: result.nextCursor))
     }
 
-    @Sendable func get(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func get(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let id = try context.parameters.require("workflow_id")
         let raw = try context.parameters.require("version")
         guard let version = Int(raw), version >= 1 else {

@@ -21,11 +21,23 @@ public final class MemoryStore: Store {
         var deliveries: [DeliveryRecord] = []
         var nextDeliverySeq: Int64 = 1
         var nextSubscriptionSeq: Int64 = 1
+        var accounts: [String: AccountRecord] = [:]
+        var nextAccountSeq: Int64 = 1
+        var tokens: [String: TokenRecord] = [:]
+        var grants: [GrantRecord] = []
+        var audit: [AuditRecord] = []
 
         mutating func addEvent(executionID: String, workflowID: String, type: String, at: Int64, data: String) {
             let record = EventRecord(seq: Int64(events.count + 1), executionID: executionID, workflowID: workflowID, type: type, at: at, data: data)
             eventsByExecution[executionID, default: []].append(events.count)
             events.append(record)
+        }
+
+        /// Grants matching `include` as API values (naming their account), oldest first.
+        func grantValues(_ include: (GrantRecord) -> Bool) -> [Grant] {
+            grants.filter(include).compactMap { g in
+                accounts[g.accountID].map { Grant(id: g.id, account: $0.name, namespace: g.namespace, role: g.role, createdAt: g.createdAt) }
+            }
         }
 
         mutating func cancelDeliveries(where matches: (DeliveryRecord) -> Bool, at: Int64) {
@@ -152,6 +164,45 @@ public final class MemoryStore: Store {
             state.deliveries[i].nextAttemptAt = status == .pending ? next : nil
             if status != .pending { state.deliveries[i].completedAt = at }
             return .applied
+        case .insertAccount(var account):
+            guard state.accounts[account.id] == nil, !state.accounts.values.contains(where: { $0.name == account.name }) else { return .idConflict }
+            account.seq = state.nextAccountSeq
+            state.nextAccountSeq += 1
+            state.accounts[account.id] = account
+            return .applied
+        case .deleteAccount(let id):
+            guard state.accounts.removeValue(forKey: id) != nil else { return .stale }
+            state.tokens = state.tokens.filter { $0.value.accountID != id }
+            state.grants.removeAll { $0.accountID == id }
+            return .applied
+        case .insertToken(let token):
+            guard state.accounts[token.accountID] != nil else { return .stale }
+            guard state.tokens[token.id] == nil, !state.tokens.values.contains(where: { $0.hash == token.hash }) else { return .idConflict }
+            state.tokens[token.id] = token
+            return .applied
+        case .revokeToken(let id, let at):
+            guard let token = state.tokens[id], token.revokedAt == nil else { return .stale }
+            state.tokens[id]!.revokedAt = at
+            return .applied
+        case .touchToken(let id, let at):
+            if let used = state.tokens[id]?.lastUsedAt, used >= at { return .applied }
+            state.tokens[id]?.lastUsedAt = at
+            return .applied
+        case .insertGrant(let grant):
+            guard state.accounts[grant.accountID] != nil else { return .stale }
+            guard !state.grants.contains(where: { $0.id == grant.id || ($0.accountID == grant.accountID && $0.namespace == grant.namespace && $0.role == grant.role) }) else { return .idConflict }
+            state.grants.append(grant)
+            return .applied
+        case .deleteGrant(let id):
+            guard let i = state.grants.firstIndex(where: { $0.id == id }) else { return .stale }
+            state.grants.remove(at: i)
+            return .applied
+        case .appendAudit(let entries):
+            for var entry in entries {
+                entry.seq = Int64(state.audit.count + 1)
+                state.audit.append(entry)
+            }
+            return .applied
         case .cancelExecutionDeliveries(let executionID, let at):
             state.cancelDeliveries(where: { $0.executionID == executionID && $0.subscriptionID == nil }, at: at)
             return .applied
@@ -197,9 +248,35 @@ public final class MemoryStore: Store {
         }
     }
 
-    public func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> {
+    public func workflows(limit: Int, before: Int64?, namespaces: Set<String>?) async throws -> Page<WorkflowRecord> {
         let all = state.withLock { Array($0.workflows.values) }
+        let shown = all.filter { (before == nil || $0.seq < before!) && (namespaces?.contains($0.namespace) ?? true) }
+        return Self.page(shown.sorted { $0.seq > $1.seq }, limit: limit, seq: \.seq)
+    }
+
+    public func account(id: String) async throws -> AccountRecord? { state.withLock { $0.accounts[id] } }
+    public func account(name: String) async throws -> AccountRecord? { state.withLock { $0.accounts.values.first { $0.name == name } } }
+    public func accounts(limit: Int, before: Int64?) async throws -> Page<AccountRecord> {
+        let all = state.withLock { Array($0.accounts.values) }
         return Self.page(all.filter { before == nil || $0.seq < before! }.sorted { $0.seq > $1.seq }, limit: limit, seq: \.seq)
+    }
+    public func credential(tokenHash: String) async throws -> Credential? {
+        state.withLock { state in
+            guard let token = state.tokens.values.first(where: { $0.hash == tokenHash }), let account = state.accounts[token.accountID] else { return nil }
+            return Credential(token: token, account: account, grants: state.grantValues { $0.accountID == account.id })
+        }
+    }
+    public func token(id: String) async throws -> TokenRecord? { state.withLock { $0.tokens[id] } }
+    public func tokens(accountID: String) async throws -> [TokenRecord] {
+        state.withLock { $0.tokens.values.filter { $0.accountID == accountID }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) } }
+    }
+    public func grant(id: String) async throws -> Grant? { state.withLock { $0.grantValues { $0.id == id }.first } }
+    public func grants(accountID: String?, namespace: String?) async throws -> [Grant] {
+        state.withLock { $0.grantValues { g in (accountID.map { g.accountID == $0 } ?? true) && (namespace.map { g.namespace == $0 } ?? true) } }
+    }
+    public func audit(_ filter: AuditFilter, limit: Int, before: Int64?) async throws -> Page<AuditRecord> {
+        let all = state.withLock { $0.audit }
+        return Self.page(all.reversed().filter { (before == nil || $0.seq < before!) && filter.matches($0) }, limit: limit, seq: \.seq)
     }
 
     public func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? {

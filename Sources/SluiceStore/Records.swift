@@ -19,9 +19,13 @@ public struct WorkflowRecord: Sendable, Hashable {
     public var version: Int
     /// When the latest version was stored (`createdAt` until there is a second version).
     public var updatedAt: Int64
+    /// The namespace it belongs to, with its executions, events, logs and webhooks; set when it
+    /// is created and never changed.
+    public var namespace: String
 
-    public init(seq: Int64 = 0, id: String, name: String, description: String?, definition: JSONValue, createdAt: Int64, version: Int = 1, updatedAt: Int64? = nil) {
+    public init(seq: Int64 = 0, id: String, name: String, description: String?, definition: JSONValue, createdAt: Int64, version: Int = 1, updatedAt: Int64? = nil, namespace: String = Namespace.default) {
         self.seq = seq
+        self.namespace = namespace
         self.id = id
         self.name = name
         self.description = description

@@ -50,6 +50,27 @@ public enum Mutation: Sendable {
     /// Cancels the pending deliveries of one execution to its own `webhook_url` (its receiver
     /// answered 410 Gone). Always `applied`.
     case cancelExecutionDeliveries(executionID: String, at: Int64)
+
+    /// Stores a new account; `idConflict` if its id or its name is taken.
+    case insertAccount(AccountRecord)
+    /// Deletes account `id` with its tokens and grants (audit entries naming it stay); `stale`
+    /// if there is no such account.
+    case deleteAccount(id: String)
+    /// Stores a token; `stale` if its account does not exist, `idConflict` if its id or hash is
+    /// taken.
+    case insertToken(TokenRecord)
+    /// Revokes token `id`; `stale` if there is no such token or it is revoked already.
+    case revokeToken(id: String, at: Int64)
+    /// Records that token `id` was used at `at` (kept only when later than the time recorded).
+    /// Always `applied`.
+    case touchToken(id: String, at: Int64)
+    /// Stores a grant; `stale` if its account does not exist, `idConflict` if its id is taken or
+    /// the account has this role in this namespace already.
+    case insertGrant(GrantRecord)
+    /// Deletes grant `id`; `stale` if there is no such grant.
+    case deleteGrant(id: String)
+    /// Appends entries to the audit log, in order, each with the next `seq`. Always `applied`.
+    case appendAudit([AuditRecord])
 }
 
 /// What became of one `Mutation`.
@@ -127,8 +148,9 @@ public protocol Store: Service {
     /// `Workflow.Run`, or an unfinished execution of another workflow runs a version that does.
     /// Event seqs of later events stay above those of the deleted ones.
     func deleteWorkflow(id: String) async throws -> WorkflowDeletion
-    /// Workflows newest first, `limit` at most, older than cursor `before` if given.
-    func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord>
+    /// Workflows newest first, `limit` at most, older than cursor `before` if given, only those
+    /// in `namespaces` if given.
+    func workflows(limit: Int, before: Int64?, namespaces: Set<String>?) async throws -> Page<WorkflowRecord>
     /// Version `version` of workflow `id`, or `nil` if either does not exist.
     func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord?
     /// A workflow's versions newest first, `limit` at most, below version `before` if given (the
@@ -177,6 +199,23 @@ public protocol Store: Service {
     func deliveries(executionID: String, after: Int64, limit: Int) async throws -> [DeliveryRecord]
     func delivery(id: String) async throws -> DeliveryRecord?
 
+    func account(id: String) async throws -> AccountRecord?
+    func account(name: String) async throws -> AccountRecord?
+    /// Accounts newest first, `limit` at most, older than cursor `before` if given.
+    func accounts(limit: Int, before: Int64?) async throws -> Page<AccountRecord>
+    /// The token whose hash is `tokenHash` (revoked or expired ones too) with its account and the
+    /// account's grants, or `nil`.
+    func credential(tokenHash: String) async throws -> Credential?
+    func token(id: String) async throws -> TokenRecord?
+    /// An account's tokens, oldest first.
+    func tokens(accountID: String) async throws -> [TokenRecord]
+    func grant(id: String) async throws -> Grant?
+    /// Grants oldest first, of account `accountID` and in namespace `namespace` (exactly: `*`
+    /// matches only grants on `*`) when given.
+    func grants(accountID: String?, namespace: String?) async throws -> [Grant]
+    /// Audit entries matching `filter`, newest first, `limit` at most, below seq `before` if given.
+    func audit(_ filter: AuditFilter, limit: Int, before: Int64?) async throws -> Page<AuditRecord>
+
     /// Releases the store's resources.
     func close() async throws
 
@@ -186,6 +225,11 @@ public protocol Store: Service {
 }
 
 extension Store {
+    /// Workflows of every namespace.
+    public func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> {
+        try await workflows(limit: limit, before: before, namespaces: nil)
+    }
+
     public func close() async throws {}
     public var commitConcurrency: Int { 1 }
 

@@ -10,7 +10,7 @@ extension StoreDecorator {
     public func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] { try await base.apply(mutations) }
     public func workflow(id: String) async throws -> WorkflowRecord? { try await base.workflow(id: id) }
     public func deleteWorkflow(id: String) async throws -> WorkflowDeletion { try await base.deleteWorkflow(id: id) }
-    public func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> { try await base.workflows(limit: limit, before: before) }
+    public func workflows(limit: Int, before: Int64?, namespaces: Set<String>?) async throws -> Page<WorkflowRecord> { try await base.workflows(limit: limit, before: before, namespaces: namespaces) }
     public func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? { try await base.workflowVersion(id: id, version: version) }
     public func workflowVersions(id: String, limit: Int, before: Int64?) async throws -> Page<WorkflowVersionRecord> { try await base.workflowVersions(id: id, limit: limit, before: before) }
     public func execution(id: String) async throws -> ExecutionDetail? { try await base.execution(id: id) }
@@ -30,6 +30,15 @@ extension StoreDecorator {
     public func nextDeliveryAt() async throws -> Int64? { try await base.nextDeliveryAt() }
     public func deliveries(executionID: String, after: Int64, limit: Int) async throws -> [DeliveryRecord] { try await base.deliveries(executionID: executionID, after: after, limit: limit) }
     public func delivery(id: String) async throws -> DeliveryRecord? { try await base.delivery(id: id) }
+    public func account(id: String) async throws -> AccountRecord? { try await base.account(id: id) }
+    public func account(name: String) async throws -> AccountRecord? { try await base.account(name: name) }
+    public func accounts(limit: Int, before: Int64?) async throws -> Page<AccountRecord> { try await base.accounts(limit: limit, before: before) }
+    public func credential(tokenHash: String) async throws -> Credential? { try await base.credential(tokenHash: tokenHash) }
+    public func token(id: String) async throws -> TokenRecord? { try await base.token(id: id) }
+    public func tokens(accountID: String) async throws -> [TokenRecord] { try await base.tokens(accountID: accountID) }
+    public func grant(id: String) async throws -> Grant? { try await base.grant(id: id) }
+    public func grants(accountID: String?, namespace: String?) async throws -> [Grant] { try await base.grants(accountID: accountID, namespace: namespace) }
+    public func audit(_ filter: AuditFilter, limit: Int, before: Int64?) async throws -> Page<AuditRecord> { try await base.audit(filter, limit: limit, before: before) }
     public func close() async throws { try await base.close() }
     public var commitConcurrency: Int { base.commitConcurrency }
     public func run() async throws { try await base.run() }

@@ -9,6 +9,7 @@ import SluiceServer
 import SluiceSteps
 import SluiceStore
 import SluiceWebhooks
+import Synchronization
 
 /// `sluice serve`: the HTTP API and the engine in one process.
 struct Serve: AsyncParsableCommand {
@@ -52,6 +53,9 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "Limits")
     var limitOptions: LimitOptions
 
+    @OptionGroup(title: "Access")
+    var authOptions: AuthOptions
+
     @Option(help: "Log format: text or json.")
     var logFormat: LogFormat = .text
 
@@ -74,12 +78,17 @@ struct Serve: AsyncParsableCommand {
         let env = ProcessInfo.processInfo.environment
         let database = try DatabaseURL(self.database ?? env["SLUICE_DATABASE"] ?? DatabaseURL.default.description)
         let webhooks = webhookOptions.configuration(environment: env)
+        let host = self.host ?? env["SLUICE_HOST"] ?? "127.0.0.1"
+        let (server, secure) = try authOptions.server()
+        let scheme = secure ? "https" : "http"
         let configuration = ServerConfiguration(
-            host: host ?? env["SLUICE_HOST"] ?? "127.0.0.1",
+            host: host,
             port: try resolvedPort() ?? 8080,
             maxBodySize: maxBodySize,
-            webhooks: webhooks
+            webhooks: webhooks,
+            auth: try authOptions.configuration(host: host, environment: env, secure: secure)
         )
+        let adminToken = try authOptions.adminToken(environment: env)
         Logs.bootstrap(format: logFormat, level: logLevel)
         var logger = Logger(label: "sluice")
         logger.logLevel = logLevel
@@ -90,10 +99,30 @@ struct Serve: AsyncParsableCommand {
         )
         let (engine, sender) = (node.engine, node.sender)
         let startupLogger = logger
-        let app = buildApplication(engine: engine, configuration: configuration, logger: logger, webhooks: sender) { port in
-            startupLogger.info("sluice listening", metadata: ["http.address": "http://\(configuration.host):\(port)", "database": "\(database.description)", "node.id": "\(engine.nodeID)"])
+        let shown = Mutex<String?>(nil)
+        let app = buildApplication(engine: engine, configuration: configuration, logger: logger, webhooks: sender, server: server, beforeServing: { access in
+            shown.withLock { $0 = nil }
+            if let token = try await access.bootstrap(adminToken: adminToken) { shown.withLock { $0 = token } }
+        }) { port in
+            startupLogger.info("sluice listening", metadata: ["http.address": "\(scheme)://\(configuration.host):\(port)", "database": "\(database.description)", "node.id": "\(engine.nodeID)"])
+            switch configuration.auth.mode {
+            case .off: startupLogger.notice("auth is off: every request is answered without a token, which is safe only because the server listens on \(configuration.host) (--auth required turns it on)")
+            case .required: startupLogger.notice("auth is required: every request but /healthz, /docs, /openapi.yaml and the web UI's files needs a token")
+            }
+            // The first admin's token, on the terminal only (never in the log): shown once.
+            if let token = shown.withLock({ $0 }) {
+                FileHandle.standardOutput.write(Data("""
+                    sluice: this database had no account, so it has one now: "admin", with the admin role in every namespace.
+                    Its token is shown this once (keep it in a password manager):
+
+                        \(token)
+
+                    Sign in with: sluice login \(scheme)://\(configuration.host):\(port) --token \(token)
+
+                    """.utf8))
+            }
             // A stable line for scripts and tests that start the server on port 0.
-            FileHandle.standardOutput.write(Data("sluice listening on http://\(configuration.host):\(port)\n".utf8))
+            FileHandle.standardOutput.write(Data("sluice listening on \(scheme)://\(configuration.host):\(port)\n".utf8))
         }
         do {
             try await app.runService()

@@ -10,6 +10,8 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let logURL: URL
     private(set) var baseURL = ""
+    /// What it printed on stdout up to the `sluice listening on` line (the first admin's token).
+    private(set) var startupOutput = ""
 
     /// The `sluice` executable built next to the test bundle.
     static var executable: URL {
@@ -43,6 +45,7 @@ final class ServerProcess: @unchecked Sendable {
             let lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n")
             if let line = lines.first(where: { $0.hasPrefix("sluice listening on ") }) {
                 baseURL = String(line.dropFirst("sluice listening on ".count))
+                startupOutput = String(decoding: buffer, as: UTF8.self)
                 return
             }
             if worker, lines.contains(where: { $0.hasPrefix("sluice worker ") && $0.hasSuffix(" running") }) { return }

@@ -117,7 +117,7 @@ func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "E
             try pool.close()
         }
         let store = try SQLiteStore(path: path)
-        #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs", "003_workflow_versions", "004_events_webhooks", "005_attempt_base"])
+        #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs", "003_workflow_versions", "004_events_webhooks", "005_attempt_base", "006_access"])
         let head = try #require(try await store.workflow(id: "wf-1"))
         #expect(head.version == 1 && head.createdAt == 1 && head.updatedAt == 1)
         let first = try #require(try await store.workflowVersion(id: "wf-1", version: 1))
@@ -130,5 +130,22 @@ func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "E
         // And the upgraded workflow takes new versions.
         #expect(try await store.applyRecording([.insertWorkflowVersion(version("wf-1", name: "w2", at: 5), expectedVersion: 1)]) == [.applied])
         #expect(try await store.workflow(id: "wf-1")?.version == 2)
+    }
+
+    @Test func aVersion5DatabaseIsUpgradedWithItsWorkflowsInTheDefaultNamespace() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-upgrade-\(UUID().uuidString).db").path
+        do {
+            let pool = try DatabasePool(path: path)
+            try SQLiteMigrations.migrator.migrate(pool, upTo: "005_attempt_base")
+            try await pool.write { db in
+                try db.execute(sql: #"INSERT INTO workflows (id, name, definition, created_at, updated_at) VALUES ('wf-1', 'w', '{"name":"w","steps":[{"type":"Echo"}]}', 1, 1)"#)
+            }
+            try pool.close()
+        }
+        let store = try SQLiteStore(path: path)
+        #expect(try store.appliedMigrations().last == "006_access")
+        #expect(try await store.workflow(id: "wf-1")?.namespace == "default")
+        #expect(try await store.workflows(limit: 10, before: nil, namespaces: ["default"]).items.map(\.id) == ["wf-1"])
+        #expect(try await store.accounts(limit: 10, before: nil).items.isEmpty)
     }
 }

@@ -52,13 +52,13 @@ public enum TestStore {
             guard let stores = TestStores.current else {
                 throw ConfigurationError(description: "TestStore.make() with SLUICE_TEST_STORE=postgres outside the .testStores trait: add it to the suite (@Suite(.testStores)) so that the test's schema is dropped and its store closed")
             }
-            await PostgresSlots.shared.acquire()
+            await PostgresSlots.shared.acquire(for: TestStores.name)
             do {
                 let store = try await PostgresStore.connect(try PostgresTestDatabase.configuration(url: url))
                 stores.add(store, holdsSlot: true)
                 return store
             } catch {
-                await PostgresSlots.shared.release()
+                await PostgresSlots.shared.release(for: TestStores.name)
                 throw error
             }
         case nil:
@@ -69,37 +69,61 @@ public enum TestStore {
 
 /// How many stores `TestStore.make()` keeps open at once. Swift Testing starts every test of a
 /// run at once; a few hundred stores of up to 5 connections each would be more than the
-/// server's `max_connections` (200 in `.ci/postgres`), and a test that cannot connect fails.
-/// So a test waits for one of these slots before it connects (at most 32 stores, 160
+/// server's `max_connections` (500 in `.ci/postgres`), and a test that cannot connect fails.
+/// So a test waits for one of these slots before it connects (at most 80 stores, 400
 /// connections); the `.testStores` trait gives the slot back when it has closed the store.
+///
+/// A test's time limit counts the time it waits here: a queue of slot-waiters as long as the
+/// pass made the last ones time out (the pass once took 67 s, and tests with a 60 s limit
+/// queued behind it failed). So `.ci/run` runs the PostgreSQL pass with
+/// `--experimental-maximum-parallelization-width` below this limit, and nothing queues; if a
+/// test still waits 20 s, this says who holds the slots.
 actor PostgresSlots {
-    static let shared = PostgresSlots(limit: 32)
+    static let shared = PostgresSlots(limit: 80)
     let limit: Int
     var used = 0
     var waiting: [CheckedContinuation<Void, Never>] = []
+    /// Which tests hold slots, to say so when a test waits long for one.
+    var holders: [String: Int] = [:]
+    var reported = false
 
     init(limit: Int) { self.limit = limit }
 
-    func acquire() async {
+    func acquire(for test: String) async {
         if used < limit {
             used += 1
-            return
+        } else {
+            let watchdog = Task { [weak self] in
+                try await Task.sleep(for: .seconds(20))
+                await self?.report(waiter: test)
+            }
+            await withCheckedContinuation { waiting.append($0) }
+            watchdog.cancel()
         }
-        await withCheckedContinuation { waiting.append($0) }
+        holders[test, default: 0] += 1
     }
 
-    func release() {
+    func release(for test: String) {
+        if let n = holders[test] { holders[test] = n > 1 ? n - 1 : nil }
         if waiting.isEmpty {
             used -= 1
         } else {
             waiting.removeFirst().resume()
         }
     }
+
+    func report(waiter: String) {
+        guard !reported else { return }
+        reported = true
+        let list = holders.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: "\n  ")
+        print("PostgresSlots: \(waiter) waited 20 s for a store slot (\(waiting.count) waiting); the \(used) slots are held by:\n  \(list)")
+    }
 }
 
 /// The PostgreSQL stores a test made, to drop their schemas and close them when it ends.
 public final class TestStores: @unchecked Sendable {
     @TaskLocal public static var current: TestStores?
+    static var name: String { Test.current.map { "\($0.id)" } ?? "?" }
     private let lock = NSLock()
     private var stores: [(store: PostgresStore, holdsSlot: Bool)] = []
 
@@ -117,7 +141,7 @@ public final class TestStores: @unchecked Sendable {
         for (store, holdsSlot) in lock.withLock({ stores }) {
             try? await store.dropSchema()
             try? await store.close()
-            if holdsSlot { await PostgresSlots.shared.release() }
+            if holdsSlot { await PostgresSlots.shared.release(for: Self.name) }
         }
     }
 }

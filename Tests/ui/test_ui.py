@@ -1183,3 +1183,83 @@ class SmallerTests(UITestCase):
                 self.assertEqual(cut, [], f"index entries cut at {width} px")
             finally:
                 d.quit()
+
+
+class SignInTests(UITestCase):
+    """A server with auth on (started here, beside the suite's open one): the UI asks for a
+    token, signs in with a session cookie, shows who is signed in, and signs out."""
+
+    def setUp(self):
+        super().setUp()
+        import subprocess
+        binary = os.environ.get("SLUICE_UI_BINARY")
+        if not binary:
+            self.skipTest("SLUICE_UI_BINARY is not set (.ci/ui sets it)")
+        self.token = "slc_" + uuid.uuid4().hex + uuid.uuid4().hex
+        env = dict(os.environ, SLUICE_ADMIN_TOKEN=self.token)
+        self.server = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", "0", "--database", "memory:", "--auth", "required", "--log-level", "warning"],
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+        self.addCleanup(self.server.stdout.close)
+        self.addCleanup(self.server.wait)
+        self.addCleanup(self.server.terminate)
+        self.base = None
+        for line in self.server.stdout:
+            m = re.match(r"^sluice listening on (http\S+)$", line.strip())
+            if m:
+                self.base = m.group(1)
+                break
+        self.assertIsNotNone(self.base, "the auth server did not start")
+
+    def call(self, method, path, body=None):
+        import urllib.request
+        request = urllib.request.Request(self.base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    def test_the_ui_asks_for_a_token_signs_in_with_a_cookie_and_signs_out(self):
+        d = self.driver
+        created = self.call("POST", "/workflows", {"name": unique("guarded"), "steps": [{"type": "StaticTextInput", "input": "x"}, {"type": "Echo"}]})
+        d.get(f"{self.base}/ui")
+        wait_for(d, "#sign-in-form")
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "table"), [], "nothing is shown before signing in")
+        # A wrong token is refused on the page, with the server's reason.
+        d.find_element(By.CSS_SELECTOR, "#sign-in-token").send_keys("slc_" + "x" * 48)
+        d.find_element(By.CSS_SELECTOR, "#sign-in-button").click()
+        wait_for(d, "#sign-in-error", text="not known")
+        field = d.find_element(By.CSS_SELECTOR, "#sign-in-token")
+        field.clear()
+        field.send_keys(self.token)
+        d.find_element(By.CSS_SELECTOR, "#sign-in-button").click()
+        wait_for(d, "#account-name", text="admin")
+        wait_for(d, f'[data-workflow="{created["workflow_id"]}"], a[href="/ui/workflows/{created["workflow_id"]}"]')
+        # The session is an HttpOnly cookie: the page's script cannot read it, nor the token.
+        self.assertNotIn("sluice_session", d.execute_script("return document.cookie"))
+        self.assertNotIn(self.token, d.execute_script("return JSON.stringify(sessionStorage) + JSON.stringify(localStorage)"))
+        # A mutation from the page works (it sends the CSRF token): run the workflow.
+        d.get(f"{self.base}/ui/workflows/{created['workflow_id']}")
+        wait_for(d, ".input-form button[type=submit]").click()
+        wait_until(d, lambda d: "/ui/executions/" in d.current_url, message="the run did not open its execution")
+        wait_for(d, "#execution-status", text="COMPLETED")
+        wait_for(d, "#sign-out").click()
+        wait_for(d, "#sign-in-form")
+        d.get(f"{self.base}/ui")
+        wait_for(d, "#sign-in-form")
+
+    def test_a_viewer_sees_no_action_its_roles_do_not_allow(self):
+        d = self.driver
+        created = self.call("POST", "/workflows", {"name": unique("watched"), "steps": [{"type": "StaticTextInput", "input": "x"}, {"type": "Echo"}]})
+        wf = created["workflow_id"]
+        ex = self.call("POST", f"/workflows/{wf}/execute", {})["execution_id"]
+        self.call("POST", "/accounts", {"name": "vic"})
+        self.call("POST", "/grants", {"account": "vic", "namespace": "default", "role": "viewer"})
+        token = self.call("POST", "/accounts/vic/tokens", {"name": "browser"})["token"]
+        d.get(f"{self.base}/ui/workflows/{wf}")
+        wait_for(d, "#sign-in-token").send_keys(token)
+        d.find_element(By.CSS_SELECTOR, "#sign-in-button").click()
+        wait_for(d, "#account-name", text="vic")
+        wait_for(d, "#run-not-allowed", text="do not include starting executions")
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#edit-workflow"), [], "a viewer may not edit")
+        d.get(f"{self.base}/ui/executions/{ex}")
+        wait_for(d, "#execution-status", text="COMPLETED")
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#rerun-button, #retry-button, #cancel-button"), [], "a viewer may not run again")

@@ -22,10 +22,36 @@ export class Source {
   }
 }
 
+/** The browser's sign-in, when the server checks access: the session itself is an HttpOnly
+ *  cookie the browser sends by itself; the CSRF token (from the sign-in or `GET /me`) goes with
+ *  every request that changes something. */
+export const session = { auth: "off", account: null, grants: [], csrf: null };
+
+/** What each role allows, as the server's access model says (README, "Accounts and access"). */
+const ROLE_PERMISSIONS = {
+  admin: ["read", "run", "control", "edit", "work", "administer"],
+  editor: ["read", "run", "control", "edit"],
+  runner: ["read", "run"],
+  viewer: ["read"],
+  worker: ["work"],
+};
+
+/** Whether the signed-in account may do `permission` in `namespace` (always, with auth off).
+ *  Only to hide what would be refused: the server checks every request itself. */
+export function may(permission, namespace) {
+  if (session.auth !== "required") return true;
+  return session.grants.some((g) => (g.namespace === "*" || g.namespace === namespace) && (ROLE_PERMISSIONS[g.role] || []).includes(permission));
+}
+
+/** The namespace of a workflow as the API shows it (a version's definition names it, or not). */
+export const namespaceOf = (workflow) => (workflow && (workflow.namespace || (workflow.definition && workflow.definition.namespace))) || "default";
+
 /** One request. `body` is sent as JSON, or, when it is a `Source` (`{text, format}`), as its text
- *  with the content type of its format (`application/json` or `application/yaml`). */
+ *  with the content type of its format (`application/json` or `application/yaml`). A `401`
+ *  (signed out, or the session expired) also tells the shell, which shows the sign-in page. */
 export async function request(method, path, body, { headers = {}, signal } = {}) {
-  const init = { method, headers: { Accept: "application/json", ...headers }, signal };
+  const init = { method, headers: { Accept: "application/json", ...headers }, signal, credentials: "same-origin" };
+  if (session.csrf && method !== "GET" && method !== "HEAD") init.headers["X-Sluice-CSRF"] = session.csrf;
   if (body instanceof Source) {
     init.headers["Content-Type"] = body.format === "yaml" ? "application/yaml" : "application/json";
     init.body = body.text;
@@ -46,6 +72,7 @@ export async function request(method, path, body, { headers = {}, signal } = {})
     try { data = JSON.parse(text); } catch { data = null; }
   }
   if (!response.ok) {
+    if (response.status === 401 && path !== "/session") window.dispatchEvent(new CustomEvent("sluice:signed-out"));
     const detail = data && (data.detail || data.title);
     throw new APIError(response.status, data, detail || `${method} ${path} answered ${response.status} ${response.statusText}`);
   }
@@ -60,6 +87,9 @@ function query(params) {
 }
 
 export const api = {
+  me: () => request("GET", "/me"),
+  signIn: (token) => request("POST", "/session", { token }),
+  signOut: () => request("DELETE", "/session"),
   stepTypes: () => request("GET", "/step-types"),
   listWorkflows: (cursor, limit = 500) => request("GET", `/workflows${query({ limit, cursor })}`),
   getWorkflow: (id, version) => request("GET", `/workflows/${enc(id)}${query({ version })}`),

@@ -4,7 +4,7 @@
 // stream; only while the stream is down does it re-read the execution, every 5 s.
 
 import { h, time, duration, elapsed, jsonBlock, badge, linkIDs, FINISHED_EXECUTION, FINISHED_TASK, typeColour, debounce } from "./dom.js";
-import { api, APIError, cachedWorkflow } from "./api.js";
+import { api, APIError, cachedWorkflow, may, namespaceOf } from "./api.js";
 import { drawGraph } from "./graph.js";
 import { liveDuration, onTick, now } from "./clock.js";
 import { navigate, announce, loadOrNotFound, loading, isNarrow, cardTable, labelled } from "./shell.js";
@@ -259,10 +259,13 @@ class ExecutionView {
 
   drawActions() {
     const e = this.execution;
-    // The buttons depend only on the execution and its status: while those stay, the same
-    // buttons stay, so an event arriving does not pull a button out from under a click or
-    // take the keyboard focus away from it.
-    const key = `${e.execution_id} ${e.status}`;
+    // Only what the signed-in account's roles allow in the workflow's namespace.
+    const namespace = namespaceOf(this.workflow);
+    const control = may("control", namespace), rerun = may("run", namespace);
+    // The buttons depend only on the execution, its status and those permissions: while they
+    // stay, the same buttons stay, so an event arriving does not pull a button out from under
+    // a click or take the keyboard focus away from it.
+    const key = `${e.execution_id} ${e.status} ${control} ${rerun}`;
     if (this.actionsKey === key && this.actions.childElementCount > 0) return;
     this.actionsKey = key;
     const buttons = [];
@@ -286,7 +289,7 @@ class ExecutionView {
       buttons.push(button);
       return button;
     };
-    if (e.status === "PENDING" || e.status === "RUNNING") {
+    if ((e.status === "PENDING" || e.status === "RUNNING") && control) {
       // Cancelling stops every running task at once: it is asked for twice.
       const cancel = act("Cancel", "cancel-button", async () => this.askToCancel(cancel), "danger");
       cancel.setAttribute("aria-expanded", String(!this.confirm.hidden));
@@ -294,7 +297,7 @@ class ExecutionView {
     } else {
       this.confirm.hidden = true;
     }
-    if (e.status === "FAILED" || e.status === "CANCELLED") {
+    if ((e.status === "FAILED" || e.status === "CANCELLED") && control) {
       act("Retry", "retry-button", async () => {
         await api.retry(e.workflow_id, e.execution_id);
         announce("Execution retried");
@@ -302,7 +305,7 @@ class ExecutionView {
         this.openStream();
       }, "primary");
     }
-    if (FINISHED_EXECUTION.has(e.status)) {
+    if (FINISHED_EXECUTION.has(e.status) && rerun) {
       act("Run again", "rerun-button", async () => {
         const started = await api.rerun(e.workflow_id, e.execution_id);
         navigate(`/ui/executions/${encodeURIComponent(started.execution_id)}`);

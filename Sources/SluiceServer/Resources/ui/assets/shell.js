@@ -4,7 +4,7 @@
 // route table, and the pages import it (so there is no import cycle).
 
 import { h } from "./dom.js";
-import { APIError } from "./api.js";
+import { APIError, api, session } from "./api.js";
 
 const main = h("main", { id: "main", tabindex: -1 });
 const announcer = h("div", { id: "announcer", class: "visually-hidden", "aria-live": "polite" });
@@ -37,7 +37,7 @@ function layout() {
       h("a", { href: "/ui", "data-nav": "workflows" }, "Workflows"),
       h("a", { href: "/ui/new", "data-nav": "new" }, "New workflow"),
       h("a", { href: "/docs", "data-external": "true" }, "API")),
-    gotoForm);
+    gotoForm, accountBox);
   document.getElementById("app").replaceChildren(
     h("a", { class: "skip-link", href: "#main" }, "Skip to content"), header, main, announcer);
 }
@@ -73,9 +73,25 @@ export function navigate(path, { replace = false } = {}) {
  * draws into `main`; `alive()` turns false once another page was opened; `onLeave(fn)` runs `fn`
  * then (timers, streams). `nav` names the header link to mark as current.
  */
-export function startApp(routeTable) {
+export async function startApp(routeTable) {
   routes = routeTable;
   layout();
+  // A 401 anywhere (signed out elsewhere, the session expired): back to the sign-in page.
+  window.addEventListener("sluice:signed-out", () => {
+    if (session.auth !== "required" || signingIn) return;
+    session.account = null;
+    session.csrf = null;
+    showAccount();
+    render();
+  });
+  try {
+    const me = await api.me();
+    Object.assign(session, me, { csrf: me.csrf_token || null });
+  } catch (error) {
+    // 401: auth is on and this browser is not signed in.
+    if (error.status === 401) Object.assign(session, { auth: "required", account: null });
+  }
+  showAccount();
   document.addEventListener("click", (event) => {
     const link = event.target.closest("a[href]");
     if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
@@ -99,6 +115,7 @@ async function render() {
     main,
   };
   main.replaceChildren();
+  if (session.auth === "required" && !session.account) { signInPage(); return; }
   let matched = null;
   for (const [pattern, fn, nav] of routes) {
     const m = pattern.exec(location.pathname);
@@ -123,6 +140,60 @@ async function render() {
     const heading = main.querySelector("h1");
     if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus({ preventScroll: true }); }
   }
+}
+
+// ------------------------------------------------------------------------------- sign-in
+
+let signingIn = false;
+const accountBox = h("div", { class: "account", id: "account" });
+
+/** The header's account: who is signed in, and Sign out (only when the server checks access). */
+function showAccount() {
+  if (session.auth !== "required" || !session.account) { accountBox.replaceChildren(); return; }
+  const out = h("button", { type: "button", class: "link-button", id: "sign-out" }, "Sign out");
+  out.addEventListener("click", async () => {
+    try { await api.signOut(); } catch { /* signed out either way */ }
+    Object.assign(session, { account: null, grants: [], csrf: null });
+    showAccount();
+    render();
+  });
+  accountBox.replaceChildren(h("span", { class: "muted", id: "account-name", title: rolesText() }, session.account.name), out);
+}
+
+const rolesText = () => session.grants.map((g) => `${g.role} in ${g.namespace === "*" ? "every namespace" : g.namespace}`).join(", ") || "no roles yet";
+
+/** The sign-in page: a token (`sluice token create`, or the first admin's) is exchanged for a
+ *  session cookie; the token itself is not kept by the browser. */
+function signInPage() {
+  document.title = "Sign in · Sluice";
+  const input = h("input", { id: "sign-in-token", name: "token", type: "password", autocomplete: "current-password", spellcheck: "false", required: true, placeholder: "slc_…" });
+  const error = h("p", { class: "error-text", id: "sign-in-error", role: "alert" });
+  const form = h("form", { class: "card sign-in", id: "sign-in-form" },
+    h("label", { for: "sign-in-token" }, "Token"), input,
+    h("button", { type: "submit", id: "sign-in-button" }, "Sign in"), error);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    signingIn = true;
+    try {
+      const answer = await api.signIn(input.value.trim());
+      const me = await api.me();
+      Object.assign(session, me, { csrf: answer.csrf_token });
+      input.value = "";
+      showAccount();
+      render();
+    } catch (e) {
+      error.textContent = e.message;
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    } finally {
+      signingIn = false;
+    }
+  });
+  main.replaceChildren(h("h1", {}, "Sign in"),
+    h("p", {}, "This server needs a token. Ask an admin for one, or create your own with ", h("code", {}, "sluice token create NAME"), " once you are signed in on the command line."),
+    form);
+  input.focus();
 }
 
 // ---------------------------------------------------------------------------- page states

@@ -2,7 +2,7 @@
 // start an execution, and its executions (status filter, paging; page 1 refreshed every 3 s).
 
 import { h, time, duration, jsonBlock, badge } from "./dom.js";
-import { api, rememberWorkflow } from "./api.js";
+import { api, rememberWorkflow, may, namespaceOf } from "./api.js";
 import { drawGraph, typeLegend } from "./graph.js";
 import { inputForm } from "./schema-form.js";
 import { liveDuration } from "./clock.js";
@@ -40,13 +40,15 @@ export async function workflowPage(page, workflowID) {
           h("span", {}, "created ", time(workflow.created_at)), h("span", {}, "updated ", time(workflow.updated_at)),
           workflow.timeout_seconds !== undefined ? h("span", {}, "executions time out after ", duration(workflow.timeout_seconds * 1000)) : null),
         workflow.description ? h("p", { class: "description" }, workflow.description) : null),
-      h("a", { class: "button", id: "edit-workflow", href: `/ui/workflows/${encodeURIComponent(workflow.workflow_id)}/edit` }, "Edit")),
+      // Only what the signed-in account's roles allow here (the server checks anyway).
+      may("edit", namespaceOf(workflow)) ? h("a", { class: "button", id: "edit-workflow", href: `/ui/workflows/${encodeURIComponent(workflow.workflow_id)}/edit` }, "Edit") : null),
     h("section", { class: "card", "aria-labelledby": "graph-heading" },
       h("h2", { id: "graph-heading" }, workflow.steps ? "Steps" : "Tasks",
         h("span", { class: "muted small" }, ` ${workflow.graph.tasks.length} ${workflow.steps ? "in a chain" : "in a DAG"}; edges show the type that flows along them`)),
       graph.element, typeLegend(workflow.graph.tasks)),
     h("div", { class: "two-columns" },
-      h("section", { class: "card", "aria-labelledby": "start-heading" }, h("h2", { id: "start-heading" }, "Start an execution"), form),
+      h("section", { class: "card", "aria-labelledby": "start-heading" }, h("h2", { id: "start-heading" }, "Start an execution"),
+        may("run", namespaceOf(workflow)) ? form : h("p", { class: "muted", id: "run-not-allowed" }, `Your roles in namespace ${namespaceOf(workflow)} do not include starting executions (runner, editor or admin do).`)),
       h("section", { class: "card", "aria-labelledby": "schema-heading" },
         h("h2", { id: "schema-heading" }, "Input schema"),
         h("p", { class: "muted small" }, "Derived from the entry steps, merged with the definition’s input_schema."),

@@ -1,0 +1,63 @@
+import Foundation
+import AsyncHTTPClient
+import SluiceCore
+
+/// Accounts, tokens, grants and the audit log (README, "Accounts and access"). They answer the
+/// server's JSON as it is: the CLI prints it as tables or passes it on.
+extension SluiceClient {
+    /// `GET /me`: the caller, its grants, and whether the server checks access.
+    public func me() async throws -> JSONValue { try await fetch(.GET, "/me") }
+
+    public func accounts(limit: Int? = nil, cursor: String? = nil) async throws -> JSONValue {
+        try await fetch(.GET, "/accounts", query: [("limit", limit.map(String.init)), ("cursor", cursor)])
+    }
+
+    public func account(_ name: String) async throws -> JSONValue { try await fetch(.GET, "/accounts/\(Self.segment(name))") }
+
+    public func createAccount(name: String, kind: String? = nil, displayName: String? = nil) async throws -> JSONValue {
+        var body = JSONObject([("name", .string(name))])
+        if let kind { body.append("kind", .string(kind)) }
+        if let displayName { body.append("display_name", .string(displayName)) }
+        return try await fetch(.POST, "/accounts", body: JSONValue.object(body).jsonBytes)
+    }
+
+    public func deleteAccount(_ name: String) async throws { _ = try await send(.DELETE, "/accounts/\(Self.segment(name))") }
+
+    public func tokens(account: String) async throws -> JSONValue { try await fetch(.GET, "/accounts/\(Self.segment(account))/tokens") }
+
+    /// Creates a token; the answer's `token` is its value, shown this once.
+    public func createToken(account: String, name: String, expiresInSeconds: Double? = nil) async throws -> JSONValue {
+        var body = JSONObject([("name", .string(name))])
+        if let expiresInSeconds { body.append("expires_in_seconds", .number(expiresInSeconds)) }
+        return try await fetch(.POST, "/accounts/\(Self.segment(account))/tokens", body: JSONValue.object(body).jsonBytes)
+    }
+
+    public func revokeToken(account: String, tokenID: String) async throws {
+        _ = try await send(.DELETE, "/accounts/\(Self.segment(account))/tokens/\(Self.segment(tokenID))")
+    }
+
+    public func grants(account: String? = nil, namespace: String? = nil) async throws -> JSONValue {
+        try await fetch(.GET, "/grants", query: [("account", account), ("namespace", namespace)])
+    }
+
+    public func grant(account: String, namespace: String, role: String) async throws -> JSONValue {
+        let body: JSONValue = ["account": .string(account), "namespace": .string(namespace), "role": .string(role)]
+        return try await fetch(.POST, "/grants", body: body.jsonBytes)
+    }
+
+    public func deleteGrant(_ id: String) async throws { _ = try await send(.DELETE, "/grants/\(Self.segment(id))") }
+
+    public func audit(filters: [(String, String?)], limit: Int? = nil, cursor: String? = nil) async throws -> JSONValue {
+        try await fetch(.GET, "/audit", query: filters + [("limit", limit.map(String.init)), ("cursor", cursor)])
+    }
+
+    /// A path segment with everything but unreserved characters percent-encoded.
+    static func segment(_ value: String) -> String {
+        var out = ""
+        for byte in value.utf8 {
+            let c = Character(Unicode.Scalar(byte))
+            if c.isASCII, c.isLetter || c.isNumber || "-._~@".contains(c) { out.append(c) } else { out += String(format: "%%%02X", byte) }
+        }
+        return out
+    }
+}

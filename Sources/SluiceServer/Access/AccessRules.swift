@@ -1,0 +1,91 @@
+import HTTPTypes
+import SluiceCore
+
+/// What a route asks of its caller when auth is on. Every route has one: registering a route
+/// without a rule stops the server at start-up (`RecordingRouter`), and a test walks
+/// `openapi.yaml` against this table.
+enum AccessRule: Sendable, Hashable {
+    /// Anyone, without a token: health, the contract and its docs page, the web UI's files (the
+    /// data they show comes from the API, which is checked).
+    case open
+    /// Any signed-in account; the handler decides the rest (its own tokens, validation).
+    case signedIn
+    /// `permission` in the namespace of the workflow the path names (`{workflow_id}`, or the
+    /// workflow of `{execution_id}`). Outside the caller's namespaces the workflow is not found.
+    case namespaced(Permission)
+    /// A grant on `*` with `permission` (an `admin` everywhere).
+    case everywhere(Permission)
+    /// The handler checks `permission` itself: a list shows what the caller may see, a body
+    /// names the namespace.
+    case byHandler(Permission)
+}
+
+/// The rule and the audit log's name of every route, by method and path template as the router
+/// spells it (`/workflows/{workflow_id}`, as `openapi.yaml` does).
+enum AccessRules {
+    struct Entry: Sendable {
+        var rule: AccessRule
+        /// How the audit log names the action (`workflow.create`); mutations only.
+        var action: String?
+    }
+
+    static func entry(method: HTTPRequest.Method, path: String) -> Entry? {
+        // HEAD is answered by the GET route.
+        table["\(method == .head ? "GET" : method.rawValue) \(path)"]
+    }
+
+    static let table: [String: Entry] = [
+        "GET /healthz": .init(rule: .open),
+        "GET /openapi.yaml": .init(rule: .open),
+        "GET /openapi.json": .init(rule: .open),
+        "GET /docs": .init(rule: .open),
+        "GET /": .init(rule: .open),
+        "GET /ui": .init(rule: .open),
+        "GET /ui/**": .init(rule: .open),
+        "GET /ui/assets/{asset}": .init(rule: .open),
+        "GET /step-types": .init(rule: .signedIn),
+
+        "POST /workflows": .init(rule: .byHandler(.edit), action: "workflow.create"),
+        "POST /workflows/validate": .init(rule: .signedIn),
+        "GET /workflows": .init(rule: .byHandler(.read)),
+        "GET /workflows/{workflow_id}": .init(rule: .namespaced(.read)),
+        "PUT /workflows/{workflow_id}": .init(rule: .namespaced(.edit), action: "workflow.update"),
+        "DELETE /workflows/{workflow_id}": .init(rule: .namespaced(.edit), action: "workflow.delete"),
+        "GET /workflows/{workflow_id}/versions": .init(rule: .namespaced(.read)),
+        "GET /workflows/{workflow_id}/versions/{version}": .init(rule: .namespaced(.read)),
+
+        "POST /workflows/{workflow_id}/execute": .init(rule: .namespaced(.run), action: "execution.create"),
+        "GET /workflows/{workflow_id}/executions": .init(rule: .namespaced(.read)),
+        "GET /workflows/{workflow_id}/executions/{execution_id}": .init(rule: .namespaced(.read)),
+        "GET /executions/{execution_id}": .init(rule: .namespaced(.read)),
+        "POST /workflows/{workflow_id}/executions/{execution_id}/cancel": .init(rule: .namespaced(.control), action: "execution.cancel"),
+        "POST /workflows/{workflow_id}/executions/{execution_id}/retry": .init(rule: .namespaced(.control), action: "execution.retry"),
+        "POST /workflows/{workflow_id}/executions/{execution_id}/rerun": .init(rule: .namespaced(.run), action: "execution.rerun"),
+        "GET /workflows/{workflow_id}/executions/{execution_id}/tasks/{task_id}/logs": .init(rule: .namespaced(.read)),
+        "GET /workflows/{workflow_id}/executions/{execution_id}/events": .init(rule: .namespaced(.read)),
+        "GET /events": .init(rule: .byHandler(.read)),
+
+        "POST /workflows/{workflow_id}/webhooks": .init(rule: .namespaced(.edit), action: "webhook.create"),
+        "GET /workflows/{workflow_id}/webhooks": .init(rule: .namespaced(.read)),
+        "GET /workflows/{workflow_id}/webhooks/{webhook_id}": .init(rule: .namespaced(.read)),
+        "DELETE /workflows/{workflow_id}/webhooks/{webhook_id}": .init(rule: .namespaced(.edit), action: "webhook.delete"),
+        "POST /workflows/{workflow_id}/webhooks/{webhook_id}/rotate-secret": .init(rule: .namespaced(.edit), action: "webhook.rotate_secret"),
+        "GET /workflows/{workflow_id}/executions/{execution_id}/deliveries": .init(rule: .namespaced(.read)),
+        "POST /workflows/{workflow_id}/executions/{execution_id}/deliveries/{delivery_id}/resend": .init(rule: .namespaced(.edit), action: "delivery.resend"),
+
+        "GET /me": .init(rule: .signedIn),
+        "POST /session": .init(rule: .open, action: "session.create"),
+        "DELETE /session": .init(rule: .signedIn, action: "session.delete"),
+        "GET /accounts": .init(rule: .everywhere(.administer)),
+        "POST /accounts": .init(rule: .everywhere(.administer), action: "account.create"),
+        "GET /accounts/{account}": .init(rule: .everywhere(.administer)),
+        "DELETE /accounts/{account}": .init(rule: .everywhere(.administer), action: "account.delete"),
+        "GET /accounts/{account}/tokens": .init(rule: .signedIn),
+        "POST /accounts/{account}/tokens": .init(rule: .signedIn, action: "token.create"),
+        "DELETE /accounts/{account}/tokens/{token_id}": .init(rule: .signedIn, action: "token.revoke"),
+        "GET /grants": .init(rule: .byHandler(.administer)),
+        "POST /grants": .init(rule: .byHandler(.administer), action: "grant.create"),
+        "DELETE /grants/{grant_id}": .init(rule: .byHandler(.administer), action: "grant.delete"),
+        "GET /audit": .init(rule: .everywhere(.administer)),
+    ]
+}
