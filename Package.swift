@@ -174,6 +174,7 @@ let package = Package(
         .testTarget(name: "SluiceCLITests", dependencies: [
             "SluiceCLI", "SluiceClient", "SluiceCore", "SluiceYAML", "SluiceServer", "SluiceEngine", "SluiceStore", "SluiceTestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

@@ -32,11 +32,13 @@ extension Condition {
 struct ConditionChecker {
     let typeOf: (Reference) -> Result<ValueType, TypeProblem>
     private(set) var problems: [String] = []
+    /// `problems` as a set, so that a condition with many references stays linear to check.
+    private var reported = Set<String>()
 
     init(typeOf: @escaping (Reference) -> Result<ValueType, TypeProblem>) { self.typeOf = typeOf }
 
     mutating func report(_ problem: String) {
-        if !problems.contains(problem) { problems.append(problem) }
+        if reported.insert(problem).inserted { problems.append(problem) }
     }
 
     mutating func type(of expression: Condition.Expression) -> ValueType {

@@ -67,20 +67,30 @@ public indirect enum DataType: Sendable, Hashable, CustomStringConvertible {
     /// The names `init(name:)` accepts, for messages.
     public static let validNames = "text, number, boolean, json, list<T> (T one of these, e.g. list<text>)"
 
-    /// The type named `name` (`text`, `number`, `boolean`, `json`, `list<T>`), or `nil` if it
-    /// names none. Names are exact: no spaces, lower case.
+    /// How deeply `list<…>` may nest in a type name.
+    public static let maxNesting = 32
+
+    /// The type named `name` (`text`, `number`, `boolean`, `json`, `list<T>`, lists nested at
+    /// most `maxNesting` deep), or `nil` if it names none. Names are exact: no spaces, lower case.
     public init?(name: String) {
-        switch name {
-        case "text": self = .text
-        case "number": self = .number
-        case "boolean": self = .boolean
-        case "json": self = .json
-        default:
-            guard name.hasPrefix("list<"), name.hasSuffix(">"), name.count > 6,
-                  let item = DataType(name: String(name.dropFirst(5).dropLast()))
-            else { return nil }
-            self = .list(item)
+        // Peel `list<` … `>` pairs off the outside, without copying the name per level.
+        var inner = Substring(name)
+        var depth = 0
+        while inner.hasPrefix("list<"), inner.hasSuffix(">"), inner.utf8.count > 6 {
+            guard depth < DataType.maxNesting else { return nil }
+            inner = inner.dropFirst(5).dropLast()
+            depth += 1
         }
+        var type: DataType
+        switch inner {
+        case "text": type = .text
+        case "number": type = .number
+        case "boolean": type = .boolean
+        case "json": type = .json
+        default: return nil
+        }
+        for _ in 0..<depth { type = .list(type) }
+        self = type
     }
 
     /// Whether `value` (the member's value) has this type; for lists, whether every item does.

@@ -9,6 +9,8 @@ public enum DefinitionParser {
     static let maxTimeoutSeconds = 30.0 * 86_400
     /// Ids are what `depends_on` refers to: letters, digits, `_`, `-` and `.`, at most 64 long.
     static let maxIDLength = 64
+    /// The most steps a chain, or tasks a DAG, may have.
+    public static let maxTasks = 1000
 
     /// Parses `body`; returns the definition or the problems found (never both).
     public static func parse(_ body: JSONValue) -> Result<WorkflowDefinition, ValidationFailure> {
@@ -89,7 +91,11 @@ public enum DefinitionParser {
             return []
         }
         if items.isEmpty { issues.append(.init(path: "steps", code: "empty", message: "expected at least one step, found none")) }
-        if items.count > 1000 { issues.append(.init(path: "steps", code: "too_many", message: "expected at most 1000 steps, found \(items.count)")) }
+        // Counted before any step is read: a chain over the limit is refused for that alone.
+        if items.count > maxTasks {
+            issues.append(.init(path: "steps", code: "too_many", message: "expected at most \(maxTasks) steps, found \(items.count)"))
+            return []
+        }
         var tasks: [WorkflowDefinition.Task] = []
         for (i, item) in items.enumerated() {
             let path = IssuePath.index("steps", i)
@@ -116,7 +122,10 @@ public enum DefinitionParser {
             return []
         }
         if items.isEmpty { issues.append(.init(path: "tasks", code: "empty", message: "expected at least one task, found none")) }
-        if items.count > 1000 { issues.append(.init(path: "tasks", code: "too_many", message: "expected at most 1000 tasks, found \(items.count)")) }
+        if items.count > maxTasks {
+            issues.append(.init(path: "tasks", code: "too_many", message: "expected at most \(maxTasks) tasks, found \(items.count)"))
+            return []
+        }
         var tasks: [WorkflowDefinition.Task] = []
         for (i, item) in items.enumerated() {
             let path = IssuePath.index("tasks", i)
@@ -133,25 +142,29 @@ public enum DefinitionParser {
                 issues.append(.init(path: IssuePath.member(path, "id"), code: "required", message: "required field is missing; expected a task id that depends_on can refer to"))
             }
             var dependsOn: [String] = []
+            var positions: [Int] = []
             switch task["depends_on"] {
             case nil, .null?: break
             case .array(let deps):
+                var listed = Set<String>()
+                let listPath = IssuePath.member(path, "depends_on")
                 for (j, dep) in deps.enumerated() {
-                    let depPath = IssuePath.index(IssuePath.member(path, "depends_on"), j)
                     if let s = dep.stringValue {
-                        if dependsOn.contains(s) {
-                            issues.append(.init(path: depPath, code: "duplicate_dependency", message: "\"\(s)\" is listed twice"))
+                        if !listed.insert(s).inserted {
+                            issues.append(.init(path: IssuePath.index(listPath, j), code: "duplicate_dependency", message: "\"\(s)\" is listed twice"))
                         } else {
                             dependsOn.append(s)
+                            positions.append(j)
                         }
                     } else {
-                        issues.append(.init(path: depPath, code: "type_mismatch", message: "expected a task id (string), found \(dep.kindName)"))
+                        issues.append(.init(path: IssuePath.index(listPath, j), code: "type_mismatch", message: "expected a task id (string), found \(dep.kindName)"))
                     }
                 }
             case .some(let v):
                 issues.append(.init(path: IssuePath.member(path, "depends_on"), code: "type_mismatch", message: "expected an array of task ids, found \(v.kindName)"))
             }
             var parsed = WorkflowDefinition.Task(id: id, type: type, parameters: task["input"], dependsOn: dependsOn, path: path)
+            if positions.last.map({ $0 != positions.count - 1 }) == true { parsed.dependsOnPositions = positions }
             parseControl(task, into: &parsed, issues: &issues)
             tasks.append(parsed)
         }
@@ -301,8 +314,10 @@ public enum DefinitionParser {
     }
 
     static func rejectUnknown(_ object: JSONObject, allowed: [String], path: String, issues: inout [ValidationIssue]) {
-        for key in object.keys where !allowed.contains(key) {
-            issues.append(.init(path: IssuePath.member(path, key), code: "unknown_field", message: "unknown field; expected one of \(allowed.joined(separator: ", "))"))
+        var message: String?
+        for member in object where !allowed.contains(member.key) {
+            if message == nil { message = "unknown field; expected one of \(allowed.joined(separator: ", "))" }
+            issues.append(.init(path: IssuePath.member(path, member.key), code: "unknown_field", message: message!))
         }
     }
 }

@@ -34,66 +34,9 @@ public struct JSONParser {
     /// Where `path` (`steps[2].type`) points in a JSON text: the 1-based line and column (in
     /// Unicode scalars) where its value starts, or where the nearest enclosing value the text has
     /// starts (a missing member points at its object). `nil` for the empty path or a text that
-    /// is not JSON. For many paths, read the text once with `locations(in:)`.
+    /// is not JSON. For many paths, read the text once with `locate(_:in:)`.
     public static func location(of path: String, in bytes: [UInt8]) -> (line: Int, column: Int)? {
-        locations(in: bytes)?.location(of: path)
-    }
-
-    /// Where every value of a JSON text starts, read in one pass; `nil` if it is not JSON.
-    public static func locations(in bytes: [UInt8]) -> JSONLocations? {
-        var parser = JSONParser(bytes: bytes)
-        guard let root = try? parser.locatedValue() else { return nil }
-        return JSONLocations(bytes: bytes, root: root)
-    }
-
-    private mutating func locatedValue() throws(Failure) -> JSONLocations.Node {
-        skipWhitespace()
-        let start = index
-        guard index < bytes.count else { throw failure("unexpected end of input; expected a value") }
-        switch bytes[index] {
-        case UInt8(ascii: "{"):
-            try enter()
-            index += 1
-            var members: [String: JSONLocations.Node] = [:]
-            skipWhitespace()
-            if index < bytes.count && bytes[index] == UInt8(ascii: "}") { index += 1; depth -= 1; return .object(start, members) }
-            while true {
-                skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a member name") }
-                let key = try parseString()
-                skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
-                index += 1
-                let value = try locatedValue()
-                if members[key] == nil { members[key] = value }
-                skipWhitespace()
-                guard index < bytes.count else { throw failure("unexpected end of input") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "}") { index += 1; break }
-                throw failure("expected ',' or '}'")
-            }
-            depth -= 1
-            return .object(start, members)
-        case UInt8(ascii: "["):
-            try enter()
-            index += 1
-            var items: [JSONLocations.Node] = []
-            skipWhitespace()
-            if index < bytes.count && bytes[index] == UInt8(ascii: "]") { index += 1; depth -= 1; return .array(start, items) }
-            while true {
-                items.append(try locatedValue())
-                skipWhitespace()
-                guard index < bytes.count else { throw failure("unexpected end of input") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "]") { index += 1; break }
-                throw failure("expected ',' or ']'")
-            }
-            depth -= 1
-            return .array(start, items)
-        default:
-            _ = try parseValue()
-            return .value(start)
-        }
+        locate([path], in: bytes)?.first ?? nil
     }
 
     private func failure(_ message: String) -> Failure {
@@ -331,68 +274,4 @@ public struct JSONParser {
     }
 
     private func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
-}
-
-/// Where each value of a JSON text starts (`JSONParser.locations(in:)`), to answer where many
-/// problem paths point without reading the text again for each.
-public struct JSONLocations: Sendable {
-    indirect enum Node: Sendable {
-        case value(Int)
-        case object(Int, [String: Node])
-        case array(Int, [Node])
-
-        var offset: Int {
-            switch self {
-            case .value(let o), .object(let o, _), .array(let o, _): return o
-            }
-        }
-    }
-
-    let root: Node
-    /// The offset where each line starts.
-    let lineStarts: [Int]
-    /// `scalars[i]`: how many Unicode scalars start before offset `i` (columns count scalars,
-    /// and a body can be one long line).
-    let scalars: [Int32]
-
-    init(bytes: [UInt8], root: Node) {
-        self.root = root
-        var starts = [0]
-        var scalars = [Int32](repeating: 0, count: bytes.count + 1)
-        var count: Int32 = 0
-        for (i, b) in bytes.enumerated() {
-            if b == 0x0A { starts.append(i + 1) }
-            if b & 0xC0 != 0x80 { count += 1 }
-            scalars[i + 1] = count
-        }
-        lineStarts = starts
-        self.scalars = scalars
-    }
-
-    /// The 1-based line and column (in Unicode scalars) where the value at `path` starts, or its
-    /// nearest enclosing value; `nil` for the empty path.
-    public func location(of path: String) -> (line: Int, column: Int)? {
-        let segments = IssuePath.segments(of: path)
-        guard !segments.isEmpty else { return nil }
-        var node = root
-        walk: for segment in segments {
-            switch (segment, node) {
-            case (.key(let key), .object(_, let members)):
-                guard let next = members[key] else { break walk }
-                node = next
-            case (.index(let i), .array(_, let items)):
-                guard i >= 0, i < items.count else { break walk }
-                node = items[i]
-            default:
-                break walk
-            }
-        }
-        let offset = node.offset
-        var low = 0, high = lineStarts.count - 1
-        while low < high {
-            let mid = (low + high + 1) / 2
-            if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
-        }
-        return (low + 1, Int(scalars[offset] - scalars[lineStarts[low]]) + 1)
-    }
 }

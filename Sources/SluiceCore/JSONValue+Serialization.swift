@@ -41,6 +41,49 @@ extension JSONValue {
         }
     }
 
+    /// Appends the start of this value's compact JSON text to `out`, stopping once `out` holds
+    /// `limit` bytes or more; `true` if the whole text was written.
+    func writePrefix(to out: inout [UInt8], limit: Int) -> Bool {
+        switch self {
+        case .null, .bool, .number: write(to: &out)
+        case .string(let s): return JSONValue.writeStringPrefix(s, to: &out, limit: limit)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if out.count >= limit { return false }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if !item.writePrefix(to: &out, limit: limit) { return false }
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let object):
+            out.append(UInt8(ascii: "{"))
+            for (i, member) in object.members.enumerated() {
+                if out.count >= limit { return false }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if !JSONValue.writeStringPrefix(member.key, to: &out, limit: limit) { return false }
+                out.append(UInt8(ascii: ":"))
+                if !member.value.writePrefix(to: &out, limit: limit) { return false }
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        return out.count < limit
+    }
+
+    /// `writeString`, stopping once `out` holds `limit` bytes or more; `true` if all was written.
+    static func writeStringPrefix(_ s: String, to out: inout [UInt8], limit: Int) -> Bool {
+        guard s.utf8.count + out.count + 2 > limit else {
+            writeString(s, to: &out)
+            return true
+        }
+        out.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            if out.count >= limit { return false }
+            appendEscaped(byte, to: &out)
+        }
+        out.append(UInt8(ascii: "\""))
+        return out.count < limit
+    }
+
     /// The JSON text of this value indented for reading: two spaces per level, one member or
     /// item per line, `"key": value`; empty objects and arrays stay `{}` and `[]`.
     public var prettyJSONString: String {
@@ -104,19 +147,22 @@ extension JSONValue {
             out.append(UInt8(ascii: "\""))
             return
         }
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
-            case 0x0A: out.append(contentsOf: [92, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [92, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [92, UInt8(ascii: "t")])
-            case 0x00..<0x20:
-                out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: out.append(byte)
-            }
-        }
+        for byte in s.utf8 { appendEscaped(byte, to: &out) }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends one byte of a string's UTF-8 as it goes in a JSON string literal.
+    static func appendEscaped(_ byte: UInt8, to out: inout [UInt8]) {
+        switch byte {
+        case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
+        case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
+        case 0x0A: out.append(contentsOf: [92, UInt8(ascii: "n")])
+        case 0x0D: out.append(contentsOf: [92, UInt8(ascii: "r")])
+        case 0x09: out.append(contentsOf: [92, UInt8(ascii: "t")])
+        case 0x00..<0x20:
+            let hex: StaticString = "0123456789abcdef"
+            out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 0xF)]])
+        default: out.append(byte)
+        }
     }
 }

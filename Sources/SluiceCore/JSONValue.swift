@@ -60,10 +60,19 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
-    /// A short rendering for error messages: strings quoted, long values cut.
+    /// A short rendering for error messages: strings quoted, long values cut. Only the start of
+    /// a large value is written, so a preview costs the same whatever the value's size.
     public var preview: String {
-        let text = self.jsonString
-        return text.count > 60 ? String(text.prefix(57)) + "..." : text
+        var bytes: [UInt8] = []
+        if writePrefix(to: &bytes, limit: 1024) {
+            let text = String(decoding: bytes, as: UTF8.self)
+            return text.count > 60 ? String(text.prefix(57)) + "..." : text
+        }
+        // Cut short: the characters before the last are those of the whole text.
+        let text = String(decoding: bytes, as: UTF8.self)
+        if text.count >= 62 { return String(text.prefix(57)) + "..." }
+        let whole = jsonString
+        return whole.count > 60 ? String(whole.prefix(57)) + "..." : whole
     }
 }
 

@@ -1,33 +1,73 @@
 /// What the references of one workflow may point at while it is type-checked: the execution
-/// input, and the tasks upstream of the task that holds the reference (its ancestors through
+/// input (of one type: `with(input:)` gives the scope for another), and the tasks upstream of the task that holds the reference (its ancestors through
 /// `depends_on`), whose output types are known by then.
 struct ReferenceScope {
     let tasks: [WorkflowDefinition.Task]
     let indexByID: [String: Int]
-    let ancestors: [Set<Int>]
+    let ancestors: Reachability
+    /// The type of the execution input as references see it.
+    let input: ValueType
+    /// The type of each task's output seen by references, made once per task (a task that
+    /// passes the input through carries all the input's members: one copy, not one per reference).
+    private let outputTypes = OutputTypes()
+
+    init(tasks: [WorkflowDefinition.Task], indexByID: [String: Int], ancestors: Reachability, input: ValueType) {
+        self.tasks = tasks
+        self.indexByID = indexByID
+        self.ancestors = ancestors
+        self.input = input
+    }
+
+    /// The same scope seen with another input type (the checker types the edges with the
+    /// declared input, conditions with the derived one).
+    func with(input: ValueType) -> ReferenceScope {
+        ReferenceScope(tasks: tasks, indexByID: indexByID, ancestors: ancestors, input: input)
+    }
 
     /// The type of `root` seen from task `i`, or a problem saying why it cannot be used.
-    func rootType(_ root: Reference.Root, from i: Int, shapes: [Shape?], input: ValueType) -> Result<ValueType, TypeProblem> {
+    func rootType(_ root: Reference.Root, from i: Int, shapes: [Shape?]) -> Result<ValueType, TypeProblem> {
         switch root {
         case .input: return .success(input)
         case .task(let id):
             guard let k = indexByID[id] else {
-                let known = tasks.map(\.id).filter { !$0.isEmpty && $0 != tasks[i].id }
-                return .failure(TypeProblem("there is no task \"\(id)\"; expected one of: \(known.isEmpty ? "(no other tasks)" : known.joined(separator: ", "))"))
+                return .failure(TypeProblem("there is no task \"\(id)\"; expected one of: \(otherIDs(than: i))"))
             }
-            guard ancestors[i].contains(k) else {
+            guard ancestors.contains(i, k) else {
                 return .failure(TypeProblem("task \"\(id)\" is not upstream of \"\(tasks[i].id)\", so its output is not known when \"\(tasks[i].id)\" runs; add \"\(id)\" to depends_on (directly or through a task that depends on it)"))
             }
             guard let shape = shapes[k] else { return .success(.unknown) }  // its own problem was reported
-            return .success(ValueType(shape: shape, input: input))
+            if let known = outputTypes.types[k] { return .success(known) }
+            let type = ValueType(shape: shape, input: input)
+            outputTypes.types[k] = type
+            return .success(type)
         }
     }
 
+    /// The ids of the tasks other than task `i`, the first `TypeChecker.maxListed` of them and
+    /// how many more: a message costs the same whatever the number of tasks.
+    func otherIDs(than i: Int) -> String {
+        var names: [String] = []
+        for t in tasks where !t.id.isEmpty && t.id != tasks[i].id {
+            names.append(t.id)
+            if names.count > TypeChecker.maxListed { break }
+        }
+        guard !names.isEmpty else { return "(no other tasks)" }
+        guard names.count > TypeChecker.maxListed else { return names.joined(separator: ", ") }
+        let total = tasks.lazy.filter { !$0.id.isEmpty && $0.id != tasks[i].id }.count
+        return TypeChecker.list(names, total: total)
+    }
+
+    /// Task output types by task index. A task's output shape is final once the checker has
+    /// passed it (tasks are typed in topological order, references look only upstream).
+    private final class OutputTypes {
+        var types: [Int: ValueType] = [:]
+    }
+
     /// The static type of `reference` from task `i`.
-    func type(of reference: Reference, from i: Int, shapes: [Shape?], input: ValueType) -> Result<ValueType, TypeProblem> {
+    func type(of reference: Reference, from i: Int, shapes: [Shape?]) -> Result<ValueType, TypeProblem> {
         var problem: TypeProblem?
         let result = reference.staticType { root in
-            switch rootType(root, from: i, shapes: shapes, input: input) {
+            switch rootType(root, from: i, shapes: shapes) {
             case .success(let t): return t
             case .failure(let p): problem = p; return nil
             }
@@ -38,7 +78,7 @@ struct ReferenceScope {
 
     /// The shape of task `i`'s input built by `input_from`, checked against what `step` takes.
     /// `nil` after reporting a problem.
-    func selectionShape(_ i: Int, _ selections: [InputSelection], step: StepType, shapes: [Shape?], input: ValueType, issues: inout [ValidationIssue]) -> Shape? {
+    func selectionShape(_ i: Int, _ selections: [InputSelection], step: StepType, shapes: [Shape?], issues: inout [ValidationIssue]) -> Shape? {
         let base = IssuePath.member(tasks[i].path, "input_from")
         if step.input == .none {
             issues.append(.init(path: base, code: "unexpected_input_from", message: "\(step.name) takes no input (it produces its value from its parameters); remove input_from"))
@@ -51,7 +91,7 @@ struct ReferenceScope {
         for selection in selections {
             let p = IssuePath.member(base, selection.field)
             let type: ValueType
-            switch self.type(of: selection.reference, from: i, shapes: shapes, input: input) {
+            switch self.type(of: selection.reference, from: i, shapes: shapes) {
             case .success(let t): type = t
             case .failure(let problem):
                 issues.append(.init(path: p, code: "invalid_reference", message: "\(selection.reference): \(problem.message)"))
@@ -118,8 +158,8 @@ struct ReferenceScope {
 
     /// Checks task `i`'s `when`: it parses (already done), refers only to the input and upstream
     /// tasks, and its comparisons are between values of matching types.
-    func checkCondition(_ condition: Condition, task i: Int, shapes: [Shape?], input: ValueType, issues: inout [ValidationIssue]) {
-        let problems = condition.check { reference in type(of: reference, from: i, shapes: shapes, input: input) }
+    func checkCondition(_ condition: Condition, task i: Int, shapes: [Shape?], issues: inout [ValidationIssue]) {
+        let problems = condition.check { reference in type(of: reference, from: i, shapes: shapes) }
         for problem in problems {
             issues.append(.init(path: IssuePath.member(tasks[i].path, "when"), code: "invalid_condition", message: problem))
         }

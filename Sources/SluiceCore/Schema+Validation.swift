@@ -14,8 +14,8 @@ extension Schema {
             issues.append(.init(path: path, code: "type_mismatch", message: "expected \(Schema.article(type)), found \(value.kindName) \(value.preview)"))
             return
         }
-        if let enumValues, !enumValues.contains(where: { Schema.equal($0, value) }) {
-            issues.append(.init(path: path, code: "not_in_enum", message: "expected one of \(enumValues.map(\.jsonString).joined(separator: ", ")), found \(value.preview)"))
+        if !allows(value) {
+            issues.append(.init(path: path, code: "not_in_enum", message: "expected one of \(allowedText), found \(value.preview)"))
         }
         switch value {
         case .number(let n):
@@ -51,8 +51,8 @@ extension Schema {
                 } else {
                     switch additionalProperties {
                     case .allowed(false):
-                        let known = properties.map(\.name)
-                        let hint = known.isEmpty ? "no properties are allowed" : "allowed: \(known.joined(separator: ", "))"
+                        let known = properties.prefix(TypeChecker.maxListed).map(\.name)
+                        let hint = known.isEmpty ? "no properties are allowed" : "allowed: \(TypeChecker.list(known, total: properties.count))"
                         issues.append(.init(path: p, code: "unknown_property", message: "unexpected property; \(hint)"))
                     case .schema(let s): s.validate(member.value, path: p, into: &issues)
                     default: break
@@ -70,8 +70,6 @@ extension Schema {
         default: return false
         }
     }
-
-    static func equal(_ a: JSONValue, _ b: JSONValue) -> Bool { a == b }
 
     static func article(_ kind: Kind) -> String {
         switch kind {

@@ -10,10 +10,25 @@ public struct Schema: Sendable, Hashable {
     public var type: Kind?
     public var title: String?
     public var description: String?
-    public var properties: [(name: String, schema: Schema)] = []
+    /// The declared properties, in order.
+    public var properties: [(name: String, schema: Schema)] {
+        get { declared }
+        set {
+            declared = newValue
+            propertyIndex = Self.index(newValue)
+        }
+    }
     public var required: [String] = []
     public var items: Box?
-    public var enumValues: [JSONValue]?
+    /// The allowed values (`enum`).
+    public var enumValues: [JSONValue]? {
+        get { allowed }
+        set {
+            allowed = newValue
+            allowedSet = newValue.map(Set.init)
+            allowedText = newValue.map { values in TypeChecker.list(values.prefix(TypeChecker.maxListed).map(\.preview), total: values.count) } ?? ""
+        }
+    }
     public var minimum: Double?
     public var maximum: Double?
     public var minLength: Int?
@@ -36,21 +51,41 @@ public struct Schema: Sendable, Hashable {
         public func hash(into h: inout Hasher) { h.combine(schema) }
     }
 
+    /// `properties`, and where each name is in it (the first time), so that looking a property
+    /// up does not scan them: a schema of many properties checks an object in linear time.
+    private var declared: [(name: String, schema: Schema)] = []
+    private var propertyIndex: [String: Int] = [:]
+    /// `enumValues`, and the same as a set for membership tests.
+    private var allowed: [JSONValue]?
+    private var allowedSet: Set<JSONValue>?
+    /// The allowed values as a message lists them (the first `TypeChecker.maxListed`).
+    private(set) var allowedText = ""
+
     public init(type: Kind? = nil) { self.type = type }
 
     public static func == (l: Schema, r: Schema) -> Bool { l.json == r.json }
     public func hash(into h: inout Hasher) { h.combine(json) }
 
     /// The schema of property `name`, if declared.
-    public func property(_ name: String) -> Schema? { properties.first(where: { $0.name == name })?.schema }
+    public func property(_ name: String) -> Schema? { propertyIndex[name].map { declared[$0].schema } }
+
+    /// Whether `value` is one of `enumValues` (`true` when there is no `enum`).
+    func allows(_ value: JSONValue) -> Bool { allowedSet?.contains(value) ?? true }
 
     /// Declares or replaces property `name`.
     public mutating func setProperty(_ name: String, _ schema: Schema) {
-        if let i = properties.firstIndex(where: { $0.name == name }) {
-            properties[i].schema = schema
+        if let i = propertyIndex[name] {
+            declared[i].schema = schema
         } else {
-            properties.append((name, schema))
+            propertyIndex[name] = declared.count
+            declared.append((name, schema))
         }
+    }
+
+    static func index(_ properties: [(name: String, schema: Schema)]) -> [String: Int] {
+        var index: [String: Int] = [:]
+        for (i, p) in properties.enumerated() where index[p.name] == nil { index[p.name] = i }
+        return index
     }
 
     static let keywords: Set<String> = [
@@ -97,7 +132,7 @@ extension Schema {
                     continue
                 }
                 for prop in props {
-                    schema.properties.append((prop.key, parse(prop.value, path: IssuePath.member(p, prop.key), issues: &issues)))
+                    schema.setProperty(prop.key, parse(prop.value, path: IssuePath.member(p, prop.key), issues: &issues))
                 }
             case "required":
                 guard case .array(let items) = v else {
@@ -143,7 +178,8 @@ extension Schema {
         if let min = schema.minLength, let max = schema.maxLength, min > max {
             issues.append(.init(path: IssuePath.member(path, "minLength"), code: "invalid_schema", message: "minLength \(min) is greater than maxLength \(max)"))
         }
-        for (i, name) in schema.required.enumerated() where schema.property(name) == nil && schema.additionalProperties == .allowed(false) {
+        let closed = schema.additionalProperties == .allowed(false)
+        for (i, name) in schema.required.enumerated() where closed && schema.property(name) == nil {
             issues.append(.init(path: IssuePath.index(IssuePath.member(path, "required"), i), code: "invalid_schema", message: "required property \"\(name)\" is not declared in properties, and additionalProperties is false, so no value can satisfy this schema"))
         }
         return schema

@@ -103,32 +103,16 @@ public struct StepRegistry: Sendable {
     /// The registered step types in registration order.
     public var all: [StepType] { names.compactMap { types[$0] } }
 
-    /// The known name closest to `name`, for "did you mean" hints.
+    /// The known name closest to `name`, for "did you mean" hints: the same name in another
+    /// case, a name that ends with `.name`, or the nearest by edit distance (at most a quarter
+    /// of its letters off). Its cost does not grow with the square of a long name.
     public func suggestion(for name: String) -> String? {
         let lower = name.lowercased()
         if let exact = names.first(where: { $0.lowercased() == lower }) { return exact }
-        if let suffix = names.first(where: { $0.lowercased().hasSuffix("." + lower) }) { return suffix }
-        var best: (String, Int)?
-        for candidate in names {
-            let d = StepRegistry.distance(lower, candidate.lowercased())
-            if d <= max(2, candidate.count / 4), d < (best?.1 ?? .max) { best = (candidate, d) }
-        }
-        return best?.0
-    }
-
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
+        if let suffix = names.first(where: { candidate in
+            let c = candidate.lowercased()
+            return c.utf8.count > lower.utf8.count && c.hasSuffix(lower) && c.dropLast(lower.count).hasSuffix(".")
+        }) { return suffix }
+        return TypeChecker.closest(name, among: names)
     }
 }

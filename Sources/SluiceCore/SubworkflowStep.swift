@@ -18,12 +18,16 @@ extension StepRegistry {
     )
 
     /// The workflow ids that the `Workflow.Run` tasks of a definition (as sent) refer to, so that
-    /// their plans can be loaded before the definition is checked.
+    /// their plans can be loaded before the definition is checked; none for a list of more
+    /// steps or tasks than a definition may have (it is refused for that alone).
     public static func subworkflowIDs(in definition: JSONValue) -> [String] {
         var ids: [String] = []
+        var seen = Set<String>()
         for form in ["steps", "tasks"] {
-            for task in definition[form]?.arrayValue ?? [] where task["type"]?.stringValue == subworkflow.name {
-                if let id = task["input"]?["workflow_id"]?.stringValue, !ids.contains(id) { ids.append(id) }
+            let tasks = definition[form]?.arrayValue ?? []
+            guard tasks.count <= DefinitionParser.maxTasks else { continue }
+            for task in tasks where task["type"]?.stringValue == subworkflow.name {
+                if let id = task["input"]?["workflow_id"]?.stringValue, seen.insert(id).inserted { ids.append(id) }
             }
         }
         return ids

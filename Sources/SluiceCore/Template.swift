@@ -58,7 +58,8 @@ public struct Template: Sendable, Hashable {
     /// The distinct placeholder names, in order of first use.
     public var placeholders: [String] {
         var names: [String] = []
-        for case .placeholder(let name) in parts where !names.contains(name) { names.append(name) }
+        var seen = Set<String>()
+        for case .placeholder(let name) in parts where seen.insert(name).inserted { names.append(name) }
         return names
     }
 
@@ -81,7 +82,11 @@ public struct Template: Sendable, Hashable {
     /// `text(for:)`); an unknown placeholder fails, naming it and the members there are.
     public func render(members: JSONObject) throws(StepFailure) -> String {
         do throws(UnknownPlaceholder) {
-            return try render { name in members[name].map(Template.text(for:)) }
+            // Many placeholders over a large input: look members up by name, not one scan each.
+            guard members.count > 8 else { return try render { name in members[name].map(Template.text(for:)) } }
+            var byName: [String: JSONValue] = [:]
+            for member in members where byName[member.key] == nil { byName[member.key] = member.value }
+            return try render { name in byName[name].map(Template.text(for:)) }
         } catch {
             let present = members.keys.isEmpty ? "it has no members" : "its members: " + members.keys.joined(separator: ", ")
             throw StepFailure("template placeholder {{\(error.name)}} has no value: the input has no member \"\(error.name)\" (\(present))")

@@ -4,12 +4,12 @@ extension TypeChecker {
     /// input (the list) and output (the list of results) shapes, or `nil` after reporting.
     func checkMap(
         _ spec: MapSpec, task i: Int, tasks: [WorkflowDefinition.Task], step: StepType, parameters: JSONValue?, output: StepOutput?,
-        scope: ReferenceScope, shapes: [Shape?], input: ValueType, issues: inout [ValidationIssue]
+        scope: ReferenceScope, shapes: [Shape?], issues: inout [ValidationIssue]
     ) -> (MapPlan, (input: Shape, output: Shape))? {
         let path = IssuePath.member(tasks[i].path, "map")
         let before = issues.count
         let listType: ValueType
-        switch scope.type(of: spec.over, from: i, shapes: shapes, input: input) {
+        switch scope.type(of: spec.over, from: i, shapes: shapes) {
         case .success(let t): listType = t
         case .failure(let problem):
             issues.append(.init(path: IssuePath.member(path, "over"), code: "invalid_reference", message: "\(spec.over): \(problem.message)"))

@@ -10,22 +10,37 @@ public struct TypeChecker: Sendable {
         self.workflows = workflows
     }
 
-    /// Parses and checks a JSON definition in one go.
+    /// Parses and checks a JSON definition in one go. A failure lists at most
+    /// `ValidationFailure.maxIssues` problems (see `ValidationFailure.limited()`).
     public func check(json: JSONValue) -> Result<WorkflowPlan, ValidationFailure> {
         let (definition, issues) = DefinitionParser.parseLeniently(json)
-        guard let definition else { return .failure(.init(title: "Invalid workflow definition", issues: issues)) }
-        if issues.isEmpty { return check(definition) }
+        guard let definition else { return .failure(ValidationFailure(title: "Invalid workflow definition", issues: issues).limited()) }
+        if issues.isEmpty { return checkAll(definition).mapError { $0.limited() } }
         // Report the checker's findings too, except on tasks whose own shape was already wrong.
-        let broken = Set(issues.map { $0.path })
+        let broken = Set(issues.compactMap { $0.path.isEmpty ? nil : Substring($0.path) })
         var extra: [ValidationIssue] = []
-        if case .failure(let more) = check(definition) {
-            extra = more.issues.filter { issue in !broken.contains(where: { !$0.isEmpty && (issue.path == $0 || issue.path.hasPrefix($0 + ".")) }) }
+        if case .failure(let more) = checkAll(definition) {
+            extra = more.issues.filter { !Self.isUnder($0.path, anyOf: broken) }
         }
-        return .failure(.init(title: "Invalid workflow definition", issues: issues + extra))
+        return .failure(ValidationFailure(title: "Invalid workflow definition", issues: issues + extra).limited())
     }
 
-    /// Checks a parsed definition.
+    /// Whether `path` is one of `paths` or lies under one (`steps[1].input.x` under `steps[1]`
+    /// or `steps[1].input`): a set lookup per `.` in the path, not a scan of `paths` per issue.
+    static func isUnder(_ path: String, anyOf paths: Set<Substring>) -> Bool {
+        let whole = Substring(path)
+        if paths.contains(whole) { return true }
+        for i in whole.indices where whole[i] == "." && paths.contains(whole[..<i]) { return true }
+        return false
+    }
+
+    /// Checks a parsed definition. A failure lists at most `ValidationFailure.maxIssues` problems.
     public func check(_ definition: WorkflowDefinition) -> Result<WorkflowPlan, ValidationFailure> {
+        checkAll(definition).mapError { $0.limited() }
+    }
+
+    /// Checks a parsed definition and reports every problem.
+    func checkAll(_ definition: WorkflowDefinition) -> Result<WorkflowPlan, ValidationFailure> {
         var issues: [ValidationIssue] = []
         let tasks = definition.tasks
         let chain = definition.form == .steps
@@ -59,21 +74,16 @@ public struct TypeChecker: Sendable {
         // Dependencies.
         var dependencies: [[Int]] = Array(repeating: [], count: tasks.count)
         var structural = false
+        var unknownDependencies = UnknownDependencies(tasks: tasks)
         for (i, task) in tasks.enumerated() {
             for (j, dep) in task.dependsOn.enumerated() {
-                let p = IssuePath.index(IssuePath.member(task.path, "depends_on"), j)
                 if dep == task.id {
-                    issues.append(.init(path: p, code: "cycle", message: "task \"\(task.id)\" depends on itself"))
+                    issues.append(.init(path: task.dependencyPath(j), code: "cycle", message: "task \"\(task.id)\" depends on itself"))
                     structural = true
                 } else if let k = indexByID[dep] {
                     dependencies[i].append(k)
                 } else {
-                    // Tasks downstream of this one are no candidates: depending on them is a cycle.
-                    let downstream = Self.downstream(of: task.id, in: tasks)
-                    let known = tasks.map(\.id).filter { $0 != task.id && !$0.isEmpty && !downstream.contains($0) }
-                    var hint = ""
-                    if let near = Self.closest(dep, among: known) { hint = "did you mean \"\(near)\"? " }
-                    issues.append(.init(path: p, code: "unknown_dependency", message: "unknown task \"\(dep)\"; \(hint)expected one of: \(known.isEmpty ? "(no task it could depend on)" : known.joined(separator: ", "))"))
+                    issues.append(.init(path: task.dependencyPath(j), code: "unknown_dependency", message: unknownDependencies.message(dep, task: i)))
                     structural = true
                 }
             }
@@ -98,15 +108,14 @@ public struct TypeChecker: Sendable {
         var outputShapes = [Shape?](repeating: nil, count: tasks.count)
         var required: [InputNeed] = []  // what the execution input may or must carry
         var maps = [MapPlan?](repeating: nil, count: tasks.count)
-        var ancestors = [Set<Int>](repeating: [], count: tasks.count)
-        for i in order { for d in dependencies[i] { ancestors[i].insert(d); ancestors[i].formUnion(ancestors[d]) } }
+        let ancestors = Reachability(order: order, dependencies: dependencies)
         let declaredInput = ValueType(schema: definition.inputSchema ?? Schema(type: .object))
-        let references = ReferenceScope(tasks: tasks, indexByID: indexByID, ancestors: ancestors)
+        let references = ReferenceScope(tasks: tasks, indexByID: indexByID, ancestors: ancestors, input: declaredInput)
         for i in order {
             guard let step = steps[i] else { continue }
             let deps = dependencies[i]
             if let spec = tasks[i].map {
-                if let (plan, shapes) = checkMap(spec, task: i, tasks: tasks, step: step, parameters: parameters[i], output: outputs[i], scope: references, shapes: outputShapes, input: declaredInput, issues: &issues) {
+                if let (plan, shapes) = checkMap(spec, task: i, tasks: tasks, step: step, parameters: parameters[i], output: outputs[i], scope: references, shapes: outputShapes, issues: &issues) {
                     maps[i] = plan
                     inputShapes[i] = shapes.input
                     outputShapes[i] = shapes.output
@@ -115,7 +124,7 @@ public struct TypeChecker: Sendable {
             }
             if let selections = tasks[i].inputFrom {
                 // The input is built from references, not from the dependencies' merged outputs.
-                if let shape = references.selectionShape(i, selections, step: step, shapes: outputShapes, input: declaredInput, issues: &issues), let output = outputs[i] {
+                if let shape = references.selectionShape(i, selections, step: step, shapes: outputShapes, issues: &issues), let output = outputs[i] {
                     inputShapes[i] = shape
                     switch output {
                     case .value(let t), .named(_, let t): outputShapes[i] = Shape(fields: [t])
@@ -186,10 +195,10 @@ public struct TypeChecker: Sendable {
         }
 
         let inputSchema = deriveInputSchema(required: required, userSchema: definition.inputSchema, issues: &issues)
-        let inputType = ValueType(schema: inputSchema)
+        let conditions = references.with(input: ValueType(schema: inputSchema))
         for i in tasks.indices {
             guard let condition = tasks[i].condition else { continue }
-            references.checkCondition(condition, task: i, shapes: outputShapes, input: inputType, issues: &issues)
+            conditions.checkCondition(condition, task: i, shapes: outputShapes, issues: &issues)
         }
         guard issues.isEmpty, !steps.contains(where: { $0 == nil }), !inputShapes.contains(where: { $0 == nil }), !outputShapes.contains(where: { $0 == nil }) else {
             if issues.isEmpty { issues.append(.init(path: "", code: "invalid_body", message: "the definition could not be checked")) }
@@ -289,7 +298,7 @@ public struct TypeChecker: Sendable {
         if chain, let d = deps.first {
             message = "\(name) expects \(wanted.name) input, but the step before it (\(tasks[d].path), \(steps[d]!.name)) produces \(got.description); \(reason)"
         } else {
-            let from = deps.map { "\"\(tasks[$0].id)\" (\(steps[$0]!.name))" }.joined(separator: ", ")
+            let from = Self.list(deps.prefix(Self.maxListed).map { "\"\(tasks[$0].id)\" (\(steps[$0]!.name))" }, total: deps.count)
             message = "\(name) expects \(wanted.name) input, but its dependencies \(from) produce \(got.description); \(reason)"
             // A dependency with the right type lost the member to one listed before it.
             if let provider = deps.first(where: { shapes[$0]?.member(wanted.field) == wanted }),
@@ -318,18 +327,30 @@ public struct TypeChecker: Sendable {
     }
 
     func cycleIssue(tasks: [WorkflowDefinition.Task], dependencies: [[Int]]) -> ValidationIssue {
-        // Walk dependencies from a node on a cycle until one repeats.
-        var state = [Int](repeating: 0, count: tasks.count)  // 0 new, 1 on stack, 2 done
-        var stack: [Int] = []
-        func visit(_ n: Int) -> [Int]? {
-            state[n] = 1
-            stack.append(n)
-            for d in dependencies[n] {
-                if state[d] == 1 { return Array(stack[stack.firstIndex(of: d)!...]) + [d] }
-                if state[d] == 0, let c = visit(d) { return c }
+        // Walk dependencies depth first from each task (with a stack of its own, not recursion,
+        // however long the chain) until a task on the current path comes again.
+        var state = [Int](repeating: 0, count: tasks.count)  // 0 new, 1 on the path, 2 done
+        func visit(_ start: Int) -> [Int]? {
+            var path: [Int] = [start]
+            var next: [Int] = [0]  // per task on the path: which of its dependencies comes next
+            state[start] = 1
+            while let n = path.last {
+                let k = next[next.count - 1]
+                guard k < dependencies[n].count else {
+                    state[n] = 2
+                    path.removeLast()
+                    next.removeLast()
+                    continue
+                }
+                next[next.count - 1] = k + 1
+                let d = dependencies[n][k]
+                if state[d] == 1 { return Array(path[path.firstIndex(of: d)!...]) + [d] }
+                if state[d] == 0 {
+                    state[d] = 1
+                    path.append(d)
+                    next.append(0)
+                }
             }
-            stack.removeLast()
-            state[n] = 2
             return nil
         }
         for n in tasks.indices where state[n] == 0 {
@@ -395,32 +416,5 @@ public struct TypeChecker: Sendable {
             }
         }
         return .success(merged)
-    }
-}
-
-extension TypeChecker {
-    /// The ids of the tasks that depend on task `id`, directly or not (by their `depends_on` as
-    /// written, so it works before the dependencies are resolved).
-    static func downstream(of id: String, in tasks: [WorkflowDefinition.Task]) -> Set<String> {
-        var dependents: [String: [String]] = [:]
-        for t in tasks { for d in t.dependsOn { dependents[d, default: []].append(t.id) } }
-        var seen = Set<String>()
-        var stack = dependents[id] ?? []
-        while let next = stack.popLast() {
-            if seen.insert(next).inserted { stack += dependents[next] ?? [] }
-        }
-        return seen
-    }
-
-    /// The candidate closest to `name` (case aside, at most a quarter of its letters off), for
-    /// "did you mean" hints.
-    static func closest(_ name: String, among candidates: [String]) -> String? {
-        let lower = name.lowercased()
-        var best: (String, Int)?
-        for c in candidates {
-            let d = StepRegistry.distance(lower, c.lowercased())
-            if d <= max(2, c.count / 4), d < (best?.1 ?? .max) { best = (c, d) }
-        }
-        return best?.0
     }
 }

@@ -25,16 +25,40 @@ public struct ValidationIssue: Sendable, Hashable, CustomStringConvertible {
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }
 
-/// Thrown when a request carries one or more `ValidationIssue`s; all of them are reported at once.
+/// Thrown when a request carries one or more `ValidationIssue`s; all of them are reported at once
+/// (at most `maxIssues` of them: see `limited()`).
 public struct ValidationFailure: Error, Sendable, CustomStringConvertible {
     /// A one-line summary of what was being validated ("Invalid workflow definition").
     public var title: String
     public var issues: [ValidationIssue]
+    /// How many problems were found beyond those `issues` lists (`limited()` leaves them out and
+    /// says so in a last issue); 0 when every problem is listed.
+    public var omitted: Int
 
-    public init(title: String, issues: [ValidationIssue]) {
+    public init(title: String, issues: [ValidationIssue], omitted: Int = 0) {
         self.title = title
         self.issues = issues
+        self.omitted = omitted
     }
+
+    /// The most problems one answer lists; past it, a last issue says how many more there were.
+    public static let maxIssues = 100
+    /// The code of that last issue.
+    public static let omittedCode = "too_many_problems"
+
+    /// This failure with at most `maxIssues` problems, in their order, and then, if there were
+    /// more, one issue (empty path, code `too_many_problems`) that says how many were left out.
+    /// An answer stays proportionate to the request however many problems it has.
+    public func limited() -> ValidationFailure {
+        guard omitted == 0, issues.count > Self.maxIssues else { return self }
+        let left = issues.count - Self.maxIssues
+        var kept = Array(issues.prefix(Self.maxIssues))
+        kept.append(.init(path: "", code: Self.omittedCode, message: "\(left) more \(left == 1 ? "problem was" : "problems were") found; only the first \(Self.maxIssues) are listed"))
+        return ValidationFailure(title: title, issues: kept, omitted: left)
+    }
+
+    /// How many problems were found: those listed and those left out.
+    public var problemCount: Int { omitted > 0 ? issues.count - 1 + omitted : issues.count }
 
     public var description: String { "\(title): " + issues.map(\.description).joined(separator: "; ") }
 }
@@ -42,15 +66,26 @@ public struct ValidationFailure: Error, Sendable, CustomStringConvertible {
 /// Builds the paths that `ValidationIssue` uses: `a.b[2].c`.
 public enum IssuePath {
     public static func member(_ base: String, _ key: String) -> String {
-        let plain = !key.isEmpty && key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+        let plain = !key.isEmpty && (isPlainASCII(key) || key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
         if !plain { return base + "[\(JSONValue.string(key).jsonString)]" }
         return base.isEmpty ? key : "\(base).\(key)"
     }
 
     public static func index(_ base: String, _ i: Int) -> String { "\(base)[\(i)]" }
 
+    /// ASCII letters, digits, `_` and `-` only: a plain key, told without Unicode properties.
+    static func isPlainASCII(_ key: String) -> Bool {
+        for b in key.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"): continue
+            default: return false
+            }
+        }
+        return true
+    }
+
     /// One step of a path: a member name or an array index.
-    public enum Segment: Equatable, Sendable { case key(String), index(Int) }
+    public enum Segment: Hashable, Sendable { case key(String), index(Int) }
 
     /// A path split into its steps, the reverse of `member` and `index`: `steps[2].type` is key
     /// steps, index 2, key type; `input["a b"]` is key input, key `a b`.

@@ -30,7 +30,9 @@ public indirect enum ValueType: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// How the type reads in messages: `text`, `number`, `{number}` (exactly these members),
-    /// `{mode, user, …}` (at least these), `object`, `list of text`, `list`, `unknown`.
+    /// `{mode, user, …}` (at least these), `object`, `list of text`, `list`, `unknown`. An object
+    /// with more than 20 members reads `an object with 150 members` (`… or more` when open), so
+    /// that a message costs the same however large the input schema.
     public var description: String {
         switch self {
         case .text: return "text"
@@ -39,6 +41,7 @@ public indirect enum ValueType: Sendable, Hashable, CustomStringConvertible {
         case .null: return "null"
         case .object(let members, let closed):
             if members.isEmpty { return closed ? "{}" : "object" }
+            if members.count > TypeChecker.maxListed { return "an object with \(members.count) members" + (closed ? "" : " or more") }
             let names = members.keys.sorted().map { name in
                 IssuePath.member("", name)
             }

@@ -27,6 +27,14 @@ public struct WorkflowDefinition: Sendable, Hashable {
         public var map: MapSpec?
         /// Where this task is in the request (`steps[2]`, `tasks[0]`), for error paths.
         public var path: String
+        /// Where each of `dependsOn` is in the `depends_on` that was written, when that differs
+        /// from its position (an entry listed twice or not a string was left out); for error paths.
+        var dependsOnPositions: [Int] = []
+
+        /// The path of `dependsOn[j]` in the request: `tasks[1].depends_on[2]`.
+        func dependencyPath(_ j: Int) -> String {
+            "\(path).depends_on[\(j < dependsOnPositions.count ? dependsOnPositions[j] : j)]"
+        }
 
         public init(id: String, type: String, parameters: JSONValue? = nil, dependsOn: [String] = [], path: String) {
             self.id = id

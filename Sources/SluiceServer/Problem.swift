@@ -21,9 +21,10 @@ public struct Problem: Error, Sendable {
         self.errors = errors
     }
 
-    /// A 400 listing every issue.
+    /// A 400 listing every issue (at most `ValidationFailure.maxIssues`, then how many more).
     public static func validation(_ failure: ValidationFailure) -> Problem {
-        let count = failure.issues.count
+        let failure = failure.limited()
+        let count = failure.problemCount
         let detail = count == 1 ? failure.issues[0].description : "\(count) problems: " + failure.issues.map(\.description).joined(separator: "; ")
         return Problem(status: .badRequest, type: "urn:sluice:problem:validation", title: failure.title, detail: detail, errors: failure.issues)
     }

@@ -24,10 +24,7 @@ struct RequestParsing {
         if isBlank(bytes) { return nil }
         guard Self.isYAML(request.headers[.contentType]) else {
             let json = try parseJSON(bytes)
-            return SentDocument(json: json, locator: {
-                guard let locations = JSONParser.locations(in: bytes) else { return { _ in nil } }
-                return { path in locations.location(of: path) }
-            })
+            return SentDocument(json: json, locator: { paths in JSONParser.locate(paths, in: bytes) ?? paths.map { _ in nil } })
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw Problem.validation(ValidationFailure(title: "Request body is not valid YAML", issues: [
@@ -37,7 +34,7 @@ struct RequestParsing {
         do {
             let node = try YAMLConversion.compose(text)
             let json = try YAMLConversion.value(node)
-            return SentDocument(json: json, locator: { { path in YAMLConversion.location(of: path, in: node) } })
+            return SentDocument(json: json, locator: { paths in YAMLConversion.locate(paths, in: node) })
         } catch {
             let message = error.description.hasPrefix("not valid YAML: ") ? String(error.description.dropFirst("not valid YAML: ".count)) : error.description
             throw Problem.validation(ValidationFailure(title: "Request body is not valid YAML", issues: [
@@ -133,21 +130,23 @@ struct RequestParsing {
 /// in the text that was sent.
 struct SentDocument {
     var json: JSONValue
-    /// Makes the function that gives the 1-based line and column of the value at a path (or of
-    /// its nearest enclosing value); called once per answer that has problems, not per request.
-    var locator: () -> (String) -> (line: Int, column: Int)?
+    /// The 1-based line and column of the value at each path (or of its nearest enclosing
+    /// value), all found in one reading of the text; called once per answer that has problems
+    /// (at most `ValidationFailure.maxIssues` and one), not per request.
+    var locator: ([String]) -> [(line: Int, column: Int)?]
 
     /// The issues with the line and column of their paths, where the text has them.
     func located(_ issues: [ValidationIssue]) -> [ValidationIssue] {
-        guard issues.contains(where: { $0.line == nil && !$0.path.isEmpty }) else { return issues }
-        let locate = locator()
-        return issues.map { issue in
-            guard issue.line == nil, !issue.path.isEmpty, let (line, column) = locate(issue.path) else { return issue }
-            var located = issue
-            located.line = line
-            located.column = column
-            return located
+        let wanted = issues.indices.filter { issues[$0].line == nil && !issues[$0].path.isEmpty }
+        guard !wanted.isEmpty else { return issues }
+        let positions = locator(wanted.map { issues[$0].path })
+        var located = issues
+        for (k, i) in wanted.enumerated() {
+            guard k < positions.count, let (line, column) = positions[k] else { continue }
+            located[i].line = line
+            located[i].column = column
         }
+        return located
     }
 }
 

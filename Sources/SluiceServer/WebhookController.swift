@@ -23,18 +23,15 @@ struct WebhookController {
         router.post("/workflows/:workflow_id/executions/:execution_id/deliveries/:delivery_id/resend", use: resend)
     }
 
-    /// Checks a webhook URL when it is given: its form, and that it does not name a loopback,
-    /// private, link-local or other inside address (literal addresses and `localhost` names;
-    /// names are resolved and checked again at every delivery) unless the server allows them.
+    /// Checks a webhook URL when it is given (an execution's `webhook_url`, a subscription's
+    /// `url`): its form, and that it does not name a loopback, private, link-local or other
+    /// inside address unless the server allows them. The destination check is the first half
+    /// of the one every delivery makes (`DestinationPolicy.checkWithoutDNS`: literal addresses
+    /// in any form, `localhost` names); a delivery then resolves other names and checks again.
     static func checkURL(_ url: String, path: String, configuration: ServerConfiguration) throws {
         if let problem = WebhookURL.problem(url) { throw Problem.badRequest(path: path, code: "invalid_url", problem) }
-        let policy = WebhookSender.policy(configuration.webhooks)
         do {
-            try policy.checkWithoutResolving(url: url)
-            let host = try DestinationPolicy.parse(url).host.lowercased()
-            if host == "localhost" || host.hasSuffix(".localhost") {
-                try policy.check(IPAddress("127.0.0.1")!, host: host)
-            }
+            try WebhookSender.policy(configuration.webhooks).checkWithoutDNS(url: url)
         } catch {
             throw Problem.badRequest(path: path, code: "refused_destination", error.message)
         }

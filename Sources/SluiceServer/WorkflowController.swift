@@ -39,8 +39,9 @@ struct WorkflowController {
     func locating<T>(_ document: SentDocument, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch EngineError.invalid(let failure) {
-            throw EngineError.invalid(ValidationFailure(title: failure.title, issues: document.located(failure.issues)))
+        } catch EngineError.invalid(var failure) {
+            failure.issues = document.located(failure.issues)
+            throw EngineError.invalid(failure)
         } catch let problem as Problem where problem.status == .badRequest {
             var located = problem
             located.errors = document.located(problem.errors)
@@ -68,7 +69,9 @@ struct WorkflowController {
         let plan: WorkflowPlan
         switch try await engine.validate(document.json) {
         case .success(let p): plan = p
-        case .failure(let failure): throw EngineError.invalid(ValidationFailure(title: failure.title, issues: document.located(failure.issues)))
+        case .failure(var failure):
+            failure.issues = document.located(failure.issues)
+            throw EngineError.invalid(failure)
         }
         var o = JSONObject()
         o.append("valid", .bool(true))

@@ -45,12 +45,14 @@ public struct DestinationPolicy: Sendable {
         self.environment = environment
     }
 
-    /// Checks `url` and every address its host resolves to.
+    /// Checks `url` and every address its host resolves to: first what `checkWithoutDNS` checks
+    /// (so that whatever it refuses when a URL is given, a request refuses too), then the
+    /// addresses a name resolves to.
     /// - Returns: the destination with its checked addresses.
     /// - Throws: `DestinationError` naming the refused address and the flag that allows it, or
     ///   saying why the URL is unusable or the host did not resolve.
     public func check(url: String) async throws(DestinationError) -> Destination {
-        var destination = try DestinationPolicy.parse(url)
+        var destination = try checkWithoutDNS(url: url)
         destination.addresses = try await resolve(destination)
         for address in destination.addresses {
             try check(address, host: destination.host)
@@ -58,18 +60,61 @@ public struct DestinationPolicy: Sendable {
         return destination
     }
 
+    /// Checks what can be known of `url` without asking DNS: its syntax, and the addresses its
+    /// host names by itself (`addresses(named:)`: a literal address in any form, and
+    /// `localhost` names, loopback by definition). For a URL given now and used later (a
+    /// webhook's); `check(url:)` makes the same checks first, so a URL this refuses is refused
+    /// when it is used, and one it accepts is refused then only for what its name resolves to.
+    /// - Returns: the destination, without addresses.
+    @discardableResult
+    public func checkWithoutDNS(url: String) throws(DestinationError) -> Destination {
+        let destination = try DestinationPolicy.parse(url)
+        for address in DestinationPolicy.addresses(named: destination.host) ?? [] {
+            try check(address, host: destination.host)
+        }
+        return destination
+    }
+
     /// Checks `url` without resolving its host: its syntax, and its address if the host is a
-    /// literal one. For early checks (when a workflow is created); requests use `check(url:)`.
+    /// literal one (`literalAddress(_:)`). For early checks (when a workflow is created);
+    /// requests use `check(url:)`, which also refuses `localhost` names.
     public func checkWithoutResolving(url: String) throws(DestinationError) {
         let destination = try DestinationPolicy.parse(url)
-        if let literal = IPAddress(destination.host) { try check(literal, host: destination.host) }
+        if let literal = DestinationPolicy.literalAddress(destination.host) { try check(literal, host: destination.host) }
+    }
+
+    /// The addresses `host` names without asking DNS, or `nil` for a name only resolving can
+    /// place: a literal address (`literalAddress(_:)`), or loopback for `localhost` and the
+    /// names under `.localhost` (RFC 6761), in any case, with or without the trailing dot that
+    /// makes a name absolute (`LOCALHOST`, `localhost.`, `api.localhost`).
+    public static func addresses(named host: String) -> [IPAddress]? {
+        if let literal = literalAddress(host) { return [literal] }
+        var name = host.lowercased()
+        if name.hasSuffix(".") { name.removeLast() }
+        if name == "localhost" || name.hasSuffix(".localhost") { return [IPAddress(v4: 127, 0, 0, 1), IPAddress("::1")!] }
+        return nil
+    }
+
+    /// The address a host names literally, in every form the C resolver reads: IPv4 as
+    /// `inet_aton` reads it (`127.0.0.1`, `2130706433`, `0x7f.1`, `0177.0.0.1`), also with a
+    /// trailing dot (`127.0.0.1.`), and IPv6 with or without brackets, with a zone
+    /// (`fe80::1%eth0`, which says which interface, not which address) or not.
+    public static func literalAddress(_ host: String) -> IPAddress? {
+        var name = Substring(host)
+        if name.hasPrefix("[") && name.hasSuffix("]") { name = name.dropFirst().dropLast() }
+        if name.contains(":") {
+            if let percent = name.firstIndex(of: "%") { name = name[..<percent] }
+        } else if name.hasSuffix(".") {
+            name = name.dropLast()
+        }
+        return IPAddress(String(name))
     }
 
     /// Checks one address; `host` is what the URL named, for the message.
     public func check(_ address: IPAddress, host: String) throws(DestinationError) {
         let scope = address.scope
         guard scope != .public, !allowPrivate else { return }
-        let which = IPAddress(host) == nil ? ", which \(host) resolves to" : ""
+        let which = DestinationPolicy.literalAddress(host) == nil ? ", which \(host) resolves to" : ""
         throw DestinationError(
             .refused(address, scope),
             message: "refusing to connect to \(address) (\(scope.description))\(which): requests to loopback, private, link-local, unique-local, unspecified, multicast and reserved addresses are refused unless the server is started with \(flag) (or \(environment)=1)"
@@ -102,7 +147,9 @@ public struct DestinationPolicy: Sendable {
     }
 
     func resolve(_ destination: Destination) async throws(DestinationError) -> [IPAddress] {
-        if let literal = IPAddress(destination.host) { return [literal] }
+        // A literal is its own address; other names, `localhost` too, resolve as the system
+        // resolves them (`checkWithoutResolving` has refused `localhost` unless allowed).
+        if let literal = DestinationPolicy.literalAddress(destination.host) { return [literal] }
         let host = destination.host
         let result: Result<[IPAddress], DestinationError> = await DestinationPolicy.runBlocking {
             DestinationPolicy.lookUp(host)

@@ -168,20 +168,47 @@ public enum YAMLConversion {
     /// Where a problem's path (`steps[2].type`, `tasks[0].depends_on[1]`, `input_schema`) points
     /// in the document: 1-based line and column of the value, or of the nearest enclosing value
     /// the document has (a missing member points at its parent). `nil` for the whole document.
+    /// For many paths, `locate(_:in:)` walks the document once.
     public static func location(of path: String, in root: Node) -> (line: Int, column: Int)? {
-        guard !path.isEmpty else { return nil }
-        var node = root
-        for segment in segments(of: path) {
-            let next: Node?
-            switch segment {
-            case .key(let key): next = node.mapping?[key]
-            case .index(let index): next = node.sequence.flatMap { index < $0.count ? $0[index] : nil }
+        locate([path], in: root)[0]
+    }
+
+    /// Where each of `paths` points in the document (as `location(of:in:)` says), found in one
+    /// walk that goes only where the paths lead: each mapping on the way is read once, however
+    /// many paths go through it.
+    public static func locate(_ paths: [String], in root: Node) -> [(line: Int, column: Int)?] {
+        var trie = PathTrie()
+        let ends = paths.map { trie.insert(segments(of: $0)) }
+        var marks = [Mark?](repeating: nil, count: trie.children.count)
+        var reached = [Bool](repeating: false, count: trie.children.count)
+        func visit(_ node: Node, _ t: Int) {
+            reached[t] = true
+            marks[t] = node.mark
+            let children = trie.children[t]
+            guard !children.isEmpty else { return }
+            switch node {
+            case .mapping(let mapping):
+                // As `mapping[key]` finds a member: a key equal to the name as a plain scalar.
+                for (key, value) in mapping {
+                    guard case .scalar(let k) = key, let child = children[.key(k.string)], !reached[child],
+                          key == Node(k.string, mapping.tag.copy(with: .implicit)) else { continue }
+                    visit(value, child)
+                }
+            case .sequence(let sequence):
+                for (segment, child) in children {
+                    guard case .index(let i) = segment, i >= 0, i < sequence.count else { continue }
+                    visit(sequence[i], child)
+                }
+            default:
+                break
             }
-            guard let next else { break }
-            node = next
         }
-        guard let mark = node.mark else { return nil }
-        return (mark.line, mark.column)
+        visit(root, 0)
+        return ends.map { end in
+            guard var t = end else { return nil }
+            while !reached[t] { t = trie.parent[t] }
+            return marks[t].map { ($0.line, $0.column) }
+        }
     }
 
     typealias Segment = IssuePath.Segment

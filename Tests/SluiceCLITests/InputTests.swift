@@ -1,5 +1,6 @@
 import Foundation
 @testable import SluiceCLI
+import Yams
 import SluiceCore
 @testable import SluiceYAML
 import Testing
@@ -111,6 +112,39 @@ import Testing
         #expect(yaml.contains("n: \"3\"\n"))
         #expect(yaml.contains("word: \"no\"\n"))
         #expect(yaml.hasSuffix("\n"))
+    }
+
+    @Test func manyPathsAreLocatedInOneWalkAsEachWasAlone() throws {
+        let yaml = """
+            name: shout
+            "3": quoted
+            4: plain
+            steps:
+              - type: TextOperation.Uppercase
+                input: {find: a}
+              - type: Echo
+                depends_on: [a, zz]
+            """
+        let root = try YAMLConversion.compose(yaml)
+        let paths = ["name", "steps[1].depends_on[1]", "steps[0].input.find", "steps[0].input.missing", "steps[7]", "3", "4", "", "name.x"]
+        let positions = YAMLConversion.locate(paths, in: root).map { $0.map { [$0.line, $0.column] } }
+        #expect(positions == [[1, 7], [8, 21], [6, 19], [6, 12], [5, 3], [1, 1], [3, 4], nil, [1, 7]])
+        // As the walk that went one path at a time (a member found as `mapping[key]` finds it:
+        // the quoted "3" is text, not the key 3, so it points at the whole document).
+        for (path, position) in zip(paths, positions) {
+            guard !path.isEmpty else { continue }
+            var node = root
+            for segment in YAMLConversion.segments(of: path) {
+                let next: Node?
+                switch segment {
+                case .key(let key): next = node.mapping?[key]
+                case .index(let i): next = node.sequence.flatMap { i < $0.count ? $0[i] : nil }
+                }
+                guard let next else { break }
+                node = next
+            }
+            #expect(position == node.mark.map { [$0.line, $0.column] }, "\(path)")
+        }
     }
 
     @Test func pathSegmentsSplitOnDotsAndIndexes() {

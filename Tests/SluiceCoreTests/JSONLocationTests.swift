@@ -1,11 +1,11 @@
 import SluiceCore
 import Testing
 
-/// Where a problem's path points in a JSON text (`JSONParser.locations(in:)`), and paths split
+/// Where a problem's path points in a JSON text (`JSONParser.locate(_:in:)`), and paths split
 /// back into their steps (`IssuePath.segments(of:)`).
 struct JSONLocationTests {
     func locate(_ path: String, in text: String) -> [Int]? {
-        JSONParser.locations(in: Array(text.utf8))?.location(of: path).map { [$0.line, $0.column] }
+        JSONParser.location(of: path, in: Array(text.utf8)).map { [$0.line, $0.column] }
     }
 
     @Test func aPathPointsAtTheStartOfItsValue() {
@@ -26,7 +26,7 @@ struct JSONLocationTests {
         #expect(locate("tasks[7].id", in: text) == [3, 12])
         #expect(locate("name.first", in: text) == [2, 11])
         #expect(locate("", in: text) == nil)
-        #expect(JSONParser.locations(in: Array("{\"a\": ".utf8)) == nil, "not JSON")
+        #expect(JSONParser.locate(["a"], in: Array("{\"a\": ".utf8)) == nil, "not JSON")
     }
 
     @Test func columnsCountUnicodeScalarsEvenOnOneLongLine() {

@@ -80,7 +80,32 @@ import Testing
 
     @Test func checkingWithoutResolvingCatchesLiteralsOnly() throws {
         #expect(throws: DestinationError.self) { try policy.checkWithoutResolving(url: "http://10.1.2.3/") }
+        #expect(throws: DestinationError.self) { try policy.checkWithoutResolving(url: "http://127.0.0.1.:9/") }
+        #expect(throws: DestinationError.self) { try policy.checkWithoutResolving(url: "http://[fe80::1%25eth0]/") }
         try policy.checkWithoutResolving(url: "http://localhost/")  // names are checked when the request goes out
+    }
+
+    @Test func checkingWithoutDNSAlsoCatchesLocalhostNames() async throws {
+        for url in ["http://localhost/", "http://localhost.:9/", "http://LOCALHOST/", "http://a.b.localhost./", "http://%6cocalhost/"] {
+            #expect(throws: DestinationError.self, "\(url)") { try policy.checkWithoutDNS(url: url) }
+            let e = try #require(await refusal(url))
+            #expect(e.message.contains("127.0.0.1 (loopback address)"), "a request refuses it for the same reason: \(e.message)")
+        }
+        try policy.checkWithoutDNS(url: "http://localhost.example.com/")
+        try policy.checkWithoutDNS(url: "http://example.com/")
+    }
+
+    @Test func addressesAHostNamesWithoutDNS() {
+        #expect(DestinationPolicy.addresses(named: "127.0.0.1.") == [IPAddress("127.0.0.1")!])
+        #expect(DestinationPolicy.addresses(named: "0x7f.1") == [IPAddress("127.0.0.1")!])
+        #expect(DestinationPolicy.addresses(named: "[fe80::1%eth0]") == [IPAddress("fe80::1")!])
+        #expect(DestinationPolicy.addresses(named: "fe80::1%eth0") == [IPAddress("fe80::1")!])
+        #expect(DestinationPolicy.addresses(named: "LocalHost.") == [IPAddress("127.0.0.1")!, IPAddress("::1")!])
+        #expect(DestinationPolicy.addresses(named: "x.localhost") == [IPAddress("127.0.0.1")!, IPAddress("::1")!])
+        #expect(DestinationPolicy.addresses(named: "localhost..") == nil)
+        #expect(DestinationPolicy.addresses(named: "127.0.0.1..") == nil)
+        #expect(DestinationPolicy.addresses(named: "notlocalhost") == nil)
+        #expect(DestinationPolicy.addresses(named: "example.com") == nil)
     }
 
     @Test func addressTextForms() {
