@@ -57,11 +57,30 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Number of servers to start on the database (more than 1 needs --database postgres://…).")
     var nodes: Int = 1
 
+    @Flag(help: "Start the servers with --auth required (the first admin's token chosen by the benchmark) and send that token with every request: the cost of checking access.")
+    var auth = false
+
+    @Option(help: "The token to send to --server (default: SLUICE_TOKEN).")
+    var token: String?
+
+    /// The token every request carries: the started servers' first admin's with --auth, else
+    /// --token or SLUICE_TOKEN for --server.
+    var bearer: String? {
+        if auth { return Self.benchToken }
+        return token ?? (server != nil ? ProcessInfo.processInfo.environment["SLUICE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } : nil)
+    }
+
+    /// The first admin's token of servers started with --auth (a benchmark's throwaway database).
+    static let benchToken = "slc_" + (0..<48).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
+
     func validate() throws {
         if executions < 1 { throw ValidationError("--executions must be at least 1") }
         if concurrency < 1 || concurrency > 4096 { throw ValidationError("--concurrency must be from 1 to 4096") }
         if warmup < 0 { throw ValidationError("--warmup must be 0 or more") }
         if !(1...16).contains(nodes) { throw ValidationError("--nodes must be from 1 to 16, found \(nodes)") }
+        if auth, server != nil {
+            throw ValidationError("--auth starts servers with access checks on and cannot apply to --server URL; use --token (or SLUICE_TOKEN) for a running server")
+        }
         if nodes > 1 {
             if server != nil {
                 throw ValidationError("--nodes \(nodes) starts servers of its own and cannot measure --server URL; leave out one of them")
@@ -103,10 +122,10 @@ struct Bench: AsyncParsableCommand {
                 store = try await PostgresStore.connect(postgres, logger: Logger(label: "sluice.bench"))
             }
             for node in 1...nodes {
-                servers.append(try BenchServer.start(database: db.url, node: node, nodeID: db.postgres != nil ? "bench-node-\(node)" : nil, logDirectory: dir))
+                servers.append(try BenchServer.start(database: db.url, node: node, nodeID: db.postgres != nil ? "bench-node-\(node)" : nil, adminToken: auth ? Self.benchToken : nil, logDirectory: dir))
             }
             if nodes == 1 {
-                print("server: pid \(servers[0].process.processIdentifier), \(db.description)")
+                print("server: pid \(servers[0].process.processIdentifier), \(db.description)\(auth ? ", --auth required (every request carries a token)" : "")")
             } else {
                 print("database: \(db.description)")
                 for s in servers { print("node \(s.node): pid \(s.process.processIdentifier), \(s.url)") }
@@ -229,7 +248,7 @@ struct Bench: AsyncParsableCommand {
     /// `bases[i % bases.count]`.
     func runExecutions(_ client: HTTPClient, _ bases: [String], _ workflowID: String, count: Int) async throws -> [Double] {
         do {
-            return try await BenchLoad.run(bases: bases, workflowID: workflowID, count: count, concurrency: concurrency)
+            return try await BenchLoad.run(bases: bases, workflowID: workflowID, count: count, concurrency: concurrency, token: bearer)
         } catch let failure as BenchLoad.Failure {
             throw ValidationError(failure.description)
         }
@@ -238,6 +257,7 @@ struct Bench: AsyncParsableCommand {
     func send(_ client: HTTPClient, _ method: String, _ url: String, body: String?) async throws -> (Int, JSONValue) {
         var request = HTTPClientRequest(url: url)
         request.method = .RAW(value: method)
+        if let bearer { request.headers.add(name: "authorization", value: "Bearer \(bearer)") }
         if let body {
             request.headers.add(name: "content-type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
@@ -272,12 +292,18 @@ struct BenchServer {
     let log: URL
 
     /// Starts `sluice serve` on port 0 and waits (30 s at most) for its "sluice listening on" line.
-    static func start(database: String, node: Int, nodeID: String?, logDirectory: URL) throws -> BenchServer {
+    static func start(database: String, node: Int, nodeID: String?, adminToken: String?, logDirectory: URL) throws -> BenchServer {
         let log = logDirectory.appendingPathComponent("node-\(node).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["serve", "--port", "0", "--database", database, "--log-level", "warning"] + (nodeID.map { ["--node-id", $0] } ?? [])
+            + (adminToken != nil ? ["--auth", "required"] : [])
+        if let adminToken {
+            var environment = ProcessInfo.processInfo.environment
+            environment["SLUICE_ADMIN_TOKEN"] = adminToken
+            process.environment = environment
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = try FileHandle(forWritingTo: log)

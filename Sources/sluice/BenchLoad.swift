@@ -29,11 +29,12 @@ enum BenchLoad {
 
     /// Runs `count` executions of `workflowID`, `concurrency` at once, connection `i` going to
     /// `bases[i % bases.count]`; returns each execution's latency in seconds.
-    static func run(bases: [String], workflowID: String, count: Int, concurrency: Int) async throws -> [Double] {
+    static func run(bases: [String], workflowID: String, count: Int, concurrency: Int, token: String? = nil) async throws -> [Double] {
         let targets = try bases.map(Target.init)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let state = State(count: count, workflowID: workflowID, loop: loop)
+        state.authorization = token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
         let connections = min(concurrency, count)
         do {
             let result: [Double] = try await withCheckedThrowingContinuation { continuation in
@@ -72,6 +73,8 @@ enum BenchLoad {
         var failure: String?
         var done: CheckedContinuation<[Double], any Error>?
         var channels: [any Channel] = []
+        /// The `Authorization` header line every request carries (empty without a token).
+        var authorization = ""
 
         init(count: Int, workflowID: String, loop: any EventLoop) {
             self.count = count
@@ -140,7 +143,7 @@ enum BenchLoad {
             }
             phase = .executing
             started = .now()
-            send(context, "POST /workflows/\(state.workflowID)/execute HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+            send(context, "POST /workflows/\(state.workflowID)/execute HTTP/1.1\r\nHost: \(host)\r\n\(state.authorization)Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
         }
 
         func send(_ context: ChannelHandlerContext, _ request: String) {
@@ -167,7 +170,7 @@ enum BenchLoad {
                 }
                 executionID = id
                 phase = .waiting
-                send(context, "GET /workflows/\(state.workflowID)/executions/\(id)?wait=30 HTTP/1.1\r\nHost: \(host)\r\n\r\n")
+                send(context, "GET /workflows/\(state.workflowID)/executions/\(id)?wait=30 HTTP/1.1\r\nHost: \(host)\r\n\(state.authorization)\r\n")
             case .waiting:
                 guard status == 200, json["status"] == "COMPLETED" else {
                     return fail(context, "execution \(executionID) did not complete: \(status) \(String(decoding: body, as: UTF8.self))")

@@ -52,6 +52,19 @@ import Testing
         #expect(result.out.contains("server peak RSS:"))
     }
 
+    /// With --auth the server checks every request (a request without the token would be a
+    /// 401 and the benchmark would stop), so the run measures access checks too.
+    @Test func withAuthEveryRequestCarriesTheFirstAdminsToken() async throws {
+        let result = try await bench(["--auth", "--executions", "20", "--warmup", "0", "--concurrency", "4"])
+        #expect(result.code == 0, "\(result.err)")
+        #expect(result.out.contains("--auth required (every request carries a token)"))
+        #expect(result.out.contains("executions/s:"))
+        #expect(!result.out.contains("slc_") && !result.err.contains("slc_"), "the benchmark printed its token")
+        let running = try await bench(["--auth", "--server", "http://127.0.0.1:9"])
+        #expect(running.code == 2)
+        #expect(running.err.contains("--auth starts servers with access checks on and cannot apply to --server URL; use --token (or SLUICE_TOKEN)"))
+    }
+
     @Test(.enabled(if: postgresURL != nil, "SLUICE_TEST_POSTGRES_URL is not set"))
     func twoNodesOnPostgreSQLInASchemaOfTheirOwn() async throws {
         let result = try await bench(["--database", Self.postgresURL!, "--nodes", "2", "--executions", "40", "--warmup", "0", "--concurrency", "4"])
