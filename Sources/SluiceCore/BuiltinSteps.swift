@@ -35,6 +35,7 @@ extension StepRegistry {
         fail,
         delay,
         subworkflow,
+        workerTask,
     ])
 
     /// The value a source step starts from, built from its parameters: StaticTextInput's text

@@ -29,6 +29,11 @@ public struct StepType: Sendable {
         /// input and produces that execution's output. The type checker types it from the other
         /// workflow's plan; the engine starts and watches the child execution.
         case subworkflow
+        /// Work done outside the engine (`Worker.Task`): the task waits in the queue its
+        /// `queue` parameter names until a worker claims it under a lease and completes or
+        /// fails it through the API. The engine holds no worker meanwhile; what a worker sent is
+        /// stored before it is acknowledged, and read back if the server restarts.
+        case external
     }
 
     public var name: String

@@ -49,7 +49,7 @@ extension Engine {
                     itemContext.stepID = "\(context.stepID)[\(n)]"
                     itemContext.log = StepLog { line in log("[item \(n)] \(line)") }
                     value = try await function(itemContext)
-                case .timer, .subworkflow:
+                case .timer, .subworkflow, .external:
                     throw StepFailure("\(step.name) cannot run per item")
                 }
             } catch {

@@ -48,6 +48,12 @@ extension Engine {
             switch node.step.implementation {
             case .run(let run): function = run
             case .subworkflow: function = { context throws(StepFailure) in try await self.runSubworkflow(context) }
+            case .external:
+                let active = shell.core.active[dispatch.executionID]
+                let workflowID = active?.record.execution.workflowID ?? ""
+                let namespace = active?.machine.plan.definition.effectiveNamespace ?? Namespace.default
+                let index = dispatch.index
+                function = { context throws(StepFailure) in try await self.runExternal(context, index: index, workflowID: workflowID, namespace: namespace) }
             case .pure, .timer: return
             }
         }

@@ -56,6 +56,10 @@ public final class Engine: Service, Sendable {
     public let nodeID: String
     /// Wakes the claim loop: new work here or announced by another node.
     let workSignal = CommitSignal()
+    /// Wakes claims waiting on a queue (by queue name) when a task is queued there.
+    let queueSignals = Mailbox()
+    /// Wakes the queued tasks of an execution (by execution id) when a worker's answer is stored.
+    let taskSignals = Mailbox()
 
     public init(
         store: any Store, registry: StepRegistry = .builtin, configuration: Configuration = .init(),
@@ -226,7 +230,10 @@ public final class Engine: Service, Sendable {
     /// Adds a line to the log of the task `dispatch` runs; lines are committed in batches, and
     /// before the transition that ends the attempt.
     func appendLog(_ dispatch: ExecutionStateMachine.Dispatch, source: String, _ line: String) {
-        let entry = TaskLogLine(executionID: dispatch.executionID, index: dispatch.index, at: clock.now(), attempt: dispatch.attempt, source: source, line: line)
+        appendLog(TaskLogLine(executionID: dispatch.executionID, index: dispatch.index, at: clock.now(), attempt: dispatch.attempt, source: source, line: line))
+    }
+
+    func appendLog(_ entry: TaskLogLine) {
         if state.withLock({ $0.core.appendLog(entry) }) {
             // On the timer loop at once: lines written meanwhile go in the same commit.
             timers.schedule(at: clock.now()) { self.perform { $0.flushLogs() } }

@@ -384,6 +384,35 @@ enum PostgresMigrations {
             "CREATE INDEX audit_log_by_object ON audit_log (object, seq)",
             "CREATE INDEX audit_log_by_at ON audit_log (at)",
         ]),
+        ("006_queues", [
+            // One row per attempt of a Worker.Task: waiting for a worker (no claim), held by one
+            // (claim_token, lease_until), or answered (result, read by the engine).
+            """
+            CREATE TABLE queued_tasks (
+                id text PRIMARY KEY,
+                execution_id text NOT NULL,
+                workflow_id text NOT NULL,
+                namespace text NOT NULL,
+                idx bigint NOT NULL,
+                step_id text NOT NULL,
+                attempt bigint NOT NULL,
+                queue text NOT NULL,
+                input text NOT NULL,
+                output_type text NOT NULL,
+                lease_ms bigint NOT NULL,
+                created_at bigint NOT NULL,
+                claim_token text,
+                worker text,
+                claimed_at bigint,
+                heartbeat_at bigint,
+                lease_until bigint,
+                result text,
+                UNIQUE (execution_id, idx, attempt)
+            )
+            """,
+            "CREATE INDEX queued_tasks_claimable ON queued_tasks (queue, created_at, id) WHERE claim_token IS NULL AND result IS NULL",
+            "CREATE INDEX queued_tasks_by_workflow ON queued_tasks (workflow_id)",
+        ]),
     ]
 
     /// The advisory lock keys and NOTIFY channel of a schema. Advisory locks and channels are

@@ -195,6 +195,7 @@ extension PostgresStore {
                 "DELETE FROM events WHERE execution_seq IN (\(executions))",
                 "DELETE FROM task_logs WHERE execution_seq IN (\(executions))",
                 "DELETE FROM tasks WHERE execution_seq IN (\(executions))",
+                "DELETE FROM queued_tasks WHERE workflow_id = $1",
                 "DELETE FROM executions WHERE workflow_id = $1",
                 "DELETE FROM webhook_subscriptions WHERE workflow_id = $1",
                 "DELETE FROM workflow_versions WHERE workflow_id = $1",

@@ -217,6 +217,35 @@ enum SQLiteMigrations {
                 CREATE INDEX audit_log_by_at ON audit_log (at);
                 """)
         }
+        migrator.registerMigration("007_queues") { db in
+            try db.execute(sql: """
+                -- One row per attempt of a Worker.Task: waiting for a worker (no claim), held by
+                -- one (claim_token, lease_until), or answered (result, read by the engine).
+                CREATE TABLE queued_tasks (
+                    id TEXT PRIMARY KEY,
+                    execution_id TEXT NOT NULL,
+                    workflow_id TEXT NOT NULL,
+                    namespace TEXT NOT NULL,
+                    idx INTEGER NOT NULL,
+                    step_id TEXT NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    queue TEXT NOT NULL,
+                    input TEXT NOT NULL,
+                    output_type TEXT NOT NULL,
+                    lease_ms INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    claim_token TEXT,
+                    worker TEXT,
+                    claimed_at INTEGER,
+                    heartbeat_at INTEGER,
+                    lease_until INTEGER,
+                    result TEXT,
+                    UNIQUE (execution_id, idx, attempt)
+                );
+                CREATE INDEX queued_tasks_claimable ON queued_tasks (queue, created_at, id) WHERE claim_token IS NULL AND result IS NULL;
+                CREATE INDEX queued_tasks_by_workflow ON queued_tasks (workflow_id);
+                """)
+        }
         return migrator
     }
 }

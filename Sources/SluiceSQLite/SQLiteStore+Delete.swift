@@ -47,6 +47,7 @@ extension SQLiteStore {
         try db.execute(sql: "DELETE FROM events WHERE execution_seq IN (\(executions))", arguments: [id])
         try db.execute(sql: "DELETE FROM task_logs WHERE execution_seq IN (\(executions))", arguments: [id])
         try db.execute(sql: "DELETE FROM tasks WHERE execution_seq IN (\(executions))", arguments: [id])
+        try db.execute(sql: "DELETE FROM queued_tasks WHERE workflow_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM executions WHERE workflow_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM webhook_subscriptions WHERE workflow_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM workflow_versions WHERE workflow_id = ?", arguments: [id])

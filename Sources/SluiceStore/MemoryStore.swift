@@ -26,6 +26,9 @@ public final class MemoryStore: Store {
         var tokens: [String: TokenRecord] = [:]
         var grants: [GrantRecord] = []
         var audit: [AuditRecord] = []
+        /// Queued `Worker.Task` attempts by id, and their ids in the order they were queued.
+        var queued: [String: QueuedTaskRecord] = [:]
+        var queueOrder: [String] = []
 
         mutating func addEvent(executionID: String, workflowID: String, type: String, at: Int64, data: String) {
             let record = EventRecord(seq: Int64(events.count + 1), executionID: executionID, workflowID: workflowID, type: type, at: at, data: data)
@@ -233,6 +236,7 @@ public final class MemoryStore: Store {
             let subscriptionIDs = Set(state.subscriptions.filter { $0.workflowID == id }.map(\.id))
             state.workflows[id] = nil
             state.versions[id] = nil
+            state.dropQueued { executionIDs.contains($0.executionID) }
             for e in executionIDs {
                 state.executions[e] = nil
                 state.logs[e] = nil
@@ -429,4 +433,105 @@ extension EventRecord {
 extension WorkflowVersionRecord {
     /// The version as a pagination cursor.
     var cursor: Int64 { Int64(version) }
+}
+
+// MARK: Queues
+
+extension MemoryStore.State {
+    /// Whether the task of queued attempt `q` is still RUNNING at that attempt.
+    func isCurrent(_ q: QueuedTaskRecord) -> Bool {
+        guard let detail = executions[q.executionID], q.index < detail.tasks.count else { return false }
+        let t = detail.tasks[q.index]
+        return t.status == .running && t.attempt == q.attempt
+    }
+
+    mutating func dropQueued(where remove: (QueuedTaskRecord) -> Bool) {
+        let ids = Set(queued.values.filter(remove).map(\.id))
+        guard !ids.isEmpty else { return }
+        for id in ids { queued[id] = nil }
+        queueOrder.removeAll { ids.contains($0) }
+    }
+
+    /// Why a call on `q` with `token` cannot apply, or `nil` if it can.
+    func refusal(_ q: QueuedTaskRecord, token: String?) -> QueueCallOutcome? {
+        if q.result != nil { return .finished(why: "an answer was stored already") }
+        guard isCurrent(q) else { return .finished(why: "the task no longer waits for this attempt (its execution was cancelled or finished, or the attempt timed out)") }
+        if let token, q.claim?.token != token { return .notHolder }
+        return nil
+    }
+}
+
+extension MemoryStore {
+    public func enqueue(_ task: QueuedTaskRecord) async throws -> QueuedTaskRecord {
+        state.withLock { state in
+            if let existing = state.queued.values.first(where: { $0.executionID == task.executionID && $0.index == task.index && $0.attempt == task.attempt }) {
+                return existing
+            }
+            state.queued[task.id] = task
+            state.queueOrder.append(task.id)
+            return task
+        }
+    }
+
+    public func claimQueued(queue: String, namespaces: Set<String>?, worker: String, now: Int64, tokens: [String]) async throws -> [QueuedTaskRecord] {
+        state.withLock { state in
+            var claimed: [QueuedTaskRecord] = []
+            // The longest waiting first, as the SQL drivers order them.
+            let candidates = state.queued.values.filter { q in
+                q.queue == queue && q.claim == nil && q.result == nil && state.isCurrent(q) && (namespaces.map { $0.contains(q.namespace) } ?? true)
+            }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+            for candidate in candidates.prefix(tokens.count) {
+                let id = candidate.id
+                guard var q = state.queued[id] else { continue }
+                q.claim = QueueClaim(token: tokens[claimed.count], worker: worker, claimedAt: now, heartbeatAt: now, leaseUntil: now + q.leaseMilliseconds)
+                state.queued[id] = q
+                claimed.append(q)
+            }
+            return claimed
+        }
+    }
+
+    public func queuedTask(id: String) async throws -> QueuedTaskRecord? {
+        state.withLock { $0.queued[id] }
+    }
+
+    public func renewClaim(id: String, token: String, now: Int64) async throws -> QueueCallOutcome {
+        state.withLock { state in
+            guard var q = state.queued[id] else { return .notFound }
+            if let refusal = state.refusal(q, token: token) { return refusal }
+            q.claim!.heartbeatAt = now
+            q.claim!.leaseUntil = max(q.claim!.leaseUntil, now + q.leaseMilliseconds)
+            state.queued[id] = q
+            return .applied(q)
+        }
+    }
+
+    public func answerQueued(id: String, token: String?, result: QueuedTaskResult, now: Int64) async throws -> QueueCallOutcome {
+        state.withLock { state in
+            guard var q = state.queued[id] else { return .notFound }
+            if let refusal = state.refusal(q, token: token) { return refusal }
+            if token == nil, let claim = q.claim, claim.leaseUntil > now { return .notHolder }
+            q.result = result
+            state.queued[id] = q
+            return .applied(q)
+        }
+    }
+
+    public func queueSummaries(namespaces: Set<String>?) async throws -> [QueueSummary] {
+        state.withLock { state in
+            var byQueue: [String: QueueSummary] = [:]
+            for id in state.queueOrder {
+                guard let q = state.queued[id], q.result == nil, state.isCurrent(q), namespaces.map({ $0.contains(q.namespace) }) ?? true else { continue }
+                var summary = byQueue[q.queue] ?? QueueSummary(queue: q.queue, waiting: 0, claimed: 0, oldestWaitingSince: nil)
+                if q.claim == nil {
+                    summary.waiting += 1
+                    summary.oldestWaitingSince = min(summary.oldestWaitingSince ?? q.createdAt, q.createdAt)
+                } else {
+                    summary.claimed += 1
+                }
+                byQueue[q.queue] = summary
+            }
+            return byQueue.values.sorted { $0.queue < $1.queue }
+        }
+    }
 }

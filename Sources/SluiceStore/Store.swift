@@ -216,6 +216,25 @@ public protocol Store: Service {
     /// Audit entries matching `filter`, newest first, `limit` at most, below seq `before` if given.
     func audit(_ filter: AuditFilter, limit: Int, before: Int64?) async throws -> Page<AuditRecord>
 
+    /// Queues attempt `task.attempt` of a `Worker.Task`; answers the row stored for that
+    /// (execution, index, attempt), which is an earlier one when it was queued already (a
+    /// restarted server queues its running tasks again and finds their claims and answers).
+    func enqueue(_ task: QueuedTaskRecord) async throws -> QueuedTaskRecord
+    /// Claims up to `tokens.count` claimable tasks of `queue` (in `namespaces`, every namespace
+    /// when `nil`), the longest waiting first, for `worker`: each gets the next of `tokens` and
+    /// a lease of its `leaseMilliseconds` from `now`. One statement: two callers never get one task.
+    func claimQueued(queue: String, namespaces: Set<String>?, worker: String, now: Int64, tokens: [String]) async throws -> [QueuedTaskRecord]
+    func queuedTask(id: String) async throws -> QueuedTaskRecord?
+    /// Extends the lease of task `id` to `now` plus its lease (a heartbeat) if `token` holds it
+    /// and it still waits for an answer.
+    func renewClaim(id: String, token: String, now: Int64) async throws -> QueueCallOutcome
+    /// Stores the answer of task `id` if `token` holds it (`nil`: the engine's own answer, such
+    /// as a lease that ran out, which applies only while the lease is past at `now`) and it
+    /// still waits for one.
+    func answerQueued(id: String, token: String?, result: QueuedTaskResult, now: Int64) async throws -> QueueCallOutcome
+    /// Every queue with tasks (in `namespaces`, all when `nil`), by name.
+    func queueSummaries(namespaces: Set<String>?) async throws -> [QueueSummary]
+
     /// Releases the store's resources.
     func close() async throws
 

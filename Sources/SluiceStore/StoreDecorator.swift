@@ -39,6 +39,16 @@ extension StoreDecorator {
     public func grant(id: String) async throws -> Grant? { try await base.grant(id: id) }
     public func grants(accountID: String?, namespace: String?) async throws -> [Grant] { try await base.grants(accountID: accountID, namespace: namespace) }
     public func audit(_ filter: AuditFilter, limit: Int, before: Int64?) async throws -> Page<AuditRecord> { try await base.audit(filter, limit: limit, before: before) }
+    public func enqueue(_ task: QueuedTaskRecord) async throws -> QueuedTaskRecord { try await base.enqueue(task) }
+    public func claimQueued(queue: String, namespaces: Set<String>?, worker: String, now: Int64, tokens: [String]) async throws -> [QueuedTaskRecord] {
+        try await base.claimQueued(queue: queue, namespaces: namespaces, worker: worker, now: now, tokens: tokens)
+    }
+    public func queuedTask(id: String) async throws -> QueuedTaskRecord? { try await base.queuedTask(id: id) }
+    public func renewClaim(id: String, token: String, now: Int64) async throws -> QueueCallOutcome { try await base.renewClaim(id: id, token: token, now: now) }
+    public func answerQueued(id: String, token: String?, result: QueuedTaskResult, now: Int64) async throws -> QueueCallOutcome {
+        try await base.answerQueued(id: id, token: token, result: result, now: now)
+    }
+    public func queueSummaries(namespaces: Set<String>?) async throws -> [QueueSummary] { try await base.queueSummaries(namespaces: namespaces) }
     public func close() async throws { try await base.close() }
     public var commitConcurrency: Int { base.commitConcurrency }
     public func run() async throws { try await base.run() }

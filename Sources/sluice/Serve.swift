@@ -37,6 +37,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest request body accepted, in bytes.")
     var maxBodySize: Int = 1 << 20
 
+    @Option(help: "The longest a request may wait: ?wait on an execution, a claim's wait for a task (seconds, 0 to 60).")
+    var maxWaitSeconds: Double = 60
+
     @Flag(help: "Let HTTP.Request reach loopback, private, link-local and other inside addresses (env SLUICE_ALLOW_PRIVATE_NETWORKS=1).")
     var allowPrivateNetworks = false
 
@@ -65,6 +68,7 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         if let port = try resolvedPort(), !(0...65535).contains(port) { throw ValidationError("--port must be from 0 to 65535, found \(port)") }
         if maxBodySize < 1024 { throw ValidationError("--max-body-size must be at least 1024 bytes, found \(maxBodySize)") }
+        if !(0...60).contains(maxWaitSeconds) { throw ValidationError("--max-wait-seconds must be from 0 to 60, found \(maxWaitSeconds)") }
     }
 
     func resolvedPort() throws -> Int? {
@@ -85,6 +89,7 @@ struct Serve: AsyncParsableCommand {
             host: host,
             port: try resolvedPort() ?? 8080,
             maxBodySize: maxBodySize,
+            maxWaitSeconds: maxWaitSeconds,
             webhooks: webhooks,
             auth: try authOptions.configuration(host: host, environment: env, secure: secure)
         )

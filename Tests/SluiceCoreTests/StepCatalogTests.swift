@@ -26,12 +26,13 @@ import Testing
             "Fail: any -> same as input",
             "Delay: any -> same as input",
             "Workflow.Run: any -> same as input",
+            "Worker.Task: any -> output_type parameter (default json)",
         ])
     }
 
     @Test func whichStepsRequireParameters() {
         let required = StepRegistry.builtin.all.filter(\.parametersRequired).map(\.name)
-        #expect(required == ["StaticTextInput", "TextOperation.Replace", "TextOperation.Template", "NumberOperation.Add", "NumberOperation.Multiply", "NumberOperation.Compare", "JSON.Get", "Fail", "Delay", "Workflow.Run"])
+        #expect(required == ["StaticTextInput", "TextOperation.Replace", "TextOperation.Template", "NumberOperation.Add", "NumberOperation.Multiply", "NumberOperation.Compare", "JSON.Get", "Fail", "Delay", "Workflow.Run", "Worker.Task"])
         let none = StepRegistry.builtin.all.filter { $0.parameters == nil }.map(\.name)
         #expect(none == ["TextOperation.Reverse", "TextOperation.Uppercase", "TextOperation.Lowercase", "TextOperation.Trim", "TextOperation.Length", "Echo", "JSON.Parse"])
     }

@@ -31,6 +31,8 @@ import Testing
         if route.hasPrefix("GET /accounts") || route.hasPrefix("POST /accounts") || route.hasPrefix("DELETE /accounts") || route == "GET /audit" { return .everywhere(.administer) }
         if route.contains("/grants") { return .byHandler(.administer) }
         if route == "GET /workflows" || route == "GET /events" { return .byHandler(.read) }
+        // Workers: claim and answer the tasks of the namespaces where they may work.
+        if route.hasPrefix("GET /queues") || route.hasPrefix("POST /queues") { return .byHandler(.work) }
         if route == "POST /workflows" { return .byHandler(.edit) }
         if route.hasPrefix("GET ") { return .namespaced(.read) }
         if route.hasSuffix("/execute") || route.hasSuffix("/rerun") { return .namespaced(.run) }
@@ -56,6 +58,8 @@ import Testing
             case "POST /workflows": return [.editor, .admin].contains(caller) ? .allowed : .forbidden
             case "POST /grants": return caller == .admin ? .allowed : .forbidden
             case "DELETE /grants/{grant_id}": return caller == .admin ? .allowed : .hidden
+            case "POST /queues/{queue}/claim": return [.worker, .admin].contains(caller) ? .allowed : .forbidden
+            case _ where route.hasPrefix("POST /queues/{queue}/tasks/"): return [.worker, .admin].contains(caller) ? .allowed : .hidden
             default: return .allowed  // lists: they show what the caller may see (tested apart)
             }
         }
@@ -77,6 +81,17 @@ import Testing
         let executionID = try #require(try ex.json()["execution_id"]?.stringValue, "\(ex.text)")
         let done = try await client.send(.get, "/workflows/\(workflowID)/executions/\(executionID)?wait=5", headers: bearer(admin))
         let taskID = try #require(try done.json()["tasks"]?.arrayValue?.first?["task_id"]?.stringValue, "\(done.text)")
+        // A Worker.Task of team-a waiting in a queue of this caller's own, claimed by the admin:
+        // the task calls carry that claim's token.
+        let queue = "matrix-\(caller.rawValue.lowercased())"
+        let work = #"{"name": "Work", "namespace": "team-a", "tasks": [{"id": "w", "type": "Worker.Task", "input": {"queue": "\#(queue)"}}]}"#
+        let workflow = try await client.send(.post, "/workflows", body: work, headers: bearer(admin))
+        let workID = try #require(try workflow.json()["workflow_id"]?.stringValue, "\(workflow.text)")
+        _ = try await client.send(.post, "/workflows/\(workID)/execute", headers: bearer(admin))
+        var json = bearer(admin)
+        json[.contentType] = "application/json"
+        let claimed = try await client.send(.post, "/queues/\(queue)/claim", body: #"{"wait": 10}"#, headers: json)
+        let queuedTask = try #require(try claimed.json()["tasks"]?.arrayValue?.first, "\(claimed.text)")
         let wh = try await client.send(.post, "/workflows/\(workflowID)/webhooks", body: #"{"url": "https://example.com/hook"}"#, headers: bearer(admin))
         let webhookID = try #require(try wh.json()["webhook_id"]?.stringValue, "\(wh.text)")
 
@@ -111,6 +126,7 @@ import Testing
             "workflow_id": workflowID, "execution_id": executionID, "task_id": taskID, "webhook_id": webhookID,
             "delivery_id": "dlv-00000000", "version": "1", "token_id": spareID, "grant_id": grant.id, "asset": "app.js",
             "account": target.name, "own_account": name,
+            "queue": queue, "queued_task_id": queuedTask["queued_task_id"]?.stringValue ?? "", "claim_token": queuedTask["claim_token"]?.stringValue ?? "",
         ], tokens: (main, spare), account: name)
     }
 
@@ -124,6 +140,10 @@ import Testing
         case "POST /accounts/{account}/tokens": #"{"name": "laptop"}"#
         case "POST /grants": #"{"account": "\#(objects.values["account"]!)", "namespace": "team-a", "role": "runner"}"#
         case "POST /session": #"{"token": "\#(objects.tokens.spare)"}"#
+        case "POST /queues/{queue}/claim": #"{"limit": 1}"#
+        case "POST /queues/{queue}/tasks/{queued_task_id}/complete": #"{"claim_token": "\#(objects.values["claim_token"]!)", "output": {"done": true}}"#
+        case "POST /queues/{queue}/tasks/{queued_task_id}/fail": #"{"claim_token": "\#(objects.values["claim_token"]!)", "message": "no"}"#
+        case "POST /queues/{queue}/tasks/{queued_task_id}/heartbeat": #"{"claim_token": "\#(objects.values["claim_token"]!)"}"#
         default: nil
         }
     }

@@ -54,6 +54,12 @@ enum AccessRules {
         "GET /workflows/{workflow_id}/versions": .init(rule: .namespaced(.read)),
         "GET /workflows/{workflow_id}/versions/{version}": .init(rule: .namespaced(.read)),
 
+        "GET /queues": .init(rule: .byHandler(.work)),
+        "POST /queues/{queue}/claim": .init(rule: .byHandler(.work), action: "task.claim"),
+        "POST /queues/{queue}/tasks/{queued_task_id}/heartbeat": .init(rule: .byHandler(.work)),
+        "POST /queues/{queue}/tasks/{queued_task_id}/complete": .init(rule: .byHandler(.work), action: "task.complete"),
+        "POST /queues/{queue}/tasks/{queued_task_id}/fail": .init(rule: .byHandler(.work), action: "task.fail"),
+
         "POST /workflows/{workflow_id}/execute": .init(rule: .namespaced(.run), action: "execution.create"),
         "GET /workflows/{workflow_id}/executions": .init(rule: .namespaced(.read)),
         "GET /workflows/{workflow_id}/executions/{execution_id}": .init(rule: .namespaced(.read)),

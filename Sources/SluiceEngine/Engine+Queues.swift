@@ -1,0 +1,217 @@
+import Synchronization
+import SluiceCore
+import SluiceStore
+
+/// `Worker.Task`: tasks that programs outside the server claim from a queue under a lease and
+/// answer through the API.
+///
+/// The engine runs each queued attempt as a step that waits: it stores the attempt in its queue
+/// (`Store.enqueue`), then waits until a worker's answer is stored (`Store.answerQueued`) and
+/// produces it, or until the lease of the worker holding it runs out, which it records as the
+/// attempt's failure (retryable: the task's retry policy decides whether it is queued again).
+/// So timeouts, cancel, retries and restarts apply as to any step: a restarted server queues
+/// its running attempts again and finds their claims and answers in the store.
+extension Engine {
+    /// The step function of a `Worker.Task` attempt.
+    func runExternal(_ context: StepContext, index: Int, workflowID: String, namespace: String) async throws(StepFailure) -> JSONValue {
+        let settings = WorkerTask.settings(context.parameters)
+        let fresh = QueuedTaskRecord(
+            id: Identifier.make("qt"), executionID: context.executionID, workflowID: workflowID, namespace: namespace, index: index,
+            stepID: context.stepID, attempt: context.attempt, queue: settings.queue, input: context.input,
+            outputType: settings.outputType.name, leaseMilliseconds: settings.leaseMilliseconds, createdAt: clock.now()
+        )
+        let queued: QueuedTaskRecord
+        do {
+            queued = try await store.enqueue(fresh)
+        } catch {
+            throw StepFailure("could not queue the task in \(settings.queue): \(error)", retryable: true)
+        }
+        if queued.id == fresh.id {
+            context.log("queued in \(settings.queue) as \(queued.id); waiting for a worker")
+        }
+        queueSignals.notify(settings.queue)
+        while true {
+            // Registered before the read: an answer stored after it wakes this wait.
+            let ticket = taskSignals.register(context.executionID)
+            defer { taskSignals.remove(ticket) }
+            let task: QueuedTaskRecord?
+            do {
+                task = try await store.queuedTask(id: queued.id)
+            } catch {
+                if Task.isCancelled { throw StepFailure("cancelled") }
+                throw StepFailure("could not read the queued task \(queued.id): \(error)", retryable: true)
+            }
+            guard let task else { throw StepFailure("the queued task \(queued.id) is gone (its workflow was deleted?)") }
+            switch task.result {
+            case .output(let value)?: return value
+            case .failure(let message, let retryable)?: throw StepFailure(message, retryable: retryable)
+            case nil: break
+            }
+            var wakeAt: Int64?
+            if let claim = task.claim {
+                let now = clock.now()
+                if claim.leaseUntil <= now {
+                    let why = "the lease of worker \(claim.worker) ran out at \(Timestamp.format(milliseconds: claim.leaseUntil)) (no heartbeat for \(Self.seconds(task.leaseMilliseconds)))"
+                    // Stored like a worker's answer, and only while the lease is still past: a
+                    // heartbeat or an answer that came first wins.
+                    _ = try? await store.answerQueued(id: task.id, token: nil, result: .failure(message: why, retryable: true), now: now)
+                    continue
+                }
+                wakeAt = claim.leaseUntil
+            }
+            // Another node may store the answer: on a cluster, look again now and then.
+            if cluster != nil {
+                let poll = clock.now() + 1000
+                wakeAt = min(wakeAt ?? poll, poll)
+            }
+            await taskSignals.wait(ticket, until: wakeAt, clock: clock)
+            if Task.isCancelled { throw StepFailure("cancelled") }
+        }
+    }
+
+    // MARK: The workers' calls
+
+    /// Claims up to `limit` tasks of `queue` in `namespaces` (all when `nil`) for `worker`,
+    /// waiting up to `waitMilliseconds` for one if none is there (a long poll).
+    public func claim(queue: String, worker: String, namespaces: Set<String>?, limit: Int, waitMilliseconds: Int64) async throws -> [QueuedTaskRecord] {
+        let deadline = clock.now() + max(0, waitMilliseconds)
+        while true {
+            let ticket = queueSignals.register(queue)
+            defer { queueSignals.remove(ticket) }
+            let now = clock.now()
+            let claimed = try await store.claimQueued(queue: queue, namespaces: namespaces, worker: worker, now: now, tokens: (0..<limit).map { _ in Self.claimToken() })
+            // The engine waiting on each now waits for its lease too.
+            for task in claimed { taskSignals.notify(task.executionID) }
+            if !claimed.isEmpty || now >= deadline || Task.isCancelled || isStopping { return claimed }
+            // Tasks queued on another node: on a cluster, look again now and then.
+            await queueSignals.wait(ticket, until: cluster != nil ? min(deadline, now + 1000) : deadline, clock: clock)
+        }
+    }
+
+    /// A heartbeat: extends the lease of task `id` and writes `log` lines to the task's log.
+    public func heartbeat(taskID id: String, token: String, log: [String]) async throws -> QueueCallOutcome {
+        let outcome = try await store.renewClaim(id: id, token: token, now: clock.now())
+        if case .applied(let task) = outcome {
+            for line in log { appendLog(TaskLogLine(executionID: task.executionID, index: task.index, at: clock.now(), attempt: task.attempt, source: "worker", line: line)) }
+        }
+        return outcome
+    }
+
+    /// What a worker answered: stored, then the engine running the task is woken.
+    public func answer(taskID id: String, token: String, result: QueuedTaskResult) async throws -> QueueCallOutcome {
+        let outcome = try await store.answerQueued(id: id, token: token, result: result, now: clock.now())
+        if case .applied(let task) = outcome { taskSignals.notify(task.executionID) }
+        return outcome
+    }
+
+    /// The secret a claim's later calls carry: `clm_` and 256 random bits in hex.
+    static func claimToken() -> String {
+        var rng = SystemRandomNumberGenerator()
+        var text = "clm_"
+        for _ in 0..<4 {
+            let n = rng.next()
+            let hex = String(n, radix: 16)
+            text += String(repeating: "0", count: 16 - hex.count) + hex
+        }
+        return text
+    }
+}
+
+/// Wake-ups by key: a waiter registers (getting a ticket), reads what it waits on, then waits
+/// until the key is notified after it registered, a time passes, or its task is cancelled.
+final class Mailbox: Sendable {
+    struct Ticket: Hashable, Sendable {
+        var key: String
+        var id: Int
+    }
+
+    private struct Waiter {
+        var notified = false
+        var continuation: CheckedContinuation<Void, Never>?
+    }
+
+    private struct State {
+        var next = 0
+        var waiters: [String: [Int: Waiter]] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    func register(_ key: String) -> Ticket {
+        state.withLock { state in
+            state.next += 1
+            state.waiters[key, default: [:]][state.next] = Waiter()
+            return Ticket(key: key, id: state.next)
+        }
+    }
+
+    func remove(_ ticket: Ticket) {
+        let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            let waiter = state.waiters[ticket.key]?.removeValue(forKey: ticket.id)
+            if state.waiters[ticket.key]?.isEmpty == true { state.waiters[ticket.key] = nil }
+            return waiter?.continuation
+        }
+        continuation?.resume()
+    }
+
+    /// Wakes every waiter registered on `key`.
+    func notify(_ key: String) {
+        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard var waiters = state.waiters[key] else { return [] }
+            var woken: [CheckedContinuation<Void, Never>] = []
+            for (id, var waiter) in waiters {
+                waiter.notified = true
+                if let c = waiter.continuation { woken.append(c) }
+                waiter.continuation = nil
+                waiters[id] = waiter
+            }
+            state.waiters[key] = waiters
+            return woken
+        }
+        for c in woken { c.resume() }
+    }
+
+    /// Returns once `ticket`'s key is notified (at once if it was since it registered), at
+    /// `deadline` on `clock` if given, or when the calling task is cancelled.
+    func wait(_ ticket: Ticket, until deadline: Int64?, clock: any EngineClock) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForNotice(ticket) }
+            if let deadline {
+                group.addTask { try? await clock.sleep(until: deadline) }
+            }
+            await group.next()
+            group.cancelAll()
+            // The notice wait ends only by a notice or cancellation: end it.
+            self.interrupt(ticket)
+        }
+    }
+
+    private func waitForNotice(_ ticket: Ticket) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    guard var waiter = state.waiters[ticket.key]?[ticket.id], !waiter.notified, !Task.isCancelled else { return true }
+                    waiter.continuation = continuation
+                    state.waiters[ticket.key]![ticket.id] = waiter
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            self.interrupt(ticket)
+        }
+    }
+
+    /// Resumes the ticket's wait, if it is waiting (it stays registered).
+    private func interrupt(_ ticket: Ticket) {
+        let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard var waiter = state.waiters[ticket.key]?[ticket.id] else { return nil }
+            let c = waiter.continuation
+            waiter.continuation = nil
+            waiter.notified = true
+            state.waiters[ticket.key]![ticket.id] = waiter
+            return c
+        }
+        continuation?.resume()
+    }
+}

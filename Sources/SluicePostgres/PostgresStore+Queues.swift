@@ -1,0 +1,130 @@
+import PostgresNIO
+import SluiceCore
+import SluiceStore
+
+/// Queued `Worker.Task` attempts. A claim is one statement (`FOR UPDATE SKIP LOCKED`): any node
+/// may claim, and two claims never take one task; a heartbeat or an answer locks its row.
+extension PostgresStore {
+    static let queuedColumns = """
+        q.id, q.execution_id, q.workflow_id, q.namespace, q.idx, q.step_id, q.attempt, q.queue, q.input, q.output_type, q.lease_ms, q.created_at,
+        q.claim_token, q.worker, q.claimed_at, q.heartbeat_at, q.lease_until, q.result
+        """
+    /// Whether the row's task is still RUNNING at the row's attempt.
+    static let queuedIsCurrent = """
+        EXISTS (SELECT 1 FROM executions e JOIN tasks t ON t.execution_seq = e.seq
+                WHERE e.id = q.execution_id AND t.idx = q.idx AND t.status = 'RUNNING' AND t.attempt = q.attempt)
+        """
+
+    static func queued(_ row: PostgresRandomAccessRow) throws -> QueuedTaskRecord {
+        let token = try row[12].decode(String?.self)
+        let claim = try token.map {
+            QueueClaim(
+                token: $0, worker: try row[13].decode(String.self), claimedAt: try row[14].decode(Int64.self),
+                heartbeatAt: try row[15].decode(Int64.self), leaseUntil: try row[16].decode(Int64.self)
+            )
+        }
+        return QueuedTaskRecord(
+            id: try row[0].decode(String.self), executionID: try row[1].decode(String.self), workflowID: try row[2].decode(String.self),
+            namespace: try row[3].decode(String.self), index: Int(try row[4].decode(Int64.self)), stepID: try row[5].decode(String.self),
+            attempt: Int(try row[6].decode(Int64.self)), queue: try row[7].decode(String.self), input: json(try row[8].decode(String.self)) ?? .null,
+            outputType: try row[9].decode(String.self), leaseMilliseconds: try row[10].decode(Int64.self), createdAt: try row[11].decode(Int64.self),
+            claim: claim, result: json(try row[17].decode(String?.self)).flatMap(QueuedTaskResult.init(json:))
+        )
+    }
+
+    public func enqueue(_ task: QueuedTaskRecord) async throws -> QueuedTaskRecord {
+        let input = task.input.jsonString
+        let rows = try await rows("""
+            WITH i AS (
+                INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at)
+                VALUES (\(task.id), \(task.executionID), \(task.workflowID), \(task.namespace), \(Int64(task.index)), \(task.stepID), \(Int64(task.attempt)),
+                        \(task.queue), \(input), \(task.outputType), \(task.leaseMilliseconds), \(task.createdAt))
+                ON CONFLICT (execution_id, idx, attempt) DO NOTHING RETURNING 1)
+            SELECT \(unescaped: Self.queuedColumns) FROM queued_tasks q
+            WHERE q.execution_id = \(task.executionID) AND q.idx = \(Int64(task.index)) AND q.attempt = \(Int64(task.attempt))
+            """)
+        // Inserted by this statement: not visible to its own SELECT.
+        return try rows.first.map(Self.queued) ?? task
+    }
+
+    public func claimQueued(queue: String, namespaces: Set<String>?, worker: String, now: Int64, tokens: [String]) async throws -> [QueuedTaskRecord] {
+        guard !tokens.isEmpty else { return [] }
+        if let namespaces, namespaces.isEmpty { return [] }
+        let all = namespaces == nil
+        let names = (namespaces ?? []).sorted()
+        return try await rows("""
+            WITH c AS (
+                SELECT q.id, q.created_at FROM queued_tasks q
+                WHERE q.queue = \(queue) AND q.claim_token IS NULL AND q.result IS NULL
+                  AND (\(all) OR q.namespace = ANY(\(names)::text[])) AND \(unescaped: Self.queuedIsCurrent)
+                ORDER BY q.created_at, q.id LIMIT \(Int64(tokens.count))
+                FOR UPDATE OF q SKIP LOCKED),
+            n AS (SELECT c.id, (row_number() OVER (ORDER BY c.created_at, c.id))::int AS n FROM c),
+            u AS (
+                UPDATE queued_tasks q SET claim_token = (\(tokens)::text[])[n.n], worker = \(worker), claimed_at = \(now), heartbeat_at = \(now),
+                    lease_until = \(now) + q.lease_ms
+                FROM n WHERE q.id = n.id RETURNING q.*)
+            SELECT \(unescaped: Self.queuedColumns) FROM u q ORDER BY q.created_at, q.id
+            """).map(Self.queued)
+    }
+
+    public func queuedTask(id: String) async throws -> QueuedTaskRecord? {
+        try await rows("SELECT \(unescaped: Self.queuedColumns) FROM queued_tasks q WHERE q.id = \(id)").first.map(Self.queued)
+    }
+
+    /// Locks row `id` and says whether a call with `token` may change it: `.applied` with the
+    /// row, or why not.
+    static func lockQueued(_ id: String, token: String?, _ connection: PostgresConnection, logger: Logger) async throws -> QueueCallOutcome {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: queuedColumns), \(unescaped: queuedIsCurrent) FROM queued_tasks q WHERE q.id = \(id) FOR UPDATE OF q
+            """, logger: logger).collect().map { $0.makeRandomAccess() }
+        guard let row = rows.first else { return .notFound }
+        let q = try queued(row)
+        if q.result != nil { return .finished(why: "an answer was stored already") }
+        if try !row[18].decode(Bool.self) {
+            return .finished(why: "the task no longer waits for this attempt (its execution was cancelled or finished, or the attempt timed out)")
+        }
+        if let token, q.claim?.token != token { return .notHolder }
+        return .applied(q)
+    }
+
+    public func renewClaim(id: String, token: String, now: Int64) async throws -> QueueCallOutcome {
+        try await client.withTransaction(logger: logger) { connection in
+            let found = try await Self.lockQueued(id, token: token, connection, logger: self.logger)
+            guard case .applied(var q) = found else { return found }
+            q.claim!.heartbeatAt = now
+            q.claim!.leaseUntil = max(q.claim!.leaseUntil, now + q.leaseMilliseconds)
+            try await connection.query("UPDATE queued_tasks SET heartbeat_at = \(now), lease_until = \(q.claim!.leaseUntil) WHERE id = \(id)", logger: self.logger)
+            return .applied(q)
+        }
+    }
+
+    public func answerQueued(id: String, token: String?, result: QueuedTaskResult, now: Int64) async throws -> QueueCallOutcome {
+        let text = result.json.jsonString
+        return try await client.withTransaction(logger: logger) { connection in
+            let found = try await Self.lockQueued(id, token: token, connection, logger: self.logger)
+            guard case .applied(var q) = found else { return found }
+            if token == nil, let claim = q.claim, claim.leaseUntil > now { return .notHolder }
+            try await connection.query("UPDATE queued_tasks SET result = \(text) WHERE id = \(id)", logger: self.logger)
+            q.result = result
+            return .applied(q)
+        }
+    }
+
+    public func queueSummaries(namespaces: Set<String>?) async throws -> [QueueSummary] {
+        if let namespaces, namespaces.isEmpty { return [] }
+        let all = namespaces == nil
+        let names = (namespaces ?? []).sorted()
+        return try await rows("""
+            SELECT q.queue, count(*) FILTER (WHERE q.claim_token IS NULL), count(*) FILTER (WHERE q.claim_token IS NOT NULL),
+                min(q.created_at) FILTER (WHERE q.claim_token IS NULL)
+            FROM queued_tasks q WHERE q.result IS NULL AND (\(all) OR q.namespace = ANY(\(names)::text[])) AND \(unescaped: Self.queuedIsCurrent)
+            GROUP BY q.queue ORDER BY q.queue
+            """).map { row in
+            QueueSummary(
+                queue: try row[0].decode(String.self), waiting: Int(try row[1].decode(Int64.self)), claimed: Int(try row[2].decode(Int64.self)),
+                oldestWaitingSince: try row[3].decode(Int64?.self)
+            )
+        }
+    }
+}

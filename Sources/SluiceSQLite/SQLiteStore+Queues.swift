@@ -1,0 +1,134 @@
+import GRDB
+import SluiceCore
+import SluiceStore
+
+/// Queued `Worker.Task` attempts: claims, heartbeats and answers, each one write transaction
+/// of the single writer (so two claims never take one task).
+extension SQLiteStore {
+    static let queuedColumns = """
+        q.id, q.execution_id, q.workflow_id, q.namespace, q.idx, q.step_id, q.attempt, q.queue, q.input, q.output_type, q.lease_ms, q.created_at,
+        q.claim_token, q.worker, q.claimed_at, q.heartbeat_at, q.lease_until, q.result
+        """
+    /// Whether the row's task is still RUNNING at the row's attempt.
+    static let queuedIsCurrent = """
+        EXISTS (SELECT 1 FROM executions e JOIN tasks t ON t.execution_seq = e.seq
+                WHERE e.id = q.execution_id AND t.idx = q.idx AND t.status = 'RUNNING' AND t.attempt = q.attempt)
+        """
+
+    static func queued(_ row: Row) -> QueuedTaskRecord {
+        let token: String? = row[12]
+        let claim = token.map { QueueClaim(token: $0, worker: row[13], claimedAt: row[14], heartbeatAt: row[15], leaseUntil: row[16]) }
+        return QueuedTaskRecord(
+            id: row[0], executionID: row[1], workflowID: row[2], namespace: row[3], index: row[4], stepID: row[5], attempt: row[6],
+            queue: row[7], input: json(row[8]) ?? .null, outputType: row[9], leaseMilliseconds: row[10], createdAt: row[11],
+            claim: claim, result: json(row[17]).flatMap(QueuedTaskResult.init(json:))
+        )
+    }
+
+    static func queued(id: String, _ db: Database) throws -> (record: QueuedTaskRecord, current: Bool)? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(queuedColumns), \(queuedIsCurrent) FROM queued_tasks q WHERE q.id = ?"), arguments: [id])
+            .map { (queued($0), $0[18]) }
+    }
+
+    /// Why a call on `q` with `token` cannot apply, or `nil` if it can.
+    static func refusal(_ q: QueuedTaskRecord, current: Bool, token: String?) -> QueueCallOutcome? {
+        if q.result != nil { return .finished(why: "an answer was stored already") }
+        if !current { return .finished(why: "the task no longer waits for this attempt (its execution was cancelled or finished, or the attempt timed out)") }
+        if let token, q.claim?.token != token { return .notHolder }
+        return nil
+    }
+
+    public func enqueue(_ task: QueuedTaskRecord) async throws -> QueuedTaskRecord {
+        let input = task.input.jsonString
+        return try await pool.write { db in
+            try db.cachedStatement(sql: """
+                INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (execution_id, idx, attempt) DO NOTHING
+                """).execute(arguments: [
+                    task.id, task.executionID, task.workflowID, task.namespace, task.index, task.stepID, task.attempt,
+                    task.queue, input, task.outputType, task.leaseMilliseconds, task.createdAt,
+                ])
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.queuedColumns) FROM queued_tasks q WHERE q.execution_id = ? AND q.idx = ? AND q.attempt = ?"),
+                arguments: [task.executionID, task.index, task.attempt])
+            return row.map(Self.queued) ?? task
+        }
+    }
+
+    public func claimQueued(queue: String, namespaces: Set<String>?, worker: String, now: Int64, tokens: [String]) async throws -> [QueuedTaskRecord] {
+        guard !tokens.isEmpty else { return [] }
+        if let namespaces, namespaces.isEmpty { return [] }
+        return try await pool.write { db in
+            var arguments: StatementArguments = [queue]
+            var filter = ""
+            if let namespaces {
+                filter = " AND q.namespace IN (\(Array(repeating: "?", count: namespaces.count).joined(separator: ", ")))"
+                for n in namespaces.sorted() { arguments += [n] }
+            }
+            arguments += [tokens.count]
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT \(Self.queuedColumns) FROM queued_tasks q
+                WHERE q.queue = ? AND q.claim_token IS NULL AND q.result IS NULL\(filter) AND \(Self.queuedIsCurrent)
+                ORDER BY q.created_at, q.id LIMIT ?
+                """, arguments: arguments)
+            let update = try db.cachedStatement(sql: """
+                UPDATE queued_tasks SET claim_token = ?, worker = ?, claimed_at = ?, heartbeat_at = ?, lease_until = ? WHERE id = ?
+                """)
+            return try rows.enumerated().map { k, row in
+                var q = Self.queued(row)
+                let claim = QueueClaim(token: tokens[k], worker: worker, claimedAt: now, heartbeatAt: now, leaseUntil: now + q.leaseMilliseconds)
+                try update.execute(arguments: [claim.token, claim.worker, claim.claimedAt, claim.heartbeatAt, claim.leaseUntil, q.id])
+                q.claim = claim
+                return q
+            }
+        }
+    }
+
+    public func queuedTask(id: String) async throws -> QueuedTaskRecord? {
+        try readNow { db in try Self.queued(id: id, db)?.record }
+    }
+
+    public func renewClaim(id: String, token: String, now: Int64) async throws -> QueueCallOutcome {
+        try await pool.write { db in
+            guard let (q, current) = try Self.queued(id: id, db) else { return .notFound }
+            if let refusal = Self.refusal(q, current: current, token: token) { return refusal }
+            var renewed = q
+            renewed.claim!.heartbeatAt = now
+            renewed.claim!.leaseUntil = max(q.claim!.leaseUntil, now + q.leaseMilliseconds)
+            try db.cachedStatement(sql: "UPDATE queued_tasks SET heartbeat_at = ?, lease_until = ? WHERE id = ?")
+                .execute(arguments: [now, renewed.claim!.leaseUntil, id])
+            return .applied(renewed)
+        }
+    }
+
+    public func answerQueued(id: String, token: String?, result: QueuedTaskResult, now: Int64) async throws -> QueueCallOutcome {
+        let text = result.json.jsonString
+        return try await pool.write { db in
+            guard let (q, current) = try Self.queued(id: id, db) else { return .notFound }
+            if let refusal = Self.refusal(q, current: current, token: token) { return refusal }
+            if token == nil, let claim = q.claim, claim.leaseUntil > now { return .notHolder }
+            try db.cachedStatement(sql: "UPDATE queued_tasks SET result = ? WHERE id = ?").execute(arguments: [text, id])
+            var answered = q
+            answered.result = result
+            return .applied(answered)
+        }
+    }
+
+    public func queueSummaries(namespaces: Set<String>?) async throws -> [QueueSummary] {
+        if let namespaces, namespaces.isEmpty { return [] }
+        return try readNow { db in
+            var arguments: StatementArguments = []
+            var filter = ""
+            if let namespaces {
+                filter = " AND q.namespace IN (\(Array(repeating: "?", count: namespaces.count).joined(separator: ", ")))"
+                for n in namespaces.sorted() { arguments += [n] }
+            }
+            return try Row.fetchAll(db, sql: """
+                SELECT q.queue, SUM(q.claim_token IS NULL), SUM(q.claim_token IS NOT NULL), MIN(CASE WHEN q.claim_token IS NULL THEN q.created_at END)
+                FROM queued_tasks q WHERE q.result IS NULL\(filter) AND \(Self.queuedIsCurrent)
+                GROUP BY q.queue ORDER BY q.queue
+                """, arguments: arguments).map { row in
+                QueueSummary(queue: row[0], waiting: row[1], claimed: row[2], oldestWaitingSince: row[3])
+            }
+        }
+    }
+}
