@@ -111,19 +111,25 @@ extension PostgresStore {
         }
     }
 
-    public func queueSummaries(namespaces: Set<String>?) async throws -> [QueueSummary] {
+    public func queueSummaries(namespaces: Set<String>?, now: Int64) async throws -> [QueueSummary] {
         if let namespaces, namespaces.isEmpty { return [] }
         let all = namespaces == nil
         let names = (namespaces ?? []).sorted()
+        let seenSince = now - QueueSummary.workersWindow
+        let claimsSince = now - QueueSummary.claimsWindow
+        // `waits`: not answered, and its task still RUNNING at the attempt.
         return try await rows("""
-            SELECT q.queue, count(*) FILTER (WHERE q.claim_token IS NULL), count(*) FILTER (WHERE q.claim_token IS NOT NULL),
-                min(q.created_at) FILTER (WHERE q.claim_token IS NULL)
-            FROM queued_tasks q WHERE q.result IS NULL AND (\(all) OR q.namespace = ANY(\(names)::text[])) AND \(unescaped: Self.queuedIsCurrent)
-            GROUP BY q.queue ORDER BY q.queue
+            SELECT queue, count(*) FILTER (WHERE waits AND claim_token IS NULL), count(*) FILTER (WHERE waits AND claim_token IS NOT NULL),
+                min(created_at) FILTER (WHERE waits AND claim_token IS NULL),
+                count(DISTINCT worker) FILTER (WHERE claimed_at >= \(seenSince)), count(*) FILTER (WHERE claimed_at >= \(claimsSince))
+            FROM (SELECT q.queue, q.claim_token, q.created_at, q.worker, q.claimed_at, (q.result IS NULL AND \(unescaped: Self.queuedIsCurrent)) AS waits
+                  FROM queued_tasks q WHERE (q.result IS NULL OR q.claimed_at >= \(seenSince)) AND (\(all) OR q.namespace = ANY(\(names)::text[]))) s
+            GROUP BY queue HAVING bool_or(waits) OR count(*) FILTER (WHERE claimed_at >= \(seenSince)) > 0 ORDER BY queue
             """).map { row in
             QueueSummary(
                 queue: try row[0].decode(String.self), waiting: Int(try row[1].decode(Int64.self)), claimed: Int(try row[2].decode(Int64.self)),
-                oldestWaitingSince: try row[3].decode(Int64?.self)
+                oldestWaitingSince: try row[3].decode(Int64?.self), workersSeen: Int(try row[4].decode(Int64.self)),
+                claimsLastMinute: Int(try row[5].decode(Int64.self))
             )
         }
     }

@@ -113,21 +113,28 @@ extension SQLiteStore {
         }
     }
 
-    public func queueSummaries(namespaces: Set<String>?) async throws -> [QueueSummary] {
+    public func queueSummaries(namespaces: Set<String>?, now: Int64) async throws -> [QueueSummary] {
         if let namespaces, namespaces.isEmpty { return [] }
+        let seenSince = now - QueueSummary.workersWindow
+        let claimsSince = now - QueueSummary.claimsWindow
         return try readNow { db in
-            var arguments: StatementArguments = []
             var filter = ""
+            var names: StatementArguments = []
             if let namespaces {
                 filter = " AND q.namespace IN (\(Array(repeating: "?", count: namespaces.count).joined(separator: ", ")))"
-                for n in namespaces.sorted() { arguments += [n] }
+                for n in namespaces.sorted() { names += [n] }
             }
+            let arguments: StatementArguments = [seenSince, claimsSince, seenSince] + names + [seenSince]
+            // `waits`: not answered, and its task still RUNNING at the attempt.
             return try Row.fetchAll(db, sql: """
-                SELECT q.queue, SUM(q.claim_token IS NULL), SUM(q.claim_token IS NOT NULL), MIN(CASE WHEN q.claim_token IS NULL THEN q.created_at END)
-                FROM queued_tasks q WHERE q.result IS NULL\(filter) AND \(Self.queuedIsCurrent)
-                GROUP BY q.queue ORDER BY q.queue
+                SELECT queue, SUM(waits AND claim_token IS NULL), SUM(waits AND claim_token IS NOT NULL),
+                    MIN(CASE WHEN waits AND claim_token IS NULL THEN created_at END),
+                    COUNT(DISTINCT CASE WHEN claimed_at >= ? THEN worker END), SUM(claimed_at IS NOT NULL AND claimed_at >= ?)
+                FROM (SELECT q.queue, q.claim_token, q.created_at, q.worker, q.claimed_at, (q.result IS NULL AND \(Self.queuedIsCurrent)) AS waits
+                      FROM queued_tasks q WHERE (q.result IS NULL OR q.claimed_at >= ?)\(filter))
+                GROUP BY queue HAVING SUM(waits) > 0 OR SUM(claimed_at IS NOT NULL AND claimed_at >= ?) > 0 ORDER BY queue
                 """, arguments: arguments).map { row in
-                QueueSummary(queue: row[0], waiting: row[1], claimed: row[2], oldestWaitingSince: row[3])
+                QueueSummary(queue: row[0], waiting: row[1], claimed: row[2], oldestWaitingSince: row[3], workersSeen: row[4], claimsLastMinute: row[5])
             }
         }
     }

@@ -28,7 +28,7 @@ struct QueueController {
 
     @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let now = engine.now()
-        let queues = try await engine.store.queueSummaries(namespaces: context.namespaces(where: .work))
+        let queues = try await engine.store.queueSummaries(namespaces: context.namespaces(where: .work), now: now)
         return JSONResponse.make(["queues": .array(queues.map { q in
             var o = JSONObject()
             o.append("queue", .string(q.queue))
@@ -36,6 +36,8 @@ struct QueueController {
             o.append("claimed", .number(Double(q.claimed)))
             o.append("oldest_waiting_since", q.oldestWaitingSince.map { .string(Timestamp.format(milliseconds: $0)) } ?? .null)
             o.append("oldest_waiting_seconds", q.oldestWaitingSince.map { .number(Double(max(0, now - $0)) / 1000) } ?? .null)
+            o.append("workers_seen", .number(Double(q.workersSeen)))
+            o.append("claims_per_second", .number((Double(q.claimsLastMinute) / 60 * 1000).rounded() / 1000))
             return .object(o)
         })])
     }

@@ -517,21 +517,32 @@ extension MemoryStore {
         }
     }
 
-    public func queueSummaries(namespaces: Set<String>?) async throws -> [QueueSummary] {
+    public func queueSummaries(namespaces: Set<String>?, now: Int64) async throws -> [QueueSummary] {
         state.withLock { state in
             var byQueue: [String: QueueSummary] = [:]
-            for id in state.queueOrder {
-                guard let q = state.queued[id], q.result == nil, state.isCurrent(q), namespaces.map({ $0.contains(q.namespace) }) ?? true else { continue }
+            var workers: [String: Set<String>] = [:]
+            for q in state.queued.values where namespaces.map({ $0.contains(q.namespace) }) ?? true {
+                let waits = q.result == nil && state.isCurrent(q)
+                let recent = q.claim.map { $0.claimedAt >= now - QueueSummary.workersWindow } ?? false
+                guard waits || recent else { continue }
                 var summary = byQueue[q.queue] ?? QueueSummary(queue: q.queue, waiting: 0, claimed: 0, oldestWaitingSince: nil)
-                if q.claim == nil {
+                if waits, q.claim == nil {
                     summary.waiting += 1
                     summary.oldestWaitingSince = min(summary.oldestWaitingSince ?? q.createdAt, q.createdAt)
-                } else {
+                } else if waits {
                     summary.claimed += 1
+                }
+                if let claim = q.claim, recent {
+                    workers[q.queue, default: []].insert(claim.worker)
+                    if claim.claimedAt >= now - QueueSummary.claimsWindow { summary.claimsLastMinute += 1 }
                 }
                 byQueue[q.queue] = summary
             }
-            return byQueue.values.sorted { $0.queue < $1.queue }
+            return byQueue.values.map { s in
+                var s = s
+                s.workersSeen = workers[s.queue]?.count ?? 0
+                return s
+            }.sorted { $0.queue < $1.queue }
         }
     }
 }

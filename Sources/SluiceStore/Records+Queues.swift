@@ -107,6 +107,10 @@ public enum QueueCallOutcome: Sendable, Hashable {
 
 /// A queue as `GET /queues` shows it.
 public struct QueueSummary: Sendable, Hashable {
+    /// How far back "workers seen" looks, and "claims in the last minute".
+    public static let workersWindow: Int64 = 300_000
+    public static let claimsWindow: Int64 = 60_000
+
     public var queue: String
     /// Tasks waiting for a worker.
     public var waiting: Int
@@ -114,11 +118,17 @@ public struct QueueSummary: Sendable, Hashable {
     public var claimed: Int
     /// When the task waiting longest entered the queue.
     public var oldestWaitingSince: Int64?
+    /// Distinct workers that claimed from it in the last five minutes.
+    public var workersSeen: Int
+    /// Tasks claimed from it in the last minute.
+    public var claimsLastMinute: Int
 
-    public init(queue: String, waiting: Int, claimed: Int, oldestWaitingSince: Int64?) {
+    public init(queue: String, waiting: Int, claimed: Int, oldestWaitingSince: Int64?, workersSeen: Int = 0, claimsLastMinute: Int = 0) {
         self.queue = queue
         self.waiting = waiting
         self.claimed = claimed
         self.oldestWaitingSince = oldestWaitingSince
+        self.workersSeen = workersSeen
+        self.claimsLastMinute = claimsLastMinute
     }
 }

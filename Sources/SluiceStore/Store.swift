@@ -232,8 +232,9 @@ public protocol Store: Service {
     /// as a lease that ran out, which applies only while the lease is past at `now`) and it
     /// still waits for one.
     func answerQueued(id: String, token: String?, result: QueuedTaskResult, now: Int64) async throws -> QueueCallOutcome
-    /// Every queue with tasks (in `namespaces`, all when `nil`), by name.
-    func queueSummaries(namespaces: Set<String>?) async throws -> [QueueSummary]
+    /// Every queue (in `namespaces`, all when `nil`) with tasks waiting or held, or claimed
+    /// from in the last five minutes (before `now`), by name.
+    func queueSummaries(namespaces: Set<String>?, now: Int64) async throws -> [QueueSummary]
 
     /// Releases the store's resources.
     func close() async throws

@@ -48,7 +48,7 @@ extension StoreDecorator {
     public func answerQueued(id: String, token: String?, result: QueuedTaskResult, now: Int64) async throws -> QueueCallOutcome {
         try await base.answerQueued(id: id, token: token, result: result, now: now)
     }
-    public func queueSummaries(namespaces: Set<String>?) async throws -> [QueueSummary] { try await base.queueSummaries(namespaces: namespaces) }
+    public func queueSummaries(namespaces: Set<String>?, now: Int64) async throws -> [QueueSummary] { try await base.queueSummaries(namespaces: namespaces, now: now) }
     public func close() async throws { try await base.close() }
     public var commitConcurrency: Int { base.commitConcurrency }
     public func run() async throws { try await base.run() }

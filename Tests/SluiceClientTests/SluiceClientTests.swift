@@ -251,3 +251,45 @@ import Testing
         }
     }
 }
+
+/// The worker side of `Worker.Task` in the client: `tasks(queue:)` claims and keeps each task
+/// held with heartbeats until it is answered.
+@Suite(.testStores) struct WorkerClientTests {
+    static let definition: JSONValue = ["name": "work", "steps": [
+        ["type": "StaticTextInput", "input": "four words in here"],
+        ["id": "count", "type": "Worker.Task", "input": ["queue": "client-words", "output_type": "number", "lease_seconds": 1]],
+        ["type": "Echo"],
+    ]]
+
+    @Test func aHeldTaskOutlivesItsLeaseThroughHeartbeatsAndItsAnswerFinishesTheExecution() async throws {
+        try await withLiveServer { sluice in
+            let workflowID = try await sluice.createWorkflow(Self.definition)
+            let started = try await sluice.execute(workflowID)
+            var iterator = sluice.tasks(queue: "client-words", worker: "swift", wait: .seconds(10)).makeAsyncIterator()
+            let held = try #require(try await iterator.next())
+            #expect(held.task.input == ["text": "four words in here"])
+            #expect(held.task.outputType == "number" && held.task.leaseSeconds == 1 && held.task.attempt == 1)
+            // Four heartbeats (each carries a line; each line seen in the log means one went
+            // through): about 1.3 s, past the 1 s lease, which they kept extending.
+            for n in 1...4 {
+                held.log("step \(n)")
+                var seen = false
+                for _ in 0..<400 where !seen {
+                    let logs = try await sluice.taskLogs(workflowID: workflowID, executionID: started.executionID, taskID: "count")
+                    seen = logs.lines.contains { $0.line == "step \(n)" && $0.source == "worker" }
+                    if !seen { try await Task.sleep(for: .milliseconds(20)) }
+                }
+                #expect(seen, "heartbeat \(n) did not carry its line")
+            }
+            #expect(held.isLost == nil)
+            let words = held.task.input["text"]?.stringValue?.split(separator: " ").count ?? 0
+            try await held.complete(output: .number(Double(words)))
+            let done = try await sluice.waitForCompletion(workflowID: workflowID, executionID: started.executionID, timeout: .seconds(10))
+            #expect(done.status == .completed)
+            #expect(done.output == ["number": 4])
+            let queues = try await sluice.queues()
+            #expect(queues.map(\.queue) == ["client-words"])
+            #expect(queues.first?.waiting == 0 && queues.first?.claimed == 0 && queues.first?.workersSeen == 1, "\(queues)")
+        }
+    }
+}

@@ -196,7 +196,7 @@ import Testing
             let task = try #require(try reply.json()["tasks"]?.arrayValue?.first, "\(reply.text)")
             #expect(task["execution_id"]?.stringValue == ex)
             let queues = try await client.send(.get, "/queues")
-            #expect(try queues.json()["queues"] == [["queue": "later", "waiting": 0, "claimed": 1, "oldest_waiting_since": nil, "oldest_waiting_seconds": nil]], "\(queues.text)")
+            #expect(try queues.json()["queues"] == [["queue": "later", "waiting": 0, "claimed": 1, "oldest_waiting_since": nil, "oldest_waiting_seconds": nil, "workers_seen": 1, "claims_per_second": 0.017]], "\(queues.text)")
         }
     }
 

@@ -39,7 +39,7 @@ import Testing
         #expect(second.map(\.id) == ["qt-1"])
         #expect(try await store.claimQueued(queue: "jobs", namespaces: nil, worker: "w3", now: 102, tokens: ["clm_e"]).isEmpty)
         #expect(try await store.queuedTask(id: "qt-2")?.claim?.worker == "w1")
-        #expect(try await store.queueSummaries(namespaces: nil) == [QueueSummary(queue: "jobs", waiting: 0, claimed: 3, oldestWaitingSince: nil)])
+        #expect(try await store.queueSummaries(namespaces: nil, now: 102) == [QueueSummary(queue: "jobs", waiting: 0, claimed: 3, oldestWaitingSince: nil, workersSeen: 2, claimsLastMinute: 3)])
     }
 
     @Test(arguments: Driver.allCases)
@@ -54,9 +54,9 @@ import Testing
         _ = try await store.enqueue(queued("qt-o", execution: "ex-3", queue: "other", at: 7))
         #expect(try await store.claimQueued(queue: "jobs", namespaces: [], worker: "w", now: 50, tokens: ["clm_1"]).isEmpty)
         #expect(try await store.claimQueued(queue: "jobs", namespaces: ["team-b"], worker: "w", now: 50, tokens: ["clm_1"]).map(\.id) == ["qt-b"])
-        #expect(try await store.queueSummaries(namespaces: ["team-a"]) == [QueueSummary(queue: "jobs", waiting: 1, claimed: 0, oldestWaitingSince: 5)])
-        #expect(try await store.queueSummaries(namespaces: nil) == [
-            QueueSummary(queue: "jobs", waiting: 1, claimed: 1, oldestWaitingSince: 5),
+        #expect(try await store.queueSummaries(namespaces: ["team-a"], now: 60) == [QueueSummary(queue: "jobs", waiting: 1, claimed: 0, oldestWaitingSince: 5)])
+        #expect(try await store.queueSummaries(namespaces: nil, now: 60) == [
+            QueueSummary(queue: "jobs", waiting: 1, claimed: 1, oldestWaitingSince: 5, workersSeen: 1, claimsLastMinute: 1),
             QueueSummary(queue: "other", waiting: 1, claimed: 0, oldestWaitingSince: 7),
         ])
     }
@@ -91,6 +91,9 @@ import Testing
         #expect(try await store.applyRecording([.transition(cancel("ex-2")), .transition(cancel("ex-3"))]) == [.applied, .applied])
         if case .finished = try await store.renewClaim(id: "qt-2", token: "clm_c", now: 160) {} else { Issue.record("a cancelled task's claim was renewed") }
         #expect(try await store.claimQueued(queue: "jobs", namespaces: nil, worker: "w1", now: 170, tokens: ["clm_d"]).isEmpty, "a cancelled task was claimed")
-        #expect(try await store.queueSummaries(namespaces: nil).isEmpty)
+        // Nothing waits; the claims of the last five minutes still show who worked the queue.
+        #expect(try await store.queueSummaries(namespaces: nil, now: 170) == [QueueSummary(queue: "jobs", waiting: 0, claimed: 0, oldestWaitingSince: nil, workersSeen: 1, claimsLastMinute: 2)])
+        #expect(try await store.queueSummaries(namespaces: nil, now: 100 + QueueSummary.claimsWindow + 1).first?.claimsLastMinute == 0)
+        #expect(try await store.queueSummaries(namespaces: nil, now: 100 + QueueSummary.workersWindow + 1).isEmpty)
     }
 }
