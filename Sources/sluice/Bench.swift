@@ -63,6 +63,18 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "The token to send to --server (default: SLUICE_TOKEN).")
     var token: String?
 
+    @Flag(help: "Measure Worker.Task instead: the time from an execute to a long-polling worker receiving its task, then tasks/s through claim and complete with --workers workers claiming --batch at a time while --concurrency producers start --executions executions.")
+    var workerTasks = false
+
+    @Option(help: "With --worker-tasks: workers claiming at once.")
+    var workers: Int = 4
+
+    @Option(help: "With --worker-tasks: the most tasks one claim takes (1 to 100).")
+    var batch: Int = 32
+
+    @Option(help: "With --worker-tasks: tasks timed one at a time for the latency.")
+    var latencySamples: Int = 500
+
     /// The token every request carries: the started servers' first admin's with --auth, else
     /// --token or SLUICE_TOKEN for --server.
     var bearer: String? {
@@ -78,6 +90,9 @@ struct Bench: AsyncParsableCommand {
         if concurrency < 1 || concurrency > 4096 { throw ValidationError("--concurrency must be from 1 to 4096") }
         if warmup < 0 { throw ValidationError("--warmup must be 0 or more") }
         if !(1...16).contains(nodes) { throw ValidationError("--nodes must be from 1 to 16, found \(nodes)") }
+        if !(1...64).contains(workers) { throw ValidationError("--workers must be from 1 to 64, found \(workers)") }
+        if !(1...100).contains(batch) { throw ValidationError("--batch must be from 1 to 100, found \(batch)") }
+        if !(1...100_000).contains(latencySamples) { throw ValidationError("--latency-samples must be from 1 to 100000, found \(latencySamples)") }
         if auth, server != nil {
             throw ValidationError("--auth starts servers with access checks on and cannot apply to --server URL; use --token (or SLUICE_TOKEN) for a running server")
         }
@@ -106,7 +121,8 @@ struct Bench: AsyncParsableCommand {
         // The benchmark's own PostgreSQL connections log warnings, on standard error.
         Logs.bootstrap(format: .text, level: .warning)
         if let server {
-            try await measure(bases: [server.hasSuffix("/") ? String(server.dropLast()) : server], servers: [], store: nil)
+            let base = server.hasSuffix("/") ? String(server.dropLast()) : server
+            if workerTasks { try await measureWorkerTasks(bases: [base]) } else { try await measure(bases: [base], servers: [], store: nil) }
             return
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-bench-\(UUID().uuidString)")
@@ -130,7 +146,11 @@ struct Bench: AsyncParsableCommand {
                 print("database: \(db.description)")
                 for s in servers { print("node \(s.node): pid \(s.process.processIdentifier), \(s.url)") }
             }
-            try await measure(bases: servers.map(\.url), servers: servers, store: store)
+            if workerTasks {
+                try await measureWorkerTasks(bases: servers.map(\.url))
+            } else {
+                try await measure(bases: servers.map(\.url), servers: servers, store: store)
+            }
         } catch {
             failure = error
         }

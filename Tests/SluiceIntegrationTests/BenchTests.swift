@@ -65,6 +65,19 @@ import Testing
         #expect(running.err.contains("--auth starts servers with access checks on and cannot apply to --server URL; use --token (or SLUICE_TOKEN)"))
     }
 
+    /// Worker tasks: every task started is claimed and completed (the run ends only then), and
+    /// the figures are printed.
+    @Test func workerTasksAreClaimedAndCompletedThroughTheAPI() async throws {
+        let result = try await bench(["--worker-tasks", "--executions", "60", "--concurrency", "4", "--workers", "2", "--batch", "8", "--latency-samples", "5"])
+        #expect(result.code == 0, "\(result.err)")
+        #expect(result.out.contains("worker tasks:   60 (2 workers claiming up to 8 at a time, 4 producers)"), "\(result.out)")
+        #expect(result.out.contains("tasks/s:"))
+        #expect(result.out.contains("execute → claimed, one long-polling worker (5 tasks, one at a time):"), "\(result.out)")
+        let refused = try await bench(["--worker-tasks", "--batch", "101"])
+        #expect(refused.code == 2)
+        #expect(refused.err.contains("--batch must be from 1 to 100, found 101"))
+    }
+
     @Test(.enabled(if: postgresURL != nil, "SLUICE_TEST_POSTGRES_URL is not set"))
     func twoNodesOnPostgreSQLInASchemaOfTheirOwn() async throws {
         let result = try await bench(["--database", Self.postgresURL!, "--nodes", "2", "--executions", "40", "--warmup", "0", "--concurrency", "4"])
