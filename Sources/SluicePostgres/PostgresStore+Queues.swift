@@ -72,25 +72,20 @@ extension PostgresStore {
         try await rows("SELECT \(unescaped: Self.queuedColumns) FROM queued_tasks q WHERE q.id = \(id)").first.map(Self.queued)
     }
 
-    /// Locks row `id` and says whether a call with `token` may change it: `.applied` with the
-    /// row, or why not.
-    static func lockQueued(_ id: String, token: String?, _ connection: PostgresConnection, logger: Logger) async throws -> QueueCallOutcome {
+    /// Locks row `id` and says whether a call with `token` may change it at `now`: `.applied`
+    /// with the row, or why not.
+    static func lockQueued(_ id: String, token: String?, now: Int64, _ connection: PostgresConnection, logger: Logger) async throws -> QueueCallOutcome {
         let rows = try await connection.query("""
             SELECT \(unescaped: queuedColumns), \(unescaped: queuedIsCurrent) FROM queued_tasks q WHERE q.id = \(id) FOR UPDATE OF q
             """, logger: logger).collect().map { $0.makeRandomAccess() }
         guard let row = rows.first else { return .notFound }
         let q = try queued(row)
-        if q.result != nil { return .finished(why: "an answer was stored already") }
-        if try !row[18].decode(Bool.self) {
-            return .finished(why: "the task no longer waits for this attempt (its execution was cancelled or finished, or the attempt timed out)")
-        }
-        if let token, q.claim?.token != token { return .notHolder }
-        return .applied(q)
+        return q.refusal(current: try row[18].decode(Bool.self), token: token, now: now) ?? .applied(q)
     }
 
     public func renewClaim(id: String, token: String, now: Int64) async throws -> QueueCallOutcome {
         try await client.withTransaction(logger: logger) { connection in
-            let found = try await Self.lockQueued(id, token: token, connection, logger: self.logger)
+            let found = try await Self.lockQueued(id, token: token, now: now, connection, logger: self.logger)
             guard case .applied(var q) = found else { return found }
             q.claim!.heartbeatAt = now
             q.claim!.leaseUntil = max(q.claim!.leaseUntil, now + q.leaseMilliseconds)
@@ -102,9 +97,8 @@ extension PostgresStore {
     public func answerQueued(id: String, token: String?, result: QueuedTaskResult, now: Int64) async throws -> QueueCallOutcome {
         let text = result.json.jsonString
         return try await client.withTransaction(logger: logger) { connection in
-            let found = try await Self.lockQueued(id, token: token, connection, logger: self.logger)
+            let found = try await Self.lockQueued(id, token: token, now: now, connection, logger: self.logger)
             guard case .applied(var q) = found else { return found }
-            if token == nil, let claim = q.claim, claim.leaseUntil > now { return .notHolder }
             try await connection.query("UPDATE queued_tasks SET result = \(text) WHERE id = \(id)", logger: self.logger)
             q.result = result
             return .applied(q)

@@ -30,14 +30,6 @@ extension SQLiteStore {
             .map { (queued($0), $0[18]) }
     }
 
-    /// Why a call on `q` with `token` cannot apply, or `nil` if it can.
-    static func refusal(_ q: QueuedTaskRecord, current: Bool, token: String?) -> QueueCallOutcome? {
-        if q.result != nil { return .finished(why: "an answer was stored already") }
-        if !current { return .finished(why: "the task no longer waits for this attempt (its execution was cancelled or finished, or the attempt timed out)") }
-        if let token, q.claim?.token != token { return .notHolder }
-        return nil
-    }
-
     public func enqueue(_ task: QueuedTaskRecord) async throws -> QueuedTaskRecord {
         let input = task.input.jsonString
         return try await pool.write { db in
@@ -90,7 +82,7 @@ extension SQLiteStore {
     public func renewClaim(id: String, token: String, now: Int64) async throws -> QueueCallOutcome {
         try await pool.write { db in
             guard let (q, current) = try Self.queued(id: id, db) else { return .notFound }
-            if let refusal = Self.refusal(q, current: current, token: token) { return refusal }
+            if let refusal = q.refusal(current: current, token: token, now: now) { return refusal }
             var renewed = q
             renewed.claim!.heartbeatAt = now
             renewed.claim!.leaseUntil = max(q.claim!.leaseUntil, now + q.leaseMilliseconds)
@@ -104,8 +96,7 @@ extension SQLiteStore {
         let text = result.json.jsonString
         return try await pool.write { db in
             guard let (q, current) = try Self.queued(id: id, db) else { return .notFound }
-            if let refusal = Self.refusal(q, current: current, token: token) { return refusal }
-            if token == nil, let claim = q.claim, claim.leaseUntil > now { return .notHolder }
+            if let refusal = q.refusal(current: current, token: token, now: now) { return refusal }
             try db.cachedStatement(sql: "UPDATE queued_tasks SET result = ? WHERE id = ?").execute(arguments: [text, id])
             var answered = q
             answered.result = result

@@ -452,13 +452,6 @@ extension MemoryStore.State {
         queueOrder.removeAll { ids.contains($0) }
     }
 
-    /// Why a call on `q` with `token` cannot apply, or `nil` if it can.
-    func refusal(_ q: QueuedTaskRecord, token: String?) -> QueueCallOutcome? {
-        if q.result != nil { return .finished(why: "an answer was stored already") }
-        guard isCurrent(q) else { return .finished(why: "the task no longer waits for this attempt (its execution was cancelled or finished, or the attempt timed out)") }
-        if let token, q.claim?.token != token { return .notHolder }
-        return nil
-    }
 }
 
 extension MemoryStore {
@@ -498,7 +491,7 @@ extension MemoryStore {
     public func renewClaim(id: String, token: String, now: Int64) async throws -> QueueCallOutcome {
         state.withLock { state in
             guard var q = state.queued[id] else { return .notFound }
-            if let refusal = state.refusal(q, token: token) { return refusal }
+            if let refusal = q.refusal(current: state.isCurrent(q), token: token, now: now) { return refusal }
             q.claim!.heartbeatAt = now
             q.claim!.leaseUntil = max(q.claim!.leaseUntil, now + q.leaseMilliseconds)
             state.queued[id] = q
@@ -509,8 +502,7 @@ extension MemoryStore {
     public func answerQueued(id: String, token: String?, result: QueuedTaskResult, now: Int64) async throws -> QueueCallOutcome {
         state.withLock { state in
             guard var q = state.queued[id] else { return .notFound }
-            if let refusal = state.refusal(q, token: token) { return refusal }
-            if token == nil, let claim = q.claim, claim.leaseUntil > now { return .notHolder }
+            if let refusal = q.refusal(current: state.isCurrent(q), token: token, now: now) { return refusal }
             q.result = result
             state.queued[id] = q
             return .applied(q)

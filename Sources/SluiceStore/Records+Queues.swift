@@ -48,6 +48,23 @@ public struct QueuedTaskRecord: Sendable, Hashable {
     }
 }
 
+extension QueuedTaskRecord {
+    /// Why a call with `token` cannot change this task at `now`, or `nil` if it can: the rule
+    /// every driver applies inside its transaction. `current`: whether its task is still
+    /// RUNNING at this attempt. A `nil` token is the engine's own answer (a lease that ran out),
+    /// which applies only once the lease is past.
+    public func refusal(current: Bool, token: String?, now: Int64) -> QueueCallOutcome? {
+        if result != nil { return .finished(why: "an answer was stored already") }
+        if !current { return .finished(why: "the task no longer waits for this attempt (its execution was cancelled or finished, or the attempt timed out)") }
+        if let token {
+            if claim?.token != token { return .notHolder }
+        } else if let claim, claim.leaseUntil > now {
+            return .notHolder
+        }
+        return nil
+    }
+}
+
 /// Who holds a queued task, and until when.
 public struct QueueClaim: Sendable, Hashable {
     /// The secret every call after the claim carries (`clm_…`).
