@@ -36,6 +36,7 @@ extension StepRegistry {
         delay,
         subworkflow,
         workerTask,
+        humanTask,
     ])
 
     /// The value a source step starts from, built from its parameters: StaticTextInput's text

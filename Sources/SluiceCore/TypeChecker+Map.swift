@@ -53,7 +53,7 @@ extension TypeChecker {
                 issues.append(.init(path: p, code: "not_mappable", message: "\(s.name) cannot run per item yet; map inside the other workflow instead"))
                 return nil
             case .external:
-                issues.append(.init(path: p, code: "not_mappable", message: "\(s.name) is claimed by a worker as one task and cannot run per item; give the worker the whole list instead"))
+                issues.append(.init(path: p, code: "not_mappable", message: "\(s.name) is claimed as one task (by a worker or a person) and cannot run per item; give it the whole list instead"))
                 return nil
             default: break
             }

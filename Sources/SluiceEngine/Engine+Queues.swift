@@ -13,23 +13,41 @@ import SluiceStore
 /// its running attempts again and finds their claims and answers in the store.
 extension Engine {
     /// The step function of a `Worker.Task` attempt.
-    func runExternal(_ context: StepContext, index: Int, workflowID: String, namespace: String) async throws(StepFailure) -> JSONValue {
-        let settings = WorkerTask.settings(context.parameters)
-        let fresh = QueuedTaskRecord(
-            id: Identifier.make("qt"), executionID: context.executionID, workflowID: workflowID, namespace: namespace, index: index,
-            stepID: context.stepID, attempt: context.attempt, queue: settings.queue, input: context.input,
-            outputType: settings.outputType.name, leaseMilliseconds: settings.leaseMilliseconds, createdAt: clock.now()
-        )
+    func runExternal(_ context: StepContext, index: Int, workflowID: String, namespace: String, human: Bool = false) async throws(StepFailure) -> JSONValue {
+        let now = clock.now()
+        let fresh: QueuedTaskRecord
+        if human {
+            // A person's task: in the inboxes, held until answered; due when its parameters say.
+            let spec = HumanTask.Spec(parameters: context.parameters)
+            fresh = QueuedTaskRecord(
+                id: Identifier.make("ht"), executionID: context.executionID, workflowID: workflowID, namespace: namespace, index: index,
+                stepID: context.stepID, attempt: context.attempt, queue: HumanTask.queue, input: context.input,
+                outputType: DataType.json.name, leaseMilliseconds: 0, createdAt: now,
+                human: spec, dueAt: spec.dueSeconds.map { now + Int64(($0 * 1000).rounded()) }
+            )
+        } else {
+            let settings = WorkerTask.settings(context.parameters)
+            fresh = QueuedTaskRecord(
+                id: Identifier.make("qt"), executionID: context.executionID, workflowID: workflowID, namespace: namespace, index: index,
+                stepID: context.stepID, attempt: context.attempt, queue: settings.queue, input: context.input,
+                outputType: settings.outputType.name, leaseMilliseconds: settings.leaseMilliseconds, createdAt: now
+            )
+        }
         let queued: QueuedTaskRecord
         do {
             queued = try await store.enqueue(fresh)
         } catch {
-            throw StepFailure("could not queue the task in \(settings.queue): \(error)", retryable: true)
+            throw StepFailure("could not queue the task in \(fresh.queue): \(error)", retryable: true)
         }
         if queued.id == fresh.id {
-            context.log("queued in \(settings.queue) as \(queued.id); waiting for a worker")
+            if human {
+                let who = queued.human?.assignees.isEmpty == false ? queued.human!.assignees.joined(separator: ", ") : "anyone who may work in namespace \(namespace)"
+                context.log("in the inbox of \(who) as \(queued.id)" + (queued.dueAt.map { ", due \(Timestamp.format(milliseconds: $0))" } ?? "") + "; waiting for an answer")
+            } else {
+                context.log("queued in \(fresh.queue) as \(queued.id); waiting for a worker")
+            }
         }
-        queueSignals.notify(settings.queue)
+        queueSignals.notify(fresh.queue)
         while true {
             // Registered before the read: an answer stored after it wakes this wait.
             let ticket = taskSignals.register(context.executionID)
@@ -48,7 +66,15 @@ extension Engine {
             case nil: break
             }
             var wakeAt: Int64?
-            if let claim = task.claim {
+            if let due = task.dueAt {
+                if due <= clock.now() {
+                    // Ends as on_due says, unless an answer came first.
+                    _ = try? await store.updateHumanTask(id: task.id, action: .due, now: clock.now())
+                    continue
+                }
+                wakeAt = due
+            }
+            if task.human == nil, let claim = task.claim {
                 let now = clock.now()
                 if claim.leaseUntil <= now {
                     let why = "the lease of worker \(claim.worker) ran out at \(Timestamp.format(milliseconds: claim.leaseUntil)) (no heartbeat for \(Self.seconds(task.leaseMilliseconds)))"
@@ -104,8 +130,18 @@ extension Engine {
         return outcome
     }
 
+    // MARK: People's calls
+
+    /// What a person or an editor does to human task `id`; the engine running it is woken when
+    /// it is answered.
+    public func act(onHumanTask id: String, _ action: HumanTaskAction) async throws -> QueueCallOutcome {
+        let outcome = try await store.updateHumanTask(id: id, action: action, now: clock.now())
+        if case .applied(let task) = outcome, task.result != nil { taskSignals.notify(task.executionID) }
+        return outcome
+    }
+
     /// The secret a claim's later calls carry: `clm_` and 256 random bits in hex.
-    static func claimToken() -> String {
+    public static func claimToken() -> String {
         var rng = SystemRandomNumberGenerator()
         var text = "clm_"
         for _ in 0..<4 {

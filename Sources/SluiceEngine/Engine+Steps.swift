@@ -53,7 +53,8 @@ extension Engine {
                 let workflowID = active?.record.execution.workflowID ?? ""
                 let namespace = active?.machine.plan.definition.effectiveNamespace ?? Namespace.default
                 let index = dispatch.index
-                function = { context throws(StepFailure) in try await self.runExternal(context, index: index, workflowID: workflowID, namespace: namespace) }
+                let human = node.step.name == HumanTask.stepType
+                function = { context throws(StepFailure) in try await self.runExternal(context, index: index, workflowID: workflowID, namespace: namespace, human: human) }
             case .pure, .timer: return
             }
         }

@@ -413,6 +413,12 @@ enum PostgresMigrations {
             "CREATE INDEX queued_tasks_claimable ON queued_tasks (queue, created_at, id) WHERE claim_token IS NULL AND result IS NULL",
             "CREATE INDEX queued_tasks_by_workflow ON queued_tasks (workflow_id)",
         ]),
+        ("007_human_tasks", [
+            // Human.Task attempts wait in queue '@human': what the person sees (human), who may
+            // claim them (assignees as ',alice,bob,'; NULL: anyone) and when they are due.
+            "ALTER TABLE queued_tasks ADD COLUMN human text, ADD COLUMN assignees text, ADD COLUMN due_at bigint",
+            "CREATE INDEX queued_tasks_held ON queued_tasks (worker, created_at, id) WHERE claim_token IS NOT NULL AND result IS NULL",
+        ]),
     ]
 
     /// The advisory lock keys and NOTIFY channel of a schema. Advisory locks and channels are

@@ -7,7 +7,7 @@ import SluiceStore
 extension PostgresStore {
     static let queuedColumns = """
         q.id, q.execution_id, q.workflow_id, q.namespace, q.idx, q.step_id, q.attempt, q.queue, q.input, q.output_type, q.lease_ms, q.created_at,
-        q.claim_token, q.worker, q.claimed_at, q.heartbeat_at, q.lease_until, q.result
+        q.claim_token, q.worker, q.claimed_at, q.heartbeat_at, q.lease_until, q.result, q.human, q.due_at
         """
     /// Whether the row's task is still RUNNING at the row's attempt.
     static let queuedIsCurrent = """
@@ -28,17 +28,19 @@ extension PostgresStore {
             namespace: try row[3].decode(String.self), index: Int(try row[4].decode(Int64.self)), stepID: try row[5].decode(String.self),
             attempt: Int(try row[6].decode(Int64.self)), queue: try row[7].decode(String.self), input: json(try row[8].decode(String.self)) ?? .null,
             outputType: try row[9].decode(String.self), leaseMilliseconds: try row[10].decode(Int64.self), createdAt: try row[11].decode(Int64.self),
-            claim: claim, result: json(try row[17].decode(String?.self)).flatMap(QueuedTaskResult.init(json:))
+            claim: claim, result: json(try row[17].decode(String?.self)).flatMap(QueuedTaskResult.init(json:)),
+            human: json(try row[18].decode(String?.self)).flatMap(HumanTask.Spec.init(json:)), dueAt: try row[19].decode(Int64?.self)
         )
     }
 
     public func enqueue(_ task: QueuedTaskRecord) async throws -> QueuedTaskRecord {
         let input = task.input.jsonString
+        let human = task.human?.json.jsonString
         let rows = try await rows("""
             WITH i AS (
-                INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at)
+                INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at, human, assignees, due_at)
                 VALUES (\(task.id), \(task.executionID), \(task.workflowID), \(task.namespace), \(Int64(task.index)), \(task.stepID), \(Int64(task.attempt)),
-                        \(task.queue), \(input), \(task.outputType), \(task.leaseMilliseconds), \(task.createdAt))
+                        \(task.queue), \(input), \(task.outputType), \(task.leaseMilliseconds), \(task.createdAt), \(human), \(task.assigneesColumn), \(task.dueAt))
                 ON CONFLICT (execution_id, idx, attempt) DO NOTHING RETURNING 1)
             SELECT \(unescaped: Self.queuedColumns) FROM queued_tasks q
             WHERE q.execution_id = \(task.executionID) AND q.idx = \(Int64(task.index)) AND q.attempt = \(Int64(task.attempt))
@@ -80,7 +82,7 @@ extension PostgresStore {
             """, logger: logger).collect().map { $0.makeRandomAccess() }
         guard let row = rows.first else { return .notFound }
         let q = try queued(row)
-        return q.refusal(current: try row[18].decode(Bool.self), token: token, now: now) ?? .applied(q)
+        return q.refusal(current: try row[20].decode(Bool.self), token: token, now: now) ?? .applied(q)
     }
 
     public func renewClaim(id: String, token: String, now: Int64) async throws -> QueueCallOutcome {
@@ -117,7 +119,7 @@ extension PostgresStore {
                 min(created_at) FILTER (WHERE waits AND claim_token IS NULL),
                 count(DISTINCT worker) FILTER (WHERE claimed_at >= \(seenSince)), count(*) FILTER (WHERE claimed_at >= \(claimsSince))
             FROM (SELECT q.queue, q.claim_token, q.created_at, q.worker, q.claimed_at, (q.result IS NULL AND \(unescaped: Self.queuedIsCurrent)) AS waits
-                  FROM queued_tasks q WHERE (q.result IS NULL OR q.claimed_at >= \(seenSince)) AND (\(all) OR q.namespace = ANY(\(names)::text[]))) s
+                  FROM queued_tasks q WHERE (q.result IS NULL OR q.claimed_at >= \(seenSince)) AND q.queue <> \(HumanTask.queue) AND (\(all) OR q.namespace = ANY(\(names)::text[]))) s
             GROUP BY queue HAVING bool_or(waits) OR count(*) FILTER (WHERE claimed_at >= \(seenSince)) > 0 ORDER BY queue
             """).map { row in
             QueueSummary(
@@ -126,5 +128,53 @@ extension PostgresStore {
                 claimsLastMinute: Int(try row[5].decode(Int64.self))
             )
         }
+    }
+
+    // MARK: Human tasks
+
+    public func updateHumanTask(id: String, action: HumanTaskAction, now: Int64) async throws -> QueueCallOutcome {
+        try await client.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query("""
+                SELECT \(unescaped: Self.queuedColumns), \(unescaped: Self.queuedIsCurrent) FROM queued_tasks q WHERE q.id = \(id) FOR UPDATE OF q
+                """, logger: self.logger).collect().map { $0.makeRandomAccess() }
+            guard let row = rows.first else { return .notFound }
+            let q = try Self.queued(row)
+            guard q.human != nil else { return .notFound }
+            switch q.applying(action, current: try row[20].decode(Bool.self), now: now) {
+            case .refuse(let outcome): return outcome
+            case .write(let next):
+                if next != q {
+                    let result = next.result?.json.jsonString
+                    try await connection.query("""
+                        UPDATE queued_tasks SET claim_token = \(next.claim?.token), worker = \(next.claim?.worker), claimed_at = \(next.claim?.claimedAt),
+                            heartbeat_at = \(next.claim?.heartbeatAt), lease_until = \(next.claim?.leaseUntil), result = \(result) WHERE id = \(id)
+                        """, logger: self.logger)
+                }
+                return .applied(next)
+            }
+        }
+    }
+
+    public func humanTasks(_ filter: HumanTaskFilter, namespaces: Set<String>?, after: String?, limit: Int) async throws -> [QueuedTaskRecord] {
+        if let namespaces, namespaces.isEmpty { return [] }
+        let all = namespaces == nil
+        let names = (namespaces ?? []).sorted()
+        var held: String?
+        var claimable: String?
+        switch filter {
+        case .heldBy(let account): held = account
+        case .claimableBy(let account): claimable = "," + account + ","
+        case .open: break
+        }
+        return try await rows("""
+            SELECT \(unescaped: Self.queuedColumns) FROM queued_tasks q
+            WHERE q.queue = \(HumanTask.queue) AND q.result IS NULL
+              AND (\(held)::text IS NULL OR (q.claim_token IS NOT NULL AND q.worker = \(held)::text))
+              AND (\(claimable)::text IS NULL OR (q.claim_token IS NULL AND (q.assignees IS NULL OR strpos(q.assignees, \(claimable)::text) > 0)))
+              AND (\(all) OR q.namespace = ANY(\(names)::text[]))
+              AND (\(after)::text IS NULL OR (q.created_at, q.id) > (SELECT a.created_at, a.id FROM queued_tasks a WHERE a.id = \(after)::text))
+              AND \(unescaped: Self.queuedIsCurrent)
+            ORDER BY q.created_at, q.id LIMIT \(Int64(limit))
+            """).map(Self.queued)
     }
 }

@@ -246,6 +246,16 @@ enum SQLiteMigrations {
                 CREATE INDEX queued_tasks_by_workflow ON queued_tasks (workflow_id);
                 """)
         }
+        migrator.registerMigration("008_human_tasks") { db in
+            try db.execute(sql: """
+                -- Human.Task attempts wait in queue '@human': what the person sees (human), who
+                -- may claim them (assignees as ',alice,bob,'; NULL: anyone) and when they are due.
+                ALTER TABLE queued_tasks ADD COLUMN human TEXT;
+                ALTER TABLE queued_tasks ADD COLUMN assignees TEXT;
+                ALTER TABLE queued_tasks ADD COLUMN due_at INTEGER;
+                CREATE INDEX queued_tasks_held ON queued_tasks (worker, created_at, id) WHERE claim_token IS NOT NULL AND result IS NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -7,7 +7,7 @@ import SluiceStore
 extension SQLiteStore {
     static let queuedColumns = """
         q.id, q.execution_id, q.workflow_id, q.namespace, q.idx, q.step_id, q.attempt, q.queue, q.input, q.output_type, q.lease_ms, q.created_at,
-        q.claim_token, q.worker, q.claimed_at, q.heartbeat_at, q.lease_until, q.result
+        q.claim_token, q.worker, q.claimed_at, q.heartbeat_at, q.lease_until, q.result, q.human, q.due_at
         """
     /// Whether the row's task is still RUNNING at the row's attempt.
     static let queuedIsCurrent = """
@@ -21,24 +21,26 @@ extension SQLiteStore {
         return QueuedTaskRecord(
             id: row[0], executionID: row[1], workflowID: row[2], namespace: row[3], index: row[4], stepID: row[5], attempt: row[6],
             queue: row[7], input: json(row[8]) ?? .null, outputType: row[9], leaseMilliseconds: row[10], createdAt: row[11],
-            claim: claim, result: json(row[17]).flatMap(QueuedTaskResult.init(json:))
+            claim: claim, result: json(row[17]).flatMap(QueuedTaskResult.init(json:)),
+            human: json(row[18]).flatMap(HumanTask.Spec.init(json:)), dueAt: row[19]
         )
     }
 
     static func queued(id: String, _ db: Database) throws -> (record: QueuedTaskRecord, current: Bool)? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT \(queuedColumns), \(queuedIsCurrent) FROM queued_tasks q WHERE q.id = ?"), arguments: [id])
-            .map { (queued($0), $0[18]) }
+            .map { (queued($0), $0[20]) }
     }
 
     public func enqueue(_ task: QueuedTaskRecord) async throws -> QueuedTaskRecord {
         let input = task.input.jsonString
         return try await pool.write { db in
             try db.cachedStatement(sql: """
-                INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (execution_id, idx, attempt) DO NOTHING
+                INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at, human, assignees, due_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (execution_id, idx, attempt) DO NOTHING
                 """).execute(arguments: [
                     task.id, task.executionID, task.workflowID, task.namespace, task.index, task.stepID, task.attempt,
                     task.queue, input, task.outputType, task.leaseMilliseconds, task.createdAt,
+                    task.human?.json.jsonString, task.assigneesColumn, task.dueAt,
                 ])
             let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.queuedColumns) FROM queued_tasks q WHERE q.execution_id = ? AND q.idx = ? AND q.attempt = ?"),
                 arguments: [task.executionID, task.index, task.attempt])
@@ -122,11 +124,62 @@ extension SQLiteStore {
                     MIN(CASE WHEN waits AND claim_token IS NULL THEN created_at END),
                     COUNT(DISTINCT CASE WHEN claimed_at >= ? THEN worker END), SUM(claimed_at IS NOT NULL AND claimed_at >= ?)
                 FROM (SELECT q.queue, q.claim_token, q.created_at, q.worker, q.claimed_at, (q.result IS NULL AND \(Self.queuedIsCurrent)) AS waits
-                      FROM queued_tasks q WHERE (q.result IS NULL OR q.claimed_at >= ?)\(filter))
+                      FROM queued_tasks q WHERE (q.result IS NULL OR q.claimed_at >= ?) AND q.queue <> '\(HumanTask.queue)'\(filter))
                 GROUP BY queue HAVING SUM(waits) > 0 OR SUM(claimed_at IS NOT NULL AND claimed_at >= ?) > 0 ORDER BY queue
                 """, arguments: arguments).map { row in
                 QueueSummary(queue: row[0], waiting: row[1], claimed: row[2], oldestWaitingSince: row[3], workersSeen: row[4], claimsLastMinute: row[5])
             }
+        }
+    }
+
+    // MARK: Human tasks
+
+    public func updateHumanTask(id: String, action: HumanTaskAction, now: Int64) async throws -> QueueCallOutcome {
+        try await pool.write { db in
+            guard let (q, current) = try Self.queued(id: id, db), q.human != nil else { return .notFound }
+            switch q.applying(action, current: current, now: now) {
+            case .refuse(let outcome): return outcome
+            case .write(let next):
+                if next != q {
+                    try db.cachedStatement(sql: """
+                        UPDATE queued_tasks SET claim_token = ?, worker = ?, claimed_at = ?, heartbeat_at = ?, lease_until = ?, result = ? WHERE id = ?
+                        """).execute(arguments: [
+                            next.claim?.token, next.claim?.worker, next.claim?.claimedAt, next.claim?.heartbeatAt, next.claim?.leaseUntil,
+                            next.result?.json.jsonString, id,
+                        ])
+                }
+                return .applied(next)
+            }
+        }
+    }
+
+    public func humanTasks(_ filter: HumanTaskFilter, namespaces: Set<String>?, after: String?, limit: Int) async throws -> [QueuedTaskRecord] {
+        if let namespaces, namespaces.isEmpty { return [] }
+        return try readNow { db in
+            var sql = "SELECT \(Self.queuedColumns) FROM queued_tasks q WHERE q.queue = ? AND q.result IS NULL"
+            var arguments: StatementArguments = [HumanTask.queue]
+            switch filter {
+            case .heldBy(let account):
+                sql += " AND q.claim_token IS NOT NULL AND q.worker = ?"
+                arguments += [account]
+            case .claimableBy(let account):
+                sql += " AND q.claim_token IS NULL AND (q.assignees IS NULL OR instr(q.assignees, ?) > 0)"
+                arguments += ["," + account + ","]
+            case .open: break
+            }
+            if let namespaces {
+                sql += " AND q.namespace IN (\(Array(repeating: "?", count: namespaces.count).joined(separator: ", ")))"
+                for n in namespaces.sorted() { arguments += [n] }
+            }
+            if let after {
+                // A cursor naming no task: nothing after it (as on PostgreSQL).
+                guard let cursor = try Row.fetchOne(db, sql: "SELECT created_at, id FROM queued_tasks WHERE id = ?", arguments: [after]) else { return [] }
+                sql += " AND (q.created_at, q.id) > (?, ?)"
+                arguments += [cursor[0] as Int64, cursor[1] as String]
+            }
+            sql += " AND \(Self.queuedIsCurrent) ORDER BY q.created_at, q.id LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.queued)
         }
     }
 }

@@ -55,6 +55,7 @@ public func buildRouter(engine: Engine, configuration: ServerConfiguration, acce
     EventController(engine: engine, configuration: configuration, access: access).register(on: routes)
     WebhookController(engine: engine, configuration: configuration).register(on: routes)
     QueueController(engine: engine, configuration: configuration).register(on: routes)
+    HumanTaskController(engine: engine, configuration: configuration).register(on: routes)
     AccountController(engine: engine, configuration: configuration, access: access).register(on: routes)
     return router
 }

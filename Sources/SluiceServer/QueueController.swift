@@ -194,6 +194,9 @@ struct QueueController {
         case .finished(let why):
             throw Problem(status: .conflict, type: "urn:sluice:problem:task-finished", title: "The task no longer waits for an answer",
                 detail: "task \(id) no longer waits for an answer: \(why); stop working on it")
+        case .heldBy, .notAssigned:
+            // Answers of a person's calls on a human task, which no queue route makes.
+            throw notFound(id)
         }
     }
 

@@ -513,7 +513,7 @@ extension MemoryStore {
         state.withLock { state in
             var byQueue: [String: QueueSummary] = [:]
             var workers: [String: Set<String>] = [:]
-            for q in state.queued.values where namespaces.map({ $0.contains(q.namespace) }) ?? true {
+            for q in state.queued.values where q.queue != HumanTask.queue && (namespaces.map({ $0.contains(q.namespace) }) ?? true) {
                 let waits = q.result == nil && state.isCurrent(q)
                 let recent = q.claim.map { $0.claimedAt >= now - QueueSummary.workersWindow } ?? false
                 guard waits || recent else { continue }
@@ -535,6 +535,37 @@ extension MemoryStore {
                 s.workersSeen = workers[s.queue]?.count ?? 0
                 return s
             }.sorted { $0.queue < $1.queue }
+        }
+    }
+
+    public func updateHumanTask(id: String, action: HumanTaskAction, now: Int64) async throws -> QueueCallOutcome {
+        state.withLock { state in
+            guard let q = state.queued[id], q.human != nil else { return .notFound }
+            switch q.applying(action, current: state.isCurrent(q), now: now) {
+            case .refuse(let outcome): return outcome
+            case .write(let next):
+                state.queued[id] = next
+                return .applied(next)
+            }
+        }
+    }
+
+    public func humanTasks(_ filter: HumanTaskFilter, namespaces: Set<String>?, after: String?, limit: Int) async throws -> [QueuedTaskRecord] {
+        state.withLock { state in
+            var cursor: (Int64, String)?
+            if let after {
+                guard let a = state.queued[after] else { return [] }
+                cursor = (a.createdAt, a.id)
+            }
+            return state.queued.values.filter { q in
+                guard q.queue == HumanTask.queue, q.result == nil, namespaces.map({ $0.contains(q.namespace) }) ?? true, state.isCurrent(q) else { return false }
+                if let cursor, !((q.createdAt, q.id) > cursor) { return false }
+                switch filter {
+                case .heldBy(let account): return q.claim?.worker == account
+                case .claimableBy(let account): return q.claim == nil && q.human?.mayClaim(account) == true
+                case .open: return true
+                }
+            }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }.prefix(limit).map { $0 }
         }
     }
 }

@@ -25,11 +25,15 @@ public struct QueuedTaskRecord: Sendable, Hashable {
     public var createdAt: Int64
     public var claim: QueueClaim?
     public var result: QueuedTaskResult?
+    /// What a person sees and may answer, for a `Human.Task` (in queue `HumanTask.queue`).
+    public var human: HumanTask.Spec?
+    /// When a `Human.Task` is due (ms since 1970), if it has a due time.
+    public var dueAt: Int64?
 
     public init(
         id: String, executionID: String, workflowID: String, namespace: String, index: Int, stepID: String, attempt: Int,
         queue: String, input: JSONValue, outputType: String, leaseMilliseconds: Int64, createdAt: Int64,
-        claim: QueueClaim? = nil, result: QueuedTaskResult? = nil
+        claim: QueueClaim? = nil, result: QueuedTaskResult? = nil, human: HumanTask.Spec? = nil, dueAt: Int64? = nil
     ) {
         self.id = id
         self.executionID = executionID
@@ -45,6 +49,20 @@ public struct QueuedTaskRecord: Sendable, Hashable {
         self.createdAt = createdAt
         self.claim = claim
         self.result = result
+        self.human = human
+        self.dueAt = dueAt
+    }
+
+    /// The claim's `leaseUntil` for a person's claim: people hold a task until they answer or
+    /// release it, or an editor reassigns it.
+    public static let heldUntilAnswered: Int64 = 253_402_300_799_999
+
+    /// `,alice,bob,`: how the stores keep a human task's assignees, so that "assigned to alice"
+    /// is a substring test (`,alice,`) in every SQL dialect (account names have no commas);
+    /// `nil` when anyone may claim it.
+    public var assigneesColumn: String? {
+        guard let assignees = human?.assignees, !assignees.isEmpty else { return nil }
+        return "," + assignees.joined(separator: ",") + ","
     }
 }
 
@@ -120,6 +138,81 @@ public enum QueueCallOutcome: Sendable, Hashable {
     /// The task no longer waits for an answer: its execution was cancelled, it timed out, or an
     /// answer was stored already.
     case finished(why: String)
+    /// A person's call on a human task that someone else holds (or, `nil`, that nobody holds).
+    case heldBy(String?)
+    /// A person who is not among a human task's assignees tried to claim it.
+    case notAssigned(assignees: [String])
+}
+
+/// What a change of a queued task decided, inside the store's transaction: refused with an
+/// outcome, or the task as it is to be stored (its claim and result; nothing else changes).
+public enum QueuedTaskUpdate: Sendable, Hashable {
+    case refuse(QueueCallOutcome)
+    case write(QueuedTaskRecord)
+}
+
+/// What a person, an editor or the engine does to a human task.
+public enum HumanTaskAction: Sendable, Hashable {
+    /// "Assign to me": `account` holds it (nothing changes if it does already).
+    case claim(account: String, token: String)
+    /// `account` gives it back to the inbox.
+    case release(account: String)
+    /// `account` answers it (claiming it first if nobody holds it and it may): `output` is the
+    /// answer as the task produces it, checked against the form already.
+    case complete(account: String, output: JSONValue, token: String)
+    /// An editor gives it to `account`, or (`nil`) back to the inbox, whoever holds it.
+    case reassign(account: String?, token: String)
+    /// Its due time passed: it ends as `on_due` says (only once it is due).
+    case due
+}
+
+extension QueuedTaskRecord {
+    /// The rule of every change to a human task, applied by every driver in its transaction:
+    /// `current` says whether its task is still RUNNING at this attempt.
+    public func applying(_ action: HumanTaskAction, current: Bool, now: Int64) -> QueuedTaskUpdate {
+        guard let human else { return .refuse(.notFound) }
+        if result != nil { return .refuse(.finished(why: "an answer was stored already")) }
+        if !current { return .refuse(.finished(why: "the task no longer waits for an answer (its execution was cancelled or finished, or the task timed out)")) }
+        var next = self
+        func hold(_ account: String, _ token: String) {
+            next.claim = QueueClaim(token: token, worker: account, claimedAt: now, heartbeatAt: now, leaseUntil: Self.heldUntilAnswered)
+        }
+        switch action {
+        case .claim(let account, let token):
+            if let claim {
+                return claim.worker == account ? .write(self) : .refuse(.heldBy(claim.worker))
+            }
+            guard human.mayClaim(account) else { return .refuse(.notAssigned(assignees: human.assignees)) }
+            hold(account, token)
+        case .release(let account):
+            guard claim?.worker == account else { return .refuse(.heldBy(claim?.worker)) }
+            next.claim = nil
+        case .complete(let account, let output, let token):
+            if let claim {
+                guard claim.worker == account else { return .refuse(.heldBy(claim.worker)) }
+            } else {
+                guard human.mayClaim(account) else { return .refuse(.notAssigned(assignees: human.assignees)) }
+                hold(account, token)
+            }
+            next.result = .output(output)
+        case .reassign(let account, let token):
+            if let account {
+                if claim?.worker == account { return .write(self) }
+                hold(account, token)
+            } else {
+                next.claim = nil
+            }
+        case .due:
+            guard let dueAt, dueAt <= now else { return .refuse(.finished(why: "the task is not due yet")) }
+            switch human.onDue {
+            case .fail:
+                next.result = .failure(message: "nobody answered by the due time \(Timestamp.format(milliseconds: dueAt))", retryable: false)
+            case .answer(let value):
+                next.result = .output([DataType.json.field: value])
+            }
+        }
+        return .write(next)
+    }
 }
 
 /// A queue as `GET /queues` shows it.
@@ -148,4 +241,14 @@ public struct QueueSummary: Sendable, Hashable {
         self.workersSeen = workersSeen
         self.claimsLastMinute = claimsLastMinute
     }
+}
+
+/// Which open human tasks a list shows.
+public enum HumanTaskFilter: Sendable, Hashable {
+    /// Those `account` holds.
+    case heldBy(String)
+    /// Those nobody holds that `account` may claim (it is an assignee, or there are none).
+    case claimableBy(String)
+    /// All of them.
+    case open
 }

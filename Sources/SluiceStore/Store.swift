@@ -235,6 +235,13 @@ public protocol Store: Service {
     /// Every queue (in `namespaces`, all when `nil`) with tasks waiting or held, or claimed
     /// from in the last five minutes (before `now`), by name.
     func queueSummaries(namespaces: Set<String>?, now: Int64) async throws -> [QueueSummary]
+    /// Applies `action` to human task `id` as `QueuedTaskRecord.applying(_:current:now:)`
+    /// decides, in one transaction: `notFound` if there is no such human task.
+    func updateHumanTask(id: String, action: HumanTaskAction, now: Int64) async throws -> QueueCallOutcome
+    /// Human tasks that still wait for an answer (their task RUNNING at their attempt) in
+    /// `namespaces` (all when `nil`), as `filter` picks them, the longest waiting first, at most
+    /// `limit`, after the task `after` (a cursor: its id) if given.
+    func humanTasks(_ filter: HumanTaskFilter, namespaces: Set<String>?, after: String?, limit: Int) async throws -> [QueuedTaskRecord]
 
     /// Releases the store's resources.
     func close() async throws

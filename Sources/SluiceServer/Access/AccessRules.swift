@@ -60,6 +60,14 @@ enum AccessRules {
         "POST /queues/{queue}/tasks/{queued_task_id}/complete": .init(rule: .byHandler(.work), action: "task.complete"),
         "POST /queues/{queue}/tasks/{queued_task_id}/fail": .init(rule: .byHandler(.work), action: "task.fail"),
 
+        "GET /inbox": .init(rule: .byHandler(.work)),
+        "GET /human-tasks": .init(rule: .byHandler(.read)),
+        "GET /human-tasks/{human_task_id}": .init(rule: .byHandler(.read)),
+        "POST /human-tasks/{human_task_id}/claim": .init(rule: .byHandler(.work), action: "human_task.claim"),
+        "POST /human-tasks/{human_task_id}/release": .init(rule: .byHandler(.work), action: "human_task.release"),
+        "POST /human-tasks/{human_task_id}/complete": .init(rule: .byHandler(.work), action: "human_task.complete"),
+        "POST /human-tasks/{human_task_id}/reassign": .init(rule: .byHandler(.control), action: "human_task.reassign"),
+
         "POST /workflows/{workflow_id}/execute": .init(rule: .namespaced(.run), action: "execution.create"),
         "GET /workflows/{workflow_id}/executions": .init(rule: .namespaced(.read)),
         "GET /workflows/{workflow_id}/executions/{execution_id}": .init(rule: .namespaced(.read)),
