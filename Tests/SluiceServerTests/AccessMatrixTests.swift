@@ -33,6 +33,12 @@ import Testing
         if route == "GET /workflows" || route == "GET /events" { return .byHandler(.read) }
         // Workers: claim and answer the tasks of the namespaces where they may work.
         if route.hasPrefix("GET /queues") || route.hasPrefix("POST /queues") { return .byHandler(.work) }
+        // People: their inbox and the human tasks of the namespaces where they may work;
+        // reading a human task is reading, reassigning one is control (an editor's).
+        if route == "GET /inbox" { return .byHandler(.work) }
+        if route.hasPrefix("GET /human-tasks") { return .byHandler(.read) }
+        if route.hasSuffix("/reassign") { return .byHandler(.control) }
+        if route.hasPrefix("POST /human-tasks") { return .byHandler(.work) }
         if route == "POST /workflows" { return .byHandler(.edit) }
         if route.hasPrefix("GET ") { return .namespaced(.read) }
         if route.hasSuffix("/execute") || route.hasSuffix("/rerun") { return .namespaced(.run) }
@@ -60,6 +66,11 @@ import Testing
             case "DELETE /grants/{grant_id}": return caller == .admin ? .allowed : .hidden
             case "POST /queues/{queue}/claim": return [.worker, .admin].contains(caller) ? .allowed : .forbidden
             case _ where route.hasPrefix("POST /queues/{queue}/tasks/"): return [.worker, .admin].contains(caller) ? .allowed : .hidden
+            // A human task of team-a: hidden from a caller without a role there, forbidden to
+            // one whose role lacks the permission.
+            case "GET /human-tasks/{human_task_id}": return caller == .otherEditor ? .hidden : .allowed
+            case "POST /human-tasks/{human_task_id}/reassign": return caller == .otherEditor ? .hidden : [.editor, .admin].contains(caller) ? .allowed : .forbidden
+            case _ where route.hasPrefix("POST /human-tasks/"): return caller == .otherEditor ? .hidden : [.worker, .admin].contains(caller) ? .allowed : .forbidden
             default: return .allowed  // lists: they show what the caller may see (tested apart)
             }
         }
@@ -92,6 +103,18 @@ import Testing
         json[.contentType] = "application/json"
         let claimed = try await client.send(.post, "/queues/\(queue)/claim", body: #"{"wait": 10}"#, headers: json)
         let queuedTask = try #require(try claimed.json()["tasks"]?.arrayValue?.first, "\(claimed.text)")
+        // A Human.Task of team-a for anyone who may work there, waiting in the inboxes.
+        let review = #"{"name": "Review", "namespace": "team-a", "tasks": [{"id": "r", "type": "Human.Task", "input": {"title": "Check \#(caller.rawValue)"}}]}"#
+        let reviewWorkflow = try await client.send(.post, "/workflows", body: review, headers: bearer(admin))
+        let reviewID = try #require(try reviewWorkflow.json()["workflow_id"]?.stringValue, "\(reviewWorkflow.text)")
+        let reviewExecution = try await client.send(.post, "/workflows/\(reviewID)/execute", headers: bearer(admin))
+        let reviewExecutionID = try #require(try reviewExecution.json()["execution_id"]?.stringValue, "\(reviewExecution.text)")
+        var humanTaskID: String?
+        for _ in 0..<1000 where humanTaskID == nil {
+            let open = try await client.send(.get, "/human-tasks?limit=500", headers: bearer(admin))
+            humanTaskID = try open.json()["human_tasks"]?.arrayValue?.first { $0["execution_id"]?.stringValue == reviewExecutionID }?["human_task_id"]?.stringValue
+            if humanTaskID == nil { try await Task.sleep(for: .milliseconds(2)) }
+        }
         let wh = try await client.send(.post, "/workflows/\(workflowID)/webhooks", body: #"{"url": "https://example.com/hook"}"#, headers: bearer(admin))
         let webhookID = try #require(try wh.json()["webhook_id"]?.stringValue, "\(wh.text)")
 
@@ -126,6 +149,7 @@ import Testing
             "workflow_id": workflowID, "execution_id": executionID, "task_id": taskID, "webhook_id": webhookID,
             "delivery_id": "dlv-00000000", "version": "1", "token_id": spareID, "grant_id": grant.id, "asset": "app.js",
             "account": target.name, "own_account": name,
+            "human_task_id": try #require(humanTaskID, "the human task was not queued"),
             "queue": queue, "queued_task_id": queuedTask["queued_task_id"]?.stringValue ?? "", "claim_token": queuedTask["claim_token"]?.stringValue ?? "",
         ], tokens: (main, spare), account: name)
     }
@@ -141,6 +165,9 @@ import Testing
         case "POST /grants": #"{"account": "\#(objects.values["account"]!)", "namespace": "team-a", "role": "runner"}"#
         case "POST /session": #"{"token": "\#(objects.tokens.spare)"}"#
         case "POST /queues/{queue}/claim": #"{"limit": 1}"#
+        case "POST /human-tasks/{human_task_id}/complete": #"{"answer": {}}"#
+        case "POST /human-tasks/{human_task_id}/reassign": #"{"account": null}"#
+        case "POST /human-tasks/{human_task_id}/claim", "POST /human-tasks/{human_task_id}/release": "{}"
         case "POST /queues/{queue}/tasks/{queued_task_id}/complete": #"{"claim_token": "\#(objects.values["claim_token"]!)", "output": {"done": true}}"#
         case "POST /queues/{queue}/tasks/{queued_task_id}/fail": #"{"claim_token": "\#(objects.values["claim_token"]!)", "message": "no"}"#
         case "POST /queues/{queue}/tasks/{queued_task_id}/heartbeat": #"{"claim_token": "\#(objects.values["claim_token"]!)"}"#
