@@ -10,24 +10,26 @@ import SluiceCore
 /// the same keys of the file.
 enum InputArguments {
     /// `key=value` split at the first `=`.
-    static func split(_ pair: String) throws(InputError) -> (key: String, value: String) {
+    static func split(_ pair: String, flag: String = "--input") throws(InputError) -> (key: String, value: String) {
         guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
-            throw InputError("--input expects key=value, found \"\(pair)\"")
+            throw InputError("\(flag) expects key=value, found \"\(pair)\"")
         }
         return (String(pair[..<eq]), String(pair[pair.index(after: eq)...]))
     }
 
     /// The input object: the file's (if any) with the pairs applied, typed by `schema`.
-    static func build(file: JSONValue?, pairs: [String], schema: JSONValue?) throws(InputError) -> JSONValue {
+    /// `flag` and `schemaName` name the option and the schema in messages (`--answer`, "the
+    /// task's form").
+    static func build(file: JSONValue?, pairs: [String], schema: JSONValue?, flag: String = "--input", schemaName: String = "the workflow's input schema") throws(InputError) -> JSONValue {
         var object: JSONObject
         switch file {
         case nil: object = JSONObject()
         case .object(let o)?: object = o
-        case let other?: throw InputError("--input-file must hold a JSON or YAML object, found \(other.kindName)")
+        case let other?: throw InputError("\(flag)-file must hold a JSON or YAML object, found \(other.kindName)")
         }
         for pair in pairs {
-            let (key, raw) = try split(pair)
-            let value = try typed(raw, key: key, declared: declaredTypes(schema?["properties"]?[key]))
+            let (key, raw) = try split(pair, flag: flag)
+            let value = try typed(raw, key: key, declared: declaredTypes(schema?["properties"]?[key]), flag: flag, schemaName: schemaName)
             object[key] = value
         }
         return .object(object)
@@ -42,7 +44,7 @@ enum InputArguments {
         return []
     }
 
-    static func typed(_ raw: String, key: String, declared: [String]) throws(InputError) -> JSONValue {
+    static func typed(_ raw: String, key: String, declared: [String], flag: String = "--input", schemaName: String = "the workflow's input schema") throws(InputError) -> JSONValue {
         let parsed = try? JSONParser.parse(Array(raw.utf8))
         if declared.isEmpty { return parsed ?? .string(raw) }
         if declared.contains("string") {
@@ -51,7 +53,7 @@ enum InputArguments {
             return .string(raw)
         }
         guard let parsed else {
-            throw InputError("--input \(key)=\(raw): \(key) is \(declared.joined(separator: " or ")) in the workflow's input schema, and \"\(raw)\" is not")
+            throw InputError("\(flag) \(key)=\(raw): \(key) is \(declared.joined(separator: " or ")) in \(schemaName), and \"\(raw)\" is not")
         }
         return parsed
     }
