@@ -106,8 +106,10 @@ extension Engine {
             defer { queueSignals.remove(ticket) }
             let now = clock.now()
             let claimed = try await store.claimQueued(queue: queue, namespaces: namespaces, worker: worker, now: now, tokens: (0..<limit).map { _ in Self.claimToken() })
-            // The engine waiting on each now waits for its lease too.
+            // The engine waiting on each now waits for its lease too; their task.claimed events
+            // go to the streams.
             for task in claimed { taskSignals.notify(task.executionID) }
+            if !claimed.isEmpty { committer.committed.notify() }
             if !claimed.isEmpty || now >= deadline || Task.isCancelled || isStopping { return claimed }
             // Tasks queued on another node: on a cluster, look again now and then.
             await queueSignals.wait(ticket, until: cluster != nil ? min(deadline, now + 1000) : deadline, clock: clock)
@@ -136,7 +138,11 @@ extension Engine {
     /// it is answered.
     public func act(onHumanTask id: String, _ action: HumanTaskAction) async throws -> QueueCallOutcome {
         let outcome = try await store.updateHumanTask(id: id, action: action, now: clock.now())
-        if case .applied(let task) = outcome, task.result != nil { taskSignals.notify(task.executionID) }
+        if case .applied(let task) = outcome {
+            if task.result != nil { taskSignals.notify(task.executionID) }
+            // A task.claimed or task.released event may have been written: to the streams.
+            committer.committed.notify()
+        }
         return outcome
     }
 

@@ -54,7 +54,9 @@ extension PostgresStore {
         if let namespaces, namespaces.isEmpty { return [] }
         let all = namespaces == nil
         let names = (namespaces ?? []).sorted()
-        return try await rows("""
+        let node = cluster.withLock { $0.nodeID }
+        return try await client.withTransaction(logger: logger) { connection in
+          let rows = try await connection.query("""
             WITH c AS (
                 SELECT q.id, q.created_at FROM queued_tasks q
                 WHERE q.queue = \(queue) AND q.claim_token IS NULL AND q.result IS NULL
@@ -66,8 +68,28 @@ extension PostgresStore {
                 UPDATE queued_tasks q SET claim_token = (\(tokens)::text[])[n.n], worker = \(worker), claimed_at = \(now), heartbeat_at = \(now),
                     lease_until = \(now) + q.lease_ms
                 FROM n WHERE q.id = n.id RETURNING q.*)
-            SELECT \(unescaped: Self.queuedColumns) FROM u q ORDER BY q.created_at, q.id
-            """).map(Self.queued)
+            SELECT \(unescaped: Self.queuedColumns), e.seq, t.task_id, t.type FROM u q
+            JOIN executions e ON e.id = q.execution_id JOIN tasks t ON t.execution_seq = e.seq AND t.idx = q.idx
+            ORDER BY q.created_at, q.id
+            """, logger: self.logger).collect().map { $0.makeRandomAccess() }
+          var batch = Batch(connection: connection, logger: self.logger, now: now, eventLock: self.eventLock, node: node)
+          let claimed = try rows.map { row in
+              let q = try Self.queued(row)
+              try Self.holderEvent(q, before: nil, executionSeq: try row[20].decode(Int64.self), taskID: try row[21].decode(String.self), type: try row[22].decode(String.self), &batch)
+              return q
+          }
+          try await batch.flushEvents()
+          if let node { try await batch.announce(node: node, channel: self.channel) }
+          return claimed
+        }
+    }
+
+    /// Adds the event of a change of `task`'s holder (from `before`), if it emits one
+    /// (`QueueEvents`), to `batch`, written when it flushes (in the change's transaction).
+    static func holderEvent(_ task: QueuedTaskRecord, before: QueueClaim?, executionSeq: Int64, taskID: String, type: String, _ batch: inout Batch) throws {
+        guard let event = QueueEvents.type(from: before, to: task) else { return }
+        batch.event(executionSeq: executionSeq, workflowID: task.workflowID, type: event, data: QueueEvents.data(task, taskID: taskID, type: type))
+        batch.changed.append(task.executionID)
     }
 
     public func queuedTask(id: String) async throws -> QueuedTaskRecord? {
@@ -133,9 +155,12 @@ extension PostgresStore {
     // MARK: Human tasks
 
     public func updateHumanTask(id: String, action: HumanTaskAction, now: Int64) async throws -> QueueCallOutcome {
-        try await client.withTransaction(logger: logger) { connection in
+        let node = cluster.withLock { $0.nodeID }
+        return try await client.withTransaction(logger: logger) { connection in
             let rows = try await connection.query("""
-                SELECT \(unescaped: Self.queuedColumns), \(unescaped: Self.queuedIsCurrent) FROM queued_tasks q WHERE q.id = \(id) FOR UPDATE OF q
+                SELECT \(unescaped: Self.queuedColumns), \(unescaped: Self.queuedIsCurrent), e.seq, t.task_id, t.type
+                FROM queued_tasks q LEFT JOIN executions e ON e.id = q.execution_id LEFT JOIN tasks t ON t.execution_seq = e.seq AND t.idx = q.idx
+                WHERE q.id = \(id) FOR UPDATE OF q
                 """, logger: self.logger).collect().map { $0.makeRandomAccess() }
             guard let row = rows.first else { return .notFound }
             let q = try Self.queued(row)
@@ -149,10 +174,20 @@ extension PostgresStore {
                         UPDATE queued_tasks SET claim_token = \(next.claim?.token), worker = \(next.claim?.worker), claimed_at = \(next.claim?.claimedAt),
                             heartbeat_at = \(next.claim?.heartbeatAt), lease_until = \(next.claim?.leaseUntil), result = \(result) WHERE id = \(id)
                         """, logger: self.logger)
+                    if let seq = try row[21].decode(Int64?.self) {
+                        var batch = Batch(connection: connection, logger: self.logger, now: now, eventLock: self.eventLock, node: node)
+                        try Self.holderEvent(next, before: q.claim, executionSeq: seq, taskID: try row[22].decode(String.self), type: try row[23].decode(String.self), &batch)
+                        try await batch.flushEvents()
+                        if let node { try await batch.announce(node: node, channel: self.channel) }
+                    }
                 }
                 return .applied(next)
             }
         }
+    }
+
+    public func unansweredQueuedTasks(executionID: String) async throws -> [QueuedTaskRecord] {
+        try await rows("SELECT \(unescaped: Self.queuedColumns) FROM queued_tasks q WHERE q.execution_id = \(executionID) AND q.result IS NULL ORDER BY q.idx, q.attempt").map(Self.queued)
     }
 
     public func humanTasks(_ filter: HumanTaskFilter, namespaces: Set<String>?, after: String?, limit: Int) async throws -> [QueuedTaskRecord] {

@@ -26,6 +26,17 @@ extension SQLiteStore {
         )
     }
 
+    /// Writes the event of a change of `task`'s holder (from `before`), if it emits one
+    /// (`QueueEvents`), in the change's transaction.
+    static func holderEvent(_ task: QueuedTaskRecord, before: QueueClaim?, at now: Int64, _ db: Database) throws {
+        guard let type = QueueEvents.type(from: before, to: task) else { return }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT e.seq, t.task_id, t.type FROM executions e JOIN tasks t ON t.execution_seq = e.seq WHERE e.id = ? AND t.idx = ?
+            """), arguments: [task.executionID, task.index]) else { return }
+        let draft = EventDraft(type: type, data: QueueEvents.data(task, taskID: row[1], type: row[2]))
+        try insertEvents([draft], executionSeq: row[0], workflowID: task.workflowID, at: now, db, EventSequence())
+    }
+
     static func queued(id: String, _ db: Database) throws -> (record: QueuedTaskRecord, current: Bool)? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT \(queuedColumns), \(queuedIsCurrent) FROM queued_tasks q WHERE q.id = ?"), arguments: [id])
             .map { (queued($0), $0[20]) }
@@ -72,6 +83,7 @@ extension SQLiteStore {
                 let claim = QueueClaim(token: tokens[k], worker: worker, claimedAt: now, heartbeatAt: now, leaseUntil: now + q.leaseMilliseconds)
                 try update.execute(arguments: [claim.token, claim.worker, claim.claimedAt, claim.heartbeatAt, claim.leaseUntil, q.id])
                 q.claim = claim
+                try Self.holderEvent(q, before: nil, at: now, db)
                 return q
             }
         }
@@ -147,9 +159,17 @@ extension SQLiteStore {
                             next.claim?.token, next.claim?.worker, next.claim?.claimedAt, next.claim?.heartbeatAt, next.claim?.leaseUntil,
                             next.result?.json.jsonString, id,
                         ])
+                    try Self.holderEvent(next, before: q.claim, at: now, db)
                 }
                 return .applied(next)
             }
+        }
+    }
+
+    public func unansweredQueuedTasks(executionID: String) async throws -> [QueuedTaskRecord] {
+        try readNow { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.queuedColumns) FROM queued_tasks q WHERE q.execution_id = ? AND q.result IS NULL ORDER BY q.idx, q.attempt"),
+                arguments: [executionID]).map(Self.queued)
         }
     }
 

@@ -102,6 +102,8 @@ struct ExecutionController {
             await engine.waitUntilFinished(executionID: executionID, timeout: wait)
             detail = try await engine.execution(id: executionID) ?? detail
         }
-        return JSONResponse.make(Representation.execution(detail))
+        // A task waiting for a worker or a person: say who holds it.
+        let queued = Representation.waitsOutside(detail) ? try await engine.store.unansweredQueuedTasks(executionID: detail.execution.id) : []
+        return JSONResponse.make(Representation.execution(detail, queued: queued))
     }
 }

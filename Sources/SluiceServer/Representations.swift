@@ -3,7 +3,7 @@ import SluiceStore
 
 /// How stored records look on the wire.
 enum Representation {
-    static func execution(_ detail: ExecutionDetail) -> JSONValue {
+    static func execution(_ detail: ExecutionDetail, queued: [QueuedTaskRecord] = []) -> JSONValue {
         let e = detail.execution
         var o = JSONObject()
         o.append("execution_id", .string(e.id))
@@ -18,11 +18,43 @@ enum Representation {
         if let error = e.error { o.append("error", error) }
         let done = detail.tasks.filter { $0.status.isTerminal }.count
         o.append("progress", ["completed": .number(Double(done)), "total": .number(Double(detail.tasks.count))])
-        o.append("tasks", .array(detail.tasks.map(task)))
+        if queued.isEmpty {
+            o.append("tasks", .array(detail.tasks.map { task($0) }))
+        } else {
+            o.append("tasks", .array(detail.tasks.enumerated().map { i, t in
+                task(t, queued: t.status == .running ? queued.first { $0.index == i && $0.attempt == t.attempt } : nil)
+            }))
+        }
         return .object(o)
     }
 
-    static func task(_ t: TaskRecord) -> JSONValue {
+    /// Whether a task of `detail` waits for a worker or a person: then its representation says
+    /// who holds it (`unansweredQueuedTasks`).
+    static func waitsOutside(_ detail: ExecutionDetail) -> Bool {
+        detail.tasks.contains { $0.status == .running && ($0.type == HumanTask.stepType || $0.type == "Worker.Task") }
+    }
+
+    /// What a running `Worker.Task` or `Human.Task` waits for: its queued attempt and who holds it.
+    static func queued(_ q: QueuedTaskRecord) -> JSONValue {
+        var o = JSONObject()
+        if q.human != nil {
+            o.append("human_task_id", .string(q.id))
+        } else {
+            o.append("queue", .string(q.queue))
+            o.append("queued_task_id", .string(q.id))
+        }
+        o.append("queued_at", Optional(q.createdAt).timestamp)
+        o.append("holder", q.claim.map { .string($0.worker) } ?? .null)
+        o.append("claimed_at", q.claim.map(\.claimedAt).timestamp)
+        if q.human == nil {
+            o.append("lease_expires_at", q.claim.map(\.leaseUntil).timestamp)
+        } else {
+            o.append("due_at", q.dueAt.timestamp)
+        }
+        return .object(o)
+    }
+
+    static func task(_ t: TaskRecord, queued: QueuedTaskRecord? = nil) -> JSONValue {
         var o = JSONObject()
         o.append("task_id", .string(t.taskID))
         o.append("step_id", .string(t.stepID))
@@ -39,6 +71,7 @@ enum Representation {
             // When a RETRYING task runs again, or a waiting Delay ends.
             o.append(t.status == .retrying ? "next_attempt_at" : "wakes_at", Optional(v).timestamp)
         }
+        if let queued { o.append("queued", Self.queued(queued)) }
         return .object(o)
     }
 

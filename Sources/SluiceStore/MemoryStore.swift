@@ -445,6 +445,13 @@ extension MemoryStore.State {
         return t.status == .running && t.attempt == q.attempt
     }
 
+    /// Records the event of a change of `task`'s holder (from `before`), if it emits one.
+    mutating func holderEvent(_ task: QueuedTaskRecord, before: QueueClaim?, at now: Int64) {
+        guard let type = QueueEvents.type(from: before, to: task), let detail = executions[task.executionID], task.index < detail.tasks.count else { return }
+        let t = detail.tasks[task.index]
+        addEvent(executionID: task.executionID, workflowID: task.workflowID, type: type, at: now, data: QueueEvents.data(task, taskID: t.taskID, type: t.type))
+    }
+
     mutating func dropQueued(where remove: (QueuedTaskRecord) -> Bool) {
         let ids = Set(queued.values.filter(remove).map(\.id))
         guard !ids.isEmpty else { return }
@@ -478,6 +485,7 @@ extension MemoryStore {
                 guard var q = state.queued[id] else { continue }
                 q.claim = QueueClaim(token: tokens[claimed.count], worker: worker, claimedAt: now, heartbeatAt: now, leaseUntil: now + q.leaseMilliseconds)
                 state.queued[id] = q
+                state.holderEvent(q, before: nil, at: now)
                 claimed.append(q)
             }
             return claimed
@@ -545,9 +553,14 @@ extension MemoryStore {
             case .refuse(let outcome): return outcome
             case .write(let next):
                 state.queued[id] = next
+                if next != q { state.holderEvent(next, before: q.claim, at: now) }
                 return .applied(next)
             }
         }
+    }
+
+    public func unansweredQueuedTasks(executionID: String) async throws -> [QueuedTaskRecord] {
+        state.withLock { state in state.queued.values.filter { $0.executionID == executionID && $0.result == nil }.sorted { ($0.index, $0.attempt) < ($1.index, $1.attempt) } }
     }
 
     public func humanTasks(_ filter: HumanTaskFilter, namespaces: Set<String>?, after: String?, limit: Int) async throws -> [QueuedTaskRecord] {

@@ -172,8 +172,51 @@ public enum EventType {
     public static func execution(_ status: ExecutionStatus) -> String { "execution." + status.rawValue.lowercased() }
     public static func task(_ status: TaskStatus) -> String { "task." + status.rawValue.lowercased() }
 
+    /// A worker or a person took a queued task (`Worker.Task`, `Human.Task`), or an editor gave
+    /// it to someone.
+    public static let taskClaimed = "task.claimed"
+    /// A person gave a human task back to the inbox (or an editor took it from its holder).
+    public static let taskReleased = "task.released"
+
     /// Every event type, for validating subscriptions.
-    public static let all: [String] = ExecutionStatus.allCases.map(execution) + TaskStatus.allCases.map(task)
+    public static let all: [String] = ExecutionStatus.allCases.map(execution) + TaskStatus.allCases.map(task) + [taskClaimed, taskReleased]
+}
+
+/// The events of a change of who holds a queued task: the rule every driver applies in the
+/// transaction of the change.
+public enum QueueEvents {
+    /// The event type a change from `before` to `after` emits: `task.claimed` when it gets a
+    /// new holder, `task.released` when it loses its holder without being answered; `nil` else.
+    public static func type(from before: QueueClaim?, to after: QueuedTaskRecord) -> String? {
+        if let claim = after.claim, claim.worker != before?.worker || before == nil { return EventType.taskClaimed }
+        if before != nil, after.claim == nil, after.result == nil { return EventType.taskReleased }
+        return nil
+    }
+
+    /// The event's data: the task (as task events name it) and who holds it now.
+    public static func data(_ task: QueuedTaskRecord, taskID: String, type: String) -> String {
+        var w = EventData.Writer()
+        w.field("execution_id", string: task.executionID, first: true)
+        w.field("workflow_id", string: task.workflowID)
+        w.field("task_id", string: taskID)
+        w.field("step_id", string: task.stepID)
+        w.field("type", string: type)
+        w.field("attempt", int: Int64(task.attempt))
+        if task.human != nil {
+            w.field("human_task_id", string: task.id)
+        } else {
+            w.field("queue", string: task.queue)
+            w.field("queued_task_id", string: task.id)
+        }
+        if let claim = task.claim {
+            w.field("holder", string: claim.worker)
+            w.field("claimed_at", time: claim.claimedAt)
+            if task.human == nil { w.field("lease_expires_at", time: claim.leaseUntil) }
+        } else {
+            w.field("holder", raw: "null")
+        }
+        return w.finish()
+    }
 }
 
 /// The `data` of events, built the same way by every store driver. Built as bytes, with the

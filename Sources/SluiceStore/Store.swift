@@ -241,6 +241,9 @@ public protocol Store: Service {
     /// Human tasks that still wait for an answer (their task RUNNING at their attempt) in
     /// `namespaces` (all when `nil`), as `filter` picks them, the longest waiting first, at most
     /// `limit`, after the task `after` (a cursor: its id) if given.
+    /// The queued attempts of execution `executionID` that have no answer yet (what its running
+    /// `Worker.Task` and `Human.Task` steps wait for), by task index.
+    func unansweredQueuedTasks(executionID: String) async throws -> [QueuedTaskRecord]
     func humanTasks(_ filter: HumanTaskFilter, namespaces: Set<String>?, after: String?, limit: Int) async throws -> [QueuedTaskRecord]
 
     /// Releases the store's resources.

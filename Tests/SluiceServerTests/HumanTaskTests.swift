@@ -70,6 +70,18 @@ import Testing
             #expect(try claimed.json()["status"] == "CLAIMED")
             #expect(try await inbox(client, "alice")["held"]?.arrayValue?.map { $0["human_task_id"] } == [.string(id)])
             #expect(try await inbox(client, "bob", claimable: 0)["claimable"] == [], "a held task left the other assignees' inboxes")
+            // The execution says who holds it, and the claim is an event like the others.
+            let running = try await client.send(.get, "/workflows/\(wf)/executions/\(ex)").json()
+            let waiting = try #require(running["tasks"]?.arrayValue?.first { $0["step_id"] == "review" })
+            #expect(waiting["queued"]?["holder"] == "alice", "\(waiting)")
+            #expect(waiting["queued"]?["human_task_id"]?.stringValue == id)
+            #expect(isRFC3339(waiting["queued"]?["claimed_at"]))
+            let events = try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events").json()["events"]?.arrayValue ?? []
+            let claimedEvent = try #require(events.first { $0["type"] == "task.claimed" }, "no task.claimed event: \(events)")
+            #expect(claimedEvent["data"]?["holder"] == "alice")
+            #expect(claimedEvent["data"]?["step_id"] == "review")
+            let hook = try await client.send(.post, "/workflows/\(wf)/webhooks", body: #"{"url": "https://example.com/hooks", "event_types": ["task.claimed", "task.released"]}"#)
+            #expect(hook.status == .created, "the holder events can be subscribed to: \(hook.text)")
 
             let done = try await act(client, id, "complete", #"{"account": "alice", "answer": {"approved": true, "note": "fine"}}"#)
             #expect(done.status == .ok, "\(done.text)")

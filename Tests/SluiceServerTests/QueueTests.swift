@@ -55,9 +55,15 @@ import Testing
             #expect(task["attempt"] == 1)
             #expect(task["claim_token"]?.stringValue?.hasPrefix("clm_") == true)
             let token = try #require(task["claim_token"]?.stringValue)
-            // Running, held by the worker, until it answers.
+            // Running, held by the worker, until it answers: the execution says so.
             let running = try await client.send(.get, "/workflows/\(wf)/executions/\(ex)")
             #expect(try running.json()["status"] == "RUNNING")
+            let work = try #require(try running.json()["tasks"]?.arrayValue?.first { $0["step_id"] == "work" })
+            #expect(work["queued"]?["holder"] == "w1", "\(work)")
+            #expect(work["queued"]?["queue"] == "resize")
+            #expect(isRFC3339(work["queued"]?["lease_expires_at"]))
+            let events = try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events").json()["events"]?.arrayValue ?? []
+            #expect(events.contains { $0["type"] == "task.claimed" && $0["data"]?["holder"] == "w1" }, "\(events)")
             let done = try await call(client, task, "complete", #"{"claim_token": "\#(token)", "output": 42}"#)
             #expect(done.status == .ok, "\(done.text)")
             let finished = try await client.finishedExecution(wf, ex)

@@ -129,4 +129,41 @@ import Testing
         // A worker's queued task is not a human task.
         #expect(try await store.updateHumanTask(id: "qt-none", action: .due, now: 1000) == .notFound)
     }
+
+    @Test(arguments: Driver.allCases)
+    func aChangeOfHolderIsAnEventInTheSameTransaction(driver: Driver) async throws {
+        let store = try await store(driver, tasks: [human("ht-1", execution: "ex-1", assignees: ["alice", "bob"])])
+        try await running(store, "ex-2")
+        _ = try await store.enqueue(QueuedTaskRecord(
+            id: "qt-1", executionID: "ex-2", workflowID: "wf-1", namespace: "default", index: 0, stepID: "step-1", attempt: 1,
+            queue: "jobs", input: .null, outputType: "json", leaseMilliseconds: 1000, createdAt: 10
+        ))
+        func holderEvents(_ execution: String) async throws -> [(String, JSONValue)] {
+            try await store.events(executionID: execution, after: 0, limit: 100)
+                .filter { $0.type == EventType.taskClaimed || $0.type == EventType.taskReleased }
+                .map { ($0.type, try JSONParser.parse($0.data)) }
+        }
+        _ = try await store.updateHumanTask(id: "ht-1", action: .claim(account: "alice", token: "clm_1"), now: 20)
+        _ = try await store.updateHumanTask(id: "ht-1", action: .claim(account: "alice", token: "clm_2"), now: 21)  // no change: no event
+        _ = try await store.updateHumanTask(id: "ht-1", action: .claim(account: "carol", token: "clm_3"), now: 22)  // refused: no event
+        _ = try await store.updateHumanTask(id: "ht-1", action: .reassign(account: "bob", token: "clm_4"), now: 30)
+        _ = try await store.updateHumanTask(id: "ht-1", action: .release(account: "bob"), now: 40)
+        let events = try await holderEvents("ex-1")
+        #expect(events.map(\.0) == ["task.claimed", "task.claimed", "task.released"])
+        #expect(events.map { $0.1["holder"] } == ["alice", "bob", .null])
+        #expect(events.first?.1["human_task_id"] == "ht-1")
+        #expect(events.first?.1["step_id"] == "step-1")
+        #expect(events.first?.1["attempt"] == 1)
+        #expect(events.first?.1["task_id"]?.stringValue?.isEmpty == false)
+
+        _ = try await store.claimQueued(queue: "jobs", namespaces: nil, worker: "w1", now: 50, tokens: ["clm_w"])
+        let worker = try await holderEvents("ex-2")
+        #expect(worker.map(\.0) == ["task.claimed"])
+        #expect(worker.first?.1["holder"] == "w1")
+        #expect(worker.first?.1["queue"] == "jobs")
+        #expect(worker.first?.1["lease_expires_at"]?.stringValue == Timestamp.format(milliseconds: 1050))
+        #expect(try await store.unansweredQueuedTasks(executionID: "ex-2").map(\.id) == ["qt-1"])
+        _ = try await store.answerQueued(id: "qt-1", token: "clm_w", result: .output(["json": 1]), now: 60)
+        #expect(try await store.unansweredQueuedTasks(executionID: "ex-2").isEmpty)
+    }
 }

@@ -16,6 +16,7 @@ const FALLBACK_POLL_MS = 5000;
 const EVENT_TYPES = [
   "execution.pending", "execution.running", "execution.completed", "execution.failed", "execution.cancelled",
   "task.pending", "task.running", "task.retrying", "task.completed", "task.failed", "task.skipped", "task.cancelled",
+  "task.claimed", "task.released",
 ];
 
 export async function executionPage(page, executionID) {
@@ -34,7 +35,13 @@ export async function executionPage(page, executionID) {
 
 /** Why a SKIPPED task did not run: the reason the engine gave (`error.code`, `error.message`),
  *  or, without one, what skips a task silently. */
-export function skipReason(task, execution) {
+export /** Who holds a running Worker.Task or Human.Task, for its status cell. */
+function holderNote(queued) {
+  return queued.holder ? ["held by ", h("strong", {}, queued.holder), " since ", time(queued.claimed_at)]
+    : [queued.human_task_id ? "in the inbox" : `waiting in ${queued.queue}`];
+}
+
+function skipReason(task, execution) {
   if (task.error && task.error.message) return task.error.message.replace(/^skipped:\s*/, "");
   if (execution && execution.error && execution.error.code === "execution_timeout") return "the execution timed out before it ran";
   return "a task it depends on failed";
@@ -422,6 +429,7 @@ class ExecutionView {
         labelled("Status", {}, h("div", {}, badge(t.status),
           t.status === "RETRYING" && t.next_attempt_at ? h("div", { class: "small muted note" }, "next try ", time(t.next_attempt_at)) : null,
           t.wakes_at && t.status === "RUNNING" ? h("div", { class: "small muted note" }, "wakes ", time(t.wakes_at)) : null,
+          t.status === "RUNNING" && t.queued ? h("div", { class: "small muted note", "data-part": "holder" }, ...holderNote(t.queued)) : null,
           t.status === "SKIPPED" ? h("div", { class: "small muted note", "data-part": "skip-reason" }, skipReason(t, e)) : null)),
         labelled("Attempt", { class: "num" }, t.attempt ? String(t.attempt) : "—"),
         labelled("Started", {}, time(t.started_at)),
@@ -456,6 +464,11 @@ class ExecutionView {
       ["Started", time(t.started_at)], ["Finished", time(t.completed_at)],
       t.next_attempt_at ? ["Next attempt", time(t.next_attempt_at)] : null,
       t.wakes_at ? ["Delay ends", time(t.wakes_at)] : null,
+      t.queued && t.queued.human_task_id ? ["Human task", h("a", { href: `/ui/inbox/${encodeURIComponent(t.queued.human_task_id)}` }, h("code", {}, t.queued.human_task_id))] : null,
+      t.queued && t.queued.queued_task_id ? ["Queued task", h("span", {}, h("code", {}, t.queued.queued_task_id), ` in queue ${t.queued.queue}`)] : null,
+      t.queued ? ["Held by", t.queued.holder ? h("span", {}, t.queued.holder, " since ", time(t.queued.claimed_at)) : h("span", {}, "nobody yet; waiting since ", time(t.queued.queued_at))] : null,
+      t.queued && t.queued.lease_expires_at ? ["Lease ends", time(t.queued.lease_expires_at)] : null,
+      t.queued && t.queued.due_at ? ["Due", time(t.queued.due_at)] : null,
     ].filter(Boolean);
     const parts = [h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))];
     if (t.status === "SKIPPED") {
