@@ -121,9 +121,15 @@ extension Engine {
                 // The listener reconnected and may have missed announcements: everyone waiting
                 // here looks again.
                 releaseRemoteWaiters(changed: nil, finished: nil)
+                taskSignals.notifyAll()
+                queueSignals.notifyAll()
             } else if !notice.changed.isEmpty || !notice.finished.isEmpty {
                 releaseRemoteWaiters(changed: notice.changed, finished: notice.finished)
+                // A queued task answered or claimed on another node: its step here looks again.
+                for id in notice.changed { taskSignals.notify(id) }
             }
+            // A task queued on another node: the claims waiting here look again.
+            for queue in notice.queues { queueSignals.notify(queue) }
         }
     }
 

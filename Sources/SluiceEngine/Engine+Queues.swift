@@ -85,9 +85,10 @@ extension Engine {
                 }
                 wakeAt = claim.leaseUntil
             }
-            // Another node may store the answer: on a cluster, look again now and then.
+            // Another node may store the answer: it announces it; on a cluster, look again now
+            // and then too, in case an announcement was lost.
             if cluster != nil {
-                let poll = clock.now() + 1000
+                let poll = clock.now() + Self.clusterQueuePollMilliseconds
                 wakeAt = min(wakeAt ?? poll, poll)
             }
             await taskSignals.wait(ticket, until: wakeAt, clock: clock)
@@ -111,8 +112,9 @@ extension Engine {
             for task in claimed { taskSignals.notify(task.executionID) }
             if !claimed.isEmpty { committer.committed.notify() }
             if !claimed.isEmpty || now >= deadline || Task.isCancelled || isStopping { return claimed }
-            // Tasks queued on another node: on a cluster, look again now and then.
-            await queueSignals.wait(ticket, until: cluster != nil ? min(deadline, now + 1000) : deadline, clock: clock)
+            // Tasks queued on another node are announced; on a cluster, look again now and then
+            // too, in case an announcement was lost.
+            await queueSignals.wait(ticket, until: cluster != nil ? min(deadline, now + Self.clusterQueuePollMilliseconds) : deadline, clock: clock)
         }
     }
 
@@ -145,6 +147,10 @@ extension Engine {
         }
         return outcome
     }
+
+    /// How often, on a cluster, a waiting claim or a step waiting for its answer looks again
+    /// without an announcement (which normally wakes it at once).
+    static let clusterQueuePollMilliseconds: Int64 = 5000
 
     /// The secret a claim's later calls carry: `clm_` and 256 random bits in hex.
     public static func claimToken() -> String {
@@ -194,6 +200,12 @@ final class Mailbox: Sendable {
             return waiter?.continuation
         }
         continuation?.resume()
+    }
+
+    /// Wakes every waiter, whatever its key.
+    func notifyAll() {
+        let keys = state.withLock { Array($0.waiters.keys) }
+        for key in keys { notify(key) }
     }
 
     /// Wakes every waiter registered on `key`.

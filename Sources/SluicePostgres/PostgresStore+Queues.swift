@@ -45,6 +45,12 @@ extension PostgresStore {
             SELECT \(unescaped: Self.queuedColumns) FROM queued_tasks q
             WHERE q.execution_id = \(task.executionID) AND q.idx = \(Int64(task.index)) AND q.attempt = \(Int64(task.attempt))
             """)
+        // On a cluster, the claims waiting on the queue on every node look again: announced
+        // once the insert has committed.
+        if let node = cluster.withLock({ $0.nodeID }) {
+            let notice = ClusterNotification(nodeID: node, work: false, changed: [], finished: [], queues: [task.queue]).payload
+            _ = try await self.rows("SELECT pg_notify(\(channel), \(notice))")
+        }
         // Inserted by this statement: not visible to its own SELECT.
         return try rows.first.map(Self.queued) ?? task
     }
@@ -84,6 +90,12 @@ extension PostgresStore {
         }
     }
 
+    /// Tells the other nodes that execution `id`'s queued task changed (delivered on commit).
+    static func announceChanged(_ id: String, node: String, channel: String, _ connection: PostgresConnection, logger: Logger) async throws {
+        let payload = ClusterNotification(nodeID: node, work: false, changed: [id], finished: []).payload
+        try await connection.query("SELECT pg_notify(\(channel), \(payload))", logger: logger)
+    }
+
     /// Adds the event of a change of `task`'s holder (from `before`), if it emits one
     /// (`QueueEvents`), to `batch`, written when it flushes (in the change's transaction).
     static func holderEvent(_ task: QueuedTaskRecord, before: QueueClaim?, executionSeq: Int64, taskID: String, type: String, _ batch: inout Batch) throws {
@@ -120,10 +132,13 @@ extension PostgresStore {
 
     public func answerQueued(id: String, token: String?, result: QueuedTaskResult, now: Int64) async throws -> QueueCallOutcome {
         let text = result.json.jsonString
+        let node = cluster.withLock { $0.nodeID }
         return try await client.withTransaction(logger: logger) { connection in
             let found = try await Self.lockQueued(id, token: token, now: now, connection, logger: self.logger)
             guard case .applied(var q) = found else { return found }
             try await connection.query("UPDATE queued_tasks SET result = \(text) WHERE id = \(id)", logger: self.logger)
+            // The node running the task learns of the answer when this commits.
+            if let node { try await Self.announceChanged(q.executionID, node: node, channel: self.channel, connection, logger: self.logger) }
             q.result = result
             return .applied(q)
         }
@@ -178,7 +193,11 @@ extension PostgresStore {
                         var batch = Batch(connection: connection, logger: self.logger, now: now, eventLock: self.eventLock, node: node)
                         try Self.holderEvent(next, before: q.claim, executionSeq: seq, taskID: try row[22].decode(String.self), type: try row[23].decode(String.self), &batch)
                         try await batch.flushEvents()
-                        if let node { try await batch.announce(node: node, channel: self.channel) }
+                        // Every change (an answer too) reaches the node running the task.
+                        if let node {
+                            if batch.changed.isEmpty { batch.changed.append(next.executionID) }
+                            try await batch.announce(node: node, channel: self.channel)
+                        }
                     }
                 }
                 return .applied(next)

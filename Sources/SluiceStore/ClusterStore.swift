@@ -46,33 +46,39 @@ public struct ClusterNotification: Sendable, Hashable {
     public var changed: [String]
     /// Executions that reached COMPLETED, FAILED or CANCELLED.
     public var finished: [String]
+    /// `Worker.Task` queues that got a task (the claims waiting on them look again).
+    public var queues: [String]
 
-    public init(nodeID: String, work: Bool, changed: [String], finished: [String]) {
+    public init(nodeID: String, work: Bool, changed: [String], finished: [String], queues: [String] = []) {
         self.nodeID = nodeID
         self.work = work
         self.changed = changed
         self.finished = finished
+        self.queues = queues
     }
 
-    /// `node|w|changed,ids|finished,ids`: fits in a NOTIFY payload when split with `payloads`.
+    /// `node|w|changed,ids|finished,ids[|queues]`: fits in a NOTIFY payload when split with
+    /// `payloads`. The queues part is left out when empty, as nodes before it wrote it.
     public var payload: String {
-        "\(nodeID)|\(work ? "w" : "")|\(changed.joined(separator: ","))|\(finished.joined(separator: ","))"
+        let base = "\(nodeID)|\(work ? "w" : "")|\(changed.joined(separator: ","))|\(finished.joined(separator: ","))"
+        return queues.isEmpty ? base : base + "|" + queues.joined(separator: ",")
     }
 
     public init?(payload: String) {
         let parts = payload.split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
+        guard parts.count == 4 || parts.count == 5 else { return nil }
         nodeID = String(parts[0])
         work = parts[1] == "w"
         changed = parts[2].split(separator: ",").map(String.init)
         finished = parts[3].split(separator: ",").map(String.init)
+        queues = parts.count == 5 ? parts[4].split(separator: ",").map(String.init) : []
     }
 
     /// This notification split into payloads of at most `limit` bytes (PostgreSQL's is 8000).
     public func payloads(limit: Int = 7000) -> [String] {
         if payload.utf8.count <= limit { return [payload] }
         var out: [String] = []
-        var current = ClusterNotification(nodeID: nodeID, work: work, changed: [], finished: [])
+        var current = ClusterNotification(nodeID: nodeID, work: work, changed: [], finished: [], queues: queues)
         var size = current.payload.utf8.count
         func flush() {
             out.append(current.payload)
@@ -89,7 +95,7 @@ public struct ClusterNotification: Sendable, Hashable {
             current.finished.append(id)
             size += id.utf8.count + 1
         }
-        if !current.changed.isEmpty || !current.finished.isEmpty || current.work { out.append(current.payload) }
+        if !current.changed.isEmpty || !current.finished.isEmpty || current.work || !current.queues.isEmpty { out.append(current.payload) }
         return out
     }
 }

@@ -27,12 +27,13 @@ import Testing
             "Delay: any -> same as input",
             "Workflow.Run: any -> same as input",
             "Worker.Task: any -> output_type parameter (default json)",
+            "Human.Task: any -> json",
         ])
     }
 
     @Test func whichStepsRequireParameters() {
         let required = StepRegistry.builtin.all.filter(\.parametersRequired).map(\.name)
-        #expect(required == ["StaticTextInput", "TextOperation.Replace", "TextOperation.Template", "NumberOperation.Add", "NumberOperation.Multiply", "NumberOperation.Compare", "JSON.Get", "Fail", "Delay", "Workflow.Run", "Worker.Task"])
+        #expect(required == ["StaticTextInput", "TextOperation.Replace", "TextOperation.Template", "NumberOperation.Add", "NumberOperation.Multiply", "NumberOperation.Compare", "JSON.Get", "Fail", "Delay", "Workflow.Run", "Worker.Task", "Human.Task"])
         let none = StepRegistry.builtin.all.filter { $0.parameters == nil }.map(\.name)
         #expect(none == ["TextOperation.Reverse", "TextOperation.Uppercase", "TextOperation.Lowercase", "TextOperation.Trim", "TextOperation.Length", "Echo", "JSON.Parse"])
     }

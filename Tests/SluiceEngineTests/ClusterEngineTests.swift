@@ -26,7 +26,7 @@ import Testing
 
     /// Starts `count` nodes on one new schema, runs `body`, stops the nodes still running and
     /// drops the schema.
-    func withNodes(_ count: Int, lease: Duration = .seconds(30), _ body: @Sendable ([Node]) async throws -> Void) async throws {
+    func withNodes(_ count: Int, lease: Duration = .seconds(30), clock: any EngineClock = WallClock(), _ body: @Sendable ([Node]) async throws -> Void) async throws {
         let configuration = try PostgresTestDatabase.configuration()
         var nodes: [Node] = []
         var stores: [PostgresStore] = []
@@ -35,7 +35,7 @@ import Testing
             stores.append(store)
             var logger = Logger(label: "node-\(i)")
             logger.logLevel = .warning
-            let engine = Engine(store: store, registry: testRegistry, configuration: .init(cluster: .init(nodeID: "node-\(i)", lease: lease, pollInterval: .seconds(30))), logger: logger)
+            let engine = Engine(store: store, registry: testRegistry, configuration: .init(cluster: .init(nodeID: "node-\(i)", lease: lease, pollInterval: .seconds(30))), logger: logger, clock: clock)
             try await engine.recover()
             let group = ServiceGroup(services: [engine], logger: logger)
             nodes.append(Node(engine: engine, group: group, task: Task { try await group.run() }))
@@ -51,6 +51,41 @@ import Testing
         for node in nodes { await node.stop() }
         try? await stores[0].dropSchema()
         for store in stores { try? await store.close() }
+    }
+
+    /// A worker's answer given on one node wakes the step waiting for it on another, and a task
+    /// queued on one node wakes a claim waiting on another, at once: on a clock that never
+    /// moves, only the nodes' announcements can wake them (no poll fires).
+    @Test(.timeLimit(.minutes(1))) func answersAndNewTasksOnOneNodeWakeWaitersOnAnother() async throws {
+        try await withNodes(2, clock: ManualClock()) { nodes in
+            let wf = try await nodes[0].engine.createWorkflow(["name": "two", "steps": [
+                ["type": "StaticTextInput", "input": "in"],
+                ["type": "Worker.Task", "input": ["queue": "first", "output_type": "text"]],
+                ["type": "Worker.Task", "input": ["queue": "second", "output_type": "text"]],
+            ]])
+            let started = try await nodes[0].engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: .object(JSONObject())))
+            let id = started.executionID
+            var queued: [QueuedTaskRecord] = []
+            for _ in 0..<2500 where queued.isEmpty {
+                queued = try await nodes[0].engine.store.unansweredQueuedTasks(executionID: id)
+                if queued.isEmpty { try await Task.sleep(for: .milliseconds(2)) }
+            }
+            try #require(!queued.isEmpty, "the first task was never queued")
+            let running = try #require(nodes.first { $0.engine.isActive(executionID: id) }, "no node runs the execution")
+            let other = try #require(nodes.first { !$0.engine.isActive(executionID: id) })
+            // A claim on the other node waits for the second task, which the running node queues.
+            let waiting = Task { try await other.engine.claim(queue: "second", worker: "w2", namespaces: nil, limit: 1, waitMilliseconds: 600_000) }
+            for _ in 0..<200 { await Task.yield() }
+            let first = try #require(try await other.engine.claim(queue: "first", worker: "w1", namespaces: nil, limit: 1, waitMilliseconds: 0).first)
+            let answered = try await other.engine.answer(taskID: first.id, token: first.claim!.token, result: .output(["text": "one"]))
+            if case .applied = answered {} else { Issue.record("the answer was refused: \(answered)") }
+            // The running node's step wakes, the execution goes on, the second task is queued
+            // there, and the claim waiting on the other node gets it.
+            let second = try await waiting.value
+            #expect(second.map(\.queue) == ["second"], "the claim on the other node did not get the task queued on the running node")
+            #expect(second.first?.input == ["text": "one"])
+            _ = running
+        }
     }
 
     /// Executions started on either node complete with their outputs, each task in one attempt,

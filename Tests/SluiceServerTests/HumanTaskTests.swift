@@ -268,7 +268,12 @@ import Testing
             #expect(try await send(client, .get, "/inbox", bob).json()["held"]?.arrayValue?.count == 1)
             let done = try await send(client, .post, "/human-tasks/\(task)/complete", bob, body: #"{"answer": {"ok": true}}"#)
             #expect(try done.json()["status"] == "COMPLETED", "\(done.text)")
-            let audit = try await send(client, .get, "/audit?limit=50", admin).text
+            // The audit log is written in the background: look until both entries are in.
+            var audit = ""
+            for _ in 0..<1000 where !(audit.contains("human_task.reassign") && audit.contains("human_task.complete")) {
+                audit = try await send(client, .get, "/audit?limit=50", admin).text
+                try await Task.sleep(for: .milliseconds(2))
+            }
             #expect(audit.contains("human_task.reassign") && audit.contains("human_task.complete"), "\(audit)")
         }
     }

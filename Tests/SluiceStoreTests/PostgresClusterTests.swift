@@ -221,4 +221,17 @@ import Testing
         #expect(parsed.first?.work == true)
         #expect(parsed.allSatisfy { $0.nodeID == "node-a" })
     }
+
+    /// A task queued on one node names its queue for the claims waiting on the others; an
+    /// announcement without queues reads as nodes before them wrote it.
+    @Test func announcementsNameTheQueuesThatGotTasks() {
+        let notice = ClusterNotification(nodeID: "node-a", work: false, changed: ["ex-1"], finished: [], queues: ["resize", "@human"])
+        #expect(notice.payload == "node-a||ex-1||resize,@human")
+        #expect(ClusterNotification(payload: notice.payload) == notice)
+        #expect(notice.payloads().compactMap(ClusterNotification.init(payload:)) == [notice])
+        let old = ClusterNotification(nodeID: "node-a", work: true, changed: [], finished: ["ex-2"])
+        #expect(old.payload == "node-a|w||ex-2")
+        #expect(ClusterNotification(payload: "node-a|w||ex-2")?.queues == [])
+        #expect(ClusterNotification(payload: "a|b") == nil)
+    }
 }
