@@ -836,7 +836,7 @@ class ModuleStructureTests(unittest.TestCase):
 
     def test_each_page_has_a_module_of_its_own_and_app_js_only_wires_them(self):
         graph = self.imports()
-        pages = {"workflows.js", "workflow.js", "execution.js", "editor.js"}
+        pages = {"workflows.js", "workflow.js", "execution.js", "editor.js", "inbox.js", "human-task.js"}
         self.assertTrue(pages <= graph["app.js"], f"app.js imports {graph['app.js']}")
         for page in pages:
             self.assertNotIn("app.js", graph[page], f"{page} imports app.js")
@@ -1185,9 +1185,9 @@ class SmallerTests(UITestCase):
                 d.quit()
 
 
-class SignInTests(UITestCase):
-    """A server with auth on (started here, beside the suite's open one): the UI asks for a
-    token, signs in with a session cookie, shows who is signed in, and signs out."""
+class AuthServerTestCase(UITestCase):
+    """Starts a server with auth on (beside the suite's open one) for each test: self.base is its
+    address, self.token the first admin's token, and self.call() a request as that admin."""
 
     def setUp(self):
         super().setUp()
@@ -1216,6 +1216,17 @@ class SignInTests(UITestCase):
                                          headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"null")
+
+    def sign_in(self, token, name):
+        """Signs the browser in with `token` on the sign-in page it is showing."""
+        d = self.driver
+        wait_for(d, "#sign-in-token").send_keys(token)
+        d.find_element(By.CSS_SELECTOR, "#sign-in-button").click()
+        wait_for(d, "#account-name", text=name)
+
+
+class SignInTests(AuthServerTestCase):
+    """The UI asks for a token, signs in with a session cookie, shows who is signed in, and signs out."""
 
     def test_the_ui_asks_for_a_token_signs_in_with_a_cookie_and_signs_out(self):
         d = self.driver

@@ -43,6 +43,53 @@ export function may(permission, namespace) {
   return session.grants.some((g) => (g.namespace === "*" || g.namespace === namespace) && (ROLE_PERMISSIONS[g.role] || []).includes(permission));
 }
 
+/** Whether the signed-in account may do `permission` in some namespace (always, with auth off). */
+export function mayAnywhere(permission) {
+  if (session.auth !== "required") return true;
+  return session.grants.some((g) => (ROLE_PERMISSIONS[g.role] || []).includes(permission));
+}
+
+const ACTING_AS_KEY = "sluice.acting-as";
+
+/** Why `name` is not an account name the server accepts (AccountName in SluiceCore), or null. */
+export function accountNameProblem(name) {
+  if (!name) return "an account name cannot be empty";
+  if (name.length > 64) return `an account name has at most 64 characters; this one has ${name.length}`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._@-]*$/.test(name)) return `“${name}” is not a valid account name; expected letters, digits, “.”, “_”, “@” and “-”, starting with a letter or digit`;
+  return null;
+}
+
+/** The person whose inbox the UI shows, as human-task calls name them: the signed-in account
+ *  when the server checks access; without, the name chosen under "Acting as" (kept in this
+ *  browser's localStorage), `anonymous` until one is chosen. */
+export function person() {
+  if (session.auth === "required") return session.account ? session.account.name : null;
+  let stored = null;
+  try { stored = localStorage.getItem(ACTING_AS_KEY); } catch { /* storage off: anonymous */ }
+  return stored && !accountNameProblem(stored) ? stored : "anonymous";
+}
+
+/** Chooses who the UI acts as while access is off ("Acting as"). */
+export function setActingAs(name) {
+  try {
+    if (!name || name === "anonymous") localStorage.removeItem(ACTING_AS_KEY); else localStorage.setItem(ACTING_AS_KEY, name);
+  } catch { /* storage off: for this page only */ }
+}
+
+/** `{account}` for a human-task call: with access checked the server takes the signed-in account
+ *  (naming it is allowed, naming another refused), so it is left out there. */
+const asPerson = (body = {}) => (session.auth === "required" ? body : { ...body, account: person() });
+
+/** A human task's times on the browser's clock, from an answer received at `receivedAt`
+ *  (Date.now() then): when it started waiting (an ISO time, for liveDuration) and when it is due
+ *  (milliseconds, or null). Both come from the server's own `waiting_seconds` and the distance of
+ *  `due_at` from `created_at`, so a browser clock that is off does not move them. */
+export function humanTaskTimes(task, receivedAt) {
+  const since = receivedAt - task.waiting_seconds * 1000;
+  const due = task.due_at ? since + (Date.parse(task.due_at) - Date.parse(task.created_at)) : null;
+  return { waitingSince: new Date(since).toISOString(), dueMillis: due };
+}
+
 /** The namespace of a workflow as the API shows it (a version's definition names it, or not). */
 export const namespaceOf = (workflow) => (workflow && (workflow.namespace || (workflow.definition && workflow.definition.namespace))) || "default";
 
@@ -114,6 +161,17 @@ export const api = {
     request("GET", `/workflows/${enc(workflowID)}/executions/${enc(executionID)}/tasks/${enc(taskID)}/logs${query({ after, limit: 500 })}`),
   executionEventsURL: (workflowID, executionID, after) =>
     `/workflows/${enc(workflowID)}/executions/${enc(executionID)}/events${query({ after })}`,
+  /** `{account, held, claimable}`: the tasks person() holds and those they may claim. */
+  inbox: (limit = 100) => request("GET", `/inbox${query({ account: session.auth === "required" ? undefined : person(), limit })}`),
+  /** Every open human task the caller may read (an editor's view, to find one to reassign). */
+  listHumanTasks: (limit = 100) => request("GET", `/human-tasks${query({ limit })}`),
+  getHumanTask: (id) => request("GET", `/human-tasks/${enc(id)}`),
+  claimHumanTask: (id) => request("POST", `/human-tasks/${enc(id)}/claim`, asPerson()),
+  releaseHumanTask: (id) => request("POST", `/human-tasks/${enc(id)}/release`, asPerson()),
+  /** The answer, checked against the task's form (a 400 names `answer.<field>`). */
+  completeHumanTask: (id, answer) => request("POST", `/human-tasks/${enc(id)}/complete`, asPerson({ answer })),
+  /** An editor's: gives the task to `account`, or (null) back to the inbox. */
+  reassignHumanTask: (id, account) => request("POST", `/human-tasks/${enc(id)}/reassign`, { account }),
 };
 
 /** Every workflow: follows `next_cursor` (500 per page) up to `maxPages` pages. */

@@ -5,6 +5,8 @@
 //   /ui/workflows/{id}       its graph, input form, its executions          workflow.js
 //   /ui/workflows/{id}/edit  the editor on its latest version              editor.js
 //   /ui/executions/{id}      live status, tasks, timeline, logs, actions    execution.js
+//   /ui/inbox                the person's human tasks: held, claimable      inbox.js
+//   /ui/inbox/{id}           one human task: instructions, input, answer    human-task.js
 // shell.js holds the layout, the router and what the pages share; the pages import it, never
 // this module or each other, so the modules import one another without a cycle.
 
@@ -13,6 +15,8 @@ import { workflowsPage } from "./workflows.js";
 import { workflowPage } from "./workflow.js";
 import { executionPage } from "./execution.js";
 import { newWorkflowPage, editWorkflowPage } from "./editor.js";
+import { inboxPage } from "./inbox.js";
+import { humanTaskPage } from "./human-task.js";
 
 startApp([
   [/^\/ui\/?$/, workflowsPage, "workflows"],
@@ -20,4 +24,6 @@ startApp([
   [/^\/ui\/workflows\/([^/]+)\/?$/, workflowPage, "workflows"],
   [/^\/ui\/workflows\/([^/]+)\/edit\/?$/, editWorkflowPage, "workflows"],
   [/^\/ui\/executions\/([^/]+)\/?$/, executionPage, null],
+  [/^\/ui\/inbox\/?$/, inboxPage, "inbox"],
+  [/^\/ui\/inbox\/([^/]+)\/?$/, humanTaskPage, "inbox"],
 ]);

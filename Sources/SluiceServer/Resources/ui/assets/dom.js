@@ -28,6 +28,14 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+/** Replaces `el`'s children with `children`, taken as h() takes them (arrays flattened; null,
+ *  undefined and false left out), which the DOM's replaceChildren would write out as text. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
 /** The same for SVG elements. */
 export function s(tag, attrs, ...children) {
   const el = document.createElementNS(SVG_NS, tag);

@@ -1,7 +1,8 @@
-// The "start an execution" form: fields generated from a workflow's effective input schema,
-// client-side checks that mirror the server's (Schema+Validation.swift: type, enum, minimum,
-// maximum, minLength/maxLength in Unicode scalars, required, additionalProperties), and the
-// server's `errors[].path` (`input.text`, `input.items[2]`) shown next to the field concerned.
+// A form generated from an object schema: the "start an execution" form (a workflow's effective
+// input schema) and a human task's answer form (its `form`). Client-side checks that mirror the
+// server's (Schema+Validation.swift: type, enum, minimum, maximum, minLength/maxLength in Unicode
+// scalars, required, additionalProperties), and the server's `errors[].path` (`input.text`,
+// `input.items[2]`; `answer.approved` for an answer) shown next to the field concerned.
 
 import { h } from "./dom.js";
 
@@ -79,9 +80,12 @@ export function validate(value, schema, path = "input") {
   return issues;
 }
 
-/** The top-level property an error path is about: `input.text` → `text`, `input.items[2]` → `items`. */
-export function fieldOf(path) {
-  const m = /^input(?:\.([A-Za-z0-9_-]+)|\[("(?:[^"\\]|\\.)*")\])/.exec(path || "");
+/** The top-level property an error path is about: `input.text` → `text`, `input.items[2]` →
+ *  `items` (`root` is the name the server gives the whole value: `input`, or `answer`). */
+export function fieldOf(path, root = "input") {
+  const p = path || "";
+  if (!p.startsWith(root)) return null;
+  const m = /^(?:\.([A-Za-z0-9_-]+)|\[("(?:[^"\\]|\\.)*")\])/.exec(p.slice(root.length));
   if (!m) return null;
   return m[1] !== undefined ? m[1] : JSON.parse(m[2]);
 }
@@ -95,21 +99,34 @@ function kindOf(schema) {
   return "json";
 }
 
+/** The words of the workflow input form; a human task's answer form passes its own. */
+const INPUT_WORDS = {
+  root: "input",              // the path the server's errors start with (`input.text`)
+  idPrefix: "input",          // field ids: `input-text`, `input-text-error`, `input-raw`
+  formLabel: "Execution input",
+  rawLabel: "Input",
+  closed: "This workflow takes no input.",
+  open: "This workflow needs no input. Use “Edit as JSON” to pass some anyway (its steps can read input.<name>).",
+};
+
 /**
- * A form for `schema` (an object schema). `onSubmit(input)` is called with the checked input;
- * it may throw an APIError whose `errors` are then shown by path. Returns the `<form>`.
+ * A form for `schema` (an object schema). `onSubmit(value)` is called with the checked value;
+ * it may throw an APIError whose `errors` are then shown by path. `words` overrides INPUT_WORDS
+ * (the path root, the ids, the labels). Returns the `<form>`.
  */
-export function inputForm(schema, { onSubmit, submitLabel = "Start execution" }) {
+export function inputForm(schema, { onSubmit, submitLabel = "Start execution", words: given = {} }) {
+  const words = { ...INPUT_WORDS, ...given };
+  const root = words.root;
   const properties = (schema && schema.properties) || {};
   const required = new Set((schema && schema.required) || []);
   const fields = new Map(); // name → {kind, control, error, wrapper}
   const formError = h("div", { class: "form-error", role: "alert", hidden: true });
-  const form = h("form", { class: "input-form", novalidate: true, "aria-label": "Execution input" });
+  const form = h("form", { class: "input-form", novalidate: true, "aria-label": words.formLabel });
 
   const fieldList = h("div", { class: "fields" });
   for (const [name, prop] of Object.entries(properties)) {
     const kind = kindOf(prop);
-    const id = `input-${name.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+    const id = `${words.idPrefix}-${name.replace(/[^A-Za-z0-9_-]/g, "_")}`;
     const errorID = `${id}-error`;
     const common = { id, name, "data-field": name, "aria-describedby": errorID };
     let control;
@@ -158,10 +175,11 @@ export function inputForm(schema, { onSubmit, submitLabel = "Start execution" })
   }
 
   // Raw JSON: the whole input object, for schemas the fields cannot express (extra members).
-  const rawError = h("div", { class: "field-error", id: "input-raw-error", role: "alert", hidden: true });
-  const raw = h("textarea", { id: "input-raw", class: "mono", rows: 6, "aria-describedby": "input-raw-error", spellcheck: "false" });
+  const rawID = `${words.idPrefix}-raw`;
+  const rawError = h("div", { class: "field-error", id: `${rawID}-error`, role: "alert", hidden: true });
+  const raw = h("textarea", { id: rawID, class: "mono", rows: 6, "aria-describedby": `${rawID}-error`, spellcheck: "false" });
   const rawWrapper = h("div", { class: "field", hidden: true },
-    h("label", { for: "input-raw" }, h("span", { class: "field-name" }, "Input"), h("span", { class: "field-type" }, " JSON object")), raw, rawError);
+    h("label", { for: rawID }, h("span", { class: "field-name" }, words.rawLabel), h("span", { class: "field-type" }, " JSON object")), raw, rawError);
   let rawMode = false;
 
   const clearErrors = () => {
@@ -174,12 +192,12 @@ export function inputForm(schema, { onSubmit, submitLabel = "Start execution" })
   const showErrors = (errors) => {
     const general = [];
     for (const e of errors) {
-      const name = fieldOf(e.path);
+      const name = fieldOf(e.path, root);
       const field = !rawMode && name !== null ? fields.get(name) : null;
-      const target = rawMode && (e.path || "").startsWith("input") ? { error: rawError, control: raw } : field;
+      const target = rawMode && (e.path || "").startsWith(root) ? { error: rawError, control: raw } : field;
       if (target) {
         target.error.hidden = false;
-        const exact = target === field && e.path === memberPath("input", name);
+        const exact = target === field && e.path === memberPath(root, name);
         target.error.append(h("div", {}, exact ? e.message : `${e.path}: ${e.message}`));
         target.control.setAttribute("aria-invalid", "true");
       } else {
@@ -200,13 +218,13 @@ export function inputForm(schema, { onSubmit, submitLabel = "Start execution" })
       const text = raw.value.trim();
       if (!text) return { input: {} };
       try { return { input: JSON.parse(text) }; } catch (error) {
-        return { errors: [{ path: "input", message: `not valid JSON: ${error.message}` }] };
+        return { errors: [{ path: root, message: `not valid JSON: ${error.message}` }] };
       }
     }
     const input = {};
     const errors = [];
     for (const [name, f] of fields) {
-      const path = memberPath("input", name);
+      const path = memberPath(root, name);
       if (f.kind === "boolean") { input[name] = f.control.checked; continue; }
       const text = f.control.value;
       if (f.kind === "enum") { if (text !== "") input[name] = f.prop.enum[Number(text)]; continue; }
@@ -247,9 +265,7 @@ export function inputForm(schema, { onSubmit, submitLabel = "Start execution" })
 
   const submit = h("button", { type: "submit", class: "primary" }, submitLabel);
   const none = Object.keys(properties).length === 0
-    ? h("p", { class: "muted" }, schema && schema.additionalProperties === false
-        ? "This workflow takes no input."
-        : "This workflow needs no input. Use “Edit as JSON” to pass some anyway (its steps can read input.<name>).")
+    ? h("p", { class: "muted" }, schema && schema.additionalProperties === false ? words.closed : words.open)
     : null;
   form.append(none || "", fieldList, rawWrapper, formError,
     h("div", { class: "form-actions" }, submit, toggle));
@@ -258,7 +274,7 @@ export function inputForm(schema, { onSubmit, submitLabel = "Start execution" })
     event.preventDefault();
     clearErrors();
     const collected = collect();
-    const problems = collected.errors || validate(collected.input, schema || {}, "input");
+    const problems = collected.errors || validate(collected.input, schema || {}, root);
     if (problems.length) { showErrors(problems); return; }
     submit.disabled = true;
     try {

@@ -1,10 +1,11 @@
-// The shell of the web UI: the layout every page shares (header with the open-by-id box, `main`,
-// a live region for announcements), the client-side router, and the helpers pages use to say
+// The shell of the web UI: the layout every page shares (header with the open-by-id box and the
+// inbox's count, `main`, a live region for announcements), the client-side router, the person
+// the inbox is for ("Acting as" while access is off), and the helpers pages use to say
 // "loading", "not found" and "something went wrong". It imports no page: app.js hands it the
 // route table, and the pages import it (so there is no import cycle).
 
 import { h } from "./dom.js";
-import { APIError, api, session } from "./api.js";
+import { APIError, api, session, person, setActingAs, accountNameProblem } from "./api.js";
 
 const main = h("main", { id: "main", tabindex: -1 });
 const announcer = h("div", { id: "announcer", class: "visually-hidden", "aria-live": "polite" });
@@ -36,6 +37,7 @@ function layout() {
     h("nav", { "aria-label": "Main" },
       h("a", { href: "/ui", "data-nav": "workflows" }, "Workflows"),
       h("a", { href: "/ui/new", "data-nav": "new" }, "New workflow"),
+      h("a", { href: "/ui/inbox", "data-nav": "inbox", id: "nav-inbox" }, "Inbox", inboxCount),
       h("a", { href: "/docs", "data-external": "true" }, "API")),
     gotoForm, accountBox);
   document.getElementById("app").replaceChildren(
@@ -45,6 +47,8 @@ function layout() {
 /** Where a pasted id (or a URL or path containing one) leads; null if it is not one. */
 export function pathForID(text) {
   const value = (text || "").trim();
+  const humanTask = /(?:^|\/)(ht-[A-Za-z0-9_-]+)\/?$/.exec(value);
+  if (humanTask) return `/ui/inbox/${humanTask[1]}`;
   const execution = /(?:^|\/)(ex-[A-Za-z0-9_-]+)\/?$/.exec(value) || /^(ex-[A-Za-z0-9_-]+)$/.exec(value);
   if (execution) return `/ui/executions/${execution[1]}`;
   const inPath = /\/executions\/([^/?#\s]+)/.exec(value);
@@ -115,7 +119,7 @@ async function render() {
     main,
   };
   main.replaceChildren();
-  if (session.auth === "required" && !session.account) { signInPage(); return; }
+  if (session.auth === "required" && !session.account) { showInboxCount(null); signInPage(); return; }
   let matched = null;
   for (const [pattern, fn, nav] of routes) {
     const m = pattern.exec(location.pathname);
@@ -124,6 +128,8 @@ async function render() {
   for (const a of document.querySelectorAll("nav a[data-nav]")) {
     if (matched && a.dataset.nav === matched.nav) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
   }
+  // Once per page opened (the inbox's pages keep it current themselves while they are open).
+  if (!matched || matched.nav !== "inbox") refreshInboxCount();
   if (!matched) {
     document.title = "Not found · Sluice";
     main.append(h("h1", {}, "Page not found"),
@@ -194,6 +200,72 @@ function signInPage() {
     h("p", {}, "This server needs a token. Ask an admin for one, or create your own with ", h("code", {}, "sluice token create NAME"), " once you are signed in on the command line."),
     form);
   input.focus();
+}
+
+// ------------------------------------------------------------------------- inbox and person
+
+/** How many tasks the inbox lists at most, per list (the count says "100+" past it). */
+export const INBOX_LIMIT = 100;
+const inboxCount = h("span", { class: "nav-count", id: "inbox-count", hidden: true });
+let countGeneration = 0;
+
+/** Shows on the header's Inbox link how many tasks `answer` (GET /inbox) holds for the person:
+ *  held and claimable; nothing when there are none or `answer` is null. */
+export function showInboxCount(answer) {
+  countGeneration++;
+  drawInboxCount(answer);
+}
+
+function drawInboxCount(answer) {
+  const n = answer ? answer.held.length + answer.claimable.length : 0;
+  const more = answer && (answer.held.length >= INBOX_LIMIT || answer.claimable.length >= INBOX_LIMIT);
+  inboxCount.hidden = n === 0;
+  inboxCount.replaceChildren(`${n}${more ? "+" : ""}`, h("span", { class: "visually-hidden" }, n === 1 ? " task" : " tasks"));
+}
+
+/** Reads the person's inbox (one request) for the header's count. */
+export async function refreshInboxCount() {
+  const mine = ++countGeneration;
+  if (!person()) { drawInboxCount(null); return; }
+  let answer = null;
+  try { answer = await api.inbox(INBOX_LIMIT); } catch { /* no count rather than a wrong one */ }
+  if (mine === countGeneration) drawInboxCount(answer);
+}
+
+/**
+ * Who the inbox is for, as a page shows it. With access checked: the signed-in account (a line of
+ * text). Without: the "Acting as" field, kept in this browser; `onChange(name)` runs once another
+ * valid name is chosen (Enter, or leaving the field), and is to redraw the page and the header's
+ * count (showInboxCount, or refreshInboxCount).
+ */
+export function personControl(onChange) {
+  if (session.auth === "required") {
+    return h("p", { class: "muted person", id: "inbox-person" }, "Signed in as ", h("strong", {}, person() || "nobody"));
+  }
+  const input = h("input", { id: "acting-as", name: "account", type: "text", autocomplete: "off", spellcheck: "false",
+    value: person(), "aria-describedby": "acting-as-hint acting-as-error" });
+  const error = h("div", { class: "field-error", id: "acting-as-error", role: "alert", hidden: true });
+  const form = h("form", { class: "acting-as", id: "acting-as-form", novalidate: true },
+    h("label", { for: "acting-as" }, "Acting as"), input,
+    h("button", { type: "submit", id: "acting-as-button" }, "Switch"),
+    h("span", { class: "hint", id: "acting-as-hint" }, "Access is off, so the inbox is for whichever account you name here (kept in this browser)."),
+    error);
+  const apply = () => {
+    const name = input.value.trim();
+    const problem = accountNameProblem(name);
+    error.hidden = !problem;
+    error.textContent = problem || "";
+    if (problem) { input.setAttribute("aria-invalid", "true"); return false; }
+    input.removeAttribute("aria-invalid");
+    if (name === person()) return true;
+    setActingAs(name);
+    announce(`Acting as ${name}`);
+    onChange(name); // which redraws the header's count too
+    return true;
+  };
+  form.addEventListener("submit", (event) => { event.preventDefault(); if (!apply()) input.focus(); });
+  input.addEventListener("change", apply);
+  return form;
 }
 
 // ---------------------------------------------------------------------------- page states
