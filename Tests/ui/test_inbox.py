@@ -139,6 +139,21 @@ class InboxTests(InboxTestCase):
         wait_for(d, '#inbox-claimable [data-empty="claimable"]', text=bob)
         self.assertEqual(d.find_element(By.CSS_SELECTOR, "#acting-as").get_attribute("value"), bob)
 
+    def test_the_execution_page_says_who_holds_the_task_and_follows_a_claim_live(self):
+        alice = account("alice")
+        task = self.started([alice])
+        d = self.driver
+        d.get(f"{base_url()}/ui/executions/{task['execution_id']}")
+        note = '.tasks tr[data-task] [data-part="holder"]'
+        wait_for(d, note, text="in the inbox")
+        # Claimed through the API: the task.claimed event redraws the page.
+        status, claimed = api("POST", f"/human-tasks/{task['human_task_id']}/claim", {"account": alice})
+        self.assertEqual(status, 200, claimed)
+        wait_for(d, note, text=f"held by {alice}")
+        click(d, ".tasks .task-toggle")
+        link = wait_for(d, f'a[href="/ui/inbox/{task["human_task_id"]}"]')
+        self.assertEqual(link.text, task["human_task_id"])
+
     def test_assign_to_me_moves_the_task_to_yours_and_release_puts_it_back(self):
         alice = account("alice")
         task = self.started([alice, account("carol")])
