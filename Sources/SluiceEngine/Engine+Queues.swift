@@ -35,7 +35,13 @@ extension Engine {
         }
         let queued: QueuedTaskRecord
         do {
-            queued = try await store.enqueue(fresh)
+            // With the other writes of the moment, in the group committer's next batch (one
+            // fsync for many); an attempt queued before (a restart) keeps its stored row.
+            if try await committer.commit([.enqueue(fresh)])[0] == .applied {
+                queued = fresh
+            } else {
+                queued = try await store.enqueue(fresh)
+            }
         } catch {
             throw StepFailure("could not queue the task in \(fresh.queue): \(error)", retryable: true)
         }
@@ -80,7 +86,7 @@ extension Engine {
                     let why = "the lease of worker \(claim.worker) ran out at \(Timestamp.format(milliseconds: claim.leaseUntil)) (no heartbeat for \(Self.seconds(task.leaseMilliseconds)))"
                     // Stored like a worker's answer, and only while the lease is still past: a
                     // heartbeat or an answer that came first wins.
-                    _ = try? await store.answerQueued(id: task.id, token: nil, result: .failure(message: why, retryable: true), now: now)
+                    _ = try? await committer.commit([.answerQueued(executionID: task.executionID, id: task.id, token: nil, result: .failure(message: why, retryable: true), at: now)])
                     continue
                 }
                 wakeAt = claim.leaseUntil
@@ -127,9 +133,22 @@ extension Engine {
         return outcome
     }
 
-    /// What a worker answered: stored, then the engine running the task is woken.
-    public func answer(taskID id: String, token: String, result: QueuedTaskResult) async throws -> QueueCallOutcome {
-        let outcome = try await store.answerQueued(id: id, token: token, result: result, now: clock.now())
+    /// What a worker answered: stored (through the group committer, with the other writes of
+    /// the moment), then the engine running the task is woken. `task`: the task as the caller
+    /// read it, if it did (it is read otherwise).
+    public func answer(taskID id: String, token: String, result: QueuedTaskResult, task read: QueuedTaskRecord? = nil) async throws -> QueueCallOutcome {
+        let now = clock.now()
+        var found = read
+        if found == nil { found = try await store.queuedTask(id: id) }
+        guard let task = found else { return .notFound }
+        if try await committer.commit([.answerQueued(executionID: task.executionID, id: id, token: token, result: result, at: now)])[0] == .applied {
+            taskSignals.notify(task.executionID)
+            var answered = task
+            answered.result = result
+            return .applied(answered)
+        }
+        // Refused: the rule, applied again by the store, says why.
+        let outcome = try await store.answerQueued(id: id, token: token, result: result, now: now)
         if case .applied(let task) = outcome { taskSignals.notify(task.executionID) }
         return outcome
     }

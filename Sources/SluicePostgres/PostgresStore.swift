@@ -203,6 +203,8 @@ public final class PostgresStore: ClusterStore {
         var changed: [String] = []
         var finished: [String] = []
         var work = false
+        /// Queues that got a task (the claims waiting on other nodes look again).
+        var queues: [String] = []
 
         init(connection: PostgresConnection, logger: Logger, now: Int64, eventLock: Int64, node: String? = nil) {
             self.connection = connection
@@ -221,8 +223,8 @@ public final class PostgresStore: ClusterStore {
 
         /// Tells the other nodes what this batch changed; delivered when it commits.
         func announce(node: String, channel: String) async throws {
-            guard work || !changed.isEmpty || !finished.isEmpty else { return }
-            let payloads = ClusterNotification(nodeID: node, work: work, changed: changed, finished: finished).payloads()
+            guard work || !changed.isEmpty || !finished.isEmpty || !queues.isEmpty else { return }
+            let payloads = ClusterNotification(nodeID: node, work: work, changed: changed, finished: finished, queues: queues).payloads()
             try await run("SELECT pg_notify(\(channel), p) FROM unnest(\(payloads)::text[]) AS p")
         }
 
@@ -279,6 +281,24 @@ public final class PostgresStore: ClusterStore {
                 return .versionConflict(current: try row.decode(Int.self))
             case .insertExecution(let detail, let events):
                 return try await insertExecution(detail, events: events)
+            case .enqueue(let task):
+                let input = task.input.jsonString
+                let human = task.human?.json.jsonString
+                let rows = try await run("""
+                    INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at, human, assignees, due_at)
+                    VALUES (\(task.id), \(task.executionID), \(task.workflowID), \(task.namespace), \(Int64(task.index)), \(task.stepID), \(Int64(task.attempt)),
+                            \(task.queue), \(input), \(task.outputType), \(task.leaseMilliseconds), \(task.createdAt), \(human), \(task.assigneesColumn), \(task.dueAt))
+                    ON CONFLICT (execution_id, idx, attempt) DO NOTHING RETURNING 1
+                    """)
+                if rows.isEmpty { return .idConflict }
+                if node != nil { queues.append(task.queue) }
+                return .applied
+            case .answerQueued(let executionID, let id, let token, let result, let at):
+                let found = try await PostgresStore.lockQueued(id, token: token, now: at, connection, logger: logger)
+                guard case .applied = found else { return .stale }
+                try await run("UPDATE queued_tasks SET result = \(result.json.jsonString) WHERE id = \(id)")
+                if node != nil { changed.append(executionID) }
+                return .applied
             case .appendLogs(let lines):
                 guard !lines.isEmpty else { return .applied }
                 if node != nil { changed += Set(lines.map(\.executionID)) }

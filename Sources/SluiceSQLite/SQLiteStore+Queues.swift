@@ -42,6 +42,30 @@ extension SQLiteStore {
             .map { (queued($0), $0[20]) }
     }
 
+    /// Inserts `task` unless its attempt is queued already; whether it did.
+    @discardableResult
+    static func insertQueued(_ task: QueuedTaskRecord, _ db: Database) throws -> Bool {
+        try db.cachedStatement(sql: """
+            INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at, human, assignees, due_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (execution_id, idx, attempt) DO NOTHING
+            """).execute(arguments: [
+                task.id, task.executionID, task.workflowID, task.namespace, task.index, task.stepID, task.attempt,
+                task.queue, task.input.jsonString, task.outputType, task.leaseMilliseconds, task.createdAt,
+                task.human?.json.jsonString, task.assigneesColumn, task.dueAt,
+            ])
+        return db.changesCount > 0
+    }
+
+    /// Stores the answer of task `id` if the rule allows it: `.applied` with the task, or why not.
+    static func answerQueued(id: String, token: String?, result: QueuedTaskResult, now: Int64, _ db: Database) throws -> QueueCallOutcome {
+        guard let (q, current) = try queued(id: id, db) else { return .notFound }
+        if let refusal = q.refusal(current: current, token: token, now: now) { return refusal }
+        try db.cachedStatement(sql: "UPDATE queued_tasks SET result = ? WHERE id = ?").execute(arguments: [result.json.jsonString, id])
+        var answered = q
+        answered.result = result
+        return .applied(answered)
+    }
+
     public func enqueue(_ task: QueuedTaskRecord) async throws -> QueuedTaskRecord {
         let input = task.input.jsonString
         return try await pool.write { db in
@@ -107,15 +131,7 @@ extension SQLiteStore {
     }
 
     public func answerQueued(id: String, token: String?, result: QueuedTaskResult, now: Int64) async throws -> QueueCallOutcome {
-        let text = result.json.jsonString
-        return try await pool.write { db in
-            guard let (q, current) = try Self.queued(id: id, db) else { return .notFound }
-            if let refusal = q.refusal(current: current, token: token, now: now) { return refusal }
-            try db.cachedStatement(sql: "UPDATE queued_tasks SET result = ? WHERE id = ?").execute(arguments: [text, id])
-            var answered = q
-            answered.result = result
-            return .applied(answered)
-        }
+        try await pool.write { db in try Self.answerQueued(id: id, token: token, result: result, now: now, db) }
     }
 
     public func queueSummaries(namespaces: Set<String>?, now: Int64) async throws -> [QueueSummary] {

@@ -164,6 +164,11 @@ public final class SQLiteStore: Store {
                 try task.run()
             }
             return .applied
+        case .enqueue(let task):
+            return try insertQueued(task, db) ? .applied : .idConflict
+        case .answerQueued(_, let id, let token, let result, let at):
+            if case .applied = try answerQueued(id: id, token: token, result: result, now: at, db) { return .applied }
+            return .stale
         case .appendLogs(let lines):
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO task_logs (execution_seq, idx, seq, at, attempt, source, line)

@@ -78,7 +78,8 @@ struct QueueController {
     }
 
     @Sendable func heartbeat(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let (id, body) = try await call(request, context)
+        let (task, body) = try await call(request, context)
+        let id = task.id
         try Self.rejectUnknown(body, allowed: ["claim_token", "log"])
         let token = try Self.token(body)
         var log: [String] = []
@@ -97,30 +98,31 @@ struct QueueController {
         case .some(let v):
             throw Problem.badRequest(path: "log", "expected an array of lines for the task's log, found \(v.kindName)")
         }
-        let task = try Self.applied(try await engine.heartbeat(taskID: id, token: token, log: log), id: id)
-        return JSONResponse.make(["queued_task_id": .string(task.id), "lease_expires_at": task.claim.map { .string(Timestamp.format(milliseconds: $0.leaseUntil)) } ?? .null])
+        let renewed = try Self.applied(try await engine.heartbeat(taskID: id, token: token, log: log), id: id)
+        return JSONResponse.make(["queued_task_id": .string(renewed.id), "lease_expires_at": renewed.claim.map { .string(Timestamp.format(milliseconds: $0.leaseUntil)) } ?? .null])
     }
 
     @Sendable func complete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let (id, body) = try await call(request, context)
+        let (task, body) = try await call(request, context)
+        let id = task.id
         try Self.rejectUnknown(body, allowed: ["claim_token", "output"])
         let token = try Self.token(body)
         guard let output = body["output"] else {
             throw Problem.badRequest(path: "output", code: "required", "required field is missing; expected the task's output")
         }
-        guard let task = try await engine.store.queuedTask(id: id), Self.visible(task, context) else { throw Self.notFound(id) }
         let type = DataType(name: task.outputType) ?? .json
         let value: JSONValue
         switch WorkerTask.output(output, as: type) {
         case .success(let v): value = v
         case .failure(let failure): throw Problem.validation(failure)
         }
-        _ = try Self.applied(try await engine.answer(taskID: id, token: token, result: .output(value)), id: id)
+        _ = try Self.applied(try await engine.answer(taskID: id, token: token, result: .output(value), task: task), id: id)
         return JSONResponse.make(["queued_task_id": .string(id), "status": "COMPLETED"])
     }
 
     @Sendable func fail(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let (id, body) = try await call(request, context)
+        let (task, body) = try await call(request, context)
+        let id = task.id
         try Self.rejectUnknown(body, allowed: ["claim_token", "message", "retryable"])
         let token = try Self.token(body)
         guard let message = body["message"]?.stringValue, !message.isEmpty, message.utf8.count <= Self.maxMessageLength else {
@@ -131,7 +133,7 @@ struct QueueController {
             guard case .bool(let b) = value else { throw Problem.badRequest(path: "retryable", "expected true or false, found \(value.preview)") }
             retryable = b
         }
-        _ = try Self.applied(try await engine.answer(taskID: id, token: token, result: .failure(message: message, retryable: retryable)), id: id)
+        _ = try Self.applied(try await engine.answer(taskID: id, token: token, result: .failure(message: message, retryable: retryable), task: task), id: id)
         return JSONResponse.make(["queued_task_id": .string(id), "status": "FAILED"])
     }
 
@@ -145,12 +147,12 @@ struct QueueController {
 
     /// The task a call names (checked to be in the queue the path names and visible to the
     /// caller) and the call's body.
-    func call(_ request: Request, _ context: SluiceRequestContext) async throws -> (String, JSONValue) {
+    func call(_ request: Request, _ context: SluiceRequestContext) async throws -> (QueuedTaskRecord, JSONValue) {
         let queue = try queueName(context)
         let id = try context.parameters.require("queued_task_id")
         let body = try await object(request)
         guard let task = try await engine.store.queuedTask(id: id), task.queue == queue, Self.visible(task, context) else { throw Self.notFound(id, queue: queue) }
-        return (id, body)
+        return (task, body)
     }
 
     func object(_ request: Request) async throws -> JSONValue {

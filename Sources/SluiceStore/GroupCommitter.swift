@@ -76,6 +76,8 @@ public final class GroupCommitter: Sendable {
             case .transition(let t): keys.insert(t.executionID)
             case .insertExecution(let d, _): keys.insert(d.execution.id)
             case .appendLogs(let lines): for l in lines { keys.insert(l.executionID) }
+            case .enqueue(let task): keys.insert(task.executionID)
+            case .answerQueued(let executionID, _, _, _, _): keys.insert(executionID)
             default: keys.insert("*")
             }
         }

@@ -113,6 +113,16 @@ public final class MemoryStore: Store {
             }
             state.executions[t.executionID] = detail
             return .applied
+        case .enqueue(let task):
+            if state.queued.values.contains(where: { $0.executionID == task.executionID && $0.index == task.index && $0.attempt == task.attempt }) { return .idConflict }
+            state.queued[task.id] = task
+            state.queueOrder.append(task.id)
+            return .applied
+        case .answerQueued(_, let id, let token, let result, let at):
+            guard var q = state.queued[id], q.refusal(current: state.isCurrent(q), token: token, now: at) == nil else { return .stale }
+            q.result = result
+            state.queued[id] = q
+            return .applied
         case .appendLogs(let lines):
             for var line in lines where state.executions[line.executionID] != nil {
                 var task = state.logs[line.executionID, default: [:]][line.index, default: []]

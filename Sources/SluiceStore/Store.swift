@@ -25,6 +25,13 @@ public enum Mutation: Sendable {
     /// Appends lines to task logs; each line gets the next `seq` of its task. Always `applied`
     /// (lines of an execution that does not exist are dropped).
     case appendLogs([TaskLogLine])
+    /// Queues an attempt of a `Worker.Task` or `Human.Task` (as `Store.enqueue`): `applied`, or
+    /// `idConflict` if that attempt was queued already (the row stored first stands).
+    case enqueue(QueuedTaskRecord)
+    /// Stores the answer of queued task `id` of execution `executionID` (as
+    /// `Store.answerQueued`): `applied`, or `stale` (nothing changed) if the rule refuses it;
+    /// `Store.answerQueued` then says why.
+    case answerQueued(executionID: String, id: String, token: String?, result: QueuedTaskResult, at: Int64)
 
     /// Stores a webhook subscription; its `fromEventSeq` becomes the last event committed so far.
     /// `idConflict` if its id is taken.

@@ -77,8 +77,14 @@ import Testing
             let done = await runCLI(["task", "complete", id, "--account", "alice", "--answer", "approved=true", "--answer", "score=7", "--answer", "note=fine by me", "--server", server])
             #expect(done.code == 0, "\(done.err)")
             #expect(done.out.contains("COMPLETED"))
-            let execution = await runCLI(["execution", "get", executionID, "-o", "json", "--server", server])
-            let detail = try JSONParser.parse(Array(execution.out.utf8))
+            // The engine goes on with the answer: wait for the execution to finish.
+            var detail = JSONValue.null
+            for _ in 0..<1000 where detail["status"] != "COMPLETED" {
+                let execution = await runCLI(["execution", "get", executionID, "-o", "json", "--server", server])
+                detail = try JSONParser.parse(Array(execution.out.utf8))
+                if detail["status"] != "COMPLETED" { try await Task.sleep(for: .milliseconds(5)) }
+            }
+            let execution = (out: detail.jsonString, ())
             let review = detail["tasks"]?.arrayValue?.first { $0["step_id"] == "review" }
             #expect(review?["output"] == ["json": ["approved": true, "score": 7, "note": "fine by me"]], "\(execution.out)")
         }

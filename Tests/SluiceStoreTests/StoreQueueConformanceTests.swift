@@ -96,4 +96,27 @@ import Testing
         #expect(try await store.queueSummaries(namespaces: nil, now: 100 + QueueSummary.claimsWindow + 1).first?.claimsLastMinute == 0)
         #expect(try await store.queueSummaries(namespaces: nil, now: 100 + QueueSummary.workersWindow + 1).isEmpty)
     }
+
+    /// Queueing and answering as mutations (what the engine sends through the group committer)
+    /// follow the same rule as the store's own calls, in a batch with other writes.
+    @Test(arguments: Driver.allCases)
+    func queueingAndAnsweringAsMutationsFollowTheSameRule(driver: Driver) async throws {
+        let store = try await driver.make()
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
+        try await running(store, "ex-1")
+        let outcomes = try await store.apply([.enqueue(queued("qt-1", execution: "ex-1")), .appendLogs([]), .enqueue(queued("qt-again", execution: "ex-1"))])
+        #expect(outcomes == [.applied, .applied, .idConflict], "the same attempt queued twice")
+        #expect(try await store.queuedTask(id: "qt-1") != nil)
+        #expect(try await store.queuedTask(id: "qt-again") == nil)
+        let claimed = try #require(try await store.claimQueued(queue: "jobs", namespaces: nil, worker: "w1", now: 100, tokens: ["clm_a"]).first)
+        #expect(claimed.id == "qt-1")
+        let wrong = Mutation.answerQueued(executionID: "ex-1", id: "qt-1", token: "clm_b", result: .output(["text": "no"]), at: 200)
+        let early = Mutation.answerQueued(executionID: "ex-1", id: "qt-1", token: nil, result: .failure(message: "lease", retryable: true), at: 500)
+        #expect(try await store.apply([wrong, early]) == [.stale, .stale], "another token, and the lease not yet past")
+        #expect(try await store.queuedTask(id: "qt-1")?.result == nil)
+        let right = Mutation.answerQueued(executionID: "ex-1", id: "qt-1", token: "clm_a", result: .output(["text": "yes"]), at: 300)
+        #expect(try await store.apply([right, right]) == [.applied, .stale], "answered once")
+        #expect(try await store.queuedTask(id: "qt-1")?.result == .output(["text": "yes"]))
+        #expect(try await store.apply([.answerQueued(executionID: "ex-1", id: "qt-none", token: "clm_a", result: .output(.null), at: 300)]) == [.stale])
+    }
 }
