@@ -103,6 +103,7 @@ import Testing
         #expect(try problems(delay(Limits.maxDelaySeconds)).isEmpty)
         let refused = try problems(delay(Limits.maxDelaySeconds + 1))
         #expect(refused.map(\.path) == ["steps[1].input.seconds"], "\(refused)")
+        #expect(refused.map(\.code) == ["above_maximum"], "\(refused)")
     }
 
     @Test func aWorkerTaskLeaseAndQueueNameStayWithinTheirLimits() throws {
