@@ -289,7 +289,7 @@ import Testing
             _ = try await client.startExecution(wf)
             try expectValidation(try await client.send(.post, "/queues/resize/claim", body: #"{"limit": \#(Limits.maxClaim + 1)}"#), path: "limit")
             try expectValidation(try await client.send(.post, "/queues/resize/claim", body: #"{"worker": "\#(String(repeating: "w", count: Limits.maxWorkerNameBytes + 1))"}"#), path: "worker")
-            let claimed = try await client.send(.post, "/queues/resize/claim", body: #"{"limit": \#(Limits.maxClaim), "worker": "\#(String(repeating: "w", count: Limits.maxWorkerNameBytes))"}"#)
+            let claimed = try await client.send(.post, "/queues/resize/claim", body: #"{"wait": 5, "limit": \#(Limits.maxClaim), "worker": "\#(String(repeating: "w", count: Limits.maxWorkerNameBytes))"}"#)
             let task = try #require(try claimed.json()["tasks"]?.arrayValue?.first, "\(claimed.text)")
             let token = try #require(task["claim_token"]?.stringValue)
             let url = "/queues/resize/tasks/\(try #require(task["queued_task_id"]?.stringValue))"
