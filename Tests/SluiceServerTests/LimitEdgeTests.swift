@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import SluiceCore
 import SluiceEngine
+import ServiceLifecycle
 import SluiceStore
 import SluiceTestSupport
 import StandardWebhooks
@@ -86,18 +87,28 @@ import Testing
     /// head trickles in (the timer runs until a whole head has arrived); a request being
     /// answered for longer (a wait) is not cut.
     @Test func anIdleConnectionIsClosedAfterTheIdleTimeoutAndAWaitIsNot() async throws {
-        try await makeApp(ServerConfiguration(port: 0, idleTimeout: .seconds(1))).test(.live) { client in
-            let port = try #require(client.port)
-            // The test client's own connection would be closed too: the workflow first.
-            let wf = try await client.createWorkflow(delaying)
-            let ex = try await client.startExecution(wf)
+        // Not HummingbirdTesting's live client: its own connection, idle meanwhile, would be
+        // closed under it too.
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let engine = try await makeEngine()
+        let (ports, portsContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = buildApplication(engine: engine, configuration: ServerConfiguration(host: "127.0.0.1", port: 0, idleTimeout: .seconds(1)), logger: logger, onServerRunning: { portsContinuation.yield($0) })
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            let wf = try await engine.createWorkflow(try JSONParser.parse(delaying)).record.id
+            let ex = try await engine.startExecution(workflowID: wf, request: ExecutionRequest()).executionID
 
             let idle = try RawConnection(port: port)
             #expect(await idle.read(for: 0.5).closed == false, "open within the timeout")
             idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            let answer = await idle.read(for: 0.5)
+            // Answered, then closed once idle past the timeout after the answer.
+            let answer = await idle.read(for: 5)
             #expect(answer.text.hasPrefix("HTTP/1.1 200"), "and usable: \(answer)")
-            #expect(await idle.read(for: 3).closed, "closed once idle past the timeout")
+            #expect(answer.closed, "closed once idle past the timeout")
 
             let trickle = try RawConnection(port: port)
             trickle.send("GET /healthz HTTP/1.1\r\n")
@@ -111,8 +122,10 @@ import Testing
 
             let waiting = try RawConnection(port: port)
             waiting.send("GET /workflows/\(wf)/executions/\(ex)?wait=2 HTTP/1.1\r\nHost: x\r\n\r\n")
-            let waited = await waiting.read(for: 4)
+            let waited = await waiting.read(for: 8)
             #expect(waited.text.hasPrefix("HTTP/1.1 200") && waited.text.contains(#""status":"RUNNING""#), "a 2 s wait outlives a 1 s idle timeout: \(waited)")
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
         }
     }
 
