@@ -52,7 +52,7 @@ public enum Namespace {
     public static let `default` = "default"
     /// In a grant: every namespace, present and future.
     public static let all = "*"
-    public static let maxLength = 63
+    public static let maxLength = Limits.namespaceCharacters
 
     /// Why `name` is not a valid namespace name, or `nil` if it is: 1 to 63 lowercase letters,
     /// digits and `-`, starting and ending with a letter or digit (a DNS label, as Kubernetes
@@ -74,7 +74,7 @@ public enum Namespace {
 
 /// Account names: people and machines, also how annotation pools name their workers.
 public enum AccountName {
-    public static let maxLength = 64
+    public static let maxLength = Limits.accountNameCharacters
 
     /// Why `name` is not a valid account name, or `nil`: 1 to 64 of letters, digits, `.`, `_`,
     /// `@` and `-`, starting with a letter or digit (an e-mail address fits).

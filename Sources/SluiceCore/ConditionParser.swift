@@ -2,7 +2,7 @@
 /// in reading order is the one reported. See `Condition` for the grammar.
 struct ConditionParser {
     /// How deeply parentheses, lists, calls and `not` may nest; keeps evaluation's recursion shallow.
-    static let maxDepth = 64
+    static let maxDepth = Limits.conditionDepth
 
     enum Symbol: String {
         case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="

@@ -68,7 +68,7 @@ public indirect enum DataType: Sendable, Hashable, CustomStringConvertible {
     public static let validNames = "text, number, boolean, json, list<T> (T one of these, e.g. list<text>)"
 
     /// How deeply `list<…>` may nest in a type name.
-    public static let maxNesting = 32
+    public static let maxNesting = Limits.listTypeNesting
 
     /// The type named `name` (`text`, `number`, `boolean`, `json`, `list<T>`, lists nested at
     /// most `maxNesting` deep), or `nil` if it names none. Names are exact: no spaces, lower case.

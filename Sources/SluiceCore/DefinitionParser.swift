@@ -6,11 +6,11 @@ public enum DefinitionParser {
     static let mapFields = ["over", "concurrency", "then"]
     static let mapStepFields = ["type", "input"]
     /// The longest timeout a task or an execution may have: 30 days.
-    static let maxTimeoutSeconds = 30.0 * 86_400
+    static let maxTimeoutSeconds = Double(Limits.maxTimeoutSeconds)
     /// Ids are what `depends_on` refers to: letters, digits, `_`, `-` and `.`, at most 64 long.
-    static let maxIDLength = 64
+    static let maxIDLength = Limits.taskIDCharacters
     /// The most steps a chain, or tasks a DAG, may have.
-    public static let maxTasks = 1000
+    public static let maxTasks = Limits.maxTasks
 
     /// Parses `body`; returns the definition or the problems found (never both).
     public static func parse(_ body: JSONValue) -> Result<WorkflowDefinition, ValidationFailure> {
@@ -35,7 +35,7 @@ public enum DefinitionParser {
         switch object["name"] {
         case nil: issues.append(.init(path: "name", code: "required", message: "required field is missing; expected a non-empty string"))
         case .string(let s) where s.trimmingSpaces.isEmpty: issues.append(.init(path: "name", code: "invalid_value", message: "expected a non-empty string, found an empty one"))
-        case .string(let s) where s.unicodeScalars.count > 200: issues.append(.init(path: "name", code: "too_long", message: "expected at most 200 characters, found \(s.unicodeScalars.count)"))
+        case .string(let s) where s.unicodeScalars.count > Limits.workflowNameCharacters: issues.append(.init(path: "name", code: "too_long", message: "expected at most \(Limits.workflowNameCharacters) characters, found \(s.unicodeScalars.count)"))
         case .string(let s): name = s
         case .some(let v): issues.append(.init(path: "name", code: "type_mismatch", message: "expected a string, found \(v.kindName)"))
         }
@@ -244,8 +244,8 @@ public enum DefinitionParser {
         }
         var concurrency = 10
         if let raw = o["concurrency"] {
-            if case .number(let n) = raw, n == n.rounded(), (1...1000).contains(n) { concurrency = Int(n) } else {
-                issues.append(.init(path: IssuePath.member(p, "concurrency"), code: "invalid_value", message: "expected a whole number from 1 to 1000 (items run at once), found \(raw.preview)"))
+            if case .number(let n) = raw, n == n.rounded(), (1...Double(Limits.maxMapConcurrency)).contains(n) { concurrency = Int(n) } else {
+                issues.append(.init(path: IssuePath.member(p, "concurrency"), code: "invalid_value", message: "expected a whole number from 1 to \(Limits.maxMapConcurrency) (items run at once), found \(raw.preview)"))
             }
         }
         var then: [WorkflowDefinition.Task] = []

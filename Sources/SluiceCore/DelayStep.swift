@@ -8,7 +8,7 @@ extension StepRegistry {
         parameters: {
             var seconds = Schema(type: .number)
             seconds.minimum = 0
-            seconds.maximum = 30 * 86_400
+            seconds.maximum = Double(Limits.maxDelaySeconds)
             seconds.description = "How long to wait, in seconds (up to 30 days)."
             var schema = Schema(type: .object)
             schema.setProperty("seconds", seconds)

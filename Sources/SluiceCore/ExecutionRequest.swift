@@ -70,7 +70,7 @@ public enum WebhookURL {
     /// Why `url` is not an acceptable webhook URL, or `nil` if it is.
     public static func problem(_ url: String) -> String? {
         // Characters as JSON Schema counts them (`maxLength`): Unicode code points.
-        if url.unicodeScalars.count > 2048 { return "expected a URL of at most 2048 characters, found \(url.unicodeScalars.count)" }
+        if url.unicodeScalars.count > Limits.webhookURLCharacters { return "expected a URL of at most \(Limits.webhookURLCharacters) characters, found \(url.unicodeScalars.count)" }
         let lower = url.lowercased()
         let rest: Substring
         if lower.hasPrefix("https://") { rest = url.dropFirst(8) } else if lower.hasPrefix("http://") { rest = url.dropFirst(7) } else {

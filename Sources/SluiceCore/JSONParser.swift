@@ -11,7 +11,7 @@ public struct JSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0
-    private static let maxDepth = 256
+    private static let maxDepth = Limits.jsonDepth
 
     /// Parses `text` as one JSON value.
     public static func parse(_ text: String) throws(Failure) -> JSONValue {

@@ -37,13 +37,13 @@ public struct RetryPolicy: Sendable, Hashable {
         var policy = RetryPolicy()
         if let raw = o["max_attempts"] {
             let p = IssuePath.member(path, "max_attempts")
-            if case .number(let n) = raw, n == n.rounded(), (1...100).contains(n) {
+            if case .number(let n) = raw, n == n.rounded(), (1...Double(Limits.maxRetryAttempts)).contains(n) {
                 policy.maxAttempts = Int(n)
             } else {
-                issues.append(.init(path: p, code: "invalid_value", message: "expected a whole number from 1 to 100 (attempts in all, the first included), found \(raw.preview)"))
+                issues.append(.init(path: p, code: "invalid_value", message: "expected a whole number from 1 to \(Limits.maxRetryAttempts) (attempts in all, the first included), found \(raw.preview)"))
             }
         } else {
-            issues.append(.init(path: IssuePath.member(path, "max_attempts"), code: "required", message: "required field is missing; expected the number of attempts in all, from 1 to 100"))
+            issues.append(.init(path: IssuePath.member(path, "max_attempts"), code: "required", message: "required field is missing; expected the number of attempts in all, from 1 to \(Limits.maxRetryAttempts)"))
         }
         switch o["backoff"] {
         case nil, .null?: break
@@ -56,9 +56,9 @@ public struct RetryPolicy: Sendable, Hashable {
                 issues.append(.init(path: IssuePath.member(bp, key), code: "invalid_value", message: "expected \(what), found \(raw.preview)"))
                 return nil
             }
-            policy.initialSeconds = number("initial_seconds", 0.001...86_400, "a number of seconds from 0.001 to 86400") ?? policy.initialSeconds
-            policy.multiplier = number("multiplier", 1...10, "a number from 1 to 10") ?? policy.multiplier
-            policy.maxSeconds = number("max_seconds", 0.001...86_400, "a number of seconds from 0.001 to 86400") ?? max(policy.maxSeconds, policy.initialSeconds)
+            policy.initialSeconds = number("initial_seconds", 0.001...Double(Limits.maxBackoffSeconds), "a number of seconds from 0.001 to \(Limits.maxBackoffSeconds)") ?? policy.initialSeconds
+            policy.multiplier = number("multiplier", 1...Double(Limits.maxBackoffMultiplier), "a number from 1 to \(Limits.maxBackoffMultiplier)") ?? policy.multiplier
+            policy.maxSeconds = number("max_seconds", 0.001...Double(Limits.maxBackoffSeconds), "a number of seconds from 0.001 to \(Limits.maxBackoffSeconds)") ?? max(policy.maxSeconds, policy.initialSeconds)
             if policy.maxSeconds < policy.initialSeconds {
                 issues.append(.init(path: IssuePath.member(bp, "max_seconds"), code: "invalid_value", message: "expected at least initial_seconds (\(policy.initialSeconds.compact)), found \(policy.maxSeconds.compact)"))
             }

@@ -4,7 +4,7 @@
 extension TypeChecker {
     /// The most names a message lists (known task ids, allowed properties, enum values); past
     /// it, the message gives the first ones and how many more there are.
-    static let maxListed = 20
+    static let maxListed = Limits.namesListed
 
     /// `names` joined with ", ", or the first `maxListed` of them and "and N more" when `total`
     /// (how many there are in all) is larger.

@@ -9,6 +9,12 @@ extension TypeChecker {
             issues.append(.init(path: path, code: "unknown_workflow", message: "no workflow with id \"\(id)\"; create it first (GET /workflows lists them)"))
             return nil
         }
+        // Checked on the child's plan, so that the limit holds whether its plan was cached or
+        // loaded (the engine's loading stops at the same depth).
+        if child.nestingDepth + 1 > Limits.workflowRunDepth {
+            issues.append(.init(path: path, code: "nesting_too_deep", message: "Workflow.Run nests more than \(Limits.workflowRunDepth) workflows deep (or they run each other in a cycle)"))
+            return nil
+        }
         let before = issues.count
         for name in child.inputSchema.required {
             let wanted = child.inputSchema.property(name).map(ValueType.init(schema:)) ?? .unknown

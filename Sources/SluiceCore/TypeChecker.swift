@@ -216,7 +216,11 @@ public struct TypeChecker: Sendable {
         }
         var outputNodes = nodes.filter { $0.step.isOutput }.map(\.index)
         if outputNodes.isEmpty { outputNodes = nodes.filter { $0.dependents.isEmpty }.map(\.index) }
-        return .success(WorkflowPlan(definition: definition, nodes: nodes, inputSchema: inputSchema, outputNodes: outputNodes, indexByID: indexByID))
+        var plan = WorkflowPlan(definition: definition, nodes: nodes, inputSchema: inputSchema, outputNodes: outputNodes, indexByID: indexByID)
+        plan.nestingDepth = nodes.compactMap { node in
+            node.step.name == StepRegistry.subworkflow.name ? node.parameters?["workflow_id"]?.stringValue.flatMap { workflows[$0] }.map { $0.nestingDepth + 1 } : nil
+        }.max() ?? 0
+        return .success(plan)
     }
 
     func checkParameters(_ task: WorkflowDefinition.Task, step: StepType, issues: inout [ValidationIssue]) -> JSONValue? {

@@ -42,7 +42,7 @@ public struct ValidationFailure: Error, Sendable, CustomStringConvertible {
     }
 
     /// The most problems one answer lists; past it, a last issue says how many more there were.
-    public static let maxIssues = 100
+    public static let maxIssues = Limits.problemsListed
     /// The code of that last issue.
     public static let omittedCode = "too_many_problems"
 

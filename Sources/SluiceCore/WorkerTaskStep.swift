@@ -34,11 +34,11 @@ extension StepRegistry {
 /// The rules of `Worker.Task` parameters and answers, shared by the type checker, the engine and
 /// the API.
 public enum WorkerTask {
-    public static let minLeaseSeconds = 1.0
-    public static let maxLeaseSeconds = 3600.0
+    public static let minLeaseSeconds = Double(Limits.minLeaseSeconds)
+    public static let maxLeaseSeconds = Double(Limits.maxLeaseSeconds)
     public static let defaultLeaseSeconds = 60.0
-    public static let maxQueueNameLength = 64
-    public static let queueNameRule = "lowercase letters, digits, \"-\", \"_\" and \".\", starting with a letter or digit, at most 64 characters"
+    public static let maxQueueNameLength = Limits.queueNameBytes
+    public static let queueNameRule = "lowercase letters, digits, \"-\", \"_\" and \".\", starting with a letter or digit, at most \(Limits.queueNameBytes) characters"
 
     /// Why `name` is not a queue name, or `nil` if it is one.
     public static func queueNameProblem(_ name: String) -> String? {

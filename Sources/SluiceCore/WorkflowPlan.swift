@@ -44,6 +44,9 @@ public struct WorkflowPlan: Sendable {
     public var outputNodes: [Int]
     /// Task index by task id.
     public var indexByID: [String: Int] = [:]
+    /// How many levels of workflows its `Workflow.Run` tasks start below it (0 when it runs
+    /// none); at most `Limits.workflowRunDepth`.
+    public var nestingDepth = 0
 
     /// Every dependency edge with its type, in definition order.
     public var edges: [Edge] {

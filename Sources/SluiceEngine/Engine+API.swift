@@ -76,8 +76,8 @@ extension Engine {
     func checker(for definition: JSONValue, depth: Int = 0) async throws -> TypeChecker {
         let ids = StepRegistry.subworkflowIDs(in: definition)
         guard !ids.isEmpty else { return checker }
-        guard depth < 16 else { throw EngineError.invalid(ValidationFailure(title: "Invalid workflow definition", issues: [
-            .init(path: "steps", code: "nesting_too_deep", message: "Workflow.Run nests more than 16 workflows deep (or they run each other in a cycle)"),
+        guard depth < SluiceCore.Limits.workflowRunDepth else { throw EngineError.invalid(ValidationFailure(title: "Invalid workflow definition", issues: [
+            .init(path: "steps", code: "nesting_too_deep", message: "Workflow.Run nests more than \(SluiceCore.Limits.workflowRunDepth) workflows deep (or they run each other in a cycle)"),
         ])) }
         var checker = self.checker
         // A workflow runs only workflows of its own namespace: one elsewhere is unknown to it.

@@ -1,3 +1,5 @@
+import SluiceCore
+
 extension Engine {
     /// How the engine runs.
     public struct Configuration: Sendable {
@@ -30,7 +32,7 @@ extension Engine {
         /// The `Retry-After` of a refusal, in seconds.
         public var retryAfterSeconds: Int
 
-        public init(maxActiveExecutions: Int = 100_000, maxWaiters: Int = 10_000, maxQueuedWrites: Int = 20_000, retryAfterSeconds: Int = 1) {
+        public init(maxActiveExecutions: Int = SluiceCore.Limits.defaultMaxActiveExecutions, maxWaiters: Int = SluiceCore.Limits.defaultMaxWaiters, maxQueuedWrites: Int = SluiceCore.Limits.defaultMaxQueuedWrites, retryAfterSeconds: Int = SluiceCore.Limits.retryAfterSeconds) {
             self.maxActiveExecutions = maxActiveExecutions
             self.maxWaiters = maxWaiters
             self.maxQueuedWrites = maxQueuedWrites

@@ -99,7 +99,7 @@ struct AccountController {
         return body
     }
 
-    func string(_ body: JSONObject, _ key: String, required: Bool, max: Int = 200) throws -> String? {
+    func string(_ body: JSONObject, _ key: String, required: Bool, max: Int = Limits.accountTextCharacters) throws -> String? {
         switch body[key] {
         case nil, .null?:
             if required { throw Problem.badRequest(path: key, code: "required", "missing; expected a string") }
@@ -254,7 +254,7 @@ struct AccountController {
     @Sendable func createToken(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let account = try await ownOrAdministered(context)
         let body = try await body(request, allowed: ["name", "expires_in_seconds"], example: "{\"name\": \"laptop\", \"expires_in_seconds\": 2592000}")
-        let name = try string(body, "name", required: true, max: 200) ?? ""
+        let name = try string(body, "name", required: true, max: Limits.accountTextCharacters) ?? ""
         if name.isEmpty { throw Problem.badRequest(path: "name", code: "invalid_value", "a token's name cannot be empty; say where it is used (\"laptop\", \"ci\")") }
         let now = engine.now()
         var expires: Int64?

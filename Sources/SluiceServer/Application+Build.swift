@@ -6,12 +6,13 @@ import SluiceWebhooks
 
 /// Builds the Sluice HTTP application: the router with every endpoint, and the engine as a
 /// service under the same `ServiceGroup` (the server stops first on shutdown, then the engine).
-/// `server` is HTTP/1.1, or HTTPS with `.tls(.http1(), tlsConfiguration:)` (`sluice serve --tls-cert`).
-public func buildApplication(engine: Engine, configuration: ServerConfiguration, logger: Logger, webhooks: WebhookSender? = nil, access: AccessControl? = nil, server: HTTPServerBuilder = .http1(), beforeServing: @escaping @Sendable (AccessControl) async throws -> Void = { _ in }, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+/// `server` is HTTP/1.1 with `configuration.http1` when not given, or HTTPS with
+/// `.tls(.http1(configuration: configuration.http1), tlsConfiguration:)` (`sluice serve --tls-cert`).
+public func buildApplication(engine: Engine, configuration: ServerConfiguration, logger: Logger, webhooks: WebhookSender? = nil, access: AccessControl? = nil, server: HTTPServerBuilder? = nil, beforeServing: @escaping @Sendable (AccessControl) async throws -> Void = { _ in }, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
     let access = access ?? AccessControl(configuration: configuration.auth, store: engine.store, clock: engine.clock, logger: logger)
     var app = Application(
         router: buildRouter(engine: engine, configuration: configuration, access: access),
-        server: server,
+        server: server ?? .http1(configuration: configuration.http1),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
@@ -32,6 +33,11 @@ public func buildApplication(engine: Engine, configuration: ServerConfiguration,
 /// The router with every endpoint; see README.md for the API reference and openapi.yaml for the
 /// contract.
 public func buildRouter(engine: Engine, configuration: ServerConfiguration, access: AccessControl? = nil) -> Router<SluiceRequestContext> {
+    buildRouter(engine: engine, configuration: configuration, access: access, held: HeldRequests.Kinds(configuration))
+}
+
+/// The router, with `held` counting what clients hold open (tests watch the counts).
+func buildRouter(engine: Engine, configuration: ServerConfiguration, access: AccessControl?, held: HeldRequests.Kinds) -> Router<SluiceRequestContext> {
     let access = access ?? AccessControl(configuration: configuration.auth, store: engine.store, clock: engine.clock, logger: Logger(label: "sluice.access"))
     let router = Router(context: SluiceRequestContext.self)
     // Every route is registered through `routes`, so that ProblemMiddleware can tell a known path
@@ -41,7 +47,10 @@ public func buildRouter(engine: Engine, configuration: ServerConfiguration, acce
     router.middlewares.add(HeadMiddleware())
     router.middlewares.add(ProblemMiddleware(routes: table))
     router.middlewares.add(LogRequestsMiddleware(.debug))
-    let routes = RecordingRouter(router: router, table: table, access: access, engine: engine)
+    var routes = RecordingRouter(router: router, table: table, access: access, engine: engine)
+    // What clients hold open is bounded in all and per client (docs/limits.md): claims here,
+    // event streams in EventController (only a request that asks for a stream holds one).
+    routes.held["POST /queues/{queue}/claim"] = held.longPolls
     routes.get("/healthz") { _, _ in JSONResponse.make(["status": "ok"]) }
     routes.get("/step-types") { _, _ in
         JSONResponse.make(["step_types": .array(engine.checker.registry.all.map(\.catalogEntry))])
@@ -52,7 +61,7 @@ public func buildRouter(engine: Engine, configuration: ServerConfiguration, acce
     WorkflowVersionController(engine: engine, configuration: configuration).register(on: routes)
     ExecutionController(engine: engine, configuration: configuration).register(on: routes)
     ExecutionControlController(engine: engine, configuration: configuration).register(on: routes)
-    EventController(engine: engine, configuration: configuration, access: access).register(on: routes)
+    EventController(engine: engine, configuration: configuration, access: access, streams: held.streams).register(on: routes)
     WebhookController(engine: engine, configuration: configuration).register(on: routes)
     QueueController(engine: engine, configuration: configuration).register(on: routes)
     HumanTaskController(engine: engine, configuration: configuration).register(on: routes)

@@ -12,6 +12,8 @@ struct EventController {
     let engine: Engine
     let configuration: ServerConfiguration
     let access: AccessControl
+    /// The event streams open, bounded in all and per client.
+    let streams: HeldRequests
     var parsing: RequestParsing { RequestParsing(configuration: configuration) }
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
 
@@ -64,7 +66,7 @@ struct EventController {
         let store = engine.store
         if Self.wantsStream(request) {
             // The stream ends once the execution has finished and every event up to then was sent.
-            return stream(after: after, read: { try await store.events(executionID: executionID, after: $0, limit: 500) }, finished: {
+            return stream(try streams.admit(HeldRequests.client(context)), after: after, read: { try await store.events(executionID: executionID, after: $0, limit: 500) }, finished: {
                 try await store.execution(id: executionID)?.execution.status.isTerminal ?? true
             })
         }
@@ -100,7 +102,7 @@ struct EventController {
             }
         }
         if Self.wantsStream(request) {
-            return stream(after: after, read: { try await store.events(workflowID: filter, after: $0, limit: 500) }, visible: visible, finished: { false })
+            return stream(try streams.admit(HeldRequests.client(context)), after: after, read: { try await store.events(workflowID: filter, after: $0, limit: 500) }, visible: visible, finished: { false })
         }
         let limit = try limit(request)
         return try await list(try await store.events(workflowID: workflowID, after: after, limit: limit), after: after, limit: limit, visible: visible)
@@ -135,11 +137,13 @@ struct EventController {
     /// A Server-Sent Events stream: each event as `id`, `event` (its type) and `data` (its
     /// envelope), read after every commit; a comment every 15 s keeps idle connections open.
     /// A graceful shutdown ends it at once (the server waits for open responses before it
-    /// stops); the client resumes elsewhere or later with `Last-Event-ID`.
-    func stream(after: Int64, read: @escaping @Sendable (Int64) async throws -> [EventRecord], visible: (@Sendable (EventRecord) async throws -> Bool)? = nil, finished: @escaping @Sendable () async throws -> Bool) -> Response {
+    /// stops); the client resumes elsewhere or later with `Last-Event-ID`. The stream holds
+    /// `ticket`, its place among the open streams, until it ends.
+    func stream(_ ticket: HeldRequests.Ticket, after: Int64, read: @escaping @Sendable (Int64) async throws -> [EventRecord], visible: (@Sendable (EventRecord) async throws -> Bool)? = nil, finished: @escaping @Sendable () async throws -> Bool) -> Response {
         let signal = engine.committer.committed
         let instance = engine.store.instanceID
         let body = ResponseBody { writer in
+            defer { ticket.release() }
             var cursor = after
             try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
             var idle = ContinuousClock.now

@@ -24,8 +24,8 @@ struct ExecutionController {
         let workflowID = try context.parameters.require("workflow_id")
         let (key, checked) = try await engine.checking(workflow: workflowID) { () async throws -> (String?, ExecutionRequest) in
             let key = request.headers[Self.idempotencyKey]
-            if let key, key.isEmpty || key.unicodeScalars.count > 255 {
-                throw Problem.badRequest(path: "Idempotency-Key", "expected a header value of 1 to 255 characters, found \(key.unicodeScalars.count)")
+            if let key, key.isEmpty || key.unicodeScalars.count > Limits.idempotencyKeyCharacters {
+                throw Problem.badRequest(path: "Idempotency-Key", "expected a header value of 1 to \(Limits.idempotencyKeyCharacters) characters, found \(key.unicodeScalars.count)")
             }
             var checked: ExecutionRequest
             switch ExecutionRequest.parse(try await parsing.jsonBody(request)) {

@@ -12,11 +12,11 @@ struct QueueController {
     let configuration: ServerConfiguration
     var parsing: RequestParsing { RequestParsing(configuration: configuration) }
 
-    static let maxClaim = 100
-    static let maxLogLines = 100
-    static let maxLogLineLength = 4096
-    static let maxMessageLength = 4096
-    static let maxWorkerNameLength = 128
+    static let maxClaim = Limits.maxClaim
+    static let maxLogLines = Limits.maxLogLines
+    static let maxLogLineLength = Limits.maxLogLineBytes
+    static let maxMessageLength = Limits.maxMessageBytes
+    static let maxWorkerNameLength = Limits.maxWorkerNameBytes
 
     func register(on router: some RouterMethods<SluiceRequestContext>) {
         router.get("/queues", use: list)

@@ -60,6 +60,10 @@ struct RecordingRouter: RouterMethods {
     let table: RouteTable
     let access: AccessControl
     let engine: Engine
+    /// Routes whose requests clients hold open, by method and template (`POST
+    /// /queues/{queue}/claim`): each request takes a place in its `HeldRequests` while it is
+    /// answered, inside the access check (so a refused caller takes none).
+    var held: [String: HeldRequests] = [:]
 
     /// Registers the route; a `GET` route answers `HEAD` too (`HeadMiddleware` drops the body).
     /// `HEAD` is not recorded in the table, so `Allow` lists the methods as registered.
@@ -67,11 +71,18 @@ struct RecordingRouter: RouterMethods {
         guard let entry = AccessRules.entry(method: method, path: path.description) else {
             preconditionFailure("\(method) \(path.description) has no access rule: add it to AccessRules.table")
         }
-        let checked = AccessResponder(entry: entry, route: path.description, inner: responder, access: access, engine: engine)
-        router.on(path, method: method, responder: checked)
-        if method == .get { router.on(path, method: .head, responder: checked) }
+        if let held = held["\(method.rawValue) \(path.description)"] {
+            register(path, method: method, responder: AccessResponder(entry: entry, route: path.description, inner: HeldResponder(held: held, inner: responder), access: access, engine: engine))
+        } else {
+            register(path, method: method, responder: AccessResponder(entry: entry, route: path.description, inner: responder, access: access, engine: engine))
+        }
         table.add(path, method: method)
         return self
+    }
+
+    private func register<Responder: HTTPResponder>(_ path: RouterPath, method: HTTPRequest.Method, responder: Responder) where Responder.Context == Context {
+        router.on(path, method: method, responder: responder)
+        if method == .get { router.on(path, method: .head, responder: responder) }
     }
 
     func add(middleware: any MiddlewareProtocol<Request, Response, Context>) -> Self {

@@ -121,10 +121,17 @@ struct WebhookController {
         var description: String?
         switch body["description"] {
         case nil, .null?: break
-        case .string(let s)? where s.unicodeScalars.count <= 1000: description = s
-        case .some(let v): issues.append(.init(path: "description", code: "type_mismatch", message: "expected a string of at most 1000 characters, found \(v.preview)"))
+        case .string(let s)? where s.unicodeScalars.count <= Limits.webhookDescriptionCharacters: description = s
+        case .some(let v): issues.append(.init(path: "description", code: "type_mismatch", message: "expected a string of at most \(Limits.webhookDescriptionCharacters) characters, found \(v.preview)"))
         }
         if !issues.isEmpty { throw Problem.validation(ValidationFailure(title: "Invalid webhook subscription", issues: issues)) }
+        // Every event of the workflow fans out to each subscription, and the list is not paged:
+        // both stay bounded. (Counted before the insert: two creates at once on different
+        // nodes can each pass it.)
+        let existing = try await engine.store.subscriptions(workflowID: workflowID).count
+        if existing >= Limits.webhooksPerWorkflow {
+            throw EngineError.conflict("workflow \(workflowID) has \(existing) webhook subscriptions, the most one workflow may have (\(Limits.webhooksPerWorkflow)); delete one first")
+        }
         let now = engine.now()
         for _ in 0..<4 {
             let record = SubscriptionRecord(id: Identifier.make("wh"), workflowID: workflowID, url: url, eventTypes: types, description: description, secret: WebhookSecret.generate().string, createdAt: now)

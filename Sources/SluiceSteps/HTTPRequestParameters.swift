@@ -27,9 +27,9 @@ public struct HTTPRequestParameters: Sendable {
     /// Headers the client sets itself; giving them is an error.
     public static let reservedHeaders: Set<String> = ["host", "content-length", "transfer-encoding", "connection"]
     public static let defaultTimeoutSeconds = 30.0
-    public static let maxTimeoutSeconds = 300.0
+    public static let maxTimeoutSeconds = Double(Limits.httpMaxTimeoutSeconds)
     public static let defaultMaxResponseBytes = 10 << 20
-    public static let maxMaxResponseBytes = 100 << 20
+    public static let maxMaxResponseBytes = Limits.httpMaxResponseBytes
 
     public var url: String
     public var method: String = "GET"

@@ -33,7 +33,7 @@ public enum HTTPRequestStep {
     /// The step type's name in definitions.
     public static let name = "HTTP.Request"
     /// How many redirects one request follows before it fails.
-    public static let maxRedirects = 5
+    public static let maxRedirects = Limits.httpMaxRedirects
     /// How much of a failed response's body its failure message quotes, in characters.
     static let bodyPreviewLength = 300
     static let credentialHeaders: Set<String> = ["authorization", "cookie", "proxy-authorization"]

@@ -11,11 +11,11 @@ public struct ProcessParameters: Sendable {
     }
 
     public static let defaultTimeoutSeconds = 300.0
-    public static let maxTimeoutSeconds = 86_400.0
+    public static let maxTimeoutSeconds = Double(Limits.processMaxTimeoutSeconds)
     public static let defaultMaxOutputBytes = 1 << 20
-    public static let maxMaxOutputBytes = 64 << 20
+    public static let maxMaxOutputBytes = Limits.processMaxOutputBytes
     public static let defaultKillGraceSeconds = 5.0
-    public static let maxKillGraceSeconds = 300.0
+    public static let maxKillGraceSeconds = Double(Limits.processMaxKillGraceSeconds)
 
     /// An absolute path, or a name looked up in `PATH`.
     public var command: String

@@ -30,9 +30,9 @@ public enum ProcessStep {
     /// How many of the last standard-error lines a failure message quotes.
     static let stderrTailLines = 10
     /// How many standard-error lines go to the task log at most.
-    static let maxLoggedLines = 1000
+    static let maxLoggedLines = Limits.processLoggedLines
     /// Longest standard-error line logged, in bytes; longer lines are cut.
-    static let maxLineBytes = 2000
+    static let maxLineBytes = Limits.processLineBytes
 
     /// The step type. `environment` is the minimal environment every process starts with
     /// (default: `PATH` from the server's environment).

@@ -32,9 +32,11 @@ struct AuthOptions: ParsableArguments {
 
     /// HTTP/1.1, or HTTPS when a certificate and key are given; a file that cannot be read or
     /// does not hold what it should stops the start with an error naming it.
-    func server() throws -> (HTTPServerBuilder, secure: Bool) {
+    /// HTTP/1.1 with `http1`'s limits (the idle timeout, the size of a request's head), in TLS
+    /// with `--tls-cert` and `--tls-key`.
+    func server(http1: HTTP1Channel.Configuration) throws -> (HTTPServerBuilder, secure: Bool) {
         switch (tlsCert, tlsKey) {
-        case (nil, nil): return (.http1(), false)
+        case (nil, nil): return (.http1(configuration: http1), false)
         case (nil, _?), (_?, nil): throw ValidationError("--tls-cert and --tls-key go together: give both, or neither for plain HTTP")
         case (let cert?, let key?):
             let chain: [NIOSSLCertificate]
@@ -50,7 +52,7 @@ struct AuthOptions: ParsableArguments {
             do { _ = try NIOSSLContext(configuration: tls) } catch {
                 throw ValidationError("--tls-cert/--tls-key: the key does not go with the certificate, or they cannot be used (\(error))")
             }
-            return (try .tls(.http1(), tlsConfiguration: tls), true)
+            return (try .tls(.http1(configuration: http1), tlsConfiguration: tls), true)
         }
     }
 

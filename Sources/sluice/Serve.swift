@@ -35,10 +35,10 @@ struct Serve: AsyncParsableCommand {
     var database: String?
 
     @Option(help: "Largest request body accepted, in bytes.")
-    var maxBodySize: Int = 1 << 20
+    var maxBodySize: Int = Limits.defaultMaxBodyBytes
 
-    @Option(help: "The longest a request may wait: ?wait on an execution, a claim's wait for a task (seconds, 0 to 60).")
-    var maxWaitSeconds: Double = 60
+    @Option(help: "The longest a request may wait: ?wait on an execution, a claim's wait for a task (seconds, 0 to \(Limits.maxWaitSeconds)).")
+    var maxWaitSeconds: Double = Double(Limits.maxWaitSeconds)
 
     @Flag(help: "Let HTTP.Request reach loopback, private, link-local and other inside addresses (env SLUICE_ALLOW_PRIVATE_NETWORKS=1).")
     var allowPrivateNetworks = false
@@ -56,6 +56,9 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "Limits")
     var limitOptions: LimitOptions
 
+    @OptionGroup(title: "Connections")
+    var connectionOptions: ConnectionOptions
+
     @OptionGroup(title: "Access")
     var authOptions: AuthOptions
 
@@ -67,8 +70,8 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         if let port = try resolvedPort(), !(0...65535).contains(port) { throw ValidationError("--port must be from 0 to 65535, found \(port)") }
-        if maxBodySize < 1024 { throw ValidationError("--max-body-size must be at least 1024 bytes, found \(maxBodySize)") }
-        if !(0...60).contains(maxWaitSeconds) { throw ValidationError("--max-wait-seconds must be from 0 to 60, found \(maxWaitSeconds)") }
+        if maxBodySize < Limits.minMaxBodyBytes { throw ValidationError("--max-body-size must be at least \(Limits.minMaxBodyBytes) bytes, found \(maxBodySize)") }
+        if !(0...Double(Limits.maxWaitSeconds)).contains(maxWaitSeconds) { throw ValidationError("--max-wait-seconds must be from 0 to \(Limits.maxWaitSeconds), found \(maxWaitSeconds)") }
     }
 
     func resolvedPort() throws -> Int? {
@@ -83,16 +86,18 @@ struct Serve: AsyncParsableCommand {
         let database = try DatabaseURL(self.database ?? env["SLUICE_DATABASE"] ?? DatabaseURL.default.description)
         let webhooks = webhookOptions.configuration(environment: env)
         let host = self.host ?? env["SLUICE_HOST"] ?? "127.0.0.1"
-        let (server, secure) = try authOptions.server()
-        let scheme = secure ? "https" : "http"
-        let configuration = ServerConfiguration(
+        var settings = ServerConfiguration(
             host: host,
             port: try resolvedPort() ?? 8080,
             maxBodySize: maxBodySize,
             maxWaitSeconds: maxWaitSeconds,
-            webhooks: webhooks,
-            auth: try authOptions.configuration(host: host, environment: env, secure: secure)
+            webhooks: webhooks
         )
+        connectionOptions.apply(to: &settings)
+        let (server, secure) = try authOptions.server(http1: settings.http1)
+        let scheme = secure ? "https" : "http"
+        settings.auth = try authOptions.configuration(host: host, environment: env, secure: secure)
+        let configuration = settings
         let adminToken = try authOptions.adminToken(environment: env)
         Logs.bootstrap(format: logFormat, level: logLevel)
         var logger = Logger(label: "sluice")

@@ -27,7 +27,7 @@ public struct AuthConfiguration: Sendable {
     /// Whether session cookies are marked `Secure` (served over HTTPS).
     public var secureCookies: Bool
 
-    public init(mode: Mode = .off, recheckAfterMilliseconds: Int64 = 500, sessionSeconds: Int64 = 12 * 3600, failuresPerMinute: Int = 20, secureCookies: Bool = false) {
+    public init(mode: Mode = .off, recheckAfterMilliseconds: Int64 = 500, sessionSeconds: Int64 = 12 * 3600, failuresPerMinute: Int = Limits.signInFailuresPerMinute, secureCookies: Bool = false) {
         self.mode = mode
         self.recheckAfterMilliseconds = recheckAfterMilliseconds
         self.sessionSeconds = sessionSeconds
