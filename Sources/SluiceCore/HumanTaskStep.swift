@@ -41,11 +41,11 @@ public enum HumanTask {
     /// The queue every human task waits in: not a valid `Worker.Task` queue name, so no worker
     /// can claim one.
     public static let queue = "@human"
-    public static let maxTitleLength = 200
-    public static let maxInstructionsLength = 20_000
-    public static let maxAssignees = 100
+    public static let maxTitleLength = Limits.humanTitleCharacters
+    public static let maxInstructionsLength = Limits.humanInstructionsCharacters
+    public static let maxAssignees = Limits.humanAssignees
     public static let minDueSeconds = 1.0
-    public static let maxDueSeconds = 366.0 * 86_400
+    public static let maxDueSeconds = Double(Limits.humanDueSeconds)
 
     /// What happens when a task's due time passes without an answer.
     public enum OnDue: Sendable, Hashable {

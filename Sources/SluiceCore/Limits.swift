@@ -89,6 +89,12 @@ public enum Limits {
     public static let maxLeaseSeconds = 3600
     /// The longest queue name, in bytes.
     public static let queueNameBytes = 64
+    /// A `Human.Task`'s title and instructions, in characters; its assignees; its longest due
+    /// time (366 days), in seconds.
+    public static let humanTitleCharacters = 200
+    public static let humanInstructionsCharacters = 20_000
+    public static let humanAssignees = 100
+    public static let humanDueSeconds = 366 * 86_400
 
     // MARK: Answers
 
@@ -200,6 +206,10 @@ public enum Limits {
         .init("delay_seconds", maxDelaySeconds),
         .init("lease_seconds", maxLeaseSeconds),
         .init("queue_name_bytes", queueNameBytes),
+        .init("human_title_characters", humanTitleCharacters),
+        .init("human_instructions_characters", humanInstructionsCharacters),
+        .init("human_assignees", humanAssignees),
+        .init("human_due_seconds", humanDueSeconds),
         .init("problems_listed", problemsListed),
         .init("names_listed", namesListed),
         .init("webhook_url_characters", webhookURLCharacters),

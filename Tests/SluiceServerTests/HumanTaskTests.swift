@@ -207,6 +207,28 @@ import Testing
         return try expectProblem(reply, status: .badRequest).map(\.path)
     }
 
+    /// Each limit of a `Human.Task` at its edge: the largest value is accepted, one more refused
+    /// at its path.
+    @Test func aHumanTaskStaysWithinItsLimits() async throws {
+        let (app, _) = try await makeApp()
+        try await app.test(.router) { client async throws in
+            func accepted(_ input: String) async throws -> Bool {
+                try await client.send(.post, "/workflows", body: #"{"name": "h", "steps": [{"type": "Human.Task", "input": \#(input)}]}"#).status == .created
+            }
+            let title = String(repeating: "t", count: Limits.humanTitleCharacters)
+            #expect(try await accepted(#"{"title": "\#(title)"}"#))
+            #expect(try await refused(client, #"{"title": "\#(title)x"}"#) == ["steps[0].input.title"])
+            let instructions = String(repeating: "i", count: Limits.humanInstructionsCharacters)
+            #expect(try await accepted(#"{"title": "t", "instructions": "\#(instructions)"}"#))
+            #expect(try await refused(client, #"{"title": "t", "instructions": "\#(instructions)x"}"#) == ["steps[0].input.instructions"])
+            let names = (0...Limits.humanAssignees).map { "\"a\($0)\"" }
+            #expect(try await accepted(#"{"title": "t", "assignees": [\#(names.dropLast().joined(separator: ","))]}"#))
+            #expect(try await refused(client, #"{"title": "t", "assignees": [\#(names.joined(separator: ","))]}"#) == ["steps[0].input.assignees"])
+            #expect(try await accepted(#"{"title": "t", "due_seconds": \#(Limits.humanDueSeconds)}"#))
+            #expect(try await refused(client, #"{"title": "t", "due_seconds": \#(Limits.humanDueSeconds + 1)}"#) == ["steps[0].input.due_seconds"])
+        }
+    }
+
     @Test func aDefinitionWithABadFormAssigneesOrDefaultIsRefusedWithPaths() async throws {
         let (app, _) = try await makeApp()
         try await app.test(.router) { client async throws in
