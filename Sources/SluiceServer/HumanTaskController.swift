@@ -132,13 +132,14 @@ struct HumanTaskController {
 
     // MARK: Helpers
 
-    /// The person a call acts as: the caller's account when access is checked (a different
-    /// `account` is refused), else the `account` named, or `anonymous`.
+    /// The person a call acts as: the caller's account when access is checked (naming another
+    /// `account` is a `400`: nobody acts for someone else), else the `account` named, or
+    /// `anonymous`.
     func person(named name: String?, _ context: SluiceRequestContext) throws -> String {
         if context.authEnabled {
             let me = context.identity?.account ?? ""
             if let name, name != me {
-                throw AccessControl.forbidden("account \"\(me)\" cannot act as \"\(name)\"; leave account out to act as yourself")
+                throw Problem.badRequest(path: "account", code: "not_yourself", "with access checked, calls act as the signed-in account \"\(me)\", found \(JSONValue.string(name).jsonString); leave account out")
             }
             return me
         }
