@@ -28,13 +28,13 @@ extension SQLiteStore {
 
     /// Writes the event of a change of `task`'s holder (from `before`), if it emits one
     /// (`QueueEvents`), in the change's transaction.
-    static func holderEvent(_ task: QueuedTaskRecord, before: QueueClaim?, at now: Int64, _ db: Database) throws {
+    static func holderEvent(_ task: QueuedTaskRecord, before: QueueClaim?, at now: Int64, _ db: Database, _ sequence: EventSequence) throws {
         guard let type = QueueEvents.type(from: before, to: task) else { return }
         guard let row = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT e.seq, t.task_id, t.type FROM executions e JOIN tasks t ON t.execution_seq = e.seq WHERE e.id = ? AND t.idx = ?
             """), arguments: [task.executionID, task.index]) else { return }
         let draft = EventDraft(type: type, data: QueueEvents.data(task, taskID: row[1], type: row[2]))
-        try insertEvents([draft], executionSeq: row[0], workflowID: task.workflowID, at: now, db, EventSequence())
+        try insertEvents([draft], executionSeq: row[0], workflowID: task.workflowID, at: now, db, sequence)
     }
 
     static func queued(id: String, _ db: Database) throws -> (record: QueuedTaskRecord, current: Bool)? {
@@ -102,12 +102,14 @@ extension SQLiteStore {
             let update = try db.cachedStatement(sql: """
                 UPDATE queued_tasks SET claim_token = ?, worker = ?, claimed_at = ?, heartbeat_at = ?, lease_until = ? WHERE id = ?
                 """)
+            // One event sequence for the batch: the last seq is read once, not per task.
+            let events = EventSequence()
             return try rows.enumerated().map { k, row in
                 var q = Self.queued(row)
                 let claim = QueueClaim(token: tokens[k], worker: worker, claimedAt: now, heartbeatAt: now, leaseUntil: now + q.leaseMilliseconds)
                 try update.execute(arguments: [claim.token, claim.worker, claim.claimedAt, claim.heartbeatAt, claim.leaseUntil, q.id])
                 q.claim = claim
-                try Self.holderEvent(q, before: nil, at: now, db)
+                try Self.holderEvent(q, before: nil, at: now, db, events)
                 return q
             }
         }
@@ -175,7 +177,7 @@ extension SQLiteStore {
                             next.claim?.token, next.claim?.worker, next.claim?.claimedAt, next.claim?.heartbeatAt, next.claim?.leaseUntil,
                             next.result?.json.jsonString, id,
                         ])
-                    try Self.holderEvent(next, before: q.claim, at: now, db)
+                    try Self.holderEvent(next, before: q.claim, at: now, db, EventSequence())
                 }
                 return .applied(next)
             }

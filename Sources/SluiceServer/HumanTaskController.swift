@@ -70,7 +70,7 @@ struct HumanTaskController {
     // MARK: Calls on one task
 
     @Sendable func claim(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let body = try await object(request)
+        let body = try await parsing.jsonObject(request)
         try QueueController.rejectUnknown(body, allowed: ["account"])
         let account = try person(named: try accountField(body), context)
         let task = try await visibleTask(context, needing: .work)
@@ -78,7 +78,7 @@ struct HumanTaskController {
     }
 
     @Sendable func release(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let body = try await object(request)
+        let body = try await parsing.jsonObject(request)
         try QueueController.rejectUnknown(body, allowed: ["account"])
         let account = try person(named: try accountField(body), context)
         let task = try await visibleTask(context, needing: .work)
@@ -86,7 +86,7 @@ struct HumanTaskController {
     }
 
     @Sendable func complete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let body = try await object(request)
+        let body = try await parsing.jsonObject(request)
         try QueueController.rejectUnknown(body, allowed: ["answer", "account"])
         let account = try person(named: try accountField(body), context)
         guard let answer = body["answer"] else {
@@ -102,7 +102,7 @@ struct HumanTaskController {
     }
 
     @Sendable func reassign(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let body = try await object(request)
+        let body = try await parsing.jsonObject(request)
         try QueueController.rejectUnknown(body, allowed: ["account"])
         let expected = "expected the account to give the task to, or null to put it back in the inbox"
         guard let value = body["account"] else { throw Problem.badRequest(path: "account", code: "required", "required field is missing; \(expected)") }
@@ -184,14 +184,6 @@ struct HumanTaskController {
         guard let detail = try await engine.store.execution(id: task.executionID), task.index < detail.tasks.count else { return false }
         let t = detail.tasks[task.index]
         return t.status == .running && t.attempt == task.attempt
-    }
-
-    func object(_ request: Request) async throws -> JSONValue {
-        switch try await parsing.jsonBody(request) {
-        case nil: return .object(JSONObject())
-        case .object(let o)?: return .object(o)
-        case .some(let v): throw Problem.badRequest(path: "", code: "type_mismatch", "expected a JSON object, found \(v.kindName)")
-        }
     }
 
     static func notFound(_ id: String) -> Problem {

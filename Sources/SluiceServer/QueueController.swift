@@ -47,7 +47,7 @@ struct QueueController {
             throw AccessControl.forbidden("claiming tasks needs the worker (or admin) role in a namespace; account \"\(context.identity?.account ?? "")\" has neither")
         }
         let queue = try queueName(context)
-        let body = try await object(request)
+        let body = try await parsing.jsonObject(request)
         try Self.rejectUnknown(body, allowed: ["worker", "limit", "wait"])
         var limit = 1
         if let value = body["limit"] {
@@ -150,17 +150,9 @@ struct QueueController {
     func call(_ request: Request, _ context: SluiceRequestContext) async throws -> (QueuedTaskRecord, JSONValue) {
         let queue = try queueName(context)
         let id = try context.parameters.require("queued_task_id")
-        let body = try await object(request)
+        let body = try await parsing.jsonObject(request)
         guard let task = try await engine.store.queuedTask(id: id), task.queue == queue, Self.visible(task, context) else { throw Self.notFound(id, queue: queue) }
         return (task, body)
-    }
-
-    func object(_ request: Request) async throws -> JSONValue {
-        switch try await parsing.jsonBody(request) {
-        case nil: return .object(JSONObject())
-        case .object(let o)?: return .object(o)
-        case .some(let v): throw Problem.badRequest(path: "", code: "type_mismatch", "expected a JSON object, found \(v.kindName)")
-        }
     }
 
     static func visible(_ task: QueuedTaskRecord, _ context: SluiceRequestContext) -> Bool {

@@ -9,6 +9,15 @@ struct RequestParsing {
 
     /// The body as JSON; `nil` when it is empty. Throws 413 past the limit, 400 if it is not JSON
     /// (with the line and column where it went wrong).
+    /// A body that must be a JSON object (an empty body is `{}`).
+    func jsonObject(_ request: Request) async throws -> JSONValue {
+        switch try await jsonBody(request) {
+        case nil: return .object(JSONObject())
+        case .object(let o)?: return .object(o)
+        case .some(let v): throw Problem.badRequest(path: "", code: "type_mismatch", "expected a JSON object, found \(v.kindName)")
+        }
+    }
+
     func jsonBody(_ request: Request) async throws -> JSONValue? {
         let bytes = try await bodyBytes(request)
         if isBlank(bytes) { return nil }

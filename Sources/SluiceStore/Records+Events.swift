@@ -188,7 +188,7 @@ public enum QueueEvents {
     /// The event type a change from `before` to `after` emits: `task.claimed` when it gets a
     /// new holder, `task.released` when it loses its holder without being answered; `nil` else.
     public static func type(from before: QueueClaim?, to after: QueuedTaskRecord) -> String? {
-        if let claim = after.claim, claim.worker != before?.worker || before == nil { return EventType.taskClaimed }
+        if let claim = after.claim, claim.worker != before?.worker { return EventType.taskClaimed }
         if before != nil, after.claim == nil, after.result == nil { return EventType.taskReleased }
         return nil
     }
