@@ -173,7 +173,12 @@ import Testing
             let newToken = try #require(try created.json()["token"]?.stringValue)
             _ = try await client.send(.get, "/me", headers: bearer("slc_" + String(repeating: "a", count: 52)))
             #expect(try await client.send(.get, "/audit", headers: bearer(ann)).status == .forbidden, "only an admin everywhere reads it")
-            let log = try await client.send(.get, "/audit", headers: bearer(admin))
+            // The audit log is written in the background: read it once the failed sign-in is in.
+            var log = try await client.send(.get, "/audit", headers: bearer(admin))
+            for _ in 0..<500 where !log.text.contains("auth.failed") {
+                try await Task.sleep(for: .milliseconds(5))
+                log = try await client.send(.get, "/audit", headers: bearer(admin))
+            }
             #expect(log.status == .ok, "\(log.text)")
             for secret in [admin, ann, newToken] { #expect(!log.text.contains(secret)) }
             let entries = try #require(try log.json()["entries"]?.arrayValue)
