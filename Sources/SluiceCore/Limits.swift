@@ -96,6 +96,21 @@ public enum Limits {
     public static let humanAssignees = 100
     public static let humanDueSeconds = 366 * 86_400
 
+    // MARK: Annotation
+
+    /// The most pools an annotation workflow has.
+    public static let annotationPools = 20
+    /// The most accounts a pool names in `workers`.
+    public static let annotationPoolWorkers = 100
+    /// The most algorithms an algorithm pool lists.
+    public static let annotationAlgorithmsPerPool = 20
+    /// The longest project, pool or label name, in characters.
+    public static let annotationNameCharacters = 200
+    /// The longest project description, in characters.
+    public static let annotationDescriptionCharacters = 20_000
+    /// The most labels a project's label config has.
+    public static let annotationLabels = 1000
+
     // MARK: Answers
 
     /// The most problems a `400` lists; then one more says how many others were found.
@@ -210,6 +225,12 @@ public enum Limits {
         .init("human_instructions_characters", humanInstructionsCharacters),
         .init("human_assignees", humanAssignees),
         .init("human_due_seconds", humanDueSeconds),
+        .init("annotation_pools", annotationPools),
+        .init("annotation_pool_workers", annotationPoolWorkers),
+        .init("annotation_algorithms_per_pool", annotationAlgorithmsPerPool),
+        .init("annotation_name_characters", annotationNameCharacters),
+        .init("annotation_description_characters", annotationDescriptionCharacters),
+        .init("annotation_labels", annotationLabels),
         .init("problems_listed", problemsListed),
         .init("names_listed", namesListed),
         .init("webhook_url_characters", webhookURLCharacters),
