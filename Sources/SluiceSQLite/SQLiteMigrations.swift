@@ -256,6 +256,38 @@ enum SQLiteMigrations {
                 CREATE INDEX queued_tasks_held ON queued_tasks (worker, created_at, id) WHERE claim_token IS NOT NULL AND result IS NULL;
                 """)
         }
+        migrator.registerMigration("010_annotation") { db in
+            try db.execute(sql: """
+                -- Annotation projects and their workflows (pipelines of pools) take the ids the
+                -- annotation API shows (longs); algorithms are named per namespace.
+                CREATE TABLE annotation_projects (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    namespace TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    label_config TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE INDEX annotation_projects_by_namespace ON annotation_projects (namespace, id);
+                CREATE TABLE annotation_workflows (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    project_id INTEGER NOT NULL REFERENCES annotation_projects(id),
+                    pipeline TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX annotation_workflows_by_project ON annotation_workflows (project_id, id);
+                CREATE TABLE annotation_algorithms (
+                    namespace TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    spec TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (namespace, name)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -53,6 +53,8 @@ public final class MemoryStore: Store {
     }
 
     let state = Mutex(State())
+    /// Annotation projects, workflows and algorithms (MemoryStore+Annotation.swift).
+    let annotation = Mutex(AnnotationState())
     public let instanceID = EventID.newInstance()
     let clock: @Sendable () -> Int64
 

@@ -141,7 +141,7 @@ public struct Page<Item: Sendable>: Sendable {
 /// A store is a `Service`: a server runs it first in its `ServiceGroup`, so that it shuts down
 /// last, after the engine has committed everything it acknowledged. A store with background
 /// work (PostgreSQL's connection pool) does it in `run()`; the others wait for the shutdown.
-public protocol Store: Service {
+public protocol Store: Service, AnnotationStore {
     /// Applies `mutations` in order in one transaction and reports the outcome of each. When it
     /// returns, the transaction is durable (for a durable driver). A thrown error means nothing
     /// was applied.

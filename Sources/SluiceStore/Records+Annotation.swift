@@ -1,0 +1,99 @@
+import SluiceCore
+
+/// An annotation project: what its items are labeled with, in a namespace (which decides who
+/// may see and change it).
+public struct AnnotationProjectRecord: Sendable, Hashable {
+    /// Given by the store when the project is stored (1, 2, …); 0 before.
+    public var id: Int64
+    public var namespace: String
+    public var name: String
+    public var description: String
+    /// The label config as checked (`LabelConfig.json`).
+    public var labelConfig: JSONValue
+    public var createdAt: Int64
+
+    public init(id: Int64 = 0, namespace: String, name: String, description: String, labelConfig: JSONValue, createdAt: Int64) {
+        self.id = id
+        self.namespace = namespace
+        self.name = name
+        self.description = description
+        self.labelConfig = labelConfig
+        self.createdAt = createdAt
+    }
+}
+
+/// An annotation workflow of a project: its pipeline of pools.
+public struct AnnotationWorkflowRecord: Sendable, Hashable {
+    /// Given by the store when the workflow is stored; 0 before.
+    public var id: Int64
+    public var projectID: Int64
+    /// Its project's namespace.
+    public var namespace: String
+    /// The pipeline as checked (`AnnotationPipeline.json`).
+    public var pipeline: JSONValue
+    public var version: Int
+    public var createdAt: Int64
+    public var updatedAt: Int64
+
+    public init(id: Int64 = 0, projectID: Int64, namespace: String, pipeline: JSONValue, version: Int = 1, createdAt: Int64, updatedAt: Int64? = nil) {
+        self.id = id
+        self.projectID = projectID
+        self.namespace = namespace
+        self.pipeline = pipeline
+        self.version = version
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt ?? createdAt
+    }
+}
+
+/// An algorithm an algorithm pool may name, in a namespace: a worker queue its items go to, or
+/// a step Sluice runs on them.
+public struct AnnotationAlgorithmRecord: Sendable, Hashable {
+    public var namespace: String
+    public var name: String
+    public var description: String
+    /// `{"queue": "ocr"}` or `{"step": {"type": …, "input": …}}` as checked.
+    public var spec: JSONValue
+    public var createdAt: Int64
+
+    public init(namespace: String, name: String, description: String, spec: JSONValue, createdAt: Int64) {
+        self.namespace = namespace
+        self.name = name
+        self.description = description
+        self.spec = spec
+        self.createdAt = createdAt
+    }
+}
+
+/// Where annotation projects, workflows and algorithms are kept. Part of `Store`: every driver
+/// passes the same conformance suite.
+public protocol AnnotationStore: Sendable {
+    /// Stores a new project and returns it with its id.
+    func insertProject(_ project: AnnotationProjectRecord) async throws -> AnnotationProjectRecord
+    func project(id: Int64) async throws -> AnnotationProjectRecord?
+    /// Projects in `namespaces` (all when `nil`) with ids above `after`, oldest first.
+    func projects(namespaces: Set<String>?, after: Int64, limit: Int) async throws -> [AnnotationProjectRecord]
+    /// Stores a new workflow of its project and returns it with its id; `nil` (nothing stored)
+    /// when the project does not exist.
+    func insertAnnotationWorkflow(_ workflow: AnnotationWorkflowRecord) async throws -> AnnotationWorkflowRecord?
+    func annotationWorkflow(id: Int64) async throws -> AnnotationWorkflowRecord?
+    /// The workflows of a project, oldest first.
+    func annotationWorkflows(projectID: Int64) async throws -> [AnnotationWorkflowRecord]
+    /// Stores a new algorithm; `false` (nothing stored) when its name is taken in its namespace.
+    func insertAlgorithm(_ algorithm: AnnotationAlgorithmRecord) async throws -> Bool
+    func algorithm(namespace: String, name: String) async throws -> AnnotationAlgorithmRecord?
+    /// The algorithms of a namespace, by name.
+    func algorithms(namespace: String) async throws -> [AnnotationAlgorithmRecord]
+}
+
+extension StoreDecorator {
+    public func insertProject(_ project: AnnotationProjectRecord) async throws -> AnnotationProjectRecord { try await base.insertProject(project) }
+    public func project(id: Int64) async throws -> AnnotationProjectRecord? { try await base.project(id: id) }
+    public func projects(namespaces: Set<String>?, after: Int64, limit: Int) async throws -> [AnnotationProjectRecord] { try await base.projects(namespaces: namespaces, after: after, limit: limit) }
+    public func insertAnnotationWorkflow(_ workflow: AnnotationWorkflowRecord) async throws -> AnnotationWorkflowRecord? { try await base.insertAnnotationWorkflow(workflow) }
+    public func annotationWorkflow(id: Int64) async throws -> AnnotationWorkflowRecord? { try await base.annotationWorkflow(id: id) }
+    public func annotationWorkflows(projectID: Int64) async throws -> [AnnotationWorkflowRecord] { try await base.annotationWorkflows(projectID: projectID) }
+    public func insertAlgorithm(_ algorithm: AnnotationAlgorithmRecord) async throws -> Bool { try await base.insertAlgorithm(algorithm) }
+    public func algorithm(namespace: String, name: String) async throws -> AnnotationAlgorithmRecord? { try await base.algorithm(namespace: namespace, name: name) }
+    public func algorithms(namespace: String) async throws -> [AnnotationAlgorithmRecord] { try await base.algorithms(namespace: namespace) }
+}
