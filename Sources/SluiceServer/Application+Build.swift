@@ -65,6 +65,7 @@ func buildRouter(engine: Engine, configuration: ServerConfiguration, access: Acc
     WebhookController(engine: engine, configuration: configuration).register(on: routes)
     QueueController(engine: engine, configuration: configuration).register(on: routes)
     HumanTaskController(engine: engine, configuration: configuration).register(on: routes)
+    AnnotationController(engine: engine, configuration: configuration).register(on: routes)
     AccountController(engine: engine, configuration: configuration, access: access).register(on: routes)
     return router
 }

@@ -68,12 +68,17 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let instance = request.uri.path
+        // The annotation API answers its errors in its own envelope.
+        let annotation = AnnotationEnvelope.covers(instance)
+        func answer(_ problem: Problem) -> Response {
+            annotation ? AnnotationEnvelope.failure(problem) : problem.response(instance: instance)
+        }
         do {
             return try await next(request, context)
         } catch let problem as Problem {
-            return problem.response(instance: instance)
+            return answer(problem)
         } catch let error as EngineError {
-            return error.problem.response(instance: instance)
+            return answer(error.problem)
         } catch let error as HTTPError {
             let problem: Problem
             var allowed: [HTTPRequest.Method] = []
@@ -92,13 +97,13 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             default:
                 problem = Problem(status: error.status, type: "about:blank", title: error.status.reasonPhrase, detail: error.body ?? error.status.reasonPhrase)
             }
-            var response = problem.response(instance: instance)
+            var response = answer(problem)
             for field in error.headers where field.name != .contentType && field.name != .contentLength { response.headers.append(field) }
             if !allowed.isEmpty { response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ") }
             return response
         } catch {
             context.logger.error("unexpected error", metadata: ["error": "\(error)", "http.path": "\(instance)"])
-            return Problem(status: .internalServerError, type: "urn:sluice:problem:internal", title: "Internal server error", detail: "the server failed to handle this request; the error was logged").response(instance: instance)
+            return answer(Problem(status: .internalServerError, type: "urn:sluice:problem:internal", title: "Internal server error", detail: "the server failed to handle this request; the error was logged"))
         }
     }
 }

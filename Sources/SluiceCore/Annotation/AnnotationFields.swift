@@ -1,12 +1,17 @@
 /// Reads the members of an annotation API body with their JSON types checked, each problem at
 /// its path. A member that is `null` counts as left out (the clients of such APIs send `null`
 /// for what they do not set).
-struct AnnotationFields {
-    var object: JSONObject
-    var path: String
+public struct AnnotationFields {
+    public var object: JSONObject
+    public var path: String
+
+    public init(object: JSONObject, path: String = "") {
+        self.object = object
+        self.path = path
+    }
 
     /// The problems of members not in `allowed`, with the members that are.
-    static func unknownMembers(_ object: JSONObject, allowed: [String], path: String) -> [ValidationIssue] {
+    public static func unknownMembers(_ object: JSONObject, allowed: [String], path: String) -> [ValidationIssue] {
         object.members.compactMap { member in
             allowed.contains(member.key) ? nil : ValidationIssue(
                 path: IssuePath.member(path, member.key), code: "unknown_member",
@@ -15,12 +20,12 @@ struct AnnotationFields {
         }
     }
 
-    func value(_ key: String) -> JSONValue? {
+    public func value(_ key: String) -> JSONValue? {
         guard let value = object[key], value != .null else { return nil }
         return value
     }
 
-    func integer(_ key: String, required: Bool = false, issues: inout [ValidationIssue]) -> Int64? {
+    public func integer(_ key: String, required: Bool = false, issues: inout [ValidationIssue]) -> Int64? {
         let at = IssuePath.member(path, key)
         guard let value = value(key) else {
             if required { issues.append(.init(path: at, code: "required", message: "expected \(key), an integer")) }
@@ -33,7 +38,7 @@ struct AnnotationFields {
         return Int64(n)
     }
 
-    func number(_ key: String, issues: inout [ValidationIssue]) -> Double? {
+    public func number(_ key: String, issues: inout [ValidationIssue]) -> Double? {
         guard let value = value(key) else { return nil }
         guard let n = value.numberValue else {
             issues.append(.init(path: IssuePath.member(path, key), code: "type_mismatch", message: "expected a number, found \(value.described)"))
@@ -42,7 +47,7 @@ struct AnnotationFields {
         return n
     }
 
-    func string(_ key: String, required: Bool = false, maxLength: Int, issues: inout [ValidationIssue]) -> String? {
+    public func string(_ key: String, required: Bool = false, maxLength: Int, issues: inout [ValidationIssue]) -> String? {
         let at = IssuePath.member(path, key)
         guard let value = value(key) else {
             if required { issues.append(.init(path: at, code: "required", message: "expected \(key), a string")) }
@@ -65,7 +70,7 @@ struct AnnotationFields {
     }
 
     /// An array of names, each checked by `problem`, none twice.
-    func names(_ key: String, max: Int, what: String, problem: (String) -> String?, issues: inout [ValidationIssue]) -> [String]? {
+    public func names(_ key: String, max: Int, what: String, problem: (String) -> String?, issues: inout [ValidationIssue]) -> [String]? {
         let at = IssuePath.member(path, key)
         guard let value = value(key) else { return nil }
         guard let list = value.arrayValue else {

@@ -101,5 +101,14 @@ enum AccessRules {
         "POST /grants": .init(rule: .byHandler(.administer), action: "grant.create"),
         "DELETE /grants/{grant_id}": .init(rule: .byHandler(.administer), action: "grant.delete"),
         "GET /audit": .init(rule: .everywhere(.administer)),
+
+        "POST /annotation/project/create": .init(rule: .byHandler(.edit), action: "annotation_project.create"),
+        "GET /annotation/project/get": .init(rule: .byHandler(.read)),
+        "GET /annotation/project/list": .init(rule: .byHandler(.read)),
+        "POST /annotation/workflow/create": .init(rule: .byHandler(.edit), action: "annotation_workflow.create"),
+        "GET /annotation/workflow/get": .init(rule: .byHandler(.read)),
+        "GET /annotation/workflow/list": .init(rule: .byHandler(.read)),
+        "POST /annotation/algorithm/create": .init(rule: .byHandler(.edit), action: "annotation_algorithm.create"),
+        "GET /annotation/algorithm/list": .init(rule: .byHandler(.read)),
     ]
 }
