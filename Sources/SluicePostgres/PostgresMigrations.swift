@@ -454,6 +454,11 @@ enum PostgresMigrations {
                 PRIMARY KEY (namespace, name)
             )
             """,
+            // A step may queue several tasks in one attempt, one after the other (an item's way
+            // through its pools): phase tells them apart.
+            "ALTER TABLE queued_tasks ADD COLUMN phase bigint NOT NULL DEFAULT 0",
+            "ALTER TABLE queued_tasks DROP CONSTRAINT queued_tasks_execution_id_idx_attempt_key",
+            "ALTER TABLE queued_tasks ADD CONSTRAINT queued_tasks_attempt_phase UNIQUE (execution_id, idx, attempt, phase)",
         ]),
     ]
 

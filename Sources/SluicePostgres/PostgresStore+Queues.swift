@@ -7,7 +7,7 @@ import SluiceStore
 extension PostgresStore {
     static let queuedColumns = """
         q.id, q.execution_id, q.workflow_id, q.namespace, q.idx, q.step_id, q.attempt, q.queue, q.input, q.output_type, q.lease_ms, q.created_at,
-        q.claim_token, q.worker, q.claimed_at, q.heartbeat_at, q.lease_until, q.result, q.human, q.due_at
+        q.claim_token, q.worker, q.claimed_at, q.heartbeat_at, q.lease_until, q.result, q.human, q.due_at, q.phase
         """
     /// Whether the row's task is still RUNNING at the row's attempt.
     static let queuedIsCurrent = """
@@ -29,21 +29,33 @@ extension PostgresStore {
             attempt: Int(try row[6].decode(Int64.self)), queue: try row[7].decode(String.self), input: json(try row[8].decode(String.self)) ?? .null,
             outputType: try row[9].decode(String.self), leaseMilliseconds: try row[10].decode(Int64.self), createdAt: try row[11].decode(Int64.self),
             claim: claim, result: json(try row[17].decode(String?.self)).flatMap(QueuedTaskResult.init(json:)),
-            human: json(try row[18].decode(String?.self)).flatMap(HumanTask.Spec.init(json:)), dueAt: try row[19].decode(Int64?.self)
+            human: json(try row[18].decode(String?.self)).flatMap(HumanTask.Spec.init(json:)), dueAt: try row[19].decode(Int64?.self),
+            phase: Int(try row[20].decode(Int64.self))
         )
     }
 
+    /// The insert of a queued task, unless that phase of its attempt is queued already. A task
+    /// may be stored claimed (a person it is assigned to from the start) or answered (an
+    /// algorithm's output).
+    static func insertQueued(_ task: QueuedTaskRecord) -> PostgresQuery {
+        """
+        INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at, human, assignees, due_at,
+            phase, claim_token, worker, claimed_at, heartbeat_at, lease_until, result)
+        VALUES (\(task.id), \(task.executionID), \(task.workflowID), \(task.namespace), \(Int64(task.index)), \(task.stepID), \(Int64(task.attempt)),
+                \(task.queue), \(task.input.jsonString), \(task.outputType), \(task.leaseMilliseconds), \(task.createdAt), \(task.human?.json.jsonString), \(task.assigneesColumn), \(task.dueAt),
+                \(Int64(task.phase)), \(task.claim?.token), \(task.claim?.worker), \(task.claim?.claimedAt), \(task.claim?.heartbeatAt), \(task.claim?.leaseUntil), \(task.result?.json.jsonString))
+        ON CONFLICT (execution_id, idx, attempt, phase) DO NOTHING
+        """
+    }
+
     public func enqueue(_ task: QueuedTaskRecord) async throws -> QueuedTaskRecord {
-        let input = task.input.jsonString
-        let human = task.human?.json.jsonString
+        // The insert, then the row that stands (this one, or the one queued before it): two
+        // statements, as one statement's SELECT would not see its own insert. Used when the
+        // group committer's insert found the phase queued already (a restart).
+        _ = try await rows(Self.insertQueued(task))
         let rows = try await rows("""
-            WITH i AS (
-                INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at, human, assignees, due_at)
-                VALUES (\(task.id), \(task.executionID), \(task.workflowID), \(task.namespace), \(Int64(task.index)), \(task.stepID), \(Int64(task.attempt)),
-                        \(task.queue), \(input), \(task.outputType), \(task.leaseMilliseconds), \(task.createdAt), \(human), \(task.assigneesColumn), \(task.dueAt))
-                ON CONFLICT (execution_id, idx, attempt) DO NOTHING RETURNING 1)
             SELECT \(unescaped: Self.queuedColumns) FROM queued_tasks q
-            WHERE q.execution_id = \(task.executionID) AND q.idx = \(Int64(task.index)) AND q.attempt = \(Int64(task.attempt))
+            WHERE q.execution_id = \(task.executionID) AND q.idx = \(Int64(task.index)) AND q.attempt = \(Int64(task.attempt)) AND q.phase = \(Int64(task.phase))
             """)
         // On a cluster, the claims waiting on the queue on every node look again: announced
         // once the insert has committed.
@@ -51,7 +63,6 @@ extension PostgresStore {
             let notice = ClusterNotification(nodeID: node, work: false, changed: [], finished: [], queues: [task.queue]).payload
             _ = try await self.rows("SELECT pg_notify(\(channel), \(notice))")
         }
-        // Inserted by this statement: not visible to its own SELECT.
         return try rows.first.map(Self.queued) ?? task
     }
 
@@ -81,7 +92,7 @@ extension PostgresStore {
           var batch = Batch(connection: connection, logger: self.logger, now: now, eventLock: self.eventLock, node: node)
           let claimed = try rows.map { row in
               let q = try Self.queued(row)
-              try Self.holderEvent(q, before: nil, executionSeq: try row[20].decode(Int64.self), taskID: try row[21].decode(String.self), type: try row[22].decode(String.self), &batch)
+              try Self.holderEvent(q, before: nil, executionSeq: try row[21].decode(Int64.self), taskID: try row[22].decode(String.self), type: try row[23].decode(String.self), &batch)
               return q
           }
           try await batch.flushEvents()
@@ -116,7 +127,7 @@ extension PostgresStore {
             """, logger: logger).collect().map { $0.makeRandomAccess() }
         guard let row = rows.first else { return .notFound }
         let q = try queued(row)
-        return q.refusal(current: try row[20].decode(Bool.self), token: token, now: now) ?? .applied(q)
+        return q.refusal(current: try row[21].decode(Bool.self), token: token, now: now) ?? .applied(q)
     }
 
     public func renewClaim(id: String, token: String, now: Int64) async throws -> QueueCallOutcome {
@@ -180,7 +191,7 @@ extension PostgresStore {
             guard let row = rows.first else { return .notFound }
             let q = try Self.queued(row)
             guard q.human != nil else { return .notFound }
-            switch q.applying(action, current: try row[20].decode(Bool.self), now: now) {
+            switch q.applying(action, current: try row[21].decode(Bool.self), now: now) {
             case .refuse(let outcome): return outcome
             case .write(let next):
                 if next != q {
@@ -189,9 +200,9 @@ extension PostgresStore {
                         UPDATE queued_tasks SET claim_token = \(next.claim?.token), worker = \(next.claim?.worker), claimed_at = \(next.claim?.claimedAt),
                             heartbeat_at = \(next.claim?.heartbeatAt), lease_until = \(next.claim?.leaseUntil), result = \(result) WHERE id = \(id)
                         """, logger: self.logger)
-                    if let seq = try row[21].decode(Int64?.self) {
+                    if let seq = try row[22].decode(Int64?.self) {
                         var batch = Batch(connection: connection, logger: self.logger, now: now, eventLock: self.eventLock, node: node)
-                        try Self.holderEvent(next, before: q.claim, executionSeq: seq, taskID: try row[22].decode(String.self), type: try row[23].decode(String.self), &batch)
+                        try Self.holderEvent(next, before: q.claim, executionSeq: seq, taskID: try row[23].decode(String.self), type: try row[24].decode(String.self), &batch)
                         try await batch.flushEvents()
                         // Every change (an answer too) reaches the node running the task.
                         if let node {

@@ -282,14 +282,9 @@ public final class PostgresStore: ClusterStore {
             case .insertExecution(let detail, let events):
                 return try await insertExecution(detail, events: events)
             case .enqueue(let task):
-                let input = task.input.jsonString
-                let human = task.human?.json.jsonString
-                let rows = try await run("""
-                    INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at, human, assignees, due_at)
-                    VALUES (\(task.id), \(task.executionID), \(task.workflowID), \(task.namespace), \(Int64(task.index)), \(task.stepID), \(Int64(task.attempt)),
-                            \(task.queue), \(input), \(task.outputType), \(task.leaseMilliseconds), \(task.createdAt), \(human), \(task.assigneesColumn), \(task.dueAt))
-                    ON CONFLICT (execution_id, idx, attempt) DO NOTHING RETURNING 1
-                    """)
+                var insert = PostgresStore.insertQueued(task)
+                insert.sql += " RETURNING 1"
+                let rows = try await run(insert)
                 if rows.isEmpty { return .idConflict }
                 if node != nil { queues.append(task.queue) }
                 return .applied

@@ -286,6 +286,43 @@ enum SQLiteMigrations {
                     created_at INTEGER NOT NULL,
                     PRIMARY KEY (namespace, name)
                 );
+                -- A step may queue several tasks in one attempt, one after the other (an item's
+                -- way through its pools): phase tells them apart. SQLite cannot change a table's
+                -- UNIQUE constraint, so the table is copied into its new shape.
+                CREATE TABLE queued_tasks_new (
+                    id TEXT PRIMARY KEY,
+                    execution_id TEXT NOT NULL,
+                    workflow_id TEXT NOT NULL,
+                    namespace TEXT NOT NULL,
+                    idx INTEGER NOT NULL,
+                    step_id TEXT NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    queue TEXT NOT NULL,
+                    input TEXT NOT NULL,
+                    output_type TEXT NOT NULL,
+                    lease_ms INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    claim_token TEXT,
+                    worker TEXT,
+                    claimed_at INTEGER,
+                    heartbeat_at INTEGER,
+                    lease_until INTEGER,
+                    result TEXT,
+                    human TEXT,
+                    assignees TEXT,
+                    due_at INTEGER,
+                    phase INTEGER NOT NULL DEFAULT 0,
+                    UNIQUE (execution_id, idx, attempt, phase)
+                );
+                INSERT INTO queued_tasks_new (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at,
+                    claim_token, worker, claimed_at, heartbeat_at, lease_until, result, human, assignees, due_at)
+                SELECT id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at,
+                    claim_token, worker, claimed_at, heartbeat_at, lease_until, result, human, assignees, due_at FROM queued_tasks;
+                DROP TABLE queued_tasks;
+                ALTER TABLE queued_tasks_new RENAME TO queued_tasks;
+                CREATE INDEX queued_tasks_claimable ON queued_tasks (queue, created_at, id) WHERE claim_token IS NULL AND result IS NULL;
+                CREATE INDEX queued_tasks_by_workflow ON queued_tasks (workflow_id);
+                CREATE INDEX queued_tasks_held ON queued_tasks (worker, created_at, id) WHERE claim_token IS NOT NULL AND result IS NULL;
                 """)
         }
         return migrator

@@ -7,7 +7,7 @@ import SluiceStore
 extension SQLiteStore {
     static let queuedColumns = """
         q.id, q.execution_id, q.workflow_id, q.namespace, q.idx, q.step_id, q.attempt, q.queue, q.input, q.output_type, q.lease_ms, q.created_at,
-        q.claim_token, q.worker, q.claimed_at, q.heartbeat_at, q.lease_until, q.result, q.human, q.due_at
+        q.claim_token, q.worker, q.claimed_at, q.heartbeat_at, q.lease_until, q.result, q.human, q.due_at, q.phase
         """
     /// Whether the row's task is still RUNNING at the row's attempt.
     static let queuedIsCurrent = """
@@ -22,7 +22,7 @@ extension SQLiteStore {
             id: row[0], executionID: row[1], workflowID: row[2], namespace: row[3], index: row[4], stepID: row[5], attempt: row[6],
             queue: row[7], input: json(row[8]) ?? .null, outputType: row[9], leaseMilliseconds: row[10], createdAt: row[11],
             claim: claim, result: json(row[17]).flatMap(QueuedTaskResult.init(json:)),
-            human: json(row[18]).flatMap(HumanTask.Spec.init(json:)), dueAt: row[19]
+            human: json(row[18]).flatMap(HumanTask.Spec.init(json:)), dueAt: row[19], phase: row[20]
         )
     }
 
@@ -39,21 +39,29 @@ extension SQLiteStore {
 
     static func queued(id: String, _ db: Database) throws -> (record: QueuedTaskRecord, current: Bool)? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT \(queuedColumns), \(queuedIsCurrent) FROM queued_tasks q WHERE q.id = ?"), arguments: [id])
-            .map { (queued($0), $0[20]) }
+            .map { (queued($0), $0[21]) }
     }
 
     /// Inserts `task` unless its attempt is queued already; whether it did.
     @discardableResult
     static func insertQueued(_ task: QueuedTaskRecord, _ db: Database) throws -> Bool {
         try db.cachedStatement(sql: """
-            INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at, human, assignees, due_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (execution_id, idx, attempt) DO NOTHING
-            """).execute(arguments: [
-                task.id, task.executionID, task.workflowID, task.namespace, task.index, task.stepID, task.attempt,
-                task.queue, task.input.jsonString, task.outputType, task.leaseMilliseconds, task.createdAt,
-                task.human?.json.jsonString, task.assigneesColumn, task.dueAt,
-            ])
+            INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at, human, assignees, due_at,
+                phase, claim_token, worker, claimed_at, heartbeat_at, lease_until, result)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (execution_id, idx, attempt, phase) DO NOTHING
+            """).execute(arguments: insertArguments(task))
         return db.changesCount > 0
+    }
+
+    /// The values of `insertQueued`'s statement: a task may be stored claimed already (a person
+    /// it is assigned to from the start) or answered (an algorithm's output).
+    static func insertArguments(_ task: QueuedTaskRecord) -> StatementArguments {
+        [
+            task.id, task.executionID, task.workflowID, task.namespace, task.index, task.stepID, task.attempt,
+            task.queue, task.input.jsonString, task.outputType, task.leaseMilliseconds, task.createdAt,
+            task.human?.json.jsonString, task.assigneesColumn, task.dueAt,
+            task.phase, task.claim?.token, task.claim?.worker, task.claim?.claimedAt, task.claim?.heartbeatAt, task.claim?.leaseUntil, task.result?.json.jsonString,
+        ]
     }
 
     /// Stores the answer of task `id` if the rule allows it: `.applied` with the task, or why not.
@@ -67,18 +75,10 @@ extension SQLiteStore {
     }
 
     public func enqueue(_ task: QueuedTaskRecord) async throws -> QueuedTaskRecord {
-        let input = task.input.jsonString
         return try await pool.write { db in
-            try db.cachedStatement(sql: """
-                INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at, human, assignees, due_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (execution_id, idx, attempt) DO NOTHING
-                """).execute(arguments: [
-                    task.id, task.executionID, task.workflowID, task.namespace, task.index, task.stepID, task.attempt,
-                    task.queue, input, task.outputType, task.leaseMilliseconds, task.createdAt,
-                    task.human?.json.jsonString, task.assigneesColumn, task.dueAt,
-                ])
-            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.queuedColumns) FROM queued_tasks q WHERE q.execution_id = ? AND q.idx = ? AND q.attempt = ?"),
-                arguments: [task.executionID, task.index, task.attempt])
+            try Self.insertQueued(task, db)
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.queuedColumns) FROM queued_tasks q WHERE q.execution_id = ? AND q.idx = ? AND q.attempt = ? AND q.phase = ?"),
+                arguments: [task.executionID, task.index, task.attempt, task.phase])
             return row.map(Self.queued) ?? task
         }
     }

@@ -116,7 +116,7 @@ public final class MemoryStore: Store {
             state.executions[t.executionID] = detail
             return .applied
         case .enqueue(let task):
-            if state.queued.values.contains(where: { $0.executionID == task.executionID && $0.index == task.index && $0.attempt == task.attempt }) { return .idConflict }
+            if state.queued.values.contains(where: { $0.executionID == task.executionID && $0.index == task.index && $0.attempt == task.attempt && $0.phase == task.phase }) { return .idConflict }
             state.queued[task.id] = task
             state.queueOrder.append(task.id)
             return .applied
@@ -476,7 +476,7 @@ extension MemoryStore.State {
 extension MemoryStore {
     public func enqueue(_ task: QueuedTaskRecord) async throws -> QueuedTaskRecord {
         state.withLock { state in
-            if let existing = state.queued.values.first(where: { $0.executionID == task.executionID && $0.index == task.index && $0.attempt == task.attempt }) {
+            if let existing = state.queued.values.first(where: { $0.executionID == task.executionID && $0.index == task.index && $0.attempt == task.attempt && $0.phase == task.phase }) {
                 return existing
             }
             state.queued[task.id] = task

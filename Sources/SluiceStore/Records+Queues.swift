@@ -29,11 +29,14 @@ public struct QueuedTaskRecord: Sendable, Hashable {
     public var human: HumanTask.Spec?
     /// When a `Human.Task` is due (ms since 1970), if it has a due time.
     public var dueAt: Int64?
+    /// Which of the attempt's queued tasks it is (0, 1, …): a step that waits for several
+    /// answers in turn (an annotation item's way through its pools) queues one per answer.
+    public var phase: Int
 
     public init(
         id: String, executionID: String, workflowID: String, namespace: String, index: Int, stepID: String, attempt: Int,
         queue: String, input: JSONValue, outputType: String, leaseMilliseconds: Int64, createdAt: Int64,
-        claim: QueueClaim? = nil, result: QueuedTaskResult? = nil, human: HumanTask.Spec? = nil, dueAt: Int64? = nil
+        claim: QueueClaim? = nil, result: QueuedTaskResult? = nil, human: HumanTask.Spec? = nil, dueAt: Int64? = nil, phase: Int = 0
     ) {
         self.id = id
         self.executionID = executionID
@@ -51,6 +54,7 @@ public struct QueuedTaskRecord: Sendable, Hashable {
         self.result = result
         self.human = human
         self.dueAt = dueAt
+        self.phase = phase
     }
 
     /// The claim's `leaseUntil` for a person's claim: people hold a task until they answer or

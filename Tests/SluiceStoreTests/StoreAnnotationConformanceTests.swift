@@ -53,3 +53,34 @@ import Testing
         #expect(try await store.algorithms(namespace: "default").map(\.name) == ["blur", "ocr"])
     }
 }
+
+/// Several queued tasks in one attempt, one per phase; a task stored claimed or answered.
+@Suite(.postgresSchemas) struct StoreQueuedPhaseConformanceTests {
+    @Test(arguments: Driver.allCases)
+    func eachPhaseOfAnAttemptIsATaskOfItsOwnStoredAsItComes(driver: Driver) async throws {
+        let store = try await driver.make()
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
+        _ = try await store.applyRecording([.insertExecution(execution("ex-1"))])
+        let start = ExecutionTransition(executionID: "ex-1", tasks: [TaskChange(index: 0, expected: [.pending], status: .running, startedAt: 10, attempt: 1)])
+        #expect(try await store.applyRecording([.transition(start)]) == [.applied])
+        func task(_ id: String, phase: Int, claim: QueueClaim? = nil, result: QueuedTaskResult? = nil) -> QueuedTaskRecord {
+            QueuedTaskRecord(id: id, executionID: "ex-1", workflowID: "wf-1", namespace: "default", index: 0, stepID: "step-1", attempt: 1,
+                             queue: HumanTask.queue, input: ["n": .number(Double(phase))], outputType: "json", leaseMilliseconds: 0, createdAt: 10 + Int64(phase),
+                             claim: claim, result: result, human: HumanTask.Spec(title: "phase \(phase)"), phase: phase)
+        }
+        let answered = task("ht-0", phase: 0, result: .output(["json": ["label": "cat"]]))
+        #expect(try await store.apply([.enqueue(answered)]) == [.applied])
+        let held = QueueClaim(token: "clm_1", worker: "bob", claimedAt: 11, heartbeatAt: 11, leaseUntil: QueuedTaskRecord.heldUntilAnswered)
+        #expect(try await store.apply([.enqueue(task("ht-1", phase: 1, claim: held))]) == [.applied])
+        #expect(try await store.apply([.enqueue(task("ht-1b", phase: 1))]) == [.idConflict], "a phase is queued once")
+        #expect(try await store.enqueue(task("ht-1c", phase: 1)).id == "ht-1", "the row stored first stands")
+        #expect(try await store.queuedTask(id: "ht-0")?.result == .output(["json": ["label": "cat"]]))
+        #expect(try await store.queuedTask(id: "ht-0")?.phase == 0)
+        let second = try await store.queuedTask(id: "ht-1")
+        #expect(second?.claim?.worker == "bob" && second?.phase == 1)
+        #expect(try await store.humanTasks(.heldBy("bob"), namespaces: nil, after: nil, limit: 10).map(\.id) == ["ht-1"])
+        #expect(try await store.unansweredQueuedTasks(executionID: "ex-1").map(\.id) == ["ht-1"])
+        // The holder answers it as any claimed task.
+        #expect(try await store.answerQueued(id: "ht-1", token: "clm_1", result: .output(["json": [:]]), now: 20) != .notHolder)
+    }
+}
