@@ -804,6 +804,58 @@ class GraphLayoutTests(UITestCase):
             d.quit()
 
 
+    def test_a_tasks_id_type_and_status_fit_its_box_without_running_into_one_another(self):
+        # Long ids (one of wide letters) and long types: on the workflow page each box holds its
+        # id and type; on the execution page the status joins the id's line, and the id gives way
+        # (cut with "…", the whole id in the box's title) rather than run under the status.
+        wide = "MWMWMWMWMWMWMWMWMWMWMWMWMWMWMW"
+        tasks = [
+            {"id": "source-of-the-text", "type": "StaticTextInput", "input": "abc"},
+            {"id": "length-of-the-text", "type": "TextOperation.Length", "depends_on": ["source-of-the-text"]},
+            {"id": "shout-it-out-loud", "type": "TextOperation.Uppercase", "depends_on": ["source-of-the-text"]},
+            {"id": "a-rather-long-nap", "type": "Delay", "input": {"seconds": 600}, "depends_on": ["source-of-the-text"]},
+            {"id": wide, "type": "Echo", "depends_on": ["length-of-the-text", "shout-it-out-loud"]},
+        ]
+        wf = create_workflow({"name": unique("long ids"), "tasks": tasks})
+        ex = start(wf)
+        self.addCleanup(lambda: api("POST", f"/workflows/{wf}/executions/{ex}/cancel"))
+        # For each node: its texts' boxes (shown ones) and the node's box, on the screen.
+        read = """
+            return [...document.querySelectorAll('svg.graph g.node')].map((g) => {
+              const box = g.querySelector('.node-box').getBoundingClientRect();
+              const texts = [...g.querySelectorAll('text')].filter((t) => t.textContent.trim()).map((t) => {
+                const r = t.getBoundingClientRect(); return [t.getAttribute('class'), t.textContent, r.left, r.top, r.right, r.bottom]; });
+              return [g.dataset.task, [box.left, box.top, box.right, box.bottom], texts, g.querySelector('title').textContent];
+            });
+        """
+        problems = []
+        for width, height in ((1280, 800), (390, 844)):
+            d = self.driver if width == 1280 else new_driver(width=width, height=height)
+            try:
+                for page, url in (("workflow page", f"{base_url()}/ui/workflows/{wf}"), ("execution page", f"{base_url()}/ui/executions/{ex}")):
+                    d.get(url)
+                    wait_until(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "svg.graph g.node")) == len(tasks), message=f"{page}: the graph is not drawn")
+                    if page == "execution page":
+                        wait_until(d, lambda d: node_statuses(d).get("a-rather-long-nap") == "RUNNING" and node_statuses(d).get(wide) == "COMPLETED", message=f"the statuses did not show: {node_statuses(d)}")
+                    for task, (bl, bt, br, bb), texts, title in d.execute_script(read):
+                        where = f"{page} at {width} px, {task}"
+                        self.assertIn(task, title, f"{where}: the whole id is not in the title")
+                        if page == "execution page":
+                            self.assertIn("node-status", [t[0] for t in texts], f"{where}: no status shown")
+                        for name, text, l, t, r, b in texts:
+                            if l < bl + 2 or r > br - 2 or t < bt or b > bb:
+                                problems.append(f"{where}: {name} {text!r} reaches past its box")
+                        for i, (n1, x1, l1, t1, r1, b1) in enumerate(texts):
+                            for n2, x2, l2, t2, r2, b2 in texts[i + 1:]:
+                                if min(r1, r2) - max(l1, l2) > 0 and min(b1, b2) - max(t1, t2) > 0:
+                                    problems.append(f"{where}: {n1} {x1!r} runs into {n2} {x2!r}")
+                    screenshot(d, f"graph-long-ids-{page.split()[0]}-{width}")
+            finally:
+                if d is not self.driver:
+                    d.quit()
+        self.assertEqual(problems, [], "\n".join(problems))
+
+
 ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Sources", "SluiceServer", "Resources", "ui", "assets")
 
 
