@@ -89,6 +89,13 @@ def execution_reads(driver, execution_id):
         "return window.__fetches.filter((f) => f.method === 'GET' && f.url.endsWith('/executions/' + arguments[0])).length", execution_id)
 
 
+def json_or_none(text):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 def parse_iso(text):
     """Seconds since the epoch of an RFC 3339 time as the API writes it (UTC, "Z")."""
     from datetime import datetime
@@ -1183,8 +1190,11 @@ class TaskDetailTests(UITestCase):
         skipped = wait_for(d, '[data-task-details="maybe"] [data-part="skipped"]')
         self.assertIn("condition_false", skipped.text)
         self.assertEqual(d.find_elements(By.CSS_SELECTOR, '[data-task-details="maybe"] [data-part="error"]'), [], "a skip is not an error")
-        # Each task's input: what the execution reports, else what is known about it.
+        # Each task's input: what the execution reports, else what is known about it. A running
+        # task's input is known (it was given it when it started).
         execution = api("GET", f"/executions/{ex}")[1]
+        nap = next(t for t in execution["tasks"] if t["step_id"] == "nap")
+        self.assertEqual(nap.get("input"), {"text": "abc"}, f"the running Delay's input is not reported: {nap}")
         for task in execution["tasks"]:
             if not d.find_elements(By.CSS_SELECTOR, f'[data-task-details="{task["step_id"]}"]'):
                 d.find_element(By.CSS_SELECTOR, f'tr[data-task="{task["step_id"]}"] .task-toggle').click()
@@ -1198,11 +1208,9 @@ class TaskDetailTests(UITestCase):
         wait_for(d, "#live-indicator", text="Finished")
         execution = api("GET", f"/executions/{ex}")[1]
         nap = next(t for t in execution["tasks"] if t["step_id"] == "nap")
-        shown = self.text_of('[data-task-details="nap"] [data-part="input"]')
-        if "input" in nap:
-            self.assertEqual(json.loads(shown), nap["input"])
-        else:
-            self.assertNotIn("Not known yet", shown)
+        self.assertEqual(nap.get("input"), {"text": "abc"}, f"the cancelled Delay's input is not kept: {nap}")
+        wait_until(d, lambda d: json_or_none(self.text_of('[data-task-details="nap"] [data-part="input"]')) == {"text": "abc"},
+                   message="the cancelled Delay's details do not show its input")
         screenshot(d, "execution-skipped")
 
 
