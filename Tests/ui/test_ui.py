@@ -934,6 +934,22 @@ class LiveUpdateTests(UITestCase):
         intervals = d.execute_script("return [...window.__intervals.values()]")
         self.assertEqual(intervals, [1000], "one timer (the clock, every second) should drive the page")
 
+    def test_a_running_executions_duration_ticks_every_second_in_the_workflows_list(self):
+        # The list is re-read every 3 s; the duration must not wait for that: read four times,
+        # 1.1 s apart, each reading is later than the one before.
+        wf, ex = self.running_delay()
+        d = self.driver
+        d.get(f"{base_url()}/ui/workflows/{wf}")
+        cell = f'#executions tr[data-execution="{ex}"] td:last-child'
+        wait_until(d, lambda d: d.execute_script("const c = document.querySelector(arguments[0]); return c && /[0-9]/.test(c.innerText)", cell),
+                   message="the running execution's duration is not shown")
+        readings = []
+        for i in range(4):
+            if i:
+                time.sleep(1.1)
+            readings.append(parse_duration(d.execute_script("return document.querySelector(arguments[0]).innerText.replace(/^Duration/, '')", cell)))
+        self.assertTrue(all(b > a for a, b in zip(readings, readings[1:])), f"the duration did not tick every second: {readings} ms")
+
     def test_the_execution_is_not_polled_while_its_event_stream_is_live(self):
         wf, ex = self.running_delay()
         d = self.driver
