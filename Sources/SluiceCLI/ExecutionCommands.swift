@@ -222,19 +222,22 @@ public struct LogsCommand: AsyncParsableCommand {
                 tasks = execution.tasks
             }
             let printer = LogPrinter(console: console, prefixWidth: task == nil ? (tasks.map(\.stepID.count).max() ?? 0) : nil, timestamps: timestamps, json: format == .json)
+            var printed = 0
             if follow {
-                try await withThrowingTaskGroup(of: Void.self) { group in
+                printed = try await withThrowingTaskGroup(of: Int.self) { group in
                     for t in tasks {
                         group.addTask {
+                            var count = 0
                             for try await line in client.followLogs(workflowID: execution.workflowID, executionID: execution.id, taskID: t.id) {
                                 printer.print(line, stepID: t.stepID)
+                                count += 1
                             }
+                            return count
                         }
                     }
-                    try await group.waitForAll()
+                    return try await group.reduce(0, +)
                 }
             } else {
-                var printed = 0
                 for t in tasks {
                     var after: Int64?
                     repeat {
@@ -244,11 +247,13 @@ public struct LogsCommand: AsyncParsableCommand {
                         after = page.nextCursor.flatMap { Int64($0) }
                     } while after != nil
                 }
-                // Say so rather than print nothing (on standard error: the output stays empty).
-                if printed == 0, format == .text {
-                    let whose = task.map { "task \($0) of \(executionID) has" } ?? "no task of \(executionID) has"
-                    console.printError(console.paint("(\(whose) any log lines\(task == nil ? "" : " yet"))", .dim))
-                }
+            }
+            // Say so rather than print nothing (on standard error: the output stays empty); "yet"
+            // only while a task could still write some (not after --follow, which waited for them).
+            if printed == 0, format == .text {
+                let yet = !follow && tasks.contains { !$0.status.isTerminal } ? " yet" : ""
+                let text = task.map { "task \($0) of \(executionID) has no log lines\(yet)" } ?? "no task of \(executionID) has any log lines\(yet)"
+                console.printError(console.paint("(\(text))", .dim))
             }
             return ExitStatus.success
         }

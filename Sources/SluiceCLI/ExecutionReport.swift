@@ -47,7 +47,7 @@ public enum ExecutionReport {
         var fields: [(String, String)] = [
             ("Execution", e.id),
             ("Workflow", "\(e.workflowID) (version \(e.workflowVersion))"),
-            ("Status", console.paint(e.status.rawValue, Formatting.style(forStatus: e.status.rawValue)) + "  \(e.completedTasks)/\(e.totalTasks) tasks"),
+            ("Status", console.paint(e.status.rawValue, Formatting.style(forStatus: e.status.rawValue)) + "  \(taskCounts(e))"),
             ("Created", Formatting.timestamp(e.createdAt) + " (\(Formatting.age(e.createdAt, now: now)) ago)"),
         ]
         if let started = e.startedAt { fields.append(("Duration", Formatting.elapsed(from: started, to: e.completedAt, now: now) + (e.status.isTerminal ? "" : " so far"))) }

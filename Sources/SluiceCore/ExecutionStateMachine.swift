@@ -199,11 +199,13 @@ public struct ExecutionStateMachine: Sendable {
     }
 
     /// The transition that records task `index` as RUNNING before work that takes time starts
-    /// (steps with I/O, Delays). `wakeAt` is when a Delay ends.
-    public mutating func taskStarted(_ index: Int, now: Int64, wakeAt: Int64? = nil) -> ExecutionTransition {
+    /// (steps with I/O, Delays). `wakeAt` is when a Delay ends; `input`, what the attempt was
+    /// given (its dispatch's input), is recorded with it, so a running task's input is known
+    /// while it runs, and stays known if it is cancelled.
+    public mutating func taskStarted(_ index: Int, now: Int64, wakeAt: Int64? = nil, input: JSONValue? = nil) -> ExecutionTransition {
         startedAt[index] = now
         var transition = ExecutionTransition(executionID: executionID, tasks: [
-            TaskChange(index: index, expected: [.pending, .running, .retrying], status: .running, startedAt: now, attempt: attempts[index], wakeAt: wakeAt),
+            TaskChange(index: index, expected: [.pending, .running, .retrying], status: .running, input: input, startedAt: now, attempt: attempts[index], wakeAt: wakeAt),
         ])
         if status == .pending {
             status = .running

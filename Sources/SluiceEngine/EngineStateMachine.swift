@@ -209,7 +209,7 @@ struct EngineStateMachine {
             } else if node.retry.maxAttempts > 1 || dispatch.attempt > 1 {
                 notes.append(Note(index: dispatch.index, attempt: dispatch.attempt, line: "attempt \(dispatch.attempt) of \(node.retry.maxAttempts) started"))
             }
-            let started = entry.machine.taskStarted(dispatch.index, now: now, wakeAt: wakeAt)
+            let started = entry.machine.taskStarted(dispatch.index, now: now, wakeAt: wakeAt, input: dispatch.input)
             outcome.transition = outcome.transition.map { $0.followed(by: started) } ?? started
         }
         var actions = Actions()

@@ -277,7 +277,15 @@ import Testing
             let id = try #require(try JSONParser.parse(Array(run.out.utf8))["execution_id"]?.stringValue)
             let logs = await runCLI(["logs", id, "--server", server])
             #expect(logs.code == 0 && logs.out.isEmpty)
-            #expect(logs.err.contains("no task of \(id) has any log lines"), "\(logs.err)")
+            #expect(logs.err.contains("(no task of \(id) has any log lines)"), "\(logs.err)")
+            // One task without lines says so in words that read: it has none (not "has any"),
+            // and not "yet" once it has finished.
+            let one = await runCLI(["logs", id, "step-1", "--server", server])
+            #expect(one.code == 0 && one.out.isEmpty)
+            #expect(one.err.contains("(task step-1 of \(id) has no log lines)"), "\(one.err)")
+            let followed = await runCLI(["logs", id, "--follow", "--server", server])
+            #expect(followed.code == 0 && followed.out.isEmpty)
+            #expect(followed.err.contains("(no task of \(id) has any log lines)"), "--follow says so too: \(followed.err)")
         }
     }
 

@@ -90,6 +90,15 @@ import Testing
         #expect(ExecutionReport.summaryLine(execution, console: .capturing()) == "ex-aaaa1111 FAILED in 1.50s (1 of 3 tasks completed, 1 failed, 1 cancelled) at fetch (HTTP.Request): boom")
     }
 
+    @Test func detailsCountTasksByHowTheyEndedNotAsAllDone() throws {
+        // `execution get` counted finished tasks ("FAILED  5/5 tasks" once all had ended), as the
+        // summary line did before.
+        let console = Console.capturing()
+        ExecutionReport.printDetails(try Execution(json: Self.failedExecution), console: console)
+        let status = console.captured.out.split(separator: "\n").first { $0.hasPrefix("Status:") }
+        #expect(status == "Status:    FAILED  1 of 3 tasks completed, 1 failed, 1 cancelled", "\(console.captured.out)")
+    }
+
     /// `json` with some members replaced (`.null` removes nothing: it sets null).
     static func changing(_ json: JSONValue, _ members: [(String, JSONValue)]) -> JSONValue {
         var o = json.objectValue ?? JSONObject()

@@ -152,6 +152,23 @@ import Testing
         }
     }
 
+    /// A running task's input is recorded when it starts, so it is known while it runs and kept
+    /// when the execution is cancelled (it used to be written only when the task finished).
+    @Test func aRunningDelaysInputIsKnownWhileItWaitsAndAfterACancel() async throws {
+        let clock = ManualClock(now: 0)
+        try await withEngine(clock) { engine in
+            let wf = try await engine.createWorkflow(["name": "wait", "steps": [
+                ["type": "StaticTextInput", "input": "x"], ["type": "Delay", "input": ["seconds": 5]],
+            ]])
+            let id = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest()).executionID
+            let running = try await untilStored(engine, id) { $0.tasks[1].status == .running }
+            #expect(running.tasks[1].input == ["text": "x"])
+            _ = try await engine.cancelExecution(id)
+            let cancelled = try await untilStored(engine, id) { $0.tasks[1].status == .cancelled }
+            #expect(cancelled.tasks[1].input == ["text": "x"])
+        }
+    }
+
     /// A 5 s Delay cancelled at 2 s and retried at 4 s waits its full 5 s again (it used to end
     /// at the first run's wake time, 1 s after the retry), as attempt 2, with the cancelled
     /// attempt 1 kept in its history.

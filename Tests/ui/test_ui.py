@@ -89,6 +89,13 @@ def execution_reads(driver, execution_id):
         "return window.__fetches.filter((f) => f.method === 'GET' && f.url.endsWith('/executions/' + arguments[0])).length", execution_id)
 
 
+def json_or_none(text):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 def parse_iso(text):
     """Seconds since the epoch of an RFC 3339 time as the API writes it (UTC, "Z")."""
     from datetime import datetime
@@ -804,6 +811,58 @@ class GraphLayoutTests(UITestCase):
             d.quit()
 
 
+    def test_a_tasks_id_type_and_status_fit_its_box_without_running_into_one_another(self):
+        # Long ids (one of wide letters) and long types: on the workflow page each box holds its
+        # id and type; on the execution page the status joins the id's line, and the id gives way
+        # (cut with "…", the whole id in the box's title) rather than run under the status.
+        wide = "MWMWMWMWMWMWMWMWMWMWMWMWMWMWMW"
+        tasks = [
+            {"id": "source-of-the-text", "type": "StaticTextInput", "input": "abc"},
+            {"id": "length-of-the-text", "type": "TextOperation.Length", "depends_on": ["source-of-the-text"]},
+            {"id": "shout-it-out-loud", "type": "TextOperation.Uppercase", "depends_on": ["source-of-the-text"]},
+            {"id": "a-rather-long-nap", "type": "Delay", "input": {"seconds": 600}, "depends_on": ["source-of-the-text"]},
+            {"id": wide, "type": "Echo", "depends_on": ["length-of-the-text", "shout-it-out-loud"]},
+        ]
+        wf = create_workflow({"name": unique("long ids"), "tasks": tasks})
+        ex = start(wf)
+        self.addCleanup(lambda: api("POST", f"/workflows/{wf}/executions/{ex}/cancel"))
+        # For each node: its texts' boxes (shown ones) and the node's box, on the screen.
+        read = """
+            return [...document.querySelectorAll('svg.graph g.node')].map((g) => {
+              const box = g.querySelector('.node-box').getBoundingClientRect();
+              const texts = [...g.querySelectorAll('text')].filter((t) => t.textContent.trim()).map((t) => {
+                const r = t.getBoundingClientRect(); return [t.getAttribute('class'), t.textContent, r.left, r.top, r.right, r.bottom]; });
+              return [g.dataset.task, [box.left, box.top, box.right, box.bottom], texts, g.querySelector('title').textContent];
+            });
+        """
+        problems = []
+        for width, height in ((1280, 800), (390, 844)):
+            d = self.driver if width == 1280 else new_driver(width=width, height=height)
+            try:
+                for page, url in (("workflow page", f"{base_url()}/ui/workflows/{wf}"), ("execution page", f"{base_url()}/ui/executions/{ex}")):
+                    d.get(url)
+                    wait_until(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "svg.graph g.node")) == len(tasks), message=f"{page}: the graph is not drawn")
+                    if page == "execution page":
+                        wait_until(d, lambda d: node_statuses(d).get("a-rather-long-nap") == "RUNNING" and node_statuses(d).get(wide) == "COMPLETED", message=f"the statuses did not show: {node_statuses(d)}")
+                    for task, (bl, bt, br, bb), texts, title in d.execute_script(read):
+                        where = f"{page} at {width} px, {task}"
+                        self.assertIn(task, title, f"{where}: the whole id is not in the title")
+                        if page == "execution page":
+                            self.assertIn("node-status", [t[0] for t in texts], f"{where}: no status shown")
+                        for name, text, l, t, r, b in texts:
+                            if l < bl + 2 or r > br - 2 or t < bt or b > bb:
+                                problems.append(f"{where}: {name} {text!r} reaches past its box")
+                        for i, (n1, x1, l1, t1, r1, b1) in enumerate(texts):
+                            for n2, x2, l2, t2, r2, b2 in texts[i + 1:]:
+                                if min(r1, r2) - max(l1, l2) > 0 and min(b1, b2) - max(t1, t2) > 0:
+                                    problems.append(f"{where}: {n1} {x1!r} runs into {n2} {x2!r}")
+                    screenshot(d, f"graph-long-ids-{page.split()[0]}-{width}")
+            finally:
+                if d is not self.driver:
+                    d.quit()
+        self.assertEqual(problems, [], "\n".join(problems))
+
+
 ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Sources", "SluiceServer", "Resources", "ui", "assets")
 
 
@@ -874,6 +933,22 @@ class LiveUpdateTests(UITestCase):
         self.assertEqual(second[1], second[2], f"the table and the timeline show the task's duration from different clocks: {second}")
         intervals = d.execute_script("return [...window.__intervals.values()]")
         self.assertEqual(intervals, [1000], "one timer (the clock, every second) should drive the page")
+
+    def test_a_running_executions_duration_ticks_every_second_in_the_workflows_list(self):
+        # The list is re-read every 3 s; the duration must not wait for that: read four times,
+        # 1.1 s apart, each reading is later than the one before.
+        wf, ex = self.running_delay()
+        d = self.driver
+        d.get(f"{base_url()}/ui/workflows/{wf}")
+        cell = f'#executions tr[data-execution="{ex}"] td:last-child'
+        wait_until(d, lambda d: d.execute_script("const c = document.querySelector(arguments[0]); return c && /[0-9]/.test(c.innerText)", cell),
+                   message="the running execution's duration is not shown")
+        readings = []
+        for i in range(4):
+            if i:
+                time.sleep(1.1)
+            readings.append(parse_duration(d.execute_script("return document.querySelector(arguments[0]).innerText.replace(/^Duration/, '')", cell)))
+        self.assertTrue(all(b > a for a, b in zip(readings, readings[1:])), f"the duration did not tick every second: {readings} ms")
 
     def test_the_execution_is_not_polled_while_its_event_stream_is_live(self):
         wf, ex = self.running_delay()
@@ -1131,8 +1206,11 @@ class TaskDetailTests(UITestCase):
         skipped = wait_for(d, '[data-task-details="maybe"] [data-part="skipped"]')
         self.assertIn("condition_false", skipped.text)
         self.assertEqual(d.find_elements(By.CSS_SELECTOR, '[data-task-details="maybe"] [data-part="error"]'), [], "a skip is not an error")
-        # Each task's input: what the execution reports, else what is known about it.
+        # Each task's input: what the execution reports, else what is known about it. A running
+        # task's input is known (it was given it when it started).
         execution = api("GET", f"/executions/{ex}")[1]
+        nap = next(t for t in execution["tasks"] if t["step_id"] == "nap")
+        self.assertEqual(nap.get("input"), {"text": "abc"}, f"the running Delay's input is not reported: {nap}")
         for task in execution["tasks"]:
             if not d.find_elements(By.CSS_SELECTOR, f'[data-task-details="{task["step_id"]}"]'):
                 d.find_element(By.CSS_SELECTOR, f'tr[data-task="{task["step_id"]}"] .task-toggle').click()
@@ -1146,11 +1224,9 @@ class TaskDetailTests(UITestCase):
         wait_for(d, "#live-indicator", text="Finished")
         execution = api("GET", f"/executions/{ex}")[1]
         nap = next(t for t in execution["tasks"] if t["step_id"] == "nap")
-        shown = self.text_of('[data-task-details="nap"] [data-part="input"]')
-        if "input" in nap:
-            self.assertEqual(json.loads(shown), nap["input"])
-        else:
-            self.assertNotIn("Not known yet", shown)
+        self.assertEqual(nap.get("input"), {"text": "abc"}, f"the cancelled Delay's input is not kept: {nap}")
+        wait_until(d, lambda d: json_or_none(self.text_of('[data-task-details="nap"] [data-part="input"]')) == {"text": "abc"},
+                   message="the cancelled Delay's details do not show its input")
         screenshot(d, "execution-skipped")
 
 

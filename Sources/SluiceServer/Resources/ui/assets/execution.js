@@ -566,7 +566,7 @@ function inputNote(t) {
   switch (t.status) {
     case "PENDING": return "Not known yet: the task has not started.";
     case "SKIPPED": return "None: the task was skipped before it ran.";
-    case "CANCELLED": return "None recorded: the execution was cancelled before the task finished.";
+    case "CANCELLED": return t.started_at ? "None recorded: the execution was cancelled before the task finished." : "None: the execution was cancelled before the task started.";
     default: return "Not recorded yet.";
   }
 }

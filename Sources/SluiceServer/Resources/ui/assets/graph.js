@@ -23,6 +23,27 @@ const LINES_GAP = 12;  // between two edges passing a column side by side
 const LABEL_H = 18, LABEL_CHAR = 6.6, LABEL_MAX = 16, LABEL_GAP = 4;
 
 const truncate = (text, max) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+// A task's texts in its box: the id and the status share the first line, the type has the
+// second. Each is cut with "…" to the room it has, measured in the font it is drawn in (as
+// app.css sets it for .node-id, .node-type and .node-status); the box's title has them whole.
+const TEXT_X = 14, TEXT_END = 8, STATUS_GAP = 8;
+const NODE_FONTS = { id: "700 13px", type: "11.5px", status: "700 11px" };
+let measurer = null;
+function textWidth(text, font) {
+  if (!measurer) measurer = document.createElement("canvas").getContext("2d");
+  measurer.font = `${font} ${getComputedStyle(document.body).fontFamily}`;
+  return measurer.measureText(text).width;
+}
+function fit(text, font, room) {
+  if (textWidth(text, font) <= room) return text;
+  let low = 0, high = text.length - 1;  // the longest prefix that fits with "…"
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (textWidth(`${text.slice(0, mid)}…`, font) <= room) low = mid; else high = mid - 1;
+  }
+  return `${text.slice(0, low)}…`;
+}
 const labelText = (type) => truncate(type, LABEL_MAX);
 const labelWidth = (text) => text.length * LABEL_CHAR + 8;
 const linkKey = (from, to) => `${from}\u0000${to}`;
@@ -338,20 +359,21 @@ export function drawGraph(graph, options = {}) {
       tabindex: interactive ? 0 : null, role: interactive ? "button" : null,
     });
     const title = s("title", {}, `${task.id} (${task.type}): takes ${task.input_type}, gives ${task.output_type}`);
+    const idText = s("text", { class: "node-id", x: TEXT_X, y: 21 }, fit(task.id, NODE_FONTS.id, NODE_W - TEXT_X - TEXT_END));
+    const statusText = s("text", { class: "node-status", x: NODE_W - TEXT_END, y: 21, "text-anchor": "end" });
     g.append(title,
       s("rect", { class: "node-box", width: NODE_W, height: NODE_H, rx: 8 }),
       s("rect", { class: "node-stripe", width: 6, height: NODE_H, rx: 3 }),
-      s("text", { class: "node-id", x: 14, y: 21 }, truncate(task.id, 22)),
-      s("text", { class: "node-type", x: 14, y: 39 }, truncate(task.type, 25)));
-    const statusText = s("text", { class: "node-status", x: NODE_W - 8, y: 21, "text-anchor": "end" });
-    g.append(statusText);
+      idText,
+      s("text", { class: "node-type", x: TEXT_X, y: 39 }, fit(task.type, NODE_FONTS.type, NODE_W - TEXT_X - TEXT_END)),
+      statusText);
     if (interactive) {
       g.addEventListener("click", () => options.onSelect(task.id));
       g.addEventListener("keydown", (event) => {
         if (event.key === "Enter" || event.key === " ") { event.preventDefault(); options.onSelect(task.id); }
       });
     }
-    nodes.set(task.id, { g, title, statusText, task });
+    nodes.set(task.id, { g, title, idText, statusText, task });
     nodeLayer.append(g);
   }
   svg.append(nodeLayer);
@@ -364,7 +386,13 @@ export function drawGraph(graph, options = {}) {
       if (!status) continue;
       node.g.setAttribute("data-status", status);
       node.g.setAttribute("aria-label", `${id}, ${node.task.type}, ${status}`);
-      node.statusText.textContent = `${symbols[status] || ""} ${status}`;
+      // The status shares the id's line: in words when the whole id fits beside them, else as
+      // its symbol alone (the colour and the legend say it too), the id cut to what is left.
+      const room = (text) => NODE_W - TEXT_X - TEXT_END - textWidth(text, NODE_FONTS.status) - STATUS_GAP;
+      const words = `${symbols[status] || ""} ${status}`.trim();
+      const wordsFit = room(words) >= textWidth(id, NODE_FONTS.id) || !symbols[status];
+      node.statusText.textContent = wordsFit ? words : symbols[status];
+      node.idText.textContent = fit(id, NODE_FONTS.id, room(node.statusText.textContent));
       node.title.textContent = `${id} (${node.task.type}): ${status}`;
     }
   };
