@@ -37,6 +37,7 @@ extension StepRegistry {
         subworkflow,
         workerTask,
         humanTask,
+        annotationItem,
     ])
 
     /// The value a source step starts from, built from its parameters: StaticTextInput's text

@@ -33,6 +33,23 @@ extension Engine {
                 outputType: settings.outputType.name, leaseMilliseconds: settings.leaseMilliseconds, createdAt: now
             )
         }
+        let log: String
+        if human {
+            let who = fresh.human?.assignees.isEmpty == false ? fresh.human!.assignees.joined(separator: ", ") : "anyone who may work in namespace \(namespace)"
+            log = "in the inbox of \(who) as \(fresh.id)" + (fresh.dueAt.map { ", due \(Timestamp.format(milliseconds: $0))" } ?? "") + "; waiting for an answer"
+        } else {
+            log = "queued in \(fresh.queue) as \(fresh.id); waiting for a worker"
+        }
+        let answered = try await queueAndWait(fresh, context, log: log)
+        guard case .output(let value)? = answered.result else { throw StepFailure("the queued task \(answered.id) has no output") }
+        return value
+    }
+
+    /// Stores `fresh` in its queue (or finds the row stored for its attempt and phase before: a
+    /// restart), then waits until it is answered: answers the task with its output, throws its
+    /// failure, and records a worker's lease that ran out or a person's due time as the rules
+    /// say. `log` goes to the task's log when the row is new.
+    func queueAndWait(_ fresh: QueuedTaskRecord, _ context: StepContext, log: String?) async throws(StepFailure) -> QueuedTaskRecord {
         let queued: QueuedTaskRecord
         do {
             // With the other writes of the moment, in the group committer's next batch (one
@@ -45,15 +62,8 @@ extension Engine {
         } catch {
             throw StepFailure("could not queue the task in \(fresh.queue): \(error)", retryable: true)
         }
-        if queued.id == fresh.id {
-            if human {
-                let who = queued.human?.assignees.isEmpty == false ? queued.human!.assignees.joined(separator: ", ") : "anyone who may work in namespace \(namespace)"
-                context.log("in the inbox of \(who) as \(queued.id)" + (queued.dueAt.map { ", due \(Timestamp.format(milliseconds: $0))" } ?? "") + "; waiting for an answer")
-            } else {
-                context.log("queued in \(fresh.queue) as \(queued.id); waiting for a worker")
-            }
-        }
-        queueSignals.notify(fresh.queue)
+        if queued.id == fresh.id, let log { context.log(log) }
+        if fresh.result == nil { queueSignals.notify(fresh.queue) }
         while true {
             // Registered before the read: an answer stored after it wakes this wait.
             let ticket = taskSignals.register(context.executionID)
@@ -67,7 +77,7 @@ extension Engine {
             }
             guard let task else { throw StepFailure("the queued task \(queued.id) is gone (its workflow was deleted?)") }
             switch task.result {
-            case .output(let value)?: return value
+            case .output?: return task
             case .failure(let message, let retryable)?: throw StepFailure(message, retryable: retryable)
             case nil: break
             }

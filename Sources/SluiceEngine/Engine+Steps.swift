@@ -53,8 +53,12 @@ extension Engine {
                 let workflowID = active?.record.execution.workflowID ?? ""
                 let namespace = active?.machine.plan.definition.effectiveNamespace ?? Namespace.default
                 let index = dispatch.index
-                let human = node.step.name == HumanTask.stepType
-                function = { context throws(StepFailure) in try await self.runExternal(context, index: index, workflowID: workflowID, namespace: namespace, human: human) }
+                if node.step.name == AnnotationItem.stepType {
+                    function = { context throws(StepFailure) in try await self.runAnnotationItem(context, index: index, workflowID: workflowID, namespace: namespace) }
+                } else {
+                    let human = node.step.name == HumanTask.stepType
+                    function = { context throws(StepFailure) in try await self.runExternal(context, index: index, workflowID: workflowID, namespace: namespace, human: human) }
+                }
             case .pure, .timer: return
             }
         }

@@ -5,7 +5,7 @@ import SluiceStore
 /// Annotation projects, workflows and algorithms.
 extension PostgresStore {
     static let projectColumns = "p.id, p.namespace, p.name, p.description, p.label_config, p.created_at"
-    static let annotationWorkflowColumns = "w.id, w.project_id, p.namespace, w.pipeline, w.version, w.created_at, w.updated_at"
+    static let annotationWorkflowColumns = "w.id, w.project_id, p.namespace, w.pipeline, w.version, w.created_at, w.updated_at, w.runs_as"
     static let algorithmColumns = "namespace, name, description, spec, created_at"
 
     static func project(_ row: PostgresRandomAccessRow) throws -> AnnotationProjectRecord {
@@ -19,7 +19,7 @@ extension PostgresStore {
         AnnotationWorkflowRecord(
             id: try row[0].decode(Int64.self), projectID: try row[1].decode(Int64.self), namespace: try row[2].decode(String.self),
             pipeline: json(try row[3].decode(String.self)) ?? .null, version: Int(try row[4].decode(Int64.self)),
-            createdAt: try row[5].decode(Int64.self), updatedAt: try row[6].decode(Int64.self)
+            createdAt: try row[5].decode(Int64.self), updatedAt: try row[6].decode(Int64.self), runsAs: try row[7].decode(String.self)
         )
     }
 
@@ -59,8 +59,8 @@ extension PostgresStore {
         // insert commits.
         let rows = try await rows("""
             WITH p AS (SELECT id, namespace FROM annotation_projects WHERE id = \(workflow.projectID) FOR KEY SHARE)
-            INSERT INTO annotation_workflows (project_id, pipeline, version, created_at, updated_at)
-            SELECT p.id, \(workflow.pipeline.jsonString), \(Int64(workflow.version)), \(workflow.createdAt), \(workflow.updatedAt) FROM p
+            INSERT INTO annotation_workflows (project_id, pipeline, version, created_at, updated_at, runs_as)
+            SELECT p.id, \(workflow.pipeline.jsonString), \(Int64(workflow.version)), \(workflow.createdAt), \(workflow.updatedAt), \(workflow.runsAs) FROM p
             RETURNING id, (SELECT namespace FROM p)
             """)
         guard let row = rows.first else { return nil }
@@ -98,5 +98,67 @@ extension PostgresStore {
 
     public func algorithms(namespace: String) async throws -> [AnnotationAlgorithmRecord] {
         try await rows("SELECT \(unescaped: Self.algorithmColumns) FROM annotation_algorithms WHERE namespace = \(namespace) ORDER BY name").map { try Self.algorithm($0) }
+    }
+
+    static let itemColumns = "id, workflow_id, number, external_id, data, execution_id, created_at"
+
+    static func item(_ row: PostgresRandomAccessRow) throws -> AnnotationItemRecord {
+        AnnotationItemRecord(
+            id: try row[0].decode(Int64.self), workflowID: try row[1].decode(Int64.self), number: try row[2].decode(Int64.self),
+            externalID: try row[3].decode(String?.self), data: json(try row[4].decode(String.self)) ?? .null,
+            executionID: try row[5].decode(String?.self), createdAt: try row[6].decode(Int64.self)
+        )
+    }
+
+    public func insertItems(_ items: [AnnotationItemRecord]) async throws -> ItemsInsertion {
+        guard let workflowID = items.first?.workflowID else { return .inserted([]) }
+        // One statement: the batch travels as a JSON array and takes consecutive numbers after
+        // the workflow's last (the workflow's row is locked, so two batches do not interleave);
+        // a duplicate external id inserts nothing.
+        let rows = JSONValue.array(items.map { item in
+            .object(JSONObject([("external_id", item.externalID.map(JSONValue.string) ?? .null), ("data", .string(item.data.jsonString)), ("created_at", .string(String(item.createdAt)))]))
+        }).jsonString
+        return try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT 1 FROM annotation_workflows WHERE id = \(workflowID) FOR UPDATE", logger: self.logger)
+            let existing = try await connection.query("""
+                SELECT r.o FROM ROWS FROM (json_to_recordset(\(rows)::json) AS (external_id text, data text, created_at text)) WITH ORDINALITY AS r(external_id, data, created_at, o)
+                WHERE r.external_id IS NOT NULL AND (EXISTS (SELECT 1 FROM annotation_items i WHERE i.workflow_id = \(workflowID) AND i.external_id = r.external_id)
+                  OR EXISTS (SELECT 1 FROM ROWS FROM (json_to_recordset(\(rows)::json) AS (external_id text)) WITH ORDINALITY AS s(external_id, o)
+                             WHERE s.external_id = r.external_id AND s.o < r.o))
+                ORDER BY r.o LIMIT 1
+                """, logger: self.logger)
+            for try await o in existing.decode(Int64.self) { return .duplicate(index: Int(o) - 1) }
+            let inserted = try await connection.query("""
+                INSERT INTO annotation_items (workflow_id, number, external_id, data, created_at)
+                SELECT \(workflowID), (SELECT COALESCE(MAX(number) + 1, 0) FROM annotation_items WHERE workflow_id = \(workflowID)) + r.o - 1, r.external_id, r.data, r.created_at::bigint
+                FROM ROWS FROM (json_to_recordset(\(rows)::json) AS (external_id text, data text, created_at text)) WITH ORDINALITY AS r(external_id, data, created_at, o)
+                ORDER BY r.o
+                RETURNING \(unescaped: Self.itemColumns)
+                """, logger: self.logger)
+            var stored: [AnnotationItemRecord] = []
+            for try await row in inserted { stored.append(try Self.item(row.makeRandomAccess())) }
+            return .inserted(stored.sorted { $0.id < $1.id })
+        }
+    }
+
+    public func setItemExecutions(_ pairs: [(item: Int64, execution: String)]) async throws {
+        guard !pairs.isEmpty else { return }
+        let ids = pairs.map(\.item)
+        let executions = pairs.map(\.execution)
+        _ = try await rows("""
+            UPDATE annotation_items i SET execution_id = u.execution FROM unnest(\(ids)::bigint[], \(executions)::text[]) AS u(id, execution) WHERE i.id = u.id
+            """)
+    }
+
+    public func item(id: Int64) async throws -> AnnotationItemRecord? {
+        try await rows("SELECT \(unescaped: Self.itemColumns) FROM annotation_items WHERE id = \(id)").first.map { try Self.item($0) }
+    }
+
+    public func items(workflowID: Int64, after: Int64, limit: Int) async throws -> [AnnotationItemRecord] {
+        try await rows("SELECT \(unescaped: Self.itemColumns) FROM annotation_items WHERE workflow_id = \(workflowID) AND id > \(after) ORDER BY id LIMIT \(Int64(limit))").map { try Self.item($0) }
+    }
+
+    public func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord] {
+        try await rows("SELECT \(unescaped: Self.itemColumns) FROM annotation_items WHERE execution_id IS NULL ORDER BY id LIMIT \(Int64(limit))").map { try Self.item($0) }
     }
 }

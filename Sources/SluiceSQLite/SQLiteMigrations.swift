@@ -275,7 +275,8 @@ enum SQLiteMigrations {
                     pipeline TEXT NOT NULL,
                     version INTEGER NOT NULL,
                     created_at INTEGER NOT NULL,
-                    updated_at INTEGER NOT NULL
+                    updated_at INTEGER NOT NULL,
+                    runs_as TEXT NOT NULL
                 );
                 CREATE INDEX annotation_workflows_by_project ON annotation_workflows (project_id, id);
                 CREATE TABLE annotation_algorithms (
@@ -286,6 +287,19 @@ enum SQLiteMigrations {
                     created_at INTEGER NOT NULL,
                     PRIMARY KEY (namespace, name)
                 );
+                -- An item's execution is recorded once started (NULL: a crash came between).
+                CREATE TABLE annotation_items (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    workflow_id INTEGER NOT NULL REFERENCES annotation_workflows(id),
+                    number INTEGER NOT NULL,
+                    external_id TEXT,
+                    data TEXT NOT NULL,
+                    execution_id TEXT,
+                    created_at INTEGER NOT NULL,
+                    UNIQUE (workflow_id, external_id)
+                );
+                CREATE INDEX annotation_items_by_workflow ON annotation_items (workflow_id, id);
+                CREATE INDEX annotation_items_unstarted ON annotation_items (id) WHERE execution_id IS NULL;
                 -- A step may queue several tasks in one attempt, one after the other (an item's
                 -- way through its pools): phase tells them apart. SQLite cannot change a table's
                 -- UNIQUE constraint, so the table is copied into its new shape.

@@ -5,7 +5,7 @@ import SluiceStore
 /// Annotation projects, workflows and algorithms.
 extension SQLiteStore {
     static let projectColumns = "p.id, p.namespace, p.name, p.description, p.label_config, p.created_at"
-    static let annotationWorkflowColumns = "w.id, w.project_id, p.namespace, w.pipeline, w.version, w.created_at, w.updated_at"
+    static let annotationWorkflowColumns = "w.id, w.project_id, p.namespace, w.pipeline, w.version, w.created_at, w.updated_at, w.runs_as"
     static let algorithmColumns = "namespace, name, description, spec, created_at"
 
     static func project(_ row: Row) -> AnnotationProjectRecord {
@@ -13,7 +13,7 @@ extension SQLiteStore {
     }
 
     static func annotationWorkflow(_ row: Row) -> AnnotationWorkflowRecord {
-        AnnotationWorkflowRecord(id: row[0], projectID: row[1], namespace: row[2], pipeline: json(row[3]) ?? .null, version: row[4], createdAt: row[5], updatedAt: row[6])
+        AnnotationWorkflowRecord(id: row[0], projectID: row[1], namespace: row[2], pipeline: json(row[3]) ?? .null, version: row[4], createdAt: row[5], updatedAt: row[6], runsAs: row[7])
     }
 
     static func algorithm(_ row: Row) -> AnnotationAlgorithmRecord {
@@ -54,8 +54,8 @@ extension SQLiteStore {
         try await pool.write { db in
             // The project is read in the same transaction: one deleted meanwhile stores nothing.
             guard let namespace = try String.fetchOne(db, sql: "SELECT namespace FROM annotation_projects WHERE id = ?", arguments: [workflow.projectID]) else { return nil }
-            try db.execute(sql: "INSERT INTO annotation_workflows (project_id, pipeline, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [workflow.projectID, workflow.pipeline.jsonString, workflow.version, workflow.createdAt, workflow.updatedAt])
+            try db.execute(sql: "INSERT INTO annotation_workflows (project_id, pipeline, version, created_at, updated_at, runs_as) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [workflow.projectID, workflow.pipeline.jsonString, workflow.version, workflow.createdAt, workflow.updatedAt, workflow.runsAs])
             var stored = workflow
             stored.id = db.lastInsertedRowID
             stored.namespace = namespace
@@ -97,6 +97,68 @@ extension SQLiteStore {
     public func algorithms(namespace: String) async throws -> [AnnotationAlgorithmRecord] {
         try readNow { db in
             try Row.fetchAll(db, sql: "SELECT \(Self.algorithmColumns) FROM annotation_algorithms WHERE namespace = ? ORDER BY name", arguments: [namespace]).map(Self.algorithm)
+        }
+    }
+
+    static let itemColumns = "id, workflow_id, number, external_id, data, execution_id, created_at"
+
+    static func item(_ row: Row) -> AnnotationItemRecord {
+        AnnotationItemRecord(id: row[0], workflowID: row[1], number: row[2], externalID: row[3], data: json(row[4]) ?? .null, executionID: row[5], createdAt: row[6])
+    }
+
+    public func insertItems(_ items: [AnnotationItemRecord]) async throws -> ItemsInsertion {
+        guard let workflowID = items.first?.workflowID else { return .inserted([]) }
+        do {
+            return try await insertItems(items, workflowID: workflowID)
+        } catch let duplicate as DuplicateItem {
+            return .duplicate(index: duplicate.index)
+        }
+    }
+
+    private func insertItems(_ items: [AnnotationItemRecord], workflowID: Int64) async throws -> ItemsInsertion {
+        try await pool.write { db in
+            var next = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(number) + 1, 0) FROM annotation_items WHERE workflow_id = ?", arguments: [workflowID]) ?? 0
+            let insert = try db.cachedStatement(sql: "INSERT INTO annotation_items (workflow_id, number, external_id, data, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+            var stored: [AnnotationItemRecord] = []
+            for (i, item) in items.enumerated() {
+                try insert.execute(arguments: [item.workflowID, next, item.externalID, item.data.jsonString, item.createdAt])
+                guard db.changesCount > 0 else {
+                    // All or none: the transaction is rolled back.
+                    throw DuplicateItem(index: i)
+                }
+                var record = item
+                record.id = db.lastInsertedRowID
+                record.number = next
+                next += 1
+                stored.append(record)
+            }
+            return .inserted(stored)
+        }
+    }
+
+    struct DuplicateItem: Error { var index: Int }
+
+    public func setItemExecutions(_ pairs: [(item: Int64, execution: String)]) async throws {
+        guard !pairs.isEmpty else { return }
+        try await pool.write { db in
+            let update = try db.cachedStatement(sql: "UPDATE annotation_items SET execution_id = ? WHERE id = ?")
+            for pair in pairs { try update.execute(arguments: [pair.execution, pair.item]) }
+        }
+    }
+
+    public func item(id: Int64) async throws -> AnnotationItemRecord? {
+        try readNow { db in try Row.fetchOne(db, sql: "SELECT \(Self.itemColumns) FROM annotation_items WHERE id = ?", arguments: [id]).map(Self.item) }
+    }
+
+    public func items(workflowID: Int64, after: Int64, limit: Int) async throws -> [AnnotationItemRecord] {
+        try readNow { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.itemColumns) FROM annotation_items WHERE workflow_id = ? AND id > ? ORDER BY id LIMIT ?", arguments: [workflowID, after, limit]).map(Self.item)
+        }
+    }
+
+    public func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord] {
+        try readNow { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.itemColumns) FROM annotation_items WHERE execution_id IS NULL ORDER BY id LIMIT ?", arguments: [limit]).map(Self.item)
         }
     }
 }

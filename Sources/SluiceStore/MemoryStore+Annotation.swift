@@ -5,6 +5,7 @@ extension MemoryStore {
         var projects: [AnnotationProjectRecord] = []
         var workflows: [AnnotationWorkflowRecord] = []
         var algorithms: [String: AnnotationAlgorithmRecord] = [:]  // "namespace\u{0}name"
+        var items: [AnnotationItemRecord] = []
     }
 
     public func insertProject(_ project: AnnotationProjectRecord) async throws -> AnnotationProjectRecord {
@@ -60,5 +61,41 @@ extension MemoryStore {
 
     public func algorithms(namespace: String) async throws -> [AnnotationAlgorithmRecord] {
         annotation.withLock { state in state.algorithms.values.filter { $0.namespace == namespace }.sorted { $0.name < $1.name } }
+    }
+
+    public func insertItems(_ items: [AnnotationItemRecord]) async throws -> ItemsInsertion {
+        annotation.withLock { state in
+            var stored: [AnnotationItemRecord] = []
+            for (i, item) in items.enumerated() {
+                if let external = item.externalID,
+                   state.items.contains(where: { $0.workflowID == item.workflowID && $0.externalID == external }) || stored.contains(where: { $0.externalID == external }) {
+                    return .duplicate(index: i)
+                }
+                var record = item
+                record.id = Int64(state.items.count + stored.count + 1)
+                record.number = Int64(state.items.filter { $0.workflowID == item.workflowID }.count + stored.count)
+                stored.append(record)
+            }
+            state.items += stored
+            return .inserted(stored)
+        }
+    }
+
+    public func setItemExecutions(_ pairs: [(item: Int64, execution: String)]) async throws {
+        annotation.withLock { state in
+            for pair in pairs { if let i = state.items.firstIndex(where: { $0.id == pair.item }) { state.items[i].executionID = pair.execution } }
+        }
+    }
+
+    public func item(id: Int64) async throws -> AnnotationItemRecord? {
+        annotation.withLock { state in state.items.first { $0.id == id } }
+    }
+
+    public func items(workflowID: Int64, after: Int64, limit: Int) async throws -> [AnnotationItemRecord] {
+        annotation.withLock { state in Array(state.items.filter { $0.workflowID == workflowID && $0.id > after }.prefix(limit)) }
+    }
+
+    public func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord] {
+        annotation.withLock { state in Array(state.items.filter { $0.executionID == nil }.prefix(limit)) }
     }
 }

@@ -34,12 +34,15 @@ public struct AnnotationWorkflowRecord: Sendable, Hashable {
     public var version: Int
     public var createdAt: Int64
     public var updatedAt: Int64
+    /// The Sluice workflow its items' executions run (`Annotation.Item`).
+    public var runsAs: String
 
-    public init(id: Int64 = 0, projectID: Int64, namespace: String, pipeline: JSONValue, version: Int = 1, createdAt: Int64, updatedAt: Int64? = nil) {
+    public init(id: Int64 = 0, projectID: Int64, namespace: String, pipeline: JSONValue, version: Int = 1, createdAt: Int64, updatedAt: Int64? = nil, runsAs: String = "") {
         self.id = id
         self.projectID = projectID
         self.namespace = namespace
         self.pipeline = pipeline
+        self.runsAs = runsAs
         self.version = version
         self.createdAt = createdAt
         self.updatedAt = updatedAt ?? createdAt
@@ -65,6 +68,42 @@ public struct AnnotationAlgorithmRecord: Sendable, Hashable {
     }
 }
 
+/// A data item of an annotation workflow: what people label, and the execution that takes it
+/// through the pools.
+public struct AnnotationItemRecord: Sendable, Hashable {
+    /// Given by the store; 0 before.
+    public var id: Int64
+    public var workflowID: Int64
+    /// Its place among its workflow's items (0, 1, …), given by the store: push pools assign in
+    /// turn by it.
+    public var number: Int64
+    /// The client's own id for it, unique in its workflow when given.
+    public var externalID: String?
+    /// A URL, a text or any JSON.
+    public var data: JSONValue
+    /// Its execution, once started.
+    public var executionID: String?
+    public var createdAt: Int64
+
+    public init(id: Int64 = 0, workflowID: Int64, number: Int64 = 0, externalID: String?, data: JSONValue, executionID: String? = nil, createdAt: Int64) {
+        self.id = id
+        self.workflowID = workflowID
+        self.number = number
+        self.externalID = externalID
+        self.data = data
+        self.executionID = executionID
+        self.createdAt = createdAt
+    }
+}
+
+/// What `AnnotationStore.insertItems` did.
+public enum ItemsInsertion: Sendable, Hashable {
+    /// All stored, in order, with their ids and numbers.
+    case inserted([AnnotationItemRecord])
+    /// Nothing stored: item `index` of the batch has an external id its workflow has already.
+    case duplicate(index: Int)
+}
+
 /// Where annotation projects, workflows and algorithms are kept. Part of `Store`: every driver
 /// passes the same conformance suite.
 public protocol AnnotationStore: Sendable {
@@ -84,6 +123,15 @@ public protocol AnnotationStore: Sendable {
     func algorithm(namespace: String, name: String) async throws -> AnnotationAlgorithmRecord?
     /// The algorithms of a namespace, by name.
     func algorithms(namespace: String) async throws -> [AnnotationAlgorithmRecord]
+    /// Stores a batch of items of workflow `workflowID`, all or none.
+    func insertItems(_ items: [AnnotationItemRecord]) async throws -> ItemsInsertion
+    /// Records the executions started for items (item id, execution id).
+    func setItemExecutions(_ pairs: [(item: Int64, execution: String)]) async throws
+    func item(id: Int64) async throws -> AnnotationItemRecord?
+    /// Items of a workflow with ids above `after`, oldest first.
+    func items(workflowID: Int64, after: Int64, limit: Int) async throws -> [AnnotationItemRecord]
+    /// Items whose execution was not recorded (a crash between storing them and starting it).
+    func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord]
 }
 
 extension StoreDecorator {
@@ -96,4 +144,9 @@ extension StoreDecorator {
     public func insertAlgorithm(_ algorithm: AnnotationAlgorithmRecord) async throws -> Bool { try await base.insertAlgorithm(algorithm) }
     public func algorithm(namespace: String, name: String) async throws -> AnnotationAlgorithmRecord? { try await base.algorithm(namespace: namespace, name: name) }
     public func algorithms(namespace: String) async throws -> [AnnotationAlgorithmRecord] { try await base.algorithms(namespace: namespace) }
+    public func insertItems(_ items: [AnnotationItemRecord]) async throws -> ItemsInsertion { try await base.insertItems(items) }
+    public func setItemExecutions(_ pairs: [(item: Int64, execution: String)]) async throws { try await base.setItemExecutions(pairs) }
+    public func item(id: Int64) async throws -> AnnotationItemRecord? { try await base.item(id: id) }
+    public func items(workflowID: Int64, after: Int64, limit: Int) async throws -> [AnnotationItemRecord] { try await base.items(workflowID: workflowID, after: after, limit: limit) }
+    public func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord] { try await base.itemsWithoutExecution(limit: limit) }
 }

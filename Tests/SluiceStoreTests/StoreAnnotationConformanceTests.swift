@@ -41,6 +41,29 @@ import Testing
     }
 
     @Test(arguments: Driver.allCases)
+    func itemsAreStoredAsABatchWithNumbersInTurnAndTheirExecutionsLater(driver: Driver) async throws {
+        let store = try await driver.make()
+        let p = try await store.insertProject(project("a"))
+        let w = try #require(try await store.insertAnnotationWorkflow(AnnotationWorkflowRecord(projectID: p.id, namespace: "", pipeline: AnnotationPipeline.default.json, createdAt: 1, runsAs: "wf-x")))
+        #expect(try await store.annotationWorkflow(id: w.id)?.runsAs == "wf-x")
+        func item(_ external: String?, _ data: JSONValue) -> AnnotationItemRecord { AnnotationItemRecord(workflowID: w.id, externalID: external, data: data, createdAt: 5) }
+        guard case .inserted(let first) = try await store.insertItems([item("a", "https://x/1.png"), item(nil, ["text": "hi"]), item("c", 3)]) else { Issue.record("not inserted"); return }
+        #expect(first.map(\.number) == [0, 1, 2])
+        #expect(first.map(\.externalID) == ["a", nil, "c"])
+        guard case .inserted(let second) = try await store.insertItems([item("d", "x"), item(nil, "y")]) else { Issue.record("not inserted"); return }
+        #expect(second.map(\.number) == [3, 4], "numbers go on across batches")
+        #expect(try await store.insertItems([item("e", "x"), item("a", "again")]) == .duplicate(index: 1), "an external id its workflow has")
+        #expect(try await store.insertItems([item("f", "x"), item("f", "twice")]) == .duplicate(index: 1), "an external id twice in the batch")
+        #expect(try await store.items(workflowID: w.id, after: 0, limit: 100).count == 5, "a refused batch stores nothing")
+        #expect(try await store.item(id: first[1].id)?.data == ["text": "hi"])
+        #expect(try await store.itemsWithoutExecution(limit: 10).count == 5)
+        try await store.setItemExecutions([(item: first[0].id, execution: "ex-1"), (item: second[1].id, execution: "ex-2")])
+        #expect(try await store.item(id: first[0].id)?.executionID == "ex-1")
+        #expect(try await store.itemsWithoutExecution(limit: 10).map(\.id) == [first[1].id, first[2].id, second[0].id])
+        #expect(try await store.items(workflowID: w.id, after: first[1].id, limit: 2).map(\.id) == [first[2].id, second[0].id])
+    }
+
+    @Test(arguments: Driver.allCases)
     func anAlgorithmNameIsTakenOncePerNamespace(driver: Driver) async throws {
         let store = try await driver.make()
         let ocr = AnnotationAlgorithmRecord(namespace: "default", name: "ocr", description: "reads text", spec: ["queue": "ocr"], createdAt: 5)

@@ -1,0 +1,127 @@
+import SluiceCore
+import SluiceStore
+
+/// `Annotation.Item`: an item's way through its pools as one step of its execution. Each thing
+/// the item waits for — a person's label or verdict, an algorithm's output — is one queued task
+/// of the step's attempt, phase after phase; the pure `AnnotationWalk` says what comes next.
+/// After a restart the step runs again from phase 0: the phases answered before are found in
+/// the store (answered) and replayed, so nothing a person or an algorithm gave is lost or asked
+/// again, and the item waits where it was.
+extension Engine {
+    func runAnnotationItem(_ context: StepContext, index: Int, workflowID: String, namespace: String) async throws(StepFailure) -> JSONValue {
+        guard let spec = AnnotationItem.Spec(parameters: context.parameters) else { throw StepFailure("the annotation item's pipeline is not valid") }
+        let item = context.input
+        let itemKey = item["item_id"].map { $0.stringValue ?? $0.jsonString } ?? context.executionID
+        let itemNumber = Int(item["item_number"]?.numberValue ?? 0)
+        var walk = AnnotationWalk(pipeline: spec.pipeline, itemKey: itemKey, itemNumber: itemNumber, annotation: item["annotation"])
+        var phase = 0
+        while true {
+            let now = clock.now()
+            let answer: AnnotationWalk.Answer
+            switch walk.step {
+            case .ended(let end):
+                var o = JSONObject()
+                o.append("status", .string(end.rawValue))
+                o.append("annotation", walk.annotation ?? .null)
+                o.append("outputs", .object(JSONObject(walk.outputs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })))
+                o.append("rounds", .number(Double(walk.rounds)))
+                return [DataType.json.field: .object(o)]
+            case .person(let poolIndex, let type, let workers, let assignee):
+                let pool = spec.pipeline.pools[poolIndex]
+                var input = JSONObject()
+                input.append("item", item)
+                input.append("pool", .string(pool.name))
+                if type != .labeling || walk.annotation != nil { input.append("annotation", walk.annotation ?? .null) }
+                if let comment = walk.comment, type == .labeling { input.append("comment", .string(comment)) }
+                let title = "\(pool.name): \(type == .labeling ? "label" : "review") item \(item["item_id"].map { $0.stringValue ?? $0.jsonString } ?? "")"
+                let human = HumanTask.Spec(
+                    title: String(title.prefix(HumanTask.maxTitleLength)),
+                    instructions: type == .labeling ? (walk.comment.map { "Sent back by a reviewer: \($0)" } ?? "Label the item.") : "Approve the annotation, or reject it with a comment for the labeler.",
+                    form: type == .labeling ? spec.form : AnnotationItem.reviewForm,
+                    assignees: assignee.map { [$0] } ?? workers
+                )
+                let claim = assignee.map { QueueClaim(token: Self.claimToken(), worker: $0, claimedAt: now, heartbeatAt: now, leaseUntil: QueuedTaskRecord.heldUntilAnswered) }
+                let fresh = QueuedTaskRecord(
+                    id: Identifier.make("ht"), executionID: context.executionID, workflowID: workflowID, namespace: namespace, index: index,
+                    stepID: context.stepID, attempt: context.attempt, queue: HumanTask.queue, input: .object(input), outputType: DataType.json.name,
+                    leaseMilliseconds: 0, createdAt: now, claim: claim, human: human, phase: phase
+                )
+                let answered = try await queueAndWait(fresh, context, log: "\(pool.name): waiting for \(assignee ?? (workers.isEmpty ? "anyone who may work in \(namespace)" : workers.joined(separator: ", "))) as \(fresh.id)")
+                let value = Self.answerValue(answered)
+                let by = answered.claim?.worker ?? ""
+                if type == .labeling {
+                    answer = .labeled(annotation: value, by: by)
+                } else {
+                    answer = .reviewed(approved: value["approved"] == .bool(true), comment: value["comment"]?.stringValue, by: by)
+                }
+                context.log("\(pool.name): \(Self.describe(answer))")
+            case .algorithm(let poolIndex, let name):
+                let pool = spec.pipeline.pools[poolIndex]
+                let output = try await runAlgorithm(name, spec.algorithms[name], item: item, walk: walk, context, index: index, workflowID: workflowID, namespace: namespace, phase: phase)
+                answer = .algorithm(output: output)
+                context.log("\(pool.name): algorithm \(name) answered")
+            }
+            walk.apply(answer)
+            phase += 1
+        }
+    }
+
+    /// What a person answered: the answer object (`{"json": answer}` as stored).
+    static func answerValue(_ task: QueuedTaskRecord) -> JSONValue {
+        guard case .output(let value)? = task.result else { return .null }
+        return value[DataType.json.field] ?? value
+    }
+
+    static func describe(_ answer: AnnotationWalk.Answer) -> String {
+        switch answer {
+        case .labeled(_, let by): "labeled by \(by)"
+        case .reviewed(true, _, let by): "approved by \(by)"
+        case .reviewed(false, let comment, let by): "rejected by \(by)" + (comment.map { ": \($0)" } ?? "")
+        case .algorithm: "algorithm answered"
+        }
+    }
+
+    /// Runs algorithm `name` on the item: a worker queue's task (answered by a program outside
+    /// the server), or a step run here whose output is stored as the phase's answer (after a
+    /// restart before it was stored, the step runs again; the first output stored is kept).
+    func runAlgorithm(_ name: String, _ algorithm: JSONValue?, item: JSONValue, walk: AnnotationWalk, _ context: StepContext, index: Int, workflowID: String, namespace: String, phase: Int) async throws(StepFailure) -> JSONValue {
+        var input = JSONObject()
+        input.append("item", item)
+        input.append("annotation", walk.annotation ?? .null)
+        input.append("algorithm", .string(name))
+        let now = clock.now()
+        func record(queue: String, lease: Int64, result: QueuedTaskResult?) -> QueuedTaskRecord {
+            QueuedTaskRecord(
+                id: Identifier.make("qt"), executionID: context.executionID, workflowID: workflowID, namespace: namespace, index: index,
+                stepID: context.stepID, attempt: context.attempt, queue: queue, input: .object(input), outputType: DataType.json.name,
+                leaseMilliseconds: lease, createdAt: now, result: result, phase: phase
+            )
+        }
+        if let queue = algorithm?["queue"]?.stringValue {
+            let answered = try await queueAndWait(record(queue: queue, lease: Self.algorithmLeaseMilliseconds, result: nil), context, log: "algorithm \(name): queued in \(queue)")
+            return Self.answerValue(answered)
+        }
+        guard let step = algorithm?["step"], let typeName = step["type"]?.stringValue, let type = checker.registry[typeName] else {
+            throw StepFailure("algorithm \(name) is not a queue or a known step")
+        }
+        // The item as the step's input: its data as text when it is a string, else as JSON.
+        let data = item["data"] ?? .null
+        let stepInput: JSONValue = data.stringValue.map { [DataType.text.field: .string($0)] } ?? [DataType.json.field: data]
+        let output: JSONValue
+        switch type.implementation {
+        case .pure(let function):
+            output = try function(stepInput, step["input"])
+        case .run(let function):
+            output = try await function(StepContext(input: stepInput, parameters: step["input"], executionID: context.executionID, stepID: context.stepID, attempt: context.attempt, log: context.log))
+        default:
+            throw StepFailure("algorithm \(name) is a \(typeName) step, which cannot run inside an item; use a queue or a step that runs at once or reaches out")
+        }
+        let stored = try await queueAndWait(record(queue: Self.algorithmQueue, lease: 0, result: .output([DataType.json.field: output])), context, log: nil)
+        return Self.answerValue(stored)
+    }
+
+    /// Where a step algorithm's answered phase is kept (no worker can claim from it).
+    static let algorithmQueue = "@algorithm"
+    /// How long a worker holds an algorithm's task without a heartbeat.
+    static let algorithmLeaseMilliseconds: Int64 = 300_000
+}
