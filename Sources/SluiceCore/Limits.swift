@@ -110,6 +110,8 @@ public enum Limits {
     public static let annotationDescriptionCharacters = 20_000
     /// The most labels a project's label config has.
     public static let annotationLabels = 1000
+    /// The most items one upload carries.
+    public static let annotationItemsPerUpload = 1000
 
     // MARK: Answers
 
@@ -231,6 +233,7 @@ public enum Limits {
         .init("annotation_name_characters", annotationNameCharacters),
         .init("annotation_description_characters", annotationDescriptionCharacters),
         .init("annotation_labels", annotationLabels),
+        .init("annotation_items_per_upload", annotationItemsPerUpload),
         .init("problems_listed", problemsListed),
         .init("names_listed", namesListed),
         .init("webhook_url_characters", webhookURLCharacters),

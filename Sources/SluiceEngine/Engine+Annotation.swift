@@ -31,6 +31,7 @@ extension Engine {
                 var input = JSONObject()
                 input.append("item", item)
                 input.append("pool", .string(pool.name))
+                input.append("pool_index", .number(Double(poolIndex)))
                 if type != .labeling || walk.annotation != nil { input.append("annotation", walk.annotation ?? .null) }
                 if let comment = walk.comment, type == .labeling { input.append("comment", .string(comment)) }
                 let title = "\(pool.name): \(type == .labeling ? "label" : "review") item \(item["item_id"].map { $0.stringValue ?? $0.jsonString } ?? "")"
@@ -57,7 +58,7 @@ extension Engine {
                 context.log("\(pool.name): \(Self.describe(answer))")
             case .algorithm(let poolIndex, let name):
                 let pool = spec.pipeline.pools[poolIndex]
-                let output = try await runAlgorithm(name, spec.algorithms[name], item: item, walk: walk, context, index: index, workflowID: workflowID, namespace: namespace, phase: phase)
+                let output = try await runAlgorithm(name, spec.algorithms[name], pool: poolIndex, item: item, walk: walk, context, index: index, workflowID: workflowID, namespace: namespace, phase: phase)
                 answer = .algorithm(output: output)
                 context.log("\(pool.name): algorithm \(name) answered")
             }
@@ -65,6 +66,9 @@ extension Engine {
             phase += 1
         }
     }
+
+    /// What a queued task was answered with (a person's answer object, an algorithm's output).
+    public static func answerOf(_ task: QueuedTaskRecord) -> JSONValue { answerValue(task) }
 
     /// What a person answered: the answer object (`{"json": answer}` as stored).
     static func answerValue(_ task: QueuedTaskRecord) -> JSONValue {
@@ -84,11 +88,12 @@ extension Engine {
     /// Runs algorithm `name` on the item: a worker queue's task (answered by a program outside
     /// the server), or a step run here whose output is stored as the phase's answer (after a
     /// restart before it was stored, the step runs again; the first output stored is kept).
-    func runAlgorithm(_ name: String, _ algorithm: JSONValue?, item: JSONValue, walk: AnnotationWalk, _ context: StepContext, index: Int, workflowID: String, namespace: String, phase: Int) async throws(StepFailure) -> JSONValue {
+    func runAlgorithm(_ name: String, _ algorithm: JSONValue?, pool: Int, item: JSONValue, walk: AnnotationWalk, _ context: StepContext, index: Int, workflowID: String, namespace: String, phase: Int) async throws(StepFailure) -> JSONValue {
         var input = JSONObject()
         input.append("item", item)
         input.append("annotation", walk.annotation ?? .null)
         input.append("algorithm", .string(name))
+        input.append("pool_index", .number(Double(pool)))
         let now = clock.now()
         func record(queue: String, lease: Int64, result: QueuedTaskResult?) -> QueuedTaskRecord {
             QueuedTaskRecord(

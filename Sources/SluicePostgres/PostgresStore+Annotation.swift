@@ -161,4 +161,8 @@ extension PostgresStore {
     public func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord] {
         try await rows("SELECT \(unescaped: Self.itemColumns) FROM annotation_items WHERE execution_id IS NULL ORDER BY id LIMIT \(Int64(limit))").map { try Self.item($0) }
     }
+
+    public func queuedTasks(executionID: String) async throws -> [QueuedTaskRecord] {
+        try await rows("SELECT \(unescaped: Self.queuedColumns) FROM queued_tasks q WHERE q.execution_id = \(executionID) ORDER BY q.idx, q.attempt, q.phase").map { try Self.queued($0) }
+    }
 }

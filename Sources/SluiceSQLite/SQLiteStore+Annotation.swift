@@ -161,4 +161,10 @@ extension SQLiteStore {
             try Row.fetchAll(db, sql: "SELECT \(Self.itemColumns) FROM annotation_items WHERE execution_id IS NULL ORDER BY id LIMIT ?", arguments: [limit]).map(Self.item)
         }
     }
+
+    public func queuedTasks(executionID: String) async throws -> [QueuedTaskRecord] {
+        try readNow { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.queuedColumns) FROM queued_tasks q WHERE q.execution_id = ? ORDER BY q.idx, q.attempt, q.phase", arguments: [executionID]).map(Self.queued)
+        }
+    }
 }

@@ -26,6 +26,8 @@ public func buildApplication(engine: Engine, configuration: ServerConfiguration,
     app.beforeServerStarts {
         try await beforeServing(access)
         try await engine.recover()
+        // Items stored without their execution (a crash came between) start now.
+        try await AnnotationItemController.startPending(engine: engine)
     }
     return app
 }
@@ -66,6 +68,7 @@ func buildRouter(engine: Engine, configuration: ServerConfiguration, access: Acc
     QueueController(engine: engine, configuration: configuration).register(on: routes)
     HumanTaskController(engine: engine, configuration: configuration).register(on: routes)
     AnnotationController(engine: engine, configuration: configuration).register(on: routes)
+    AnnotationItemController(engine: engine, configuration: configuration).register(on: routes)
     AccountController(engine: engine, configuration: configuration, access: access).register(on: routes)
     return router
 }

@@ -98,4 +98,8 @@ extension MemoryStore {
     public func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord] {
         annotation.withLock { state in Array(state.items.filter { $0.executionID == nil }.prefix(limit)) }
     }
+
+    public func queuedTasks(executionID: String) async throws -> [QueuedTaskRecord] {
+        state.withLock { state in state.queued.values.filter { $0.executionID == executionID }.sorted { ($0.index, $0.attempt, $0.phase) < ($1.index, $1.attempt, $1.phase) } }
+    }
 }

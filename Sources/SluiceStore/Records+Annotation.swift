@@ -132,6 +132,9 @@ public protocol AnnotationStore: Sendable {
     func items(workflowID: Int64, after: Int64, limit: Int) async throws -> [AnnotationItemRecord]
     /// Items whose execution was not recorded (a crash between storing them and starting it).
     func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord]
+    /// Every queued task of an execution, answered or not, by task, attempt and phase: an
+    /// item's history.
+    func queuedTasks(executionID: String) async throws -> [QueuedTaskRecord]
 }
 
 extension StoreDecorator {
@@ -149,4 +152,5 @@ extension StoreDecorator {
     public func item(id: Int64) async throws -> AnnotationItemRecord? { try await base.item(id: id) }
     public func items(workflowID: Int64, after: Int64, limit: Int) async throws -> [AnnotationItemRecord] { try await base.items(workflowID: workflowID, after: after, limit: limit) }
     public func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord] { try await base.itemsWithoutExecution(limit: limit) }
+    public func queuedTasks(executionID: String) async throws -> [QueuedTaskRecord] { try await base.queuedTasks(executionID: executionID) }
 }

@@ -110,5 +110,8 @@ enum AccessRules {
         "GET /annotation/workflow/list": .init(rule: .byHandler(.read)),
         "POST /annotation/algorithm/create": .init(rule: .byHandler(.edit), action: "annotation_algorithm.create"),
         "GET /annotation/algorithm/list": .init(rule: .byHandler(.read)),
+        "POST /annotation/item/upload": .init(rule: .byHandler(.run), action: "annotation_item.upload"),
+        "GET /annotation/item/get": .init(rule: .byHandler(.read)),
+        "GET /annotation/item/list": .init(rule: .byHandler(.read)),
     ]
 }

@@ -89,8 +89,12 @@ struct AnnotationController {
             }
         }
         guard issues.isEmpty, let project else { throw Self.invalid(issues) }
+        // The Sluice workflow its items' executions run, stored first: a crash before the
+        // annotation workflow is stored leaves an unused workflow, never an annotation workflow
+        // whose items cannot run.
+        let runsAs = try await engine.createWorkflow(try await Self.itemWorkflow(project: project, pipeline: pipeline, store: engine.store)).record.id
         let now = engine.now()
-        guard let stored = try await engine.store.insertAnnotationWorkflow(AnnotationWorkflowRecord(projectID: project.id, namespace: project.namespace, pipeline: pipeline.json, createdAt: now)) else {
+        guard let stored = try await engine.store.insertAnnotationWorkflow(AnnotationWorkflowRecord(projectID: project.id, namespace: project.namespace, pipeline: pipeline.json, createdAt: now, runsAs: runsAs)) else {
             throw Self.invalid([.init(path: "projectId", code: "unknown_project", message: "no project \(project.id) (it was deleted meanwhile)")])
         }
         return AnnotationEnvelope.success(["workflowId": .number(Double(stored.id))], now: now)
@@ -111,6 +115,27 @@ struct AnnotationController {
         try requireRead(context, in: project.namespace)
         let workflows = try await engine.store.annotationWorkflows(projectID: project.id)
         return AnnotationEnvelope.success(["list": .array(workflows.map(Self.representation))], now: engine.now())
+    }
+
+    /// The definition of the workflow an annotation workflow's items run: one `Annotation.Item`
+    /// step with the pipeline, the form of the project's annotations and the algorithms it names.
+    static func itemWorkflow(project: AnnotationProjectRecord, pipeline: AnnotationPipeline, store: any Store) async throws -> JSONValue {
+        var algorithms = JSONObject()
+        for name in pipeline.pools.flatMap(\.algorithms) where algorithms[name] == nil {
+            guard let algorithm = try await store.algorithm(namespace: project.namespace, name: name) else { continue }
+            algorithms.append(name, algorithm.spec)
+        }
+        let form = LabelConfig.parse(project.labelConfig, path: "labelConfig").0?.form ?? ["type": "object"]
+        let name = "Annotation: \(project.name)"
+        return [
+            "name": .string(String(name.prefix(Limits.workflowNameCharacters))),
+            "description": .string("Items of annotation project \(project.id) through their pools (made by the annotation API)."),
+            "namespace": .string(project.namespace),
+            "steps": [[
+                "id": "item", "type": .string(AnnotationItem.stepType),
+                "input": ["pipeline": pipeline.json, "form": form, "algorithms": .object(algorithms), "project_id": .number(Double(project.id))],
+            ]],
+        ]
     }
 
     // MARK: Algorithms

@@ -1,0 +1,223 @@
+import Hummingbird
+import SluiceCore
+import SluiceEngine
+import SluiceStore
+
+/// Items of an annotation workflow: uploaded in batches (each becomes an execution of the
+/// workflow's `Annotation.Item` step), read one by one with their state and history, listed.
+/// People work on them through their inbox (`/inbox`, `/human-tasks/…`). Uploading starts
+/// executions, so it needs `run` in the project's namespace; reading needs `read`.
+struct AnnotationItemController {
+    let engine: Engine
+    let configuration: ServerConfiguration
+    var parsing: RequestParsing { RequestParsing(configuration: configuration) }
+
+    static let maxBatch = Limits.annotationItemsPerUpload
+
+    func register(on router: some RouterMethods<SluiceRequestContext>) {
+        router.post("/annotation/item/upload", use: upload)
+        router.get("/annotation/item/get", use: get)
+        router.get("/annotation/item/list", use: list)
+    }
+
+    @Sendable func upload(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let body = try await parsing.jsonObject(request)
+        let object = body.objectValue ?? JSONObject()
+        var issues = AnnotationFields.unknownMembers(object, allowed: ["workflowId", "items"], path: "")
+        var workflow: AnnotationWorkflowRecord?
+        if let id = AnnotationFields(object: object).integer("workflowId", required: true, issues: &issues) {
+            workflow = try await visibleWorkflow(id, context)
+            if let workflow {
+                guard context.decide(.run, in: workflow.namespace) == .allowed else {
+                    throw AccessControl.forbidden("uploading items starts executions in namespace \"\(workflow.namespace)\"; that needs the runner, editor or admin role there")
+                }
+            } else {
+                issues.append(.init(path: "workflowId", code: "unknown_workflow", message: "no annotation workflow \(id); create one with POST /annotation/workflow/create"))
+            }
+        }
+        let now = engine.now()
+        var drafts: [AnnotationItemRecord] = []
+        switch object["items"] {
+        case nil, .null?:
+            issues.append(.init(path: "items", code: "required", message: "expected items, an array of 1 to \(Self.maxBatch) items ({\"data\": …, \"externalId\": …})"))
+        case .array(let list)?:
+            if list.isEmpty || list.count > Self.maxBatch {
+                issues.append(.init(path: "items", code: list.isEmpty ? "no_items" : "too_many", message: "expected 1 to \(Self.maxBatch) items in a batch, found \(list.count)"))
+            } else {
+                for (i, raw) in list.enumerated() {
+                    let path = "items[\(i)]"
+                    guard let item = raw.objectValue else {
+                        issues.append(.init(path: path, code: "type_mismatch", message: "expected an item, an object with data (a URL, a text or any JSON) and an optional externalId, found \(raw.described)"))
+                        continue
+                    }
+                    issues += AnnotationFields.unknownMembers(item, allowed: ["data", "externalId"], path: path)
+                    let fields = AnnotationFields(object: item, path: path)
+                    let external = fields.string("externalId", maxLength: Limits.annotationNameCharacters, issues: &issues)
+                    guard let data = fields.value("data") else {
+                        issues.append(.init(path: "\(path).data", code: "required", message: "expected the item's data: a URL, a text or any JSON"))
+                        continue
+                    }
+                    drafts.append(AnnotationItemRecord(workflowID: workflow?.id ?? 0, externalID: external, data: data, createdAt: now))
+                }
+            }
+        case let other?:
+            issues.append(.init(path: "items", code: "type_mismatch", message: "expected an array of items, found \(other.described)"))
+        }
+        guard issues.isEmpty, let workflow else { throw AnnotationController.invalid(issues) }
+        switch try await engine.store.insertItems(drafts) {
+        case .duplicate(let index):
+            throw AnnotationController.invalid([.init(path: "items[\(index)].externalId", code: "duplicate", message: "workflow \(workflow.id) has an item with externalId \"\(drafts[index].externalID ?? "")\" already (or this batch has it twice)")])
+        case .inserted(let items):
+            // Stored before their executions start: a crash between them leaves items that
+            // the server starts when it comes back (`startPending`), with the same keys.
+            try await Self.start(items, runsAs: workflow.runsAs, engine: engine)
+            return AnnotationEnvelope.success(["itemIds": .array(items.map { .number(Double($0.id)) })], now: engine.now())
+        }
+    }
+
+    @Sendable func get(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let id = try AnnotationController.idParameter(request, "itemId")
+        guard let item = try await engine.store.item(id: id), let workflow = try await visibleWorkflow(item.workflowID, context) else {
+            throw Problem.notFound("no item \(id)")
+        }
+        try requireRead(context, workflow)
+        return AnnotationEnvelope.success(try await representation(item, workflow: workflow, history: true), now: engine.now())
+    }
+
+    @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let id = try AnnotationController.idParameter(request, "workflowId")
+        guard let workflow = try await visibleWorkflow(id, context) else { throw Problem.notFound("no workflow \(id)") }
+        try requireRead(context, workflow)
+        let limit = try parsing.page(request).limit
+        let after = try AnnotationController.idParameter(request, "cursor", required: false) ?? 0
+        let items = try await engine.store.items(workflowID: workflow.id, after: after, limit: limit)
+        var list: [JSONValue] = []
+        for item in items { list.append(try await representation(item, workflow: workflow, history: false)) }
+        return AnnotationEnvelope.success(["list": .array(list), "nextCursor": items.count == limit ? .number(Double(items.last!.id)) : .null], now: engine.now())
+    }
+
+    // MARK: Starting items
+
+    /// Starts the executions of `items` (the idempotency key `annotation-item-<id>` makes a
+    /// second start of one find the first), and records them.
+    static func start(_ items: [AnnotationItemRecord], runsAs: String, engine: Engine) async throws {
+        let started = try await withThrowingTaskGroup(of: (Int64, String).self) { group in
+            var pairs: [(item: Int64, execution: String)] = []
+            var next = 0
+            // A bounded number at once: the group committer stores them in shared batches.
+            for _ in 0..<min(64, items.count) {
+                let item = items[next]
+                next += 1
+                group.addTask { (item.id, try await startOne(item, runsAs: runsAs, engine: engine)) }
+            }
+            while let (id, execution) = try await group.next() {
+                pairs.append((id, execution))
+                if next < items.count {
+                    let item = items[next]
+                    next += 1
+                    group.addTask { (item.id, try await startOne(item, runsAs: runsAs, engine: engine)) }
+                }
+            }
+            return pairs
+        }
+        try await engine.store.setItemExecutions(started)
+    }
+
+    static func startOne(_ item: AnnotationItemRecord, runsAs: String, engine: Engine) async throws -> String {
+        var input = JSONObject()
+        input.append("item_id", .number(Double(item.id)))
+        input.append("item_number", .number(Double(item.number)))
+        input.append("external_id", item.externalID.map(JSONValue.string) ?? .null)
+        input.append("data", item.data)
+        return try await engine.startExecution(workflowID: runsAs, request: ExecutionRequest(input: .object(input)), idempotencyKey: "annotation-item-\(item.id)").executionID
+    }
+
+    /// Starts the items stored without an execution (a crash came between): called when the
+    /// server starts.
+    static func startPending(engine: Engine) async throws {
+        while true {
+            let pending = try await engine.store.itemsWithoutExecution(limit: 500)
+            if pending.isEmpty { return }
+            var byWorkflow: [Int64: [AnnotationItemRecord]] = [:]
+            for item in pending { byWorkflow[item.workflowID, default: []].append(item) }
+            for (workflowID, items) in byWorkflow {
+                guard let workflow = try await engine.store.annotationWorkflow(id: workflowID) else { continue }
+                try await start(items, runsAs: workflow.runsAs, engine: engine)
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    func visibleWorkflow(_ id: Int64, _ context: SluiceRequestContext) async throws -> AnnotationWorkflowRecord? {
+        guard let workflow = try await engine.store.annotationWorkflow(id: id), context.decide(.read, in: workflow.namespace) != .hidden else { return nil }
+        return workflow
+    }
+
+    func requireRead(_ context: SluiceRequestContext, _ workflow: AnnotationWorkflowRecord) throws {
+        guard context.decide(.read, in: workflow.namespace) == .allowed else {
+            throw AccessControl.forbidden("reading namespace \"\(workflow.namespace)\" needs a role there that reads (viewer, runner, editor or admin)")
+        }
+    }
+
+    /// An item with its state: `pending` (its execution not started yet), `in_pool` (waiting in
+    /// or held in `pool`), `completed`, `discarded`, `failed` or `cancelled`; with `history`,
+    /// every label, verdict and algorithm output in order, with who and when.
+    func representation(_ item: AnnotationItemRecord, workflow: AnnotationWorkflowRecord, history: Bool) async throws -> JSONValue {
+        var o = JSONObject()
+        o.append("itemId", .number(Double(item.id)))
+        o.append("workflowId", .number(Double(item.workflowID)))
+        o.append("externalId", item.externalID.map(JSONValue.string) ?? .null)
+        o.append("data", item.data)
+        var state = "pending"
+        var pool: JSONValue = .null
+        var annotation: JSONValue = .null
+        var outputs: JSONValue = .null
+        var tasks: [QueuedTaskRecord] = []
+        if let executionID = item.executionID, let execution = try await engine.execution(id: executionID) {
+            switch execution.execution.status {
+            case .completed:
+                let result = execution.execution.output?[DataType.json.field]
+                state = result?["status"]?.stringValue ?? "completed"
+                annotation = result?["annotation"] ?? .null
+                outputs = result?["outputs"] ?? .null
+            case .failed: state = "failed"
+            case .cancelled: state = "cancelled"
+            default:
+                state = "in_pool"
+            }
+            if history || state == "in_pool" { tasks = try await engine.store.queuedTasks(executionID: executionID) }
+            if state == "in_pool", let open = tasks.last(where: { $0.result == nil }) {
+                let index = Int(open.input["pool_index"]?.numberValue ?? -1)
+                var p = JSONObject()
+                p.append("index", .number(Double(index)))
+                p.append("name", open.input["pool"] ?? .null)
+                p.append("holder", open.claim.map { .string($0.worker) } ?? .null)
+                p.append("taskId", .string(open.id))
+                pool = .object(p)
+                annotation = open.input["annotation"] ?? tasks.last(where: { $0.human?.form != AnnotationItem.reviewForm && $0.result != nil }).map { Engine.answerOf($0) } ?? .null
+            }
+        }
+        o.append("state", .string(state))
+        o.append("pool", pool)
+        o.append("annotation", annotation)
+        if outputs != .null { o.append("outputs", outputs) }
+        o.append("executionId", item.executionID.map(JSONValue.string) ?? .null)
+        o.append("createdAt", .string(AnnotationEnvelope.date(item.createdAt)))
+        if history {
+            o.append("history", .array(tasks.map { task in
+                var h = JSONObject()
+                h.append("pool", task.input["pool"] ?? .string(task.input["algorithm"].map { _ in "algorithm" } ?? ""))
+                h.append("poolIndex", task.input["pool_index"] ?? .null)
+                if let algorithm = task.input["algorithm"] { h.append("algorithm", algorithm) }
+                h.append("taskId", .string(task.id))
+                h.append("by", task.claim.map { .string($0.worker) } ?? .null)
+                h.append("queuedAt", .string(AnnotationEnvelope.date(task.createdAt)))
+                h.append("claimedAt", task.claim.map { .string(AnnotationEnvelope.date($0.claimedAt)) } ?? .null)
+                h.append("answer", task.result.map { _ in Engine.answerOf(task) } ?? .null)
+                return .object(h)
+            }))
+        }
+        return .object(o)
+    }
+}

@@ -1,0 +1,135 @@
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import SluiceCore
+import SluiceEngine
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceServer
+
+/// Items through the pools: uploaded, labeled, rejected back to their labeler, approved,
+/// completed, with their history; the upload's rules.
+@Suite(.testStores, .timeLimit(.minutes(1))) struct AnnotationItemTests {
+    func makeApp(store: (any Store)? = nil) async throws -> (some ApplicationProtocol, Engine) {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let chosen: any Store
+        if let store { chosen = store } else { chosen = try await TestStore.make() }
+        let engine = Engine(store: chosen, registry: .builtin, logger: logger, clock: ManualClock(now: 1_715_966_541_000))
+        for name in ["ann", "bob", "rev"] where try await engine.store.account(name: name) == nil {
+            _ = try await engine.store.apply([.insertAccount(AccountRecord(id: Identifier.make("acct"), name: name, kind: .person, createdAt: 1))])
+        }
+        return (buildApplication(engine: engine, configuration: ServerConfiguration(), logger: logger), engine)
+    }
+
+    static func data(_ reply: Reply, sourceLocation: SourceLocation = #_sourceLocation) throws -> JSONValue {
+        try AnnotationAPITests.data(reply, sourceLocation: sourceLocation)
+    }
+
+    /// A project labeling cats and dogs, and its workflow: labeling (ann, bob) → inspection (rev).
+    func workflow(_ client: some TestClientProtocol) async throws -> Int {
+        let project = try Self.data(try await client.send(.post, "/annotation/project/create", body: #"{"name": "pets", "labelConfig": {"kind": "choice", "labels": ["cat", "dog"]}}"#))
+        let pools = #"{"pools": [{"type": 0}, {"name": "Label", "type": 1, "workers": ["ann", "bob"]}, {"name": "Review", "type": 2, "workers": ["rev"]}, {"type": 5}]}"#
+        let created = try Self.data(try await client.send(.post, "/annotation/workflow/create", body: #"{"projectId": \#(Int(project["projectId"]!.numberValue!)), "workflow": \#(pools)}"#))
+        return Int(try #require(created["workflowId"]?.numberValue))
+    }
+
+    /// The first task in `account`'s inbox (held or claimable) whose title has `title`.
+    func task(_ client: some TestClientProtocol, _ account: String, _ title: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
+        for _ in 0..<2000 {
+            let inbox = try await client.send(.get, "/inbox?account=\(account)").json()
+            let all = (inbox["held"]?.arrayValue ?? []) + (inbox["claimable"]?.arrayValue ?? [])
+            if let found = all.first(where: { $0["title"]?.stringValue?.contains(title) == true }) { return found }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        Issue.record("no task \"\(title)\" in the inbox of \(account)", sourceLocation: sourceLocation)
+        return .null
+    }
+
+    func complete(_ client: some TestClientProtocol, _ task: JSONValue, _ account: String, _ answer: String) async throws -> Reply {
+        let id = task["human_task_id"]?.stringValue ?? ""
+        return try await client.send(.post, "/human-tasks/\(id)/complete", body: #"{"account": "\#(account)", "answer": \#(answer)}"#)
+    }
+
+    func item(_ client: some TestClientProtocol, _ id: Int, until state: String) async throws -> JSONValue {
+        var last = JSONValue.null
+        for _ in 0..<2000 {
+            last = try Self.data(try await client.send(.get, "/annotation/item/get?itemId=\(id)"))
+            if last["state"]?.stringValue == state { return last }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        Issue.record("item \(id) never reached \(state): \(last)")
+        return last
+    }
+
+    @Test func anItemIsLabeledRejectedBackToItsLabelerRelabeledApprovedAndCompletedWithItsHistory() async throws {
+        let (app, _) = try await makeApp()
+        try await app.test(.router) { client in
+            let workflowID = try await workflow(client)
+            let uploaded = try Self.data(try await client.send(.post, "/annotation/item/upload", body: #"{"workflowId": \#(workflowID), "items": [{"externalId": "p-1", "data": "https://example.com/1.jpg"}]}"#))
+            let itemID = Int(try #require(uploaded["itemIds"]?.arrayValue?.first?.numberValue))
+
+            let label = try await task(client, "ann", "Label")
+            #expect(label["input"]?["item"]?["data"] == "https://example.com/1.jpg")
+            #expect(try await complete(client, label, "ann", #"{"label": "cow"}"#).status == .badRequest, "an annotation the label config does not allow")
+            #expect(try await complete(client, label, "ann", #"{"label": "cat"}"#).status == .ok)
+            let waiting = try await item(client, itemID, until: "in_pool")
+            _ = waiting
+
+            let review = try await task(client, "rev", "Review")
+            #expect(review["input"]?["annotation"] == ["label": "cat"], "the reviewer sees the annotation")
+            #expect(try await complete(client, review, "rev", #"{"approved": false, "comment": "it is a dog"}"#).status == .ok)
+
+            let again = try await task(client, "ann", "Label")
+            #expect(again["holder"] == "ann", "back to the same labeler, held for her")
+            #expect(again["input"]?["comment"] == "it is a dog")
+            #expect(again["human_task_id"] != label["human_task_id"])
+            let other = try await client.send(.get, "/inbox?account=bob").json()
+            #expect(other["claimable"]?.arrayValue?.isEmpty == true, "not offered to the other labeler")
+            #expect(try await complete(client, again, "ann", #"{"label": "dog"}"#).status == .ok)
+            let second = try await task(client, "rev", "Review")
+            #expect(try await complete(client, second, "rev", #"{"approved": true}"#).status == .ok)
+
+            let done = try await item(client, itemID, until: "completed")
+            #expect(done["annotation"] == ["label": "dog"])
+            #expect(done["externalId"] == "p-1")
+            let history = try #require(done["history"]?.arrayValue)
+            #expect(history.map { $0["by"] } == ["ann", "rev", "ann", "rev"])
+            #expect(history.map { $0["pool"] } == ["Label", "Review", "Label", "Review"])
+            #expect(history[1]["answer"] == ["approved": false, "comment": "it is a dog"], "every round is kept")
+            let list = try Self.data(try await client.send(.get, "/annotation/item/list?workflowId=\(workflowID)"))
+            #expect(list["list"]?.arrayValue?.map { $0["state"] } == ["completed"])
+        }
+    }
+
+    @Test func anUploadIsCheckedWholeAndStoresAllOrNothing() async throws {
+        let (app, engine) = try await makeApp()
+        try await app.test(.router) { client in
+            let workflowID = try await workflow(client)
+            func invalid(_ body: String, _ paths: [String]) async throws {
+                try AnnotationAPITests.expectInvalid(try await client.send(.post, "/annotation/item/upload", body: body), at: paths)
+            }
+            try await invalid(#"{"workflowId": 999, "items": [{"data": 1}]}"#, ["workflowId"])
+            try await invalid(#"{"workflowId": \#(workflowID)}"#, ["items"])
+            try await invalid(#"{"workflowId": \#(workflowID), "items": []}"#, ["items"])
+            try await invalid(#"{"workflowId": \#(workflowID), "items": [{"data": "a"}, 3, {"externalId": "x"}, {"data": 1, "extra": 2}]}"#, ["items[1]", "items[2].data", "items[3].extra"])
+            try await invalid(#"{"workflowId": \#(workflowID), "items": [{"data": "a", "externalId": "x"}, {"data": "b", "externalId": "x"}]}"#, ["items[1].externalId"])
+            #expect(try await engine.store.items(workflowID: Int64(workflowID), after: 0, limit: 10).isEmpty, "nothing stored")
+        }
+    }
+
+    @Test func anUploadCarriesAtMostTheLimitOfItems() async throws {
+        let (app, _) = try await makeApp()
+        try await app.test(.router) { client in
+            let workflowID = try await workflow(client)
+            func body(_ n: Int) -> String {
+                #"{"workflowId": \#(workflowID), "items": ["# + Array(repeating: #"{"data": "x"}"#, count: n).joined(separator: ",") + "]}"
+            }
+            let ok = try Self.data(try await client.send(.post, "/annotation/item/upload", body: body(Limits.annotationItemsPerUpload)))
+            #expect(ok["itemIds"]?.arrayValue?.count == Limits.annotationItemsPerUpload)
+            try AnnotationAPITests.expectInvalid(try await client.send(.post, "/annotation/item/upload", body: body(Limits.annotationItemsPerUpload + 1)), at: ["items"])
+        }
+    }
+}
