@@ -41,6 +41,7 @@ import Testing
         if route.hasPrefix("POST /human-tasks") { return .byHandler(.work) }
         if route == "POST /workflows" { return .byHandler(.edit) }
         // The annotation API: the namespace is the body's or the project's.
+        if route == "POST /annotation/item/upload" { return .byHandler(.run) }
         if route.hasPrefix("POST /annotation/") { return .byHandler(.edit) }
         if route.hasPrefix("GET /annotation/") { return .byHandler(.read) }
         if route.hasPrefix("GET ") { return .namespaced(.read) }
@@ -77,6 +78,7 @@ import Testing
             // A project of team-a outside the caller's namespaces is unknown: the seed's 400 (the
             // annotation API answers no 404 for a body's id), as for a project that does not exist.
             case "POST /annotation/workflow/create": return caller == .otherEditor ? .allowed : [.editor, .admin].contains(caller) ? .allowed : .forbidden
+            case "POST /annotation/item/upload": return caller == .otherEditor ? .allowed : [.runner, .editor, .admin].contains(caller) ? .allowed : .forbidden
             case _ where route.hasPrefix("POST /annotation/"): return [.editor, .admin].contains(caller) ? .allowed : .forbidden
             default: return .allowed  // lists: they show what the caller may see (tested apart)
             }
@@ -125,6 +127,8 @@ import Testing
         // An annotation project of team-a.
         let project = try await client.send(.post, "/annotation/project/create", body: #"{"name": "p", "namespace": "team-a"}"#, headers: json)
         let projectID = try #require(try project.json()["data"]?["projectId"]?.numberValue, "\(project.text)")
+        let annotationWorkflow = try await client.send(.post, "/annotation/workflow/create", body: #"{"projectId": \#(Int(projectID))}"#, headers: json)
+        let annotationWorkflowID = try #require(try annotationWorkflow.json()["data"]?["workflowId"]?.numberValue, "\(annotationWorkflow.text)")
         let wh = try await client.send(.post, "/workflows/\(workflowID)/webhooks", body: #"{"url": "https://example.com/hook"}"#, headers: bearer(admin))
         let webhookID = try #require(try wh.json()["webhook_id"]?.stringValue, "\(wh.text)")
 
@@ -157,7 +161,7 @@ import Testing
         let grant = try #require(try await fixture.engine.store.grants(accountID: target.id, namespace: "team-a").first)
         return Objects(values: [
             "workflow_id": workflowID, "execution_id": executionID, "task_id": taskID, "webhook_id": webhookID,
-            "project_id": String(Int(projectID)), "delivery_id": "dlv-00000000", "version": "1", "token_id": spareID, "grant_id": grant.id, "asset": "app.js",
+            "project_id": String(Int(projectID)), "annotation_workflow_id": String(Int(annotationWorkflowID)), "delivery_id": "dlv-00000000", "version": "1", "token_id": spareID, "grant_id": grant.id, "asset": "app.js",
             "account": target.name, "own_account": name,
             "human_task_id": try #require(humanTaskID, "the human task was not queued"),
             "queue": queue, "queued_task_id": queuedTask["queued_task_id"]?.stringValue ?? "", "claim_token": queuedTask["claim_token"]?.stringValue ?? "",
@@ -178,6 +182,7 @@ import Testing
         case "POST /annotation/project/create": #"{"name": "p", "namespace": "team-a"}"#
         case "POST /annotation/algorithm/create": #"{"name": "alg", "namespace": "team-a", "queue": "q"}"#
         case "POST /annotation/workflow/create": #"{"projectId": \#(objects.values["project_id"]!)}"#
+        case "POST /annotation/item/upload": #"{"workflowId": \#(objects.values["annotation_workflow_id"]!), "items": [{"data": "x"}]}"#
         case "POST /human-tasks/{human_task_id}/complete": #"{"answer": {}}"#
         case "POST /human-tasks/{human_task_id}/reassign": #"{"account": null}"#
         case "POST /human-tasks/{human_task_id}/claim", "POST /human-tasks/{human_task_id}/release": "{}"
