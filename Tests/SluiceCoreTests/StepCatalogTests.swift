@@ -28,12 +28,13 @@ import Testing
             "Workflow.Run: any -> same as input",
             "Worker.Task: any -> output_type parameter (default json)",
             "Human.Task: any -> json",
+            "Annotation.Item: any -> json",
         ])
     }
 
     @Test func whichStepsRequireParameters() {
         let required = StepRegistry.builtin.all.filter(\.parametersRequired).map(\.name)
-        #expect(required == ["StaticTextInput", "TextOperation.Replace", "TextOperation.Template", "NumberOperation.Add", "NumberOperation.Multiply", "NumberOperation.Compare", "JSON.Get", "Fail", "Delay", "Workflow.Run", "Worker.Task", "Human.Task"])
+        #expect(required == ["StaticTextInput", "TextOperation.Replace", "TextOperation.Template", "NumberOperation.Add", "NumberOperation.Multiply", "NumberOperation.Compare", "JSON.Get", "Fail", "Delay", "Workflow.Run", "Worker.Task", "Human.Task", "Annotation.Item"])
         let none = StepRegistry.builtin.all.filter { $0.parameters == nil }.map(\.name)
         #expect(none == ["TextOperation.Reverse", "TextOperation.Uppercase", "TextOperation.Lowercase", "TextOperation.Trim", "TextOperation.Length", "Echo", "JSON.Parse"])
     }
