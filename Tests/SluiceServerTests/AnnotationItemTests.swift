@@ -101,6 +101,18 @@ import Testing
             #expect(history[1]["answer"] == ["approved": false, "comment": "it is a dog"], "every round is kept")
             let list = try Self.data(try await client.send(.get, "/annotation/item/list?workflowId=\(workflowID)"))
             #expect(list["list"]?.arrayValue?.map { $0["state"] } == ["completed"])
+
+            // Export: only completed items, with annotation and history; JSON in the envelope, or JSON Lines.
+            _ = try Self.data(try await client.send(.post, "/annotation/item/upload", body: #"{"workflowId": \#(workflowID), "items": [{"data": "waiting"}]}"#))
+            let exported = try Self.data(try await client.send(.get, "/annotation/item/export?workflowId=\(workflowID)"))
+            #expect(exported["list"]?.arrayValue?.map { $0["externalId"] } == ["p-1"], "the waiting item is not exported")
+            #expect(exported["list"]?.arrayValue?.first?["history"]?.arrayValue?.count == 4)
+            let jsonl = try await client.send(.get, "/annotation/item/export?workflowId=\(workflowID)&format=jsonl")
+            #expect(jsonl.headers[.contentType] == "application/jsonl")
+            let lines = jsonl.text.split(separator: "\n")
+            #expect(lines.count == 1)
+            #expect(try JSONParser.parse(String(lines[0]))["annotation"] == ["label": "dog"])
+            try AnnotationAPITests.expectInvalid(try await client.send(.get, "/annotation/item/export?workflowId=\(workflowID)&format=csv"), at: ["format"])
         }
     }
 

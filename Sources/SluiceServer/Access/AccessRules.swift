@@ -113,5 +113,6 @@ enum AccessRules {
         "POST /annotation/item/upload": .init(rule: .byHandler(.run), action: "annotation_item.upload"),
         "GET /annotation/item/get": .init(rule: .byHandler(.read)),
         "GET /annotation/item/list": .init(rule: .byHandler(.read)),
+        "GET /annotation/item/export": .init(rule: .byHandler(.read)),
     ]
 }

@@ -18,6 +18,7 @@ struct AnnotationItemController {
         router.post("/annotation/item/upload", use: upload)
         router.get("/annotation/item/get", use: get)
         router.get("/annotation/item/list", use: list)
+        router.get("/annotation/item/export", use: export)
     }
 
     @Sendable func upload(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -94,6 +95,52 @@ struct AnnotationItemController {
         var list: [JSONValue] = []
         for item in items { list.append(try await representation(item, workflow: workflow, history: false)) }
         return AnnotationEnvelope.success(["list": .array(list), "nextCursor": items.count == limit ? .number(Double(items.last!.id)) : .null], now: engine.now())
+    }
+
+    /// The completed items of a workflow with their annotations, the algorithms' outputs and
+    /// their history, oldest first, streamed a page at a time: `format=json` (the default) in
+    /// the envelope (`data.list`), `format=jsonl` one item per line (`application/jsonl`, no
+    /// envelope: a file to save).
+    @Sendable func export(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let id = try AnnotationController.idParameter(request, "workflowId")
+        let format = request.uri.queryParameters["format"].map(String.init) ?? "json"
+        guard format == "json" || format == "jsonl" else {
+            throw AnnotationController.invalid([.init(path: "format", code: "invalid_value", message: "expected json or jsonl, found \"\(format)\"")])
+        }
+        guard let workflow = try await visibleWorkflow(id, context) else { throw Problem.notFound("no workflow \(id)") }
+        try requireRead(context, workflow)
+        let lines = format == "jsonl"
+        let controller = self
+        let now = engine.now()
+        let body = ResponseBody { writer in
+            if !lines {
+                try await writer.write(ByteBuffer(string: #"{"code":200,"message":"Succeed","data":{"list":["#))
+            }
+            var after: Int64 = 0
+            var first = true
+            while true {
+                let page = try await controller.engine.store.items(workflowID: workflow.id, after: after, limit: 500)
+                if page.isEmpty { break }
+                var bytes: [UInt8] = []
+                for item in page {
+                    let value = try await controller.representation(item, workflow: workflow, history: true)
+                    guard value["state"] == "completed" else { continue }
+                    if !lines, !first { bytes.append(UInt8(ascii: ",")) }
+                    bytes += value.jsonBytes
+                    if lines { bytes.append(0x0A) }
+                    first = false
+                }
+                if !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
+                after = page.last!.id
+                if Task.isCancelled { break }
+            }
+            if !lines {
+                let tail = #"]},"date":"# + JSONValue.string(AnnotationEnvelope.date(now)).jsonString + #","requestId":"# + JSONValue.string(AnnotationEnvelope.requestID()).jsonString + #","success":true}"#
+                try await writer.write(ByteBuffer(string: tail + "\n"))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: lines ? "application/jsonl" : "application/json"], body: body)
     }
 
     // MARK: Starting items
