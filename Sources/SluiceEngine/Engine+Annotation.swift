@@ -58,7 +58,7 @@ extension Engine {
                 context.log("\(pool.name): \(Self.describe(answer))")
             case .algorithm(let poolIndex, let name):
                 let pool = spec.pipeline.pools[poolIndex]
-                let output = try await runAlgorithm(name, spec.algorithms[name], pool: poolIndex, item: item, walk: walk, context, index: index, workflowID: workflowID, namespace: namespace, phase: phase)
+                let output = try await runAlgorithm(name, spec.algorithms[name], pool: poolIndex, poolName: pool.name, item: item, walk: walk, context, index: index, workflowID: workflowID, namespace: namespace, phase: phase)
                 answer = .algorithm(output: output)
                 context.log("\(pool.name): algorithm \(name) answered")
             }
@@ -88,11 +88,12 @@ extension Engine {
     /// Runs algorithm `name` on the item: a worker queue's task (answered by a program outside
     /// the server), or a step run here whose output is stored as the phase's answer (after a
     /// restart before it was stored, the step runs again; the first output stored is kept).
-    func runAlgorithm(_ name: String, _ algorithm: JSONValue?, pool: Int, item: JSONValue, walk: AnnotationWalk, _ context: StepContext, index: Int, workflowID: String, namespace: String, phase: Int) async throws(StepFailure) -> JSONValue {
+    func runAlgorithm(_ name: String, _ algorithm: JSONValue?, pool: Int, poolName: String, item: JSONValue, walk: AnnotationWalk, _ context: StepContext, index: Int, workflowID: String, namespace: String, phase: Int) async throws(StepFailure) -> JSONValue {
         var input = JSONObject()
         input.append("item", item)
         input.append("annotation", walk.annotation ?? .null)
         input.append("algorithm", .string(name))
+        input.append("pool", .string(poolName))
         input.append("pool_index", .number(Double(pool)))
         let now = clock.now()
         func record(queue: String, lease: Int64, result: QueuedTaskResult?) -> QueuedTaskRecord {

@@ -116,6 +116,72 @@ import Testing
         }
     }
 
+    /// The issue's end-to-end path: two labelers in a push pool, a reviewer who rejects once, a
+    /// spot check that checks every item, an algorithm a worker answers, an export.
+    @Test func twoLabelersAReviewerASpotCheckAndAnAlgorithmEndInAnExport() async throws {
+        let (app, _) = try await makeApp()
+        try await app.test(.router) { client in
+            _ = try Self.data(try await client.send(.post, "/annotation/algorithm/create", body: #"{"name": "ocr", "queue": "ocr"}"#))
+            let project = try Self.data(try await client.send(.post, "/annotation/project/create", body: #"{"name": "notes", "labelConfig": {"kind": "text"}}"#))
+            let pools = #"""
+                {"pools": [{"type": 0}, {"name": "Label", "type": 1, "runMode": 1, "workers": ["ann", "bob"]}, {"name": "Review", "type": 2, "workers": ["rev"]},
+                           {"name": "Check", "type": 3, "sampleRate": 1, "workers": ["rev"]}, {"name": "OCR", "type": 4, "algorithmList": ["ocr"]}, {"type": 5}]}
+                """#
+            let workflow = try Self.data(try await client.send(.post, "/annotation/workflow/create", body: #"{"projectId": \#(Int(project["projectId"]!.numberValue!)), "workflow": \#(pools)}"#))
+            let workflowID = Int(try #require(workflow["workflowId"]?.numberValue))
+            let uploaded = try Self.data(try await client.send(.post, "/annotation/item/upload", body: #"{"workflowId": \#(workflowID), "items": [{"externalId": "a", "data": "first"}, {"externalId": "b", "data": "second"}]}"#))
+            let ids = try #require(uploaded["itemIds"]?.arrayValue?.compactMap(\.numberValue).map(Int.init))
+
+            // Push: one item each, held from the start.
+            let annTask = try await task(client, "ann", "Label")
+            let bobTask = try await task(client, "bob", "Label")
+            #expect(annTask["holder"] == "ann" && bobTask["holder"] == "bob")
+            #expect(Set([annTask["input"]?["item"]?["data"], bobTask["input"]?["item"]?["data"]]) == ["first", "second"])
+            #expect(try await complete(client, annTask, "ann", #"{"text": "by ann"}"#).status == .ok)
+            #expect(try await complete(client, bobTask, "bob", #"{"text": "by bob"}"#).status == .ok)
+
+            // The reviewer rejects ann's once; ann fixes it.
+            for _ in 0..<2 {
+                let review = try await task(client, "rev", "Review")
+                let byAnn = review["input"]?["annotation"] == ["text": "by ann"]
+                #expect(try await complete(client, review, "rev", byAnn ? #"{"approved": false, "comment": "typo"}"# : #"{"approved": true}"#).status == .ok)
+            }
+            let fix = try await task(client, "ann", "Label")
+            #expect(fix["input"]?["comment"] == "typo")
+            #expect(try await complete(client, fix, "ann", #"{"text": "by ann, fixed"}"#).status == .ok)
+            let again = try await task(client, "rev", "Review")
+            #expect(try await complete(client, again, "rev", #"{"approved": true}"#).status == .ok)
+            // Every item is spot-checked (rate 1) and passes.
+            for _ in 0..<2 {
+                let check = try await task(client, "rev", "Check")
+                #expect(try await complete(client, check, "rev", #"{"approved": true}"#).status == .ok)
+            }
+            // A worker answers the algorithm's queue.
+            var answered = 0
+            for _ in 0..<200 where answered < 2 {
+                let claimed = try await client.send(.post, "/queues/ocr/claim", body: #"{"limit": 2, "worker": "ocr-1"}"#).json()
+                for t in claimed["tasks"]?.arrayValue ?? [] {
+                    let text = t["input"]?["annotation"]?["text"]?.stringValue ?? ""
+                    let body = #"{"claim_token": "\#(t["claim_token"]!.stringValue!)", "output": {"words": \#(text.split(separator: " ").count)}}"#
+                    let reply = try await client.send(.post, "/queues/ocr/tasks/\(t["queued_task_id"]!.stringValue!)/complete", body: body)
+                    #expect(reply.status == .ok, "\(reply.text)")
+                    answered += 1
+                }
+                if answered < 2 { try await Task.sleep(for: .milliseconds(5)) }
+            }
+            for id in ids { _ = try await item(client, id, until: "completed") }
+            let exported = try Self.data(try await client.send(.get, "/annotation/item/export?workflowId=\(workflowID)"))
+            let list = try #require(exported["list"]?.arrayValue)
+            #expect(list.map { $0["externalId"] } == ["a", "b"])
+            let annItem = try #require(list.first { $0["annotation"] == ["text": "by ann, fixed"] })
+            #expect(annItem["outputs"] == ["ocr": ["words": 3]])
+            #expect(annItem["history"]?.arrayValue?.map { $0["pool"] } == ["Label", "Review", "Label", "Review", "Check", "OCR"])
+            #expect(annItem["history"]?.arrayValue?.last?["algorithm"] == "ocr")
+            let bobItem = try #require(list.first { $0["annotation"] == ["text": "by bob"] })
+            #expect(bobItem["history"]?.arrayValue?.count == 4)
+        }
+    }
+
     @Test func anUploadIsCheckedWholeAndStoresAllOrNothing() async throws {
         let (app, engine) = try await makeApp()
         try await app.test(.router) { client in

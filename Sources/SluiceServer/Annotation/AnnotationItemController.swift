@@ -254,7 +254,7 @@ struct AnnotationItemController {
         if history {
             o.append("history", .array(tasks.map { task in
                 var h = JSONObject()
-                h.append("pool", task.input["pool"] ?? .string(task.input["algorithm"].map { _ in "algorithm" } ?? ""))
+                h.append("pool", task.input["pool"] ?? .null)
                 h.append("poolIndex", task.input["pool_index"] ?? .null)
                 if let algorithm = task.input["algorithm"] { h.append("algorithm", algorithm) }
                 h.append("taskId", .string(task.id))
