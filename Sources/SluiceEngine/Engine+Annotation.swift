@@ -45,7 +45,7 @@ extension Engine {
                 let fresh = QueuedTaskRecord(
                     id: Identifier.make("ht"), executionID: context.executionID, workflowID: workflowID, namespace: namespace, index: index,
                     stepID: context.stepID, attempt: context.attempt, queue: HumanTask.queue, input: .object(input), outputType: DataType.json.name,
-                    leaseMilliseconds: 0, createdAt: now, claim: claim, human: human, phase: phase
+                    leaseMilliseconds: 0, createdAt: now, claim: claim, human: human, phase: phase, pool: poolIndex
                 )
                 let answered = try await queueAndWait(fresh, context, log: "\(pool.name): waiting for \(assignee ?? (workers.isEmpty ? "anyone who may work in \(namespace)" : workers.joined(separator: ", "))) as \(fresh.id)")
                 let value = Self.answerValue(answered)

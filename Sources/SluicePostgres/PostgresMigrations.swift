@@ -472,7 +472,8 @@ enum PostgresMigrations {
             "CREATE INDEX annotation_items_unstarted ON annotation_items (id) WHERE execution_id IS NULL",
             // A step may queue several tasks in one attempt, one after the other (an item's way
             // through its pools): phase tells them apart.
-            "ALTER TABLE queued_tasks ADD COLUMN phase bigint NOT NULL DEFAULT 0",
+            "ALTER TABLE queued_tasks ADD COLUMN phase bigint NOT NULL DEFAULT 0, ADD COLUMN pool bigint",
+            "CREATE INDEX queued_tasks_pool ON queued_tasks (workflow_id, pool, created_at, id) WHERE pool IS NOT NULL AND claim_token IS NULL AND result IS NULL",
             "ALTER TABLE queued_tasks DROP CONSTRAINT queued_tasks_execution_id_idx_attempt_key",
             "ALTER TABLE queued_tasks ADD CONSTRAINT queued_tasks_attempt_phase UNIQUE (execution_id, idx, attempt, phase)",
         ]),

@@ -165,4 +165,12 @@ extension PostgresStore {
     public func queuedTasks(executionID: String) async throws -> [QueuedTaskRecord] {
         try await rows("SELECT \(unescaped: Self.queuedColumns) FROM queued_tasks q WHERE q.execution_id = \(executionID) ORDER BY q.idx, q.attempt, q.phase").map { try Self.queued($0) }
     }
+
+    public func waitingInPool(workflowID: String, pool: Int, limit: Int) async throws -> [String] {
+        try await rows("""
+            SELECT q.id FROM queued_tasks q
+            WHERE q.workflow_id = \(workflowID) AND q.pool = \(Int64(pool)) AND q.claim_token IS NULL AND q.result IS NULL AND \(unescaped: Self.queuedIsCurrent)
+            ORDER BY q.created_at, q.id LIMIT \(Int64(limit))
+            """).map { try $0[0].decode(String.self) }
+    }
 }

@@ -40,10 +40,10 @@ extension PostgresStore {
     static func insertQueued(_ task: QueuedTaskRecord) -> PostgresQuery {
         """
         INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at, human, assignees, due_at,
-            phase, claim_token, worker, claimed_at, heartbeat_at, lease_until, result)
+            phase, claim_token, worker, claimed_at, heartbeat_at, lease_until, result, pool)
         VALUES (\(task.id), \(task.executionID), \(task.workflowID), \(task.namespace), \(Int64(task.index)), \(task.stepID), \(Int64(task.attempt)),
                 \(task.queue), \(task.input.jsonString), \(task.outputType), \(task.leaseMilliseconds), \(task.createdAt), \(task.human?.json.jsonString), \(task.assigneesColumn), \(task.dueAt),
-                \(Int64(task.phase)), \(task.claim?.token), \(task.claim?.worker), \(task.claim?.claimedAt), \(task.claim?.heartbeatAt), \(task.claim?.leaseUntil), \(task.result?.json.jsonString))
+                \(Int64(task.phase)), \(task.claim?.token), \(task.claim?.worker), \(task.claim?.claimedAt), \(task.claim?.heartbeatAt), \(task.claim?.leaseUntil), \(task.result?.json.jsonString), \(task.pool.map(Int64.init)))
         ON CONFLICT (execution_id, idx, attempt, phase) DO NOTHING
         """
     }

@@ -326,6 +326,7 @@ enum SQLiteMigrations {
                     assignees TEXT,
                     due_at INTEGER,
                     phase INTEGER NOT NULL DEFAULT 0,
+                    pool INTEGER,
                     UNIQUE (execution_id, idx, attempt, phase)
                 );
                 INSERT INTO queued_tasks_new (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at,
@@ -337,6 +338,7 @@ enum SQLiteMigrations {
                 CREATE INDEX queued_tasks_claimable ON queued_tasks (queue, created_at, id) WHERE claim_token IS NULL AND result IS NULL;
                 CREATE INDEX queued_tasks_by_workflow ON queued_tasks (workflow_id);
                 CREATE INDEX queued_tasks_held ON queued_tasks (worker, created_at, id) WHERE claim_token IS NOT NULL AND result IS NULL;
+                CREATE INDEX queued_tasks_pool ON queued_tasks (workflow_id, pool, created_at, id) WHERE pool IS NOT NULL AND claim_token IS NULL AND result IS NULL;
                 """)
         }
         return migrator

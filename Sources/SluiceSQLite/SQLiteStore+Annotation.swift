@@ -167,4 +167,14 @@ extension SQLiteStore {
             try Row.fetchAll(db, sql: "SELECT \(Self.queuedColumns) FROM queued_tasks q WHERE q.execution_id = ? ORDER BY q.idx, q.attempt, q.phase", arguments: [executionID]).map(Self.queued)
         }
     }
+
+    public func waitingInPool(workflowID: String, pool: Int, limit: Int) async throws -> [String] {
+        try readNow { db in
+            try String.fetchAll(db, sql: """
+                SELECT q.id FROM queued_tasks q
+                WHERE q.workflow_id = ? AND q.pool = ? AND q.claim_token IS NULL AND q.result IS NULL AND \(Self.queuedIsCurrent)
+                ORDER BY q.created_at, q.id LIMIT ?
+                """, arguments: [workflowID, pool, limit])
+        }
+    }
 }

@@ -47,8 +47,8 @@ extension SQLiteStore {
     static func insertQueued(_ task: QueuedTaskRecord, _ db: Database) throws -> Bool {
         try db.cachedStatement(sql: """
             INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at, human, assignees, due_at,
-                phase, claim_token, worker, claimed_at, heartbeat_at, lease_until, result)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (execution_id, idx, attempt, phase) DO NOTHING
+                phase, claim_token, worker, claimed_at, heartbeat_at, lease_until, result, pool)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (execution_id, idx, attempt, phase) DO NOTHING
             """).execute(arguments: insertArguments(task))
         return db.changesCount > 0
     }
@@ -60,7 +60,7 @@ extension SQLiteStore {
             task.id, task.executionID, task.workflowID, task.namespace, task.index, task.stepID, task.attempt,
             task.queue, task.input.jsonString, task.outputType, task.leaseMilliseconds, task.createdAt,
             task.human?.json.jsonString, task.assigneesColumn, task.dueAt,
-            task.phase, task.claim?.token, task.claim?.worker, task.claim?.claimedAt, task.claim?.heartbeatAt, task.claim?.leaseUntil, task.result?.json.jsonString,
+            task.phase, task.claim?.token, task.claim?.worker, task.claim?.claimedAt, task.claim?.heartbeatAt, task.claim?.leaseUntil, task.result?.json.jsonString, task.pool,
         ]
     }
 

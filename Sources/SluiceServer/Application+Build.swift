@@ -69,6 +69,7 @@ func buildRouter(engine: Engine, configuration: ServerConfiguration, access: Acc
     HumanTaskController(engine: engine, configuration: configuration).register(on: routes)
     AnnotationController(engine: engine, configuration: configuration).register(on: routes)
     AnnotationItemController(engine: engine, configuration: configuration).register(on: routes)
+    AnnotationWorkController(engine: engine, configuration: configuration).register(on: routes)
     AccountController(engine: engine, configuration: configuration, access: access).register(on: routes)
     return router
 }

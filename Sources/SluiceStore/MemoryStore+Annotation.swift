@@ -102,4 +102,12 @@ extension MemoryStore {
     public func queuedTasks(executionID: String) async throws -> [QueuedTaskRecord] {
         state.withLock { state in state.queued.values.filter { $0.executionID == executionID }.sorted { ($0.index, $0.attempt, $0.phase) < ($1.index, $1.attempt, $1.phase) } }
     }
+
+    public func waitingInPool(workflowID: String, pool: Int, limit: Int) async throws -> [String] {
+        state.withLock { state in
+            Array(state.queueOrder.compactMap { state.queued[$0] }
+                .filter { $0.workflowID == workflowID && $0.pool == pool && $0.claim == nil && $0.result == nil && state.isCurrent($0) }
+                .prefix(limit).map(\.id))
+        }
+    }
 }

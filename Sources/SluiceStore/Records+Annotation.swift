@@ -135,6 +135,9 @@ public protocol AnnotationStore: Sendable {
     /// Every queued task of an execution, answered or not, by task, attempt and phase: an
     /// item's history.
     func queuedTasks(executionID: String) async throws -> [QueuedTaskRecord]
+    /// The ids of the tasks waiting unclaimed in pool `pool` of the items of Sluice workflow
+    /// `workflowID` (and still current), oldest first.
+    func waitingInPool(workflowID: String, pool: Int, limit: Int) async throws -> [String]
 }
 
 extension StoreDecorator {
@@ -153,4 +156,5 @@ extension StoreDecorator {
     public func items(workflowID: Int64, after: Int64, limit: Int) async throws -> [AnnotationItemRecord] { try await base.items(workflowID: workflowID, after: after, limit: limit) }
     public func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord] { try await base.itemsWithoutExecution(limit: limit) }
     public func queuedTasks(executionID: String) async throws -> [QueuedTaskRecord] { try await base.queuedTasks(executionID: executionID) }
+    public func waitingInPool(workflowID: String, pool: Int, limit: Int) async throws -> [String] { try await base.waitingInPool(workflowID: workflowID, pool: pool, limit: limit) }
 }

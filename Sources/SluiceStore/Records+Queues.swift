@@ -32,11 +32,14 @@ public struct QueuedTaskRecord: Sendable, Hashable {
     /// Which of the attempt's queued tasks it is (0, 1, …): a step that waits for several
     /// answers in turn (an annotation item's way through its pools) queues one per answer.
     public var phase: Int
+    /// For an annotation item's task, the pool it waits in (stored so that "the next item of
+    /// pool p" is one indexed read; not read back).
+    public var pool: Int?
 
     public init(
         id: String, executionID: String, workflowID: String, namespace: String, index: Int, stepID: String, attempt: Int,
         queue: String, input: JSONValue, outputType: String, leaseMilliseconds: Int64, createdAt: Int64,
-        claim: QueueClaim? = nil, result: QueuedTaskResult? = nil, human: HumanTask.Spec? = nil, dueAt: Int64? = nil, phase: Int = 0
+        claim: QueueClaim? = nil, result: QueuedTaskResult? = nil, human: HumanTask.Spec? = nil, dueAt: Int64? = nil, phase: Int = 0, pool: Int? = nil
     ) {
         self.id = id
         self.executionID = executionID
@@ -55,6 +58,7 @@ public struct QueuedTaskRecord: Sendable, Hashable {
         self.human = human
         self.dueAt = dueAt
         self.phase = phase
+        self.pool = pool
     }
 
     /// The claim's `leaseUntil` for a person's claim: people hold a task until they answer or

@@ -182,6 +182,49 @@ import Testing
         }
     }
 
+    @Test func workersTakingItemsAtOnceNeverGetTheSameOne() async throws {
+        let (app, _) = try await makeApp()
+        try await app.test(.router) { client in
+            let project = try Self.data(try await client.send(.post, "/annotation/project/create", body: #"{"name": "race"}"#))
+            let pools = #"{"pools": [{"type": 0}, {"name": "Label", "type": 1}, {"name": "Review", "type": 2, "workers": ["rev"]}, {"type": 5}]}"#
+            let workflow = try Self.data(try await client.send(.post, "/annotation/workflow/create", body: #"{"projectId": \#(Int(project["projectId"]!.numberValue!)), "workflow": \#(pools)}"#))
+            let workflowID = Int(try #require(workflow["workflowId"]?.numberValue))
+            let items = (0..<30).map { #"{"data": \#($0)}"# }.joined(separator: ",")
+            _ = try Self.data(try await client.send(.post, "/annotation/item/upload", body: #"{"workflowId": \#(workflowID), "items": [\#(items)]}"#))
+            // Until the 30 executions have queued their labeling tasks.
+            for _ in 0..<2000 {
+                let open = try await client.send(.get, "/human-tasks?limit=100").json()["human_tasks"]?.arrayValue?.count ?? 0
+                if open == 30 { break }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            let taken = try await withThrowingTaskGroup(of: [String].self) { group in
+                for w in 0..<10 {
+                    group.addTask {
+                        var mine: [String] = []
+                        for _ in 0..<4 {
+                            let reply = try Self.data(try await client.send(.post, "/annotation/task/next", body: #"{"workflowId": \#(workflowID), "pool": 1, "account": "w\#(w)"}"#))
+                            if let id = reply["task"]?["human_task_id"]?.stringValue {
+                                #expect(reply["task"]?["holder"] == .string("w\(w)"))
+                                mine.append(id)
+                            }
+                        }
+                        return mine
+                    }
+                }
+                var all: [String] = []
+                for try await ids in group { all += ids }
+                return all
+            }
+            #expect(taken.count == 30, "every item taken: \(taken.count)")
+            #expect(Set(taken).count == taken.count, "no item held twice")
+            let none = try Self.data(try await client.send(.post, "/annotation/task/next", body: #"{"workflowId": \#(workflowID), "pool": 1, "account": "late"}"#))
+            #expect(none["task"] == .null)
+            try AnnotationAPITests.expectInvalid(try await client.send(.post, "/annotation/task/next", body: #"{"workflowId": \#(workflowID), "pool": 3}"#), at: ["pool"])
+            let outsider = try await client.send(.post, "/annotation/task/next", body: #"{"workflowId": \#(workflowID), "pool": 2, "account": "ann"}"#)
+            #expect(outsider.status == .forbidden, "only the pool's workers take its items: \(outsider.text)")
+        }
+    }
+
     @Test func anUploadIsCheckedWholeAndStoresAllOrNothing() async throws {
         let (app, engine) = try await makeApp()
         try await app.test(.router) { client in

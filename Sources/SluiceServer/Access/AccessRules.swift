@@ -114,5 +114,6 @@ enum AccessRules {
         "GET /annotation/item/get": .init(rule: .byHandler(.read)),
         "GET /annotation/item/list": .init(rule: .byHandler(.read)),
         "GET /annotation/item/export": .init(rule: .byHandler(.read)),
+        "POST /annotation/task/next": .init(rule: .byHandler(.work), action: "annotation_task.next"),
     ]
 }
