@@ -65,6 +65,8 @@ func buildRouter(engine: Engine, configuration: ServerConfiguration, access: Acc
     WebhookController(engine: engine, configuration: configuration).register(on: routes)
     QueueController(engine: engine, configuration: configuration).register(on: routes)
     HumanTaskController(engine: engine, configuration: configuration).register(on: routes)
-    AccountController(engine: engine, configuration: configuration, access: access).register(on: routes)
+    let accounts = AccountController(engine: engine, configuration: configuration, access: access)
+    accounts.register(on: routes)
+    GroupController(engine: engine, accounts: accounts).register(on: routes)
     return router
 }

@@ -29,6 +29,8 @@ import Testing
         if open.contains(route) { return .open }
         if ["GET /me", "DELETE /session", "GET /step-types", "POST /workflows/validate"].contains(route) || route.contains("/accounts/{account}/tokens") { return .signedIn }
         if route.hasPrefix("GET /accounts") || route.hasPrefix("POST /accounts") || route.hasPrefix("DELETE /accounts") || route == "GET /audit" { return .everywhere(.administer) }
+        // Groups of accounts are managed as accounts are.
+        if route.hasPrefix("GET /groups") || route.hasPrefix("POST /groups") || route.hasPrefix("DELETE /groups") { return .everywhere(.administer) }
         if route.contains("/grants") { return .byHandler(.administer) }
         if route == "GET /workflows" || route == "GET /events" { return .byHandler(.read) }
         // Workers: claim and answer the tasks of the namespaces where they may work.
@@ -145,10 +147,12 @@ import Testing
         try await fixture.account("target-\(caller.rawValue.lowercased())", [("team-a", .viewer)])
         let target = try #require(try await fixture.engine.store.account(name: "target-\(caller.rawValue.lowercased())"))
         let grant = try #require(try await fixture.engine.store.grants(accountID: target.id, namespace: "team-a").first)
+        let group = "group-\(caller.rawValue.lowercased())"
+        _ = try await fixture.engine.store.apply([.insertGroup(GroupRecord(id: Identifier.make("grp"), name: group, createdAt: now))])
         return Objects(values: [
             "workflow_id": workflowID, "execution_id": executionID, "task_id": taskID, "webhook_id": webhookID,
             "delivery_id": "dlv-00000000", "version": "1", "token_id": spareID, "grant_id": grant.id, "asset": "app.js",
-            "account": target.name, "own_account": name,
+            "account": target.name, "own_account": name, "group": group,
             "human_task_id": try #require(humanTaskID, "the human task was not queued"),
             "queue": queue, "queued_task_id": queuedTask["queued_task_id"]?.stringValue ?? "", "claim_token": queuedTask["claim_token"]?.stringValue ?? "",
         ], tokens: (main, spare), account: name)
@@ -161,6 +165,8 @@ import Testing
             #"{"name": "Dummy", "namespace": "team-a", "steps": [{"type": "StaticTextInput", "input": "Hello"}, {"type": "Echo"}]}"#
         case "POST /workflows/{workflow_id}/webhooks": #"{"url": "https://example.com/other"}"#
         case "POST /accounts": #"{"name": "new-\#(objects.account)"}"#
+        case "POST /groups": #"{"name": "new-\#(objects.account)"}"#
+        case "POST /groups/{group}/members": #"{"account": "\#(objects.values["account"]!)"}"#
         case "POST /accounts/{account}/tokens": #"{"name": "laptop"}"#
         case "POST /grants": #"{"account": "\#(objects.values["account"]!)", "namespace": "team-a", "role": "runner"}"#
         case "POST /session": #"{"token": "\#(objects.tokens.spare)"}"#
