@@ -80,12 +80,18 @@ public enum AccountName {
     /// Why `name` is not a valid account name, or `nil`: 1 to 64 of letters, digits, `.`, `_`,
     /// `@` and `-`, starting with a letter or digit (an e-mail address fits).
     public static func problem(_ name: String) -> String? {
+        problem(name, calling: "account name")
+    }
+
+    /// The account-name rule for names of other things (`"group name"`), said with that word.
+    static func problem(_ name: String, calling what: String) -> String? {
         let bytes = Array(name.utf8)
         let isAlnum: (UInt8) -> Bool = { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) }
-        if bytes.isEmpty { return "an account name cannot be empty" }
-        if bytes.count > maxLength { return "an account name has at most \(maxLength) characters; this one has \(bytes.count)" }
+        let article = what.first.map { "aeiou".contains($0) } == true ? "an" : "a"
+        if bytes.isEmpty { return "\(article) \(what) cannot be empty" }
+        if bytes.count > maxLength { return "\(article) \(what) has at most \(maxLength) characters; this one has \(bytes.count)" }
         guard isAlnum(bytes[0]), bytes.allSatisfy({ isAlnum($0) || [UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "@"), UInt8(ascii: "-")].contains($0) }) else {
-            return "\"\(name)\" is not a valid account name; expected letters, digits, \".\", \"_\", \"@\" and \"-\", starting with a letter or digit"
+            return "\"\(name)\" is not a valid \(what); expected letters, digits, \".\", \"_\", \"@\" and \"-\", starting with a letter or digit"
         }
         return nil
     }

@@ -10,12 +10,6 @@ import Testing
 /// Groups of accounts through the API (an admin everywhere manages them), and `Human.Task`s
 /// assigned to `group:NAME`, whose members are read at the time of each call.
 @Suite(.testStores, .timeLimit(.minutes(1))) struct GroupTests {
-    func send(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, _ token: String, body: String? = nil) async throws -> Reply {
-        var headers = bearer(token)
-        if body != nil { headers[.contentType] = "application/json" }
-        return try await client.send(method, path, body: body, headers: headers)
-    }
-
     @Test func anAdminManagesGroupsAndTheirMembersAndTheAuditLogSaysSo() async throws {
         let fixture = try await AccessFixture()
         let admin = try await fixture.account("root", [("*", .admin)])

@@ -250,12 +250,6 @@ import Testing
 
 /// `Human.Task` with access checked: the person is the caller's account.
 @Suite(.testStores, .timeLimit(.minutes(1))) struct HumanTaskAccessTests {
-    func send(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, _ token: String, body: String? = nil) async throws -> Reply {
-        var headers = bearer(token)
-        if body != nil { headers[.contentType] = "application/json" }
-        return try await client.send(method, path, body: body, headers: headers)
-    }
-
     @Test func peopleActAsThemselvesInTheirNamespacesAndEditorsReassignOnlyToPeopleWhoMayWork() async throws {
         let fixture = try await AccessFixture()
         let admin = try await fixture.account("root", [("*", .admin)])

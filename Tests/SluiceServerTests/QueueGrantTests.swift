@@ -10,12 +10,6 @@ import Testing
 /// A `worker` grant that names its queues: the account claims and answers only the tasks of
 /// those queues (`@human` for human tasks); without queues, every queue of the namespace.
 @Suite(.testStores, .timeLimit(.minutes(1))) struct QueueGrantTests {
-    func send(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, _ token: String, body: String? = nil) async throws -> Reply {
-        var headers = bearer(token)
-        if body != nil { headers[.contentType] = "application/json" }
-        return try await client.send(method, path, body: body, headers: headers)
-    }
-
     func grant(_ queues: String, role: String = "worker") -> String {
         #"{"account": "resizer", "namespace": "media", "role": "\#(role)", "queues": \#(queues)}"#
     }
