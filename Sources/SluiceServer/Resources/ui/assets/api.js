@@ -52,10 +52,14 @@ export function mayWork(namespace, queue = "@human") {
 }
 
 /** Whether `person` may claim `task`: one of its assignees, a member of an assigned group
- *  (`group:NAME`; the signed-in account's groups come with `GET /me`), or anyone when none. */
+ *  (`group:NAME`; the signed-in account's groups come with `GET /me`), or anyone when none.
+ *  With access off the person acting is only a name, whose groups the UI does not know: a task
+ *  assigned to a group is offered, and the server says if they are not a member. */
 export function isAssigned(task, person) {
   if (task.assignees.length === 0 || task.assignees.includes(person)) return true;
-  return (session.groups || []).some((g) => task.assignees.includes(`group:${g}`));
+  const groups = task.assignees.filter((a) => a.startsWith("group:"));
+  if (session.auth !== "required") return groups.length > 0;
+  return (session.groups || []).some((g) => groups.includes(`group:${g}`));
 }
 
 /** Whether the signed-in account may do `permission` in some namespace (always, with auth off). */
