@@ -168,7 +168,9 @@ public struct AccountCommand: AsyncParsableCommand {
                 let account = try await client.account(name)
                 if output.printStructured(account, console: console) { return ExitStatus.success }
                 console.print("\(name) (\(account["kind"]?.stringValue ?? ""))")
-                console.print(Formatting.table(["GRANT", "NAMESPACE", "ROLE"], (account["grants"]?.arrayValue ?? []).map { [$0["grant_id"]?.stringValue ?? "", $0["namespace"]?.stringValue ?? "", $0["role"]?.stringValue ?? ""] }))
+                console.print(Formatting.table(["GRANT", "NAMESPACE", "ROLE", "QUEUES"], (account["grants"]?.arrayValue ?? []).map {
+                    [$0["grant_id"]?.stringValue ?? "", $0["namespace"]?.stringValue ?? "", $0["role"]?.stringValue ?? "", GrantCommand.queues($0)]
+                }))
                 console.print(Formatting.table(["TOKEN", "NAME", "STATUS", "LAST USED", "EXPIRES"], (account["tokens"]?.arrayValue ?? []).map(TokenCommand.row)))
                 return ExitStatus.success
             }
@@ -264,6 +266,11 @@ public struct GrantCommand: AsyncParsableCommand {
     )
     public init() {}
 
+    /// A grant's queues as a table shows them: `all`, or the names.
+    static func queues(_ grant: JSONValue) -> String {
+        grant["queues"]?.arrayValue.map { $0.compactMap(\.stringValue).joined(separator: ",") } ?? "all"
+    }
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "Grants in the namespaces you administer.")
         @Option var account: String?
@@ -274,8 +281,8 @@ public struct GrantCommand: AsyncParsableCommand {
             try await server.run { client, console in
                 let grants = try await client.grants(account: account, namespace: namespace)
                 if output.printStructured(grants, console: console) { return ExitStatus.success }
-                console.print(Formatting.table(["GRANT", "ACCOUNT", "NAMESPACE", "ROLE"], (grants["grants"]?.arrayValue ?? []).map {
-                    [$0["grant_id"]?.stringValue ?? "", $0["account"]?.stringValue ?? "", $0["namespace"]?.stringValue ?? "", $0["role"]?.stringValue ?? ""]
+                console.print(Formatting.table(["GRANT", "ACCOUNT", "NAMESPACE", "ROLE", "QUEUES"], (grants["grants"]?.arrayValue ?? []).map {
+                    [$0["grant_id"]?.stringValue ?? "", $0["account"]?.stringValue ?? "", $0["namespace"]?.stringValue ?? "", $0["role"]?.stringValue ?? "", GrantCommand.queues($0)]
                 }))
                 return ExitStatus.success
             }
@@ -283,17 +290,20 @@ public struct GrantCommand: AsyncParsableCommand {
     }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "add", abstract: "Grant a role.", discussion: "Examples:\n  sluice grant add ann team-a editor\n  sluice grant add ops '*' admin")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Grant a role.", discussion: "Examples:\n  sluice grant add ann team-a editor\n  sluice grant add ops '*' admin\n  sluice grant add resizer media worker --queue resize --queue ocr\n  sluice grant add ann team-a worker --queue @human     # human tasks only")
         @Argument var account: String
         @Argument(help: "A namespace, or * for every namespace.") var namespace: String
         @Argument(help: "admin, editor, runner, viewer or worker.") var role: String
+        @Option(name: .customLong("queue"), help: "For a worker: a queue it may claim from (repeat for more; @human for human tasks). Default: every queue.")
+        var queues: [String] = []
         @OptionGroup var server: ServerOptions
         @OptionGroup var output: OutputOptions
         func run() async throws {
             try await server.run { client, console in
-                let grant = try await client.grant(account: account, namespace: namespace, role: role)
+                let grant = try await client.grant(account: account, namespace: namespace, role: role, queues: queues.isEmpty ? nil : queues)
                 if output.printStructured(grant, console: console) { return ExitStatus.success }
-                console.print("\(account) is \(role) in \(namespace == "*" ? "every namespace" : namespace) (\(grant["grant_id"]?.stringValue ?? ""))")
+                let scope = queues.isEmpty ? "" : ", queues \(queues.joined(separator: ", "))"
+                console.print("\(account) is \(role) in \(namespace == "*" ? "every namespace" : namespace)\(scope) (\(grant["grant_id"]?.stringValue ?? ""))")
                 return ExitStatus.success
             }
         }

@@ -186,14 +186,15 @@ public struct TaskCommand: AsyncParsableCommand {
         let state = mine ? console.paint("yours", .bold) : "claimable"
         var due = task.dueAt.map { Formatting.timestamp($0) } ?? ""
         if let at = task.dueAt, at < now { due = console.paint(due + " (overdue)", .red) }
-        return [task.id, state, Formatting.truncate(task.title, to: 48), Formatting.age(task.createdAt, now: now), due, task.workflowID]
+        return [task.id, state, Formatting.truncate(task.title, to: 48), Formatting.age(task.createdAt, now: now), due, task.workflowName ?? task.workflowID]
     }
 
     static func printDetails(_ task: HumanTaskInfo, console: Console) {
         console.print(console.paint(task.title, .bold) + "  " + console.paint(task.status, Formatting.style(forStatus: task.status)))
-        var facts: [[String]] = [["Task", task.id], ["Execution", "\(task.executionID) (workflow \(task.workflowID), task \(task.task), attempt \(task.attempt))"]]
+        var facts: [[String]] = [["Task", task.id], ["Execution", "\(task.executionID) (workflow \(task.workflowName.map { "\($0), " } ?? "")\(task.workflowID), task \(task.task), attempt \(task.attempt))"]]
         facts.append(["Assignees", task.assignees.isEmpty ? "anyone who may work in \(task.namespace)" : task.assignees.joined(separator: ", ")])
         if let holder = task.holder { facts.append(["Held by", holder + (task.claimedAt.map { " since \(Formatting.timestamp($0))" } ?? "")]) }
+        if let answered = task.answeredAt { facts.append(["Answered", Formatting.timestamp(answered)]) }
         if let due = task.dueAt { facts.append(["Due", Formatting.timestamp(due) + (task.onDue == "answer" ? " (then the default answer)" : " (then it fails)")]) }
         for fact in facts { console.print(console.paint(fact[0].padding(toLength: 11, withPad: " ", startingAt: 0), .dim) + fact[1]) }
         if !task.instructions.isEmpty { console.print("\n" + task.instructions) }

@@ -40,12 +40,41 @@ extension SluiceClient {
         try await fetch(.GET, "/grants", query: [("account", account), ("namespace", namespace)])
     }
 
-    public func grant(account: String, namespace: String, role: String) async throws -> JSONValue {
-        let body: JSONValue = ["account": .string(account), "namespace": .string(namespace), "role": .string(role)]
-        return try await fetch(.POST, "/grants", body: body.jsonBytes)
+    /// Grants `role` in `namespace`; `queues` restrict a `worker` grant to those queues
+    /// (`@human` for the namespace's human tasks), `nil` covers every queue.
+    public func grant(account: String, namespace: String, role: String, queues: [String]? = nil) async throws -> JSONValue {
+        var body = JSONObject([("account", .string(account)), ("namespace", .string(namespace)), ("role", .string(role))])
+        if let queues { body.append("queues", .array(queues.map(JSONValue.string))) }
+        return try await fetch(.POST, "/grants", body: JSONValue.object(body).jsonBytes)
     }
 
     public func deleteGrant(_ id: String) async throws { _ = try await send(.DELETE, "/grants/\(Self.segment(id))") }
+
+    /// `GET /groups`: a page of groups, newest first.
+    public func groups(limit: Int? = nil, cursor: String? = nil) async throws -> JSONValue {
+        try await fetch(.GET, "/groups", query: [("limit", limit.map(String.init)), ("cursor", cursor)])
+    }
+
+    /// A group with its members' account names.
+    public func group(_ name: String) async throws -> JSONValue { try await fetch(.GET, "/groups/\(Self.segment(name))") }
+
+    public func createGroup(name: String, description: String? = nil) async throws -> JSONValue {
+        var body = JSONObject([("name", .string(name))])
+        if let description { body.append("description", .string(description)) }
+        return try await fetch(.POST, "/groups", body: JSONValue.object(body).jsonBytes)
+    }
+
+    public func deleteGroup(_ name: String) async throws { _ = try await send(.DELETE, "/groups/\(Self.segment(name))") }
+
+    /// Makes `account` a member of `group` (nothing changes if it is one); answers the group.
+    public func addGroupMember(group: String, account: String) async throws -> JSONValue {
+        let body: JSONValue = ["account": .string(account)]
+        return try await fetch(.POST, "/groups/\(Self.segment(group))/members", body: body.jsonBytes)
+    }
+
+    public func removeGroupMember(group: String, account: String) async throws {
+        _ = try await send(.DELETE, "/groups/\(Self.segment(group))/members/\(Self.segment(account))")
+    }
 
     public func audit(filters: [(String, String?)], limit: Int? = nil, cursor: String? = nil) async throws -> JSONValue {
         try await fetch(.GET, "/audit", query: filters + [("limit", limit.map(String.init)), ("cursor", cursor)])

@@ -13,10 +13,13 @@ public struct HumanTaskInfo: Sendable, Hashable {
     public var form: JSONValue
     /// The task's input, shown beside the form.
     public var input: JSONValue
-    /// Who may claim it; empty for anyone who may work in its namespace.
+    /// Who may claim it: account names and `group:NAME`; empty for anyone who may work in its
+    /// namespace.
     public var assignees: [String]
     public var holder: String?
     public var claimedAt: Date?
+    /// When its answer was stored (a person's, or the due time's); `nil` before.
+    public var answeredAt: Date?
     public var dueAt: Date?
     /// `fail` or `answer`.
     public var onDue: String
@@ -25,6 +28,8 @@ public struct HumanTaskInfo: Sendable, Hashable {
     public var error: String?
     public var namespace: String
     public var workflowID: String
+    /// The workflow's name (`nil` when the workflow is gone).
+    public var workflowName: String?
     public var executionID: String
     /// The task's step id in its workflow.
     public var task: String
@@ -45,12 +50,14 @@ public struct HumanTaskInfo: Sendable, Hashable {
         assignees = try f.strings("assignees")
         holder = try f.optionalString("holder")
         claimedAt = try f.optionalDate("claimed_at")
+        answeredAt = try f.optionalDate("answered_at")
         dueAt = try f.optionalDate("due_at")
         onDue = try f.string("on_due")
         answer = f.value("answer")
         error = try f.optionalString("error")
         namespace = try f.string("namespace")
         workflowID = try f.string("workflow_id")
+        workflowName = try f.optionalString("workflow_name")
         executionID = try f.string("execution_id")
         task = try f.string("task")
         attempt = try f.int("attempt")

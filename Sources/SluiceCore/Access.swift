@@ -9,6 +9,7 @@
 /// | `runner` | run and read                                                               |
 /// | `viewer` | read                                                                       |
 /// | `worker` | only claim and complete the tasks of the queues and pools it is assigned to |
+/// |          | (a grant may name its queues: `Grant.queues`)                              |
 public enum Role: String, Sendable, Hashable, CaseIterable, Codable {
     case admin, editor, runner, viewer, worker
 
@@ -79,12 +80,18 @@ public enum AccountName {
     /// Why `name` is not a valid account name, or `nil`: 1 to 64 of letters, digits, `.`, `_`,
     /// `@` and `-`, starting with a letter or digit (an e-mail address fits).
     public static func problem(_ name: String) -> String? {
+        problem(name, calling: "account name")
+    }
+
+    /// The account-name rule for names of other things (`"group name"`), said with that word.
+    static func problem(_ name: String, calling what: String) -> String? {
         let bytes = Array(name.utf8)
         let isAlnum: (UInt8) -> Bool = { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) }
-        if bytes.isEmpty { return "an account name cannot be empty" }
-        if bytes.count > maxLength { return "an account name has at most \(maxLength) characters; this one has \(bytes.count)" }
+        let article = what.first.map { "aeiou".contains($0) } == true ? "an" : "a"
+        if bytes.isEmpty { return "\(article) \(what) cannot be empty" }
+        if bytes.count > maxLength { return "\(article) \(what) has at most \(maxLength) characters; this one has \(bytes.count)" }
         guard isAlnum(bytes[0]), bytes.allSatisfy({ isAlnum($0) || [UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "@"), UInt8(ascii: "-")].contains($0) }) else {
-            return "\"\(name)\" is not a valid account name; expected letters, digits, \".\", \"_\", \"@\" and \"-\", starting with a letter or digit"
+            return "\"\(name)\" is not a valid \(what); expected letters, digits, \".\", \"_\", \"@\" and \"-\", starting with a letter or digit"
         }
         return nil
     }
@@ -97,13 +104,47 @@ public struct Grant: Sendable, Hashable, Codable {
     public var namespace: String
     public var role: Role
     public var createdAt: Int64
+    /// For a `worker` grant: the only queues it may claim from and answer (`@human` for the
+    /// namespace's human tasks); `nil`: every queue of the namespace.
+    public var queues: [String]?
 
-    public init(id: String, account: String, namespace: String, role: Role, createdAt: Int64) {
+    public init(id: String, account: String, namespace: String, role: Role, createdAt: Int64, queues: [String]? = nil) {
         self.id = id
         self.account = account
         self.namespace = namespace
         self.role = role
         self.createdAt = createdAt
+        self.queues = queues
+    }
+
+    /// Whether it lets its account work on the tasks of `queue` in its namespace.
+    public func allowsWork(onQueue queue: String) -> Bool {
+        role.permissions.contains(.work) && (queues?.contains(queue) ?? true)
+    }
+
+    /// Why `queues` cannot restrict a grant of `role`, or `nil` if it can: at most
+    /// `Limits.grantQueues` queue names (or `@human`), each once, and only on a `worker` grant
+    /// (the other roles' work is not per queue). Each problem with its path under `path`.
+    public static func queueProblems(_ queues: [String], role: Role?, path: String = "queues") -> [ValidationIssue] {
+        if let role, role != .worker {
+            return [ValidationIssue(path: path, code: "invalid_value", message: "queues restrict a worker grant; a grant of role \(role.rawValue) covers every queue its role may work on, so leave queues out")]
+        }
+        if queues.isEmpty {
+            return [ValidationIssue(path: path, code: "invalid_value", message: "expected at least one queue name; leave queues out (or null) for every queue of the namespace")]
+        }
+        if queues.count > Limits.grantQueues {
+            return [ValidationIssue(path: path, code: "too_many", message: "expected at most \(Limits.grantQueues) queues, found \(queues.count)")]
+        }
+        var issues: [ValidationIssue] = []
+        var seen = Set<String>()
+        for (i, queue) in queues.enumerated() {
+            if queue != HumanTask.queue, let problem = WorkerTask.queueNameProblem(queue) {
+                issues.append(ValidationIssue(path: "\(path)[\(i)]", code: "invalid_queue", message: problem + ", or \"\(HumanTask.queue)\" for the namespace's human tasks"))
+            } else if !seen.insert(queue).inserted {
+                issues.append(ValidationIssue(path: "\(path)[\(i)]", code: "duplicate", message: "queue \"\(queue)\" is listed twice"))
+            }
+        }
+        return issues
     }
 }
 
@@ -152,6 +193,31 @@ public struct Principal: Sendable, Hashable {
         let roles = roles(in: namespace)
         if roles.isEmpty { return .hidden }
         return roles.contains { $0.permissions.contains(permission) } ? .allowed : .forbidden
+    }
+
+    /// Whether it may work on the tasks of `queue` in `namespace`: a role there (or on `*`)
+    /// with the `work` permission whose grant does not leave `queue` out.
+    public func mayWork(onQueue queue: String, in namespace: String) -> Bool {
+        grants.contains { ($0.namespace == namespace || $0.namespace == Namespace.all) && $0.allowsWork(onQueue: queue) }
+    }
+
+    /// The decision for working on `queue` in `namespace`: allowed, `forbidden` with a role
+    /// there that does not allow it (a viewer, or a worker granted other queues), `hidden` with
+    /// no role there.
+    public func decideWork(onQueue queue: String, in namespace: String) -> AccessDecision {
+        if roles(in: namespace).isEmpty { return .hidden }
+        return mayWork(onQueue: queue, in: namespace) ? .allowed : .forbidden
+    }
+
+    /// The namespaces where it may work on `queue`, or `nil` for every namespace (a grant on
+    /// `*` that allows it).
+    public func namespaces(workingOn queue: String) -> Set<String>? {
+        var names = Set<String>()
+        for grant in grants where grant.allowsWork(onQueue: queue) {
+            if grant.namespace == Namespace.all { return nil }
+            names.insert(grant.namespace)
+        }
+        return names
     }
 
     /// The namespaces where it may do `permission`, or `nil` for every namespace (a grant on

@@ -16,7 +16,7 @@ extension StepRegistry {
             var due = Schema(type: .number).described("How long the task may wait for an answer, in seconds from when it is queued (\(HumanTask.minDueSeconds.formattedSeconds) to \(HumanTask.maxDueSeconds.formattedSeconds)); `on_due` says what happens then.")
             due.minimum = HumanTask.minDueSeconds
             due.maximum = HumanTask.maxDueSeconds
-            var assignees = Schema(type: .array).described("The accounts that may claim it (at most \(HumanTask.maxAssignees)); empty or left out: anyone who may work in the workflow's namespace.")
+            var assignees = Schema(type: .array).described("The accounts that may claim it, and groups of accounts as \"group:NAME\" (at most \(HumanTask.maxAssignees) entries); empty or left out: anyone who may work in the workflow's namespace. A group's members are read when a person lists their inbox or claims the task.")
             assignees.items = .init(Schema(type: .string))
             return .object([
                 ("title", title),
@@ -86,9 +86,15 @@ public enum HumanTask {
             )
         }
 
-        /// Whether `account` may claim it: an assignee, or anyone when there are none.
-        public func mayClaim(_ account: String) -> Bool {
-            assignees.isEmpty || assignees.contains(account)
+        /// Whether `account`, a member of `groups`, may claim it: an assignee, a member of an
+        /// assigned group, or anyone when there are none.
+        public func mayClaim(_ account: String, groups: Set<String> = []) -> Bool {
+            assignees.isEmpty || assignees.contains(account) || groups.contains { assignees.contains(GroupName.assigneePrefix + $0) }
+        }
+
+        /// The groups among its assignees (`group:ops` → `ops`), in order.
+        public var assignedGroups: [String] {
+            assignees.compactMap(GroupName.named(byAssignee:))
         }
 
         /// As stored with the queued task, and as `init(json:)` reads it back.
@@ -115,7 +121,8 @@ public enum HumanTask {
     }
 
     /// The problems of `Human.Task` parameters that their schema cannot express: the form must
-    /// be a schema Sluice understands, assignees valid account names without repeats, and a
+    /// be a schema Sluice understands, assignees valid account names or `group:NAME` without
+    /// repeats (neither is looked up: an unknown account or group claims nothing), and a
     /// default answer must be given when `on_due` is "answer", and match the form.
     static func problems(_ parameters: JSONValue, path: String) -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
@@ -131,13 +138,19 @@ public enum HumanTask {
         if let list = parameters["assignees"]?.arrayValue {
             let at = IssuePath.member(path, "assignees")
             if list.count > maxAssignees {
-                issues.append(.init(path: at, code: "too_many", message: "expected at most \(maxAssignees) accounts, found \(list.count)"))
+                issues.append(.init(path: at, code: "too_many", message: "expected at most \(maxAssignees) accounts and groups, found \(list.count)"))
             } else {
                 var seen = Set<String>()
                 for (i, item) in list.enumerated() {
                     guard let name = item.stringValue else { continue }
-                    if let problem = AccountName.problem(name) {
-                        issues.append(.init(path: "\(at)[\(i)]", code: "invalid_account", message: problem))
+                    if let group = GroupName.named(byAssignee: name) {
+                        if let problem = GroupName.problem(group) {
+                            issues.append(.init(path: "\(at)[\(i)]", code: "invalid_group", message: problem + " (after \"\(GroupName.assigneePrefix)\")"))
+                        } else if !seen.insert(name).inserted {
+                            issues.append(.init(path: "\(at)[\(i)]", code: "duplicate", message: "group \"\(group)\" is listed twice"))
+                        }
+                    } else if let problem = AccountName.problem(name) {
+                        issues.append(.init(path: "\(at)[\(i)]", code: "invalid_account", message: problem + "; a group is named \"\(GroupName.assigneePrefix)NAME\""))
                     } else if !seen.insert(name).inserted {
                         issues.append(.init(path: "\(at)[\(i)]", code: "duplicate", message: "account \"\(name)\" is listed twice"))
                     }

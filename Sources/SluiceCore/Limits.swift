@@ -153,6 +153,8 @@ public enum Limits {
     public static let accountNameCharacters = 64
     /// The longest display name of an account or name of a token, in code points.
     public static let accountTextCharacters = 200
+    /// The most queues a `worker` grant names (none: every queue of its namespace).
+    public static let grantQueues = 100
     /// Failed sign-ins from one address in one minute before it is refused with `429`.
     public static let signInFailuresPerMinute = 20
 
@@ -248,6 +250,7 @@ public enum Limits {
         .init("namespace_characters", namespaceCharacters),
         .init("account_name_characters", accountNameCharacters),
         .init("account_text_characters", accountTextCharacters),
+        .init("grant_queues", grantQueues),
         .init("sign_in_failures_per_minute", signInFailuresPerMinute),
         .init("http_timeout_seconds", httpMaxTimeoutSeconds),
         .init("http_response_bytes", httpMaxResponseBytes),

@@ -100,7 +100,7 @@ extension Engine {
             QueuedTaskRecord(
                 id: Identifier.make("qt"), executionID: context.executionID, workflowID: workflowID, namespace: namespace, index: index,
                 stepID: context.stepID, attempt: context.attempt, queue: queue, input: .object(input), outputType: DataType.json.name,
-                leaseMilliseconds: lease, createdAt: now, result: result, phase: phase
+                leaseMilliseconds: lease, createdAt: now, result: result, answeredAt: result == nil ? nil : now, phase: phase
             )
         }
         if let queue = algorithm?["queue"]?.stringValue {

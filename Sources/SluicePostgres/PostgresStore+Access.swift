@@ -44,8 +44,8 @@ extension PostgresStore.Batch {
             let rows = try await run("""
                 WITH a AS (SELECT id FROM accounts WHERE id = \(g.accountID) FOR KEY SHARE),
                 i AS (
-                    INSERT INTO grants (id, account_id, namespace, role, created_at)
-                    SELECT \(g.id), a.id, \(g.namespace), \(g.role.rawValue), \(g.createdAt) FROM a
+                    INSERT INTO grants (id, account_id, namespace, role, created_at, queues)
+                    SELECT \(g.id), a.id, \(g.namespace), \(g.role.rawValue), \(g.createdAt), \(g.queuesColumn)::text FROM a
                     ON CONFLICT DO NOTHING RETURNING 1)
                 SELECT EXISTS (SELECT 1 FROM a), EXISTS (SELECT 1 FROM i)
                 """)
@@ -73,6 +73,32 @@ extension PostgresStore.Batch {
                 ORDER BY r.o
                 """)
             return .applied
+        case .insertGroup(let g):
+            // The id or the name taken: nothing is inserted.
+            let rows = try await run("""
+                INSERT INTO account_groups (id, name, description, created_at) VALUES (\(g.id), \(g.name), \(g.description)::text, \(g.createdAt))
+                ON CONFLICT DO NOTHING RETURNING 1
+                """)
+            return rows.isEmpty ? .idConflict : .applied
+        case .deleteGroup(let id):
+            // Its memberships go with it (ON DELETE CASCADE).
+            let rows = try await run("DELETE FROM account_groups WHERE id = \(id) RETURNING 1")
+            return rows.isEmpty ? .stale : .applied
+        case .addGroupMember(let groupID, let accountID, let at):
+            // FOR KEY SHARE: a group or account deleted concurrently is seen gone (stale) or
+            // kept until this transaction ends, so the foreign keys cannot fail.
+            let rows = try await run("""
+                WITH a AS (SELECT a.id AS account_id, g.id AS group_id FROM accounts a, account_groups g
+                           WHERE a.id = \(accountID) AND g.id = \(groupID) FOR KEY SHARE),
+                i AS (
+                    INSERT INTO account_group_members (group_id, account_id, added_at) SELECT a.group_id, a.account_id, \(at) FROM a
+                    ON CONFLICT DO NOTHING RETURNING 1)
+                SELECT EXISTS (SELECT 1 FROM a), EXISTS (SELECT 1 FROM i)
+                """)
+            return try Self.insertOutcome(rows)
+        case .removeGroupMember(let groupID, let accountID):
+            let rows = try await run("DELETE FROM account_group_members WHERE group_id = \(groupID) AND account_id = \(accountID) RETURNING 1")
+            return rows.isEmpty ? .stale : .applied
         default:
             preconditionFailure("not an access mutation: \(mutation)")
         }
@@ -90,7 +116,8 @@ extension PostgresStore.Batch {
 extension PostgresStore {
     static let accountColumns = "a.seq, a.id, a.name, a.kind, a.display_name, a.created_at"
     static let tokenColumns = "t.id, t.account_id, t.name, t.kind, t.hash, t.created_at, t.expires_at, t.last_used_at, t.revoked_at"
-    static let grantColumns = "g.id, a.name, g.namespace, g.role, g.created_at"
+    static let grantColumns = "g.id, a.name, g.namespace, g.role, g.created_at, g.queues"
+    static let groupColumns = "g.seq, g.id, g.name, g.description, g.created_at"
     static let auditColumns = "seq, at, actor, action, object, namespace, status, address, request"
 
     static func account(_ row: PostgresRandomAccessRow, offset o: Int = 0) throws -> AccountRecord {
@@ -117,8 +144,45 @@ extension PostgresStore {
         guard let r = Role(rawValue: role) else { throw StoreError(message: "unknown role \(role) in the database") }
         return Grant(
             id: try row[o].decode(String.self), account: try row[o + 1].decode(String.self), namespace: try row[o + 2].decode(String.self),
-            role: r, createdAt: try row[o + 4].decode(Int64.self)
+            role: r, createdAt: try row[o + 4].decode(Int64.self), queues: GrantRecord.queues(column: try row[o + 5].decode(String?.self))
         )
+    }
+
+    static func group(_ row: PostgresRandomAccessRow) throws -> GroupRecord {
+        GroupRecord(
+            id: try row[1].decode(String.self), name: try row[2].decode(String.self), description: try row[3].decode(String?.self),
+            createdAt: try row[4].decode(Int64.self), seq: try row[0].decode(Int64.self)
+        )
+    }
+
+    /// The statement that reads the names of the groups account `name` is a member of.
+    static func groupNamesQuery(account name: String) -> PostgresQuery {
+        """
+        SELECT g.name FROM account_group_members m JOIN account_groups g ON g.id = m.group_id JOIN accounts a ON a.id = m.account_id
+        WHERE a.name = \(name) ORDER BY g.name COLLATE "C"
+        """
+    }
+
+    public func group(name: String) async throws -> GroupRecord? {
+        try await rows("SELECT \(unescaped: Self.groupColumns) FROM account_groups g WHERE g.name = \(name)").first.map(Self.group)
+    }
+
+    public func groups(limit: Int, before: Int64?) async throws -> Page<GroupRecord> {
+        let rows = try await rows("""
+            SELECT \(unescaped: Self.groupColumns) FROM account_groups g WHERE g.seq < \(before ?? Int64.max) ORDER BY g.seq DESC LIMIT \(Int64(limit + 1))
+            """)
+        let items = try rows.prefix(limit).map(Self.group)
+        return Page(items: items, nextCursor: rows.count > limit ? items.last?.seq : nil)
+    }
+
+    public func groupMembers(groupID: String) async throws -> [AccountRecord] {
+        try await rows("""
+            SELECT \(unescaped: Self.accountColumns) FROM account_group_members m JOIN accounts a ON a.id = m.account_id WHERE m.group_id = \(groupID) ORDER BY a.name COLLATE "C"
+            """).map { try Self.account($0) }
+    }
+
+    public func groupNames(account: String) async throws -> [String] {
+        try await rows(Self.groupNamesQuery(account: account)).map { try $0[0].decode(String.self) }
     }
 
     static func audit(_ row: PostgresRandomAccessRow) throws -> AuditRecord {

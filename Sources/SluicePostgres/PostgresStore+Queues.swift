@@ -7,8 +7,10 @@ import SluiceStore
 extension PostgresStore {
     static let queuedColumns = """
         q.id, q.execution_id, q.workflow_id, q.namespace, q.idx, q.step_id, q.attempt, q.queue, q.input, q.output_type, q.lease_ms, q.created_at,
-        q.claim_token, q.worker, q.claimed_at, q.heartbeat_at, q.lease_until, q.result, q.human, q.due_at, q.phase
+        q.claim_token, q.worker, q.claimed_at, q.heartbeat_at, q.lease_until, q.result, q.human, q.due_at, q.answered_at, q.phase
         """
+    /// How many columns `queuedColumns` are: what a query selects after them starts here.
+    static let queuedWidth = 22
     /// Whether the row's task is still RUNNING at the row's attempt.
     static let queuedIsCurrent = """
         EXISTS (SELECT 1 FROM executions e JOIN tasks t ON t.execution_seq = e.seq
@@ -30,7 +32,8 @@ extension PostgresStore {
             outputType: try row[9].decode(String.self), leaseMilliseconds: try row[10].decode(Int64.self), createdAt: try row[11].decode(Int64.self),
             claim: claim, result: json(try row[17].decode(String?.self)).flatMap(QueuedTaskResult.init(json:)),
             human: json(try row[18].decode(String?.self)).flatMap(HumanTask.Spec.init(json:)), dueAt: try row[19].decode(Int64?.self),
-            phase: Int(try row[20].decode(Int64.self))
+            answeredAt: try row[20].decode(Int64?.self),
+            phase: Int(try row[21].decode(Int64.self))
         )
     }
 
@@ -40,10 +43,10 @@ extension PostgresStore {
     static func insertQueued(_ task: QueuedTaskRecord) -> PostgresQuery {
         """
         INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at, human, assignees, due_at,
-            phase, claim_token, worker, claimed_at, heartbeat_at, lease_until, result, pool)
+            phase, claim_token, worker, claimed_at, heartbeat_at, lease_until, result, pool, answered_at)
         VALUES (\(task.id), \(task.executionID), \(task.workflowID), \(task.namespace), \(Int64(task.index)), \(task.stepID), \(Int64(task.attempt)),
                 \(task.queue), \(task.input.jsonString), \(task.outputType), \(task.leaseMilliseconds), \(task.createdAt), \(task.human?.json.jsonString), \(task.assigneesColumn), \(task.dueAt),
-                \(Int64(task.phase)), \(task.claim?.token), \(task.claim?.worker), \(task.claim?.claimedAt), \(task.claim?.heartbeatAt), \(task.claim?.leaseUntil), \(task.result?.json.jsonString), \(task.pool.map(Int64.init)))
+                \(Int64(task.phase)), \(task.claim?.token), \(task.claim?.worker), \(task.claim?.claimedAt), \(task.claim?.heartbeatAt), \(task.claim?.leaseUntil), \(task.result?.json.jsonString), \(task.pool.map(Int64.init)), \(task.answeredAt))
         ON CONFLICT (execution_id, idx, attempt, phase) DO NOTHING
         """
     }
@@ -92,7 +95,8 @@ extension PostgresStore {
           var batch = Batch(connection: connection, logger: self.logger, now: now, eventLock: self.eventLock, node: node)
           let claimed = try rows.map { row in
               let q = try Self.queued(row)
-              try Self.holderEvent(q, before: nil, executionSeq: try row[21].decode(Int64.self), taskID: try row[22].decode(String.self), type: try row[23].decode(String.self), &batch)
+              let w = Self.queuedWidth
+              try Self.holderEvent(q, before: nil, executionSeq: try row[w].decode(Int64.self), taskID: try row[w + 1].decode(String.self), type: try row[w + 2].decode(String.self), &batch)
               return q
           }
           try await batch.flushEvents()
@@ -127,7 +131,7 @@ extension PostgresStore {
             """, logger: logger).collect().map { $0.makeRandomAccess() }
         guard let row = rows.first else { return .notFound }
         let q = try queued(row)
-        return q.refusal(current: try row[21].decode(Bool.self), token: token, now: now) ?? .applied(q)
+        return q.refusal(current: try row[queuedWidth].decode(Bool.self), token: token, now: now) ?? .applied(q)
     }
 
     public func renewClaim(id: String, token: String, now: Int64) async throws -> QueueCallOutcome {
@@ -147,10 +151,11 @@ extension PostgresStore {
         return try await client.withTransaction(logger: logger) { connection in
             let found = try await Self.lockQueued(id, token: token, now: now, connection, logger: self.logger)
             guard case .applied(var q) = found else { return found }
-            try await connection.query("UPDATE queued_tasks SET result = \(text) WHERE id = \(id)", logger: self.logger)
+            try await connection.query("UPDATE queued_tasks SET result = \(text), answered_at = \(now) WHERE id = \(id)", logger: self.logger)
             // The node running the task learns of the answer when this commits.
             if let node { try await Self.announceChanged(q.executionID, node: node, channel: self.channel, connection, logger: self.logger) }
             q.result = result
+            q.answeredAt = now
             return .applied(q)
         }
     }
@@ -191,18 +196,27 @@ extension PostgresStore {
             guard let row = rows.first else { return .notFound }
             let q = try Self.queued(row)
             guard q.human != nil else { return .notFound }
-            switch q.applying(action, current: try row[21].decode(Bool.self), now: now) {
+            let w = Self.queuedWidth
+            // The acting account's groups, in this transaction: a member added a moment ago counts.
+            var groups = Set<String>()
+            if let account = q.groupsNeeded(for: action) {
+                for try await name in try await connection.query(Self.groupNamesQuery(account: account), logger: self.logger).decode(String.self) {
+                    groups.insert(name)
+                }
+            }
+            switch q.applying(action, current: try row[w].decode(Bool.self), now: now, groups: groups) {
             case .refuse(let outcome): return outcome
             case .write(let next):
                 if next != q {
                     let result = next.result?.json.jsonString
                     try await connection.query("""
                         UPDATE queued_tasks SET claim_token = \(next.claim?.token), worker = \(next.claim?.worker), claimed_at = \(next.claim?.claimedAt),
-                            heartbeat_at = \(next.claim?.heartbeatAt), lease_until = \(next.claim?.leaseUntil), result = \(result) WHERE id = \(id)
+                            heartbeat_at = \(next.claim?.heartbeatAt), lease_until = \(next.claim?.leaseUntil), result = \(result),
+                            answered_at = \(next.answeredAt) WHERE id = \(id)
                         """, logger: self.logger)
-                    if let seq = try row[22].decode(Int64?.self) {
+                    if let seq = try row[w + 1].decode(Int64?.self) {
                         var batch = Batch(connection: connection, logger: self.logger, now: now, eventLock: self.eventLock, node: node)
-                        try Self.holderEvent(next, before: q.claim, executionSeq: seq, taskID: try row[23].decode(String.self), type: try row[24].decode(String.self), &batch)
+                        try Self.holderEvent(next, before: q.claim, executionSeq: seq, taskID: try row[w + 2].decode(String.self), type: try row[w + 3].decode(String.self), &batch)
                         try await batch.flushEvents()
                         // Every change (an answer too) reaches the node running the task.
                         if let node {
@@ -226,16 +240,21 @@ extension PostgresStore {
         let names = (namespaces ?? []).sorted()
         var held: String?
         var claimable: String?
+        var member: String?
         switch filter {
         case .heldBy(let account): held = account
-        case .claimableBy(let account): claimable = "," + account + ","
+        case .claimableBy(let account):
+            claimable = "," + account + ","
+            member = account
         case .open: break
         }
         return try await rows("""
             SELECT \(unescaped: Self.queuedColumns) FROM queued_tasks q
             WHERE q.queue = \(HumanTask.queue) AND q.result IS NULL
               AND (\(held)::text IS NULL OR (q.claim_token IS NOT NULL AND q.worker = \(held)::text))
-              AND (\(claimable)::text IS NULL OR (q.claim_token IS NULL AND (q.assignees IS NULL OR strpos(q.assignees, \(claimable)::text) > 0)))
+              AND (\(claimable)::text IS NULL OR (q.claim_token IS NULL AND (q.assignees IS NULL OR strpos(q.assignees, \(claimable)::text) > 0 OR EXISTS (
+                    SELECT 1 FROM account_group_members m JOIN account_groups g ON g.id = m.group_id JOIN accounts a ON a.id = m.account_id
+                    WHERE a.name = \(member)::text AND strpos(q.assignees, ',\(unescaped: GroupName.assigneePrefix)' || g.name || ',') > 0))))
               AND (\(all) OR q.namespace = ANY(\(names)::text[]))
               AND (\(after)::text IS NULL OR (q.created_at, q.id) > (SELECT a.created_at, a.id FROM queued_tasks a WHERE a.id = \(after)::text))
               AND \(unescaped: Self.queuedIsCurrent)

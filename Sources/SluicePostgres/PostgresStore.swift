@@ -291,7 +291,7 @@ public final class PostgresStore: ClusterStore {
             case .answerQueued(let executionID, let id, let token, let result, let at):
                 let found = try await PostgresStore.lockQueued(id, token: token, now: at, connection, logger: logger)
                 guard case .applied = found else { return .stale }
-                try await run("UPDATE queued_tasks SET result = \(result.json.jsonString) WHERE id = \(id)")
+                try await run("UPDATE queued_tasks SET result = \(result.json.jsonString), answered_at = \(at) WHERE id = \(id)")
                 if node != nil { changed.append(executionID) }
                 return .applied
             case .appendLogs(let lines):
@@ -330,7 +330,8 @@ public final class PostgresStore: ClusterStore {
                 }
                 if outcome == .applied { applied(t) }
                 return outcome
-            case .insertAccount, .deleteAccount, .insertToken, .revokeToken, .touchToken, .insertGrant, .deleteGrant, .appendAudit:
+            case .insertAccount, .deleteAccount, .insertToken, .revokeToken, .touchToken, .insertGrant, .deleteGrant, .appendAudit,
+                 .insertGroup, .deleteGroup, .addGroupMember, .removeGroupMember:
                 return try await applyAccessMutation(mutation)
             default:
                 return try await applyWebhookMutation(mutation)

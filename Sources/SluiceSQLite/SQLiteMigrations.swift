@@ -256,6 +256,30 @@ enum SQLiteMigrations {
                 CREATE INDEX queued_tasks_held ON queued_tasks (worker, created_at, id) WHERE claim_token IS NOT NULL AND result IS NULL;
                 """)
         }
+        migrator.registerMigration("009_groups_and_queue_grants") { db in
+            try db.execute(sql: """
+                -- Named groups of accounts (Human.Task assignees "group:NAME"); seq orders the
+                -- list (newest first) and is its cursor. Not "groups": a keyword in SQL.
+                CREATE TABLE account_groups (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL UNIQUE,
+                    description TEXT,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE account_group_members (
+                    group_id TEXT NOT NULL REFERENCES account_groups(id) ON DELETE CASCADE,
+                    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                    added_at INTEGER NOT NULL,
+                    PRIMARY KEY (group_id, account_id)
+                );
+                CREATE INDEX account_group_members_by_account ON account_group_members (account_id);
+                -- A worker grant's queues as a JSON array of names; NULL: every queue.
+                ALTER TABLE grants ADD COLUMN queues TEXT;
+                -- When a queued task's answer was stored.
+                ALTER TABLE queued_tasks ADD COLUMN answered_at INTEGER;
+                """)
+        }
         migrator.registerMigration("010_annotation") { db in
             try db.execute(sql: """
                 -- Annotation projects and their workflows (pipelines of pools) take the ids the
@@ -325,14 +349,15 @@ enum SQLiteMigrations {
                     human TEXT,
                     assignees TEXT,
                     due_at INTEGER,
+                    answered_at INTEGER,
                     phase INTEGER NOT NULL DEFAULT 0,
                     pool INTEGER,
                     UNIQUE (execution_id, idx, attempt, phase)
                 );
                 INSERT INTO queued_tasks_new (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at,
-                    claim_token, worker, claimed_at, heartbeat_at, lease_until, result, human, assignees, due_at)
+                    claim_token, worker, claimed_at, heartbeat_at, lease_until, result, human, assignees, due_at, answered_at)
                 SELECT id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at,
-                    claim_token, worker, claimed_at, heartbeat_at, lease_until, result, human, assignees, due_at FROM queued_tasks;
+                    claim_token, worker, claimed_at, heartbeat_at, lease_until, result, human, assignees, due_at, answered_at FROM queued_tasks;
                 DROP TABLE queued_tasks;
                 ALTER TABLE queued_tasks_new RENAME TO queued_tasks;
                 CREATE INDEX queued_tasks_claimable ON queued_tasks (queue, created_at, id) WHERE claim_token IS NULL AND result IS NULL;

@@ -32,8 +32,8 @@ extension SQLiteStore {
         case .insertGrant(let g):
             guard try accountExists(g.accountID, db) else { return .stale }
             // The id taken, or the account has this role here already.
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO grants (id, account_id, namespace, role, created_at) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [g.id, g.accountID, g.namespace, g.role.rawValue, g.createdAt])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO grants (id, account_id, namespace, role, created_at, queues) VALUES (?, ?, ?, ?, ?, ?)")
+                .execute(arguments: [g.id, g.accountID, g.namespace, g.role.rawValue, g.createdAt, g.queuesColumn])
             return db.changesCount == 0 ? .idConflict : .applied
         case .deleteGrant(let id):
             try db.cachedStatement(sql: "DELETE FROM grants WHERE id = ?").execute(arguments: [id])
@@ -46,6 +46,24 @@ extension SQLiteStore {
                 try insert.execute(arguments: [e.at, e.actor, e.action, e.object, e.namespace, e.status, e.address, e.request])
             }
             return .applied
+        case .insertGroup(let g):
+            // The id or the name taken: either unique constraint ignores the row.
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO account_groups (id, name, description, created_at) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [g.id, g.name, g.description, g.createdAt])
+            return db.changesCount == 0 ? .idConflict : .applied
+        case .deleteGroup(let id):
+            // Its memberships go with it (ON DELETE CASCADE).
+            try db.cachedStatement(sql: "DELETE FROM account_groups WHERE id = ?").execute(arguments: [id])
+            return db.changesCount == 0 ? .stale : .applied
+        case .addGroupMember(let groupID, let accountID, let at):
+            guard try accountExists(accountID, db),
+                  try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM account_groups WHERE id = ?"), arguments: [groupID]) != nil else { return .stale }
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO account_group_members (group_id, account_id, added_at) VALUES (?, ?, ?)")
+                .execute(arguments: [groupID, accountID, at])
+            return db.changesCount == 0 ? .idConflict : .applied
+        case .removeGroupMember(let groupID, let accountID):
+            try db.cachedStatement(sql: "DELETE FROM account_group_members WHERE group_id = ? AND account_id = ?").execute(arguments: [groupID, accountID])
+            return db.changesCount == 0 ? .stale : .applied
         default:
             preconditionFailure("not an access mutation: \(mutation)")
         }
@@ -60,7 +78,8 @@ extension SQLiteStore {
 extension SQLiteStore {
     static let accountColumns = "a.seq, a.id, a.name, a.kind, a.display_name, a.created_at"
     static let tokenColumns = "t.id, t.account_id, t.name, t.kind, t.hash, t.created_at, t.expires_at, t.last_used_at, t.revoked_at"
-    static let grantColumns = "g.id, a.name, g.namespace, g.role, g.created_at"
+    static let grantColumns = "g.id, a.name, g.namespace, g.role, g.created_at, g.queues"
+    static let groupColumns = "g.seq, g.id, g.name, g.description, g.created_at"
     static let auditColumns = "seq, at, actor, action, object, namespace, status, address, request"
 
     static func account(_ row: Row, offset o: Int = 0) throws -> AccountRecord {
@@ -81,7 +100,45 @@ extension SQLiteStore {
     static func grant(_ row: Row, offset o: Int = 0) throws -> Grant {
         let role: String = row[o + 3]
         guard let r = Role(rawValue: role) else { throw StoreError(message: "unknown role \(role) in the database") }
-        return Grant(id: row[o], account: row[o + 1], namespace: row[o + 2], role: r, createdAt: row[o + 4])
+        return Grant(id: row[o], account: row[o + 1], namespace: row[o + 2], role: r, createdAt: row[o + 4], queues: GrantRecord.queues(column: row[o + 5]))
+    }
+
+    static func group(_ row: Row) -> GroupRecord {
+        GroupRecord(id: row[1], name: row[2], description: row[3], createdAt: row[4], seq: row[0])
+    }
+
+    /// The names of the groups account `name` is a member of, in `db`'s transaction.
+    static func groupNames(account name: String, _ db: Database) throws -> [String] {
+        try String.fetchAll(db.cachedStatement(sql: """
+            SELECT g.name FROM account_group_members m JOIN account_groups g ON g.id = m.group_id JOIN accounts a ON a.id = m.account_id
+            WHERE a.name = ? ORDER BY g.name
+            """), arguments: [name])
+    }
+
+    public func group(name: String) async throws -> GroupRecord? {
+        try readNow { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.groupColumns) FROM account_groups g WHERE g.name = ?"), arguments: [name]).map(Self.group)
+        }
+    }
+
+    public func groups(limit: Int, before: Int64?) async throws -> Page<GroupRecord> {
+        try readNow { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.groupColumns) FROM account_groups g WHERE g.seq < ? ORDER BY g.seq DESC LIMIT ?", arguments: [before ?? Int64.max, limit + 1])
+            let items = rows.prefix(limit).map(Self.group)
+            return Page(items: items, nextCursor: rows.count > limit ? items.last?.seq : nil)
+        }
+    }
+
+    public func groupMembers(groupID: String) async throws -> [AccountRecord] {
+        try readNow { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT \(Self.accountColumns) FROM account_group_members m JOIN accounts a ON a.id = m.account_id WHERE m.group_id = ? ORDER BY a.name
+                """), arguments: [groupID]).map { try Self.account($0) }
+        }
+    }
+
+    public func groupNames(account: String) async throws -> [String] {
+        try readNow { db in try Self.groupNames(account: account, db) }
     }
 
     static func audit(_ row: Row) -> AuditRecord {

@@ -7,8 +7,10 @@ import SluiceStore
 extension SQLiteStore {
     static let queuedColumns = """
         q.id, q.execution_id, q.workflow_id, q.namespace, q.idx, q.step_id, q.attempt, q.queue, q.input, q.output_type, q.lease_ms, q.created_at,
-        q.claim_token, q.worker, q.claimed_at, q.heartbeat_at, q.lease_until, q.result, q.human, q.due_at, q.phase
+        q.claim_token, q.worker, q.claimed_at, q.heartbeat_at, q.lease_until, q.result, q.human, q.due_at, q.answered_at, q.phase
         """
+    /// How many columns `queuedColumns` are: what a query selects after them starts here.
+    static let queuedWidth = 22
     /// Whether the row's task is still RUNNING at the row's attempt.
     static let queuedIsCurrent = """
         EXISTS (SELECT 1 FROM executions e JOIN tasks t ON t.execution_seq = e.seq
@@ -22,7 +24,7 @@ extension SQLiteStore {
             id: row[0], executionID: row[1], workflowID: row[2], namespace: row[3], index: row[4], stepID: row[5], attempt: row[6],
             queue: row[7], input: json(row[8]) ?? .null, outputType: row[9], leaseMilliseconds: row[10], createdAt: row[11],
             claim: claim, result: json(row[17]).flatMap(QueuedTaskResult.init(json:)),
-            human: json(row[18]).flatMap(HumanTask.Spec.init(json:)), dueAt: row[19], phase: row[20]
+            human: json(row[18]).flatMap(HumanTask.Spec.init(json:)), dueAt: row[19], answeredAt: row[20], phase: row[21]
         )
     }
 
@@ -39,7 +41,7 @@ extension SQLiteStore {
 
     static func queued(id: String, _ db: Database) throws -> (record: QueuedTaskRecord, current: Bool)? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT \(queuedColumns), \(queuedIsCurrent) FROM queued_tasks q WHERE q.id = ?"), arguments: [id])
-            .map { (queued($0), $0[21]) }
+            .map { (queued($0), $0[queuedWidth]) }
     }
 
     /// Inserts `task` unless its attempt is queued already; whether it did.
@@ -47,8 +49,8 @@ extension SQLiteStore {
     static func insertQueued(_ task: QueuedTaskRecord, _ db: Database) throws -> Bool {
         try db.cachedStatement(sql: """
             INSERT INTO queued_tasks (id, execution_id, workflow_id, namespace, idx, step_id, attempt, queue, input, output_type, lease_ms, created_at, human, assignees, due_at,
-                phase, claim_token, worker, claimed_at, heartbeat_at, lease_until, result, pool)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (execution_id, idx, attempt, phase) DO NOTHING
+                phase, claim_token, worker, claimed_at, heartbeat_at, lease_until, result, pool, answered_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (execution_id, idx, attempt, phase) DO NOTHING
             """).execute(arguments: insertArguments(task))
         return db.changesCount > 0
     }
@@ -60,7 +62,7 @@ extension SQLiteStore {
             task.id, task.executionID, task.workflowID, task.namespace, task.index, task.stepID, task.attempt,
             task.queue, task.input.jsonString, task.outputType, task.leaseMilliseconds, task.createdAt,
             task.human?.json.jsonString, task.assigneesColumn, task.dueAt,
-            task.phase, task.claim?.token, task.claim?.worker, task.claim?.claimedAt, task.claim?.heartbeatAt, task.claim?.leaseUntil, task.result?.json.jsonString, task.pool,
+            task.phase, task.claim?.token, task.claim?.worker, task.claim?.claimedAt, task.claim?.heartbeatAt, task.claim?.leaseUntil, task.result?.json.jsonString, task.pool, task.answeredAt,
         ]
     }
 
@@ -68,9 +70,10 @@ extension SQLiteStore {
     static func answerQueued(id: String, token: String?, result: QueuedTaskResult, now: Int64, _ db: Database) throws -> QueueCallOutcome {
         guard let (q, current) = try queued(id: id, db) else { return .notFound }
         if let refusal = q.refusal(current: current, token: token, now: now) { return refusal }
-        try db.cachedStatement(sql: "UPDATE queued_tasks SET result = ? WHERE id = ?").execute(arguments: [result.json.jsonString, id])
+        try db.cachedStatement(sql: "UPDATE queued_tasks SET result = ?, answered_at = ? WHERE id = ?").execute(arguments: [result.json.jsonString, now, id])
         var answered = q
         answered.result = result
+        answered.answeredAt = now
         return .applied(answered)
     }
 
@@ -167,15 +170,17 @@ extension SQLiteStore {
     public func updateHumanTask(id: String, action: HumanTaskAction, now: Int64) async throws -> QueueCallOutcome {
         try await pool.write { db in
             guard let (q, current) = try Self.queued(id: id, db), q.human != nil else { return .notFound }
-            switch q.applying(action, current: current, now: now) {
+            // The acting account's groups, in this transaction: a member added a moment ago counts.
+            let groups = try q.groupsNeeded(for: action).map { try Set(Self.groupNames(account: $0, db)) } ?? []
+            switch q.applying(action, current: current, now: now, groups: groups) {
             case .refuse(let outcome): return outcome
             case .write(let next):
                 if next != q {
                     try db.cachedStatement(sql: """
-                        UPDATE queued_tasks SET claim_token = ?, worker = ?, claimed_at = ?, heartbeat_at = ?, lease_until = ?, result = ? WHERE id = ?
+                        UPDATE queued_tasks SET claim_token = ?, worker = ?, claimed_at = ?, heartbeat_at = ?, lease_until = ?, result = ?, answered_at = ? WHERE id = ?
                         """).execute(arguments: [
                             next.claim?.token, next.claim?.worker, next.claim?.claimedAt, next.claim?.heartbeatAt, next.claim?.leaseUntil,
-                            next.result?.json.jsonString, id,
+                            next.result?.json.jsonString, next.answeredAt, id,
                         ])
                     try Self.holderEvent(next, before: q.claim, at: now, db, EventSequence())
                 }
@@ -201,8 +206,13 @@ extension SQLiteStore {
                 sql += " AND q.claim_token IS NOT NULL AND q.worker = ?"
                 arguments += [account]
             case .claimableBy(let account):
-                sql += " AND q.claim_token IS NULL AND (q.assignees IS NULL OR instr(q.assignees, ?) > 0)"
-                arguments += ["," + account + ","]
+                // An assignee, or a member of an assigned group (read now, in this query).
+                sql += """
+                     AND q.claim_token IS NULL AND (q.assignees IS NULL OR instr(q.assignees, ?) > 0 OR EXISTS (
+                        SELECT 1 FROM account_group_members m JOIN account_groups g ON g.id = m.group_id JOIN accounts a ON a.id = m.account_id
+                        WHERE a.name = ? AND instr(q.assignees, ',\(GroupName.assigneePrefix)' || g.name || ',') > 0))
+                    """
+                arguments += ["," + account + ",", account]
             case .open: break
             }
             if let namespaces {

@@ -190,7 +190,8 @@ public final class SQLiteStore: Store {
                 return outcome == .applied ? .commit : .rollback
             }
             return outcome
-        case .insertAccount, .deleteAccount, .insertToken, .revokeToken, .touchToken, .insertGrant, .deleteGrant, .appendAudit:
+        case .insertAccount, .deleteAccount, .insertToken, .revokeToken, .touchToken, .insertGrant, .deleteGrant, .appendAudit,
+             .insertGroup, .deleteGroup, .addGroupMember, .removeGroupMember:
             return try applyAccessMutation(mutation, db, now: now)
         default:
             return try applyWebhookMutation(mutation, db, now: now)

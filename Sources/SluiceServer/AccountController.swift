@@ -57,7 +57,10 @@ struct AccountController {
     }
 
     static func representation(_ g: Grant) -> JSONValue {
-        ["grant_id": .string(g.id), "account": .string(g.account), "namespace": .string(g.namespace), "role": .string(g.role.rawValue), "created_at": Optional(g.createdAt).timestamp]
+        [
+            "grant_id": .string(g.id), "account": .string(g.account), "namespace": .string(g.namespace), "role": .string(g.role.rawValue),
+            "queues": g.queues.map { .array($0.map(JSONValue.string)) } ?? .null, "created_at": Optional(g.createdAt).timestamp,
+        ]
     }
 
     static func representation(_ e: AuditRecord) -> JSONValue {
@@ -137,6 +140,7 @@ struct AccountController {
         if let principal = context.identity, let account = try await engine.store.account(id: principal.accountID) {
             o.append("account", Self.representation(account))
             o.append("grants", .array(principal.grants.map(Self.representation)))
+            o.append("groups", .array(try await engine.store.groupNames(account: account.name).map(JSONValue.string)))
             o.append("token_id", .string(principal.tokenID))
             if context.signedInWithCookie, let cookie = request.cookies[sessionCookieName]?.value {
                 o.append("csrf_token", .string(TokenValue.csrf(forSession: cookie)))
@@ -144,6 +148,7 @@ struct AccountController {
         } else {
             o.append("account", .null)
             o.append("grants", .array([]))
+            o.append("groups", .array([]))
         }
         return JSONResponse.make(.object(o), headers: [.cacheControl: "no-store"])
     }
@@ -315,9 +320,11 @@ struct AccountController {
     }
 
     /// `POST /grants {"account": "ann", "namespace": "team-a", "role": "editor"}`: `201`, or
-    /// `200` with the grant that exists already.
+    /// `200` with the grant that exists already. A `worker` grant may name its `queues`
+    /// (`["resize", "@human"]`); without, it covers every queue of the namespace. The account
+    /// has one grant per role and namespace: the same role with other queues is a `409`.
     @Sendable func createGrant(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let body = try await body(request, allowed: ["account", "namespace", "role"], example: "{\"account\": \"ann\", \"namespace\": \"team-a\", \"role\": \"editor\"}")
+        let body = try await body(request, allowed: ["account", "namespace", "role", "queues"], example: "{\"account\": \"ann\", \"namespace\": \"team-a\", \"role\": \"editor\"}")
         var issues: [ValidationIssue] = []
         func field(_ key: String) -> String? {
             do { return try string(body, key, required: true) } catch let p as Problem { issues += p.errors; return nil } catch { return nil }
@@ -328,6 +335,23 @@ struct AccountController {
         }
         let role = roleName.flatMap(Role.init(rawValue:))
         if let roleName, role == nil { issues.append(.init(path: "role", code: "invalid_value", message: "expected one of \(Role.names), found \"\(roleName)\"")) }
+        var queues: [String]?
+        switch body["queues"] {
+        case nil, .null?: break
+        case .array(let items)?:
+            var names: [String] = []
+            for (i, item) in items.enumerated() {
+                if let name = item.stringValue { names.append(name) } else {
+                    issues.append(.init(path: "queues[\(i)]", code: "type_mismatch", message: "expected a queue name, found \(item.kindName)"))
+                }
+            }
+            if names.count == items.count {
+                issues += Grant.queueProblems(names, role: role)
+                queues = names
+            }
+        case let v?:
+            issues.append(.init(path: "queues", code: "type_mismatch", message: "expected an array of queue names (a worker grant's only queues) or null for every queue, found \(v.kindName)"))
+        }
         if !issues.isEmpty { throw Problem.validation(ValidationFailure(title: "Invalid grant", issues: issues)) }
         guard let name, let namespace, let role else { preconditionFailure("checked above") }
         try checkAdministers(namespace, context)
@@ -335,13 +359,17 @@ struct AccountController {
             throw Problem.badRequest(path: "account", code: "unknown_account", "no account named \"\(name)\"; create it first (POST /accounts)")
         }
         if let existing = try await engine.store.grants(accountID: account.id, namespace: namespace).first(where: { $0.role == role }) {
+            guard existing.queues == queues else {
+                let covers = existing.queues.map { "queues \($0.joined(separator: ", "))" } ?? "every queue"
+                throw EngineError.conflict("account \"\(name)\" has the \(role.rawValue) role in \(namespace == Namespace.all ? "every namespace" : "namespace \"\(namespace)\"") already (\(existing.id)), covering \(covers); to change its queues, remove it (DELETE /grants/\(existing.id)) and grant it again")
+            }
             return JSONResponse.make(Self.representation(existing))
         }
-        let record = GrantRecord(id: Identifier.make("gr"), accountID: account.id, namespace: namespace, role: role, createdAt: engine.now())
+        let record = GrantRecord(id: Identifier.make("gr"), accountID: account.id, namespace: namespace, role: role, createdAt: engine.now(), queues: queues)
         switch try await commit([.insertGrant(record)])[0] {
         case .applied:
             access.forgetCachedTokens()
-            let grant = Grant(id: record.id, account: account.name, namespace: namespace, role: role, createdAt: record.createdAt)
+            let grant = Grant(id: record.id, account: account.name, namespace: namespace, role: role, createdAt: record.createdAt, queues: queues)
             return JSONResponse.make(Self.representation(grant), status: .created, headers: [.location: "/grants/\(record.id)"])
         case .stale:
             throw Problem.badRequest(path: "account", code: "unknown_account", "no account named \"\(name)\"")

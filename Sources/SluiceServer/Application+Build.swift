@@ -70,6 +70,8 @@ func buildRouter(engine: Engine, configuration: ServerConfiguration, access: Acc
     AnnotationController(engine: engine, configuration: configuration).register(on: routes)
     AnnotationItemController(engine: engine, configuration: configuration).register(on: routes)
     AnnotationWorkController(engine: engine, configuration: configuration).register(on: routes)
-    AccountController(engine: engine, configuration: configuration, access: access).register(on: routes)
+    let accounts = AccountController(engine: engine, configuration: configuration, access: access)
+    accounts.register(on: routes)
+    GroupController(engine: engine, accounts: accounts).register(on: routes)
     return router
 }

@@ -7,8 +7,10 @@ import SluiceStore
 /// claim), `GET /human-tasks` and `GET /human-tasks/{id}`, and on one task `claim` ("assign to
 /// me"), `release`, `complete` (the answer, checked against the task's form) and `reassign` (an
 /// editor's). With access checked, the person is the caller's account, which needs the `work`
-/// permission (a `worker` or an `admin`) in the task's namespace, and `reassign` needs `control`
-/// (an `editor`); without, the person is the `account` a call names (default `anonymous`).
+/// permission (a `worker` or an `admin`) in the task's namespace — a `worker` grant naming its
+/// queues must name `@human` — and `reassign` needs `control` (an `editor`); without, the person
+/// is the `account` a call names (default `anonymous`). A task assigned to `group:NAME` is the
+/// members' at the time of each call.
 struct HumanTaskController {
     let engine: Engine
     let configuration: ServerConfiguration
@@ -31,14 +33,15 @@ struct HumanTaskController {
     @Sendable func inbox(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let account = try person(named: request.uri.queryParameters["account"].map(String.init), context)
         let limit = try parsing.page(request).limit
-        let namespaces = context.namespaces(where: .work)
+        let namespaces = context.namespaces(workingOn: HumanTask.queue)
         let held = try await engine.store.humanTasks(.heldBy(account), namespaces: namespaces, after: nil, limit: limit)
         let claimable = try await engine.store.humanTasks(.claimableBy(account), namespaces: namespaces, after: nil, limit: limit)
         let now = engine.now()
+        let names = try await workflowNames(held + claimable)
         return JSONResponse.make([
             "account": .string(account),
-            "held": .array(held.map { Self.representation($0, current: true, now: now) }),
-            "claimable": .array(claimable.map { Self.representation($0, current: true, now: now) }),
+            "held": .array(held.map { Self.representation($0, current: true, now: now, workflowName: names[$0.workflowID]) }),
+            "claimable": .array(claimable.map { Self.representation($0, current: true, now: now, workflowName: names[$0.workflowID]) }),
         ])
     }
 
@@ -55,8 +58,9 @@ struct HumanTaskController {
         let after = request.uri.queryParameters["cursor"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let tasks = try await engine.store.humanTasks(filter, namespaces: context.namespaces(where: .read), after: after, limit: limit)
         let now = engine.now()
+        let names = try await workflowNames(tasks)
         return JSONResponse.make([
-            "human_tasks": .array(tasks.map { Self.representation($0, current: true, now: now) }),
+            "human_tasks": .array(tasks.map { Self.representation($0, current: true, now: now, workflowName: names[$0.workflowID]) }),
             "next_cursor": tasks.count == limit ? .string(tasks.last!.id) : .null,
         ])
     }
@@ -64,7 +68,7 @@ struct HumanTaskController {
     @Sendable func get(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let task = try await visibleTask(context, needing: nil)
         let current = try await isCurrent(task)
-        return JSONResponse.make(Self.representation(task, current: current, now: engine.now()))
+        return JSONResponse.make(Self.representation(task, current: current, now: engine.now(), workflowName: try await workflowNames([task])[task.workflowID]))
     }
 
     // MARK: Calls on one task
@@ -119,8 +123,8 @@ struct HumanTaskController {
                 }
                 let grants = try await engine.store.grants(accountID: account.id, namespace: nil)
                 let principal = Principal(accountID: account.id, account: account.name, grants: grants, tokenID: "")
-                guard principal.may(.work, in: task.namespace) else {
-                    throw Problem.badRequest(path: "account", code: "cannot_work", "account \"\(name)\" may not work in namespace \"\(task.namespace)\" (it needs the worker or admin role there)")
+                guard principal.mayWork(onQueue: HumanTask.queue, in: task.namespace) else {
+                    throw Problem.badRequest(path: "account", code: "cannot_work", "account \"\(name)\" may not work on human tasks in namespace \"\(task.namespace)\" (it needs the worker or admin role there, and a worker grant that names its queues must name \(HumanTask.queue))")
                 }
             }
             target = name
@@ -160,14 +164,18 @@ struct HumanTaskController {
     func visibleTask(_ context: SluiceRequestContext, needing permission: Permission?) async throws -> QueuedTaskRecord {
         let id = try context.parameters.require("human_task_id")
         guard let task = try await engine.store.queuedTask(id: id), task.human != nil else { throw Self.notFound(id) }
-        let sees = context.decide(.read, in: task.namespace) == .allowed || context.decide(.work, in: task.namespace) == .allowed
+        // Working on human tasks: the work permission there, for queue @human.
+        func decide(_ permission: Permission) -> AccessDecision {
+            permission == .work ? context.decideWork(onQueue: HumanTask.queue, in: task.namespace) : context.decide(permission, in: task.namespace)
+        }
+        let sees = decide(.read) == .allowed || decide(.work) == .allowed
         guard sees else {
-            if context.decide(.read, in: task.namespace) == .forbidden, let permission, context.decide(permission, in: task.namespace) == .forbidden {
+            if decide(.read) == .forbidden, let permission, decide(permission) == .forbidden {
                 throw forbidden(permission, task, context)
             }
             throw Self.notFound(id)
         }
-        if let permission, context.decide(permission, in: task.namespace) != .allowed {
+        if let permission, decide(permission) != .allowed {
             throw forbidden(permission, task, context)
         }
         return task
@@ -175,7 +183,7 @@ struct HumanTaskController {
 
     func forbidden(_ permission: Permission, _ task: QueuedTaskRecord, _ context: SluiceRequestContext) -> Problem {
         let roles = context.identity?.roles(in: task.namespace).map(\.rawValue).sorted().joined(separator: ", ") ?? ""
-        let needs = permission == .control ? "the editor or admin role" : "the worker or admin role"
+        let needs = permission == .control ? "the editor or admin role" : "the worker or admin role (a worker grant that names its queues must name \(HumanTask.queue))"
         return AccessControl.forbidden("\(permission == .control ? "reassigning" : "working on") a human task in namespace \"\(task.namespace)\" needs \(needs) there; account \"\(context.identity?.account ?? "")\" has \(roles.isEmpty ? "no role" : roles) there")
     }
 
@@ -191,10 +199,10 @@ struct HumanTaskController {
     }
 
     /// The task a call changed, or the problem that says why it changed nothing.
-    func answer(_ outcome: QueueCallOutcome, id: String) throws -> Response {
+    func answer(_ outcome: QueueCallOutcome, id: String) async throws -> Response {
         switch outcome {
         case .applied(let task):
-            return JSONResponse.make(Self.representation(task, current: task.result == nil, now: engine.now()))
+            return JSONResponse.make(Self.representation(task, current: task.result == nil, now: engine.now(), workflowName: try await workflowNames([task])[task.workflowID]))
         case .notFound: throw Self.notFound(id)
         case .notHolder, .heldBy(nil):
             throw Problem(status: .conflict, type: "urn:sluice:problem:not-holder", title: "Not the holder of the task",
@@ -211,8 +219,18 @@ struct HumanTaskController {
         }
     }
 
-    /// A human task as the API answers it.
-    static func representation(_ task: QueuedTaskRecord, current: Bool, now: Int64) -> JSONValue {
+    /// The names of the workflows of `tasks`, by workflow id: one read per workflow (the name of
+    /// its latest version, as the workflow lists show it).
+    func workflowNames(_ tasks: [QueuedTaskRecord]) async throws -> [String: String] {
+        var names: [String: String] = [:]
+        for id in Set(tasks.map(\.workflowID)) {
+            if let workflow = try await engine.store.workflow(id: id) { names[id] = workflow.name }
+        }
+        return names
+    }
+
+    /// A human task as the API answers it; `workflowName` `nil` when its workflow is gone.
+    static func representation(_ task: QueuedTaskRecord, current: Bool, now: Int64, workflowName: String?) -> JSONValue {
         let human = task.human ?? HumanTask.Spec(title: "")
         var o = JSONObject()
         o.append("human_task_id", .string(task.id))
@@ -230,6 +248,7 @@ struct HumanTaskController {
         o.append("assignees", .array(human.assignees.map(JSONValue.string)))
         o.append("holder", task.claim.map { .string($0.worker) } ?? .null)
         o.append("claimed_at", task.claim.map { .string(Timestamp.format(milliseconds: $0.claimedAt)) } ?? .null)
+        o.append("answered_at", task.answeredAt.map { .string(Timestamp.format(milliseconds: $0)) } ?? .null)
         o.append("due_at", task.dueAt.map { .string(Timestamp.format(milliseconds: $0)) } ?? .null)
         switch human.onDue {
         case .fail: o.append("on_due", "fail")
@@ -244,6 +263,7 @@ struct HumanTaskController {
         }
         o.append("namespace", .string(task.namespace))
         o.append("workflow_id", .string(task.workflowID))
+        o.append("workflow_name", workflowName.map(JSONValue.string) ?? .null)
         o.append("execution_id", .string(task.executionID))
         o.append("task", .string(task.stepID))
         o.append("attempt", .number(Double(task.attempt)))

@@ -6,7 +6,8 @@ import SluiceStore
 /// The workers' API of `Worker.Task`: `GET /queues`, `POST /queues/{queue}/claim`, and on a
 /// claimed task `…/heartbeat`, `…/complete` and `…/fail`, each with the claim's token. With
 /// access checked, a caller works only in the namespaces where it has the `work` permission (a
-/// `worker` or an `admin`), and a task elsewhere is not found.
+/// `worker` or an `admin`), and a task elsewhere is not found; a `worker` grant that names its
+/// queues covers only those (a claim from another is `403`, as is a call on its tasks).
 struct QueueController {
     let engine: Engine
     let configuration: ServerConfiguration
@@ -28,7 +29,7 @@ struct QueueController {
 
     @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let now = engine.now()
-        let queues = try await engine.store.queueSummaries(namespaces: context.namespaces(where: .work), now: now)
+        let queues = try await summaries(context, now: now)
         return JSONResponse.make(["queues": .array(queues.map { q in
             var o = JSONObject()
             o.append("queue", .string(q.queue))
@@ -47,6 +48,8 @@ struct QueueController {
             throw AccessControl.forbidden("claiming tasks needs the worker (or admin) role in a namespace; account \"\(context.identity?.account ?? "")\" has neither")
         }
         let queue = try queueName(context)
+        let namespaces = context.namespaces(workingOn: queue)
+        if let namespaces, namespaces.isEmpty { throw Self.notGranted(queue, context) }
         let body = try await parsing.jsonObject(request)
         try Self.rejectUnknown(body, allowed: ["worker", "limit", "wait"])
         var limit = 1
@@ -73,7 +76,7 @@ struct QueueController {
         // With access checked, the account is the worker (its instance after a "/"); without,
         // the name it gives.
         let worker = context.identity.map { id in instance.map { "\(id.account)/\($0)" } ?? id.account } ?? instance ?? "anonymous"
-        let tasks = try await engine.claim(queue: queue, worker: worker, namespaces: context.namespaces(where: .work), limit: limit, waitMilliseconds: wait)
+        let tasks = try await engine.claim(queue: queue, worker: worker, namespaces: namespaces, limit: limit, waitMilliseconds: wait)
         return JSONResponse.make(["tasks": .array(tasks.map(Self.claimed))])
     }
 
@@ -146,17 +149,53 @@ struct QueueController {
     }
 
     /// The task a call names (checked to be in the queue the path names and visible to the
-    /// caller) and the call's body.
+    /// caller) and the call's body. A task in a namespace where the caller may not work is not
+    /// found; one it may work on only in other queues (a grant naming its queues) is `403`.
     func call(_ request: Request, _ context: SluiceRequestContext) async throws -> (QueuedTaskRecord, JSONValue) {
         let queue = try queueName(context)
         let id = try context.parameters.require("queued_task_id")
         let body = try await parsing.jsonObject(request)
-        guard let task = try await engine.store.queuedTask(id: id), task.queue == queue, Self.visible(task, context) else { throw Self.notFound(id, queue: queue) }
+        guard let task = try await engine.store.queuedTask(id: id), task.queue == queue, context.decide(.work, in: task.namespace) == .allowed else {
+            throw Self.notFound(id, queue: queue)
+        }
+        guard context.decideWork(onQueue: queue, in: task.namespace) == .allowed else { throw Self.notGranted(queue, context, namespace: task.namespace) }
         return (task, body)
     }
 
-    static func visible(_ task: QueuedTaskRecord, _ context: SluiceRequestContext) -> Bool {
-        context.namespaces(where: .work).map { $0.contains(task.namespace) } ?? true
+    /// The `403` of a caller whose grants leave `queue` out (in `namespace`, or in all of them).
+    static func notGranted(_ queue: String, _ context: SluiceRequestContext, namespace: String? = nil) -> Problem {
+        let account = context.identity?.account ?? ""
+        let grants = (context.identity?.grants ?? []).filter { $0.role.permissions.contains(.work) && (namespace == nil || $0.namespace == namespace || $0.namespace == Namespace.all) }
+        if grants.isEmpty {
+            return AccessControl.forbidden("claiming tasks needs the worker (or admin) role in a namespace; account \"\(account)\" has neither")
+        }
+        let granted = grants.map { g in "\(g.queues?.joined(separator: ", ") ?? "every queue") in \(g.namespace == Namespace.all ? "every namespace" : "namespace \"\(g.namespace)\"")" }
+        return AccessControl.forbidden("account \"\(account)\" may not work on queue \(queue)\(namespace.map { " in namespace \"\($0)\"" } ?? ""): its worker grants cover \(granted.joined(separator: "; ")); an admin can add the queue to its grant")
+    }
+
+    /// `GET /queues` for the caller: each queue counted over the namespaces where the caller
+    /// may work on it (a grant naming its queues covers only those).
+    func summaries(_ context: SluiceRequestContext, now: Int64) async throws -> [QueueSummary] {
+        guard context.authEnabled, let identity = context.identity else {
+            return try await engine.store.queueSummaries(namespaces: context.namespaces(where: .work), now: now)
+        }
+        let working = identity.grants.filter { $0.role.permissions.contains(.work) }
+        let named = Set(working.flatMap { $0.queues ?? [] })
+        let unrestricted: Set<String>? = working.contains { $0.queues == nil && $0.namespace == Namespace.all } ? nil
+            : Set(working.filter { $0.queues == nil }.map(\.namespace))
+        // Queues no grant names: those of the namespaces where every queue is granted.
+        var result: [QueueSummary] = []
+        if unrestricted.map({ !$0.isEmpty }) ?? true {
+            result = try await engine.store.queueSummaries(namespaces: unrestricted, now: now)
+            if unrestricted == nil { return result }
+            result.removeAll { named.contains($0.queue) }
+        }
+        // A queue a grant names: counted over its own namespaces.
+        for queue in named.sorted() where queue != HumanTask.queue {
+            let summaries = try await engine.store.queueSummaries(namespaces: identity.namespaces(workingOn: queue), now: now)
+            if let summary = summaries.first(where: { $0.queue == queue }) { result.append(summary) }
+        }
+        return result.sorted { $0.queue < $1.queue }
     }
 
     static func rejectUnknown(_ body: JSONValue, allowed: [String]) throws {

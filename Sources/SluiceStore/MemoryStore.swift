@@ -26,6 +26,10 @@ public final class MemoryStore: Store {
         var tokens: [String: TokenRecord] = [:]
         var grants: [GrantRecord] = []
         var audit: [AuditRecord] = []
+        var groups: [String: GroupRecord] = [:]
+        var nextGroupSeq: Int64 = 1
+        /// (group id, account id) pairs.
+        var members: Set<[String]> = []
         /// Queued `Worker.Task` attempts by id, and their ids in the order they were queued.
         var queued: [String: QueuedTaskRecord] = [:]
         var queueOrder: [String] = []
@@ -39,8 +43,14 @@ public final class MemoryStore: Store {
         /// Grants matching `include` as API values (naming their account), oldest first.
         func grantValues(_ include: (GrantRecord) -> Bool) -> [Grant] {
             grants.filter(include).compactMap { g in
-                accounts[g.accountID].map { Grant(id: g.id, account: $0.name, namespace: g.namespace, role: g.role, createdAt: g.createdAt) }
+                accounts[g.accountID].map { Grant(id: g.id, account: $0.name, namespace: g.namespace, role: g.role, createdAt: g.createdAt, queues: g.queues) }
             }
+        }
+
+        /// The names of the groups account `name` is a member of.
+        func groupNames(account name: String) -> Set<String> {
+            guard let account = accounts.values.first(where: { $0.name == name }) else { return [] }
+            return Set(members.filter { $0[1] == account.id }.compactMap { groups[$0[0]]?.name })
         }
 
         mutating func cancelDeliveries(where matches: (DeliveryRecord) -> Bool, at: Int64) {
@@ -123,6 +133,7 @@ public final class MemoryStore: Store {
         case .answerQueued(_, let id, let token, let result, let at):
             guard var q = state.queued[id], q.refusal(current: state.isCurrent(q), token: token, now: at) == nil else { return .stale }
             q.result = result
+            q.answeredAt = at
             state.queued[id] = q
             return .applied
         case .appendLogs(let lines):
@@ -189,6 +200,7 @@ public final class MemoryStore: Store {
             guard state.accounts.removeValue(forKey: id) != nil else { return .stale }
             state.tokens = state.tokens.filter { $0.value.accountID != id }
             state.grants.removeAll { $0.accountID == id }
+            state.members = state.members.filter { $0[1] != id }
             return .applied
         case .insertToken(let token):
             guard state.accounts[token.accountID] != nil else { return .stale }
@@ -218,6 +230,21 @@ public final class MemoryStore: Store {
                 state.audit.append(entry)
             }
             return .applied
+        case .insertGroup(var group):
+            guard state.groups[group.id] == nil, !state.groups.values.contains(where: { $0.name == group.name }) else { return .idConflict }
+            group.seq = state.nextGroupSeq
+            state.nextGroupSeq += 1
+            state.groups[group.id] = group
+            return .applied
+        case .deleteGroup(let id):
+            guard state.groups.removeValue(forKey: id) != nil else { return .stale }
+            state.members = state.members.filter { $0[0] != id }
+            return .applied
+        case .addGroupMember(let groupID, let accountID, _):
+            guard state.groups[groupID] != nil, state.accounts[accountID] != nil else { return .stale }
+            return state.members.insert([groupID, accountID]).inserted ? .applied : .idConflict
+        case .removeGroupMember(let groupID, let accountID):
+            return state.members.remove([groupID, accountID]) != nil ? .applied : .stale
         case .cancelExecutionDeliveries(let executionID, let at):
             state.cancelDeliveries(where: { $0.executionID == executionID && $0.subscriptionID == nil }, at: at)
             return .applied
@@ -293,6 +320,17 @@ public final class MemoryStore: Store {
     public func audit(_ filter: AuditFilter, limit: Int, before: Int64?) async throws -> Page<AuditRecord> {
         let all = state.withLock { $0.audit }
         return Self.page(all.reversed().filter { (before == nil || $0.seq < before!) && filter.matches($0) }, limit: limit, seq: \.seq)
+    }
+    public func group(name: String) async throws -> GroupRecord? { state.withLock { $0.groups.values.first { $0.name == name } } }
+    public func groups(limit: Int, before: Int64?) async throws -> Page<GroupRecord> {
+        let all = state.withLock { Array($0.groups.values) }
+        return Self.page(all.filter { before == nil || $0.seq < before! }.sorted { $0.seq > $1.seq }, limit: limit, seq: \.seq)
+    }
+    public func groupMembers(groupID: String) async throws -> [AccountRecord] {
+        state.withLock { state in state.members.filter { $0[0] == groupID }.compactMap { state.accounts[$0[1]] }.sorted { $0.name < $1.name } }
+    }
+    public func groupNames(account: String) async throws -> [String] {
+        state.withLock { $0.groupNames(account: account).sorted() }
     }
 
     public func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? {
@@ -524,6 +562,7 @@ extension MemoryStore {
             guard var q = state.queued[id] else { return .notFound }
             if let refusal = q.refusal(current: state.isCurrent(q), token: token, now: now) { return refusal }
             q.result = result
+            q.answeredAt = now
             state.queued[id] = q
             return .applied(q)
         }
@@ -561,7 +600,8 @@ extension MemoryStore {
     public func updateHumanTask(id: String, action: HumanTaskAction, now: Int64) async throws -> QueueCallOutcome {
         state.withLock { state in
             guard let q = state.queued[id], q.human != nil else { return .notFound }
-            switch q.applying(action, current: state.isCurrent(q), now: now) {
+            let groups = q.groupsNeeded(for: action).map { state.groupNames(account: $0) } ?? []
+            switch q.applying(action, current: state.isCurrent(q), now: now, groups: groups) {
             case .refuse(let outcome): return outcome
             case .write(let next):
                 state.queued[id] = next
@@ -582,12 +622,14 @@ extension MemoryStore {
                 guard let a = state.queued[after] else { return [] }
                 cursor = (a.createdAt, a.id)
             }
+            var groups: Set<String> = []
+            if case .claimableBy(let account) = filter { groups = state.groupNames(account: account) }
             return state.queued.values.filter { q in
                 guard q.queue == HumanTask.queue, q.result == nil, namespaces.map({ $0.contains(q.namespace) }) ?? true, state.isCurrent(q) else { return false }
                 if let cursor, !((q.createdAt, q.id) > cursor) { return false }
                 switch filter {
                 case .heldBy(let account): return q.claim?.worker == account
-                case .claimableBy(let account): return q.claim == nil && q.human?.mayClaim(account) == true
+                case .claimableBy(let account): return q.claim == nil && q.human?.mayClaim(account, groups: groups) == true
                 case .open: return true
                 }
             }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }.prefix(limit).map { $0 }

@@ -73,13 +73,48 @@ public struct GrantRecord: Sendable, Hashable {
     public var namespace: String
     public var role: Role
     public var createdAt: Int64
+    /// The only queues a `worker` grant covers; `nil`: every queue (`Grant.queues`).
+    public var queues: [String]?
 
-    public init(id: String, accountID: String, namespace: String, role: Role, createdAt: Int64) {
+    public init(id: String, accountID: String, namespace: String, role: Role, createdAt: Int64, queues: [String]? = nil) {
         self.id = id
         self.accountID = accountID
         self.namespace = namespace
         self.role = role
         self.createdAt = createdAt
+        self.queues = queues
+    }
+
+    /// `queues` as the stores keep them: a JSON array of strings, or `nil`.
+    public var queuesColumn: String? {
+        queues.map { JSONValue.array($0.map(JSONValue.string)).jsonString }
+    }
+
+    /// `queues` read back from `queuesColumn`.
+    public static func queues(column: String?) -> [String]? {
+        guard let column, let value = try? JSONParser.parse(column) else { return nil }
+        return value.arrayValue?.compactMap(\.stringValue)
+    }
+}
+
+/// A named group of accounts (`Human.Task` assignees name one as `group:NAME`). Managed like
+/// accounts; its members are read when they are needed, so a member added later counts at once.
+public struct GroupRecord: Sendable, Hashable {
+    /// `grp-xxxxxxxx`.
+    public var id: String
+    /// Unique, never changes (assignees name groups by it).
+    public var name: String
+    public var description: String?
+    public var createdAt: Int64
+    /// Insertion order, assigned by the store; pagination cursors are built from it.
+    public var seq: Int64
+
+    public init(id: String, name: String, description: String? = nil, createdAt: Int64, seq: Int64 = 0) {
+        self.id = id
+        self.name = name
+        self.description = description
+        self.createdAt = createdAt
+        self.seq = seq
     }
 }
 

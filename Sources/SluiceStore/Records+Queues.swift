@@ -29,6 +29,8 @@ public struct QueuedTaskRecord: Sendable, Hashable {
     public var human: HumanTask.Spec?
     /// When a `Human.Task` is due (ms since 1970), if it has a due time.
     public var dueAt: Int64?
+    /// When its answer (`result`) was stored, if it was.
+    public var answeredAt: Int64?
     /// Which of the attempt's queued tasks it is (0, 1, …): a step that waits for several
     /// answers in turn (an annotation item's way through its pools) queues one per answer.
     public var phase: Int
@@ -39,7 +41,7 @@ public struct QueuedTaskRecord: Sendable, Hashable {
     public init(
         id: String, executionID: String, workflowID: String, namespace: String, index: Int, stepID: String, attempt: Int,
         queue: String, input: JSONValue, outputType: String, leaseMilliseconds: Int64, createdAt: Int64,
-        claim: QueueClaim? = nil, result: QueuedTaskResult? = nil, human: HumanTask.Spec? = nil, dueAt: Int64? = nil, phase: Int = 0, pool: Int? = nil
+        claim: QueueClaim? = nil, result: QueuedTaskResult? = nil, human: HumanTask.Spec? = nil, dueAt: Int64? = nil, answeredAt: Int64? = nil, phase: Int = 0, pool: Int? = nil
     ) {
         self.id = id
         self.executionID = executionID
@@ -57,6 +59,7 @@ public struct QueuedTaskRecord: Sendable, Hashable {
         self.result = result
         self.human = human
         self.dueAt = dueAt
+        self.answeredAt = answeredAt
         self.phase = phase
         self.pool = pool
     }
@@ -176,8 +179,10 @@ public enum HumanTaskAction: Sendable, Hashable {
 
 extension QueuedTaskRecord {
     /// The rule of every change to a human task, applied by every driver in its transaction:
-    /// `current` says whether its task is still RUNNING at this attempt.
-    public func applying(_ action: HumanTaskAction, current: Bool, now: Int64) -> QueuedTaskUpdate {
+    /// `current` says whether its task is still RUNNING at this attempt; `groups` are the
+    /// groups the acting account is a member of, read in the same transaction (needed only when
+    /// `groupsNeeded(for:)` says so).
+    public func applying(_ action: HumanTaskAction, current: Bool, now: Int64, groups: Set<String> = []) -> QueuedTaskUpdate {
         guard let human else { return .refuse(.notFound) }
         if result != nil { return .refuse(.finished(why: "an answer was stored already")) }
         if !current { return .refuse(.finished(why: "the task no longer waits for an answer (its execution was cancelled or finished, or the task timed out)")) }
@@ -190,7 +195,7 @@ extension QueuedTaskRecord {
             if let claim {
                 return claim.worker == account ? .write(self) : .refuse(.heldBy(claim.worker))
             }
-            guard human.mayClaim(account) else { return .refuse(.notAssigned(assignees: human.assignees)) }
+            guard human.mayClaim(account, groups: groups) else { return .refuse(.notAssigned(assignees: human.assignees)) }
             hold(account, token)
         case .release(let account):
             guard claim?.worker == account else { return .refuse(.heldBy(claim?.worker)) }
@@ -199,10 +204,11 @@ extension QueuedTaskRecord {
             if let claim {
                 guard claim.worker == account else { return .refuse(.heldBy(claim.worker)) }
             } else {
-                guard human.mayClaim(account) else { return .refuse(.notAssigned(assignees: human.assignees)) }
+                guard human.mayClaim(account, groups: groups) else { return .refuse(.notAssigned(assignees: human.assignees)) }
                 hold(account, token)
             }
             next.result = .output(output)
+            next.answeredAt = now
         case .reassign(let account, let token):
             if let account {
                 if claim?.worker == account { return .write(self) }
@@ -218,8 +224,19 @@ extension QueuedTaskRecord {
             case .answer(let value):
                 next.result = .output([DataType.json.field: value])
             }
+            next.answeredAt = now
         }
         return .write(next)
+    }
+
+    /// The account whose groups `applying(action, …)` needs, or `nil` when it needs none: a
+    /// claim or an answer by someone on a task that assigns groups.
+    public func groupsNeeded(for action: HumanTaskAction) -> String? {
+        guard human?.assignedGroups.isEmpty == false else { return nil }
+        switch action {
+        case .claim(let account, _), .complete(let account, _, _): return account
+        case .release, .reassign, .due: return nil
+        }
     }
 }
 
@@ -255,7 +272,8 @@ public struct QueueSummary: Sendable, Hashable {
 public enum HumanTaskFilter: Sendable, Hashable {
     /// Those `account` holds.
     case heldBy(String)
-    /// Those nobody holds that `account` may claim (it is an assignee, or there are none).
+    /// Those nobody holds that `account` may claim (it is an assignee, a member of an assigned
+    /// group at the time of the call, or there are none).
     case claimableBy(String)
     /// All of them.
     case open

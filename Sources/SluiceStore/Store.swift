@@ -78,6 +78,15 @@ public enum Mutation: Sendable {
     case deleteGrant(id: String)
     /// Appends entries to the audit log, in order, each with the next `seq`. Always `applied`.
     case appendAudit([AuditRecord])
+    /// Stores a new group; `idConflict` if its id or its name is taken.
+    case insertGroup(GroupRecord)
+    /// Deletes group `id` with its memberships; `stale` if there is no such group.
+    case deleteGroup(id: String)
+    /// Makes account `accountID` a member of group `groupID`; `stale` if either does not exist,
+    /// `idConflict` if it is a member already.
+    case addGroupMember(groupID: String, accountID: String, at: Int64)
+    /// Takes account `accountID` out of group `groupID`; `stale` if it is not a member.
+    case removeGroupMember(groupID: String, accountID: String)
 }
 
 /// What became of one `Mutation`.
@@ -222,6 +231,14 @@ public protocol Store: Service, AnnotationStore {
     func grants(accountID: String?, namespace: String?) async throws -> [Grant]
     /// Audit entries matching `filter`, newest first, `limit` at most, below seq `before` if given.
     func audit(_ filter: AuditFilter, limit: Int, before: Int64?) async throws -> Page<AuditRecord>
+    func group(name: String) async throws -> GroupRecord?
+    /// Groups newest first, `limit` at most, older than cursor `before` if given.
+    func groups(limit: Int, before: Int64?) async throws -> Page<GroupRecord>
+    /// The members of group `groupID`, by account name (empty for an unknown group).
+    func groupMembers(groupID: String) async throws -> [AccountRecord]
+    /// The names of the groups account `account` (by name) is a member of, by name; empty for
+    /// an unknown account. The membership lookup of everything that assigns work to groups.
+    func groupNames(account: String) async throws -> [String]
 
     /// Queues attempt `task.attempt` of a `Worker.Task`; answers the row stored for that
     /// (execution, index, attempt), which is an earlier one when it was queued already (a

@@ -39,6 +39,10 @@ extension StoreDecorator {
     public func grant(id: String) async throws -> Grant? { try await base.grant(id: id) }
     public func grants(accountID: String?, namespace: String?) async throws -> [Grant] { try await base.grants(accountID: accountID, namespace: namespace) }
     public func audit(_ filter: AuditFilter, limit: Int, before: Int64?) async throws -> Page<AuditRecord> { try await base.audit(filter, limit: limit, before: before) }
+    public func group(name: String) async throws -> GroupRecord? { try await base.group(name: name) }
+    public func groups(limit: Int, before: Int64?) async throws -> Page<GroupRecord> { try await base.groups(limit: limit, before: before) }
+    public func groupMembers(groupID: String) async throws -> [AccountRecord] { try await base.groupMembers(groupID: groupID) }
+    public func groupNames(account: String) async throws -> [String] { try await base.groupNames(account: account) }
     public func enqueue(_ task: QueuedTaskRecord) async throws -> QueuedTaskRecord { try await base.enqueue(task) }
     public func claimQueued(queue: String, namespaces: Set<String>?, worker: String, now: Int64, tokens: [String]) async throws -> [QueuedTaskRecord] {
         try await base.claimQueued(queue: queue, namespaces: namespaces, worker: worker, now: now, tokens: tokens)

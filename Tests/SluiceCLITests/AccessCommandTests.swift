@@ -80,4 +80,36 @@ import Testing
             }
         }
     }
+
+    @Test func groupsAndAWorkerGrantsQueuesFromTheCommandLine() async throws {
+        try await withAuthServer { server, admin in
+            let auth = ["--server", server, "--token", admin]
+            #expect(await runCLI(["account", "create", "ann"] + auth).code == 0)
+            #expect(await runCLI(["account", "create", "resizer", "--kind", "machine"] + auth).code == 0)
+            let created = await runCLI(["group", "create", "reviewers", "--description", "People who approve drafts"] + auth)
+            #expect(created.code == 0 && created.out.contains("group:reviewers"), "\(created.out) \(created.err)")
+            let added = await runCLI(["group", "add", "reviewers", "ann"] + auth)
+            #expect(added.code == 0 && added.out.contains("ann is a member of reviewers"), "\(added.out) \(added.err)")
+            let unknown = await runCLI(["group", "add", "reviewers", "nobody"] + auth)
+            #expect(unknown.code == 2 && unknown.err.contains("no account named"), "\(unknown.err)")
+            let shown = await runCLI(["group", "show", "reviewers"] + auth)
+            #expect(shown.code == 0 && shown.out.contains("People who approve drafts") && shown.out.contains("ann"), "\(shown.out)")
+            let json = await runCLI(["group", "show", "reviewers", "-o", "json"] + auth)
+            #expect(json.out.contains("\"members\""), "\(json.out)")
+            #expect(await runCLI(["group", "list"] + auth).out.contains("reviewers"))
+
+            let grant = await runCLI(["grant", "add", "resizer", "media", "worker", "--queue", "resize", "--queue", "@human"] + auth)
+            #expect(grant.code == 0 && grant.out.contains("resizer is worker in media, queues resize, @human"), "\(grant.out) \(grant.err)")
+            let badQueue = await runCLI(["grant", "add", "ann", "media", "editor", "--queue", "resize"] + auth)
+            #expect(badQueue.code == 2 && badQueue.err.contains("queues"), "\(badQueue.err)")
+            let grants = await runCLI(["grant", "list", "--account", "resizer"] + auth)
+            #expect(grants.out.contains("QUEUES") && grants.out.contains("resize,@human"), "\(grants.out)")
+
+            #expect(await runCLI(["group", "remove", "reviewers", "ann"] + auth).code == 0)
+            #expect(!(await runCLI(["group", "show", "reviewers"] + auth).out.contains("ann")))
+            #expect(await runCLI(["group", "delete", "reviewers"] + auth).code == 0)
+            let gone = await runCLI(["group", "show", "reviewers"] + auth)
+            #expect(gone.code == 2 && gone.err.contains("no group named"), "\(gone.err)")
+        }
+    }
 }

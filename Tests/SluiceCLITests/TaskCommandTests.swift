@@ -77,6 +77,8 @@ import Testing
             let done = await runCLI(["task", "complete", id, "--account", "alice", "--answer", "approved=true", "--answer", "score=7", "--answer", "note=fine by me", "--server", server])
             #expect(done.code == 0, "\(done.err)")
             #expect(done.out.contains("COMPLETED"))
+            let answered = await runCLI(["task", "show", id, "--server", server])
+            #expect(answered.out.contains("Answered") && answered.out.contains("workflow review, \(workflowID)"), "the workflow's name and when it was answered: \(answered.out)")
             // The engine goes on with the answer: wait for the execution to finish.
             var detail = JSONValue.null
             for _ in 0..<1000 where detail["status"] != "COMPLETED" {

@@ -29,6 +29,8 @@ import Testing
         if open.contains(route) { return .open }
         if ["GET /me", "DELETE /session", "GET /step-types", "POST /workflows/validate"].contains(route) || route.contains("/accounts/{account}/tokens") { return .signedIn }
         if route.hasPrefix("GET /accounts") || route.hasPrefix("POST /accounts") || route.hasPrefix("DELETE /accounts") || route == "GET /audit" { return .everywhere(.administer) }
+        // Groups of accounts are managed as accounts are.
+        if route.hasPrefix("GET /groups") || route.hasPrefix("POST /groups") || route.hasPrefix("DELETE /groups") { return .everywhere(.administer) }
         if route.contains("/grants") { return .byHandler(.administer) }
         if route == "GET /workflows" || route == "GET /events" { return .byHandler(.read) }
         // Workers: claim and answer the tasks of the namespaces where they may work.
@@ -42,6 +44,7 @@ import Testing
         if route == "POST /workflows" { return .byHandler(.edit) }
         // The annotation API: the namespace is the body's or the project's.
         if route == "POST /annotation/item/upload" { return .byHandler(.run) }
+        if route == "POST /annotation/task/next" { return .byHandler(.work) }
         if route.hasPrefix("POST /annotation/") { return .byHandler(.edit) }
         if route.hasPrefix("GET /annotation/") { return .byHandler(.read) }
         if route.hasPrefix("GET ") { return .namespaced(.read) }
@@ -78,6 +81,7 @@ import Testing
             // A project of team-a outside the caller's namespaces is unknown: the seed's 400 (the
             // annotation API answers no 404 for a body's id), as for a project that does not exist.
             case "POST /annotation/workflow/create": return caller == .otherEditor ? .allowed : [.editor, .admin].contains(caller) ? .allowed : .forbidden
+            case "POST /annotation/task/next": return caller == .otherEditor ? .allowed : [.worker, .admin].contains(caller) ? .allowed : .forbidden
             case "POST /annotation/item/upload": return caller == .otherEditor ? .allowed : [.runner, .editor, .admin].contains(caller) ? .allowed : .forbidden
             case _ where route.hasPrefix("POST /annotation/"): return [.editor, .admin].contains(caller) ? .allowed : .forbidden
             default: return .allowed  // lists: they show what the caller may see (tested apart)
@@ -159,10 +163,12 @@ import Testing
         try await fixture.account("target-\(caller.rawValue.lowercased())", [("team-a", .viewer)])
         let target = try #require(try await fixture.engine.store.account(name: "target-\(caller.rawValue.lowercased())"))
         let grant = try #require(try await fixture.engine.store.grants(accountID: target.id, namespace: "team-a").first)
+        let group = "group-\(caller.rawValue.lowercased())"
+        _ = try await fixture.engine.store.apply([.insertGroup(GroupRecord(id: Identifier.make("grp"), name: group, createdAt: now))])
         return Objects(values: [
             "workflow_id": workflowID, "execution_id": executionID, "task_id": taskID, "webhook_id": webhookID,
             "project_id": String(Int(projectID)), "annotation_workflow_id": String(Int(annotationWorkflowID)), "delivery_id": "dlv-00000000", "version": "1", "token_id": spareID, "grant_id": grant.id, "asset": "app.js",
-            "account": target.name, "own_account": name,
+            "account": target.name, "own_account": name, "group": group,
             "human_task_id": try #require(humanTaskID, "the human task was not queued"),
             "queue": queue, "queued_task_id": queuedTask["queued_task_id"]?.stringValue ?? "", "claim_token": queuedTask["claim_token"]?.stringValue ?? "",
         ], tokens: (main, spare), account: name)
@@ -175,6 +181,8 @@ import Testing
             #"{"name": "Dummy", "namespace": "team-a", "steps": [{"type": "StaticTextInput", "input": "Hello"}, {"type": "Echo"}]}"#
         case "POST /workflows/{workflow_id}/webhooks": #"{"url": "https://example.com/other"}"#
         case "POST /accounts": #"{"name": "new-\#(objects.account)"}"#
+        case "POST /groups": #"{"name": "new-\#(objects.account)"}"#
+        case "POST /groups/{group}/members": #"{"account": "\#(objects.values["account"]!)"}"#
         case "POST /accounts/{account}/tokens": #"{"name": "laptop"}"#
         case "POST /grants": #"{"account": "\#(objects.values["account"]!)", "namespace": "team-a", "role": "runner"}"#
         case "POST /session": #"{"token": "\#(objects.tokens.spare)"}"#
@@ -182,6 +190,7 @@ import Testing
         case "POST /annotation/project/create": #"{"name": "p", "namespace": "team-a"}"#
         case "POST /annotation/algorithm/create": #"{"name": "alg", "namespace": "team-a", "queue": "q"}"#
         case "POST /annotation/workflow/create": #"{"projectId": \#(objects.values["project_id"]!)}"#
+        case "POST /annotation/task/next": #"{"workflowId": \#(objects.values["annotation_workflow_id"]!), "pool": 1}"#
         case "POST /annotation/item/upload": #"{"workflowId": \#(objects.values["annotation_workflow_id"]!), "items": [{"data": "x"}]}"#
         case "POST /human-tasks/{human_task_id}/complete": #"{"answer": {}}"#
         case "POST /human-tasks/{human_task_id}/reassign": #"{"account": null}"#

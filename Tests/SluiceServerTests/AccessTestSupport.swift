@@ -51,3 +51,10 @@ struct AccessFixture {
 func bearer(_ token: String) -> HTTPFields {
     [.authorization: "Bearer \(token)"]
 }
+
+/// A request signed in with `token`, with a JSON `body` when one is given.
+func send(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, _ token: String, body: String? = nil) async throws -> Reply {
+    var headers = bearer(token)
+    if body != nil { headers[.contentType] = "application/json" }
+    return try await client.send(method, path, body: body, headers: headers)
+}

@@ -61,6 +61,8 @@ import Testing
             #expect(task["status"] == "WAITING")
             #expect(task["execution_id"]?.stringValue == ex)
             #expect(task["form"]?["required"] == ["approved"])
+            #expect(task["workflow_name"] == "review")
+            #expect(task["answered_at"] == .null)
             let id = try #require(task["human_task_id"]?.stringValue)
             #expect(try await inbox(client, "carol", claimable: 0)["claimable"] == [], "carol is not an assignee")
 
@@ -86,6 +88,7 @@ import Testing
             let done = try await act(client, id, "complete", #"{"account": "alice", "answer": {"approved": true, "note": "fine"}}"#)
             #expect(done.status == .ok, "\(done.text)")
             #expect(try done.json()["status"] == "COMPLETED")
+            #expect(isRFC3339(try done.json()["answered_at"]), "\(done.text)")
             let finished = try await client.finishedExecution(wf, ex)
             #expect(finished["status"] == "COMPLETED", "\(finished)")
             #expect(finished["output"] == ["json": true])
@@ -247,12 +250,6 @@ import Testing
 
 /// `Human.Task` with access checked: the person is the caller's account.
 @Suite(.testStores, .timeLimit(.minutes(1))) struct HumanTaskAccessTests {
-    func send(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, _ token: String, body: String? = nil) async throws -> Reply {
-        var headers = bearer(token)
-        if body != nil { headers[.contentType] = "application/json" }
-        return try await client.send(method, path, body: body, headers: headers)
-    }
-
     @Test func peopleActAsThemselvesInTheirNamespacesAndEditorsReassignOnlyToPeopleWhoMayWork() async throws {
         let fixture = try await AccessFixture()
         let admin = try await fixture.account("root", [("*", .admin)])

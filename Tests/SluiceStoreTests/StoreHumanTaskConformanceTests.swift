@@ -105,6 +105,78 @@ import Testing
     }
 
     @Test(arguments: Driver.allCases)
+    func aGroupsMembersAtTheTimeOfTheCallSeeAndClaimItsTasks(driver: Driver) async throws {
+        let store = try await store(driver, tasks: [
+            human("ht-1", execution: "ex-1", assignees: ["group:ops"], at: 10),
+            human("ht-2", execution: "ex-2", assignees: ["carol", "group:qa"], at: 11),
+            human("ht-3", execution: "ex-3", assignees: ["group:ops"], at: 12),
+        ])
+        _ = try await store.applyRecording([
+            .insertAccount(AccountRecord(id: "acct-alice", name: "alice", kind: .person, createdAt: 1)),
+            .insertAccount(AccountRecord(id: "acct-bob", name: "bob", kind: .person, createdAt: 1)),
+            .insertGroup(GroupRecord(id: "grp-ops", name: "ops", createdAt: 1)),
+            .insertGroup(GroupRecord(id: "grp-op", name: "op", createdAt: 1)),
+            .addGroupMember(groupID: "grp-op", accountID: "acct-alice", at: 1),
+        ])
+        func claimable(_ account: String) async throws -> [String] {
+            try await store.humanTasks(.claimableBy(account), namespaces: nil, after: nil, limit: 10).map(\.id)
+        }
+        #expect(try await claimable("alice").isEmpty, "a member of \"op\" is not one of \"ops\"")
+        #expect(try await store.updateHumanTask(id: "ht-1", action: .claim(account: "alice", token: "clm_1"), now: 20) == .notAssigned(assignees: ["group:ops"]))
+        #expect(try await store.updateHumanTask(id: "ht-1", action: .complete(account: "alice", output: ["json": ["ok": true]], token: "clm_1"), now: 20)
+                == .notAssigned(assignees: ["group:ops"]))
+
+        // Added later: the group's tasks are hers from the next call on.
+        _ = try await store.applyRecording([.addGroupMember(groupID: "grp-ops", accountID: "acct-alice", at: 30)])
+        #expect(try await claimable("alice") == ["ht-1", "ht-3"])
+        #expect(try await claimable("bob").isEmpty)
+        #expect(try await claimable("carol") == ["ht-2"], "an account named beside a group")
+        guard case .applied(let held) = try await store.updateHumanTask(id: "ht-1", action: .claim(account: "alice", token: "clm_2"), now: 40) else {
+            Issue.record("a member could not claim"); return
+        }
+        #expect(held.claim?.worker == "alice")
+        guard case .applied = try await store.updateHumanTask(id: "ht-3", action: .complete(account: "alice", output: ["json": ["ok": true]], token: "clm_3"), now: 41) else {
+            Issue.record("a member could not answer a task nobody held"); return
+        }
+
+        // Taken out: no longer in her inbox; what she holds stays hers.
+        _ = try await store.applyRecording([.removeGroupMember(groupID: "grp-ops", accountID: "acct-alice")])
+        #expect(try await claimable("alice").isEmpty)
+        #expect(try await store.humanTasks(.heldBy("alice"), namespaces: nil, after: nil, limit: 10).map(\.id) == ["ht-1"])
+    }
+
+    @Test(arguments: Driver.allCases)
+    func whenATaskWasAnsweredIsStored(driver: Driver) async throws {
+        let store = try await store(driver, tasks: [
+            human("ht-1", execution: "ex-1"),
+            human("ht-2", execution: "ex-2", dueAt: 1000, onDue: .answer(["ok": true])),
+        ])
+        #expect(try await store.queuedTask(id: "ht-1")?.answeredAt == nil)
+        guard case .applied(let answered) = try await store.updateHumanTask(id: "ht-1", action: .complete(account: "ann", output: ["json": ["ok": true]], token: "clm_1"), now: 70) else {
+            Issue.record("not answered"); return
+        }
+        #expect(answered.answeredAt == 70)
+        #expect(try await store.queuedTask(id: "ht-1")?.answeredAt == 70)
+        _ = try await store.updateHumanTask(id: "ht-2", action: .due, now: 1005)
+        #expect(try await store.queuedTask(id: "ht-2")?.answeredAt == 1005, "the due time's answer too")
+
+        // A worker's answer, by a call or through the group committer.
+        try await running(store, "ex-3")
+        try await running(store, "ex-4")
+        for (id, execution) in [("qt-3", "ex-3"), ("qt-4", "ex-4")] {
+            _ = try await store.enqueue(QueuedTaskRecord(
+                id: id, executionID: execution, workflowID: "wf-1", namespace: "default", index: 0, stepID: "step-1", attempt: 1,
+                queue: "jobs", input: .null, outputType: "json", leaseMilliseconds: 1000, createdAt: 10
+            ))
+        }
+        _ = try await store.claimQueued(queue: "jobs", namespaces: nil, worker: "w1", now: 50, tokens: ["clm_a", "clm_b"])
+        #expect(try await store.answerQueued(id: "qt-3", token: "clm_a", result: .output(["json": 1]), now: 80) != .notFound)
+        #expect(try await store.applyRecording([.answerQueued(executionID: "ex-4", id: "qt-4", token: "clm_b", result: .output(["json": 2]), at: 90)]) == [.applied])
+        #expect(try await store.queuedTask(id: "qt-3")?.answeredAt == 80)
+        #expect(try await store.queuedTask(id: "qt-4")?.answeredAt == 90)
+    }
+
+    @Test(arguments: Driver.allCases)
     func aDueTaskEndsAsOnDueSaysOnlyOnceDueAndOnlyIfUnanswered(driver: Driver) async throws {
         let store = try await store(driver, tasks: [
             human("ht-1", execution: "ex-1", dueAt: 1000),

@@ -368,3 +368,31 @@ class InboxAccessTests(AuthServerTestCase):
         wait_for(d, "#task-finished", text="Answered by wanda")
         execution = self.call("GET", f"/executions/{ex}?wait=10")
         self.assertEqual(execution["status"], "COMPLETED", execution)
+
+    def test_a_member_of_an_assigned_group_claims_its_task_and_the_page_names_the_workflow_and_when_it_was_answered(self):
+        d = self.driver
+        self.call("POST", "/accounts", {"name": "gus"})
+        self.call("POST", "/grants", {"account": "gus", "namespace": "default", "role": "worker"})
+        self.call("POST", "/groups", {"name": "checkers"})
+        self.call("POST", "/groups/checkers/members", {"account": "gus"})
+        token = self.call("POST", "/accounts/gus/tokens", {"name": "browser"})["token"]
+        name = unique("group review")
+        step = {"type": "Human.Task", "input": {"title": "Check as a group", "form": FORM, "assignees": ["group:checkers"]}}
+        wf = self.call("POST", "/workflows", {"name": name, "steps": [step]})["workflow_id"]
+        ex = self.call("POST", f"/workflows/{wf}/execute", {"input": {"text": "hello"}})["execution_id"]
+        d.get(f"{self.base}/ui/inbox")
+        self.sign_in(token, "gus")
+        wait_for(d, "#inbox-person", text="gus")
+        row = wait_for(d, '#inbox-claimable tr[data-human-task] a.task-title', text="Check as a group")
+        row.click()
+        # A worker may not read the workflow: its name comes with the task.
+        wait_for(d, "#workflow-link", text=name)
+        wait_for(d, "#task-assignees", text="group:checkers")
+        click(d, "#claim-button")
+        wait_for(d, "#release-button")
+        click(d, "#answer-approved")
+        click(d, "#task-answer-area button[type=submit]")
+        wait_for(d, "#task-finished", text="Answered by gus")
+        wait_for(d, "#task-answered")
+        execution = self.call("GET", f"/executions/{ex}?wait=10")
+        self.assertEqual(execution["status"], "COMPLETED", execution)

@@ -122,8 +122,15 @@ struct AccessResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context 
     }
 
     /// The object a mutation acted on: the most specific id in its path, or what it created
-    /// (the last segment of `Location`).
+    /// (the last segment of `Location`); a group's member is `group/account`.
     func object(_ context: Context, _ response: Response?) -> String? {
+        if let group = context.parameters.get("group") {
+            if let account = context.parameters.get("account") { return "\(group)/\(account)" }
+            if let location = response?.headers[.location], location.hasPrefix("/groups/\(group)/members/"), let last = location.split(separator: "/").last {
+                return "\(group)/\(last)"
+            }
+            return group
+        }
         for name in ["delivery_id", "webhook_id", "token_id", "grant_id", "execution_id", "account", "workflow_id"] {
             if let value = context.parameters.get(name) { return value }
         }

@@ -32,6 +32,20 @@ public struct SluiceRequestContext: AuthRequestContext, RemoteAddressRequestCont
         return identity.namespaces(where: permission)
     }
 
+    /// The namespaces where the caller may work on the tasks of `queue` (a grant may name its
+    /// queues); `nil` means every namespace.
+    public func namespaces(workingOn queue: String) -> Set<String>? {
+        guard authEnabled else { return nil }
+        guard let identity else { return [] }
+        return identity.namespaces(workingOn: queue)
+    }
+
+    /// The decision for working on `queue` in `namespace` (always allowed when auth is off).
+    public func decideWork(onQueue queue: String, in namespace: String) -> AccessDecision {
+        guard authEnabled else { return .allowed }
+        return identity?.decideWork(onQueue: queue, in: namespace) ?? .hidden
+    }
+
     /// The decision for `permission` in `namespace` (always allowed when auth is off).
     public func decide(_ permission: Permission, in namespace: String) -> AccessDecision {
         guard authEnabled else { return .allowed }

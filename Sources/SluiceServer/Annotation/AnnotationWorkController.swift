@@ -43,8 +43,9 @@ struct AnnotationWorkController {
             }
         }
         guard issues.isEmpty, let workflow, let pool, let poolIndex else { throw AnnotationController.invalid(issues) }
-        guard context.decide(.work, in: workflow.namespace) == .allowed else {
-            throw AccessControl.forbidden("taking items needs the worker or admin role in namespace \"\(workflow.namespace)\"")
+        // People's work is queue @human: a worker grant limited to other queues does not take items.
+        guard context.decideWork(onQueue: HumanTask.queue, in: workflow.namespace) == .allowed else {
+            throw AccessControl.forbidden("taking items needs the worker or admin role in namespace \"\(workflow.namespace)\" (a worker grant naming its queues must name @human)")
         }
         let account = try people.person(named: named, context)
         if !pool.workers.isEmpty, !pool.workers.contains(account) {
@@ -56,7 +57,7 @@ struct AnnotationWorkController {
             if waiting.isEmpty { break }
             for id in waiting {
                 if case .applied(let task) = try await engine.act(onHumanTask: id, .claim(account: account, token: Engine.claimToken())) {
-                    return AnnotationEnvelope.success(["task": HumanTaskController.representation(task, current: true, now: engine.now())], now: engine.now())
+                    return AnnotationEnvelope.success(["task": HumanTaskController.representation(task, current: true, now: engine.now(), workflowName: try await people.workflowNames([task])[task.workflowID])], now: engine.now())
                 }
             }
         }

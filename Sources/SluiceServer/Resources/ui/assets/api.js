@@ -25,7 +25,7 @@ export class Source {
 /** The browser's sign-in, when the server checks access: the session itself is an HttpOnly
  *  cookie the browser sends by itself; the CSRF token (from the sign-in or `GET /me`) goes with
  *  every request that changes something. */
-export const session = { auth: "off", account: null, grants: [], csrf: null };
+export const session = { auth: "off", account: null, grants: [], groups: [], csrf: null };
 
 /** What each role allows, as the server's access model says (README, "Accounts and access"). */
 const ROLE_PERMISSIONS = {
@@ -41,6 +41,25 @@ const ROLE_PERMISSIONS = {
 export function may(permission, namespace) {
   if (session.auth !== "required") return true;
   return session.grants.some((g) => (g.namespace === "*" || g.namespace === namespace) && (ROLE_PERMISSIONS[g.role] || []).includes(permission));
+}
+
+/** Whether the signed-in account may work on the tasks of `queue` in `namespace` (human tasks
+ *  are queue `@human`): a worker grant that names its queues covers only those. */
+export function mayWork(namespace, queue = "@human") {
+  if (session.auth !== "required") return true;
+  return session.grants.some((g) => (g.namespace === "*" || g.namespace === namespace) && (ROLE_PERMISSIONS[g.role] || []).includes("work")
+    && (!g.queues || g.queues.includes(queue)));
+}
+
+/** Whether `person` may claim `task`: one of its assignees, a member of an assigned group
+ *  (`group:NAME`; the signed-in account's groups come with `GET /me`), or anyone when none.
+ *  With access off the person acting is only a name, whose groups the UI does not know: a task
+ *  assigned to a group is offered, and the server says if they are not a member. */
+export function isAssigned(task, person) {
+  if (task.assignees.length === 0 || task.assignees.includes(person)) return true;
+  const groups = task.assignees.filter((a) => a.startsWith("group:"));
+  if (session.auth !== "required") return groups.length > 0;
+  return (session.groups || []).some((g) => groups.includes(`group:${g}`));
 }
 
 /** Whether the signed-in account may do `permission` in some namespace (always, with auth off). */

@@ -7,7 +7,7 @@
 // execution.
 
 import { h, fill, time, jsonBlock, badge } from "./dom.js";
-import { api, APIError, may, person, humanTaskTimes } from "./api.js";
+import { api, APIError, may, mayWork as mayWorkIn, isAssigned, person, humanTaskTimes } from "./api.js";
 import { inputForm } from "./schema-form.js";
 import { liveDuration, liveCountdown } from "./clock.js";
 import { announce, loadOrNotFound, loading, personControl, refreshInboxCount } from "./shell.js";
@@ -48,8 +48,7 @@ class HumanTaskView {
     const t = this.task;
     document.title = `${t.title} · Sluice`;
     this.meta = h("p", { class: "meta" });
-    this.workflowLink = h("a", { href: `/ui/workflows/${enc(t.workflow_id)}`, id: "workflow-link" }, t.workflow_id);
-    api.getWorkflow(t.workflow_id).then((w) => { this.workflowLink.textContent = w.name; }, () => { /* a worker may not read it: the id */ });
+    this.workflowLink = h("a", { href: `/ui/workflows/${enc(t.workflow_id)}`, id: "workflow-link" }, t.workflow_name || t.workflow_id);
     this.facts = h("dl", { class: "facts", id: "task-facts" });
     this.note = h("p", { class: "note", id: "task-note", role: "status" });
     this.buttons = h("div", { class: "actions", id: "task-actions" });
@@ -104,8 +103,8 @@ class HumanTaskView {
     const t = this.task;
     const me = person();
     const mine = this.open && t.holder === me;
-    const mayWork = may("work", t.namespace);
-    const assigned = t.assignees.length === 0 || t.assignees.includes(me);
+    const mayWork = mayWorkIn(t.namespace);
+    const assigned = isAssigned(t, me);
     const canClaim = this.open && !t.holder && assigned && mayWork;
     return { me, mine, mayWork, assigned, canClaim, canAnswer: mine || canClaim };
   }
@@ -114,7 +113,7 @@ class HumanTaskView {
   draw(always) {
     const t = this.task;
     const s = this.state();
-    const key = JSON.stringify([t.status, t.holder, t.due_at, s.me]);
+    const key = JSON.stringify([t.status, t.holder, t.due_at, t.answered_at, s.me]);
     if (!always && key === this.drawnState) return;
     this.drawnState = key;
     const { waitingSince, dueMillis } = humanTaskTimes(t, this.receivedAt);
@@ -133,6 +132,7 @@ class HumanTaskView {
       h("dt", {}, "Due"), h("dd", { id: "task-due" }, dueMillis === null ? h("span", { class: "muted" }, "no due time")
         : [this.open ? [liveCountdown(dueMillis), " ("] : null, time(t.due_at), this.open ? ")" : null]),
       t.due_at ? [h("dt", {}, "When due"), h("dd", {}, t.on_due === "answer" ? ["answered with ", h("code", {}, JSON.stringify(t.default_answer))] : "the task fails")] : null,
+      t.answered_at ? [h("dt", {}, "Answered"), h("dd", { id: "task-answered" }, time(t.answered_at))] : null,
       h("dt", {}, "Namespace"), h("dd", {}, t.namespace),
       h("dt", {}, "Created"), h("dd", {}, time(t.created_at)));
 
@@ -155,7 +155,7 @@ class HumanTaskView {
     const byEditor = this.reassign ? ", or reassign it below" : " or an editor reassigns it";
     if (s.mine) return "Assigned to you: answer it below, or release it for someone else.";
     if (t.holder) return `Held by ${t.holder}: it can be answered once they release it${byEditor}.`;
-    if (!s.mayWork) return `Your roles in namespace ${t.namespace} do not include working on tasks (worker or admin do).`;
+    if (!s.mayWork) return `Your roles in namespace ${t.namespace} do not include working on human tasks (worker or admin do; a worker grant that names its queues must name @human).`;
     if (!s.assigned) return `Assigned to ${t.assignees.join(", ")}; ${s.me} may not claim it${this.reassign ? " (reassign it below to give it to someone)" : ""}.`;
     return "Waiting for someone to take it: assign it to yourself, or answer right away (that assigns it to you too).";
   }

@@ -20,18 +20,9 @@ export async function inboxPage(page) {
   await view.start();
 }
 
-/** Workflow id → promise of its name (the id when it cannot be read: a worker may lack `read`). */
-const workflowNames = new Map();
-
-function workflowName(id) {
-  if (!workflowNames.has(id)) workflowNames.set(id, api.getWorkflow(id).then((w) => w.name, () => id));
-  return workflowNames.get(id);
-}
-
-/** The workflow's name (filled in once known) linked to its page, and the execution's id linked to its. */
+/** The workflow's name (as the task names it) linked to its page, and the execution's id linked to its. */
 function workflowCell(task) {
-  const name = h("a", { href: `/ui/workflows/${enc(task.workflow_id)}`, "data-part": "workflow" }, task.workflow_id);
-  workflowName(task.workflow_id).then((text) => { name.textContent = text; });
+  const name = h("a", { href: `/ui/workflows/${enc(task.workflow_id)}`, "data-part": "workflow" }, task.workflow_name || task.workflow_id);
   return [name, h("div", { class: "small" }, h("a", { class: "mono muted", href: `/ui/executions/${enc(task.execution_id)}` }, task.execution_id))];
 }
 

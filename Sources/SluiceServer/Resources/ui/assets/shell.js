@@ -159,7 +159,7 @@ function showAccount() {
   const out = h("button", { type: "button", class: "link-button", id: "sign-out" }, "Sign out");
   out.addEventListener("click", async () => {
     try { await api.signOut(); } catch { /* signed out either way */ }
-    Object.assign(session, { account: null, grants: [], csrf: null });
+    Object.assign(session, { account: null, grants: [], groups: [], csrf: null });
     showAccount();
     render();
   });
