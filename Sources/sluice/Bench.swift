@@ -66,7 +66,10 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Measure Worker.Task instead: the time from an execute to a long-polling worker receiving its task, then tasks/s through claim and complete with --workers workers claiming --batch at a time while --concurrency producers start --executions executions.")
     var workerTasks = false
 
-    @Option(help: "With --worker-tasks: workers claiming at once.")
+    @Flag(help: "Measure the annotation API instead: --executions items uploaded in batches of 1,000 (items/s), then --workers workers taking them at once with POST /annotation/task/next and answering them (take latency p50/p99, takes/s, none taken twice).")
+    var annotation = false
+
+    @Option(help: "With --worker-tasks: workers claiming at once; with --annotation: workers taking items at once.")
     var workers: Int = 4
 
     @Option(help: "With --worker-tasks: the most tasks one claim takes (1 to 100).")
@@ -90,6 +93,7 @@ struct Bench: AsyncParsableCommand {
         if concurrency < 1 || concurrency > 4096 { throw ValidationError("--concurrency must be from 1 to 4096") }
         if warmup < 0 { throw ValidationError("--warmup must be 0 or more") }
         if !(1...16).contains(nodes) { throw ValidationError("--nodes must be from 1 to 16, found \(nodes)") }
+        if annotation, workerTasks { throw ValidationError("--annotation and --worker-tasks are two benchmarks; choose one") }
         if !(1...64).contains(workers) { throw ValidationError("--workers must be from 1 to 64, found \(workers)") }
         if !(1...100).contains(batch) { throw ValidationError("--batch must be from 1 to 100, found \(batch)") }
         if !(1...100_000).contains(latencySamples) { throw ValidationError("--latency-samples must be from 1 to 100000, found \(latencySamples)") }
@@ -122,7 +126,7 @@ struct Bench: AsyncParsableCommand {
         Logs.bootstrap(format: .text, level: .warning)
         if let server {
             let base = server.hasSuffix("/") ? String(server.dropLast()) : server
-            if workerTasks { try await measureWorkerTasks(bases: [base]) } else { try await measure(bases: [base], servers: [], store: nil) }
+            if annotation { try await measureAnnotation(bases: [base]) } else if workerTasks { try await measureWorkerTasks(bases: [base]) } else { try await measure(bases: [base], servers: [], store: nil) }
             return
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-bench-\(UUID().uuidString)")
@@ -146,7 +150,9 @@ struct Bench: AsyncParsableCommand {
                 print("database: \(db.description)")
                 for s in servers { print("node \(s.node): pid \(s.process.processIdentifier), \(s.url)") }
             }
-            if workerTasks {
+            if annotation {
+                try await measureAnnotation(bases: servers.map(\.url))
+            } else if workerTasks {
                 try await measureWorkerTasks(bases: servers.map(\.url))
             } else {
                 try await measure(bases: servers.map(\.url), servers: servers, store: store)

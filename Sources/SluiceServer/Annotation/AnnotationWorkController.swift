@@ -3,8 +3,8 @@ import SluiceCore
 import SluiceEngine
 import SluiceStore
 
-/// A worker takes the next item of a pool: `POST /annotation/task/next` claims the oldest item
-/// waiting unclaimed in the pool for the caller and answers its human task (the same as
+/// A worker takes the next item of a pool: `POST /annotation/task/next` claims one of the
+/// oldest items waiting unclaimed in the pool (the 32 oldest, in random order) for the caller and answers its human task (the same as
 /// `GET /human-tasks/{id}`), or `null` when none waits. Two workers asking at once never get
 /// the same item: each claim is the store's one atomic step, and a worker who loses a race
 /// takes the next. Then the worker answers it with `POST /human-tasks/{id}/complete`.
@@ -51,11 +51,13 @@ struct AnnotationWorkController {
         if !pool.workers.isEmpty, !pool.workers.contains(account) {
             throw AccessControl.forbidden("pool \(poolIndex) (\(pool.name)) is worked by \(pool.workers.joined(separator: ", ")); account \"\(account)\" is not one of them")
         }
-        // The oldest waiting first; one another worker took meanwhile is passed over.
+        // Among the oldest waiting; one another worker took meanwhile is passed over.
         for _ in 0..<Self.rounds {
             let waiting = try await engine.store.waitingInPool(workflowID: workflow.runsAs, pool: Int(poolIndex), limit: Self.candidates)
             if waiting.isEmpty { break }
-            for id in waiting {
+            // In a random order: workers asking at once mostly try different items rather than
+            // all racing for the oldest.
+            for id in waiting.shuffled() {
                 if case .applied(let task) = try await engine.act(onHumanTask: id, .claim(account: account, token: Engine.claimToken())) {
                     return AnnotationEnvelope.success(["task": HumanTaskController.representation(task, current: true, now: engine.now(), workflowName: try await people.workflowNames([task])[task.workflowID])], now: engine.now())
                 }
@@ -66,6 +68,6 @@ struct AnnotationWorkController {
 
     /// How many waiting tasks one read offers, and how many reads a call makes before it says
     /// none is left (each read's tasks all taken by others meanwhile).
-    static let candidates = 16
+    static let candidates = 32
     static let rounds = 8
 }

@@ -1,0 +1,119 @@
+import AsyncHTTPClient
+import ArgumentParser
+import Foundation
+import SluiceCore
+import Synchronization
+
+/// `sluice bench --annotation`: items through the annotation API.
+///
+/// 1. Upload: `--executions` items in batches of 1,000, `--concurrency` batches at a time (at
+///    most 8); items/s from the first upload to the last answer (each item stored and its
+///    execution started before its batch is answered).
+/// 2. Take: once every item waits in the labeling pool, `--workers` workers call
+///    `POST /annotation/task/next` at once, each answering what it took, until none is left;
+///    the latency of every take (p50, p99), takes/s, and how many items were taken twice
+///    (must be 0).
+extension Bench {
+    final class Uploads: Sendable {
+        let state = Mutex((next: 0, last: 0))
+    }
+
+    final class Taken: Sendable {
+        let state = Mutex((ids: Set<String>(), twice: 0, latencies: [Double]()))
+    }
+
+    func measureAnnotation(bases: [String]) async throws {
+        var config = HTTPClient.Configuration()
+        config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: workers + 16)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        do {
+            let base = bases[0]
+            let (ps, project) = try await send(client, "POST", "\(base)/annotation/project/create", body: #"{"name": "bench", "labelConfig": {"kind": "choice", "labels": ["cat", "dog"]}}"#)
+            guard ps == 200, let projectID = project["data"]?["projectId"]?.numberValue else { throw ValidationError("creating the project failed: \(ps) \(project.jsonString)") }
+            let (ws, workflow) = try await send(client, "POST", "\(base)/annotation/workflow/create", body: #"{"projectId": \#(Int(projectID)), "workflow": {"pools": [{"type": 0}, {"name": "Label", "type": 1}, {"type": 5}]}}"#)
+            guard ws == 200, let workflowID = workflow["data"]?["workflowId"]?.numberValue.map(Int.init) else { throw ValidationError("creating the workflow failed: \(ws) \(workflow.jsonString)") }
+
+            // 1. Upload.
+            let total = executions
+            let batches = stride(from: 0, to: total, by: 1000).map { ($0, min(1000, total - $0)) }
+            let uploads = Uploads()
+            let begin = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for u in 0..<min(8, concurrency, batches.count) {
+                    group.addTask {
+                        let target = bases[u % bases.count]
+                        while let (start, count) = uploads.state.withLock({ s -> (Int, Int)? in
+                            guard s.next < batches.count else { return nil }
+                            s.next += 1
+                            return batches[s.next - 1]
+                        }) {
+                            let items = (start..<(start + count)).map { #"{"externalId": "i\#($0)", "data": "https://example.com/\#($0).jpg"}"# }.joined(separator: ",")
+                            let (status, answer) = try await send(client, "POST", "\(target)/annotation/item/upload", body: #"{"workflowId": \#(workflowID), "items": [\#(items)]}"#)
+                            guard status == 200, let ids = answer["data"]?["itemIds"]?.arrayValue else { throw ValidationError("upload failed: \(status) \(answer.jsonString.prefix(500))") }
+                            let highest = ids.compactMap(\.numberValue).map(Int.init).max() ?? 0
+                            uploads.state.withLock { $0.last = max($0.last, highest) }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let uploadSeconds = Self.seconds(ContinuousClock.now - begin)
+
+            // Until the last item waits in the labeling pool (its execution has queued it).
+            let last = uploads.state.withLock { $0.last }
+            let waitBegin = ContinuousClock.now
+            while true {
+                let (status, item) = try await send(client, "GET", "\(base)/annotation/item/get?itemId=\(last)", body: nil)
+                if status == 200, item["data"]?["pool"]?["index"] == 1 { break }
+                if ContinuousClock.now - waitBegin > .seconds(600) { throw ValidationError("item \(last) never reached the labeling pool: \(item.jsonString.prefix(500))") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let queuedSeconds = Self.seconds(ContinuousClock.now - begin)
+
+            // 2. Take.
+            let taken = Taken()
+            let takeBegin = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for w in 0..<workers {
+                    group.addTask {
+                        let target = bases[w % bases.count]
+                        while true {
+                            let start = ContinuousClock.now
+                            let (status, answer) = try await send(client, "POST", "\(target)/annotation/task/next", body: #"{"workflowId": \#(workflowID), "pool": 1, "account": "bench-\#(w)"}"#)
+                            let elapsed = Self.seconds(ContinuousClock.now - start)
+                            guard status == 200 else { throw ValidationError("take failed: \(status) \(answer.jsonString)") }
+                            guard let id = answer["data"]?["task"]?["human_task_id"]?.stringValue else { return }
+                            taken.state.withLock { s in
+                                if !s.ids.insert(id).inserted { s.twice += 1 }
+                                s.latencies.append(elapsed)
+                            }
+                            let (done, reply) = try await send(client, "POST", "\(target)/human-tasks/\(id)/complete", body: #"{"account": "bench-\#(w)", "answer": {"label": "cat"}}"#)
+                            guard done == 200 else { throw ValidationError("answer failed: \(done) \(reply.jsonString)") }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let takeSeconds = Self.seconds(ContinuousClock.now - takeBegin)
+            let (ids, twice, latencies) = taken.state.withLock { ($0.ids, $0.twice, $0.latencies.sorted()) }
+            func pct(_ p: Double) -> String {
+                latencies.isEmpty ? "n/a" : String(format: "%.2f ms", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] * 1000)
+            }
+            print("annotation items: \(total) uploaded in batches of 1000, \(min(8, concurrency, batches.count)) at a time")
+            print(String(format: "upload items/s:   %.0f (stored and started), all waiting in the pool after %.1f s", Double(total) / uploadSeconds, queuedSeconds))
+            print("take (\(workers) workers, POST /annotation/task/next then the answer): \(ids.count) items taken, \(twice) taken twice")
+            print(String(format: "takes/s:          %.0f (taken and answered)", Double(ids.count) / takeSeconds))
+            print("  p50:            \(pct(0.50))")
+            print("  p99:            \(pct(0.99))")
+            if ids.count != total || twice > 0 { throw ValidationError("expected every item taken exactly once: \(ids.count) of \(total) taken, \(twice) twice") }
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}
