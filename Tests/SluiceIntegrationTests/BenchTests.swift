@@ -78,6 +78,19 @@ import Testing
         #expect(refused.err.contains("--batch must be from 1 to 100, found 101"))
     }
 
+    /// Annotation items: every item uploaded is taken exactly once (the run fails otherwise),
+    /// and the figures are printed.
+    @Test func annotationItemsAreUploadedAndEachTakenOnce() async throws {
+        let result = try await bench(["--annotation", "--executions", "1500", "--workers", "6"])
+        #expect(result.code == 0, "\(result.err)")
+        #expect(result.out.contains("annotation items: 1500 uploaded in batches of 1000, 2 at a time"), "\(result.out)")
+        #expect(result.out.contains("upload items/s:"))
+        #expect(result.out.contains("take (6 workers, POST /annotation/task/next then the answer): 1500 items taken, 0 taken twice"), "\(result.out)")
+        let refused = try await bench(["--annotation", "--worker-tasks"])
+        #expect(refused.code == 2)
+        #expect(refused.err.contains("--annotation and --worker-tasks are two benchmarks; choose one"))
+    }
+
     @Test(.enabled(if: postgresURL != nil, "SLUICE_TEST_POSTGRES_URL is not set"))
     func twoNodesOnPostgreSQLInASchemaOfTheirOwn() async throws {
         let result = try await bench(["--database", Self.postgresURL!, "--nodes", "2", "--executions", "40", "--warmup", "0", "--concurrency", "4"])
