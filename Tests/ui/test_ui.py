@@ -43,8 +43,12 @@ def set_value(driver, element, text):
 
 
 def task_statuses(driver):
-    rows = driver.find_elements(By.CSS_SELECTOR, "#tasks tr.task-row")
-    return {r.get_attribute("data-task"): r.get_attribute("data-status") for r in rows}
+    """Each task row's status, read in one script so that a re-render between rows (an event
+    arrived) cannot leave a stale element half-way; tests also call it to build messages."""
+    return driver.execute_script(
+        "const out = {}; for (const r of document.querySelectorAll('#tasks tr.task-row'))"
+        " out[r.getAttribute('data-task')] = r.getAttribute('data-status'); return out;"
+    )
 
 
 # Counts what a page does, installed before any of its scripts runs (instrument()): each fetch()
@@ -114,8 +118,11 @@ def parse_duration(text):
 
 
 def node_statuses(driver):
-    nodes = driver.find_elements(By.CSS_SELECTOR, "svg.graph g.node")
-    return {n.get_attribute("data-task"): n.get_attribute("data-status") for n in nodes}
+    """Each graph node's status, read in one script (see task_statuses)."""
+    return driver.execute_script(
+        "const out = {}; for (const n of document.querySelectorAll('svg.graph g.node'))"
+        " out[n.getAttribute('data-task')] = n.getAttribute('data-status'); return out;"
+    )
 
 
 class CreateAndRunTests(UITestCase):
