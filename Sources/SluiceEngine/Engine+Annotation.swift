@@ -34,6 +34,11 @@ extension Engine {
                 input.append("pool_index", .number(Double(poolIndex)))
                 if type != .labeling || walk.annotation != nil { input.append("annotation", walk.annotation ?? .null) }
                 if let comment = walk.comment, type == .labeling { input.append("comment", .string(comment)) }
+                // A review names whose annotation it judges: a rejection counts against them.
+                if type != .labeling, let back = spec.pipeline.pools[..<poolIndex].lastIndex(where: { $0.type == .labeling }), let labeler = walk.labelers[back] {
+                    input.append("labeled_by", .string(labeler))
+                    input.append("labeled_in", .number(Double(back)))
+                }
                 let title = "\(pool.name): \(type == .labeling ? "label" : "review") item \(item["item_id"].map { $0.stringValue ?? $0.jsonString } ?? "")"
                 let human = HumanTask.Spec(
                     title: String(title.prefix(HumanTask.maxTitleLength)),
@@ -100,7 +105,7 @@ extension Engine {
             QueuedTaskRecord(
                 id: Identifier.make("qt"), executionID: context.executionID, workflowID: workflowID, namespace: namespace, index: index,
                 stepID: context.stepID, attempt: context.attempt, queue: queue, input: .object(input), outputType: DataType.json.name,
-                leaseMilliseconds: lease, createdAt: now, result: result, answeredAt: result == nil ? nil : now, phase: phase
+                leaseMilliseconds: lease, createdAt: now, result: result, answeredAt: result == nil ? nil : now, phase: phase, pool: pool
             )
         }
         if let queue = algorithm?["queue"]?.stringValue {

@@ -173,4 +173,55 @@ extension PostgresStore {
             ORDER BY q.created_at, q.id LIMIT \(Int64(limit))
             """).map { try $0[0].decode(String.self) }
     }
+
+    /// A few aggregate reads over the workflow's items, executions and queued tasks (their
+    /// `pool` column), bounded by the workflow's size.
+    public func annotationProgress(workflowID: Int64, runsAs: String) async throws -> AnnotationProgressCounts {
+        var counts = AnnotationProgressCounts()
+        if let row = try await rows("SELECT COUNT(*), COUNT(*) FILTER (WHERE execution_id IS NULL) FROM annotation_items WHERE workflow_id = \(workflowID)").first {
+            counts.items = Int(try row[0].decode(Int64.self))
+            counts.itemsWithoutExecution = Int(try row[1].decode(Int64.self))
+        }
+        for row in try await rows("SELECT status, COUNT(*) FROM executions WHERE workflow_id = \(runsAs) GROUP BY status") {
+            if let status = ExecutionStatus(rawValue: try row[0].decode(String.self)) { counts.executions[status] = Int(try row[1].decode(Int64.self)) }
+        }
+        let rejected = "(q.result::jsonb #> '{output,json,approved}') = 'false'::jsonb"
+        counts.pools = try await rows("""
+            SELECT q.pool::bigint,
+                COUNT(*) FILTER (WHERE q.result IS NULL AND q.claim_token IS NULL AND \(unescaped: Self.queuedIsCurrent)),
+                COUNT(*) FILTER (WHERE q.result IS NULL AND q.claim_token IS NOT NULL AND \(unescaped: Self.queuedIsCurrent)),
+                COUNT(*) FILTER (WHERE q.result IS NOT NULL),
+                COUNT(*) FILTER (WHERE q.result IS NOT NULL AND \(unescaped: rejected))
+            FROM queued_tasks q WHERE q.workflow_id = \(runsAs) AND q.pool IS NOT NULL GROUP BY q.pool ORDER BY q.pool
+            """).map {
+                .init(pool: Int(try $0[0].decode(Int64.self)), waiting: Int(try $0[1].decode(Int64.self)), held: Int(try $0[2].decode(Int64.self)),
+                      done: Int(try $0[3].decode(Int64.self)), rejected: Int(try $0[4].decode(Int64.self)))
+            }
+        var workers: [String: AnnotationProgressCounts.Worker] = [:]
+        func key(_ pool: Int, _ worker: String) -> String { "\(pool)/\(worker)" }
+        for row in try await rows("""
+            SELECT q.pool::bigint, q.worker, COUNT(*), COUNT(*) FILTER (WHERE \(unescaped: rejected)),
+                (percentile_disc(0.5) WITHIN GROUP (ORDER BY q.answered_at - q.claimed_at))::bigint
+            FROM queued_tasks q
+            WHERE q.workflow_id = \(runsAs) AND q.pool IS NOT NULL AND q.result IS NOT NULL AND q.worker IS NOT NULL
+            GROUP BY q.pool, q.worker
+            """) {
+            let pool = Int(try row[0].decode(Int64.self)), worker = try row[1].decode(String.self)
+            workers[key(pool, worker)] = .init(
+                pool: pool, worker: worker, done: Int(try row[2].decode(Int64.self)), rejectedGiven: Int(try row[3].decode(Int64.self)),
+                medianMilliseconds: try row[4].decode(Int64?.self)
+            )
+        }
+        for row in try await rows("""
+            SELECT (q.input::jsonb ->> 'labeled_in')::bigint, q.input::jsonb ->> 'labeled_by', COUNT(*)
+            FROM queued_tasks q
+            WHERE q.workflow_id = \(runsAs) AND q.pool IS NOT NULL AND q.result IS NOT NULL AND \(unescaped: rejected) AND q.input::jsonb ? 'labeled_by'
+            GROUP BY 1, 2
+            """) {
+            let pool = Int(try row[0].decode(Int64.self)), worker = try row[1].decode(String.self)
+            workers[key(pool, worker), default: .init(pool: pool, worker: worker)].rejectionsReceived = Int(try row[2].decode(Int64.self))
+        }
+        counts.workers = workers.values.sorted { ($0.pool, $0.worker) < ($1.pool, $1.worker) }
+        return counts
+    }
 }

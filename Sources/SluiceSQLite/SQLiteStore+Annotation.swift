@@ -177,4 +177,54 @@ extension SQLiteStore {
                 """, arguments: [workflowID, pool, limit])
         }
     }
+
+    /// A few aggregate reads over the workflow's items, executions and queued tasks (their
+    /// `pool` column): bounded by the workflow's size, run off the caller's thread.
+    public func annotationProgress(workflowID: Int64, runsAs: String) async throws -> AnnotationProgressCounts {
+        try await pool.read { db in
+            var counts = AnnotationProgressCounts()
+            if let row = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(execution_id IS NULL), 0) FROM annotation_items WHERE workflow_id = ?", arguments: [workflowID]) {
+                counts.items = row[0]
+                counts.itemsWithoutExecution = row[1]
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM executions WHERE workflow_id = ? GROUP BY status", arguments: [runsAs]) {
+                if let status = ExecutionStatus(rawValue: row[0]) { counts.executions[status] = row[1] }
+            }
+            let rejected = "json_extract(q.result, '$.output.json.approved') = 0"
+            counts.pools = try Row.fetchAll(db, sql: """
+                SELECT q.pool,
+                    SUM(CASE WHEN q.result IS NULL AND q.claim_token IS NULL AND \(Self.queuedIsCurrent) THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN q.result IS NULL AND q.claim_token IS NOT NULL AND \(Self.queuedIsCurrent) THEN 1 ELSE 0 END),
+                    SUM(q.result IS NOT NULL), COALESCE(SUM(\(rejected)), 0)
+                FROM queued_tasks q WHERE q.workflow_id = ? AND q.pool IS NOT NULL GROUP BY q.pool ORDER BY q.pool
+                """, arguments: [runsAs]).map { .init(pool: $0[0], waiting: $0[1], held: $0[2], done: $0[3], rejected: $0[4]) }
+            // Per worker: answers, rejections given, the median time (the lower middle one).
+            var workers: [String: AnnotationProgressCounts.Worker] = [:]
+            func key(_ pool: Int, _ worker: String) -> String { "\(pool)/\(worker)" }
+            for row in try Row.fetchAll(db, sql: """
+                SELECT pool, worker, c, r, d FROM (
+                    SELECT q.pool, q.worker, q.answered_at - q.claimed_at AS d,
+                        ROW_NUMBER() OVER (PARTITION BY q.pool, q.worker ORDER BY q.answered_at - q.claimed_at) AS n,
+                        COUNT(*) OVER (PARTITION BY q.pool, q.worker) AS c,
+                        SUM(CASE WHEN \(rejected) THEN 1 ELSE 0 END) OVER (PARTITION BY q.pool, q.worker) AS r
+                    FROM queued_tasks q
+                    WHERE q.workflow_id = ? AND q.pool IS NOT NULL AND q.result IS NOT NULL AND q.worker IS NOT NULL)
+                WHERE n = (c + 1) / 2
+                """, arguments: [runsAs]) {
+                let pool: Int = row[0], worker: String = row[1]
+                workers[key(pool, worker)] = .init(pool: pool, worker: worker, done: row[2], rejectedGiven: row[3], medianMilliseconds: row[4])
+            }
+            for row in try Row.fetchAll(db, sql: """
+                SELECT CAST(json_extract(q.input, '$.labeled_in') AS INTEGER), json_extract(q.input, '$.labeled_by'), COUNT(*)
+                FROM queued_tasks q
+                WHERE q.workflow_id = ? AND q.pool IS NOT NULL AND \(rejected) AND json_extract(q.input, '$.labeled_by') IS NOT NULL
+                GROUP BY 1, 2
+                """, arguments: [runsAs]) {
+                let pool: Int = row[0], worker: String = row[1]
+                workers[key(pool, worker), default: .init(pool: pool, worker: worker)].rejectionsReceived = row[2]
+            }
+            counts.workers = workers.values.sorted { ($0.pool, $0.worker) < ($1.pool, $1.worker) }
+            return counts
+        }
+    }
 }

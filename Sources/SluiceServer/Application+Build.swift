@@ -20,6 +20,8 @@ public func buildApplication(engine: Engine, configuration: ServerConfiguration,
     // The store first, so that it stops last: after the engine has committed everything.
     // The audit writer after the store, so that it stores what is left before the store stops.
     app.addServices(engine.store, access, engine)
+    // After the engine, so that it stops first.
+    app.addServices(AnnotationItemStarter(engine: engine, logger: logger))
     if let webhooks { app.addServices(webhooks) }
     // Resume unfinished executions before accepting requests, so that a `?wait` right after a
     // restart sees them running.
@@ -70,6 +72,7 @@ func buildRouter(engine: Engine, configuration: ServerConfiguration, access: Acc
     AnnotationController(engine: engine, configuration: configuration).register(on: routes)
     AnnotationItemController(engine: engine, configuration: configuration).register(on: routes)
     AnnotationWorkController(engine: engine, configuration: configuration).register(on: routes)
+    AnnotationProgressController(engine: engine).register(on: routes)
     let accounts = AccountController(engine: engine, configuration: configuration, access: access)
     accounts.register(on: routes)
     GroupController(engine: engine, accounts: accounts).register(on: routes)

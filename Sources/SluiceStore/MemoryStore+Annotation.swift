@@ -110,4 +110,66 @@ extension MemoryStore {
                 .prefix(limit).map(\.id))
         }
     }
+
+    public func annotationProgress(workflowID: Int64, runsAs: String) async throws -> AnnotationProgressCounts {
+        var counts = AnnotationProgressCounts()
+        annotation.withLock { state in
+            for item in state.items where item.workflowID == workflowID {
+                counts.items += 1
+                if item.executionID == nil { counts.itemsWithoutExecution += 1 }
+            }
+        }
+        state.withLock { state in
+            for detail in state.executions.values where detail.execution.workflowID == runsAs {
+                counts.executions[detail.execution.status, default: 0] += 1
+            }
+            var pools: [Int: AnnotationProgressCounts.Pool] = [:]
+            var workers: [Key: AnnotationProgressCounts.Worker] = [:]
+            var durations: [Key: [Int64]] = [:]
+            for task in state.queued.values where task.workflowID == runsAs {
+                guard let pool = task.pool else { continue }
+                var counted = pools[pool] ?? .init(pool: pool)
+                let rejected = Self.isRejection(task)
+                if task.result == nil {
+                    if state.isCurrent(task) {
+                        if task.claim == nil { counted.waiting += 1 } else { counted.held += 1 }
+                    }
+                } else {
+                    counted.done += 1
+                    if rejected { counted.rejected += 1 }
+                    if let claim = task.claim {
+                        let key = Key(pool: pool, worker: claim.worker)
+                        var worker = workers[key] ?? .init(pool: pool, worker: claim.worker)
+                        worker.done += 1
+                        if rejected { worker.rejectedGiven += 1 }
+                        workers[key] = worker
+                        durations[key, default: []].append((task.answeredAt ?? claim.claimedAt) - claim.claimedAt)
+                    }
+                    if rejected, let labeler = task.input["labeled_by"]?.stringValue, let labeledIn = task.input["labeled_in"]?.numberValue {
+                        let key = Key(pool: Int(labeledIn), worker: labeler)
+                        workers[key, default: .init(pool: Int(labeledIn), worker: labeler)].rejectionsReceived += 1
+                    }
+                }
+                pools[pool] = counted
+            }
+            for (key, list) in durations {
+                let sorted = list.sorted()
+                workers[key]?.medianMilliseconds = sorted[(sorted.count - 1) / 2]
+            }
+            counts.pools = pools.values.sorted { $0.pool < $1.pool }
+            counts.workers = workers.values.sorted { ($0.pool, $0.worker) < ($1.pool, $1.worker) }
+        }
+        return counts
+    }
+
+    private struct Key: Hashable {
+        var pool: Int
+        var worker: String
+    }
+
+    /// Whether an answered task's answer is a verdict that rejected (`approved` false).
+    static func isRejection(_ task: QueuedTaskRecord) -> Bool {
+        guard case .output(let value)? = task.result else { return false }
+        return value[DataType.json.field]?["approved"] == .bool(false)
+    }
 }

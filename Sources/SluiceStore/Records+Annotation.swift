@@ -104,6 +104,66 @@ public enum ItemsInsertion: Sendable, Hashable {
     case duplicate(index: Int)
 }
 
+/// How far a workflow's items are, counted by the store in a few aggregate reads (no item is
+/// read one by one): what `GET /annotation/workflow/progress` shows.
+public struct AnnotationProgressCounts: Sendable, Hashable {
+    /// One pool's tasks: items waiting unclaimed and held now, answers given (every round),
+    /// and the verdicts among them that rejected.
+    public struct Pool: Sendable, Hashable {
+        public var pool: Int
+        public var waiting: Int
+        public var held: Int
+        public var done: Int
+        public var rejected: Int
+        public init(pool: Int, waiting: Int = 0, held: Int = 0, done: Int = 0, rejected: Int = 0) {
+            self.pool = pool
+            self.waiting = waiting
+            self.held = held
+            self.done = done
+            self.rejected = rejected
+        }
+    }
+
+    /// One worker's answers in one pool: how many, how many were rejections (verdicts they
+    /// gave, in a review pool), how many of their annotations a review rejected (in a labeling
+    /// pool), and the median time from claim (or assignment) to answer.
+    public struct Worker: Sendable, Hashable {
+        public var pool: Int
+        public var worker: String
+        public var done: Int
+        public var rejectedGiven: Int
+        public var rejectionsReceived: Int
+        public var medianMilliseconds: Int64?
+        public init(pool: Int, worker: String, done: Int = 0, rejectedGiven: Int = 0, rejectionsReceived: Int = 0, medianMilliseconds: Int64? = nil) {
+            self.pool = pool
+            self.worker = worker
+            self.done = done
+            self.rejectedGiven = rejectedGiven
+            self.rejectionsReceived = rejectionsReceived
+            self.medianMilliseconds = medianMilliseconds
+        }
+    }
+
+    /// Every item of the workflow.
+    public var items: Int
+    /// Items whose execution has not started.
+    public var itemsWithoutExecution: Int
+    /// The items' executions by status.
+    public var executions: [ExecutionStatus: Int]
+    /// By pool index; pools with no task are left out.
+    public var pools: [Pool]
+    /// By pool, then worker name.
+    public var workers: [Worker]
+
+    public init(items: Int = 0, itemsWithoutExecution: Int = 0, executions: [ExecutionStatus: Int] = [:], pools: [Pool] = [], workers: [Worker] = []) {
+        self.items = items
+        self.itemsWithoutExecution = itemsWithoutExecution
+        self.executions = executions
+        self.pools = pools
+        self.workers = workers
+    }
+}
+
 /// Where annotation projects, workflows and algorithms are kept. Part of `Store`: every driver
 /// passes the same conformance suite.
 public protocol AnnotationStore: Sendable {
@@ -138,6 +198,10 @@ public protocol AnnotationStore: Sendable {
     /// The ids of the tasks waiting unclaimed in pool `pool` of the items of Sluice workflow
     /// `workflowID` (and still current), oldest first.
     func waitingInPool(workflowID: String, pool: Int, limit: Int) async throws -> [String]
+    /// How far the items of annotation workflow `workflowID` (its Sluice workflow `runsAs`)
+    /// are. A review task's input names the annotation's labeler (`labeled_by`) and pool
+    /// (`labeled_in`); a rejection is an answer whose `approved` is false.
+    func annotationProgress(workflowID: Int64, runsAs: String) async throws -> AnnotationProgressCounts
 }
 
 extension StoreDecorator {
@@ -157,4 +221,5 @@ extension StoreDecorator {
     public func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord] { try await base.itemsWithoutExecution(limit: limit) }
     public func queuedTasks(executionID: String) async throws -> [QueuedTaskRecord] { try await base.queuedTasks(executionID: executionID) }
     public func waitingInPool(workflowID: String, pool: Int, limit: Int) async throws -> [String] { try await base.waitingInPool(workflowID: workflowID, pool: pool, limit: limit) }
+    public func annotationProgress(workflowID: Int64, runsAs: String) async throws -> AnnotationProgressCounts { try await base.annotationProgress(workflowID: workflowID, runsAs: runsAs) }
 }

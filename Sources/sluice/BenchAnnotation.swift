@@ -69,6 +69,7 @@ extension Bench {
                 try await Task.sleep(for: .milliseconds(50))
             }
             let queuedSeconds = Self.seconds(ContinuousClock.now - begin)
+            let progressWaiting = try await progressMilliseconds(client, bases[0], workflowID: workflowID)
 
             // 2. Take.
             let taken = Taken()
@@ -105,12 +106,35 @@ extension Bench {
             print(String(format: "takes/s:          %.0f (taken and answered)", Double(ids.count) / takeSeconds))
             print("  p50:            \(pct(0.50))")
             print("  p99:            \(pct(0.99))")
+            // Counting the items once all are done (their executions finish after the answers).
+            let doneBegin = ContinuousClock.now
+            var progressDone = try await progressMilliseconds(client, bases[0], workflowID: workflowID)
+            while progressDone.completed != total, ContinuousClock.now - doneBegin < .seconds(300) {
+                try await Task.sleep(for: .milliseconds(200))
+                progressDone = try await progressMilliseconds(client, bases[0], workflowID: workflowID)
+            }
+            print(String(format: "progress:         %.0f ms with every item waiting, %.0f ms with every item done (GET /annotation/workflow/progress, best of 3)", progressWaiting.ms, progressDone.ms))
+            if progressDone.completed != total { throw ValidationError("progress counts \(progressDone.completed) of \(total) items completed") }
             if ids.count != total || twice > 0 { throw ValidationError("expected every item taken exactly once: \(ids.count) of \(total) taken, \(twice) twice") }
         } catch {
             try? await client.shutdown()
             throw error
         }
         try await client.shutdown()
+    }
+
+    /// The best of three `GET /annotation/workflow/progress` times, and the completed items it counted.
+    func progressMilliseconds(_ client: HTTPClient, _ base: String, workflowID: Int) async throws -> (ms: Double, completed: Int) {
+        var best = Double.infinity
+        var completed = 0
+        for _ in 0..<3 {
+            let start = ContinuousClock.now
+            let (status, answer) = try await send(client, "GET", "\(base)/annotation/workflow/progress?workflowId=\(workflowID)", body: nil)
+            guard status == 200 else { throw ValidationError("progress failed: \(status) \(answer.jsonString.prefix(300))") }
+            best = min(best, Self.seconds(ContinuousClock.now - start) * 1000)
+            completed = Int(answer["data"]?["items"]?["completed"]?.numberValue ?? -1)
+        }
+        return (best, completed)
     }
 
     static func seconds(_ d: Duration) -> Double {

@@ -5,6 +5,7 @@ import SluiceCore
 import SluiceEngine
 import SluiceStore
 import SluiceTestSupport
+import Synchronization
 import Testing
 
 @testable import SluiceServer
@@ -136,6 +137,9 @@ import Testing
             let annTask = try await task(client, "ann", "Label")
             let bobTask = try await task(client, "bob", "Label")
             #expect(annTask["holder"] == "ann" && bobTask["holder"] == "bob")
+            let early = try Self.data(try await client.send(.get, "/annotation/workflow/progress?workflowId=\(workflowID)"))
+            #expect(early["items"] == ["total": 2, "pending": 0, "inPool": 2, "completed": 0, "discarded": 0, "failed": 0, "cancelled": 0])
+            #expect(early["pools"]?.arrayValue?[1] == ["pool": 1, "name": "Label", "type": 1, "waiting": 0, "held": 2, "done": 0, "rejected": 0], "push: held from the start")
             #expect(Set([annTask["input"]?["item"]?["data"], bobTask["input"]?["item"]?["data"]]) == ["first", "second"])
             #expect(try await complete(client, annTask, "ann", #"{"text": "by ann"}"#).status == .ok)
             #expect(try await complete(client, bobTask, "bob", #"{"text": "by bob"}"#).status == .ok)
@@ -179,6 +183,19 @@ import Testing
             #expect(annItem["history"]?.arrayValue?.last?["algorithm"] == "ocr")
             let bobItem = try #require(list.first { $0["annotation"] == ["text": "by bob"] })
             #expect(bobItem["history"]?.arrayValue?.count == 4)
+
+            let progress = try Self.data(try await client.send(.get, "/annotation/workflow/progress?workflowId=\(workflowID)"))
+            #expect(progress["items"]?["completed"] == 2 && progress["items"]?["inPool"] == 0)
+            #expect(progress["pools"]?.arrayValue?.map { [$0["name"], $0["waiting"], $0["held"], $0["done"], $0["rejected"]] } == [
+                ["Distribution", 0, 0, 0, 0], ["Label", 0, 0, 3, 0], ["Review", 0, 0, 3, 1], ["Check", 0, 0, 2, 0], ["OCR", 0, 0, 2, 0], ["Completion", 0, 0, 0, 0],
+            ])
+            let workers = try #require(progress["workers"]?.arrayValue)
+            #expect(workers.map { [$0["pool"], $0["worker"], $0["done"], $0["rejected"], $0["rejectionRate"]] } == [
+                [1, "ann", 2, 1, 0.5], [1, "bob", 1, 0, 0], [2, "rev", 3, 1, 0.333], [3, "rev", 2, 0, 0], [4, "ocr-1", 2, 0, 0],
+            ], "a labeler's rejections are the reviews that rejected their annotations; a reviewer's, the ones they gave")
+            #expect(workers.allSatisfy { ($0["medianSeconds"]?.numberValue ?? -1) >= 0 })
+            let unknown = try await client.send(.get, "/annotation/workflow/progress?workflowId=\(workflowID + 1000)")
+            #expect(unknown.status == .notFound)
         }
     }
 
@@ -222,6 +239,43 @@ import Testing
             try AnnotationAPITests.expectInvalid(try await client.send(.post, "/annotation/task/next", body: #"{"workflowId": \#(workflowID), "pool": 3}"#), at: ["pool"])
             let outsider = try await client.send(.post, "/annotation/task/next", body: #"{"workflowId": \#(workflowID), "pool": 2, "account": "ann"}"#)
             #expect(outsider.status == .forbidden, "only the pool's workers take its items: \(outsider.text)")
+        }
+    }
+
+    /// A store that refuses to store new executions while `refusing` is set.
+    final class RefusingStarts: StoreDecorator, @unchecked Sendable {
+        let base: any Store
+        let refusing = Mutex(false)
+        init(_ base: any Store) { self.base = base }
+        func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] {
+            if refusing.withLock({ $0 }), mutations.contains(where: { if case .insertExecution = $0 { return true } else { return false } }) {
+                throw StoreError(message: "the disk is full")
+            }
+            return try await base.apply(mutations)
+        }
+    }
+
+    /// An upload whose executions cannot start is still accepted (its items are stored): they
+    /// wait `pending` and the starter starts them once the store takes them again.
+    @Test func itemsWhoseExecutionsCouldNotStartAreAcceptedAndStartedLater() async throws {
+        let store = RefusingStarts(try await TestStore.make())
+        let (app, engine) = try await makeApp(store: store)
+        try await app.test(.router) { client in
+            let workflowID = try await workflow(client)
+            store.refusing.withLock { $0 = true }
+            let reply = try await client.send(.post, "/annotation/item/upload", body: #"{"workflowId": \#(workflowID), "items": [{"data": "a"}, {"data": "b"}, {"data": "c"}]}"#)
+            let data = try Self.data(reply)
+            #expect(data["pending"] == 3, "accepted, none started: \(reply.text)")
+            let ids = try #require(data["itemIds"]?.arrayValue?.compactMap(\.numberValue).map(Int.init))
+            #expect(ids.count == 3)
+            for id in ids {
+                #expect(try Self.data(try await client.send(.get, "/annotation/item/get?itemId=\(id)"))["state"] == "pending")
+            }
+            store.refusing.withLock { $0 = false }
+            let clock = try #require(engine.clock as? ManualClock)
+            clock.advance(by: AnnotationItemStarter(engine: engine, logger: Logger(label: "x")).interval)
+            for id in ids { _ = try await item(client, id, until: "in_pool") }
+            #expect(try Self.data(try await client.send(.get, "/annotation/workflow/progress?workflowId=\(workflowID)"))["items"]?["inPool"] == 3)
         }
     }
 

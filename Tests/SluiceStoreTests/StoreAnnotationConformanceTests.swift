@@ -107,3 +107,57 @@ import Testing
         #expect(try await store.answerQueued(id: "ht-1", token: "clm_1", result: .output(["json": [:]]), now: 20) != .notHolder)
     }
 }
+
+/// `annotationProgress`: what the workflow progress page counts, the same in every driver.
+@Suite(.postgresSchemas) struct StoreAnnotationProgressConformanceTests {
+    @Test(arguments: Driver.allCases)
+    func progressCountsItemsPoolsAndWorkersWithTheirRejectionsAndMedianTimes(driver: Driver) async throws {
+        let store = try await driver.make()
+        let p = try await store.insertProject(AnnotationProjectRecord(namespace: "default", name: "p", description: "", labelConfig: ["kind": "json"], createdAt: 1))
+        let w = try #require(try await store.insertAnnotationWorkflow(AnnotationWorkflowRecord(projectID: p.id, namespace: "", pipeline: AnnotationPipeline.default.json, createdAt: 1, runsAs: "wf-1")))
+        guard case .inserted(let items) = try await store.insertItems((0..<3).map { AnnotationItemRecord(workflowID: w.id, externalID: nil, data: .number(Double($0)), createdAt: 2) }) else {
+            Issue.record("not inserted")
+            return
+        }
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
+        for id in ["ex-1", "ex-2"] {
+            _ = try await store.applyRecording([.insertExecution(execution(id))])
+            let start = ExecutionTransition(executionID: id, tasks: [TaskChange(index: 0, expected: [.pending], status: .running, startedAt: 10, attempt: 1)])
+            #expect(try await store.applyRecording([.transition(start)]) == [.applied])
+        }
+        try await store.setItemExecutions([(item: items[0].id, execution: "ex-1"), (item: items[1].id, execution: "ex-2")])
+        func claim(_ worker: String, at: Int64) -> QueueClaim { QueueClaim(token: "clm_\(worker)\(at)", worker: worker, claimedAt: at, heartbeatAt: at, leaseUntil: QueuedTaskRecord.heldUntilAnswered) }
+        func task(_ id: String, _ execution: String, phase: Int, pool: Int, attempt: Int = 1, input: JSONValue = [:], claim: QueueClaim? = nil, answer: JSONValue? = nil, answeredAt: Int64? = nil) -> QueuedTaskRecord {
+            QueuedTaskRecord(id: id, executionID: execution, workflowID: "wf-1", namespace: "default", index: 0, stepID: "step-1", attempt: attempt,
+                             queue: HumanTask.queue, input: input, outputType: "json", leaseMilliseconds: 0, createdAt: 10 + Int64(phase),
+                             claim: claim, result: answer.map { .output(["json": $0]) }, human: HumanTask.Spec(title: id), answeredAt: answeredAt, phase: phase, pool: pool)
+        }
+        let rejectedByCarol: JSONValue = ["approved": false, "comment": "no"]
+        let tasks = [
+            // ex-1: alice labels (20 ms), carol rejects (5 ms), alice holds the second round.
+            task("ht-1", "ex-1", phase: 0, pool: 1, claim: claim("alice", at: 10), answer: ["label": "cat"], answeredAt: 30),
+            task("ht-2", "ex-1", phase: 1, pool: 2, input: ["labeled_by": "alice", "labeled_in": 1], claim: claim("carol", at: 30), answer: rejectedByCarol, answeredAt: 35),
+            task("ht-3", "ex-1", phase: 2, pool: 1, claim: claim("alice", at: 40)),
+            // ex-2: alice labels (60 ms), carol approves (15 ms); a second review waits unclaimed.
+            task("ht-4", "ex-2", phase: 0, pool: 1, claim: claim("alice", at: 10), answer: ["label": "dog"], answeredAt: 70),
+            task("ht-5", "ex-2", phase: 1, pool: 2, input: ["labeled_by": "alice", "labeled_in": 1], claim: claim("carol", at: 70), answer: ["approved": true], answeredAt: 85),
+            task("ht-6", "ex-2", phase: 2, pool: 2),
+            // An attempt that is not the task's current one: not waiting anywhere.
+            task("ht-7", "ex-2", phase: 0, pool: 1, attempt: 2),
+        ]
+        for t in tasks { #expect(try await store.apply([.enqueue(t)]) == [.applied], "\(t.id)") }
+        let counts = try await store.annotationProgress(workflowID: w.id, runsAs: "wf-1")
+        #expect(counts.items == 3)
+        #expect(counts.itemsWithoutExecution == 1)
+        #expect(counts.executions.values.reduce(0, +) == 2)
+        #expect(counts.pools == [
+            .init(pool: 1, waiting: 0, held: 1, done: 2, rejected: 0),
+            .init(pool: 2, waiting: 1, held: 0, done: 2, rejected: 1),
+        ])
+        #expect(counts.workers == [
+            .init(pool: 1, worker: "alice", done: 2, rejectedGiven: 0, rejectionsReceived: 1, medianMilliseconds: 20),
+            .init(pool: 2, worker: "carol", done: 2, rejectedGiven: 1, rejectionsReceived: 0, medianMilliseconds: 5),
+        ])
+        #expect(try await store.annotationProgress(workflowID: w.id + 1, runsAs: "wf-none") == AnnotationProgressCounts(), "another workflow counts nothing")
+    }
+}

@@ -113,6 +113,7 @@ enum AccessRules {
         "GET /annotation/project/list": .init(rule: .byHandler(.read)),
         "POST /annotation/workflow/create": .init(rule: .byHandler(.edit), action: "annotation_workflow.create"),
         "GET /annotation/workflow/get": .init(rule: .byHandler(.read)),
+        "GET /annotation/workflow/progress": .init(rule: .byHandler(.read)),
         "GET /annotation/workflow/list": .init(rule: .byHandler(.read)),
         "POST /annotation/algorithm/create": .init(rule: .byHandler(.edit), action: "annotation_algorithm.create"),
         "GET /annotation/algorithm/list": .init(rule: .byHandler(.read)),

@@ -69,10 +69,17 @@ struct AnnotationItemController {
         case .duplicate(let index):
             throw AnnotationController.invalid([.init(path: "items[\(index)].externalId", code: "duplicate", message: "workflow \(workflow.id) has an item with externalId \"\(drafts[index].externalID ?? "")\" already (or this batch has it twice)")])
         case .inserted(let items):
-            // Stored before their executions start: a crash between them leaves items that
-            // the server starts when it comes back (`startPending`), with the same keys.
-            try await Self.start(items, runsAs: workflow.runsAs, engine: engine)
-            return AnnotationEnvelope.success(["itemIds": .array(items.map { .number(Double($0.id)) })], now: engine.now())
+            // Stored, so accepted: they are answered 200 even when their executions cannot
+            // start now (a store error, the engine full). Those stay `pending` and
+            // `AnnotationItemStarter` starts them (so does a restart), with the same keys.
+            var pending = 0
+            do {
+                try await Self.start(items, runsAs: workflow.runsAs, engine: engine)
+            } catch let failure as StartFailure {
+                pending = failure.pending
+                context.logger.warning("annotation items stored; \(pending) of their executions start later: \(failure.cause)", metadata: ["annotation.workflow": "\(workflow.id)"])
+            }
+            return AnnotationEnvelope.success(["itemIds": .array(items.map { .number(Double($0.id)) }), "pending": .number(Double(pending))], now: engine.now())
         }
     }
 
@@ -146,28 +153,44 @@ struct AnnotationItemController {
     // MARK: Starting items
 
     /// Starts the executions of `items` (the idempotency key `annotation-item-<id>` makes a
-    /// second start of one find the first), and records them.
+    /// second start of one find the first), and records the ones that started — also when
+    /// others could not: then it throws `StartFailure` with how many are left.
     static func start(_ items: [AnnotationItemRecord], runsAs: String, engine: Engine) async throws {
-        let started = try await withThrowingTaskGroup(of: (Int64, String).self) { group in
+        let (started, failure) = await withTaskGroup(of: (Int64, Result<String, any Error>).self) { group in
             var pairs: [(item: Int64, execution: String)] = []
+            var failure: (any Error)?
             var next = 0
-            // A bounded number at once: the group committer stores them in shared batches.
-            for _ in 0..<min(64, items.count) {
+            func add() {
                 let item = items[next]
                 next += 1
-                group.addTask { (item.id, try await startOne(item, runsAs: runsAs, engine: engine)) }
-            }
-            while let (id, execution) = try await group.next() {
-                pairs.append((id, execution))
-                if next < items.count {
-                    let item = items[next]
-                    next += 1
-                    group.addTask { (item.id, try await startOne(item, runsAs: runsAs, engine: engine)) }
+                group.addTask {
+                    do { return (item.id, .success(try await startOne(item, runsAs: runsAs, engine: engine))) } catch { return (item.id, .failure(error)) }
                 }
             }
-            return pairs
+            // A bounded number at once: the group committer stores them in shared batches.
+            for _ in 0..<min(64, items.count) { add() }
+            while let (id, result) = await group.next() {
+                switch result {
+                case .success(let execution): pairs.append((id, execution))
+                case .failure(let error): failure = failure ?? error
+                }
+                // After a failure the rest is left to the starter: the store or the engine is
+                // refusing now.
+                if failure == nil, next < items.count { add() }
+            }
+            return (pairs, failure)
         }
-        try await engine.store.setItemExecutions(started)
+        if !started.isEmpty {
+            do { try await engine.store.setItemExecutions(started) } catch { throw StartFailure(pending: items.count, cause: error) }
+        }
+        if let failure { throw StartFailure(pending: items.count - started.count, cause: failure) }
+    }
+
+    /// Some of a batch's executions did not start (or were not recorded): `pending` items are
+    /// left to the starter.
+    struct StartFailure: Error {
+        var pending: Int
+        var cause: any Error
     }
 
     static func startOne(_ item: AnnotationItemRecord, runsAs: String, engine: Engine) async throws -> String {
@@ -179,8 +202,9 @@ struct AnnotationItemController {
         return try await engine.startExecution(workflowID: runsAs, request: ExecutionRequest(input: .object(input)), idempotencyKey: "annotation-item-\(item.id)").executionID
     }
 
-    /// Starts the items stored without an execution (a crash came between): called when the
-    /// server starts.
+    /// Starts the items stored without an execution (a crash came between, or their start
+    /// failed): called when the server starts and by `AnnotationItemStarter`. Stops at the
+    /// first error (the next round tries again).
     static func startPending(engine: Engine) async throws {
         while true {
             let pending = try await engine.store.itemsWithoutExecution(limit: 500)

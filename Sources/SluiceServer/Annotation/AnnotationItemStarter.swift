@@ -1,0 +1,31 @@
+import Logging
+import ServiceLifecycle
+import SluiceEngine
+
+/// Starts the executions of annotation items that are stored without one — their upload was
+/// accepted while the store or the engine refused to start them — every `interval` on the
+/// engine's clock, until shutdown. (A crash between storing and starting is covered when the
+/// server starts: `beforeServerStarts`.) On several nodes each one runs it; the items'
+/// idempotency keys make a second start find the first.
+struct AnnotationItemStarter: Service {
+    let engine: Engine
+    let logger: Logger
+    /// Milliseconds between rounds.
+    var interval: Int64 = 2_000
+
+    func run() async throws {
+        // Cancelled at shutdown: the sleep ends and the loop returns, no error.
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do { try await engine.clock.sleep(until: engine.clock.now() + interval) } catch { return }
+                do {
+                    try await AnnotationItemController.startPending(engine: engine)
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warning("annotation items: starting the pending ones failed; trying again in \(interval) ms: \(error)")
+                }
+            }
+        }
+    }
+}
