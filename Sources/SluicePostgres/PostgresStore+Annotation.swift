@@ -174,6 +174,15 @@ extension PostgresStore {
             """).map { try $0[0].decode(String.self) }
     }
 
+    public func heldInPool(workflowID: String, pool: Int, worker: String, limit: Int) async throws -> [String] {
+        try await rows("""
+            SELECT q.id FROM queued_tasks q
+            WHERE q.worker = \(worker) AND q.claim_token IS NOT NULL AND q.result IS NULL AND q.workflow_id = \(workflowID) AND q.pool = \(Int64(pool))
+              AND \(unescaped: Self.queuedIsCurrent)
+            ORDER BY q.created_at, q.id LIMIT \(Int64(limit))
+            """).map { try $0[0].decode(String.self) }
+    }
+
     /// A few aggregate reads over the workflow's items, executions and queued tasks (their
     /// `pool` column), bounded by the workflow's size.
     public func annotationProgress(workflowID: Int64, runsAs: String) async throws -> AnnotationProgressCounts {

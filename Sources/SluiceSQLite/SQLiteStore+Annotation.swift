@@ -178,6 +178,16 @@ extension SQLiteStore {
         }
     }
 
+    public func heldInPool(workflowID: String, pool: Int, worker: String, limit: Int) async throws -> [String] {
+        try readNow { db in
+            try String.fetchAll(db, sql: """
+                SELECT q.id FROM queued_tasks q
+                WHERE q.worker = ? AND q.claim_token IS NOT NULL AND q.result IS NULL AND q.workflow_id = ? AND q.pool = ? AND \(Self.queuedIsCurrent)
+                ORDER BY q.created_at, q.id LIMIT ?
+                """, arguments: [worker, workflowID, pool, limit])
+        }
+    }
+
     /// A few aggregate reads over the workflow's items, executions and queued tasks (their
     /// `pool` column): bounded by the workflow's size, run off the caller's thread.
     public func annotationProgress(workflowID: Int64, runsAs: String) async throws -> AnnotationProgressCounts {

@@ -111,6 +111,14 @@ extension MemoryStore {
         }
     }
 
+    public func heldInPool(workflowID: String, pool: Int, worker: String, limit: Int) async throws -> [String] {
+        state.withLock { state in
+            Array(state.queueOrder.compactMap { state.queued[$0] }
+                .filter { $0.workflowID == workflowID && $0.pool == pool && $0.claim?.worker == worker && $0.result == nil && state.isCurrent($0) }
+                .prefix(limit).map(\.id))
+        }
+    }
+
     public func annotationProgress(workflowID: Int64, runsAs: String) async throws -> AnnotationProgressCounts {
         var counts = AnnotationProgressCounts()
         annotation.withLock { state in

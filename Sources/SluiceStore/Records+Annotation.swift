@@ -198,6 +198,10 @@ public protocol AnnotationStore: Sendable {
     /// The ids of the tasks waiting unclaimed in pool `pool` of the items of Sluice workflow
     /// `workflowID` (and still current), oldest first.
     func waitingInPool(workflowID: String, pool: Int, limit: Int) async throws -> [String]
+    /// The ids of the tasks in pool `pool` of Sluice workflow `workflowID` that `worker` holds
+    /// unanswered (still current): items assigned to them (a push pool, a rejection sent back),
+    /// or taken and not answered yet; oldest first.
+    func heldInPool(workflowID: String, pool: Int, worker: String, limit: Int) async throws -> [String]
     /// How far the items of annotation workflow `workflowID` (its Sluice workflow `runsAs`)
     /// are. A review task's input names the annotation's labeler (`labeled_by`) and pool
     /// (`labeled_in`); a rejection is an answer whose `approved` is false.
@@ -221,5 +225,6 @@ extension StoreDecorator {
     public func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord] { try await base.itemsWithoutExecution(limit: limit) }
     public func queuedTasks(executionID: String) async throws -> [QueuedTaskRecord] { try await base.queuedTasks(executionID: executionID) }
     public func waitingInPool(workflowID: String, pool: Int, limit: Int) async throws -> [String] { try await base.waitingInPool(workflowID: workflowID, pool: pool, limit: limit) }
+    public func heldInPool(workflowID: String, pool: Int, worker: String, limit: Int) async throws -> [String] { try await base.heldInPool(workflowID: workflowID, pool: pool, worker: worker, limit: limit) }
     public func annotationProgress(workflowID: Int64, runsAs: String) async throws -> AnnotationProgressCounts { try await base.annotationProgress(workflowID: workflowID, runsAs: runsAs) }
 }

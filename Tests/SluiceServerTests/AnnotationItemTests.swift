@@ -87,6 +87,11 @@ import Testing
             #expect(again["holder"] == "ann", "back to the same labeler, held for her")
             #expect(again["input"]?["comment"] == "it is a dog")
             #expect(again["human_task_id"] != label["human_task_id"])
+            // Her queue gives it back to her: what she holds in the pool comes first.
+            let next = try Self.data(try await client.send(.post, "/annotation/task/next", body: #"{"workflowId": \#(workflowID), "pool": 1, "account": "ann"}"#))
+            #expect(next["task"]?["human_task_id"] == again["human_task_id"], "the rejected item is ann's next: \(next)")
+            let bobsNext = try Self.data(try await client.send(.post, "/annotation/task/next", body: #"{"workflowId": \#(workflowID), "pool": 1, "account": "bob"}"#))
+            #expect(bobsNext["task"] == .null, "and nobody else's")
             let other = try await client.send(.get, "/inbox?account=bob").json()
             #expect(other["claimable"]?.arrayValue?.isEmpty == true, "not offered to the other labeler")
             #expect(try await complete(client, again, "ann", #"{"label": "dog"}"#).status == .ok)
@@ -220,10 +225,14 @@ import Testing
                         var mine: [String] = []
                         for _ in 0..<4 {
                             let reply = try Self.data(try await client.send(.post, "/annotation/task/next", body: #"{"workflowId": \#(workflowID), "pool": 1, "account": "w\#(w)"}"#))
-                            if let id = reply["task"]?["human_task_id"]?.stringValue {
-                                #expect(reply["task"]?["holder"] == .string("w\(w)"))
-                                mine.append(id)
-                            }
+                            guard let id = reply["task"]?["human_task_id"]?.stringValue else { continue }
+                            #expect(reply["task"]?["holder"] == .string("w\(w)"))
+                            mine.append(id)
+                            // Asking again before answering gives the same item back.
+                            let again = try Self.data(try await client.send(.post, "/annotation/task/next", body: #"{"workflowId": \#(workflowID), "pool": 1, "account": "w\#(w)"}"#))
+                            #expect(again["task"]?["human_task_id"]?.stringValue == id)
+                            let done = try await client.send(.post, "/human-tasks/\(id)/complete", body: #"{"account": "w\#(w)", "answer": {}}"#)
+                            #expect(done.status == .ok, "\(done.text)")
                         }
                         return mine
                     }

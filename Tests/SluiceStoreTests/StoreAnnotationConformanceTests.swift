@@ -159,5 +159,8 @@ import Testing
             .init(pool: 2, worker: "carol", done: 2, rejectedGiven: 1, rejectionsReceived: 0, medianMilliseconds: 5),
         ])
         #expect(try await store.annotationProgress(workflowID: w.id + 1, runsAs: "wf-none") == AnnotationProgressCounts(), "another workflow counts nothing")
+        #expect(try await store.heldInPool(workflowID: "wf-1", pool: 1, worker: "alice", limit: 5) == ["ht-3"], "held, unanswered, current")
+        #expect(try await store.heldInPool(workflowID: "wf-1", pool: 2, worker: "carol", limit: 5).isEmpty, "answered ones are not held")
+        #expect(try await store.heldInPool(workflowID: "wf-2", pool: 1, worker: "alice", limit: 5).isEmpty)
     }
 }

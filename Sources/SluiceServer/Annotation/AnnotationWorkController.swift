@@ -51,6 +51,13 @@ struct AnnotationWorkController {
         if !pool.workers.isEmpty, !pool.workers.contains(account) {
             throw AccessControl.forbidden("pool \(poolIndex) (\(pool.name)) is worked by \(pool.workers.joined(separator: ", ")); account \"\(account)\" is not one of them")
         }
+        // First what they hold already there — an item assigned to them (a push pool, a
+        // rejection sent back to them) or taken and not answered — so nothing waits for them
+        // unseen; the oldest first.
+        if let id = try await engine.store.heldInPool(workflowID: workflow.runsAs, pool: Int(poolIndex), worker: account, limit: 1).first,
+           let task = try await engine.store.queuedTask(id: id) {
+            return AnnotationEnvelope.success(["task": HumanTaskController.representation(task, current: true, now: engine.now(), workflowName: try await people.workflowNames([task])[task.workflowID])], now: engine.now())
+        }
         // Among the oldest waiting; one another worker took meanwhile is passed over.
         for _ in 0..<Self.rounds {
             let waiting = try await engine.store.waitingInPool(workflowID: workflow.runsAs, pool: Int(poolIndex), limit: Self.candidates)
