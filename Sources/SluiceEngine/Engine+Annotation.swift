@@ -72,11 +72,21 @@ extension Engine {
         }
     }
 
-    /// What a queued task was answered with (a person's answer object, an algorithm's output).
-    public static func answerOf(_ task: QueuedTaskRecord) -> JSONValue { answerValue(task) }
+    /// The records of executions `ids` that exist: from memory for those that finished here
+    /// lately (the store may not have their end yet), the rest in one store read.
+    public func executionRecords(ids: [String]) async throws -> [String: ExecutionRecord] {
+        var found: [String: ExecutionRecord] = [:]
+        var rest: [String] = []
+        for id in ids {
+            if let detail = finished.withLock({ $0.detail(id) }) { found[id] = detail.execution } else { rest.append(id) }
+        }
+        for (id, record) in try await store.executionRecords(ids: rest) { found[id] = record }
+        return found
+    }
 
-    /// What a person answered: the answer object (`{"json": answer}` as stored).
-    static func answerValue(_ task: QueuedTaskRecord) -> JSONValue {
+    /// What a queued task was answered with: a person's answer object (`{"json": answer}` as
+    /// stored), an algorithm's output.
+    public static func answerValue(_ task: QueuedTaskRecord) -> JSONValue {
         guard case .output(let value)? = task.result else { return .null }
         return value[DataType.json.field] ?? value
     }

@@ -174,6 +174,21 @@ extension PostgresStore {
             """).map { try $0[0].decode(String.self) }
     }
 
+    public func queuedTasks(executionIDs: [String]) async throws -> [String: [QueuedTaskRecord]] {
+        if executionIDs.isEmpty { return [:] }
+        let tasks = try await rows("""
+            SELECT \(unescaped: Self.queuedColumns) FROM queued_tasks q WHERE q.execution_id = ANY(\(executionIDs)::text[])
+            ORDER BY q.execution_id, q.idx, q.attempt, q.phase
+            """).map { try Self.queued($0) }
+        return Dictionary(grouping: tasks, by: \.executionID)
+    }
+
+    public func executionRecords(ids: [String]) async throws -> [String: ExecutionRecord] {
+        if ids.isEmpty { return [:] }
+        let records = try await rows("SELECT \(unescaped: Self.executionColumns) FROM executions x WHERE x.id = ANY(\(ids)::text[])").map { try Self.execution($0) }
+        return Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
     public func heldInPool(workflowID: String, pool: Int, worker: String, limit: Int) async throws -> [String] {
         try await rows("""
             SELECT q.id FROM queued_tasks q

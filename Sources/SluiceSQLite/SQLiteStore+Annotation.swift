@@ -178,6 +178,25 @@ extension SQLiteStore {
         }
     }
 
+    public func queuedTasks(executionIDs: [String]) async throws -> [String: [QueuedTaskRecord]] {
+        if executionIDs.isEmpty { return [:] }
+        return try readNow { db in
+            let marks = Array(repeating: "?", count: executionIDs.count).joined(separator: ",")
+            let tasks = try Row.fetchAll(db, sql: "SELECT \(Self.queuedColumns) FROM queued_tasks q WHERE q.execution_id IN (\(marks)) ORDER BY q.execution_id, q.idx, q.attempt, q.phase",
+                                         arguments: StatementArguments(executionIDs)).map(Self.queued)
+            return Dictionary(grouping: tasks, by: \.executionID)
+        }
+    }
+
+    public func executionRecords(ids: [String]) async throws -> [String: ExecutionRecord] {
+        if ids.isEmpty { return [:] }
+        return try readNow { db in
+            let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+            let records = try Row.fetchAll(db, sql: "SELECT \(Self.executionColumns) FROM executions WHERE id IN (\(marks))", arguments: StatementArguments(ids)).map(Self.execution)
+            return Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     public func heldInPool(workflowID: String, pool: Int, worker: String, limit: Int) async throws -> [String] {
         try readNow { db in
             try String.fetchAll(db, sql: """

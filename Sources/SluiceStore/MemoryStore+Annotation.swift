@@ -111,6 +111,22 @@ extension MemoryStore {
         }
     }
 
+    public func queuedTasks(executionIDs: [String]) async throws -> [String: [QueuedTaskRecord]] {
+        let wanted = Set(executionIDs)
+        return state.withLock { state in
+            Dictionary(grouping: state.queued.values.filter { wanted.contains($0.executionID) }, by: \.executionID)
+                .mapValues { $0.sorted { ($0.index, $0.attempt, $0.phase) < ($1.index, $1.attempt, $1.phase) } }
+        }
+    }
+
+    public func executionRecords(ids: [String]) async throws -> [String: ExecutionRecord] {
+        state.withLock { state in
+            var found: [String: ExecutionRecord] = [:]
+            for id in ids { if let detail = state.executions[id] { found[id] = detail.execution } }
+            return found
+        }
+    }
+
     public func heldInPool(workflowID: String, pool: Int, worker: String, limit: Int) async throws -> [String] {
         state.withLock { state in
             Array(state.queueOrder.compactMap { state.queued[$0] }

@@ -195,6 +195,10 @@ public protocol AnnotationStore: Sendable {
     /// Every queued task of an execution, answered or not, by task, attempt and phase: an
     /// item's history.
     func queuedTasks(executionID: String) async throws -> [QueuedTaskRecord]
+    /// `queuedTasks(executionID:)` for several executions in one read: a page of items.
+    func queuedTasks(executionIDs: [String]) async throws -> [String: [QueuedTaskRecord]]
+    /// The execution records (without tasks) of `ids` that exist, in one read.
+    func executionRecords(ids: [String]) async throws -> [String: ExecutionRecord]
     /// The ids of the tasks waiting unclaimed in pool `pool` of the items of Sluice workflow
     /// `workflowID` (and still current), oldest first.
     func waitingInPool(workflowID: String, pool: Int, limit: Int) async throws -> [String]
@@ -224,6 +228,8 @@ extension StoreDecorator {
     public func items(workflowID: Int64, after: Int64, limit: Int) async throws -> [AnnotationItemRecord] { try await base.items(workflowID: workflowID, after: after, limit: limit) }
     public func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord] { try await base.itemsWithoutExecution(limit: limit) }
     public func queuedTasks(executionID: String) async throws -> [QueuedTaskRecord] { try await base.queuedTasks(executionID: executionID) }
+    public func queuedTasks(executionIDs: [String]) async throws -> [String: [QueuedTaskRecord]] { try await base.queuedTasks(executionIDs: executionIDs) }
+    public func executionRecords(ids: [String]) async throws -> [String: ExecutionRecord] { try await base.executionRecords(ids: ids) }
     public func waitingInPool(workflowID: String, pool: Int, limit: Int) async throws -> [String] { try await base.waitingInPool(workflowID: workflowID, pool: pool, limit: limit) }
     public func heldInPool(workflowID: String, pool: Int, worker: String, limit: Int) async throws -> [String] { try await base.heldInPool(workflowID: workflowID, pool: pool, worker: worker, limit: limit) }
     public func annotationProgress(workflowID: Int64, runsAs: String) async throws -> AnnotationProgressCounts { try await base.annotationProgress(workflowID: workflowID, runsAs: runsAs) }

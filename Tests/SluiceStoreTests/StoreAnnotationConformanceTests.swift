@@ -162,5 +162,14 @@ import Testing
         #expect(try await store.heldInPool(workflowID: "wf-1", pool: 1, worker: "alice", limit: 5) == ["ht-3"], "held, unanswered, current")
         #expect(try await store.heldInPool(workflowID: "wf-1", pool: 2, worker: "carol", limit: 5).isEmpty, "answered ones are not held")
         #expect(try await store.heldInPool(workflowID: "wf-2", pool: 1, worker: "alice", limit: 5).isEmpty)
+        // A page's reads: its executions and their queued tasks, each in one read.
+        let byExecution = try await store.queuedTasks(executionIDs: ["ex-1", "ex-2", "ex-none"])
+        #expect(byExecution["ex-1"]?.map(\.id) == ["ht-1", "ht-2", "ht-3"], "by phase")
+        #expect(byExecution["ex-2"]?.map(\.id) == ["ht-4", "ht-5", "ht-6", "ht-7"], "by attempt, then phase")
+        #expect(byExecution["ex-none"] == nil)
+        #expect(try await store.queuedTasks(executionIDs: []).isEmpty)
+        let records = try await store.executionRecords(ids: ["ex-2", "ex-1", "ex-none"])
+        #expect(Set(records.keys) == ["ex-1", "ex-2"])
+        #expect(records["ex-1"]?.workflowID == "wf-1")
     }
 }

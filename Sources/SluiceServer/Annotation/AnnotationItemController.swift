@@ -89,7 +89,7 @@ struct AnnotationItemController {
             throw Problem.notFound("no item \(id)")
         }
         try requireRead(context, workflow)
-        return AnnotationEnvelope.success(try await representation(item, workflow: workflow, history: true), now: engine.now())
+        return AnnotationEnvelope.success(try await representations([item], history: true)[0], now: engine.now())
     }
 
     @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -99,8 +99,7 @@ struct AnnotationItemController {
         let limit = try parsing.page(request).limit
         let after = try AnnotationController.idParameter(request, "cursor", required: false) ?? 0
         let items = try await engine.store.items(workflowID: workflow.id, after: after, limit: limit)
-        var list: [JSONValue] = []
-        for item in items { list.append(try await representation(item, workflow: workflow, history: false)) }
+        let list = try await representations(items, history: false)
         return AnnotationEnvelope.success(["list": .array(list), "nextCursor": items.count == limit ? .number(Double(items.last!.id)) : .null], now: engine.now())
     }
 
@@ -129,8 +128,7 @@ struct AnnotationItemController {
                 let page = try await controller.engine.store.items(workflowID: workflow.id, after: after, limit: 500)
                 if page.isEmpty { break }
                 var bytes: [UInt8] = []
-                for item in page {
-                    let value = try await controller.representation(item, workflow: workflow, history: true)
+                for value in try await controller.representations(page, history: true) {
                     guard value["state"] == "completed" else { continue }
                     if !lines, !first { bytes.append(UInt8(ascii: ",")) }
                     bytes += value.jsonBytes
@@ -234,7 +232,20 @@ struct AnnotationItemController {
     /// An item with its state: `pending` (its execution not started yet), `in_pool` (waiting in
     /// or held in `pool`), `completed`, `discarded`, `failed` or `cancelled`; with `history`,
     /// every label, verdict and algorithm output in order, with who and when.
-    func representation(_ item: AnnotationItemRecord, workflow: AnnotationWorkflowRecord, history: Bool) async throws -> JSONValue {
+    /// Reads what their representations need in two reads for the whole page (their executions,
+    /// their queued tasks), not two per item.
+    func representations(_ items: [AnnotationItemRecord], history: Bool) async throws -> [JSONValue] {
+        let executionIDs = items.compactMap(\.executionID)
+        let executions = try await engine.executionRecords(ids: executionIDs)
+        // The tasks: for the history, or for where an unfinished item waits.
+        let needed = executionIDs.filter { id in history || executions[id].map { !$0.status.isTerminal } ?? false }
+        let tasks = try await engine.store.queuedTasks(executionIDs: needed)
+        return items.map { item in
+            Self.representation(item, execution: item.executionID.flatMap { executions[$0] }, tasks: item.executionID.flatMap { tasks[$0] } ?? [], history: history)
+        }
+    }
+
+    static func representation(_ item: AnnotationItemRecord, execution: ExecutionRecord?, tasks: [QueuedTaskRecord], history: Bool) -> JSONValue {
         var o = JSONObject()
         o.append("itemId", .number(Double(item.id)))
         o.append("workflowId", .number(Double(item.workflowID)))
@@ -244,11 +255,10 @@ struct AnnotationItemController {
         var pool: JSONValue = .null
         var annotation: JSONValue = .null
         var outputs: JSONValue = .null
-        var tasks: [QueuedTaskRecord] = []
-        if let executionID = item.executionID, let execution = try await engine.execution(id: executionID) {
-            switch execution.execution.status {
+        if let execution {
+            switch execution.status {
             case .completed:
-                let result = execution.execution.output?[DataType.json.field]
+                let result = execution.output?[DataType.json.field]
                 state = result?["status"]?.stringValue ?? "completed"
                 annotation = result?["annotation"] ?? .null
                 outputs = result?["outputs"] ?? .null
@@ -257,7 +267,6 @@ struct AnnotationItemController {
             default:
                 state = "in_pool"
             }
-            if history || state == "in_pool" { tasks = try await engine.store.queuedTasks(executionID: executionID) }
             if state == "in_pool", let open = tasks.last(where: { $0.result == nil }) {
                 let index = Int(open.input["pool_index"]?.numberValue ?? -1)
                 var p = JSONObject()
@@ -266,7 +275,7 @@ struct AnnotationItemController {
                 p.append("holder", open.claim.map { .string($0.worker) } ?? .null)
                 p.append("taskId", .string(open.id))
                 pool = .object(p)
-                annotation = open.input["annotation"] ?? tasks.last(where: { $0.human?.form != AnnotationItem.reviewForm && $0.result != nil }).map { Engine.answerOf($0) } ?? .null
+                annotation = open.input["annotation"] ?? tasks.last(where: { $0.human?.form != AnnotationItem.reviewForm && $0.result != nil }).map { Engine.answerValue($0) } ?? .null
             }
         }
         o.append("state", .string(state))
@@ -285,7 +294,7 @@ struct AnnotationItemController {
                 h.append("by", task.claim.map { .string($0.worker) } ?? .null)
                 h.append("queuedAt", .string(AnnotationEnvelope.date(task.createdAt)))
                 h.append("claimedAt", task.claim.map { .string(AnnotationEnvelope.date($0.claimedAt)) } ?? .null)
-                h.append("answer", task.result.map { _ in Engine.answerOf(task) } ?? .null)
+                h.append("answer", task.result.map { _ in Engine.answerValue(task) } ?? .null)
                 return .object(h)
             }))
         }
