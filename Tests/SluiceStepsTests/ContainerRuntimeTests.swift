@@ -53,7 +53,7 @@ import Testing
         #expect(ContainerSpec.name(executionID: "ex-abc", stepID: "a.b_c", attempt: 1) == "sluice-ex-abc-a.b_c-1")
     }
 
-    @Test func quantitiesReadAsKubernetesWritesThem() {
+    @Test func quantitiesReadAsKubernetesWritesThem() throws {
         #expect(try ResourceQuantity.cpus("500m").get() == 0.5)
         #expect(try ResourceQuantity.cpus(2).get() == 2)
         #expect(try ResourceQuantity.cpus("1.5").get() == 1.5)
@@ -75,7 +75,7 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for name in names {
             let path = dir.appendingPathComponent(name).path
-            FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
+            _ = FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
         }
         return dir.path
     }
@@ -94,7 +94,7 @@ import Testing
         #expect(none.unavailableReason.contains("--container-runtime podman"))
         #expect(none.unavailableReason.contains("neither podman nor docker was found in PATH (/nonexistent)"))
         #expect(try resolve(.process, path: "/nonexistent").runtime?.usesImages == false)
-        #expect(try resolve(.none, path: both).unavailableReason.contains("--container-runtime none"))
+        #expect(try resolve(ContainerRuntimeChoice.none, path: both).unavailableReason.contains("--container-runtime none"))
     }
 
     @Test func theCommandLineNamesItsRuntimeAndIsChecked() throws {
