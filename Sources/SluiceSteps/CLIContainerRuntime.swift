@@ -16,6 +16,7 @@ public struct CLIContainerRuntime: ContainerRuntime {
         case podman, docker
     }
 
+    /// Which command line it speaks.
     public var flavor: Flavor
     /// The program and its global flags; never empty.
     public var command: [String]
@@ -29,7 +30,9 @@ public struct CLIContainerRuntime: ContainerRuntime {
         self.environment = environment
     }
 
+    /// `podman` or `docker`.
     public var name: String { flavor.rawValue }
+    /// Always: the container runs from its image.
     public var usesImages: Bool { true }
 
     /// The arguments after `command` that run `spec`.
@@ -58,6 +61,8 @@ public struct CLIContainerRuntime: ContainerRuntime {
         flavor == .podman ? ["rm", "--force", "--time", "0", name] : ["rm", "--force", name]
     }
 
+    /// Runs `spec` with `run --rm`, logging the command line; exit code 125 (the runtime's own
+    /// failure) is `runtimeFailed`, a signal N the runtime's program died of is 128 + N.
     public func run(_ spec: ContainerSpec, output: OutputCapture, log: StepLog) async throws(ContainerRuntimeError) -> ContainerExit {
         let arguments = runArguments(spec)
         log("$ " + (command + arguments).map(ProcessStep.shellQuoted).joined(separator: " "))

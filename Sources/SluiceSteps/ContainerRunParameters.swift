@@ -11,11 +11,17 @@ public struct ContainerRunParameters: Sendable {
         case input
     }
 
+    /// An hour: containers run longer than programs (`Process` waits 5 minutes).
     public static let defaultTimeoutSeconds = 3600.0
+    /// The longest `timeout_seconds`: a day.
     public static let maxTimeoutSeconds = Double(Limits.containerMaxTimeoutSeconds)
+    /// 1 MiB of standard output by default.
     public static let defaultMaxOutputBytes = 1 << 20
+    /// The largest `max_output_bytes`: 64 MiB.
     public static let maxMaxOutputBytes = Limits.containerMaxOutputBytes
+    /// Docker's and Kubernetes' own grace before SIGKILL.
     public static let defaultKillGraceSeconds = 10.0
+    /// The longest `kill_grace_seconds`.
     public static let maxKillGraceSeconds = Double(Limits.containerMaxKillGraceSeconds)
 
     public var image: String
@@ -39,6 +45,7 @@ public struct ContainerRunParameters: Sendable {
     public var retryableExitCodes: [Int]?
     public var killGraceSeconds = defaultKillGraceSeconds
 
+    /// Parameters running `image` with every default.
     public init(image: String) { self.image = image }
 
     /// Reads parameters that passed `schema` and `check` (at run time), applying defaults.

@@ -33,12 +33,14 @@ public struct ContainerSpec: Sendable {
     public var memoryBytes: Int?
     /// Whether the container gets the runtime's default network; without it, none at all.
     public var network = false
+    /// What the runtime does about the image first.
     public var pull = PullPolicy.missing
     /// What goes to standard input (then it is closed); `nil` for nothing.
     public var input: [UInt8]?
     /// Seconds between SIGTERM and SIGKILL when the container is stopped.
     public var killGraceSeconds = 5.0
 
+    /// A spec running `image` as it is (its entrypoint, no network, no limits) under `name`.
     public init(name: String, image: String) {
         self.name = name
         self.image = image

@@ -9,13 +9,17 @@ public struct ProcessContainerRuntime: ContainerRuntime {
     /// The environment every command starts with, before the spec's `env`.
     public var environment: [String: String]
 
+    /// A runtime starting commands with `environment` (default: the server's `PATH` only).
     public init(environment: [String: String] = ProcessStep.inheritedEnvironment()) {
         self.environment = environment
     }
 
+    /// `process`.
     public var name: String { "process" }
+    /// Never: the image is only recorded.
     public var usesImages: Bool { false }
 
+    /// Runs `command` + `args` on the host; a signal N the command died of is 128 + N.
     public func run(_ spec: ContainerSpec, output: OutputCapture, log: StepLog) async throws(ContainerRuntimeError) -> ContainerExit {
         guard let program = spec.command.first else {
             throw ContainerRuntimeError("the process runtime runs command and args on the host and cannot read the entrypoint of \(spec.image): give command")
