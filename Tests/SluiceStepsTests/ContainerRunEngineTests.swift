@@ -150,12 +150,12 @@ import Testing
 
     @Test func aTimeoutKillsTheContainerAndFailsTheTask() async throws {
         try await withEngine { engine in
-            let (id, pids) = try await startSleeper(engine, sleeper(timeoutSeconds: 0.5))
+            let (id, pids) = try await startSleeper(engine, sleeper(timeoutSeconds: 1))
             try await expectGone(pids)
             await engine.waitUntilFinished(executionID: id, timeout: .seconds(10))
             let detail = try #require(try await engine.store.execution(id: id))
             #expect(detail.execution.status == .failed)
-            #expect(detail.tasks[0].error?["message"]?.stringValue?.contains("timed out after 0.5 s (timeout_seconds)") == true)
+            #expect(detail.tasks[0].error?["message"]?.stringValue?.contains("timed out after 1 s (timeout_seconds)") == true)
         }
     }
 }
