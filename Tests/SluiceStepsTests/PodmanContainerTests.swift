@@ -103,6 +103,16 @@ struct PodmanContainerTests {
         }
     }
 
+    /// Too much standard output stops the container (it ignores SIGTERM as PID 1) and removes it.
+    @Test func moreOutputThanTheLimitStopsAndRemovesTheContainer() async throws {
+        try await withEngine { engine in
+            let id = try await start(engine, ["image": Self.image, "command": ["sh", "-c", "yes | head -c 100000; sleep 60"], "max_output_bytes": 1000, "kill_grace_seconds": 1])
+            let (detail, _) = try await finished(engine, id)
+            #expect(detail.tasks[0].error?["message"]?.stringValue?.contains("wrote more than max_output_bytes (1000 bytes)") == true, "\(String(describing: detail.tasks.first?.error))")
+            #expect(try await containers("sluice-\(id)").isEmpty)
+        }
+    }
+
     /// A container whose shell ignores SIGTERM (as PID 1 does by default) is killed after the
     /// grace and removed, by a cancel or by its timeout.
     @Test func aCancelAndATimeoutKillAndRemoveTheContainer() async throws {
