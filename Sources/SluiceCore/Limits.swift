@@ -176,6 +176,16 @@ public enum Limits {
     public static let processLoggedLines = 1000
     /// The longest standard-error line kept, in bytes (longer ones are cut).
     public static let processLineBytes = 2000
+    /// The longest `timeout_seconds` of a `Container.Run`: a day.
+    public static let containerMaxTimeoutSeconds = 86_400
+    /// The largest `max_output_bytes` of a `Container.Run`: 64 MiB.
+    public static let containerMaxOutputBytes = 64 << 20
+    /// The longest `kill_grace_seconds` of a `Container.Run`.
+    public static let containerMaxKillGraceSeconds = 300
+    /// The most lines of each output stream of a `Container.Run` kept in the task's log.
+    public static let containerLoggedLines = 10_000
+    /// The longest output line of a `Container.Run` kept in the log, in bytes (longer ones are cut).
+    public static let containerLineBytes = 2000
 
     // MARK: The table
 
@@ -260,5 +270,10 @@ public enum Limits {
         .init("process_kill_grace_seconds", processMaxKillGraceSeconds),
         .init("process_log_lines", processLoggedLines),
         .init("process_log_line_bytes", processLineBytes),
+        .init("container_timeout_seconds", containerMaxTimeoutSeconds),
+        .init("container_output_bytes", containerMaxOutputBytes),
+        .init("container_kill_grace_seconds", containerMaxKillGraceSeconds),
+        .init("container_log_lines", containerLoggedLines),
+        .init("container_log_line_bytes", containerLineBytes),
     ]
 }

@@ -92,6 +92,10 @@ public struct StepRegistry: Sendable {
     public private(set) var types: [String: StepType] = [:]
     /// Names in registration order, for a stable catalog.
     public private(set) var names: [String] = []
+    /// Step types this server knows of but does not offer, with why and how to offer them
+    /// (`Container.Run` without a container runtime, `Process` without `--enable-process-steps`).
+    /// A definition that uses one is refused with that reason, not as an unknown type.
+    public private(set) var unavailable: [String: String] = [:]
 
     public init(_ types: [StepType] = []) {
         for t in types { register(t) }
@@ -101,6 +105,23 @@ public struct StepRegistry: Sendable {
     public mutating func register(_ type: StepType) {
         if types[type.name] == nil { names.append(type.name) }
         types[type.name] = type
+        unavailable[type.name] = nil
+    }
+
+    /// Records that step type `name` is not offered here, and `reason`: why, and what makes the
+    /// server offer it (a flag). Does nothing if `name` is registered.
+    public mutating func markUnavailable(_ name: String, reason: String) {
+        if types[name] == nil { unavailable[name] = reason }
+    }
+
+    /// The problem with a task of type `name` that this registry does not offer, at `path` (the
+    /// task's `type`): a step type marked unavailable, or an unknown one (with a suggestion).
+    public func problem(withUnknown name: String, path: String) -> ValidationIssue {
+        if let reason = unavailable[name] {
+            return .init(path: path, code: "step_type_unavailable", message: "\(name) is not available on this server: \(reason)")
+        }
+        let hint = suggestion(for: name).map { "did you mean \"\($0)\"? " } ?? ""
+        return .init(path: path, code: "unknown_step_type", message: "unknown step type \"\(name)\"; \(hint)known types: \(names.joined(separator: ", "))")
     }
 
     public subscript(name: String) -> StepType? { types[name] }

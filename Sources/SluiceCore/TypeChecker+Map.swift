@@ -35,8 +35,15 @@ extension TypeChecker {
         var chain: [(StepType, JSONValue?, StepOutput?, String)] = [(step, parameters, output, IssuePath.member(tasks[i].path, "type"))]
         for sub in spec.then {
             guard let s = registry[sub.type] else {
-                let hint = registry.suggestion(for: sub.type).map { "did you mean \"\($0)\"? " } ?? ""
-                issues.append(.init(path: IssuePath.member(sub.path, "type"), code: sub.type.isEmpty ? "required" : "unknown_step_type", message: sub.type.isEmpty ? "required field is missing; expected a step type name" : "unknown step type \"\(sub.type)\"; \(hint)GET /step-types lists them"))
+                let typePath = IssuePath.member(sub.path, "type")
+                if sub.type.isEmpty {
+                    issues.append(.init(path: typePath, code: "required", message: "required field is missing; expected a step type name"))
+                } else if registry.unavailable[sub.type] != nil {
+                    issues.append(registry.problem(withUnknown: sub.type, path: typePath))
+                } else {
+                    let hint = registry.suggestion(for: sub.type).map { "did you mean \"\($0)\"? " } ?? ""
+                    issues.append(.init(path: typePath, code: "unknown_step_type", message: "unknown step type \"\(sub.type)\"; \(hint)GET /step-types lists them"))
+                }
                 continue
             }
             let p = checkParameters(sub, step: s, issues: &issues)

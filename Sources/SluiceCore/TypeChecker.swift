@@ -57,8 +57,7 @@ public struct TypeChecker: Sendable {
                 if task.type.isEmpty {
                     issues.append(.init(path: typePath, code: "required", message: "required field is missing; expected a step type name such as \"TextOperation.Reverse\" (GET /step-types lists them)"))
                 } else {
-                    let hint = registry.suggestion(for: task.type).map { "did you mean \"\($0)\"? " } ?? ""
-                    issues.append(.init(path: typePath, code: "unknown_step_type", message: "unknown step type \"\(task.type)\"; \(hint)known types: \(registry.names.joined(separator: ", "))"))
+                    issues.append(registry.problem(withUnknown: task.type, path: typePath))
                 }
                 steps.append(nil)
                 parameters.append(nil)

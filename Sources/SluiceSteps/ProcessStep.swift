@@ -27,13 +27,6 @@ import SystemPackage
 public enum ProcessStep {
     /// The step type's name in definitions.
     public static let name = "Process"
-    /// How many of the last standard-error lines a failure message quotes.
-    static let stderrTailLines = 10
-    /// How many standard-error lines go to the task log at most.
-    static let maxLoggedLines = Limits.processLoggedLines
-    /// Longest standard-error line logged, in bytes; longer lines are cut.
-    static let maxLineBytes = Limits.processLineBytes
-
     /// The step type. `environment` is the minimal environment every process starts with
     /// (default: `PATH` from the server's environment).
     public static func stepType(environment: [String: String] = inheritedEnvironment()) -> StepType {
@@ -55,31 +48,14 @@ public enum ProcessStep {
         return ["PATH": path.isEmpty ? "/usr/local/bin:/usr/bin:/bin" : path]
     }
 
-    /// Writing to a pipe whose reader has gone must fail with EPIPE, not kill the server.
-    /// (SwiftNIO does the same as soon as it opens a socket; children get the default back.)
-    static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
-
-    struct TimedOut: Error {}
-
     /// Runs one `Process` task.
     public static func run(_ context: StepContext, environment: [String: String]) async throws(StepFailure) -> JSONValue {
-        _ = ignoreSIGPIPE
         let parameters = try ProcessParameters(context.parameters)
         let seconds = parameters.timeoutSeconds
         let outcome: Outcome
         do {
-            outcome = try await withThrowingTaskGroup(of: Outcome.self) { group in
-                group.addTask { try await execute(parameters, context: context, environment: environment) }
-                group.addTask {
-                    try await Task.sleep(for: .nanoseconds(Int64(seconds * 1e9)))
-                    throw TimedOut()
-                }
-                defer { group.cancelAll() }
-                return try await group.next()!
-            }
-        } catch let failure as StepFailure {
-            throw failure
-        } catch is TimedOut {
+            outcome = try await StepDeadline.run(seconds: seconds) { try await execute(parameters, context: context, environment: environment) }
+        } catch is StepDeadline.Passed {
             throw StepFailure("\(parameters.command) timed out after \(HTTPRequestStep.format(seconds: seconds)) (timeout_seconds) and was stopped (SIGTERM, then SIGKILL after \(HTTPRequestStep.format(seconds: parameters.killGraceSeconds)))")
         } catch let error as SubprocessError {
             throw failure(for: error, parameters: parameters, environment: environment)
@@ -109,112 +85,36 @@ public enum ProcessStep {
     /// What one run produced.
     struct Outcome: Sendable {
         var status: TerminationStatus
-        var stdout: [UInt8]
-        var outputExceeded: Bool
-        var stderrTail: [String]
+        var output: OutputCapture
         var elapsed: Duration
-    }
-
-    enum Part: Sendable {
-        case input
-        case output([UInt8], exceeded: Bool)
-        case error(tail: [String])
     }
 
     static func execute(_ parameters: ProcessParameters, context: StepContext, environment: [String: String]) async throws -> Outcome {
         var env = environment
         for (name, value) in parameters.env { env[name] = value }
-        var keys: [Environment.Key: String] = [:]
-        for (name, value) in env {
-            if let key = Environment.Key(rawValue: name) { keys[key] = value }
-        }
-        var options = PlatformOptions()
-        options.createSession = true
-        let teardown: [TeardownStep] = [
-            .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .nanoseconds(Int64(parameters.killGraceSeconds * 1e9))),
-        ]
-        options.teardownSequence = teardown
-        let configuration = Configuration(
-            executable: parameters.command.hasPrefix("/") ? .path(FilePath(parameters.command)) : .name(parameters.command),
-            arguments: Arguments(parameters.args),
-            environment: .custom(keys),
-            workingDirectory: parameters.cwd.map { FilePath($0) },
-            platformOptions: options
+        let process = HostProcess(
+            executable: parameters.command, arguments: parameters.args, environment: env,
+            workingDirectory: parameters.cwd, input: parameters.standardInput(for: context.input),
+            killGraceSeconds: parameters.killGraceSeconds
         )
-        let input = parameters.standardInput(for: context.input)
-        let limit = parameters.maxOutputBytes
-        let log = context.log
-        log("$ " + ([parameters.command] + parameters.args).map(shellQuoted).joined(separator: " "))
+        let output = OutputCapture(limit: parameters.maxOutputBytes, logStandardOutput: false, log: context.log)
+        context.log("$ " + ([parameters.command] + parameters.args).map(shellQuoted).joined(separator: " "))
         let started = ContinuousClock.now
-        let processGroup = ProcessGroupID()
-
-        let result = try await Subprocess.run(configuration, input: .inputWriter, output: .sequence, error: .sequence) { execution in
-            processGroup.set(execution.processIdentifier.value)
-            return try await withThrowingTaskGroup(of: Part.self) { group in
-                group.addTask {
-                    if let input, !input.isEmpty { _ = try? await execution.standardInputWriter.write(input) }
-                    try? await execution.standardInputWriter.finish()
-                    return .input
-                }
-                group.addTask {
-                    var out: [UInt8] = []
-                    do {
-                        for try await buffer in execution.standardOutput {
-                            buffer.withUnsafeBytes { out.append(contentsOf: $0) }
-                            if out.count > limit {
-                                out.removeSubrange(limit...)
-                                log("standard output passed max_output_bytes (\(limit) bytes); stopping the process")
-                                await execution.teardown(using: teardown)
-                                return .output(out, exceeded: true)
-                            }
-                        }
-                    } catch {
-                        // The process exited and left the pipe to a child: what was read is the output.
-                    }
-                    return .output(out, exceeded: false)
-                }
-                group.addTask {
-                    var lines = StderrLines(log: log)
-                    do {
-                        for try await buffer in execution.standardError {
-                            buffer.withUnsafeBytes { lines.append($0) }
-                        }
-                    } catch {}
-                    lines.finish()
-                    return .error(tail: lines.tail)
-                }
-                var outcome = Outcome(status: .exited(0), stdout: [], outputExceeded: false, stderrTail: [], elapsed: .zero)
-                for try await part in group {
-                    switch part {
-                    case .input: break
-                    case .output(let bytes, let exceeded):
-                        outcome.stdout = bytes
-                        outcome.outputExceeded = exceeded
-                    case .error(let tail): outcome.stderrTail = tail
-                    }
-                }
-                return outcome
-            }
-        }
-        // Whatever the program left running in its process group goes with it.
-        if let pgid = processGroup.value, pgid > 1 { _ = kill(-pgid, SIGKILL) }
-        var outcome = result.closureResult
-        outcome.status = result.terminationStatus
-        outcome.elapsed = ContinuousClock.now - started
-        return outcome
+        let status = try await process.run(output)
+        return Outcome(status: status, output: output, elapsed: ContinuousClock.now - started)
     }
 
     static func result(of outcome: Outcome, parameters: ProcessParameters, context: StepContext) throws(StepFailure) -> JSONValue {
         let took = HTTPRequestStep.format(duration: outcome.elapsed)
-        let tail = outcome.stderrTail.isEmpty ? "no standard error" : "last standard error lines:\n" + outcome.stderrTail.joined(separator: "\n")
+        let tail = outcome.output.stderrSummary
         switch outcome.status {
         case .signaled(let signal):
             context.log("killed by signal \(signal) after \(took)")
-            if outcome.outputExceeded { throw outputExceeded(parameters) }
+            if outcome.output.exceeded { throw outputExceeded(parameters) }
             throw StepFailure("\(parameters.command) was killed by signal \(signal)\(signalName(signal)); \(tail)")
         case .exited(let code):
             context.log("exit code \(code) after \(took)")
-            if outcome.outputExceeded { throw outputExceeded(parameters) }
+            if outcome.output.exceeded { throw outputExceeded(parameters) }
             guard parameters.successExitCodes.contains(Int(code)) else {
                 let expected = parameters.successExitCodes.map(String.init).joined(separator: ", ")
                 throw StepFailure(
@@ -222,7 +122,7 @@ public enum ProcessStep {
                     retryable: parameters.retryableExitCodes.contains(Int(code))
                 )
             }
-            return ["text": .string(String(decoding: outcome.stdout, as: UTF8.self))]
+            return ["text": .string(String(decoding: outcome.output.stdout, as: UTF8.self))]
         }
     }
 

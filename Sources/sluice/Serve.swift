@@ -18,7 +18,8 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Flags take precedence over the environment (SLUICE_HOST, SLUICE_PORT, SLUICE_DATABASE,
             SLUICE_ALLOW_PRIVATE_NETWORKS=1, SLUICE_ALLOW_PRIVATE_WEBHOOKS=1,
-            SLUICE_ENABLE_PROCESS_STEPS=1).
+            SLUICE_ENABLE_PROCESS_STEPS=1, SLUICE_CONTAINER_RUNTIME, SLUICE_CONTAINER_RUNTIME_COMMAND,
+            SLUICE_CONTAINER_NETWORK=1).
 
             Example:
               sluice serve --port 8080 --database sqlite:./sluice.db
@@ -49,6 +50,9 @@ struct Serve: AsyncParsableCommand {
 
     @Flag(help: "Offer the Process step, which runs programs on this host (env SLUICE_ENABLE_PROCESS_STEPS=1).")
     var enableProcessSteps = false
+
+    @OptionGroup(title: "Containers (Container.Run)")
+    var containerFlags: ContainerFlags
 
     @OptionGroup(title: "Cluster (PostgreSQL)")
     var cluster: ClusterOptions
@@ -83,6 +87,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
+        let containers = try containerFlags.options(environment: env)
         let database = try DatabaseURL(self.database ?? env["SLUICE_DATABASE"] ?? DatabaseURL.default.description)
         let webhooks = webhookOptions.configuration(environment: env)
         let host = self.host ?? env["SLUICE_HOST"] ?? "127.0.0.1"
@@ -105,7 +110,7 @@ struct Serve: AsyncParsableCommand {
         let node = try await Node.start(
             database: cluster.database(database), cluster: cluster.engineCluster(kind: "serve"), limits: limitOptions.limits, webhooks: webhooks,
             allowPrivateNetworks: allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"]),
-            enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), logger: logger
+            enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), containers: containers, logger: logger
         )
         let (engine, sender) = (node.engine, node.sender)
         let startupLogger = logger

@@ -117,6 +117,9 @@ struct Worker: AsyncParsableCommand {
     @Flag(help: "Offer the Process step, which runs programs on this host (env SLUICE_ENABLE_PROCESS_STEPS=1).")
     var enableProcessSteps = false
 
+    @OptionGroup(title: "Containers (Container.Run; give every node the same)")
+    var containerFlags: ContainerFlags
+
     @Option(help: "Log format: text or json.")
     var logFormat: LogFormat = .text
 
@@ -132,6 +135,7 @@ struct Worker: AsyncParsableCommand {
         guard case .postgres = database else {
             throw ValidationError("sluice worker needs a database several processes can share: postgres://user:password@host:port/database, found \(database.description)")
         }
+        let containers = try containerFlags.options(environment: env)
         Logs.bootstrap(format: logFormat, level: logLevel)
         var logger = Logger(label: "sluice")
         logger.logLevel = logLevel
@@ -139,7 +143,7 @@ struct Worker: AsyncParsableCommand {
         let node = try await Node.start(
             database: database, cluster: cluster.engineCluster(kind: "worker"), limits: limitOptions.limits, webhooks: webhooks,
             allowPrivateNetworks: allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"]),
-            enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), logger: logger
+            enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), containers: containers, logger: logger
         )
         // The store first, so that it stops last: its pool runs in its service.
         let group = ServiceGroup(
@@ -171,7 +175,7 @@ struct Node {
     var httpClient: HTTPClient
     var webhookClient: HTTPClient
 
-    static func start(database: DatabaseURL, cluster: Engine.Cluster, limits: Engine.Limits = .init(), webhooks: WebhookConfiguration, allowPrivateNetworks: Bool, enableProcess: Bool, logger: Logger) async throws -> Node {
+    static func start(database: DatabaseURL, cluster: Engine.Cluster, limits: Engine.Limits = .init(), webhooks: WebhookConfiguration, allowPrivateNetworks: Bool, enableProcess: Bool, containers: ContainerOptions = .none, logger: Logger) async throws -> Node {
         let store: any SluiceStore.Store
         do {
             store = try await database.open(logger: logger)
@@ -181,10 +185,16 @@ struct Node {
         }
         if allowPrivateNetworks { logger.notice("HTTP.Request may reach private networks (--allow-private-networks)") }
         if enableProcess { logger.notice("Process steps are enabled: workflows can run programs on this host (--enable-process-steps)") }
+        if let runtime = containers.runtime {
+            let line = (runtime as? CLIContainerRuntime)?.command.joined(separator: " ") ?? "commands run on this host, images not used"
+            logger.notice("Container.Run runs on the \(runtime.name) runtime (\(line)); containers get \(containers.networkByDefault ? "the runtime's network" : "no network") unless their step says otherwise")
+        } else {
+            logger.notice("Container.Run is not offered: \(containers.unavailableReason)")
+        }
         if webhooks.allowPrivateNetworks { logger.notice("webhooks may go to private networks (--allow-private-webhooks)") }
         // One client for every HTTP.Request task, shut down once the engine has stopped.
         let httpClient = HTTPRequestStep.makeHTTPClient()
-        let registry = StepRegistry.standard(options: .init(httpClient: httpClient, allowPrivateNetworks: allowPrivateNetworks, enableProcess: enableProcess))
+        let registry = StepRegistry.standard(options: .init(httpClient: httpClient, allowPrivateNetworks: allowPrivateNetworks, enableProcess: enableProcess, containers: containers))
         let engine = Engine(store: store, registry: registry, configuration: .init(cluster: cluster, limits: limits), logger: logger)
         // Webhooks get their own client: a slow receiver does not queue behind HTTP.Request tasks.
         let webhookClient = HTTPRequestStep.makeHTTPClient()

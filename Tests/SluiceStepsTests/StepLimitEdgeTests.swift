@@ -9,7 +9,7 @@ import Testing
 /// `redirectsAreFollowedUpToFive`.)
 @Suite struct StepLimitEdgeTests {
     func paths(_ type: String, _ input: String) throws -> [String] {
-        let registry = StepRegistry.standard(options: .init(httpClient: testHTTPClient, enableProcess: true))
+        let registry = StepRegistry.standard(options: .init(httpClient: testHTTPClient, enableProcess: true, containers: ContainerOptions(runtime: ProcessContainerRuntime())))
         let json = #"{"name": "w", "steps": [{"type": "\#(type)", "input": {\#(input)}}]}"#
         switch TypeChecker(registry: registry).check(json: try JSONParser.parse(json)) {
         case .success: return []
@@ -38,9 +38,37 @@ import Testing
         try expectEdge("Process", base: base, "kill_grace_seconds", largest: Limits.processMaxKillGraceSeconds)
     }
 
+    @Test func aContainerRunsTimeoutOutputAndGraceStayWithinTheirLimits() throws {
+        let base = #""image": "busybox", "command": ["true"]"#
+        try expectEdge("Container.Run", base: base, "timeout_seconds", largest: Limits.containerMaxTimeoutSeconds)
+        try expectEdge("Container.Run", base: base, "max_output_bytes", largest: Limits.containerMaxOutputBytes)
+        try expectEdge("Container.Run", base: base, "kill_grace_seconds", largest: Limits.containerMaxKillGraceSeconds)
+    }
+
+    @Test func aContainerLogsAtMostTheLimitOfLinesOfEachStreamEachCutAtItsLimit() {
+        let lines = LogLines()
+        let capture = OutputCapture(limit: 1 << 26, logStandardOutput: true, log: lines.log, maxLoggedLines: Limits.containerLoggedLines, maxLineBytes: Limits.containerLineBytes)
+        let long = Array((String(repeating: "e", count: Limits.containerLineBytes) + "\n" + String(repeating: "f", count: Limits.containerLineBytes + 1) + "\n").utf8)
+        let more = Array(String(repeating: "more\n", count: Limits.containerLoggedLines).utf8)
+        for bytes in [long, more] {
+            #expect(bytes.withUnsafeBytes { capture.standardOutput($0) })
+            bytes.withUnsafeBytes { capture.standardError($0) }
+        }
+        capture.finish()
+        let logged = lines.all
+        for stream in ["stdout", "stderr"] {
+            let mine = logged.filter { $0.hasPrefix(stream + ": ") }
+            #expect(mine.count == Limits.containerLoggedLines, "\(stream): the limit of lines")
+            #expect(mine.first == "\(stream): " + String(repeating: "e", count: Limits.containerLineBytes), "a line of the limit is whole")
+            #expect(mine.dropFirst().first == "\(stream): " + String(repeating: "f", count: Limits.containerLineBytes) + "…", "one byte more is cut")
+        }
+        #expect(logged.suffix(2) == ["… 2 more standard output lines not logged", "… 2 more standard error lines not logged"])
+        #expect(capture.stdout.count == long.count + more.count, "what is not logged is still the output")
+    }
+
     @Test func aProcessLogsAtMostTheLimitOfStandardErrorLinesEachCutAtItsLimit() {
         let lines = LogLines()
-        var stderr = StderrLines(log: lines.log)
+        var stderr = OutputLines(log: lines.log)
         let text = Array((String(repeating: "e", count: Limits.processLineBytes) + "\n").utf8)
             + Array((String(repeating: "f", count: Limits.processLineBytes + 1) + "\n").utf8)
             + Array(String(repeating: "more\n", count: Limits.processLoggedLines).utf8)

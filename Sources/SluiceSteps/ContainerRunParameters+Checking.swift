@@ -1,0 +1,95 @@
+import SluiceCore
+
+extension ContainerRunParameters {
+    static let exitCodes = Schema.of(.array, "Exit codes.", items: .of(.integer, "An exit code.", minimum: 0, maximum: 255))
+    static let strings = Schema(type: .string)
+
+    /// The parameter schema, as `GET /step-types` shows it.
+    public static let schema = Schema.object("The container to run.", required: ["image"], [
+        ("image", .of(.string, "The image reference (busybox, docker.io/library/python:3.12).", minLength: 1)),
+        ("command", .of(.array, "Replaces the image's entrypoint: the program and its first arguments (no shell). Leave it out to run the entrypoint.", items: strings)),
+        ("args", .of(.array, "Arguments after command, replacing the image's default arguments.", items: strings)),
+        ("env", .of(.object, "Environment variables added to the image's.", additional: .schema(strings))),
+        ("working_dir", .of(.string, "Working directory inside the container (absolute); default the image's.", minLength: 1)),
+        ("source", .of(.string, "A script given to command (the image's interpreter: sh, python…) on standard input.")),
+        ("stdin", .of(.string, "none: nothing; input: the input's text (or the input as JSON if it has no text).", default: "none", enum: StandardInput.allCases.map { .string($0.rawValue) })),
+        ("resources", .object("Resources of the container.", required: [], [
+            ("limits", .object("The most the container may use.", required: [], [
+                ("cpu", .of(nil, "CPUs: a number or a string such as \"500m\" (thousandths).")),
+                ("memory", .of(nil, "Bytes: a whole number or a string such as \"256Mi\" or \"1G\".")),
+            ])),
+        ])),
+        ("network", .of(.boolean, "Whether the container gets the runtime's default network; default the server's (none unless started with --container-network).")),
+        ("pull", .of(.string, "missing: pull the image only when it is not there; always; never.", default: "missing", enum: ContainerSpec.PullPolicy.allCases.map { .string($0.rawValue) })),
+        ("timeout_seconds", .of(.number, "Time the container may run before it is stopped and the step fails.", default: .number(defaultTimeoutSeconds), minimum: 0, maximum: maxTimeoutSeconds)),
+        ("max_output_bytes", .of(.integer, "Most bytes accepted on standard output; more stops the container and fails the step.", default: .number(Double(defaultMaxOutputBytes)), minimum: 0, maximum: Double(maxMaxOutputBytes))),
+        ("success_exit_codes", { var s = exitCodes; s.description = "Exit codes that count as success."; s.defaultValue = [0]; return s }()),
+        ("retryable_exit_codes", { var s = exitCodes; s.description = "Exit codes whose failure may be retried; default every other code."; return s }()),
+        ("kill_grace_seconds", .of(.number, "Seconds between SIGTERM and SIGKILL when the container is stopped.", default: .number(defaultKillGraceSeconds), minimum: 0, maximum: maxKillGraceSeconds)),
+    ])
+
+    /// What the schema cannot say, run after it accepted `parameters`: the image is a reference
+    /// (no spaces, not a flag), `command` is not empty, paths are absolute, variable names are
+    /// well-formed, the limits are quantities the runtimes take, `source` and `stdin: input` are
+    /// not both given, the timeout is above zero, and a runtime that does not use images
+    /// (`requireCommand`) gets a command.
+    public static func check(_ parameters: JSONValue, path: String, requireCommand: String? = nil) -> [ValidationIssue] {
+        var issues: [ValidationIssue] = []
+        func issue(_ at: String, _ code: String, _ message: String) { issues.append(.init(path: at, code: code, message: message)) }
+        func member(_ name: String) -> String { IssuePath.member(path, name) }
+        func strings(_ name: String) {
+            guard case .array(let items)? = parameters[name] else { return }
+            for (i, item) in items.enumerated() where item.stringValue?.contains("\0") == true {
+                issue(IssuePath.index(member(name), i), "invalid_argument", "expected a string without NUL characters")
+            }
+        }
+        if let image = parameters["image"]?.stringValue, let why = imageProblem(image) {
+            issue(member("image"), "invalid_image", why)
+        }
+        if case .array(let command)? = parameters["command"] {
+            if command.isEmpty {
+                issue(member("command"), "invalid_command", "expected the program and its arguments, such as [\"sh\", \"-c\"]; leave command out to run the image's entrypoint")
+            } else if command[0].stringValue?.isEmpty == true {
+                issue(IssuePath.index(member("command"), 0), "invalid_command", "expected the program to run, found an empty string")
+            }
+        } else if let requireCommand {
+            issue(member("command"), "command_required", requireCommand)
+        }
+        strings("command")
+        strings("args")
+        if let dir = parameters["working_dir"]?.stringValue, !dir.hasPrefix("/") || dir.contains("\0") {
+            issue(member("working_dir"), "invalid_working_dir", "expected an absolute directory path such as \"/work\", found \(quoted(dir))")
+        }
+        if case .object(let env)? = parameters["env"] {
+            for m in env {
+                let p = IssuePath.member(member("env"), m.key)
+                if !ProcessParameters.isVariableName(m.key) {
+                    issue(p, "invalid_variable", "expected a variable name of letters, digits and _ that does not start with a digit, found \(quoted(m.key))")
+                }
+                if m.value.stringValue?.contains("\0") == true { issue(p, "invalid_variable", "expected a value without NUL characters") }
+            }
+        }
+        let limits = IssuePath.member(member("resources"), "limits")
+        if let cpu = parameters["resources"]?["limits"]?["cpu"], case .failure(let why) = ResourceQuantity.cpus(cpu) {
+            issue(IssuePath.member(limits, "cpu"), "invalid_quantity", why.message)
+        }
+        if let memory = parameters["resources"]?["limits"]?["memory"], case .failure(let why) = ResourceQuantity.memory(memory) {
+            issue(IssuePath.member(limits, "memory"), "invalid_quantity", why.message)
+        }
+        if parameters["source"] != nil, parameters["stdin"]?.stringValue == StandardInput.input.rawValue {
+            issue(member("stdin"), "conflicting_parameters", "source goes to standard input, so stdin cannot be \"input\" too; give one of them")
+        }
+        if let t = parameters["timeout_seconds"]?.numberValue, t <= 0 {
+            issue(member("timeout_seconds"), "below_minimum", "expected a number of seconds above 0 (at most \(Int(maxTimeoutSeconds))), found \(JSONValue.number(t).jsonString)")
+        }
+        return issues
+    }
+
+    /// Why `image` is not an image reference, or `nil`.
+    static func imageProblem(_ image: String) -> String? {
+        if image.hasPrefix("-") { return "expected an image reference such as \"busybox\" or \"docker.io/library/python:3.12\", found \(quoted(image)), which would read as a flag" }
+        let allowed = image.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-/:@".unicodeScalars.contains($0)) }
+        if !allowed { return "expected an image reference of letters, digits and . _ - / : @ such as \"docker.io/library/python:3.12\", found \(quoted(image))" }
+        return nil
+    }
+}

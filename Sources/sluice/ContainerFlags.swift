@@ -1,0 +1,40 @@
+import ArgumentParser
+import SluiceSteps
+
+extension ContainerRuntimeChoice: ExpressibleByArgument {}
+
+/// `sluice serve|worker` options for `Container.Run`: which runtime runs containers, with what
+/// command line, and whether they get a network by default.
+struct ContainerFlags: ParsableArguments {
+    @Option(help: "Runs Container.Run steps: podman, docker, process (commands on this host, no containers; for development) or none (env SLUICE_CONTAINER_RUNTIME). [default: podman, else docker, when found in PATH; else none]")
+    var containerRuntime: ContainerRuntimeChoice?
+
+    @Option(help: ArgumentHelp("The runtime's command line with the global flags this host needs, split at spaces, e.g. \"podman --runtime runc --cgroup-manager cgroupfs\" (env SLUICE_CONTAINER_RUNTIME_COMMAND).", valueName: "COMMAND"))
+    var containerRuntimeCommand: String?
+
+    @Flag(help: "Give containers the runtime's network unless their step says network: false; without it they get none unless it says network: true (env SLUICE_CONTAINER_NETWORK=1).")
+    var containerNetwork = false
+
+    /// The options the flags (then the environment) give; a contradiction or a missing runtime
+    /// program is an error naming the flag.
+    func options(environment: [String: String]) throws -> ContainerOptions {
+        var choice = containerRuntime
+        if choice == nil, let raw = environment["SLUICE_CONTAINER_RUNTIME"], !raw.isEmpty {
+            guard let parsed = ContainerRuntimeChoice(rawValue: raw) else {
+                throw ValidationError("SLUICE_CONTAINER_RUNTIME must be podman, docker, process or none, found \"\(raw)\"")
+            }
+            choice = parsed
+        }
+        let line = containerRuntimeCommand ?? environment["SLUICE_CONTAINER_RUNTIME_COMMAND"]
+        let command = line.map { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) }
+        do {
+            return try ContainerOptions.resolve(
+                choice: choice, command: command,
+                networkByDefault: containerNetwork || Serve.isSet(environment["SLUICE_CONTAINER_NETWORK"]),
+                environment: environment
+            )
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+}
