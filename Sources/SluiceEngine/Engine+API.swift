@@ -170,7 +170,18 @@ extension Engine {
             let prepared = EngineStateMachine.prepare(machine, record: ExecutionDetail(execution: execution, tasks: tasks), now: now, jitter: { Double.random(in: 0..<1) })
             // One that ran to its end already holds nothing here: only the others count. On a
             // cluster it waits in the store until a node with room claims it.
-            if !prepared.finished, cluster == nil { try admitActive() }
+            if !prepared.finished, cluster == nil {
+                do {
+                    try admitActive()
+                } catch {
+                    // A repeated start of one that exists is answered, full or not: only a new
+                    // execution is refused.
+                    if let idempotencyKey, let existing = try await store.executionID(workflowID: workflowID, idempotencyKey: idempotencyKey) {
+                        return Started(executionID: existing, replayed: true)
+                    }
+                    throw error
+                }
+            }
             var mutations: [Mutation] = [.insertExecution(prepared.record, events: prepared.events)]
             if !prepared.logs.isEmpty { mutations.append(.appendLogs(prepared.logs)) }
             switch try await commit(mutations) {

@@ -105,6 +105,10 @@ extension PostgresStore {
         return Page(items: items, nextCursor: rows.count > limit ? items.last.map { Int64($0.version) } : nil)
     }
 
+    public func executionID(workflowID: String, idempotencyKey key: String) async throws -> String? {
+        try await rows("SELECT id FROM executions WHERE workflow_id = \(workflowID) AND idempotency_key = \(key)").first.map { try $0[0].decode(String.self) }
+    }
+
     public func execution(id: String) async throws -> ExecutionDetail? {
         try Self.details(try await rows("""
             SELECT \(unescaped: Self.executionColumns), \(unescaped: Self.taskColumns)

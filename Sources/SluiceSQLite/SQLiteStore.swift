@@ -333,6 +333,10 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func executionID(workflowID: String, idempotencyKey key: String) async throws -> String? {
+        try readNow { db in try String.fetchOne(db, sql: "SELECT id FROM executions WHERE workflow_id = ? AND idempotency_key = ?", arguments: [workflowID, key]) }
+    }
+
     public func execution(id: String) async throws -> ExecutionDetail? {
         try readNow { db in try Self.detail(id: id, db) }
     }

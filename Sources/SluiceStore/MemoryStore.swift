@@ -351,6 +351,10 @@ public final class MemoryStore: Store {
         state.withLock { $0.executions[id] }
     }
 
+    public func executionID(workflowID: String, idempotencyKey key: String) async throws -> String? {
+        state.withLock { $0.idempotency["\(workflowID)\u{0}\(key)"] }
+    }
+
     public func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> {
         let all = state.withLock { state in
             state.executions.values.lazy.map(\.execution).filter {

@@ -174,6 +174,8 @@ public protocol Store: Service, AnnotationStore {
     func workflowVersions(id: String, limit: Int, before: Int64?) async throws -> Page<WorkflowVersionRecord>
 
     func execution(id: String) async throws -> ExecutionDetail?
+    /// The execution of workflow `workflowID` started with idempotency key `key`, if any.
+    func executionID(workflowID: String, idempotencyKey key: String) async throws -> String?
     /// A workflow's executions newest first, optionally only those with `status`.
     func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord>
     /// Every execution not yet COMPLETED or FAILED, with its tasks, oldest first: what the engine

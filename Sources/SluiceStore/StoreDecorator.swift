@@ -14,6 +14,7 @@ extension StoreDecorator {
     public func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? { try await base.workflowVersion(id: id, version: version) }
     public func workflowVersions(id: String, limit: Int, before: Int64?) async throws -> Page<WorkflowVersionRecord> { try await base.workflowVersions(id: id, limit: limit, before: before) }
     public func execution(id: String) async throws -> ExecutionDetail? { try await base.execution(id: id) }
+    public func executionID(workflowID: String, idempotencyKey key: String) async throws -> String? { try await base.executionID(workflowID: workflowID, idempotencyKey: key) }
     public func executions(workflowID: String, status: ExecutionStatus?, limit: Int, before: Int64?) async throws -> Page<ExecutionRecord> { try await base.executions(workflowID: workflowID, status: status, limit: limit, before: before) }
     public func unfinishedExecutions() async throws -> [ExecutionDetail] { try await base.unfinishedExecutions() }
     public func logs(executionID: String, index: Int, after: Int64, limit: Int) async throws -> [TaskLogLine] { try await base.logs(executionID: executionID, index: index, after: after, limit: limit) }

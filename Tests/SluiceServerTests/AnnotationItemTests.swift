@@ -282,7 +282,12 @@ import Testing
             }
             store.refusing.withLock { $0 = false }
             let clock = try #require(engine.clock as? ManualClock)
-            clock.advance(by: AnnotationItemStarter(engine: engine, logger: Logger(label: "x")).interval)
+            let starter = AnnotationItemStarter(engine: engine, logger: Logger(label: "x"))
+            // Younger than the grace: left to their upload, which may be starting them.
+            clock.advance(by: starter.interval)
+            for _ in 0..<200 { await Task.yield() }
+            #expect(try Self.data(try await client.send(.get, "/annotation/item/get?itemId=\(ids[0])"))["state"] == "pending")
+            clock.advance(by: starter.grace)
             for id in ids { _ = try await item(client, id, until: "in_pool") }
             #expect(try Self.data(try await client.send(.get, "/annotation/workflow/progress?workflowId=\(workflowID)"))["items"]?["inPool"] == 3)
         }

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -46,6 +47,26 @@ import Testing
             // A workflow of pure steps never becomes active: it is not refused.
             let pure = try await client.createWorkflow(seedWorkflow)
             _ = try await client.startExecution(pure)
+        }
+    }
+
+    /// A repeated start of an execution that exists (the same idempotency key) is answered with
+    /// it when the server is full: only a new execution is refused. (An annotation item whose
+    /// start is retried after a crash must find its execution, not a 503.)
+    @Test(.disabled(if: TestStore.isPostgres, "a cluster admits every execution into the store"))
+    func aRepeatedStartIsAnsweredWithItsExecutionWhenTheServerIsFull() async throws {
+        let clock = ManualClock()
+        let (app, _) = try await makeApp(.init(maxActiveExecutions: 1, retryAfterSeconds: 2), clock: clock)
+        try await app.test(.router) { client in
+            let wf = try await client.createWorkflow(waiting)
+            let key = HTTPField.Name("Idempotency-Key")!
+            let first = try await client.send(.post, "/workflows/\(wf)/execute", headers: [key: "item-1"])
+            #expect(first.status == .accepted)
+            let again = try await client.send(.post, "/workflows/\(wf)/execute", headers: [key: "item-1"])
+            #expect(again.status == .accepted, "the full server answers the existing execution: \(again.text)")
+            #expect(try again.json()["execution_id"] == first.json()["execution_id"])
+            let other = try await client.send(.post, "/workflows/\(wf)/execute", headers: [key: "item-2"])
+            try expectProblem(other, status: .serviceUnavailable)
         }
     }
 

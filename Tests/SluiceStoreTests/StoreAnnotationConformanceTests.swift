@@ -171,5 +171,10 @@ import Testing
         let records = try await store.executionRecords(ids: ["ex-2", "ex-1", "ex-none"])
         #expect(Set(records.keys) == ["ex-1", "ex-2"])
         #expect(records["ex-1"]?.workflowID == "wf-1")
+        // An execution found by its idempotency key (a repeated start on a full server).
+        _ = try await store.applyRecording([.insertExecution(execution("ex-keyed", key: "item-7"))])
+        #expect(try await store.executionID(workflowID: "wf-1", idempotencyKey: "item-7") == "ex-keyed")
+        #expect(try await store.executionID(workflowID: "wf-1", idempotencyKey: "item-8") == nil)
+        #expect(try await store.executionID(workflowID: "wf-2", idempotencyKey: "item-7") == nil)
     }
 }

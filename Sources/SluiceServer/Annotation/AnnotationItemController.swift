@@ -203,9 +203,15 @@ struct AnnotationItemController {
     /// Starts the items stored without an execution (a crash came between, or their start
     /// failed): called when the server starts and by `AnnotationItemStarter`. Stops at the
     /// first error (the next round tries again).
-    static func startPending(engine: Engine) async throws {
+    /// With `olderThan` (milliseconds), only items stored at least that long ago: younger ones
+    /// are most likely being started by their upload right now.
+    static func startPending(engine: Engine, olderThan: Int64? = nil) async throws {
         while true {
-            let pending = try await engine.store.itemsWithoutExecution(limit: 500)
+            var pending = try await engine.store.itemsWithoutExecution(limit: 500)
+            if let olderThan {
+                let before = engine.now() - olderThan
+                pending = pending.filter { $0.createdAt <= before }
+            }
             if pending.isEmpty { return }
             var byWorkflow: [Int64: [AnnotationItemRecord]] = [:]
             for item in pending { byWorkflow[item.workflowID, default: []].append(item) }

@@ -12,6 +12,9 @@ struct AnnotationItemStarter: Service {
     let logger: Logger
     /// Milliseconds between rounds.
     var interval: Int64 = 2_000
+    /// Items younger than this (milliseconds) are left to their upload, which is most likely
+    /// starting them right now.
+    var grace: Int64 = 10_000
 
     func run() async throws {
         // Cancelled at shutdown: the sleep ends and the loop returns, no error.
@@ -19,7 +22,7 @@ struct AnnotationItemStarter: Service {
             while !Task.isCancelled {
                 do { try await engine.clock.sleep(until: engine.clock.now() + interval) } catch { return }
                 do {
-                    try await AnnotationItemController.startPending(engine: engine)
+                    try await AnnotationItemController.startPending(engine: engine, olderThan: grace)
                 } catch is CancellationError {
                     return
                 } catch {
