@@ -70,6 +70,14 @@ extension Bench {
             }
             let queuedSeconds = Self.seconds(ContinuousClock.now - begin)
             let progressWaiting = try await progressMilliseconds(client, bases[0], workflowID: workflowID)
+            // Every item's execution recorded with it (none left `pending` for the starter).
+            var unrecorded = progressWaiting.pending
+            let recordBegin = ContinuousClock.now
+            while unrecorded > 0, ContinuousClock.now - recordBegin < .seconds(60) {
+                try await Task.sleep(for: .milliseconds(200))
+                unrecorded = try await progressMilliseconds(client, bases[0], workflowID: workflowID).pending
+            }
+            if unrecorded > 0 { throw ValidationError("\(unrecorded) items still have no execution recorded 60 s after their upload") }
 
             // 2. Take.
             let taken = Taken()
@@ -123,18 +131,21 @@ extension Bench {
         try await client.shutdown()
     }
 
-    /// The best of three `GET /annotation/workflow/progress` times, and the completed items it counted.
-    func progressMilliseconds(_ client: HTTPClient, _ base: String, workflowID: Int) async throws -> (ms: Double, completed: Int) {
+    /// The best of three `GET /annotation/workflow/progress` times, and the completed and pending
+    /// (no execution recorded) items it counted.
+    func progressMilliseconds(_ client: HTTPClient, _ base: String, workflowID: Int) async throws -> (ms: Double, completed: Int, pending: Int) {
         var best = Double.infinity
         var completed = 0
+        var pending = 0
         for _ in 0..<3 {
             let start = ContinuousClock.now
             let (status, answer) = try await send(client, "GET", "\(base)/annotation/workflow/progress?workflowId=\(workflowID)", body: nil)
             guard status == 200 else { throw ValidationError("progress failed: \(status) \(answer.jsonString.prefix(300))") }
             best = min(best, Self.seconds(ContinuousClock.now - start) * 1000)
             completed = Int(answer["data"]?["items"]?["completed"]?.numberValue ?? -1)
+            pending = Int(answer["data"]?["items"]?["pending"]?.numberValue ?? -1)
         }
-        return (best, completed)
+        return (best, completed, pending)
     }
 
     static func seconds(_ d: Duration) -> Double {

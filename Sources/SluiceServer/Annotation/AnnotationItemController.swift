@@ -158,23 +158,35 @@ struct AnnotationItemController {
             var pairs: [(item: Int64, execution: String)] = []
             var failure: (any Error)?
             var next = 0
-            func add() {
-                let item = items[next]
-                next += 1
-                group.addTask {
-                    do { return (item.id, .success(try await startOne(item, runsAs: runsAs, engine: engine))) } catch { return (item.id, .failure(error)) }
+            var running = 0
+            // A bounded number at once: the group committer stores them in shared batches. (No
+            // nested function adds to the group: one that captured it put a release build's
+            // tasks outside it, so none was waited for and none recorded.)
+            while true {
+                // After a failure the rest is left to the starter: the store or the engine is
+                // refusing now.
+                while failure == nil, next < items.count, running < 64 {
+                    let item = items[next]
+                    next += 1
+                    running += 1
+                    let id = item.id
+                    group.addTask {
+                        // The tuple is made after the await: one built around `try await` (the
+                        // id read before the suspension) came out with id 0 in a release build.
+                        do {
+                            let execution = try await startOne(item, runsAs: runsAs, engine: engine)
+                            return (id, .success(execution))
+                        } catch {
+                            return (id, .failure(error))
+                        }
+                    }
                 }
-            }
-            // A bounded number at once: the group committer stores them in shared batches.
-            for _ in 0..<min(64, items.count) { add() }
-            while let (id, result) = await group.next() {
+                guard let (id, result) = await group.next() else { break }
+                running -= 1
                 switch result {
                 case .success(let execution): pairs.append((id, execution))
                 case .failure(let error): failure = failure ?? error
                 }
-                // After a failure the rest is left to the starter: the store or the engine is
-                // refusing now.
-                if failure == nil, next < items.count { add() }
             }
             return (pairs, failure)
         }

@@ -25,6 +25,8 @@ struct AnnotationItemStarter: Service {
                     try await AnnotationItemController.startPending(engine: engine, olderThan: grace)
                 } catch is CancellationError {
                     return
+                } catch let failure as AnnotationItemController.StartFailure where failure.cause is CancellationError || Task.isCancelled {
+                    return  // shutting down mid-round: the next start does the rest
                 } catch {
                     logger.warning("annotation items: starting the pending ones failed; trying again in \(interval) ms: \(error)")
                 }
