@@ -1,6 +1,7 @@
 import Foundation
 import SluiceClient
 import SluiceCore
+import SluiceEngine
 import SluiceTestSupport
 import Testing
 
@@ -262,25 +263,30 @@ import Testing
     ]]
 
     @Test func aHeldTaskOutlivesItsLeaseThroughHeartbeatsAndItsAnswerFinishesTheExecution() async throws {
-        try await withLiveServer { sluice in
+        // The engine's time moves only when the test moves it, so a loaded machine cannot make
+        // the lease run out between two heartbeats (CI once saw exactly that on real time).
+        let clock = ManualClock()
+        try await withLiveServer(clock: clock) { sluice in
             let workflowID = try await sluice.createWorkflow(Self.definition)
             let started = try await sluice.execute(workflowID)
             var iterator = sluice.tasks(queue: "client-words", worker: "swift", wait: .seconds(10)).makeAsyncIterator()
             let held = try #require(try await iterator.next())
             #expect(held.task.input == ["text": "four words in here"])
             #expect(held.task.outputType == "number" && held.task.leaseSeconds == 2 && held.task.attempt == 1)
-            // Four heartbeats (each carries a line; each line seen in the log means one went
-            // through): about 2.7 s, past the 2 s lease, which they kept extending. (A 1 s lease
-            // left a loaded CI machine too little room for a heartbeat every third of it.)
+            // Four heartbeats (each carries a line; the line in the log means it went through),
+            // and after each the engine's clock moves 1.5 s: 6 s in all, three times the 2 s
+            // lease, which only the heartbeats kept extending (without them the lease runs out
+            // at 2 s, the attempt fails and the answer below is refused).
             for n in 1...4 {
                 held.log("step \(n)")
                 var seen = false
-                for _ in 0..<400 where !seen {
+                for _ in 0..<1000 where !seen {
                     let logs = try await sluice.taskLogs(workflowID: workflowID, executionID: started.executionID, taskID: "count")
                     seen = logs.lines.contains { $0.line == "step \(n)" && $0.source == "worker" }
                     if !seen { try await Task.sleep(for: .milliseconds(20)) }
                 }
                 #expect(seen, "heartbeat \(n) did not carry its line")
+                clock.advance(by: 1_500)
             }
             #expect(held.isLost == nil)
             let words = held.task.input["text"]?.stringValue?.split(separator: " ").count ?? 0

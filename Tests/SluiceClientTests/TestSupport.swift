@@ -11,11 +11,12 @@ import SluiceTestSupport
 import Testing
 
 /// Runs `body` with a client for the real server, on a free port, over a new test store
-/// (`TestStore.make()`: MemoryStore, or PostgreSQL with `SLUICE_TEST_STORE=postgres`).
-func withLiveServer(_ body: @escaping @Sendable (SluiceClient) async throws -> Void) async throws {
+/// (`TestStore.make()`: MemoryStore, or PostgreSQL with `SLUICE_TEST_STORE=postgres`); the
+/// engine's time from `clock` (the system's unless a test moves it by hand).
+func withLiveServer(clock: any EngineClock = WallClock(), _ body: @escaping @Sendable (SluiceClient) async throws -> Void) async throws {
     var logger = Logger(label: "test")
     logger.logLevel = .warning
-    let engine = Engine(store: try await TestStore.make(), registry: .builtin, logger: logger)
+    let engine = Engine(store: try await TestStore.make(), registry: .builtin, logger: logger, clock: clock)
     let app = buildApplication(engine: engine, configuration: ServerConfiguration(port: 0), logger: logger)
     try await app.test(.live) { client in
         let port = try #require(client.port)
