@@ -8,8 +8,20 @@ import SluiceStore
 /// the store (answered) and replayed, so nothing a person or an algorithm gave is lost or asked
 /// again, and the item waits where it was.
 extension Engine {
-    func runAnnotationItem(_ context: StepContext, index: Int, workflowID: String, namespace: String) async throws(StepFailure) -> JSONValue {
-        guard let spec = AnnotationItem.Spec(parameters: context.parameters) else { throw StepFailure("the annotation item's pipeline is not valid") }
+    func runAnnotationItem(_ context: StepContext, index: Int, workflowID: String, version started: Int, namespace: String) async throws(StepFailure) -> JSONValue {
+        guard var spec = AnnotationItem.Spec(parameters: context.parameters) else { throw StepFailure("the annotation item's pipeline is not valid") }
+        // The version of the workflow whose pipeline the walk follows: the execution's own,
+        // until an edit of the annotation workflow stores a newer one (see `editedSpec`).
+        var version = started
+        // The phases stored before (a restart): each says which version it was made under, so
+        // a replay continues on an edited pipeline exactly where the item did.
+        let stored: [Int: QueuedTaskRecord]
+        do {
+            let records = try await store.queuedTasks(executionID: context.executionID)
+            stored = Dictionary(records.filter { $0.index == index && $0.attempt == context.attempt }.map { ($0.phase, $0) }, uniquingKeysWith: { first, _ in first })
+        } catch {
+            throw StepFailure("could not read the item's answers so far: \(error)", retryable: true)
+        }
         let item = context.input
         let itemKey = item["item_id"].map { $0.stringValue ?? $0.jsonString } ?? context.executionID
         let itemNumber = Int(item["item_number"]?.numberValue ?? 0)
@@ -18,6 +30,7 @@ extension Engine {
         while true {
             let now = clock.now()
             let answer: AnnotationWalk.Answer
+            var answeredIn: (pool: String, algorithm: String?)
             switch walk.step {
             case .ended(let end):
                 var o = JSONObject()
@@ -27,15 +40,16 @@ extension Engine {
                 o.append("rounds", .number(Double(walk.rounds)))
                 return [DataType.json.field: .object(o)]
             case .person(let poolIndex, let type, let workers, let assignee):
-                let pool = spec.pipeline.pools[poolIndex]
+                let pool = walk.pipeline.pools[poolIndex]
                 var input = JSONObject()
                 input.append("item", item)
                 input.append("pool", .string(pool.name))
                 input.append("pool_index", .number(Double(poolIndex)))
+                input.append("version", .number(Double(version)))
                 if type != .labeling || walk.annotation != nil { input.append("annotation", walk.annotation ?? .null) }
                 if let comment = walk.comment, type == .labeling { input.append("comment", .string(comment)) }
                 // A review names whose annotation it judges: a rejection counts against them.
-                if type != .labeling, let back = spec.pipeline.pools[..<poolIndex].lastIndex(where: { $0.type == .labeling }), let labeler = walk.labelers[back] {
+                if type != .labeling, let back = walk.pipeline.pools[..<poolIndex].lastIndex(where: { $0.type == .labeling }), let labeler = walk.labelers[back] {
                     input.append("labeled_by", .string(labeler))
                     input.append("labeled_in", .number(Double(back)))
                 }
@@ -55,6 +69,8 @@ extension Engine {
                 let answered = try await queueAndWait(fresh, context, log: "\(pool.name): waiting for \(assignee ?? (workers.isEmpty ? "anyone who may work in \(namespace)" : workers.joined(separator: ", "))) as \(fresh.id)")
                 let value = Self.answerValue(answered)
                 let by = answered.claim?.worker ?? ""
+                // Its pool as stored: an edit may have moved the waiting item to another pool.
+                answeredIn = (answered.input["pool"]?.stringValue ?? pool.name, nil)
                 if type == .labeling {
                     answer = .labeled(annotation: value, by: by)
                 } else {
@@ -62,14 +78,51 @@ extension Engine {
                 }
                 context.log("\(pool.name): \(Self.describe(answer))")
             case .algorithm(let poolIndex, let name):
-                let pool = spec.pipeline.pools[poolIndex]
-                let output = try await runAlgorithm(name, spec.algorithms[name], pool: poolIndex, poolName: pool.name, item: item, walk: walk, context, index: index, workflowID: workflowID, namespace: namespace, phase: phase)
+                let pool = walk.pipeline.pools[poolIndex]
+                let output = try await runAlgorithm(name, spec.algorithms[name], pool: poolIndex, poolName: pool.name, item: item, walk: walk, context, index: index, workflowID: workflowID, namespace: namespace, phase: phase, version: version)
                 answer = .algorithm(output: output)
+                answeredIn = (pool.name, name)
                 context.log("\(pool.name): algorithm \(name) answered")
             }
-            walk.apply(answer)
+            // Was the pipeline edited meanwhile? A replay reads what the next phase was made
+            // under; a live walk, the workflow's latest version.
+            let next: Int
+            if let later = stored[phase + 1] {
+                next = later.input["version"]?.numberValue.map { Int($0) } ?? version
+            } else {
+                next = (try? await store.workflow(id: workflowID))?.version ?? version
+            }
+            let edited = next == version ? nil : await editedSpec(workflowID: workflowID, version: next)
+            if let edited, let anchor = edited.pipeline.pools.firstIndex(where: { $0.name == answeredIn.pool }),
+               var moved = walk.rebased(onto: edited.pipeline, at: anchor, algorithm: answeredIn.algorithm), moved.apply(answer) {
+                // The answer counts where its pool stands in the edited pipeline.
+                walk = moved
+                spec = edited
+                version = next
+                context.log("the workflow was edited (version \(next)): the answer of pool \(answeredIn.pool) counts there, and the item goes on by the edited pools")
+            } else {
+                walk.apply(answer)
+                // The answered pool is not in the edit (it was removed while the answer was
+                // on its way): the item joins the edited pipeline at the pool it went on to,
+                // when that one is in it; otherwise it finishes as it was.
+                if let edited, case .person(let at, _, _, _) = walk.step, let anchor = edited.pipeline.pools.firstIndex(where: { $0.name == walk.pipeline.pools[at].name }),
+                   let moved = walk.rebased(onto: edited.pipeline, at: anchor) {
+                    walk = moved
+                    spec = edited
+                    version = next
+                }
+            }
             phase += 1
         }
+    }
+
+    /// The `Annotation.Item` parameters of version `version` of workflow `workflowID`: the
+    /// pipeline an edit stored. `nil` when it cannot be read now (the walk goes on as it was,
+    /// and looks again at its next answer).
+    func editedSpec(workflowID: String, version: Int) async -> AnnotationItem.Spec? {
+        guard let record = try? await store.workflowVersion(id: workflowID, version: version) else { return nil }
+        let step = record.definition["steps"]?.arrayValue?.first { $0["type"]?.stringValue == AnnotationItem.stepType }
+        return AnnotationItem.Spec(parameters: step?["input"])
     }
 
     /// The records of executions `ids` that exist: from memory for those that finished here
@@ -103,13 +156,14 @@ extension Engine {
     /// Runs algorithm `name` on the item: a worker queue's task (answered by a program outside
     /// the server), or a step run here whose output is stored as the phase's answer (after a
     /// restart before it was stored, the step runs again; the first output stored is kept).
-    func runAlgorithm(_ name: String, _ algorithm: JSONValue?, pool: Int, poolName: String, item: JSONValue, walk: AnnotationWalk, _ context: StepContext, index: Int, workflowID: String, namespace: String, phase: Int) async throws(StepFailure) -> JSONValue {
+    func runAlgorithm(_ name: String, _ algorithm: JSONValue?, pool: Int, poolName: String, item: JSONValue, walk: AnnotationWalk, _ context: StepContext, index: Int, workflowID: String, namespace: String, phase: Int, version: Int) async throws(StepFailure) -> JSONValue {
         var input = JSONObject()
         input.append("item", item)
         input.append("annotation", walk.annotation ?? .null)
         input.append("algorithm", .string(name))
         input.append("pool", .string(poolName))
         input.append("pool_index", .number(Double(pool)))
+        input.append("version", .number(Double(version)))
         let now = clock.now()
         func record(queue: String, lease: Int64, result: QueuedTaskResult?) -> QueuedTaskRecord {
             QueuedTaskRecord(

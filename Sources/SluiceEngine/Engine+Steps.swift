@@ -54,7 +54,8 @@ extension Engine {
                 let namespace = active?.machine.plan.definition.effectiveNamespace ?? Namespace.default
                 let index = dispatch.index
                 if node.step.name == AnnotationItem.stepType {
-                    function = { context throws(StepFailure) in try await self.runAnnotationItem(context, index: index, workflowID: workflowID, namespace: namespace) }
+                    let version = active?.record.execution.workflowVersion ?? 1
+                    function = { context throws(StepFailure) in try await self.runAnnotationItem(context, index: index, workflowID: workflowID, version: version, namespace: namespace) }
                 } else {
                     let human = node.step.name == HumanTask.stepType
                     function = { context throws(StepFailure) in try await self.runExternal(context, index: index, workflowID: workflowID, namespace: namespace, human: human) }

@@ -70,6 +70,39 @@ extension PostgresStore {
         return stored
     }
 
+    public func updateAnnotationWorkflow(_ workflow: AnnotationWorkflowRecord, expectedVersion: Int, repoint: @Sendable (QueuedTaskRecord) -> QueuedTaskRecord?) async throws -> Bool {
+        try await client.withTransaction(logger: logger) { connection in
+            let updated = try await connection.query("""
+                UPDATE annotation_workflows SET pipeline = \(workflow.pipeline.jsonString), version = \(Int64(workflow.version)), updated_at = \(workflow.updatedAt)
+                WHERE id = \(workflow.id) AND version = \(Int64(expectedVersion)) RETURNING id
+                """, logger: self.logger).collect()
+            guard !updated.isEmpty else { return false }
+            var tasks: [QueuedTaskRecord] = []
+            for row in try await connection.query("""
+                SELECT \(unescaped: Self.queuedColumns) FROM queued_tasks q WHERE q.workflow_id = \(workflow.runsAs) AND q.pool IS NOT NULL FOR UPDATE
+                """, logger: self.logger).collect() {
+                tasks.append(try Self.queued(row.makeRandomAccess()))
+            }
+            let changed = tasks.compactMap(repoint)
+            // In pages of a thousand rows, each one statement.
+            for start in stride(from: 0, to: changed.count, by: 1_000) {
+                let page = changed[start..<min(start + 1_000, changed.count)]
+                let ids = page.map(\.id)
+                // Arrays carry no NULLs here: -1 and "" stand for them.
+                let pools = page.map { $0.pool.map(Int64.init) ?? -1 }
+                let inputs = page.map(\.input.jsonString)
+                let humans = page.map { $0.human?.json.jsonString ?? "" }
+                let assignees = page.map { $0.assigneesColumn ?? "" }
+                try await connection.query("""
+                    UPDATE queued_tasks q SET pool = NULLIF(u.pool, -1), input = u.input, human = NULLIF(u.human, ''), assignees = NULLIF(u.assignees, '')
+                    FROM unnest(\(ids)::text[], \(pools)::bigint[], \(inputs)::text[], \(humans)::text[], \(assignees)::text[]) AS u(id, pool, input, human, assignees)
+                    WHERE q.id = u.id
+                    """, logger: self.logger)
+            }
+            return true
+        }
+    }
+
     public func annotationWorkflow(id: Int64) async throws -> AnnotationWorkflowRecord? {
         try await rows("""
             SELECT \(unescaped: Self.annotationWorkflowColumns) FROM annotation_workflows w JOIN annotation_projects p ON p.id = w.project_id WHERE w.id = \(id)

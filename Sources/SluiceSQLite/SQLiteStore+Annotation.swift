@@ -71,6 +71,22 @@ extension SQLiteStore {
         }
     }
 
+    public func updateAnnotationWorkflow(_ workflow: AnnotationWorkflowRecord, expectedVersion: Int, repoint: @Sendable (QueuedTaskRecord) -> QueuedTaskRecord?) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE annotation_workflows SET pipeline = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?",
+                           arguments: [workflow.pipeline.jsonString, workflow.version, workflow.updatedAt, workflow.id, expectedVersion])
+            guard db.changesCount == 1 else { return false }
+            let tasks = try Row.fetchAll(db, sql: "SELECT \(Self.queuedColumns) FROM queued_tasks q WHERE q.workflow_id = ? AND q.pool IS NOT NULL",
+                                         arguments: [workflow.runsAs]).map(Self.queued)
+            let update = try db.cachedStatement(sql: "UPDATE queued_tasks SET pool = ?, input = ?, human = ?, assignees = ? WHERE id = ?")
+            for task in tasks {
+                guard let next = repoint(task) else { continue }
+                try update.execute(arguments: [next.pool, next.input.jsonString, next.human?.json.jsonString, next.assigneesColumn, next.id])
+            }
+            return true
+        }
+    }
+
     public func annotationWorkflows(projectID: Int64) async throws -> [AnnotationWorkflowRecord] {
         try readNow { db in
             try Row.fetchAll(db, sql: """

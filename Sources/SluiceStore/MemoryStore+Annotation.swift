@@ -38,6 +38,22 @@ extension MemoryStore {
         }
     }
 
+    public func updateAnnotationWorkflow(_ workflow: AnnotationWorkflowRecord, expectedVersion: Int, repoint: @Sendable (QueuedTaskRecord) -> QueuedTaskRecord?) async throws -> Bool {
+        // The workflow's lock held while the tasks change: an edit is all or nothing to readers.
+        annotation.withLock { annotation in
+            guard let i = annotation.workflows.firstIndex(where: { $0.id == workflow.id }), annotation.workflows[i].version == expectedVersion else { return false }
+            state.withLock { state in
+                for (id, task) in state.queued where task.workflowID == workflow.runsAs && task.pool != nil {
+                    if let next = repoint(task) { state.queued[id] = next }
+                }
+            }
+            annotation.workflows[i].pipeline = workflow.pipeline
+            annotation.workflows[i].version = workflow.version
+            annotation.workflows[i].updatedAt = workflow.updatedAt
+            return true
+        }
+    }
+
     public func annotationWorkflow(id: Int64) async throws -> AnnotationWorkflowRecord? {
         annotation.withLock { state in state.workflows.first { $0.id == id } }
     }

@@ -178,6 +178,12 @@ public protocol AnnotationStore: Sendable {
     func annotationWorkflow(id: Int64) async throws -> AnnotationWorkflowRecord?
     /// The workflows of a project, oldest first.
     func annotationWorkflows(projectID: Int64) async throws -> [AnnotationWorkflowRecord]
+    /// Stores an edit of a workflow (`workflow`: its new pipeline, version and update time) if
+    /// its stored version is still `expectedVersion`, and in the same transaction rewrites the
+    /// queued tasks of its items (those of Sluice workflow `workflow.runsAs` with a pool) as
+    /// `repoint` says (`nil`: unchanged). `false`, and nothing changed, when the workflow is gone
+    /// or another edit came first.
+    func updateAnnotationWorkflow(_ workflow: AnnotationWorkflowRecord, expectedVersion: Int, repoint: @Sendable (QueuedTaskRecord) -> QueuedTaskRecord?) async throws -> Bool
     /// Stores a new algorithm; `false` (nothing stored) when its name is taken in its namespace.
     func insertAlgorithm(_ algorithm: AnnotationAlgorithmRecord) async throws -> Bool
     func algorithm(namespace: String, name: String) async throws -> AnnotationAlgorithmRecord?
@@ -219,6 +225,7 @@ extension StoreDecorator {
     public func insertAnnotationWorkflow(_ workflow: AnnotationWorkflowRecord) async throws -> AnnotationWorkflowRecord? { try await base.insertAnnotationWorkflow(workflow) }
     public func annotationWorkflow(id: Int64) async throws -> AnnotationWorkflowRecord? { try await base.annotationWorkflow(id: id) }
     public func annotationWorkflows(projectID: Int64) async throws -> [AnnotationWorkflowRecord] { try await base.annotationWorkflows(projectID: projectID) }
+    public func updateAnnotationWorkflow(_ workflow: AnnotationWorkflowRecord, expectedVersion: Int, repoint: @Sendable (QueuedTaskRecord) -> QueuedTaskRecord?) async throws -> Bool { try await base.updateAnnotationWorkflow(workflow, expectedVersion: expectedVersion, repoint: repoint) }
     public func insertAlgorithm(_ algorithm: AnnotationAlgorithmRecord) async throws -> Bool { try await base.insertAlgorithm(algorithm) }
     public func algorithm(namespace: String, name: String) async throws -> AnnotationAlgorithmRecord? { try await base.algorithm(namespace: namespace, name: name) }
     public func algorithms(namespace: String) async throws -> [AnnotationAlgorithmRecord] { try await base.algorithms(namespace: namespace) }
@@ -233,4 +240,33 @@ extension StoreDecorator {
     public func waitingInPool(workflowID: String, pool: Int, limit: Int) async throws -> [String] { try await base.waitingInPool(workflowID: workflowID, pool: pool, limit: limit) }
     public func heldInPool(workflowID: String, pool: Int, worker: String, limit: Int) async throws -> [String] { try await base.heldInPool(workflowID: workflowID, pool: pool, worker: worker, limit: limit) }
     public func annotationProgress(workflowID: Int64, runsAs: String) async throws -> AnnotationProgressCounts { try await base.annotationProgress(workflowID: workflowID, runsAs: runsAs) }
+}
+
+extension QueuedTaskRecord {
+    /// This task of an item after `edit`: in the pool its pool continues as (`pool` nil when
+    /// the edit removed it); an item still waiting also gets the pool's name and index in its
+    /// input, and — when nobody holds it — the new pool's workers as the people who may take
+    /// it. Its input's `version` stays the one it was made under: what a replay of the item
+    /// reads. `nil` for a task that is not in a pool.
+    public func repointed(_ edit: AnnotationPipelineEdit) -> QueuedTaskRecord? {
+        guard let name = input["pool"]?.stringValue else { return nil }
+        var next = self
+        let target = edit.target(ofPoolNamed: name)
+        next.pool = target
+        guard result == nil, let target else { return next }
+        let pool = edit.new.pools[target]
+        if var object = input.objectValue {
+            object["pool"] = .string(pool.name)
+            object["pool_index"] = .number(Double(target))
+            next.input = .object(object)
+        }
+        if var human, claim == nil {
+            human.assignees = pool.workers
+            if human.title.hasPrefix(name + ": ") {
+                human.title = String((pool.name + ": " + human.title.dropFirst(name.count + 2)).prefix(HumanTask.maxTitleLength))
+            }
+            next.human = human
+        }
+        return next
+    }
 }

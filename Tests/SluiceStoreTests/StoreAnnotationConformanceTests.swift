@@ -178,3 +178,60 @@ import Testing
         #expect(try await store.executionID(workflowID: "wf-2", idempotencyKey: "item-7") == nil)
     }
 }
+
+/// `updateAnnotationWorkflow`: an edit stored only on the version it was made on, with its
+/// items' tasks re-pointed in the same transaction, the same in every driver.
+@Suite(.postgresSchemas) struct StoreAnnotationEditConformanceTests {
+    @Test(arguments: Driver.allCases)
+    func anEditIsStoredOnItsVersionWithTheTasksOfItsItemsRepointed(driver: Driver) async throws {
+        let store = try await driver.make()
+        let p = try await store.insertProject(AnnotationProjectRecord(namespace: "default", name: "p", description: "", labelConfig: ["kind": "json"], createdAt: 1))
+        let old = AnnotationPipeline(pools: [
+            AnnotationPool(name: "In", type: .distribution), AnnotationPool(name: "Label", type: .labeling, workers: ["ann", "bob"]),
+            AnnotationPool(name: "Review", type: .inspection), AnnotationPool(name: "Out", type: .completion),
+        ])
+        let new = AnnotationPipeline(pools: [
+            AnnotationPool(name: "In", type: .distribution), AnnotationPool(name: "Warm-up", type: .labeling),
+            AnnotationPool(name: "Label", type: .labeling, workers: ["bob"]), AnnotationPool(name: "QA", type: .inspection), AnnotationPool(name: "Out", type: .completion),
+        ])
+        let w = try #require(try await store.insertAnnotationWorkflow(AnnotationWorkflowRecord(projectID: p.id, namespace: "", pipeline: old.json, createdAt: 1, runsAs: "wf-1")))
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
+        _ = try await store.applyRecording([.insertExecution(execution("ex-1"))])
+        let start = ExecutionTransition(executionID: "ex-1", tasks: [TaskChange(index: 0, expected: [.pending], status: .running, startedAt: 10, attempt: 1)])
+        #expect(try await store.applyRecording([.transition(start)]) == [.applied])
+        func task(_ id: String, phase: Int, pool: Int, claim: String? = nil, answer: JSONValue? = nil) -> QueuedTaskRecord {
+            QueuedTaskRecord(id: id, executionID: "ex-1", workflowID: "wf-1", namespace: "default", index: 0, stepID: "item", attempt: 1,
+                             queue: HumanTask.queue, input: ["pool": .string(old.pools[pool].name), "pool_index": .number(Double(pool)), "version": 1],
+                             outputType: "json", leaseMilliseconds: 0, createdAt: 10 + Int64(phase),
+                             claim: claim.map { QueueClaim(token: "clm_\($0)", worker: $0, claimedAt: 10, heartbeatAt: 10, leaseUntil: QueuedTaskRecord.heldUntilAnswered) },
+                             result: answer.map { .output(["json": $0]) }, human: HumanTask.Spec(title: "\(old.pools[pool].name): item 1", assignees: old.pools[pool].workers),
+                             answeredAt: answer == nil ? nil : 20, phase: phase, pool: pool)
+        }
+        for t in [task("ht-1", phase: 0, pool: 1, claim: "ann", answer: ["label": "cat"]), task("ht-2", phase: 1, pool: 2, answer: ["approved": false]), task("ht-3", phase: 2, pool: 1)] {
+            #expect(try await store.apply([.enqueue(t)]) == [.applied])
+        }
+        let edit = AnnotationPipelineEdit(old: old, new: new, moves: ["Review": "QA"])
+        var edited = w
+        edited.pipeline = new.json
+        edited.version = 2
+        edited.updatedAt = 50
+        #expect(try await store.updateAnnotationWorkflow(edited, expectedVersion: 2, repoint: { $0.repointed(edit) }) == false, "made on another version: nothing stored")
+        #expect(try await store.annotationWorkflow(id: w.id)?.version == 1)
+        #expect(try await store.queuedTask(id: "ht-3")?.input["pool_index"] == 1)
+        #expect(try await store.updateAnnotationWorkflow(edited, expectedVersion: 1, repoint: { $0.repointed(edit) }))
+        let stored = try await store.annotationWorkflow(id: w.id)
+        #expect(stored?.version == 2 && stored?.pipeline == new.json && stored?.updatedAt == 50)
+        // The waiting label task: in Label's new place, bob's alone, made under version 1 still.
+        let waiting = try #require(try await store.queuedTask(id: "ht-3"))
+        #expect(waiting.input == ["pool": "Label", "pool_index": 2, "version": 1])
+        #expect(waiting.human?.assignees == ["bob"])
+        #expect(try await store.waitingInPool(workflowID: "wf-1", pool: 2, limit: 5) == ["ht-3"])
+        #expect(try await store.waitingInPool(workflowID: "wf-1", pool: 1, limit: 5).isEmpty)
+        #expect(try await store.humanTasks(.claimableBy("ann"), namespaces: nil, after: nil, limit: 5).isEmpty, "ann may no longer take it")
+        #expect(try await store.humanTasks(.claimableBy("bob"), namespaces: nil, after: nil, limit: 5).map(\.id) == ["ht-3"])
+        // Answered tasks keep their input; their pool counts where the pool now stands (moved: QA).
+        #expect(try await store.queuedTask(id: "ht-2")?.input["pool"] == "Review")
+        let counts = try await store.annotationProgress(workflowID: w.id, runsAs: "wf-1")
+        #expect(counts.pools.map(\.pool) == [2, 3], "\(counts.pools)")
+    }
+}

@@ -13,7 +13,7 @@
 /// - algorithm: each algorithm runs on the item in turn; their outputs are kept by name.
 /// - completion: the item is done.
 public struct AnnotationWalk: Sendable, Hashable {
-    public let pipeline: AnnotationPipeline
+    public private(set) var pipeline: AnnotationPipeline
     /// What makes sampling and push assignment the same on every replay: the item's id.
     public let itemKey: String
     /// The item's number in its workflow (0, 1, …): push pools assign items in turn by it.
@@ -126,6 +126,30 @@ public struct AnnotationWalk: Sendable, Hashable {
         }
         settle()
         return true
+    }
+
+    /// The walk continued on an edited pipeline (`POST /annotation/workflow/update`), standing
+    /// in pool `pool` of `edited` as it stood before the answer it waits for: the annotation,
+    /// comment, rounds and algorithm outputs carry over, and who labeled it in each labeling
+    /// pool follows the pool's name. In an algorithm pool it waits for `algorithm` there.
+    /// `nil` when it cannot: the walk ended, or `edited` has no such algorithm in that pool.
+    /// Then `apply` takes the answer by the rules of the edited pipeline.
+    public func rebased(onto edited: AnnotationPipeline, at pool: Int, algorithm: String? = nil) -> AnnotationWalk? {
+        guard ended == nil, edited.pools.indices.contains(pool) else { return nil }
+        var next = self
+        next.pipeline = edited
+        next.position = pool
+        next.algorithmIndex = 0
+        if edited.pools[pool].type == .algorithm {
+            guard let algorithm, let i = edited.pools[pool].algorithms.firstIndex(of: algorithm) else { return nil }
+            next.algorithmIndex = i
+        }
+        next.labelers = [:]
+        for (index, name) in labelers {
+            let poolName = pipeline.pools[index].name
+            if let moved = edited.pools.firstIndex(where: { $0.name == poolName }) { next.labelers[moved] = name }
+        }
+        return next
     }
 
     /// Passes the pools that wait for nothing: distribution, an unsampled spot check, and

@@ -112,6 +112,7 @@ enum AccessRules {
         "GET /annotation/project/get": .init(rule: .byHandler(.read)),
         "GET /annotation/project/list": .init(rule: .byHandler(.read)),
         "POST /annotation/workflow/create": .init(rule: .byHandler(.edit), action: "annotation_workflow.create"),
+        "POST /annotation/workflow/update": .init(rule: .byHandler(.edit), action: "annotation_workflow.update"),
         "GET /annotation/workflow/get": .init(rule: .byHandler(.read)),
         "GET /annotation/workflow/progress": .init(rule: .byHandler(.read)),
         "GET /annotation/workflow/list": .init(rule: .byHandler(.read)),

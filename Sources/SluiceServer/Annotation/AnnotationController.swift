@@ -19,6 +19,7 @@ struct AnnotationController {
         router.post("/annotation/workflow/create", use: createWorkflow)
         router.get("/annotation/workflow/get", use: getWorkflow)
         router.get("/annotation/workflow/list", use: listWorkflows)
+        router.post("/annotation/workflow/update", use: updateWorkflow)
         router.post("/annotation/algorithm/create", use: createAlgorithm)
         router.get("/annotation/algorithm/list", use: listAlgorithms)
     }
@@ -115,6 +116,83 @@ struct AnnotationController {
         try requireRead(context, in: project.namespace)
         let workflows = try await engine.store.annotationWorkflows(projectID: project.id)
         return AnnotationEnvelope.success(["list": .array(workflows.map(Self.representation))], now: engine.now())
+    }
+
+    /// An edit of a workflow's pools (`AnnotationPipelineEdit` says how pools are matched and
+    /// when items block it). Checked like a new workflow, then against the items it holds;
+    /// stored as a new version of the Sluice workflow its items run (items that start from now
+    /// on run it; items on their way continue on it from their next answer), then as the
+    /// annotation workflow's pipeline with its waiting items re-pointed, in one transaction.
+    @Sendable func updateWorkflow(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let body = try await parsing.jsonObject(request)
+        let object = body.objectValue ?? JSONObject()
+        var issues = AnnotationFields.unknownMembers(object, allowed: ["workflowId", "workflow", "moveItems", "version"], path: "")
+        var existing: AnnotationWorkflowRecord?
+        if let id = AnnotationFields(object: object).integer("workflowId", required: true, issues: &issues) {
+            existing = try await engine.store.annotationWorkflow(id: id).flatMap { context.decide(.read, in: $0.namespace) == .hidden ? nil : $0 }
+            if let existing {
+                try requireEdit(context, in: existing.namespace, to: "edit workflow \(id)")
+            } else {
+                issues.append(.init(path: "workflowId", code: "unknown_workflow", message: "no workflow \(id); create one with POST /annotation/workflow/create"))
+            }
+        }
+        let expected = AnnotationFields(object: object).integer("version", issues: &issues).map { Int($0) }
+        var moves: [String: String] = [:]
+        if let raw = object["moveItems"], raw != .null {
+            if let members = raw.objectValue {
+                for member in members {
+                    if let target = member.value.stringValue { moves[member.key] = target } else {
+                        issues.append(.init(path: IssuePath.member("moveItems", member.key), code: "type_mismatch", message: "expected the name of a pool of the edited workflow (a string), found \(member.value.described)"))
+                    }
+                }
+            } else {
+                issues.append(.init(path: "moveItems", code: "type_mismatch", message: "expected an object naming, for each removed pool, the pool its items go to ({\"Review\": \"Review 2\"}), found \(raw.described)"))
+            }
+        }
+        var pipeline: AnnotationPipeline?
+        if let raw = object["workflow"], raw != .null {
+            let (parsed, pipelineIssues) = AnnotationPipeline.parse(raw, path: "workflow")
+            issues += pipelineIssues
+            pipeline = parsed
+            if let parsed, let existing { issues += try await referenceProblems(parsed, namespace: existing.namespace, authEnabled: context.authEnabled) }
+        } else {
+            issues.append(.init(path: "workflow", code: "required", message: "expected the edited workflow: {\"pools\": [...]}, all of its pools (the ones it keeps, matched by name, and the new ones)"))
+        }
+        var edit: AnnotationPipelineEdit?
+        if let existing, let pipeline, let old = AnnotationPipeline.parse(existing.pipeline, path: "workflow").0 {
+            let counts = try await engine.store.annotationProgress(workflowID: existing.id, runsAs: existing.runsAs)
+            var occupancy: [Int: AnnotationPipelineEdit.Occupancy] = [:]
+            for pool in counts.pools { occupancy[pool.pool] = .init(waiting: pool.waiting, held: pool.held) }
+            let checked = AnnotationPipelineEdit(old: old, new: pipeline, moves: moves)
+            issues += checked.problems(occupancy: occupancy)
+            edit = checked
+        }
+        guard issues.isEmpty, let existing, let pipeline, let edit else { throw Self.invalid(issues) }
+        if let expected, expected != existing.version {
+            throw Self.conflict(existing, expected: expected)
+        }
+        guard let project = try await engine.store.project(id: existing.projectID), let head = try await engine.store.workflow(id: existing.runsAs) else {
+            throw Self.notFound("no workflow \(existing.id) (it was deleted meanwhile)")
+        }
+        let stored: Int
+        do {
+            stored = try await engine.updateWorkflow(existing.runsAs, definition: try await Self.itemWorkflow(project: project, pipeline: pipeline, store: engine.store), expectedVersion: head.version).record.version
+        } catch EngineError.versionConflict {
+            throw Self.conflict(existing, expected: expected ?? existing.version)
+        }
+        var updated = existing
+        updated.pipeline = pipeline.json
+        updated.version = stored
+        updated.updatedAt = engine.now()
+        guard try await engine.store.updateAnnotationWorkflow(updated, expectedVersion: existing.version, repoint: { $0.repointed(edit) }) else {
+            throw Self.conflict(existing, expected: expected ?? existing.version)
+        }
+        return AnnotationEnvelope.success(Self.representation(updated), now: updated.updatedAt)
+    }
+
+    static func conflict(_ workflow: AnnotationWorkflowRecord, expected: Int) -> Problem {
+        Problem(status: .conflict, type: "urn:sluice:problem:conflict", title: "Conflict",
+                detail: "workflow \(workflow.id) was edited by someone else meanwhile (it was at version \(expected)); nothing was stored: read it again (GET /annotation/workflow/get) and send your edit on top of it")
     }
 
     /// The definition of the workflow an annotation workflow's items run: one `Annotation.Item`
