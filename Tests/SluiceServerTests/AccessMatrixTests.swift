@@ -81,6 +81,7 @@ import Testing
             // A project of team-a outside the caller's namespaces is unknown: the seed's 400 (the
             // annotation API answers no 404 for a body's id), as for a project that does not exist.
             case "POST /annotation/workflow/create": return caller == .otherEditor ? .allowed : [.editor, .admin].contains(caller) ? .allowed : .forbidden
+            case "POST /annotation/workflow/update": return caller == .otherEditor ? .allowed : [.editor, .admin].contains(caller) ? .allowed : .forbidden
             case "POST /annotation/task/next": return caller == .otherEditor ? .allowed : [.worker, .admin].contains(caller) ? .allowed : .forbidden
             case "POST /annotation/item/upload": return caller == .otherEditor ? .allowed : [.runner, .editor, .admin].contains(caller) ? .allowed : .forbidden
             case _ where route.hasPrefix("POST /annotation/"): return [.editor, .admin].contains(caller) ? .allowed : .forbidden
@@ -190,6 +191,7 @@ import Testing
         case "POST /annotation/project/create": #"{"name": "p", "namespace": "team-a"}"#
         case "POST /annotation/algorithm/create": #"{"name": "alg", "namespace": "team-a", "queue": "q"}"#
         case "POST /annotation/workflow/create": #"{"projectId": \#(objects.values["project_id"]!)}"#
+        case "POST /annotation/workflow/update": #"{"workflowId": \#(objects.values["annotation_workflow_id"]!), "workflow": {"pools": [{"type": 0}, {"type": 1}, {"type": 2}, {"type": 5}]}}"#
         case "POST /annotation/task/next": #"{"workflowId": \#(objects.values["annotation_workflow_id"]!), "pool": 1}"#
         case "POST /annotation/item/upload": #"{"workflowId": \#(objects.values["annotation_workflow_id"]!), "items": [{"data": "x"}]}"#
         case "POST /human-tasks/{human_task_id}/complete": #"{"answer": {}}"#
