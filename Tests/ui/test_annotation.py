@@ -125,7 +125,7 @@ class ManagerTests(AnnotationTestCase):
         d.find_element(By.CSS_SELECTOR, "#project-labels").send_keys("stop\nyield\n")
         click(d, "#project-create")
         wait_for(d, "#project-title", text=name)
-        wait_for(d, "#project-labels", text="choice: stop, yield")
+        wait_for(d, "#project-label-config", text="choice: stop, yield")
         wait_for(d, '[data-empty="workflows"]')
         project_id = int(d.current_url.rstrip("/").split("/")[-1])
 

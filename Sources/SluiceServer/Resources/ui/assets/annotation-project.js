@@ -30,7 +30,7 @@ export async function annotationProjectPage(page, id) {
         : null),
     h("section", { class: "card", "aria-labelledby": "labels-heading" },
       h("h2", { id: "labels-heading" }, "Labels"),
-      h("p", { id: "project-labels" }, labelConfigText(config)),
+      h("p", { id: "project-label-config" }, labelConfigText(config)),
       config.kind === "json" && config.schema ? jsonBlock(config.schema) : null),
     h("section", { class: "card", "aria-labelledby": "workflows-heading" },
       h("h2", { id: "workflows-heading" }, "Workflows"), list));
