@@ -199,7 +199,7 @@ class ManagerTests(AnnotationTestCase):
         # The project page shows the workflow as its row of pools.
         d.get(f"{base_url()}/ui/annotation/projects/{project_id}")
         chips = wait_for(d, f'#annotation-workflows tr[data-workflow="{workflow_id}"] .pool-stages')
-        self.assertEqual([c.text for c in chips.find_elements(By.CSS_SELECTOR, ".pool-chip")], ["Distribution", "Labeling", "Inspection", "Completion"])
+        self.assertEqual([c.text.splitlines()[0] for c in chips.find_elements(By.CSS_SELECTOR, ".pool-chip")], ["Distribution", "Labeling", "Inspection", "Completion"])
         d.get(f"{base_url()}/ui/annotation")
         wait_for(d, f'#projects tr[data-project="{project_id}"]', text=name)
 
