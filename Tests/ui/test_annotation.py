@@ -19,7 +19,9 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from harness import UITestCase, api, base_url, click, screenshot, wait_for, wait_until
-from test_ui import AuthServerTestCase, NarrowScreenTests, set_value, unique
+from test_inbox import CONTRAST
+import test_ui  # not its test classes: imported here, unittest would run them twice
+from test_ui import AuthServerTestCase, set_value, unique
 
 
 def account(name):
@@ -296,8 +298,10 @@ class QueueAccessTests(AnnotationTestCase):
 
 
 class NarrowQueueTests(AnnotationTestCase):
+    """At 390 px in the dark scheme."""
     window_width = 390
     window_height = 844
+    dark = True
 
     def test_the_queue_page_is_usable_on_a_phone(self):
         labeler = account("lena")
@@ -311,7 +315,7 @@ class NarrowQueueTests(AnnotationTestCase):
         self.take_next()
         wait_for(d, "#item-text", text="narrow screen")
         self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#label-choices input[type=checkbox]")), 4)
-        NarrowScreenTests.assert_no_sideways_scroll(self, d)
+        test_ui.NarrowScreenTests.assert_no_sideways_scroll(self, d)
         inside = d.execute_script("""
             return [...document.querySelectorAll('#queue-task label, #queue-task button, #queue-task .item-data')].map((e) => {
               const r = e.getBoundingClientRect(); return [e.id || e.textContent.slice(0, 20), r.left >= -1 && r.right <= window.innerWidth + 1 && r.width > 0];
@@ -319,6 +323,7 @@ class NarrowQueueTests(AnnotationTestCase):
         self.assertEqual(inside, [], "parts of the queue reach past the screen's edge")
         heights = d.execute_script("return [...document.querySelectorAll('.label-choice')].map((e) => e.getBoundingClientRect().height)")
         self.assertTrue(all(h >= 40 for h in heights), f"choices too small to tap: {heights}")
+        self.assertEqual(d.execute_script(CONTRAST), [], "text below 4.5:1 on the queue in the dark scheme")
         click(d, "label[for=label-0]")
         click(d, "label[for=label-3]")
         screenshot(d, "annotation-queue-narrow")
@@ -328,6 +333,31 @@ class NarrowQueueTests(AnnotationTestCase):
         wait_for(d, "#queue-note", text="Annotation submitted")
         wait_until(d, lambda d: item(item_id)["annotation"] == {"labels": ["red", "a rather long label that has to wrap on a phone"]},
                    message="the annotation was not stored as chosen")
+
+
+    def test_the_workflow_page_stacks_its_stages_and_shows_workers_and_items_as_cards_on_a_phone(self):
+        labeler = account("lena")
+        workflow_id = pipeline(project(), [labeler], [account("rex")])
+        self.addCleanup(cancel_items, workflow_id)
+        [item_id] = upload(workflow_id, "https://example.com/a/rather/long/path/to/an/image/that/must/wrap/on/a/phone.png")
+        wait_in_pool(item_id, 1)
+        status, answer = api("POST", "/annotation/task/next", {"workflowId": workflow_id, "pool": 1, "account": labeler})
+        self.assertEqual(status, 200, answer)
+        status, done = api("POST", f"/human-tasks/{answer['data']['task']['human_task_id']}/complete", {"account": labeler, "answer": {"label": "cat"}})
+        self.assertEqual(status, 200, done)
+        d = self.driver
+        d.get(f"{base_url()}/ui/annotation/workflows/{workflow_id}")
+        wait_for(d, f'#workers tr[data-worker="{labeler}"]')
+        wait_for(d, f'#items tr[data-item="{item_id}"]')
+        test_ui.NarrowScreenTests.assert_no_sideways_scroll(self, d)
+        stages = d.execute_script("return [...document.querySelectorAll('#workflow-stages > li')].map((e) => e.getBoundingClientRect().left)")
+        self.assertEqual(len(set(round(x) for x in stages)), 1, f"the stages are not stacked: {stages}")
+        row = d.find_element(By.CSS_SELECTOR, f'#workers tr[data-worker="{labeler}"]')
+        cells = d.execute_script(test_ui.NarrowScreenTests.CELLS, row)
+        self.assertEqual([c[0] for c in cells[1:]], ["Pool", "Done", "Rejected", "Rejection rate", "Median time"], f"fields without their labels: {cells}")
+        self.assertTrue(all(c[1] and c[2] for c in cells), f"a field is hidden or reaches past the screen's edge: {cells}")
+        self.assertEqual(d.execute_script(CONTRAST), [], "text below 4.5:1 on the workflow page in the dark scheme")
+        screenshot(d, "annotation-workflow-narrow-dark")
 
 
 class QueueAuthTests(AuthServerTestCase):
