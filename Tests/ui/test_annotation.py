@@ -204,6 +204,50 @@ class ManagerTests(AnnotationTestCase):
         self.assertEqual([c.text.splitlines()[0] for c in chips.find_elements(By.CSS_SELECTOR, ".pool-chip")], ["Distribution", "Labeling", "Inspection", "Completion"])
         d.get(f"{base_url()}/ui/annotation")
         wait_for(d, f'#projects tr[data-project="{project_id}"]', text=name)
+        screenshot(d, "annotation-projects")
+
+
+# Answers the page's uploads itself (recording each batch's size): a batch holding an item whose
+# data is "refuse me" is refused with that item's problem, as the server words one.
+FAKE_UPLOAD = """
+window.__batches = [];
+const fetchBeforeFake = window.fetch;
+window.fetch = function (input, init) {
+  if (init && init.method === 'POST' && String(input).endsWith('/annotation/item/upload')) {
+    const items = JSON.parse(init.body).items;
+    window.__batches.push(items.length);
+    const refused = items.findIndex((i) => i.data === 'refuse me');
+    const body = refused >= 0
+      ? {code: 400, data: null, date: '', message: 'Invalid Parameter', requestId: '', success: false,
+         problems: [{path: `items[${refused}].data`, code: 'refused', message: 'refused by the test'}]}
+      : {code: 200, message: 'Succeed', data: {itemIds: items.map((_, i) => i + 1), pending: 0}, date: '', requestId: '', success: true};
+    return Promise.resolve(new Response(JSON.stringify(body), {status: refused >= 0 ? 400 : 200, headers: {'Content-Type': 'application/json'}}));
+  }
+  return fetchBeforeFake.call(this, input, init);
+};
+"""
+
+
+class UploadBatchTests(AnnotationTestCase):
+    def test_items_are_sent_in_batches_of_1000_and_a_problem_names_the_line_it_came_from(self):
+        workflow_id = pipeline(project(), [account("lena")], [account("rex")])
+        d = self.driver
+        d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FAKE_UPLOAD})
+        d.get(f"{base_url()}/ui/annotation/workflows/{workflow_id}")
+        box = wait_for(d, "#upload-text")
+        # Line 3 is blank (skipped), so line n holds item n - 1 from there on; line 2400 is refused.
+        lines = ["refuse me" if n == 2400 else "" if n == 3 else f"item {n}" for n in range(1, 2502)]
+        d.execute_script("arguments[0].value = arguments[1]", box, "\n".join(lines))
+        click(d, "#upload-button")
+        wait_for(d, "#upload-problems", text="Line 2400: data: refused by the test")
+        wait_for(d, "#upload-status", text="2000 items were uploaded (up to line 2001); nothing from line 2002 on.")
+        self.assertEqual(d.execute_script("return window.__batches"), [1000, 1000, 500])
+        # Without the refused line, all of it goes: 2,499 items in three batches.
+        d.execute_script("window.__batches = []; arguments[0].value = arguments[1]", box, "\n".join(line for line in lines if line != "refuse me"))
+        click(d, "#upload-button")
+        wait_for(d, "#upload-status", text="2499 items uploaded")
+        self.assertEqual(d.execute_script("return window.__batches"), [1000, 1000, 499])
+        self.assertFalse(d.find_element(By.CSS_SELECTOR, "#upload-problems").is_displayed())
 
 
 class LabelAndReviewTests(AnnotationTestCase):
