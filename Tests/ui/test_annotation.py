@@ -119,7 +119,9 @@ class ManagerTests(AnnotationTestCase):
         d = self.driver
         d.get(f"{base_url()}/ui/annotation")
         wait_for(d, "h1", text="Annotation projects")
-        click(d, "#project-create-card summary")
+        wait_for(d, '#projects, [data-empty="projects"]')
+        if d.find_element(By.CSS_SELECTOR, "#project-create-card").get_attribute("open") is None:
+            click(d, "#project-create-card summary")
         name = unique("Street signs")
         set_value(d, wait_for(d, "#project-name"), name)
         d.find_element(By.CSS_SELECTOR, "#project-description").send_keys("Which sign is it?")

@@ -1,7 +1,8 @@
-// /ui/annotation: the annotation projects (the newest 100 first, then more on demand) and the
-// form that creates one — a name, a description, and the label config: its kind, its labels
-// (one per line) for the kinds that have them, or a JSON Schema for `json`. The server's
-// problems (`labelConfig.labels[2]`) are shown under the field they name.
+// /ui/annotation: the annotation projects (in the order they were made, 100 at a time) and the
+// form that creates one (open at once while there is none): a name, a description, and the
+// label config — its kind, its labels (one per line) for the kinds that have them, or a JSON
+// Schema for `json`. The server's problems (`labelConfig.labels[2]`) are shown under the field
+// they name.
 
 import { h, time } from "./dom.js";
 import { may, mayAnywhere } from "./api.js";
@@ -22,11 +23,12 @@ const WITH_LABELS = new Set(["choice", "choices", "boxes", "spans"]);
 export async function annotationProjectsPage(page) {
   document.title = "Annotation · Sluice";
   const list = h("div", { id: "project-list" }, loading("Loading the projects…"));
+  const create = mayAnywhere("edit") ? createForm() : null;
   page.main.append(
     h("div", { class: "page-head" },
       h("div", {}, h("h1", {}, "Annotation projects"),
         h("p", { class: "description muted" }, "A project says what its items are labeled with; each of its workflows is a pipeline of pools the items go through."))),
-    mayAnywhere("edit") ? createForm() : null,
+    create,
     h("section", { class: "card", "aria-labelledby": "projects-heading" }, h("h2", { id: "projects-heading" }, "Projects"), list));
 
   const rows = [];
@@ -40,6 +42,7 @@ export async function annotationProjectsPage(page) {
       cursor = answer.nextCursor;
       rows.push(...answer.list.map(row));
       more.hidden = !cursor;
+      if (create && !rows.length) create.open = true;
       more.disabled = false;
       list.replaceChildren(rows.length
         ? cardTable({ caption: "Annotation projects", columns: ["Project", "Labels", "Namespace", "Created"], rows, attrs: { id: "projects" } })
