@@ -196,6 +196,7 @@ class ManagerTests(AnnotationTestCase):
         wait_for(d, '#items tr[data-item] [data-part="state"]', text="in pool")
         self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#items tr[data-item]")), 2)
         wait_for(d, "#items", text="A white triangle")
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, "#item-count").text, "", "all the items are listed")
         link = wait_for(d, "#workflow-stages [data-stage='1'] [data-part=queue]")
         self.assertTrue(link.get_attribute("href").endswith(f"/ui/annotation/workflows/{workflow_id}/pools/1"))
         screenshot(d, "annotation-workflow")
@@ -341,6 +342,10 @@ class QueueAccessTests(AnnotationTestCase):
         self.take_next()
         wait_for(d, "#item-text", text="A text to label")
         self.assertEqual(item(item_id)["pool"]["holder"], labeler)
+        # Released, it waits for the next worker again.
+        click(d, "#release")
+        wait_for(d, "#queue-note", text="Released")
+        self.assertIsNone(item(item_id)["pool"]["holder"], "the released item is still held")
 
 
 class NarrowQueueTests(AnnotationTestCase):

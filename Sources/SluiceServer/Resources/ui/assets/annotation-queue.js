@@ -4,8 +4,9 @@
 // from the project's label config (label-form.js), prefilled with the previous annotation and
 // with the reviewer's comment when a review sent the item back; in an inspection or spot-check
 // pool, the annotation with Approve, and Reject with a comment (required: it is what the labeler
-// is shown). Answers go to `POST /human-tasks/{id}/complete`. Workers need no role that reads:
-// the pool's name comes from the workflow when they may read it, else from the item's task.
+// is shown). Answers go to `POST /human-tasks/{id}/complete`; Release gives the item back to
+// the pool. Workers need no role that reads: the pool's name comes from the workflow when they
+// may read it, else from the item's task.
 
 import { h, fill, jsonBlock } from "./dom.js";
 import { api, APIError, person } from "./api.js";
@@ -104,10 +105,12 @@ class QueueView {
     }
     const review = this.pool ? isReviewPool(this.pool.type) : isReviewForm(task.form);
     this.take.hidden = true;
+    const release = h("button", { type: "button", class: "link-button small", id: "release" }, "Release");
+    release.addEventListener("click", () => this.release(task, release));
     const facts = h("p", { class: "meta", id: "item-facts" },
       h("span", { class: "strong", id: "item-id" }, `Item ${item.item_id ?? "?"}`),
       item.external_id ? h("span", { class: "mono" }, item.external_id) : null,
-      h("span", { class: "mono muted small" }, task.human_task_id));
+      h("span", { class: "mono muted small" }, task.human_task_id), release);
     const answerArea = review ? this.reviewForm(task, input) : this.labelArea(task, input);
     fill(this.area,
       h("div", { class: "queue-layout" },
@@ -162,6 +165,25 @@ class QueueView {
         h("span", { class: "field-type" }, " required to reject")), comment, error),
       h("div", { class: "form-actions" }, approve, reject),
     ];
+  }
+
+  /** Gives the item back to the pool, unanswered, for the next worker. */
+  async release(task, button) {
+    button.disabled = true;
+    try {
+      await api.releaseHumanTask(task.human_task_id);
+      if (!this.page.alive()) return;
+      this.area.replaceChildren();
+      this.take.hidden = false;
+      this.note.textContent = "Released: the item waits in the pool for the next worker.";
+      announce("Released");
+      this.take.focus();
+      refreshInboxCount();
+    } catch (error) {
+      if (!this.page.alive()) return;
+      button.disabled = false;
+      this.showError(error);
+    }
   }
 
   async complete(task, answer, said) {

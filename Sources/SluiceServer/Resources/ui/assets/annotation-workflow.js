@@ -59,7 +59,7 @@ class WorkflowView {
         this.totals, this.stages),
       h("section", { class: "card", "aria-labelledby": "workers-heading" }, h("h2", { id: "workers-heading" }, "Workers"), this.workers),
       may("run", w.namespace) ? uploadForm(w.workflowId, () => this.load()) : null,
-      h("section", { class: "card", "aria-labelledby": "items-heading" }, h("h2", { id: "items-heading" }, "Items ", h("span", { class: "muted small" }, "(the first 100)")), this.items));
+      h("section", { class: "card", "aria-labelledby": "items-heading" }, h("h2", { id: "items-heading" }, "Items ", this.itemCount = h("span", { class: "muted small", id: "item-count" }, "(the first 100)")), this.items));
     const timer = setInterval(() => { if (!document.hidden) this.load(); }, POLL_MS);
     this.page.onLeave(() => clearInterval(timer));
     return this.load();
@@ -76,6 +76,7 @@ class WorkflowView {
       this.redraw("stages", progress.pools, () => this.drawStages(progress.pools));
       this.redraw("workers", progress.workers, () => this.drawWorkers(progress.workers));
       this.redraw("items", items.list, () => this.drawItems(items.list));
+      this.itemCount.textContent = progress.items.total > items.list.length ? `(the first ${items.list.length} of ${progress.items.total})` : "";
     } catch (error) {
       if (!this.page.alive()) return;
       if (!this.drawn.totals) this.totals.replaceChildren(errorState(error, () => this.load()));
