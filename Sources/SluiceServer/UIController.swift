@@ -78,7 +78,9 @@ enum UIFiles {
     }
 
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
-    static let contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    /// Scripts, styles and requests stay on this origin; images may come from anywhere over
+    /// http(s): an annotation item's data is often the URL of an image elsewhere, shown as it is.
+    static let contentSecurityPolicy = "default-src 'self'; img-src 'self' data: http: https:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
     private struct Loaded: Sendable {
         var index: File

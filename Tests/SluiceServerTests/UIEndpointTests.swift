@@ -8,7 +8,7 @@ import Testing
 
 /// `GET /`, `GET /ui` (and every page under it) and `GET /ui/assets/{name}`: the web UI.
 @Suite(.testStores) struct UIEndpointTests {
-    static let csp = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    static let csp = "default-src 'self'; img-src 'self' data: http: https:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
     /// A file of `Sources/SluiceServer/Resources/ui` (the bundle holds a copy of the folder).
     static func uiFile(_ path: String) throws -> [UInt8] {

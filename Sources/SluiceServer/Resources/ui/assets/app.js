@@ -7,6 +7,11 @@
 //   /ui/executions/{id}      live status, tasks, timeline, logs, actions    execution.js
 //   /ui/inbox                the person's human tasks: held, claimable      inbox.js
 //   /ui/inbox/{id}           one human task: instructions, input, answer    human-task.js
+//   /ui/annotation           annotation projects; create one                annotation-projects.js
+//   /ui/annotation/projects/{id}       its workflows as rows of pools       annotation-project.js
+//   /ui/annotation/projects/{id}/new   the pipeline editor                  pipeline-editor.js
+//   /ui/annotation/workflows/{id}      stages, live progress, items, upload annotation-workflow.js
+//   /ui/annotation/workflows/{id}/pools/{n}  a worker's queue: take, label, review  annotation-queue.js
 // shell.js holds the layout, the router and what the pages share; the pages import it, never
 // this module or each other, so the modules import one another without a cycle.
 
@@ -17,6 +22,11 @@ import { executionPage } from "./execution.js";
 import { newWorkflowPage, editWorkflowPage } from "./editor.js";
 import { inboxPage } from "./inbox.js";
 import { humanTaskPage } from "./human-task.js";
+import { annotationProjectsPage } from "./annotation-projects.js";
+import { annotationProjectPage } from "./annotation-project.js";
+import { pipelineEditorPage } from "./pipeline-editor.js";
+import { annotationWorkflowPage } from "./annotation-workflow.js";
+import { queuePage } from "./annotation-queue.js";
 
 startApp([
   [/^\/ui\/?$/, workflowsPage, "workflows"],
@@ -26,4 +36,9 @@ startApp([
   [/^\/ui\/executions\/([^/]+)\/?$/, executionPage, null],
   [/^\/ui\/inbox\/?$/, inboxPage, "inbox"],
   [/^\/ui\/inbox\/([^/]+)\/?$/, humanTaskPage, "inbox"],
+  [/^\/ui\/annotation\/?$/, annotationProjectsPage, "annotation"],
+  [/^\/ui\/annotation\/projects\/(\d+)\/?$/, annotationProjectPage, "annotation"],
+  [/^\/ui\/annotation\/projects\/(\d+)\/new\/?$/, pipelineEditorPage, "annotation"],
+  [/^\/ui\/annotation\/workflows\/(\d+)\/?$/, annotationWorkflowPage, "annotation"],
+  [/^\/ui\/annotation\/workflows\/(\d+)\/pools\/(\d+)\/?$/, queuePage, "annotation"],
 ]);

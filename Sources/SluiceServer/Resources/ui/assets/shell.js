@@ -38,6 +38,7 @@ function layout() {
       h("a", { href: "/ui", "data-nav": "workflows" }, "Workflows"),
       h("a", { href: "/ui/new", "data-nav": "new" }, "New workflow"),
       h("a", { href: "/ui/inbox", "data-nav": "inbox", id: "nav-inbox" }, "Inbox", inboxCount),
+      h("a", { href: "/ui/annotation", "data-nav": "annotation", id: "nav-annotation" }, "Annotation"),
       h("a", { href: "/docs", "data-external": "true" }, "API")),
     gotoForm, accountBox);
   document.getElementById("app").replaceChildren(

@@ -1,0 +1,448 @@
+"""Browser tests of the annotation pages (/ui/annotation…), run by .ci/ui.
+
+A manager creates a project and its pipeline and uploads items; a labeler takes the next item
+from their queue, sees its data and labels it; a reviewer rejects it with a comment, the labeler
+sees the comment and labels again, the reviewer approves, and the workflow's progress shows it
+done. The suite's server has access off, so people are the "Acting as" name; one test runs its
+own server with access checked, where a worker with no role that reads uses their queue.
+
+Every pool names its workers (accounts of this test alone) and every test cancels the items it
+leaves: an item waiting in a pool open to anyone would be claimable in every inbox of the suite.
+"""
+
+import time
+import uuid
+from urllib.parse import urlparse
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
+
+from harness import UITestCase, api, base_url, click, screenshot, wait_for, wait_until
+from test_inbox import CONTRAST
+import test_ui  # not its test classes: imported here, unittest would run them twice
+from test_ui import AuthServerTestCase, set_value, unique
+
+
+def account(name):
+    """An account of this test alone, created (pools may only name accounts that exist)."""
+    name = f"{name}-{uuid.uuid4().hex[:6]}"
+    status, answer = api("POST", "/accounts", {"name": name})
+    assert status in (200, 201), f"creating account {name} answered {status}: {answer}"
+    return name
+
+
+def envelope(method, path, body=None):
+    """`data` of an annotation answer, which must be a success."""
+    status, answer = api(method, path, body)
+    assert status == 200 and answer["success"], f"{method} {path} answered {status}: {answer}"
+    return answer["data"]
+
+
+def project(labels=("cat", "dog"), kind="choice"):
+    config = {"kind": kind, "labels": list(labels)} if kind != "text" else {"kind": "text"}
+    return envelope("POST", "/annotation/project/create", {"name": unique("pets"), "labelConfig": config})["projectId"]
+
+
+def pipeline(project_id, labelers, reviewers):
+    pools = [{"name": "in", "type": 0}, {"name": "label", "type": 1, "workers": labelers},
+             {"name": "review", "type": 2, "workers": reviewers}, {"name": "done", "type": 5}]
+    return envelope("POST", "/annotation/workflow/create", {"projectId": project_id, "workflow": {"pools": pools}})["workflowId"]
+
+
+def upload(workflow_id, *data):
+    return envelope("POST", "/annotation/item/upload", {"workflowId": workflow_id, "items": [{"data": d} for d in data]})["itemIds"]
+
+
+def item(item_id):
+    return envelope("GET", f"/annotation/item/get?itemId={item_id}")
+
+
+def cancel_items(workflow_id, call=None):
+    """Cancels the executions of the workflow's items that have not ended (`call(method, path)`
+    answers the parsed body: the suite's server by default)."""
+    call = call or (lambda method, path: api(method, path)[1])
+    answer = call("GET", f"/annotation/item/list?workflowId={workflow_id}&limit=500")
+    for entry in answer["data"]["list"]:
+        if entry["state"] in ("in_pool", "pending") and entry["executionId"]:
+            execution = call("GET", f"/executions/{entry['executionId']}")
+            if execution and "workflow_id" in execution:
+                call("POST", f"/workflows/{execution['workflow_id']}/executions/{entry['executionId']}/cancel")
+
+
+def wait_in_pool(item_id, pool, timeout=10, call=None):
+    """Until the item waits in pool `pool` (its execution started, its human task queued)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = item(item_id) if call is None else call("GET", f"/annotation/item/get?itemId={item_id}")["data"]
+        if answer["state"] == "in_pool" and answer["pool"] and answer["pool"]["index"] == pool:
+            return answer
+        time.sleep(0.1)
+    raise AssertionError(f"item {item_id} did not reach pool {pool} within {timeout} s")
+
+
+def other_origin(url):
+    """The same address with `localhost` for `127.0.0.1`: another origin, so the page's
+    Content-Security-Policy must allow images from other origins to show it."""
+    parsed = urlparse(url)
+    return url.replace(f"//{parsed.hostname}", "//localhost", 1) if parsed.hostname == "127.0.0.1" else url
+
+
+class AnnotationTestCase(UITestCase):
+    def act_as(self, name):
+        d = self.driver
+        set_value(d, wait_for(d, "#acting-as"), name)
+        d.find_element(By.CSS_SELECTOR, "#acting-as").send_keys(Keys.ENTER)
+        wait_until(d, lambda d: d.execute_script("return localStorage.getItem('sluice.acting-as')") == name, message=f"not acting as {name}")
+
+    def open_queue(self, workflow_id, pool, person):
+        d = self.driver
+        d.get(f"{base_url()}/ui/annotation/workflows/{workflow_id}/pools/{pool}")
+        wait_for(d, "#queue-title")
+        self.act_as(person)
+
+    def take_next(self):
+        click(self.driver, "#take-next")
+        return wait_for(self.driver, "#item-id")
+
+    def stage_count(self, pool, name):
+        return self.driver.execute_script(
+            f"const e = document.querySelector('#workflow-stages [data-stage=\"{pool}\"] [data-count=\"{name}\"] dd'); return e ? e.textContent : null")
+
+    def state_count(self, name):
+        return self.driver.execute_script(f"const e = document.querySelector('#item-states [data-state=\"{name}\"] dd'); return e ? e.textContent : null")
+
+
+class ManagerTests(AnnotationTestCase):
+    def test_a_manager_creates_a_project_and_a_pipeline_sees_a_problem_on_its_field_uploads_items_and_sees_progress(self):
+        labeler, reviewer = account("lena"), account("rex")
+        d = self.driver
+        d.get(f"{base_url()}/ui/annotation")
+        wait_for(d, "h1", text="Annotation projects")
+        wait_for(d, '#projects, [data-empty="projects"]')
+        if d.find_element(By.CSS_SELECTOR, "#project-create-card").get_attribute("open") is None:
+            click(d, "#project-create-card summary")
+        name = unique("Street signs")
+        set_value(d, wait_for(d, "#project-name"), name)
+        d.find_element(By.CSS_SELECTOR, "#project-description").send_keys("Which sign is it?")
+        Select(d.find_element(By.CSS_SELECTOR, "#project-kind")).select_by_value("choice")
+        d.find_element(By.CSS_SELECTOR, "#project-labels").send_keys("stop\nyield\n")
+        click(d, "#project-create")
+        wait_for(d, "#project-title", text=name)
+        wait_for(d, "#project-label-config", text="choice: stop, yield")
+        wait_for(d, '[data-empty="workflows"]')
+        project_id = int(d.current_url.rstrip("/").split("/")[-1])
+
+        click(d, "#new-pipeline")
+        wait_for(d, "#stages [data-stage='3']")
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#stages > li")), 4, "the default pipeline has four pools")
+        # Add a pool (before completion), move it earlier, then remove it again.
+        click(d, "#add-stage")
+        wait_for(d, "#stages [data-stage='4']")
+        self.assertEqual(Select(d.find_element(By.CSS_SELECTOR, "#pool-4-type")).first_selected_option.get_attribute("value"), "5", "completion stays last")
+        set_value(d, d.find_element(By.CSS_SELECTOR, "#pool-3-name"), "extra")
+        click(d, "#stages [data-stage='3'] [data-part=left]")
+        wait_until(d, lambda d: d.find_element(By.CSS_SELECTOR, "#pool-2-name").get_attribute("value") == "extra", message="the pool did not move left")
+        click(d, "#stages [data-stage='2'] [data-part=remove]")
+        wait_until(d, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#stages > li")) == 4, message="the pool was not removed")
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, "#pool-2-name").get_attribute("value"), "Inspection")
+
+        # Invalid: the first pool is not a distribution pool (the order's rule, on the type).
+        Select(d.find_element(By.CSS_SELECTOR, "#pool-0-type")).select_by_value("1")
+        click(d, "#pipeline-create")
+        wait_for(d, "#pool-0-type-error", text="distribution")
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, "#pool-0-type").get_attribute("aria-invalid"), "true")
+        # Invalid: a reviewer who does not exist (on the workers field of the inspection pool).
+        Select(d.find_element(By.CSS_SELECTOR, "#pool-0-type")).select_by_value("0")
+        wait_until(d, lambda d: not d.find_element(By.CSS_SELECTOR, "#pool-0-type-error").is_displayed(), message="the problem stayed after the type changed")
+        set_value(d, wait_for(d, "#pool-1-workers"), labeler)
+        set_value(d, d.find_element(By.CSS_SELECTOR, "#pool-2-workers"), f"{reviewer}, nobody-{uuid.uuid4().hex[:6]}")
+        click(d, "#pipeline-create")
+        wait_for(d, "#pool-2-workers-error", text="worker 2: no account is named")
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, "#pool-2-workers").get_attribute("aria-invalid"), "true")
+        self.assertFalse(d.find_element(By.CSS_SELECTOR, "#pool-1-workers-error").is_displayed(), "a valid field is marked")
+        self.assertEqual(envelope("GET", f"/annotation/workflow/list?projectId={project_id}")["list"], [], "an invalid pipeline was stored")
+        screenshot(d, "annotation-pipeline-problems")
+
+        set_value(d, d.find_element(By.CSS_SELECTOR, "#pool-2-workers"), reviewer)
+        click(d, "#pipeline-create")
+        wait_for(d, "#workflow-title")
+        workflow_id = int(d.current_url.rstrip("/").split("/")[-1])
+        self.addCleanup(cancel_items, workflow_id)
+        pools = envelope("GET", f"/annotation/workflow/get?workflowId={workflow_id}")["workflow"]["pools"]
+        self.assertEqual([(p["type"], p["workers"]) for p in pools], [(0, []), (1, [labeler]), (2, [reviewer]), (5, [])])
+        wait_for(d, '[data-empty="items"]')
+        self.assertIn(f"workflowId={workflow_id}", d.find_element(By.CSS_SELECTOR, "#export-link").get_attribute("href"))
+        self.assertIn("format=jsonl", d.find_element(By.CSS_SELECTOR, "#export-link").get_attribute("href"))
+
+        # JSON Lines: a line that is not JSON is pointed out before anything is sent; an
+        # externalId given twice is the server's problem, shown with its line.
+        click(d, "#upload-format-jsonl")
+        box = d.find_element(By.CSS_SELECTOR, "#upload-text")
+        box.send_keys('{"data": "https://example.com/a.png", "externalId": "a"}\n{oops\n')
+        click(d, "#upload-button")
+        wait_for(d, "#upload-problems", text="Line 2: not valid JSON")
+        set_value(d, box, '{"data": "first", "externalId": "a"}\n\n{"data": "second", "externalId": "a"}')
+        click(d, "#upload-button")
+        wait_for(d, "#upload-problems", text="Line 3: externalId:")
+        self.assertEqual(envelope("GET", f"/annotation/item/list?workflowId={workflow_id}")["list"], [], "a refused batch stored items")
+
+        click(d, "#upload-format-lines")
+        set_value(d, box, "A red octagon\n\nA white triangle\n")
+        click(d, "#upload-button")
+        wait_for(d, "#upload-status", text="2 items uploaded")
+        wait_until(d, lambda d: self.state_count("total") == "2", message="the progress does not count 2 items")
+        wait_until(d, lambda d: self.stage_count(1, "waiting") == "2", timeout=15, message="the labeling pool does not show 2 waiting")
+        wait_for(d, '#items tr[data-item] [data-part="state"]', text="in pool")
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#items tr[data-item]")), 2)
+        wait_for(d, "#items", text="A white triangle")
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, "#item-count").text, "", "all the items are listed")
+        link = wait_for(d, "#workflow-stages [data-stage='1'] [data-part=queue]")
+        self.assertTrue(link.get_attribute("href").endswith(f"/ui/annotation/workflows/{workflow_id}/pools/1"))
+        screenshot(d, "annotation-workflow")
+
+        # The project page shows the workflow as its row of pools.
+        d.get(f"{base_url()}/ui/annotation/projects/{project_id}")
+        chips = wait_for(d, f'#annotation-workflows tr[data-workflow="{workflow_id}"] .pool-stages')
+        self.assertEqual([c.text.splitlines()[0] for c in chips.find_elements(By.CSS_SELECTOR, ".pool-chip")], ["Distribution", "Labeling", "Inspection", "Completion"])
+        d.get(f"{base_url()}/ui/annotation")
+        wait_for(d, f'#projects tr[data-project="{project_id}"]', text=name)
+        screenshot(d, "annotation-projects")
+
+
+# Answers the page's uploads itself (recording each batch's size): a batch holding an item whose
+# data is "refuse me" is refused with that item's problem, as the server words one.
+FAKE_UPLOAD = """
+window.__batches = [];
+const fetchBeforeFake = window.fetch;
+window.fetch = function (input, init) {
+  if (init && init.method === 'POST' && String(input).endsWith('/annotation/item/upload')) {
+    const items = JSON.parse(init.body).items;
+    window.__batches.push(items.length);
+    const refused = items.findIndex((i) => i.data === 'refuse me');
+    const body = refused >= 0
+      ? {code: 400, data: null, date: '', message: 'Invalid Parameter', requestId: '', success: false,
+         problems: [{path: `items[${refused}].data`, code: 'refused', message: 'refused by the test'}]}
+      : {code: 200, message: 'Succeed', data: {itemIds: items.map((_, i) => i + 1), pending: 0}, date: '', requestId: '', success: true};
+    return Promise.resolve(new Response(JSON.stringify(body), {status: refused >= 0 ? 400 : 200, headers: {'Content-Type': 'application/json'}}));
+  }
+  return fetchBeforeFake.call(this, input, init);
+};
+"""
+
+
+class UploadBatchTests(AnnotationTestCase):
+    def test_items_are_sent_in_batches_of_1000_and_a_problem_names_the_line_it_came_from(self):
+        workflow_id = pipeline(project(), [account("lena")], [account("rex")])
+        d = self.driver
+        d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FAKE_UPLOAD})
+        d.get(f"{base_url()}/ui/annotation/workflows/{workflow_id}")
+        box = wait_for(d, "#upload-text")
+        # Line 3 is blank (skipped), so line n holds item n - 1 from there on; line 2400 is refused.
+        lines = ["refuse me" if n == 2400 else "" if n == 3 else f"item {n}" for n in range(1, 2502)]
+        d.execute_script("arguments[0].value = arguments[1]", box, "\n".join(lines))
+        click(d, "#upload-button")
+        wait_for(d, "#upload-problems", text="Line 2400: data: refused by the test")
+        wait_for(d, "#upload-status", text="2000 items were uploaded (up to line 2001); nothing from line 2002 on.")
+        self.assertEqual(d.execute_script("return window.__batches"), [1000, 1000, 500])
+        # Without the refused line, all of it goes: 2,499 items in three batches.
+        d.execute_script("window.__batches = []; arguments[0].value = arguments[1]", box, "\n".join(line for line in lines if line != "refuse me"))
+        click(d, "#upload-button")
+        wait_for(d, "#upload-status", text="2499 items uploaded")
+        self.assertEqual(d.execute_script("return window.__batches"), [1000, 1000, 499])
+        self.assertFalse(d.find_element(By.CSS_SELECTOR, "#upload-problems").is_displayed())
+
+
+class LabelAndReviewTests(AnnotationTestCase):
+    def test_a_labeler_labels_a_reviewer_rejects_with_a_comment_the_labeler_resubmits_and_the_reviewer_approves(self):
+        labeler, reviewer = account("lena"), account("rex")
+        workflow_id = pipeline(project(), [labeler], [reviewer])
+        self.addCleanup(cancel_items, workflow_id)
+        image = other_origin(base_url()) + "/ui/assets/icon.svg"
+        [item_id] = upload(workflow_id, image)
+        wait_in_pool(item_id, 1)
+        d = self.driver
+
+        self.open_queue(workflow_id, 1, labeler)
+        wait_for(d, "#queue-title", text="label")
+        self.take_next()
+        wait_for(d, "#item-id", text=f"Item {item_id}")
+        img = wait_for(d, "#item-image")
+        self.assertEqual(img.get_attribute("src"), image)
+        # From another origin: it shows only if the page's Content-Security-Policy allows it.
+        wait_until(d, lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img), message="the item's image did not load")
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#label-choices input[type=radio]")), 2)
+        click(d, "#label-submit")
+        wait_for(d, "#label-error", text="Choose a label")
+        click(d, "label[for=label-0]")
+        click(d, "#label-submit")
+        wait_for(d, "#queue-note", text="Annotation submitted")
+        wait_in_pool(item_id, 2)
+
+        self.open_queue(workflow_id, 2, reviewer)
+        self.take_next()
+        wait_for(d, "#annotation-summary", text="cat")
+        wait_for(d, "#annotation-view", text=labeler)
+        click(d, "#reject")
+        wait_for(d, "#review-error", text="needs a comment")
+        self.assertEqual(item(item_id)["pool"]["index"], 2, "a rejection without a comment was sent")
+        d.find_element(By.CSS_SELECTOR, "#review-comment-input").send_keys("It is a dog, look at the ears")
+        click(d, "#reject")
+        wait_for(d, "#queue-note", text="Rejected")
+        back = wait_in_pool(item_id, 1)
+        self.assertEqual(back["pool"]["holder"], labeler, "the rejected item did not go back to its labeler")
+
+        self.open_queue(workflow_id, 1, labeler)
+        self.take_next()
+        wait_for(d, "#review-comment-text", text="It is a dog, look at the ears")
+        self.assertTrue(d.find_element(By.CSS_SELECTOR, "#label-0").is_selected(), "the previous annotation was not prefilled")
+        screenshot(d, "annotation-queue-rejected")
+        click(d, "label[for=label-1]")
+        click(d, "#label-submit")
+        wait_for(d, "#queue-note", text="Annotation submitted")
+        wait_in_pool(item_id, 2)
+
+        self.open_queue(workflow_id, 2, reviewer)
+        self.take_next()
+        wait_for(d, "#annotation-summary", text="dog")
+        click(d, "#approve")
+        wait_for(d, "#queue-note", text="Approved")
+        wait_until(d, lambda d: item(item_id)["state"] == "completed", message="the approved item did not complete")
+        self.assertEqual(item(item_id)["annotation"], {"label": "dog"})
+        click(d, "#take-next")
+        wait_for(d, "#queue-empty")
+
+        d.get(f"{base_url()}/ui/annotation/workflows/{workflow_id}")
+        wait_until(d, lambda d: self.state_count("completed") == "1", message="the progress does not show the item completed")
+        wait_for(d, f'#items tr[data-item="{item_id}"] [data-part="state"]', text="completed")
+        row = wait_for(d, f'#workers tr[data-worker="{labeler}"]')
+        self.assertEqual(row.find_element(By.CSS_SELECTOR, '[data-part="done"]').text.split()[-1], "2")
+        self.assertEqual(row.find_element(By.CSS_SELECTOR, '[data-part="rejected"]').text.split()[-1], "1")
+        self.assertIn("50%", row.find_element(By.CSS_SELECTOR, '[data-part="rate"]').text)
+        wait_for(d, f'#workers tr[data-worker="{reviewer}"] [data-part="rejected"]', text="1")
+        wait_until(d, lambda d: self.stage_count(2, "rejected") == "1", message="the inspection pool does not count the rejection")
+        screenshot(d, "annotation-workflow-done")
+
+
+class QueueAccessTests(AnnotationTestCase):
+    def test_a_worker_not_listed_on_a_pool_cannot_take_its_items(self):
+        labeler, outsider = account("lena"), account("otto")
+        workflow_id = pipeline(project(), [labeler], [account("rex")])
+        self.addCleanup(cancel_items, workflow_id)
+        [item_id] = upload(workflow_id, "A text to label")
+        wait_in_pool(item_id, 1)
+        d = self.driver
+        self.open_queue(workflow_id, 1, outsider)
+        click(d, "#take-next")
+        wait_for(d, "#queue-error", text=f'"{outsider}" is not one of them')
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#item-id"), [], "the outsider was shown an item")
+        self.assertIsNone(item(item_id)["pool"]["holder"], "the outsider took the item")
+        # The listed labeler takes it.
+        self.act_as(labeler)
+        self.take_next()
+        wait_for(d, "#item-text", text="A text to label")
+        self.assertEqual(item(item_id)["pool"]["holder"], labeler)
+        # Released, it waits for the next worker again.
+        click(d, "#release")
+        wait_for(d, "#queue-note", text="Released")
+        self.assertIsNone(item(item_id)["pool"]["holder"], "the released item is still held")
+
+
+class NarrowQueueTests(AnnotationTestCase):
+    """At 390 px in the dark scheme."""
+    window_width = 390
+    window_height = 844
+    dark = True
+
+    def test_the_queue_page_is_usable_on_a_phone(self):
+        labeler = account("lena")
+        workflow_id = pipeline(project(labels=("red", "green", "blue", "a rather long label that has to wrap on a phone"), kind="choices"), [labeler], [account("rex")])
+        self.addCleanup(cancel_items, workflow_id)
+        text = "A long text to label, long enough to wrap several times on a phone's narrow screen without any sideways scrolling at all."
+        [item_id] = upload(workflow_id, text)
+        wait_in_pool(item_id, 1)
+        d = self.driver
+        self.open_queue(workflow_id, 1, labeler)
+        self.take_next()
+        wait_for(d, "#item-text", text="narrow screen")
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#label-choices input[type=checkbox]")), 4)
+        test_ui.NarrowScreenTests.assert_no_sideways_scroll(self, d)
+        inside = d.execute_script("""
+            return [...document.querySelectorAll('#queue-task label, #queue-task button, #queue-task .item-data')].map((e) => {
+              const r = e.getBoundingClientRect(); return [e.id || e.textContent.slice(0, 20), r.left >= -1 && r.right <= window.innerWidth + 1 && r.width > 0];
+            }).filter((x) => !x[1]);""")
+        self.assertEqual(inside, [], "parts of the queue reach past the screen's edge")
+        heights = d.execute_script("return [...document.querySelectorAll('.label-choice')].map((e) => e.getBoundingClientRect().height)")
+        self.assertTrue(all(h >= 40 for h in heights), f"choices too small to tap: {heights}")
+        self.assertEqual(d.execute_script(CONTRAST), [], "text below 4.5:1 on the queue in the dark scheme")
+        click(d, "label[for=label-0]")
+        click(d, "label[for=label-3]")
+        screenshot(d, "annotation-queue-narrow")
+        submit = wait_for(d, "#label-submit")
+        d.execute_script("arguments[0].scrollIntoView({block: 'center'})", submit)
+        submit.click()
+        wait_for(d, "#queue-note", text="Annotation submitted")
+        wait_until(d, lambda d: item(item_id)["annotation"] == {"labels": ["red", "a rather long label that has to wrap on a phone"]},
+                   message="the annotation was not stored as chosen")
+
+
+    def test_the_workflow_page_stacks_its_stages_and_shows_workers_and_items_as_cards_on_a_phone(self):
+        labeler = account("lena")
+        workflow_id = pipeline(project(), [labeler], [account("rex")])
+        self.addCleanup(cancel_items, workflow_id)
+        [item_id] = upload(workflow_id, "https://example.com/a/rather/long/path/to/an/image/that/must/wrap/on/a/phone.png")
+        wait_in_pool(item_id, 1)
+        status, answer = api("POST", "/annotation/task/next", {"workflowId": workflow_id, "pool": 1, "account": labeler})
+        self.assertEqual(status, 200, answer)
+        status, done = api("POST", f"/human-tasks/{answer['data']['task']['human_task_id']}/complete", {"account": labeler, "answer": {"label": "cat"}})
+        self.assertEqual(status, 200, done)
+        d = self.driver
+        d.get(f"{base_url()}/ui/annotation/workflows/{workflow_id}")
+        wait_for(d, f'#workers tr[data-worker="{labeler}"]')
+        wait_for(d, f'#items tr[data-item="{item_id}"]')
+        test_ui.NarrowScreenTests.assert_no_sideways_scroll(self, d)
+        stages = d.execute_script("return [...document.querySelectorAll('#workflow-stages > li')].map((e) => e.getBoundingClientRect().left)")
+        self.assertEqual(len(set(round(x) for x in stages)), 1, f"the stages are not stacked: {stages}")
+        row = d.find_element(By.CSS_SELECTOR, f'#workers tr[data-worker="{labeler}"]')
+        cells = d.execute_script(test_ui.NarrowScreenTests.CELLS, row)
+        self.assertEqual([c[0] for c in cells[1:]], ["Pool", "Done", "Rejected", "Rejection rate", "Median time"], f"fields without their labels: {cells}")
+        self.assertTrue(all(c[1] and c[2] for c in cells), f"a field is hidden or reaches past the screen's edge: {cells}")
+        self.assertEqual(d.execute_script(CONTRAST), [], "text below 4.5:1 on the workflow page in the dark scheme")
+        screenshot(d, "annotation-workflow-narrow-dark")
+
+
+class QueueAuthTests(AuthServerTestCase):
+    """With access checked: a worker whose only role is worker (nothing that reads) uses their
+    queue; one not listed on the pool is refused."""
+
+    def test_a_worker_without_a_reading_role_labels_from_their_queue_and_an_unlisted_one_is_refused(self):
+        d = self.driver
+        for name in ("wanda", "walt"):
+            self.call("POST", "/accounts", {"name": name})
+            self.call("POST", "/grants", {"account": name, "namespace": "default", "role": "worker"})
+        project_id = self.call("POST", "/annotation/project/create", {"name": "signs", "labelConfig": {"kind": "text"}})["data"]["projectId"]
+        pools = [{"type": 0}, {"name": "transcribe", "type": 1, "workers": ["wanda"]}, {"type": 5}]
+        workflow_id = self.call("POST", "/annotation/workflow/create", {"projectId": project_id, "workflow": {"pools": pools}})["data"]["workflowId"]
+        [item_id] = self.call("POST", "/annotation/item/upload", {"workflowId": workflow_id, "items": [{"data": "STOP"}]})["data"]["itemIds"]
+        wait_in_pool(item_id, 1, call=self.call)
+
+        token = self.call("POST", "/accounts/walt/tokens", {"name": "browser"})["token"]
+        d.get(f"{self.base}/ui/annotation/workflows/{workflow_id}/pools/1")
+        self.sign_in(token, "walt")
+        click(d, "#take-next")
+        wait_for(d, "#queue-error", text='"walt" is not one of them')
+        click(d, "#sign-out")
+
+        token = self.call("POST", "/accounts/wanda/tokens", {"name": "browser"})["token"]
+        self.sign_in(token, "wanda")
+        wait_for(d, "#inbox-person", text="wanda")
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#acting-as"), [], "with access checked nobody acts as someone else")
+        click(d, "#take-next")
+        wait_for(d, "#item-text", text="STOP")
+        # Named from the item's task: the worker may not read the workflow.
+        wait_for(d, "#queue-title", text="transcribe")
+        d.find_element(By.CSS_SELECTOR, "#label-text").send_keys("Stop")
+        click(d, "#label-submit")
+        wait_for(d, "#queue-note", text="Annotation submitted")
+        answer = self.call("GET", f"/annotation/item/get?itemId={item_id}")["data"]
+        self.assertEqual((answer["state"], answer["annotation"]), ("completed", {"text": "Stop"}))
