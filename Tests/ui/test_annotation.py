@@ -324,6 +324,134 @@ class LabelAndReviewTests(AnnotationTestCase):
         screenshot(d, "annotation-workflow-done")
 
 
+def answer_next(workflow_id, pool, person, answer):
+    """`person` takes the next item of pool `pool` through the API and answers it."""
+    task = envelope("POST", "/annotation/task/next", {"workflowId": workflow_id, "pool": pool, "account": person})["task"]
+    assert task, f"no item waits in pool {pool} for {person}"
+    status, done = api("POST", f"/human-tasks/{task['human_task_id']}/complete", {"account": person, "answer": answer})
+    assert status == 200, f"answering {task['human_task_id']} answered {status}: {done}"
+
+
+class EditWorkflowTests(AnnotationTestCase):
+    """The pipeline editor on an existing workflow (/ui/annotation/workflows/N/edit), which
+    sends POST /annotation/workflow/update with the version it loaded."""
+
+    def open_editor(self, workflow_id):
+        d = self.driver
+        d.get(f"{base_url()}/ui/annotation/workflows/{workflow_id}")
+        wait_for(d, "#workflow-title")
+        click(d, "#edit-pools")
+        wait_until(d, lambda d: d.current_url.endswith(f"/ui/annotation/workflows/{workflow_id}/edit"), message="Edit pools did not open the editor")
+        wait_for(d, "#pipeline-save")
+
+    def stage_name(self, pool):
+        return self.driver.execute_script(
+            f"const e = document.querySelector('#workflow-stages [data-stage=\"{pool}\"] h3'); return e ? e.textContent : null")
+
+    def test_a_pool_inserted_after_review_gets_the_item_waiting_in_review_once_it_is_approved(self):
+        labeler, reviewer, checker = account("lena"), account("rex"), account("cleo")
+        workflow_id = pipeline(project(), [labeler], [reviewer])
+        self.addCleanup(cancel_items, workflow_id)
+        [item_id] = upload(workflow_id, "A text to label")
+        wait_in_pool(item_id, 1)
+        answer_next(workflow_id, 1, labeler, {"label": "cat"})
+        wait_in_pool(item_id, 2)
+        d = self.driver
+
+        self.open_editor(workflow_id)
+        # Prefilled with the workflow's pools as they stand.
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#stages > li")), 4)
+        self.assertEqual([d.find_element(By.CSS_SELECTOR, f"#pool-{i}-name").get_attribute("value") for i in range(4)], ["in", "label", "review", "done"])
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, "#pool-2-workers").get_attribute("value"), reviewer)
+        self.assertEqual(Select(d.find_element(By.CSS_SELECTOR, "#pool-2-type")).first_selected_option.get_attribute("value"), "2")
+        wait_for(d, "#stages [data-stage='2'] [data-part=match]", text="continues “review”")
+        # A second inspection after the review, before completion.
+        click(d, "#add-stage")
+        wait_for(d, "#stages [data-stage='4']")
+        set_value(d, d.find_element(By.CSS_SELECTOR, "#pool-3-name"), "second look")
+        wait_for(d, "#stages [data-stage='3'] [data-part=match]", text="a new pool")
+        Select(d.find_element(By.CSS_SELECTOR, "#pool-3-type")).select_by_value("2")
+        set_value(d, wait_for(d, "#pool-3-workers"), checker)
+        screenshot(d, "annotation-pipeline-edit")
+        click(d, "#pipeline-save")
+
+        wait_until(d, lambda d: d.current_url.rstrip("/").endswith(f"/ui/annotation/workflows/{workflow_id}"), message="saving did not go back to the workflow page")
+        wait_until(d, lambda d: self.stage_name(3) == "second look", message="the workflow page does not show the new pool")
+        self.assertEqual(self.stage_name(4), "done")
+        stored = envelope("GET", f"/annotation/workflow/get?workflowId={workflow_id}")
+        self.assertEqual(stored["version"], 2)
+        self.assertEqual([(p["name"], p["type"], p["workers"]) for p in stored["workflow"]["pools"]],
+                         [("in", 0, []), ("label", 1, [labeler]), ("review", 2, [reviewer]), ("second look", 2, [checker]), ("done", 5, [])])
+        self.assertEqual(item(item_id)["pool"]["index"], 2, "the item left the review pool")
+
+        # Approved in review, the item goes on to the pool the edit put after it.
+        answer_next(workflow_id, 2, reviewer, {"approved": True})
+        wait_in_pool(item_id, 3)
+        wait_until(d, lambda d: self.stage_count(3, "waiting") == "1", timeout=15, message="the new pool does not show the item waiting")
+
+    def test_removing_a_pool_that_holds_an_item_is_refused_with_its_count_until_its_items_are_moved(self):
+        labeler, reviewer, auditor = account("lena"), account("rex"), account("ada")
+        workflow_id = pipeline(project(), [labeler], [reviewer])
+        self.addCleanup(cancel_items, workflow_id)
+        [item_id] = upload(workflow_id, "A text to label")
+        wait_in_pool(item_id, 1)
+        answer_next(workflow_id, 1, labeler, {"label": "dog"})
+        wait_in_pool(item_id, 2)
+        d = self.driver
+
+        self.open_editor(workflow_id)
+        # Renamed, "review" is removed and "QA" is a new pool.
+        set_value(d, d.find_element(By.CSS_SELECTOR, "#pool-2-name"), "QA")
+        wait_for(d, "#stages [data-stage='2'] [data-part=match]", text="a new pool")
+        set_value(d, d.find_element(By.CSS_SELECTOR, "#pool-2-workers"), auditor)
+        self.assertFalse(d.find_element(By.CSS_SELECTOR, "#move-items").is_displayed(), "a move is offered before the server asked for one")
+        click(d, "#pipeline-save")
+        wait_for(d, "#pipeline-error", text='removes pool "review" (inspection), which holds 1 item')
+        move = wait_for(d, "#move-items select[data-pool='review']")
+        self.assertEqual([o.get_attribute("value") for o in Select(move).options], ["", "QA"], "the move does not offer the inspection pools of the edit")
+        wait_for(d, "#move-items", text="Move the items of “review” (inspection) to")
+        self.assertEqual(envelope("GET", f"/annotation/workflow/get?workflowId={workflow_id}")["version"], 1, "a refused edit was stored")
+        self.assertEqual(item(item_id)["pool"]["name"], "review")
+        screenshot(d, "annotation-pipeline-move")
+
+        Select(move).select_by_value("QA")
+        click(d, "#pipeline-save")
+        wait_until(d, lambda d: d.current_url.rstrip("/").endswith(f"/ui/annotation/workflows/{workflow_id}"), message="saving did not go back to the workflow page")
+        wait_until(d, lambda d: self.stage_name(2) == "QA", message="the workflow page does not show the renamed pool")
+        wait_until(d, lambda d: self.stage_count(2, "waiting") == "1", timeout=15, message="the target pool does not show the moved item")
+        wait_for(d, f'#items tr[data-item="{item_id}"]', text="QA")
+        moved = item(item_id)
+        self.assertEqual((moved["state"], moved["pool"]["name"], moved["pool"]["index"]), ("in_pool", "QA", 2))
+        # The moved item is QA's now: its worker approves it, and it completes.
+        answer_next(workflow_id, 2, auditor, {"approved": True})
+        wait_until(d, lambda d: item(item_id)["state"] == "completed", message="the moved item did not complete once approved")
+
+    def test_an_edit_made_on_a_stale_version_is_refused_as_a_conflict_and_offers_to_reload(self):
+        labeler, reviewer, other = account("lena"), account("rex"), account("olga")
+        workflow_id = pipeline(project(), [labeler], [reviewer])
+        d = self.driver
+        self.open_editor(workflow_id)
+        wait_for(d, "#pipeline-form")
+        # Meanwhile someone else edits it through the API.
+        pools = [{"name": "in", "type": 0}, {"name": "label", "type": 1, "workers": [labeler]},
+                 {"name": "review", "type": 2, "workers": [reviewer, other]}, {"name": "done", "type": 5}]
+        self.assertEqual(envelope("POST", "/annotation/workflow/update", {"workflowId": workflow_id, "workflow": {"pools": pools}, "version": 1})["version"], 2)
+        set_value(d, d.find_element(By.CSS_SELECTOR, "#pool-1-workers"), f"{labeler} {other}")
+        click(d, "#pipeline-save")
+        wait_for(d, "#pipeline-conflict", text="someone else edited")
+        stored = envelope("GET", f"/annotation/workflow/get?workflowId={workflow_id}")
+        self.assertEqual((stored["version"], stored["workflow"]["pools"][1]["workers"]), (2, [labeler]), "the stale edit was stored")
+        screenshot(d, "annotation-pipeline-conflict")
+        # Reloaded, the editor shows the other edit and saves on top of it.
+        click(d, "#pipeline-reload")
+        wait_until(d, lambda d: d.find_element(By.CSS_SELECTOR, "#pool-2-workers").get_attribute("value") == f"{reviewer}, {other}", message="the reload does not show the other edit")
+        set_value(d, d.find_element(By.CSS_SELECTOR, "#pool-1-workers"), f"{labeler} {other}")
+        click(d, "#pipeline-save")
+        wait_until(d, lambda d: d.current_url.rstrip("/").endswith(f"/ui/annotation/workflows/{workflow_id}"), message="saving after the reload did not go back to the workflow page")
+        stored = envelope("GET", f"/annotation/workflow/get?workflowId={workflow_id}")
+        self.assertEqual((stored["version"], stored["workflow"]["pools"][1]["workers"], stored["workflow"]["pools"][2]["workers"]), (3, [labeler, other], [reviewer, other]))
+
+
 class QueueAccessTests(AnnotationTestCase):
     def test_a_worker_not_listed_on_a_pool_cannot_take_its_items(self):
         labeler, outsider = account("lena"), account("otto")

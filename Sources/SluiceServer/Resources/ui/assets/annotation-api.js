@@ -33,6 +33,9 @@ export const annotation = {
   listWorkflows: (projectId) => call("GET", `/annotation/workflow/list${query({ projectId })}`),
   getWorkflow: (id) => call("GET", `/annotation/workflow/get${query({ workflowId: id })}`),
   createWorkflow: (projectId, pools) => call("POST", "/annotation/workflow/create", { projectId, workflow: { pools } }),
+  /** An edit of the pools made on `version`; `moveItems` (removed pool → pool) only when it names one. */
+  updateWorkflow: (workflowId, pools, version, moveItems) => call("POST", "/annotation/workflow/update",
+    moveItems && Object.keys(moveItems).length ? { workflowId, workflow: { pools }, moveItems, version } : { workflowId, workflow: { pools }, version }),
   progress: (id) => call("GET", `/annotation/workflow/progress${query({ workflowId: id })}`),
   listAlgorithms: (namespace) => call("GET", `/annotation/algorithm/list${query({ namespace })}`),
   listItems: (workflowId, limit = 100) => call("GET", `/annotation/item/list${query({ workflowId, limit })}`),

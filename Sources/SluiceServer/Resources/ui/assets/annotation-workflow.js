@@ -2,7 +2,8 @@
 // of stages, each with its items waiting and held, the answers done and the rejections there
 // (and, for people's pools, a link to the pool's queue); the items by state; every worker's
 // answers, rejections, rejection rate and median time; the first 100 items; a JSON Lines export
-// of the completed ones; and the upload form (item-upload.js). Progress and items are re-read
+// of the completed ones; the upload form (item-upload.js); and, for editors, "Edit pools" (the
+// pipeline editor on /ui/annotation/workflows/{id}/edit). Progress and items are re-read
 // every 5 s (`GET /annotation/workflow/progress`, the item list), redrawn only when they changed.
 
 import { h, fill, duration } from "./dom.js";
@@ -51,8 +52,10 @@ class WorkflowView {
           h("p", { class: "small" }, h("a", { href: `/ui/annotation/projects/${w.projectId}` }, `← ${projectName}`)),
           h("h1", { id: "workflow-title" }, `Workflow ${w.workflowId}`),
           h("p", { class: "meta" }, h("span", {}, projectName), h("span", {}, `namespace ${w.namespace}`), h("span", {}, `version ${w.version}`))),
-        h("a", { class: "button", id: "export-link", href: annotation.exportURL(w.workflowId), download: `workflow-${w.workflowId}.jsonl`, "data-external": "true" },
-          "Export completed (JSON Lines)")),
+        h("div", { class: "form-actions" },
+          may("edit", w.namespace) ? h("a", { class: "button", id: "edit-pools", href: `/ui/annotation/workflows/${w.workflowId}/edit` }, "Edit pools") : null,
+          h("a", { class: "button", id: "export-link", href: annotation.exportURL(w.workflowId), download: `workflow-${w.workflowId}.jsonl`, "data-external": "true" },
+          "Export completed (JSON Lines)"))),
       this.error,
       h("section", { class: "card", "aria-labelledby": "progress-heading" },
         h("h2", { id: "progress-heading" }, "Progress ", h("span", { class: "muted small" }, "(every 5 s)")),

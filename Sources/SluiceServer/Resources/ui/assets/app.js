@@ -11,6 +11,7 @@
 //   /ui/annotation/projects/{id}       its workflows as rows of pools       annotation-project.js
 //   /ui/annotation/projects/{id}/new   the pipeline editor                  pipeline-editor.js
 //   /ui/annotation/workflows/{id}      stages, live progress, items, upload annotation-workflow.js
+//   /ui/annotation/workflows/{id}/edit the pipeline editor on its pools     pipeline-editor.js
 //   /ui/annotation/workflows/{id}/pools/{n}  a worker's queue: take, label, review  annotation-queue.js
 // shell.js holds the layout, the router and what the pages share; the pages import it, never
 // this module or each other, so the modules import one another without a cycle.
@@ -24,7 +25,7 @@ import { inboxPage } from "./inbox.js";
 import { humanTaskPage } from "./human-task.js";
 import { annotationProjectsPage } from "./annotation-projects.js";
 import { annotationProjectPage } from "./annotation-project.js";
-import { pipelineEditorPage } from "./pipeline-editor.js";
+import { pipelineEditorPage, pipelineEditPage } from "./pipeline-editor.js";
 import { annotationWorkflowPage } from "./annotation-workflow.js";
 import { queuePage } from "./annotation-queue.js";
 
@@ -40,5 +41,6 @@ startApp([
   [/^\/ui\/annotation\/projects\/(\d+)\/?$/, annotationProjectPage, "annotation"],
   [/^\/ui\/annotation\/projects\/(\d+)\/new\/?$/, pipelineEditorPage, "annotation"],
   [/^\/ui\/annotation\/workflows\/(\d+)\/?$/, annotationWorkflowPage, "annotation"],
+  [/^\/ui\/annotation\/workflows\/(\d+)\/edit\/?$/, pipelineEditPage, "annotation"],
   [/^\/ui\/annotation\/workflows\/(\d+)\/pools\/(\d+)\/?$/, queuePage, "annotation"],
 ]);
