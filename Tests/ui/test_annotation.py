@@ -444,7 +444,9 @@ class EditWorkflowTests(AnnotationTestCase):
         screenshot(d, "annotation-pipeline-conflict")
         # Reloaded, the editor shows the other edit and saves on top of it.
         click(d, "#pipeline-reload")
-        wait_until(d, lambda d: d.find_element(By.CSS_SELECTOR, "#pool-2-workers").get_attribute("value") == f"{reviewer}, {other}", message="the reload does not show the other edit")
+        wait_until(d, lambda d: d.execute_script("const e = document.querySelector('#pool-2-workers'); return e && e.value") == f"{reviewer}, {other}",
+                   message="the reload does not show the other edit")
+        wait_for(d, ".meta", text="editing version 2")
         set_value(d, d.find_element(By.CSS_SELECTOR, "#pool-1-workers"), f"{labeler} {other}")
         click(d, "#pipeline-save")
         wait_until(d, lambda d: d.current_url.rstrip("/").endswith(f"/ui/annotation/workflows/{workflow_id}"), message="saving after the reload did not go back to the workflow page")
