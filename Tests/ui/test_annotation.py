@@ -414,6 +414,13 @@ class EditWorkflowTests(AnnotationTestCase):
         self.assertEqual(item(item_id)["pool"]["name"], "review")
         screenshot(d, "annotation-pipeline-move")
 
+        # A problem with the move lands next to its select (a target the edit has not: added
+        # here by script, since the select offers only the edit's inspection pools).
+        d.execute_script("const s = arguments[0]; s.add(new Option('nowhere', 'nowhere')); s.value = 'nowhere'; s.dispatchEvent(new Event('change'))", move)
+        click(d, "#pipeline-save")
+        wait_for(d, "#move-2-error", text='no pool named "nowhere"')
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, "#move-items select[data-pool='review']").get_attribute("aria-invalid"), "true")
+        move = d.find_element(By.CSS_SELECTOR, "#move-items select[data-pool='review']")
         Select(move).select_by_value("QA")
         click(d, "#pipeline-save")
         wait_until(d, lambda d: d.current_url.rstrip("/").endswith(f"/ui/annotation/workflows/{workflow_id}"), message="saving did not go back to the workflow page")
