@@ -9,6 +9,9 @@ public struct ExecutionStateMachine: Sendable {
         public var index: Int
         public var input: JSONValue
         public var attempt: Int
+        /// The task's parameters with their placeholders filled in (`render_input`); `nil`: the
+        /// plan's parameters as they are.
+        public var parameters: JSONValue?
     }
 
     /// Something that happens at a time: the next attempt of a task, the end of a Delay, the
@@ -189,7 +192,11 @@ public struct ExecutionStateMachine: Sendable {
     mutating func begin(_ index: Int) -> Dispatch {
         phases[index] = .running
         attempts[index] += 1
-        return Dispatch(executionID: executionID, index: index, input: input(for: index), attempt: attempts[index])
+        var dispatch = Dispatch(executionID: executionID, index: index, input: input(for: index), attempt: attempts[index])
+        if let template = plan.nodes[index].parameterTemplate {
+            dispatch.parameters = template.render { $0.resolve(input: input, output: { id in plan.indexByID[id].flatMap { outputs[$0] } }) }
+        }
+        return dispatch
     }
 
     /// Whether attempt `attempt` of task `index` is the one running now (a late answer from an

@@ -25,6 +25,10 @@ public struct WorkflowDefinition: Sendable, Hashable {
         public var inputFrom: [InputSelection]?
         /// `map`: the task's step (and `map.then`) runs once per item of a list.
         public var map: MapSpec?
+        /// `render_input`: the strings of `parameters` hold `{{reference}}` placeholders (the
+        /// references of `when`), filled in from the execution input and upstream outputs each
+        /// time an attempt starts.
+        public var renderInput = false
         /// Where this task is in the request (`steps[2]`, `tasks[0]`), for error paths.
         public var path: String
         /// Where each of `dependsOn` is in the `depends_on` that was written, when that differs
