@@ -121,6 +121,15 @@ enum AccessRules {
         "GET /annotation/item/get": .init(rule: .byHandler(.read)),
         "GET /annotation/item/list": .init(rule: .byHandler(.read)),
         "GET /annotation/item/export": .init(rule: .byHandler(.read)),
+        "POST /api/v1/workflows/{namespace}": .init(rule: .byHandler(.edit), action: "argo_workflow.create"),
+        "GET /api/v1/workflows/{namespace}": .init(rule: .byHandler(.read)),
+        "POST /api/v1/workflows/{namespace}/lint": .init(rule: .byHandler(.read)),
+        "GET /api/v1/workflows/{namespace}/{name}": .init(rule: .byHandler(.read)),
+        "DELETE /api/v1/workflows/{namespace}/{name}": .init(rule: .byHandler(.edit), action: "argo_workflow.delete"),
+        "GET /api/v1/info": .init(rule: .signedIn),
+        "GET /api/v1/version": .init(rule: .open),
+        "GET /api/v1/userinfo": .init(rule: .signedIn),
+
         "POST /annotation/task/next": .init(rule: .byHandler(.work), action: "annotation_task.next"),
     ]
 }

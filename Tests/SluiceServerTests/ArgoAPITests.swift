@@ -1,0 +1,175 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import SluiceCore
+import SluiceEngine
+import SluiceSteps
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceServer
+
+/// The Argo Workflows API under `/api/v1` on the `process` container runtime: what Argo's own
+/// server would answer to Hera, the argo-workflows client and curl.
+@Suite(.testStores) struct ArgoAPITests {
+    func app() async throws -> some ApplicationProtocol {
+        try await makeApp(registry: StepRegistry.standard(options: .init(httpClient: webhookTestClient, containers: ContainerOptions(runtime: ProcessContainerRuntime()))))
+    }
+
+    static func container(_ name: String, _ script: String) -> String {
+        #"{"name": "\#(name)", "container": {"image": "busybox", "command": ["sh", "-c"], "args": ["\#(script)"]}}"#
+    }
+
+    static let hello = #"{"workflow": {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "hello-world-", "labels": {"team": "a"}}, "spec": {"entrypoint": "main", "serviceAccountName": "argo", "templates": [\#(container("main", "echo hello"))]}}}"#
+
+    /// Reads the workflow until its phase is no longer Running (the process runtime is quick).
+    func finished(_ client: some TestClientProtocol, _ namespace: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
+        for _ in 0..<200 {
+            let reply = try await client.send(.get, "/api/v1/workflows/\(namespace)/\(name)")
+            try #require(reply.status == .ok, "\(reply.text)", sourceLocation: sourceLocation)
+            let object = try reply.json()
+            if object["status"]?["phase"] != "Running" { return object }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("the workflow did not finish", sourceLocation: sourceLocation)
+        return .null
+    }
+
+    @Test func createAnswersTheStoredObjectRunningThenItSucceedsWithItsPodOutput() async throws {
+        try await app().test(.router) { client in
+            let reply = try await client.send(.post, "/api/v1/workflows/argo", body: Self.hello)
+            #expect(reply.status == .ok, "\(reply.text)")
+            let created = try reply.json()
+            let name = try #require(created["metadata"]?["name"]?.stringValue)
+            #expect(name.hasPrefix("hello-world-") && name.count == "hello-world-".count + 5)
+            #expect(created["metadata"]?["namespace"] == "argo")
+            #expect(created["metadata"]?["uid"]?.stringValue?.count == 36)
+            #expect(created["metadata"]?["creationTimestamp"]?.stringValue?.hasSuffix("Z") == true)
+            #expect(created["metadata"]?["resourceVersion"]?.stringValue != nil)
+            #expect(created["metadata"]?["labels"]?["team"] == "a")
+            #expect(created["metadata"]?["labels"]?["workflows.argoproj.io/phase"] == "Running")
+            #expect(created["status"]?["phase"] == "Running")
+            #expect(created["spec"]?["entrypoint"] == "main")
+
+            let done = try await finished(client, "argo", name)
+            #expect(done["status"]?["phase"] == "Succeeded", "\(done)")
+            #expect(done["status"]?["progress"] == "1/1")
+            #expect(done["status"]?["finishedAt"]?.stringValue?.hasSuffix("Z") == true)
+            #expect(done["metadata"]?["labels"]?["workflows.argoproj.io/phase"] == "Succeeded")
+            let pod = try #require(done["status"]?["nodes"]?[name])
+            #expect(pod["type"] == "Pod")
+            #expect(pod["templateName"] == "main")
+            #expect(pod["outputs"] == ["result": "hello", "exitCode": "0"])
+        }
+    }
+
+    @Test func aDAGPassesOneTaskResultToTheNextAndAFailingExitCodeFailsTheWorkflow() async throws {
+        try await app().test(.router) { client in
+            let dag = #"{"workflow": {"metadata": {"name": "pass"}, "spec": {"entrypoint": "d", "templates": [{"name": "d", "dag": {"tasks": [{"name": "A", "template": "a"}, {"name": "B", "template": "b", "dependencies": ["A"], "arguments": {"parameters": [{"name": "m", "value": "{{tasks.A.outputs.result}}"}]}}]}}, \#(Self.container("a", "echo hi")), {"name": "b", "inputs": {"parameters": [{"name": "m"}]}, "container": {"image": "busybox", "command": ["sh", "-c"], "args": ["echo {{inputs.parameters.m}} there"]}}]}}}"#
+            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: dag).status == .ok)
+            let done = try await finished(client, "argo", "pass")
+            #expect(done["status"]?["phase"] == "Succeeded", "\(done)")
+            let b = try #require(done["status"]?["nodes"]?.objectValue?.first { $0.value["displayName"] == "B" }?.value)
+            #expect(b["outputs"]?["result"] == "hi there")
+            #expect(b["boundaryID"] == "pass")
+            #expect(done["status"]?["nodes"]?["pass"]?["type"] == "DAG")
+
+            let failing = #"{"workflow": {"metadata": {"name": "boom"}, "spec": {"entrypoint": "f", "templates": [\#(Self.container("f", "exit 3"))]}}}"#
+            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: failing).status == .ok)
+            let failed = try await finished(client, "argo", "boom")
+            #expect(failed["status"]?["phase"] == "Failed")
+            #expect(failed["status"]?["message"]?.stringValue?.contains("exited with code 3") == true, "\(failed)")
+            #expect(failed["status"]?["nodes"]?["boom"]?["outputs"]?["exitCode"] == "3")
+            #expect(failed["status"]?["nodes"]?["boom"]?["phase"] == "Failed")
+        }
+    }
+
+    @Test func getListAndDeleteWithinANamespaceAndErrorsAsArgosGateway() async throws {
+        try await app().test(.router) { client in
+            let one = #"{"workflow": {"metadata": {"name": "same", "labels": {"k": "v"}}, "spec": {"entrypoint": "m", "templates": [\#(Self.container("m", "true"))]}}}"#
+            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: one).status == .ok)
+            // A namespace scopes names: the same name elsewhere is another workflow.
+            #expect(try await client.send(.post, "/api/v1/workflows/other", body: one).status == .ok)
+            let again = try await client.send(.post, "/api/v1/workflows/argo", body: one)
+            #expect(again.status == .conflict)
+            #expect(try again.json() == ["code": 6, "message": "workflows.argoproj.io \"same\" already exists", "error": "workflows.argoproj.io \"same\" already exists", "details": []])
+            let two = #"{"workflow": {"metadata": {"name": "second"}, "spec": {"entrypoint": "m", "templates": [\#(Self.container("m", "true"))]}}}"#
+            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: two).status == .ok)
+
+            let all = try await client.send(.get, "/api/v1/workflows/argo").json()
+            #expect(all["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue }.sorted() == ["same", "second"])
+            let selected = try await client.send(.get, "/api/v1/workflows/argo?listOptions.labelSelector=k%3Dv").json()
+            #expect(selected["items"]?.arrayValue?.count == 1)
+            let page = try await client.send(.get, "/api/v1/workflows/argo?listOptions.limit=1").json()
+            #expect(page["items"]?.arrayValue?.count == 1)
+            let token = try #require(page["metadata"]?["continue"]?.stringValue)
+            let rest = try await client.send(.get, "/api/v1/workflows/argo?listOptions.limit=1&listOptions.continue=\(token)").json()
+            #expect(rest["items"]?.arrayValue?.count == 1)
+            #expect(rest["metadata"]?["continue"] == nil)
+            let empty = try await client.send(.get, "/api/v1/workflows/nobody").json()
+            #expect(empty["items"] == [], "items is never null")
+
+            _ = try await finished(client, "argo", "same")
+            #expect(try await client.send(.delete, "/api/v1/workflows/argo/same").status == .ok)
+            let gone = try await client.send(.get, "/api/v1/workflows/argo/same")
+            #expect(gone.status == .notFound)
+            #expect(try gone.json()["code"] == 5)
+            #expect(try gone.json()["message"] == "workflows.argoproj.io \"same\" not found")
+            #expect(try await client.send(.get, "/api/v1/workflows/other/same").status == .ok)
+        }
+    }
+
+    @Test func lintAndCreateRefuseWhatSluiceCannotRunWithItsPath() async throws {
+        try await app().test(.router) { client in
+            let bad = #"{"workflow": {"metadata": {"name": "bad"}, "spec": {"entrypoint": "d", "templates": [{"name": "c", "container": {"image": "busybox", "command": ["true"]}}, {"name": "d", "dag": {"tasks": [{"name": "a", "template": "c"}, {"name": "b", "template": "c"}, {"name": "e", "template": "c", "dependencies": ["x"]}]}}]}}}"#
+            for uri in ["/api/v1/workflows/argo/lint", "/api/v1/workflows/argo"] {
+                let reply = try await client.send(.post, uri, body: bad)
+                #expect(reply.status == .badRequest)
+                #expect(try reply.json()["code"] == 3)
+                #expect(try reply.json()["message"] == "spec.templates[1].dag.tasks[2].dependencies: task \"x\" does not exist")
+            }
+            // What the Sluice checker finds is reported at the Argo path too: the process
+            // runtime needs a command.
+            let noCommand = #"{"workflow": {"metadata": {"name": "nocmd"}, "spec": {"entrypoint": "c", "templates": [{"name": "c", "container": {"image": "busybox"}}]}}}"#
+            let reply = try await client.send(.post, "/api/v1/workflows/argo", body: noCommand)
+            #expect(reply.status == .badRequest)
+            #expect(try reply.json()["message"]?.stringValue?.hasPrefix("spec.templates[0].container") == true, "\(reply.text)")
+            let good = #"{"workflow": {"metadata": {"name": "good"}, "spec": {"entrypoint": "c", "templates": [\#(Self.container("c", "true"))]}}}"#
+            let lint = try await client.send(.post, "/api/v1/workflows/argo/lint", body: good)
+            #expect(lint.status == .ok, "\(lint.text)")
+            // Nothing was stored by lint, nor by a refused create, nor by a dry run.
+            let dry = #"{"serverDryRun": true, "workflow": {"metadata": {"name": "dry"}, "spec": {"entrypoint": "c", "templates": [\#(Self.container("c", "true"))]}}}"#
+            let dryReply = try await client.send(.post, "/api/v1/workflows/argo", body: dry)
+            #expect(dryReply.status == .ok)
+            #expect(try dryReply.json()["status"]?["phase"] == "Running")
+            #expect(try await client.send(.get, "/api/v1/workflows/argo").json()["items"] == [])
+            #expect(try await client.send(.get, "/workflows").json()["workflows"] == [])
+        }
+    }
+
+    @Test func versionInfoAndUserinfoAnswer() async throws {
+        try await app().test(.router) { client in
+            #expect(try await client.send(.get, "/api/v1/version").json()["version"] == "v3.6.0")
+            #expect(try await client.send(.get, "/api/v1/info").status == .ok)
+            #expect(try await client.send(.get, "/api/v1/userinfo").status == .ok)
+        }
+    }
+
+    @Test func accessIsCheckedAsOnTheSluiceRoutesAndRefusalsTakeArgosForm() async throws {
+        let fixture = try await AccessFixture()
+        let reader = try await fixture.account("reader", [("team-a", .viewer)])
+        try await fixture.app.test(.router) { client in
+            let anonymous = try await client.send(.get, "/api/v1/workflows/team-a")
+            #expect(anonymous.status == .unauthorized)
+            #expect(try anonymous.json()["code"] == 16)
+            #expect(try send(client, .get, "/api/v1/workflows/team-a", reader).status == .ok)
+            let create = try await send(client, .post, "/api/v1/workflows/team-a", reader, body: Self.hello)
+            #expect(create.status == .forbidden)
+            #expect(try create.json()["code"] == 7)
+            // Elsewhere the reader has no role: a workflow there is not found, a list refused.
+            #expect(try await send(client, .get, "/api/v1/workflows/team-b/x", reader).status == .notFound)
+            #expect(try await send(client, .get, "/api/v1/workflows/team-b", reader).status == .forbidden)
+        }
+    }
+}
