@@ -31,7 +31,7 @@ struct ArgoScope {
             let name = String(inside[..<close.lowerBound]).trimmingCharacters(in: " ")
             switch value(of: name, runtime: runtime) {
             case .success(let v): out += v
-            case .failure(let message): return .failure(ArgoIssue(path: path, message: message))
+            case .failure(let issue): return .failure(ArgoIssue(path: path, message: issue.message))
             }
             rest = inside[close.upperBound...]
         }
@@ -40,9 +40,9 @@ struct ArgoScope {
     }
 
     /// What `{{name}}` stands for, or why it cannot be used here.
-    func value(of name: String, runtime: (Reference) -> String) -> Result<String, String> {
+    func value(of name: String, runtime: (Reference) -> String) -> Result<String, ArgoIssue> {
         if name.hasPrefix("=") {
-            return .failure("expression templates ({{=…}}) are not supported; use plain {{…}} variables")
+            return .failure(ArgoIssue(path: "", message: "expression templates ({{=…}}) are not supported; use plain {{…}} variables"))
         }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         switch parts.first {
@@ -57,18 +57,18 @@ struct ArgoScope {
             }
             if parts.count == 3, parts[1] == "parameters" {
                 if let v = workflowParameters[parts[2]] { return .success(v) }
-                return .failure("{{\(name)}}: the workflow has no parameter \"\(parts[2])\" (spec.arguments.parameters)\(Self.known(workflowParameters.keys))")
+                return .failure(ArgoIssue(path: "", message: "{{\(name)}}: the workflow has no parameter \"\(parts[2])\" (spec.arguments.parameters)\(Self.known(workflowParameters.keys))"))
             }
         case "inputs":
             if parts.count == 3, parts[1] == "parameters" {
                 if let v = inputs[parts[2]] { return .success(v) }
-                return .failure("{{\(name)}}: the template has no input parameter \"\(parts[2])\" (inputs.parameters)\(Self.known(inputs.keys))")
+                return .failure(ArgoIssue(path: "", message: "{{\(name)}}: the template has no input parameter \"\(parts[2])\" (inputs.parameters)\(Self.known(inputs.keys))"))
             }
         case "item":
-            guard let item else { return .failure("{{\(name)}} is used outside withItems or withParam") }
+            guard let item else { return .failure(ArgoIssue(path: "", message: "{{\(name)}} is used outside withItems or withParam")) }
             var v = item
             for member in parts.dropFirst() {
-                guard let next = v[member] else { return .failure("{{\(name)}}: the item \(item.jsonString) has no member \"\(member)\"") }
+                guard let next = v[member] else { return .failure(ArgoIssue(path: "", message: "{{\(name)}}: the item \(item.jsonString) has no member \"\(member)\"")) }
                 v = next
             }
             return .success(Template.text(for: v))
@@ -78,18 +78,18 @@ struct ArgoScope {
             guard parts.count >= 3 else { break }
             guard let native = siblings[parts[1]] else {
                 let where_ = kind == "tasks" ? "the enclosing DAG" : "an earlier step group of the enclosing steps"
-                return .failure("{{\(name)}}: there is no \(kind == "tasks" ? "task" : "step") \"\(parts[1])\" in \(where_) that runs a container or script\(Self.known(siblings.keys))")
+                return .failure(ArgoIssue(path: "", message: "{{\(name)}}: there is no \(kind == "tasks" ? "task" : "step") \"\(parts[1])\" in \(where_) that runs a container or script\(Self.known(siblings.keys))"))
             }
             let output = parts.dropFirst(2).joined(separator: ".")
             switch output {
             case "outputs.result": return .success(runtime(Reference(root: .task(native), path: [.member("json"), .member("result")])))
             case "outputs.exitCode": return .success(runtime(Reference(root: .task(native), path: [.member("json"), .member("exit_code")])))
             default:
-                return .failure("{{\(name)}}: only outputs.result and outputs.exitCode of a \(kind == "tasks" ? "task" : "step") are supported")
+                return .failure(ArgoIssue(path: "", message: "{{\(name)}}: only outputs.result and outputs.exitCode of a \(kind == "tasks" ? "task" : "step") are supported"))
             }
         default: break
         }
-        return .failure("{{\(name)}} is not a supported variable; supported: inputs.parameters.NAME, workflow.parameters.NAME, workflow.name, workflow.namespace, workflow.uid, item, tasks.NAME.outputs.result, steps.NAME.outputs.result")
+        return .failure(ArgoIssue(path: "", message: "{{\(name)}} is not a supported variable; supported: inputs.parameters.NAME, workflow.parameters.NAME, workflow.name, workflow.namespace, workflow.uid, item, tasks.NAME.outputs.result, steps.NAME.outputs.result"))
     }
 
     static func known(_ keys: Dictionary<String, String>.Keys) -> String {

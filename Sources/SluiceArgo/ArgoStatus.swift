@@ -36,7 +36,10 @@ public enum ArgoStatus {
             let code = task.error?["code"]?.stringValue
             let message = task.error?["message"]?.stringValue
             // A `when` that was false: Argo's Skipped node; one left out after a failure: Omitted.
-            if code == "condition_false" { return ("Skipped", message.map { "when " + $0.replacingOccurrences(of: "skipped: its condition was false: ", with: "") + " evaluated false" }, .skipped) }
+            if code == "condition_false" {
+                let prefix = "skipped: its condition was false: "
+                return ("Skipped", message.map { "when " + ($0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0) + " evaluated false" }, .skipped)
+            }
             return ("Omitted", message, .skipped)
         }
     }
@@ -45,7 +48,7 @@ public enum ArgoStatus {
     /// message (`… exited with code 3; …`).
     static func exitCode(_ task: ArgoExecutionState.Task) -> String? {
         if let n = task.output?["json"]?["exit_code"]?.numberValue { return String(Int(n)) }
-        guard let message = task.error?["message"]?.stringValue, let r = message.range(of: "exited with code ") else { return nil }
+        guard let message = task.error?["message"]?.stringValue, let r = message.firstRange(of: "exited with code ") else { return nil }
         let digits = message[r.upperBound...].prefix { $0.isNumber || $0 == "-" }
         return digits.isEmpty ? nil : String(digits)
     }
@@ -169,7 +172,7 @@ public enum ArgoStatus {
         for (id, o) in extra { nodes.append(id, .object(o)) }
 
         var status = JSONObject()
-        let phase = execution.map { phase($0.status) } ?? "Running"
+        let phase = execution.map { Self.phase($0.status) } ?? "Running"
         status.append("phase", .string(phase))
         if let execution {
             status.append("startedAt", .string(time(execution.startedAt ?? execution.createdAt)))

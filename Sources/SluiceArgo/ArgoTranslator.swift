@@ -211,7 +211,8 @@ public struct ArgoTranslator {
     /// A Sluice task id for node `nodeName`: its name below the workflow's, in the characters
     /// task ids allow, made unique.
     mutating func taskID(for nodeName: String) -> String {
-        var base = String(nodeName.dropFirst(workflowName.count).drop { $0 == "." })
+        // `hello[1].step` → `1.step`: a step group's brackets dropped.
+        var base = String(nodeName.dropFirst(workflowName.count).filter { $0 != "[" && $0 != "]" }.drop { $0 == "." })
         base = String(base.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") ? $0 : "_" })
         if base.isEmpty { base = "main" }
         if base.count > 56 { base = String(base.prefix(56)) }

@@ -7,8 +7,8 @@ import SluiceCore
 enum FakeContainer {
     static let stepType = StepType(
         name: "Container.Run", summary: "test double", input: .any, output: .value(.json),
-        parametersRequired: true,
-        implementation: .pure { _, parameters in
+        parameters: Schema(type: .object), parametersRequired: true,
+        implementation: .pure { _, parameters throws(StepFailure) in
             let args = parameters?["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
             let text = parameters?["source"]?.stringValue ?? args.joined(separator: " ")
             if text.hasPrefix("fail") { throw StepFailure("container busybox exited with code 3; expected 0 (success_exit_codes)", retryable: true) }

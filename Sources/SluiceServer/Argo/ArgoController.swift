@@ -184,7 +184,7 @@ struct ArgoController {
         let selector: ArgoLabelSelector
         switch ArgoLabelSelector.parse(query["listOptions.labelSelector"].map(String.init) ?? "") {
         case .success(let s): selector = s
-        case .failure(let message): throw ArgoError.invalid("listOptions.labelSelector: \(message)")
+        case .failure(let issue): throw ArgoError.invalid(issue.description)
         }
         var limit = Int.max
         if let raw = query["listOptions.limit"], !raw.isEmpty {

@@ -1,3 +1,4 @@
+import SluiceArgo
 import SluiceCore
 
 /// A Kubernetes label selector as `listOptions.labelSelector` carries it: requirements joined by
@@ -15,7 +16,7 @@ struct ArgoLabelSelector: Sendable {
 
     var requirements: [Requirement] = []
 
-    static func parse(_ text: String) -> Result<ArgoLabelSelector, String> {
+    static func parse(_ text: String) -> Result<ArgoLabelSelector, ArgoIssue> {
         var out = ArgoLabelSelector()
         // Commas inside parentheses belong to a set.
         var parts: [String] = []
@@ -30,26 +31,26 @@ struct ArgoLabelSelector: Sendable {
             let part = raw.trimmingCharacters(in: " ")
             if part.isEmpty { continue }
             for (op, make) in [(" notin ", Requirement.notAmong), (" in ", Requirement.among)] as [(String, (String, Set<String>) -> Requirement)] {
-                if let r = part.range(of: op) {
+                if let r = part.firstRange(of: op) {
                     let key = String(part[..<r.lowerBound]).trimmingCharacters(in: " ")
                     var set = String(part[r.upperBound...]).trimmingCharacters(in: " ")
-                    guard set.hasPrefix("("), set.hasSuffix(")") else { return .failure("\"\(part)\": expected a set in parentheses") }
+                    guard set.hasPrefix("("), set.hasSuffix(")") else { return .failure(ArgoIssue(path: "listOptions.labelSelector", message: "\"\(part)\": expected a set in parentheses")) }
                     set = String(set.dropFirst().dropLast())
                     out.requirements.append(make(key, Set(set.split(separator: ",").map { String($0).trimmingCharacters(in: " ") })))
                     break
                 }
             }
             if part.contains(" in ") || part.contains(" notin ") { continue }
-            if let r = part.range(of: "!=") {
+            if let r = part.firstRange(of: "!=") {
                 out.requirements.append(.differs(String(part[..<r.lowerBound]).trimmingCharacters(in: " "), String(part[r.upperBound...]).trimmingCharacters(in: " ")))
-            } else if let r = part.range(of: "==") ?? part.range(of: "=") {
+            } else if let r = part.firstRange(of: "==") ?? part.firstRange(of: "=") {
                 out.requirements.append(.equals(String(part[..<r.lowerBound]).trimmingCharacters(in: " "), String(part[r.upperBound...]).trimmingCharacters(in: " ")))
             } else if part.hasPrefix("!") {
                 out.requirements.append(.absent(String(part.dropFirst()).trimmingCharacters(in: " ")))
             } else if part.allSatisfy({ $0.isLetter || $0.isNumber || "-_./".contains($0) }) {
                 out.requirements.append(.exists(part))
             } else {
-                return .failure("\"\(part)\" is not a requirement (key, !key, key=value, key!=value, key in (…), key notin (…))")
+                return .failure(ArgoIssue(path: "listOptions.labelSelector", message: "\"\(part)\" is not a requirement (key, !key, key=value, key!=value, key in (…), key notin (…))"))
             }
         }
         return .success(out)

@@ -67,7 +67,7 @@ struct ArgoWorkflows: Sendable {
         let namespace = stored.record.namespace
         let uid = stored.metadata["uid"]?.stringValue ?? ""
         var status: JSONValue = ["phase": "Running"]
-        if case .success(let translation) = ArgoTranslator.translate(.object(["spec": stored.spec]), name: stored.name, namespace: namespace, uid: uid) {
+        if case .success(let translation) = ArgoTranslator.translate(.object(JSONObject([("spec", stored.spec)])), name: stored.name, namespace: namespace, uid: uid) {
             status = ArgoStatus.status(workflow: stored.name, nodes: translation.nodes, execution: detail.map(Self.state))
         }
         var version = stored.record.createdAt
