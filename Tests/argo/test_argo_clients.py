@@ -32,6 +32,11 @@ def node_by_display(wf, display):
     raise AssertionError(f"no node {display!r} in {sorted(n.display_name for n in wf.status.nodes.values())}")
 
 
+def when(time):
+    """The datetime inside Hera's Time model (pydantic v1 `__root__`, v2 `root`)."""
+    return getattr(time, "root", getattr(time, "__root__", time))
+
+
 class HeraTests(unittest.TestCase):
     def test_hello_world_succeeds_with_its_pod_output(self):
         with Workflow(generate_name="hello-world-", entrypoint="main", workflows_service=service()) as w:
@@ -63,9 +68,11 @@ class HeraTests(unittest.TestCase):
         done = w.wait(poll_interval=1)
         self.assertEqual(done.status.phase, "Succeeded")
         self.assertEqual(done.status.progress, "4/4")
-        times = {n: node_by_display(done, n) for n in "ABCD"}
-        self.assertLessEqual(times["A"].finished_at, times["B"].started_at)
-        self.assertLessEqual(times["C"].finished_at, times["D"].started_at)
+        nodes = {n: node_by_display(done, n) for n in "ABCD"}
+        self.assertLessEqual(when(nodes["A"].finished_at), when(nodes["B"].started_at))
+        self.assertLessEqual(when(nodes["A"].finished_at), when(nodes["C"].started_at))
+        self.assertLessEqual(when(nodes["B"].finished_at), when(nodes["D"].started_at))
+        self.assertLessEqual(when(nodes["C"].finished_at), when(nodes["D"].started_at))
         self.assertEqual(done.status.nodes[done.metadata.name].type, "DAG")
 
     def test_steps_with_parameters_and_results_passed_on(self):
