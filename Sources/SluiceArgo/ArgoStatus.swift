@@ -146,13 +146,16 @@ public enum ArgoStatus {
         for plan in plans where plan.task == nil {
             let below = leaves(of: plan.id)
             let ps = below.compactMap { phases[$0] }
-            let phase: String
+            var phase: String
             if ps.isEmpty { phase = finished ? "Omitted" : "Pending" }
             else if ps.contains("Running") || (ps.contains("Pending") && !finished) { phase = "Running" }
             else if ps.contains("Failed") || ps.contains("Error") { phase = "Failed" }
             else if ps.allSatisfy({ $0 == "Skipped" || $0 == "Omitted" }) { phase = "Skipped" }
             else { phase = "Succeeded" }
             var o = base(plan, kind: plan.kind)
+            // The root follows the workflow once it has ended (a failure a `depends` handled
+            // does not fail it, as Argo decides a DAG by its last tasks).
+            if plan.boundaryID == nil, let execution, execution.status.isTerminal { phase = Self.phase(execution.status) }
             o.append("phase", .string(phase))
             let starts = below.compactMap { times[$0]?.0 }
             let ends = below.compactMap { times[$0]?.1 }

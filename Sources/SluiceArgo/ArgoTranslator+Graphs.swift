@@ -8,6 +8,9 @@ extension ArgoTranslator {
         var object: JSONObject
         var path: String
         var dependencies: [String] = []
+        /// A `depends` expression that is more than a conjunction of successes: the task runs
+        /// once its dependencies have finished however they ended, if it holds.
+        var depends: ArgoDepends?
     }
 
     /// Both conditions (either may be absent).
@@ -132,7 +135,8 @@ extension ArgoTranslator {
                     if let deps = expression.conjunctionOfSuccesses {
                         calls[i].dependencies = deps
                     } else {
-                        problem(p, "\(text): only task names and .Succeeded joined by && are supported yet (a task that runs after another fails, or after either of two, is not)")
+                        calls[i].dependencies = expression.taskNames.filter(names.contains)
+                        calls[i].depends = expression
                     }
                 }
             }
@@ -158,7 +162,13 @@ extension ArgoTranslator {
             var waits: [String] = []
             for d in c.dependencies { for e in expansions[d]?.exits ?? [] where !waits.contains(e) { waits.append(e) } }
             let root = c.dependencies.isEmpty
-            guard let e = expandCall(c, nodeName: "\(nodeName).\(c.name)", scope: taskScope, boundaryID: nodeID, after: root ? after : waits, condition: root ? condition : nil, stack: stack) else { continue }
+            var gate = root ? condition : nil
+            if let depends = c.depends {
+                let native = Self.condition(depends, exits: expansions.mapValues(\.exits))
+                failureConditions.insert(native)
+                gate = native
+            }
+            guard let e = expandCall(c, nodeName: "\(nodeName).\(c.name)", scope: taskScope, boundaryID: nodeID, after: root ? after : waits, condition: gate, stack: stack) else { continue }
             expansions[c.name] = e
             if let single = e.single { taskScope.tasks[c.name] = single }
         }
@@ -223,5 +233,36 @@ extension ArgoTranslator {
             return
         }
         if !nodes[k].children.contains(child) { nodes[k].children.append(child) }
+    }
+
+    /// A `depends` expression as a Sluice condition over the statuses of the tasks that run the
+    /// named ones (`A.Failed` → `status.A == "FAILED"`; a bare `A` is `A.Succeeded || A.Skipped`,
+    /// as in Argo). A name that runs several tasks (items, a nested template) succeeded when all
+    /// of them did and failed when any did. Sluice has no Error or Daemoned phase: `.Errored` and
+    /// `.Daemoned` are false.
+    static func condition(_ e: ArgoDepends, exits: [String: [String]]) -> String {
+        switch e {
+        case .not(let x): return "!(\(condition(x, exits: exits)))"
+        case .and(let a, let b): return "(\(condition(a, exits: exits))) && (\(condition(b, exits: exits)))"
+        case .or(let a, let b): return "(\(condition(a, exits: exits))) || (\(condition(b, exits: exits)))"
+        case .task(let name, let result):
+            let ids = exits[name] ?? []
+            func status(_ id: String, _ values: [String]) -> String {
+                let r = Reference(root: .status(id)).description
+                return "(" + values.map { "\(r) == \"\($0)\"" }.joined(separator: " || ") + ")"
+            }
+            func all(_ values: [String]) -> String { ids.isEmpty ? "false" : ids.map { status($0, values) }.joined(separator: " && ") }
+            func any(_ values: [String]) -> String { ids.isEmpty ? "false" : "(" + ids.map { status($0, values) }.joined(separator: " || ") + ")" }
+            switch result {
+            case nil: return all(["COMPLETED", "SKIPPED"])
+            case "Succeeded"?: return all(["COMPLETED"])
+            case "Failed"?: return any(["FAILED"])
+            case "Skipped"?: return all(["SKIPPED"])
+            case "Completed"?: return all(["COMPLETED", "FAILED"])
+            case "AnySucceeded"?: return any(["COMPLETED"])
+            case "AllFailed"?: return all(["FAILED"])
+            default: return "false"
+            }
+        }
     }
 }

@@ -34,6 +34,9 @@ public struct ArgoTranslator {
     var taskPaths: [String] = []
     var nodes: [ArgoNodePlan] = []
     var workflowParameters: [(name: String, value: String)] = []
+    /// The conditions made from `depends` expressions: a task gated by one runs after its
+    /// dependencies finished however they ended (`"trigger": "all_finished"`).
+    var failureConditions = Set<String>()
 
     /// Translates `workflow`, the object of a `POST /api/v1/workflows/{namespace}` (its
     /// `metadata` already has the final `name`). `nil` `uid` for a lint.
@@ -293,7 +296,10 @@ public struct ArgoTranslator {
         task.append("type", "Container.Run")
         task.append("input", .object(parameters))
         if !after.isEmpty { task.append("depends_on", .array(after.map(JSONValue.string))) }
-        if let condition { task.append("when", .string(condition)) }
+        if let condition {
+            task.append("when", .string(condition))
+            if failureConditions.contains(where: { condition.contains($0) }) { task.append("trigger", "all_finished") }
+        }
         if JSONValue.object(parameters).jsonString.contains("{{") { task.append("render_input", true) }
         var kindOfNode = ArgoNodePlan.Kind.pod
         if let raw = template["retryStrategy"] {

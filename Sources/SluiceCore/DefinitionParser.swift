@@ -2,7 +2,7 @@
 public enum DefinitionParser {
     static let topLevelFields = ["name", "description", "namespace", "steps", "tasks", "input_schema", "timeout_seconds", "origin"]
     static let stepFields = ["type", "input", "id", "retry", "timeout_seconds", "when", "input_from", "map", "render_input"]
-    static let taskFields = ["id", "type", "input", "depends_on", "retry", "timeout_seconds", "when", "input_from", "map", "render_input"]
+    static let taskFields = ["id", "type", "input", "depends_on", "retry", "timeout_seconds", "when", "input_from", "map", "render_input", "trigger"]
     static let mapFields = ["over", "concurrency", "then"]
     static let mapStepFields = ["type", "input"]
     /// The longest timeout a task or an execution may have: 30 days.
@@ -197,6 +197,12 @@ public enum DefinitionParser {
             issues.append(.init(path: IssuePath.member(task.path, "when"), code: "type_mismatch", message: "expected a condition such as \"tasks.check.number > 3 and input.mode == 'fast'\", found \(v.kindName)"))
         }
         task.map = parseMap(object["map"], task: task, issues: &issues)
+        switch object["trigger"] {
+        case nil, .null?, .string("all_completed")?: break
+        case .string("all_finished")?: task.runsAfterFailure = true
+        case .some(let v):
+            issues.append(.init(path: IssuePath.member(task.path, "trigger"), code: "invalid_value", message: "expected \"all_completed\" (the default: a failure upstream skips the task) or \"all_finished\" (the task is considered once its dependencies have finished, however they ended), found \(v.preview)"))
+        }
         switch object["render_input"] {
         case nil, .null?, .bool(false)?: break
         case .bool(true)?:

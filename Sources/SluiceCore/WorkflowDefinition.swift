@@ -29,6 +29,10 @@ public struct WorkflowDefinition: Sendable, Hashable {
         /// references of `when`), filled in from the execution input and upstream outputs each
         /// time an attempt starts.
         public var renderInput = false
+        /// `"trigger": "all_finished"`: the task is considered once every dependency has
+        /// finished however it ended (a failure does not skip it); its `when` decides, and may
+        /// read `status.<id>`. A failure such a task ran after does not fail the execution.
+        public var runsAfterFailure = false
         /// Where this task is in the request (`steps[2]`, `tasks[0]`), for error paths.
         public var path: String
         /// Where each of `dependsOn` is in the `depends_on` that was written, when that differs

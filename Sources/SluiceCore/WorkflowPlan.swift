@@ -28,6 +28,8 @@ public struct WorkflowPlan: Sendable {
         /// `render_input`: the parameters' `{{reference}}` placeholders, filled in when an
         /// attempt starts; `nil` when the task has none.
         public var parameterTemplate: ParameterTemplate?
+        /// `"trigger": "all_finished"` (see `WorkflowDefinition.Task.runsAfterFailure`).
+        public var runsAfterFailure = false
     }
 
     /// A dependency edge and the type of the value flowing along it.
