@@ -178,4 +178,48 @@ import Testing
             #expect(refused.status == .forbidden)
         }
     }
+
+    @Test func stopRetryResubmitAndLogAct() async throws {
+        try await app().test(.router) { client in
+            // stop: a running container is stopped and the workflow fails.
+            let sleeper = #"{"workflow": {"metadata": {"name": "sleeper"}, "spec": {"entrypoint": "s", "templates": [\#(Self.container("s", "echo started; sleep 30"))]}}}"#
+            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: sleeper).status == .ok)
+            for _ in 0..<100 {
+                let o = try await client.send(.get, "/api/v1/workflows/argo/sleeper").json()
+                if o["status"]?["nodes"]?["sleeper"]?["phase"] == "Running" { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let stopped = try await client.send(.put, "/api/v1/workflows/argo/sleeper/stop", body: "{}")
+            #expect(stopped.status == .ok, "\(stopped.text)")
+            let done = try await finished(client, "argo", "sleeper")
+            #expect(done["status"]?["phase"] == "Failed")
+
+            // retry: a failed workflow runs its failed container again, in place.
+            let marker = "/tmp/sluice-argo-retry-\(UInt32.random(in: 0...UInt32.max))"
+            let flaky = #"{"workflow": {"metadata": {"name": "flaky"}, "spec": {"entrypoint": "f", "templates": [\#(Self.container("f", "if [ -f \(marker) ]; then echo second; else touch \(marker); exit 1; fi"))]}}}"#
+            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: flaky).status == .ok)
+            #expect(try await finished(client, "argo", "flaky")["status"]?["phase"] == "Failed")
+            let retried = try await client.send(.put, "/api/v1/workflows/argo/flaky/retry", body: "{}")
+            #expect(retried.status == .ok, "\(retried.text)")
+            let again = try await finished(client, "argo", "flaky")
+            #expect(again["status"]?["phase"] == "Succeeded", "\(again)")
+            #expect(again["status"]?["nodes"]?["flaky"]?["outputs"]?["result"] == "second")
+            let notFailed = try await client.send(.put, "/api/v1/workflows/argo/flaky/retry", body: "{}")
+            #expect(notFailed.status == .badRequest)
+
+            // log: the container's output lines, framed as Argo's log stream.
+            let log = try await client.send(.get, "/api/v1/workflows/argo/flaky/log?logOptions.container=main")
+            #expect(log.status == .ok)
+            let frames = log.text.split(separator: "\n").map { try? JSONParser.parse(String($0)) }
+            #expect(frames.contains { $0?["result"]?["content"] == "second" }, "\(log.text)")
+            #expect(frames.allSatisfy { $0?["result"]?["podName"] == "flaky" })
+
+            // resubmit: a new workflow with the same spec, named after the old one.
+            let resubmitted = try await client.send(.put, "/api/v1/workflows/argo/flaky/resubmit", body: "{}")
+            #expect(resubmitted.status == .ok, "\(resubmitted.text)")
+            let name = try #require(try resubmitted.json()["metadata"]?["name"]?.stringValue)
+            #expect(name.hasPrefix("flaky-") && name.count == "flaky-".count + 5)
+            #expect(try await finished(client, "argo", name)["status"]?["phase"] == "Succeeded")
+        }
+    }
 }

@@ -30,6 +30,7 @@ struct ArgoController {
         router.get("/api/v1/info", use: info)
         router.get("/api/v1/version", use: version)
         router.get("/api/v1/userinfo", use: userinfo)
+        registerActions(on: router)
     }
 
     /// The namespace in the path, checked, and the caller's right to `permission` there.
@@ -120,6 +121,12 @@ struct ArgoController {
     @Sendable func create(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let namespace = try namespace(context, .edit)
         let (workflow, dryRun) = try await workflowBody(request)
+        return try await submit(workflow, namespace: namespace, dryRun: dryRun, context: context)
+    }
+
+    /// Checks, stores and starts `workflow` in `namespace` (only checks it for a dry run), and
+    /// answers the stored object.
+    func submit(_ workflow: JSONObject, namespace: String, dryRun: Bool = false, context: SluiceRequestContext) async throws -> Response {
         let prepared = try await prepare(workflow, namespace: namespace, now: engine.clock.now())
         let name = prepared.metadata["name"]?.stringValue ?? ""
         if dryRun {
