@@ -222,4 +222,20 @@ import Testing
             #expect(try await finished(client, "argo", name)["status"]?["phase"] == "Succeeded")
         }
     }
+
+    @Test func theWatchStreamAddsEachWorkflowThenReportsItsChanges() async throws {
+        try await app().test(.router) { client in
+            let one = #"{"workflow": {"metadata": {"name": "watched"}, "spec": {"entrypoint": "m", "templates": [\#(Self.container("m", "true"))]}}}"#
+            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: one).status == .ok)
+            _ = try await finished(client, "argo", "watched")
+            let reply = try await client.send(.get, "/api/v1/workflow-events/argo?listOptions.fieldSelector=metadata.name%3Dwatched&listOptions.timeoutSeconds=1")
+            #expect(reply.status == .ok)
+            let frames = reply.text.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }
+            #expect(frames.count == 1, "\(reply.text)")
+            #expect(frames.first?["result"]?["type"] == "ADDED")
+            #expect(frames.first?["result"]?["object"]?["status"]?["phase"] == "Succeeded")
+            let sse = try await client.send(.get, "/api/v1/workflow-events/argo?listOptions.timeoutSeconds=1", headers: [.accept: "text/event-stream"])
+            #expect(sse.text.hasPrefix("data: {\"result\":{\"type\":\"ADDED\""), "\(sse.text.prefix(100))")
+        }
+    }
 }

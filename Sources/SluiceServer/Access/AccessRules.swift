@@ -131,6 +131,7 @@ enum AccessRules {
         "PUT /api/v1/workflows/{namespace}/{name}/retry": .init(rule: .byHandler(.control), action: "argo_workflow.retry"),
         "PUT /api/v1/workflows/{namespace}/{name}/resubmit": .init(rule: .byHandler(.edit), action: "argo_workflow.resubmit"),
         "GET /api/v1/workflows/{namespace}/{name}/log": .init(rule: .byHandler(.read)),
+        "GET /api/v1/workflow-events/{namespace}": .init(rule: .byHandler(.read)),
         "GET /api/v1/info": .init(rule: .signedIn),
         "GET /api/v1/version": .init(rule: .open),
         "GET /api/v1/userinfo": .init(rule: .signedIn),

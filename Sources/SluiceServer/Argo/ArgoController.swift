@@ -13,6 +13,8 @@ import Synchronization
 struct ArgoController {
     let engine: Engine
     let configuration: ServerConfiguration
+    /// The open streams (the watch), bounded as the Sluice event streams are.
+    let streams: HeldRequests
     /// Names being created now, by namespace: two creates of one name cannot both pass the check.
     let creating = NamesInCreation()
     var parsing: RequestParsing { RequestParsing(configuration: configuration) }
@@ -31,6 +33,7 @@ struct ArgoController {
         router.get("/api/v1/version", use: version)
         router.get("/api/v1/userinfo", use: userinfo)
         registerActions(on: router)
+        registerEvents(on: router)
     }
 
     /// The namespace in the path, checked, and the caller's right to `permission` there.
