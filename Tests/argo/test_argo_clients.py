@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 
 from hera.shared import global_config
-from hera.workflows import DAG, Container, Parameter, Steps, Workflow, WorkflowsService, script
+from hera.workflows import DAG, Container, Parameter, RetryStrategy, Steps, Workflow, WorkflowsService, script
 from hera.workflows.models import Arguments, Parameter as ModelParameter
 
 URL = os.environ.get("SLUICE_ARGO_URL", "http://127.0.0.1:8080")
@@ -103,6 +103,58 @@ class HeraTests(unittest.TestCase):
         self.assertEqual(pod.phase, "Failed")
         self.assertEqual(pod.outputs.exit_code, "3")
         self.assertIn("exited with code 3", done.status.message)
+
+    def test_with_items_when_and_a_handled_failure(self):
+        say = Container(name="say", image="busybox", command=["sh", "-c"], args=["echo {{inputs.parameters.m}}"],
+                        inputs=[Parameter(name="m")])
+        boom = Container(name="boom", image="busybox", command=["sh", "-c"], args=["exit 1"])
+        with Workflow(generate_name="items-", entrypoint="d", workflows_service=service()) as w:
+            with DAG(name="d"):
+                say(name="each", arguments={"m": "{{item}}"}, with_items=["a", "b", "c"])
+                flip = say(name="flip", arguments={"m": "heads"})
+                heads = say(name="heads", arguments={"m": "H"}, when=f"{flip.result} == heads")
+                tails = say(name="tails", arguments={"m": "T"}, when=f"{flip.result} == tails")
+                flip >> [heads, tails]
+                b = boom(name="b")
+                cleanup = say(name="cleanup", arguments={"m": "cleaned"})
+                b.on_failure(cleanup)
+        w.create()
+        done = w.wait(poll_interval=1)
+        # b's failure is handled by cleanup (depends: b.Failed), so the DAG succeeds, as in Argo.
+        self.assertEqual(done.status.phase, "Succeeded", done.status.message)
+        self.assertEqual(node_by_display(done, "heads").phase, "Succeeded")
+        self.assertEqual(node_by_display(done, "tails").phase, "Skipped")
+        self.assertEqual(node_by_display(done, "b").phase, "Failed")
+        self.assertEqual(node_by_display(done, "cleanup").outputs.result, "cleaned")
+        group = node_by_display(done, "each")
+        self.assertEqual(group.type, "TaskGroup")
+        self.assertEqual(sorted(done.status.nodes[c].outputs.result for c in group.children), ["a", "b", "c"])
+
+    def test_retries_run_a_failing_container_again(self):
+        counter = f"/tmp/sluice-argo-{time.time_ns()}"
+        with Workflow(generate_name="retry-", entrypoint="flaky", workflows_service=service()) as w:
+            Container(name="flaky", image="busybox", command=["sh", "-c"],
+                      args=[f"n=$(cat {counter} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {counter}; "
+                            f"[ $n -ge 3 ] && echo third || exit 1"],
+                      retry_strategy=RetryStrategy(limit=2))
+        w.create()
+        done = w.wait(poll_interval=1)
+        os.remove(counter)
+        self.assertEqual(done.status.phase, "Succeeded", done.status.message)
+        retry = done.status.nodes[done.metadata.name]
+        self.assertEqual(retry.type, "Retry")
+        self.assertEqual(len(retry.children), 3)
+        self.assertEqual([done.status.nodes[c].phase for c in retry.children], ["Failed", "Failed", "Succeeded"])
+
+    def test_logs_stay_readable_after_the_container_is_gone(self):
+        with Workflow(generate_name="logs-", entrypoint="main", workflows_service=service()) as w:
+            Container(name="main", image="busybox", command=["sh", "-c"], args=["echo one; echo two >&2"])
+        w.create()
+        done = w.wait(poll_interval=1)
+        with urllib.request.urlopen(f"{URL}/api/v1/workflows/{NAMESPACE}/{done.metadata.name}/log?logOptions.container=main") as r:
+            frames = [json.loads(line) for line in r.read().decode().splitlines() if line]
+        self.assertEqual([f["result"]["content"] for f in frames], ["one", "two"])
+        self.assertTrue(all(f["result"]["podName"] == done.metadata.name for f in frames))
 
     def test_lint_error_names_the_path(self):
         with Workflow(name="lint-bad", entrypoint="nope", workflows_service=service()) as w:
