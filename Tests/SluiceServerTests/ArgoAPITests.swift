@@ -238,4 +238,59 @@ import Testing
             #expect(sse.text.hasPrefix("data: {\"result\":{\"type\":\"ADDED\""), "\(sse.text.prefix(100))")
         }
     }
+
+    @Test func workflowTemplatesAreStoredVersionedAndSubmittedFrom() async throws {
+        try await app().test(.router) { client in
+            let template = #"{"template": {"metadata": {"name": "greet", "labels": {"kind": "t"}}, "spec": {"entrypoint": "main", "arguments": {"parameters": [{"name": "who"}]}, "templates": [{"name": "main", "container": {"image": "busybox", "command": ["sh", "-c"], "args": ["echo hello {{workflow.parameters.who}}"]}}]}}}"#
+            let created = try await client.send(.post, "/api/v1/workflow-templates/argo", body: template)
+            #expect(created.status == .ok, "\(created.text)")
+            #expect(try created.json()["metadata"]?["resourceVersion"] == "1")
+            #expect(try created.json()["kind"] == "WorkflowTemplate")
+            #expect(try await client.send(.post, "/api/v1/workflow-templates/argo", body: template).status == .conflict)
+            let listed = try await client.send(.get, "/api/v1/workflow-templates/argo").json()
+            #expect(listed["items"]?.arrayValue?.count == 1)
+            // Templates are not workflows: the workflow list stays empty.
+            #expect(try await client.send(.get, "/api/v1/workflows/argo").json()["items"] == [])
+
+            // An update with the current resourceVersion is stored as the next; a stale one is 409.
+            let v1 = template.replacingOccurrences(of: #""name": "greet","#, with: #""name": "greet", "resourceVersion": "1","#)
+            let updated = try await client.send(.put, "/api/v1/workflow-templates/argo/greet", body: v1.replacingOccurrences(of: "echo hello", with: "echo hi"))
+            #expect(updated.status == .ok, "\(updated.text)")
+            #expect(try updated.json()["metadata"]?["resourceVersion"] == "2")
+            let stale = try await client.send(.put, "/api/v1/workflow-templates/argo/greet", body: v1)
+            #expect(stale.status == .conflict)
+            #expect(try stale.json()["code"] == 6)
+
+            // Submit from it with a parameter, and reference it from a Workflow.
+            let submitted = try await client.send(.post, "/api/v1/workflows/argo/submit", body: #"{"resourceKind": "WorkflowTemplate", "resourceName": "greet", "submitOptions": {"parameters": ["who=world"]}}"#)
+            #expect(submitted.status == .ok, "\(submitted.text)")
+            let name = try #require(try submitted.json()["metadata"]?["name"]?.stringValue)
+            let done = try await finished(client, "argo", name)
+            #expect(done["status"]?["nodes"]?[name]?["outputs"]?["result"] == "hi world", "\(done)")
+            #expect(done["metadata"]?["labels"]?["workflows.argoproj.io/workflow-template"] == "greet")
+            let byRef = #"{"workflow": {"metadata": {"name": "by-ref"}, "spec": {"workflowTemplateRef": {"name": "greet"}, "arguments": {"parameters": [{"name": "who", "value": "ref"}]}}}}"#
+            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: byRef).status == .ok)
+            #expect(try await finished(client, "argo", "by-ref")["status"]?["nodes"]?["by-ref"]?["outputs"]?["result"] == "hi ref")
+            let missing = #"{"workflow": {"metadata": {"name": "nope"}, "spec": {"workflowTemplateRef": {"name": "absent"}}}}"#
+            let refused = try await client.send(.post, "/api/v1/workflows/argo", body: missing)
+            #expect(refused.status == .badRequest)
+            #expect(try refused.json()["message"]?.stringValue?.hasPrefix("spec.workflowTemplateRef.name:") == true)
+
+            #expect(try await client.send(.delete, "/api/v1/workflow-templates/argo/greet").status == .ok)
+            #expect(try await client.send(.get, "/api/v1/workflow-templates/argo/greet").status == .notFound)
+        }
+    }
+}
+
+extension String {
+    /// The string with every `target` replaced (no Foundation here).
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.firstRange(of: target) {
+            out += rest[..<r.lowerBound] + replacement
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
 }

@@ -34,6 +34,7 @@ struct ArgoController {
         router.get("/api/v1/userinfo", use: userinfo)
         registerActions(on: router)
         registerEvents(on: router)
+        registerTemplates(on: router)
     }
 
     /// The namespace in the path, checked, and the caller's right to `permission` there.
@@ -129,7 +130,9 @@ struct ArgoController {
 
     /// Checks, stores and starts `workflow` in `namespace` (only checks it for a dry run), and
     /// answers the stored object.
-    func submit(_ workflow: JSONObject, namespace: String, dryRun: Bool = false, context: SluiceRequestContext) async throws -> Response {
+    func submit(_ sent: JSONObject, namespace: String, dryRun: Bool = false, context: SluiceRequestContext) async throws -> Response {
+        var workflow = sent
+        if let spec = sent["spec"] { workflow.set("spec", try await resolvingTemplateRef(spec, namespace: namespace)) }
         let prepared = try await prepare(workflow, namespace: namespace, now: engine.clock.now())
         let name = prepared.metadata["name"]?.stringValue ?? ""
         if dryRun {
@@ -161,7 +164,8 @@ struct ArgoController {
 
     @Sendable func lint(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let namespace = try namespace(context, .read)
-        let (workflow, _) = try await workflowBody(request)
+        var (workflow, _) = try await workflowBody(request)
+        if let spec = workflow["spec"] { workflow.set("spec", try await resolvingTemplateRef(spec, namespace: namespace)) }
         let prepared = try await prepare(workflow, namespace: namespace, now: engine.clock.now())
         if case .failure(let failure) = try await engine.validate(prepared.definition) { throw Self.refusal(failure, prepared.translation) }
         var answer = workflow
