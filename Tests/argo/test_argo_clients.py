@@ -156,6 +156,24 @@ class HeraTests(unittest.TestCase):
         self.assertEqual([f["result"]["content"] for f in frames], ["one", "two"])
         self.assertTrue(all(f["result"]["podName"] == done.metadata.name for f in frames))
 
+    def test_workflow_template_update_and_a_workflow_that_references_it(self):
+        from hera.workflows import WorkflowTemplate
+        from hera.workflows.models import WorkflowTemplateRef
+        with WorkflowTemplate(name="greeter", entrypoint="main", arguments={"who": "x"},
+                              workflows_service=service()) as t:
+            Container(name="main", image="busybox", command=["sh", "-c"],
+                      args=["echo hello {{workflow.parameters.who}}"])
+        first = t.update()   # not there yet: Hera's update creates it
+        second = t.update()  # there: Hera reads its resourceVersion and updates it
+        self.assertEqual(int(second.metadata.resource_version), int(first.metadata.resource_version) + 1)
+        with Workflow(generate_name="from-template-", workflow_template_ref=WorkflowTemplateRef(name="greeter"),
+                      arguments={"who": "hera"}, workflows_service=service()) as w:
+            pass
+        w.create()
+        done = w.wait(poll_interval=1)
+        self.assertEqual(done.status.phase, "Succeeded", done.status.message)
+        self.assertEqual(done.status.nodes[done.metadata.name].outputs.result, "hello hera")
+
     def test_lint_error_names_the_path(self):
         with Workflow(name="lint-bad", entrypoint="nope", workflows_service=service()) as w:
             Container(name="main", image="busybox", command=["true"])
