@@ -12,6 +12,7 @@ public struct ArgoNodePlan: Sendable, Hashable {
         case taskGroup = "TaskGroup"
         case pod = "Pod"
         case retry = "Retry"
+        case suspend = "Suspend"
         case skipped = "Skipped"
     }
 

@@ -87,13 +87,13 @@ public enum ArgoStatus {
             if let s = task?.startedAt { o.append("startedAt", .string(time(s))) }
             if let c = task?.completedAt, task?.status.isTerminal == true { o.append("finishedAt", .string(time(c))) }
             if let message { o.append("message", .string(message)) }
-            if let task, task.status == .completed || task.status == .failed {
+            if plan.kind != .suspend, let task, task.status == .completed || task.status == .failed {
                 var outputs = JSONObject()
                 if let r = task.output?["json"]?["result"] { outputs.append("result", r) }
                 if let code = exitCode(task) { outputs.append("exitCode", .string(code)) }
                 if !outputs.keys.isEmpty { o.append("outputs", .object(outputs)) }
             }
-            if phase != "Skipped" && phase != "Omitted" {
+            if phase != "Skipped" && phase != "Omitted" && plan.kind != .suspend {
                 podsTotal += 1
                 if phase == "Succeeded" || phase == "Failed" { podsDone += 1 }
                 o.append("progress", .string(phase == "Succeeded" || phase == "Failed" ? "1/1" : "0/1"))

@@ -15,7 +15,7 @@ public struct ArgoTranslator {
     static let specFields = ["entrypoint", "arguments", "templates", "activeDeadlineSeconds"]
     /// Kubernetes placement fields, accepted and ignored (there are no nodes or service accounts).
     public static let ignoredSpecFields = ["serviceAccountName", "nodeSelector", "tolerations", "affinity", "podMetadata", "automountServiceAccountToken", "priorityClassName", "schedulerName", "securityContext", "imagePullSecrets", "podGC", "ttlStrategy", "workflowMetadata"]
-    static let templateFields = ["name", "container", "script", "dag", "steps", "inputs", "outputs", "retryStrategy", "activeDeadlineSeconds", "metadata"]
+    static let templateFields = ["name", "container", "script", "dag", "steps", "suspend", "inputs", "outputs", "retryStrategy", "activeDeadlineSeconds", "metadata"]
     public static let ignoredTemplateFields = ["serviceAccountName", "nodeSelector", "tolerations", "affinity", "podSpecPatch", "securityContext", "automountServiceAccountToken", "priorityClassName", "schedulerName"]
     static let containerFields = ["image", "command", "args", "env", "workingDir", "resources", "imagePullPolicy", "name"]
     static let ignoredContainerFields = ["securityContext", "volumeMounts", "ports", "livenessProbe", "readinessProbe", "terminationMessagePath", "terminationMessagePolicy"]
@@ -196,12 +196,14 @@ public struct ArgoTranslator {
             problem(IssuePath.member(path, "outputs"), "output parameters and artifacts are not supported yet; a container's outputs.result is available without declaring it")
         }
         let id = ArgoNodePlan.id(workflow: workflowName, name: nodeName)
-        let kinds = ["container", "script", "dag", "steps"].filter { template[$0] != nil }
+        let kinds = ["container", "script", "dag", "steps", "suspend"].filter { template[$0] != nil }
         guard kinds.count == 1 else {
-            problem(path, kinds.isEmpty ? "template \"\(name)\" has none of container, script, dag, steps (the kinds Sluice runs; suspend, resource, http and others are not supported)" : "template \"\(name)\" has \(kinds.joined(separator: " and ")); expected exactly one")
+            problem(path, kinds.isEmpty ? "template \"\(name)\" has none of container, script, dag, steps, suspend (the kinds Sluice runs; resource, http, containerSet, data and plugin are not supported)" : "template \"\(name)\" has \(kinds.joined(separator: " and ")); expected exactly one")
             return nil
         }
         switch kinds[0] {
+        case "suspend":
+            return expandSuspend(template, name: name, path: path, nodeID: id, nodeName: nodeName, displayName: displayName, inputs: inputs, scope: scope, boundaryID: boundaryID, after: after, condition: condition)
         case "container", "script":
             return expandContainer(template, kind: kinds[0], name: name, path: path, nodeID: id, nodeName: nodeName, displayName: displayName, inputs: inputs, scope: scope, boundaryID: boundaryID, after: after, condition: condition)
         case "dag":
@@ -306,6 +308,12 @@ public struct ArgoTranslator {
             if let retry = retryPolicy(raw, path: IssuePath.member(path, "retryStrategy")) {
                 task.append("retry", retry)
                 kindOfNode = .retry
+                // OnError and OnTransientError retry errors (the runtime could not run the
+                // container), not a container that exited with a failing code.
+                if let policy = raw["retryPolicy"]?.stringValue, policy == "OnError" || policy == "OnTransientError", case .object(var input)? = task["input"] {
+                    input.append("retryable_exit_codes", [])
+                    task = JSONObject(task.map { ($0.key, $0.key == "input" ? .object(input) : $0.value) })
+                }
             }
         }
         tasks.append(.object(task))
@@ -368,5 +376,33 @@ public struct ArgoTranslator {
             else { return nil }
         }
         return number.isEmpty ? total : nil
+    }
+
+    /// A `suspend` template with a `duration`: a Sluice `Delay` (a durable timer). One without
+    /// a duration waits for a resume, which is not supported.
+    mutating func expandSuspend(_ template: JSONObject, name: String, path: String, nodeID: String, nodeName: String, displayName: String, inputs: [(name: String, value: String)], scope: ArgoScope, boundaryID: String?, after: [String], condition: String?) -> Expansion? {
+        let spath = IssuePath.member(path, "suspend")
+        guard case .object(let suspend)? = template["suspend"] else { problem(spath, "expected an object such as {\"duration\": \"10s\"}"); return nil }
+        rejectUnknown(suspend, allowed: ["duration"], path: spath)
+        guard let raw = suspend["duration"] else { problem(IssuePath.member(spath, "duration"), "a suspend without a duration waits for a resume, which is not supported yet; give a duration such as \"10s\""); return nil }
+        let text = raw.stringValue.map { substitute($0, scope: scope, path: IssuePath.member(spath, "duration")) }
+        guard let seconds = Self.seconds(text.map(JSONValue.string) ?? raw), seconds >= 0 else {
+            problem(IssuePath.member(spath, "duration"), "expected a duration such as \"10s\", \"2m\" or a number of seconds, found \(raw.preview)")
+            return nil
+        }
+        let id = taskID(for: nodeName)
+        var task = JSONObject()
+        task.append("id", .string(id))
+        task.append("type", "Delay")
+        task.append("input", ["seconds": .number(seconds)])
+        if !after.isEmpty { task.append("depends_on", .array(after.map(JSONValue.string))) }
+        if let condition {
+            task.append("when", .string(condition))
+            if failureConditions.contains(where: { condition.contains($0) }) { task.append("trigger", "all_finished") }
+        }
+        tasks.append(.object(task))
+        taskPaths.append(spath)
+        nodes.append(ArgoNodePlan(id: nodeID, name: nodeName, displayName: displayName, kind: .suspend, templateName: name, boundaryID: boundaryID, task: id, inputs: inputs))
+        return Expansion(exits: [id], nodeID: nodeID, single: nil)
     }
 }

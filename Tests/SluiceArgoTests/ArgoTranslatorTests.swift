@@ -256,4 +256,27 @@ import SluiceCore
         #expect(status["nodes"]!["hello"]!["phase"] == "Pending")
         #expect(status["finishedAt"] == nil)
     }
+
+    @Test func suspendWithADurationIsADurableDelayAndWithoutOneIsRefused() throws {
+        let t = try translate("""
+        {"spec": {"entrypoint": "s", "arguments": {"parameters": [{"name": "d", "value": "1m30s"}]}, "templates": [{"name": "s", "steps": [
+          [{"name": "wait", "template": "pause"}], [{"name": "go", "template": "c"}]]},
+          {"name": "pause", "suspend": {"duration": "{{workflow.parameters.d}}"}},
+          {"name": "c", "container": {"image": "busybox", "command": ["true"]}}]}}
+        """)
+        let wait = t.definition["tasks"]!.arrayValue![0]
+        #expect(wait["type"] == "Delay")
+        #expect(wait["input"] == ["seconds": 90])
+        #expect(t.nodes.first { $0.displayName == "wait" }?.kind == .suspend)
+        _ = try plan(t)
+        let found = problems(#"{"spec": {"entrypoint": "p", "templates": [{"name": "p", "suspend": {}}]}}"#)
+        #expect(found.first?.hasPrefix("spec.templates[0].suspend.duration: a suspend without a duration waits for a resume") == true)
+    }
+
+    @Test func retryPolicyOnErrorDoesNotRetryAFailingExitCode() throws {
+        let t = try translate(#"{"spec": {"entrypoint": "f", "templates": [{"name": "f", "retryStrategy": {"limit": 3, "retryPolicy": "OnError"}, "container": {"image": "busybox", "command": ["false"]}}]}}"#)
+        let task = t.definition["tasks"]!.arrayValue![0]
+        #expect(task["input"]?["retryable_exit_codes"] == [])
+        #expect(task["retry"]?["max_attempts"] == 4)
+    }
 }
