@@ -52,6 +52,8 @@ struct ArgoScope {
                 case "name": return .success(workflowName)
                 case "namespace": return .success(namespace)
                 case "uid": return .success(uid)
+                case "status", "failures":
+                    return .failure(ArgoIssue(path: "", message: "{{\(name)}} is not supported yet (an exit handler cannot read the workflow's outcome)"))
                 default: break
                 }
             }

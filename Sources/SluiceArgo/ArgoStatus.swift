@@ -155,7 +155,7 @@ public enum ArgoStatus {
             var o = base(plan, kind: plan.kind)
             // The root follows the workflow once it has ended (a failure a `depends` handled
             // does not fail it, as Argo decides a DAG by its last tasks).
-            if plan.boundaryID == nil, let execution, execution.status.isTerminal { phase = Self.phase(execution.status) }
+            if plan.id == workflow, let execution, execution.status.isTerminal { phase = Self.phase(execution.status) }
             o.append("phase", .string(phase))
             let starts = below.compactMap { times[$0]?.0 }
             let ends = below.compactMap { times[$0]?.1 }

@@ -12,7 +12,7 @@ import SluiceCore
 /// ignored; any other field Sluice does not run is refused with its path.
 public struct ArgoTranslator {
     /// Fields of `spec` read by the translation.
-    static let specFields = ["entrypoint", "arguments", "templates", "activeDeadlineSeconds"]
+    static let specFields = ["entrypoint", "arguments", "templates", "activeDeadlineSeconds", "onExit"]
     /// Kubernetes placement fields, accepted and ignored (there are no nodes or service accounts).
     public static let ignoredSpecFields = ["serviceAccountName", "nodeSelector", "tolerations", "affinity", "podMetadata", "automountServiceAccountToken", "priorityClassName", "schedulerName", "securityContext", "imagePullSecrets", "podGC", "ttlStrategy", "workflowMetadata"]
     static let templateFields = ["name", "container", "script", "dag", "steps", "suspend", "inputs", "outputs", "retryStrategy", "activeDeadlineSeconds", "metadata"]
@@ -98,7 +98,20 @@ public struct ArgoTranslator {
             if let n = raw.numberValue, n > 0 { timeout = n } else { problem("spec.activeDeadlineSeconds", "expected a positive number of seconds, found \(raw.preview)") }
         }
         let scope = ArgoScope(workflowName: workflowName, namespace: namespace, uid: uid, workflowParameters: Dictionary(workflowParameters.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))
-        _ = expand(template: entrypoint, nodeName: workflowName, displayName: workflowName, arguments: [], argumentsPath: "spec.arguments", scope: scope, boundaryID: nil, after: [], condition: nil, invocationPath: "spec.entrypoint", stack: [])
+        let main = expand(template: entrypoint, nodeName: workflowName, displayName: workflowName, arguments: [], argumentsPath: "spec.arguments", scope: scope, boundaryID: nil, after: [], condition: nil, invocationPath: "spec.entrypoint", stack: [])
+        if let raw = spec["onExit"] {
+            // The exit handler runs once the entrypoint has finished however it ended; its own
+            // failure fails the workflow, and it handles none before it (Sluice's "finally").
+            guard let handler = raw.stringValue else { problem("spec.onExit", "expected a template name, found \(raw.kindName)"); return nil }
+            let first = tasks.count
+            _ = expand(template: handler, nodeName: "\(workflowName).onExit", displayName: "\(workflowName).onExit", arguments: [], argumentsPath: "spec.onExit", scope: scope, boundaryID: nil, after: main?.exits ?? [], condition: nil, invocationPath: "spec.onExit", stack: [])
+            let exits = Set(main?.exits ?? [])
+            for k in first..<tasks.count {
+                guard case .object(var t) = tasks[k], let deps = t["depends_on"]?.arrayValue, deps.contains(where: { exits.contains($0.stringValue ?? "") }) else { continue }
+                t.append("trigger", "finally")
+                tasks[k] = .object(t)
+            }
+        }
         guard issues.isEmpty else { return nil }
         if tasks.isEmpty { problem("spec.templates", "the entrypoint runs no container or script") }
         var definition = JSONObject()

@@ -200,8 +200,9 @@ public enum DefinitionParser {
         switch object["trigger"] {
         case nil, .null?, .string("all_completed")?: break
         case .string("all_finished")?: task.runsAfterFailure = true
+        case .string("finally")?: task.runsAfterFailure = true; task.handlesFailures = false
         case .some(let v):
-            issues.append(.init(path: IssuePath.member(task.path, "trigger"), code: "invalid_value", message: "expected \"all_completed\" (the default: a failure upstream skips the task) or \"all_finished\" (the task is considered once its dependencies have finished, however they ended), found \(v.preview)"))
+            issues.append(.init(path: IssuePath.member(task.path, "trigger"), code: "invalid_value", message: "expected \"all_completed\" (the default: a failure upstream skips the task) \"all_finished\" (the task is considered once its dependencies have finished, however they ended) or \"finally\" (the same, but a failure before it still fails the execution), found \(v.preview)"))
         }
         switch object["render_input"] {
         case nil, .null?, .bool(false)?: break

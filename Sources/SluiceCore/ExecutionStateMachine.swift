@@ -479,7 +479,7 @@ public struct ExecutionStateMachine: Sendable {
         guard let first = firstFailure?.index else { return nil }
         guard plan.nodes.contains(where: \.runsAfterFailure) else { return first }
         func handled(_ i: Int) -> Bool {
-            plan.nodes[i].dependents.contains { d in plan.nodes[d].runsAfterFailure && (phases[d] == .completed || phases[d] == .failed) }
+            plan.nodes[i].dependents.contains { d in plan.nodes[d].runsAfterFailure && plan.nodes[d].handlesFailures && (phases[d] == .completed || phases[d] == .failed) }
         }
         if !handled(first) { return first }
         return phases.indices.first { phases[$0] == .failed && !handled($0) }

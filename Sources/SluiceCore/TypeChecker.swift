@@ -222,7 +222,7 @@ public struct TypeChecker: Sendable {
                 inputShape: inputShapes[i]!, outputShape: outputShapes[i]!, path: tasks[i].path,
                 retry: tasks[i].retry, timeoutSeconds: tasks[i].timeoutSeconds,
                 condition: tasks[i].condition, inputFrom: tasks[i].inputFrom, map: maps[i],
-                parameterTemplate: parameterTemplates[i], runsAfterFailure: tasks[i].runsAfterFailure
+                parameterTemplate: parameterTemplates[i], runsAfterFailure: tasks[i].runsAfterFailure, handlesFailures: tasks[i].handlesFailures
             )
         }
         var outputNodes = nodes.filter { $0.step.isOutput }.map(\.index)

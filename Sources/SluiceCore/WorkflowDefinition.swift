@@ -33,6 +33,9 @@ public struct WorkflowDefinition: Sendable, Hashable {
         /// finished however it ended (a failure does not skip it); its `when` decides, and may
         /// read `status.<id>`. A failure such a task ran after does not fail the execution.
         public var runsAfterFailure = false
+        /// Whether a failure it runs after counts as handled (`all_finished`); `"trigger":
+        /// "finally"` runs after failures without handling them, as a workflow's exit handler.
+        public var handlesFailures = true
         /// Where this task is in the request (`steps[2]`, `tasks[0]`), for error paths.
         public var path: String
         /// Where each of `dependsOn` is in the `depends_on` that was written, when that differs

@@ -30,6 +30,8 @@ public struct WorkflowPlan: Sendable {
         public var parameterTemplate: ParameterTemplate?
         /// `"trigger": "all_finished"` (see `WorkflowDefinition.Task.runsAfterFailure`).
         public var runsAfterFailure = false
+        /// Whether a failure it ran after is handled (not for `"trigger": "finally"`).
+        public var handlesFailures = true
     }
 
     /// A dependency edge and the type of the value flowing along it.

@@ -164,10 +164,10 @@ import SluiceCore
 
     @Test func unsupportedFieldsAreRefusedNeverIgnored() {
         let found = problems("""
-        {"spec": {"entrypoint": "m", "onExit": "bye", "volumes": [], "templates": [
+        {"spec": {"entrypoint": "m", "hooks": {}, "volumes": [], "templates": [
           {"name": "m", "container": {"image": "busybox", "volumeMounts": [], "stdin": true}, "sidecars": []}]}}
         """)
-        #expect(found.contains { $0.hasPrefix("spec.onExit: \"onExit\" is not supported") })
+        #expect(found.contains { $0.hasPrefix("spec.hooks: \"hooks\" is not supported") })
         #expect(found.contains { $0.hasPrefix("spec.volumes: ") })
         #expect(found.contains { $0.hasPrefix("spec.templates[0].sidecars: ") })
         #expect(found.contains { $0.hasPrefix("spec.templates[0].container.stdin: ") })
@@ -278,5 +278,23 @@ import SluiceCore
         let task = t.definition["tasks"]!.arrayValue![0]
         #expect(task["input"]?["retryable_exit_codes"] == [])
         #expect(task["retry"]?["max_attempts"] == 4)
+    }
+
+    @Test func anExitHandlerRunsAfterTheEntrypointHoweverItEndedAndHandlesNothing() throws {
+        for (main, expected) in [("fail now", ExecutionStatus.failed), ("fine", .completed)] {
+            let t = try translate("""
+            {"spec": {"entrypoint": "main", "onExit": "bye", "templates": [
+              {"name": "main", "container": {"image": "busybox", "command": ["echo"], "args": ["\(main)"]}},
+              {"name": "bye", "container": {"image": "busybox", "command": ["echo"], "args": ["bye"]}}]}}
+            """)
+            let handler = t.definition["tasks"]!.arrayValue![1]
+            #expect(handler["trigger"] == "finally")
+            #expect(handler["depends_on"] == ["main"])
+            #expect(t.nodes.map(\.name) == ["hello", "hello.onExit"])
+            let ran = FakeContainer.run(try plan(t))
+            #expect(ran.args["onExit"] == "bye")
+            #expect(ran.status == expected)
+        }
+        #expect(problems(#"{"spec": {"entrypoint": "m", "onExit": "m", "templates": [{"name": "m", "container": {"image": "b", "args": ["{{workflow.status}}"]}}]}}"#).first?.contains("is not supported yet") == true)
     }
 }

@@ -60,6 +60,13 @@ import Testing
         #expect(status == .failed)
     }
 
+    @Test func finallyRunsAfterAFailureWithoutHandlingIt() throws {
+        let json = Self.workflow(trigger: "finally").replacingFirst("status.boom == 'FAILED'", with: "true")
+        let (status, tasks, _) = runAll(try plan(json))
+        #expect(tasks["handler"] == .completed)
+        #expect(status == .failed)
+    }
+
     @Test func aFalseConditionAfterAFailureLeavesTheFailureUnhandled() throws {
         let json = Self.workflow(trigger: "all_finished").replacingFirst("'FAILED'", with: "'COMPLETED'")
         let (status, tasks, _) = runAll(try plan(json))

@@ -32,6 +32,14 @@ def node_by_display(wf, display):
     raise AssertionError(f"no node {display!r} in {sorted(n.display_name for n in wf.status.nodes.values())}")
 
 
+def fnv(name):
+    """Argo's node id hash: FNV-1a, 32 bits."""
+    h = 0x811C9DC5
+    for b in name.encode():
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
 def when(time):
     """The datetime inside Hera's Time model (pydantic v1 `__root__`, v2 `root`)."""
     return getattr(time, "root", getattr(time, "__root__", time))
@@ -173,6 +181,17 @@ class HeraTests(unittest.TestCase):
         done = w.wait(poll_interval=1)
         self.assertEqual(done.status.phase, "Succeeded", done.status.message)
         self.assertEqual(done.status.nodes[done.metadata.name].outputs.result, "hello hera")
+
+    def test_an_exit_handler_runs_after_a_failure_and_the_workflow_still_fails(self):
+        with Workflow(generate_name="exit-", entrypoint="main", on_exit="bye", workflows_service=service()) as w:
+            Container(name="main", image="busybox", command=["sh", "-c"], args=["exit 2"])
+            Container(name="bye", image="busybox", command=["sh", "-c"], args=["echo goodbye"])
+        w.create()
+        done = w.wait(poll_interval=1)
+        self.assertEqual(done.status.phase, "Failed")
+        handler = done.status.nodes[f"{done.metadata.name}-{fnv(done.metadata.name + '.onExit')}"]
+        self.assertEqual(handler.phase, "Succeeded")
+        self.assertEqual(handler.outputs.result, "goodbye")
 
     def test_lint_error_names_the_path(self):
         with Workflow(name="lint-bad", entrypoint="nope", workflows_service=service()) as w:
