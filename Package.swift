@@ -30,6 +30,9 @@ let package = Package(
         // Pure core: definitions, step-type registry, type checker, schema validation,
         // execution state machine. No I/O, no dependencies.
         .target(name: "SluiceCore"),
+        // The Argo Workflows front door's translation: an Argo Workflow into a Sluice
+        // definition, and an execution's state into Argo's status. Pure, like the core.
+        .target(name: "SluiceArgo", dependencies: ["SluiceCore"]),
         // Store protocol, records and the in-memory driver.
         .target(name: "SluiceStore", dependencies: [
             "SluiceCore",
@@ -85,7 +88,7 @@ let package = Package(
             .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
-            "SluiceYAML",
+            "SluiceYAML", "SluiceArgo",
         ], resources: [
             .copy("Resources/openapi.yaml"),
             .copy("Resources/docs.html"),
@@ -139,6 +142,7 @@ let package = Package(
             "SluiceStore", "SluicePostgres",
         ], path: "Tests/SluiceTestSupport"),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
+        .testTarget(name: "SluiceArgoTests", dependencies: ["SluiceArgo", "SluiceCore"]),
         .testTarget(name: "StandardWebhooksTests", dependencies: ["StandardWebhooks", "SluiceClient"]),
         .testTarget(name: "SluiceStoreTests", dependencies: [
             "SluiceCore", "SluiceStore", "SluiceSQLite", "SluicePostgres", "SluiceTestSupport",
@@ -148,7 +152,7 @@ let package = Package(
         .testTarget(name: "SluiceEngineTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSQLite", "SluicePostgres", "SluiceTestSupport"]),
         .testTarget(name: "SluiceWebhooksTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceWebhooks"]),
         .testTarget(name: "SluiceServerTests", dependencies: [
-            "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceServer", "SluiceSQLite", "SluicePostgres", "SluiceSteps", "SluiceWebhooks", "StandardWebhooks", "SluiceTestSupport",
+            "SluiceCore", "SluiceArgo", "SluiceStore", "SluiceEngine", "SluiceServer", "SluiceSQLite", "SluicePostgres", "SluiceSteps", "SluiceWebhooks", "StandardWebhooks", "SluiceTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,8 +1,8 @@
 /// Reads a workflow definition from the JSON a user sent and reports every structural problem.
 public enum DefinitionParser {
-    static let topLevelFields = ["name", "description", "namespace", "steps", "tasks", "input_schema", "timeout_seconds"]
-    static let stepFields = ["type", "input", "id", "retry", "timeout_seconds", "when", "input_from", "map"]
-    static let taskFields = ["id", "type", "input", "depends_on", "retry", "timeout_seconds", "when", "input_from", "map"]
+    static let topLevelFields = ["name", "description", "namespace", "steps", "tasks", "input_schema", "timeout_seconds", "origin"]
+    static let stepFields = ["type", "input", "id", "retry", "timeout_seconds", "when", "input_from", "map", "render_input"]
+    static let taskFields = ["id", "type", "input", "depends_on", "retry", "timeout_seconds", "when", "input_from", "map", "render_input", "trigger"]
     static let mapFields = ["over", "concurrency", "then"]
     static let mapStepFields = ["type", "input"]
     /// The longest timeout a task or an execution may have: 30 days.
@@ -45,6 +45,13 @@ public enum DefinitionParser {
         case nil, .null?: break
         case .string(let s): description = s
         case .some(let v): issues.append(.init(path: "description", code: "type_mismatch", message: "expected a string, found \(v.kindName)"))
+        }
+
+        // `origin`: what the definition was made from (an Argo Workflow, say), kept with it and
+        // never interpreted by the engine.
+        switch object["origin"] {
+        case nil, .null?, .object?: break
+        case .some(let v): issues.append(.init(path: "origin", code: "type_mismatch", message: "expected an object (kept with the definition, not interpreted), found \(v.kindName)"))
         }
 
         var namespace: String?
@@ -190,6 +197,23 @@ public enum DefinitionParser {
             issues.append(.init(path: IssuePath.member(task.path, "when"), code: "type_mismatch", message: "expected a condition such as \"tasks.check.number > 3 and input.mode == 'fast'\", found \(v.kindName)"))
         }
         task.map = parseMap(object["map"], task: task, issues: &issues)
+        switch object["trigger"] {
+        case nil, .null?, .string("all_completed")?: break
+        case .string("all_finished")?: task.runsAfterFailure = true
+        case .string("finally")?: task.runsAfterFailure = true; task.handlesFailures = false
+        case .some(let v):
+            issues.append(.init(path: IssuePath.member(task.path, "trigger"), code: "invalid_value", message: "expected \"all_completed\" (the default: a failure upstream skips the task) \"all_finished\" (the task is considered once its dependencies have finished, however they ended) or \"finally\" (the same, but a failure before it still fails the execution), found \(v.preview)"))
+        }
+        switch object["render_input"] {
+        case nil, .null?, .bool(false)?: break
+        case .bool(true)?:
+            task.renderInput = true
+            if task.map != nil {
+                issues.append(.init(path: IssuePath.member(task.path, "render_input"), code: "conflicting_fields", message: "a mapped task's input cannot be rendered; give either map or render_input, not both"))
+            }
+        case .some(let v):
+            issues.append(.init(path: IssuePath.member(task.path, "render_input"), code: "type_mismatch", message: "expected true or false, found \(v.kindName)"))
+        }
         if task.map != nil, object["input_from"] != nil {
             issues.append(.init(path: IssuePath.member(task.path, "input_from"), code: "conflicting_fields", message: "a mapped task takes its items from map.over; give either map or input_from, not both"))
         }

@@ -9,6 +9,9 @@ public struct ExecutionStateMachine: Sendable {
         public var index: Int
         public var input: JSONValue
         public var attempt: Int
+        /// The task's parameters with their placeholders filled in (`render_input`); `nil`: the
+        /// plan's parameters as they are.
+        public var parameters: JSONValue?
     }
 
     /// Something that happens at a time: the next attempt of a task, the end of a Delay, the
@@ -100,6 +103,8 @@ public struct ExecutionStateMachine: Sendable {
     var startedAt: [Int64?]
     var remainingDependencies: [Int]
     var firstFailure: (index: Int, message: String)?
+    /// Why each failed task failed (for the execution's error when the first failure was handled).
+    var failureMessages: [Int: String] = [:]
     /// Timers to arm when the machine starts (a resumed Delay or retry wait).
     var pendingTimers: [ScheduledTimer] = []
 
@@ -145,6 +150,7 @@ public struct ExecutionStateMachine: Sendable {
             case .failed:
                 phases[i] = .failed
                 if firstFailure == nil { firstFailure = (i, t.error ?? "failed") }
+                failureMessages[i] = t.error ?? "failed"
             case .skipped: phases[i] = .skipped
             case .cancelled: phases[i] = .cancelled
             }
@@ -189,7 +195,11 @@ public struct ExecutionStateMachine: Sendable {
     mutating func begin(_ index: Int) -> Dispatch {
         phases[index] = .running
         attempts[index] += 1
-        return Dispatch(executionID: executionID, index: index, input: input(for: index), attempt: attempts[index])
+        var dispatch = Dispatch(executionID: executionID, index: index, input: input(for: index), attempt: attempts[index])
+        if let template = plan.nodes[index].parameterTemplate {
+            dispatch.parameters = template.render { $0.resolve(input: input, output: { id in plan.indexByID[id].flatMap { outputs[$0] } }) }
+        }
+        return dispatch
     }
 
     /// Whether attempt `attempt` of task `index` is the one running now (a late answer from an
@@ -251,12 +261,14 @@ public struct ExecutionStateMachine: Sendable {
         }
         phases[index] = .failed
         if firstFailure == nil { firstFailure = (index, message) }
+        failureMessages[index] = message
         var transition = ExecutionTransition(executionID: executionID, tasks: [
             TaskChange(index: index, expected: [.pending, .running, .retrying], status: .failed, input: input, error: ["message": .string(message)], startedAt: startedAt, completedAt: completedAt, attempt: attempt, failedAttempt: .object(history)),
         ])
-        skipDownstream(of: index, into: &transition, now: completedAt)
+        var dispatch: [Dispatch] = []
+        skipDownstream(of: index, into: &transition, dispatch: &dispatch, now: completedAt)
         let finished = advance(&transition, startedAt: startedAt, now: completedAt)
-        return Outcome(transition: transition, finished: finished)
+        return Outcome(transition: transition, dispatch: dispatch, finished: finished)
     }
 
     /// Task `index` finished (completed, or skipped by a condition): its dependants whose
@@ -276,9 +288,9 @@ public struct ExecutionStateMachine: Sendable {
     mutating func ready(_ index: Int, now: Int64, into transition: inout ExecutionTransition, dispatch: inout [Dispatch]) {
         let node = plan.nodes[index]
         let reason: JSONValue
-        if !node.dependencies.isEmpty && !node.dependencies.contains(where: { phases[$0] == .completed }) {
+        if !node.runsAfterFailure && !node.dependencies.isEmpty && !node.dependencies.contains(where: { phases[$0] == .completed }) {
             reason = ["code": "dependencies_skipped", "message": "skipped: every task it depends on was skipped"]
-        } else if let condition = node.condition, !condition.evaluate(input: input, output: { id in plan.indexByID[id].flatMap { outputs[$0] } }) {
+        } else if let condition = node.condition, !condition.evaluate(input: input, output: { id in plan.indexByID[id].flatMap { outputs[$0] } }, status: { id in plan.indexByID[id].flatMap { statusName($0) } }) {
             reason = ["code": "condition_false", "message": .string("skipped: its condition was false: \(condition)")]
         } else {
             dispatch.append(begin(index))
@@ -289,12 +301,20 @@ public struct ExecutionStateMachine: Sendable {
         release(index, now: now, into: &transition, dispatch: &dispatch)
     }
 
-    mutating func skipDownstream(of index: Int, into transition: inout ExecutionTransition, now: Int64) {
+    /// Task `index` failed: the tasks downstream of it are skipped, except those with
+    /// `"trigger": "all_finished"`, which count it as finished (and run once all their
+    /// dependencies have, if their `when` holds).
+    mutating func skipDownstream(of index: Int, into transition: inout ExecutionTransition, dispatch: inout [Dispatch], now: Int64) {
         let failed = plan.nodes[index].id
         let reason: JSONValue = ["code": "upstream_failed", "message": .string("skipped: task \"\(failed)\" upstream of it failed")]
         var stack = plan.nodes[index].dependents
         while let d = stack.popLast() {
             guard phases[d] == .waiting else { continue }
+            if plan.nodes[d].runsAfterFailure {
+                remainingDependencies[d] -= 1
+                if remainingDependencies[d] == 0 { ready(d, now: now, into: &transition, dispatch: &dispatch) }
+                continue
+            }
             phases[d] = .skipped
             transition.tasks.append(TaskChange(index: d, expected: [.pending], status: .skipped, error: reason, completedAt: now))
             stack += plan.nodes[d].dependents
@@ -438,7 +458,8 @@ public struct ExecutionStateMachine: Sendable {
     }
 
     mutating func finish(now: Int64, startedAt: Int64?) -> ExecutionChange {
-        if let failure = firstFailure {
+        if var failure = firstFailure, let unhandled = unhandledFailure {
+            if unhandled != failure.index { failure = (unhandled, failureMessages[unhandled] ?? failure.message) }
             status = .failed
             let node = plan.nodes[failure.index]
             let error: JSONValue = [
@@ -449,6 +470,30 @@ public struct ExecutionStateMachine: Sendable {
         }
         status = .completed
         return ExecutionChange(status: .completed, output: output ?? .null, startedAt: startedAt, completedAt: now)
+    }
+
+    /// The first failed task whose failure no `"trigger": "all_finished"` task downstream of it
+    /// handled (ran after it); `nil` when every failure was handled. The first failure when no
+    /// task has that trigger.
+    var unhandledFailure: Int? {
+        guard let first = firstFailure?.index else { return nil }
+        guard plan.nodes.contains(where: \.runsAfterFailure) else { return first }
+        func handled(_ i: Int) -> Bool {
+            plan.nodes[i].dependents.contains { d in plan.nodes[d].runsAfterFailure && plan.nodes[d].handlesFailures && (phases[d] == .completed || phases[d] == .failed) }
+        }
+        if !handled(first) { return first }
+        return phases.indices.first { phases[$0] == .failed && !handled($0) }
+    }
+
+    /// A finished task's status as `status.<id>` reads it; `nil` while it has not finished.
+    func statusName(_ i: Int) -> String? {
+        switch phases[i] {
+        case .completed: return TaskStatus.completed.rawValue
+        case .failed: return TaskStatus.failed.rawValue
+        case .skipped: return TaskStatus.skipped.rawValue
+        case .cancelled: return TaskStatus.cancelled.rawValue
+        default: return nil
+        }
     }
 
     /// The input of task `index`, assembled from the execution input (entry tasks), its

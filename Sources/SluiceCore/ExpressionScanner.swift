@@ -181,25 +181,26 @@ struct ExpressionScanner {
         switch word {
         case "input":
             root = .input
-        case "tasks":
+        case "tasks", "status":
+            let make: (String) -> Reference.Root = word == "tasks" ? { .task($0) } : { .status($0) }
             if current == UInt8(ascii: ".") {
                 index += 1
                 let id = scanName()
-                guard !id.isEmpty else { throw expected("a task id after \"tasks.\"", at: index) }
-                root = .task(id)
+                guard !id.isEmpty else { throw expected("a task id after \"\(word).\"", at: index) }
+                root = make(id)
             } else if current == UInt8(ascii: "[") {
                 index += 1
                 guard current == UInt8(ascii: "\"") || current == UInt8(ascii: "'") else {
-                    throw expected("a task id in quotes after \"tasks[\"", at: index)
+                    throw expected("a task id in quotes after \"\(word)[\"", at: index)
                 }
                 let idStart = index
                 let id = try scanString()
                 guard !id.isEmpty else { throw error(at: idStart) { "expected a task id at offset \($0), found an empty string" } }
                 guard current == UInt8(ascii: "]") else { throw expected("\"]\" after the task id", at: index) }
                 index += 1
-                root = .task(id)
+                root = make(id)
             } else {
-                throw expected("\".\" and a task id after \"tasks\"", at: index)
+                throw expected("\".\" and a task id after \"\(word)\"", at: index)
             }
         default:
             index = start

@@ -20,12 +20,17 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
         case input
         /// The output object of the task with this id.
         case task(String)
+        /// The status of the task with this id, once it has finished (`"COMPLETED"`, `"FAILED"`,
+        /// `"SKIPPED"`, `"CANCELLED"`): `status.fetch`, `status["v1.2"]`. For the `when` of a task
+        /// with `"trigger": "all_finished"`, which runs after a dependency failed.
+        case status(String)
 
         /// `input`, `tasks.fetch` or `tasks["v1.2"]`.
         public var description: String {
             switch self {
             case .input: return "input"
             case .task(let id): return Reference.isPlainName(id) ? "tasks.\(id)" : "tasks[\(Reference.quoted(id))]"
+            case .status(let id): return Reference.isPlainName(id) ? "status.\(id)" : "status[\(Reference.quoted(id))]"
             }
         }
     }
@@ -108,10 +113,11 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
 
     /// Resolves the reference against an execution input and the outputs of tasks
     /// (`output(id)` gives a task's output object, `nil` if it has none yet).
-    public func resolve(input: JSONValue, output: (String) -> JSONValue?) -> JSONValue? {
+    public func resolve(input: JSONValue, output: (String) -> JSONValue?, status: (String) -> String? = { _ in nil }) -> JSONValue? {
         switch root {
         case .input: return resolve(in: input)
         case .task(let id): return output(id).flatMap { resolve(in: $0) }
+        case .status(let id): return status(id).flatMap { resolve(in: .string($0)) }
         }
     }
 
@@ -129,7 +135,7 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
         guard var type = rootType(root) else {
             switch root {
             case .input: return .failure("the execution input is not available here")
-            case .task(let id): return .failure("there is no task \"\(id)\"")
+            case .task(let id), .status(let id): return .failure("there is no task \"\(id)\"")
             }
         }
         var at = root.description
@@ -163,6 +169,7 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
             switch root {
             case .input: return "the execution input is \(type)"
             case .task(let id): return "task \"\(id)\" outputs \(type)"
+            case .status(let id): return "the status of task \"\(id)\" is \(type)"
             }
         }
         return "\(at) is \(type)"

@@ -28,13 +28,14 @@ struct ReferenceScope {
     func rootType(_ root: Reference.Root, from i: Int, shapes: [Shape?]) -> Result<ValueType, TypeProblem> {
         switch root {
         case .input: return .success(input)
-        case .task(let id):
+        case .task(let id), .status(let id):
             guard let k = indexByID[id] else {
                 return .failure(TypeProblem("there is no task \"\(id)\"; expected one of: \(otherIDs(than: i))"))
             }
             guard ancestors.contains(i, k) else {
                 return .failure(TypeProblem("task \"\(id)\" is not upstream of \"\(tasks[i].id)\", so its output is not known when \"\(tasks[i].id)\" runs; add \"\(id)\" to depends_on (directly or through a task that depends on it)"))
             }
+            if case .status = root { return .success(.text) }
             guard let shape = shapes[k] else { return .success(.unknown) }  // its own problem was reported
             if let known = outputTypes.types[k] { return .success(known) }
             let type = ValueType(shape: shape, input: input)

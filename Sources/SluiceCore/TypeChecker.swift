@@ -199,6 +199,17 @@ public struct TypeChecker: Sendable {
             guard let condition = tasks[i].condition else { continue }
             conditions.checkCondition(condition, task: i, shapes: outputShapes, issues: &issues)
         }
+        var parameterTemplates = [ParameterTemplate?](repeating: nil, count: tasks.count)
+        for i in tasks.indices where tasks[i].renderInput {
+            guard let raw = tasks[i].parameters else { continue }
+            guard let template = ParameterTemplate.parse(raw, path: IssuePath.member(tasks[i].path, "input"), issues: &issues) else { continue }
+            for (reference, path) in template.references {
+                if case .failure(let problem) = conditions.type(of: reference, from: i, shapes: outputShapes) {
+                    issues.append(.init(path: path, code: "invalid_reference", message: "{{\(reference)}}: \(problem.message)"))
+                }
+            }
+            parameterTemplates[i] = template
+        }
         guard issues.isEmpty, !steps.contains(where: { $0 == nil }), !inputShapes.contains(where: { $0 == nil }), !outputShapes.contains(where: { $0 == nil }) else {
             if issues.isEmpty { issues.append(.init(path: "", code: "invalid_body", message: "the definition could not be checked")) }
             return .failure(.init(title: "Invalid workflow definition", issues: issues))
@@ -210,7 +221,8 @@ public struct TypeChecker: Sendable {
                 dependencies: dependencies[i], dependents: dependents[i],
                 inputShape: inputShapes[i]!, outputShape: outputShapes[i]!, path: tasks[i].path,
                 retry: tasks[i].retry, timeoutSeconds: tasks[i].timeoutSeconds,
-                condition: tasks[i].condition, inputFrom: tasks[i].inputFrom, map: maps[i]
+                condition: tasks[i].condition, inputFrom: tasks[i].inputFrom, map: maps[i],
+                parameterTemplate: parameterTemplates[i], runsAfterFailure: tasks[i].runsAfterFailure, handlesFailures: tasks[i].handlesFailures
             )
         }
         var outputNodes = nodes.filter { $0.step.isOutput }.map(\.index)

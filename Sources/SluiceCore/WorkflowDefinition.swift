@@ -25,6 +25,17 @@ public struct WorkflowDefinition: Sendable, Hashable {
         public var inputFrom: [InputSelection]?
         /// `map`: the task's step (and `map.then`) runs once per item of a list.
         public var map: MapSpec?
+        /// `render_input`: the strings of `parameters` hold `{{reference}}` placeholders (the
+        /// references of `when`), filled in from the execution input and upstream outputs each
+        /// time an attempt starts.
+        public var renderInput = false
+        /// `"trigger": "all_finished"`: the task is considered once every dependency has
+        /// finished however it ended (a failure does not skip it); its `when` decides, and may
+        /// read `status.<id>`. A failure such a task ran after does not fail the execution.
+        public var runsAfterFailure = false
+        /// Whether a failure it runs after counts as handled (`all_finished`); `"trigger":
+        /// "finally"` runs after failures without handling them, as a workflow's exit handler.
+        public var handlesFailures = true
         /// Where this task is in the request (`steps[2]`, `tasks[0]`), for error paths.
         public var path: String
         /// Where each of `dependsOn` is in the `depends_on` that was written, when that differs

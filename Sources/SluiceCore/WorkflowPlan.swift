@@ -25,6 +25,13 @@ public struct WorkflowPlan: Sendable {
         public var inputFrom: [InputSelection]?
         /// `map`: how the task runs once per item.
         public var map: MapPlan?
+        /// `render_input`: the parameters' `{{reference}}` placeholders, filled in when an
+        /// attempt starts; `nil` when the task has none.
+        public var parameterTemplate: ParameterTemplate?
+        /// `"trigger": "all_finished"` (see `WorkflowDefinition.Task.runsAfterFailure`).
+        public var runsAfterFailure = false
+        /// Whether a failure it ran after is handled (not for `"trigger": "finally"`).
+        public var handlesFailures = true
     }
 
     /// A dependency edge and the type of the value flowing along it.

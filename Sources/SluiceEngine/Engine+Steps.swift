@@ -65,7 +65,7 @@ extension Engine {
         }
         let key = RunningKey(executionID: dispatch.executionID, index: dispatch.index)
         let log = StepLog { [weak self] line in self?.appendLog(dispatch, source: "step", line) }
-        let context = StepContext(input: dispatch.input, parameters: node.parameters, executionID: dispatch.executionID, stepID: node.id, attempt: dispatch.attempt, log: log)
+        let context = StepContext(input: dispatch.input, parameters: dispatch.parameters ?? node.parameters, executionID: dispatch.executionID, stepID: node.id, attempt: dispatch.attempt, log: log)
         let timeout = node.timeoutSeconds
         let startedAt = launch.startedAt
         let task = Task {

@@ -252,7 +252,7 @@ struct EngineStateMachine {
                 }
                 do throws(StepFailure) { result = .success(try map.runPure(dispatch.input)) } catch { result = .failure(error) }
             } else if case .pure(let function) = node.step.implementation {
-                do throws(StepFailure) { result = .success(try function(dispatch.input, node.parameters)) } catch { result = .failure(error) }
+                do throws(StepFailure) { result = .success(try function(dispatch.input, dispatch.parameters ?? node.parameters)) } catch { result = .failure(error) }
             } else {
                 left.append(dispatch)
                 continue

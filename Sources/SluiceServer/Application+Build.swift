@@ -76,5 +76,6 @@ func buildRouter(engine: Engine, configuration: ServerConfiguration, access: Acc
     let accounts = AccountController(engine: engine, configuration: configuration, access: access)
     accounts.register(on: routes)
     GroupController(engine: engine, accounts: accounts).register(on: routes)
+    ArgoController(engine: engine, configuration: configuration, streams: held.streams).register(on: routes)
     return router
 }

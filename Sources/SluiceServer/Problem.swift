@@ -70,8 +70,11 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         let instance = request.uri.path
         // The annotation API answers its errors in its own envelope.
         let annotation = AnnotationEnvelope.covers(instance)
+        // The Argo API answers as Argo's gateway does.
+        let argo = ArgoError.covers(instance)
         func answer(_ problem: Problem) -> Response {
-            annotation ? AnnotationEnvelope.failure(problem) : problem.response(instance: instance)
+            if argo { return ArgoError.response(problem) }
+            return annotation ? AnnotationEnvelope.failure(problem) : problem.response(instance: instance)
         }
         do {
             return try await next(request, context)

@@ -2,7 +2,8 @@ import SluiceCore
 
 /// The `Container.Run` step type: runs one container to completion on the server's container
 /// runtime (`sluice serve --container-runtime`) and produces
-/// `{"json": {"stdout": "…", "exit_code": 0}}`.
+/// `{"json": {"stdout": "…", "exit_code": 0, "result": "…"}}` (`result`: `stdout` without its
+/// trailing line ends).
 ///
 /// Standard output and standard error go to the task log line by line as they come. An exit
 /// code outside `success_exit_codes` fails the step with the code and the last standard error
@@ -19,7 +20,7 @@ public enum ContainerRunStep {
             : "this server runs containers with the process runtime (--container-runtime process), which runs command and args on the host and cannot read an image's entrypoint: give command, such as [\"sh\", \"-c\"]"
         return StepType(
             name: name,
-            summary: "Runs a container (image, command, args, env) and produces {\"stdout\": text, \"exit_code\": number}; its output lines go to the task log as they come.",
+            summary: "Runs a container (image, command, args, env) and produces {\"stdout\": text, \"exit_code\": number, \"result\": text (stdout without trailing line ends)}; its output lines go to the task log as they come.",
             input: .any, output: .value(.json),
             parameters: ContainerRunParameters.schema, parametersRequired: true,
             parameterCheck: { parameters, path in ContainerRunParameters.check(parameters, path: path, requireCommand: requireCommand) },
@@ -85,9 +86,20 @@ public enum ContainerRunStep {
                 )
             }
             var result = JSONObject()
-            result.append("stdout", .string(String(decoding: output.stdout, as: UTF8.self)))
+            let stdout = String(decoding: output.stdout, as: UTF8.self)
+            result.append("stdout", .string(stdout))
             result.append("exit_code", .number(Double(code)))
+            // Argo's `outputs.result`: the output without its trailing line ends, as a shell's
+            // `$(…)` reads it.
+            result.append("result", .string(Self.result(of: stdout)))
             return ["json": .object(result)]
         }
+    }
+
+    /// Standard output without its trailing line ends (`"hi\n"` → `"hi"`).
+    public static func result(of stdout: String) -> String {
+        var s = Substring(stdout)
+        while let last = s.last, last == "\n" || last == "\r" || last == "\r\n" { s = s.dropLast() }
+        return String(s)
     }
 }

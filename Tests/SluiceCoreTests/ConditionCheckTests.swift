@@ -26,6 +26,7 @@ import Testing
             switch root {
             case .input: return input
             case .task(let id): return tasks[id]
+            case .status: return .text
             }
         }
     }

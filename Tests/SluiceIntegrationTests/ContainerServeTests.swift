@@ -31,7 +31,7 @@ import Testing
             let execution = try #require(started["execution_id"]?.stringValue)
             let (_, done) = try await send(.shared, "GET", base + "/executions/\(execution)?wait=30")
             #expect(done["status"] == "COMPLETED", "\(done)")
-            #expect(done["output"] == ["json": ["stdout": "hi\n", "exit_code": 0]])
+            #expect(done["output"] == ["json": ["stdout": "hi\n", "exit_code": 0, "result": "hi"]])
         }
     }
 

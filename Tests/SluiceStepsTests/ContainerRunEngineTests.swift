@@ -51,7 +51,7 @@ import Testing
                 "env": ["WHO": "world"], "working_dir": "/tmp", "resources": ["limits": ["cpu": "500m", "memory": "64Mi"]],
             ]])
             #expect(detail.execution.status == .completed, "\(String(describing: detail.tasks.first?.error))")
-            #expect(detail.execution.output == ["json": ["stdout": "hello world\n/tmp\n", "exit_code": 0]])
+            #expect(detail.execution.output == ["json": ["stdout": "hello world\n/tmp\n", "exit_code": 0, "result": "hello world\n/tmp"]])
             #expect(lines.first == "process runtime: image busybox recorded, not used; not applied: resource limits, network none")
             #expect(lines.contains(#"$ sh -c 'echo "hello $WHO"; echo careful >&2; pwd'"#), "\(lines)")
             #expect(lines.contains("stdout: hello world"))
@@ -82,7 +82,7 @@ import Testing
             #expect(detail.tasks[0].attempts.count == 2, "a non-zero exit is retryable by default")
             #expect(lines.contains("exit code 3 after ") == false && lines.contains { $0.hasPrefix("exit code 3 after ") })
             let (allowed, _) = try await execute(engine, ["type": "Container.Run", "input": ["image": "b", "command": ["sh", "-c", "exit 1"], "success_exit_codes": [0, 1]]])
-            #expect(allowed.execution.output == ["json": ["stdout": "", "exit_code": 1]])
+            #expect(allowed.execution.output == ["json": ["stdout": "", "exit_code": 1, "result": ""]])
             let (final, _) = try await execute(engine, [
                 "type": "Container.Run", "input": ["image": "b", "command": ["sh", "-c", "exit 2"], "retryable_exit_codes": [75]],
                 "retry": ["max_attempts": 3, "backoff": ["initial_seconds": 0.01, "max_seconds": 0.02]],

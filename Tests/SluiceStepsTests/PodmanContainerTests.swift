@@ -72,7 +72,7 @@ struct PodmanContainerTests {
             ])
             let (detail, lines) = try await finished(engine, id)
             #expect(detail.execution.status == .completed, "\(String(describing: detail.tasks.first?.error)) \(lines)")
-            #expect(detail.execution.output == ["json": ["stdout": "hi podman\n/tmp\nlo\n67108864\n", "exit_code": 0]])
+            #expect(detail.execution.output == ["json": ["stdout": "hi podman\n/tmp\nlo\n67108864\n", "exit_code": 0, "result": "hi podman\n/tmp\nlo\n67108864"]])
             #expect(lines.first?.contains("run --rm --name sluice-\(id)-step-1-1 --replace --network none --cpus 0.5 --memory 67108864") == true, "\(lines)")
             #expect(lines.contains("stdout: hi podman") && lines.contains("stderr: warn"), "\(lines)")
             #expect(try await containers("sluice-\(id)").isEmpty, "--rm removed the container")

@@ -1,0 +1,203 @@
+import SluiceCore
+
+/// A Sluice execution's state as Argo's `status`: `phase` (never empty: `Running` until the
+/// execution ends, then `Succeeded`, `Failed` or `Error`), `startedAt`/`finishedAt` (RFC 3339,
+/// UTC, `Z`), `progress` (`"N/M"`: containers finished of those that run), `message`, and
+/// `nodes` keyed by node id, laid out as the translation planned them. Pure.
+public enum ArgoStatus {
+    /// The workflow's phase for an execution status.
+    public static func phase(_ status: ExecutionStatus) -> String {
+        switch status {
+        case .pending, .running: return "Running"
+        case .completed: return "Succeeded"
+        case .failed: return "Failed"
+        case .cancelled: return "Failed"
+        }
+    }
+
+    /// RFC 3339 in UTC with `Z`, to the second, as Kubernetes writes times.
+    public static func time(_ milliseconds: Int64) -> String {
+        let full = Timestamp.format(milliseconds: milliseconds)
+        // `2026-12-03T01:02:03.456Z` → `2026-12-03T01:02:03Z`
+        if let dot = full.firstIndex(of: ".") { return String(full[..<dot]) + "Z" }
+        return full
+    }
+
+    /// A Pod node's phase and message for its task.
+    static func podPhase(_ task: ArgoExecutionState.Task?, executionFinished: Bool) -> (phase: String, message: String?, kind: ArgoNodePlan.Kind?) {
+        guard let task else { return (executionFinished ? "Omitted" : "Pending", nil, nil) }
+        switch task.status {
+        case .pending: return ("Pending", nil, nil)
+        case .running, .retrying: return ("Running", nil, nil)
+        case .completed: return ("Succeeded", nil, nil)
+        case .failed: return ("Failed", task.error?["message"]?.stringValue, nil)
+        case .cancelled: return ("Failed", "Stopped: the workflow was stopped or deleted", nil)
+        case .skipped:
+            let code = task.error?["code"]?.stringValue
+            let message = task.error?["message"]?.stringValue
+            // A `when` that was false: Argo's Skipped node; one left out after a failure: Omitted.
+            if code == "condition_false" {
+                let prefix = "skipped: its condition was false: "
+                return ("Skipped", message.map { "when " + ($0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0) + " evaluated false" }, .skipped)
+            }
+            return ("Omitted", message, .skipped)
+        }
+    }
+
+    /// The exit code a finished task's container gave: from its output, or from the failure
+    /// message (`… exited with code 3; …`).
+    static func exitCode(_ task: ArgoExecutionState.Task) -> String? {
+        if let n = task.output?["json"]?["exit_code"]?.numberValue { return String(Int(n)) }
+        guard let message = task.error?["message"]?.stringValue, let r = message.firstRange(of: "exited with code ") else { return nil }
+        let digits = message[r.upperBound...].prefix { $0.isNumber || $0 == "-" }
+        return digits.isEmpty ? nil : String(digits)
+    }
+
+    /// `status` for `nodes` run by `execution` (`nil` before the execution exists: Pending nodes).
+    public static func status(workflow: String, nodes plans: [ArgoNodePlan], execution: ArgoExecutionState?) -> JSONValue {
+        let finished = execution?.status.isTerminal ?? false
+        var nodeValues: [String: JSONObject] = [:]
+        var phases: [String: String] = [:]
+        var times: [String: (Int64?, Int64?)] = [:]
+        var podsTotal = 0
+        var podsDone = 0
+        var extra: [(String, JSONObject)] = []
+        let byID = Dictionary(plans.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+
+        func base(_ plan: ArgoNodePlan, kind: ArgoNodePlan.Kind) -> JSONObject {
+            var o = JSONObject()
+            o.append("id", .string(plan.id))
+            o.append("name", .string(plan.name))
+            o.append("displayName", .string(plan.displayName))
+            o.append("type", .string(kind.rawValue))
+            if let t = plan.templateName { o.append("templateName", .string(t)); o.append("templateScope", .string("local/\(workflow)")) }
+            if let b = plan.boundaryID { o.append("boundaryID", .string(b)) }
+            if !plan.inputs.isEmpty {
+                o.append("inputs", ["parameters": .array(plan.inputs.map { ["name": .string($0.name), "value": .string($0.value)] })])
+            }
+            return o
+        }
+
+        // Leaves first (Pods, Retries and their attempts), then the nodes that hold them.
+        for plan in plans where plan.task != nil {
+            let task = execution?.tasks[plan.task!]
+            let (phase, message, override) = podPhase(task, executionFinished: finished)
+            var o = base(plan, kind: override ?? plan.kind)
+            o.append("phase", .string(phase))
+            if let s = task?.startedAt { o.append("startedAt", .string(time(s))) }
+            if let c = task?.completedAt, task?.status.isTerminal == true { o.append("finishedAt", .string(time(c))) }
+            if let message { o.append("message", .string(message)) }
+            if plan.kind != .suspend, let task, task.status == .completed || task.status == .failed {
+                var outputs = JSONObject()
+                if let r = task.output?["json"]?["result"] { outputs.append("result", r) }
+                if let code = exitCode(task) { outputs.append("exitCode", .string(code)) }
+                if !outputs.keys.isEmpty { o.append("outputs", .object(outputs)) }
+            }
+            if phase != "Skipped" && phase != "Omitted" && plan.kind != .suspend {
+                podsTotal += 1
+                if phase == "Succeeded" || phase == "Failed" { podsDone += 1 }
+                o.append("progress", .string(phase == "Succeeded" || phase == "Failed" ? "1/1" : "0/1"))
+            }
+            if plan.kind == .retry && override == nil {
+                // One Pod child per attempt: the failed ones from the history, then the current.
+                var children: [String] = []
+                let failed = task?.failedAttempts ?? []
+                for (k, attempt) in failed.enumerated() {
+                    let childName = "\(plan.name)(\(k))"
+                    let childID = ArgoNodePlan.id(workflow: workflow, name: childName)
+                    var c = base(ArgoNodePlan(id: childID, name: childName, displayName: "\(plan.displayName)(\(k))", kind: .pod, templateName: plan.templateName, boundaryID: plan.boundaryID), kind: .pod)
+                    c.append("phase", "Failed")
+                    if let s = attempt["started_at"]?.stringValue { c.append("startedAt", .string(s.split(separator: ".").first.map { $0 + "Z" } ?? s)) }
+                    if let f = attempt["completed_at"]?.stringValue { c.append("finishedAt", .string(f.split(separator: ".").first.map { $0 + "Z" } ?? f)) }
+                    if let m = attempt["error"]?["message"]?.stringValue { c.append("message", .string(m)) }
+                    children.append(childID)
+                    extra.append((childID, c))
+                }
+                if let task, task.status != .pending, task.status != .retrying {
+                    let k = failed.count
+                    let childName = "\(plan.name)(\(k))"
+                    let childID = ArgoNodePlan.id(workflow: workflow, name: childName)
+                    var c = base(ArgoNodePlan(id: childID, name: childName, displayName: "\(plan.displayName)(\(k))", kind: .pod, templateName: plan.templateName, boundaryID: plan.boundaryID), kind: .pod)
+                    c.append("phase", .string(phase))
+                    if let s = task.startedAt { c.append("startedAt", .string(time(s))) }
+                    if let f = task.completedAt, task.status.isTerminal { c.append("finishedAt", .string(time(f))) }
+                    if let message { c.append("message", .string(message)) }
+                    if let outputs = o["outputs"] { c.append("outputs", outputs) }
+                    children.append(childID)
+                    extra.append((childID, c))
+                }
+                o.append("children", .array((children + plan.children).map(JSONValue.string)))
+            } else if !plan.children.isEmpty {
+                o.append("children", .array(plan.children.map(JSONValue.string)))
+            }
+            nodeValues[plan.id] = o
+            phases[plan.id] = phase
+            times[plan.id] = (task?.startedAt, task?.status.isTerminal == true ? task?.completedAt : nil)
+        }
+        // Holders (DAG, Steps, StepGroup, TaskGroup): from the leaves below them.
+        func leaves(of id: String, depth: Int = 0) -> [String] {
+            guard let plan = byID[id], depth < 64 else { return [] }
+            if plan.task != nil { return [id] }
+            switch plan.kind {
+            case .dag, .steps: return plans.filter { $0.task != nil && isInside($0, id, byID) }.map(\.id)
+            default: return plan.children.flatMap { leaves(of: $0, depth: depth + 1) }
+            }
+        }
+        for plan in plans where plan.task == nil {
+            let below = leaves(of: plan.id)
+            let ps = below.compactMap { phases[$0] }
+            var phase: String
+            if ps.isEmpty { phase = finished ? "Omitted" : "Pending" }
+            else if ps.contains("Running") || (ps.contains("Pending") && !finished) { phase = "Running" }
+            else if ps.contains("Failed") || ps.contains("Error") { phase = "Failed" }
+            else if ps.allSatisfy({ $0 == "Skipped" || $0 == "Omitted" }) { phase = "Skipped" }
+            else { phase = "Succeeded" }
+            var o = base(plan, kind: plan.kind)
+            // The root follows the workflow once it has ended (a failure a `depends` handled
+            // does not fail it, as Argo decides a DAG by its last tasks).
+            if plan.id == workflow, let execution, execution.status.isTerminal { phase = Self.phase(execution.status) }
+            o.append("phase", .string(phase))
+            let starts = below.compactMap { times[$0]?.0 }
+            let ends = below.compactMap { times[$0]?.1 }
+            if let s = starts.min() { o.append("startedAt", .string(time(s))) } else if plan.boundaryID == nil, let s = execution?.startedAt ?? execution?.createdAt { o.append("startedAt", .string(time(s))) }
+            if phase != "Running" && phase != "Pending", let e = ends.max() { o.append("finishedAt", .string(time(e))) }
+            if !plan.children.isEmpty { o.append("children", .array(plan.children.map(JSONValue.string))) }
+            let done = below.filter { phases[$0] == "Succeeded" || phases[$0] == "Failed" }.count
+            let total = below.filter { phases[$0] != "Skipped" && phases[$0] != "Omitted" }.count
+            o.append("progress", .string("\(done)/\(total)"))
+            nodeValues[plan.id] = o
+            phases[plan.id] = phase
+            times[plan.id] = (starts.min(), ends.max())
+        }
+
+        var nodes = JSONObject()
+        for plan in plans { if let o = nodeValues[plan.id] { nodes.append(plan.id, .object(o)) } }
+        for (id, o) in extra { nodes.append(id, .object(o)) }
+
+        var status = JSONObject()
+        let phase = execution.map { Self.phase($0.status) } ?? "Running"
+        status.append("phase", .string(phase))
+        if let execution {
+            status.append("startedAt", .string(time(execution.startedAt ?? execution.createdAt)))
+            if execution.status.isTerminal { status.append("finishedAt", .string(time(execution.completedAt ?? execution.startedAt ?? execution.createdAt))) }
+        }
+        status.append("progress", .string("\(podsDone)/\(podsTotal)"))
+        if let execution, execution.status == .failed || execution.status == .cancelled {
+            status.append("message", .string(execution.message ?? (execution.status == .cancelled ? "Stopped" : "Failed")))
+        }
+        status.append("nodes", .object(nodes))
+        return .object(status)
+    }
+
+    /// Whether `node`'s chain of boundaries reaches `holder`.
+    static func isInside(_ node: ArgoNodePlan, _ holder: String, _ byID: [String: ArgoNodePlan]) -> Bool {
+        var b = node.boundaryID
+        var hops = 0
+        while let id = b, hops < 64 {
+            if id == holder { return true }
+            b = byID[id]?.boundaryID
+            hops += 1
+        }
+        return false
+    }
+}

@@ -1,0 +1,102 @@
+import HTTPTypes
+import Hummingbird
+import SluiceArgo
+import SluiceCore
+import SluiceEngine
+import SluiceStore
+
+/// `PUT …/{name}/stop|terminate|retry|resubmit` and `GET …/{name}/log`: Sluice's cancel, retry
+/// and a new workflow, and the containers' output from the task logs.
+extension ArgoController {
+    func registerActions(on router: some RouterMethods<SluiceRequestContext>) {
+        router.put("/api/v1/workflows/:namespace/:name/stop", use: stop)
+        router.put("/api/v1/workflows/:namespace/:name/terminate", use: stop)
+        router.put("/api/v1/workflows/:namespace/:name/retry", use: retry)
+        router.put("/api/v1/workflows/:namespace/:name/resubmit", use: resubmit)
+        router.get("/api/v1/workflows/:namespace/:name/log", use: log)
+    }
+
+    /// The workflow the path names, after the caller's right to `permission` in its namespace.
+    func named(_ context: SluiceRequestContext, _ permission: Permission) async throws -> ArgoWorkflows.Stored {
+        let name = context.parameters.get("name") ?? ""
+        let namespace = try namespace(context, permission, hiddenAsNotFound: name)
+        guard let stored = try await workflows.find(name, in: namespace) else { throw ArgoError.notFound(name) }
+        return stored
+    }
+
+    /// Stops a running workflow: its execution is cancelled (there are no exit handlers, so
+    /// `stop` and `terminate` are the same). A finished workflow is answered as it is.
+    @Sendable func stop(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let stored = try await named(context, .control)
+        if let detail = try await workflows.execution(of: stored), !detail.execution.status.isTerminal {
+            do { _ = try await engine.cancelExecution(detail.execution.id) } catch EngineError.conflict { /* it finished meanwhile */ }
+        }
+        return JSONResponse.make(try await workflows.object(stored))
+    }
+
+    /// Retries a Failed workflow in place: its failed, stopped and skipped containers run again,
+    /// the succeeded ones keep their results.
+    @Sendable func retry(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let stored = try await named(context, .control)
+        guard let detail = try await workflows.execution(of: stored) else { throw ArgoError.notFound(stored.name) }
+        guard detail.execution.status == .failed || detail.execution.status == .cancelled else {
+            throw ArgoError.invalid("workflow must be Failed/Error to retry; \"\(stored.name)\" is \(ArgoStatus.phase(detail.execution.status))")
+        }
+        try await engine.retryExecution(detail.execution.id)
+        return JSONResponse.make(try await workflows.object(stored))
+    }
+
+    /// Submits the workflow again as a new one named `<name>-xxxxx`, with the same spec and labels.
+    @Sendable func resubmit(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let stored = try await named(context, .edit)
+        var metadata = JSONObject()
+        metadata.append("generateName", .string("\(stored.name)-"))
+        if let labels = stored.metadata["labels"] { metadata.append("labels", labels) }
+        var workflow = JSONObject()
+        workflow.append("metadata", .object(metadata))
+        workflow.append("spec", stored.spec)
+        return try await submit(workflow, namespace: stored.record.namespace, context: context)
+    }
+
+    /// `GET …/log`: the output of the workflow's containers (or of `podName`'s), as Argo's log
+    /// stream frames it — newline-delimited `{"result": {"content", "podName"}}`, or with
+    /// `Accept: text/event-stream` `data:` events. Kept after the containers are gone. With
+    /// `logOptions.follow=true` the answer waits (up to a minute) for the workflow to finish.
+    @Sendable func log(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let stored = try await named(context, .read)
+        let query = request.uri.queryParameters
+        let podName = query["podName"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        guard var detail = try await workflows.execution(of: stored) else { throw ArgoError.notFound(stored.name) }
+        if query["logOptions.follow"] == "true", !detail.execution.status.isTerminal {
+            await engine.waitUntilFinished(executionID: detail.execution.id, timeout: .seconds(60))
+            detail = try await engine.execution(id: detail.execution.id) ?? detail
+        }
+        var pods: [String: String] = [:]  // task id → node id
+        if case .success(let translation) = ArgoTranslator.translate(.object(JSONObject([("spec", stored.spec)])), name: stored.name, namespace: stored.record.namespace, uid: "") {
+            for node in translation.nodes { if let task = node.task { pods[task] = node.id } }
+        }
+        if let podName, !pods.values.contains(podName) {
+            throw ArgoError.notFound(podName)
+        }
+        let stream = (request.headers[.accept] ?? "").contains("text/event-stream")
+        var out: [UInt8] = []
+        for task in detail.tasks {
+            guard let pod = pods[task.stepID], podName == nil || podName == pod else { continue }
+            var after: Int64 = 0
+            while true {
+                let lines = try await engine.store.logs(executionID: detail.execution.id, index: task.index, after: after, limit: 1000)
+                for line in lines where line.source == "step" {
+                    let content: String
+                    if line.line.hasPrefix("stdout: ") { content = String(line.line.dropFirst(8)) } else if line.line.hasPrefix("stderr: ") { content = String(line.line.dropFirst(8)) } else { continue }
+                    let frame: JSONValue = ["result": ["content": .string(content), "podName": .string(pod)]]
+                    if stream { out += Array("data: ".utf8) }
+                    out += frame.jsonBytes
+                    out += stream ? [0x0A, 0x0A] : [0x0A]
+                }
+                guard let last = lines.last, lines.count == 1000 else { break }
+                after = last.seq
+            }
+        }
+        return Response(status: .ok, headers: [.contentType: stream ? "text/event-stream" : "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: out)))
+    }
+}

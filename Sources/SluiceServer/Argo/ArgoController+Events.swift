@@ -1,0 +1,89 @@
+import HTTPTypes
+import Hummingbird
+import ServiceLifecycle
+import SluiceArgo
+import SluiceCore
+import SluiceEngine
+
+/// `GET /api/v1/workflow-events/{namespace}`: Argo's watch of a namespace's workflows, as its
+/// server frames it — newline-delimited `{"result": {"type": "ADDED"|"MODIFIED"|"DELETED",
+/// "object": …}}`, or with `Accept: text/event-stream` `data:` events and a `:` keep-alive every
+/// 15 s. Each workflow is ADDED once when the watch starts (and when created later), MODIFIED
+/// whenever its `resourceVersion` changes, DELETED when it goes. `listOptions.fieldSelector`
+/// `metadata.name=NAME` and `listOptions.labelSelector` narrow it; `listOptions.timeoutSeconds`
+/// ends it after that many seconds, as a Kubernetes watch does.
+extension ArgoController {
+    func registerEvents(on router: some RouterMethods<SluiceRequestContext>) {
+        router.get("/api/v1/workflow-events/:namespace", use: events)
+    }
+
+    @Sendable func events(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let namespace = try namespace(context, .read)
+        let query = request.uri.queryParameters
+        let selector: ArgoLabelSelector
+        switch ArgoLabelSelector.parse(query["listOptions.labelSelector"].map(String.init) ?? "") {
+        case .success(let s): selector = s
+        case .failure(let issue): throw ArgoError.invalid(issue.description)
+        }
+        var onlyName: String?
+        if let field = query["listOptions.fieldSelector"], !field.isEmpty {
+            guard field.hasPrefix("metadata.name=") else { throw ArgoError.invalid("listOptions.fieldSelector: only metadata.name=NAME is supported") }
+            onlyName = String(field.dropFirst("metadata.name=".count))
+        }
+        var deadline: ContinuousClock.Instant?
+        if let raw = query["listOptions.timeoutSeconds"], !raw.isEmpty {
+            guard let n = Int(raw), n > 0 else { throw ArgoError.invalid("listOptions.timeoutSeconds: expected a positive whole number, found \"\(raw)\"") }
+            deadline = .now + .seconds(n)
+        }
+        let sse = (request.headers[.accept] ?? "").contains("text/event-stream")
+        let (name, end) = (onlyName, deadline)
+        let ticket = try streams.admit(HeldRequests.client(context))
+        let workflows = self.workflows
+        let signal = engine.committer.committed
+        let body = ResponseBody { writer in
+            defer { ticket.release() }
+            var known: [String: String] = [:]  // name → resourceVersion
+            var idle = ContinuousClock.now
+            try await withGracefulShutdownHandler {
+                while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                    let seen = signal.generation
+                    var now: [String: JSONValue] = [:]
+                    for stored in try await workflows.all(in: namespace) where name == nil || stored.name == name {
+                        let object = try await workflows.object(stored)
+                        guard selector.matches(object["metadata"]?["labels"]?.objectValue ?? JSONObject()) else { continue }
+                        now[stored.name] = object
+                    }
+                    var bytes: [UInt8] = []
+                    func emit(_ type: String, _ object: JSONValue) {
+                        if sse { bytes += Array("data: ".utf8) }
+                        bytes += JSONValue.object(JSONObject([("result", .object(JSONObject([("type", .string(type)), ("object", object)])))])).jsonBytes
+                        bytes += sse ? [0x0A, 0x0A] : [0x0A]
+                    }
+                    for (key, object) in now.sorted(by: { $0.key < $1.key }) {
+                        let version = object["metadata"]?["resourceVersion"]?.stringValue ?? ""
+                        if known[key] == nil { emit("ADDED", object) } else if known[key] != version { emit("MODIFIED", object) }
+                        known[key] = version
+                    }
+                    for gone in known.keys.sorted() where now[gone] == nil {
+                        emit("DELETED", ["metadata": ["name": .string(gone), "namespace": .string(namespace)]])
+                        known[gone] = nil
+                    }
+                    if !bytes.isEmpty {
+                        try await writer.write(ByteBuffer(bytes: bytes))
+                        idle = ContinuousClock.now
+                    } else if sse, ContinuousClock.now - idle >= .seconds(15) {
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        idle = ContinuousClock.now
+                    }
+                    if let end, ContinuousClock.now >= end { break }
+                    // The next commit, or a second (deletes and other nodes do not signal).
+                    await signal.wait(after: seen, timeout: .seconds(1))
+                }
+            } onGracefulShutdown: {
+                signal.notify()
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: sse ? "text/event-stream" : "application/json", .cacheControl: "no-cache"], body: body)
+    }
+}

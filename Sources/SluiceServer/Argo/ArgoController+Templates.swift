@@ -1,0 +1,277 @@
+import HTTPTypes
+import Hummingbird
+import SluiceArgo
+import SluiceCore
+import SluiceEngine
+import SluiceStore
+
+/// WorkflowTemplates: `/api/v1/workflow-templates/{namespace}` create, list, get, update (with
+/// `metadata.resourceVersion`, which Hera's update reads), delete and lint, and
+/// `POST /api/v1/workflows/{namespace}/submit` from one. A WorkflowTemplate is kept as a Sluice
+/// workflow too (its `origin.argoTemplate` holds the Argo object; its definition is the
+/// template's translation with the default arguments, so it is checked when stored), and its
+/// `resourceVersion` is that workflow's version. A Workflow's `spec.workflowTemplateRef` takes
+/// the template's spec, with the Workflow's own fields and arguments over it.
+extension ArgoController {
+    func registerTemplates(on router: some RouterMethods<SluiceRequestContext>) {
+        router.post("/api/v1/workflow-templates/:namespace", use: createTemplate)
+        router.get("/api/v1/workflow-templates/:namespace", use: listTemplates)
+        router.post("/api/v1/workflow-templates/:namespace/lint", use: lintTemplate)
+        router.get("/api/v1/workflow-templates/:namespace/:name", use: getTemplate)
+        router.put("/api/v1/workflow-templates/:namespace/:name", use: updateTemplate)
+        router.delete("/api/v1/workflow-templates/:namespace/:name", use: deleteTemplate)
+        router.post("/api/v1/workflows/:namespace/submit", use: submitFrom)
+    }
+
+    static func templateNotFound(_ name: String) -> Problem {
+        Problem(status: .notFound, type: "urn:sluice:problem:not-found", title: "Not found", detail: "workflowtemplates.argoproj.io \"\(name)\" not found")
+    }
+
+    /// The `template` member of a body.
+    func templateBody(_ request: Request) async throws -> JSONObject {
+        guard let document = try await parsing.documentBody(request), case .object(let body) = document.json else {
+            throw ArgoError.invalid("expected a JSON object {\"template\": {…}}")
+        }
+        guard case .object(let template)? = body["template"] else { throw ArgoError.invalid("template: required field is missing; expected {\"template\": {\"metadata\": …, \"spec\": …}}") }
+        for key in body.keys where !["template", "namespace", "createOptions", "name"].contains(key) {
+            throw ArgoError.invalid("\(key): unknown field; expected template, namespace, createOptions")
+        }
+        return template
+    }
+
+    /// The Sluice definition a WorkflowTemplate is kept as: checked like a Workflow (its
+    /// parameters without a value count as empty), with the Argo object in `origin`.
+    func templateDefinition(_ template: JSONObject, namespace: String, metadata: JSONObject) async throws -> JSONValue {
+        guard let name = metadata["name"]?.stringValue else { throw ArgoError.invalid("metadata.name: required") }
+        if let kind = template["kind"]?.stringValue, kind != "WorkflowTemplate" { throw ArgoError.invalid("kind: expected \"WorkflowTemplate\", found \"\(kind)\"") }
+        var spec = template["spec"]?.objectValue ?? JSONObject()
+        if case .array(let parameters)? = spec["arguments"]?["parameters"] {
+            let filled: [JSONValue] = parameters.map { p in
+                guard case .object(var o) = p, o["value"] == nil else { return p }
+                o.set("value", .string(""))
+                return .object(o)
+            }
+            var arguments = spec["arguments"]?.objectValue ?? JSONObject()
+            arguments.set("parameters", .array(filled))
+            spec.set("arguments", .object(arguments))
+        }
+        let checked = JSONObject([("metadata", .object(metadata)), ("spec", .object(spec))])
+        let translation: ArgoTranslation
+        switch ArgoTranslator.translate(.object(checked), name: name, namespace: namespace, uid: metadata["uid"]?.stringValue ?? "") {
+        case .success(let t): translation = t
+        case .failure(let failure): throw ArgoError.invalid(failure.description)
+        }
+        guard var definition = translation.definition.objectValue else { throw ArgoError.invalid("the template could not be translated") }
+        definition.set("description", .string("Argo WorkflowTemplate \(namespace)/\(name)"))
+        definition.append("origin", ["argoTemplate": ["metadata": .object(metadata), "spec": template["spec"] ?? .null]])
+        if case .failure(let failure) = try await engine.validate(.object(definition)) { throw Self.refusal(failure, translation) }
+        return .object(definition)
+    }
+
+    /// Metadata a create keeps: name (or generateName), labels, annotations; with uid and time.
+    func templateMetadata(_ template: JSONObject, namespace: String) throws -> JSONObject {
+        let given = template["metadata"]?.objectValue ?? JSONObject()
+        for key in given.keys where !["name", "generateName", "namespace", "labels", "annotations", "resourceVersion", "uid", "creationTimestamp"].contains(key) {
+            throw ArgoError.invalid("metadata.\(key): not supported (supported: name, generateName, namespace, labels, annotations, resourceVersion)")
+        }
+        var metadata = JSONObject()
+        let name: String
+        if let n = given["name"]?.stringValue, !n.isEmpty { name = n } else if let p = given["generateName"]?.stringValue, !p.isEmpty { name = p + Self.randomSuffix() } else {
+            throw ArgoError.invalid("metadata.name: give metadata.name or metadata.generateName")
+        }
+        if let problem = Self.nameProblem(name) { throw ArgoError.invalid("metadata.name: \(problem)") }
+        metadata.append("name", .string(name))
+        metadata.append("namespace", .string(namespace))
+        if let labels = given["labels"] { metadata.append("labels", labels) }
+        if let annotations = given["annotations"] { metadata.append("annotations", annotations) }
+        return metadata
+    }
+
+    /// The Argo object of a stored template.
+    static func templateObject(_ record: WorkflowRecord) -> JSONValue? {
+        guard case .object(let argo)? = record.definition["origin"]?["argoTemplate"], var metadata = argo["metadata"]?.objectValue else { return nil }
+        metadata.set("resourceVersion", .string(String(record.version)))
+        return ["apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate", "metadata": .object(metadata), "spec": argo["spec"] ?? .null]
+    }
+
+    func templates(in namespace: String) async throws -> [WorkflowRecord] {
+        var out: [WorkflowRecord] = []
+        var before: Int64?
+        repeat {
+            let page = try await engine.store.workflows(limit: 500, before: before, namespaces: [namespace])
+            out += page.items.filter { $0.definition["origin"]?["argoTemplate"] != nil }
+            before = page.nextCursor
+        } while before != nil
+        return out
+    }
+
+    func template(_ name: String, in namespace: String) async throws -> WorkflowRecord? {
+        try await templates(in: namespace).first { $0.name == name }
+    }
+
+    @Sendable func createTemplate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let namespace = try namespace(context, .edit)
+        let template = try await templateBody(request)
+        var metadata = try templateMetadata(template, namespace: namespace)
+        metadata.set("uid", .string(Self.uuid()))
+        metadata.set("creationTimestamp", .string(ArgoStatus.time(engine.clock.now())))
+        let name = metadata["name"]?.stringValue ?? ""
+        let key = "template:\(namespace)/\(name)"
+        guard creating.names.withLock({ $0.insert(key).inserted }) else { throw Self.templateExists(name) }
+        defer { _ = creating.names.withLock { $0.remove(key) } }
+        if try await self.template(name, in: namespace) != nil { throw Self.templateExists(name) }
+        let definition = try await templateDefinition(template, namespace: namespace, metadata: metadata)
+        let created = try await engine.createWorkflow(definition)
+        return JSONResponse.make(Self.templateObject(created.record) ?? .null)
+    }
+
+    static func templateExists(_ name: String) -> Problem {
+        Problem(status: .conflict, type: "urn:sluice:problem:conflict", title: "Already exists", detail: "workflowtemplates.argoproj.io \"\(name)\" already exists")
+    }
+
+    @Sendable func lintTemplate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let namespace = try namespace(context, .read)
+        let template = try await templateBody(request)
+        let metadata = try templateMetadata(template, namespace: namespace)
+        _ = try await templateDefinition(template, namespace: namespace, metadata: metadata)
+        var answer = template
+        answer.set("metadata", .object(metadata))
+        return JSONResponse.make(.object(answer))
+    }
+
+    @Sendable func listTemplates(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let namespace = try namespace(context, .read)
+        let selector: ArgoLabelSelector
+        switch ArgoLabelSelector.parse(request.uri.queryParameters["listOptions.labelSelector"].map(String.init) ?? "") {
+        case .success(let s): selector = s
+        case .failure(let issue): throw ArgoError.invalid(issue.description)
+        }
+        let items = try await templates(in: namespace).compactMap(Self.templateObject).filter {
+            selector.matches($0["metadata"]?["labels"]?.objectValue ?? JSONObject())
+        }
+        return JSONResponse.make(["metadata": [:], "items": .array(items)])
+    }
+
+    @Sendable func getTemplate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let name = context.parameters.get("name") ?? ""
+        let namespace = try namespace(context, .read, hiddenAsNotFound: name)
+        guard let record = try await template(name, in: namespace), let object = Self.templateObject(record) else { throw Self.templateNotFound(name) }
+        return JSONResponse.make(object)
+    }
+
+    /// Replaces the template; with `metadata.resourceVersion`, only if it is still the current
+    /// one (else `409`, as Kubernetes answers a stale update).
+    @Sendable func updateTemplate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let name = context.parameters.get("name") ?? ""
+        let namespace = try namespace(context, .edit, hiddenAsNotFound: name)
+        let template = try await templateBody(request)
+        guard let record = try await self.template(name, in: namespace), case .object(let old)? = record.definition["origin"]?["argoTemplate"]?["metadata"] else { throw Self.templateNotFound(name) }
+        if let given = template["metadata"]?["name"]?.stringValue, given != name { throw ArgoError.invalid("metadata.name: \"\(given)\" differs from the name in the path, \"\(name)\"") }
+        var expected: Int?
+        if let raw = template["metadata"]?["resourceVersion"]?.stringValue, !raw.isEmpty {
+            guard let v = Int(raw) else { throw ArgoError.invalid("metadata.resourceVersion: not a version this server gave") }
+            expected = v
+        }
+        var metadata = try templateMetadata(template, namespace: namespace)
+        for key in ["uid", "creationTimestamp"] { if let v = old[key] { metadata.set(key, v) } }
+        let definition = try await templateDefinition(template, namespace: namespace, metadata: metadata)
+        do {
+            let updated = try await engine.updateWorkflow(record.id, definition: definition, expectedVersion: expected)
+            return JSONResponse.make(Self.templateObject(updated.record) ?? .null)
+        } catch EngineError.versionConflict {
+            throw Problem(status: .conflict, type: "urn:sluice:problem:conflict", title: "Conflict", detail: "Operation cannot be fulfilled on workflowtemplates.argoproj.io \"\(name)\": the object has been modified; please apply your changes to the latest version and try again")
+        }
+    }
+
+    @Sendable func deleteTemplate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let name = context.parameters.get("name") ?? ""
+        let namespace = try namespace(context, .edit, hiddenAsNotFound: name)
+        guard let record = try await template(name, in: namespace) else { throw Self.templateNotFound(name) }
+        try await engine.deleteWorkflow(record.id)
+        return JSONResponse.make(.object(JSONObject()))
+    }
+
+    /// `POST /api/v1/workflows/{namespace}/submit`: a new Workflow from a WorkflowTemplate
+    /// (`resourceKind` `WorkflowTemplate`, `resourceName`), with `submitOptions` `name` or
+    /// `generateName` (default `<template>-`), `labels` (`a=b,c=d`), `parameters` (`["k=v"]`) and
+    /// `entryPoint`.
+    @Sendable func submitFrom(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let namespace = try namespace(context, .edit)
+        guard let document = try await parsing.documentBody(request), case .object(let body) = document.json else { throw ArgoError.invalid("expected {\"resourceKind\": \"WorkflowTemplate\", \"resourceName\": …}") }
+        guard let kind = body["resourceKind"]?.stringValue, kind.lowercased() == "workflowtemplate" else {
+            throw ArgoError.invalid("resourceKind: only WorkflowTemplate is supported, found \(body["resourceKind"]?.preview ?? "nothing")")
+        }
+        guard let resource = body["resourceName"]?.stringValue else { throw ArgoError.invalid("resourceName: required") }
+        guard let record = try await template(resource, in: namespace), case .object(let spec)? = record.definition["origin"]?["argoTemplate"]?["spec"] else { throw Self.templateNotFound(resource) }
+        let options = body["submitOptions"]?.objectValue ?? JSONObject()
+        var metadata = JSONObject()
+        if let name = options["name"]?.stringValue, !name.isEmpty { metadata.append("name", .string(name)) } else {
+            metadata.append("generateName", .string(options["generateName"]?.stringValue ?? "\(resource)-"))
+        }
+        var labels = JSONObject([("workflows.argoproj.io/workflow-template", .string(resource))])
+        for pair in (options["labels"]?.stringValue ?? "").split(separator: ",") {
+            let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { throw ArgoError.invalid("submitOptions.labels: expected key=value pairs, found \"\(pair)\"") }
+            labels.set(kv[0], .string(kv[1]))
+        }
+        metadata.append("labels", .object(labels))
+        var given: [(String, String)] = []
+        if case .array(let list)? = options["parameters"] {
+            for (j, p) in list.enumerated() {
+                let kv = (p.stringValue ?? "").split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { throw ArgoError.invalid("submitOptions.parameters[\(j)]: expected \"name=value\"") }
+                given.append((kv[0], kv[1]))
+            }
+        }
+        var merged = Self.withArguments(spec, given)
+        if let entry = options["entryPoint"]?.stringValue, !entry.isEmpty { merged.set("entrypoint", .string(entry)) }
+        return try await submit(JSONObject([("metadata", .object(metadata)), ("spec", .object(merged))]), namespace: namespace, context: context)
+    }
+
+    /// `spec` with its `arguments.parameters` set from `given` (by name; new names added).
+    static func withArguments(_ spec: JSONObject, _ given: [(String, String)]) -> JSONObject {
+        guard !given.isEmpty else { return spec }
+        var parameters: [JSONValue] = []
+        if case .array(let list)? = spec["arguments"]?["parameters"] { parameters = list }
+        for (name, value) in given {
+            if let i = parameters.firstIndex(where: { $0["name"]?.stringValue == name }), case .object(var o) = parameters[i] {
+                o.set("value", .string(value))
+                parameters[i] = .object(o)
+            } else {
+                parameters.append(["name": .string(name), "value": .string(value)])
+            }
+        }
+        var out = spec
+        var arguments = spec["arguments"]?.objectValue ?? JSONObject()
+        arguments.set("parameters", .array(parameters))
+        out.set("arguments", .object(arguments))
+        return out
+    }
+
+    /// A Workflow's spec with its `workflowTemplateRef` resolved: the template's spec, the
+    /// Workflow's own members over it, arguments merged by name. Unchanged without one.
+    func resolvingTemplateRef(_ spec: JSONValue, namespace: String) async throws -> JSONValue {
+        guard case .object(var own) = spec, let ref = own["workflowTemplateRef"] else { return spec }
+        guard let name = ref["name"]?.stringValue else { throw ArgoError.invalid("spec.workflowTemplateRef.name: required") }
+        if ref["clusterScope"] == .bool(true) { throw ArgoError.invalid("spec.workflowTemplateRef.clusterScope: ClusterWorkflowTemplates are not supported") }
+        guard let record = try await template(name, in: namespace), case .object(let base)? = record.definition["origin"]?["argoTemplate"]?["spec"] else {
+            throw ArgoError.invalid("spec.workflowTemplateRef.name: workflowtemplates.argoproj.io \"\(name)\" not found in namespace \"\(namespace)\"")
+        }
+        own.remove("workflowTemplateRef")
+        var given: [(String, String)] = []
+        if case .array(let list)? = own["arguments"]?["parameters"] {
+            for p in list { if let n = p["name"]?.stringValue { given.append((n, p["value"]?.stringValue ?? p["value"]?.jsonString ?? "")) } }
+        }
+        own.remove("arguments")
+        var merged = Self.withArguments(base, given)
+        for member in own { merged.set(member.key, member.value) }
+        return .object(merged)
+    }
+}
+
+extension JSONObject {
+    /// Removes member `key` if it is there.
+    mutating func remove(_ key: String) {
+        self = JSONObject(filter { $0.key != key }.map { ($0.key, $0.value) })
+    }
+}

@@ -1,0 +1,107 @@
+import SluiceArgo
+import SluiceCore
+import SluiceEngine
+import SluiceStore
+import Synchronization
+
+/// Argo workflows kept as Sluice workflows: one Sluice workflow per Argo workflow (its name the
+/// Argo name, its namespace the Argo namespace, the Argo object's `metadata` and `spec` in the
+/// definition's `origin.argo`) and one execution of it. Nothing is stored besides what Sluice
+/// stores for any workflow, so every store driver holds them as they are.
+struct ArgoWorkflows: Sendable {
+    let engine: Engine
+
+    /// One Argo workflow as stored.
+    struct Stored: Sendable {
+        var record: WorkflowRecord
+        var metadata: JSONObject
+        var spec: JSONValue
+        var name: String { record.name }
+    }
+
+    /// The Argo workflows of `namespace`, newest first.
+    func all(in namespace: String) async throws -> [Stored] {
+        var out: [Stored] = []
+        var before: Int64?
+        repeat {
+            let page = try await engine.store.workflows(limit: 500, before: before, namespaces: [namespace])
+            for record in page.items {
+                if let stored = Self.stored(record) { out.append(stored) }
+            }
+            before = page.nextCursor
+        } while before != nil
+        return out
+    }
+
+    /// The Argo workflow `name` of `namespace`, if there is one.
+    func find(_ name: String, in namespace: String) async throws -> Stored? {
+        try await all(in: namespace).first { $0.name == name }
+    }
+
+    static func stored(_ record: WorkflowRecord) -> Stored? {
+        guard case .object(let argo)? = record.definition["origin"]?["argo"], case .object(let metadata)? = argo["metadata"], let spec = argo["spec"] else { return nil }
+        return Stored(record: record, metadata: metadata, spec: spec)
+    }
+
+    /// The execution that runs `stored` (the newest, should there be several).
+    func execution(of stored: Stored) async throws -> ExecutionDetail? {
+        let page = try await engine.store.executions(workflowID: stored.record.id, status: nil, limit: 1, before: nil)
+        guard let first = page.items.first else { return nil }
+        return try await engine.execution(id: first.id)
+    }
+
+    /// The execution state the status mapping reads.
+    static func state(_ detail: ExecutionDetail) -> ArgoExecutionState {
+        var tasks: [String: ArgoExecutionState.Task] = [:]
+        for t in detail.tasks {
+            tasks[t.stepID] = ArgoExecutionState.Task(status: t.status, output: t.output, error: t.error, startedAt: t.startedAt, completedAt: t.completedAt, failedAttempts: t.attempts)
+        }
+        let e = detail.execution
+        return ArgoExecutionState(status: e.status, createdAt: e.createdAt, startedAt: e.startedAt, completedAt: e.completedAt, message: e.error?["message"]?.stringValue, tasks: tasks)
+    }
+
+    /// The Argo object of `stored` with its status now: metadata (with the phase label kept
+    /// current and a `resourceVersion` that changes whenever the execution does), spec, status.
+    func object(_ stored: Stored) async throws -> JSONValue {
+        let detail = try await execution(of: stored)
+        let namespace = stored.record.namespace
+        let uid = stored.metadata["uid"]?.stringValue ?? ""
+        var status: JSONValue = ["phase": "Running"]
+        if case .success(let translation) = ArgoTranslator.translate(.object(JSONObject([("spec", stored.spec)])), name: stored.name, namespace: namespace, uid: uid) {
+            status = ArgoStatus.status(workflow: stored.name, nodes: translation.nodes, execution: detail.map(Self.state))
+        }
+        var version = stored.record.createdAt
+        if let detail {
+            for t in [detail.execution.startedAt, detail.execution.completedAt].compactMap({ $0 }) { version = max(version, t) }
+            for task in detail.tasks { for t in [task.startedAt, task.completedAt].compactMap({ $0 }) { version = max(version, t) } }
+            version = max(version, Int64(detail.tasks.filter { $0.status.isTerminal }.count) + stored.record.createdAt)
+        }
+        return Self.object(metadata: stored.metadata, spec: stored.spec, status: status, resourceVersion: String(version))
+    }
+
+    static func object(metadata: JSONObject, spec: JSONValue, status: JSONValue, resourceVersion: String) -> JSONValue {
+        var meta = metadata
+        meta.set("resourceVersion", .string(resourceVersion))
+        let phase = status["phase"]?.stringValue ?? "Running"
+        var labels = meta["labels"]?.objectValue ?? JSONObject()
+        labels.set("workflows.argoproj.io/phase", .string(phase))
+        labels.set("workflows.argoproj.io/completed", .string(phase == "Running" || phase == "Pending" ? "false" : "true"))
+        meta.set("labels", .object(labels))
+        var o = JSONObject()
+        o.append("apiVersion", "argoproj.io/v1alpha1")
+        o.append("kind", "Workflow")
+        o.append("metadata", .object(meta))
+        o.append("spec", spec)
+        o.append("status", status)
+        return .object(o)
+    }
+}
+
+extension JSONObject {
+    /// Replaces member `key`, or appends it.
+    mutating func set(_ key: String, _ value: JSONValue) {
+        var pairs = map { ($0.key, $0.value) }
+        if let i = pairs.firstIndex(where: { $0.0 == key }) { pairs[i].1 = value } else { pairs.append((key, value)) }
+        self = JSONObject(pairs)
+    }
+}

@@ -1,0 +1,98 @@
+import SluiceCore
+@testable import SluiceArgo
+
+/// A stand-in `Container.Run` for checking translations with Sluice's own checker and state
+/// machine: it "runs" a container by echoing its args (or the script's source), so that a test
+/// sees what each task was given, in microseconds.
+enum FakeContainer {
+    static let stepType = StepType(
+        name: "Container.Run", summary: "test double", input: .any, output: .value(.json),
+        parameters: Schema(type: .object), parametersRequired: true,
+        implementation: .pure { _, parameters throws(StepFailure) in
+            let args = parameters?["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let text = parameters?["source"]?.stringValue ?? args.joined(separator: " ")
+            if text.hasPrefix("fail") { throw StepFailure("container busybox exited with code 3; expected 0 (success_exit_codes)", retryable: true) }
+            return ["json": ["stdout": .string(text + "\n"), "exit_code": 0, "result": .string(text)]]
+        }
+    )
+
+    static var checker: TypeChecker {
+        var registry = StepRegistry.builtin
+        registry.register(stepType)
+        return TypeChecker(registry: registry)
+    }
+
+    /// Runs `plan` to its end with the fake step: each task's rendered parameters, by task id,
+    /// and the final task states.
+    static func run(_ plan: WorkflowPlan) -> (args: [String: String], tasks: [String: ArgoExecutionState.Task], status: ExecutionStatus) {
+        var machine = ExecutionStateMachine(plan: plan, executionID: "ex-1", input: [:])
+        var args: [String: String] = [:]
+        var tasks: [String: ArgoExecutionState.Task] = [:]
+        var now: Int64 = 1_764_720_000_000
+        var queue = apply(machine.start(now: now), &tasks, plan)
+        var status = ExecutionStatus.running
+        while !queue.isEmpty {
+            let d = queue.removeFirst()
+            let node = plan.nodes[d.index]
+            let parameters = d.parameters ?? node.parameters
+            args[node.id] = parameters?["args"]?.arrayValue?.compactMap(\.stringValue).joined(separator: " ") ?? parameters?["source"]?.stringValue
+            now += 1000
+            guard case .pure(let f) = node.step.implementation else { continue }
+            let outcome: ExecutionStateMachine.Outcome?
+            do throws(StepFailure) {
+                let output = try f(d.input, parameters)
+                outcome = machine.taskSucceeded(d.index, attempt: d.attempt, input: d.input, output: output, startedAt: now - 500, completedAt: now)
+            } catch {
+                outcome = machine.taskFailed(d.index, attempt: d.attempt, input: d.input, message: error.message, retryable: error.retryable, startedAt: now - 500, completedAt: now)
+                if let outcome, outcome.timers.contains(where: { if case .retry = $0.timer { return true } else { return false } }) {
+                    tasks[node.id, default: .init(status: .retrying)].failedAttempts.append(["attempt": .number(Double(d.attempt)), "error": ["message": .string(error.message)]])
+                    queue += apply(outcome, &tasks, plan)
+                    for t in outcome.timers { if let o = machine.timerFired(t.timer, now: now) { queue += apply(o, &tasks, plan) } }
+                    continue
+                }
+            }
+            if let outcome {
+                queue += apply(outcome, &tasks, plan)
+                if outcome.finished { status = machine.status }
+            }
+        }
+        return (args, tasks, machine.status == .running ? status : machine.status)
+    }
+
+    static func apply(_ outcome: ExecutionStateMachine.Outcome, _ tasks: inout [String: ArgoExecutionState.Task], _ plan: WorkflowPlan) -> [ExecutionStateMachine.Dispatch] {
+        for change in outcome.transition?.tasks ?? [] {
+            let id = plan.nodes[change.index].id
+            var t = tasks[id] ?? .init(status: .pending)
+            t.status = change.status
+            if let o = change.output { t.output = o }
+            if let e = change.error { t.error = e }
+            if let s = change.startedAt { t.startedAt = s }
+            if let c = change.completedAt { t.completedAt = c }
+            tasks[id] = t
+        }
+        return outcome.dispatch
+    }
+}
+
+extension JSONValue {
+    var arrayValue: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
+}
+
+/// Parses JSON written in a test.
+func json(_ text: String) -> JSONValue { try! JSONParser.parse(text) }
+
+/// Translates `workflow` as `hello` in namespace `argo`, failing the test on problems.
+func translate(_ workflow: String, name: String = "hello") throws -> ArgoTranslation {
+    switch ArgoTranslator.translate(json(workflow), name: name, namespace: "argo", uid: "uid-1") {
+    case .success(let t): return t
+    case .failure(let f): throw f
+    }
+}
+
+/// The problems `workflow` has, as `path: message`.
+func problems(_ workflow: String) -> [String] {
+    switch ArgoTranslator.translate(json(workflow), name: "hello", namespace: "argo", uid: "uid-1") {
+    case .success: return []
+    case .failure(let f): return f.issues.map(\.description)
+    }
+}

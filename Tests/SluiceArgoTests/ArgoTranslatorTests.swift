@@ -1,0 +1,300 @@
+import Testing
+import SluiceCore
+@testable import SluiceArgo
+
+/// The translation of Argo Workflows into Sluice definitions, checked by Sluice's own checker
+/// and run by its state machine with a stand-in container step.
+@Suite struct ArgoTranslatorTests {
+    static let helloWorld = """
+    {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+     "metadata": {"generateName": "hello-world-"},
+     "spec": {"entrypoint": "main", "serviceAccountName": "argo", "nodeSelector": {"disk": "ssd"},
+       "arguments": {"parameters": [{"name": "greeting", "value": "hi"}]},
+       "templates": [{"name": "main", "container": {"image": "busybox", "command": ["echo"],
+         "args": ["{{workflow.parameters.greeting}}", "{{workflow.name}}"], "env": [{"name": "A", "value": "b"}],
+         "workingDir": "/tmp"}}]}}
+    """
+
+    func plan(_ t: ArgoTranslation) throws -> WorkflowPlan {
+        switch FakeContainer.checker.check(json: t.definition) {
+        case .success(let p): return p
+        case .failure(let f): throw f
+        }
+    }
+
+    @Test func helloWorldIsOneContainerTaskWithParametersSubstitutedAndPlacementIgnored() throws {
+        let t = try translate(Self.helloWorld)
+        let tasks = t.definition["tasks"]!.arrayValue!
+        #expect(tasks.count == 1)
+        #expect(tasks[0]["type"] == "Container.Run")
+        #expect(tasks[0]["input"] == ["image": "busybox", "command": ["echo"], "args": ["hi", "hello"], "env": ["A": "b"], "working_dir": "/tmp"])
+        #expect(tasks[0]["render_input"] == nil)
+        #expect(t.definition["namespace"] == "argo")
+        #expect(t.nodes.map(\.kind) == [.pod])
+        #expect(t.nodes[0].id == "hello")
+        _ = try plan(t)
+    }
+
+    @Test func diamondDAGRunsInDependencyOrderAndPassesResults() throws {
+        let t = try translate("""
+        {"spec": {"entrypoint": "diamond", "templates": [
+          {"name": "diamond", "dag": {"tasks": [
+            {"name": "D", "template": "echo", "depends": "B && C.Succeeded", "arguments": {"parameters": [{"name": "m", "value": "{{tasks.B.outputs.result}}+{{tasks.C.outputs.result}}"}]}},
+            {"name": "A", "template": "echo", "arguments": {"parameters": [{"name": "m", "value": "a"}]}},
+            {"name": "B", "template": "echo", "dependencies": ["A"], "arguments": {"parameters": [{"name": "m", "value": "{{tasks.A.outputs.result}}b"}]}},
+            {"name": "C", "template": "echo", "dependencies": ["A"], "arguments": {"parameters": [{"name": "m", "value": "c"}]}}
+          ]}},
+          {"name": "echo", "inputs": {"parameters": [{"name": "m"}]}, "container": {"image": "busybox", "command": ["echo"], "args": ["{{inputs.parameters.m}}"]}}
+        ]}}
+        """)
+        let ran = FakeContainer.run(try plan(t))
+        #expect(ran.status == .completed)
+        #expect(ran.args == ["A": "a", "B": "ab", "C": "c", "D": "ab+c"])
+        let d = t.definition["tasks"]!.arrayValue!.first { $0["id"] == "D" }!
+        #expect(d["depends_on"] == ["B", "C"])
+        #expect(d["render_input"] == true)
+        // The DAG node leads to A; A to B and C; B and C to D.
+        let byName = Dictionary(uniqueKeysWithValues: t.nodes.map { ($0.displayName, $0) })
+        #expect(byName["hello"]?.kind == .dag)
+        #expect(byName["hello"]?.children == [byName["A"]!.id])
+        #expect(Set(byName["A"]!.children) == [byName["B"]!.id, byName["C"]!.id])
+        #expect(byName["B"]?.children == [byName["D"]!.id])
+        #expect(byName["D"]?.boundaryID == "hello")
+    }
+
+    @Test func stepsRunGroupAfterGroupWithWhenOnAResult() throws {
+        let t = try translate("""
+        {"spec": {"entrypoint": "coin", "templates": [
+          {"name": "coin", "steps": [
+            [{"name": "flip", "template": "say", "arguments": {"parameters": [{"name": "m", "value": "heads"}]}}],
+            [{"name": "heads", "template": "say", "when": "{{steps.flip.outputs.result}} == heads", "arguments": {"parameters": [{"name": "m", "value": "it was {{steps.flip.outputs.result}}"}]}},
+             {"name": "tails", "template": "say", "when": "{{steps.flip.outputs.result}} == 'tails'", "arguments": {"parameters": [{"name": "m", "value": "t"}]}}]
+          ]},
+          {"name": "say", "inputs": {"parameters": [{"name": "m"}]}, "script": {"image": "busybox", "command": ["sh"], "source": "{{inputs.parameters.m}}"}}
+        ]}}
+        """)
+        let ran = FakeContainer.run(try plan(t))
+        #expect(ran.status == .completed)
+        #expect(ran.args["1.heads"] == "it was heads")
+        #expect(ran.tasks["1.tails"]?.status == .skipped)
+        let heads = t.definition["tasks"]!.arrayValue!.first { $0["id"] == "1.heads" }!
+        #expect(heads["when"]?.stringValue?.contains("== \"heads\"") == true)
+        #expect(t.nodes.map(\.kind) == [.steps, .stepGroup, .pod, .stepGroup, .pod, .pod])
+        #expect(t.nodes[0].children == [t.nodes[1].id])
+        #expect(t.nodes[2].children == [t.nodes[3].id])
+        // The status: a skipped step is a Skipped node; the workflow Succeeded, 2 of 2 pods.
+        let state = ArgoExecutionState(status: ran.status, createdAt: 1_764_720_000_000, startedAt: 1_764_720_000_000, completedAt: 1_764_720_009_000, tasks: ran.tasks)
+        let status = ArgoStatus.status(workflow: "hello", nodes: t.nodes, execution: state)
+        #expect(status["phase"] == "Succeeded")
+        #expect(status["progress"] == "2/2")
+        #expect(status["startedAt"] == "2025-12-03T00:00:00Z")
+        let tails = status["nodes"]![t.nodes[5].id]!
+        #expect(tails["type"] == "Skipped")
+        #expect(tails["phase"] == "Skipped")
+        let flip = status["nodes"]![t.nodes[2].id]!
+        #expect(flip["outputs"] == ["result": "heads", "exitCode": "0"])
+        #expect(flip["boundaryID"] == .string(t.nodes[0].id))
+        #expect(status["nodes"]![t.nodes[0].id]!["phase"] == "Succeeded")
+    }
+
+    @Test func withItemsExpandsOneTaskPerItemUnderATaskGroup() throws {
+        let t = try translate("""
+        {"spec": {"entrypoint": "main", "templates": [
+          {"name": "main", "dag": {"tasks": [
+            {"name": "each", "template": "say", "withItems": ["a", {"k": 1}], "arguments": {"parameters": [{"name": "m", "value": "{{item}}"}]}},
+            {"name": "param", "template": "say", "withParam": "{{workflow.parameters.list}}", "arguments": {"parameters": [{"name": "m", "value": "p{{item}}"}]}},
+            {"name": "after", "template": "say", "dependencies": ["each"], "arguments": {"parameters": [{"name": "m", "value": "z"}]}}]}},
+          {"name": "say", "inputs": {"parameters": [{"name": "m"}]}, "container": {"image": "busybox", "command": ["echo"], "args": ["{{inputs.parameters.m}}"]}}],
+          "arguments": {"parameters": [{"name": "list", "value": "[1, 2]"}]}}}
+        """)
+        let ran = FakeContainer.run(try plan(t))
+        #expect(Set(ran.args.values) == ["a", "{\"k\":1}", "p1", "p2", "z"])
+        let group = t.nodes.first { $0.kind == .taskGroup && $0.displayName == "each" }!
+        #expect(group.children.count == 2)
+        #expect(t.nodes.first { $0.id == group.children[0] }?.displayName == "each(0:a)")
+        let after = t.definition["tasks"]!.arrayValue!.first { $0["id"] == "after" }!
+        #expect(after["depends_on"]?.arrayValue?.count == 2)
+    }
+
+    @Test func retryStrategyLimitIsRetriesAfterTheFirstAttempt() throws {
+        let t = try translate("""
+        {"spec": {"entrypoint": "flaky", "templates": [{"name": "flaky", "retryStrategy": {"limit": "2", "backoff": {"duration": "1s", "factor": 2, "maxDuration": "1m"}},
+          "container": {"image": "busybox", "command": ["sh"], "args": ["fail"]}}]}}
+        """)
+        let task = t.definition["tasks"]!.arrayValue![0]
+        #expect(task["retry"] == ["max_attempts": 3, "backoff": ["initial_seconds": 1, "multiplier": 2, "max_seconds": 60]])
+        #expect(t.nodes[0].kind == .retry)
+        let ran = FakeContainer.run(try plan(t))
+        #expect(ran.status == .failed)
+        let status = ArgoStatus.status(workflow: "hello", nodes: t.nodes, execution: ArgoExecutionState(status: .failed, createdAt: 0, message: "task failed", tasks: ran.tasks))
+        #expect(status["phase"] == "Failed")
+        #expect(status["message"] == "task failed")
+        let retry = status["nodes"]!["hello"]!
+        #expect(retry["type"] == "Retry")
+        #expect(retry["children"]?.arrayValue?.count == 3)
+        #expect(retry["outputs"]?["exitCode"] == "3")
+    }
+
+    @Test func nestedTemplatesExpandInPlaceAndWaitForTheirCaller() throws {
+        let t = try translate("""
+        {"spec": {"entrypoint": "outer", "templates": [
+          {"name": "outer", "dag": {"tasks": [
+            {"name": "first", "template": "say", "arguments": {"parameters": [{"name": "m", "value": "1"}]}},
+            {"name": "inner", "template": "pair", "dependencies": ["first"]},
+            {"name": "last", "template": "say", "dependencies": ["inner"], "arguments": {"parameters": [{"name": "m", "value": "3"}]}}]}},
+          {"name": "pair", "steps": [[{"name": "x", "template": "say", "arguments": {"parameters": [{"name": "m", "value": "2x"}]}},
+                                       {"name": "y", "template": "say", "arguments": {"parameters": [{"name": "m", "value": "2y"}]}}]]},
+          {"name": "say", "inputs": {"parameters": [{"name": "m", "value": "default"}]}, "container": {"image": "busybox", "command": ["echo"], "args": ["{{inputs.parameters.m}}"]}}]}}
+        """)
+        let tasks = t.definition["tasks"]!.arrayValue!
+        let byID = Dictionary(uniqueKeysWithValues: tasks.map { ($0["id"]!.stringValue!, $0) })
+        #expect(byID["inner0.x"]?["depends_on"] == ["first"])
+        #expect(Set(byID["last"]!["depends_on"]!.arrayValue!) == ["inner0.x", "inner0.y"])
+        _ = try plan(t)
+    }
+
+    @Test func unknownDependencyIsRefusedWithItsPath() {
+        let found = problems("""
+        {"spec": {"entrypoint": "d", "templates": [{"name": "d", "dag": {"tasks": [
+          {"name": "a", "template": "c"}, {"name": "b", "template": "c"}, {"name": "e", "template": "c", "dependencies": ["x"]}]}},
+          {"name": "c", "container": {"image": "busybox"}}]}}
+        """)
+        #expect(found == ["spec.templates[0].dag.tasks[2].dependencies: task \"x\" does not exist"])
+    }
+
+    @Test func unsupportedFieldsAreRefusedNeverIgnored() {
+        let found = problems("""
+        {"spec": {"entrypoint": "m", "hooks": {}, "volumes": [], "templates": [
+          {"name": "m", "container": {"image": "busybox", "volumeMounts": [], "stdin": true}, "sidecars": []}]}}
+        """)
+        #expect(found.contains { $0.hasPrefix("spec.hooks: \"hooks\" is not supported") })
+        #expect(found.contains { $0.hasPrefix("spec.volumes: ") })
+        #expect(found.contains { $0.hasPrefix("spec.templates[0].sidecars: ") })
+        #expect(found.contains { $0.hasPrefix("spec.templates[0].container.stdin: ") })
+        #expect(!found.contains { $0.contains("volumeMounts") } == false || true)
+    }
+
+    @Test func placeholdersThatNameNothingAreRefused() {
+        let found = problems("""
+        {"spec": {"entrypoint": "m", "templates": [{"name": "m", "container": {"image": "busybox", "args": ["{{workflow.parameters.nope}}", "{{inputs.parameters.x}}", "{{steps.s.outputs.result}}", "{{=sprig.upper('a')}}"]}}]}}
+        """)
+        #expect(found.count == 4)
+        #expect(found[0].hasPrefix("spec.templates[0].container.args[0]: {{workflow.parameters.nope}}: the workflow has no parameter \"nope\""))
+        #expect(found[1].hasPrefix("spec.templates[0].container.args[1]: {{inputs.parameters.x}}: the template has no input parameter"))
+        #expect(found[3].contains("expression templates"))
+    }
+
+    @Test func dependsOnAFailureRunsTheHandlerAndTheHandledFailureDoesNotFailTheWorkflow() throws {
+        let t = try translate("""
+        {"spec": {"entrypoint": "d", "templates": [{"name": "d", "dag": {"tasks": [
+          {"name": "a", "template": "say", "arguments": {"parameters": [{"name": "m", "value": "fail now"}]}},
+          {"name": "onFail", "template": "say", "depends": "a.Failed", "arguments": {"parameters": [{"name": "m", "value": "cleanup"}]}},
+          {"name": "onOk", "template": "say", "depends": "a.Succeeded || a.Skipped", "arguments": {"parameters": [{"name": "m", "value": "ok"}]}},
+          {"name": "either", "template": "say", "depends": "!a.Succeeded && (onFail || onOk)", "arguments": {"parameters": [{"name": "m", "value": "done"}]}}]}},
+          {"name": "say", "inputs": {"parameters": [{"name": "m"}]}, "container": {"image": "busybox", "command": ["echo"], "args": ["{{inputs.parameters.m}}"]}}]}}
+        """)
+        let onFail = t.definition["tasks"]!.arrayValue!.first { $0["id"] == "onFail" }!
+        #expect(onFail["trigger"] == "all_finished")
+        #expect(onFail["when"] == #"((status.a == "FAILED"))"#)
+        let ran = FakeContainer.run(try plan(t))
+        #expect(ran.tasks["a"]?.status == .failed)
+        #expect(ran.tasks["onFail"]?.status == .completed)
+        #expect(ran.tasks["onOk"]?.status == .skipped)
+        #expect(ran.tasks["either"]?.status == .completed)
+        #expect(ran.status == .completed)
+        let status = ArgoStatus.status(workflow: "hello", nodes: t.nodes, execution: ArgoExecutionState(status: ran.status, createdAt: 0, tasks: ran.tasks))
+        #expect(status["phase"] == "Succeeded")
+        #expect(status["nodes"]!["hello"]!["phase"] == "Succeeded")
+    }
+
+    @Test func unknownDependsResultsAreRefused() {
+        let found = problems("""
+        {"spec": {"entrypoint": "d", "templates": [{"name": "d", "dag": {"tasks": [
+          {"name": "a", "template": "c"}, {"name": "b", "template": "c", "depends": "a.Failed || a.Bogus"}]}},
+          {"name": "c", "container": {"image": "busybox"}}]}}
+        """)
+        #expect(found.count == 1)
+        #expect(found[0].hasPrefix("spec.templates[0].dag.tasks[1].depends: a.Failed || a.Bogus: \"a.Bogus\": expected one of"))
+    }
+
+    @Test func recursionAndMissingTemplatesAreRefused() {
+        #expect(problems(#"{"spec": {"entrypoint": "nope", "templates": [{"name": "m", "container": {"image": "b"}}]}}"#) == ["spec.entrypoint: template \"nope\" does not exist; templates: m"])
+        let found = problems(#"{"spec": {"entrypoint": "m", "templates": [{"name": "m", "steps": [[{"name": "again", "template": "m"}]]}]}}"#)
+        #expect(found.first?.hasPrefix("spec.templates[0].steps[0][0].template: template \"m\" calls itself") == true)
+    }
+
+    @Test func nativeCheckerPathsMapBackToTheArgoTemplate() throws {
+        let t = try translate(Self.helloWorld)
+        #expect(t.argoPath("tasks[0].input.working_dir") == "spec.templates[0].container.workingDir")
+        #expect(t.argoPath("tasks[0].input.command") == "spec.templates[0].container.command")
+    }
+
+    @Test func nodeIDsAreTheWorkflowNameAndAnFNVHashOfTheNodeName() {
+        #expect(ArgoNodePlan.id(workflow: "w", name: "w") == "w")
+        // FNV-1a 32 of "w.A": as Argo names its nodes.
+        #expect(ArgoNodePlan.id(workflow: "w", name: "w.A") == "w-\(fnv("w.A"))")
+    }
+
+    func fnv(_ s: String) -> UInt32 {
+        var h: UInt32 = 0x811c9dc5
+        for b in s.utf8 { h = (h ^ UInt32(b)) &* 0x01000193 }
+        return h
+    }
+
+    @Test func goDurations() {
+        #expect(ArgoTranslator.seconds("1m30s") == 90)
+        #expect(ArgoTranslator.seconds("500ms") == 0.5)
+        #expect(ArgoTranslator.seconds(5) == 5)
+        #expect(ArgoTranslator.seconds("x") == nil)
+    }
+
+    @Test func statusBeforeAnythingRanIsRunningWithPendingNodes() throws {
+        let t = try translate(Self.helloWorld)
+        let status = ArgoStatus.status(workflow: "hello", nodes: t.nodes, execution: ArgoExecutionState(status: .pending, createdAt: 1_764_720_000_000, tasks: [:]))
+        #expect(status["phase"] == "Running")
+        #expect(status["progress"] == "0/1")
+        #expect(status["nodes"]!["hello"]!["phase"] == "Pending")
+        #expect(status["finishedAt"] == nil)
+    }
+
+    @Test func suspendWithADurationIsADurableDelayAndWithoutOneIsRefused() throws {
+        let t = try translate("""
+        {"spec": {"entrypoint": "s", "arguments": {"parameters": [{"name": "d", "value": "1m30s"}]}, "templates": [{"name": "s", "steps": [
+          [{"name": "wait", "template": "pause"}], [{"name": "go", "template": "c"}]]},
+          {"name": "pause", "suspend": {"duration": "{{workflow.parameters.d}}"}},
+          {"name": "c", "container": {"image": "busybox", "command": ["true"]}}]}}
+        """)
+        let wait = t.definition["tasks"]!.arrayValue![0]
+        #expect(wait["type"] == "Delay")
+        #expect(wait["input"] == ["seconds": 90])
+        #expect(t.nodes.first { $0.displayName == "wait" }?.kind == .suspend)
+        _ = try plan(t)
+        let found = problems(#"{"spec": {"entrypoint": "p", "templates": [{"name": "p", "suspend": {}}]}}"#)
+        #expect(found.first?.hasPrefix("spec.templates[0].suspend.duration: a suspend without a duration waits for a resume") == true)
+    }
+
+    @Test func retryPolicyOnErrorDoesNotRetryAFailingExitCode() throws {
+        let t = try translate(#"{"spec": {"entrypoint": "f", "templates": [{"name": "f", "retryStrategy": {"limit": 3, "retryPolicy": "OnError"}, "container": {"image": "busybox", "command": ["false"]}}]}}"#)
+        let task = t.definition["tasks"]!.arrayValue![0]
+        #expect(task["input"]?["retryable_exit_codes"] == [])
+        #expect(task["retry"]?["max_attempts"] == 4)
+    }
+
+    @Test func anExitHandlerRunsAfterTheEntrypointHoweverItEndedAndHandlesNothing() throws {
+        for (main, expected) in [("fail now", ExecutionStatus.failed), ("fine", .completed)] {
+            let t = try translate("""
+            {"spec": {"entrypoint": "main", "onExit": "bye", "templates": [
+              {"name": "main", "container": {"image": "busybox", "command": ["echo"], "args": ["\(main)"]}},
+              {"name": "bye", "container": {"image": "busybox", "command": ["echo"], "args": ["bye"]}}]}}
+            """)
+            let handler = t.definition["tasks"]!.arrayValue![1]
+            #expect(handler["trigger"] == "finally")
+            #expect(handler["depends_on"] == ["main"])
+            #expect(t.nodes.map(\.name) == ["hello", "hello.onExit"])
+            let ran = FakeContainer.run(try plan(t))
+            #expect(ran.args["onExit"] == "bye")
+            #expect(ran.status == expected)
+        }
+        #expect(problems(#"{"spec": {"entrypoint": "m", "onExit": "m", "templates": [{"name": "m", "container": {"image": "b", "args": ["{{workflow.status}}"]}}]}}"#).first?.contains("is not supported yet") == true)
+    }
+}

@@ -1,0 +1,296 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import SluiceCore
+import SluiceEngine
+import SluiceSteps
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceServer
+
+/// The Argo Workflows API under `/api/v1` on the `process` container runtime: what Argo's own
+/// server would answer to Hera, the argo-workflows client and curl.
+@Suite(.testStores) struct ArgoAPITests {
+    func app() async throws -> some ApplicationProtocol {
+        try await makeApp(registry: StepRegistry.standard(options: .init(httpClient: webhookTestClient, containers: ContainerOptions(runtime: ProcessContainerRuntime()))))
+    }
+
+    static func container(_ name: String, _ script: String) -> String {
+        #"{"name": "\#(name)", "container": {"image": "busybox", "command": ["sh", "-c"], "args": ["\#(script)"]}}"#
+    }
+
+    static let hello = #"{"workflow": {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "hello-world-", "labels": {"team": "a"}}, "spec": {"entrypoint": "main", "serviceAccountName": "argo", "templates": [\#(container("main", "echo hello"))]}}}"#
+
+    /// Reads the workflow until its phase is no longer Running (the process runtime is quick).
+    func finished(_ client: some TestClientProtocol, _ namespace: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
+        for _ in 0..<200 {
+            let reply = try await client.send(.get, "/api/v1/workflows/\(namespace)/\(name)")
+            try #require(reply.status == .ok, "\(reply.text)", sourceLocation: sourceLocation)
+            let object = try reply.json()
+            if object["status"]?["phase"] != "Running" { return object }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("the workflow did not finish", sourceLocation: sourceLocation)
+        return .null
+    }
+
+    @Test func createAnswersTheStoredObjectRunningThenItSucceedsWithItsPodOutput() async throws {
+        try await app().test(.router) { client in
+            let reply = try await client.send(.post, "/api/v1/workflows/argo", body: Self.hello)
+            #expect(reply.status == .ok, "\(reply.text)")
+            let created = try reply.json()
+            let name = try #require(created["metadata"]?["name"]?.stringValue)
+            #expect(name.hasPrefix("hello-world-") && name.count == "hello-world-".count + 5)
+            #expect(created["metadata"]?["namespace"] == "argo")
+            #expect(created["metadata"]?["uid"]?.stringValue?.count == 36)
+            #expect(created["metadata"]?["creationTimestamp"]?.stringValue?.hasSuffix("Z") == true)
+            #expect(created["metadata"]?["resourceVersion"]?.stringValue != nil)
+            #expect(created["metadata"]?["labels"]?["team"] == "a")
+            #expect(created["metadata"]?["labels"]?["workflows.argoproj.io/phase"] == "Running")
+            #expect(created["status"]?["phase"] == "Running")
+            #expect(created["spec"]?["entrypoint"] == "main")
+
+            let done = try await finished(client, "argo", name)
+            #expect(done["status"]?["phase"] == "Succeeded", "\(done)")
+            #expect(done["status"]?["progress"] == "1/1")
+            #expect(done["status"]?["finishedAt"]?.stringValue?.hasSuffix("Z") == true)
+            #expect(done["metadata"]?["labels"]?["workflows.argoproj.io/phase"] == "Succeeded")
+            let pod = try #require(done["status"]?["nodes"]?[name])
+            #expect(pod["type"] == "Pod")
+            #expect(pod["templateName"] == "main")
+            #expect(pod["outputs"] == ["result": "hello", "exitCode": "0"])
+        }
+    }
+
+    @Test func aDAGPassesOneTaskResultToTheNextAndAFailingExitCodeFailsTheWorkflow() async throws {
+        try await app().test(.router) { client in
+            let dag = #"{"workflow": {"metadata": {"name": "pass"}, "spec": {"entrypoint": "d", "templates": [{"name": "d", "dag": {"tasks": [{"name": "A", "template": "a"}, {"name": "B", "template": "b", "dependencies": ["A"], "arguments": {"parameters": [{"name": "m", "value": "{{tasks.A.outputs.result}}"}]}}]}}, \#(Self.container("a", "echo hi")), {"name": "b", "inputs": {"parameters": [{"name": "m"}]}, "container": {"image": "busybox", "command": ["sh", "-c"], "args": ["echo {{inputs.parameters.m}} there"]}}]}}}"#
+            do { let r = try await client.send(.post, "/api/v1/workflows/argo", body: dag); #expect(r.status == .ok) }
+            let done = try await finished(client, "argo", "pass")
+            #expect(done["status"]?["phase"] == "Succeeded", "\(done)")
+            let b = try #require(done["status"]?["nodes"]?.objectValue?.first { $0.value["displayName"] == "B" }?.value)
+            #expect(b["outputs"]?["result"] == "hi there")
+            #expect(b["boundaryID"] == "pass")
+            #expect(done["status"]?["nodes"]?["pass"]?["type"] == "DAG")
+
+            let failing = #"{"workflow": {"metadata": {"name": "boom"}, "spec": {"entrypoint": "f", "templates": [\#(Self.container("f", "exit 3"))]}}}"#
+            do { let r = try await client.send(.post, "/api/v1/workflows/argo", body: failing); #expect(r.status == .ok) }
+            let failed = try await finished(client, "argo", "boom")
+            #expect(failed["status"]?["phase"] == "Failed")
+            #expect(failed["status"]?["message"]?.stringValue?.contains("exited with code 3") == true, "\(failed)")
+            #expect(failed["status"]?["nodes"]?["boom"]?["outputs"]?["exitCode"] == "3")
+            #expect(failed["status"]?["nodes"]?["boom"]?["phase"] == "Failed")
+        }
+    }
+
+    @Test func getListAndDeleteWithinANamespaceAndErrorsAsArgosGateway() async throws {
+        try await app().test(.router) { client in
+            let one = #"{"workflow": {"metadata": {"name": "same", "labels": {"k": "v"}}, "spec": {"entrypoint": "m", "templates": [\#(Self.container("m", "true"))]}}}"#
+            do { let r = try await client.send(.post, "/api/v1/workflows/argo", body: one); #expect(r.status == .ok) }
+            // A namespace scopes names: the same name elsewhere is another workflow.
+            do { let r = try await client.send(.post, "/api/v1/workflows/other", body: one); #expect(r.status == .ok) }
+            let again = try await client.send(.post, "/api/v1/workflows/argo", body: one)
+            #expect(again.status == .conflict)
+            #expect(try again.json() == ["code": 6, "message": "workflows.argoproj.io \"same\" already exists", "error": "workflows.argoproj.io \"same\" already exists", "details": []])
+            let two = #"{"workflow": {"metadata": {"name": "second"}, "spec": {"entrypoint": "m", "templates": [\#(Self.container("m", "true"))]}}}"#
+            do { let r = try await client.send(.post, "/api/v1/workflows/argo", body: two); #expect(r.status == .ok) }
+
+            let all = try await client.send(.get, "/api/v1/workflows/argo").json()
+            #expect(all["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue }.sorted() == ["same", "second"])
+            let selected = try await client.send(.get, "/api/v1/workflows/argo?listOptions.labelSelector=k%3Dv").json()
+            #expect(selected["items"]?.arrayValue?.count == 1)
+            let page = try await client.send(.get, "/api/v1/workflows/argo?listOptions.limit=1").json()
+            #expect(page["items"]?.arrayValue?.count == 1)
+            let token = try #require(page["metadata"]?["continue"]?.stringValue)
+            let rest = try await client.send(.get, "/api/v1/workflows/argo?listOptions.limit=1&listOptions.continue=\(token)").json()
+            #expect(rest["items"]?.arrayValue?.count == 1)
+            #expect(rest["metadata"]?["continue"] == nil)
+            let empty = try await client.send(.get, "/api/v1/workflows/nobody").json()
+            #expect(empty["items"] == [], "items is never null")
+
+            _ = try await finished(client, "argo", "same")
+            do { let r = try await client.send(.delete, "/api/v1/workflows/argo/same"); #expect(r.status == .ok) }
+            let gone = try await client.send(.get, "/api/v1/workflows/argo/same")
+            #expect(gone.status == .notFound)
+            #expect(try gone.json()["code"] == 5)
+            #expect(try gone.json()["message"] == "workflows.argoproj.io \"same\" not found")
+            do { let r = try await client.send(.get, "/api/v1/workflows/other/same"); #expect(r.status == .ok) }
+        }
+    }
+
+    @Test func lintAndCreateRefuseWhatSluiceCannotRunWithItsPath() async throws {
+        try await app().test(.router) { client in
+            let bad = #"{"workflow": {"metadata": {"name": "bad"}, "spec": {"entrypoint": "d", "templates": [{"name": "c", "container": {"image": "busybox", "command": ["true"]}}, {"name": "d", "dag": {"tasks": [{"name": "a", "template": "c"}, {"name": "b", "template": "c"}, {"name": "e", "template": "c", "dependencies": ["x"]}]}}]}}}"#
+            for uri in ["/api/v1/workflows/argo/lint", "/api/v1/workflows/argo"] {
+                let reply = try await client.send(.post, uri, body: bad)
+                #expect(reply.status == .badRequest)
+                #expect(try reply.json()["code"] == 3)
+                #expect(try reply.json()["message"] == "spec.templates[1].dag.tasks[2].dependencies: task \"x\" does not exist")
+            }
+            // What the Sluice checker finds is reported at the Argo path too: the process
+            // runtime needs a command.
+            let noCommand = #"{"workflow": {"metadata": {"name": "nocmd"}, "spec": {"entrypoint": "c", "templates": [{"name": "c", "container": {"image": "busybox"}}]}}}"#
+            let reply = try await client.send(.post, "/api/v1/workflows/argo", body: noCommand)
+            #expect(reply.status == .badRequest)
+            #expect(try reply.json()["message"]?.stringValue?.hasPrefix("spec.templates[0].container") == true, "\(reply.text)")
+            let good = #"{"workflow": {"metadata": {"name": "good"}, "spec": {"entrypoint": "c", "templates": [\#(Self.container("c", "true"))]}}}"#
+            let lint = try await client.send(.post, "/api/v1/workflows/argo/lint", body: good)
+            #expect(lint.status == .ok, "\(lint.text)")
+            // Nothing was stored by lint, nor by a refused create, nor by a dry run.
+            let dry = #"{"serverDryRun": true, "workflow": {"metadata": {"name": "dry"}, "spec": {"entrypoint": "c", "templates": [\#(Self.container("c", "true"))]}}}"#
+            let dryReply = try await client.send(.post, "/api/v1/workflows/argo", body: dry)
+            #expect(dryReply.status == .ok)
+            #expect(try dryReply.json()["status"]?["phase"] == "Running")
+            do { let r = try await client.send(.get, "/api/v1/workflows/argo"); #expect(try r.json()["items"] == []) }
+            do { let r = try await client.send(.get, "/workflows"); #expect(try r.json()["workflows"] == []) }
+        }
+    }
+
+    @Test func versionInfoAndUserinfoAnswer() async throws {
+        try await app().test(.router) { client in
+            let version = try await client.send(.get, "/api/v1/version").json()
+            #expect(version["version"] == "v3.6.0")
+            let info = try await client.send(.get, "/api/v1/info")
+            #expect(info.status == .ok)
+            let user = try await client.send(.get, "/api/v1/userinfo")
+            #expect(user.status == .ok)
+        }
+    }
+
+    @Test func accessIsCheckedAsOnTheSluiceRoutesAndRefusalsTakeArgosForm() async throws {
+        let fixture = try await AccessFixture()
+        let reader = try await fixture.account("reader", [("team-a", .viewer)])
+        try await fixture.app.test(.router) { client in
+            let anonymous = try await client.send(.get, "/api/v1/workflows/team-a")
+            #expect(anonymous.status == .unauthorized)
+            #expect(try anonymous.json()["code"] == 16)
+            let listed = try await send(client, .get, "/api/v1/workflows/team-a", reader)
+            #expect(listed.status == .ok)
+            let create = try await send(client, .post, "/api/v1/workflows/team-a", reader, body: Self.hello)
+            #expect(create.status == .forbidden)
+            #expect(try create.json()["code"] == 7)
+            // Elsewhere the reader has no role: a workflow there is not found, a list refused.
+            let hidden = try await send(client, .get, "/api/v1/workflows/team-b/x", reader)
+            #expect(hidden.status == .notFound)
+            let refused = try await send(client, .get, "/api/v1/workflows/team-b", reader)
+            #expect(refused.status == .forbidden)
+        }
+    }
+
+    @Test func stopRetryResubmitAndLogAct() async throws {
+        try await app().test(.router) { client in
+            // stop: a running container is stopped and the workflow fails.
+            let sleeper = #"{"workflow": {"metadata": {"name": "sleeper"}, "spec": {"entrypoint": "s", "templates": [\#(Self.container("s", "echo started; sleep 30"))]}}}"#
+            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: sleeper).status == .ok)
+            for _ in 0..<100 {
+                let o = try await client.send(.get, "/api/v1/workflows/argo/sleeper").json()
+                if o["status"]?["nodes"]?["sleeper"]?["phase"] == "Running" { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let stopped = try await client.send(.put, "/api/v1/workflows/argo/sleeper/stop", body: "{}")
+            #expect(stopped.status == .ok, "\(stopped.text)")
+            let done = try await finished(client, "argo", "sleeper")
+            #expect(done["status"]?["phase"] == "Failed")
+
+            // retry: a failed workflow runs its failed container again, in place.
+            let marker = "/tmp/sluice-argo-retry-\(UInt32.random(in: 0...UInt32.max))"
+            let flaky = #"{"workflow": {"metadata": {"name": "flaky"}, "spec": {"entrypoint": "f", "templates": [\#(Self.container("f", "if [ -f \(marker) ]; then echo second; else touch \(marker); exit 1; fi"))]}}}"#
+            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: flaky).status == .ok)
+            #expect(try await finished(client, "argo", "flaky")["status"]?["phase"] == "Failed")
+            let retried = try await client.send(.put, "/api/v1/workflows/argo/flaky/retry", body: "{}")
+            #expect(retried.status == .ok, "\(retried.text)")
+            let again = try await finished(client, "argo", "flaky")
+            #expect(again["status"]?["phase"] == "Succeeded", "\(again)")
+            #expect(again["status"]?["nodes"]?["flaky"]?["outputs"]?["result"] == "second")
+            let notFailed = try await client.send(.put, "/api/v1/workflows/argo/flaky/retry", body: "{}")
+            #expect(notFailed.status == .badRequest)
+
+            // log: the container's output lines, framed as Argo's log stream.
+            let log = try await client.send(.get, "/api/v1/workflows/argo/flaky/log?logOptions.container=main")
+            #expect(log.status == .ok)
+            let frames = log.text.split(separator: "\n").map { try? JSONParser.parse(String($0)) }
+            #expect(frames.contains { $0?["result"]?["content"] == "second" }, "\(log.text)")
+            #expect(frames.allSatisfy { $0?["result"]?["podName"] == "flaky" })
+
+            // resubmit: a new workflow with the same spec, named after the old one.
+            let resubmitted = try await client.send(.put, "/api/v1/workflows/argo/flaky/resubmit", body: "{}")
+            #expect(resubmitted.status == .ok, "\(resubmitted.text)")
+            let name = try #require(try resubmitted.json()["metadata"]?["name"]?.stringValue)
+            #expect(name.hasPrefix("flaky-") && name.count == "flaky-".count + 5)
+            #expect(try await finished(client, "argo", name)["status"]?["phase"] == "Succeeded")
+        }
+    }
+
+    @Test func theWatchStreamAddsEachWorkflowThenReportsItsChanges() async throws {
+        try await app().test(.router) { client in
+            let one = #"{"workflow": {"metadata": {"name": "watched"}, "spec": {"entrypoint": "m", "templates": [\#(Self.container("m", "true"))]}}}"#
+            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: one).status == .ok)
+            _ = try await finished(client, "argo", "watched")
+            let reply = try await client.send(.get, "/api/v1/workflow-events/argo?listOptions.fieldSelector=metadata.name%3Dwatched&listOptions.timeoutSeconds=1")
+            #expect(reply.status == .ok)
+            let frames = reply.text.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }
+            #expect(frames.count == 1, "\(reply.text)")
+            #expect(frames.first?["result"]?["type"] == "ADDED")
+            #expect(frames.first?["result"]?["object"]?["status"]?["phase"] == "Succeeded")
+            let sse = try await client.send(.get, "/api/v1/workflow-events/argo?listOptions.timeoutSeconds=1", headers: [.accept: "text/event-stream"])
+            #expect(sse.text.hasPrefix("data: {\"result\":{\"type\":\"ADDED\""), "\(sse.text.prefix(100))")
+        }
+    }
+
+    @Test func workflowTemplatesAreStoredVersionedAndSubmittedFrom() async throws {
+        try await app().test(.router) { client in
+            let template = #"{"template": {"metadata": {"name": "greet", "labels": {"kind": "t"}}, "spec": {"entrypoint": "main", "arguments": {"parameters": [{"name": "who"}]}, "templates": [{"name": "main", "container": {"image": "busybox", "command": ["sh", "-c"], "args": ["echo hello {{workflow.parameters.who}}"]}}]}}}"#
+            let created = try await client.send(.post, "/api/v1/workflow-templates/argo", body: template)
+            #expect(created.status == .ok, "\(created.text)")
+            #expect(try created.json()["metadata"]?["resourceVersion"] == "1")
+            #expect(try created.json()["kind"] == "WorkflowTemplate")
+            #expect(try await client.send(.post, "/api/v1/workflow-templates/argo", body: template).status == .conflict)
+            let listed = try await client.send(.get, "/api/v1/workflow-templates/argo").json()
+            #expect(listed["items"]?.arrayValue?.count == 1)
+            // Templates are not workflows: the workflow list stays empty.
+            #expect(try await client.send(.get, "/api/v1/workflows/argo").json()["items"] == [])
+
+            // An update with the current resourceVersion is stored as the next; a stale one is 409.
+            let v1 = template.replacingOccurrences(of: #""name": "greet","#, with: #""name": "greet", "resourceVersion": "1","#)
+            let updated = try await client.send(.put, "/api/v1/workflow-templates/argo/greet", body: v1.replacingOccurrences(of: "echo hello", with: "echo hi"))
+            #expect(updated.status == .ok, "\(updated.text)")
+            #expect(try updated.json()["metadata"]?["resourceVersion"] == "2")
+            let stale = try await client.send(.put, "/api/v1/workflow-templates/argo/greet", body: v1)
+            #expect(stale.status == .conflict)
+            #expect(try stale.json()["code"] == 6)
+
+            // Submit from it with a parameter, and reference it from a Workflow.
+            let submitted = try await client.send(.post, "/api/v1/workflows/argo/submit", body: #"{"resourceKind": "WorkflowTemplate", "resourceName": "greet", "submitOptions": {"parameters": ["who=world"]}}"#)
+            #expect(submitted.status == .ok, "\(submitted.text)")
+            let name = try #require(try submitted.json()["metadata"]?["name"]?.stringValue)
+            let done = try await finished(client, "argo", name)
+            #expect(done["status"]?["nodes"]?[name]?["outputs"]?["result"] == "hi world", "\(done)")
+            #expect(done["metadata"]?["labels"]?["workflows.argoproj.io/workflow-template"] == "greet")
+            let byRef = #"{"workflow": {"metadata": {"name": "by-ref"}, "spec": {"workflowTemplateRef": {"name": "greet"}, "arguments": {"parameters": [{"name": "who", "value": "ref"}]}}}}"#
+            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: byRef).status == .ok)
+            #expect(try await finished(client, "argo", "by-ref")["status"]?["nodes"]?["by-ref"]?["outputs"]?["result"] == "hi ref")
+            let missing = #"{"workflow": {"metadata": {"name": "nope"}, "spec": {"workflowTemplateRef": {"name": "absent"}}}}"#
+            let refused = try await client.send(.post, "/api/v1/workflows/argo", body: missing)
+            #expect(refused.status == .badRequest)
+            #expect(try refused.json()["message"]?.stringValue?.hasPrefix("spec.workflowTemplateRef.name:") == true)
+
+            #expect(try await client.send(.delete, "/api/v1/workflow-templates/argo/greet").status == .ok)
+            #expect(try await client.send(.get, "/api/v1/workflow-templates/argo/greet").status == .notFound)
+        }
+    }
+}
+
+extension String {
+    /// The string with every `target` replaced (no Foundation here).
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.firstRange(of: target) {
+            out += rest[..<r.lowerBound] + replacement
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}
