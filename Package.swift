@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Pure core: definitions, step-type registry, type checker, schema validation,
@@ -37,6 +39,7 @@ let package = Package(
         .target(name: "SluiceStore", dependencies: [
             "SluiceCore",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // The embedded SQLite driver (GRDB), with numbered migrations.
         .target(name: "SluiceSQLite", dependencies: [
@@ -88,6 +91,7 @@ let package = Package(
             .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             "SluiceYAML", "SluiceArgo",
         ], resources: [
             .copy("Resources/openapi.yaml"),
@@ -106,6 +110,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         // YAML read as JSON values and JSON values written as YAML (the contract, the CLI's files and -o yaml).
         .target(name: "SluiceYAML", dependencies: [

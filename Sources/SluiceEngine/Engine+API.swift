@@ -186,7 +186,9 @@ extension Engine {
             if !prepared.logs.isEmpty { mutations.append(.appendLogs(prepared.logs)) }
             switch try await commit(mutations) {
             case .applied:
+                metrics.executionStarted(workflowID: workflowID)
                 if prepared.finished {
+                    metrics.executionFinished(prepared.record)
                     // Nothing left to run: nobody needs to drive it. On a cluster, a waiter that
                     // registers now must not wait for an announcement of its end.
                     if cluster != nil { state.withLock { $0.core.recentlyFinished.insert(id) } }

@@ -69,8 +69,11 @@ extension Engine {
             // Real time, not the engine's clock: the lease runs on the database's clock.
             do { try await Task.sleep(for: lease / 3) } catch { return }
             do {
-                if try await !cluster.heartbeat(lease: lease) { dropAll() }
+                let renewed = try await cluster.heartbeat(lease: lease)
+                metrics.leaseRenewal(succeeded: renewed)
+                if !renewed { dropAll() }
             } catch {
+                metrics.leaseRenewal(succeeded: false)
                 logger.error("heartbeat failed; the node's lease runs out unless the next one succeeds", metadata: ["error": "\(error)"])
             }
         }

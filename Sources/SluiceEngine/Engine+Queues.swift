@@ -125,7 +125,10 @@ extension Engine {
             let claimed = try await store.claimQueued(queue: queue, namespaces: namespaces, worker: worker, now: now, tokens: (0..<limit).map { _ in Self.claimToken() })
             // The engine waiting on each now waits for its lease too; their task.claimed events
             // go to the streams.
-            for task in claimed { taskSignals.notify(task.executionID) }
+            for task in claimed {
+                taskSignals.notify(task.executionID)
+                metrics.queueWait(queue: queue, milliseconds: now - task.createdAt)
+            }
             if !claimed.isEmpty { committer.committed.notify() }
             if !claimed.isEmpty || now >= deadline || Task.isCancelled || isStopping { return claimed }
             // Tasks queued on another node are announced; on a cluster, look again now and then

@@ -24,7 +24,10 @@ extension Engine {
         }
         for task in stopped { task.cancel() }
         // Finished executions and timers first: a waiter released by this change finds them.
-        if !actions.finished.isEmpty { finished.withLock { for d in actions.finished { $0.insert(d) } } }
+        if !actions.finished.isEmpty {
+            finished.withLock { for d in actions.finished { $0.insert(d) } }
+            for d in actions.finished { metrics.executionFinished(d) }
+        }
         for arm in actions.timers { self.arm(arm) }
         for (continuation, timer) in released {
             if let timer { timers.cancel(timer) }

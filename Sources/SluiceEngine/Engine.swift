@@ -36,6 +36,8 @@ public final class Engine: Service, Sendable {
 
     public let store: any Store
     public let committer: GroupCommitter
+    /// What an operator sees (`GET /metrics`): executions, tasks, commits, claims.
+    public let metrics: SluiceMetrics
     public let checker: TypeChecker
     public let configuration: Configuration
     let logger: Logger
@@ -63,10 +65,12 @@ public final class Engine: Service, Sendable {
 
     public init(
         store: any Store, registry: StepRegistry = .builtin, configuration: Configuration = .init(),
-        logger: Logger = Logger(label: "sluice.engine"), clock: any EngineClock = WallClock()
+        logger: Logger = Logger(label: "sluice.engine"), clock: any EngineClock = WallClock(),
+        metrics: SluiceMetrics = .none
     ) {
         self.store = store
-        self.committer = GroupCommitter(store: store)
+        self.metrics = metrics
+        self.committer = GroupCommitter(store: store, metrics: metrics)
         self.checker = TypeChecker(registry: registry)
         self.configuration = configuration
         self.logger = logger
@@ -88,6 +92,10 @@ public final class Engine: Service, Sendable {
     public var activeExecutionCount: Int { state.withLock { $0.core.active.count } }
 
     var isStopping: Bool { state.withLock { $0.core.stopping } }
+
+    /// Whether the executions left unfinished in the store have been resumed (`recover()` ran to
+    /// its end): until then a node is not ready for traffic.
+    public var hasRecovered: Bool { state.withLock { $0.recovery == .done } }
 
     public func run() async throws {
         try await recover()

@@ -47,7 +47,9 @@ func buildRouter(engine: Engine, configuration: ServerConfiguration, access: Acc
     // Every route is registered through `routes`, so that ProblemMiddleware can tell a known path
     // asked with another method (405) from an unknown path (404).
     let table = RouteTable()
-    // Outermost, so that problems answered to HEAD lose their body too.
+    // Outermost: every request counted with the status it was finally answered.
+    router.middlewares.add(MetricsMiddleware(metrics: engine.metrics))
+    // Next, so that problems answered to HEAD lose their body too.
     router.middlewares.add(HeadMiddleware())
     router.middlewares.add(ProblemMiddleware(routes: table))
     router.middlewares.add(LogRequestsMiddleware(.debug))
@@ -56,6 +58,7 @@ func buildRouter(engine: Engine, configuration: ServerConfiguration, access: Acc
     // event streams in EventController (only a request that asks for a stream holds one).
     routes.held["POST /queues/{queue}/claim"] = held.longPolls
     routes.get("/healthz") { _, _ in JSONResponse.make(["status": "ok"]) }
+    ObservabilityController(engine: engine, registry: configuration.metricsRegistry).register(on: routes)
     routes.get("/step-types") { _, _ in
         JSONResponse.make(["step_types": .array(engine.checker.registry.all.map(\.catalogEntry))])
     }

@@ -1,5 +1,6 @@
 import HummingbirdCore
 import NIOCore
+import Prometheus
 import SluiceCore
 import SluiceWebhooks
 
@@ -29,14 +30,18 @@ public struct ServerConfiguration: Sendable {
     public var webhooks: WebhookConfiguration
     /// Who may call the server (`--auth`); off by default, as a server on loopback is.
     public var auth: AuthConfiguration
+    /// The registry `GET /metrics` shows (the one the engine's `SluiceMetrics` writes to through
+    /// a `PrometheusMetricsFactory`); without one `/metrics` answers 404.
+    public var metricsRegistry: PrometheusCollectorRegistry?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodySize: Int = Limits.defaultMaxBodyBytes, maxWaitSeconds: Double = Double(Limits.maxWaitSeconds),
         defaultPageSize: Int = Limits.defaultPageSize, maxPageSize: Int = Limits.maxPageSize, idleTimeout: Duration = .seconds(Limits.defaultIdleTimeoutSeconds),
         maxStreams: Int = Limits.defaultMaxStreams, maxStreamsPerClient: Int = Limits.defaultMaxStreamsPerClient,
         maxLongPolls: Int = Limits.defaultMaxLongPolls, maxLongPollsPerClient: Int = Limits.defaultMaxLongPollsPerClient,
-        webhooks: WebhookConfiguration = .init(), auth: AuthConfiguration = .init()
+        webhooks: WebhookConfiguration = .init(), auth: AuthConfiguration = .init(), metricsRegistry: PrometheusCollectorRegistry? = nil
     ) {
+        self.metricsRegistry = metricsRegistry
         self.auth = auth
         self.webhooks = webhooks
         self.host = host

@@ -42,9 +42,13 @@ public final class GroupCommitter: Sendable {
     let state = Mutex(State())
     /// Notified after every successful commit.
     public let committed: CommitSignal
+    /// Where batch sizes, commit durations and failures are reported (and, for those who write
+    /// through this committer, what else they report).
+    public let metrics: SluiceMetrics
 
-    public init(store: any Store, maxBatch: Int = 2048, concurrency: Int? = nil, committed: CommitSignal = CommitSignal()) {
+    public init(store: any Store, maxBatch: Int = 2048, concurrency: Int? = nil, committed: CommitSignal = CommitSignal(), metrics: SluiceMetrics = .none) {
         self.store = store
+        self.metrics = metrics
         self.maxBatch = maxBatch
         self.concurrency = max(1, concurrency ?? store.commitConcurrency)
         self.committed = committed
@@ -138,8 +142,11 @@ public final class GroupCommitter: Sendable {
     }
 
     func commit(_ batch: [Entry]) async {
+        let mutations = batch.flatMap(\.mutations)
+        let started = ContinuousClock.now
         do {
-            let outcomes = try await store.apply(batch.flatMap(\.mutations))
+            let outcomes = try await store.apply(mutations)
+            metrics.commit(writes: mutations.count, duration: ContinuousClock.now - started, failed: false)
             committed.notify()
             var offset = 0
             for entry in batch {
@@ -147,6 +154,7 @@ public final class GroupCommitter: Sendable {
                 offset += entry.mutations.count
             }
         } catch {
+            metrics.commit(writes: mutations.count, duration: ContinuousClock.now - started, failed: true)
             guard batch.count > 1 else {
                 batch[0].completion(.failure(error))
                 return

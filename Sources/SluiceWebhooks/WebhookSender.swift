@@ -284,6 +284,12 @@ public final class WebhookSender: Service, Sendable {
         if let statusCode { metadata["http.status"] = "\(statusCode)" }
         if let failure { metadata["error"] = "\(failure)" }
         switch decision {
+        case .succeeded: committer.metrics.webhookAttempt(outcome: "delivered")
+        case .retry: committer.metrics.webhookAttempt(outcome: "retrying")
+        case .failed: committer.metrics.webhookAttempt(outcome: "failed")
+        case .gone: committer.metrics.webhookAttempt(outcome: "gone")
+        }
+        switch decision {
         case .succeeded: logger.debug("webhook delivered", metadata: metadata)
         case .retry(let at): logger.info("webhook attempt failed; retrying", metadata: metadata.merging(["retry.in_ms": "\(at - now)"]) { $1 })
         case .failed: logger.warning("webhook delivery failed for good", metadata: metadata)

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
+import Prometheus
 import SluiceCore
 import SluiceEngine
 import SluiceServer
@@ -96,7 +97,8 @@ struct Serve: AsyncParsableCommand {
             port: try resolvedPort() ?? 8080,
             maxBodySize: maxBodySize,
             maxWaitSeconds: maxWaitSeconds,
-            webhooks: webhooks
+            webhooks: webhooks,
+            metricsRegistry: PrometheusCollectorRegistry()
         )
         connectionOptions.apply(to: &settings)
         let (server, secure) = try authOptions.server(http1: settings.http1)
@@ -110,7 +112,8 @@ struct Serve: AsyncParsableCommand {
         let node = try await Node.start(
             database: cluster.database(database), cluster: cluster.engineCluster(kind: "serve"), limits: limitOptions.limits, webhooks: webhooks,
             allowPrivateNetworks: allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"]),
-            enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), containers: containers, logger: logger
+            enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), containers: containers,
+            metrics: configuration.metricsRegistry.map { SluiceMetrics.prometheus(registry: $0) } ?? .none, logger: logger
         )
         let (engine, sender) = (node.engine, node.sender)
         let startupLogger = logger

@@ -175,7 +175,7 @@ struct Node {
     var httpClient: HTTPClient
     var webhookClient: HTTPClient
 
-    static func start(database: DatabaseURL, cluster: Engine.Cluster, limits: Engine.Limits = .init(), webhooks: WebhookConfiguration, allowPrivateNetworks: Bool, enableProcess: Bool, containers: ContainerOptions = .none, logger: Logger) async throws -> Node {
+    static func start(database: DatabaseURL, cluster: Engine.Cluster, limits: Engine.Limits = .init(), webhooks: WebhookConfiguration, allowPrivateNetworks: Bool, enableProcess: Bool, containers: ContainerOptions = .none, metrics: SluiceMetrics = .none, logger: Logger) async throws -> Node {
         let store: any SluiceStore.Store
         do {
             store = try await database.open(logger: logger)
@@ -195,7 +195,7 @@ struct Node {
         // One client for every HTTP.Request task, shut down once the engine has stopped.
         let httpClient = HTTPRequestStep.makeHTTPClient()
         let registry = StepRegistry.standard(options: .init(httpClient: httpClient, allowPrivateNetworks: allowPrivateNetworks, enableProcess: enableProcess, containers: containers))
-        let engine = Engine(store: store, registry: registry, configuration: .init(cluster: cluster, limits: limits), logger: logger)
+        let engine = Engine(store: store, registry: registry, configuration: .init(cluster: cluster, limits: limits), logger: logger, metrics: metrics)
         // Webhooks get their own client: a slow receiver does not queue behind HTTP.Request tasks.
         let webhookClient = HTTPRequestStep.makeHTTPClient()
         let sender = WebhookSender(

@@ -25,7 +25,7 @@ import Testing
     /// workflow or what belongs to it `edit`; accounts and the audit log an admin everywhere;
     /// one's own tokens, the session, validation and the step catalogue any account.
     static func modelRule(_ route: String) -> AccessRule {
-        let open = ["GET /healthz", "GET /openapi.yaml", "GET /openapi.json", "GET /docs", "GET /", "GET /ui", "GET /ui/assets/{asset}", "POST /session"]
+        let open = ["GET /healthz", "GET /readyz", "GET /openapi.yaml", "GET /openapi.json", "GET /docs", "GET /", "GET /ui", "GET /ui/assets/{asset}", "POST /session"]
         if open.contains(route) { return .open }
         if ["GET /me", "DELETE /session", "GET /step-types", "POST /workflows/validate"].contains(route) || route.contains("/accounts/{account}/tokens") { return .signedIn }
         if route.hasPrefix("GET /accounts") || route.hasPrefix("POST /accounts") || route.hasPrefix("DELETE /accounts") || route == "GET /audit" { return .everywhere(.administer) }
@@ -33,6 +33,8 @@ import Testing
         if route.hasPrefix("GET /groups") || route.hasPrefix("POST /groups") || route.hasPrefix("DELETE /groups") { return .everywhere(.administer) }
         if route.contains("/grants") { return .byHandler(.administer) }
         if route == "GET /workflows" || route == "GET /events" { return .byHandler(.read) }
+        // Metrics count every namespace's workflows: readers of all of them.
+        if route == "GET /metrics" { return .everywhere(.read) }
         // Workers: claim and answer the tasks of the namespaces where they may work.
         if route.hasPrefix("GET /queues") || route.hasPrefix("POST /queues") { return .byHandler(.work) }
         // People: their inbox and the human tasks of the namespaces where they may work;

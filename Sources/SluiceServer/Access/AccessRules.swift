@@ -36,6 +36,9 @@ enum AccessRules {
 
     static let table: [String: Entry] = [
         "GET /healthz": .init(rule: .open),
+        "GET /readyz": .init(rule: .open),
+        // Every namespace's workflows are counted there: readers of all of them only.
+        "GET /metrics": .init(rule: .everywhere(.read)),
         "GET /openapi.yaml": .init(rule: .open),
         "GET /openapi.json": .init(rule: .open),
         "GET /docs": .init(rule: .open),
