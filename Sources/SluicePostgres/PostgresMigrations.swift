@@ -553,3 +553,24 @@ enum PostgresMigrations {
         }
     }
 }
+
+extension PostgresStore {
+    /// The migrations `connect` would apply to the database of `configuration`, in order, with
+    /// their statements; nothing is changed (`sluice migrate --dry-run`).
+    public static func pendingMigrations(_ configuration: PostgresConfiguration, logger: Logger = Logger(label: "sluice.postgres")) async throws -> [(name: String, sql: [String])] {
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 0, logger: logger)
+        } catch {
+            throw StoreError(message: "cannot open the PostgreSQL database at \(configuration.description): \(describe(error))")
+        }
+        defer { Task { try? await connection.close() } }
+        var exists = false
+        for try await found in try await connection.query("SELECT to_regclass('sluice_migrations') IS NOT NULL", logger: logger).decode(Bool.self) { exists = found }
+        var applied = Set<String>()
+        if exists {
+            for try await name in try await connection.query("SELECT name FROM sluice_migrations", logger: logger).decode(String.self) { applied.insert(name) }
+        }
+        return PostgresMigrations.all.filter { !applied.contains($0.name) }.map { ($0.name, $0.sql) }
+    }
+}

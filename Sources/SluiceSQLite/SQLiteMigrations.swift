@@ -1,4 +1,5 @@
 import GRDB
+import Foundation
 import SluiceStore
 
 /// The SQLite schema as numbered migrations. Applied in order on open; each runs once. Never
@@ -367,5 +368,20 @@ enum SQLiteMigrations {
                 """)
         }
         return migrator
+    }
+}
+
+extension SQLiteStore {
+    /// The migrations opening the database at `path` would apply, in order; nothing is changed
+    /// (`sluice migrate --dry-run`). A database that does not exist yet would get them all.
+    public static func pendingMigrations(path: String) throws -> [String] {
+        let all = SQLiteMigrations.migrator.migrations
+        guard FileManager.default.fileExists(atPath: path) else { return all }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? queue.close() }
+        let applied = try queue.read { db in try SQLiteMigrations.migrator.appliedIdentifiers(db) }
+        return all.filter { !applied.contains($0) }
     }
 }

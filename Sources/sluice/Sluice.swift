@@ -25,7 +25,7 @@ struct Sluice: AsyncParsableCommand {
             Exit codes: 0 success; 1 the execution failed (or the server did); 2 usage or
             validation errors (a refused request: 400, 404, 409, …); 3 server unreachable.
             """,
-        subcommands: [Serve.self, Worker.self, Migrate.self, Bench.self] + ClientCommands.all
+        subcommands: [Serve.self, Worker.self, Migrate.self, Backup.self, Restore.self, Bench.self] + ClientCommands.all
     )
 
     /// Parses and runs the command; a usage error exits with 2 (not ArgumentParser's 64), so
