@@ -14,14 +14,9 @@ extension Engine {
         // until an edit of the annotation workflow stores a newer one (see `editedSpec`).
         var version = started
         // The phases stored before (a restart): each says which version it was made under, so
-        // a replay continues on an edited pipeline exactly where the item did.
-        let stored: [Int: QueuedTaskRecord]
-        do {
-            let records = try await store.queuedTasks(executionID: context.executionID)
-            stored = Dictionary(records.filter { $0.index == index && $0.attempt == context.attempt }.map { ($0.phase, $0) }, uniquingKeysWith: { first, _ in first })
-        } catch {
-            throw StepFailure("could not read the item's answers so far: \(error)", retryable: true)
-        }
+        // a replay continues on an edited pipeline exactly where the item did. Read once, at the
+        // first phase found stored already: a walk that has not run before never reads them.
+        var stored: [Int: QueuedTaskRecord]?
         let item = context.input
         let itemKey = item["item_id"].map { $0.stringValue ?? $0.jsonString } ?? context.executionID
         let itemNumber = Int(item["item_number"]?.numberValue ?? 0)
@@ -31,6 +26,8 @@ extension Engine {
             let now = clock.now()
             let answer: AnnotationWalk.Answer
             var answeredIn: (pool: String, algorithm: String?)
+            // Whether this phase's task was stored before this run (a replay after a restart).
+            let replayed: Bool
             switch walk.step {
             case .ended(let end):
                 var o = JSONObject()
@@ -67,6 +64,7 @@ extension Engine {
                     leaseMilliseconds: 0, createdAt: now, claim: claim, human: human, phase: phase, pool: poolIndex
                 )
                 let answered = try await queueAndWait(fresh, context, log: "\(pool.name): waiting for \(assignee ?? (workers.isEmpty ? "anyone who may work in \(namespace)" : workers.joined(separator: ", "))) as \(fresh.id)")
+                replayed = answered.id != fresh.id
                 let value = Self.answerValue(answered)
                 let by = answered.claim?.worker ?? ""
                 // Its pool as stored: an edit may have moved the waiting item to another pool.
@@ -79,15 +77,24 @@ extension Engine {
                 context.log("\(pool.name): \(Self.describe(answer))")
             case .algorithm(let poolIndex, let name):
                 let pool = walk.pipeline.pools[poolIndex]
-                let output = try await runAlgorithm(name, spec.algorithms[name], pool: poolIndex, poolName: pool.name, item: item, walk: walk, context, index: index, workflowID: workflowID, namespace: namespace, phase: phase, version: version)
-                answer = .algorithm(output: output)
+                let ran = try await runAlgorithm(name, spec.algorithms[name], pool: poolIndex, poolName: pool.name, item: item, walk: walk, context, index: index, workflowID: workflowID, namespace: namespace, phase: phase, version: version)
+                replayed = ran.replayed
+                answer = .algorithm(output: ran.output)
                 answeredIn = (pool.name, name)
                 context.log("\(pool.name): algorithm \(name) answered")
             }
             // Was the pipeline edited meanwhile? A replay reads what the next phase was made
             // under; a live walk, the workflow's latest version.
+            if replayed, stored == nil {
+                do {
+                    let records = try await store.queuedTasks(executionID: context.executionID)
+                    stored = Dictionary(records.filter { $0.index == index && $0.attempt == context.attempt }.map { ($0.phase, $0) }, uniquingKeysWith: { first, _ in first })
+                } catch {
+                    throw StepFailure("could not read the item's answers so far: \(error)", retryable: true)
+                }
+            }
             let next: Int
-            if let later = stored[phase + 1] {
+            if let later = stored?[phase + 1] {
                 next = later.input["version"]?.numberValue.map { Int($0) } ?? version
             } else {
                 next = (try? await store.workflow(id: workflowID))?.version ?? version
@@ -156,7 +163,9 @@ extension Engine {
     /// Runs algorithm `name` on the item: a worker queue's task (answered by a program outside
     /// the server), or a step run here whose output is stored as the phase's answer (after a
     /// restart before it was stored, the step runs again; the first output stored is kept).
-    func runAlgorithm(_ name: String, _ algorithm: JSONValue?, pool: Int, poolName: String, item: JSONValue, walk: AnnotationWalk, _ context: StepContext, index: Int, workflowID: String, namespace: String, phase: Int, version: Int) async throws(StepFailure) -> JSONValue {
+    /// Runs (or, in a replay, reads the stored answer of) algorithm `name`; `replayed` says its
+    /// phase was stored before this run.
+    func runAlgorithm(_ name: String, _ algorithm: JSONValue?, pool: Int, poolName: String, item: JSONValue, walk: AnnotationWalk, _ context: StepContext, index: Int, workflowID: String, namespace: String, phase: Int, version: Int) async throws(StepFailure) -> (output: JSONValue, replayed: Bool) {
         var input = JSONObject()
         input.append("item", item)
         input.append("annotation", walk.annotation ?? .null)
@@ -173,8 +182,9 @@ extension Engine {
             )
         }
         if let queue = algorithm?["queue"]?.stringValue {
-            let answered = try await queueAndWait(record(queue: queue, lease: Self.algorithmLeaseMilliseconds, result: nil), context, log: "algorithm \(name): queued in \(queue)")
-            return Self.answerValue(answered)
+            let fresh = record(queue: queue, lease: Self.algorithmLeaseMilliseconds, result: nil)
+            let answered = try await queueAndWait(fresh, context, log: "algorithm \(name): queued in \(queue)")
+            return (Self.answerValue(answered), answered.id != fresh.id)
         }
         guard let step = algorithm?["step"], let typeName = step["type"]?.stringValue, let type = checker.registry[typeName] else {
             throw StepFailure("algorithm \(name) is not a queue or a known step")
@@ -191,8 +201,9 @@ extension Engine {
         default:
             throw StepFailure("algorithm \(name) is a \(typeName) step, which cannot run inside an item; use a queue or a step that runs at once or reaches out")
         }
-        let stored = try await queueAndWait(record(queue: Self.algorithmQueue, lease: 0, result: .output([DataType.json.field: output])), context, log: nil)
-        return Self.answerValue(stored)
+        let fresh = record(queue: Self.algorithmQueue, lease: 0, result: .output([DataType.json.field: output]))
+        let stored = try await queueAndWait(fresh, context, log: nil)
+        return (Self.answerValue(stored), stored.id != fresh.id)
     }
 
     /// Where a step algorithm's answered phase is kept (no worker can claim from it).

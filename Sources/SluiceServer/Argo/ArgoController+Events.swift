@@ -20,11 +20,7 @@ extension ArgoController {
     @Sendable func events(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let namespace = try namespace(context, .read)
         let query = request.uri.queryParameters
-        let selector: ArgoLabelSelector
-        switch ArgoLabelSelector.parse(query["listOptions.labelSelector"].map(String.init) ?? "") {
-        case .success(let s): selector = s
-        case .failure(let issue): throw ArgoError.invalid(issue.description)
-        }
+        let selector = try ArgoLabelSelector.of(query)
         var onlyName: String?
         if let field = query["listOptions.fieldSelector"], !field.isEmpty {
             guard field.hasPrefix("metadata.name=") else { throw ArgoError.invalid("listOptions.fieldSelector: only metadata.name=NAME is supported") }

@@ -141,11 +141,7 @@ extension ArgoController {
 
     @Sendable func listTemplates(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let namespace = try namespace(context, .read)
-        let selector: ArgoLabelSelector
-        switch ArgoLabelSelector.parse(request.uri.queryParameters["listOptions.labelSelector"].map(String.init) ?? "") {
-        case .success(let s): selector = s
-        case .failure(let issue): throw ArgoError.invalid(issue.description)
-        }
+        let selector = try ArgoLabelSelector.of(request.uri.queryParameters)
         let items = try await templates(in: namespace).compactMap(Self.templateObject).filter {
             selector.matches($0["metadata"]?["labels"]?.objectValue ?? JSONObject())
         }

@@ -195,11 +195,7 @@ struct ArgoController {
     @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let namespace = try namespace(context, .read)
         let query = request.uri.queryParameters
-        let selector: ArgoLabelSelector
-        switch ArgoLabelSelector.parse(query["listOptions.labelSelector"].map(String.init) ?? "") {
-        case .success(let s): selector = s
-        case .failure(let issue): throw ArgoError.invalid(issue.description)
-        }
+        let selector = try ArgoLabelSelector.of(query)
         var limit = Int.max
         if let raw = query["listOptions.limit"], !raw.isEmpty {
             guard let n = Int(raw), n >= 0 else { throw ArgoError.invalid("listOptions.limit: expected a whole number, found \"\(raw)\"") }

@@ -1,3 +1,4 @@
+import Hummingbird
 import SluiceArgo
 import SluiceCore
 
@@ -15,6 +16,15 @@ struct ArgoLabelSelector: Sendable {
     }
 
     var requirements: [Requirement] = []
+
+    /// The selector of a list or watch request's `listOptions.labelSelector` (everything when
+    /// absent); Argo's 400 for one that does not parse.
+    static func of(_ query: Parameters) throws -> ArgoLabelSelector {
+        switch parse(query["listOptions.labelSelector"].map(String.init) ?? "") {
+        case .success(let selector): return selector
+        case .failure(let issue): throw ArgoError.invalid(issue.description)
+        }
+    }
 
     static func parse(_ text: String) -> Result<ArgoLabelSelector, ArgoIssue> {
         var out = ArgoLabelSelector()
