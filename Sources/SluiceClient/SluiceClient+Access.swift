@@ -2,7 +2,7 @@ import Foundation
 import AsyncHTTPClient
 import SluiceCore
 
-/// Accounts, tokens, grants and the audit log (README, "Accounts and access"). They answer the
+/// Accounts, tokens, grants and the audit log (docs/operating.md, "Accounts and access"). They answer the
 /// server's JSON as it is: the CLI prints it as tables or passes it on.
 extension SluiceClient {
     /// `GET /me`: the caller, its grants, and whether the server checks access.

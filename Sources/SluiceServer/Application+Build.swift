@@ -34,7 +34,7 @@ public func buildApplication(engine: Engine, configuration: ServerConfiguration,
     return app
 }
 
-/// The router with every endpoint; see README.md for the API reference and openapi.yaml for the
+/// The router with every endpoint; see docs/api.md for the API reference and openapi.yaml for the
 /// contract.
 public func buildRouter(engine: Engine, configuration: ServerConfiguration, access: AccessControl? = nil) -> Router<SluiceRequestContext> {
     buildRouter(engine: engine, configuration: configuration, access: access, held: HeldRequests.Kinds(configuration))

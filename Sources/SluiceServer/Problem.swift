@@ -93,7 +93,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                     problem = Problem(status: .methodNotAllowed, type: "urn:sluice:problem:method-not-allowed", title: "Method not allowed", detail: "\(instance) does not support \(request.method); it supports \(list)")
                 } else {
                     allowed = []
-                    problem = .notFound("no endpoint \(request.method) \(instance); see the API reference in README.md")
+                    problem = .notFound("no endpoint \(request.method) \(instance); see /docs for the API reference")
                 }
             case .contentTooLarge:
                 problem = Problem(status: .contentTooLarge, type: "urn:sluice:problem:body-too-large", title: "Request body too large", detail: error.body ?? "the request body exceeds the server's limit (--max-body-size)")

@@ -19,8 +19,8 @@ import Testing
 
     enum Outcome: Equatable { case allowed, unauthorized, forbidden, hidden }
 
-    /// What each operation should ask, from the access model's words (README, "Accounts and
-    /// access"), stated apart from `AccessRules` so that a changed rule fails here: reading needs
+    /// What each operation should ask, from the access model's words (docs/operating.md, "Accounts
+    /// and access"), stated apart from `AccessRules` so that a changed rule fails here: reading needs
     /// `read`, starting an execution `run`, cancel and retry `control`, every other change to a
     /// workflow or what belongs to it `edit`; accounts and the audit log an admin everywhere;
     /// one's own tokens, the session, validation and the step catalogue any account.

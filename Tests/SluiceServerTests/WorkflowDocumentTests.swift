@@ -52,7 +52,7 @@ import Testing
 
     @Test func aYAMLProblemCarriesTheLineAndColumnTheCLIPrints() async throws {
         try await makeApp().test(.router) { client in
-            // The CLI prints bad.yaml:4:11 for this document (README, Command line).
+            // The CLI prints bad.yaml:4:11 for this document (docs/cli.md).
             let document = "name: bad\nsteps:\n  - type: TextOperation.Length\n  - type: TextOperation.Reverse\n"
             for (method, path) in [(HTTPRequest.Method.post, "/workflows/validate"), (.post, "/workflows")] {
                 let reply = try await client.send(method, path, body: document, headers: Self.yaml)

@@ -27,7 +27,7 @@ export class Source {
  *  every request that changes something. */
 export const session = { auth: "off", account: null, grants: [], groups: [], csrf: null };
 
-/** What each role allows, as the server's access model says (README, "Accounts and access"). */
+/** What each role allows, as the server's access model says (docs/operating.md, "Accounts and access"). */
 const ROLE_PERMISSIONS = {
   admin: ["read", "run", "control", "edit", "work", "administer"],
   editor: ["read", "run", "control", "edit"],

@@ -1,7 +1,7 @@
 // /ui/new and /ui/workflows/{id}/edit: write a workflow and create it, or store a new version of
 // one. The definition is a workflow document in JSON or YAML, read as `sluice workflow create -f`
 // reads it (the server converts YAML with the CLI's code). The Name and Description fields are
-// put into it before it is sent (unless the document gives them itself, as the README's examples
+// put into it before it is sent (unless the document gives them itself, as the examples in the docs
 // do). It is checked by `POST /workflows/validate` as you type: the server's problems carry the
 // line and column they point at, which the editor numbers, highlights and selects on request;
 // the preview keeps the last valid graph meanwhile, with the tasks a problem names marked. An
