@@ -42,8 +42,8 @@ func utc(_ texts: String...) -> [String] { texts.map { Timestamp.format(millisec
     }
 
     @Test func monthAndDayNamesAreCaseInsensitive() throws {
-        let named = try fires("0 0 * jan,Mar mon-FRI", after: "2026-01-01T00:00:00Z", count: 40)
-        #expect(named == (try fires("0 0 * 1,3 1-5", after: "2026-01-01T00:00:00Z", count: 40)))
+        let named = try fires("0 0 * jan,Mar mon-FRI", after: "2025-12-31T12:00:00Z", count: 40)
+        #expect(named == (try fires("0 0 * 1,3 1-5", after: "2025-12-31T12:00:00Z", count: 40)))
         #expect(named.first == "2026-01-01T00:00:00.000Z", "2026-01-01 is a Thursday")
     }
 

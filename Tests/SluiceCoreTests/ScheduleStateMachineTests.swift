@@ -140,3 +140,15 @@ import Testing
         #expect(decision.wakeUp == instant("2026-01-01T01:00:10Z"))
     }
 }
+
+extension ScheduleStateMachineTests {
+    @Test func resumingLetsTheTimesOfThePauseGoEvenWithACatchUpWindow() throws {
+        var s = try schedule("*/10 * * * *", catchup: 3600, paused: true, lastDue: "2026-01-01T01:00:00Z")
+        s.resume(at: instant("2026-01-01T01:35:00Z"))
+        #expect(!s.spec.paused)
+        var m = ScheduleStateMachine(schedule: s)
+        let decision = m.tick(now: instant("2026-01-01T01:35:00Z"), running: 0)
+        #expect(decision.actions.isEmpty)
+        #expect(decision.wakeUp == instant("2026-01-01T01:40:00Z"))
+    }
+}

@@ -21,6 +21,13 @@ public struct Schedule: Sendable, Hashable {
     /// The due times after which nothing is due yet: the last one handled, or the creation.
     var cursor: Int64 { lastDue ?? createdAt }
 
+    /// Unpauses at `now`: the due times that passed while paused are let go (none of them is
+    /// caught up), so the first fire is the first due time after `now`.
+    public mutating func resume(at now: Int64) {
+        spec.paused = false
+        lastDue = max(lastDue ?? now, now)
+    }
+
     /// The next `count` (at most 100) fire times after `instant`, for the API's answer; none
     /// while paused.
     public func nextFireTimes(count: Int, after instant: Int64) -> [Int64] {
@@ -42,10 +49,11 @@ public struct Schedule: Sendable, Hashable {
             let step = seconds * 1000
             return createdAt + (upper - createdAt) / step * step
         }
-        // The newest due time d is the smallest x with nothing due in (x, upper].
-        var low = first, high = upper
+        // The newest due time d is the smallest x with nothing due in (x, upper]. Cron fire
+        // times are whole seconds, so the bisection goes by seconds.
+        var low = first, high = CronExpression.floorDiv(upper, 1000) * 1000
         while low < high {
-            let mid = low + (high - low) / 2
+            let mid = low + (high - low) / 2000 * 1000
             if let next = spec.nextDue(after: mid, createdAt: createdAt), next <= upper { low = next } else { high = mid }
         }
         return low
@@ -56,8 +64,8 @@ public struct Schedule: Sendable, Hashable {
 /// it started are still running, it answers with actions and the state to commit. No I/O.
 ///
 /// The rules of `tick(now:running:)`:
-/// 1. Paused: nothing happens and there is no wake-up (on resume, set `lastDue` to the resume
-///    time unless the missed times should be caught up).
+/// 1. Paused: nothing happens and there is no wake-up (`Schedule.resume(at:)` lets the due
+///    times of the pause go).
 /// 2. A due time waiting (`queue_one`) fires once no execution of the schedule runs.
 /// 3. The due times since `lastDue` (or since creation) up to `now` are looked at. Those more
 ///    than the window — `catchupSeconds`, but at least `lateToleranceSeconds`, so that a wake-up

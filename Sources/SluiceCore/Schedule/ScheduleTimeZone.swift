@@ -1,4 +1,4 @@
-import Foundation
+internal import Foundation
 
 /// A time zone by its IANA name (`Europe/Berlin`), from the system's tz database through
 /// Foundation. The only place the schedule code asks Foundation anything: the UTC offset at an
