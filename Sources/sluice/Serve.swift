@@ -52,6 +52,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Offer the Process step, which runs programs on this host (env SLUICE_ENABLE_PROCESS_STEPS=1).")
     var enableProcessSteps = false
 
+    @Flag(help: "Collect no metrics: GET /metrics answers 404 (env SLUICE_NO_METRICS=1).")
+    var noMetrics = false
+
     @OptionGroup(title: "Containers (Container.Run)")
     var containerFlags: ContainerFlags
 
@@ -98,7 +101,7 @@ struct Serve: AsyncParsableCommand {
             maxBodySize: maxBodySize,
             maxWaitSeconds: maxWaitSeconds,
             webhooks: webhooks,
-            metricsRegistry: PrometheusCollectorRegistry()
+            metricsRegistry: noMetrics || Serve.isSet(env["SLUICE_NO_METRICS"]) ? nil : PrometheusCollectorRegistry()
         )
         connectionOptions.apply(to: &settings)
         let (server, secure) = try authOptions.server(http1: settings.http1)

@@ -94,6 +94,30 @@ import Testing
         }
     }
 
+    @Test func webhookAttemptsAreCountedByOutcome() async throws {
+        let receiver = Receiver { _, before in before < 2 ? (.serviceUnavailable, [:]) : (.ok, [:]) }
+        let registry = PrometheusCollectorRegistry()
+        try await receiver.run { base in
+            try await makeWebhookApp(metrics: registry).test(.router) { client in
+                let wf = try await client.createWorkflow(seedWorkflow)
+                let sub = try await client.send(.post, "/workflows/\(wf)/webhooks", body: #"{"url": "\#(base)/hook", "event_types": ["execution.completed"]}"#)
+                #expect(sub.status == .created, "\(sub.text)")
+                let ex = try await client.startExecution(wf)
+                _ = try await client.finishedExecution(wf, ex)
+                _ = try await receiver.wait { $0.count >= 3 }
+                // Counted before the attempt is recorded: once the delivery says SUCCEEDED, all three are.
+                var status: JSONValue?
+                for _ in 0..<500 where status != "SUCCEEDED" {
+                    status = try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/deliveries").json()["deliveries"]?.arrayValue?.first?["status"]
+                    if status != "SUCCEEDED" { try await Task.sleep(for: .milliseconds(10)) }
+                }
+                let text = try await client.send(.get, "/metrics").text
+                #expect(Self.sample(text, #"sluice_webhook_delivery_attempts_total{outcome="retrying"}"#) == 2)
+                #expect(Self.sample(text, #"sluice_webhook_delivery_attempts_total{outcome="delivered"}"#) == 1)
+            }
+        }
+    }
+
     @Test func labelsUsersChooseKeepABoundedNumberOfValues() {
         let registry = PrometheusCollectorRegistry()
         let metrics = SluiceMetrics.prometheus(registry: registry)

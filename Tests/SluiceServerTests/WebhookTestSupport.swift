@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 import SluiceCore
 import SluiceEngine
@@ -25,17 +26,17 @@ let fastSchedule: [Duration] = [.milliseconds(50), .milliseconds(50), .milliseco
 
 /// The app with a webhook sender, allowed to reach the local receivers, over `store` (by default
 /// a new test store: `TestStore.make()`).
-func makeWebhookApp(store: (any Store)? = nil, schedule: [Duration] = fastSchedule, allowPrivate: Bool = true, registry: StepRegistry = testRegistry) async throws -> some ApplicationProtocol {
+func makeWebhookApp(store: (any Store)? = nil, schedule: [Duration] = fastSchedule, allowPrivate: Bool = true, registry: StepRegistry = testRegistry, metrics: PrometheusCollectorRegistry? = nil) async throws -> some ApplicationProtocol {
     let store = if let store { store } else { try await TestStore.make() }
     var logger = Logger(label: "test")
     logger.logLevel = .warning
-    let engine = Engine(store: store, registry: registry, logger: logger)
+    let engine = Engine(store: store, registry: registry, logger: logger, metrics: metrics.map { SluiceMetrics.prometheus(registry: $0) } ?? .none)
     // A receiver here answers in microseconds; 10 s per attempt only matters on a machine so
     // loaded that an answer took over a second (1 s made the sender retry and the receiver see
     // an event twice, once in a loaded run).
     let webhooks = WebhookConfiguration(retrySchedule: schedule, attemptTimeout: .seconds(10), jitter: 0, allowPrivateNetworks: allowPrivate)
     let sender = WebhookSender(store: store, committer: engine.committer, client: webhookTestClient, configuration: webhooks, logger: logger)
-    return buildApplication(engine: engine, configuration: ServerConfiguration(webhooks: webhooks), logger: logger, webhooks: sender)
+    return buildApplication(engine: engine, configuration: ServerConfiguration(webhooks: webhooks, metricsRegistry: metrics), logger: logger, webhooks: sender)
 }
 
 /// A delivery as a receiver saw it.
