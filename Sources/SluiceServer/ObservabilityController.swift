@@ -3,6 +3,7 @@ import Prometheus
 import SluiceCore
 import SluiceEngine
 import SluiceStore
+import Synchronization
 
 /// What an operator's tools read: `GET /metrics` (Prometheus' text exposition of the server's
 /// registry) and `GET /readyz` (whether this node should take traffic). `GET /healthz` (alive)
@@ -40,24 +41,7 @@ struct ObservabilityController {
     func readiness() async -> Response {
         var checks: [(String, JSONValue)] = []
         var ready = true
-        let store = engine.store
-        let probe = await withTaskGroup(of: String?.self) { group -> String? in
-            group.addTask {
-                do {
-                    _ = try await store.lastEventSeq()
-                    return nil
-                } catch {
-                    return "the store did not answer: \(error)"
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: Self.storeProbeLimit)
-                return Task.isCancelled ? nil : "the store did not answer within \(Self.storeProbeLimit)"
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        let probe = await Self.probe(engine.store, limit: Self.storeProbeLimit)
         if let probe {
             ready = false
             checks.append(("store", Self.check(false, probe)))
@@ -79,6 +63,35 @@ struct ObservabilityController {
 }
 
 extension ObservabilityController {
+    /// `nil` when `store` answers a read within `limit`, else why not. Returns at `limit` even
+    /// when the read hangs without honouring cancellation (a database that stopped answering):
+    /// the read is left to finish on its own rather than awaited, as a task group would.
+    static func probe(_ store: any Store, limit: Duration) async -> String? {
+        final class Once: Sendable {
+            let continuation = Mutex<CheckedContinuation<String?, Never>?>(nil)
+            func resume(_ value: String?) { continuation.withLock { $0.take() }?.resume(returning: value) }
+        }
+        let once = Once()
+        var tasks: [Task<Void, Never>] = []
+        let answer = await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
+            once.continuation.withLock { $0 = continuation }
+            tasks.append(Task {
+                do {
+                    _ = try await store.lastEventSeq()
+                    once.resume(nil)
+                } catch {
+                    once.resume("the store did not answer: \(error)")
+                }
+            })
+            tasks.append(Task {
+                try? await Task.sleep(for: limit)
+                once.resume("the store did not answer within \(limit)")
+            })
+        }
+        for task in tasks { task.cancel() }
+        return answer
+    }
+
     static func check(_ ok: Bool, _ message: String? = nil) -> JSONValue {
         var object = JSONObject([("ok", .bool(ok))])
         if let message { object.append("message", .string(message)) }

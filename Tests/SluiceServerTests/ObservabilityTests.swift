@@ -1,3 +1,4 @@
+import Dispatch
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -153,23 +154,34 @@ import Testing
         }
     }
 
-    /// A store whose reads fail, or hang, as an unreachable database does.
+    /// A store whose reads fail, or hang without heeding cancellation, as a database that
+    /// stopped answering does.
     final class UnreachableStore: StoreDecorator {
         let base: any Store = MemoryStore()
         let hang: Bool
+        let hangEnded = Atomic(false)
         init(hang: Bool) { self.hang = hang }
         func lastEventSeq() async throws -> Int64 {
-            if hang { try await Task.sleep(for: .seconds(30)) }
+            if hang {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    DispatchQueue.global().asyncAfter(deadline: .now() + 30) { c.resume() }
+                }
+                hangEnded.store(true, ordering: .relaxed)
+            }
             throw StoreError(message: "connection refused")
         }
     }
 
     @Test(arguments: [false, true])
     func notReadyWhenTheStoreFailsOrDoesNotAnswer(hang: Bool) async throws {
-        let (app, _) = try await Self.app(store: UnreachableStore(hang: hang))
+        let store = UnreachableStore(hang: hang)
+        let (app, _) = try await Self.app(store: store)
         try await app.test(.router) { client in
             let reply = try await client.send(.get, "/readyz")
             #expect(reply.status == .serviceUnavailable)
+            // Answered at the limit, not when the hung read finally returns.
+            let ended = store.hangEnded.load(ordering: .relaxed)
+            #expect(!ended)
             let store = try reply.json()["checks"]?["store"]
             #expect(store?["ok"] == false)
             #expect(store?["message"]?.stringValue?.contains(hang ? "within" : "did not answer") == true, "\(reply.text)")
