@@ -72,8 +72,9 @@ import Testing
         logger.logLevel = .warning
         let registry = PrometheusCollectorRegistry()
         let engine = Engine(store: try await TestStore.make(), registry: .builtin, logger: logger, clock: clock, metrics: .prometheus(registry: registry))
-        try await engine.recover()
-        let app = Application(router: buildRouter(engine: engine, configuration: ServerConfiguration(metricsRegistry: registry)), logger: logger)
+        // With the engine running as a service: on PostgreSQL an execution waits in the store
+        // until the engine's claim loop takes it.
+        let app = buildApplication(engine: engine, configuration: ServerConfiguration(metricsRegistry: registry), logger: logger)
         try await app.test(.router) { client in
             let wf = try await client.createWorkflow(QueueTests.workflow())
             #expect(try await client.send(.post, "/workflows/\(wf)/execute", body: "{}").status == .accepted)
