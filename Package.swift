@@ -153,7 +153,6 @@ let package = Package(
             "SluiceCore", "SluiceStore", "SluiceSQLite", "SluicePostgres", "SluiceTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SluiceEngineTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSQLite", "SluicePostgres", "SluiceTestSupport"]),
         .testTarget(name: "SluiceWebhooksTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceWebhooks"]),

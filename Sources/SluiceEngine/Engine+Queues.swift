@@ -170,12 +170,8 @@ extension Engine {
 
     /// What a person or an editor does to human task `id`; the engine running it is woken when
     /// it is answered.
-    /// `unlessBusy`: a task another transaction holds locked now is passed over (`notFound`)
-    /// rather than waited for (`Store.updateHumanTaskUnlessBusy`), for callers with others to try.
-    public func act(onHumanTask id: String, _ action: HumanTaskAction, unlessBusy: Bool = false) async throws -> QueueCallOutcome {
-        let outcome = unlessBusy
-            ? try await store.updateHumanTaskUnlessBusy(id: id, action: action, now: clock.now())
-            : try await store.updateHumanTask(id: id, action: action, now: clock.now())
+    public func act(onHumanTask id: String, _ action: HumanTaskAction) async throws -> QueueCallOutcome {
+        let outcome = try await store.updateHumanTask(id: id, action: action, now: clock.now())
         if case .applied(let task) = outcome {
             if task.result != nil { taskSignals.notify(task.executionID) }
             // A task.claimed or task.released event may have been written: to the streams.

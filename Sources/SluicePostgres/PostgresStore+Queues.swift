@@ -186,23 +186,12 @@ extension PostgresStore {
     // MARK: Human tasks
 
     public func updateHumanTask(id: String, action: HumanTaskAction, now: Int64) async throws -> QueueCallOutcome {
-        try await updateHumanTask(id: id, action: action, now: now, skipLocked: false)
-    }
-
-    /// Passes over a task another transaction holds locked (`FOR UPDATE … SKIP LOCKED`): workers
-    /// taking the next item of a pool at once try other candidates instead of queueing behind
-    /// each other's transactions (each of which also takes the event lock).
-    public func updateHumanTaskUnlessBusy(id: String, action: HumanTaskAction, now: Int64) async throws -> QueueCallOutcome {
-        try await updateHumanTask(id: id, action: action, now: now, skipLocked: true)
-    }
-
-    func updateHumanTask(id: String, action: HumanTaskAction, now: Int64, skipLocked: Bool) async throws -> QueueCallOutcome {
         let node = cluster.withLock { $0.nodeID }
         return try await client.withTransaction(logger: logger) { connection in
             let rows = try await connection.query("""
                 SELECT \(unescaped: Self.queuedColumns), \(unescaped: Self.queuedIsCurrent), e.seq, t.task_id, t.type
                 FROM queued_tasks q LEFT JOIN executions e ON e.id = q.execution_id LEFT JOIN tasks t ON t.execution_seq = e.seq AND t.idx = q.idx
-                WHERE q.id = \(id) FOR UPDATE OF q \(unescaped: skipLocked ? "SKIP LOCKED" : "")
+                WHERE q.id = \(id) FOR UPDATE OF q
                 """, logger: self.logger).collect().map { $0.makeRandomAccess() }
             guard let row = rows.first else { return .notFound }
             let q = try Self.queued(row)

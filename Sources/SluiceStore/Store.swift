@@ -264,10 +264,6 @@ public protocol Store: Service, AnnotationStore {
     /// Applies `action` to human task `id` as `QueuedTaskRecord.applying(_:current:now:)`
     /// decides, in one transaction: `notFound` if there is no such human task.
     func updateHumanTask(id: String, action: HumanTaskAction, now: Int64) async throws -> QueueCallOutcome
-    /// `updateHumanTask` for a caller with other tasks to try (the next item of a pool): a
-    /// store that locks rows passes over one another transaction holds now (`notFound`)
-    /// instead of waiting for it. The others apply it as `updateHumanTask`.
-    func updateHumanTaskUnlessBusy(id: String, action: HumanTaskAction, now: Int64) async throws -> QueueCallOutcome
     /// Human tasks that still wait for an answer (their task RUNNING at their attempt) in
     /// `namespaces` (all when `nil`), as `filter` picks them, the longest waiting first, at most
     /// `limit`, after the task `after` (a cursor: its id) if given.
@@ -285,10 +281,6 @@ public protocol Store: Service, AnnotationStore {
 }
 
 extension Store {
-    public func updateHumanTaskUnlessBusy(id: String, action: HumanTaskAction, now: Int64) async throws -> QueueCallOutcome {
-        try await updateHumanTask(id: id, action: action, now: now)
-    }
-
     /// Workflows of every namespace.
     public func workflows(limit: Int, before: Int64?) async throws -> Page<WorkflowRecord> {
         try await workflows(limit: limit, before: before, namespaces: nil)

@@ -55,7 +55,6 @@ extension StoreDecorator {
     }
     public func queueSummaries(namespaces: Set<String>?, now: Int64) async throws -> [QueueSummary] { try await base.queueSummaries(namespaces: namespaces, now: now) }
     public func updateHumanTask(id: String, action: HumanTaskAction, now: Int64) async throws -> QueueCallOutcome { try await base.updateHumanTask(id: id, action: action, now: now) }
-    public func updateHumanTaskUnlessBusy(id: String, action: HumanTaskAction, now: Int64) async throws -> QueueCallOutcome { try await base.updateHumanTaskUnlessBusy(id: id, action: action, now: now) }
     public func unansweredQueuedTasks(executionID: String) async throws -> [QueuedTaskRecord] { try await base.unansweredQueuedTasks(executionID: executionID) }
     public func humanTasks(_ filter: HumanTaskFilter, namespaces: Set<String>?, after: String?, limit: Int) async throws -> [QueuedTaskRecord] { try await base.humanTasks(filter, namespaces: namespaces, after: after, limit: limit) }
     public func close() async throws { try await base.close() }

@@ -1,7 +1,4 @@
-import Logging
-import PostgresNIO
 import SluiceCore
-import SluicePostgres
 import SluiceStore
 import SluiceTestSupport
 import Testing
@@ -240,31 +237,5 @@ import Testing
         #expect(try await store.unansweredQueuedTasks(executionID: "ex-2").map(\.id) == ["qt-1"])
         _ = try await store.answerQueued(id: "qt-1", token: "clm_w", result: .output(["json": 1]), now: 60)
         #expect(try await store.unansweredQueuedTasks(executionID: "ex-2").isEmpty)
-    }
-}
-
-extension StoreHumanTaskConformanceTests {
-    /// Workers taking the next item of a pool at once: on PostgreSQL a task another transaction
-    /// holds locked is passed over (`notFound`, the caller tries another) instead of waited for;
-    /// `updateHumanTask` itself still waits (it is the call for one named task).
-    @Test(.enabled(if: PostgresTestDatabase.url != nil, PostgresTestDatabase.skipReason))
-    func onPostgreSQLATaskAnotherTransactionHoldsIsPassedOverNotWaitedFor() async throws {
-        let store = try #require(try await store(.postgres, tasks: [human("ht-1", execution: "ex-1")]) as? PostgresStore)
-        let c = store.configuration
-        let other = try await PostgresConnection.connect(
-            configuration: .init(host: c.host, port: c.port, username: c.username, password: c.password, database: c.database, tls: .disable),
-            id: 99, logger: Logger(label: "test"))
-        try await other.query("BEGIN", logger: Logger(label: "test"))
-        try await other.query(PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \"\(c.schema ?? "public")\""), logger: Logger(label: "test"))
-        try await other.query("SELECT 1 FROM queued_tasks WHERE id = 'ht-1' FOR UPDATE", logger: Logger(label: "test"))
-        let busy = try await store.updateHumanTaskUnlessBusy(id: "ht-1", action: .claim(account: "alice", token: "clm_a"), now: 20)
-        #expect(busy == .notFound)
-        #expect(try await store.queuedTask(id: "ht-1")?.claim == nil, "nothing written")
-        try await other.query("ROLLBACK", logger: Logger(label: "test"))
-        try await other.close()
-        guard case .applied(let claimed) = try await store.updateHumanTaskUnlessBusy(id: "ht-1", action: .claim(account: "alice", token: "clm_a"), now: 21) else {
-            Issue.record("a task nobody holds locked was not claimed"); return
-        }
-        #expect(claimed.claim?.worker == "alice")
     }
 }

@@ -59,15 +59,13 @@ struct AnnotationWorkController {
             return AnnotationEnvelope.success(["task": HumanTaskController.representation(task, current: true, now: engine.now(), workflowName: try await people.workflowNames([task])[task.workflowID])], now: engine.now())
         }
         // Among the oldest waiting; one another worker took meanwhile is passed over.
-        for round in 0..<Self.rounds {
+        for _ in 0..<Self.rounds {
             let waiting = try await engine.store.waitingInPool(workflowID: workflow.runsAs, pool: Int(poolIndex), limit: Self.candidates)
             if waiting.isEmpty { break }
             // In a random order: workers asking at once mostly try different items rather than
             // all racing for the oldest.
             for id in waiting.shuffled() {
-                // One another worker's transaction holds now is passed over, not waited for;
-                // in the last round they are waited for, so busy is never taken for empty.
-                if case .applied(let task) = try await engine.act(onHumanTask: id, .claim(account: account, token: Engine.claimToken()), unlessBusy: round < Self.rounds - 1) {
+                if case .applied(let task) = try await engine.act(onHumanTask: id, .claim(account: account, token: Engine.claimToken())) {
                     return AnnotationEnvelope.success(["task": HumanTaskController.representation(task, current: true, now: engine.now(), workflowName: try await people.workflowNames([task])[task.workflowID])], now: engine.now())
                 }
             }
