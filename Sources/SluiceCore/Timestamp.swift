@@ -4,19 +4,9 @@ public enum Timestamp {
     public static func format(milliseconds ms: Int64) -> String {
         let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
         let millis = Int(ms - seconds * 1000)
-        var days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
         let secOfDay = Int(seconds - days * 86400)
-        // Civil-from-days (Howard Hinnant).
-        days += 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let doe = days - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        var year = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        if month <= 2 { year += 1 }
+        let (year, month, day) = Civil.date(days: days)
         var bytes = [UInt8](repeating: 0, count: 24)
         func put(_ value: Int, at offset: Int, width: Int) {
             var v = value
@@ -55,8 +45,7 @@ public enum Timestamp {
               b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"), let hour = number(11, 2), b[13] == UInt8(ascii: ":"),
               let minute = number(14, 2), b[16] == UInt8(ascii: ":"), let second = number(17, 2) else { return nil }
         guard (1...12).contains(month), day >= 1, hour < 24, minute < 60, second < 61 else { return nil }
-        let monthDays = [31, year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        guard day <= monthDays[month - 1] else { return nil }
+        guard day <= Civil.daysIn(year: year, month: month) else { return nil }
         var i = 19
         var millis = 0
         if b[i] == UInt8(ascii: ".") {
@@ -82,14 +71,7 @@ public enum Timestamp {
             return nil
         }
         guard i == b.count else { return nil }
-        // Days-from-civil (Howard Hinnant), the inverse of `format`.
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = Int64(month > 2 ? month - 3 : month + 9)
-        let doy = (153 * mp + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
+        let days = Civil.days(year: year, month: month, day: day)
         let seconds = days * 86400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offset * 60)
         return seconds * 1000 + Int64(millis)
     }

@@ -20,8 +20,7 @@ public final class SluiceMetrics: Sendable {
     let seen = Mutex<[String: Set<String>]>([:])
     /// The handles made so far, by name and label values as given: the hot path (several
     /// updates per execution) takes one lock and one lookup instead of the factory's.
-    let counters = Mutex<[HandleKey: Counter]>([:])
-    let timers = Mutex<[HandleKey: Timer]>([:])
+    let handles = Mutex<[HandleKey: any AnyObject & Sendable]>([:])
 
     struct HandleKey: Hashable {
         var name: String
@@ -67,25 +66,21 @@ public final class SluiceMetrics: Sendable {
         }
     }
 
-    /// The counter `name` with `labels` (names and values as given; those named in `bounded`
-    /// keep at most `maxValuesPerLabel` values). Made once; a value past the cap is not kept in
-    /// the cache (it is counted under `other`, through the factory).
-    func counter(_ name: String, _ labels: [(String, String)], bounded: Set<String> = []) -> Counter {
+    /// The handle (`Counter`, `Timer`) `name` with `labels` (names and values as given; those
+    /// named in `bounded` keep at most `maxValuesPerLabel` values), made by `make` once. A value
+    /// past the cap is not kept in the cache: it is counted under `other`, through the factory.
+    func handle<Handle: AnyObject & Sendable>(_ name: String, _ labels: [(String, String)], bounded: Set<String>, make: ([(String, String)]) -> Handle) -> Handle {
         let key = Self.key(name, labels)
-        if let known = counters.withLock({ $0[key] }) { return known }
-        let dimensions = labels.map { bounded.contains($0.0) ? ($0.0, self.bounded($0.0, $0.1)) : $0 }
-        let made = Counter(label: name, dimensions: dimensions, factory: factory)
-        if !zip(dimensions, labels).contains(where: { $0.0.1 != $0.1.1 }) { counters.withLock { $0[key] = made } }
-        return made
-    }
-
-    /// The timer (a histogram in seconds) `name` with `labels`, as `counter`.
-    func timer(_ name: String, _ labels: [(String, String)], bounded: Set<String> = []) -> Timer {
-        let key = Self.key(name, labels)
-        if let known = timers.withLock({ $0[key] }) { return known }
-        let dimensions = labels.map { bounded.contains($0.0) ? ($0.0, self.bounded($0.0, $0.1)) : $0 }
-        let made = Timer(label: name, dimensions: dimensions, factory: factory)
-        if !zip(dimensions, labels).contains(where: { $0.0.1 != $0.1.1 }) { timers.withLock { $0[key] = made } }
+        if let known = handles.withLock({ $0[key] }) { return known as! Handle }
+        var admitted = true
+        let dimensions = labels.map { label, value in
+            guard bounded.contains(label) else { return (label, value) }
+            let kept = self.bounded(label, value)
+            if kept != value { admitted = false }
+            return (label, kept)
+        }
+        let made = make(dimensions)
+        if admitted { handles.withLock { $0[key] = made } }
         return made
     }
 
@@ -97,12 +92,16 @@ public final class SluiceMetrics: Sendable {
         return key
     }
 
-    func count(_ name: String, _ dimensions: [(String, String)], by amount: Int = 1, bounded: Set<String> = []) {
-        counter(name, dimensions, bounded: bounded).increment(by: amount)
+    func timer(_ name: String, _ labels: [(String, String)], bounded: Set<String> = []) -> Timer {
+        handle(name, labels, bounded: bounded) { Timer(label: name, dimensions: $0, factory: factory) }
     }
 
-    func seconds(_ name: String, _ dimensions: [(String, String)], milliseconds: Int64, bounded: Set<String> = []) {
-        timer(name, dimensions, bounded: bounded).recordNanoseconds(max(0, milliseconds) * 1_000_000)
+    func count(_ name: String, _ labels: [(String, String)], by amount: Int = 1, bounded: Set<String> = []) {
+        handle(name, labels, bounded: bounded) { Counter(label: name, dimensions: $0, factory: factory) }.increment(by: amount)
+    }
+
+    func seconds(_ name: String, _ labels: [(String, String)], milliseconds: Int64, bounded: Set<String> = []) {
+        timer(name, labels, bounded: bounded).recordNanoseconds(max(0, milliseconds) * 1_000_000)
     }
 
     /// An execution was stored (queued or started).

@@ -8,26 +8,7 @@ import Testing
 /// database: nothing acknowledged before the backup began is missing.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct BackupProcessTests {
     static func sluice(_ arguments: [String]) async throws -> (code: Int32, out: String, err: String) {
-        try await ServerProcess.offPool {
-            let process = Process()
-            process.executableURL = ServerProcess.executable
-            process.arguments = arguments
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            let errData = Mutex(Data())
-            let errRead = DispatchSemaphore(value: 0)
-            DispatchQueue.global().async {
-                let data = err.fileHandleForReading.readDataToEndOfFile()
-                errData.withLock { $0 = data }
-                errRead.signal()
-            }
-            let outData = out.fileHandleForReading.readDataToEndOfFile()
-            errRead.wait()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.withLock { $0 }, as: UTF8.self))
-        }
+        try await ServerProcess.offPool { try ServerProcess.run(arguments) }
     }
 
     /// Execution ids answered 202, in order.

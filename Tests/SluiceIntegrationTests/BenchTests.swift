@@ -14,25 +14,7 @@ import Testing
     }
 
     static func runBench(_ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = ServerProcess.executable
-        process.arguments = ["bench"] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // stderr is read on another thread, so neither pipe can fill up and stall the child.
-        let errData = Mutex(Data())
-        let errRead = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            let data = err.fileHandleForReading.readDataToEndOfFile()
-            errData.withLock { $0 = data }
-            errRead.signal()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        errRead.wait()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.withLock { $0 }, as: UTF8.self))
+        try ServerProcess.run(["bench"] + arguments)
     }
 
     @Test func severalNodesNeedPostgreSQL() async throws {

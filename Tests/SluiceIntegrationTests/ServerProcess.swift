@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import SluiceCore
+import Synchronization
 import Testing
 
 /// A `sluice serve` child process on a free port (or a `sluice worker`), for tests that need the
@@ -65,6 +66,29 @@ final class ServerProcess: @unchecked Sendable {
     /// `terminate(within:)` on a dispatch thread (it polls the child until it exits).
     func stop(within seconds: Double = 15) async -> Int32? {
         (try? await Self.offPool { self.terminate(within: seconds) }) ?? nil
+    }
+
+    /// Runs the `sluice` executable with `arguments` to its end: exit code, stdout, stderr.
+    static func run(_ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = ServerProcess.executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // stderr is read on another thread, so neither pipe can fill up and stall the child.
+        let errData = Mutex(Data())
+        let errRead = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            errData.withLock { $0 = data }
+            errRead.signal()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        errRead.wait()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.withLock { $0 }, as: UTF8.self))
     }
 
     static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
