@@ -131,6 +131,8 @@ public enum Limits {
     public static let webhookSecretBytes = 64
     /// The most webhook subscriptions of one workflow; one more is `409`.
     public static let webhooksPerWorkflow = 100
+    /// The most schedules of one workflow; one more is `409`.
+    public static let schedulesPerWorkflow = 100
 
     // MARK: Workers (`/queues`)
 
@@ -252,6 +254,7 @@ public enum Limits {
         .init("webhook_description_characters", webhookDescriptionCharacters),
         .init("webhook_secret_bytes", webhookSecretBytes),
         .init("webhooks_per_workflow", webhooksPerWorkflow),
+        .init("schedules_per_workflow", schedulesPerWorkflow),
         .init("claim_tasks", maxClaim),
         .init("heartbeat_log_lines", maxLogLines),
         .init("log_line_bytes", maxLogLineBytes),

@@ -62,6 +62,8 @@ public final class Engine: Service, Sendable {
     let queueSignals = Mailbox()
     /// Wakes the queued tasks of an execution (by execution id) when a worker's answer is stored.
     let taskSignals = Mailbox()
+    /// Wakes the `ScheduleRunner` when a schedule is created, changed or deleted here.
+    public let scheduleSignal = CommitSignal()
 
     public init(
         store: any Store, registry: StepRegistry = .builtin, configuration: Configuration = .init(),

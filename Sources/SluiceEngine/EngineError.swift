@@ -13,6 +13,8 @@ public enum EngineError: Error, Sendable {
     case conflict(String)
     /// A task the request names does not exist.
     case taskNotFound(String)
+    /// Workflow `workflowID` has no schedule `id`.
+    case scheduleNotFound(workflowID: String, id: String)
     /// A conditional update expected the workflow's latest version to be `expected`, and it is
     /// `current`: someone stored a version in between.
     case versionConflict(workflowID: String, expected: Int, current: Int)

@@ -503,6 +503,42 @@ enum PostgresMigrations {
             "ALTER TABLE queued_tasks DROP CONSTRAINT queued_tasks_execution_id_idx_attempt_key",
             "ALTER TABLE queued_tasks ADD CONSTRAINT queued_tasks_attempt_phase UNIQUE (execution_id, idx, attempt, phase)",
         ]),
+        ("010_schedules", [
+            // A workflow's schedules; the spec (cron or interval, time zone, input, overlap,
+            // catch-up, paused) is JSON, paused is a column too for the leader's index.
+            """
+            CREATE TABLE schedules (
+                id text PRIMARY KEY,
+                workflow_id text NOT NULL REFERENCES workflows(id),
+                spec text NOT NULL,
+                paused boolean NOT NULL,
+                created_at bigint NOT NULL,
+                updated_at bigint NOT NULL,
+                revision bigint NOT NULL,
+                last_due bigint,
+                queued_due bigint,
+                next_fire_at bigint,
+                last_error text,
+                created_by text
+            )
+            """,
+            "CREATE INDEX schedules_by_workflow ON schedules (workflow_id, created_at, id)",
+            "CREATE INDEX schedules_due ON schedules (next_fire_at) WHERE NOT paused AND next_fire_at IS NOT NULL",
+            "CREATE INDEX schedules_queued ON schedules (queued_due) WHERE NOT paused AND queued_due IS NOT NULL",
+            // What each fire time did: one row per (schedule, fire time).
+            """
+            CREATE TABLE schedule_fires (
+                schedule_id text NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+                due bigint NOT NULL,
+                at bigint NOT NULL,
+                outcome text NOT NULL,
+                execution_id text,
+                reason text,
+                PRIMARY KEY (schedule_id, due)
+            )
+            """,
+            "CREATE INDEX schedule_fires_by_execution ON schedule_fires (execution_id) WHERE execution_id IS NOT NULL",
+        ]),
     ]
 
     /// The advisory lock keys and NOTIFY channel of a schema. Advisory locks and channels are

@@ -202,6 +202,8 @@ extension PostgresStore {
                 "DELETE FROM queued_tasks WHERE workflow_id = $1",
                 "DELETE FROM executions WHERE workflow_id = $1",
                 "DELETE FROM webhook_subscriptions WHERE workflow_id = $1",
+                // Their fire records go with them (ON DELETE CASCADE).
+                "DELETE FROM schedules WHERE workflow_id = $1",
                 "DELETE FROM workflow_versions WHERE workflow_id = $1",
                 "DELETE FROM workflows WHERE id = $1",
             ] {

@@ -333,6 +333,8 @@ public final class PostgresStore: ClusterStore {
             case .insertAccount, .deleteAccount, .insertToken, .revokeToken, .touchToken, .insertGrant, .deleteGrant, .appendAudit,
                  .insertGroup, .deleteGroup, .addGroupMember, .removeGroupMember:
                 return try await applyAccessMutation(mutation)
+            case .insertSchedule, .updateSchedule, .deleteSchedule:
+                return try await applyScheduleMutation(mutation)
             default:
                 return try await applyWebhookMutation(mutation)
             }

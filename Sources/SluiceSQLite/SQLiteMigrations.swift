@@ -367,6 +367,40 @@ enum SQLiteMigrations {
                 CREATE INDEX queued_tasks_pool ON queued_tasks (workflow_id, pool, created_at, id) WHERE pool IS NOT NULL AND claim_token IS NULL AND result IS NULL;
                 """)
         }
+        migrator.registerMigration("011_schedules") { db in
+            try db.execute(sql: """
+                -- A workflow's schedules; the spec (cron or interval, time zone, input, overlap,
+                -- catch-up, paused) is JSON, paused is a column too for the leader's index.
+                CREATE TABLE schedules (
+                    id TEXT PRIMARY KEY,
+                    workflow_id TEXT NOT NULL REFERENCES workflows(id),
+                    spec TEXT NOT NULL,
+                    paused INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    revision INTEGER NOT NULL,
+                    last_due INTEGER,
+                    queued_due INTEGER,
+                    next_fire_at INTEGER,
+                    last_error TEXT,
+                    created_by TEXT
+                );
+                CREATE INDEX schedules_by_workflow ON schedules (workflow_id, created_at, id);
+                CREATE INDEX schedules_due ON schedules (next_fire_at) WHERE paused = 0 AND next_fire_at IS NOT NULL;
+                CREATE INDEX schedules_queued ON schedules (queued_due) WHERE paused = 0 AND queued_due IS NOT NULL;
+                -- What each fire time did: one row per (schedule, fire time).
+                CREATE TABLE schedule_fires (
+                    schedule_id TEXT NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+                    due INTEGER NOT NULL,
+                    at INTEGER NOT NULL,
+                    outcome TEXT NOT NULL,
+                    execution_id TEXT,
+                    reason TEXT,
+                    PRIMARY KEY (schedule_id, due)
+                ) WITHOUT ROWID;
+                CREATE INDEX schedule_fires_by_execution ON schedule_fires (execution_id) WHERE execution_id IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -50,6 +50,8 @@ extension SQLiteStore {
         try db.execute(sql: "DELETE FROM queued_tasks WHERE workflow_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM executions WHERE workflow_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM webhook_subscriptions WHERE workflow_id = ?", arguments: [id])
+        // Their fire records go with them (ON DELETE CASCADE).
+        try db.execute(sql: "DELETE FROM schedules WHERE workflow_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM workflow_versions WHERE workflow_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM workflows WHERE id = ?", arguments: [id])
         // Event seqs are rowids, which SQLite hands out from the largest one left: if the newest

@@ -193,6 +193,8 @@ public final class SQLiteStore: Store {
         case .insertAccount, .deleteAccount, .insertToken, .revokeToken, .touchToken, .insertGrant, .deleteGrant, .appendAudit,
              .insertGroup, .deleteGroup, .addGroupMember, .removeGroupMember:
             return try applyAccessMutation(mutation, db, now: now)
+        case .insertSchedule, .updateSchedule, .deleteSchedule:
+            return try applyScheduleMutation(mutation, db)
         default:
             return try applyWebhookMutation(mutation, db, now: now)
         }

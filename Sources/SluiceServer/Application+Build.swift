@@ -22,6 +22,7 @@ public func buildApplication(engine: Engine, configuration: ServerConfiguration,
     app.addServices(engine.store, access, engine)
     // After the engine, so that it stops first.
     app.addServices(AnnotationItemStarter(engine: engine, logger: logger))
+    app.addServices(ScheduleRunner(engine: engine, logger: logger))
     if let webhooks { app.addServices(webhooks) }
     // Resume unfinished executions before accepting requests, so that a `?wait` right after a
     // restart sees them running.
@@ -70,6 +71,7 @@ func buildRouter(engine: Engine, configuration: ServerConfiguration, access: Acc
     ExecutionControlController(engine: engine, configuration: configuration).register(on: routes)
     EventController(engine: engine, configuration: configuration, access: access, streams: held.streams).register(on: routes)
     WebhookController(engine: engine, configuration: configuration).register(on: routes)
+    ScheduleController(engine: engine, configuration: configuration).register(on: routes)
     QueueController(engine: engine, configuration: configuration).register(on: routes)
     HumanTaskController(engine: engine, configuration: configuration).register(on: routes)
     AnnotationController(engine: engine, configuration: configuration).register(on: routes)

@@ -9,6 +9,7 @@ extension EngineError {
         case .executionNotFound(let id): return .notFound("no execution with id \"\(id)\"")
         case .invalid(let failure): return .validation(failure)
         case .taskNotFound(let detail): return .notFound(detail)
+        case .scheduleNotFound(let workflowID, let id): return .notFound("workflow \"\(workflowID)\" has no schedule with id \"\(id)\"")
         case .versionConflict(let id, let expected, let current):
             return Problem(
                 status: .preconditionFailed, type: "urn:sluice:problem:precondition-failed", title: "Precondition failed",

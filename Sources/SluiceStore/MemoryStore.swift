@@ -33,6 +33,9 @@ public final class MemoryStore: Store {
         /// Queued `Worker.Task` attempts by id, and their ids in the order they were queued.
         var queued: [String: QueuedTaskRecord] = [:]
         var queueOrder: [String] = []
+        var schedules: [String: ScheduleRecord] = [:]
+        /// Each schedule's fire records, in the order written.
+        var scheduleFires: [String: [ScheduleFireRecord]] = [:]
 
         mutating func addEvent(executionID: String, workflowID: String, type: String, at: Int64, data: String) {
             let record = EventRecord(seq: Int64(events.count + 1), executionID: executionID, workflowID: workflowID, type: type, at: at, data: data)
@@ -248,6 +251,27 @@ public final class MemoryStore: Store {
         case .cancelExecutionDeliveries(let executionID, let at):
             state.cancelDeliveries(where: { $0.executionID == executionID && $0.subscriptionID == nil }, at: at)
             return .applied
+        case .insertSchedule(let record):
+            guard state.workflows[record.workflowID] != nil else { return .stale }
+            guard state.schedules[record.id] == nil else { return .idConflict }
+            state.schedules[record.id] = record
+            return .applied
+        case .updateSchedule(var record, let expected, let fires):
+            guard let current = state.schedules[record.id], current.workflowID == record.workflowID, current.revision == expected else { return .stale }
+            record.revision = expected + 1
+            record.createdBy = current.createdBy
+            state.schedules[record.id] = record
+            for fire in fires {
+                // One record per fire time: a queued one that fires later is replaced.
+                state.scheduleFires[record.id, default: []].removeAll { $0.due == fire.due }
+                state.scheduleFires[record.id, default: []].append(fire)
+            }
+            return .applied
+        case .deleteSchedule(let workflowID, let id):
+            guard state.schedules[id]?.workflowID == workflowID else { return .stale }
+            state.schedules[id] = nil
+            state.scheduleFires[id] = nil
+            return .applied
         }
     }
 
@@ -286,6 +310,10 @@ public final class MemoryStore: Store {
             }
             state.idempotency = state.idempotency.filter { !executionIDs.contains($0.value) }
             state.subscriptions.removeAll { subscriptionIDs.contains($0.id) }
+            for schedule in state.schedules.values where schedule.workflowID == id {
+                state.schedules[schedule.id] = nil
+                state.scheduleFires[schedule.id] = nil
+            }
             state.deliveries.removeAll { executionIDs.contains($0.executionID) || $0.subscriptionID.map(subscriptionIDs.contains) == true }
             return .deleted
         }

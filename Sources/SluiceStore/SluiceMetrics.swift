@@ -50,6 +50,7 @@ public final class SluiceMetrics: Sendable {
         public static let httpRequests = "sluice_http_requests_total"
         public static let httpDuration = "sluice_http_request_duration_seconds"
         public static let leaseRenewals = "sluice_cluster_lease_renewals_total"
+        public static let scheduleFires = "sluice_schedule_fires_total"
         public static let executionsRunning = "sluice_executions_running"
         public static let commitQueue = "sluice_store_commit_queue"
         public static let leader = "sluice_cluster_leader"
@@ -152,6 +153,11 @@ public final class SluiceMetrics: Sendable {
     }
 
     /// On a cluster: this node's lease was renewed, or the renewal failed.
+    /// A schedule's fire times were decided: each fired, queued, skipped or failed.
+    public func scheduleFires(_ fires: [ScheduleFireRecord]) {
+        for fire in fires { count(Name.scheduleFires, [("outcome", fire.outcome.rawValue)]) }
+    }
+
     public func leaseRenewal(succeeded: Bool) {
         count(Name.leaseRenewals, [("outcome", succeeded ? "renewed" : "failed")])
     }

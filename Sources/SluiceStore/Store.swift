@@ -87,6 +87,18 @@ public enum Mutation: Sendable {
     case addGroupMember(groupID: String, accountID: String, at: Int64)
     /// Takes account `accountID` out of group `groupID`; `stale` if it is not a member.
     case removeGroupMember(groupID: String, accountID: String)
+
+    /// Stores a new schedule (its `revision` as given, 1); `idConflict` if its id is taken,
+    /// `stale` if its workflow does not exist.
+    case insertSchedule(ScheduleRecord)
+    /// Replaces a schedule's state with `record` (stored with revision `expectedRevision + 1`;
+    /// `createdBy` is kept) and records `fires` (one record per fire time: a later one for the
+    /// same time, a queued time that fired, replaces it), only if its stored revision is still
+    /// `expectedRevision`: `stale` (nothing applied) otherwise or if it is gone.
+    case updateSchedule(ScheduleRecord, expectedRevision: Int64, fires: [ScheduleFireRecord])
+    /// Deletes schedule `id` of workflow `workflowID` with its fire history (the executions it
+    /// started stay); `stale` if there is no such schedule.
+    case deleteSchedule(workflowID: String, id: String)
 }
 
 /// What became of one `Mutation`.
@@ -150,7 +162,7 @@ public struct Page<Item: Sendable>: Sendable {
 /// A store is a `Service`: a server runs it first in its `ServiceGroup`, so that it shuts down
 /// last, after the engine has committed everything it acknowledged. A store with background
 /// work (PostgreSQL's connection pool) does it in `run()`; the others wait for the shutdown.
-public protocol Store: Service, AnnotationStore {
+public protocol Store: Service, AnnotationStore, ScheduleStore {
     /// Applies `mutations` in order in one transaction and reports the outcome of each. When it
     /// returns, the transaction is durable (for a durable driver). A thrown error means nothing
     /// was applied.
@@ -158,7 +170,8 @@ public protocol Store: Service, AnnotationStore {
 
     func workflow(id: String) async throws -> WorkflowRecord?
     /// Deletes workflow `id` with all its versions, its executions with their tasks, task logs,
-    /// events and idempotency keys, and its webhook subscriptions and deliveries, in one
+    /// events and idempotency keys, its webhook subscriptions and deliveries, and its schedules
+    /// with their fire histories, in one
     /// transaction. Refuses (`inUse`, nothing deleted) when, inside that transaction, the workflow
     /// has PENDING or RUNNING executions, another workflow's latest version runs it with
     /// `Workflow.Run`, or an unfinished execution of another workflow runs a version that does.

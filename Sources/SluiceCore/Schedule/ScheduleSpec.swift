@@ -69,7 +69,8 @@ public struct ScheduleSpec: Sendable, Hashable {
         }
     }
 
-    static let members = ["cron", "interval_seconds", "time_zone", "overlap", "catchup_seconds", "paused", "input"]
+    /// The members a schedule's JSON may have.
+    public static let members = ["cron", "interval_seconds", "time_zone", "overlap", "catchup_seconds", "paused", "input"]
 
     /// Reads a schedule from a request body (members under `path`): `nil` and every problem,
     /// each at its path, when it breaks a rule.

@@ -87,6 +87,12 @@ enum AccessRules {
         "GET /workflows/{workflow_id}/webhooks/{webhook_id}": .init(rule: .namespaced(.read)),
         "DELETE /workflows/{workflow_id}/webhooks/{webhook_id}": .init(rule: .namespaced(.edit), action: "webhook.delete"),
         "POST /workflows/{workflow_id}/webhooks/{webhook_id}/rotate-secret": .init(rule: .namespaced(.edit), action: "webhook.rotate_secret"),
+        "POST /workflows/{workflow_id}/schedules": .init(rule: .namespaced(.edit), action: "schedule.create"),
+        "GET /workflows/{workflow_id}/schedules": .init(rule: .namespaced(.read)),
+        "GET /workflows/{workflow_id}/schedules/{schedule_id}": .init(rule: .namespaced(.read)),
+        "PATCH /workflows/{workflow_id}/schedules/{schedule_id}": .init(rule: .namespaced(.edit), action: "schedule.update"),
+        "DELETE /workflows/{workflow_id}/schedules/{schedule_id}": .init(rule: .namespaced(.edit), action: "schedule.delete"),
+        "GET /workflows/{workflow_id}/schedules/{schedule_id}/fires": .init(rule: .namespaced(.read)),
         "GET /workflows/{workflow_id}/executions/{execution_id}/deliveries": .init(rule: .namespaced(.read)),
         "POST /workflows/{workflow_id}/executions/{execution_id}/deliveries/{delivery_id}/resend": .init(rule: .namespaced(.edit), action: "delivery.resend"),
 
