@@ -319,5 +319,5 @@ public struct StepTypesCommand: AsyncParsableCommand {
 
 /// The client commands, for the `sluice` executable's list of subcommands.
 public enum ClientCommands {
-    public static let all: [any ParsableCommand.Type] = [WorkflowCommand.self, RunCommand.self, ExecutionCommand.self, LogsCommand.self, StepTypesCommand.self, LoginCommand.self, LogoutCommand.self, WhoamiCommand.self, AccountCommand.self, TokenCommand.self, GrantCommand.self, GroupCommand.self, TaskCommand.self]
+    public static let all: [any ParsableCommand.Type] = [WorkflowCommand.self, RunCommand.self, ExecutionCommand.self, LogsCommand.self, StepTypesCommand.self, LoginCommand.self, LogoutCommand.self, WhoamiCommand.self, AccountCommand.self, TokenCommand.self, GrantCommand.self, GroupCommand.self, TaskCommand.self, ScheduleCommand.self]
 }

@@ -67,7 +67,7 @@ extension Engine {
         for _ in 0..<8 {
             let current = try await schedule(workflowID: workflowID, id: id)
             if let expectedRevision, expectedRevision != current.revision {
-                throw EngineError.conflict("schedule \(id) is at revision \(current.revision), not \(expectedRevision) as If-Match expected; nothing was changed. Read it again and send If-Match: \"\(current.revision)\"")
+                throw EngineError.preconditionFailed("schedule \(id) is at revision \(current.revision), not \(expectedRevision) as If-Match expected; nothing was changed. Read it again and send If-Match: \"\(current.revision)\"")
             }
             let spec = try change(current.schedule.spec)
             if spec.input != current.schedule.spec.input { try await checkScheduleInput(workflowID: workflowID, spec: spec) }

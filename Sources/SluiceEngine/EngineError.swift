@@ -13,6 +13,9 @@ public enum EngineError: Error, Sendable {
     case conflict(String)
     /// A task the request names does not exist.
     case taskNotFound(String)
+    /// A conditional change (`If-Match`) expected another revision of the resource; the detail
+    /// names the current one. Nothing was changed.
+    case preconditionFailed(String)
     /// Workflow `workflowID` has no schedule `id`.
     case scheduleNotFound(workflowID: String, id: String)
     /// A conditional update expected the workflow's latest version to be `expected`, and it is

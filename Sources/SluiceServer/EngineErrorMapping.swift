@@ -15,6 +15,8 @@ extension EngineError {
                 status: .preconditionFailed, type: "urn:sluice:problem:precondition-failed", title: "Precondition failed",
                 detail: "workflow \(id) is at version \(current), not version \(expected) as If-Match expected; nothing was stored. Read it again (GET /workflows/\(id), ETag \"\(current)\") and send If-Match: \"\(current)\" to store a new version on top of it"
             )
+        case .preconditionFailed(let detail):
+            return Problem(status: .preconditionFailed, type: "urn:sluice:problem:precondition-failed", title: "Precondition failed", detail: detail)
         case .conflict(let detail):
             return Problem(status: .conflict, type: "urn:sluice:problem:conflict", title: "Conflict", detail: detail)
         case .unavailable(let reason):

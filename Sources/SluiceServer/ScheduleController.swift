@@ -77,6 +77,8 @@ struct ScheduleController {
 
     @Sendable func create(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let workflowID = try context.parameters.require("workflow_id")
+        // The workflow first (404), then the body (400), as everywhere.
+        guard try await engine.store.workflow(id: workflowID) != nil else { throw EngineError.workflowNotFound(workflowID) }
         let (spec, issues) = ScheduleSpec.parse(.object(try await body(request)))
         guard let spec else { throw Problem.validation(ValidationFailure(title: "Invalid schedule", issues: issues)) }
         let record = try await engine.createSchedule(workflowID: workflowID, spec: spec, createdBy: context.identity?.account)
@@ -101,6 +103,7 @@ struct ScheduleController {
     @Sendable func update(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let workflowID = try context.parameters.require("workflow_id")
         let id = try context.parameters.require("schedule_id")
+        _ = try await engine.schedule(workflowID: workflowID, id: id)
         let expected = try ifMatchRevision(request)
         let changes = try await body(request)
         // Unknown members are refused before anything is merged (a body of many members costs
@@ -130,8 +133,11 @@ struct ScheduleController {
     }
 
     @Sendable func fires(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let workflowID = try context.parameters.require("workflow_id")
+        let id = try context.parameters.require("schedule_id")
+        _ = try await engine.schedule(workflowID: workflowID, id: id)
         let (limit, before) = try parsing.page(request)
-        let page = try await engine.scheduleFires(workflowID: try context.parameters.require("workflow_id"), id: try context.parameters.require("schedule_id"), limit: limit, before: before)
+        let page = try await engine.scheduleFires(workflowID: workflowID, id: id, limit: limit, before: before)
         return JSONResponse.make(.page("fires", page.items.map(Self.representation), next: page.nextCursor))
     }
 }

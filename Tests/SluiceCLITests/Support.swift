@@ -45,10 +45,10 @@ func runCLI(_ arguments: [String], terminal: Bool = false, color: Bool = false) 
 
 /// Runs `body` with the URL of a real server on a free port, over a new test store
 /// (`TestStore.make()`: MemoryStore, or PostgreSQL with `SLUICE_TEST_STORE=postgres`).
-func withServer(_ body: @escaping @Sendable (String) async throws -> Void) async throws {
+func withServer(clock: any EngineClock = WallClock(), _ body: @escaping @Sendable (String) async throws -> Void) async throws {
     var logger = Logger(label: "test")
     logger.logLevel = .warning
-    let engine = Engine(store: try await TestStore.make(), registry: .builtin, logger: logger)
+    let engine = Engine(store: try await TestStore.make(), registry: .builtin, logger: logger, clock: clock)
     let app = buildApplication(engine: engine, configuration: ServerConfiguration(port: 0), logger: logger)
     try await app.test(.live) { client in
         let port = try #require(client.port)

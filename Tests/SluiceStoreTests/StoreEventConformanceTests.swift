@@ -207,7 +207,7 @@ import Testing
             try pool.close()
         }
         let store = try SQLiteStore(path: path)
-        #expect(try store.appliedMigrations().last == "010_annotation")
+        #expect(try store.appliedMigrations().last == "011_schedules")
         #expect(store.instanceID.count == 8)
         #expect(try await store.lastEventSeq() == 0, "no events for changes made before events existed")
         #expect(try await store.fanOutCursor() == 0)
