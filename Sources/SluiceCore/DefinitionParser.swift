@@ -1,6 +1,6 @@
 /// Reads a workflow definition from the JSON a user sent and reports every structural problem.
 public enum DefinitionParser {
-    static let topLevelFields = ["name", "description", "namespace", "steps", "tasks", "input_schema", "timeout_seconds", "origin"]
+    static let topLevelFields = ["name", "description", "namespace", "steps", "tasks", "input_schema", "timeout_seconds", "origin", "retention"]
     static let stepFields = ["type", "input", "id", "retry", "timeout_seconds", "when", "input_from", "map", "render_input"]
     static let taskFields = ["id", "type", "input", "depends_on", "retry", "timeout_seconds", "when", "input_from", "map", "render_input", "trigger"]
     static let mapFields = ["over", "concurrency", "then"]
@@ -89,6 +89,11 @@ public enum DefinitionParser {
         let timeout = parseTimeout(object["timeout_seconds"], path: "timeout_seconds", issues: &issues)
         var definition = WorkflowDefinition(name: name, description: description, form: form, tasks: tasks, inputSchema: inputSchema, timeoutSeconds: timeout)
         definition.namespace = namespace
+        if let raw = object["retention"], raw != .null {
+            let (policy, retentionIssues) = RetentionPolicy.parse(raw, path: "retention")
+            issues += retentionIssues
+            definition.retention = policy
+        }
         return (definition, issues)
     }
 

@@ -65,6 +65,8 @@ public struct WorkflowDefinition: Sendable, Hashable {
     public var timeoutSeconds: Double?
     /// The namespace the definition names, `nil` for the default one.
     public var namespace: String?
+    /// `retention`: how long its finished executions are kept; the server's default when `nil`.
+    public var retention: RetentionPolicy?
 
     /// The namespace the workflow belongs to.
     public var effectiveNamespace: String { namespace ?? Namespace.default }

@@ -31,6 +31,12 @@ public final class SQLiteStore: Store {
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192")
+            // A new database gives the space of deleted rows back to the file system, a little
+            // at a time (retention's purge then runs `incremental_vacuum`). Only possible before
+            // the first table exists.
+            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") == 0 {
+                try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+            }
         }
         try SQLiteMigrations.migrator.migrate(pool)
         instanceID = try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance'") } ?? "0"

@@ -111,6 +111,22 @@ public enum MutationOutcome: Sendable, Hashable {
     case versionConflict(current: Int)
 }
 
+/// What one `Store.purgeFinished` call did.
+public struct PurgeResult: Sendable, Hashable {
+    /// Executions deleted.
+    public var deleted: Int
+    /// The seq of the last execution looked at (the next call's `after` when nothing was deleted).
+    public var lastExamined: Int64?
+    /// Whether the window was full: executions after `lastExamined` were not looked at.
+    public var windowFull: Bool
+
+    public init(deleted: Int, lastExamined: Int64?, windowFull: Bool) {
+        self.deleted = deleted
+        self.lastExamined = lastExamined
+        self.windowFull = windowFull
+    }
+}
+
 /// What `Store.deleteWorkflow(id:)` did.
 public enum WorkflowDeletion: Sendable, Hashable {
     /// The workflow and everything that belonged to it are gone.
@@ -285,6 +301,18 @@ public protocol Store: Service, AnnotationStore, ScheduleStore {
     func unansweredQueuedTasks(executionID: String) async throws -> [QueuedTaskRecord]
     func humanTasks(_ filter: HumanTaskFilter, namespaces: Set<String>?, after: String?, limit: Int) async throws -> [QueuedTaskRecord]
 
+    /// Deletes, in one transaction, at most `limit` of the finished (COMPLETED, FAILED,
+    /// CANCELLED) executions of workflow `workflowID` among the oldest `window` with seq above
+    /// `after` that retention lets go — completed before `completedBefore`, or older than the
+    /// newest `keepLast` finished ones — with their tasks, logs, events, deliveries, queued
+    /// tasks and schedule fire records. An execution whose events are not all fanned out to
+    /// webhooks yet, or that has a pending delivery, stays (for a later round). Event seqs of
+    /// later events stay above those of the deleted ones.
+    func purgeFinished(workflowID: String, completedBefore: Int64?, keepLast: Int?, after: Int64, window: Int, limit: Int) async throws -> PurgeResult
+    /// Gives the space of deleted rows back, at most `pages` pages at a time (SQLite's
+    /// incremental vacuum); nothing for stores that do it themselves.
+    func compact(pages: Int) async throws
+
     /// Releases the store's resources.
     func close() async throws
 
@@ -300,6 +328,7 @@ extension Store {
     }
 
     public func close() async throws {}
+    public func compact(pages: Int) async throws {}
     public var commitConcurrency: Int { 1 }
 
     /// Waits for the graceful shutdown (or cancellation); nothing runs in the background.

@@ -21,6 +21,10 @@ extension StoreDecorator {
     public var instanceID: String { base.instanceID }
     public func events(executionID: String, after: Int64, limit: Int) async throws -> [EventRecord] { try await base.events(executionID: executionID, after: after, limit: limit) }
     public func events(workflowID: String?, after: Int64, limit: Int) async throws -> [EventRecord] { try await base.events(workflowID: workflowID, after: after, limit: limit) }
+    public func purgeFinished(workflowID: String, completedBefore: Int64?, keepLast: Int?, after: Int64, window: Int, limit: Int) async throws -> PurgeResult {
+        try await base.purgeFinished(workflowID: workflowID, completedBefore: completedBefore, keepLast: keepLast, after: after, window: window, limit: limit)
+    }
+    public func compact(pages: Int) async throws { try await base.compact(pages: pages) }
     public func lastEventSeq() async throws -> Int64 { try await base.lastEventSeq() }
     public func subscription(id: String) async throws -> SubscriptionRecord? { try await base.subscription(id: id) }
     public func subscriptions(workflowID: String) async throws -> [SubscriptionRecord] { try await base.subscriptions(workflowID: workflowID) }
