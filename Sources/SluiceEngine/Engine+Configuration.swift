@@ -10,9 +10,13 @@ extension Engine {
         /// What the engine holds in memory at most; past a limit it refuses new work (`503` with
         /// `Retry-After`) rather than grow.
         public var limits: Limits
+        /// How long finished executions are kept when their workflow says nothing
+        /// (`--retention-days`, `--retention-keep-last`); `nil` keeps them.
+        public var retention: RetentionPolicy?
 
-        public init(commitRetryDelay: Duration = .seconds(1), cluster: Cluster = .init(), limits: Limits = .init()) {
+        public init(commitRetryDelay: Duration = .seconds(1), cluster: Cluster = .init(), limits: Limits = .init(), retention: RetentionPolicy? = nil) {
             self.limits = limits
+            self.retention = retention
             self.commitRetryDelay = commitRetryDelay
             self.cluster = cluster
         }

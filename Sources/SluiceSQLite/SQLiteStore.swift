@@ -35,7 +35,10 @@ public final class SQLiteStore: Store {
             // at a time (retention's purge then runs `incremental_vacuum`). Only possible before
             // the first table exists.
             if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") == 0 {
+                // The mode is in the file's header, which opening in WAL mode wrote already:
+                // VACUUM rewrites it (instant on an empty database).
                 try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+                try db.execute(sql: "VACUUM")
             }
         }
         try SQLiteMigrations.migrator.migrate(pool)

@@ -22,7 +22,7 @@ public func buildApplication(engine: Engine, configuration: ServerConfiguration,
     app.addServices(engine.store, access, engine)
     // After the engine, so that it stops first.
     app.addServices(AnnotationItemStarter(engine: engine, logger: logger))
-    app.addServices(ScheduleRunner(engine: engine, logger: logger))
+    app.addServices(ScheduleRunner(engine: engine, logger: logger), RetentionRunner(engine: engine, logger: logger))
     if let webhooks { app.addServices(webhooks) }
     // Resume unfinished executions before accepting requests, so that a `?wait` right after a
     // restart sees them running.

@@ -51,6 +51,7 @@ public final class SluiceMetrics: Sendable {
         public static let httpDuration = "sluice_http_request_duration_seconds"
         public static let leaseRenewals = "sluice_cluster_lease_renewals_total"
         public static let scheduleFires = "sluice_schedule_fires_total"
+        public static let retentionDeleted = "sluice_retention_deleted_executions_total"
         public static let executionsRunning = "sluice_executions_running"
         public static let commitQueue = "sluice_store_commit_queue"
         public static let leader = "sluice_cluster_leader"
@@ -156,6 +157,12 @@ public final class SluiceMetrics: Sendable {
     /// A schedule's fire times were decided: each fired, queued, skipped or failed.
     public func scheduleFires(_ fires: [ScheduleFireRecord]) {
         for fire in fires { count(Name.scheduleFires, [("outcome", fire.outcome.rawValue)]) }
+    }
+
+    /// Retention deleted `count` finished executions.
+    public func retentionDeleted(_ count: Int) {
+        guard count > 0 else { return }
+        self.count(Name.retentionDeleted, [], by: count)
     }
 
     public func leaseRenewal(succeeded: Bool) {

@@ -64,6 +64,9 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "Limits")
     var limitOptions: LimitOptions
 
+    @OptionGroup(title: "Retention")
+    var retentionOptions: RetentionOptions
+
     @OptionGroup(title: "Connections")
     var connectionOptions: ConnectionOptions
 
@@ -113,7 +116,8 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "sluice")
         logger.logLevel = logLevel
         let node = try await Node.start(
-            database: cluster.database(database), cluster: cluster.engineCluster(kind: "serve"), limits: limitOptions.limits, webhooks: webhooks,
+            database: cluster.database(database), cluster: cluster.engineCluster(kind: "serve"), limits: limitOptions.limits,
+            retention: try retentionOptions.policy(environment: env), webhooks: webhooks,
             allowPrivateNetworks: allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"]),
             enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), containers: containers,
             metrics: configuration.metricsRegistry.map { SluiceMetrics.prometheus(registry: $0) } ?? .none, logger: logger

@@ -108,6 +108,9 @@ struct Worker: AsyncParsableCommand {
     @OptionGroup(title: "Limits")
     var limitOptions: LimitOptions
 
+    @OptionGroup(title: "Retention (run by whichever node leads maintenance: give every node the same)")
+    var retentionOptions: RetentionOptions
+
     @Flag(help: "Let HTTP.Request reach loopback, private, link-local and other inside addresses (env SLUICE_ALLOW_PRIVATE_NETWORKS=1).")
     var allowPrivateNetworks = false
 
@@ -141,13 +144,18 @@ struct Worker: AsyncParsableCommand {
         logger.logLevel = logLevel
         let webhooks = webhookOptions.configuration(environment: env)
         let node = try await Node.start(
-            database: database, cluster: cluster.engineCluster(kind: "worker"), limits: limitOptions.limits, webhooks: webhooks,
+            database: database, cluster: cluster.engineCluster(kind: "worker"), limits: limitOptions.limits,
+            retention: try retentionOptions.policy(environment: env), webhooks: webhooks,
             allowPrivateNetworks: allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"]),
             enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), containers: containers, logger: logger
         )
         // The store first, so that it stops last: its pool runs in its service.
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: node.store), .init(service: node.engine), .init(service: node.sender)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(services: [
+                .init(service: node.store), .init(service: node.engine), .init(service: node.sender),
+                // The maintenance leader may be a worker: it fires schedules and runs retention too.
+                .init(service: ScheduleRunner(engine: node.engine, logger: logger)), .init(service: RetentionRunner(engine: node.engine, logger: logger)),
+            ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         let nodeID = node.engine.nodeID
         do {
@@ -175,7 +183,7 @@ struct Node {
     var httpClient: HTTPClient
     var webhookClient: HTTPClient
 
-    static func start(database: DatabaseURL, cluster: Engine.Cluster, limits: Engine.Limits = .init(), webhooks: WebhookConfiguration, allowPrivateNetworks: Bool, enableProcess: Bool, containers: ContainerOptions = .none, metrics: SluiceMetrics = .none, logger: Logger) async throws -> Node {
+    static func start(database: DatabaseURL, cluster: Engine.Cluster, limits: Engine.Limits = .init(), retention: RetentionPolicy? = nil, webhooks: WebhookConfiguration, allowPrivateNetworks: Bool, enableProcess: Bool, containers: ContainerOptions = .none, metrics: SluiceMetrics = .none, logger: Logger) async throws -> Node {
         let store: any SluiceStore.Store
         do {
             store = try await database.open(logger: logger)
@@ -195,7 +203,7 @@ struct Node {
         // One client for every HTTP.Request task, shut down once the engine has stopped.
         let httpClient = HTTPRequestStep.makeHTTPClient()
         let registry = StepRegistry.standard(options: .init(httpClient: httpClient, allowPrivateNetworks: allowPrivateNetworks, enableProcess: enableProcess, containers: containers))
-        let engine = Engine(store: store, registry: registry, configuration: .init(cluster: cluster, limits: limits), logger: logger, metrics: metrics)
+        let engine = Engine(store: store, registry: registry, configuration: .init(cluster: cluster, limits: limits, retention: retention), logger: logger, metrics: metrics)
         // Webhooks get their own client: a slow receiver does not queue behind HTTP.Request tasks.
         let webhookClient = HTTPRequestStep.makeHTTPClient()
         let sender = WebhookSender(

@@ -68,8 +68,11 @@ import Testing
             let start = ContinuousClock.now
             await group.triggerGracefulShutdown()
             while try await body.next() != nil {}
+            // The stream's end is what is measured (a keep-alive comes every 15 s); the rest of
+            // the services stop after the server, each in turn, which on a loaded test run can
+            // take seconds of its own.
+            #expect(ContinuousClock.now - start < .seconds(12), "the stream ended without waiting for a keep-alive")
             try await tasks.waitForAll()
-            #expect(ContinuousClock.now - start < .seconds(12), "the stream ended and the server stopped without waiting for a keep-alive")
         }
     }
 }

@@ -185,3 +185,27 @@ import Testing
         #expect(try reply.json()["detail"]?.stringValue?.hasPrefix("4 problems") == true)
     }
 }
+
+/// `retention` in a definition: each wrong member named; a right one stored with the workflow.
+@Suite(.testStores) struct RetentionDefinitionTests {
+    @Test func aRetentionPolicyIsCheckedAndKeptWithTheDefinition() async throws {
+        try await makeApp().test(.router) { client in
+            let base = #""name": "r", "steps": [{"type": "Echo"}]"#
+            for (retention, path, code) in [
+                (#"{"days": 0}"#, "retention.days", "invalid_value"),
+                (#"{"days": 3651}"#, "retention.days", "invalid_value"),
+                (#"{"keep_last": 1.5}"#, "retention.keep_last", "invalid_value"),
+                (#"{"keep_last": 0}"#, "retention.keep_last", "invalid_value"),
+                (#"{}"#, "retention.days", "required"),
+                (#"{"days": 7, "weeks": 1}"#, "retention.weeks", "unknown_field"),
+                (#""7d""#, "retention", "type_mismatch"),
+            ] {
+                let reply = try await client.send(.post, "/workflows", body: "{\(base), \"retention\": \(retention)}")
+                _ = try expectValidation(reply, path: path, code: code)
+            }
+            let id = try await client.createWorkflow("{\(base), \"retention\": {\"days\": 7.5, \"keep_last\": 1000}}")
+            let stored = try await client.send(.get, "/workflows/\(id)").json()
+            #expect(stored["definition"]?["retention"] == ["days": 7.5, "keep_last": 1000])
+        }
+    }
+}
