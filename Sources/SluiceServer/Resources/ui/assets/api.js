@@ -180,6 +180,14 @@ export const api = {
     request("GET", `/workflows/${enc(workflowID)}/executions/${enc(executionID)}/tasks/${enc(taskID)}/logs${query({ after, limit: 500 })}`),
   executionEventsURL: (workflowID, executionID, after) =>
     `/workflows/${enc(workflowID)}/executions/${enc(executionID)}/events${query({ after })}`,
+  listSchedules: (workflowID) => request("GET", `/workflows/${enc(workflowID)}/schedules`),
+  createSchedule: (workflowID, body) => request("POST", `/workflows/${enc(workflowID)}/schedules`, body),
+  /** Changes the members `changes` names; `ifRevision`: only if nobody changed it since (`412`). */
+  updateSchedule: (workflowID, scheduleID, changes, ifRevision) =>
+    request("PATCH", `/workflows/${enc(workflowID)}/schedules/${enc(scheduleID)}`, changes, { headers: ifRevision ? { "If-Match": `"${ifRevision}"` } : {} }),
+  deleteSchedule: (workflowID, scheduleID) => request("DELETE", `/workflows/${enc(workflowID)}/schedules/${enc(scheduleID)}`),
+  listScheduleFires: (workflowID, scheduleID, limit = 20) =>
+    request("GET", `/workflows/${enc(workflowID)}/schedules/${enc(scheduleID)}/fires${query({ limit })}`),
   /** `{account, held, claimable}`: the tasks person() holds and those they may claim. */
   inbox: (limit = 100) => request("GET", `/inbox${query({ account: session.auth === "required" ? undefined : person(), limit })}`),
   /** Every open human task the caller may read (an editor's view, to find one to reassign). */

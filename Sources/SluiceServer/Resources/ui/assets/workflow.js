@@ -1,11 +1,13 @@
 // /ui/workflows/{id}: a workflow's graph, its effective input schema, a form generated from it to
-// start an execution, and its executions (status filter, paging; page 1 refreshed every 3 s).
+// start an execution, its schedules, and its executions (status filter, paging; page 1 refreshed
+// every 3 s).
 
 import { h, time, duration, jsonBlock, badge } from "./dom.js";
 import { api, rememberWorkflow, may, namespaceOf } from "./api.js";
 import { drawGraph, typeLegend } from "./graph.js";
 import { inputForm } from "./schema-form.js";
 import { liveDuration } from "./clock.js";
+import { schedulesCard } from "./schedules.js";
 import { navigate, announce, loadOrNotFound, loading, errorState, isNarrow, cardTable, labelled } from "./shell.js";
 
 const EXECUTION_STATUSES = ["PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"];
@@ -54,6 +56,7 @@ export async function workflowPage(page, workflowID) {
         h("p", { class: "muted small" }, "Derived from the entry steps, merged with the definition’s input_schema."),
         jsonBlock(workflow.input_schema, { id: "input-schema" }),
         h("details", {}, h("summary", {}, "Definition as stored"), jsonBlock(definition)))),
+    schedulesCard(page, workflow, namespaceOf(workflow)),
     executions);
   await executionList(page, executions, workflow.workflow_id);
 }
