@@ -13,10 +13,14 @@ extension Engine {
         /// How long finished executions are kept when their workflow says nothing
         /// (`--retention-days`, `--retention-keep-last`); `nil` keeps them.
         public var retention: RetentionPolicy?
+        /// How often the maintenance leader looks for executions retention lets go
+        /// (`--retention-interval`).
+        public var retentionInterval: Duration
 
-        public init(commitRetryDelay: Duration = .seconds(1), cluster: Cluster = .init(), limits: Limits = .init(), retention: RetentionPolicy? = nil) {
+        public init(commitRetryDelay: Duration = .seconds(1), cluster: Cluster = .init(), limits: Limits = .init(), retention: RetentionPolicy? = nil, retentionInterval: Duration = .seconds(60)) {
             self.limits = limits
             self.retention = retention
+            self.retentionInterval = retentionInterval
             self.commitRetryDelay = commitRetryDelay
             self.cluster = cluster
         }

@@ -10,10 +10,12 @@ public struct RetentionRunner: Service {
     /// Milliseconds between rounds.
     var interval: Int64
 
-    public init(engine: Engine, logger: Logger, interval: Int64 = 60_000) {
+    /// Rounds every `interval` milliseconds, by default the engine's `retentionInterval`.
+    public init(engine: Engine, logger: Logger, interval: Int64? = nil) {
         self.engine = engine
         self.logger = logger
-        self.interval = interval
+        let (seconds, attoseconds) = engine.configuration.retentionInterval.components
+        self.interval = interval ?? max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 
     public func run() async throws {

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import SluiceCore
 import SluicePostgres
+import SluiceStore
 
 /// `sluice bench`: runs the seed workflow N times through the HTTP API and prints throughput,
 /// latency percentiles and the servers' peak RSS. Figures, not a pass/fail test.
@@ -68,6 +69,9 @@ struct Bench: AsyncParsableCommand {
 
     @Flag(help: "Measure the annotation API instead: --executions items uploaded in batches of 1,000 (items/s), then --workers workers taking them at once with POST /annotation/task/next and answering them (take latency p50/p99, takes/s, none taken twice).")
     var annotation = false
+
+    @Option(help: "Start the servers with --retention-keep-last N --retention-interval 1: retention deletes finished executions while the run goes on (the figures then include the purge's cost; the deleted count is printed).")
+    var retentionKeepLast: Int?
 
     @Option(help: "With --worker-tasks: workers claiming at once; with --annotation: workers taking items at once.")
     var workers: Int = 4
@@ -142,7 +146,8 @@ struct Bench: AsyncParsableCommand {
                 store = try await PostgresStore.connect(postgres, logger: Logger(label: "sluice.bench"))
             }
             for node in 1...nodes {
-                servers.append(try BenchServer.start(database: db.url, node: node, nodeID: db.postgres != nil ? "bench-node-\(node)" : nil, adminToken: auth ? Self.benchToken : nil, logDirectory: dir))
+                let retention = retentionKeepLast.map { ["--retention-keep-last", String($0), "--retention-interval", "1"] } ?? []
+                servers.append(try BenchServer.start(database: db.url, node: node, nodeID: db.postgres != nil ? "bench-node-\(node)" : nil, adminToken: auth ? Self.benchToken : nil, logDirectory: dir, extra: retention))
             }
             if nodes == 1 {
                 print("server: pid \(servers[0].process.processIdentifier), \(db.description)\(auth ? ", --auth required (every request carries a token)" : "")")
@@ -247,6 +252,9 @@ struct Bench: AsyncParsableCommand {
             print("latency p50:    \(pct(0.50))")
             print("latency p95:    \(pct(0.95))")
             print("latency p99:    \(pct(0.99))")
+            if let keep = retentionKeepLast {
+                print("retention:      keep-last \(keep) every 1 s; deleted \(try await retentionDeleted(client, bases)) executions during the run")
+            }
             if servers.count == 1 {
                 print("server peak RSS: \(peakRSS(pid: servers[0].process.processIdentifier))")
             } else {
@@ -261,6 +269,21 @@ struct Bench: AsyncParsableCommand {
             throw error
         }
         try await client.shutdown()
+    }
+
+    /// `sluice_retention_deleted_executions_total`, summed over the servers' `/metrics`.
+    func retentionDeleted(_ client: HTTPClient, _ bases: [String]) async throws -> Int {
+        var total = 0.0
+        for base in bases {
+            var request = HTTPClientRequest(url: "\(base)/metrics")
+            if let bearer { request.headers.add(name: "authorization", value: "Bearer \(bearer)") }
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let text = String(buffer: try await response.body.collect(upTo: 1 << 24))
+            for line in text.split(separator: "\n") where line.hasPrefix(SluiceMetrics.Name.retentionDeleted) {
+                total += Double(line.split(separator: " ").last ?? "") ?? 0
+            }
+        }
+        return Int(total)
     }
 
     func createWorkflow(_ client: HTTPClient, _ base: String) async throws -> String {
@@ -318,13 +341,13 @@ struct BenchServer {
     let log: URL
 
     /// Starts `sluice serve` on port 0 and waits (30 s at most) for its "sluice listening on" line.
-    static func start(database: String, node: Int, nodeID: String?, adminToken: String?, logDirectory: URL) throws -> BenchServer {
+    static func start(database: String, node: Int, nodeID: String?, adminToken: String?, logDirectory: URL, extra: [String] = []) throws -> BenchServer {
         let log = logDirectory.appendingPathComponent("node-\(node).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["serve", "--port", "0", "--database", database, "--log-level", "warning"] + (nodeID.map { ["--node-id", $0] } ?? [])
-            + (adminToken != nil ? ["--auth", "required"] : [])
+            + (adminToken != nil ? ["--auth", "required"] : []) + extra
         if let adminToken {
             var environment = ProcessInfo.processInfo.environment
             environment["SLUICE_ADMIN_TOKEN"] = adminToken

@@ -11,9 +11,15 @@ struct RetentionOptions: ParsableArguments {
     @Option(help: "Keep only the newest this many finished executions of each workflow, unless it says otherwise (env SLUICE_RETENTION_KEEP_LAST). [default: all]")
     var retentionKeepLast: Int?
 
+    @Option(help: "Seconds between the maintenance leader's looks for executions retention lets go.")
+    var retentionInterval: Double = 60
+
     func validate() throws {
         _ = try policy(environment: [:])
+        if !(0.1...86_400).contains(retentionInterval) { throw ValidationError("--retention-interval must be from 0.1 to 86400 seconds, found \(retentionInterval)") }
     }
+
+    var interval: Duration { .milliseconds(Int64((retentionInterval * 1000).rounded())) }
 
     /// The server's policy from the flags, else the environment; `nil` keeps everything.
     func policy(environment env: [String: String]) throws -> RetentionPolicy? {

@@ -117,7 +117,7 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = logLevel
         let node = try await Node.start(
             database: cluster.database(database), cluster: cluster.engineCluster(kind: "serve"), limits: limitOptions.limits,
-            retention: try retentionOptions.policy(environment: env), webhooks: webhooks,
+            retention: try retentionOptions.policy(environment: env), retentionInterval: retentionOptions.interval, webhooks: webhooks,
             allowPrivateNetworks: allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"]),
             enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), containers: containers,
             metrics: configuration.metricsRegistry.map { SluiceMetrics.prometheus(registry: $0) } ?? .none, logger: logger

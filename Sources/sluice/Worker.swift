@@ -145,7 +145,7 @@ struct Worker: AsyncParsableCommand {
         let webhooks = webhookOptions.configuration(environment: env)
         let node = try await Node.start(
             database: database, cluster: cluster.engineCluster(kind: "worker"), limits: limitOptions.limits,
-            retention: try retentionOptions.policy(environment: env), webhooks: webhooks,
+            retention: try retentionOptions.policy(environment: env), retentionInterval: retentionOptions.interval, webhooks: webhooks,
             allowPrivateNetworks: allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"]),
             enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), containers: containers, logger: logger
         )
@@ -183,7 +183,7 @@ struct Node {
     var httpClient: HTTPClient
     var webhookClient: HTTPClient
 
-    static func start(database: DatabaseURL, cluster: Engine.Cluster, limits: Engine.Limits = .init(), retention: RetentionPolicy? = nil, webhooks: WebhookConfiguration, allowPrivateNetworks: Bool, enableProcess: Bool, containers: ContainerOptions = .none, metrics: SluiceMetrics = .none, logger: Logger) async throws -> Node {
+    static func start(database: DatabaseURL, cluster: Engine.Cluster, limits: Engine.Limits = .init(), retention: RetentionPolicy? = nil, retentionInterval: Duration = .seconds(60), webhooks: WebhookConfiguration, allowPrivateNetworks: Bool, enableProcess: Bool, containers: ContainerOptions = .none, metrics: SluiceMetrics = .none, logger: Logger) async throws -> Node {
         let store: any SluiceStore.Store
         do {
             store = try await database.open(logger: logger)
@@ -203,7 +203,7 @@ struct Node {
         // One client for every HTTP.Request task, shut down once the engine has stopped.
         let httpClient = HTTPRequestStep.makeHTTPClient()
         let registry = StepRegistry.standard(options: .init(httpClient: httpClient, allowPrivateNetworks: allowPrivateNetworks, enableProcess: enableProcess, containers: containers))
-        let engine = Engine(store: store, registry: registry, configuration: .init(cluster: cluster, limits: limits, retention: retention), logger: logger, metrics: metrics)
+        let engine = Engine(store: store, registry: registry, configuration: .init(cluster: cluster, limits: limits, retention: retention, retentionInterval: retentionInterval), logger: logger, metrics: metrics)
         // Webhooks get their own client: a slow receiver does not queue behind HTTP.Request tasks.
         let webhookClient = HTTPRequestStep.makeHTTPClient()
         let sender = WebhookSender(

@@ -34,6 +34,14 @@ import Testing
         #expect(result.out.contains("server peak RSS:"))
     }
 
+    /// With --retention-keep-last the servers purge while the run goes on, and the run says how
+    /// many executions they deleted (how many depends on the run's length: not checked).
+    @Test func withRetentionTheServerPurgesDuringTheRunAndSaysHowMuch() async throws {
+        let result = try await bench(["--retention-keep-last", "5", "--executions", "20", "--warmup", "0", "--concurrency", "4"])
+        #expect(result.code == 0, "\(result.err)")
+        #expect(result.out.contains("retention:      keep-last 5 every 1 s; deleted "), "\(result.out)")
+    }
+
     /// With --auth the server checks every request (a request without the token would be a
     /// 401 and the benchmark would stop), so the run measures access checks too.
     @Test func withAuthEveryRequestCarriesTheFirstAdminsToken() async throws {
