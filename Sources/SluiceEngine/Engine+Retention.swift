@@ -56,6 +56,10 @@ extension Engine {
                 after: after, window: Self.purgeWindow, limit: Self.purgeBatch)
             total += result.deleted
             metrics.retentionDeleted(result.deleted)
+            // Reads of them are answered from the store (not found) from now on.
+            if !result.deletedIDs.isEmpty {
+                finished.withLock { cache in for id in result.deletedIDs { cache.remove(id) } }
+            }
             if result.deleted > 0 {
                 // The same window again (what it deleted is gone); others' commits go first.
                 await Task.yield()

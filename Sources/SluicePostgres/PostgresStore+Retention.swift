@@ -50,7 +50,7 @@ extension PostgresStore {
                 try await batch.run("DELETE FROM schedule_fires WHERE execution_id = ANY(\(ids))")
                 try await batch.run("DELETE FROM executions WHERE seq = ANY(\(seqs))")
             }
-            return PurgeResult(deleted: doomed.count, lastExamined: examined.0, windowFull: examined.1 == Int64(window))
+            return PurgeResult(deletedIDs: doomed.map(\.1), lastExamined: examined.0, windowFull: examined.1 == Int64(window))
         }
     }
 }

@@ -54,7 +54,7 @@ extension SQLiteStore {
                 }
             }
             let last: Int64? = rows.last?[0]
-            return PurgeResult(deleted: doomed.count, lastExamined: last, windowFull: rows.count == window)
+            return PurgeResult(deletedIDs: doomed.map(\.id), lastExamined: last, windowFull: rows.count == window)
         }
     }
 

@@ -36,7 +36,7 @@ extension MemoryStore {
                     state.scheduleFires[key]?.removeAll { $0.executionID.map(gone.contains) == true }
                 }
             }
-            return PurgeResult(deleted: doomed.count, lastExamined: examined.last?.execution.seq, windowFull: examined.count == window)
+            return PurgeResult(deletedIDs: doomed, lastExamined: examined.last?.execution.seq, windowFull: examined.count == window)
         }
     }
 }

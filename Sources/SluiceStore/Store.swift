@@ -113,15 +113,17 @@ public enum MutationOutcome: Sendable, Hashable {
 
 /// What one `Store.purgeFinished` call did.
 public struct PurgeResult: Sendable, Hashable {
-    /// Executions deleted.
-    public var deleted: Int
+    /// The ids of the executions deleted.
+    public var deletedIDs: [String]
+    /// How many executions were deleted.
+    public var deleted: Int { deletedIDs.count }
     /// The seq of the last execution looked at (the next call's `after` when nothing was deleted).
     public var lastExamined: Int64?
     /// Whether the window was full: executions after `lastExamined` were not looked at.
     public var windowFull: Bool
 
-    public init(deleted: Int, lastExamined: Int64?, windowFull: Bool) {
-        self.deleted = deleted
+    public init(deletedIDs: [String], lastExamined: Int64?, windowFull: Bool) {
+        self.deletedIDs = deletedIDs
         self.lastExamined = lastExamined
         self.windowFull = windowFull
     }

@@ -67,14 +67,17 @@ import Testing
             let plain = try await engine.createWorkflow(Self.workflow("plain")).record.id
             let own = try await engine.createWorkflow(Self.workflow("own", retention: ["keep_last": 2])).record.id
             let argo = try await engine.createWorkflow(Self.workflow("argo", origin: ["argo": ["metadata": ["name": "x"]]])).record.id
+            var started: [String] = []
             for id in [plain, own, argo] {
-                for _ in 0..<3 { _ = try await engine.startExecution(workflowID: id, request: ExecutionRequest(input: ["text": "x"])) }
+                for _ in 0..<3 { started.append(try await engine.startExecution(workflowID: id, request: ExecutionRequest(input: ["text": "x"])).executionID) }
             }
+            #expect(try await engine.execution(id: started[0]) != nil, "finished here lately: read from memory")
             try await fanOut(engine.store)
             #expect(try await engine.purgeExpired() == 1, "keep_last 2 of 3 goes at once; the rest are younger than a day")
             clock.advance(by: 86_400_001)
             #expect(try await engine.purgeExpired() == 3)
             #expect(try await count(engine, plain) == 0, "the server's day")
+            #expect(try await engine.execution(id: started[0]) == nil, "a deleted execution is not answered from memory either")
             #expect(try await count(engine, own) == 2, "its own policy replaces the server's")
             #expect(try await count(engine, argo) == 3, "an Argo workflow is kept until it is deleted")
         }
