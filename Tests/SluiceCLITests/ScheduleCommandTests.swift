@@ -7,7 +7,8 @@ import Testing
 
 /// `sluice schedule …` against a real server whose engine runs on a `ManualClock` (it starts at
 /// 2026-01-01T00:00:00Z).
-@Suite(.testStores, .timeLimit(.minutes(1))) struct ScheduleCommandTests {
+/// (The time limit counts the wait for a PostgreSQL connection slot in CI's PostgreSQL pass.)
+@Suite(.testStores, .timeLimit(.minutes(3))) struct ScheduleCommandTests {
     @Test func aScheduleIsCreatedListedPausedResumedAndShowsWhatItsFireTimesDid() async throws {
         let clock = ManualClock()
         try await withServer(clock: clock) { server in
