@@ -37,6 +37,19 @@ public struct ScheduleCommand: AsyncParsableCommand {
         return overflow ? nil : total
     }
 
+    /// The schedule as the server answered it (`-o json|yaml`), or its details for people.
+    static func show(_ s: WorkflowSchedule, output: OutputOptions, console: Console) -> Int32 {
+        if !output.printStructured(s.json, console: console) { printDetails(s, console: console) }
+        return ExitStatus.success
+    }
+
+    /// Pauses or resumes schedule `scheduleID`.
+    static func setPaused(_ paused: Bool, workflowID: String, scheduleID: String, server: ServerOptions, output: OutputOptions) async throws {
+        try await server.run { client, console in
+            show(try await client.updateSchedule(workflowID: workflowID, scheduleID: scheduleID, changes: ["paused": .bool(paused)]), output: output, console: console)
+        }
+    }
+
     static func printDetails(_ s: WorkflowSchedule, console: Console) {
         let when = s.cron.map { "cron \($0) (\(s.timeZone))" } ?? "every \(s.intervalSeconds ?? 0) s"
         console.print("\(console.paint(s.id, .bold))  \(when)\(s.paused ? "  " + console.paint("paused", .yellow) : "")")
@@ -105,10 +118,7 @@ public struct ScheduleCommand: AsyncParsableCommand {
                 let created = try await client.createSchedule(
                     workflowID: workflowID, cron: cron, intervalSeconds: every.flatMap(ScheduleCommand.seconds), timeZone: timeZone, input: input,
                     overlap: overlap, catchupSeconds: catchup.map { $0 == "0" ? 0 : ScheduleCommand.seconds($0) ?? 0 }, paused: paused ? true : nil)
-                if !output.printStructured(created.json, console: console) {
-                    ScheduleCommand.printDetails(created, console: console)
-                }
-                return ExitStatus.success
+                return ScheduleCommand.show(created, output: output, console: console)
             }
         }
     }
@@ -148,9 +158,7 @@ public struct ScheduleCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await server.run { client, console in
-                let s = try await client.schedule(workflowID: workflowID, scheduleID: scheduleID)
-                if !output.printStructured(s.json, console: console) { ScheduleCommand.printDetails(s, console: console) }
-                return ExitStatus.success
+                ScheduleCommand.show(try await client.schedule(workflowID: workflowID, scheduleID: scheduleID), output: output, console: console)
             }
         }
     }
@@ -165,11 +173,7 @@ public struct ScheduleCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await server.run { client, console in
-                let s = try await client.updateSchedule(workflowID: workflowID, scheduleID: scheduleID, changes: ["paused": true])
-                if !output.printStructured(s.json, console: console) { ScheduleCommand.printDetails(s, console: console) }
-                return ExitStatus.success
-            }
+            try await ScheduleCommand.setPaused(true, workflowID: workflowID, scheduleID: scheduleID, server: server, output: output)
         }
     }
 
@@ -183,11 +187,7 @@ public struct ScheduleCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await server.run { client, console in
-                let s = try await client.updateSchedule(workflowID: workflowID, scheduleID: scheduleID, changes: ["paused": false])
-                if !output.printStructured(s.json, console: console) { ScheduleCommand.printDetails(s, console: console) }
-                return ExitStatus.success
-            }
+            try await ScheduleCommand.setPaused(false, workflowID: workflowID, scheduleID: scheduleID, server: server, output: output)
         }
     }
 

@@ -111,8 +111,12 @@ extension Engine {
 
     /// What schedule `id`'s fire times did, the newest first.
     public func scheduleFires(workflowID: String, id: String, limit: Int, before: Int64?) async throws -> Page<ScheduleFireRecord> {
-        _ = try await schedule(workflowID: workflowID, id: id)
-        return try await readStore("reading the schedule's fires") { try await $0.scheduleFires(scheduleID: id, limit: limit, before: before) }
+        try await scheduleFires(of: try await schedule(workflowID: workflowID, id: id), limit: limit, before: before)
+    }
+
+    /// What `schedule`'s fire times did (a schedule already looked up), the newest first.
+    public func scheduleFires(of schedule: ScheduleRecord, limit: Int, before: Int64?) async throws -> Page<ScheduleFireRecord> {
+        try await readStore("reading the schedule's fires") { try await $0.scheduleFires(scheduleID: schedule.id, limit: limit, before: before) }
     }
 
     func checkScheduleInput(workflowID: String, spec: ScheduleSpec) async throws {

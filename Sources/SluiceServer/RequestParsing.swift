@@ -112,17 +112,24 @@ struct RequestParsing {
     /// do), else the version its entity tag names (`"3"`, quotes included, as the `ETag` of
     /// `GET /workflows/{id}` gives it). Only one entity tag is accepted.
     func ifMatchVersion(_ request: Request) throws -> Int? {
+        try ifMatchNumber(request, naming: "a workflow version", from: "GET /workflows/{id}").map(Int.init)
+    }
+
+    /// The `If-Match` header as the positive number its one entity tag names (`"3"`, quotes
+    /// included), `nil` when absent or `*`; anything else is `400` saying it expected one naming
+    /// `what`, the `ETag` of `source`.
+    func ifMatchNumber(_ request: Request, naming what: String, from source: String) throws -> Int64? {
         let values = request.headers[values: .ifMatch]
         guard !values.isEmpty else { return nil }
         var raw = Substring(values.joined(separator: ", "))
         while raw.first?.isWhitespace == true { raw.removeFirst() }
         while raw.last?.isWhitespace == true { raw.removeLast() }
         if raw == "*" { return nil }
-        let expected = "expected one entity tag naming a workflow version, such as \"3\" with its quotes (the ETag of GET /workflows/{id}), or *"
-        guard raw.count >= 3, raw.hasPrefix("\""), raw.hasSuffix("\""), let version = Int(raw.dropFirst().dropLast()), version >= 1 else {
+        let expected = "expected one entity tag naming \(what), such as \"3\" with its quotes (the ETag of \(source)), or *"
+        guard raw.count >= 3, raw.hasPrefix("\""), raw.hasSuffix("\""), let number = Int64(raw.dropFirst().dropLast()), number >= 1, number <= Int.max else {
             throw Problem.badRequest(path: "If-Match", "\(expected); found \(raw)")
         }
-        return version
+        return number
     }
 
     /// `?wait=SECONDS`.

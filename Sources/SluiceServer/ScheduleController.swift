@@ -61,20 +61,6 @@ struct ScheduleController {
         return body
     }
 
-    /// `If-Match: "<revision>"` (the `ETag` of a schedule), `nil` when absent or `*`.
-    func ifMatchRevision(_ request: Request) throws -> Int64? {
-        let values = request.headers[values: .ifMatch]
-        guard !values.isEmpty else { return nil }
-        var raw = Substring(values.joined(separator: ", "))
-        while raw.first?.isWhitespace == true { raw.removeFirst() }
-        while raw.last?.isWhitespace == true { raw.removeLast() }
-        if raw == "*" { return nil }
-        guard raw.count >= 3, raw.hasPrefix("\""), raw.hasSuffix("\""), let revision = Int64(raw.dropFirst().dropLast()), revision >= 1 else {
-            throw Problem.badRequest(path: "If-Match", "expected one entity tag naming a schedule revision, such as \"3\" with its quotes (the ETag of GET /workflows/{id}/schedules/{schedule_id}), or *; found \(raw)")
-        }
-        return revision
-    }
-
     @Sendable func create(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let workflowID = try context.parameters.require("workflow_id")
         // The workflow first (404), then the body (400), as everywhere.
@@ -104,7 +90,7 @@ struct ScheduleController {
         let workflowID = try context.parameters.require("workflow_id")
         let id = try context.parameters.require("schedule_id")
         _ = try await engine.schedule(workflowID: workflowID, id: id)
-        let expected = try ifMatchRevision(request)
+        let expected = try parsing.ifMatchNumber(request, naming: "a schedule revision", from: "GET /workflows/{id}/schedules/{schedule_id}")
         let changes = try await body(request)
         // Unknown members are refused before anything is merged (a body of many members costs
         // one pass).
@@ -135,9 +121,10 @@ struct ScheduleController {
     @Sendable func fires(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let workflowID = try context.parameters.require("workflow_id")
         let id = try context.parameters.require("schedule_id")
-        _ = try await engine.schedule(workflowID: workflowID, id: id)
+        // The schedule first (404), then the query (400).
+        let schedule = try await engine.schedule(workflowID: workflowID, id: id)
         let (limit, before) = try parsing.page(request)
-        let page = try await engine.scheduleFires(workflowID: workflowID, id: id, limit: limit, before: before)
+        let page = try await engine.scheduleFires(of: schedule, limit: limit, before: before)
         return JSONResponse.make(.page("fires", page.items.map(Self.representation), next: page.nextCursor))
     }
 }
