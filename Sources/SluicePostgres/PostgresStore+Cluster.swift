@@ -15,6 +15,9 @@ struct ClusterState: Sendable {
     /// The connection that holds the maintenance leader's advisory lock, while this node leads.
     var leaderConnection: PostgresConnection?
     var leaderAttemptInFlight = false
+    /// Set once the store's cluster connections were stopped (`close`, shutdown): a leadership
+    /// attempt that finishes after that closes its connection instead of keeping it.
+    var stopped = false
 }
 
 extension PostgresStore {
@@ -183,11 +186,17 @@ extension PostgresStore {
                 try? await connection.close()
                 throw error
             }
-            guard won, currentNode != nil else {
+            let kept = won && currentNode != nil && cluster.withLock { state in
+                guard !state.stopped else { return false }
+                state.leaderConnection = connection
+                return true
+            }
+            guard kept else {
+                // Lost, or the store closed while the attempt was under way: a connection must
+                // be closed before it goes.
                 try? await connection.close()
                 return false
             }
-            cluster.withLock { $0.leaderConnection = connection }
             logger.info("this node is the maintenance leader (rescue, webhook delivery)", metadata: ["node.id": "\(currentNode ?? "-")"])
             return true
         } catch {
@@ -205,8 +214,10 @@ extension PostgresStore {
         let task = Task {
             var delay = Duration.milliseconds(100)
             while !Task.isCancelled {
+                var opened: PostgresConnection?
                 do {
                     let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 1, logger: logger)
+                    opened = connection
                     cluster.withLock { $0.listenerConnection = connection }
                     try await connection.listen(on: channel) { notifications in
                         delay = .milliseconds(100)
@@ -217,6 +228,8 @@ extension PostgresStore {
                     }
                     try? await connection.close()
                 } catch {
+                    // A connection must be closed before it goes, also when a shutdown ended the listen.
+                    try? await opened?.close()
                     if Task.isCancelled { break }
                     logger.error("lost the connection that listens for other nodes; reconnecting", metadata: ["error": "\(Self.describe(error))"])
                 }
@@ -230,6 +243,7 @@ extension PostgresStore {
     func stopClusterConnections() async {
         let (listener, listening, leading) = cluster.withLock { state in
             defer {
+                state.stopped = true
                 state.listener = nil
                 state.listenerConnection = nil
                 state.leaderConnection = nil
