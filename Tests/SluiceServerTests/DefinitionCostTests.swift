@@ -12,7 +12,9 @@ import Testing
 ///
 /// How these stay robust on a busy machine: they check the shape of the cost, not a speed.
 /// Each body is sent three times, alternating sizes, and the fastest answer counts (noise only
-/// ever adds time; twice was not enough while the other suites ran beside it in CI). The full body must be answered within `budget` — generous for a debug build;
+/// ever adds time; twice was not enough while the other suites ran beside it in CI); while the
+/// ratio is over the bound, up to four more rounds are taken (a ratio of 8.25 was once seen on a
+/// linear shape in a loaded CI run; a quadratic one stays near 16). The full body must be answered within `budget` — generous for a debug build;
 /// a quadratic cost takes minutes there — and within `maxRatio` times the quarter body's time:
 /// linear cost makes that about 4, n log n a little more, quadratic 16. A quarter body
 /// answered in under `floor` counts as `floor`, so that timer noise on tiny times cannot make
@@ -58,7 +60,11 @@ import Testing
             var path = shape.path
             if let workflow { path = "/workflows/\(try await client.createWorkflow(workflow))/execute" }
             var best: [Duration] = [.seconds(3600), .seconds(3600)]
-            for _ in 0..<3 {
+            // Three rounds, and up to four more while the ratio still looks superlinear: a
+            // load spike in CI can inflate every sample of the first three, while a truly
+            // superlinear cost keeps its ratio near 16 however many samples are taken.
+            for round in 0..<7 {
+                if round >= 3, best[1] <= Self.floor || best[1] / max(best[0], Self.floor) < Self.maxRatio { break }
                 for (k, body) in [quarterBody, fullBody].enumerated() {
                     let clock = ContinuousClock()
                     let start = clock.now
