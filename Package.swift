@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -27,6 +27,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // OTLP over HTTP only (protobuf or JSON): the gRPC exporter's packages would add minutes
+        // to every cold build for a protocol collectors also accept over HTTP.
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // Pure core: definitions, step-type registry, type checker, schema validation,
@@ -60,6 +64,7 @@ let package = Package(
             "SluiceCore", "SluiceStore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ]),
         // Step types that touch the world: HTTP.Request (with the destination policy) and Process.
         .target(name: "SluiceSteps", dependencies: [
@@ -74,6 +79,7 @@ let package = Package(
         .target(name: "SluiceWebhooks", dependencies: [
             "SluiceCore", "SluiceStore", "SluiceSteps", "StandardWebhooks",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Instrumentation", package: "swift-distributed-tracing"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -111,6 +117,8 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+            .product(name: "OTel", package: "swift-otel"),
         ]),
         // YAML read as JSON values and JSON values written as YAML (the contract, the CLI's files and -o yaml).
         .target(name: "SluiceYAML", dependencies: [
@@ -154,7 +162,11 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "SluiceEngineTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSQLite", "SluicePostgres", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceEngineTests", dependencies: [
+            "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSQLite", "SluicePostgres", "SluiceTestSupport",
+            .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+        ]),
         .testTarget(name: "SluiceWebhooksTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceWebhooks"]),
         .testTarget(name: "SluiceServerTests", dependencies: [
             "SluiceCore", "SluiceArgo", "SluiceStore", "SluiceEngine", "SluiceServer", "SluiceSQLite", "SluicePostgres", "SluiceSteps", "SluiceWebhooks", "StandardWebhooks", "SluiceTestSupport",
@@ -192,6 +204,8 @@ let package = Package(
         .testTarget(name: "SluiceIntegrationTests", dependencies: [
             "sluice", "SluiceStore", "SluicePostgres",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
     ]

@@ -165,7 +165,8 @@ extension Engine {
             }
             let now = clock.now()
             let deadline = plan.definition.timeoutSeconds.map { now + Int64(($0 * 1000).rounded()) }
-            let execution = ExecutionRecord(id: id, workflowID: workflowID, workflowVersion: version, input: request.input, webhookURL: request.webhookURL, webhookSecret: request.webhookSecret, idempotencyKey: idempotencyKey, createdAt: now, deadlineAt: deadline)
+            let trace = traceStart(executionID: id, workflowID: workflowID, version: version, at: now)
+            let execution = ExecutionRecord(id: id, workflowID: workflowID, workflowVersion: version, input: request.input, webhookURL: request.webhookURL, webhookSecret: request.webhookSecret, idempotencyKey: idempotencyKey, createdAt: now, deadlineAt: deadline, traceContext: trace)
             let machine = ExecutionStateMachine(plan: plan, executionID: id, input: request.input, deadlineAt: deadline)
             let prepared = EngineStateMachine.prepare(machine, record: ExecutionDetail(execution: execution, tasks: tasks), now: now, jitter: { Double.random(in: 0..<1) })
             // One that ran to its end already holds nothing here: only the others count. On a
@@ -189,6 +190,7 @@ extension Engine {
                 metrics.executionStarted(workflowID: workflowID)
                 if prepared.finished {
                     metrics.executionFinished(prepared.record)
+                    traceFinished(prepared.record)
                     // Nothing left to run: nobody needs to drive it. On a cluster, a waiter that
                     // registers now must not wait for an announcement of its end.
                     if cluster != nil { state.withLock { $0.core.recentlyFinished.insert(id) } }

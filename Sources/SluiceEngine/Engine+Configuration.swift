@@ -1,3 +1,4 @@
+import Tracing
 import SluiceCore
 
 extension Engine {
@@ -16,8 +17,12 @@ extension Engine {
         /// How often the maintenance leader looks for executions retention lets go
         /// (`--retention-interval`).
         public var retentionInterval: Duration
+        /// Where the spans of executions go (Engine+Tracing.swift); `nil`: no tracing, nothing
+        /// recorded or stored for it.
+        public var tracer: (any Tracer)?
 
-        public init(commitRetryDelay: Duration = .seconds(1), cluster: Cluster = .init(), limits: Limits = .init(), retention: RetentionPolicy? = nil, retentionInterval: Duration = .seconds(60)) {
+        public init(commitRetryDelay: Duration = .seconds(1), cluster: Cluster = .init(), limits: Limits = .init(), retention: RetentionPolicy? = nil, retentionInterval: Duration = .seconds(60), tracer: (any Tracer)? = nil) {
+            self.tracer = tracer
             self.limits = limits
             self.retention = retention
             self.retentionInterval = retentionInterval

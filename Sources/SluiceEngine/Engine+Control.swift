@@ -132,7 +132,8 @@ extension Engine {
             }
             let now = clock.now()
             let deadline = plan.definition.timeoutSeconds.map { now + Int64(($0 * 1000).rounded()) }
-            let execution = ExecutionRecord(id: id, workflowID: source.execution.workflowID, workflowVersion: source.execution.workflowVersion, input: source.execution.input, webhookURL: source.execution.webhookURL, webhookSecret: source.execution.webhookSecret, createdAt: now, deadlineAt: deadline)
+            let trace = traceStart(executionID: id, workflowID: source.execution.workflowID, version: source.execution.workflowVersion, at: now)
+            let execution = ExecutionRecord(id: id, workflowID: source.execution.workflowID, workflowVersion: source.execution.workflowVersion, input: source.execution.input, webhookURL: source.execution.webhookURL, webhookSecret: source.execution.webhookSecret, createdAt: now, deadlineAt: deadline, traceContext: trace)
             let detail = ExecutionDetail(execution: execution, tasks: tasks)
             switch try await commit(.insertExecution(detail)) {
             case .applied:

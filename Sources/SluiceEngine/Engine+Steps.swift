@@ -1,3 +1,4 @@
+import Tracing
 import Logging
 import SluiceCore
 import SluiceStore
@@ -26,7 +27,10 @@ extension Engine {
         // Finished executions and timers first: a waiter released by this change finds them.
         if !actions.finished.isEmpty {
             finished.withLock { for d in actions.finished { $0.insert(d) } }
-            for d in actions.finished { metrics.executionFinished(d) }
+            for d in actions.finished {
+                metrics.executionFinished(d)
+                traceFinished(d)
+            }
         }
         for arm in actions.timers { self.arm(arm) }
         for (continuation, timer) in released {
@@ -71,8 +75,15 @@ extension Engine {
         let context = StepContext(input: dispatch.input, parameters: dispatch.parameters ?? node.parameters, executionID: dispatch.executionID, stepID: node.id, attempt: dispatch.attempt, log: log)
         let timeout = node.timeoutSeconds
         let startedAt = launch.startedAt
+        let span = traceTask(dispatch, stepID: node.id, type: node.step.name, stored: shell.core.active[dispatch.executionID]?.record.execution.traceContext, at: startedAt)
         let task = Task {
-            let result = await self.run(function, context, timeout: timeout, from: startedAt)
+            let result: Result<JSONValue, StepFailure>
+            if let span {
+                result = await ServiceContext.$current.withValue(span.context) { await self.run(function, context, timeout: timeout, from: startedAt) }
+                self.traceTaskEnded(span, result, at: self.clock.now())
+            } else {
+                result = await self.run(function, context, timeout: timeout, from: startedAt)
+            }
             let stopping = self.state.withLock { shell in
                 if shell.running[key]?.attempt == dispatch.attempt { shell.running[key] = nil }
                 return shell.core.stopping

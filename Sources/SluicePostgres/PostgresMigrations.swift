@@ -539,6 +539,11 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX schedule_fires_by_execution ON schedule_fires (execution_id) WHERE execution_id IS NOT NULL",
         ]),
+        ("011_trace_context", [
+            // The propagation headers of the span that started an execution (tracing on), so its
+            // tasks' spans join one trace across restarts and nodes.
+            "ALTER TABLE executions ADD COLUMN trace_context text",
+        ]),
     ]
 
     /// The advisory lock keys and NOTIFY channel of a schema. Advisory locks and channels are

@@ -199,7 +199,7 @@ extension PostgresStore {
 
     public func dueDeliveries(now: Int64, limit: Int) async throws -> [DueDelivery] {
         try await rows("""
-            SELECT \(unescaped: Self.deliveryColumns), \(unescaped: Self.eventColumns), s.secret, s.previous_secret, s.previous_secret_expires_at, x.webhook_secret
+            SELECT \(unescaped: Self.deliveryColumns), \(unescaped: Self.eventColumns), s.secret, s.previous_secret, s.previous_secret_expires_at, x.webhook_secret, x.trace_context
             FROM webhook_deliveries d
             JOIN executions x ON x.seq = d.execution_seq
             JOIN events ev ON ev.seq = d.event_seq
@@ -220,7 +220,7 @@ extension PostgresStore {
             } else if let secret = try row[21].decode(String?.self) {
                 secrets = [secret]
             }
-            return DueDelivery(delivery: delivery, event: event, secrets: secrets)
+            return DueDelivery(delivery: delivery, event: event, secrets: secrets, traceContext: try row[22].decode(String?.self))
         }
     }
 

@@ -361,10 +361,10 @@ public final class PostgresStore: ClusterStore {
                     SELECT EXISTS (SELECT 1 FROM workflows WHERE id = \(e.workflowID)) AS found,
                         (SELECT id FROM executions WHERE workflow_id = \(e.workflowID) AND idempotency_key = \(e.idempotencyKey)::text) AS existing),
                 x AS (
-                    INSERT INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version, webhook_secret)
+                    INSERT INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version, webhook_secret, trace_context)
                     SELECT \(e.id)::text, \(e.workflowID)::text, \(e.status.rawValue)::text, \(e.input.jsonString)::text, \(outputJSON)::text, \(errorJSON)::text,
                         \(e.webhookURL)::text, \(e.idempotencyKey)::text, \(e.createdAt)::bigint, \(e.startedAt)::bigint, \(e.completedAt)::bigint,
-                        \(e.deadlineAt)::bigint, \(Int64(e.workflowVersion))::bigint, \(e.webhookSecret)::text
+                        \(e.deadlineAt)::bigint, \(Int64(e.workflowVersion))::bigint, \(e.webhookSecret)::text, \(e.traceContext)::text
                     FROM c WHERE c.found AND c.existing IS NULL
                     ON CONFLICT DO NOTHING RETURNING seq),
                 t AS (

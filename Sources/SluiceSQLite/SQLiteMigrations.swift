@@ -401,6 +401,11 @@ enum SQLiteMigrations {
                 CREATE INDEX schedule_fires_by_execution ON schedule_fires (execution_id) WHERE execution_id IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("012_trace_context") { db in
+            // The propagation headers of the span that started an execution (tracing on), so its
+            // tasks' spans join one trace across restarts and nodes.
+            try db.execute(sql: "ALTER TABLE executions ADD COLUMN trace_context TEXT")
+        }
         return migrator
     }
 }

@@ -174,7 +174,7 @@ extension SQLiteStore {
     public func dueDeliveries(now: Int64, limit: Int) async throws -> [DueDelivery] {
         try readNow { db in
             try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT \(Self.deliveryColumns), \(Self.eventColumns), s.secret, s.previous_secret, s.previous_secret_expires_at, x.webhook_secret
+                SELECT \(Self.deliveryColumns), \(Self.eventColumns), s.secret, s.previous_secret, s.previous_secret_expires_at, x.webhook_secret, x.trace_context
                 FROM webhook_deliveries d
                 JOIN executions x ON x.seq = d.execution_seq
                 JOIN events ev ON ev.seq = d.event_seq
@@ -195,7 +195,7 @@ extension SQLiteStore {
                 } else if let secret: String = row[21] {
                     secrets = [secret]
                 }
-                return DueDelivery(delivery: delivery, event: event, secrets: secrets)
+                return DueDelivery(delivery: delivery, event: event, secrets: secrets, traceContext: row[22])
             }
         }
     }

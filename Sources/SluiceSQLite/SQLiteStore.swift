@@ -128,8 +128,8 @@ public final class SQLiteStore: Store {
                 if let existing = try lookup.text() { return .duplicate(executionID: existing) }
             }
             let insert = RawStatement(try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version, webhook_secret)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR IGNORE INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version, webhook_secret, trace_context)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """), db)
             insert.bind(1, e.id)
             insert.bind(2, e.workflowID)
@@ -145,6 +145,7 @@ public final class SQLiteStore: Store {
             insert.bind(12, e.deadlineAt)
             insert.bind(13, e.workflowVersion)
             insert.bind(14, e.webhookSecret)
+            insert.bind(15, e.traceContext)
             try insert.run()
             if db.changesCount == 0 { return .idConflict }
             let seq = db.lastInsertedRowID
@@ -403,7 +404,7 @@ public final class SQLiteStore: Store {
     // showed in profiles); the column lists below fix the positions.
     static let workflowColumns = "seq, id, name, description, definition, created_at, version, COALESCE(updated_at, created_at), namespace"
     static let versionColumns = "workflow_id, version, name, description, definition, created_at"
-    static let executionColumns = "seq, id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version, webhook_secret"
+    static let executionColumns = "seq, id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version, webhook_secret, trace_context"
     static let taskColumns = "idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at, attempt_base"
 
     static func workflow(_ row: Row) -> WorkflowRecord {
@@ -420,7 +421,7 @@ public final class SQLiteStore: Store {
         return ExecutionRecord(
             seq: row[0], id: row[1], workflowID: row[2], workflowVersion: row[13], status: s, input: json(row[4]) ?? .null,
             output: json(row[5]), error: json(row[6]), webhookURL: row[7], webhookSecret: row[14], idempotencyKey: row[8],
-            createdAt: row[9], startedAt: row[10], completedAt: row[11], deadlineAt: row[12]
+            createdAt: row[9], startedAt: row[10], completedAt: row[11], deadlineAt: row[12], traceContext: row[15]
         )
     }
 

@@ -1,6 +1,7 @@
 import Hummingbird
 import HummingbirdCore
 import Logging
+import ServiceLifecycle
 import SluiceEngine
 import SluiceWebhooks
 
@@ -8,7 +9,7 @@ import SluiceWebhooks
 /// service under the same `ServiceGroup` (the server stops first on shutdown, then the engine).
 /// `server` is HTTP/1.1 with `configuration.http1` when not given, or HTTPS with
 /// `.tls(.http1(configuration: configuration.http1), tlsConfiguration:)` (`sluice serve --tls-cert`).
-public func buildApplication(engine: Engine, configuration: ServerConfiguration, logger: Logger, webhooks: WebhookSender? = nil, access: AccessControl? = nil, server: HTTPServerBuilder? = nil, beforeServing: @escaping @Sendable (AccessControl) async throws -> Void = { _ in }, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+public func buildApplication(engine: Engine, configuration: ServerConfiguration, logger: Logger, webhooks: WebhookSender? = nil, access: AccessControl? = nil, server: HTTPServerBuilder? = nil, services: [any Service] = [], beforeServing: @escaping @Sendable (AccessControl) async throws -> Void = { _ in }, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
     let access = access ?? AccessControl(configuration: configuration.auth, store: engine.store, clock: engine.clock, logger: logger)
     var app = Application(
         router: buildRouter(engine: engine, configuration: configuration, access: access),
@@ -17,6 +18,9 @@ public func buildApplication(engine: Engine, configuration: ServerConfiguration,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
+    // Services that must outlive everything else (the trace exporter, which flushes the last
+    // spans) first, so that they stop last.
+    for service in services { app.addServices(service) }
     // The store first, so that it stops last: after the engine has committed everything.
     // The audit writer after the store, so that it stores what is left before the store stops.
     app.addServices(engine.store, access, engine)
@@ -50,6 +54,9 @@ func buildRouter(engine: Engine, configuration: ServerConfiguration, access: Acc
     let table = RouteTable()
     // Outermost: every request counted with the status it was finally answered.
     router.middlewares.add(MetricsMiddleware(metrics: engine.metrics))
+    // A span per request, a child of the caller's `traceparent`: an execution started by the
+    // request joins the caller's trace (Engine+Tracing.swift).
+    if configuration.tracing { router.middlewares.add(TracingMiddleware()) }
     // Next, so that problems answered to HEAD lose their body too.
     router.middlewares.add(HeadMiddleware())
     router.middlewares.add(ProblemMiddleware(routes: table))

@@ -33,6 +33,9 @@ public struct ServerConfiguration: Sendable {
     /// The registry `GET /metrics` shows (the one the engine's `SluiceMetrics` writes to through
     /// a `PrometheusMetricsFactory`); without one `/metrics` answers 404.
     public var metricsRegistry: PrometheusCollectorRegistry?
+    /// Whether requests get spans (Hummingbird's `TracingMiddleware` on the process-wide tracer,
+    /// honouring an incoming `traceparent`): on when `sluice serve` exports traces.
+    public var tracing = false
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodySize: Int = Limits.defaultMaxBodyBytes, maxWaitSeconds: Double = Double(Limits.maxWaitSeconds),

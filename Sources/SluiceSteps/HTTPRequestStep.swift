@@ -123,6 +123,8 @@ public enum HTTPRequestStep {
         var url = parameters.url
         var method = parameters.method
         var body = parameters.requestBody(input: context.input)
+        // No trace headers here: AsyncHTTPClient makes a client span per request, a child of
+        // the task's span (the current context), and sends its `traceparent` when tracing is on.
         var headers = parameters.headers
         var origin: (String, String, Int)?
         for hop in 0...maxRedirects {

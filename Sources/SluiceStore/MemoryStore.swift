@@ -462,7 +462,7 @@ public final class MemoryStore: Store {
                 }
                 var delivery = d
                 delivery.eventType = event.type
-                due.append(DueDelivery(delivery: delivery, event: event, secrets: secrets))
+                due.append(DueDelivery(delivery: delivery, event: event, secrets: secrets, traceContext: state.executions[d.executionID]?.execution.traceContext))
             }
             return Array(due.sorted { ($0.delivery.nextAttemptAt!, $0.delivery.seq) < ($1.delivery.nextAttemptAt!, $1.delivery.seq) }.prefix(limit))
         }

@@ -159,11 +159,14 @@ public struct DueDelivery: Sendable, Hashable {
     public var event: EventRecord
     /// The secrets to sign with (more than one while a rotated secret is in its grace period).
     public var secrets: [String]
+    /// The execution's trace context (`ExecutionRecord.traceContext`), sent with the delivery.
+    public var traceContext: String?
 
-    public init(delivery: DeliveryRecord, event: EventRecord, secrets: [String]) {
+    public init(delivery: DeliveryRecord, event: EventRecord, secrets: [String], traceContext: String? = nil) {
         self.delivery = delivery
         self.event = event
         self.secrets = secrets
+        self.traceContext = traceContext
     }
 }
 

@@ -86,9 +86,14 @@ public struct ExecutionRecord: Sendable, Hashable {
     public var completedAt: Int64?
     /// When the execution times out (its workflow's `timeout_seconds` after creation).
     public var deadlineAt: Int64?
+    /// The propagation headers (`traceparent`, `tracestate`: one `name: value` per line) of the
+    /// span that started the execution, when tracing is on: every span of the execution (its
+    /// tasks, its end) is its child, so one trace holds the whole run across restarts and nodes.
+    public var traceContext: String?
 
-    public init(seq: Int64 = 0, id: String, workflowID: String, workflowVersion: Int = 1, status: ExecutionStatus = .pending, input: JSONValue, output: JSONValue? = nil, error: JSONValue? = nil, webhookURL: String? = nil, webhookSecret: String? = nil, idempotencyKey: String? = nil, createdAt: Int64, startedAt: Int64? = nil, completedAt: Int64? = nil, deadlineAt: Int64? = nil) {
+    public init(seq: Int64 = 0, id: String, workflowID: String, workflowVersion: Int = 1, status: ExecutionStatus = .pending, input: JSONValue, output: JSONValue? = nil, error: JSONValue? = nil, webhookURL: String? = nil, webhookSecret: String? = nil, idempotencyKey: String? = nil, createdAt: Int64, startedAt: Int64? = nil, completedAt: Int64? = nil, deadlineAt: Int64? = nil, traceContext: String? = nil) {
         self.deadlineAt = deadlineAt
+        self.traceContext = traceContext
         self.webhookSecret = webhookSecret
         self.seq = seq
         self.id = id
@@ -213,5 +218,27 @@ public struct TaskLogLine: Sendable, Hashable {
         self.attempt = attempt
         self.source = source
         self.line = line
+    }
+}
+
+/// The stored form of trace propagation headers (`ExecutionRecord.traceContext`): one
+/// `name: value` per line, in name order.
+public enum TraceContextLines {
+    public static func encode(_ headers: [String: String]) -> String? {
+        let lines = headers.sorted { $0.key < $1.key }.compactMap { key, value -> String? in
+            // A header never holds a line break; one that did could not be read back.
+            guard !key.contains("\n"), !value.contains("\n"), !key.contains(":") else { return nil }
+            return key + ": " + value
+        }
+        return lines.isEmpty ? nil : lines.joined(separator: "\n")
+    }
+
+    public static func decode(_ stored: String) -> [String: String] {
+        var headers: [String: String] = [:]
+        for line in stored.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[String(line[..<colon])] = String(line[line.index(after: colon)...].drop { $0 == " " })
+        }
+        return headers
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Instrumentation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -236,7 +237,15 @@ public final class WebhookSender: Service, Sendable {
             headers.add(name: "webhook-id", value: eventID)
             headers.add(name: "webhook-timestamp", value: String(timestamp))
             headers.add(name: "webhook-signature", value: WebhookSignature.header(id: eventID, timestamp: timestamp, body: body, secrets: secrets))
-            let response = try await send(destination: destination, headers: headers, body: body)
+            // Sent under the execution's trace context (when the server traces): AsyncHTTPClient
+            // makes the request's span a child of it and sends its `traceparent`.
+            var trace = ServiceContext.topLevel
+            if let stored = due.traceContext {
+                InstrumentationSystem.instrument.extract(TraceContextLines.decode(stored), into: &trace, using: StoredTraceContext())
+            }
+            let response = try await ServiceContext.$current.withValue(trace) {
+                try await send(destination: destination, headers: headers, body: body)
+            }
             let code = Int(response.status.code)
             statusCode = code
             retryAfter = response.headers.first(name: "retry-after").flatMap { RetryAfter.seconds($0, now: timestamp) }
@@ -389,4 +398,9 @@ public enum WebhookControlError: Error, Sendable {
     case notFound(String)
     case conflict(String)
     case unavailable(String)
+}
+
+/// Reads stored propagation headers (`TraceContextLines`).
+struct StoredTraceContext: Extractor {
+    func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
 }

@@ -8,6 +8,9 @@ struct JSONLogHandler: LogHandler {
     var label: String
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
+    /// Adds metadata from the task-local context: with tracing on, the `trace_id` and `span_id`
+    /// of the span a line is logged in.
+    var metadataProvider: Logger.MetadataProvider?
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -21,6 +24,7 @@ struct JSONLogHandler: LogHandler {
         o.append("label", .string(label))
         o.append("msg", .string(event.message.description))
         var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) { o[key] = .string("\(value)") }
         var bytes = JSONValue.object(o).jsonBytes
@@ -35,19 +39,22 @@ enum LogFormat: String, ExpressibleByArgument, CaseIterable {
 
 enum Logs {
     /// Sets up swift-log once for the process.
-    static func bootstrap(format: LogFormat, level: Logger.Level) {
-        LoggingSystem.bootstrap { label in
+    /// With `metadataProvider` (tracing on), every line logged inside a span carries its
+    /// `trace_id` and `span_id`.
+    static func bootstrap(format: LogFormat, level: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil) {
+        LoggingSystem.bootstrap({ label, provider in
             switch format {
             case .json:
                 var h = JSONLogHandler(label: label)
                 h.logLevel = level
+                h.metadataProvider = provider
                 return h
             case .text:
-                var h = StreamLogHandler.standardError(label: label)
+                var h = StreamLogHandler.standardError(label: label, metadataProvider: provider)
                 h.logLevel = level
                 return h
             }
-        }
+        }, metadataProvider: metadataProvider)
     }
 }
 

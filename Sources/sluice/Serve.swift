@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
+import OTel
 import Prometheus
 import SluiceCore
 import SluiceEngine
@@ -73,6 +74,9 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "Access")
     var authOptions: AuthOptions
 
+    @OptionGroup(title: "Tracing")
+    var tracingOptions: TracingOptions
+
     @Option(help: "Log format: text or json.")
     var logFormat: LogFormat = .text
 
@@ -110,22 +114,25 @@ struct Serve: AsyncParsableCommand {
         let (server, secure) = try authOptions.server(http1: settings.http1)
         let scheme = secure ? "https" : "http"
         settings.auth = try authOptions.configuration(host: host, environment: env, secure: secure)
-        let configuration = settings
         let adminToken = try authOptions.adminToken(environment: env)
-        Logs.bootstrap(format: logFormat, level: logLevel)
+        let tracing = try tracingOptions.endpoint(environment: env) != nil
+        Logs.bootstrap(format: logFormat, level: logLevel, metadataProvider: tracing ? OTel.makeLoggingMetadataProvider() : nil)
         var logger = Logger(label: "sluice")
         logger.logLevel = logLevel
+        let traces = try tracingOptions.backend(environment: env, logger: logger)
+        settings.tracing = traces != nil
+        let configuration = settings
         let node = try await Node.start(
             database: cluster.database(database), cluster: cluster.engineCluster(kind: "serve"), limits: limitOptions.limits,
             retention: try retentionOptions.policy(environment: env), retentionInterval: retentionOptions.interval, webhooks: webhooks,
             allowPrivateNetworks: allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"]),
             enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), containers: containers,
-            metrics: configuration.metricsRegistry.map { SluiceMetrics.prometheus(registry: $0) } ?? .none, logger: logger
+            metrics: configuration.metricsRegistry.map { SluiceMetrics.prometheus(registry: $0) } ?? .none, tracer: traces?.tracer, logger: logger
         )
         let (engine, sender) = (node.engine, node.sender)
         let startupLogger = logger
         let shown = Mutex<String?>(nil)
-        let app = buildApplication(engine: engine, configuration: configuration, logger: logger, webhooks: sender, server: server, beforeServing: { access in
+        let app = buildApplication(engine: engine, configuration: configuration, logger: logger, webhooks: sender, server: server, services: traces.map { [$0.service] } ?? [], beforeServing: { access in
             shown.withLock { $0 = nil }
             if let token = try await access.bootstrap(adminToken: adminToken) { shown.withLock { $0 = token } }
         }) { port in

@@ -2,6 +2,8 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import Logging
+import OTel
+import Tracing
 import ServiceLifecycle
 import SluiceCore
 import SluiceEngine
@@ -123,6 +125,9 @@ struct Worker: AsyncParsableCommand {
     @OptionGroup(title: "Containers (Container.Run; give every node the same)")
     var containerFlags: ContainerFlags
 
+    @OptionGroup(title: "Tracing")
+    var tracingOptions: TracingOptions
+
     @Option(help: "Log format: text or json.")
     var logFormat: LogFormat = .text
 
@@ -139,19 +144,22 @@ struct Worker: AsyncParsableCommand {
             throw ValidationError("sluice worker needs a database several processes can share: postgres://user:password@host:port/database, found \(database.description)")
         }
         let containers = try containerFlags.options(environment: env)
-        Logs.bootstrap(format: logFormat, level: logLevel)
+        let tracing = try tracingOptions.endpoint(environment: env) != nil
+        Logs.bootstrap(format: logFormat, level: logLevel, metadataProvider: tracing ? OTel.makeLoggingMetadataProvider() : nil)
         var logger = Logger(label: "sluice")
         logger.logLevel = logLevel
+        let traces = try tracingOptions.backend(environment: env, logger: logger)
         let webhooks = webhookOptions.configuration(environment: env)
         let node = try await Node.start(
             database: database, cluster: cluster.engineCluster(kind: "worker"), limits: limitOptions.limits,
             retention: try retentionOptions.policy(environment: env), retentionInterval: retentionOptions.interval, webhooks: webhooks,
             allowPrivateNetworks: allowPrivateNetworks || Serve.isSet(env["SLUICE_ALLOW_PRIVATE_NETWORKS"]),
-            enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), containers: containers, logger: logger
+            enableProcess: enableProcessSteps || Serve.isSet(env["SLUICE_ENABLE_PROCESS_STEPS"]), containers: containers, tracer: traces?.tracer, logger: logger
         )
-        // The store first, so that it stops last: its pool runs in its service.
+        // The trace exporter first, so that it stops last and flushes the last spans; then the
+        // store, so that it stops after the engine: its pool runs in its service., so that it stops last: its pool runs in its service.
         let group = ServiceGroup(
-            configuration: .init(services: [
+            configuration: .init(services: (traces.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0.service)] } ?? []) + [
                 .init(service: node.store), .init(service: node.engine), .init(service: node.sender),
                 // The maintenance leader may be a worker: it fires schedules and runs retention too.
                 .init(service: ScheduleRunner(engine: node.engine, logger: logger)), .init(service: RetentionRunner(engine: node.engine, logger: logger)),
@@ -183,7 +191,7 @@ struct Node {
     var httpClient: HTTPClient
     var webhookClient: HTTPClient
 
-    static func start(database: DatabaseURL, cluster: Engine.Cluster, limits: Engine.Limits = .init(), retention: RetentionPolicy? = nil, retentionInterval: Duration = .seconds(60), webhooks: WebhookConfiguration, allowPrivateNetworks: Bool, enableProcess: Bool, containers: ContainerOptions = .none, metrics: SluiceMetrics = .none, logger: Logger) async throws -> Node {
+    static func start(database: DatabaseURL, cluster: Engine.Cluster, limits: Engine.Limits = .init(), retention: RetentionPolicy? = nil, retentionInterval: Duration = .seconds(60), webhooks: WebhookConfiguration, allowPrivateNetworks: Bool, enableProcess: Bool, containers: ContainerOptions = .none, metrics: SluiceMetrics = .none, tracer: (any Tracer)? = nil, logger: Logger) async throws -> Node {
         let store: any SluiceStore.Store
         do {
             store = try await database.open(logger: logger)
@@ -203,7 +211,7 @@ struct Node {
         // One client for every HTTP.Request task, shut down once the engine has stopped.
         let httpClient = HTTPRequestStep.makeHTTPClient()
         let registry = StepRegistry.standard(options: .init(httpClient: httpClient, allowPrivateNetworks: allowPrivateNetworks, enableProcess: enableProcess, containers: containers))
-        let engine = Engine(store: store, registry: registry, configuration: .init(cluster: cluster, limits: limits, retention: retention, retentionInterval: retentionInterval), logger: logger, metrics: metrics)
+        let engine = Engine(store: store, registry: registry, configuration: .init(cluster: cluster, limits: limits, retention: retention, retentionInterval: retentionInterval, tracer: tracer), logger: logger, metrics: metrics)
         // Webhooks get their own client: a slow receiver does not queue behind HTTP.Request tasks.
         let webhookClient = HTTPRequestStep.makeHTTPClient()
         let sender = WebhookSender(

@@ -28,8 +28,9 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Starts `sluice serve` (or `sluice worker` when `worker`) with `arguments` added, and
     /// returns once it says it is listening (running).
-    init(database: String, logURL: URL, worker: Bool = false, arguments: [String] = []) throws {
+    init(database: String, logURL: URL, worker: Bool = false, arguments: [String] = [], environment: [String: String] = [:]) throws {
         self.logURL = logURL
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = Self.executable
         process.arguments = (worker ? ["worker"] : ["serve", "--port", "0"]) + ["--database", database] + arguments
@@ -59,8 +60,8 @@ final class ServerProcess: @unchecked Sendable {
 
     /// `init` on a dispatch thread: it blocks on the child's output, which would hold one of
     /// Swift Concurrency's few threads (two here) and stall every other test meanwhile.
-    static func start(database: String, logURL: URL, worker: Bool = false, arguments: [String] = []) async throws -> ServerProcess {
-        try await offPool { try ServerProcess(database: database, logURL: logURL, worker: worker, arguments: arguments) }
+    static func start(database: String, logURL: URL, worker: Bool = false, arguments: [String] = [], environment: [String: String] = [:]) async throws -> ServerProcess {
+        try await offPool { try ServerProcess(database: database, logURL: logURL, worker: worker, arguments: arguments, environment: environment) }
     }
 
     /// `terminate(within:)` on a dispatch thread (it polls the child until it exits).

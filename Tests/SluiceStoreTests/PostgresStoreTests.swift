@@ -1,6 +1,8 @@
 import Foundation
+import Logging
+import PostgresNIO
 import SluiceCore
-import SluicePostgres
+@testable import SluicePostgres
 import SluiceStore
 import SluiceTestSupport
 import Testing
@@ -41,12 +43,42 @@ import Testing
         }
         TestStores.current?.add(stores[0])
         for store in stores {
-            #expect(try await store.appliedMigrations() == ["001_initial", "002_cluster", "003_transition_function", "004_attempt_base", "005_access", "006_queues", "007_human_tasks", "008_groups_and_queue_grants", "009_annotation", "010_schedules"])
+            #expect(try await store.appliedMigrations() == ["001_initial", "002_cluster", "003_transition_function", "004_attempt_base", "005_access", "006_queues", "007_human_tasks", "008_groups_and_queue_grants", "009_annotation", "010_schedules", "011_trace_context"])
             #expect(store.instanceID == stores[0].instanceID, "one instance id per database")
         }
         #expect(try await stores[1].apply([.insertWorkflow(workflow("wf-1"))]) == [.applied])
         #expect(try await stores[2].workflow(id: "wf-1") != nil)
         for s in stores.dropFirst() { try await s.close() }
+    }
+
+    /// The previous release's schema (through 010_schedules) with data in it: the upgrade adds
+    /// 011 and keeps every row; the executions it finds are untraced.
+    @Test func aVersion10DatabaseIsUpgradedKeepingItsExecutions() async throws {
+        let configuration = try PostgresTestDatabase.configuration()
+        let first = try await PostgresStore.connect(configuration)
+        TestStores.current?.add(first)
+        var traced = execution("ex-2", tasks: 1)
+        traced.execution.traceContext = "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        #expect(try await first.apply([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1", tasks: 2))]) == [.applied, .applied])
+        // Back to the previous release's schema, its rows kept.
+        let logger = Logger(label: "test")
+        let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 1, logger: logger)
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: "SET search_path TO \(PostgresMigrations.quoteIdentifier(configuration.schema ?? "public"))"), logger: logger)
+            try await connection.query("ALTER TABLE executions DROP COLUMN trace_context", logger: logger)
+            try await connection.query("DELETE FROM sluice_migrations WHERE name = '011_trace_context'", logger: logger)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+        let second = try await PostgresStore.connect(configuration)
+        TestStores.current?.add(second)
+        #expect(try await second.appliedMigrations().suffix(2) == ["010_schedules", "011_trace_context"])
+        let kept = try #require(try await second.execution(id: "ex-1"))
+        #expect(kept.tasks.count == 2 && kept.execution.traceContext == nil && kept.execution.workflowID == "wf-1")
+        #expect(try await second.apply([.insertExecution(traced)]) == [.applied])
+        #expect(try await second.execution(id: "ex-2")?.execution.traceContext == traced.execution.traceContext)
     }
 
     @Test func eventSeqsFollowCommitOrderUnderConcurrentWriters() async throws {

@@ -114,6 +114,7 @@ import Testing
         var ex1 = execution("ex-1")
         ex1.execution.webhookURL = "https://example.com/hook"
         ex1.execution.webhookSecret = "whsec_exec"
+        ex1.execution.traceContext = "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
         _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(ex1), .insertExecution(execution("ex-2"))])
         _ = try await store.applyRecording([.insertSubscription(subscription("wh-1"))])
         _ = try await store.applyRecording([.transition(.init(executionID: "ex-1", tasks: [TaskChange(index: 0, expected: [.pending], status: .running, startedAt: 1)]))])
@@ -131,6 +132,9 @@ import Testing
         var due = try await store.dueDeliveries(now: 10, limit: 10)
         #expect(due.map(\.delivery.id) == ["dlv-1", "dlv-3"], "dlv-2 waits for dlv-1, the earlier delivery of its lane")
         #expect(due[0].secrets == ["whsec_exec"] && due[1].secrets == ["whsec_new"])
+        #expect(due[0].traceContext == ex1.execution.traceContext && due[1].traceContext == ex1.execution.traceContext, "deliveries go with their execution's trace")
+        #expect(try await store.execution(id: "ex-1")?.execution.traceContext == ex1.execution.traceContext)
+        #expect(try await store.execution(id: "ex-2")?.execution.traceContext == nil)
         #expect(due[0].event.type == "execution.pending" && due[0].delivery.eventType == "execution.pending")
         // A failed attempt keeps the lane waiting until it is due again.
         #expect(try await store.applyRecording([.recordDeliveryAttempt(id: "dlv-1", attempt: ["attempt": 1, "status_code": 500], status: .pending, nextAttemptAt: 50, at: 10)]) == [.applied])
@@ -186,6 +190,36 @@ import Testing
         #expect(try await store.deliveries(executionID: "ex-1", after: 0, limit: 10).map(\.id) == ["dlv-2", "dlv-3"])
     }
 
+    /// The previous release's schema (through 011_schedules) with data in it: the upgrade keeps
+    /// its workflows, executions and schedules, and its executions run on untraced.
+    @Test func aVersion11DatabaseIsUpgradedKeepingItsExecutionsAndSchedules() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-upgrade-\(UUID().uuidString).db").path
+        let spec = ScheduleSpec(timing: .interval(seconds: 60), overlap: .skip, paused: false, input: [:]).json.jsonString
+        do {
+            let pool = try DatabasePool(path: path)
+            try SQLiteMigrations.migrator.migrate(pool, upTo: "011_schedules")
+            try await pool.write { db in
+                try db.execute(sql: #"INSERT INTO workflows (id, name, definition, created_at, updated_at) VALUES ('wf-1', 'w', '{"name":"w","steps":[{"type":"Echo"}]}', 1, 1)"#)
+                try db.execute(sql: "INSERT INTO executions (id, workflow_id, status, input, created_at, webhook_url, webhook_secret) VALUES ('ex-1', 'wf-1', 'RUNNING', '{}', 2, 'https://example.com/h', 'whsec_x')")
+                try db.execute(sql: "INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, attempt) VALUES (1, 0, 'task-1', 'step-1', 'Echo', 'RUNNING', 1)")
+                try db.execute(sql: "INSERT INTO schedules (id, workflow_id, spec, paused, created_at, updated_at, revision, next_fire_at) VALUES ('sch-1', 'wf-1', ?, 0, 1, 1, 1, 60000)", arguments: [spec])
+                try db.execute(sql: "INSERT INTO schedule_fires (schedule_id, due, at, outcome, execution_id) VALUES ('sch-1', 1000, 1000, 'fired', 'ex-1')")
+            }
+            try pool.close()
+        }
+        let store = try SQLiteStore(path: path)
+        #expect(try store.appliedMigrations().suffix(2) == ["011_schedules", "012_trace_context"])
+        let execution = try #require(try await store.execution(id: "ex-1"))
+        #expect(execution.execution.status == .running && execution.execution.webhookSecret == "whsec_x" && execution.execution.traceContext == nil)
+        #expect(execution.tasks.map(\.status) == [.running])
+        #expect(try await store.schedule(id: "sch-1")?.nextFireAt == 60000)
+        #expect(try await store.scheduleFires(scheduleID: "sch-1", limit: 10, before: nil).items.map(\.executionID) == ["ex-1"])
+        _ = try await store.applyRecording([.transition(.init(executionID: "ex-1", tasks: [
+            TaskChange(index: 0, expected: [.running], status: .completed, output: ["text": "x"], completedAt: 5),
+        ], execution: ExecutionChange(status: .completed, output: ["text": "x"], completedAt: 5)))])
+        #expect(try await store.execution(id: "ex-1")?.execution.status == .completed)
+    }
+
     @Test func eventIDsCarryTheirSeqAndTheStoreInstance() {
         #expect(EventID.make(instance: "abc", seq: 42) == "evt_abc_42")
         #expect(EventID.seq("evt_abc_42") == 42 && EventID.seq("42") == 42)
@@ -207,7 +241,7 @@ import Testing
             try pool.close()
         }
         let store = try SQLiteStore(path: path)
-        #expect(try store.appliedMigrations().last == "011_schedules")
+        #expect(try store.appliedMigrations().last == "012_trace_context")
         #expect(store.instanceID.count == 8)
         #expect(try await store.lastEventSeq() == 0, "no events for changes made before events existed")
         #expect(try await store.fanOutCursor() == 0)
