@@ -11,6 +11,7 @@ public struct StepContext: Sendable {
     public var attempt: Int
     /// Writes a line to the task's log (`GET …/tasks/{task_id}/logs`).
     public var log: StepLog
+
     public init(input: JSONValue, parameters: JSONValue?, executionID: String, stepID: String, attempt: Int = 1, log: StepLog = .discard) {
         self.input = input
         self.parameters = parameters

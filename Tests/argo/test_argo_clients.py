@@ -156,7 +156,7 @@ class HeraTests(unittest.TestCase):
 
     def test_logs_stay_readable_after_the_container_is_gone(self):
         with Workflow(generate_name="logs-", entrypoint="main", workflows_service=service()) as w:
-            Container(name="main", image="busybox", command=["sh", "-c"], args=["echo one; echo two >&2"])
+            Container(name="main", image="busybox", command=["sh", "-c"], args=["echo one; sleep 0.3; echo two >&2"])
         w.create()
         done = w.wait(poll_interval=1)
         with urllib.request.urlopen(f"{URL}/api/v1/workflows/{NAMESPACE}/{done.metadata.name}/log?logOptions.container=main") as r:
@@ -181,6 +181,30 @@ class HeraTests(unittest.TestCase):
         done = w.wait(poll_interval=1)
         self.assertEqual(done.status.phase, "Succeeded", done.status.message)
         self.assertEqual(done.status.nodes[done.metadata.name].outputs.result, "hello hera")
+
+    def test_a_cron_workflow_is_created_updated_suspended_resumed_and_deleted(self):
+        from hera.workflows import CronWorkflow
+        from hera.workflows.models import CronWorkflowResumeRequest, CronWorkflowSuspendRequest
+        with CronWorkflow(name="nightly", schedule="0 3 * * *", timezone="Europe/Berlin", concurrency_policy="Forbid",
+                          entrypoint="main", workflows_service=service()) as c:
+            Container(name="main", image="busybox", command=["sh", "-c"], args=["echo tick"])
+        self.assertEqual(c.lint().metadata.name, "nightly")
+        created = c.create()
+        self.assertEqual(created.spec.schedules or [created.spec.schedule], ["0 3 * * *"])
+        self.assertEqual(created.spec.timezone, "Europe/Berlin")
+        self.assertFalse(created.spec.suspend)
+        with CronWorkflow(name="nightly", schedule="30 4 * * *", timezone="Europe/Berlin", concurrency_policy="Forbid",
+                          entrypoint="main", workflows_service=service()) as later:
+            Container(name="main", image="busybox", command=["sh", "-c"], args=["echo tock"])
+        updated = later.update()  # reads the resourceVersion, then replaces the spec
+        self.assertEqual(updated.spec.schedules or [updated.spec.schedule], ["30 4 * * *"])
+        self.assertEqual(updated.metadata.uid, created.metadata.uid)
+        svc = service()
+        self.assertTrue(svc.suspend_cron_workflow("nightly", CronWorkflowSuspendRequest(name="nightly", namespace=NAMESPACE), namespace=NAMESPACE).spec.suspend)
+        self.assertFalse(svc.resume_cron_workflow("nightly", CronWorkflowResumeRequest(name="nightly", namespace=NAMESPACE), namespace=NAMESPACE).spec.suspend)
+        self.assertEqual([i.metadata.name for i in svc.list_cron_workflows(namespace=NAMESPACE).items], ["nightly"])
+        svc.delete_cron_workflow("nightly", namespace=NAMESPACE)
+        self.assertEqual(svc.list_cron_workflows(namespace=NAMESPACE).items or [], [])
 
     def test_an_exit_handler_runs_after_a_failure_and_the_workflow_still_fails(self):
         with Workflow(generate_name="exit-", entrypoint="main", on_exit="bye", workflows_service=service()) as w:

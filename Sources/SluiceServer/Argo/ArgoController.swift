@@ -35,6 +35,7 @@ struct ArgoController {
         registerActions(on: router)
         registerEvents(on: router)
         registerTemplates(on: router)
+        registerCron(on: router)
     }
 
     /// The namespace in the path, checked, and the caller's right to `permission` there.
@@ -184,6 +185,9 @@ struct ArgoController {
         let name = context.parameters.get("name") ?? ""
         let namespace = try namespace(context, .edit, hiddenAsNotFound: name)
         guard let stored = try await workflows.find(name, in: namespace) else { throw ArgoError.notFound(name) }
+        if stored.executionID != nil {
+            throw ArgoError.invalid("\"\(name)\" was started by CronWorkflow \"\(stored.record.name)\", whose successfulJobsHistoryLimit and failedJobsHistoryLimit decide how long it is kept (stop it with PUT …/\(name)/stop; deleting the CronWorkflow deletes it)")
+        }
         // A running workflow is stopped first, as deleting an Argo workflow deletes its pods.
         if let detail = try await workflows.execution(of: stored), !detail.execution.status.isTerminal {
             _ = try? await engine.cancelExecution(detail.execution.id)

@@ -7,7 +7,9 @@ import Synchronization
 /// Argo workflows kept as Sluice workflows: one Sluice workflow per Argo workflow (its name the
 /// Argo name, its namespace the Argo namespace, the Argo object's `metadata` and `spec` in the
 /// definition's `origin.argo`) and one execution of it. Nothing is stored besides what Sluice
-/// stores for any workflow, so every store driver holds them as they are.
+/// stores for any workflow, so every store driver holds them as they are. The workflows a
+/// CronWorkflow started are the executions of its Sluice workflow (`origin.argoCron`), each named
+/// `<cron>-<scheduled unix seconds>` as Argo names them (ArgoController+Cron.swift).
 struct ArgoWorkflows: Sendable {
     let engine: Engine
 
@@ -16,7 +18,10 @@ struct ArgoWorkflows: Sendable {
         var record: WorkflowRecord
         var metadata: JSONObject
         var spec: JSONValue
-        var name: String { record.name }
+        /// For a CronWorkflow's run: its execution (the record is the CronWorkflow's).
+        var executionID: String?
+        var createdAt: Int64
+        var name: String { metadata["name"]?.stringValue ?? record.name }
     }
 
     /// The Argo workflows of `namespace`, newest first.
@@ -27,10 +32,50 @@ struct ArgoWorkflows: Sendable {
             let page = try await engine.store.workflows(limit: 500, before: before, namespaces: [namespace])
             for record in page.items {
                 if let stored = Self.stored(record) { out.append(stored) }
+                out += try await runs(of: record)
+            }
+            before = page.nextCursor
+        } while before != nil
+        // Runs of a CronWorkflow are as new as their executions: newest first overall.
+        return out.enumerated().sorted { ($0.element.createdAt, -$0.offset) > ($1.element.createdAt, -$1.offset) }.map(\.element)
+    }
+
+    /// The workflows a CronWorkflow (`record`, kept with `origin.argoCron`) started: one per
+    /// execution of it, named `<cron>-<scheduled unix seconds>`, labelled with the cron's name,
+    /// with its `workflowMetadata`.
+    func runs(of record: WorkflowRecord) async throws -> [Stored] {
+        guard case .object(let cron)? = record.definition["origin"]?["argoCron"] else { return [] }
+        let spec = cron["spec"]?["workflowSpec"] ?? .object(JSONObject())
+        let extra = cron["spec"]?["workflowMetadata"]?.objectValue ?? JSONObject()
+        var out: [Stored] = []
+        var before: Int64?
+        repeat {
+            let page = try await engine.store.executions(workflowID: record.id, status: nil, limit: 500, before: before)
+            for execution in page.items {
+                let scheduled = Self.scheduledTime(execution)
+                var labels = extra["labels"]?.objectValue ?? JSONObject()
+                labels.set("workflows.argoproj.io/cron-workflow", .string(record.name))
+                var annotations = extra["annotations"]?.objectValue ?? JSONObject()
+                annotations.set("workflows.argoproj.io/scheduled-time", .string(ArgoStatus.time(scheduled)))
+                var metadata = JSONObject()
+                metadata.append("name", .string("\(record.name)-\(scheduled / 1000)"))
+                metadata.append("namespace", .string(record.namespace))
+                metadata.append("uid", .string(execution.id))
+                metadata.append("creationTimestamp", .string(ArgoStatus.time(execution.createdAt)))
+                metadata.append("labels", .object(labels))
+                metadata.append("annotations", .object(annotations))
+                out.append(Stored(record: record, metadata: metadata, spec: spec, executionID: execution.id, createdAt: execution.createdAt))
             }
             before = page.nextCursor
         } while before != nil
         return out
+    }
+
+    /// When a CronWorkflow's run was due: the fire time in its idempotency key
+    /// (`schedule:<id>:<milliseconds>`), else its creation.
+    static func scheduledTime(_ execution: ExecutionRecord) -> Int64 {
+        if let key = execution.idempotencyKey, key.hasPrefix("schedule:"), let ms = key.split(separator: ":").last.flatMap({ Int64($0) }) { return ms }
+        return execution.createdAt
     }
 
     /// The Argo workflow `name` of `namespace`, if there is one.
@@ -40,11 +85,12 @@ struct ArgoWorkflows: Sendable {
 
     static func stored(_ record: WorkflowRecord) -> Stored? {
         guard case .object(let argo)? = record.definition["origin"]?["argo"], case .object(let metadata)? = argo["metadata"], let spec = argo["spec"] else { return nil }
-        return Stored(record: record, metadata: metadata, spec: spec)
+        return Stored(record: record, metadata: metadata, spec: spec, createdAt: record.createdAt)
     }
 
     /// The execution that runs `stored` (the newest, should there be several).
     func execution(of stored: Stored) async throws -> ExecutionDetail? {
+        if let id = stored.executionID { return try await engine.execution(id: id) }
         let page = try await engine.store.executions(workflowID: stored.record.id, status: nil, limit: 1, before: nil)
         guard let first = page.items.first else { return nil }
         return try await engine.execution(id: first.id)
@@ -70,11 +116,11 @@ struct ArgoWorkflows: Sendable {
         if case .success(let translation) = ArgoTranslator.translate(.object(JSONObject([("spec", stored.spec)])), name: stored.name, namespace: namespace, uid: uid) {
             status = ArgoStatus.status(workflow: stored.name, nodes: translation.nodes, execution: detail.map(Self.state))
         }
-        var version = stored.record.createdAt
+        var version = stored.createdAt
         if let detail {
             for t in [detail.execution.startedAt, detail.execution.completedAt].compactMap({ $0 }) { version = max(version, t) }
             for task in detail.tasks { for t in [task.startedAt, task.completedAt].compactMap({ $0 }) { version = max(version, t) } }
-            version = max(version, Int64(detail.tasks.filter { $0.status.isTerminal }.count) + stored.record.createdAt)
+            version = max(version, Int64(detail.tasks.filter { $0.status.isTerminal }.count) + stored.createdAt)
         }
         return Self.object(metadata: stored.metadata, spec: stored.spec, status: status, resourceVersion: String(version))
     }
