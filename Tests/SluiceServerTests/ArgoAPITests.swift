@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -34,6 +35,40 @@ import Testing
         }
         Issue.record("the workflow did not finish", sourceLocation: sourceLocation)
         return .null
+    }
+
+    /// `logOptions.follow=true` sends each line as the container writes it, and ends once the
+    /// workflow has ended and every line was sent.
+    @Test func aFollowedLogStreamsLinesWhileTheContainerRuns() async throws {
+        try await app().test(.live) { client in
+            let port = try #require(client.port)
+            let body = #"{"workflow": {"metadata": {"name": "follow-me"}, "spec": {"entrypoint": "main", "templates": [\#(Self.container("main", "echo one; sleep 2; echo two"))]}}}"#
+            let created = try await client.send(.post, "/api/v1/workflows/argo", body: body)
+            #expect(created.status == .ok, "\(created.text)")
+            for stream in [false, true] {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/workflows/argo/follow-me/log?logOptions.container=main&logOptions.follow=true")
+                if stream { request.headers.add(name: "accept", value: "text/event-stream") }
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                var received = ""
+                var phaseAtFirstLine: JSONValue?
+                for try await chunk in response.body {
+                    received += String(buffer: chunk)
+                    if phaseAtFirstLine == nil, received.contains("\"one\"") {
+                        phaseAtFirstLine = try await client.send(.get, "/api/v1/workflows/argo/follow-me").json()["status"]?["phase"]
+                    }
+                }
+                let contents = received.split(separator: "\n").compactMap { line -> JSONValue? in
+                    let json = line.hasPrefix("data: ") ? line.dropFirst(6) : line[...]
+                    return (try? JSONParser.parse(Array(json.utf8)))?["result"]?["content"]
+                }
+                #expect(contents == ["one", "two"], "\(received)")
+                if !stream {
+                    #expect(phaseAtFirstLine == "Running", "the first line came while the container ran")
+                } else {
+                    #expect(received.hasPrefix("data: "), "an event stream frames each line as an event")
+                }
+            }
+        }
     }
 
     @Test func createAnswersTheStoredObjectRunningThenItSucceedsWithItsPodOutput() async throws {

@@ -61,16 +61,13 @@ extension ArgoController {
     /// `GET …/log`: the output of the workflow's containers (or of `podName`'s), as Argo's log
     /// stream frames it — newline-delimited `{"result": {"content", "podName"}}`, or with
     /// `Accept: text/event-stream` `data:` events. Kept after the containers are gone. With
-    /// `logOptions.follow=true` the answer waits (up to a minute) for the workflow to finish.
+    /// `logOptions.follow=true` the lines are sent as they are written, until the workflow has
+    /// ended and every line was sent (with a `:` keep-alive every 15 s on an event stream).
     @Sendable func log(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let stored = try await named(context, .read)
         let query = request.uri.queryParameters
         let podName = query["podName"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        guard var detail = try await workflows.execution(of: stored) else { throw ArgoError.notFound(stored.name) }
-        if query["logOptions.follow"] == "true", !detail.execution.status.isTerminal {
-            await engine.waitUntilFinished(executionID: detail.execution.id, timeout: .seconds(60))
-            detail = try await engine.execution(id: detail.execution.id) ?? detail
-        }
+        guard let detail = try await workflows.execution(of: stored) else { throw ArgoError.notFound(stored.name) }
         var pods: [String: String] = [:]  // task id → node id
         if case .success(let translation) = ArgoTranslator.translate(.object(JSONObject([("spec", stored.spec)])), name: stored.name, namespace: stored.record.namespace, uid: "") {
             for node in translation.nodes { if let task = node.task { pods[task] = node.id } }
@@ -79,24 +76,62 @@ extension ArgoController {
             throw ArgoError.notFound(podName)
         }
         let stream = (request.headers[.accept] ?? "").contains("text/event-stream")
-        var out: [UInt8] = []
-        for task in detail.tasks {
-            guard let pod = pods[task.stepID], podName == nil || podName == pod else { continue }
-            var after: Int64 = 0
-            while true {
-                let lines = try await engine.store.logs(executionID: detail.execution.id, index: task.index, after: after, limit: 1000)
-                for line in lines where line.source == "step" {
-                    let content: String
-                    if line.line.hasPrefix("stdout: ") { content = String(line.line.dropFirst(8)) } else if line.line.hasPrefix("stderr: ") { content = String(line.line.dropFirst(8)) } else { continue }
-                    let frame: JSONValue = ["result": ["content": .string(content), "podName": .string(pod)]]
-                    if stream { out += Array("data: ".utf8) }
-                    out += frame.jsonBytes
-                    out += stream ? [0x0A, 0x0A] : [0x0A]
-                }
-                guard let last = lines.last, lines.count == 1000 else { break }
-                after = last.seq
-            }
+        let headers: HTTPFields = [.contentType: stream ? "text/event-stream" : "application/json"]
+        // The tasks whose output is asked for, with the pod each is.
+        let tasks = detail.tasks.compactMap { task -> (index: Int, pod: String)? in
+            guard let pod = pods[task.stepID], podName == nil || podName == pod else { return nil }
+            return (task.index, pod)
         }
-        return Response(status: .ok, headers: [.contentType: stream ? "text/event-stream" : "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: out)))
+        let executionID = detail.execution.id
+        let engine = self.engine
+        /// The frames of the lines written after `cursors` (per task), which move past them.
+        @Sendable func frames(_ cursors: inout [Int: Int64]) async throws -> [UInt8] {
+            var out: [UInt8] = []
+            for (index, pod) in tasks {
+                while true {
+                    let lines = try await engine.store.logs(executionID: executionID, index: index, after: cursors[index] ?? 0, limit: 1000)
+                    for line in lines where line.source == "step" {
+                        let content: String
+                        if line.line.hasPrefix("stdout: ") { content = String(line.line.dropFirst(8)) } else if line.line.hasPrefix("stderr: ") { content = String(line.line.dropFirst(8)) } else { continue }
+                        let frame: JSONValue = ["result": ["content": .string(content), "podName": .string(pod)]]
+                        if stream { out += Array("data: ".utf8) }
+                        out += frame.jsonBytes
+                        out += stream ? [0x0A, 0x0A] : [0x0A]
+                    }
+                    guard let last = lines.last else { break }
+                    cursors[index] = last.seq
+                    if lines.count < 1000 { break }
+                }
+            }
+            return out
+        }
+        guard query["logOptions.follow"] == "true", !detail.execution.status.isTerminal else {
+            var cursors: [Int: Int64] = [:]
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try await frames(&cursors))))
+        }
+        try engine.admitWaiter()
+        let body = ResponseBody { writer in
+            var cursors: [Int: Int64] = [:]
+            var idle = ContinuousClock.now
+            while true {
+                // Whether it had ended before this read: then the read holds every line.
+                let seen = engine.changeCount(executionID: executionID)
+                let ended = try await engine.execution(id: executionID)?.execution.status.isTerminal ?? true
+                let bytes = try await frames(&cursors)
+                if !bytes.isEmpty {
+                    try await writer.write(ByteBuffer(bytes: bytes))
+                    idle = ContinuousClock.now
+                } else if stream, ContinuousClock.now - idle >= .seconds(15) {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    idle = ContinuousClock.now
+                }
+                if ended || Task.isCancelled || Task.isShuttingDownGracefully { break }
+                await engine.waitForChange(executionID: executionID, timeout: .seconds(15), after: seen)
+            }
+            try await writer.finish(nil)
+        }
+        var streaming = headers
+        streaming[.cacheControl] = "no-cache"
+        return Response(status: .ok, headers: streaming, body: body)
     }
 }
