@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 import SluiceCore
@@ -15,6 +16,7 @@ public final class SQLiteStore: Store {
     public init(path: String, clock: @escaping @Sendable () -> Int64 = MemoryStore.wallClock) throws {
         self.path = path
         self.clock = clock
+        try Self.refuseForeignFile(path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -43,6 +45,28 @@ public final class SQLiteStore: Store {
         }
         try SQLiteMigrations.migrator.migrate(pool)
         instanceID = try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance'") } ?? "0"
+    }
+
+    /// Refuses, before anything is written, a file at `path` that is not a SQLite database or is
+    /// another program's (tables, but none of Sluice's migrations): opening would turn it to WAL
+    /// and add Sluice's tables to it. A new or empty file, or a Sluice database, passes.
+    static func refuseForeignFile(_ path: String) throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size > 0 else { return }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let tables: [String]
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            tables = try queue.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name") }
+        } catch {
+            throw StoreError(message: "\(path) is not a SQLite database Sluice can open (\(error)); it was not changed. Give --database sqlite:PATH a new file, or a Sluice database")
+        }
+        if !tables.isEmpty, !tables.contains("grdb_migrations") {
+            let shown = tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? ", …" : "")
+            throw StoreError(message: "\(path) is another program's SQLite database (its tables: \(shown)), not a Sluice one; it was not changed. Give --database sqlite:PATH a new file, or a Sluice database")
+        }
     }
 
     /// The `synchronous` setting of the writer connection (2 is FULL).
