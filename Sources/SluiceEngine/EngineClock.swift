@@ -65,6 +65,14 @@ public final class ManualClock: EngineClock {
         for c in due { c.resume() }
     }
 
+    /// Sets the clock to `milliseconds`, back or forward, as a wall clock that an operator or
+    /// NTP corrects does; wakes every sleep that is then due.
+    public func jump(to milliseconds: Int64) {
+        let now = state.withLock { $0.now }
+        if milliseconds >= now { return advance(by: milliseconds - now) }
+        state.withLock { $0.now = milliseconds }
+    }
+
     /// Moves the clock forward by `duration` (rounded down to milliseconds).
     public func advance(by duration: Duration) {
         let (seconds, attoseconds) = duration.components

@@ -137,6 +137,32 @@ import Testing
         }
     }
 
+    /// Clock jumps (issue 21): set back an hour, nothing fires early; then a year forward, each
+    /// pending timer fires exactly once — the Delay completes once, the retry runs once.
+    @Test func aClockJumpingBackThenFarForwardFiresEachTimerOnce() async throws {
+        let clock = ManualClock(now: 1_000_000_000)
+        try await withEngine(clock) { engine in
+            let wf = try await engine.createWorkflow(["name": "jumps", "tasks": [
+                ["id": "s", "type": "StaticTextInput", "input": "x"],
+                ["id": "d", "type": "Delay", "input": ["seconds": 60], "depends_on": ["s"]],
+                ["id": "f", "type": "Test.Flaky", "input": ["succeed_on": 2], "depends_on": ["s"], "retry": ["max_attempts": 3, "backoff": ["initial_seconds": 60]]],
+            ]])
+            let id = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: [:])).executionID
+            _ = try await untilStored(engine, id) { $0.tasks[1].status == .running && $0.tasks[2].status == .retrying }
+            clock.jump(to: 1_000_000_000 - 3_600_000)
+            try await Task.sleep(for: .milliseconds(50))
+            let back = try #require(try await engine.store.execution(id: id))
+            #expect(back.tasks[1].status == .running && back.tasks[2].status == .retrying, "an hour back, nothing is due")
+            clock.jump(to: 1_000_000_000 + 365 * 86_400_000)
+            let done = try await untilStored(engine, id) { $0.execution.status.isTerminal }
+            #expect(done.execution.status == .completed)
+            #expect(done.tasks[1].attempt == 1 && done.tasks[2].attempt == 2, "the Delay ran once, the retry once")
+            let events = try await engine.store.events(executionID: id, after: 0, limit: 100)
+            #expect(events.filter { $0.type == "task.completed" }.count == 3, "\(events.map(\.type))")
+            #expect(events.filter { $0.type == "execution.completed" }.count == 1)
+        }
+    }
+
     @Test func aDeadlineFailsTheExecutionWhenTheClockPassesIt() async throws {
         let clock = ManualClock(now: 0)
         try await withEngine(clock) { engine in
