@@ -91,9 +91,23 @@ public struct PostgresConfiguration: Sendable, Equatable {
         }
         var c = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: mode)
         c.options.maximumConnections = maximumConnections
-        if let schema { c.options.additionalStartupParameters = [("search_path", schema)] }
+        c.options.additionalStartupParameters = startupParameters
         return c
     }
+
+    /// Set on every connection: the schema, and how long a session may sit idle inside a
+    /// transaction before PostgreSQL ends it. Sluice sends a transaction's statements back to
+    /// back, so only a node that stopped mid-transaction (paused, frozen VM) reaches the limit:
+    /// its session ends and its row locks go with it, so that the other nodes can rescue its
+    /// executions instead of waiting on those locks until it wakes.
+    var startupParameters: [(String, String)] {
+        var parameters = [("idle_in_transaction_session_timeout", String(Self.idleInTransactionTimeoutMilliseconds))]
+        if let schema { parameters.append(("search_path", schema)) }
+        return parameters
+    }
+
+    /// `idle_in_transaction_session_timeout` of Sluice's sessions.
+    static let idleInTransactionTimeoutMilliseconds = 5_000
 
     func connectionConfiguration() throws -> PostgresConnection.Configuration {
         let mode: PostgresConnection.Configuration.TLS
@@ -103,7 +117,7 @@ public struct PostgresConfiguration: Sendable, Equatable {
         case .require: mode = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
         }
         var c = PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: mode)
-        if let schema { c.options.additionalStartupParameters = [("search_path", schema)] }
+        c.options.additionalStartupParameters = startupParameters
         return c
     }
 }

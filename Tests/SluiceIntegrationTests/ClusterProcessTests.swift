@@ -119,6 +119,81 @@ import Testing
         try await store.close()
     }
 
+    /// A node paused past its lease (issue 21): `SIGSTOP` on a worker holding executions, until
+    /// the API node has rescued them; then `SIGCONT`. The paused node's late transitions change
+    /// nothing (fencing): every execution completes once with the right output, each task
+    /// completed once, and the woken worker goes on and stops cleanly.
+    @Test(.disabled("known bug (issue 21): a worker woken after its executions were rescued re-joins holding a few executions (8 of 300 in one run) that it does not drive; they finish only once its lease lapses again. Passes when that does not happen; enable once fixed."))
+    func aNodePausedPastItsLeaseIsRescuedAndItsLateWritesChangeNothing() async throws {
+        guard Self.enabled else { try Test.cancel("SLUICE_TEST_CLUSTER_PROCESSES=1 is not set: the cluster process tests run on their own (.ci/run runs them after the suite)") }
+        guard let url = Self.url else { try Test.cancel("SLUICE_TEST_POSTGRES_URL is not set: the cluster is not tested (.ci/run starts a server)") }
+        let schema = "sluice_it_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        let database = url + (url.contains("?") ? "&" : "?") + "search_path=\(schema)"
+        let dir = try temporaryDirectory()
+        let client = HTTPClient.shared
+        let cluster = ["--lease", "2", "--poll-interval", "1", "--pool-size", "4"]
+        let a = try await ServerProcess.start(database: database, logURL: dir.appendingPathComponent("a.log"), arguments: cluster)
+        let w = try await ServerProcess.start(database: database, logURL: dir.appendingPathComponent("worker.log"), worker: true, arguments: cluster)
+        defer {
+            if w.process.isRunning { kill(w.process.processIdentifier, SIGCONT); _ = w.terminate() }
+            if a.process.isRunning { _ = a.terminate() }
+        }
+        let store = try await PostgresStore.connect(try PostgresConfiguration(url: database))
+        let definition = #"{"name": "paused", "steps": [{"type": "TextOperation.Reverse"}, {"type": "Delay", "input": {"seconds": 3}}, {"type": "Echo"}]}"#
+        let (status, created) = try await send(client, "POST", "\(a.baseURL)/workflows", body: definition)
+        #expect(status == 201)
+        let workflowID = try #require(created["workflow_id"]?.stringValue)
+        let total = 300
+        let started = Started(total)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    while let i = started.next() {
+                        let (code, body) = try await send(client, "POST", "\(a.baseURL)/workflows/\(workflowID)/execute", body: #"{"input": {"text": "p-\#(i)"}}"#, timeout: 10)
+                        guard code == 202 || code == 200, let id = body["execution_id"]?.stringValue else { throw TestFailure("execution \(i): \(code) \(body)") }
+                        started.record(i, id)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        // Paused while its Delays wait; woken once the other node has rescued its executions.
+        kill(w.process.processIdentifier, SIGSTOP)
+        let rescued = "rescued the executions of nodes whose lease ran out"
+        for _ in 0..<1200 where !a.log.contains(rescued) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(a.log.contains(rescued), "the API node did not rescue the paused node's executions")
+        kill(w.process.processIdentifier, SIGCONT)
+
+        for (i, id) in started.ids.sorted(by: { $0.key < $1.key }) {
+            var execution: JSONValue = .null
+            for _ in 0..<4 {
+                (_, execution) = try await send(client, "GET", "\(a.baseURL)/executions/\(id)?wait=30", timeout: 40)
+                if execution["status"] == "COMPLETED" || execution["status"] == "FAILED" { break }
+            }
+            #expect(execution["status"] == "COMPLETED", "execution \(id): \(execution.preview)")
+            #expect(execution["output"] == ["text": .string(String("p-\(i)".reversed()))])
+        }
+        var completions: [String: Int] = [:]
+        var finishes: [String: Int] = [:]
+        var after: Int64 = 0
+        while true {
+            let events = try await store.events(workflowID: workflowID, after: after, limit: 5000)
+            guard let last = events.last else { break }
+            after = last.seq
+            for e in events {
+                if e.type == "task.completed", let task = try JSONParser.parse(e.data)["task_id"]?.stringValue { completions[task, default: 0] += 1 }
+                if e.type == "execution.completed" { finishes[e.executionID, default: 0] += 1 }
+            }
+        }
+        #expect(completions.count == total * 3)
+        #expect(completions.values.allSatisfy { $0 == 1 }, "a task completed more than once: \(completions.filter { $0.value > 1 }.prefix(5))")
+        #expect(finishes.count == total && finishes.values.allSatisfy { $0 == 1 })
+        #expect(await w.stop() == 0, "the woken worker goes on and stops cleanly: \(w.log.suffix(1500))")
+        #expect(await a.stop() == 0)
+        try await store.dropSchema()
+        try await store.close()
+    }
+
     /// Hands out indexes to start and records the execution each one got.
     final class Started: Sendable {
         let state = Mutex<(next: Int, ids: [Int: String])>((0, [:]))
