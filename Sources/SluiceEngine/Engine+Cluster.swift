@@ -71,7 +71,12 @@ extension Engine {
             do {
                 let renewed = try await cluster.heartbeat(lease: lease)
                 metrics.leaseRenewal(succeeded: renewed)
-                if !renewed { dropAll() }
+                if !renewed {
+                    // Dropped first, registered again after: a claim in between finds nothing,
+                    // rather than being dropped here while the store says this node holds it.
+                    dropAll()
+                    try await cluster.rejoin(lease: lease)
+                }
             } catch {
                 metrics.leaseRenewal(succeeded: false)
                 logger.error("heartbeat failed; the node's lease runs out unless the next one succeeds", metadata: ["error": "\(error)"])

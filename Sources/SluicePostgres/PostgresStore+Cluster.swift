@@ -74,15 +74,19 @@ extension PostgresStore {
             UPDATE sluice_nodes SET heartbeat_at = \(unescaped: Self.nowSQL), lease_until = \(unescaped: Self.nowSQL) + \(ms) WHERE id = \(node) RETURNING 1
             """)
         if !renewed.isEmpty { return true }
-        // The lease ran out and the node was rescued. Anything claimed since (before this
-        // heartbeat noticed) is let go too: the engine drops everything it held.
         logger.warning("this node's lease ran out and its executions were handed to other nodes; joining again", metadata: ["node.id": "\(node)"])
+        return false
+    }
+
+    public func rejoin(lease: Duration) async throws {
+        let node = try requireNode()
+        // Anything claimed since the rescue (before the heartbeat noticed) is let go too: the
+        // engine has dropped everything it held. Claims find nothing until the register below.
         _ = try await rows("""
             WITH r AS (UPDATE executions SET owner = NULL WHERE owner = \(node) AND status IN ('PENDING', 'RUNNING') RETURNING 1)
             SELECT (SELECT count(*) FROM r), pg_notify(\(channel), \(ClusterNotification(nodeID: node, work: true, changed: [], finished: []).payload))
             """)
         try await register(nodeID: node, kind: cluster.withLock { $0.kind }, lease: lease)
-        return false
     }
 
     public func claim(limit: Int) async throws -> [ExecutionDetail] {

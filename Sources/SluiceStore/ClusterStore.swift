@@ -17,8 +17,12 @@ public protocol ClusterStore: Store {
     /// from now (by the database's clock); from now on transitions need the execution's lease.
     func join(nodeID: String, kind: String, lease: Duration) async throws
     /// Renews the lease. `false` when the node is no longer registered: its lease ran out and its
-    /// executions were rescued. It is registered again (holding nothing).
+    /// executions were rescued. It stays unregistered (its claims find nothing) until `rejoin`.
     func heartbeat(lease: Duration) async throws -> Bool
+    /// After a `heartbeat` that answered `false`, once the node has dropped what it was driving:
+    /// lets go of anything still marked as this node's and registers it again, holding nothing.
+    /// (Registering before the drop let a claim made in between be dropped while still held.)
+    func rejoin(lease: Duration) async throws
     /// Claims up to `limit` unheld unfinished executions, oldest first, with their tasks.
     func claim(limit: Int) async throws -> [ExecutionDetail]
     /// Execution `id` if this node holds it and it is unfinished.

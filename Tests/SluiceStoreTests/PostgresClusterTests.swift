@@ -121,6 +121,10 @@ import Testing
         #expect(try await stores[1].claim(limit: 10).count == 3)
         #expect(try await stores[0].apply([complete("ex-000")]) == [.stale])
         #expect(try await stores[0].heartbeat(lease: .seconds(30)) == false)
+        // Not registered until it rejoins: a claim in between finds nothing.
+        #expect(try await stores[1].apply([.insertExecution(execution("ex-100"))]) == [.applied])
+        #expect(try await stores[0].claim(limit: 10).isEmpty, "a node whose lease ran out claims nothing before it rejoins")
+        try await stores[0].rejoin(lease: .seconds(30))
         // Joined again (holding nothing), its heartbeats succeed.
         #expect(try await stores[0].heartbeat(lease: .seconds(30)) == true)
         #expect(try await stores[1].apply([complete("ex-000")]) == [.applied])
