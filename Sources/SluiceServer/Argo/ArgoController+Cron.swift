@@ -269,11 +269,33 @@ extension ArgoController {
     /// workflows are owned by their CronWorkflow); runs under way are stopped first.
     @Sendable func deleteCron(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let record = try await namedCron(context, .edit)
+        // Nothing new fires while the runs under way are stopped.
+        for schedule in try await engine.schedules(workflowID: record.id) where !schedule.schedule.spec.paused {
+            _ = try await engine.updateSchedule(workflowID: record.id, id: schedule.id) { spec in
+                var paused = spec
+                paused.paused = true
+                return paused
+            }
+        }
+        var cancelled: [String] = []
         for run in try await workflows.runs(of: record) {
             guard let id = run.executionID, let detail = try await engine.execution(id: id), !detail.execution.status.isTerminal else { continue }
             _ = try? await engine.cancelExecution(id)
+            cancelled.append(id)
         }
-        try await engine.deleteWorkflow(record.id)
+        // A cancel is committed at once, but on PostgreSQL the node driving a run may record its
+        // end a moment later; the workflow is deleted once its runs have ended (up to 10 s).
+        for id in cancelled { await engine.waitUntilFinished(executionID: id, timeout: .seconds(10)) }
+        var attempt = 0
+        while true {
+            do {
+                try await engine.deleteWorkflow(record.id)
+                break
+            } catch EngineError.conflict where attempt < 50 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
         return JSONResponse.make(.object(JSONObject()))
     }
 
