@@ -75,7 +75,8 @@ extension Engine {
         let context = StepContext(input: dispatch.input, parameters: dispatch.parameters ?? node.parameters, executionID: dispatch.executionID, stepID: node.id, attempt: dispatch.attempt, log: log)
         let timeout = node.timeoutSeconds
         let startedAt = launch.startedAt
-        let span = traceTask(dispatch, stepID: node.id, type: node.step.name, stored: shell.core.active[dispatch.executionID]?.record.execution.traceContext, at: startedAt)
+        // Tracing off: not even the stored context is looked up (this runs for every step launched).
+        let span = configuration.tracer == nil ? nil : traceTask(dispatch, stepID: node.id, type: node.step.name, stored: shell.core.active[dispatch.executionID]?.record.execution.traceContext, at: startedAt)
         let task = Task {
             let result: Result<JSONValue, StepFailure>
             if let span {
