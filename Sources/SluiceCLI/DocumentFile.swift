@@ -4,7 +4,7 @@ import SluiceYAML
 import Yams
 
 /// A JSON or YAML document given with `-f FILE` (or `-f -` for standard input), read as JSON,
-/// and able to say where a problem's path points in it.
+/// and able to say where a problem's path points in it (line and column, JSON or YAML).
 struct DocumentFile {
     /// The name to show: the path, or `<stdin>`.
     var name: String
@@ -57,10 +57,15 @@ struct DocumentFile {
         }
     }
 
-    /// `workflow.yaml:12:9` for a problem path (`steps[2].type`), when the document is YAML and
-    /// the path leads somewhere in it.
-    func position(of path: String) -> String? {
-        guard let yaml, let (line, column) = YAMLConversion.location(of: path, in: yaml) else { return nil }
-        return "\(name):\(line):\(column)"
+    /// `workflow.yaml:12:9` (or `workflow.json:4:15`) for each problem path (`steps[2].type`),
+    /// where the path leads somewhere in the document; one pass over a JSON text for them all.
+    func positions(of paths: [String]) -> [String?] {
+        let found: [(line: Int, column: Int)?]
+        if let yaml {
+            found = YAMLConversion.locate(paths, in: yaml)
+        } else {
+            found = JSONParser.locate(paths, in: body) ?? paths.map { _ in nil }
+        }
+        return found.map { $0.map { "\(name):\($0.line):\($0.column)" } }
     }
 }

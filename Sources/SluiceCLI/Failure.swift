@@ -21,11 +21,11 @@ public enum ExitStatus {
 
 /// Prints what went wrong with a request, in the terms of the command line, and gives the exit
 /// code. Validation problems list each issue with its path, and with the file position when the
-/// request came from a YAML file.
+/// request came from a file (JSON or YAML), in the file's order.
 struct FailureReport {
     var server: String
-    /// Where a problem's path points in the file sent, when known (`workflow.yaml:12:9`).
-    var locate: ((String) -> String?)? = nil
+    /// Where each problem's path points in the file sent, when known (`workflow.yaml:12:9`).
+    var locate: (([String]) -> [String?])? = nil
 
     /// Prints the error on standard error and returns the exit code.
     func report(_ error: any Error, console: Console) -> Int32 {
@@ -71,7 +71,8 @@ struct FailureReport {
         let count = problem.errors.count
         console.printError("\(console.paint("error:", .red)) \(problem.title): \(count) problem\(count == 1 ? "" : "s")")
         // In file order when the file positions are known (the server lists them by path).
-        let located = problem.errors.enumerated().map { (k, issue) in (k, issue, locate?(issue.path)) }
+        let positions = locate?(problem.errors.map(\.path)) ?? []
+        let located = problem.errors.enumerated().map { (k, issue) in (k, issue, k < positions.count ? positions[k] : nil) }
         let ordered = located.sorted { a, b in
             switch (Self.lineAndColumn(a.2), Self.lineAndColumn(b.2)) {
             case (let x?, let y?): return x == y ? a.0 < b.0 : (x.line, x.column) < (y.line, y.column)

@@ -51,7 +51,7 @@ public struct ServerOptions: ParsableArguments {
 
     /// Runs `body` with a client of the chosen server and the console, then closes the client.
     /// Any error is printed for people and becomes the exit code (``ExitStatus``).
-    func run(_ body: (SluiceClient, Console) async throws -> Int32, locate: ((String) -> String?)? = nil) async throws {
+    func run(_ body: (SluiceClient, Console) async throws -> Int32, locate: (([String]) -> [String?])? = nil) async throws {
         let console = noColor ? Console.current.withoutColor() : Console.current
         // Fail fast when nothing listens: no retrying of refused connections until a deadline.
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5)))

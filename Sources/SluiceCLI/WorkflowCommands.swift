@@ -29,7 +29,7 @@ public struct WorkflowCommand: AsyncParsableCommand {
             discussion: """
                 The server checks the definition first (every step type exists, its parameters are
                 valid, each step's output fits the next step's input) and stores nothing if any
-                check fails; each problem is printed with its path (and its line in a YAML file).
+                check fails; each problem is printed with its path and its line and column in the file.
 
                 Examples:
                   sluice workflow create -f shout.yaml
@@ -48,7 +48,7 @@ public struct WorkflowCommand: AsyncParsableCommand {
                 let id = try await client.createWorkflow(json: document.body)
                 if !output.printStructured(["workflow_id": .string(id)], console: console) { console.print(id) }
                 return ExitStatus.success
-            }, locate: document.position(of:))
+            }, locate: document.positions(of:))
         }
     }
 
@@ -89,7 +89,7 @@ public struct WorkflowCommand: AsyncParsableCommand {
                     console.print(String(version))
                 }
                 return ExitStatus.success
-            }, locate: document.position(of:))
+            }, locate: document.positions(of:))
         }
     }
 
@@ -119,7 +119,7 @@ public struct WorkflowCommand: AsyncParsableCommand {
                 console.print("\(console.paint("✓", .green)) \(document.name) is valid: \"\(checked.name)\", \(tasks) task\(tasks == 1 ? "" : "s")")
                 WorkflowCommand.printShape(inputSchema: checked.inputSchema, graph: checked.graph, console: console)
                 return ExitStatus.success
-            }, locate: document.position(of:))
+            }, locate: document.positions(of:))
         }
     }
 

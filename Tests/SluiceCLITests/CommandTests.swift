@@ -313,4 +313,31 @@ import Testing
             #expect(positions.count >= 2 && positions == positions.sorted(), "\(result.err)")
         }
     }
+
+    @Test func problemsInAJSONFileCarryTheirLineAndColumnInTheFilesOrder() async throws {
+        try await withServer { server in
+            // As the YAML case above: the server lists tasks[0] first, the file has it last.
+            let json = """
+                {
+                  "name": "order",
+                  "tasks": [
+                    {"id": "b", "type": "Echo", "depends_on": ["nowhere"]},
+                    {"id": "a", "type": "NoSuchStep"}
+                  ]
+                }
+                """
+            let file = try temporaryFile("order.json", json)
+            let result = await runCLI(["workflow", "validate", "-f", file, "--server", server])
+            #expect(result.code == ExitStatus.usage)
+            let lines = result.err.split(separator: "\n").filter { $0.contains("order.json:") }
+            let positions = lines.compactMap { line -> [Int]? in
+                guard let r = line.firstMatch(of: /order\.json:(\d+):(\d+):/) else { return nil }
+                return [Int(r.1)!, Int(r.2)!]
+            }
+            // tasks[0].depends_on[0] is at line 4, the unknown type of tasks[1] at line 5.
+            #expect(positions.count == 2, "\(result.err)")
+            #expect(positions.map { $0[0] } == [4, 5], "\(result.err)")
+            #expect(lines.first?.contains("depends_on") == true, "\(result.err)")
+        }
+    }
 }

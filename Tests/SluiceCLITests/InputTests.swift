@@ -87,11 +87,22 @@ import Testing
               - type: Nope
                 input: {a: 1}
             """, name: "bad.yaml")
-        #expect(document.position(of: "steps[1].type") == "bad.yaml:4:11")
-        #expect(document.position(of: "steps[1].input.a") == "bad.yaml:5:16")
+        #expect(document.positions(of: ["steps[1].type", "steps[1].input.a"]) == ["bad.yaml:4:11", "bad.yaml:5:16"])
         // A member that is missing points at the value holding it.
-        #expect(document.position(of: "steps[0].input") == "bad.yaml:3:5")
-        #expect(document.position(of: "") == nil)
+        #expect(document.positions(of: ["steps[0].input"]) == ["bad.yaml:3:5"])
+        #expect(document.positions(of: [""]) == [nil])
+    }
+
+    @Test func problemPathsPointAtTheirLineAndColumnInAJSONFile() throws {
+        let document = try DocumentFile.parse("""
+            {"name": "bad",
+             "steps": [
+               {"type": "TextOperation.Uppercase"},
+               {"type": "Nope", "input": {"a": 1}}
+             ]}
+            """, name: "bad.json")
+        #expect(document.positions(of: ["steps[1].type", "steps[1].input.a", "steps[0].input", ""])
+            == ["bad.json:4:13", "bad.json:4:36", "bad.json:3:4", nil])
     }
 
     @Test func emptyAndMalformedDocumentsAreInputErrors() {

@@ -175,6 +175,9 @@ import Testing
             let done = try await untilStored(engine, id) { $0.execution.status.isTerminal }
             #expect(done.execution.status == .failed && done.execution.error?["code"] == "execution_timeout")
             #expect(done.tasks.map(\.status) == [.failed, .skipped])
+            // The skipped task says why (the CLI's NOTE column and the UI show this message).
+            #expect(done.tasks[1].error?["code"] == "execution_timeout")
+            #expect(done.tasks[1].error?["message"]?.stringValue?.contains("timed out before it ran") == true)
         }
     }
 
