@@ -31,6 +31,8 @@ let package = Package(
         // OTLP over HTTP only (protobuf or JSON): the gRPC exporter's packages would add minutes
         // to every cold build for a protocol collectors also accept over HTTP.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        // Property-based tests (round trips), test targets only.
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // Pure core: definitions, step-type registry, type checker, schema validation,
@@ -135,6 +137,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // What the fuzzers drive (.ci/fuzz) and the corpus replay tests check: each parser and
+        // checker a client's input reaches, with the properties every input must keep.
+        .target(name: "SluiceFuzzing", dependencies: ["SluiceCore", "SluiceYAML"]),
         // Standard Webhooks signing and verification (HMAC-SHA256), shared by the sender and by
         // receivers. Only swift-crypto, so receivers can depend on it without the server.
         .target(name: "StandardWebhooks", dependencies: [
@@ -155,6 +160,12 @@ let package = Package(
             "SluiceStore", "SluicePostgres",
         ], path: "Tests/SluiceTestSupport"),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
+        // The fuzz corpus and every input a fuzzer once broke, replayed; the property-based
+        // round trips (JSON and YAML written then read).
+        .testTarget(name: "SluiceFuzzingTests", dependencies: [
+            "SluiceFuzzing", "SluiceCore", "SluiceYAML",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "SluiceArgoTests", dependencies: ["SluiceArgo", "SluiceCore"]),
         .testTarget(name: "StandardWebhooksTests", dependencies: ["StandardWebhooks", "SluiceClient"]),
         .testTarget(name: "SluiceStoreTests", dependencies: [
@@ -166,6 +177,7 @@ let package = Package(
             "SluiceCore", "SluiceStore", "SluiceEngine", "SluiceSQLite", "SluicePostgres", "SluiceTestSupport",
             .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             .product(name: "Tracing", package: "swift-distributed-tracing"),
+            .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "SluiceWebhooksTests", dependencies: ["SluiceCore", "SluiceStore", "SluiceWebhooks"]),
         .testTarget(name: "SluiceServerTests", dependencies: [
