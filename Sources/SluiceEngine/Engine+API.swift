@@ -352,6 +352,9 @@ extension Engine {
     public func reportStoreError(_ error: any Error, while doing: String) -> String {
         let id = Identifier.make("err")
         logger.error("store error", metadata: ["error.id": "\(id)", "error": "\(error)", "operation": "\(doing)"])
+        if StoreError.isStorageFull(error) {
+            return "the server's storage is full: the store had no room while \(doing) (error \(id); the server logged the details)"
+        }
         return "the store failed while \(doing) (error \(id); the server logged the details)"
     }
 }

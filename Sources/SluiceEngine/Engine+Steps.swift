@@ -155,11 +155,10 @@ extension Engine {
     func reload(_ executionID: String) async {
         do {
             // On a cluster, only while this node still holds it.
-            if let cluster {
-                if let detail = try await cluster.heldExecution(id: executionID) { await resume(detail) }
-            } else if let detail = try await store.execution(id: executionID) {
-                await resume(detail)
-            }
+            let detail = if let cluster { try await cluster.heldExecution(id: executionID) } else { try await store.execution(id: executionID) }
+            if let detail, await resume(detail) { return }
+            // Nothing to drive here any more: whoever waits on it looks again.
+            perform { $0.reloadEnded(executionID) }
         } catch {
             if Task.isCancelled { return }
             logger.error("could not reload execution", metadata: ["execution.id": "\(executionID)", "error": "\(error)"])

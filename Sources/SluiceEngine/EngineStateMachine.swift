@@ -114,6 +114,11 @@ struct EngineStateMachine {
     /// On a cluster: executions that finished lately (here or elsewhere), so a waiter registering
     /// just after the finish was announced returns at once.
     var recentlyFinished = RecentSet(capacity: 16_384)
+    /// Executions dropped after a write that failed or no longer applied, until they are driven
+    /// again (`register`) or found not to need it (`reloadEnded`): still this node's, so a waiter
+    /// on one waits for its end rather than answering a stale state at once (a full disk keeps
+    /// an execution here for as long as its writes fail).
+    var reloading: Set<String> = []
     /// On a cluster: the claim loop found no room; a finishing execution wakes it.
     var claimStarved = false
     /// The incarnation the next registered execution gets.
@@ -133,6 +138,7 @@ struct EngineStateMachine {
     /// already active.
     mutating func register(_ machine: ExecutionStateMachine, record: ExecutionDetail, now: Int64) -> Actions? {
         let id = machine.executionID
+        reloading.remove(id)
         guard active[id] == nil, !stopping else { return nil }
         var machine = machine
         let outcome = machine.start(now: now)
@@ -337,7 +343,10 @@ struct EngineStateMachine {
             for effect in commit.effects {
                 let id = effect.executionID
                 guard effect.mutation < outcomes.count, outcomes[effect.mutation] == .applied else {
-                    if active.removeValue(forKey: id) != nil { actions.reload.append(id) }
+                    if active.removeValue(forKey: id) != nil {
+                        reloading.insert(id)
+                        actions.reload.append(id)
+                    }
                     continue
                 }
                 active[id]?.changes += 1
@@ -360,6 +369,7 @@ struct EngineStateMachine {
             }
         case .failure:
             for effect in commit.effects where active.removeValue(forKey: effect.executionID) != nil {
+                reloading.insert(effect.executionID)
                 actions.reload.append(effect.executionID)
             }
         }
@@ -390,7 +400,7 @@ struct EngineStateMachine {
     /// whether the execution runs here.
     mutating func addWaiter(_ id: String, untilFinished: Bool, after seen: UInt64? = nil) -> (token: Int, local: Bool)? {
         guard !stopping else { return nil }
-        let local = active[id] != nil
+        let local = active[id] != nil || reloading.contains(id)
         // It changed since the caller looked: no need to wait.
         if let seen, (active[id]?.changes ?? 0) != seen { return nil }
         guard local || clustered else { return nil }
@@ -398,6 +408,15 @@ struct EngineStateMachine {
         nextWaiterToken += 1
         waiters[id, default: [:]][nextWaiterToken] = untilFinished
         return (nextWaiterToken, local)
+    }
+
+    /// A reload found execution `id` with nothing left to drive here (finished, gone, or on a
+    /// cluster no longer this node's): its waiters look again.
+    mutating func reloadEnded(_ id: String) -> Actions {
+        guard reloading.remove(id) != nil, active[id] == nil else { return Actions() }
+        var actions = Actions()
+        if let w = waiters.removeValue(forKey: id) { actions.resume += w.keys }
+        return actions
     }
 
     /// Removes a waiter; whether it was still waiting (whoever removes it releases it).

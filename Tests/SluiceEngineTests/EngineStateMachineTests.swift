@@ -222,6 +222,30 @@ struct EngineStateMachineTests {
         #expect(failed.reload == ["ex-1"])
     }
 
+    /// Found with a full disk (DiskFullTests): while an execution waited for its reload after a
+    /// failed write, `?wait=` answered its stale RUNNING at once, as if no node drove it.
+    @Test func aWaiterOnAnExecutionAwaitingItsReloadWaitsForItsEnd() throws {
+        let (machine, record) = fresh(try plan(ioChain))
+        var core = EngineStateMachine(clustered: false, seed: 1)
+        let start = try some(core.register(machine, record: record, now: 10))
+        struct Full: Error {}
+        #expect(core.committed(start.commits[0], .failure(Full())).reload == ["ex-1"])
+        let waiting = try some(core.addWaiter("ex-1", untilFinished: true))
+        #expect(waiting.local, "still this node's: it waits")
+        // Driven again once the write goes through, then finished: the waiter is released then.
+        let again = try some(core.register(machine, record: record, now: 11))
+        #expect(core.reloading.isEmpty)
+        let launch = try some(core.committed(again.commits[0], applied(again.commits[0])).launch.first)
+        let done = core.stepFinished(launch.dispatch, .success(["text": "HI"]), startedAt: 11, now: 12, incarnation: launch.incarnation)
+        #expect(done.resume.isEmpty, "not before its end is committed")
+        #expect(core.committed(done.commits[0], applied(done.commits[0])).resume == [waiting.token])
+        // A reload that finds nothing to drive (finished elsewhere, or gone) releases its waiters.
+        #expect(core.committed(try some(core.register(machine, record: record, now: 13)).commits[0], .failure(Full())).reload == ["ex-1"])
+        let second = try some(core.addWaiter("ex-1", untilFinished: true))
+        #expect(core.reloadEnded("ex-1").resume == [second.token])
+        #expect(core.addWaiter("ex-1", untilFinished: true) == nil, "then it is not this node's")
+    }
+
     @Test func onAClusterAWaiterOnAnExecutionThatFinishedElsewhereReturnsAtOnce() {
         var core = EngineStateMachine(clustered: true, seed: 1)
         let waiting = core.addWaiter("ex-9", untilFinished: true)
