@@ -138,7 +138,7 @@ struct EngineStateMachine {
     /// already active.
     mutating func register(_ machine: ExecutionStateMachine, record: ExecutionDetail, now: Int64) -> Actions? {
         let id = machine.executionID
-        reloading.remove(id)
+        if !reloading.isEmpty { reloading.remove(id) }
         guard active[id] == nil, !stopping else { return nil }
         var machine = machine
         let outcome = machine.start(now: now)
