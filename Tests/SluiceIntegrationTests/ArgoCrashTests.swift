@@ -16,7 +16,9 @@ import Testing
         return #"{"workflow": {"metadata": {"generateName": "crash-"}, "spec": {"entrypoint": "main", "templates": [{"name": "main", "dag": {"tasks": ["#
             + #"{"name": "a", "template": "a"}, {"name": "b", "template": "b", "dependencies": ["a"]}, {"name": "c", "template": "c", "dependencies": ["b"]}]}}, "#
             + container("a", "echo a") + ", "
-            + container("b", "echo started >> \(dir.path)/b-{{workflow.name}}; sleep 2; echo b") + ", "
+            // b waits until the test lets it go (after the kill): on a loaded machine a fixed
+            // sleep let the first workflows' b finish before the last ones' started.
+            + container("b", "echo started >> \(dir.path)/b-{{workflow.name}}; while [ ! -e \(dir.path)/go ]; do sleep 0.05; done; echo b") + ", "
             + container("c", "echo {{workflow.name}} >> \(dir.path)/c.txt; echo c")
             + "]}}}"
     }
@@ -39,6 +41,9 @@ import Testing
         #expect(started(), "the second containers did not start: \(first.log.suffix(2000))")
         first.kill()
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("c.txt").path), "the kill came before any third container")
+        // Every b may finish now: the restarted server's runs of it (and the killed server's
+        // orphaned ones, which write nothing more).
+        FileManager.default.createFile(atPath: dir.appendingPathComponent("go").path, contents: nil)
 
         let second = try await ServerProcess.start(database: database, logURL: dir.appendingPathComponent("second.log"), arguments: arguments)
         for name in names {
