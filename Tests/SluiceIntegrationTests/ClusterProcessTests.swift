@@ -96,21 +96,7 @@ import Testing
         } while cursor != nil
         #expect(stored.count == total)
         #expect(Set(stored) == Set(ids.values))
-        var completions: [String: Int] = [:]
-        var finishes: [String: Int] = [:]
-        var after: Int64 = 0
-        while true {
-            let events = try await store.events(workflowID: workflowID, after: after, limit: 5000)
-            guard let last = events.last else { break }
-            after = last.seq
-            for e in events {
-                if e.type == "task.completed", let task = try JSONParser.parse(e.data)["task_id"]?.stringValue { completions[task, default: 0] += 1 }
-                if e.type == "execution.completed" { finishes[e.executionID, default: 0] += 1 }
-            }
-        }
-        #expect(completions.count == total * 3)
-        #expect(completions.values.allSatisfy { $0 == 1 }, "a task completed more than once: \(completions.filter { $0.value > 1 }.prefix(5))")
-        #expect(finishes.count == total && finishes.values.allSatisfy { $0 == 1 })
+        try await expectEachTaskCompletedOnce(store, workflowID: workflowID, executions: total, tasksEach: 3)
         #expect((a.log + w.log).contains("rescued the executions of nodes whose lease ran out"), "the killed node held executions that were rescued")
 
         #expect(await a.stop() == 0)
@@ -173,21 +159,7 @@ import Testing
             #expect(execution["status"] == "COMPLETED", "execution \(id): \(execution.preview)")
             #expect(execution["output"] == ["text": .string(String("p-\(i)".reversed()))])
         }
-        var completions: [String: Int] = [:]
-        var finishes: [String: Int] = [:]
-        var after: Int64 = 0
-        while true {
-            let events = try await store.events(workflowID: workflowID, after: after, limit: 5000)
-            guard let last = events.last else { break }
-            after = last.seq
-            for e in events {
-                if e.type == "task.completed", let task = try JSONParser.parse(e.data)["task_id"]?.stringValue { completions[task, default: 0] += 1 }
-                if e.type == "execution.completed" { finishes[e.executionID, default: 0] += 1 }
-            }
-        }
-        #expect(completions.count == total * 3)
-        #expect(completions.values.allSatisfy { $0 == 1 }, "a task completed more than once: \(completions.filter { $0.value > 1 }.prefix(5))")
-        #expect(finishes.count == total && finishes.values.allSatisfy { $0 == 1 })
+        try await expectEachTaskCompletedOnce(store, workflowID: workflowID, executions: total, tasksEach: 3)
         #expect(await w.stop() == 0, "the woken worker goes on and stops cleanly: \(w.log.suffix(1500))")
         #expect(await a.stop() == 0)
         try await store.dropSchema()
@@ -214,5 +186,25 @@ import Testing
         func bKilled() { alive.withLock { $0 = false } }
         var count: Int { state.withLock { $0.ids.count } }
         var ids: [Int: String] { state.withLock { $0.ids } }
+    }
+
+    /// Each task of the workflow's `executions` executions completed exactly once (one
+    /// `task.completed` event per task) and each execution finished once, from the events stored.
+    func expectEachTaskCompletedOnce(_ store: PostgresStore, workflowID: String, executions total: Int, tasksEach: Int) async throws {
+        var completions: [String: Int] = [:]
+        var finishes: [String: Int] = [:]
+        var after: Int64 = 0
+        while true {
+            let events = try await store.events(workflowID: workflowID, after: after, limit: 5000)
+            guard let last = events.last else { break }
+            after = last.seq
+            for e in events {
+                if e.type == "task.completed", let task = try JSONParser.parse(e.data)["task_id"]?.stringValue { completions[task, default: 0] += 1 }
+                if e.type == "execution.completed" { finishes[e.executionID, default: 0] += 1 }
+            }
+        }
+        #expect(completions.count == total * tasksEach)
+        #expect(completions.values.allSatisfy { $0 == 1 }, "a task completed more than once: \(completions.filter { $0.value > 1 }.prefix(5))")
+        #expect(finishes.count == total && finishes.values.allSatisfy { $0 == 1 })
     }
 }

@@ -46,19 +46,7 @@ import Testing
     }
 
     func serveRefused(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> (code: Int32, err: String) {
-        try await ServerProcess.offPool {
-            let process = Process()
-            process.executableURL = ServerProcess.executable
-            process.arguments = ["serve", "--port", "0", "--database", "memory:"] + arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
-            let err = Pipe()
-            process.standardError = err
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let data = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
+        try await ServerProcess.runToExit(["serve", "--port", "0", "--database", "memory:"] + arguments, environment: extra.mapValues { Optional($0) })
     }
 
     @Test func contradictingOrMissingRuntimesStopTheStart() async throws {

@@ -6,18 +6,7 @@ import Testing
 @Suite struct DatabaseFileTests {
     /// Runs `sluice serve` on `path` and returns its exit code and standard error.
     func serve(_ path: String) async throws -> (code: Int32, err: String) {
-        try await ServerProcess.offPool {
-            let process = Process()
-            process.executableURL = ServerProcess.executable
-            process.arguments = ["serve", "--port", "0", "--database", "sqlite:" + path]
-            let err = Pipe()
-            process.standardError = err
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let data = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
+        try await ServerProcess.runToExit(["serve", "--port", "0", "--database", "sqlite:" + path])
     }
 
     /// A SQLite database of another program: one table, one row, written by the sqlite3 format

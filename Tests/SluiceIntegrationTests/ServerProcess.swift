@@ -92,6 +92,28 @@ final class ServerProcess: @unchecked Sendable {
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.withLock { $0 }, as: UTF8.self))
     }
 
+    /// Runs the `sluice` executable with `arguments` (and `environment` changed: a `nil` value
+    /// removes a variable) until it exits, off Swift Concurrency's threads: its exit code and
+    /// standard error (standard output is discarded). For commands expected to stop by themselves,
+    /// such as a `serve` that refuses to start.
+    static func runToExit(_ arguments: [String], environment changes: [String: String?] = [:]) async throws -> (code: Int32, err: String) {
+        try await offPool {
+            let process = Process()
+            process.executableURL = ServerProcess.executable
+            process.arguments = arguments
+            var environment = ProcessInfo.processInfo.environment
+            for (name, value) in changes { environment[name] = value }
+            process.environment = environment
+            let err = Pipe()
+            process.standardError = err
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+    }
+
     static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }

@@ -4,21 +4,7 @@ import Testing
 /// `sluice worker`'s refusals, from the real binary: what was wrong and what is expected, exit 2.
 @Suite struct WorkerCommandTests {
     func worker(_ arguments: [String]) async throws -> (code: Int32, err: String) {
-        try await ServerProcess.offPool {
-            let process = Process()
-            process.executableURL = ServerProcess.executable
-            process.arguments = ["worker"] + arguments
-            var environment = ProcessInfo.processInfo.environment
-            environment["SLUICE_DATABASE"] = nil
-            process.environment = environment
-            let err = Pipe()
-            process.standardError = err
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let data = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
+        try await ServerProcess.runToExit(["worker"] + arguments, environment: ["SLUICE_DATABASE": nil])
     }
 
     /// A worker needs a database other nodes share: none, or SQLite, is refused with the reason.

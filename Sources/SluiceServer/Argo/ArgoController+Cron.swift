@@ -145,14 +145,7 @@ extension ArgoController {
 
     /// The CronWorkflows of `namespace`, newest first.
     func crons(in namespace: String) async throws -> [WorkflowRecord] {
-        var out: [WorkflowRecord] = []
-        var before: Int64?
-        repeat {
-            let page = try await engine.store.workflows(limit: 500, before: before, namespaces: [namespace])
-            out += page.items.filter { $0.definition["origin"]?["argoCron"] != nil }
-            before = page.nextCursor
-        } while before != nil
-        return out
+        try await workflows(in: namespace, origin: "argoCron")
     }
 
     func cron(_ name: String, in namespace: String) async throws -> WorkflowRecord? {
@@ -270,13 +263,7 @@ extension ArgoController {
     @Sendable func deleteCron(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let record = try await namedCron(context, .edit)
         // Nothing new fires while the runs under way are stopped.
-        for schedule in try await engine.schedules(workflowID: record.id) where !schedule.schedule.spec.paused {
-            _ = try await engine.updateSchedule(workflowID: record.id, id: schedule.id) { spec in
-                var paused = spec
-                paused.paused = true
-                return paused
-            }
-        }
+        try await setPaused(record, true)
         var cancelled: [String] = []
         for run in try await workflows.runs(of: record) {
             guard let id = run.executionID, let detail = try await engine.execution(id: id), !detail.execution.status.isTerminal else { continue }
@@ -309,13 +296,18 @@ extension ArgoController {
 
     func pauseCron(_ context: SluiceRequestContext, _ paused: Bool) async throws -> Response {
         let record = try await namedCron(context, .edit)
-        for schedule in try await engine.schedules(workflowID: record.id) {
+        try await setPaused(record, paused)
+        return JSONResponse.make(try await cronObject(record))
+    }
+
+    /// Pauses or resumes every schedule of a CronWorkflow (those already so are left alone).
+    func setPaused(_ record: WorkflowRecord, _ paused: Bool) async throws {
+        for schedule in try await engine.schedules(workflowID: record.id) where schedule.schedule.spec.paused != paused {
             _ = try await engine.updateSchedule(workflowID: record.id, id: schedule.id) { spec in
                 var changed = spec
                 changed.paused = paused
                 return changed
             }
         }
-        return JSONResponse.make(try await cronObject(record))
     }
 }

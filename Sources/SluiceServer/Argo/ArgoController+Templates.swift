@@ -95,11 +95,17 @@ extension ArgoController {
     }
 
     func templates(in namespace: String) async throws -> [WorkflowRecord] {
+        try await workflows(in: namespace, origin: "argoTemplate")
+    }
+
+    /// The Sluice workflows of `namespace` that stand for an Argo object of one kind: those whose
+    /// definition's `origin` has the member `origin` (`argoTemplate`, `argoCron`), every page read.
+    func workflows(in namespace: String, origin: String) async throws -> [WorkflowRecord] {
         var out: [WorkflowRecord] = []
         var before: Int64?
         repeat {
             let page = try await engine.store.workflows(limit: 500, before: before, namespaces: [namespace])
-            out += page.items.filter { $0.definition["origin"]?["argoTemplate"] != nil }
+            out += page.items.filter { $0.definition["origin"]?[origin] != nil }
             before = page.nextCursor
         } while before != nil
         return out
