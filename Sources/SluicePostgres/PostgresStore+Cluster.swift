@@ -222,13 +222,32 @@ extension PostgresStore {
                 do {
                     let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 1, logger: logger)
                     opened = connection
-                    cluster.withLock { $0.listenerConnection = connection }
-                    try await connection.listen(on: channel) { notifications in
-                        delay = .milliseconds(100)
-                        noticeContinuation.yield(ClusterNotification(nodeID: "", work: true, changed: [], finished: []))
-                        for try await n in notifications {
-                            if let notice = ClusterNotification(payload: n.payload) { noticeContinuation.yield(notice) }
+                    // A close that came while this was connecting found no connection to close:
+                    // this one is closed here, never left listening (which would keep the close,
+                    // waiting for this task, from returning; suspected in a CI pass that hung
+                    // with one idle LISTEN session left in the database).
+                    let keep = cluster.withLock { state -> Bool in
+                        guard !state.stopped else { return false }
+                        state.listenerConnection = connection
+                        return true
+                    }
+                    guard keep, !Task.isCancelled else {
+                        try? await connection.close()
+                        break
+                    }
+                    // Cancelling this task ends the listen by closing its connection: the
+                    // notification sequence does not end on cancellation by itself.
+                    try await withTaskCancellationHandler {
+                        try await connection.listen(on: channel) { notifications in
+                            delay = .milliseconds(100)
+                            noticeContinuation.yield(ClusterNotification(nodeID: "", work: true, changed: [], finished: []))
+                            for try await n in notifications {
+                                if let notice = ClusterNotification(payload: n.payload) { noticeContinuation.yield(notice) }
+                            }
                         }
+                    } onCancel: {
+                        let closing: EventLoopFuture<Void> = connection.close()
+                        _ = closing
                     }
                     try? await connection.close()
                 } catch {

@@ -3,6 +3,7 @@ import SluiceCore
 @testable import SluicePostgres
 import SluiceStore
 import SluiceTestSupport
+import Synchronization
 import Testing
 
 /// Several nodes on one PostgreSQL schema (`ClusterStore`): claims, leases, rescue, leadership and
@@ -47,6 +48,35 @@ import Testing
         #expect(Set(byA).isDisjoint(with: byB))
         #expect(Set(byA).union(byB) == Set(ids))
         #expect(byA.count + byB.count == ids.count)
+    }
+
+    /// A store closed right after it joined — its listener connecting, or just connected —
+    /// closes within seconds. `close()` waits for the listener task; a listener connection
+    /// opened after the close looked for it could stay listening and keep it waiting forever
+    /// (suspected in a PostgreSQL CI pass that hung with every thread idle and one idle LISTEN
+    /// session left). The window is narrow: 20 rounds here did not hit it on the code before
+    /// the fix; the test guards the prompt close at every moment it can land.
+    @Test func aStoreClosedWhileItsListenerConnectsClosesPromptly() async throws {
+        let configuration = try PostgresTestDatabase.configuration()
+        let first = try await PostgresStore.connect(configuration)
+        TestStores.current?.add(first)
+        for round in 0..<20 {
+            let store = try await PostgresStore.connect(configuration)
+            try await store.join(nodeID: "node-\(round)", kind: "serve", lease: .seconds(30))
+            // Closing at once, or a moment later, lands before, during and after the connect.
+            if round % 2 == 1 { try await Task.sleep(for: .milliseconds(round)) }
+            // Not awaited: a close that hangs would hang the test too.
+            let done = ClosedFlag()
+            Task {
+                try? await store.close()
+                done.set()
+            }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !done.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            let closed = done.isSet
+            #expect(closed, "round \(round): close() did not return within 10 s")
+            if !closed { break }
+        }
     }
 
     func claimAll(_ store: PostgresStore) async throws -> [String] {
@@ -238,4 +268,11 @@ import Testing
         #expect(ClusterNotification(payload: "node-a|w||ex-2")?.queues == [])
         #expect(ClusterNotification(payload: "a|b") == nil)
     }
+}
+
+/// Set once, read from another task.
+final class ClosedFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }
