@@ -69,11 +69,12 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     static func checkDefinition(_ bytes: [UInt8]) -> String? {
         guard let json = try? JSONParser.parse(bytes) else { return nil }
         let checker = TypeChecker()
-        let first = summary(checker.check(json: json))
+        let result = checker.check(json: json)
+        let first = summary(result)
         // The same definition is judged the same way every time (no dependence on hashing order).
         let second = summary(checker.check(json: json))
         guard first == second else { return "checked twice, the answers differ:\n\(first)\n---\n\(second)" }
-        if case .failure(let failure) = checker.check(json: json) {
+        if case .failure(let failure) = result {
             let limited = failure.limited()
             guard limited.issues.count <= ValidationFailure.maxIssues + 1 else { return "\(limited.issues.count) problems listed, over the limit" }
             guard !limited.issues.isEmpty else { return "a refusal with no problem" }
