@@ -214,7 +214,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "SluiceIntegrationTests", dependencies: [
-            "sluice", "SluiceStore", "SluicePostgres",
+            "sluice", "SluiceStore", "SluicePostgres", "SluiceTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),

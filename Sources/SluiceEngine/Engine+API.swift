@@ -351,7 +351,11 @@ extension Engine {
     /// database's own words (they can name tables, constraints, hosts).
     public func reportStoreError(_ error: any Error, while doing: String) -> String {
         let id = Identifier.make("err")
-        logger.error("store error", metadata: ["error.id": "\(id)", "error": "\(error)", "operation": "\(doing)"])
+        // `String(reflecting:)`: PostgresNIO's errors keep the server's message out of `description`.
+        logger.error("store error", metadata: ["error.id": "\(id)", "error": "\(String(reflecting: error))", "operation": "\(doing)"])
+        if StoreError.isUnavailable(error) {
+            return "the database cannot be reached: it did not answer while \(doing) (error \(id); the server logged the details)"
+        }
         if StoreError.isStorageFull(error) {
             return "the server's storage is full: the store had no room while \(doing) (error \(id); the server logged the details)"
         }

@@ -39,6 +39,12 @@ extension Engine {
 
     func claimAvailable(_ cluster: any ClusterStore) async {
         let settings = configuration.cluster
+        if state.withLock({ $0.claimsUncertain }) {
+            guard await adoptHeld(cluster) else {
+                try? await Task.sleep(for: .seconds(1))
+                return
+            }
+        }
         while !Task.isCancelled, !isStopping {
             let room = state.withLock { shell -> Int in
                 let room = min(settings.maxActiveExecutions, configuration.limits.maxActiveExecutions) - shell.core.active.count
@@ -52,6 +58,9 @@ extension Engine {
                 claimed = try await cluster.claim(limit: limit)
             } catch {
                 if Task.isCancelled { return }
+                // The claim may have committed and its answer been lost (the connection closed
+                // after the commit): what this node now holds is read before claiming again.
+                state.withLock { $0.claimsUncertain = true }
                 logger.error("could not claim executions; trying again", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
                 return
@@ -59,6 +68,32 @@ extension Engine {
             for detail in claimed { await resume(detail) }
             if claimed.count < limit { return }
         }
+    }
+
+    /// Resumes the executions the store says this node holds that it is not driving (a claim
+    /// that committed but whose answer was lost). `false` when the store could not be read.
+    func adoptHeld(_ cluster: any ClusterStore) async -> Bool {
+        let held: [String]
+        do {
+            held = try await cluster.heldExecutionIDs()
+        } catch {
+            logger.error("could not read the executions this node holds; trying again", metadata: ["error": "\(error)"])
+            return false
+        }
+        state.withLock { $0.claimsUncertain = false }
+        // Driven already, or about to be (a reload after a write that did not apply resumes it).
+        let driven = state.withLock { Set($0.core.active.keys).union($0.core.reloading) }
+        for id in held where !driven.contains(id) {
+            do {
+                if let detail = try await cluster.heldExecution(id: id), await resume(detail) {
+                    logger.warning("resumed an execution claimed by a claim whose answer was lost", metadata: ["execution.id": "\(id)"])
+                }
+            } catch {
+                state.withLock { $0.claimsUncertain = true }
+                return false
+            }
+        }
+        return true
     }
 
     /// Renews the lease every third of it. A lease that ran out (the node stalled, the database

@@ -28,6 +28,9 @@ public final class Engine: Service, Sendable {
         /// Reloads under way (after a write that did not apply), so shutdown can wait for them.
         var reloads: [Int: Task<Void, Never>] = [:]
         var nextReload = 0
+        /// On a cluster: a claim failed, and it may have committed with its answer lost; the
+        /// executions this node holds are read again before the next claim.
+        var claimsUncertain = false
     }
 
     enum RecoveryPhase {

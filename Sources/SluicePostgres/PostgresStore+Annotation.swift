@@ -71,14 +71,17 @@ extension PostgresStore {
     }
 
     public func updateAnnotationWorkflow(_ workflow: AnnotationWorkflowRecord, expectedVersion: Int, repoint: @Sendable (QueuedTaskRecord) -> QueuedTaskRecord?) async throws -> Bool {
-        try await client.withTransaction(logger: logger) { connection in
-            let updated = try await connection.query("""
+        // The transaction ends before this returns (withConnection awaits it), so `repoint`
+        // never outlives the call.
+        try await withoutActuallyEscaping(repoint) { repoint in
+        try await transaction { [self] connection in
+            let updated = try await connection.checkedQuery("""
                 UPDATE annotation_workflows SET pipeline = \(workflow.pipeline.jsonString), version = \(Int64(workflow.version)), updated_at = \(workflow.updatedAt)
                 WHERE id = \(workflow.id) AND version = \(Int64(expectedVersion)) RETURNING id
                 """, logger: self.logger).collect()
             guard !updated.isEmpty else { return false }
             var tasks: [QueuedTaskRecord] = []
-            for row in try await connection.query("""
+            for row in try await connection.checkedQuery("""
                 SELECT \(unescaped: Self.queuedColumns) FROM queued_tasks q WHERE q.workflow_id = \(workflow.runsAs) AND q.pool IS NOT NULL FOR UPDATE
                 """, logger: self.logger).collect() {
                 tasks.append(try Self.queued(row.makeRandomAccess()))
@@ -93,13 +96,14 @@ extension PostgresStore {
                 let inputs = page.map(\.input.jsonString)
                 let humans = page.map { $0.human?.json.jsonString ?? "" }
                 let assignees = page.map { $0.assigneesColumn ?? "" }
-                try await connection.query("""
+                try await connection.checkedQuery("""
                     UPDATE queued_tasks q SET pool = NULLIF(u.pool, -1), input = u.input, human = NULLIF(u.human, ''), assignees = NULLIF(u.assignees, '')
                     FROM unnest(\(ids)::text[], \(pools)::bigint[], \(inputs)::text[], \(humans)::text[], \(assignees)::text[]) AS u(id, pool, input, human, assignees)
                     WHERE q.id = u.id
                     """, logger: self.logger)
             }
             return true
+        }
         }
     }
 
@@ -151,9 +155,9 @@ extension PostgresStore {
         let rows = JSONValue.array(items.map { item in
             .object(JSONObject([("external_id", item.externalID.map(JSONValue.string) ?? .null), ("data", .string(item.data.jsonString)), ("created_at", .string(String(item.createdAt)))]))
         }).jsonString
-        return try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT 1 FROM annotation_workflows WHERE id = \(workflowID) FOR UPDATE", logger: self.logger)
-            let existing = try await connection.query("""
+        return try await transaction { [self] connection in
+            try await connection.checkedQuery("SELECT 1 FROM annotation_workflows WHERE id = \(workflowID) FOR UPDATE", logger: self.logger)
+            let existing = try await connection.checkedQuery("""
                 SELECT r.o FROM ROWS FROM (json_to_recordset(\(rows)::json) AS (external_id text, data text, created_at text)) WITH ORDINALITY AS r(external_id, data, created_at, o)
                 WHERE r.external_id IS NOT NULL AND (EXISTS (SELECT 1 FROM annotation_items i WHERE i.workflow_id = \(workflowID) AND i.external_id = r.external_id)
                   OR EXISTS (SELECT 1 FROM ROWS FROM (json_to_recordset(\(rows)::json) AS (external_id text)) WITH ORDINALITY AS s(external_id, o)
@@ -161,7 +165,7 @@ extension PostgresStore {
                 ORDER BY r.o LIMIT 1
                 """, logger: self.logger)
             for try await o in existing.decode(Int64.self) { return .duplicate(index: Int(o) - 1) }
-            let inserted = try await connection.query("""
+            let inserted = try await connection.checkedQuery("""
                 INSERT INTO annotation_items (workflow_id, number, external_id, data, created_at)
                 SELECT \(workflowID), (SELECT COALESCE(MAX(number) + 1, 0) FROM annotation_items WHERE workflow_id = \(workflowID)) + r.o - 1, r.external_id, r.data, r.created_at::bigint
                 FROM ROWS FROM (json_to_recordset(\(rows)::json) AS (external_id text, data text, created_at text)) WITH ORDINALITY AS r(external_id, data, created_at, o)

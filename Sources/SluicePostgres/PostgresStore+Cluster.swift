@@ -110,6 +110,13 @@ extension PostgresStore {
             """))
     }
 
+    public func heldExecutionIDs() async throws -> [String] {
+        let node = try requireNode()
+        return try await rows("""
+            SELECT id FROM executions WHERE owner = \(node) AND status IN ('PENDING', 'RUNNING') ORDER BY seq
+            """).map { try $0[0].decode(String.self) }
+    }
+
     public func heldExecution(id: String) async throws -> ExecutionDetail? {
         let node = try requireNode()
         return try Self.details(try await rows("""
@@ -171,8 +178,10 @@ extension PostgresStore {
         }
         if busy { return false }
         if let existing {
-            // Still leading while the connection that holds the lock lives.
-            if (try? await existing.query("SELECT 1", logger: logger)) != nil { return true }
+            // Still leading while the connection that holds the lock lives. `checkedQuery`: after
+            // PostgreSQL went away, a plain query on this closed connection never returned, and
+            // the maintenance loop (and so the server's shutdown) waited for it forever.
+            if (try? await existing.checkedQuery("SELECT 1", logger: logger)) != nil { return true }
             logger.warning("lost the maintenance leader's connection; another node may lead now")
             cluster.withLock { $0.leaderConnection = nil }
             try? await existing.close()
@@ -184,7 +193,7 @@ extension PostgresStore {
             let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 2, logger: logger)
             let won: Bool
             do {
-                won = try await connection.query("SELECT pg_try_advisory_lock(\(leaderLock))", logger: logger).decode(Bool.self).first { _ in true } ?? false
+                won = try await connection.checkedQuery("SELECT pg_try_advisory_lock(\(leaderLock))", logger: logger).decode(Bool.self).first { _ in true } ?? false
             } catch {
                 // A connection must be closed before it goes (a shutdown can cancel the query).
                 try? await connection.close()

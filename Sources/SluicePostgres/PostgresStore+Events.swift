@@ -117,8 +117,8 @@ extension PostgresStore {
 
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
         do {
-            return try await client.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
-        } catch let error as PSQLError {
+            return try await collect(query).map { $0.makeRandomAccess() }
+        } catch let error as PSQLError where !error.storeIsUnavailable {
             throw StoreError(message: "PostgreSQL: \(Self.describe(error))")
         }
     }

@@ -75,8 +75,8 @@ extension PostgresStore {
         let all = namespaces == nil
         let names = (namespaces ?? []).sorted()
         let node = cluster.withLock { $0.nodeID }
-        return try await client.withTransaction(logger: logger) { connection in
-          let rows = try await connection.query("""
+        return try await transaction { [self] connection in
+          let rows = try await connection.checkedQuery("""
             WITH c AS (
                 SELECT q.id, q.created_at FROM queued_tasks q
                 WHERE q.queue = \(queue) AND q.claim_token IS NULL AND q.result IS NULL
@@ -108,7 +108,7 @@ extension PostgresStore {
     /// Tells the other nodes that execution `id`'s queued task changed (delivered on commit).
     static func announceChanged(_ id: String, node: String, channel: String, _ connection: PostgresConnection, logger: Logger) async throws {
         let payload = ClusterNotification(nodeID: node, work: false, changed: [id], finished: []).payload
-        try await connection.query("SELECT pg_notify(\(channel), \(payload))", logger: logger)
+        try await connection.checkedQuery("SELECT pg_notify(\(channel), \(payload))", logger: logger)
     }
 
     /// Adds the event of a change of `task`'s holder (from `before`), if it emits one
@@ -126,7 +126,7 @@ extension PostgresStore {
     /// Locks row `id` and says whether a call with `token` may change it at `now`: `.applied`
     /// with the row, or why not.
     static func lockQueued(_ id: String, token: String?, now: Int64, _ connection: PostgresConnection, logger: Logger) async throws -> QueueCallOutcome {
-        let rows = try await connection.query("""
+        let rows = try await connection.checkedQuery("""
             SELECT \(unescaped: queuedColumns), \(unescaped: queuedIsCurrent) FROM queued_tasks q WHERE q.id = \(id) FOR UPDATE OF q
             """, logger: logger).collect().map { $0.makeRandomAccess() }
         guard let row = rows.first else { return .notFound }
@@ -135,12 +135,12 @@ extension PostgresStore {
     }
 
     public func renewClaim(id: String, token: String, now: Int64) async throws -> QueueCallOutcome {
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { [self] connection in
             let found = try await Self.lockQueued(id, token: token, now: now, connection, logger: self.logger)
             guard case .applied(var q) = found else { return found }
             q.claim!.heartbeatAt = now
             q.claim!.leaseUntil = max(q.claim!.leaseUntil, now + q.leaseMilliseconds)
-            try await connection.query("UPDATE queued_tasks SET heartbeat_at = \(now), lease_until = \(q.claim!.leaseUntil) WHERE id = \(id)", logger: self.logger)
+            try await connection.checkedQuery("UPDATE queued_tasks SET heartbeat_at = \(now), lease_until = \(q.claim!.leaseUntil) WHERE id = \(id)", logger: self.logger)
             return .applied(q)
         }
     }
@@ -148,10 +148,10 @@ extension PostgresStore {
     public func answerQueued(id: String, token: String?, result: QueuedTaskResult, now: Int64) async throws -> QueueCallOutcome {
         let text = result.json.jsonString
         let node = cluster.withLock { $0.nodeID }
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { [self] connection in
             let found = try await Self.lockQueued(id, token: token, now: now, connection, logger: self.logger)
             guard case .applied(var q) = found else { return found }
-            try await connection.query("UPDATE queued_tasks SET result = \(text), answered_at = \(now) WHERE id = \(id)", logger: self.logger)
+            try await connection.checkedQuery("UPDATE queued_tasks SET result = \(text), answered_at = \(now) WHERE id = \(id)", logger: self.logger)
             // The node running the task learns of the answer when this commits.
             if let node { try await Self.announceChanged(q.executionID, node: node, channel: self.channel, connection, logger: self.logger) }
             q.result = result
@@ -187,8 +187,8 @@ extension PostgresStore {
 
     public func updateHumanTask(id: String, action: HumanTaskAction, now: Int64) async throws -> QueueCallOutcome {
         let node = cluster.withLock { $0.nodeID }
-        return try await client.withTransaction(logger: logger) { connection in
-            let rows = try await connection.query("""
+        return try await transaction { [self] connection in
+            let rows = try await connection.checkedQuery("""
                 SELECT \(unescaped: Self.queuedColumns), \(unescaped: Self.queuedIsCurrent), e.seq, t.task_id, t.type
                 FROM queued_tasks q LEFT JOIN executions e ON e.id = q.execution_id LEFT JOIN tasks t ON t.execution_seq = e.seq AND t.idx = q.idx
                 WHERE q.id = \(id) FOR UPDATE OF q
@@ -200,7 +200,7 @@ extension PostgresStore {
             // The acting account's groups, in this transaction: a member added a moment ago counts.
             var groups = Set<String>()
             if let account = q.groupsNeeded(for: action) {
-                for try await name in try await connection.query(Self.groupNamesQuery(account: account), logger: self.logger).decode(String.self) {
+                for try await name in try await connection.checkedQuery(Self.groupNamesQuery(account: account), logger: self.logger).decode(String.self) {
                     groups.insert(name)
                 }
             }
@@ -209,7 +209,7 @@ extension PostgresStore {
             case .write(let next):
                 if next != q {
                     let result = next.result?.json.jsonString
-                    try await connection.query("""
+                    try await connection.checkedQuery("""
                         UPDATE queued_tasks SET claim_token = \(next.claim?.token), worker = \(next.claim?.worker), claimed_at = \(next.claim?.claimedAt),
                             heartbeat_at = \(next.claim?.heartbeatAt), lease_until = \(next.claim?.leaseUntil), result = \(result),
                             answered_at = \(next.answeredAt) WHERE id = \(id)

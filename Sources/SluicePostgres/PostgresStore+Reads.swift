@@ -156,7 +156,7 @@ extension PostgresStore {
 
     public func deleteWorkflow(id: String) async throws -> WorkflowDeletion {
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { [self] connection in
             var batch = Batch(connection: connection, logger: logger, now: 0, eventLock: eventLock)
             // The event lock: no event is written while the floor is computed, and the checks see
             // every execution committed before (one started afterwards finds its workflow gone).

@@ -7,7 +7,7 @@ import SluiceStore
 extension PostgresStore {
     public func purgeFinished(workflowID: String, completedBefore: Int64?, keepLast: Int?, after: Int64, window: Int, limit: Int) async throws -> PurgeResult {
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { [self] connection in
             let batch = Batch(connection: connection, logger: logger, now: 0, eventLock: eventLock)
             var keepBoundary: Int64 = 0
             if let keepLast {

@@ -32,6 +32,8 @@ public final class PostgresStore: ClusterStore {
     let eventLock: Int64
     let leaderLock: Int64
     let channel: String
+    /// Whether the database looked unreachable at the last lease (PostgresStore+Connections).
+    let health = Mutex(PostgresHealth())
 
     /// Connects, applies pending migrations (safe when several nodes start at once) and returns
     /// the store; `close()` releases the pool.
@@ -51,7 +53,7 @@ public final class PostgresStore: ClusterStore {
             let instance: String
             do {
                 try await PostgresMigrations.migrate(connection, schema: configuration.schema, logger: logger)
-                instance = try await connection.query("SELECT value FROM meta WHERE key = 'instance'", logger: logger).decode(String.self).first { _ in true } ?? "0"
+                instance = try await connection.checkedQuery("SELECT value FROM meta WHERE key = 'instance'", logger: logger).decode(String.self).first { _ in true } ?? "0"
             } catch {
                 try? await connection.close()
                 throw error
@@ -91,8 +93,8 @@ public final class PostgresStore: ClusterStore {
     /// The migrations applied to this database, in order.
     public func appliedMigrations() async throws -> [String] {
         var names: [String] = []
-        for try await name in try await client.query("SELECT name FROM sluice_migrations ORDER BY name", logger: logger).decode(String.self) {
-            names.append(name)
+        for row in try await collect("SELECT name FROM sluice_migrations ORDER BY name") {
+            names.append(try row.decode(String.self))
         }
         return names
     }
@@ -101,7 +103,7 @@ public final class PostgresStore: ClusterStore {
     /// it. For tests, which give each store a schema of its own.
     public func dropSchema() async throws {
         guard let schema = configuration.schema else { throw StoreError(message: "the store has no schema of its own to drop") }
-        try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(PostgresMigrations.quoteIdentifier(schema)) CASCADE"), logger: logger)
+        _ = try await collect(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(PostgresMigrations.quoteIdentifier(schema)) CASCADE"))
     }
 
     /// Concurrent batches overlap their round trips; half the pool leaves room for reads. Each
@@ -149,6 +151,9 @@ public final class PostgresStore: ClusterStore {
                     logger.debug("batch was a deadlock victim; applying it again", metadata: ["attempt": "\(attempt)"])
                     continue
                 }
+                // Unreachable stays what it is (the engine answers 503); anything else is a
+                // store failure, in the server's words.
+                if error.storeIsUnavailable { throw error }
                 throw StoreError(message: "PostgreSQL: \(Self.describe(error))")
             }
         }
@@ -156,7 +161,7 @@ public final class PostgresStore: ClusterStore {
 
     func applyBatch(_ mutations: [Mutation], now: Int64, logger: Logger) async throws -> [MutationOutcome] {
         let node = cluster.withLock { $0.nodeID }
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { [self] connection in
             var batch = Batch(connection: connection, logger: logger, now: now, eventLock: eventLock, node: node)
             var outcomes: [MutationOutcome] = []
             outcomes.reserveCapacity(mutations.count)
@@ -217,7 +222,7 @@ public final class PostgresStore: ClusterStore {
         /// Takes the event lock (once per transaction; held until it ends).
         mutating func lock() async throws {
             guard !locked else { return }
-            try await connection.query("SELECT pg_advisory_xact_lock(\(eventLock))", logger: logger)
+            try await connection.checkedQuery("SELECT pg_advisory_xact_lock(\(eventLock))", logger: logger)
             locked = true
         }
 
@@ -230,7 +235,7 @@ public final class PostgresStore: ClusterStore {
 
         @discardableResult
         func run(_ query: PostgresQuery) async throws -> [PostgresRow] {
-            try await connection.query(query, logger: logger).collect()
+            try await connection.checkedQuery(query, logger: logger).collect()
         }
 
         mutating func event(executionSeq: Int64, workflowID: String, type: String, data: String) {

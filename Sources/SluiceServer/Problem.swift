@@ -1,6 +1,7 @@
 import Hummingbird
 import SluiceCore
 import SluiceEngine
+import SluiceStore
 
 /// An RFC 9457 problem: what went wrong, with an `errors` list saying where for validation problems.
 public struct Problem: Error, Sendable {
@@ -104,6 +105,12 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             for field in error.headers where field.name != .contentType && field.name != .contentLength { response.headers.append(field) }
             if !allowed.isEmpty { response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ") }
             return response
+        } catch where StoreError.isUnavailable(error) {
+            // A read the store could not answer (PostgreSQL away): retry later, not a bug.
+            context.logger.warning("the database cannot be reached", metadata: ["error": "\(error)", "http.path": "\(instance)"])
+            var problem = Problem(status: .serviceUnavailable, type: "urn:sluice:problem:unavailable", title: "Service unavailable", detail: "the database cannot be reached; nothing was changed, retry later")
+            problem.headers[.retryAfter] = "1"
+            return answer(problem)
         } catch {
             context.logger.error("unexpected error", metadata: ["error": "\(error)", "http.path": "\(instance)"])
             return answer(Problem(status: .internalServerError, type: "urn:sluice:problem:internal", title: "Internal server error", detail: "the server failed to handle this request; the error was logged"))

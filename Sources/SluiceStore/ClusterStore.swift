@@ -25,6 +25,10 @@ public protocol ClusterStore: Store {
     func rejoin(lease: Duration) async throws
     /// Claims up to `limit` unheld unfinished executions, oldest first, with their tasks.
     func claim(limit: Int) async throws -> [ExecutionDetail]
+    /// The ids of the unfinished executions this node holds, oldest first: after a `claim` that
+    /// failed (its answer may have been lost after it committed), the node drives those it is
+    /// not driving yet.
+    func heldExecutionIDs() async throws -> [String]
     /// Execution `id` if this node holds it and it is unfinished.
     func heldExecution(id: String) async throws -> ExecutionDetail?
     /// Releases the unfinished executions this node holds (a graceful shutdown) and leaves the

@@ -19,3 +19,19 @@ extension StoreError {
         (error as? any StorageFullError)?.storageIsFull == true
     }
 }
+
+/// An error a store driver can tell apart as "the database cannot be reached" (no connection
+/// within the deadline, the server went away mid-request): the engine and the API then answer
+/// `503` and say so, instead of a store failure in general. Whether a write that failed this way
+/// was committed is unknown to the driver; the engine treats it as not acknowledged.
+public protocol StoreUnavailableError: Error {
+    /// Whether the request failed because the database could not be reached.
+    var storeIsUnavailable: Bool { get }
+}
+
+extension StoreError {
+    /// Whether `error` says the database cannot be reached (see `StoreUnavailableError`).
+    public static func isUnavailable(_ error: any Error) -> Bool {
+        (error as? any StoreUnavailableError)?.storeIsUnavailable == true
+    }
+}

@@ -171,6 +171,29 @@ import Testing
         }
     }
 
+    /// A claim that committed but whose answer was lost (the connection closed after the commit)
+    /// leaves executions the store says this node holds while it drives none of them: no other
+    /// node may claim them, and without `adoptHeld` they stayed RUNNING forever. Reading what
+    /// the node holds resumes them.
+    @Test(.timeLimit(.minutes(1))) func executionsHeldButNotDrivenAreResumedAfterAClaimFails() async throws {
+        try await withNodes(1) { nodes in
+            let engine = nodes[0].engine
+            let wf = try await engine.createWorkflow(["name": "delay", "steps": [["type": "Delay", "input": ["seconds": 0.5]], ["type": "Echo"]]])
+            let id = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "held"])).executionID
+            #expect(try await eventually { engine.isActive(executionID: id) })
+            // The node forgets it while the store still says the node holds it: what a lost
+            // claim answer leaves behind.
+            engine.dropAll()
+            let cluster = try #require(engine.cluster)
+            #expect(try await cluster.heldExecutionIDs() == [id])
+            #expect(!engine.isActive(executionID: id))
+            #expect(await engine.adoptHeld(cluster))
+            let detail = try await finished(engine, id)
+            #expect(detail.execution.status == .completed)
+            #expect(detail.execution.output?["text"] == "held")
+        }
+    }
+
     /// A node shutting down hands its unfinished executions to the others at once (long before
     /// its 30 s lease would run out); they finish there.
     @Test func aNodeShuttingDownHandsItsExecutionsOver() async throws {

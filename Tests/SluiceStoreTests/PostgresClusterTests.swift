@@ -103,6 +103,8 @@ import Testing
         #expect(try await stores[0].apply([complete("ex-000")]) == [.applied])
         #expect(try await stores[0].heldExecution(id: "ex-000") != nil)
         #expect(try await stores[1].heldExecution(id: "ex-000") == nil)
+        #expect(try await stores[0].heldExecutionIDs() == ["ex-000"])
+        #expect(try await stores[1].heldExecutionIDs() == [])
         let cancel = ExecutionTransition(executionID: "ex-000", tasks: [
             TaskChange(index: 1, expected: [.pending, .running], status: .cancelled),
         ], execution: ExecutionChange(status: .cancelled, completedAt: 20))
@@ -110,6 +112,7 @@ import Testing
         #expect(try await stores[0].execution(id: "ex-000")?.execution.status == .cancelled)
         // A finished execution is held by no one for claims.
         #expect(try await stores[0].heldExecution(id: "ex-000") == nil)
+        #expect(try await stores[0].heldExecutionIDs() == [])
     }
 
     /// Retrying (reopening) a finished execution makes the retrying node its holder.
