@@ -193,7 +193,10 @@ extension PostgresStore {
             let connection = try await PostgresConnection.connect(configuration: try configuration.connectionConfiguration(), id: 2, logger: logger)
             let won: Bool
             do {
+                // Named after the node, so that others can tell whose session holds the lock.
+                try await connection.checkedQuery("SELECT set_config('application_name', \(Self.leaderApplicationName(currentNode ?? "")), false)", logger: logger)
                 won = try await connection.checkedQuery("SELECT pg_try_advisory_lock(\(leaderLock))", logger: logger).decode(Bool.self).first { _ in true } ?? false
+                if !won { try await deposeStaleLeader(connection) }
             } catch {
                 // A connection must be closed before it goes (a shutdown can cancel the query).
                 try? await connection.close()
@@ -215,6 +218,34 @@ extension PostgresStore {
         } catch {
             logger.error("could not try for maintenance leadership", metadata: ["error": "\(Self.describe(error))"])
             return false
+        }
+    }
+
+    /// The `application_name` of a node's leader session (at most 63 bytes, PostgreSQL's limit).
+    static func leaderApplicationName(_ node: String) -> String {
+        var name = "sluice-leader:" + node
+        while name.utf8.count > 63 { name.removeLast() }
+        return name
+    }
+
+    /// Ends the session holding the leader lock when its node's lease has run out (or the node is
+    /// gone): a leader paused (`SIGSTOP`) or stalled keeps its session — and so the lock — open,
+    /// and no other node would rescue anything until it woke. Its next check finds the session
+    /// gone and it stops leading. Sessions of other programs are never touched: only one named
+    /// after a node of this schema's cluster (`leaderApplicationName`) whose lease is over.
+    func deposeStaleLeader(_ connection: PostgresConnection) async throws {
+        let deposed = try await connection.checkedQuery("""
+            SELECT a.application_name, pg_terminate_backend(a.pid)
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND ((l.classid::bigint << 32) | l.objid::bigint) = \(leaderLock)
+                AND a.application_name LIKE 'sluice-leader:%'
+                AND NOT EXISTS (SELECT 1 FROM sluice_nodes n WHERE left('sluice-leader:' || n.id, 63) = a.application_name AND n.lease_until > \(unescaped: Self.nowSQL))
+            """, logger: logger).collect()
+        for row in deposed {
+            let name = (try? row.makeRandomAccess()[0].decode(String.self)) ?? "?"
+            logger.warning("ended the session of a maintenance leader whose lease ran out; this node may lead now", metadata: ["leader": "\(name)"])
         }
     }
 

@@ -222,6 +222,28 @@ import Testing
         #expect(await stores[2].lead() == false)
     }
 
+    /// A leader paused or stalled past its lease keeps its session open, and with it the leader
+    /// lock: without deposing it, no other node would lead (and rescue anything) until it woke.
+    /// Here node-0 leads and then stops heartbeating (as a paused node does); once its lease is
+    /// over another node ends its session, takes the lead, and node-0 finds it no longer leads.
+    @Test(.timeLimit(.minutes(1))) func aLeaderWhoseLeaseRanOutIsDeposed() async throws {
+        let stores = try await nodes(2)
+        try await stores[0].join(nodeID: "node-0", kind: "serve", lease: .seconds(1))
+        try await stores[1].join(nodeID: "node-1", kind: "serve", lease: .seconds(30))
+        #expect(await stores[0].lead())
+        // Within its lease the leader is left alone.
+        #expect(await stores[1].lead() == false)
+        #expect(await stores[0].lead())
+        try await Task.sleep(for: .milliseconds(1200))
+        var led = false
+        for _ in 0..<50 where !led {
+            led = await stores[1].lead()
+            if !led { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(led, "node-1 never took the lead from a leader whose lease ran out")
+        #expect(await stores[0].lead() == false)
+    }
+
     /// Committed batches are announced to the other nodes: new work, changed and finished
     /// executions, with the committing node's id.
     @Test func commitsAreAnnouncedToOtherNodes() async throws {
