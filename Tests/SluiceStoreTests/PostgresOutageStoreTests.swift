@@ -63,8 +63,8 @@ import Testing
             }
             try await Task.sleep(for: .seconds(1))
             try await cluster.pause()
-            // Longer than the lease deadline: a request that waits for the server fails this.
-            try await Task.sleep(for: .seconds(6))
+            // Well past the lease deadline: a request that waits for the server fails this.
+            try await Task.sleep(for: .seconds(10))
             try await cluster.resume()
             record.resumedAt.store(record.elapsed, ordering: .relaxed)
             // Back: every writer succeeds again within 15 s.
@@ -78,9 +78,10 @@ import Testing
         let log = record.log.withLock { $0 }
         #expect(log.errors.isEmpty, "errors other than unavailable: \(log.errors.prefix(3))")
         #expect(log.recovered.count == 8, "writers that succeeded after the server was back: \(log.recovered.sorted())")
-        // A request waits at most the lease deadline (5 s) plus its own round trips; without the
-        // deadline they waited out the whole outage or forever.
-        #expect(log.slowest < .seconds(5.5), "slowest request: \(log.slowest)")
+        // A request waits at most the lease deadline (5 s) plus its own round trips (generous here:
+        // other tests may share the machine); without the deadline they waited out the whole
+        // outage (10 s) or forever.
+        #expect(log.slowest < .seconds(8), "slowest request: \(log.slowest)")
         // Everything acknowledged is there.
         for id in log.acknowledged { #expect(try await store.workflow(id: id) != nil, "\(id) was acknowledged but is missing") }
         try await store.close()
