@@ -92,6 +92,10 @@ extension PostgresStore {
         return Page(items: items, nextCursor: rows.count > limit ? items.last?.seq : nil)
     }
 
+    public func workflows(named name: String, namespace: String) async throws -> [WorkflowRecord] {
+        try await rows("SELECT \(unescaped: Self.workflowColumns) FROM workflows WHERE namespace = \(namespace) AND name = \(name) ORDER BY seq DESC").map(Self.workflow)
+    }
+
     public func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? {
         try await rows("SELECT \(unescaped: Self.versionColumns) FROM workflow_versions WHERE workflow_id = \(id) AND version = \(Int64(version))").first.map(Self.version)
     }

@@ -355,6 +355,13 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func workflows(named name: String, namespace: String) async throws -> [WorkflowRecord] {
+        try readNow { db in
+            // workflows_by_namespace narrows it to the namespace; only rows of that name are decoded.
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.workflowColumns) FROM workflows WHERE namespace = ? AND name = ? ORDER BY seq DESC"), arguments: [namespace, name]).map(Self.workflow)
+        }
+    }
+
     public func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? {
         try readNow { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.versionColumns) FROM workflow_versions WHERE workflow_id = ? AND version = ?"), arguments: [id, version]).map(Self.version)

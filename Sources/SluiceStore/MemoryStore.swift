@@ -325,6 +325,10 @@ public final class MemoryStore: Store {
         return Self.page(shown.sorted { $0.seq > $1.seq }, limit: limit, seq: \.seq)
     }
 
+    public func workflows(named name: String, namespace: String) async throws -> [WorkflowRecord] {
+        state.withLock { $0.workflows.values.filter { $0.name == name && $0.namespace == namespace } }.sorted { $0.seq > $1.seq }
+    }
+
     public func account(id: String) async throws -> AccountRecord? { state.withLock { $0.accounts[id] } }
     public func account(name: String) async throws -> AccountRecord? { state.withLock { $0.accounts.values.first { $0.name == name } } }
     public func accounts(limit: Int, before: Int64?) async throws -> Page<AccountRecord> {

@@ -198,6 +198,9 @@ public protocol Store: Service, AnnotationStore, ScheduleStore {
     /// Workflows newest first, `limit` at most, older than cursor `before` if given, only those
     /// in `namespaces` if given.
     func workflows(limit: Int, before: Int64?, namespaces: Set<String>?) async throws -> Page<WorkflowRecord>
+    /// The workflows of `namespace` named `name`, newest first: a lookup by name (the Argo API's
+    /// workflows and templates are found by their name) that reads only those.
+    func workflows(named name: String, namespace: String) async throws -> [WorkflowRecord]
     /// Version `version` of workflow `id`, or `nil` if either does not exist.
     func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord?
     /// A workflow's versions newest first, `limit` at most, below version `before` if given (the

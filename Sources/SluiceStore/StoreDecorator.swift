@@ -11,6 +11,7 @@ extension StoreDecorator {
     public func workflow(id: String) async throws -> WorkflowRecord? { try await base.workflow(id: id) }
     public func deleteWorkflow(id: String) async throws -> WorkflowDeletion { try await base.deleteWorkflow(id: id) }
     public func workflows(limit: Int, before: Int64?, namespaces: Set<String>?) async throws -> Page<WorkflowRecord> { try await base.workflows(limit: limit, before: before, namespaces: namespaces) }
+    public func workflows(named name: String, namespace: String) async throws -> [WorkflowRecord] { try await base.workflows(named: name, namespace: namespace) }
     public func workflowVersion(id: String, version: Int) async throws -> WorkflowVersionRecord? { try await base.workflowVersion(id: id, version: version) }
     public func workflowVersions(id: String, limit: Int, before: Int64?) async throws -> Page<WorkflowVersionRecord> { try await base.workflowVersions(id: id, limit: limit, before: before) }
     public func execution(id: String) async throws -> ExecutionDetail? { try await base.execution(id: id) }

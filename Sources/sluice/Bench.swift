@@ -70,6 +70,15 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Measure the annotation API instead: --executions items uploaded in batches of 1,000 (items/s), then --workers workers taking them at once with POST /annotation/task/next and answering them (take latency p50/p99, takes/s, none taken twice).")
     var annotation = false
 
+    @Flag(help: "Measure Argo hello-world Workflows (one container, echo hello) instead: the runtime's own run of that container (--latency-samples runs, median), then --executions workflows submitted through the Argo API, --concurrency at a time, each done when the watch reports it Succeeded (workflows/s, latency, and at --concurrency 1 the overhead per task over the runtime's own run). The servers run containers with --container-runtime and --container-runtime-command, as sluice serve does.")
+    var argo = false
+
+    @Option(help: "With --argo: the image the hello-world runs (default busybox; the process runtime only records it).")
+    var image: String?
+
+    @OptionGroup(title: "Containers (with --argo)")
+    var containerFlags: ContainerFlags
+
     @Option(help: "Start the servers with --retention-keep-last N --retention-interval 1: retention deletes finished executions while the run goes on (the figures then include the purge's cost; the deleted count is printed).")
     var retentionKeepLast: Int?
 
@@ -97,7 +106,7 @@ struct Bench: AsyncParsableCommand {
         if concurrency < 1 || concurrency > 4096 { throw ValidationError("--concurrency must be from 1 to 4096") }
         if warmup < 0 { throw ValidationError("--warmup must be 0 or more") }
         if !(1...16).contains(nodes) { throw ValidationError("--nodes must be from 1 to 16, found \(nodes)") }
-        if annotation, workerTasks { throw ValidationError("--annotation and --worker-tasks are two benchmarks; choose one") }
+        if [annotation, workerTasks, argo].filter({ $0 }).count > 1 { throw ValidationError("--annotation, --worker-tasks and --argo are three benchmarks; choose one") }
         if !(1...64).contains(workers) { throw ValidationError("--workers must be from 1 to 64, found \(workers)") }
         if !(1...100).contains(batch) { throw ValidationError("--batch must be from 1 to 100, found \(batch)") }
         if !(1...100_000).contains(latencySamples) { throw ValidationError("--latency-samples must be from 1 to 100000, found \(latencySamples)") }
@@ -115,6 +124,15 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
+    /// The container flags given to the benchmark, passed on to the servers it starts.
+    var containerArguments: [String] {
+        var a: [String] = []
+        if let runtime = containerFlags.containerRuntime { a += ["--container-runtime", runtime.rawValue] }
+        if let command = containerFlags.containerRuntimeCommand { a += ["--container-runtime-command", command] }
+        if containerFlags.containerNetwork { a.append("--container-network") }
+        return a
+    }
+
     static func isPostgres(_ url: String?) -> Bool {
         guard let url else { return false }
         return url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")
@@ -130,7 +148,7 @@ struct Bench: AsyncParsableCommand {
         Logs.bootstrap(format: .text, level: .warning)
         if let server {
             let base = server.hasSuffix("/") ? String(server.dropLast()) : server
-            if annotation { try await measureAnnotation(bases: [base]) } else if workerTasks { try await measureWorkerTasks(bases: [base]) } else { try await measure(bases: [base], servers: [], store: nil) }
+            if argo { try await measureArgo(bases: [base]) } else if annotation { try await measureAnnotation(bases: [base]) } else if workerTasks { try await measureWorkerTasks(bases: [base]) } else { try await measure(bases: [base], servers: [], store: nil) }
             return
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-bench-\(UUID().uuidString)")
@@ -147,7 +165,7 @@ struct Bench: AsyncParsableCommand {
             }
             for node in 1...nodes {
                 let retention = retentionKeepLast.map { ["--retention-keep-last", String($0), "--retention-interval", "1"] } ?? []
-                servers.append(try BenchServer.start(database: db.url, node: node, nodeID: db.postgres != nil ? "bench-node-\(node)" : nil, adminToken: auth ? Self.benchToken : nil, logDirectory: dir, extra: retention))
+                servers.append(try BenchServer.start(database: db.url, node: node, nodeID: db.postgres != nil ? "bench-node-\(node)" : nil, adminToken: auth ? Self.benchToken : nil, logDirectory: dir, extra: retention + containerArguments))
             }
             if nodes == 1 {
                 print("server: pid \(servers[0].process.processIdentifier), \(db.description)\(auth ? ", --auth required (every request carries a token)" : "")")
@@ -155,7 +173,9 @@ struct Bench: AsyncParsableCommand {
                 print("database: \(db.description)")
                 for s in servers { print("node \(s.node): pid \(s.process.processIdentifier), \(s.url)") }
             }
-            if annotation {
+            if argo {
+                try await measureArgo(bases: servers.map(\.url))
+            } else if annotation {
                 try await measureAnnotation(bases: servers.map(\.url))
             } else if workerTasks {
                 try await measureWorkerTasks(bases: servers.map(\.url))

@@ -67,6 +67,27 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
         #expect(seen == ["wf-5", "wf-4", "wf-3", "wf-2", "wf-1"])
     }
 
+    /// A lookup by name and namespace (the Argo API finds its objects so): only the workflows of
+    /// that name in that namespace, newest first.
+    @Test(arguments: Driver.allCases)
+    func workflowsAreFoundByNameWithinANamespace(driver: Driver) async throws {
+        let store = try await driver.make()
+        func named(_ id: String, _ name: String, _ namespace: String) -> WorkflowRecord {
+            var w = workflow(id)
+            w.name = name
+            w.namespace = namespace
+            return w
+        }
+        _ = try await store.applyRecording([
+            .insertWorkflow(named("wf-1", "hello", "team-a")), .insertWorkflow(named("wf-2", "hello", "team-b")),
+            .insertWorkflow(named("wf-3", "other", "team-a")), .insertWorkflow(named("wf-4", "hello", "team-a")),
+        ])
+        #expect(try await store.workflows(named: "hello", namespace: "team-a").map(\.id) == ["wf-4", "wf-1"])
+        #expect(try await store.workflows(named: "hello", namespace: "team-b").map(\.id) == ["wf-2"])
+        #expect(try await store.workflows(named: "hello", namespace: "team-c").isEmpty)
+        #expect(try await store.workflows(named: "hell", namespace: "team-a").isEmpty)
+    }
+
     @Test(arguments: Driver.allCases)
     func executionsAreStoredWithTheirTasksInOrder(driver: Driver) async throws {
         let store = try await driver.make()

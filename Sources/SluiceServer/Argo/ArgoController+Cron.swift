@@ -149,7 +149,7 @@ extension ArgoController {
     }
 
     func cron(_ name: String, in namespace: String) async throws -> WorkflowRecord? {
-        try await crons(in: namespace).first { $0.name == name }
+        try await engine.store.workflows(named: name, namespace: namespace).first { $0.definition["origin"]?["argoCron"] != nil }
     }
 
     /// The Argo object of a stored CronWorkflow with its status now: the runs under way

@@ -112,7 +112,7 @@ extension ArgoController {
     }
 
     func template(_ name: String, in namespace: String) async throws -> WorkflowRecord? {
-        try await templates(in: namespace).first { $0.name == name }
+        try await engine.store.workflows(named: name, namespace: namespace).first { $0.definition["origin"]?["argoTemplate"] != nil }
     }
 
     @Sendable func createTemplate(_ request: Request, context: SluiceRequestContext) async throws -> Response {

@@ -79,8 +79,20 @@ struct ArgoWorkflows: Sendable {
     }
 
     /// The Argo workflow `name` of `namespace`, if there is one.
+    /// The Argo workflow `name` of `namespace`: a stored Workflow of that name, or the run of a
+    /// CronWorkflow (`<cron>-<unix seconds>`). Reads only workflows of those names, not the
+    /// namespace's every workflow (which made each submit and read cost as much as the namespace
+    /// held).
     func find(_ name: String, in namespace: String) async throws -> Stored? {
-        try await all(in: namespace).first { $0.name == name }
+        for record in try await engine.store.workflows(named: name, namespace: namespace) {
+            if let stored = Self.stored(record) { return stored }
+        }
+        if let dash = name.lastIndex(of: "-"), Int64(name[name.index(after: dash)...]) != nil {
+            for record in try await engine.store.workflows(named: String(name[..<dash]), namespace: namespace) where record.definition["origin"]?["argoCron"] != nil {
+                if let run = try await runs(of: record).first(where: { $0.name == name }) { return run }
+            }
+        }
+        return nil
     }
 
     static func stored(_ record: WorkflowRecord) -> Stored? {
