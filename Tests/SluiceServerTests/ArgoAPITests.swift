@@ -274,6 +274,23 @@ import Testing
         }
     }
 
+    /// A workflow created while the watch is open is ADDED and then MODIFIED up to Succeeded,
+    /// within the watch's 3 s: between its full reads (every 5 s) the watch reads only the
+    /// workflows the new events name, so this fails if that path misses a change.
+    @Test func theWatchReportsAWorkflowCreatedWhileItIsOpenUntilItSucceeds() async throws {
+        try await app().test(.router) { client in
+            async let watching = client.send(.get, "/api/v1/workflow-events/argo?listOptions.timeoutSeconds=3")
+            try await Task.sleep(for: .milliseconds(300))
+            let later = #"{"workflow": {"metadata": {"name": "later"}, "spec": {"entrypoint": "m", "templates": [\#(Self.container("m", "true"))]}}}"#
+            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: later).status == .ok)
+            _ = try await finished(client, "argo", "later")
+            let reply = try await watching
+            let frames = reply.text.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }.filter { $0["result"]?["object"]?["metadata"]?["name"] == "later" }
+            #expect(frames.first?["result"]?["type"] == "ADDED", "\(reply.text.prefix(500))")
+            #expect(frames.last?["result"]?["type"] == "MODIFIED" && frames.last?["result"]?["object"]?["status"]?["phase"] == "Succeeded", "\(reply.text.suffix(800))")
+        }
+    }
+
     @Test func workflowTemplatesAreStoredVersionedAndSubmittedFrom() async throws {
         try await app().test(.router) { client in
             let template = #"{"template": {"metadata": {"name": "greet", "labels": {"kind": "t"}}, "spec": {"entrypoint": "main", "arguments": {"parameters": [{"name": "who"}]}, "templates": [{"name": "main", "container": {"image": "busybox", "command": ["sh", "-c"], "args": ["echo hello {{workflow.parameters.who}}"]}}]}}}"#

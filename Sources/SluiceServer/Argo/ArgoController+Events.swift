@@ -9,7 +9,9 @@ import SluiceEngine
 /// server frames it — newline-delimited `{"result": {"type": "ADDED"|"MODIFIED"|"DELETED",
 /// "object": …}}`, or with `Accept: text/event-stream` `data:` events and a `:` keep-alive every
 /// 15 s. Each workflow is ADDED once when the watch starts (and when created later), MODIFIED
-/// whenever its `resourceVersion` changes, DELETED when it goes. `listOptions.fieldSelector`
+/// whenever its `resourceVersion` changes, DELETED when it goes (within 5 s: every workflow is
+/// read again that often; between those reads, a commit makes the watch read only the workflows
+/// whose executions' events it names). `listOptions.fieldSelector`
 /// `metadata.name=NAME` and `listOptions.labelSelector` narrow it; `listOptions.timeoutSeconds`
 /// ends it after that many seconds, as a Kubernetes watch does.
 extension ArgoController {
@@ -35,35 +37,68 @@ extension ArgoController {
         let (name, end) = (onlyName, deadline)
         let ticket = try streams.admit(HeldRequests.client(context))
         let workflows = self.workflows
+        let store = engine.store
         let signal = engine.committer.committed
         let body = ResponseBody { writer in
             defer { ticket.release() }
             var known: [String: String] = [:]  // name → resourceVersion
             var idle = ContinuousClock.now
+            var lastFullRead = ContinuousClock.now
+            // Events after this seq name the workflows that changed since the last read.
+            var cursor = try await store.lastEventSeq()
+            var first = true
             try await withGracefulShutdownHandler {
                 while !Task.isCancelled && !Task.isShuttingDownGracefully {
                     let seen = signal.generation
-                    var now: [String: JSONValue] = [:]
-                    for stored in try await workflows.all(in: namespace) where name == nil || stored.name == name {
-                        let object = try await workflows.object(stored)
-                        guard selector.matches(object["metadata"]?["labels"]?.objectValue ?? JSONObject()) else { continue }
-                        now[stored.name] = object
-                    }
                     var bytes: [UInt8] = []
                     func emit(_ type: String, _ object: JSONValue) {
                         if sse { bytes += Array("data: ".utf8) }
                         bytes += JSONValue.object(JSONObject([("result", .object(JSONObject([("type", .string(type)), ("object", object)])))])).jsonBytes
                         bytes += sse ? [0x0A, 0x0A] : [0x0A]
                     }
-                    for (key, object) in now.sorted(by: { $0.key < $1.key }) {
+                    /// Emits `stored` as ADDED or MODIFIED when it is new to this watch or changed.
+                    func consider(_ stored: ArgoWorkflows.Stored) async throws {
+                        guard name == nil || stored.name == name else { return }
+                        let object = try await workflows.object(stored)
+                        guard selector.matches(object["metadata"]?["labels"]?.objectValue ?? JSONObject()) else { return }
                         let version = object["metadata"]?["resourceVersion"]?.stringValue ?? ""
-                        if known[key] == nil { emit("ADDED", object) } else if known[key] != version { emit("MODIFIED", object) }
-                        known[key] = version
+                        if known[stored.name] == nil { emit("ADDED", object) } else if known[stored.name] != version { emit("MODIFIED", object) }
+                        known[stored.name] = version
                     }
-                    for gone in known.keys.sorted() where now[gone] == nil {
-                        emit("DELETED", ["metadata": ["name": .string(gone), "namespace": .string(namespace)]])
-                        known[gone] = nil
+                    // Every workflow at the start and every 5 s (deletions, and whatever the
+                    // events do not name); in between only those the events since the last read
+                    // name: a commit costs the watch what it changed, not what the namespace holds.
+                    let next = try await store.lastEventSeq()
+                    if first || ContinuousClock.now - lastFullRead >= .seconds(5) {
+                        var now: [String: ArgoWorkflows.Stored] = [:]
+                        for stored in try await workflows.all(in: namespace) where now[stored.name] == nil { now[stored.name] = stored }
+                        for (key, stored) in now.sorted(by: { $0.key < $1.key }) { _ = key; try await consider(stored) }
+                        for gone in known.keys.sorted() where now[gone] == nil {
+                            emit("DELETED", ["metadata": ["name": .string(gone), "namespace": .string(namespace)]])
+                            known[gone] = nil
+                        }
+                        lastFullRead = ContinuousClock.now
+                        first = false
+                    } else if next > cursor {
+                        var changed: [String] = []
+                        var seenIDs = Set<String>()
+                        var after = cursor
+                        while after < next {
+                            let page = try await store.events(workflowID: nil, after: after, limit: 1000)
+                            for event in page where event.seq <= next && seenIDs.insert(event.workflowID).inserted { changed.append(event.workflowID) }
+                            guard let last = page.last?.seq, page.count == 1000 else { break }
+                            after = last
+                        }
+                        for id in changed {
+                            guard let record = try await store.workflow(id: id), record.namespace == namespace else { continue }
+                            if let stored = ArgoWorkflows.Stored.of(record) {
+                                try await consider(stored)
+                            } else if record.definition["origin"]?["argoCron"] != nil {
+                                for run in try await workflows.runs(of: record) { try await consider(run) }
+                            }
+                        }
                     }
+                    cursor = max(cursor, next)
                     if !bytes.isEmpty {
                         try await writer.write(ByteBuffer(bytes: bytes))
                         idle = ContinuousClock.now

@@ -22,6 +22,9 @@ struct ArgoWorkflows: Sendable {
         var executionID: String?
         var createdAt: Int64
         var name: String { metadata["name"]?.stringValue ?? record.name }
+
+        /// The Argo workflow a Sluice workflow stands for, if it stands for one.
+        static func of(_ record: WorkflowRecord) -> Stored? { ArgoWorkflows.stored(record) }
     }
 
     /// The Argo workflows of `namespace`, newest first.
