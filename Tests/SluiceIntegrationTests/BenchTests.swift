@@ -78,7 +78,22 @@ import Testing
         #expect(result.out.contains("take (6 workers, POST /annotation/task/next then the answer): 1500 items taken, 0 taken twice"), "\(result.out)")
         let refused = try await bench(["--annotation", "--worker-tasks"])
         #expect(refused.code == 2)
-        #expect(refused.err.contains("--annotation and --worker-tasks are two benchmarks; choose one"))
+        #expect(refused.err.contains("--annotation, --worker-tasks and --argo are three benchmarks; choose one"))
+    }
+
+    /// Argo hello-world Workflows on the process runtime: each submitted through the Argo API is
+    /// reported Succeeded by the watch (the run fails otherwise), and the figures are printed,
+    /// with the runtime's own run and the overhead per task.
+    @Test func argoHelloWorldsRunOnTheProcessRuntimeAndTheOverheadIsPrinted() async throws {
+        let result = try await bench(["--argo", "--container-runtime", "process", "--executions", "12", "--warmup", "2", "--concurrency", "1", "--latency-samples", "5"])
+        #expect(result.code == 0, "\(result.err)")
+        #expect(result.out.contains("runtime:        process (image busybox)"), "\(result.out)")
+        #expect(result.out.contains("runtime's own run: p50"), "\(result.out)")
+        #expect(result.out.contains("workflows:      12 hello-world (concurrency 1, warm-up 2)"), "\(result.out)")
+        #expect(result.out.contains("overhead/task:"), "\(result.out)")
+        let refused = try await bench(["--argo", "--annotation"])
+        #expect(refused.code == 2)
+        #expect(refused.err.contains("three benchmarks; choose one"))
     }
 
     @Test(.enabled(if: postgresURL != nil, "SLUICE_TEST_POSTGRES_URL is not set"))
