@@ -544,6 +544,11 @@ enum PostgresMigrations {
             // tasks' spans join one trace across restarts and nodes.
             "ALTER TABLE executions ADD COLUMN trace_context text",
         ]),
+        ("012_workflow_names", [
+            // A workflow found by its name in its namespace (the Argo API finds its workflows,
+            // templates and cron workflows so) reads the rows of that name only.
+            "CREATE INDEX workflows_by_name ON workflows (namespace, name, seq)",
+        ]),
     ]
 
     /// The advisory lock keys and NOTIFY channel of a schema. Advisory locks and channels are

@@ -31,6 +31,10 @@ extension PSQLError: StoreUnavailableError {
 /// `unreachableDeadline`, not `leaseDeadline`, so an outage is answered with fast `503`s.
 struct PostgresHealth {
     var unreachable = false
+    /// The last reachability probe: when it ended and whether a new connection opened.
+    var probe: (at: ContinuousClock.Instant, reachable: Bool)?
+    /// The probe under way, if any (one at a time).
+    var probing: Task<Void, Never>?
 }
 
 /// Who won the race between a lease and its deadline.
@@ -73,8 +77,20 @@ extension PostgresStore {
             }
             group.addTask {
                 try await Task.sleep(for: deadline)
-                if race.claim(LeaseRace.expired) {
-                    throw PostgresUnavailable(description: "no connection to PostgreSQL within \(deadline) (the server is down or unreachable, or every connection stayed busy)")
+                // Past the deadline the request is answered "unavailable" only if PostgreSQL
+                // does not take a new connection either: a pool that is merely busy (every
+                // connection in use under load) keeps the request waiting, as before.
+                while race.state.load(ordering: .acquiring) == LeaseRace.waiting {
+                    switch self.reachability() {
+                    case false?:
+                        if race.claim(LeaseRace.expired) {
+                            throw PostgresUnavailable(description: "no connection to PostgreSQL within \(deadline), and it refuses new connections (the server is down or unreachable)")
+                        }
+                    case true?:
+                        try await Task.sleep(for: .seconds(1))
+                    case nil:
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
                 }
                 return .leasedInTime
             }
@@ -88,6 +104,39 @@ extension PostgresStore {
         }
         if health.withLock({ $0.unreachable }) { health.withLock { $0.unreachable = false } }
         return result
+    }
+
+    /// Whether PostgreSQL takes a new connection, from a probe at most a second old; `nil` while
+    /// the first probe (started here, in the background) is under way. The probe connects with
+    /// a 2 s timeout and closes at once; `close()` waits for one under way.
+    func reachability() -> Bool? {
+        health.withLock { h -> Bool? in
+            if let p = h.probe, ContinuousClock.now - p.at < .seconds(1) { return p.reachable }
+            if h.probing == nil {
+                // Made under the lock: the probe's own update of `health` waits for it.
+                h.probing = Task {
+                    var reachable = false
+                    if var configuration = try? self.configuration.connectionConfiguration() {
+                        configuration.options.connectTimeout = .seconds(2)
+                        if let connection = try? await PostgresConnection.connect(configuration: configuration, id: 3, logger: self.logger) {
+                            reachable = true
+                            try? await connection.close()
+                        }
+                    }
+                    self.health.withLock {
+                        $0.probe = (ContinuousClock.now, reachable)
+                        $0.probing = nil
+                    }
+                }
+            }
+            return nil
+        }
+    }
+
+    /// Waits for a reachability probe under way (the store is closing).
+    func awaitProbe() async {
+        let probing = health.withLock { $0.probing }
+        await probing?.value
     }
 
     /// Marks the database unreachable after a request found it so (a lease deadline ran out, the

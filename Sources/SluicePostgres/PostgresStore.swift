@@ -113,6 +113,7 @@ public final class PostgresStore: ClusterStore {
     public func close() async throws {
         await stopClusterConnections()
         noticeContinuation.finish()
+        await awaitProbe()
         runner?.cancel()
         await runner?.value
     }

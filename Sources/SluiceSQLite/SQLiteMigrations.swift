@@ -406,6 +406,11 @@ enum SQLiteMigrations {
             // tasks' spans join one trace across restarts and nodes.
             try db.execute(sql: "ALTER TABLE executions ADD COLUMN trace_context TEXT")
         }
+        migrator.registerMigration("013_workflow_names") { db in
+            // A workflow found by its name in its namespace (the Argo API finds its workflows,
+            // templates and cron workflows so) reads the rows of that name only.
+            try db.execute(sql: "CREATE INDEX workflows_by_name ON workflows (namespace, name, seq)")
+        }
         return migrator
     }
 }

@@ -357,7 +357,7 @@ public final class SQLiteStore: Store {
 
     public func workflows(named name: String, namespace: String) async throws -> [WorkflowRecord] {
         try readNow { db in
-            // workflows_by_namespace narrows it to the namespace; only rows of that name are decoded.
+            // workflows_by_name (013): only the rows of that name in that namespace are read.
             try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.workflowColumns) FROM workflows WHERE namespace = ? AND name = ? ORDER BY seq DESC"), arguments: [namespace, name]).map(Self.workflow)
         }
     }
