@@ -66,12 +66,23 @@ public struct ValidationFailure: Error, Sendable, CustomStringConvertible {
 /// Builds the paths that `ValidationIssue` uses: `a.b[2].c`.
 public enum IssuePath {
     public static func member(_ base: String, _ key: String) -> String {
-        let plain = !key.isEmpty && (isPlainASCII(key) || key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
+        // A key that starts with a combining mark is never plain: after the `.` the mark would
+        // join the dot into one character, and the path would not read back (found by the
+        // schema fuzzer: a member `\u{0365}pea`).
+        let plain = !key.isEmpty && (isPlainASCII(key) || (!startsWithMark(key) && key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }))
         if !plain { return base + "[\(JSONValue.string(key).jsonString)]" }
         return base.isEmpty ? key : "\(base).\(key)"
     }
 
     public static func index(_ base: String, _ i: Int) -> String { "\(base)[\(i)]" }
+
+    /// Whether `key`'s first scalar is a combining mark (general category M).
+    static func startsWithMark(_ key: String) -> Bool {
+        switch key.unicodeScalars.first?.properties.generalCategory {
+        case .nonspacingMark?, .spacingMark?, .enclosingMark?: return true
+        default: return false
+        }
+    }
 
     /// ASCII letters, digits, `_` and `-` only: a plain key, told without Unicode properties.
     static func isPlainASCII(_ key: String) -> Bool {
@@ -92,7 +103,10 @@ public enum IssuePath {
     public static func segments(of path: String) -> [Segment] {
         var result: [Segment] = []
         var current = ""
-        var chars = Substring(path)
+        // Scalars, not characters: a key may start with a combining mark, which as a character
+        // would join the quote or bracket before it.
+        var chars = Substring(path).unicodeScalars
+        func text(_ scalars: Substring.UnicodeScalarView) -> String { String(String.UnicodeScalarView(scalars)) }
         func flush() { if !current.isEmpty { result.append(.key(current)); current = "" } }
         while let c = chars.first {
             chars.removeFirst()
@@ -107,16 +121,16 @@ public enum IssuePath {
                         if chars[end] == "\\" { end = chars.index(after: end) }
                         if end < chars.endIndex { end = chars.index(after: end) }
                     }
-                    let literal = end < chars.endIndex ? chars[chars.startIndex...end] : chars[...]
-                    if case .string(let key)? = try? JSONParser.parse(String(literal)) { result.append(.key(key)) } else { result.append(.key(String(literal))) }
+                    let literal = text(end < chars.endIndex ? chars[chars.startIndex...end] : chars[...])
+                    if case .string(let key)? = try? JSONParser.parse(literal) { result.append(.key(key)) } else { result.append(.key(literal)) }
                     chars = chars[(end < chars.endIndex ? chars.index(after: end) : end)...]
                     if chars.first == "]" { chars.removeFirst() }
                 } else {
                     let inside = chars.prefix { $0 != "]" }
                     chars = chars.dropFirst(inside.count + 1)
-                    if let index = Int(inside) { result.append(.index(index)) } else { result.append(.key(String(inside))) }
+                    if let index = Int(text(inside)) { result.append(.index(index)) } else { result.append(.key(text(inside))) }
                 }
-            default: current.append(c)
+            default: current.unicodeScalars.append(c)
             }
         }
         flush()

@@ -40,8 +40,11 @@ struct JSONLocationTests {
         #expect(IssuePath.segments(of: "tasks[0].depends_on[1]") == [.key("tasks"), .index(0), .key("depends_on"), .index(1)])
         #expect(IssuePath.segments(of: #"tasks[3].input_from["a b"].x"#) == [.key("tasks"), .index(3), .key("input_from"), .key("a b"), .key("x")])
         #expect(IssuePath.segments(of: #"input["quote \" ]"]"#) == [.key("input"), .key(#"quote " ]"#)])
-        for key in ["plain", "a b", "dot.ted", "br[ack]et", "quo\"te"] {
+        for key in ["plain", "a b", "dot.ted", "br[ack]et", "quo\"te", "\u{0365}pea", "clé", "e\u{0301}t\u{00E9}"] {
             #expect(IssuePath.segments(of: IssuePath.member("input", key)) == [.key("input"), .key(key)])
         }
+        // A key that starts with a combining mark is quoted: after a dot the mark would join it.
+        #expect(IssuePath.member("input", "\u{0365}pea") == "input[\"\u{0365}pea\"]")
+        #expect(IssuePath.member("input", "clé") == "input.clé")
     }
 }
