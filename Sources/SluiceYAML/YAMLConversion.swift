@@ -81,9 +81,16 @@ public enum YAMLConversion {
             return .array(items)
         case .mapping(let mapping):
             var object = JSONObject()
+            var seen = Set<String>()
             for (key, item) in mapping {
                 guard case .scalar(let k) = key else {
                     throw Failure(description: "a mapping key that is not a scalar at line \((key.mark?.line).map(String.init) ?? "?")", line: key.mark?.line, column: key.mark?.column)
+                }
+                // Two keys that differ only in their tags (`! a` and `!x a`) are one member in
+                // JSON: the reader's own check compares tags too (found by the YAML fuzzer).
+                guard seen.insert(k.string).inserted else {
+                    let at = key.mark.map { "line \($0.line), column \($0.column): " } ?? ""
+                    throw Failure(description: "not valid YAML: \(at)the key \"\(k.string)\" is given twice in one mapping", line: key.mark?.line, column: key.mark?.column)
                 }
                 object.append(k.string, try value(item))
             }

@@ -112,6 +112,19 @@ import Testing
         #expect(throws: InputError.self) { try DocumentFile.read("/nonexistent/definition.yaml") }
     }
 
+    /// Keys that differ only in their tags are one JSON member: refused as given twice, with the
+    /// second's position (the YAML fuzzer found them read as two members of one name, which
+    /// written back did not read).
+    @Test func keysDifferingOnlyInTheirTagsAreGivenTwice() {
+        #expect(throws: YAMLConversion.Failure.self) { try YAMLConversion.json(fromYAML: "! a: 1\n!x a: 2\n") }
+        do {
+            _ = try YAMLConversion.json(fromYAML: "b: 0\n! a: 1\n!x a: 2\n")
+        } catch {
+            #expect(error.description == "not valid YAML: line 3, column 1: the key \"a\" is given twice in one mapping" || error.line == 3, "\(error.description)")
+            #expect(error.description.contains("the key \"a\" is given twice in one mapping"), "\(error.description)")
+        }
+    }
+
     @Test func yamlOutputQuotesStringsThatWouldReadBackAsSomethingElse() throws {
         let value: JSONValue = [
             "n": "3", "t": "true", "word": "no", "empty": "", "date": "2026-01-01", "colon": "a: b", "space": " x",
