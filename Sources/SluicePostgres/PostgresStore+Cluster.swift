@@ -315,7 +315,20 @@ extension PostgresStore {
         }
         listener?.cancel()
         try? await listening?.close()
-        try? await leading?.close()
+        if let leading {
+            // The lock is let go before the connection closes: PostgreSQL releases a closed
+            // session's locks only once its backend has exited, a moment after the close returns,
+            // and a node trying for the lead right after this one left lost to that moment (CI's
+            // `oneMaintenanceLeaderAtATime`). An unlock answered is a lock released. At most a
+            // second: then the close ends the wait (a database paused or gone never answers).
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { [logger] in _ = try? await leading.checkedQuery("SELECT pg_advisory_unlock_all()", logger: logger) }
+                group.addTask { try? await Task.sleep(for: .seconds(1)) }
+                await group.next()
+                try? await leading.close()
+                group.cancelAll()
+            }
+        }
         await listener?.value
     }
 }
