@@ -37,6 +37,8 @@ public struct ArgoTranslator {
     /// The conditions made from `depends` expressions: a task gated by one runs after its
     /// dependencies finished however they ended (`"trigger": "all_finished"`).
     var failureConditions = Set<String>()
+    /// Whether the expansion was stopped at `Limits.maxTranslatedTasks` (said once).
+    var expandedTooMuch = false
 
     /// Translates `workflow`, the object of a `POST /api/v1/workflows/{namespace}` (its
     /// `metadata` already has the final `name`). `nil` `uid` for a lint.
@@ -167,6 +169,16 @@ public struct ArgoTranslator {
     mutating func expand(template name: String, nodeName: String, displayName: String, arguments: [(name: String, value: String)], argumentsPath: String, scope outer: ArgoScope, boundaryID: String?, after: [String], condition: String?, invocationPath: String, stack: [String]) -> Expansion? {
         guard let (index, template) = templates[name] else {
             problem(invocationPath, "template \"\(name)\" does not exist; templates: \(templates.keys.sorted().joined(separator: ", "))")
+            return nil
+        }
+        // Every template run makes at least one task (a container, a script or a suspend), so
+        // the expansion stops here once it has made as many as a workflow may have: nested
+        // `withItems` must not cost more than the limit, whatever they multiply to.
+        if tasks.count >= Limits.maxTranslatedTasks {
+            if !expandedTooMuch {
+                expandedTooMuch = true
+                problem(invocationPath, "the workflow expands to more than \(Limits.maxTranslatedTasks) containers, scripts and suspends (withItems, withParam and templates called from several places multiply them); Sluice runs at most \(Limits.maxTranslatedTasks) in one workflow: split it into several")
+            }
             return nil
         }
         let path = "spec.templates[\(index)]"

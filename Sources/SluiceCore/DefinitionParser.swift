@@ -13,16 +13,17 @@ public enum DefinitionParser {
     public static let maxTasks = Limits.maxTasks
 
     /// Parses `body`; returns the definition or the problems found (never both).
-    public static func parse(_ body: JSONValue) -> Result<WorkflowDefinition, ValidationFailure> {
-        let (definition, issues) = parseLeniently(body)
+    public static func parse(_ body: JSONValue, maxTasks: Int = maxTasks) -> Result<WorkflowDefinition, ValidationFailure> {
+        let (definition, issues) = parseLeniently(body, maxTasks: maxTasks)
         if let definition, issues.isEmpty { return .success(definition) }
         return .failure(.init(title: "Invalid workflow definition", issues: issues))
     }
 
     /// Parses as much of `body` as it can: the problems found, and the definition made of the
     /// parts that could be read (`nil` only if the body is not an object), so that the type
-    /// checker can report its own problems in the same response.
-    public static func parseLeniently(_ body: JSONValue) -> (WorkflowDefinition?, [ValidationIssue]) {
+    /// checker can report its own problems in the same response. `maxTasks`: the most steps or
+    /// tasks (`Limits.maxTranslatedTasks` for a definition the server wrote itself).
+    public static func parseLeniently(_ body: JSONValue, maxTasks: Int = maxTasks) -> (WorkflowDefinition?, [ValidationIssue]) {
         var issues: [ValidationIssue] = []
         guard case .object(let object) = body else {
             return (nil, [
@@ -80,10 +81,10 @@ public enum DefinitionParser {
         case (.some, .some):
             issues.append(.init(path: "tasks", code: "conflicting_fields", message: "give either \"steps\" (a chain) or \"tasks\" (a DAG), not both"))
         case (.some(let steps), nil):
-            tasks = parseSteps(steps, issues: &issues)
+            tasks = parseSteps(steps, maxTasks: maxTasks, issues: &issues)
         case (nil, .some(let dag)):
             form = .tasks
-            tasks = parseTasks(dag, issues: &issues)
+            tasks = parseTasks(dag, maxTasks: maxTasks, issues: &issues)
         }
 
         let timeout = parseTimeout(object["timeout_seconds"], path: "timeout_seconds", issues: &issues)
@@ -97,7 +98,7 @@ public enum DefinitionParser {
         return (definition, issues)
     }
 
-    static func parseSteps(_ value: JSONValue, issues: inout [ValidationIssue]) -> [WorkflowDefinition.Task] {
+    static func parseSteps(_ value: JSONValue, maxTasks: Int = maxTasks, issues: inout [ValidationIssue]) -> [WorkflowDefinition.Task] {
         guard case .array(let items) = value else {
             issues.append(.init(path: "steps", code: "type_mismatch", message: "expected an array of steps, found \(value.kindName)"))
             return []
@@ -128,7 +129,7 @@ public enum DefinitionParser {
         return tasks
     }
 
-    static func parseTasks(_ value: JSONValue, issues: inout [ValidationIssue]) -> [WorkflowDefinition.Task] {
+    static func parseTasks(_ value: JSONValue, maxTasks: Int = maxTasks, issues: inout [ValidationIssue]) -> [WorkflowDefinition.Task] {
         guard case .array(let items) = value else {
             issues.append(.init(path: "tasks", code: "type_mismatch", message: "expected an array of tasks, found \(value.kindName)"))
             return []

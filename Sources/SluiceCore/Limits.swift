@@ -57,11 +57,18 @@ public enum Limits {
     public static let defaultMaxWaiters = 10_000
     /// The most writes queued for the store (`--max-queued-writes`).
     public static let defaultMaxQueuedWrites = 20_000
+    /// The most programs — containers and `Process` tasks — run at once (`--max-processes`);
+    /// the others wait for a slot.
+    public static let defaultMaxProcesses = 32
 
     // MARK: Workflow definitions
 
-    /// The most steps of a chain, or tasks of a DAG.
+    /// The most steps of a chain, or tasks of a DAG, in a definition a client sends.
     public static let maxTasks = 1000
+    /// The most tasks of a definition the server writes itself from a smaller one: an Argo
+    /// Workflow, whose `withItems`, `withParam` and templates called from several places expand
+    /// into many tasks (its body is bounded by `body_bytes`, and the expansion stops at this).
+    public static let maxTranslatedTasks = 10_000
     /// The longest workflow name, in code points.
     public static let workflowNameCharacters = 200
     /// The longest task id.
@@ -223,7 +230,9 @@ public enum Limits {
         .init("active_executions", defaultMaxActiveExecutions),
         .init("waiters", defaultMaxWaiters),
         .init("queued_writes", defaultMaxQueuedWrites),
+        .init("processes", defaultMaxProcesses),
         .init("definition_tasks", maxTasks),
+        .init("translated_tasks", maxTranslatedTasks),
         .init("workflow_name_characters", workflowNameCharacters),
         .init("task_id_characters", taskIDCharacters),
         .init("timeout_seconds", maxTimeoutSeconds),

@@ -20,12 +20,12 @@ extension StepRegistry {
     /// The workflow ids that the `Workflow.Run` tasks of a definition (as sent) refer to, so that
     /// their plans can be loaded before the definition is checked; none for a list of more
     /// steps or tasks than a definition may have (it is refused for that alone).
-    public static func subworkflowIDs(in definition: JSONValue) -> [String] {
+    public static func subworkflowIDs(in definition: JSONValue, maxTasks: Int = DefinitionParser.maxTasks) -> [String] {
         var ids: [String] = []
         var seen = Set<String>()
         for form in ["steps", "tasks"] {
             let tasks = definition[form]?.arrayValue ?? []
-            guard tasks.count <= DefinitionParser.maxTasks else { continue }
+            guard tasks.count <= maxTasks else { continue }
             for task in tasks where task["type"]?.stringValue == subworkflow.name {
                 if let id = task["input"]?["workflow_id"]?.stringValue, seen.insert(id).inserted { ids.append(id) }
             }

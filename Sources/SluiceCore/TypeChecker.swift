@@ -4,6 +4,9 @@ public struct TypeChecker: Sendable {
     public var registry: StepRegistry
     /// The plans of the workflows that `Workflow.Run` tasks may run, by id (loaded by the caller).
     public var workflows: [String: WorkflowPlan]
+    /// The most steps or tasks a definition may have: `Limits.maxTasks` for what a client sends,
+    /// `Limits.maxTranslatedTasks` for what the server wrote itself (an Argo Workflow's tasks).
+    public var maxTasks = Limits.maxTasks
 
     public init(registry: StepRegistry = .builtin, workflows: [String: WorkflowPlan] = [:]) {
         self.registry = registry
@@ -13,7 +16,7 @@ public struct TypeChecker: Sendable {
     /// Parses and checks a JSON definition in one go. A failure lists at most
     /// `ValidationFailure.maxIssues` problems (see `ValidationFailure.limited()`).
     public func check(json: JSONValue) -> Result<WorkflowPlan, ValidationFailure> {
-        let (definition, issues) = DefinitionParser.parseLeniently(json)
+        let (definition, issues) = DefinitionParser.parseLeniently(json, maxTasks: maxTasks)
         guard let definition else { return .failure(ValidationFailure(title: "Invalid workflow definition", issues: issues).limited()) }
         if issues.isEmpty { return checkAll(definition).mapError { $0.limited() } }
         // Report the checker's findings too, except on tasks whose own shape was already wrong.

@@ -12,9 +12,10 @@ extension Engine {
     }
 
     /// Checks `definition` and stores it under a new id, as version 1. Throws
-    /// `EngineError.invalid` listing every problem; nothing is stored then.
-    public func createWorkflow(_ definition: JSONValue) async throws -> LoadedWorkflow {
-        let plan = try await check(definition)
+    /// `EngineError.invalid` listing every problem; nothing is stored then. `maxTasks`:
+    /// `Limits.maxTranslatedTasks` for a definition the server wrote itself (an Argo Workflow's).
+    public func createWorkflow(_ definition: JSONValue, maxTasks: Int = SluiceCore.Limits.maxTasks) async throws -> LoadedWorkflow {
+        let plan = try await check(definition, maxTasks: maxTasks)
         for _ in 0..<8 {
             let record = WorkflowRecord(id: Identifier.make("wf"), name: plan.definition.name, description: plan.definition.description, definition: definition, createdAt: clock.now(), namespace: plan.definition.effectiveNamespace)
             let outcome = try await commit(.insertWorkflow(record))
@@ -66,20 +67,22 @@ extension Engine {
         return "workflow \(id) was not deleted: " + reasons.joined(separator: "; and ")
     }
 
-    /// Checks a definition without storing it.
-    public func validate(_ definition: JSONValue) async throws -> Result<WorkflowPlan, ValidationFailure> {
-        try await checker(for: definition).check(json: definition)
+    /// Checks a definition without storing it. `maxTasks`: `Limits.maxTranslatedTasks` for a
+    /// definition the server wrote itself (an Argo Workflow's), else what a client may send.
+    public func validate(_ definition: JSONValue, maxTasks: Int = SluiceCore.Limits.maxTasks) async throws -> Result<WorkflowPlan, ValidationFailure> {
+        try await checker(for: definition, maxTasks: maxTasks).check(json: definition)
     }
 
     /// A type checker that knows the plans of the workflows `definition`'s `Workflow.Run` tasks
     /// run (their latest versions; a missing one is reported by the check).
-    func checker(for definition: JSONValue, depth: Int = 0) async throws -> TypeChecker {
-        let ids = StepRegistry.subworkflowIDs(in: definition)
+    func checker(for definition: JSONValue, depth: Int = 0, maxTasks: Int = SluiceCore.Limits.maxTasks) async throws -> TypeChecker {
+        var checker = self.checker
+        checker.maxTasks = maxTasks
+        let ids = StepRegistry.subworkflowIDs(in: definition, maxTasks: maxTasks)
         guard !ids.isEmpty else { return checker }
         guard depth < SluiceCore.Limits.workflowRunDepth else { throw EngineError.invalid(ValidationFailure(title: "Invalid workflow definition", issues: [
             .init(path: "steps", code: "nesting_too_deep", message: "Workflow.Run nests more than \(SluiceCore.Limits.workflowRunDepth) workflows deep (or they run each other in a cycle)"),
         ])) }
-        var checker = self.checker
         // A workflow runs only workflows of its own namespace: one elsewhere is unknown to it.
         let namespace = definition["namespace"]?.stringValue ?? Namespace.default
         for id in ids {
@@ -89,8 +92,8 @@ extension Engine {
     }
 
     /// The plan of `definition`, or `EngineError.invalid` with every problem.
-    func check(_ definition: JSONValue) async throws -> WorkflowPlan {
-        switch try await checker(for: definition).check(json: definition) {
+    func check(_ definition: JSONValue, maxTasks: Int = SluiceCore.Limits.maxTasks) async throws -> WorkflowPlan {
+        switch try await checker(for: definition, maxTasks: maxTasks).check(json: definition) {
         case .failure(let failure): throw EngineError.invalid(failure)
         case .success(let plan): return plan
         }
@@ -112,9 +115,10 @@ extension Engine {
     }
 
     /// The plan of a stored version; a stored definition that no longer checks (the step
-    /// registry changed) makes the workflow unavailable.
+    /// registry changed) makes the workflow unavailable. It was checked against its own limit
+    /// of tasks when it was stored, so only the largest applies here.
     func storedPlan(_ version: WorkflowVersionRecord, depth: Int = 0) async throws -> WorkflowPlan {
-        switch try await checker(for: version.definition, depth: depth).check(json: version.definition) {
+        switch try await checker(for: version.definition, depth: depth, maxTasks: SluiceCore.Limits.maxTranslatedTasks).check(json: version.definition) {
         case .success(let plan): return plan
         case .failure(let failure):
             throw EngineError.unavailable("stored workflow \(version.workflowID) version \(version.version) no longer type-checks: \(failure)")

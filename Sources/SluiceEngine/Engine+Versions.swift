@@ -13,12 +13,13 @@ extension Engine {
     /// version. With `expectedVersion` (from `If-Match`), stores it only if the latest version
     /// is still that one, else throws `EngineError.versionConflict`; without it, stores it on
     /// top of whatever version is latest. Throws `workflowNotFound` for an unknown workflow and
-    /// `invalid` with every problem of the definition; nothing is stored then.
-    public func updateWorkflow(_ workflowID: String, definition: JSONValue, expectedVersion: Int? = nil) async throws -> LoadedWorkflow {
+    /// `invalid` with every problem of the definition; nothing is stored then. `maxTasks` as for
+    /// `createWorkflow`.
+    public func updateWorkflow(_ workflowID: String, definition: JSONValue, expectedVersion: Int? = nil, maxTasks: Int = SluiceCore.Limits.maxTasks) async throws -> LoadedWorkflow {
         guard let head = try await store.workflow(id: workflowID) else { throw EngineError.workflowNotFound(workflowID) }
         // An invalid definition is 400 whatever If-Match says: 412 only for a request that
         // would otherwise be stored.
-        let plan = try await check(definition)
+        let plan = try await check(definition, maxTasks: maxTasks)
         if plan.definition.effectiveNamespace != head.namespace {
             throw EngineError.invalid(ValidationFailure(title: "Invalid workflow definition", issues: [
                 .init(path: "namespace", code: "namespace_change", message: "workflow \(workflowID) belongs to namespace \"\(head.namespace)\"; a workflow's namespace never changes (create a new workflow in \"\(plan.definition.effectiveNamespace)\" instead)"),

@@ -175,7 +175,7 @@ extension PostgresStore {
                 SELECT id, definition FROM workflows WHERE id != \(id) AND strpos(definition, \(id)) > 0 ORDER BY seq
                 """).compactMap { row -> String? in
                 let (caller, text) = try row.decode((String, String).self)
-                guard let definition = Self.json(text), StepRegistry.subworkflowIDs(in: definition).contains(id) else { return nil }
+                guard let definition = Self.json(text), StepRegistry.subworkflowIDs(in: definition, maxTasks: Limits.maxTranslatedTasks).contains(id) else { return nil }
                 return caller
             }
             let calling = try await batch.run("""
@@ -184,7 +184,7 @@ extension PostgresStore {
                 WHERE e.status IN ('PENDING', 'RUNNING') AND e.workflow_id != \(id) AND strpos(v.definition, \(id)) > 0 ORDER BY e.seq
                 """).compactMap { row -> String? in
                 let (execution, text) = try row.decode((String, String).self)
-                guard let definition = Self.json(text), StepRegistry.subworkflowIDs(in: definition).contains(id) else { return nil }
+                guard let definition = Self.json(text), StepRegistry.subworkflowIDs(in: definition, maxTasks: Limits.maxTranslatedTasks).contains(id) else { return nil }
                 return execution
             }
             let use = WorkflowUse(unfinishedCount: unfinished.count, unfinishedExample: unfinished.first, callers: callers, callingExecutions: calling)

@@ -20,7 +20,7 @@ extension SQLiteStore {
             SELECT id, definition FROM workflows WHERE id != ? AND instr(definition, ?) > 0 ORDER BY seq
             """, arguments: [id, id])
         let callers = candidates.compactMap { row -> String? in
-            guard let definition = json(row[1]), StepRegistry.subworkflowIDs(in: definition).contains(id) else { return nil }
+            guard let definition = json(row[1]), StepRegistry.subworkflowIDs(in: definition, maxTasks: Limits.maxTranslatedTasks).contains(id) else { return nil }
             let caller: String = row[0]
             return caller
         }
@@ -30,7 +30,7 @@ extension SQLiteStore {
             WHERE e.status IN ('PENDING', 'RUNNING') AND e.workflow_id != ? AND instr(v.definition, ?) > 0 ORDER BY e.seq
             """, arguments: [id, id])
         let calling = running.compactMap { row -> String? in
-            guard let definition = json(row[1]), StepRegistry.subworkflowIDs(in: definition).contains(id) else { return nil }
+            guard let definition = json(row[1]), StepRegistry.subworkflowIDs(in: definition, maxTasks: Limits.maxTranslatedTasks).contains(id) else { return nil }
             let execution: String = row[0]
             return execution
         }

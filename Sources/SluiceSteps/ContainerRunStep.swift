@@ -14,8 +14,9 @@ public enum ContainerRunStep {
     /// The step type's name in definitions.
     public static let name = "Container.Run"
 
-    /// The step type on `runtime`. `networkByDefault` is what a step without `network` gets.
-    public static func stepType(runtime: any ContainerRuntime, networkByDefault: Bool = false) -> StepType {
+    /// The step type on `runtime`. `networkByDefault` is what a step without `network` gets;
+    /// `slots` bounds how many containers (and `Process` tasks) run at once.
+    public static func stepType(runtime: any ContainerRuntime, networkByDefault: Bool = false, slots: ProcessSlots = ProcessSlots(limit: Limits.defaultMaxProcesses)) -> StepType {
         let requireCommand = runtime.usesImages ? nil
             : "this server runs containers with the process runtime (--container-runtime process), which runs command and args on the host and cannot read an image's entrypoint: give command, such as [\"sh\", \"-c\"]"
         return StepType(
@@ -25,7 +26,9 @@ public enum ContainerRunStep {
             parameters: ContainerRunParameters.schema, parametersRequired: true,
             parameterCheck: { parameters, path in ContainerRunParameters.check(parameters, path: path, requireCommand: requireCommand) },
             implementation: .run { context throws(StepFailure) in
-                try await run(context, runtime: runtime, networkByDefault: networkByDefault)
+                try await slots.step(context, what: "the container") { () async throws(StepFailure) -> JSONValue in
+                    try await run(context, runtime: runtime, networkByDefault: networkByDefault)
+                }
             }
         )
     }

@@ -28,8 +28,9 @@ public enum ProcessStep {
     /// The step type's name in definitions.
     public static let name = "Process"
     /// The step type. `environment` is the minimal environment every process starts with
-    /// (default: `PATH` from the server's environment).
-    public static func stepType(environment: [String: String] = inheritedEnvironment()) -> StepType {
+    /// (default: `PATH` from the server's environment); `slots` bounds how many programs (and
+    /// containers) run at once.
+    public static func stepType(environment: [String: String] = inheritedEnvironment(), slots: ProcessSlots = ProcessSlots(limit: Limits.defaultMaxProcesses)) -> StepType {
         StepType(
             name: name,
             summary: "Runs a program on the server's host and produces its standard output as text; standard error and the exit code go to the task log.",
@@ -37,7 +38,9 @@ public enum ProcessStep {
             parameters: ProcessParameters.schema, parametersRequired: true,
             parameterCheck: { parameters, path in ProcessParameters.check(parameters, path: path) },
             implementation: .run { context throws(StepFailure) in
-                try await run(context, environment: environment)
+                try await slots.step(context, what: "the program") { () async throws(StepFailure) -> JSONValue in
+                    try await run(context, environment: environment)
+                }
             }
         )
     }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import SluiceCore
 
 /// What `StepRegistry.standard(options:)` offers, and with what.
 public struct StandardStepOptions: Sendable {
@@ -30,11 +31,14 @@ public struct ContainerOptions: Sendable {
     /// Why there is no runtime and what gives one, for the `400` of a workflow that uses
     /// `Container.Run` (naming `--container-runtime`).
     public var unavailableReason: String
+    /// How many programs — containers and `Process` tasks — run at once (`--max-processes`).
+    public var slots: ProcessSlots
 
-    public init(runtime: (any ContainerRuntime)?, networkByDefault: Bool = false, unavailableReason: String = ContainerOptions.defaultReason) {
+    public init(runtime: (any ContainerRuntime)?, networkByDefault: Bool = false, unavailableReason: String = ContainerOptions.defaultReason, slots: ProcessSlots = ProcessSlots(limit: Limits.defaultMaxProcesses)) {
         self.runtime = runtime
         self.networkByDefault = networkByDefault
         self.unavailableReason = unavailableReason
+        self.slots = slots
     }
 
     /// The reason when no runtime was configured.

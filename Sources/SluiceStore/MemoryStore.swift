@@ -285,13 +285,13 @@ public final class MemoryStore: Store {
             let executions = state.executions.values.filter { $0.execution.workflowID == id }
             let unfinished = executions.filter { !$0.execution.status.isTerminal }.sorted { $0.execution.seq < $1.execution.seq }
             let callers = state.workflows.values
-                .filter { $0.id != id && StepRegistry.subworkflowIDs(in: $0.definition).contains(id) }
+                .filter { $0.id != id && StepRegistry.subworkflowIDs(in: $0.definition, maxTasks: Limits.maxTranslatedTasks).contains(id) }
                 .sorted { $0.seq < $1.seq }.map(\.id)
             let calling = state.executions.values.filter { detail in
                 let e = detail.execution
                 guard e.workflowID != id, !e.status.isTerminal, let versions = state.versions[e.workflowID],
                     e.workflowVersion >= 1, e.workflowVersion <= versions.count else { return false }
-                return StepRegistry.subworkflowIDs(in: versions[e.workflowVersion - 1].definition).contains(id)
+                return StepRegistry.subworkflowIDs(in: versions[e.workflowVersion - 1].definition, maxTasks: Limits.maxTranslatedTasks).contains(id)
             }.sorted { $0.execution.seq < $1.execution.seq }.map(\.execution.id)
             let use = WorkflowUse(unfinishedCount: unfinished.count, unfinishedExample: unfinished.first?.execution.id, callers: callers, callingExecutions: calling)
             if use.isInUse { return .inUse(use) }

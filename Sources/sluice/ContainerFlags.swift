@@ -1,4 +1,5 @@
 import ArgumentParser
+import SluiceCore
 import SluiceSteps
 
 extension ContainerRuntimeChoice: ExpressibleByArgument {}
@@ -15,6 +16,13 @@ struct ContainerFlags: ParsableArguments {
     @Flag(help: "Give containers the runtime's network unless their step says network: false; without it they get none unless it says network: true (env SLUICE_CONTAINER_NETWORK=1).")
     var containerNetwork = false
 
+    @Option(help: "The most programs — containers and Process tasks — this node runs at once; the others wait for a slot.")
+    var maxProcesses: Int = Limits.defaultMaxProcesses
+
+    func validate() throws {
+        if maxProcesses < 1 { throw ValidationError("--max-processes must be at least 1, found \(maxProcesses)") }
+    }
+
     /// The options the flags (then the environment) give; a contradiction or a missing runtime
     /// program is an error naming the flag.
     func options(environment: [String: String]) throws -> ContainerOptions {
@@ -28,11 +36,13 @@ struct ContainerFlags: ParsableArguments {
         let line = containerRuntimeCommand ?? environment["SLUICE_CONTAINER_RUNTIME_COMMAND"]
         let command = line.map { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) }
         do {
-            return try ContainerOptions.resolve(
+            var options = try ContainerOptions.resolve(
                 choice: choice, command: command,
                 networkByDefault: containerNetwork || Serve.isSet(environment["SLUICE_CONTAINER_NETWORK"]),
                 environment: environment
             )
+            options.slots = ProcessSlots(limit: maxProcesses)
+            return options
         } catch {
             throw ValidationError(error.message)
         }

@@ -31,8 +31,11 @@ enum FakeContainer {
         var now: Int64 = 1_764_720_000_000
         var queue = apply(machine.start(now: now), &tasks, plan)
         var status = ExecutionStatus.running
-        while !queue.isEmpty {
-            let d = queue.removeFirst()
+        var head = 0
+        while head < queue.count {
+            // By index: `removeFirst` would move the whole queue for each task of a large fan-out.
+            let d = queue[head]
+            head += 1
             let node = plan.nodes[d.index]
             let parameters = d.parameters ?? node.parameters
             args[node.id] = parameters?["args"]?.arrayValue?.compactMap(\.stringValue).joined(separator: " ") ?? parameters?["source"]?.stringValue

@@ -116,6 +116,44 @@ import SluiceCore
         #expect(after["depends_on"]?.arrayValue?.count == 2)
     }
 
+    /// What Argo cannot do (its workflow object in etcd breaks at a few thousand nodes): a
+    /// `withItems` of 10,000 items is 10,000 tasks that Sluice's checker accepts at the
+    /// translated limit and its state machine runs to the end; one more item is refused with
+    /// its path, and nested fan-outs stop expanding at the limit instead of costing their product.
+    @Test func tenThousandTasksTranslateAndRunAndOneMoreIsRefused() throws {
+        func fanOut(_ n: Int) -> String {
+            """
+            {"spec": {"entrypoint": "main", "templates": [
+              {"name": "main", "dag": {"tasks": [{"name": "t", "template": "say", "withItems": [\((0..<n).map(String.init).joined(separator: ","))],
+                "arguments": {"parameters": [{"name": "m", "value": "{{item}}"}]}}]}},
+              {"name": "say", "inputs": {"parameters": [{"name": "m"}]}, "container": {"image": "busybox", "command": ["echo"], "args": ["{{inputs.parameters.m}}"]}}]}}
+            """
+        }
+        let t = try translate(fanOut(Limits.maxTranslatedTasks))
+        #expect(t.definition["tasks"]?.arrayValue?.count == Limits.maxTranslatedTasks)
+        // A client's own definition stops at the smaller limit; the server's translation does not.
+        var checker = FakeContainer.checker
+        guard case .failure(let refused) = checker.check(json: t.definition) else { Issue.record("accepted at the client's limit"); return }
+        #expect(refused.issues.map(\.message) == ["expected at most \(Limits.maxTasks) tasks, found \(Limits.maxTranslatedTasks)"])
+        checker.maxTasks = Limits.maxTranslatedTasks
+        guard case .success(let plan) = checker.check(json: t.definition) else { Issue.record("refused at the translated limit"); return }
+        let ran = FakeContainer.run(plan)
+        #expect(ran.status == .completed)
+        #expect(ran.args.count == Limits.maxTranslatedTasks)
+        #expect(Set(ran.args.values).count == Limits.maxTranslatedTasks)
+
+        let over = "spec.templates[0].dag.tasks[0].template: the workflow expands to more than 10000 containers, scripts and suspends (withItems, withParam and templates called from several places multiply them); Sluice runs at most 10000 in one workflow: split it into several"
+        #expect(problems(fanOut(Limits.maxTranslatedTasks + 1)) == [over])
+        // 1,000 × 1,000 would be a million tasks: the expansion stops at the limit, once.
+        let nested = """
+        {"spec": {"entrypoint": "main", "templates": [
+          {"name": "main", "dag": {"tasks": [{"name": "t", "template": "inner", "withItems": [\((0..<1000).map(String.init).joined(separator: ","))]}]}},
+          {"name": "inner", "dag": {"tasks": [{"name": "u", "template": "say", "withItems": [\((0..<1000).map(String.init).joined(separator: ","))]}]}},
+          {"name": "say", "container": {"image": "busybox", "command": ["echo", "x"]}}]}}
+        """
+        #expect(problems(nested) == [over])
+    }
+
     @Test func retryStrategyLimitIsRetriesAfterTheFirstAttempt() throws {
         let t = try translate("""
         {"spec": {"entrypoint": "flaky", "templates": [{"name": "flaky", "retryStrategy": {"limit": "2", "backoff": {"duration": "1s", "factor": 2, "maxDuration": "1m"}},

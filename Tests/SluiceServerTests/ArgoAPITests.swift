@@ -37,6 +37,34 @@ import Testing
         return .null
     }
 
+    /// ★ What Argo cannot do: 10,000 containers in one workflow (a `withItems` fan-out) run to
+    /// `Succeeded` with a Pod node each, at most `--max-processes` of them at once; `fields`
+    /// keeps the answers that poll it small, as Argo's CLI and UI ask.
+    @Test(.timeLimit(.minutes(15))) func tenThousandContainersRunToTheEnd() async throws {
+        try await app().test(.router) { client in
+            let items = (0..<SluiceCore.Limits.maxTranslatedTasks).map(String.init).joined(separator: ",")
+            let body = #"{"workflow": {"metadata": {"name": "ten-thousand"}, "spec": {"entrypoint": "main", "templates": [{"name": "main", "dag": {"tasks": [{"name": "t", "template": "echo", "withItems": [\#(items)], "arguments": {"parameters": [{"name": "m", "value": "{{item}}"}]}}]}}, {"name": "echo", "inputs": {"parameters": [{"name": "m"}]}, "container": {"image": "busybox", "command": ["echo", "{{inputs.parameters.m}}"]}}]}}}"#
+            let created = try await client.send(.post, "/api/v1/workflows/argo", body: body)
+            try #require(created.status == .ok, "\(created.text.prefix(500))")
+            var status: JSONValue = .null
+            for _ in 0..<3000 {
+                let reply = try await client.send(.get, "/api/v1/workflows/argo/ten-thousand?fields=metadata.name,status.phase,status.progress")
+                status = try reply.json()
+                #expect(status["spec"] == nil && status["metadata"]?["uid"] == nil, "fields keeps only what it names")
+                if status["status"]?["phase"] != "Running" { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(status["status"] == ["phase": "Succeeded", "progress": "10000/10000"])
+            let full = try await client.send(.get, "/api/v1/workflows/argo/ten-thousand").json()
+            let nodes = full["status"]?["nodes"]?.objectValue.map { Array($0) } ?? []
+            #expect(nodes.count == SluiceCore.Limits.maxTranslatedTasks + 2, "the DAG, the TaskGroup and a Pod per container")
+            #expect(nodes.allSatisfy { $0.value["phase"] == "Succeeded" })
+            #expect(Set(nodes.compactMap { $0.value["outputs"]?["result"]?.stringValue }).count == SluiceCore.Limits.maxTranslatedTasks)
+            let listed = try await client.send(.get, "/api/v1/workflows/argo?fields=items.metadata.name,items.status.phase").json()
+            #expect(listed == ["items": [["metadata": ["name": "ten-thousand"], "status": ["phase": "Succeeded"]]]])
+        }
+    }
+
     /// `logOptions.follow=true` sends each line as the container writes it, and ends once the
     /// workflow has ended and every line was sent.
     @Test func aFollowedLogStreamsLinesWhileTheContainerRuns() async throws {

@@ -16,10 +16,10 @@ import Testing
 @Suite(.testStores) struct ContainerRunEngineTests {
     static let registry = StepRegistry.standard(options: StandardStepOptions(httpClient: testHTTPClient, containers: ContainerOptions(runtime: ProcessContainerRuntime())))
 
-    func withEngine<T: Sendable>(_ body: @Sendable (Engine) async throws -> T) async throws -> T {
+    func withEngine<T: Sendable>(registry: StepRegistry = Self.registry, _ body: @Sendable (Engine) async throws -> T) async throws -> T {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let engine = Engine(store: try await TestStore.make(), registry: Self.registry, logger: logger)
+        let engine = Engine(store: try await TestStore.make(), registry: registry, logger: logger)
         let group = ServiceGroup(services: [engine], logger: logger)
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask { try await group.run(); return nil }
@@ -57,6 +57,35 @@ import Testing
             #expect(lines.contains("stdout: hello world"))
             #expect(lines.contains("stderr: careful"))
             #expect(lines.last?.hasPrefix("exit code 0 after ") == true, "\(lines)")
+        }
+    }
+
+    /// `--max-processes 1`: two containers of parallel tasks run one after the other (their
+    /// marks in a shared file never interleave), and the one that waited says so in its log.
+    @Test func containersPastTheProcessLimitWaitForASlotAndLogTheWait() async throws {
+        let registry = StepRegistry.standard(options: StandardStepOptions(httpClient: testHTTPClient, containers: ContainerOptions(runtime: ProcessContainerRuntime(), slots: ProcessSlots(limit: 1))))
+        let marks = FileManager.default.temporaryDirectory.appendingPathComponent("slots-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { try? FileManager.default.removeItem(atPath: marks) }
+        try await withEngine(registry: registry) { engine in
+            func task(_ id: String) -> JSONValue {
+                ["id": .string(id), "type": "Container.Run", "input": ["image": "busybox", "command": ["sh", "-c", .string("echo start >> \(marks); sleep 0.2; echo end >> \(marks)")]]]
+            }
+            let wf = try await engine.createWorkflow(["name": "two", "tasks": [task("a"), task("b")]])
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: [:]))
+            var detail = try #require(try await engine.store.execution(id: started.executionID))
+            for _ in 0..<30 where !detail.execution.status.isTerminal {
+                await engine.waitUntilFinished(executionID: started.executionID, timeout: .seconds(1))
+                detail = try #require(try await engine.store.execution(id: started.executionID))
+            }
+            #expect(detail.execution.status == .completed)
+            #expect(try String(contentsOfFile: marks, encoding: .utf8) == "start\nend\nstart\nend\n")
+            var waited: [String] = []
+            for index in 0..<2 {
+                let lines = try await engine.store.logs(executionID: started.executionID, index: index, after: 0, limit: 100).map(\.line)
+                waited += lines.filter { $0.hasPrefix("waited ") }
+            }
+            #expect(waited.count == 1, "\(waited)")
+            #expect(waited.first?.hasSuffix("for one of the 1 process slots (--max-processes)") == true, "\(waited)")
         }
     }
 

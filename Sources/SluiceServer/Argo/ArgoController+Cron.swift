@@ -137,7 +137,7 @@ extension ArgoController {
         guard var definition = prepared.definition.objectValue else { throw ArgoError.invalid("spec.workflowSpec: could not be translated") }
         definition.set("origin", ["argoCron": ["metadata": .object(metadata), "spec": .object(spec)]])
         definition.set("retention", ["keep_last": .number(Double(max(1, min(keep, RetentionPolicy.maxKeepLast))))])
-        if case .failure(let failure) = try await engine.validate(.object(definition)) {
+        if case .failure(let failure) = try await engine.validate(.object(definition), maxTasks: SluiceCore.Limits.maxTranslatedTasks) {
             throw ArgoError.invalid(failure.issues.map { "spec.workflowSpec: \(prepared.translation.argoPath($0.path)): \($0.message)" }.joined(separator: "; "))
         }
         return (metadata, spec, .object(definition), schedules)
@@ -190,7 +190,7 @@ extension ArgoController {
         guard creating.names.withLock({ $0.insert(key).inserted }) else { throw Self.cronExists(name) }
         defer { _ = creating.names.withLock { $0.remove(key) } }
         if try await cron(name, in: namespace) != nil { throw Self.cronExists(name) }
-        let created = try await engine.createWorkflow(prepared.definition)
+        let created = try await engine.createWorkflow(prepared.definition, maxTasks: SluiceCore.Limits.maxTranslatedTasks)
         do {
             for spec in prepared.schedules { _ = try await engine.createSchedule(workflowID: created.record.id, spec: spec, createdBy: context.identity?.account) }
         } catch {
@@ -249,7 +249,7 @@ extension ArgoController {
         let prepared = try await prepareCron(cron, namespace: record.namespace, keeping: record.definition["origin"]?["argoCron"]?["metadata"]?.objectValue)
         let updated: Engine.LoadedWorkflow
         do {
-            updated = try await engine.updateWorkflow(record.id, definition: prepared.definition, expectedVersion: expected)
+            updated = try await engine.updateWorkflow(record.id, definition: prepared.definition, expectedVersion: expected, maxTasks: SluiceCore.Limits.maxTranslatedTasks)
         } catch EngineError.versionConflict {
             throw Problem(status: .conflict, type: "urn:sluice:problem:conflict", title: "Conflict", detail: "Operation cannot be fulfilled on cronworkflows.argoproj.io \"\(record.name)\": the object has been modified; please apply your changes to the latest version and try again")
         }

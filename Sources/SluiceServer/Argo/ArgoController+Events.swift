@@ -34,6 +34,8 @@ extension ArgoController {
             deadline = .now + .seconds(n)
         }
         let sse = (request.headers[.accept] ?? "").contains("text/event-stream")
+        // Paths from the frame's root, as Argo's UI sends them: `result.object.metadata.name`.
+        let fields = ArgoFields(query["fields"].map(String.init))
         let (name, end) = (onlyName, deadline)
         let ticket = try streams.admit(HeldRequests.client(context))
         let workflows = self.workflows
@@ -53,7 +55,8 @@ extension ArgoController {
                     var bytes: [UInt8] = []
                     func emit(_ type: String, _ object: JSONValue) {
                         if sse { bytes += Array("data: ".utf8) }
-                        bytes += JSONValue.object(JSONObject([("result", .object(JSONObject([("type", .string(type)), ("object", object)])))])).jsonBytes
+                        let frame = JSONValue.object(JSONObject([("result", .object(JSONObject([("type", .string(type)), ("object", object)])))]))
+                        bytes += (fields?.apply(to: frame) ?? frame).jsonBytes
                         bytes += sse ? [0x0A, 0x0A] : [0x0A]
                     }
                     /// Emits `stored` as ADDED or MODIFIED when it is new to this watch or changed.

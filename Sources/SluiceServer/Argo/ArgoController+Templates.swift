@@ -64,7 +64,7 @@ extension ArgoController {
         guard var definition = translation.definition.objectValue else { throw ArgoError.invalid("the template could not be translated") }
         definition.set("description", .string("Argo WorkflowTemplate \(namespace)/\(name)"))
         definition.append("origin", ["argoTemplate": ["metadata": .object(metadata), "spec": template["spec"] ?? .null]])
-        if case .failure(let failure) = try await engine.validate(.object(definition)) { throw Self.refusal(failure, translation) }
+        if case .failure(let failure) = try await engine.validate(.object(definition), maxTasks: SluiceCore.Limits.maxTranslatedTasks) { throw Self.refusal(failure, translation) }
         return .object(definition)
     }
 
@@ -127,7 +127,7 @@ extension ArgoController {
         defer { _ = creating.names.withLock { $0.remove(key) } }
         if try await self.template(name, in: namespace) != nil { throw Self.templateExists(name) }
         let definition = try await templateDefinition(template, namespace: namespace, metadata: metadata)
-        let created = try await engine.createWorkflow(definition)
+        let created = try await engine.createWorkflow(definition, maxTasks: SluiceCore.Limits.maxTranslatedTasks)
         return JSONResponse.make(Self.templateObject(created.record) ?? .null)
     }
 
@@ -178,7 +178,7 @@ extension ArgoController {
         for key in ["uid", "creationTimestamp"] { if let v = old[key] { metadata.set(key, v) } }
         let definition = try await templateDefinition(template, namespace: namespace, metadata: metadata)
         do {
-            let updated = try await engine.updateWorkflow(record.id, definition: definition, expectedVersion: expected)
+            let updated = try await engine.updateWorkflow(record.id, definition: definition, expectedVersion: expected, maxTasks: SluiceCore.Limits.maxTranslatedTasks)
             return JSONResponse.make(Self.templateObject(updated.record) ?? .null)
         } catch EngineError.versionConflict {
             throw Problem(status: .conflict, type: "urn:sluice:problem:conflict", title: "Conflict", detail: "Operation cannot be fulfilled on workflowtemplates.argoproj.io \"\(name)\": the object has been modified; please apply your changes to the latest version and try again")

@@ -137,7 +137,7 @@ struct ArgoController {
         let prepared = try await prepare(workflow, namespace: namespace, now: engine.clock.now())
         let name = prepared.metadata["name"]?.stringValue ?? ""
         if dryRun {
-            if case .failure(let failure) = try await engine.validate(prepared.definition) { throw Self.refusal(failure, prepared.translation) }
+            if case .failure(let failure) = try await engine.validate(prepared.definition, maxTasks: SluiceCore.Limits.maxTranslatedTasks) { throw Self.refusal(failure, prepared.translation) }
             let status = ArgoStatus.status(workflow: name, nodes: prepared.translation.nodes, execution: nil)
             return JSONResponse.make(ArgoWorkflows.object(metadata: prepared.metadata, spec: prepared.spec, status: status, resourceVersion: "0"))
         }
@@ -147,7 +147,7 @@ struct ArgoController {
         if try await workflows.find(name, in: namespace) != nil { throw ArgoError.alreadyExists(name) }
         let created: Engine.LoadedWorkflow
         do {
-            created = try await engine.createWorkflow(prepared.definition)
+            created = try await engine.createWorkflow(prepared.definition, maxTasks: SluiceCore.Limits.maxTranslatedTasks)
         } catch EngineError.invalid(let failure) {
             throw Self.refusal(failure, prepared.translation)
         }
@@ -168,7 +168,7 @@ struct ArgoController {
         var (workflow, _) = try await workflowBody(request)
         if let spec = workflow["spec"] { workflow.set("spec", try await resolvingTemplateRef(spec, namespace: namespace)) }
         let prepared = try await prepare(workflow, namespace: namespace, now: engine.clock.now())
-        if case .failure(let failure) = try await engine.validate(prepared.definition) { throw Self.refusal(failure, prepared.translation) }
+        if case .failure(let failure) = try await engine.validate(prepared.definition, maxTasks: SluiceCore.Limits.maxTranslatedTasks) { throw Self.refusal(failure, prepared.translation) }
         var answer = workflow
         answer.set("metadata", .object(prepared.metadata))
         return JSONResponse.make(.object(answer))
@@ -178,7 +178,8 @@ struct ArgoController {
         let name = context.parameters.get("name") ?? ""
         let namespace = try namespace(context, .read, hiddenAsNotFound: name)
         guard let stored = try await workflows.find(name, in: namespace) else { throw ArgoError.notFound(name) }
-        return JSONResponse.make(try await workflows.object(stored))
+        let object = try await workflows.object(stored)
+        return JSONResponse.make(ArgoFields(request.uri.queryParameters["fields"].map(String.init))?.apply(to: object) ?? object)
     }
 
     @Sendable func delete(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -225,7 +226,8 @@ struct ArgoController {
         var metadata = JSONObject()
         metadata.append("resourceVersion", .string(String(engine.clock.now())))
         if more { metadata.append("continue", .string(String(offset + items.count))) }
-        return JSONResponse.make(["metadata": .object(metadata), "items": .array(items)])
+        let answer: JSONValue = ["metadata": .object(metadata), "items": .array(items)]
+        return JSONResponse.make(ArgoFields(query["fields"].map(String.init))?.apply(to: answer) ?? answer)
     }
 
     @Sendable func info(_ request: Request, context: SluiceRequestContext) async throws -> Response {
