@@ -15,6 +15,8 @@ struct ArgoScope {
     /// them, when it is a single container.
     var tasks: [String: String] = [:]
     var steps: [String: String] = [:]
+    /// The output parameters each of those declares, by `tasks.X` or `steps.X`.
+    var outputParameters: [String: [String]] = [:]
 
     /// `text` with every placeholder filled in. A result known only at run time
     /// (`{{tasks.A.outputs.result}}`) becomes `runtime(reference)`, so that the caller can write
@@ -86,12 +88,18 @@ struct ArgoScope {
             switch output {
             case "outputs.result": return .success(runtime(Reference(root: .task(native), path: [.member("json"), .member("result")])))
             case "outputs.exitCode": return .success(runtime(Reference(root: .task(native), path: [.member("json"), .member("exit_code")])))
+            case _ where parts.count == 5 && parts[2] == "outputs" && parts[3] == "parameters":
+                let declared = outputParameters["\(kind).\(parts[1])"] ?? []
+                guard declared.contains(parts[4]) else {
+                    return .failure(ArgoIssue(path: "", message: "{{\(name)}}: \(kind == "tasks" ? "task" : "step") \"\(parts[1])\" declares no output parameter \"\(parts[4])\" (outputs.parameters)\(declared.isEmpty ? "" : "; it declares: " + declared.joined(separator: ", "))"))
+                }
+                return .success(runtime(Reference(root: .task(native), path: [.member("json"), .member("files"), .member(parts[4])])))
             default:
-                return .failure(ArgoIssue(path: "", message: "{{\(name)}}: only outputs.result and outputs.exitCode of a \(kind == "tasks" ? "task" : "step") are supported"))
+                return .failure(ArgoIssue(path: "", message: "{{\(name)}}: only outputs.result, outputs.exitCode and outputs.parameters.NAME of a \(kind == "tasks" ? "task" : "step") are supported"))
             }
         default: break
         }
-        return .failure(ArgoIssue(path: "", message: "{{\(name)}} is not a supported variable; supported: inputs.parameters.NAME, workflow.parameters.NAME, workflow.name, workflow.namespace, workflow.uid, item, tasks.NAME.outputs.result, steps.NAME.outputs.result"))
+        return .failure(ArgoIssue(path: "", message: "{{\(name)}} is not a supported variable; supported: inputs.parameters.NAME, workflow.parameters.NAME, workflow.name, workflow.namespace, workflow.uid, item, tasks.NAME.outputs.result, tasks.NAME.outputs.parameters.P, steps.NAME.outputs.result, steps.NAME.outputs.parameters.P"))
     }
 
     static func known(_ keys: Dictionary<String, String>.Keys) -> String {

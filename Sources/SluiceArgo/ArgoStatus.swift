@@ -91,6 +91,11 @@ public enum ArgoStatus {
                 var outputs = JSONObject()
                 if let r = task.output?["json"]?["result"] { outputs.append("result", r) }
                 if let code = exitCode(task) { outputs.append("exitCode", .string(code)) }
+                // Output parameters (`valueFrom.path`): the files the container wrote, in the
+                // order the template declares them.
+                if case .object(let files)? = task.output?["json"]?["files"], !files.keys.isEmpty {
+                    outputs.append("parameters", .array(files.map { .object(JSONObject([("name", .string($0.key)), ("value", $0.value)])) }))
+                }
                 if !outputs.keys.isEmpty { o.append("outputs", .object(outputs)) }
             }
             if phase != "Skipped" && phase != "Omitted" && plan.kind != .suspend {

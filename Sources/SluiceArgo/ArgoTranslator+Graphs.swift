@@ -170,7 +170,10 @@ extension ArgoTranslator {
             }
             guard let e = expandCall(c, nodeName: "\(nodeName).\(c.name)", scope: taskScope, boundaryID: nodeID, after: root ? after : waits, condition: gate, stack: stack) else { continue }
             expansions[c.name] = e
-            if let single = e.single { taskScope.tasks[c.name] = single }
+            if let single = e.single {
+                taskScope.tasks[c.name] = single
+                taskScope.outputParameters["tasks.\(c.name)"] = e.outputParameters
+            }
         }
         guard expansions.count == calls.count else { return nil }
         // Children as Argo links them: the DAG to its first tasks, each task to its dependants.
@@ -215,7 +218,10 @@ extension ArgoTranslator {
                 guard let e = expandCall(c, nodeName: "\(groupName).\(c.name)", scope: stepScope, boundaryID: nodeID, after: waits, condition: g == 0 ? condition : nil, stack: stack) else { continue }
                 nodes[groupIndex].children.append(e.nodeID)
                 exits += e.exits
-                if let single = e.single { singles.append((c.name, single)) }
+                if let single = e.single {
+                    singles.append((c.name, single))
+                    stepScope.outputParameters["steps.\(c.name)"] = e.outputParameters
+                }
             }
             for (n, s) in singles { stepScope.steps[n] = s }
             waits = exits

@@ -162,6 +162,8 @@ public struct ArgoTranslator {
         var nodeID: String
         /// The Sluice task of a single container (for `tasks.X.outputs.result`).
         var single: String?
+        /// The output parameters that container declares (`tasks.X.outputs.parameters.NAME`).
+        var outputParameters: [String] = []
     }
 
     /// Expands one call of template `name` under node `nodeName`. `after`: the Sluice tasks its
@@ -217,11 +219,9 @@ public struct ArgoTranslator {
         }
         scope.inputs = Dictionary(inputs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
         scope.item = nil
-        if let outputs = template["outputs"], outputs != .null, outputs != .object(JSONObject()) {
-            problem(IssuePath.member(path, "outputs"), "output parameters and artifacts are not supported yet; a container's outputs.result is available without declaring it")
-        }
         let id = ArgoNodePlan.id(workflow: workflowName, name: nodeName)
         let kinds = ["container", "script", "dag", "steps", "suspend"].filter { template[$0] != nil }
+        let outputs = outputParameters(template["outputs"], path: IssuePath.member(path, "outputs"), container: kinds == ["container"] || kinds == ["script"], scope: scope)
         guard kinds.count == 1 else {
             problem(path, kinds.isEmpty ? "template \"\(name)\" has none of container, script, dag, steps, suspend (the kinds Sluice runs; resource, http, containerSet, data and plugin are not supported)" : "template \"\(name)\" has \(kinds.joined(separator: " and ")); expected exactly one")
             return nil
@@ -230,7 +230,7 @@ public struct ArgoTranslator {
         case "suspend":
             return expandSuspend(template, name: name, path: path, nodeID: id, nodeName: nodeName, displayName: displayName, inputs: inputs, scope: scope, boundaryID: boundaryID, after: after, condition: condition)
         case "container", "script":
-            return expandContainer(template, kind: kinds[0], name: name, path: path, nodeID: id, nodeName: nodeName, displayName: displayName, inputs: inputs, scope: scope, boundaryID: boundaryID, after: after, condition: condition)
+            return expandContainer(template, kind: kinds[0], name: name, path: path, nodeID: id, nodeName: nodeName, displayName: displayName, inputs: inputs, outputs: outputs, scope: scope, boundaryID: boundaryID, after: after, condition: condition)
         case "dag":
             return expandDAG(template["dag"]!, name: name, path: IssuePath.member(path, "dag"), nodeID: id, nodeName: nodeName, displayName: displayName, inputs: inputs, scope: scope, boundaryID: boundaryID, after: after, condition: condition, stack: stack + [name])
         default:
@@ -271,7 +271,7 @@ public struct ArgoTranslator {
         return out
     }
 
-    mutating func expandContainer(_ template: JSONObject, kind: String, name: String, path: String, nodeID: String, nodeName: String, displayName: String, inputs: [(name: String, value: String)], scope: ArgoScope, boundaryID: String?, after: [String], condition: String?) -> Expansion? {
+    mutating func expandContainer(_ template: JSONObject, kind: String, name: String, path: String, nodeID: String, nodeName: String, displayName: String, inputs: [(name: String, value: String)], outputs: [OutputParameter] = [], scope: ArgoScope, boundaryID: String?, after: [String], condition: String?) -> Expansion? {
         let cpath = IssuePath.member(path, kind)
         guard case .object(let container)? = template[kind] else { problem(cpath, "expected an object"); return nil }
         rejectUnknown(container, allowed: Self.containerFields + (kind == "script" ? ["source"] : []), ignored: Self.ignoredContainerFields, path: cpath)
@@ -314,6 +314,11 @@ public struct ArgoTranslator {
             default: problem(IssuePath.member(cpath, "imagePullPolicy"), "expected Always, IfNotPresent or Never, found \"\(policy)\"")
             }
         }
+        if !outputs.isEmpty {
+            parameters.append("output_files", .object(JSONObject(outputs.map { ($0.name, .string($0.path)) })))
+            let defaults = outputs.compactMap { o in o.defaultValue.map { (o.name, JSONValue.string($0)) } }
+            if !defaults.isEmpty { parameters.append("output_defaults", .object(JSONObject(defaults))) }
+        }
         if let raw = template["activeDeadlineSeconds"] {
             if let n = raw.numberValue ?? raw.stringValue.flatMap(Double.init), n > 0 { parameters.append("timeout_seconds", .number(min(n, 86_400))) } else { problem(IssuePath.member(path, "activeDeadlineSeconds"), "expected a positive number of seconds, found \(raw.preview)") }
         }
@@ -344,7 +349,62 @@ public struct ArgoTranslator {
         tasks.append(.object(task))
         taskPaths.append(cpath)
         nodes.append(ArgoNodePlan(id: nodeID, name: nodeName, displayName: displayName, kind: kindOfNode, templateName: name, boundaryID: boundaryID, task: id, inputs: inputs))
-        return Expansion(exits: [id], nodeID: nodeID, single: id)
+        return Expansion(exits: [id], nodeID: nodeID, single: id, outputParameters: outputs.map(\.name))
+    }
+
+    /// An output parameter of a container or script: its value is the file at `path` once the
+    /// container has exited (`defaultValue` when it wrote none).
+    struct OutputParameter {
+        var name: String
+        var path: String
+        var defaultValue: String?
+    }
+
+    /// Reads a template's `outputs`: `parameters` with `valueFrom.path` (and `default`) on a
+    /// container or script. Artifacts, and outputs of DAG, steps and suspend templates, are
+    /// refused as not supported yet.
+    mutating func outputParameters(_ raw: JSONValue?, path: String, container: Bool, scope: ArgoScope) -> [OutputParameter] {
+        guard let raw, raw != .null else { return [] }
+        guard case .object(let o) = raw else { problem(path, "expected an object with parameters, found \(raw.kindName)"); return [] }
+        if o.keys.isEmpty { return [] }
+        if o["artifacts"] != nil { problem(IssuePath.member(path, "artifacts"), "artifacts are not supported yet; pass small values with output parameters (valueFrom.path) or outputs.result") }
+        rejectUnknown(o, allowed: ["parameters", "artifacts"], path: path)
+        guard let list = o["parameters"], list != .null else { return [] }
+        let ppath = IssuePath.member(path, "parameters")
+        guard container else {
+            problem(ppath, "output parameters of dag, steps and suspend templates are not supported yet; read the output parameter of the task or step that writes it ({{tasks.NAME.outputs.parameters.P}})")
+            return []
+        }
+        guard case .array(let items) = list else { problem(ppath, "expected an array of {\"name\", \"valueFrom\": {\"path\"}}, found \(list.kindName)"); return [] }
+        var out: [OutputParameter] = []
+        for (i, item) in items.enumerated() {
+            let p = IssuePath.index(ppath, i)
+            guard case .object(let parameter) = item else { problem(p, "expected {\"name\", \"valueFrom\": {\"path\"}}, found \(item.kindName)"); continue }
+            rejectUnknown(parameter, allowed: ["name", "valueFrom", "description"], ignored: ["globalName"], path: p)
+            guard let name = parameter["name"]?.stringValue, !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+                problem(IssuePath.member(p, "name"), "expected a name of letters, digits, - and _, found \(parameter["name"]?.preview ?? "none")")
+                continue
+            }
+            if out.contains(where: { $0.name == name }) { problem(IssuePath.member(p, "name"), "output parameter \"\(name)\" is declared twice"); continue }
+            let vpath = IssuePath.member(p, "valueFrom")
+            guard case .object(let from)? = parameter["valueFrom"] else {
+                problem(vpath, parameter["valueFrom"] == nil ? "required field is missing; expected {\"path\": \"/tmp/file\"} (the file the container writes)" : "expected an object such as {\"path\": \"/tmp/file\"}")
+                continue
+            }
+            rejectUnknown(from, allowed: ["path", "default"], path: vpath)
+            guard let file = from["path"]?.stringValue else {
+                problem(IssuePath.member(vpath, "path"), "required field is missing; Sluice reads output parameters from a file the container writes (valueFrom.path)")
+                continue
+            }
+            let filePath = substitute(file, scope: scope, path: IssuePath.member(vpath, "path"))
+            var defaultValue: String?
+            if let d = from["default"] {
+                guard let text = d.stringValue else { problem(IssuePath.member(vpath, "default"), "expected a string, found \(d.kindName)"); continue }
+                defaultValue = substitute(text, scope: scope, path: IssuePath.member(vpath, "default"))
+            }
+            out.append(OutputParameter(name: name, path: filePath, defaultValue: defaultValue))
+        }
+        return out
     }
 
     /// `retryStrategy` as Sluice's `retry`: `limit` retries after the first attempt, Argo's

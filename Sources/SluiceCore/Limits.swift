@@ -65,6 +65,9 @@ public enum Limits {
 
     /// The most steps of a chain, or tasks of a DAG, in a definition a client sends.
     public static let maxTasks = 1000
+    /// The most `output_files` of a `Container.Run`, and the most bytes one may hold.
+    public static let containerOutputFiles = 32
+    public static let containerOutputFileBytes = 256 * 1024
     /// The most tasks of a definition the server writes itself from a smaller one: an Argo
     /// Workflow, whose `withItems`, `withParam` and templates called from several places expand
     /// into many tasks (its body is bounded by `body_bytes`, and the expansion stops at this).
@@ -233,6 +236,8 @@ public enum Limits {
         .init("processes", defaultMaxProcesses),
         .init("definition_tasks", maxTasks),
         .init("translated_tasks", maxTranslatedTasks),
+        .init("container_output_files", containerOutputFiles),
+        .init("container_output_file_bytes", containerOutputFileBytes),
         .init("workflow_name_characters", workflowNameCharacters),
         .init("task_id_characters", taskIDCharacters),
         .init("timeout_seconds", maxTimeoutSeconds),

@@ -47,6 +47,8 @@ public struct CLIContainerRuntime: ContainerRuntime {
         if spec.input != nil { a.append("--interactive") }
         if let dir = spec.workingDirectory { a += ["--workdir", dir] }
         for (name, value) in spec.env { a += ["--env", "\(name)=\(value)"] }
+        // Each output file is a host file mounted where the container writes it.
+        for file in spec.outputFiles { a += ["--volume", "\(file.hostPath):\(file.path)"] }
         // Like Kubernetes: `command` replaces the entrypoint (and with it the image's default
         // arguments), `args` follow it.
         if let program = spec.command.first { a += ["--entrypoint", program] }

@@ -26,6 +26,8 @@ extension ContainerRunParameters {
         ("success_exit_codes", { var s = exitCodes; s.description = "Exit codes that count as success."; s.defaultValue = [0]; return s }()),
         ("retryable_exit_codes", { var s = exitCodes; s.description = "Exit codes whose failure may be retried; default every other code."; return s }()),
         ("kill_grace_seconds", .of(.number, "Seconds between SIGTERM and SIGKILL when the container is stopped.", default: .number(defaultKillGraceSeconds), minimum: 0, maximum: maxKillGraceSeconds)),
+        ("output_files", .of(.object, "Files the container writes, by name → absolute path in the container; after a successful exit the output's files.NAME holds each one's text (one trailing line end removed, as Argo's output parameters).", additional: .schema(.of(.string, "An absolute file path.", minLength: 1)))),
+        ("output_defaults", .of(.object, "Text for an output file the container did not write, by name; without one, a file not written fails the step.", additional: .schema(strings))),
     ])
 
     /// What the schema cannot say, run after it accepted `parameters`: the image is a reference
@@ -78,6 +80,23 @@ extension ContainerRunParameters {
         }
         if parameters["source"] != nil, parameters["stdin"]?.stringValue == StandardInput.input.rawValue {
             issue(member("stdin"), "conflicting_parameters", "source goes to standard input, so stdin cannot be \"input\" too; give one of them")
+        }
+        if case .object(let files)? = parameters["output_files"] {
+            if files.count > Limits.containerOutputFiles {
+                issue(member("output_files"), "too_many", "expected at most \(Limits.containerOutputFiles) output files, found \(files.count)")
+            }
+            for m in files.prefix(Limits.containerOutputFiles) {
+                guard let path = m.value.stringValue else { continue }
+                if !path.hasPrefix("/") || path.hasSuffix("/") || path.contains("\0") || path.contains(":") || path.contains(",") {
+                    issue(IssuePath.member(member("output_files"), m.key), "invalid_path", "expected an absolute file path without : or , (it is mounted into the container), such as \"/tmp/result.txt\", found \(quoted(path))")
+                }
+            }
+        }
+        if case .object(let defaults)? = parameters["output_defaults"] {
+            let files = parameters["output_files"]?.objectValue
+            for m in defaults where files?[m.key] == nil {
+                issue(IssuePath.member(member("output_defaults"), m.key), "unknown_output", "output_files has no file named \(quoted(m.key))")
+            }
         }
         if let t = parameters["timeout_seconds"]?.numberValue, t <= 0 {
             issue(member("timeout_seconds"), "below_minimum", "expected a number of seconds above 0 (at most \(Int(maxTimeoutSeconds))), found \(JSONValue.number(t).jsonString)")

@@ -44,6 +44,10 @@ public struct ContainerRunParameters: Sendable {
     /// `nil`: every exit code that is not a success may be retried.
     public var retryableExitCodes: [Int]?
     public var killGraceSeconds = defaultKillGraceSeconds
+    /// Files the container writes, by the name the output gives them (`output_files`), and the
+    /// text to use for one not written (`output_defaults`).
+    public var outputFiles: [(name: String, path: String)] = []
+    public var outputDefaults: [String: String] = [:]
 
     /// Parameters running `image` with every default.
     public init(image: String) { self.image = image }
@@ -70,6 +74,8 @@ public struct ContainerRunParameters: Sendable {
         if case .array(let codes)? = o["success_exit_codes"] { successExitCodes = codes.compactMap(\.intValue) }
         if case .array(let codes)? = o["retryable_exit_codes"] { retryableExitCodes = codes.compactMap(\.intValue) }
         if let g = o["kill_grace_seconds"]?.numberValue, g >= 0 { killGraceSeconds = min(g, Self.maxKillGraceSeconds) }
+        if case .object(let f)? = o["output_files"] { outputFiles = f.compactMap { m in m.value.stringValue.map { (m.key, $0) } } }
+        if case .object(let d)? = o["output_defaults"] { for m in d { if let s = m.value.stringValue { outputDefaults[m.key] = s } } }
     }
 
     /// What goes to standard input for `input`: the `source`, the input (`stdin: input`), or `nil`.

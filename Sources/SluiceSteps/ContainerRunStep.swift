@@ -3,7 +3,7 @@ import SluiceCore
 /// The `Container.Run` step type: runs one container to completion on the server's container
 /// runtime (`sluice serve --container-runtime`) and produces
 /// `{"json": {"stdout": "…", "exit_code": 0, "result": "…"}}` (`result`: `stdout` without its
-/// trailing line ends).
+/// trailing line ends), with `"files": {NAME: "…"}` for the `output_files` it wrote.
 ///
 /// Standard output and standard error go to the task log line by line as they come. An exit
 /// code outside `success_exit_codes` fails the step with the code and the last standard error
@@ -52,7 +52,10 @@ public enum ContainerRunStep {
     /// Runs one `Container.Run` task.
     public static func run(_ context: StepContext, runtime: any ContainerRuntime, networkByDefault: Bool) async throws(StepFailure) -> JSONValue {
         let parameters = try ContainerRunParameters(context.parameters)
-        let spec = spec(parameters, context: context, networkByDefault: networkByDefault)
+        var prepared = spec(parameters, context: context, networkByDefault: networkByDefault)
+        let files = try ContainerOutputFiles.prepare(parameters, spec: &prepared, usesImages: runtime.usesImages)
+        defer { files.cleanUp() }
+        let spec = prepared
         let output = OutputCapture(
             limit: parameters.maxOutputBytes, logStandardOutput: true, log: context.log, what: "the container",
             maxLoggedLines: Limits.containerLoggedLines, maxLineBytes: Limits.containerLineBytes
@@ -95,6 +98,7 @@ public enum ContainerRunStep {
             // Argo's `outputs.result`: the output without its trailing line ends, as a shell's
             // `$(…)` reads it.
             result.append("result", .string(Self.result(of: stdout)))
+            if !files.files.isEmpty { result.append("files", .object(try files.read(defaults: parameters.outputDefaults, image: spec.image))) }
             return ["json": .object(result)]
         }
     }

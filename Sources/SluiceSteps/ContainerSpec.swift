@@ -39,6 +39,24 @@ public struct ContainerSpec: Sendable {
     public var input: [UInt8]?
     /// Seconds between SIGTERM and SIGKILL when the container is stopped.
     public var killGraceSeconds = 5.0
+    /// Files the container writes for the step to read after it exits (`output_files`).
+    public var outputFiles: [OutputFile] = []
+
+    /// A file read after the container exits: `path` inside the container, `hostPath` where
+    /// this host sees it. A runtime whose containers have their own file system mounts
+    /// `hostPath` at `path` (a Kubernetes runtime would copy `path` out of the finished Pod); the
+    /// `process` runtime's commands write the host's own `path`, which is `hostPath` then.
+    public struct OutputFile: Sendable, Hashable {
+        public var name: String
+        public var path: String
+        public var hostPath: String
+
+        public init(name: String, path: String, hostPath: String) {
+            self.name = name
+            self.path = path
+            self.hostPath = hostPath
+        }
+    }
 
     /// A spec running `image` as it is (its entrypoint, no network, no limits) under `name`.
     public init(name: String, image: String) {

@@ -12,7 +12,12 @@ enum FakeContainer {
             let args = parameters?["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
             let text = parameters?["source"]?.stringValue ?? args.joined(separator: " ")
             if text.hasPrefix("fail") { throw StepFailure("container busybox exited with code 3; expected 0 (success_exit_codes)", retryable: true) }
-            return ["json": ["stdout": .string(text + "\n"), "exit_code": 0, "result": .string(text)]]
+            var output = JSONObject([("stdout", .string(text + "\n")), ("exit_code", 0), ("result", .string(text))])
+            // Each output file holds "<its path>: <the args>".
+            if case .object(let files)? = parameters?["output_files"] {
+                output.append("files", .object(JSONObject(files.map { ($0.key, .string("\($0.value.stringValue ?? ""): \(text)")) })))
+            }
+            return ["json": .object(output)]
         }
     )
 

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import AsyncHTTPClient
 import HTTPTypes
 import Hummingbird
@@ -124,6 +127,25 @@ import Testing
             #expect(pod["type"] == "Pod")
             #expect(pod["templateName"] == "main")
             #expect(pod["outputs"] == ["result": "hello", "exitCode": "0"])
+        }
+    }
+
+    /// Argo's output-parameter example: the file a container writes (`valueFrom.path`) is the
+    /// parameter a later task reads and the Pod node shows; a file not written takes its
+    /// `default`. (On the process runtime the path is the host's own.)
+    @Test func anOutputParameterIsTheFileTheContainerWrote() async throws {
+        let file = "/tmp/sluice-argo-\(UInt32.random(in: 0...UInt32.max)).txt"
+        defer { unlink(file) }
+        try await app().test(.router) { client in
+            let body = #"{"workflow": {"metadata": {"name": "out-param"}, "spec": {"entrypoint": "d", "templates": [{"name": "d", "dag": {"tasks": [{"name": "gen", "template": "gen"}, {"name": "use", "template": "use", "dependencies": ["gen"], "arguments": {"parameters": [{"name": "m", "value": "{{tasks.gen.outputs.parameters.hello-param}}/{{tasks.gen.outputs.parameters.unset}}"}]}}]}}, {"name": "gen", "container": {"image": "busybox", "command": ["sh", "-c"], "args": ["echo hello world > \#(file)"]}, "outputs": {"parameters": [{"name": "hello-param", "valueFrom": {"path": "\#(file)"}}, {"name": "unset", "valueFrom": {"path": "\#(file).none", "default": "fallback"}}]}}, {"name": "use", "inputs": {"parameters": [{"name": "m"}]}, "container": {"image": "busybox", "command": ["echo", "got {{inputs.parameters.m}}"]}}]}}}"#
+            let created = try await client.send(.post, "/api/v1/workflows/argo", body: body)
+            #expect(created.status == .ok, "\(created.text)")
+            let done = try await finished(client, "argo", "out-param")
+            #expect(done["status"]?["phase"] == "Succeeded", "\(done)")
+            let nodes = try #require(done["status"]?["nodes"]?.objectValue)
+            let gen = try #require(nodes.first { $0.value["displayName"] == "gen" }?.value)
+            #expect(gen["outputs"]?["parameters"] == [["name": "hello-param", "value": "hello world"], ["name": "unset", "value": "fallback"]])
+            #expect(nodes.first { $0.value["displayName"] == "use" }?.value["outputs"]?["result"] == "got hello world/fallback")
         }
     }
 

@@ -89,6 +89,44 @@ import Testing
         }
     }
 
+    /// `output_files`: a file the container wrote is in the output's `files` (one trailing line
+    /// end removed); one it did not write takes its `output_defaults` text, or fails the step
+    /// saying which. (On the process runtime the paths are the host's own.)
+    @Test func outputFilesAreReadAfterTheContainerExits() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outputs-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A file left from before the run is not something this run wrote.
+        try "stale\n".write(toFile: "\(dir)/stale.txt", atomically: false, encoding: .utf8)
+        try await withEngine { engine in
+            let (written, _) = try await execute(engine, ["type": "Container.Run", "input": [
+                "image": "busybox", "command": ["sh", "-c", .string("echo hello > \(dir)/greeting.txt; printf 'a\\nb' > \(dir)/two.txt")],
+                "output_files": ["greeting": .string("\(dir)/greeting.txt"), "two": .string("\(dir)/two.txt"), "stale": .string("\(dir)/stale.txt")],
+                "output_defaults": ["stale": "fallback"],
+            ]])
+            #expect(written.execution.status == .completed, "\(String(describing: written.tasks.first?.error))")
+            #expect(written.execution.output?["json"]?["files"] == ["greeting": "hello", "two": "a\nb", "stale": "fallback"])
+            let (missing, _) = try await execute(engine, ["type": "Container.Run", "input": [
+                "image": "busybox", "command": ["true"], "output_files": ["result": .string("\(dir)/never.txt")],
+            ]])
+            #expect(missing.execution.status == .failed)
+            let message = missing.tasks[0].error?["message"]?.stringValue ?? ""
+            #expect(message == "container busybox did not write its output file \(dir)/never.txt (output_files.result); write it, or give output_defaults.result", "\(message)")
+            // At most container_output_file_bytes in a file.
+            let size = Limits.containerOutputFileBytes
+            let (full, _) = try await execute(engine, ["type": "Container.Run", "input": [
+                "image": "busybox", "command": ["sh", "-c", .string("head -c \(size) /dev/zero | tr '\\0' x > \(dir)/full; head -c \(size + 1) /dev/zero > \(dir)/over")],
+                "output_files": ["full": .string("\(dir)/full")],
+            ]])
+            #expect(full.execution.output?["json"]?["files"]?["full"]?.stringValue?.utf8.count == size)
+            let (over, _) = try await execute(engine, ["type": "Container.Run", "input": [
+                "image": "busybox", "command": ["sh", "-c", .string("head -c \(size + 1) /dev/zero > \(dir)/over")],
+                "output_files": ["over": .string("\(dir)/over")],
+            ]])
+            #expect(over.tasks[0].error?["message"]?.stringValue == "container busybox's output file \(dir)/over (output_files.over) could not be read or holds more than \(size) bytes")
+        }
+    }
+
     @Test func aScriptsSourceGoesToTheInterpreterAndStdinCanCarryTheInput() async throws {
         try await withEngine { engine in
             let (script, _) = try await execute(engine, ["type": "Container.Run", "input": ["image": "busybox", "command": ["sh"], "source": "x=20\necho $((x + 1))\n"]])

@@ -60,6 +60,21 @@ import Testing
         #expect(try issues(#"{"type": "Container.Run"}"#).map(\.code) == ["missing_parameters"])
     }
 
+    /// `output_files`: absolute paths that can be mounted, at most `container_output_files` of
+    /// them, and `output_defaults` only for files it names.
+    @Test func outputFilesAreAbsoluteMountablePathsAndAtMostTheLimit() throws {
+        #expect(try run(#""image": "b", "output_files": {"a": "/tmp/a.txt", "b-1": "/out/b"}, "output_defaults": {"a": ""}"#).isEmpty)
+        let found = try run(#""image": "b", "output_files": {"rel": "tmp/a", "dir": "/tmp/", "colon": "/a:b"}, "output_defaults": {"other": "x"}"#)
+        #expect(Set(found.map(\.path)) == ["steps[0].input.output_files.rel", "steps[0].input.output_files.dir", "steps[0].input.output_files.colon", "steps[0].input.output_defaults.other"], "\(found)")
+        #expect(found.first { $0.path.hasSuffix(".rel") }?.message == "expected an absolute file path without : or , (it is mounted into the container), such as \"/tmp/result.txt\", found \"tmp/a\"")
+        #expect(found.first { $0.path.hasSuffix(".other") }?.message == "output_files has no file named \"other\"")
+        #expect(try run(#""image": "b", "output_files": {"n": 3}"#).map(\.path) == ["steps[0].input.output_files.n"])
+        func files(_ n: Int) -> String { (0..<n).map { #""f\#($0)": "/o/\#($0)""# }.joined(separator: ", ") }
+        #expect(try run(#""image": "b", "output_files": {\#(files(Limits.containerOutputFiles))}"#).isEmpty)
+        let over = try run(#""image": "b", "output_files": {\#(files(Limits.containerOutputFiles + 1))}"#)
+        #expect(over.map(\.message) == ["expected at most \(Limits.containerOutputFiles) output files, found \(Limits.containerOutputFiles + 1)"])
+    }
+
     @Test func theProcessRuntimeNeedsACommand() throws {
         let process = ContainerOptions(runtime: ProcessContainerRuntime())
         let missing = try run(#""image": "busybox", "args": ["hi"]"#, containers: process)

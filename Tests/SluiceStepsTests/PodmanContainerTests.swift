@@ -79,6 +79,25 @@ struct PodmanContainerTests {
         }
     }
 
+    /// `output_files` in a real container: a host file mounted at the path, read after the
+    /// container exits (a directory the image does not have is made for it); a file the
+    /// container did not write takes its default; nothing is left on the host.
+    @Test func outputFilesAreReadFromTheContainer() async throws {
+        try await withEngine { engine in
+            let id = try await start(engine, [
+                "image": Self.image, "command": ["sh", "-c", "echo hello > /tmp/hello.txt; echo -n deep > /out/deep/result"],
+                "output_files": ["hello": "/tmp/hello.txt", "deep": "/out/deep/result", "none": "/tmp/none"], "output_defaults": ["none": "default"],
+            ])
+            let (detail, lines) = try await finished(engine, id)
+            #expect(detail.execution.status == .completed, "\(String(describing: detail.tasks.first?.error)) \(lines)")
+            #expect(detail.execution.output?["json"]?["files"] == ["hello": "hello", "deep": "deep", "none": "default"])
+            let mounts = lines.first ?? ""
+            #expect(mounts.contains("--volume ") && mounts.contains(":/tmp/hello.txt"), "\(lines)")
+            let dirs = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("sluice-outputs-") }
+            #expect(dirs.isEmpty, "the attempt's output directory was removed: \(dirs)")
+        }
+    }
+
     @Test func argsWithoutACommandAScriptAndAFailingExitCode() async throws {
         try await withEngine { engine in
             // No command: the image has no entrypoint, so args replace its CMD and run.

@@ -12,7 +12,7 @@ import urllib.request
 
 from hera.shared import global_config
 from hera.workflows import DAG, Container, Parameter, RetryStrategy, Steps, Workflow, WorkflowsService, script
-from hera.workflows.models import Arguments, Parameter as ModelParameter
+from hera.workflows.models import Arguments, Parameter as ModelParameter, ValueFrom
 
 URL = os.environ.get("SLUICE_ARGO_URL", "http://127.0.0.1:8080")
 NAMESPACE = "argo"
@@ -100,6 +100,26 @@ class HeraTests(unittest.TestCase):
         self.assertEqual(done.status.phase, "Succeeded", done.status.message)
         self.assertEqual(node_by_display(done, "consume").outputs.result, "got QUIET")
         self.assertEqual(done.status.nodes[done.metadata.name].type, "Steps")
+
+    def test_an_output_parameter_is_the_file_the_container_wrote(self):
+        # Argo's output-parameter example; on the process runtime the path is the host's own.
+        path = f"/tmp/sluice-hera-{os.getpid()}-{time.time_ns()}.txt"
+        gen = Container(name="gen", image="busybox", command=["sh", "-c"], args=[f"echo hello world > {path}"],
+                        outputs=[Parameter(name="hello-param", value_from=ValueFrom(path=path))])
+        use = Container(name="use", image="busybox", command=["sh", "-c"], args=["echo got {{inputs.parameters.m}}"],
+                        inputs=[Parameter(name="m")])
+        with Workflow(generate_name="output-parameter-", entrypoint="main", workflows_service=service()) as w:
+            with DAG(name="main"):
+                g = gen()
+                u = use(arguments={"m": "{{tasks.gen.outputs.parameters.hello-param}}"})
+                g >> u
+        w.create()
+        done = w.wait(poll_interval=1)
+        os.unlink(path)
+        self.assertEqual(done.status.phase, "Succeeded", done.status.message)
+        node = node_by_display(done, "gen")
+        self.assertEqual([(p.name, p.value) for p in node.outputs.parameters], [("hello-param", "hello world")])
+        self.assertEqual(node_by_display(done, "use").outputs.result, "got hello world")
 
     def test_a_failing_exit_code_fails_the_workflow(self):
         with Workflow(generate_name="fail-", entrypoint="main", workflows_service=service()) as w:
