@@ -13,8 +13,11 @@ public struct ArgoExecutionState: Sendable {
         public var completedAt: Int64?
         /// Failed attempts, oldest first: `{attempt, error: {message}, started_at, completed_at}`.
         public var failedAttempts: [JSONValue]
+        /// The attempt now (or last) run, from 1; `nil` when not known.
+        public var attempt: Int?
 
-        public init(status: TaskStatus, output: JSONValue? = nil, error: JSONValue? = nil, startedAt: Int64? = nil, completedAt: Int64? = nil, failedAttempts: [JSONValue] = []) {
+        public init(status: TaskStatus, output: JSONValue? = nil, error: JSONValue? = nil, startedAt: Int64? = nil, completedAt: Int64? = nil, failedAttempts: [JSONValue] = [], attempt: Int? = nil) {
+            self.attempt = attempt
             self.status = status
             self.output = output
             self.error = error

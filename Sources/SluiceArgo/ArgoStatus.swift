@@ -106,7 +106,10 @@ public enum ArgoStatus {
             if plan.kind == .retry && override == nil {
                 // One Pod child per attempt: the failed ones from the history, then the current.
                 var children: [String] = []
-                let failed = task?.failedAttempts ?? []
+                var failed = task?.failedAttempts ?? []
+                // A task that failed for good has its last attempt in the history too: it is
+                // the current child, not one more (CI on podman: 4 children for 3 attempts).
+                if let task, task.status == .failed, let attempt = task.attempt, failed.last?["attempt"]?.numberValue == Double(attempt) { failed.removeLast() }
                 for (k, attempt) in failed.enumerated() {
                     let childName = "\(plan.name)(\(k))"
                     let childID = ArgoNodePlan.id(workflow: workflow, name: childName)

@@ -264,6 +264,21 @@ import Testing
         }
     }
 
+    /// A container that fails every attempt: the Retry node has one Failed Pod child per attempt
+    /// (`limit` 2: three), not one more for the last attempt kept in the task's history too.
+    @Test func aRetryNodeWhoseAttemptsAllFailHasAChildPerAttempt() async throws {
+        try await app().test(.router) { client in
+            let body = #"{"workflow": {"metadata": {"name": "always-fails"}, "spec": {"entrypoint": "f", "templates": [{"name": "f", "retryStrategy": {"limit": 2, "backoff": {"duration": "0"}}, "container": {"image": "busybox", "command": ["sh", "-c", "exit 1"]}}]}}}"#
+            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: body).status == .ok)
+            let done = try await finished(client, "argo", "always-fails")
+            #expect(done["status"]?["phase"] == "Failed")
+            let nodes = try #require(done["status"]?["nodes"]?.objectValue)
+            let children = nodes.first { $0.key == "always-fails" }?.value["children"]?.arrayValue ?? []
+            #expect(children.count == 3, "\(children)")
+            #expect(children.allSatisfy { c in nodes.first { $0.key == c.stringValue }?.value["phase"] == "Failed" })
+        }
+    }
+
     @Test func stopRetryResubmitAndLogAct() async throws {
         try await app().test(.router) { client in
             // stop: a running container is stopped and the workflow fails.
