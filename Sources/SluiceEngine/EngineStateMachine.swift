@@ -150,21 +150,30 @@ struct EngineStateMachine {
     /// Attempt `dispatch` of a step with I/O, launched for `incarnation`, ended with `result`.
     mutating func stepFinished(_ dispatch: ExecutionStateMachine.Dispatch, _ result: Result<JSONValue, StepFailure>, startedAt: Int64, now: Int64, incarnation: UInt64) -> Actions {
         let id = dispatch.executionID
-        guard !stopping, var entry = active[id], entry.incarnation == incarnation else { return Actions() }
+        guard !stopping, var entry = active.removeValue(forKey: id) else { return Actions() }
+        guard entry.incarnation == incarnation else {
+            active[id] = consume entry
+            return Actions()
+        }
         var notes: [Note] = []
         var random = self.random
         let outcome = Self.finish(&entry.machine, dispatch, result, startedAt: startedAt, completedAt: now, jitter: { random.nextUnit() }, notes: &notes)
         self.random = random
-        active[id] = entry
+        active[id] = consume entry
         guard let outcome else { return Actions() }
         return settle(id, outcome, now: now, notes: notes)
     }
 
     /// A timer of execution `executionID`, armed for `incarnation`, fired.
     mutating func timerFired(_ executionID: String, _ timer: ExecutionStateMachine.Timer, now: Int64, incarnation: UInt64) -> Actions {
-        guard !stopping, var entry = active[executionID], entry.incarnation == incarnation,
-            let outcome = entry.machine.timerFired(timer, now: now) else { return Actions() }
-        active[executionID] = entry
+        guard !stopping, var entry = active.removeValue(forKey: executionID) else { return Actions() }
+        guard entry.incarnation == incarnation else {
+            active[executionID] = consume entry
+            return Actions()
+        }
+        let outcome = entry.machine.timerFired(timer, now: now)
+        active[executionID] = consume entry
+        guard let outcome else { return Actions() }
         return settle(executionID, outcome, now: now)
     }
 
@@ -181,17 +190,24 @@ struct EngineStateMachine {
     /// Cancels execution `executionID` if this engine drives it. Its transition is computed from
     /// the machine as every earlier transition left it, and submitted after them.
     mutating func cancel(_ executionID: String, now: Int64) -> CancelDecision {
-        guard var entry = active[executionID] else { return .notHere }
-        guard let outcome = entry.machine.cancel(now: now) else { return .finished }
-        active[executionID] = entry
+        guard var entry = active.removeValue(forKey: executionID) else { return .notHere }
+        let outcome = entry.machine.cancel(now: now)
+        active[executionID] = consume entry
+        guard let outcome else { return .finished }
         return .commit(settle(executionID, outcome, now: now))
     }
 
     /// Runs the pure tasks of `outcome.dispatch` (and those they make ready) to their end, marks
     /// the rest RUNNING, and turns the result into one commit: the pending log lines, then the
     /// transition with its events.
+    ///
+    /// Each of these takes the execution's entry out of `active` while it changes it and puts it
+    /// back with `consume`, which ends the local copy's life there: changed while a second
+    /// reference lived (the dictionary's, or the caller's local still alive during `settle`), its
+    /// machine's and record's arrays were copied whole for every transition — a 10,000-task
+    /// workflow copied 10,000 task records per step that ended.
     mutating func settle(_ id: String, _ outcome: ExecutionStateMachine.Outcome, now: Int64, notes: [Note] = []) -> Actions {
-        guard var entry = active[id] else { return Actions() }
+        guard var entry = active.removeValue(forKey: id) else { return Actions() }
         var outcome = outcome
         var notes = notes
         var launch: [Launch] = []
@@ -224,12 +240,13 @@ struct EngineStateMachine {
         }
         guard let transition = outcome.transition else {
             // Nothing to write (a retry wait ended and its task waits again, say): act at once.
-            active[id] = entry
-            for t in outcome.timers { actions.timers.append(Arm(executionID: id, timer: t, incarnation: entry.incarnation)) }
+            let incarnation = entry.incarnation
+            active[id] = consume entry
+            for t in outcome.timers { actions.timers.append(Arm(executionID: id, timer: t, incarnation: incarnation)) }
             return actions
         }
         let recorded = entry.record.recording(transition)
-        active[id] = entry
+        active[id] = consume entry
         var commit = takeLogs(of: id)
         commit.effects.append(Effect(
             executionID: id, mutation: commit.mutations.count, launch: launch, timers: outcome.timers + delays,

@@ -17,11 +17,12 @@ extension ExecutionDetail {
     /// Whether every change of `t` finds its task in an expected status, each checked against the
     /// status the changes before it leave (a merged transition may start and complete one task):
     /// whether a store would apply it.
+    /// Costs the transition's changes, not the execution's tasks.
     public func accepts(_ t: ExecutionTransition) -> Bool {
-        var statuses = tasks.map(\.status)
+        var changed: [Int: TaskStatus] = [:]
         for change in t.tasks {
-            guard change.index < statuses.count, change.expected.contains(statuses[change.index]) else { return false }
-            statuses[change.index] = change.status
+            guard change.index >= 0, change.index < tasks.count, change.expected.contains(changed[change.index] ?? tasks[change.index].status) else { return false }
+            if t.tasks.count > 1 { changed[change.index] = change.status }
         }
         return true
     }

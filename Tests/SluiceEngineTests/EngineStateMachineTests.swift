@@ -118,6 +118,27 @@ struct EngineStateMachineTests {
         ])
     }
 
+    /// A step that ends changes the execution's record in place: its task array is not copied
+    /// for each transition (it was, while a second reference to the entry lived — O(tasks) per
+    /// step, which made a 10,000-task workflow quadratic).
+    @Test func aTransitionChangesTheRecordInPlaceWithoutCopyingItsTasks() throws {
+        let (machine, record) = fresh(try plan(["name": "three", "steps": [["type": "Test.SlowUpper"], ["type": "Test.SlowUpper"], ["type": "Test.SlowUpper"]]]))
+        var core = EngineStateMachine(clustered: false, seed: 1)
+        let start = try some(core.register(machine, record: record, now: 10))
+        func tasksAddress() -> UInt { core.active["ex-1"]!.record.tasks.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+        let first = try #require(core.committed(start.commits[0], applied(start.commits[0])).launch.first)
+        let before = tasksAddress()
+        let finished = core.stepFinished(first.dispatch, .success(["text": "HI"]), startedAt: 10, now: 20, incarnation: first.incarnation)
+        #expect(finished.commits.count == 1)
+        #expect(core.active["ex-1"]!.record.tasks.map(\.status) == [.completed, .running, .pending])
+        #expect(tasksAddress() == before, "the tasks were copied")
+        _ = core.committed(finished.commits[0], applied(finished.commits[0]))
+        guard case .commit(let cancelled) = core.cancel("ex-1", now: 40) else { Issue.record("the cancel found nothing to do"); return }
+        #expect(cancelled.commits.count == 1)
+        #expect(core.active["ex-1"]!.record.tasks.map(\.status) == [.completed, .cancelled, .cancelled])
+        #expect(tasksAddress() == before, "the tasks were copied")
+    }
+
     @Test func aDeadlineWithTransitionsInFlightIsComputedAfterThemAndCommittedLast() async throws {
         let (machine, record) = fresh(try plan(["name": "two", "timeout_seconds": 5, "steps": [["type": "Test.SlowUpper"], ["type": "Test.SlowUpper"]]]), deadlineAt: 5010)
         let store = try await storeWith(record)

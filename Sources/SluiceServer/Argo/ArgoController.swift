@@ -17,8 +17,10 @@ struct ArgoController {
     let streams: HeldRequests
     /// Names being created now, by namespace: two creates of one name cannot both pass the check.
     let creating = NamesInCreation()
+    /// The node plans of the workflows read lately (a read needs them for the status).
+    let nodePlans = ArgoNodePlans()
     var parsing: RequestParsing { RequestParsing(configuration: configuration) }
-    var workflows: ArgoWorkflows { ArgoWorkflows(engine: engine) }
+    var workflows: ArgoWorkflows { ArgoWorkflows(engine: engine, nodePlans: nodePlans) }
 
     /// The version `GET /api/v1/version` reports: the Argo API version these routes follow.
     static let argoVersion = "v3.6.0"

@@ -12,6 +12,7 @@ import Synchronization
 /// `<cron>-<scheduled unix seconds>` as Argo names them (ArgoController+Cron.swift).
 struct ArgoWorkflows: Sendable {
     let engine: Engine
+    var nodePlans = ArgoNodePlans()
 
     /// One Argo workflow as stored.
     struct Stored: Sendable {
@@ -128,8 +129,15 @@ struct ArgoWorkflows: Sendable {
         let namespace = stored.record.namespace
         let uid = stored.metadata["uid"]?.stringValue ?? ""
         var status: JSONValue = ["phase": "Running"]
-        if case .success(let translation) = ArgoTranslator.translate(.object(JSONObject([("spec", stored.spec)])), name: stored.name, namespace: namespace, uid: uid) {
-            status = ArgoStatus.status(workflow: stored.name, nodes: translation.nodes, execution: detail.map(Self.state))
+        // The spec of a stored version never changes: it is translated once, not on every read
+        // (a poll of a 10,000-task workflow translated it each time).
+        let key = ArgoNodePlans.Key(workflowID: stored.record.id, version: stored.record.version, name: stored.name, namespace: namespace, uid: uid)
+        let nodes = nodePlans.nodes(for: key) {
+            guard case .success(let translation) = ArgoTranslator.translate(.object(JSONObject([("spec", stored.spec)])), name: stored.name, namespace: namespace, uid: uid) else { return nil }
+            return translation.nodes
+        }
+        if let nodes {
+            status = ArgoStatus.status(workflow: stored.name, nodes: nodes, execution: detail.map(Self.state))
         }
         var version = stored.createdAt
         if let detail {
@@ -164,5 +172,57 @@ extension JSONObject {
         var pairs = map { ($0.key, $0.value) }
         if let i = pairs.firstIndex(where: { $0.0 == key }) { pairs[i].1 = value } else { pairs.append((key, value)) }
         self = JSONObject(pairs)
+    }
+}
+
+/// The node plans of translated workflows, by workflow version (and the name and uid a Cron
+/// run is translated under), so that reading a workflow does not translate its spec again: at
+/// most `limit` plans or `maxNodes` nodes, the least recently used going first.
+final class ArgoNodePlans: Sendable {
+    struct Key: Hashable, Sendable {
+        var workflowID: String
+        var version: Int
+        var name: String
+        var namespace: String
+        var uid: String
+    }
+
+    struct State {
+        var plans: [Key: (nodes: [ArgoNodePlan], used: UInt64)] = [:]
+        var nodes = 0
+        var clock: UInt64 = 0
+    }
+
+    let limit: Int
+    let maxNodes: Int
+    private let state = Mutex(State())
+
+    init(limit: Int = 256, maxNodes: Int = 200_000) {
+        self.limit = limit
+        self.maxNodes = maxNodes
+    }
+
+    /// The plan of `key`, made by `make` when it is not kept (`nil` from `make` is not kept).
+    func nodes(for key: Key, make: () -> [ArgoNodePlan]?) -> [ArgoNodePlan]? {
+        let kept: [ArgoNodePlan]? = state.withLock { s in
+            guard let entry = s.plans[key] else { return nil }
+            s.clock += 1
+            s.plans[key]?.used = s.clock
+            return entry.nodes
+        }
+        if let kept { return kept }
+        guard let made = make() else { return nil }
+        state.withLock { s in
+            guard s.plans[key] == nil else { return }
+            s.clock += 1
+            s.plans[key] = (made, s.clock)
+            s.nodes += made.count
+            while s.plans.count > limit || (s.nodes > maxNodes && s.plans.count > 1) {
+                guard let oldest = s.plans.min(by: { $0.value.used < $1.value.used }) else { break }
+                s.plans.removeValue(forKey: oldest.key)
+                s.nodes -= oldest.value.nodes.count
+            }
+        }
+        return made
     }
 }
