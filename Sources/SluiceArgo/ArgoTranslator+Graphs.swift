@@ -28,7 +28,7 @@ extension ArgoTranslator {
         rejectUnknown(o, allowed: allowed, path: path)
         guard let name = o["name"]?.stringValue, !name.isEmpty else { problem(IssuePath.member(path, "name"), "required field is missing; expected a name"); return nil }
         guard let template = o["template"]?.stringValue else {
-            problem(IssuePath.member(path, "template"), o["templateRef"] != nil ? "templateRef (WorkflowTemplates) is not supported yet" : "required field is missing; expected the name of a template")
+            problem(IssuePath.member(path, "template"), o["templateRef"] != nil ? "templateRef names a WorkflowTemplate's template, which the server copies in before translating (this translation did not have the WorkflowTemplates)" : "required field is missing; expected the name of a template")
             return nil
         }
         return Call(name: name, template: template, object: o, path: path)

@@ -209,6 +209,24 @@ class HeraTests(unittest.TestCase):
         self.assertEqual(done.status.phase, "Succeeded", done.status.message)
         self.assertEqual(done.status.nodes[done.metadata.name].outputs.result, "hello hera")
 
+    def test_template_ref_calls_a_template_of_a_workflow_template(self):
+        from hera.workflows import Step, Task, WorkflowTemplate
+        from hera.workflows.models import TemplateRef
+        with WorkflowTemplate(name="hera-lib", workflows_service=service()) as lib:
+            Container(name="say", image="busybox", command=["sh", "-c"], args=["echo said {{inputs.parameters.m}}"],
+                      inputs=[Parameter(name="m")])
+        lib.update()
+        with Workflow(generate_name="template-ref-", entrypoint="main", workflows_service=service()) as w:
+            with DAG(name="main"):
+                a = Task(name="a", template_ref=TemplateRef(name="hera-lib", template="say"), arguments={"m": "first"})
+                b = Task(name="b", template_ref=TemplateRef(name="hera-lib", template="say"),
+                         arguments={"m": "{{tasks.a.outputs.result}}"})
+                a >> b
+        w.create()
+        done = w.wait(poll_interval=1)
+        self.assertEqual(done.status.phase, "Succeeded", done.status.message)
+        self.assertEqual(node_by_display(done, "b").outputs.result, "said said first")
+
     def test_a_cron_workflow_is_created_updated_suspended_resumed_and_deleted(self):
         from hera.workflows import CronWorkflow
         from hera.workflows.models import CronWorkflowResumeRequest, CronWorkflowSuspendRequest

@@ -55,6 +55,24 @@ extension ArgoController {
             arguments.set("parameters", .array(filled))
             spec.set("arguments", .object(arguments))
         }
+        // A WorkflowTemplate without an entrypoint is a library for templateRef: it is checked by
+        // a spec that runs each of its templates once, with "" for the inputs it does not fill.
+        if spec["entrypoint"] == nil, case .array(let templates)? = spec["templates"], !templates.isEmpty {
+            var steps: [JSONValue] = []
+            for (k, t) in templates.enumerated() {
+                guard let name = t["name"]?.stringValue else { continue }
+                var parameters: [JSONValue] = []
+                if case .array(let inputs)? = t["inputs"]?["parameters"] {
+                    for input in inputs where input["value"] == nil && input["default"] == nil {
+                        if let n = input["name"]?.stringValue { parameters.append(["name": .string(n), "value": ""]) }
+                    }
+                }
+                steps.append(["name": .string("t\(k)"), "template": .string(name), "arguments": ["parameters": .array(parameters)]])
+            }
+            spec.set("entrypoint", "/check")
+            spec.set("templates", .array(templates + [["name": "/check", "steps": [.array(steps)]]]))
+        }
+        spec = try await resolvingTemplateRefs(.object(spec), namespace: namespace).objectValue ?? spec
         let checked = JSONObject([("metadata", .object(metadata)), ("spec", .object(spec))])
         let translation: ArgoTranslation
         switch ArgoTranslator.translate(.object(checked), name: name, namespace: namespace, uid: metadata["uid"]?.stringValue ?? "") {
@@ -250,9 +268,103 @@ extension ArgoController {
         return out
     }
 
+    /// A Workflow's spec with its `workflowTemplateRef` resolved (the template's spec, the
+    /// Workflow's own members over it, arguments merged by name) and then the `templateRef`s of
+    /// its DAG tasks and steps (`resolvingTemplateRefs`). Unchanged without either.
+    func resolvingTemplateRef(_ spec: JSONValue, namespace: String) async throws -> JSONValue {
+        try await resolvingTemplateRefs(try await resolvingWorkflowTemplateRef(spec, namespace: namespace), namespace: namespace)
+    }
+
+    /// The most templates `templateRef`s may copy into one spec.
+    static let maxReferencedTemplates = 200
+
+    /// `spec` with every `templateRef` of a DAG task or a step (`{"name": WorkflowTemplate,
+    /// "template": its template}`) resolved, as Argo resolves it when the workflow starts: the
+    /// referenced template — and the templates it calls in its WorkflowTemplate, and those their
+    /// own `templateRef`s name — copied into `spec.templates` as `<WorkflowTemplate>/<template>`
+    /// (a `/` no template name of the spec can hold), and the call pointed at that copy. A
+    /// WorkflowTemplate changed later does not change a workflow already submitted.
+    func resolvingTemplateRefs(_ spec: JSONValue, namespace: String) async throws -> JSONValue {
+        guard case .object(var object) = spec, case .array(var templates)? = object["templates"] else { return spec }
+        var owners: [String?] = Array(repeating: nil, count: templates.count)
+        var libraries: [String: [String: JSONValue]] = [:]
+        var copied = Set<String>()
+        /// The name of the copy of `template` of WorkflowTemplate `owner`, copied in if needed.
+        func copy(_ owner: String, _ template: String, path: String) async throws -> String {
+            let name = "\(owner)/\(template)"
+            if copied.contains(name) { return name }
+            if libraries[owner] == nil {
+                guard let record = try await self.template(owner, in: namespace), case .array(let list)? = record.definition["origin"]?["argoTemplate"]?["spec"]?["templates"] else {
+                    throw ArgoError.invalid("\(path): workflowtemplates.argoproj.io \"\(owner)\" not found in namespace \"\(namespace)\"")
+                }
+                var byName: [String: JSONValue] = [:]
+                for t in list { if let n = t["name"]?.stringValue { byName[n] = t } }
+                libraries[owner] = byName
+            }
+            guard case .object(var found)? = libraries[owner]?[template] else {
+                let known = (libraries[owner] ?? [:]).keys.sorted().joined(separator: ", ")
+                throw ArgoError.invalid("\(path): WorkflowTemplate \"\(owner)\" has no template \"\(template)\" (it has: \(known))")
+            }
+            guard copied.count < Self.maxReferencedTemplates else {
+                throw ArgoError.invalid("\(path): templateRefs copy more than \(Self.maxReferencedTemplates) templates into this workflow")
+            }
+            copied.insert(name)
+            found.set("name", .string(name))
+            templates.append(.object(found))
+            owners.append(owner)
+            return name
+        }
+        /// A DAG task or a step with its template resolved.
+        func resolved(_ call: JSONValue, owner: String?, path: String) async throws -> JSONValue {
+            guard case .object(var c) = call else { return call }
+            if let ref = c["templateRef"] {
+                let p = IssuePath.member(path, "templateRef")
+                guard case .object(let r) = ref, let owner = r["name"]?.stringValue, !owner.isEmpty, let template = r["template"]?.stringValue, !template.isEmpty else {
+                    throw ArgoError.invalid("\(p): expected {\"name\": a WorkflowTemplate, \"template\": one of its templates}")
+                }
+                for key in r.keys where !["name", "template", "clusterScope"].contains(key) { throw ArgoError.invalid("\(p).\(key): unknown field; expected name, template") }
+                if r["clusterScope"] == .bool(true) { throw ArgoError.invalid("\(p).clusterScope: ClusterWorkflowTemplates are not supported") }
+                if c["template"] != nil { throw ArgoError.invalid("\(path): give either template or templateRef, not both") }
+                c.remove("templateRef")
+                c.set("template", .string(try await copy(owner, template, path: p)))
+            } else if let owner, let template = c["template"]?.stringValue {
+                // Inside a copied template, a template name is one of its own WorkflowTemplate.
+                c.set("template", .string(try await copy(owner, template, path: IssuePath.member(path, "template"))))
+            }
+            return .object(c)
+        }
+        var i = 0
+        while i < templates.count {
+            guard case .object(var t) = templates[i] else { i += 1; continue }
+            let owner = owners[i]
+            let path = owner.map { "templateRef \($0): spec.templates[\(i)]" } ?? "spec.templates[\(i)]"
+            if case .object(var dag)? = t["dag"], case .array(let tasks)? = dag["tasks"] {
+                var out: [JSONValue] = []
+                for (j, task) in tasks.enumerated() { out.append(try await resolved(task, owner: owner, path: "\(path).dag.tasks[\(j)]")) }
+                dag.set("tasks", .array(out))
+                t.set("dag", .object(dag))
+            }
+            if case .array(let groups)? = t["steps"] {
+                var out: [JSONValue] = []
+                for (g, group) in groups.enumerated() {
+                    guard case .array(let steps) = group else { out.append(group); continue }
+                    var resolvedGroup: [JSONValue] = []
+                    for (s, step) in steps.enumerated() { resolvedGroup.append(try await resolved(step, owner: owner, path: "\(path).steps[\(g)][\(s)]")) }
+                    out.append(.array(resolvedGroup))
+                }
+                t.set("steps", .array(out))
+            }
+            templates[i] = .object(t)
+            i += 1
+        }
+        guard !copied.isEmpty else { return spec }
+        object.set("templates", .array(templates))
+        return .object(object)
+    }
+
     /// A Workflow's spec with its `workflowTemplateRef` resolved: the template's spec, the
     /// Workflow's own members over it, arguments merged by name. Unchanged without one.
-    func resolvingTemplateRef(_ spec: JSONValue, namespace: String) async throws -> JSONValue {
+    func resolvingWorkflowTemplateRef(_ spec: JSONValue, namespace: String) async throws -> JSONValue {
         guard case .object(var own) = spec, let ref = own["workflowTemplateRef"] else { return spec }
         guard let name = ref["name"]?.stringValue else { throw ArgoError.invalid("spec.workflowTemplateRef.name: required") }
         if ref["clusterScope"] == .bool(true) { throw ArgoError.invalid("spec.workflowTemplateRef.clusterScope: ClusterWorkflowTemplates are not supported") }
