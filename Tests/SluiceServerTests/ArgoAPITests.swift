@@ -266,6 +266,22 @@ import Testing
         }
     }
 
+    /// `PUT …/suspend|resume` are Argo's Unimplemented (501, code 12) with the reason and what
+    /// to do instead, not a 404 that would read as "no such workflow"; an unknown workflow is 404.
+    @Test func suspendAndResumeSayTheyAreNotSupportedYet() async throws {
+        try await app().test(.router) { client in
+            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: Self.hello.replacingOccurrences(of: #""generateName": "hello-world-""#, with: #""name": "held""#)).status == .ok)
+            for action in ["suspend", "resume"] {
+                let reply = try await client.send(.put, "/api/v1/workflows/argo/held/\(action)", body: "{}")
+                #expect(reply.status == .notImplemented)
+                let answer = try reply.json()
+                #expect(answer["code"] == 12)
+                #expect(answer["message"]?.stringValue?.hasPrefix("\(action) of workflow \"held\" is not supported yet") == true, "\(answer)")
+                #expect(try await client.send(.put, "/api/v1/workflows/argo/absent/\(action)", body: "{}").status == .notFound)
+            }
+        }
+    }
+
     /// A container that fails every attempt: the Retry node has one Failed Pod child per attempt
     /// (`limit` 2: three), not one more for the last attempt kept in the task's history too.
     @Test func aRetryNodeWhoseAttemptsAllFailHasAChildPerAttempt() async throws {

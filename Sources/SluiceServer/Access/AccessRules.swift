@@ -140,6 +140,9 @@ enum AccessRules {
         "PUT /api/v1/workflows/{namespace}/{name}/terminate": .init(rule: .byHandler(.control), action: "argo_workflow.terminate"),
         "PUT /api/v1/workflows/{namespace}/{name}/retry": .init(rule: .byHandler(.control), action: "argo_workflow.retry"),
         "PUT /api/v1/workflows/{namespace}/{name}/resubmit": .init(rule: .byHandler(.edit), action: "argo_workflow.resubmit"),
+        // Answered 501 (not supported yet) once the caller may control the workflow: nothing changes.
+        "PUT /api/v1/workflows/{namespace}/{name}/suspend": .init(rule: .byHandler(.control)),
+        "PUT /api/v1/workflows/{namespace}/{name}/resume": .init(rule: .byHandler(.control)),
         "GET /api/v1/workflows/{namespace}/{name}/log": .init(rule: .byHandler(.read)),
         "GET /api/v1/workflow-events/{namespace}": .init(rule: .byHandler(.read)),
         "POST /api/v1/workflows/{namespace}/submit": .init(rule: .byHandler(.edit), action: "argo_workflow.submit"),

@@ -13,6 +13,8 @@ extension ArgoController {
         router.put("/api/v1/workflows/:namespace/:name/terminate", use: stop)
         router.put("/api/v1/workflows/:namespace/:name/retry", use: retry)
         router.put("/api/v1/workflows/:namespace/:name/resubmit", use: resubmit)
+        router.put("/api/v1/workflows/:namespace/:name/suspend", use: suspendOrResume)
+        router.put("/api/v1/workflows/:namespace/:name/resume", use: suspendOrResume)
         router.get("/api/v1/workflows/:namespace/:name/log", use: log)
     }
 
@@ -24,8 +26,19 @@ extension ArgoController {
         return stored
     }
 
-    /// Stops a running workflow: its execution is cancelled (there are no exit handlers, so
-    /// `stop` and `terminate` are the same). A finished workflow is answered as it is.
+    /// `PUT …/suspend|resume`: not supported yet — Sluice cannot hold a running workflow's next
+    /// containers back, and a `suspend` template needs a duration. After the caller's right and
+    /// the workflow's existence are checked, Argo's `Unimplemented` (`501`, gRPC code 12) says so,
+    /// rather than a `404` that would read as "no such workflow".
+    @Sendable func suspendOrResume(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let stored = try await named(context, .control)
+        let action = request.uri.path.hasSuffix("/resume") ? "resume" : "suspend"
+        throw Problem(status: .notImplemented, type: "urn:sluice:problem:argo", title: "Not implemented",
+                      detail: "\(action) of workflow \"\(stored.name)\" is not supported yet: Sluice cannot hold a running workflow's next containers back (a suspend template needs a duration); stop it (PUT …/\(stored.name)/stop) and retry it later instead")
+    }
+
+    /// Stops a running workflow: its execution is cancelled (`stop` and `terminate` are the same
+    /// in Sluice). A finished workflow is answered as it is.
     @Sendable func stop(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let stored = try await named(context, .control)
         if let detail = try await workflows.execution(of: stored), !detail.execution.status.isTerminal {
