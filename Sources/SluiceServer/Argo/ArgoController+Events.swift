@@ -75,7 +75,7 @@ extension ArgoController {
                     if first || ContinuousClock.now - lastFullRead >= .seconds(5) {
                         var now: [String: ArgoWorkflows.Stored] = [:]
                         for stored in try await workflows.all(in: namespace) where now[stored.name] == nil { now[stored.name] = stored }
-                        for (key, stored) in now.sorted(by: { $0.key < $1.key }) { _ = key; try await consider(stored) }
+                        for stored in now.sorted(by: { $0.key < $1.key }).map(\.value) { try await consider(stored) }
                         for gone in known.keys.sorted() where now[gone] == nil {
                             emit("DELETED", ["metadata": ["name": .string(gone), "namespace": .string(namespace)]])
                             known[gone] = nil
