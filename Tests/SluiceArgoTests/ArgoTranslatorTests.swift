@@ -154,6 +154,28 @@ import SluiceCore
         #expect(problems(nested) == [over])
     }
 
+    /// A withItems over a DAG template: each item's DAG node takes its phase and progress from
+    /// the containers inside it, and the root from all of them (the leaves of every DAG are
+    /// gathered in one pass up the boundaries).
+    @Test func aFanOutOverADAGTemplateRollsEachItemsDAGUpFromItsOwnContainers() throws {
+        let t = try translate("""
+        {"spec": {"entrypoint": "main", "templates": [
+          {"name": "main", "dag": {"tasks": [{"name": "t", "template": "sub", "withItems": ["a", "fail", "c"], "arguments": {"parameters": [{"name": "m", "value": "{{item}}"}]}}]}},
+          {"name": "sub", "inputs": {"parameters": [{"name": "m"}]}, "dag": {"tasks": [
+            {"name": "one", "template": "say", "arguments": {"parameters": [{"name": "m", "value": "{{inputs.parameters.m}}"}]}},
+            {"name": "two", "template": "say", "dependencies": ["one"], "arguments": {"parameters": [{"name": "m", "value": "2"}]}}]}},
+          {"name": "say", "inputs": {"parameters": [{"name": "m"}]}, "container": {"image": "busybox", "command": ["echo"], "args": ["{{inputs.parameters.m}}"]}}]}}
+        """)
+        let ran = FakeContainer.run(try plan(t))
+        let status = ArgoStatus.status(workflow: "hello", nodes: t.nodes, execution: ArgoExecutionState(status: ran.status, createdAt: 0, message: nil, tasks: ran.tasks))
+        let nodes = try #require(status["nodes"]?.objectValue)
+        func node(_ display: String) -> JSONValue? { nodes.first { $0.value["displayName"]?.stringValue == display }?.value }
+        #expect(node("t(0:a)")?["phase"] == "Succeeded" && node("t(0:a)")?["progress"] == "2/2")
+        #expect(node("t(1:fail)")?["phase"] == "Failed" && node("t(1:fail)")?["progress"] == "1/1", "the second container never ran: \(String(describing: node("t(1:fail)")))")
+        #expect(node("t(2:c)")?["progress"] == "2/2")
+        #expect(nodes.first { $0.key == "hello" }?.value["progress"] == "5/5")
+    }
+
     @Test func retryStrategyLimitIsRetriesAfterTheFirstAttempt() throws {
         let t = try translate("""
         {"spec": {"entrypoint": "flaky", "templates": [{"name": "flaky", "retryStrategy": {"limit": "2", "backoff": {"duration": "1s", "factor": 2, "maxDuration": "1m"}},
