@@ -187,9 +187,16 @@ extension Engine {
                     throw error
                 }
             }
-            var mutations: [Mutation] = [.insertExecution(prepared.record, events: prepared.events)]
-            if !prepared.logs.isEmpty { mutations.append(.appendLogs(prepared.logs)) }
-            switch try await commit(mutations) {
+            let outcome: MutationOutcome
+            if !prepared.finished, cluster == nil {
+                // Driven here from its insert, which also starts its first steps with I/O.
+                outcome = try await admit(Self.machine(plan: plan, detail: prepared.record), prepared, now: now)
+            } else {
+                var mutations: [Mutation] = [.insertExecution(prepared.record, events: prepared.events)]
+                if !prepared.logs.isEmpty { mutations.append(.appendLogs(prepared.logs)) }
+                outcome = try await commit(mutations)
+            }
+            switch outcome {
             case .applied:
                 metrics.executionStarted(workflowID: workflowID)
                 if prepared.finished {
@@ -202,8 +209,6 @@ extension Engine {
                 } else if cluster != nil {
                     // Stored unheld: this node or another claims it.
                     workSignal.notify()
-                } else {
-                    register(Self.machine(plan: plan, detail: prepared.record), record: prepared.record)
                 }
                 return Started(executionID: id, replayed: false)
             case .duplicate(let existing):
@@ -340,6 +345,23 @@ extension Engine {
     func commit(_ mutations: [Mutation]) async throws -> MutationOutcome {
         do {
             return try await committer.commit(mutations)[0]
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw EngineError.unavailable(reportStoreError(error, while: "committing a change"))
+        }
+    }
+
+    /// Inserts a new execution that this engine drives from then on (`EngineStateMachine.admit`),
+    /// its first steps with I/O started by the same commit; the insert's outcome.
+    func admit(_ machine: ExecutionStateMachine, _ prepared: (record: ExecutionDetail, events: [EventDraft], logs: [TaskLogLine], finished: Bool), now: Int64) async throws -> MutationOutcome {
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                // The insert is the first commit of the actions: its result is the reply.
+                perform(reply: { result in continuation.resume(with: result.map { $0[0] }) }) { core in
+                    core.admit(machine, record: prepared.record, events: prepared.events, logs: prepared.logs, now: now)
+                }
+            }
         } catch let error as EngineError {
             throw error
         } catch {

@@ -12,24 +12,39 @@ import SluiceStore
 /// So timeouts, cancel, retries and restarts apply as to any step: a restarted server queues
 /// its running attempts again and finds their claims and answers in the store.
 extension Engine {
-    /// The step function of a `Worker.Task` attempt.
-    func runExternal(_ context: StepContext, index: Int, workflowID: String, namespace: String, human: Bool = false) async throws(StepFailure) -> JSONValue {
-        let now = clock.now()
+    /// The step function of a `Worker.Task` or `Human.Task` attempt. `queued`: its row, when the
+    /// commit that started the attempt stored it already (with its log line).
+    func runExternal(_ context: StepContext, index: Int, workflowID: String, namespace: String, human: Bool = false, queued: QueuedTaskRecord? = nil) async throws(StepFailure) -> JSONValue {
+        let answered: QueuedTaskRecord
+        if let queued {
+            answered = try await queueAndWait(queued, context, log: nil, stored: true)
+        } else {
+            let (fresh, log) = Self.queuedTask(stepID: context.stepID, executionID: context.executionID, attempt: context.attempt, input: context.input, parameters: context.parameters,
+                                               index: index, workflowID: workflowID, namespace: namespace, human: human, now: clock.now())
+            answered = try await queueAndWait(fresh, context, log: log)
+        }
+        guard case .output(let value)? = answered.result else { throw StepFailure("the queued task \(answered.id) has no output") }
+        return value
+    }
+
+    /// The queue row of an attempt of a `Worker.Task` (or, `human`, a `Human.Task`), new, and the
+    /// line its task's log gets when it is stored.
+    static func queuedTask(stepID: String, executionID: String, attempt: Int, input: JSONValue, parameters: JSONValue?, index: Int, workflowID: String, namespace: String, human: Bool, now: Int64) -> (record: QueuedTaskRecord, log: String) {
         let fresh: QueuedTaskRecord
         if human {
             // A person's task: in the inboxes, held until answered; due when its parameters say.
-            let spec = HumanTask.Spec(parameters: context.parameters)
+            let spec = HumanTask.Spec(parameters: parameters)
             fresh = QueuedTaskRecord(
-                id: Identifier.make("ht"), executionID: context.executionID, workflowID: workflowID, namespace: namespace, index: index,
-                stepID: context.stepID, attempt: context.attempt, queue: HumanTask.queue, input: context.input,
+                id: Identifier.make("ht"), executionID: executionID, workflowID: workflowID, namespace: namespace, index: index,
+                stepID: stepID, attempt: attempt, queue: HumanTask.queue, input: input,
                 outputType: DataType.json.name, leaseMilliseconds: 0, createdAt: now,
                 human: spec, dueAt: spec.dueSeconds.map { now + Int64(($0 * 1000).rounded()) }
             )
         } else {
-            let settings = WorkerTask.settings(context.parameters)
+            let settings = WorkerTask.settings(parameters)
             fresh = QueuedTaskRecord(
-                id: Identifier.make("qt"), executionID: context.executionID, workflowID: workflowID, namespace: namespace, index: index,
-                stepID: context.stepID, attempt: context.attempt, queue: settings.queue, input: context.input,
+                id: Identifier.make("qt"), executionID: executionID, workflowID: workflowID, namespace: namespace, index: index,
+                stepID: stepID, attempt: attempt, queue: settings.queue, input: input,
                 outputType: settings.outputType.name, leaseMilliseconds: settings.leaseMilliseconds, createdAt: now
             )
         }
@@ -40,40 +55,80 @@ extension Engine {
         } else {
             log = "queued in \(fresh.queue) as \(fresh.id); waiting for a worker"
         }
-        let answered = try await queueAndWait(fresh, context, log: log)
-        guard case .output(let value)? = answered.result else { throw StepFailure("the queued task \(answered.id) has no output") }
-        return value
+        return (fresh, log)
+    }
+
+    /// Adds to each commit of `actions` that starts an attempt of a `Worker.Task` or a
+    /// `Human.Task` that attempt's queue row and its log line, so a worker can claim it as soon
+    /// as the start is durable, without a write of its own after it (the step finds the row in
+    /// its launch).
+    func queueWithTheirStart(_ actions: inout EngineStateMachine.Actions, _ core: EngineStateMachine) {
+        for c in actions.commits.indices {
+            var lines: [TaskLogLine] = []
+            for e in actions.commits[c].effects.indices {
+                for l in actions.commits[c].effects[e].launch.indices {
+                    let launch = actions.commits[c].effects[e].launch[l]
+                    let node = launch.node
+                    guard node.map == nil, case .external = node.step.implementation, node.step.name != AnnotationItem.stepType,
+                          let active = core.active[launch.dispatch.executionID] else { continue }
+                    let dispatch = launch.dispatch
+                    let (record, log) = Self.queuedTask(
+                        stepID: node.id, executionID: dispatch.executionID, attempt: dispatch.attempt, input: dispatch.input, parameters: dispatch.parameters ?? node.parameters,
+                        index: dispatch.index, workflowID: active.record.execution.workflowID, namespace: active.machine.plan.definition.effectiveNamespace,
+                        human: node.step.name == HumanTask.stepType, now: launch.startedAt)
+                    actions.commits[c].effects[e].launch[l].queued = (record, actions.commits[c].mutations.count)
+                    actions.commits[c].mutations.append(.enqueue(record))
+                    lines.append(TaskLogLine(executionID: dispatch.executionID, index: dispatch.index, at: launch.startedAt, attempt: dispatch.attempt, source: "step", line: log))
+                }
+            }
+            if !lines.isEmpty {
+                actions.commits[c].mutations.append(.appendLogs(lines))
+                actions.commits[c].logsOf.formUnion(lines.map(\.executionID))
+            }
+        }
     }
 
     /// Stores `fresh` in its queue (or finds the row stored for its attempt and phase before: a
     /// restart), then waits until it is answered: answers the task with its output, throws its
     /// failure, and records a worker's lease that ran out or a person's due time as the rules
-    /// say. `log` goes to the task's log when the row is new.
-    func queueAndWait(_ fresh: QueuedTaskRecord, _ context: StepContext, log: String?) async throws(StepFailure) -> QueuedTaskRecord {
+    /// say. `log` goes to the task's log when the row is new. `stored`: `fresh` is stored already
+    /// (by the commit that started the attempt).
+    func queueAndWait(_ fresh: QueuedTaskRecord, _ context: StepContext, log: String?, stored: Bool = false) async throws(StepFailure) -> QueuedTaskRecord {
         let queued: QueuedTaskRecord
-        do {
-            // With the other writes of the moment, in the group committer's next batch (one
-            // fsync for many); an attempt queued before (a restart) keeps its stored row.
-            if try await committer.commit([.enqueue(fresh)])[0] == .applied {
-                queued = fresh
-            } else {
-                queued = try await store.enqueue(fresh)
+        if stored {
+            queued = fresh
+        } else {
+            do {
+                // With the other writes of the moment, in the group committer's next batch (one
+                // fsync for many); an attempt queued before (a restart) keeps its stored row.
+                if try await committer.commit([.enqueue(fresh)])[0] == .applied {
+                    queued = fresh
+                } else {
+                    queued = try await store.enqueue(fresh)
+                }
+            } catch {
+                throw StepFailure("could not queue the task in \(fresh.queue): \(error)", retryable: true)
             }
-        } catch {
-            throw StepFailure("could not queue the task in \(fresh.queue): \(error)", retryable: true)
         }
         if queued.id == fresh.id, let log { context.log(log) }
         if fresh.result == nil { queueSignals.notify(fresh.queue) }
+        // Registered before the first read: a claim or an answer stored after it wakes the wait.
+        let ticket = taskSignals.register(context.executionID)
+        defer { taskSignals.remove(ticket) }
+        // The row as a claim or an answer made here handed it over with its notice: no read.
+        var handed: QueuedTaskRecord?
         while true {
-            // Registered before the read: an answer stored after it wakes this wait.
-            let ticket = taskSignals.register(context.executionID)
-            defer { taskSignals.remove(ticket) }
             let task: QueuedTaskRecord?
-            do {
-                task = try await store.queuedTask(id: queued.id)
-            } catch {
-                if Task.isCancelled { throw StepFailure("cancelled") }
-                throw StepFailure("could not read the queued task \(queued.id): \(error)", retryable: true)
+            if let known = handed {
+                task = known
+                handed = nil
+            } else {
+                do {
+                    task = try await store.queuedTask(id: queued.id)
+                } catch {
+                    if Task.isCancelled { throw StepFailure("cancelled") }
+                    throw StepFailure("could not read the queued task \(queued.id): \(error)", retryable: true)
+                }
             }
             guard let task else { throw StepFailure("the queued task \(queued.id) is gone (its workflow was deleted?)") }
             switch task.result {
@@ -109,6 +164,9 @@ extension Engine {
             }
             await taskSignals.wait(ticket, until: wakeAt, clock: clock)
             if Task.isCancelled { throw StepFailure("cancelled") }
+            // Waits anew from here: what is stored after this wakes the next wait, and what
+            // was before is read (or handed over) at the top.
+            handed = taskSignals.rearm(ticket, taking: queued.id)
         }
     }
 
@@ -126,7 +184,7 @@ extension Engine {
             // The engine waiting on each now waits for its lease too; their task.claimed events
             // go to the streams.
             for task in claimed {
-                taskSignals.notify(task.executionID)
+                taskSignals.notify(task.executionID, handing: task)
                 metrics.queueWait(queue: queue, milliseconds: now - task.createdAt)
             }
             if !claimed.isEmpty { committer.committed.notify() }
@@ -155,14 +213,15 @@ extension Engine {
         if found == nil { found = try await store.queuedTask(id: id) }
         guard let task = found else { return .notFound }
         if try await committer.commit([.answerQueued(executionID: task.executionID, id: id, token: token, result: result, at: now)])[0] == .applied {
-            taskSignals.notify(task.executionID)
             var answered = task
             answered.result = result
+            answered.answeredAt = now
+            taskSignals.notify(task.executionID, handing: answered)
             return .applied(answered)
         }
         // Refused: the rule, applied again by the store, says why.
         let outcome = try await store.answerQueued(id: id, token: token, result: result, now: now)
-        if case .applied(let task) = outcome { taskSignals.notify(task.executionID) }
+        if case .applied(let task) = outcome { taskSignals.notify(task.executionID, handing: task) }
         return outcome
     }
 
@@ -173,7 +232,7 @@ extension Engine {
     public func act(onHumanTask id: String, _ action: HumanTaskAction) async throws -> QueueCallOutcome {
         let outcome = try await store.updateHumanTask(id: id, action: action, now: clock.now())
         if case .applied(let task) = outcome {
-            if task.result != nil { taskSignals.notify(task.executionID) }
+            if task.result != nil { taskSignals.notify(task.executionID, handing: task) }
             // A task.claimed or task.released event may have been written: to the streams.
             committer.committed.notify()
         }
@@ -213,6 +272,10 @@ final class Mailbox: Sendable {
     private struct State {
         var next = 0
         var waiters: [String: [Int: Waiter]] = [:]
+        /// Queue rows handed over with a key's notices (a claim, an answer), by row id, kept
+        /// while the key has waiters; a notice without a row drops the key's (something else
+        /// changed: they must be read).
+        var handed: [String: [String: QueuedTaskRecord]] = [:]
     }
 
     private let state = Mutex(State())
@@ -228,7 +291,10 @@ final class Mailbox: Sendable {
     func remove(_ ticket: Ticket) {
         let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
             let waiter = state.waiters[ticket.key]?.removeValue(forKey: ticket.id)
-            if state.waiters[ticket.key]?.isEmpty == true { state.waiters[ticket.key] = nil }
+            if state.waiters[ticket.key]?.isEmpty == true {
+                state.waiters[ticket.key] = nil
+                state.handed[ticket.key] = nil
+            }
             return waiter?.continuation
         }
         continuation?.resume()
@@ -240,10 +306,17 @@ final class Mailbox: Sendable {
         for key in keys { notify(key) }
     }
 
-    /// Wakes every waiter registered on `key`.
-    func notify(_ key: String) {
+    /// Wakes every waiter registered on `key`. `handing`: the row as the change that notifies
+    /// left it, for the waiters to take (`rearm`) instead of reading it; a row with an answer
+    /// is never replaced by one without (an answer is final, a claim's notice may come late).
+    func notify(_ key: String, handing record: QueuedTaskRecord? = nil) {
         let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard var waiters = state.waiters[key] else { return [] }
+            if let record {
+                if state.handed[key]?[record.id]?.result == nil || record.result != nil { state.handed[key, default: [:]][record.id] = record }
+            } else {
+                state.handed[key] = nil
+            }
             var woken: [CheckedContinuation<Void, Never>] = []
             for (id, var waiter) in waiters {
                 waiter.notified = true
@@ -255,6 +328,16 @@ final class Mailbox: Sendable {
             return woken
         }
         for c in woken { c.resume() }
+    }
+
+    /// Makes `ticket` wait for the next notice (one since it registered, or since it was last
+    /// rearmed, ends its next `wait` at once), and takes the row `id` handed over with the
+    /// notices so far, if every one since the last rearm that changed it handed it.
+    func rearm(_ ticket: Ticket, taking id: String) -> QueuedTaskRecord? {
+        state.withLock { state in
+            state.waiters[ticket.key]?[ticket.id]?.notified = false
+            return state.handed[ticket.key]?.removeValue(forKey: id)
+        }
     }
 
     /// Returns once `ticket`'s key is notified (at once if it was since it registered), at

@@ -10,7 +10,8 @@ extension Engine {
     /// computed later always finds them. `reply` is called with the outcome of the first commit.
     func perform(reply: (@Sendable (Result<[MutationOutcome], any Error>) -> Void)? = nil, _ body: (inout EngineStateMachine) -> EngineStateMachine.Actions) {
         let (actions, released, stopped) = state.withLock { shell -> (EngineStateMachine.Actions, [(CheckedContinuation<Void, Never>, Timers.ID?)], [Task<Void, Never>]) in
-            let actions = body(&shell.core)
+            var actions = body(&shell.core)
+            queueWithTheirStart(&actions, shell.core)
             for (k, commit) in actions.commits.enumerated() {
                 let answer = k == 0 ? reply : nil
                 committer.submit(commit.mutations) { result in
@@ -65,7 +66,8 @@ extension Engine {
                     function = { context throws(StepFailure) in try await self.runAnnotationItem(context, index: index, workflowID: workflowID, version: version, namespace: namespace) }
                 } else {
                     let human = node.step.name == HumanTask.stepType
-                    function = { context throws(StepFailure) in try await self.runExternal(context, index: index, workflowID: workflowID, namespace: namespace, human: human) }
+                    let queued = launch.queued?.record
+                    function = { context throws(StepFailure) in try await self.runExternal(context, index: index, workflowID: workflowID, namespace: namespace, human: human, queued: queued) }
                 }
             case .pure, .timer: return
             }

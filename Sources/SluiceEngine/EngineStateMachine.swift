@@ -35,6 +35,10 @@ struct EngineStateMachine {
         var node: WorkflowPlan.Node
         var startedAt: Int64
         var incarnation: UInt64
+        /// The attempt's queue row (a `Worker.Task` or `Human.Task`), written by the commit that
+        /// starts it as its mutation `mutation`; dropped when that write did not apply (a row
+        /// stored for the attempt before, which the step then finds).
+        var queued: (record: QueuedTaskRecord, mutation: Int)?
     }
 
     /// A timer to arm, for one incarnation of an execution.
@@ -53,6 +57,9 @@ struct EngineStateMachine {
         var timers: [ExecutionStateMachine.ScheduledTimer] = []
         var stop: [Int] = []
         var finished = false
+        /// Its mutation inserts the execution (`admit`): when that does not apply, or fails, the
+        /// execution is not stored and is dropped here, not reloaded.
+        var creates = false
     }
 
     /// Writes to commit together, in order, and what follows each transition among them.
@@ -145,6 +152,50 @@ struct EngineStateMachine {
         active[id] = Active(machine: machine, record: record, incarnation: nextIncarnation)
         nextIncarnation += 1
         return settle(id, outcome, now: now)
+    }
+
+    /// A new execution, run through its pure steps (`prepare`) and not finished, that this engine
+    /// will drive: one commit inserts it as it stands once its first steps with I/O are marked
+    /// RUNNING — with the events of its creation, of the pure run and of those starts — and
+    /// they launch once that insert is durable, so a new execution costs one write, not an
+    /// insert and then a transition. The insert may not apply (a replayed idempotency key, an id
+    /// taken, a deleted workflow) or fail: then the execution is dropped here, not reloaded.
+    /// The commit is always the first of the actions, and inserts the execution first.
+    mutating func admit(_ machine: ExecutionStateMachine, record: ExecutionDetail, events: [EventDraft], logs: [TaskLogLine], now: Int64) -> Actions {
+        let id = machine.executionID
+        guard !stopping, active[id] == nil else {
+            // Stored as prepared, its I/O steps PENDING: whoever drives it next starts them.
+            var mutations: [Mutation] = [.insertExecution(record, events: events)]
+            if !logs.isEmpty { mutations.append(.appendLogs(logs)) }
+            return Actions(commits: [Commit(mutations: mutations)])
+        }
+        var machine = machine
+        let outcome = machine.start(now: now)
+        active[id] = Active(machine: machine, record: record, incarnation: nextIncarnation)
+        nextIncarnation += 1
+        var actions = settle(id, outcome, now: now)
+        var events = events
+        var lines = logs
+        var effect = Effect(executionID: id, mutation: 0)
+        // settle's commit of this execution (its log lines, its transition) joins the insert.
+        if let k = actions.commits.firstIndex(where: { $0.effects.contains { $0.executionID == id } }) {
+            let commit = actions.commits.remove(at: k)
+            for mutation in commit.mutations {
+                switch mutation {
+                case .appendLogs(let more): lines += more
+                case .transition(let t): events += t.events
+                default: break
+                }
+            }
+            effect = commit.effects.first { $0.executionID == id }!
+            effect.mutation = 0
+        }
+        effect.creates = true
+        // The record as settle left it: after the transition its events came from.
+        var mutations: [Mutation] = [.insertExecution(active[id]?.record ?? record, events: events)]
+        if !lines.isEmpty { mutations.append(.appendLogs(lines)) }
+        actions.commits.insert(Commit(mutations: mutations, effects: [effect], logsOf: lines.isEmpty ? [] : [id]), at: 0)
+        return actions
     }
 
     /// Attempt `dispatch` of a step with I/O, launched for `incarnation`, ended with `result`.
@@ -360,6 +411,11 @@ struct EngineStateMachine {
             for effect in commit.effects {
                 let id = effect.executionID
                 guard effect.mutation < outcomes.count, outcomes[effect.mutation] == .applied else {
+                    if effect.creates {
+                        // Not stored: nobody knows it, nothing to reload.
+                        active.removeValue(forKey: id)
+                        continue
+                    }
                     if active.removeValue(forKey: id) != nil {
                         reloading.insert(id)
                         actions.reload.append(id)
@@ -379,13 +435,16 @@ struct EngineStateMachine {
                 } else {
                     guard let entry = active[id] else { continue }
                     // A cancel or deadline computed since may have ended the attempt already.
-                    actions.launch += effect.launch.filter { entry.machine.isCurrent($0.dispatch.index, attempt: $0.dispatch.attempt) }
+                    for var launch in effect.launch where entry.machine.isCurrent(launch.dispatch.index, attempt: launch.dispatch.attempt) {
+                        if let queued = launch.queued, queued.mutation >= outcomes.count || outcomes[queued.mutation] != .applied { launch.queued = nil }
+                        actions.launch.append(launch)
+                    }
                     for t in effect.timers { actions.timers.append(Arm(executionID: id, timer: t, incarnation: entry.incarnation)) }
                     actions.resume += takeChangeWaiters(of: id)
                 }
             }
         case .failure:
-            for effect in commit.effects where active.removeValue(forKey: effect.executionID) != nil {
+            for effect in commit.effects where active.removeValue(forKey: effect.executionID) != nil && !effect.creates {
                 reloading.insert(effect.executionID)
                 actions.reload.append(effect.executionID)
             }

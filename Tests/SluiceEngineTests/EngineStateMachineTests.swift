@@ -93,6 +93,52 @@ struct EngineStateMachineTests {
         #expect(twice == nil, "an execution is driven once")
     }
 
+    /// A new execution costs one write: its insert already holds its first step with I/O
+    /// RUNNING (with the events of that start), and the step launches once the insert commits.
+    @Test func aNewExecutionIsInsertedWithItsFirstStepWithIOStartedAndLaunchedOnceItCommits() async throws {
+        let plan = try plan(["name": "mixed", "steps": [["type": "StaticTextInput", "input": "abc"], ["type": "Test.SlowUpper"], ["type": "Echo"]]])
+        let (machine, record) = fresh(plan)
+        let prepared = EngineStateMachine.prepare(machine, record: record, now: 7, jitter: { 0.5 })
+        var core = EngineStateMachine(clustered: false, seed: 1)
+        // The machine as the engine builds it: from the record its pure steps left.
+        let actions = core.admit(Engine.machine(plan: plan, detail: prepared.record), record: prepared.record, events: prepared.events, logs: prepared.logs, now: 7)
+        #expect(actions.launch.isEmpty, "nothing starts before the insert is durable")
+        #expect(actions.commits.count == 1, "one write: no RUNNING transition after the insert")
+        let commit = actions.commits[0]
+        guard case .insertExecution(let inserted, let events)? = commit.mutations.first else {
+            Issue.record("the commit does not insert the execution first: \(commit.mutations)")
+            return
+        }
+        #expect(inserted.tasks.map(\.status) == [.completed, .running, .pending])
+        #expect(inserted.tasks[1].attempt == 1 && inserted.tasks[1].startedAt == 7 && inserted.tasks[1].input == ["text": "abc"])
+        #expect(events.map(\.type) == ["execution.pending", "execution.running", "task.completed", "task.running"],
+                "the creation's events, then the start's, as when they were two writes")
+        // Stored, it reads back as the engine holds it.
+        let store = try await storeWith(fresh(plan, id: "other").1)
+        _ = try await write([commit], to: store)
+        var read = try #require(try await store.execution(id: "ex-1"))
+        read.execution.seq = inserted.execution.seq  // the store's own row number
+        #expect(read == inserted)
+        let after = core.committed(commit, applied(commit))
+        #expect(after.launch.map(\.dispatch.index) == [1])
+        #expect(after.reload.isEmpty)
+    }
+
+    /// An insert that does not apply (a replayed idempotency key, an id taken) or fails leaves
+    /// nothing to drive: the execution is dropped, never reloaded (it is not in the store).
+    @Test func anAdmittedExecutionWhoseInsertDoesNotApplyIsDroppedNotReloaded() throws {
+        let (machine, record) = fresh(try plan(ioChain))
+        var core = EngineStateMachine(clustered: false, seed: 1)
+        let actions = core.admit(machine, record: record, events: [record.creationEvent], logs: [], now: 10)
+        let after = core.committed(actions.commits[0], .success([.duplicate(executionID: "ex-0")]))
+        #expect(after.reload.isEmpty && after.launch.isEmpty && core.active.isEmpty)
+        struct Down: Error {}
+        let again = core.admit(machine, record: record, events: [record.creationEvent], logs: [], now: 11)
+        #expect(core.active["ex-1"] != nil)
+        let failed = core.committed(again.commits[0], .failure(Down()))
+        #expect(failed.reload.isEmpty && core.active.isEmpty && core.reloading.isEmpty)
+    }
+
     @Test func aCancelRacingTheFirstStepIsCommittedAfterItAndTheStepNeverStarts() async throws {
         let (machine, record) = fresh(try plan(ioChain))
         let store = try await storeWith(record)

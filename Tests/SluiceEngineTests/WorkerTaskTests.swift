@@ -23,6 +23,46 @@ import Testing
         return try #require(claimed.first, "nothing was queued")
     }
 
+    /// Records what each transaction wrote.
+    final class BatchRecordingStore: StoreDecorator, @unchecked Sendable {
+        let base: any Store
+        let batches = Mutex<[[Mutation]]>([])
+        init(_ base: any Store) { self.base = base }
+        func apply(_ mutations: [Mutation]) async throws -> [MutationOutcome] {
+            batches.withLock { $0.append(mutations) }
+            return try await base.apply(mutations)
+        }
+    }
+
+    /// The attempt's queue row and its log line are written by the commit that starts the
+    /// attempt (here the execution's insert), not by a write of their own after it: a worker
+    /// can claim the task as soon as the execute is answered, one commit sooner.
+    @Test func aTasksQueueRowIsWrittenByTheCommitThatStartsItsAttempt() async throws {
+        let store = BatchRecordingStore(try await TestStore.make())
+        try await withEngine(store: store) { engine in
+            let wf = try await engine.createWorkflow(Self.definition)
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: .object(JSONObject())))
+            let task = try await claim(engine)
+            #expect(task.executionID == started.executionID && task.attempt == 1)
+            let batches = store.batches.withLock { $0 }
+            let withRow = try #require(batches.first { $0.contains { if case .enqueue(let q) = $0 { q.id == task.id } else { false } } })
+            let starts = withRow.contains { mutation in
+                switch mutation {
+                case .insertExecution(let d, _): d.execution.id == started.executionID && d.tasks[1].status == .running
+                case .transition(let t): t.executionID == started.executionID && t.tasks.contains { $0.index == 1 && $0.status == .running }
+                default: false
+                }
+            }
+            #expect(starts, "the row was written apart from the start of its attempt: \(withRow)")
+            let logged = withRow.contains { if case .appendLogs(let lines) = $0 { lines.contains { $0.line == "queued in jobs as \(task.id); waiting for a worker" } } else { false } }
+            #expect(logged, "the log line was not written with the row")
+            let answered = try await engine.answer(taskID: task.id, token: task.claim!.token, result: .output(["text": "done"]))
+            guard case .applied = answered else { Issue.record("the answer was refused: \(answered)"); return }
+            let detail = try await untilStored(engine, started.executionID) { $0.execution.status.isTerminal }
+            #expect(detail.execution.output == ["text": "done"])
+        }
+    }
+
     @Test func aClaimMadeBeforeARestartStillHoldsTheTaskAndItsAnswerFinishesTheExecution() async throws {
         let store = try temporarySQLite()
         let (executionID, task) = try await withEngine(store: store) { engine in
@@ -69,8 +109,10 @@ import Testing
         }
     }
 
-    @Test func manyWorkersRacingOnOneQueueNeverHoldOneTaskTwice() async throws {
-        try await withEngine { engine in
+    /// On the test store (memory, or PostgreSQL in its pass) and on SQLite, whose single writer
+    /// is what keeps two claims from taking one task there.
+    @Test(arguments: [false, true]) func manyWorkersRacingOnOneQueueNeverHoldOneTaskTwice(onSQLite: Bool) async throws {
+        try await withEngine(store: onSQLite ? try temporarySQLite() : nil) { engine in
             let wf = try await engine.createWorkflow(Self.definition)
             for _ in 0..<40 {
                 _ = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: .object(JSONObject())))
@@ -95,6 +137,51 @@ import Testing
             }
             #expect(claimed.count == 40, "every queued task is claimed once")
             #expect(Set(claimed.map(\.id)).count == claimed.count, "a task was claimed twice")
+        }
+    }
+}
+
+extension WorkerTaskTests {
+    /// No queue starves another: workers of a queue with a long backlog claim one task at a
+    /// time as fast as they can, and a worker of another queue is still served at once — its
+    /// claim is one short write among theirs, not one after their backlog.
+    @Test func aQueueWithALongBacklogDoesNotStarveAnother() async throws {
+        try await withEngine(store: try temporarySQLite()) { engine in
+            let busy = try await engine.createWorkflow(["name": "busy", "steps": [["type": "Worker.Task", "input": ["queue": "busy", "output_type": "json"]]]])
+            let quiet = try await engine.createWorkflow(["name": "quiet", "steps": [["type": "Worker.Task", "input": ["queue": "quiet", "output_type": "json"]]]])
+            let backlog = 1500
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for part in 0..<8 {
+                    group.addTask {
+                        for _ in stride(from: part, to: backlog, by: 8) {
+                            _ = try await engine.startExecution(workflowID: busy.record.id, request: ExecutionRequest(input: .object(JSONObject())))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let taken = Seen()
+            let quietTaken = try await withThrowingTaskGroup(of: Int?.self) { group in
+                for w in 0..<4 {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            let got = try await engine.claim(queue: "busy", worker: "busy\(w)", namespaces: nil, limit: 1, waitMilliseconds: 0)
+                            if got.isEmpty { return nil }
+                            taken.ids.withLock { $0 += got.map(\.id) }
+                        }
+                        return nil
+                    }
+                }
+                // Once the busy workers are under way.
+                while taken.ids.withLock({ $0.count }) < 50 { await Task.yield() }
+                _ = try await engine.startExecution(workflowID: quiet.record.id, request: ExecutionRequest(input: .object(JSONObject())))
+                let got = try await engine.claim(queue: "quiet", worker: "quiet", namespaces: nil, limit: 1, waitMilliseconds: 10_000)
+                let busyBefore = taken.ids.withLock { $0.count }
+                #expect(got.count == 1, "the quiet queue's task was not claimed")
+                group.cancelAll()
+                return busyBefore
+            }
+            #expect(quietTaken < backlog / 2, "the quiet queue's worker was served only after \(quietTaken) of the busy queue's \(backlog) claims")
         }
     }
 }
