@@ -80,12 +80,16 @@ extension SluiceClient {
         return try f.array("tasks").map { v throws(SluiceClientError) in try ClaimedTask(json: v) }
     }
 
-    /// `POST …/heartbeat`: extends the task's lease (and adds `log` lines to its log); the new
-    /// end of the lease. A `409` problem when the task went on without this worker (its lease ran
-    /// out, it was cancelled): stop working on it.
+    /// `POST …/heartbeat`: extends the task's lease (and adds `log` lines to its log, and how far
+    /// it is, `progress` from 0 to 1, as a line "progress 42.5%"); the new end of the lease. A
+    /// `409` problem when the task went on without this worker (its lease ran out, it was
+    /// cancelled): stop working on it.
     @discardableResult
-    public func heartbeat(_ task: ClaimedTask, log: [String] = []) async throws -> Date {
-        let body = Self.body([("claim_token", .string(task.claimToken)), ("log", log.isEmpty ? nil : .array(log.map(JSONValue.string)))])
+    public func heartbeat(_ task: ClaimedTask, log: [String] = [], progress: Double? = nil) async throws -> Date {
+        let body = Self.body([
+            ("claim_token", .string(task.claimToken)), ("log", log.isEmpty ? nil : .array(log.map(JSONValue.string))),
+            ("progress", progress.map(JSONValue.number)),
+        ])
         let f = try Fields(try await fetch(.POST, Self.path("queues", task.queue, "tasks", task.id, "heartbeat"), body: body), "heartbeat")
         return try f.date("lease_expires_at")
     }
@@ -157,6 +161,7 @@ public final class HeldTask: Sendable {
     let client: SluiceClient
     private struct State {
         var lines: [String] = []
+        var progress: Double?
         var lost: SluiceClientError?
         var heartbeats: Task<Void, Never>?
     }
@@ -170,19 +175,22 @@ public final class HeldTask: Sendable {
             while !Task.isCancelled {
                 do { try await Task.sleep(for: period) } catch { return }
                 guard let self else { return }
-                let lines = self.state.withLock { s -> [String] in
-                    defer { s.lines = [] }
-                    return s.lines
+                let (lines, progress) = self.state.withLock { s -> ([String], Double?) in
+                    defer { (s.lines, s.progress) = ([], nil) }
+                    return (s.lines, s.progress)
                 }
                 do {
-                    try await client.heartbeat(task, log: lines)
+                    try await client.heartbeat(task, log: lines, progress: progress)
                 } catch let error as SluiceClientError {
                     if case .problem(let p) = error, p.status == 409 || p.status == 404 {
                         self.state.withLock { $0.lost = error }
                         return
                     }
-                    // Unreachable for a moment: the lines go with the next one.
-                    self.state.withLock { $0.lines = lines + $0.lines }
+                    // Unreachable for a moment: the lines (and progress) go with the next one.
+                    self.state.withLock {
+                        $0.lines = lines + $0.lines
+                        $0.progress = $0.progress ?? progress
+                    }
                 } catch {
                     return
                 }
@@ -204,6 +212,12 @@ public final class HeldTask: Sendable {
         state.withLock { $0.lines.append(line) }
     }
 
+    /// Records how far the work is (`fraction`, 0 to 1), sent with the next heartbeat (the
+    /// latest value only) and shown in the task's log.
+    public func progress(_ fraction: Double) {
+        state.withLock { $0.progress = min(max(fraction, 0), 1) }
+    }
+
     /// Stops the heartbeats and answers with `output` (the pending log lines go first).
     public func complete(output: JSONValue) async throws {
         try await flush()
@@ -219,11 +233,11 @@ public final class HeldTask: Sendable {
     }
 
     private func flush() async throws {
-        let lines = state.withLock { s -> [String] in
-            defer { s.lines = [] }
-            return s.lines
+        let (lines, progress) = state.withLock { s -> ([String], Double?) in
+            defer { (s.lines, s.progress) = ([], nil) }
+            return (s.lines, s.progress)
         }
-        if !lines.isEmpty { try await client.heartbeat(task, log: lines) }
+        if !lines.isEmpty || progress != nil { try await client.heartbeat(task, log: lines, progress: progress) }
     }
 
     private func stop() {

@@ -83,9 +83,17 @@ struct QueueController {
     @Sendable func heartbeat(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let (task, body) = try await call(request, context)
         let id = task.id
-        try Self.rejectUnknown(body, allowed: ["claim_token", "log"])
+        try Self.rejectUnknown(body, allowed: ["claim_token", "log", "progress"])
         let token = try Self.token(body)
         var log: [String] = []
+        // How far the worker is, as a fraction: a line of the task's log ("progress 42.5%").
+        switch body["progress"] {
+        case nil, .null?: break
+        case .number(let fraction)? where fraction >= 0 && fraction <= 1:
+            log.append("progress " + Self.percent(fraction))
+        case .some(let v):
+            throw Problem.badRequest(path: "progress", "expected a number from 0 to 1 (the fraction of the task done), found \(v.preview)")
+        }
         switch body["log"] {
         case nil, .null?: break
         case .array(let items)?:
@@ -103,6 +111,12 @@ struct QueueController {
         }
         let renewed = try Self.applied(try await engine.heartbeat(taskID: id, token: token, log: log), id: id)
         return JSONResponse.make(["queued_task_id": .string(renewed.id), "lease_expires_at": renewed.claim.map { .string(Timestamp.format(milliseconds: $0.leaseUntil)) } ?? .null])
+    }
+
+    /// `fraction` (0…1) as a percentage with at most one decimal: `0.425` → `42.5%`.
+    static func percent(_ fraction: Double) -> String {
+        let permille = Int((fraction * 1000).rounded())
+        return permille % 10 == 0 ? "\(permille / 10)%" : "\(permille / 10).\(permille % 10)%"
     }
 
     @Sendable func complete(_ request: Request, context: SluiceRequestContext) async throws -> Response {

@@ -279,13 +279,15 @@ import Testing
             // at 2 s, the attempt fails and the answer below is refused).
             for n in 1...4 {
                 held.log("step \(n)")
+                held.progress(Double(n) / 4)
                 var seen = false
                 for _ in 0..<1000 where !seen {
                     let logs = try await sluice.taskLogs(workflowID: workflowID, executionID: started.executionID, taskID: "count")
                     seen = logs.lines.contains { $0.line == "step \(n)" && $0.source == "worker" }
+                        && logs.lines.contains { $0.line == "progress \(n * 25)%" && $0.source == "worker" }
                     if !seen { try await Task.sleep(for: .milliseconds(20)) }
                 }
-                #expect(seen, "heartbeat \(n) did not carry its line")
+                #expect(seen, "heartbeat \(n) did not carry its line and its progress")
                 clock.advance(by: 1_500)
             }
             #expect(held.isLost == nil)

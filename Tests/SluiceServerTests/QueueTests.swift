@@ -133,7 +133,11 @@ import Testing
             let token = try #require(first["claim_token"]?.stringValue)
             // A heartbeat at 20 s moves the lease to 50 s.
             clock.advance(by: 20_000)
-            let beat = try await call(client, first, "heartbeat", #"{"claim_token": "\#(token)", "log": ["half done"]}"#)
+            for bad in ["1.5", "-0.1", "\"half\""] {
+                let refused = try await call(client, first, "heartbeat", #"{"claim_token": "\#(token)", "progress": \#(bad)}"#)
+                #expect(refused.status == .badRequest && (try? refused.issues().first?.path) == "progress", "\(bad): \(refused.text)")
+            }
+            let beat = try await call(client, first, "heartbeat", #"{"claim_token": "\#(token)", "log": ["half done"], "progress": 0.425}"#)
             #expect(beat.status == .ok, "\(beat.text)")
             clock.advance(by: 25_000)  // 45 s: still held
             for _ in 0..<200 { await Task.yield() }
@@ -166,6 +170,7 @@ import Testing
             // The heartbeat's line is in the task's log.
             let logs = try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/tasks/work/logs")
             #expect(logs.text.contains("half done"), "\(logs.text)")
+            #expect(logs.text.contains("progress 42.5%"), "a heartbeat's progress shows in the log: \(logs.text)")
         }
     }
 
