@@ -44,6 +44,40 @@ import Testing
         }
     }
 
+    /// A task's change of holder (`task.claimed`, `task.released`) reaches webhooks like the
+    /// other events, in order with them.
+    @Test func aTasksClaimAndReleaseAreDeliveredToWebhooks() async throws {
+        let receiver = Receiver()
+        try await receiver.run { base in
+            try await makeWebhookApp().test(.router) { client in
+                let wf = try await client.createWorkflow(HumanTaskTests.workflow())
+                let sub = try await client.send(.post, "/workflows/\(wf)/webhooks", body: #"{"url": "\#(base)/hook", "event_types": ["task.*"]}"#)
+                #expect(sub.status == .created, "\(sub.text)")
+                let ex = try await client.startExecution(wf)
+                var id: String?
+                for _ in 0..<1000 where id == nil {
+                    id = try await client.send(.get, "/inbox?account=alice").json()["claimable"]?.arrayValue?.first?["human_task_id"]?.stringValue
+                    if id == nil { try await Task.sleep(for: .milliseconds(2)) }
+                }
+                let task = try #require(id, "the task never reached the inbox")
+                for (action, body) in [("claim", #"{"account": "alice"}"#), ("release", #"{"account": "alice"}"#), ("claim", #"{"account": "bob"}"#),
+                                       ("complete", #"{"account": "bob", "answer": {"approved": true}}"#)] {
+                    let reply = try await client.send(.post, "/human-tasks/\(task)/\(action)", body: body)
+                    #expect(reply.status == .ok, "\(action): \(reply.text)")
+                }
+                _ = try await client.finishedExecution(wf, ex)
+                let done: @Sendable ([Received]) -> Bool = { $0.filter { $0.type == "task.claimed" }.count >= 2 && $0.contains { $0.type == "task.completed" && $0.data["step_id"] == "review" } }
+                let received = try await receiver.wait(until: done)
+                let types = received.map(\.type)
+                #expect(done(received), "not every event arrived: \(types)")
+                let holders = types.filter { $0 == "task.claimed" || $0 == "task.released" }
+                #expect(holders == ["task.claimed", "task.released", "task.claimed"], "\(types)")
+                let first = received.first { $0.type == "task.claimed" }
+                #expect(first?.data.jsonString.contains("alice") == true, "the first claim names its holder: \(first?.data ?? .null)")
+            }
+        }
+    }
+
     @Test func aReceiverThatFailsTwiceThenSucceedsGetsTheEventThreeTimesAndNothingMore() async throws {
         let receiver = Receiver { r, before in before < 2 ? (.serviceUnavailable, [:]) : (.ok, [:]) }
         try await receiver.run { base in
