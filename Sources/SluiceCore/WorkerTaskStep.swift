@@ -19,13 +19,24 @@ extension StepRegistry {
             return .object([
                 ("queue", queue),
                 ("output_type", Schema.string().described("The type of the worker's output: \(DataType.validNames)").defaulting(to: "json")),
+                ("output_schema", Schema(type: .object).described("A JSON Schema the worker's output must match (Sluice's subset: type, properties, required, items, enum, minimum, maximum, minLength, maxLength, additionalProperties, title, description, default), with output_type json (the default); a completion that does not match is a 400 with the paths of its problems.")),
                 ("lease_seconds", lease),
             ], required: ["queue"])
         }(),
         parametersRequired: true,
         parameterCheck: { parameters, path in
-            guard let queue = parameters["queue"]?.stringValue, let problem = WorkerTask.queueNameProblem(queue) else { return [] }
-            return [.init(path: IssuePath.member(path, "queue"), code: "invalid_queue", message: problem)]
+            var issues: [ValidationIssue] = []
+            if let queue = parameters["queue"]?.stringValue, let problem = WorkerTask.queueNameProblem(queue) {
+                issues.append(.init(path: IssuePath.member(path, "queue"), code: "invalid_queue", message: problem))
+            }
+            if let raw = parameters["output_schema"] {
+                issues += Schema.parse(raw, path: IssuePath.member(path, "output_schema")).1
+                if let type = parameters["output_type"]?.stringValue, type != DataType.json.name {
+                    issues.append(.init(path: IssuePath.member(path, "output_schema"), code: "unused",
+                                        message: "output_schema describes a JSON output; expected output_type \"json\" (or left out), found \"\(type)\""))
+                }
+            }
+            return issues
         },
         implementation: .external
     )
@@ -62,11 +73,15 @@ public enum WorkerTask {
 
     /// A worker's output as the task produces it (`{"text": "…"}` for `text`), or why it does not
     /// have the declared type.
-    public static func output(_ value: JSONValue, as type: DataType) -> Result<JSONValue, ValidationFailure> {
+    public static func output(_ value: JSONValue, as type: DataType, schema: JSONValue? = nil) -> Result<JSONValue, ValidationFailure> {
         if let why = type.mismatch(in: value) {
             return .failure(ValidationFailure(title: "The output does not have the task's type", issues: [
                 .init(path: "output", code: "type_mismatch", message: "expected \(type.name) (the task's output_type): \(why)"),
             ]))
+        }
+        if let schema, let parsed = Schema.parse(schema, path: "output_schema").0 {
+            let issues = parsed.validate(value, path: "output")
+            if !issues.isEmpty { return .failure(ValidationFailure(title: "The output does not match the task's output_schema", issues: issues)) }
         }
         return .success([type.field: value])
     }

@@ -195,6 +195,19 @@ extension Engine {
         }
     }
 
+    /// The `output_schema` of the `Worker.Task` that queued `task`, if it has one: from the plan
+    /// of the execution this engine drives (no read), else from its stored version's plan.
+    public func outputSchema(of task: QueuedTaskRecord) async throws -> JSONValue? {
+        let local = state.withLock { shell -> JSONValue?? in
+            guard let active = shell.core.active[task.executionID], task.index < active.machine.plan.nodes.count else { return .none }
+            return .some(active.machine.plan.nodes[task.index].parameters?["output_schema"])
+        }
+        if let local { return local }
+        guard let execution = try await store.execution(id: task.executionID)?.execution else { return nil }
+        let plan = try await plan(of: execution)
+        return task.index < plan.nodes.count ? plan.nodes[task.index].parameters?["output_schema"] : nil
+    }
+
     /// A heartbeat: extends the lease of task `id` and writes `log` lines to the task's log.
     public func heartbeat(taskID id: String, token: String, log: [String]) async throws -> QueueCallOutcome {
         let outcome = try await store.renewClaim(id: id, token: token, now: clock.now())

@@ -129,7 +129,7 @@ struct QueueController {
         }
         let type = DataType(name: task.outputType) ?? .json
         let value: JSONValue
-        switch WorkerTask.output(output, as: type) {
+        switch WorkerTask.output(output, as: type, schema: try await engine.outputSchema(of: task)) {
         case .success(let v): value = v
         case .failure(let failure): throw Problem.validation(failure)
         }

@@ -96,6 +96,35 @@ import Testing
         }
     }
 
+    /// With an `output_schema`, a completion is checked against it: each problem with its path
+    /// under `output`, the task still the worker's; a schema on a non-JSON output is refused.
+    @Test func anOutputThatDoesNotMatchTheOutputSchemaIsA400WithPaths() async throws {
+        let (app, _) = try await makeApp()
+        try await app.test(.router) { client in
+            let schema = #"{"type": "object", "properties": {"width": {"type": "integer", "minimum": 1}, "format": {"enum": ["png", "jpeg"]}}, "required": ["width", "format"], "additionalProperties": false}"#
+            let definition = #"{"name": "typed", "steps": [{"type": "StaticTextInput", "input": "p.png"}, {"id": "work", "type": "Worker.Task", "input": {"queue": "sized", "output_schema": \#(schema)}}]}"#
+            let wf = try await client.createWorkflow(definition)
+            let ex = try await client.startExecution(wf)
+            let task = try await claimOne(client, "sized")
+            let token = try #require(task["claim_token"]?.stringValue)
+            let wrong = try await call(client, task, "complete", #"{"claim_token": "\#(token)", "output": {"width": 0, "format": "gif", "extra": 1}}"#)
+            #expect(wrong.status == .badRequest, "\(wrong.text)")
+            #expect(Set(try wrong.issues().map(\.path)) == ["output.width", "output.format", "output.extra"], "\(wrong.text)")
+            let right = try await call(client, task, "complete", #"{"claim_token": "\#(token)", "output": {"width": 640, "format": "png"}}"#)
+            #expect(right.status == .ok, "the task stayed the worker's: \(right.text)")
+            #expect(try await client.finishedExecution(wf, ex)["output"] == ["json": ["width": 640, "format": "png"]])
+
+            let onText = #"{"name": "t", "steps": [{"type": "Worker.Task", "input": {"queue": "q", "output_type": "text", "output_schema": {"type": "string"}}}]}"#
+            let refused = try await client.send(.post, "/workflows", body: onText)
+            #expect(refused.status == .badRequest)
+            #expect(try refused.issues().map(\.path) == ["steps[0].input.output_schema"], "\(refused.text)")
+            let badSchema = #"{"name": "t", "steps": [{"type": "Worker.Task", "input": {"queue": "q", "output_schema": {"type": "colour"}}}]}"#
+            let bad = try await client.send(.post, "/workflows", body: badSchema)
+            #expect(bad.status == .badRequest)
+            #expect(try bad.issues().first?.path.hasPrefix("steps[0].input.output_schema") == true, "\(bad.text)")
+        }
+    }
+
     @Test func aHeldTaskIsNotClaimedAgainAndAnotherTokenChangesNothing() async throws {
         let (app, _) = try await makeApp()
         try await app.test(.router) { client in
