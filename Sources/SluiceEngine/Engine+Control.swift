@@ -20,7 +20,13 @@ extension Engine {
                 if try await cancelElsewhere(executionID) { attempts = 5 }
             }
         }
-        guard let detail = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
+        guard var detail = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
+        if !detail.execution.status.isTerminal, isActive(executionID: executionID) {
+            // It finished here a moment ago and its last write is still being committed: its
+            // outcome is the answer, once stored.
+            await waitUntilFinished(executionID: executionID, timeout: .seconds(10))
+            detail = try await store.execution(id: executionID) ?? detail
+        }
         switch detail.execution.status {
         case .cancelled: return detail
         case .completed, .failed:

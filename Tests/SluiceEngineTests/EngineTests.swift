@@ -144,6 +144,34 @@ final class GatedStore: StoreDecorator, @unchecked Sendable {
     }
 }
 
+@Suite struct CancelRaceTests {
+    /// A cancel that comes while the execution's finishing write is being committed answers what
+    /// that write says (a conflict: it completed), not "being recovered, try again".
+    @Test(.timeLimit(.minutes(1))) func aCancelWhileTheFinishingWriteCommitsAnswersItsOutcome() async throws {
+        let store = GatedStore()
+        store.release()
+        let clock = ManualClock()
+        try await withEngine(store: store, clock: clock) { engine in
+            let wf = try await engine.createWorkflow(["name": "d", "steps": [["type": "StaticTextInput", "input": "x"], ["type": "Delay", "input": ["seconds": 1]], ["type": "Echo"]]])
+            let id = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest()).executionID
+            store.lock.withLock { store.open = false }
+            clock.advance(by: 1_000)
+            // The Delay's end, which finishes the execution, is held by the store.
+            while store.waiting < 1 { await Task.yield() }
+            let cancel = Task { try await engine.cancelExecution(id) }
+            // A wrong answer comes at once; the right one waits for the write.
+            try await Task.sleep(for: .milliseconds(200))
+            store.release()
+            do {
+                let detail = try await cancel.value
+                Issue.record("the cancel succeeded on a completed execution: \(detail.execution.status)")
+            } catch let error as EngineError {
+                guard case .conflict = error else { Issue.record("expected a conflict (it completed), got \(error)"); return }
+            }
+        }
+    }
+}
+
 @Suite struct EngineLimitTests {
     @Test(.timeLimit(.minutes(1))) func aStoreBehindOnItsWritesRefusesNewExecutionsUntilItCatchesUp() async throws {
         let store = GatedStore()
