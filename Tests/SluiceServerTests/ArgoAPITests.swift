@@ -358,22 +358,23 @@ import Testing
     }
 
     /// A workflow created while the watch is open is ADDED and then MODIFIED as it changes (here
-    /// terminated, which does not wait for a process to end on a loaded machine), within the
-    /// watch's 4 s: between its full reads (every 5 s) the watch reads only the workflows the
-    /// new events name, so without that path nothing of it would show in those 4 s.
+    /// terminated), read by the path between full reads alone: the full read (every 5 s) is kept
+    /// out of the watch's 8 s here, so without that path nothing of the workflow would show.
     @Test func theWatchReportsAWorkflowCreatedWhileItIsOpenAsItRuns() async throws {
-        try await app().test(.router) { client in
-            async let watching = client.send(.get, "/api/v1/workflow-events/argo?listOptions.timeoutSeconds=4")
-            try await Task.sleep(for: .milliseconds(300))
-            let later = #"{"workflow": {"metadata": {"name": "later"}, "spec": {"entrypoint": "m", "templates": [\#(Self.container("m", "sleep 30"))]}}}"#
-            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: later).status == .ok)
-            let stopped = try await client.send(.put, "/api/v1/workflows/argo/later/terminate", body: "{}")
-            #expect(stopped.status == .ok, "\(stopped.text)")
-            let reply = try await watching
-            let frames = reply.text.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }.filter { $0["result"]?["object"]?["metadata"]?["name"] == "later" }
-            #expect(frames.first?["result"]?["type"] == "ADDED", "\(reply.text.prefix(500))")
-            #expect(frames.dropFirst().contains { $0["result"]?["type"] == "MODIFIED" }, "\(reply.text.suffix(800))")
-            _ = try await finished(client, "argo", "later")
+        try await ArgoController.$watchFullReadInterval.withValue(.seconds(600)) {
+            try await app().test(.router) { client in
+                async let watching = client.send(.get, "/api/v1/workflow-events/argo?listOptions.timeoutSeconds=8")
+                try await Task.sleep(for: .milliseconds(300))
+                let later = #"{"workflow": {"metadata": {"name": "later"}, "spec": {"entrypoint": "m", "templates": [\#(Self.container("m", "sleep 30"))]}}}"#
+                #expect(try await client.send(.post, "/api/v1/workflows/argo", body: later).status == .ok)
+                let stopped = try await client.send(.put, "/api/v1/workflows/argo/later/terminate", body: "{}")
+                #expect(stopped.status == .ok, "\(stopped.text)")
+                let reply = try await watching
+                let frames = reply.text.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }.filter { $0["result"]?["object"]?["metadata"]?["name"] == "later" }
+                #expect(frames.first?["result"]?["type"] == "ADDED", "\(reply.text.prefix(500))")
+                #expect(frames.dropFirst().contains { $0["result"]?["type"] == "MODIFIED" }, "\(reply.text.suffix(800))")
+                _ = try await finished(client, "argo", "later")
+            }
         }
     }
 
