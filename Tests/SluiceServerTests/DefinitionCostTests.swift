@@ -64,14 +64,14 @@ import Testing
     /// Sends the shape's largest body and its quarter-size body to `app`, at the path `prepare`
     /// answers, having made what the bodies need (with its `id`, the bodies' `$ID` is that),
     /// and expects linear cost.
-    static func expectLinear(_ shape: Shape, app: some ApplicationProtocol, prepare: @escaping @Sendable (any TestClientProtocol) async throws -> (path: String, id: Int?), name: String = #function, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    static func expectLinear(_ shape: Shape, app: some ApplicationProtocol, prepare: @escaping @Sendable (any TestClientProtocol) async throws -> (path: String, id: Int?), budget: Duration = Self.budget, name: String = #function, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let full = Self.parts(shape, upTo: Self.limit)
         let fullBody = shape.make(full)
         let quarterBody = shape.make(Self.parts(shape, upTo: fullBody.utf8.count / 4))
         try await app.test(.router) { client in
             let (path, id) = try await prepare(client)
             let bodies = [quarterBody, fullBody].map { body in id.map { body.replacingOccurrences(of: "$ID", with: String($0)) } ?? body }
-            try await expectLinearTimes(quarterBytes: quarterBody.utf8.count, fullBytes: fullBody.utf8.count, name: name, sourceLocation: sourceLocation) { k in
+            try await expectLinearTimes(quarterBytes: quarterBody.utf8.count, fullBytes: fullBody.utf8.count, name: name, budget: budget, sourceLocation: sourceLocation) { k in
                 let reply = try await client.send(.post, path, body: bodies[k], headers: shape.headers)
                 #expect(reply.status == shape.status, "\(reply.text.prefix(300))", sourceLocation: sourceLocation)
                 #expect(reply.text.utf8.count <= shape.maxAnswerBytes, "an answer stays proportionate: \(reply.text.utf8.count) bytes", sourceLocation: sourceLocation)
