@@ -33,6 +33,12 @@ public struct ArgoTranslator {
     var taskIDs = Set<String>()
     var taskPaths: [String] = []
     var nodes: [ArgoNodePlan] = []
+    /// `link`'s look-ups, so that linking costs the same whatever the number of nodes: each
+    /// node's index by id (of `nodes[..<indexedNodes]`), and each linked node's children as a
+    /// set (of its first `count` children; `nodes` and children are only appended to).
+    var nodeIndex: [String: Int] = [:]
+    var indexedNodes = 0
+    var childSets: [Int: (count: Int, ids: Set<String>)] = [:]
     var workflowParameters: [(name: String, value: String)] = []
     /// The conditions made from `depends` expressions: a task gated by one runs after its
     /// dependencies finished however they ended (`"trigger": "all_finished"`).

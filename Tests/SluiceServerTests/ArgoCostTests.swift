@@ -67,7 +67,7 @@ import Testing
         }, maxParts: Limits.maxTranslatedTasks - 1, path: Self.path, status: .ok, maxAnswerBytes: Self.createdAnswer))
     }
 
-    @Test(.disabled("not verified yet: the first run of manyDAGTasksEachDependingOnTheThreeBefore took over 4 minutes (a possible superlinear cost in creating a 10,000-task DAG, or the machine's load); run it with SLUICE_COST_REPORT=1 before enabling")) func manyDAGTasksEachDependingOnTheThreeBefore() async throws {
+    @Test func manyDAGTasksEachDependingOnTheThreeBefore() async throws {
         try await expectLinear(Shape(make: { n in
             let tasks = DefinitionCostTests.joined(n) { i in
                 i == 0 ? #"{"name": "t0", "template": "wait"}"#
@@ -77,7 +77,7 @@ import Testing
         }, maxParts: Limits.maxTranslatedTasks, path: Self.path, status: .ok, maxAnswerBytes: Self.createdAnswer))
     }
 
-    @Test(.disabled("not verified yet: the first run of manyDAGTasksEachDependingOnTheThreeBefore took over 4 minutes (a possible superlinear cost in creating a 10,000-task DAG, or the machine's load); run it with SLUICE_COST_REPORT=1 before enabling")) func manyTemplatesCallingEachOtherInChainsAsDeepAsAllowed() async throws {
+    @Test func manyTemplatesCallingEachOtherInChainsAsDeepAsAllowed() async throws {
         // Templates c0 → c1 → … → c7 → wait, c8 → … → c15 → wait, …; main calls the head of
         // each chain. n templates, n/8 suspends.
         let depth = 8
@@ -92,7 +92,7 @@ import Testing
         }, path: Self.path, status: .ok, maxAnswerBytes: Self.createdAnswer))
     }
 
-    @Test(.disabled("not verified yet: the first run of manyDAGTasksEachDependingOnTheThreeBefore took over 4 minutes (a possible superlinear cost in creating a 10,000-task DAG, or the machine's load); run it with SLUICE_COST_REPORT=1 before enabling")) func manyStepsGroupsOneAfterAnother() async throws {
+    @Test func manyStepsGroupsOneAfterAnother() async throws {
         let pad = String(repeating: "p", count: 40)
         try await expectLinear(Shape(make: { n in
             let groups = DefinitionCostTests.joined(n) { i in
@@ -106,7 +106,7 @@ import Testing
     /// The status of a `withItems` over a DAG template, read: each item's DAG node gathers the
     /// nodes inside it. 4,000 items against 1,000, the fastest of rounds (commit 83cc768 made
     /// this linear; it was a scan of every node per DAG, 3.3 s a read at 3,000 items).
-    @Test(.disabled("not verified yet: the first run of manyDAGTasksEachDependingOnTheThreeBefore took over 4 minutes (a possible superlinear cost in creating a 10,000-task DAG, or the machine's load); run it with SLUICE_COST_REPORT=1 before enabling")) func readingTheStatusOfAWithItemsOverADAGTemplate() async throws {
+    @Test func readingTheStatusOfAWithItemsOverADAGTemplate() async throws {
         let sizes = [1000, 4000]
         try await app().test(.router) { client in
             var names: [String] = []
