@@ -104,10 +104,11 @@ extension ArgoTranslator {
         rejectUnknown(dag, allowed: ["tasks"], path: path)
         guard case .array(let list)? = dag["tasks"], !list.isEmpty else { problem(IssuePath.member(path, "tasks"), "expected a non-empty array of tasks"); return nil }
         var calls: [Call] = []
+        var seen = Set<String>()
         for (i, raw) in list.enumerated() {
             let p = IssuePath.index(IssuePath.member(path, "tasks"), i)
             guard let c = call(raw, path: p, allowed: Self.taskFields) else { continue }
-            if calls.contains(where: { $0.name == c.name }) { problem(IssuePath.member(p, "name"), "task \"\(c.name)\" is defined twice") }
+            if !seen.insert(c.name).inserted { problem(IssuePath.member(p, "name"), "task \"\(c.name)\" is defined twice") }
             calls.append(c)
         }
         let names = Set(calls.map(\.name))
@@ -142,34 +143,53 @@ extension ArgoTranslator {
             }
         }
         // Dependency order; a cycle is refused.
+        // Each time the first task (in the order written) whose dependencies are placed, as a
+        // scan from the start each time did, but kept in a heap: a scan per task was quadratic.
         var order: [Int] = []
         var placed = Set<String>()
-        while order.count < calls.count {
-            guard let next = calls.indices.first(where: { !placed.contains(calls[$0].name) && calls[$0].dependencies.allSatisfy(placed.contains) }) else {
-                let left = calls.filter { !placed.contains($0.name) }.map(\.name)
-                if issues.isEmpty { problem(IssuePath.member(path, "tasks"), "the dependencies form a cycle among \(left.joined(separator: ", "))") }
-                return nil
-            }
+        var dependants: [String: [Int]] = [:]
+        var waiting: [Int] = []
+        var ready = MinHeap()
+        for i in calls.indices {
+            let unique = Set(calls[i].dependencies)
+            waiting.append(unique.count)
+            for d in unique { dependants[d, default: []].append(i) }
+            if unique.isEmpty { ready.push(i) }
+        }
+        while let next = ready.pop() {
+            // A name defined twice: only its first task counts, as the scan placed it.
+            guard placed.insert(calls[next].name).inserted else { continue }
             order.append(next)
-            placed.insert(calls[next].name)
+            for j in dependants[calls[next].name] ?? [] {
+                waiting[j] -= 1
+                if waiting[j] == 0 { ready.push(j) }
+            }
+        }
+        if order.count < calls.count {
+            let left = calls.filter { !placed.contains($0.name) }.map(\.name)
+            if issues.isEmpty { problem(IssuePath.member(path, "tasks"), "the dependencies form a cycle among \(left.joined(separator: ", "))") }
+            return nil
         }
         let index = nodes.count
         nodes.append(ArgoNodePlan(id: nodeID, name: nodeName, displayName: displayName, kind: .dag, templateName: name, boundaryID: boundaryID, inputs: inputs))
         var expansions: [String: Expansion] = [:]
+        var exitsByName: [String: [String]] = [:]  // expansions' exits, kept rather than copied per `depends`
         var taskScope = scope
         for i in order {
             let c = calls[i]
             var waits: [String] = []
-            for d in c.dependencies { for e in expansions[d]?.exits ?? [] where !waits.contains(e) { waits.append(e) } }
+            var waited = Set<String>()
+            for d in c.dependencies { for e in expansions[d]?.exits ?? [] where waited.insert(e).inserted { waits.append(e) } }
             let root = c.dependencies.isEmpty
             var gate = root ? condition : nil
             if let depends = c.depends {
-                let native = Self.condition(depends, exits: expansions.mapValues(\.exits))
+                let native = Self.condition(depends, exits: exitsByName)
                 failureConditions.insert(native)
                 gate = native
             }
             guard let e = expandCall(c, nodeName: "\(nodeName).\(c.name)", scope: taskScope, boundaryID: nodeID, after: root ? after : waits, condition: gate, stack: stack) else { continue }
             expansions[c.name] = e
+            exitsByName[c.name] = e.exits
             if let single = e.single {
                 taskScope.tasks[c.name] = single
                 taskScope.outputParameters["tasks.\(c.name)"] = e.outputParameters
@@ -233,12 +253,25 @@ extension ArgoTranslator {
     /// Makes `child` a child of node `parent` as Argo links what runs after it: a TaskGroup's
     /// items each lead to it.
     mutating func link(_ parent: String, to child: String) {
-        guard let k = nodes.firstIndex(where: { $0.id == parent }) else { return }
+        while indexedNodes < nodes.count {
+            if nodeIndex[nodes[indexedNodes].id] == nil { nodeIndex[nodes[indexedNodes].id] = indexedNodes }
+            indexedNodes += 1
+        }
+        guard let k = nodeIndex[parent] else { return }
         if nodes[k].kind == .taskGroup {
             for item in nodes[k].children { link(item, to: child) }
             return
         }
-        if !nodes[k].children.contains(child) { nodes[k].children.append(child) }
+        var known = childSets[k] ?? (0, [])
+        if known.count < nodes[k].children.count {
+            known.ids.formUnion(nodes[k].children[known.count...])
+            known.count = nodes[k].children.count
+        }
+        if known.ids.insert(child).inserted {
+            nodes[k].children.append(child)
+            known.count += 1
+        }
+        childSets[k] = known
     }
 
     /// A `depends` expression as a Sluice condition over the statuses of the tasks that run the
@@ -270,5 +303,40 @@ extension ArgoTranslator {
             default: return "false"
             }
         }
+    }
+}
+
+/// The smallest of a set of indexes first (`expandDAG`'s order).
+struct MinHeap {
+    private var items: [Int] = []
+
+    mutating func push(_ x: Int) {
+        items.append(x)
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            if items[parent] <= items[i] { break }
+            items.swapAt(parent, i)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> Int? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < items.count, items[l] < items[m] { m = l }
+                if r < items.count, items[r] < items[m] { m = r }
+                if m == i { break }
+                items.swapAt(i, m)
+                i = m
+            }
+        }
+        return top
     }
 }

@@ -22,7 +22,7 @@ public struct ArgoTranslator {
     static let taskFields = ["name", "template", "arguments", "dependencies", "depends", "when", "withItems", "withParam"]
     static let stepFields = ["name", "template", "arguments", "when", "withItems", "withParam"]
     /// How deep templates may call templates (a template calling itself is refused sooner).
-    static let maxDepth = 10
+    static let maxDepth = Limits.argoTemplateDepth
 
     let workflowName: String
     let namespace: String
@@ -33,6 +33,12 @@ public struct ArgoTranslator {
     var taskIDs = Set<String>()
     var taskPaths: [String] = []
     var nodes: [ArgoNodePlan] = []
+    /// `link`'s look-ups, so that linking costs the same whatever the number of nodes: each
+    /// node's index by id (of `nodes[..<indexedNodes]`), and each linked node's children as a
+    /// set (of its first `count` children; `nodes` and children are only appended to).
+    var nodeIndex: [String: Int] = [:]
+    var indexedNodes = 0
+    var childSets: [Int: (count: Int, ids: Set<String>)] = [:]
     var workflowParameters: [(name: String, value: String)] = []
     /// The conditions made from `depends` expressions: a task gated by one runs after its
     /// dependencies finished however they ended (`"trigger": "all_finished"`).
@@ -184,8 +190,12 @@ public struct ArgoTranslator {
             return nil
         }
         let path = "spec.templates[\(index)]"
-        if stack.contains(name) || stack.count >= Self.maxDepth {
+        if stack.contains(name) {
             problem(invocationPath, "template \"\(name)\" calls itself (\((stack + [name]).joined(separator: " → "))); recursion is not supported")
+            return nil
+        }
+        if stack.count >= Self.maxDepth {
+            problem(invocationPath, "templates call templates at most \(Self.maxDepth) deep, the entrypoint included; this call would be the \(stack.count + 1)th (\((stack + [name]).joined(separator: " → ")))")
             return nil
         }
         rejectUnknown(template, allowed: Self.templateFields, ignored: Self.ignoredTemplateFields, path: path)

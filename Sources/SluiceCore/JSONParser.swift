@@ -268,7 +268,10 @@ public struct JSONParser {
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
             index = start
-            throw failure("number \(text) is out of range")
+            // A number as long as the body is not repeated whole in the answer (twice: the
+            // detail and the problem): its start and its length say which it is.
+            let shown = text.utf8.count <= 40 ? text : "\(text.prefix(32))… (\(text.utf8.count) characters)"
+            throw failure("number \(shown) is out of range")
         }
         return .number(value)
     }

@@ -106,6 +106,29 @@ public enum Limits {
     public static let humanAssignees = 100
     public static let humanDueSeconds = 366 * 86_400
 
+    // MARK: Argo Workflows
+
+    /// How deeply Argo templates may call templates: the templates of one chain of calls, the
+    /// entrypoint included (a template calling itself is refused sooner).
+    public static let argoTemplateDepth = 10
+    /// The most templates the `templateRef`s of one Argo workflow may copy into it.
+    public static let argoReferencedTemplates = 200
+
+    // MARK: Schedules and retention
+
+    /// The longest cron expression of a schedule, in characters.
+    public static let cronExpressionCharacters = 256
+    /// The longest time zone name of a schedule, in bytes (the IANA names are far shorter).
+    public static let timeZoneCharacters = 64
+    /// The longest catch-up window of a schedule (`catchup_seconds`): 7 days.
+    public static let scheduleCatchupSeconds = 7 * 86_400
+    /// The most missed fire times one catch-up of an `allow` schedule starts (the newest ones).
+    public static let scheduleCatchupFires = 100
+    /// The longest a retention policy keeps finished executions, in days (10 years).
+    public static let retentionDays = 3650
+    /// The most finished executions a retention policy's `keep_last` keeps.
+    public static let retentionKeepLast = 100_000_000
+
     // MARK: Annotation
 
     /// The most pools an annotation workflow has.
@@ -255,6 +278,14 @@ public enum Limits {
         .init("human_instructions_characters", humanInstructionsCharacters),
         .init("human_assignees", humanAssignees),
         .init("human_due_seconds", humanDueSeconds),
+        .init("argo_template_depth", argoTemplateDepth),
+        .init("argo_referenced_templates", argoReferencedTemplates),
+        .init("cron_expression_characters", cronExpressionCharacters),
+        .init("time_zone_characters", timeZoneCharacters),
+        .init("schedule_catchup_seconds", scheduleCatchupSeconds),
+        .init("schedule_catchup_fires", scheduleCatchupFires),
+        .init("retention_days", retentionDays),
+        .init("retention_keep_last", retentionKeepLast),
         .init("annotation_pools", annotationPools),
         .init("annotation_pool_workers", annotationPoolWorkers),
         .init("annotation_algorithms_per_pool", annotationAlgorithmsPerPool),

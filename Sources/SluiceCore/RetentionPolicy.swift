@@ -15,9 +15,9 @@ public struct RetentionPolicy: Sendable, Hashable {
     public var keepLast: Int?
 
     /// The longest retention one can ask for: 10 years.
-    public static let maxDays = 3650.0
+    public static let maxDays = Double(Limits.retentionDays)
     /// The most executions `keep_last` may keep.
-    public static let maxKeepLast = 100_000_000
+    public static let maxKeepLast = Limits.retentionKeepLast
 
     public init(days: Double? = nil, keepLast: Int? = nil) {
         self.days = days

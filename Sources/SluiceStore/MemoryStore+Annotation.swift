@@ -5,7 +5,17 @@ extension MemoryStore {
         var projects: [AnnotationProjectRecord] = []
         var workflows: [AnnotationWorkflowRecord] = []
         var algorithms: [String: AnnotationAlgorithmRecord] = [:]  // "namespace\u{0}name"
+        /// Items never leave: an item's id is its index + 1.
         var items: [AnnotationItemRecord] = []
+        /// Per workflow: how many items it has (the next item's number) and its external ids,
+        /// so that an upload costs its size, not its size times the items stored before it.
+        var itemCounts: [Int64: Int64] = [:]
+        var externalIDs: [Int64: Set<String>] = [:]
+
+        func itemIndex(_ id: Int64) -> Int? {
+            let index = Int(id) - 1
+            return items.indices.contains(index) && items[index].id == id ? index : nil
+        }
     }
 
     public func insertProject(_ project: AnnotationProjectRecord) async throws -> AnnotationProjectRecord {
@@ -82,37 +92,45 @@ extension MemoryStore {
     public func insertItems(_ items: [AnnotationItemRecord]) async throws -> ItemsInsertion {
         annotation.withLock { state in
             var stored: [AnnotationItemRecord] = []
+            var counts: [Int64: Int64] = [:]
+            var batchExternal: [Int64: Set<String>] = [:]
             for (i, item) in items.enumerated() {
-                if let external = item.externalID,
-                   state.items.contains(where: { $0.workflowID == item.workflowID && $0.externalID == external }) || stored.contains(where: { $0.externalID == external }) {
-                    return .duplicate(index: i)
+                if let external = item.externalID {
+                    if state.externalIDs[item.workflowID]?.contains(external) == true || !batchExternal[item.workflowID, default: []].insert(external).inserted {
+                        return .duplicate(index: i)
+                    }
                 }
                 var record = item
                 record.id = Int64(state.items.count + stored.count + 1)
-                record.number = Int64(state.items.filter { $0.workflowID == item.workflowID }.count + stored.count)
+                let number = counts[item.workflowID] ?? state.itemCounts[item.workflowID] ?? 0
+                record.number = number
+                counts[item.workflowID] = number + 1
                 stored.append(record)
             }
             state.items += stored
+            for (workflow, count) in counts { state.itemCounts[workflow] = count }
+            for (workflow, external) in batchExternal { state.externalIDs[workflow, default: []].formUnion(external) }
             return .inserted(stored)
         }
     }
 
     public func setItemExecutions(_ pairs: [(item: Int64, execution: String)]) async throws {
         annotation.withLock { state in
-            for pair in pairs { if let i = state.items.firstIndex(where: { $0.id == pair.item }) { state.items[i].executionID = pair.execution } }
+            for pair in pairs { if let i = state.itemIndex(pair.item) { state.items[i].executionID = pair.execution } }
         }
     }
 
     public func item(id: Int64) async throws -> AnnotationItemRecord? {
-        annotation.withLock { state in state.items.first { $0.id == id } }
+        annotation.withLock { state in state.itemIndex(id).map { state.items[$0] } }
     }
 
     public func items(workflowID: Int64, after: Int64, limit: Int) async throws -> [AnnotationItemRecord] {
-        annotation.withLock { state in Array(state.items.filter { $0.workflowID == workflowID && $0.id > after }.prefix(limit)) }
+        // Items are in id order, id = index + 1: a page starts where the last one ended.
+        annotation.withLock { state in Array(state.items[min(max(Int(after), 0), state.items.count)...].lazy.filter { $0.workflowID == workflowID }.prefix(limit)) }
     }
 
     public func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord] {
-        annotation.withLock { state in Array(state.items.filter { $0.executionID == nil }.prefix(limit)) }
+        annotation.withLock { state in Array(state.items.lazy.filter { $0.executionID == nil }.prefix(limit)) }
     }
 
     public func queuedTasks(executionID: String) async throws -> [QueuedTaskRecord] {

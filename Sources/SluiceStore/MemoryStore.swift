@@ -33,6 +33,10 @@ public final class MemoryStore: Store {
         /// Queued `Worker.Task` attempts by id, and their ids in the order they were queued.
         var queued: [String: QueuedTaskRecord] = [:]
         var queueOrder: [String] = []
+        /// Queued ids by attempt (`queuedKey`): finding whether an attempt is queued already
+        /// costs one lookup, not a scan of every queued task (an upload of 1000 annotation items
+        /// enqueued 1000 tasks, each scanning all before it).
+        var queuedByAttempt: [String: String] = [:]
         var schedules: [String: ScheduleRecord] = [:]
         /// Each schedule's fire records, in the order written.
         var scheduleFires: [String: [ScheduleFireRecord]] = [:]
@@ -129,9 +133,8 @@ public final class MemoryStore: Store {
             state.executions[t.executionID] = detail
             return .applied
         case .enqueue(let task):
-            if state.queued.values.contains(where: { $0.executionID == task.executionID && $0.index == task.index && $0.attempt == task.attempt && $0.phase == task.phase }) { return .idConflict }
-            state.queued[task.id] = task
-            state.queueOrder.append(task.id)
+            if state.queuedAttempt(of: task) != nil { return .idConflict }
+            state.addQueued(task)
             return .applied
         case .answerQueued(_, let id, let token, let result, let at):
             guard var q = state.queued[id], q.refusal(current: state.isCurrent(q), token: token, now: at) == nil else { return .stale }
@@ -541,8 +544,25 @@ extension MemoryStore.State {
     mutating func dropQueued(where remove: (QueuedTaskRecord) -> Bool) {
         let ids = Set(queued.values.filter(remove).map(\.id))
         guard !ids.isEmpty else { return }
-        for id in ids { queued[id] = nil }
+        for id in ids {
+            if let q = queued.removeValue(forKey: id), queuedByAttempt[Self.queuedKey(q)] == id { queuedByAttempt[Self.queuedKey(q)] = nil }
+        }
         queueOrder.removeAll { ids.contains($0) }
+    }
+
+    static func queuedKey(_ q: QueuedTaskRecord) -> String { "\(q.executionID)\u{0}\(q.index)\u{0}\(q.attempt)\u{0}\(q.phase)" }
+
+    /// The queued task of `task`'s attempt and phase (its execution, step index, attempt), if one is.
+    func queuedAttempt(of task: QueuedTaskRecord) -> QueuedTaskRecord? {
+        guard let id = queuedByAttempt[Self.queuedKey(task)], let q = queued[id],
+              q.executionID == task.executionID, q.index == task.index, q.attempt == task.attempt, q.phase == task.phase else { return nil }
+        return q
+    }
+
+    mutating func addQueued(_ task: QueuedTaskRecord) {
+        queued[task.id] = task
+        queueOrder.append(task.id)
+        queuedByAttempt[Self.queuedKey(task)] = task.id
     }
 
 }
@@ -550,11 +570,8 @@ extension MemoryStore.State {
 extension MemoryStore {
     public func enqueue(_ task: QueuedTaskRecord) async throws -> QueuedTaskRecord {
         state.withLock { state in
-            if let existing = state.queued.values.first(where: { $0.executionID == task.executionID && $0.index == task.index && $0.attempt == task.attempt && $0.phase == task.phase }) {
-                return existing
-            }
-            state.queued[task.id] = task
-            state.queueOrder.append(task.id)
+            if let existing = state.queuedAttempt(of: task) { return existing }
+            state.addQueued(task)
             return task
         }
     }

@@ -326,6 +326,22 @@ import SluiceCore
         #expect(found.first?.hasPrefix("spec.templates[0].steps[0][0].template: template \"m\" calls itself") == true)
     }
 
+    /// A chain of calls may hold `Limits.argoTemplateDepth` templates, the entrypoint
+    /// included; one more is refused with a message naming the limit (not as recursion).
+    @Test func templatesCallTemplatesAtMostTheLimitDeep() {
+        // t0 → t1 → … → t(n-1), the last a container.
+        let chain = { (n: Int) in
+            let templates = (0..<n).map { i in
+                i == n - 1 ? #"{"name": "t\#(i)", "container": {"image": "busybox"}}"# : #"{"name": "t\#(i)", "dag": {"tasks": [{"name": "x", "template": "t\#(i + 1)"}]}}"#
+            }
+            return #"{"spec": {"entrypoint": "t0", "templates": [\#(templates.joined(separator: ", "))]}}"#
+        }
+        #expect(problems(chain(Limits.argoTemplateDepth)) == [])
+        let found = problems(chain(Limits.argoTemplateDepth + 1))
+        #expect(found.count == 1)
+        #expect(found.first?.contains("templates call templates at most \(Limits.argoTemplateDepth) deep, the entrypoint included") == true, "\(found)")
+    }
+
     @Test func nativeCheckerPathsMapBackToTheArgoTemplate() throws {
         let t = try translate(Self.helloWorld)
         #expect(t.argoPath("tasks[0].input.working_dir") == "spec.templates[0].container.workingDir")

@@ -148,4 +148,54 @@ import Testing
         #expect(cut.issues.last?.code == ValidationFailure.omittedCode)
         #expect(cut.issues.last?.message == "1 more problem was found; only the first \(Limits.problemsListed) are listed")
     }
+
+    // MARK: Schedules and retention
+
+    /// The problems of a schedule.
+    func scheduleProblems(_ json: String) throws -> [ValidationIssue] {
+        ScheduleSpec.parse(try JSONParser.parse(json)).1
+    }
+
+    @Test func aCronExpressionHasAtMostTheLimitOfCharacters() throws {
+        // "0,0,…,0 * * * *": a minute list padded to the length.
+        let cron = { (n: Int) in ((n - 9) % 2 == 1 ? "00" : "0") + String(repeating: ",0", count: (n - 9) / 2) + " * * * *" }
+        #expect(cron(Limits.cronExpressionCharacters).count == Limits.cronExpressionCharacters)
+        #expect(throws: Never.self) { try CronExpression(parsing: cron(Limits.cronExpressionCharacters)) }
+        let longer = cron(Limits.cronExpressionCharacters) + " "
+        #expect(try scheduleProblems(#"{"cron": "\#(cron(Limits.cronExpressionCharacters))"}"#).isEmpty)
+        let refused = try scheduleProblems(#"{"cron": "\#(longer)"}"#)
+        #expect(refused.map(\.path) == ["cron"])
+        #expect(refused.first?.message.contains("a cron expression has at most \(Limits.cronExpressionCharacters) characters; this one has \(Limits.cronExpressionCharacters + 1)") == true, "\(refused)")
+    }
+
+    @Test func aTimeZoneNameHasAtMostTheLimitOfCharacters() throws {
+        // No IANA name is as long as the limit: one of its length is looked up (and unknown),
+        // one longer is refused for its length.
+        let name = { (n: Int) in "Europe/" + String(repeating: "x", count: n - 7) }
+        let atLimit = try scheduleProblems(#"{"cron": "@daily", "time_zone": "\#(name(Limits.timeZoneCharacters))"}"#)
+        #expect(atLimit.count == 1 && atLimit.first?.message.hasPrefix("unknown time zone ") == true, "\(atLimit)")
+        let longer = try scheduleProblems(#"{"cron": "@daily", "time_zone": "\#(name(Limits.timeZoneCharacters + 1))"}"#)
+        #expect(longer.map(\.path) == ["time_zone"])
+        #expect(longer.map(\.message) == ["a time zone name has at most \(Limits.timeZoneCharacters) characters; this one has \(Limits.timeZoneCharacters + 1)"])
+        #expect(try scheduleProblems(#"{"cron": "@daily", "time_zone": "America/Argentina/ComodRivadavia"}"#).isEmpty)
+    }
+
+    @Test func aCatchUpWindowIsAtMostTheLimit() throws {
+        #expect(try scheduleProblems(#"{"cron": "@daily", "catchup_seconds": \#(Limits.scheduleCatchupSeconds)}"#).isEmpty)
+        let refused = try scheduleProblems(#"{"cron": "@daily", "catchup_seconds": \#(Limits.scheduleCatchupSeconds + 1)}"#)
+        #expect(refused.map(\.path) == ["catchup_seconds"])
+        #expect(refused.map(\.message) == ["expected a catch-up window of 0 to \(Limits.scheduleCatchupSeconds) seconds, found \(Limits.scheduleCatchupSeconds + 1)"])
+    }
+
+    @Test func aRetentionPolicyKeepsAtMostTheLimitOfDaysAndExecutions() {
+        let parse = { (json: String) in RetentionPolicy.parse(try! JSONParser.parse(json), path: "retention") }
+        #expect(parse(#"{"days": \#(Limits.retentionDays)}"#).0?.days == Double(Limits.retentionDays))
+        let days = parse(#"{"days": \#(Limits.retentionDays).5}"#).1
+        #expect(days.map(\.path) == ["retention.days"])
+        #expect(days.first?.message.hasPrefix("expected a number of days greater than 0 and at most \(Limits.retentionDays),") == true)
+        #expect(parse(#"{"keep_last": \#(Limits.retentionKeepLast)}"#).0?.keepLast == Limits.retentionKeepLast)
+        let keep = parse(#"{"keep_last": \#(Limits.retentionKeepLast + 1)}"#).1
+        #expect(keep.map(\.path) == ["retention.keep_last"])
+        #expect(keep.first?.message.hasPrefix("expected an integer from 1 to \(Limits.retentionKeepLast),") == true)
+    }
 }

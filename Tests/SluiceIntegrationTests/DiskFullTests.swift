@@ -11,6 +11,12 @@ import Testing
 /// finds everything as answered. Needs root for `mount -t tmpfs` (CI runs as root).
 @Suite(.serialized) struct DiskFullTests {
     static let canMount = getuid() == 0
+    /// Where every test must run (`CI` set, or `SLUICE_TEST_REQUIRE_ALL=1`: `.ci/run` sets it),
+    /// a test that cannot mount fails instead of being skipped.
+    static let required: Bool = {
+        let environment = ProcessInfo.processInfo.environment
+        return !(environment["CI"] ?? "").isEmpty || environment["SLUICE_TEST_REQUIRE_ALL"] == "1"
+    }()
 
     func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
         let process = Process()
@@ -27,8 +33,9 @@ import Testing
         return (attributes[.systemFreeSize] as? NSNumber)?.intValue ?? 0
     }
 
-    @Test(.enabled(if: DiskFullTests.canMount, "mounting a tmpfs needs root"))
+    @Test(.enabled(if: DiskFullTests.canMount || DiskFullTests.required, "mounting a tmpfs needs root (with CI or SLUICE_TEST_REQUIRE_ALL=1 set, this fails instead)"))
     func aFullDiskRefusesNewWorkClearlyLosesNothingAndRecoversWhenSpaceReturns() async throws {
+        try #require(Self.canMount, "mounting a tmpfs needs root, and CI or SLUICE_TEST_REQUIRE_ALL=1 requires this test to run")
         let dir = try temporaryDirectory()
         let disk = dir.appendingPathComponent("disk")
         try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)

@@ -411,6 +411,59 @@ import Testing
         }
     }
 
+    /// The `templateRef`s of one workflow copy at most `Limits.argoReferencedTemplates`
+    /// templates into it; one more is refused, naming the limit.
+    @Test func templateRefsCopyAtMostTheLimitOfTemplates() async throws {
+        try await app().test(.router) { client in
+            let count = SluiceCore.Limits.argoReferencedTemplates
+            let templates = (0...count).map { #"{"name": "s\#($0)", "suspend": {"duration": "1"}}"# }.joined(separator: ", ")
+            let stored = try await client.send(.post, "/api/v1/workflow-templates/argo", body: #"{"template": {"metadata": {"name": "lib"}, "spec": {"templates": [\#(templates)]}}}"#)
+            try #require(stored.status == .ok, "\(stored.text.prefix(300))")
+            let workflow = { (n: Int) in
+                let tasks = (0..<n).map { #"{"name": "t\#($0)", "templateRef": {"name": "lib", "template": "s\#($0)"}}"# }.joined(separator: ", ")
+                return #"{"serverDryRun": true, "workflow": {"metadata": {"name": "refs"}, "spec": {"entrypoint": "main", "templates": [{"name": "main", "dag": {"tasks": [\#(tasks)]}}]}}}"#
+            }
+            let largest = try await client.send(.post, "/api/v1/workflows/argo", body: workflow(count))
+            #expect(largest.status == .ok, "\(largest.text.prefix(300))")
+            #expect(try largest.json()["spec"]?["templates"]?.arrayValue?.count == count + 1)
+            let refused = try await client.send(.post, "/api/v1/workflows/argo", body: workflow(count + 1))
+            #expect(refused.status == .badRequest)
+            #expect(try refused.json()["message"]?.stringValue == "spec.templates[0].dag.tasks[\(count)].templateRef: templateRefs copy more than \(count) templates into this workflow")
+        }
+    }
+
+    /// A list page holds at most the native page-size limit (`page_size`): without
+    /// `listOptions.limit` or with a larger one the page is that long, and
+    /// `metadata.continue` leads to the rest.
+    @Test func aListPageHoldsAtMostThePageSizeLimit() async throws {
+        #expect(ServerConfiguration().maxPageSize == SluiceCore.Limits.maxPageSize)
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let engine = Engine(store: try await TestStore.make(), registry: StepRegistry.standard(options: .init(httpClient: webhookTestClient, containers: ContainerOptions(runtime: ProcessContainerRuntime()))), logger: logger)
+        let app = buildApplication(engine: engine, configuration: ServerConfiguration(defaultPageSize: 2, maxPageSize: 3), logger: logger)
+        try await app.test(.router) { client in
+            for i in 0..<4 {
+                let created = try await client.send(.post, "/api/v1/workflows/argo", body: #"{"workflow": {"metadata": {"name": "w\#(i)"}, "spec": {"entrypoint": "wait", "templates": [{"name": "wait", "suspend": {"duration": "3600"}}]}}}"#)
+                try #require(created.status == .ok, "\(created.text)")
+            }
+            func page(_ query: String) async throws -> (names: [String], next: String?) {
+                let listed = try await client.send(.get, "/api/v1/workflows/argo?\(query)").json()
+                return (listed["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue } ?? [], listed["metadata"]?["continue"]?.stringValue)
+            }
+            let first = try await page("")
+            #expect(first.names.count == 3 && first.next != nil, "no limit: a page of the page-size limit, and a continue token: \(first)")
+            let rest = try await page("listOptions.continue=\(first.next ?? "")")
+            #expect(rest.names.count == 1 && rest.next == nil)
+            #expect(Set(first.names + rest.names) == ["w0", "w1", "w2", "w3"])
+            let atLimit = try await page("listOptions.limit=3")
+            #expect(atLimit.names == first.names && atLimit.next != nil)
+            let above = try await page("listOptions.limit=4")
+            #expect(above.names == first.names && above.next != nil, "a larger limit is the page-size limit")
+            let below = try await page("listOptions.limit=2")
+            #expect(below.names == Array(first.names.prefix(2)) && below.next != nil)
+        }
+    }
+
     @Test func workflowTemplatesAreStoredVersionedAndSubmittedFrom() async throws {
         try await app().test(.router) { client in
             let template = #"{"template": {"metadata": {"name": "greet", "labels": {"kind": "t"}}, "spec": {"entrypoint": "main", "arguments": {"parameters": [{"name": "who"}]}, "templates": [{"name": "main", "container": {"image": "busybox", "command": ["sh", "-c"], "args": ["echo hello {{workflow.parameters.who}}"]}}]}}}"#

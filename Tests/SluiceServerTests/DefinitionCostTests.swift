@@ -34,6 +34,8 @@ import Testing
         var path = "/workflows"
         var headers: HTTPFields = [:]
         var status: HTTPResponse.Status
+        /// The longest answer expected: an answer stays proportionate to what was asked.
+        var maxAnswerBytes = DefinitionCostTests.limit / 2
         /// What else the answer must say (its problems, say).
         var check: @Sendable (Reply) throws -> Void = { _ in }
     }
@@ -53,37 +55,56 @@ import Testing
     /// Sends the shape's largest body and its quarter-size body, and expects linear cost. With
     /// `workflow`, the bodies are executions of that workflow, created first.
     func expectLinear(_ shape: Shape, executing workflow: String? = nil, name: String = #function, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try await Self.expectLinear(shape, app: try await makeApp(), prepare: { client in
+            guard let workflow else { return (shape.path, nil) }
+            return ("/workflows/\(try await client.createWorkflow(workflow))/execute", nil)
+        }, name: name, sourceLocation: sourceLocation)
+    }
+
+    /// Sends the shape's largest body and its quarter-size body to `app`, at the path `prepare`
+    /// answers, having made what the bodies need (with its `id`, the bodies' `$ID` is that),
+    /// and expects linear cost.
+    static func expectLinear(_ shape: Shape, app: some ApplicationProtocol, prepare: @escaping @Sendable (any TestClientProtocol) async throws -> (path: String, id: Int?), budget: Duration = Self.budget, name: String = #function, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let full = Self.parts(shape, upTo: Self.limit)
         let fullBody = shape.make(full)
         let quarterBody = shape.make(Self.parts(shape, upTo: fullBody.utf8.count / 4))
-        try await makeApp().test(.router) { client in
-            var path = shape.path
-            if let workflow { path = "/workflows/\(try await client.createWorkflow(workflow))/execute" }
-            var best: [Duration] = [.seconds(3600), .seconds(3600)]
-            // Three rounds, and up to four more while the ratio still looks superlinear: a
-            // load spike in CI can inflate every sample of the first three, while a truly
-            // superlinear cost keeps its ratio near 16 however many samples are taken.
-            for round in 0..<7 {
-                if round >= 3, best[1] <= Self.floor || best[1] / max(best[0], Self.floor) < Self.maxRatio { break }
-                for (k, body) in [quarterBody, fullBody].enumerated() {
-                    let clock = ContinuousClock()
-                    let start = clock.now
-                    let reply = try await client.send(.post, path, body: body, headers: shape.headers)
-                    best[k] = min(best[k], clock.now - start)
-                    #expect(reply.status == shape.status, "\(reply.text.prefix(300))", sourceLocation: sourceLocation)
-                    #expect(reply.text.utf8.count <= Self.limit / 2, "an answer stays proportionate: \(reply.text.utf8.count) bytes", sourceLocation: sourceLocation)
-                    try shape.check(reply)
-                }
+        try await app.test(.router) { client in
+            let (path, id) = try await prepare(client)
+            let bodies = [quarterBody, fullBody].map { body in id.map { body.replacingOccurrences(of: "$ID", with: String($0)) } ?? body }
+            try await expectLinearTimes(quarterBytes: quarterBody.utf8.count, fullBytes: fullBody.utf8.count, name: name, budget: budget, sourceLocation: sourceLocation) { k in
+                let reply = try await client.send(.post, path, body: bodies[k], headers: shape.headers)
+                #expect(reply.status == shape.status, "\(reply.text.prefix(300))", sourceLocation: sourceLocation)
+                #expect(reply.text.utf8.count <= shape.maxAnswerBytes, "an answer stays proportionate: \(reply.text.utf8.count) bytes", sourceLocation: sourceLocation)
+                try shape.check(reply)
             }
-            let (quarter, whole) = (best[0], best[1])
-            if ProcessInfo.processInfo.environment["SLUICE_COST_REPORT"] != nil {
-                print("cost \(name): \(quarterBody.utf8.count) bytes \(quarter), \(fullBody.utf8.count) bytes \(whole)")
+        }
+    }
+
+    /// Runs `run(0)` (the quarter-size work) and `run(1)` (the whole) alternately and expects
+    /// the fastest time of the whole to be within `budget` and within `maxRatio` times the
+    /// quarter's: linear cost.
+    static func expectLinearTimes(quarterBytes: Int, fullBytes: Int, unit: String = "bytes", name: String, budget: Duration = Self.budget, sourceLocation: SourceLocation, _ run: (Int) async throws -> Void) async throws {
+        var best: [Duration] = [.seconds(3600), .seconds(3600)]
+        // Three rounds, and up to four more while the ratio still looks superlinear: a
+        // load spike in CI can inflate every sample of the first three, while a truly
+        // superlinear cost keeps its ratio near 16 however many samples are taken.
+        for round in 0..<7 {
+            if round >= 3, best[1] <= Self.floor || best[1] / max(best[0], Self.floor) < Self.maxRatio { break }
+            for k in 0..<2 {
+                let clock = ContinuousClock()
+                let start = clock.now
+                try await run(k)
+                best[k] = min(best[k], clock.now - start)
             }
-            #expect(whole < Self.budget, "\(fullBody.utf8.count) bytes took \(whole)", sourceLocation: sourceLocation)
-            if whole > Self.floor {
-                let ratio = whole / max(quarter, Self.floor)
-                #expect(ratio < Self.maxRatio, "\(fullBody.utf8.count) bytes took \(whole), \(quarterBody.utf8.count) bytes \(quarter): \(ratio)×", sourceLocation: sourceLocation)
-            }
+        }
+        let (quarter, whole) = (best[0], best[1])
+        if ProcessInfo.processInfo.environment["SLUICE_COST_REPORT"] != nil {
+            print("cost \(name): \(quarterBytes) \(unit) \(quarter), \(fullBytes) \(unit) \(whole)")
+        }
+        #expect(whole < budget, "\(fullBytes) \(unit) took \(whole)", sourceLocation: sourceLocation)
+        if whole > Self.floor {
+            let ratio = whole / max(quarter, Self.floor)
+            #expect(ratio < Self.maxRatio, "\(fullBytes) \(unit) took \(whole), \(quarterBytes) \(unit) \(quarter): \(ratio)×", sourceLocation: sourceLocation)
         }
     }
 

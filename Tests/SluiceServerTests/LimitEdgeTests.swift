@@ -84,7 +84,8 @@ import Testing
     }
 
     /// A connection with nothing under way is closed after the idle timeout, also one whose
-    /// head trickles in (the timer runs until a whole head has arrived); a request being
+    /// head trickles in (the timer runs until a whole head has arrived) and one whose body
+    /// stopped before its `Content-Length`; a request being
     /// answered for longer (a wait) is not cut. The request is sent as soon as the connection is
     /// open (a pause before it, under a loaded test run, could itself outlast the timeout).
     @Test func anIdleConnectionIsClosedAfterTheIdleTimeoutAndAWaitIsNot() async throws {
@@ -119,6 +120,17 @@ import Testing
                 closed = await trickle.read(for: 0.25).closed
             }
             #expect(closed, "a head that never completes is closed by the idle timeout")
+
+            // A whole head announcing 1000 bytes, 10 of them, then silence: closed once the
+            // body has stopped for the timeout, and not answered as if it had ended.
+            let stalled = try RawConnection(port: port)
+            let clock = ContinuousClock()
+            let start = clock.now
+            stalled.send("POST /workflows/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"name\": \"")
+            let silence = await stalled.read(for: 15)
+            #expect(silence.closed, "a body that stops is closed by the idle timeout: \(silence)")
+            #expect(!silence.text.hasPrefix("HTTP/1.1 2"), "\(silence)")
+            #expect(clock.now - start < .seconds(10), "closed after about the 2 s timeout")
 
             let waiting = try RawConnection(port: port)
             waiting.send("GET /workflows/\(wf)/executions/\(ex)?wait=3 HTTP/1.1\r\nHost: x\r\n\r\n")

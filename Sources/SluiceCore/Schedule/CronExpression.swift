@@ -15,7 +15,7 @@
 /// `ParseError` values that name the field (`field 2 (hour): 24 is out of range 0–23`).
 public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     /// The longest expression accepted, in characters.
-    public static let maxLength = 256
+    public static let maxLength = Limits.cronExpressionCharacters
 
     /// The fields, in the order of a six-field expression.
     public enum Field: String, Sendable, Hashable, CaseIterable {

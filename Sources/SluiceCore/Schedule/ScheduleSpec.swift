@@ -41,7 +41,7 @@ public struct ScheduleSpec: Sendable, Hashable {
     /// The longest interval: 366 days.
     public static let maxIntervalSeconds: Int64 = 366 * 86_400
     /// The longest catch-up window: 7 days.
-    public static let maxCatchupSeconds: Int64 = 7 * 86_400
+    public static let maxCatchupSeconds = Int64(Limits.scheduleCatchupSeconds)
 
     public init(timing: Timing, timeZone: ScheduleTimeZone = .utc, overlap: Overlap = .skip, catchupSeconds: Int64 = 0, paused: Bool = false, input: JSONValue = .object(JSONObject())) {
         self.timing = timing
@@ -127,6 +127,8 @@ public struct ScheduleSpec: Sendable, Hashable {
             if let name = v.stringValue {
                 if let zone = ScheduleTimeZone(identifier: name) {
                     timeZone = zone
+                } else if name.utf8.count > ScheduleTimeZone.maxIdentifierLength {
+                    issues.append(.init(path: at("time_zone"), code: "invalid_value", message: "a time zone name has at most \(ScheduleTimeZone.maxIdentifierLength) characters; this one has \(name.utf8.count)"))
                 } else {
                     issues.append(.init(path: at("time_zone"), code: "invalid_value", message: "unknown time zone \(JSONValue.string(name).preview); expected an IANA name such as \"Europe/Berlin\" or \"UTC\""))
                 }

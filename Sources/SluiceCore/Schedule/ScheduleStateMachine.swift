@@ -106,7 +106,7 @@ public struct ScheduleStateMachine: Sendable {
     /// How late a due time may be looked at and still fire with no catch-up window.
     public static let lateToleranceSeconds: Int64 = 60
     /// The most executions one `allow` catch-up starts.
-    public static let maxCatchupFires = 100
+    public static let maxCatchupFires = Limits.scheduleCatchupFires
 
     /// The state to commit after a tick.
     public private(set) var schedule: Schedule

@@ -10,7 +10,7 @@ public struct ScheduleTimeZone: Sendable, Hashable, CustomStringConvertible {
     let zone: TimeZone
 
     /// The longest name accepted.
-    public static let maxIdentifierLength = 64
+    public static let maxIdentifierLength = Limits.timeZoneCharacters
 
     /// `nil` for a name the tz database does not know.
     public init?(identifier: String) {

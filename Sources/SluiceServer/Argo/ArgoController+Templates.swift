@@ -276,7 +276,7 @@ extension ArgoController {
     }
 
     /// The most templates `templateRef`s may copy into one spec.
-    static let maxReferencedTemplates = 200
+    static let maxReferencedTemplates = SluiceCore.Limits.argoReferencedTemplates
 
     /// `spec` with every `templateRef` of a DAG task or a step (`{"name": WorkflowTemplate,
     /// "template": its template}`) resolved, as Argo resolves it when the workflow starts: the

@@ -203,10 +203,13 @@ struct ArgoController {
         let namespace = try namespace(context, .read)
         let query = request.uri.queryParameters
         let selector = try ArgoLabelSelector.of(query)
-        var limit = Int.max
+        // A page holds at most the native page-size limit (`page_size`): without
+        // `listOptions.limit`, or with a larger one, the page is that long and
+        // `metadata.continue` leads on, as Kubernetes' API server pages.
+        var limit = configuration.maxPageSize
         if let raw = query["listOptions.limit"], !raw.isEmpty {
             guard let n = Int(raw), n >= 0 else { throw ArgoError.invalid("listOptions.limit: expected a whole number, found \"\(raw)\"") }
-            if n > 0 { limit = n }
+            if n > 0 { limit = min(n, configuration.maxPageSize) }
         }
         var offset = 0
         if let raw = query["listOptions.continue"], !raw.isEmpty {
