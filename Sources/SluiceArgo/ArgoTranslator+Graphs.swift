@@ -94,7 +94,9 @@ extension ArgoTranslator {
             case .failure(let issue): issues.append(issue); return nil
             }
         }
-        return expand(template: c.template, nodeName: nodeName, displayName: displayName, arguments: arguments, argumentsPath: argumentsPath, scope: scope, boundaryID: boundaryID, after: after, condition: Self.both(condition, when), invocationPath: IssuePath.member(c.path, "template"), stack: stack)
+        let gate = Self.both(condition, when)
+        if let gate, let condition, failureConditions.contains(condition) { failureConditions.insert(gate) }
+        return expand(template: c.template, nodeName: nodeName, displayName: displayName, arguments: arguments, argumentsPath: argumentsPath, scope: scope, boundaryID: boundaryID, after: after, condition: gate, invocationPath: IssuePath.member(c.path, "template"), stack: stack)
     }
 
     /// A `dag` template: its tasks in dependency order, each waiting for the Sluice tasks of

@@ -40,8 +40,11 @@ public struct ArgoTranslator {
     var indexedNodes = 0
     var childSets: [Int: (count: Int, ids: Set<String>)] = [:]
     var workflowParameters: [(name: String, value: String)] = []
-    /// The conditions made from `depends` expressions: a task gated by one runs after its
-    /// dependencies finished however they ended (`"trigger": "all_finished"`).
+    /// The conditions that hold a `depends` expression (which may let a task run after a
+    /// dependency failed), and every condition made with one of them (`both`): a task gated by
+    /// one runs once its dependencies finish however they ended (`"trigger": "all_finished"`).
+    /// A set looked up exactly, not a substring search over every such condition for each task
+    /// (quadratic in big DAGs).
     var failureConditions = Set<String>()
     /// Whether the expansion was stopped at `Limits.maxTranslatedTasks` (said once).
     var expandedTooMuch = false
@@ -340,7 +343,7 @@ public struct ArgoTranslator {
         if !after.isEmpty { task.append("depends_on", .array(after.map(JSONValue.string))) }
         if let condition {
             task.append("when", .string(condition))
-            if failureConditions.contains(where: { condition.contains($0) }) { task.append("trigger", "all_finished") }
+            if failureConditions.contains(condition) { task.append("trigger", "all_finished") }
         }
         if JSONValue.object(parameters).jsonString.contains("{{") { task.append("render_input", true) }
         var kindOfNode = ArgoNodePlan.Kind.pod
@@ -493,7 +496,7 @@ public struct ArgoTranslator {
         if !after.isEmpty { task.append("depends_on", .array(after.map(JSONValue.string))) }
         if let condition {
             task.append("when", .string(condition))
-            if failureConditions.contains(where: { condition.contains($0) }) { task.append("trigger", "all_finished") }
+            if failureConditions.contains(condition) { task.append("trigger", "all_finished") }
         }
         tasks.append(.object(task))
         taskPaths.append(spath)

@@ -77,6 +77,18 @@ import Testing
         }, maxParts: Limits.maxTranslatedTasks, path: Self.path, status: .ok, maxAnswerBytes: Self.createdAnswer))
     }
 
+    /// `depends` expressions that let a task run after a failure: each such gate is looked up,
+    /// not searched for in every gate made before (that was quadratic).
+    @Test func manyDAGTasksEachWithADependsExpressionOnTheOneBefore() async throws {
+        try await expectLinear(Shape(make: { n in
+            let tasks = DefinitionCostTests.joined(n) { i in
+                i == 0 ? #"{"name": "t0", "template": "wait"}"#
+                    : #"{"name": "t\#(i)", "template": "echo", "depends": "t\#(i - 1).Succeeded || t\#(i - 1).Failed", "arguments": {"parameters": [{"name": "m", "value": "\#(i)"}]}}"#
+            }
+            return Self.workflow("depends", #"{"name": "main", "dag": {"tasks": [\#(tasks)]}}, \#(Self.wait), \#(Self.echo)"#)
+        }, maxParts: Limits.maxTranslatedTasks, path: Self.path, status: .ok, maxAnswerBytes: Self.createdAnswer))
+    }
+
     @Test func manyTemplatesCallingEachOtherInChainsAsDeepAsAllowed() async throws {
         // Templates c0 → c1 → … → c7 → wait, c8 → … → c15 → wait, …; main calls the head of
         // each chain. n templates, n/8 suspends.
