@@ -80,17 +80,22 @@ import Testing
 
     @Test func theStreamDeliversEventsLiveUntilTheExecutionFinishes() async throws {
         try await makeApp(registry: testRegistry).test(.router) { client in
-            // The Delay starts with the execution's insert, before the execute is answered.
-            let wf = try await client.createWorkflow(#"{"name": "wait", "steps": [{"type": "StaticTextInput", "input": "x"}, {"type": "Delay", "input": {"seconds": 1}}, {"type": "Echo"}]}"#)
+            // It waits for a worker (the test), who answers only once the stream is open: the
+            // stream must stay open for the events after that (a Delay once ended before it).
+            let wf = try await client.createWorkflow(#"{"name": "wait", "steps": [{"type": "StaticTextInput", "input": "x"}, {"type": "Worker.Task", "input": {"queue": "streamed", "output_type": "text"}}, {"type": "Echo"}]}"#)
             let ex = try await client.startExecution(wf)
-            let before = try await client.send(.get, "/workflows/\(wf)/executions/\(ex)")
-            #expect(try before.json()["status"] == "RUNNING", "the execution ended before the stream was opened: \(before.text)")
-            // Opened while the Delay runs: the request returns when the execution has finished,
-            // with its last event, which did not exist when it was opened.
-            let stream = try await client.send(.get, "/workflows/\(wf)/executions/\(ex)/events", headers: Self.accept)
+            async let streamed = client.send(.get, "/workflows/\(wf)/executions/\(ex)/events", headers: Self.accept)
+            try await Task.sleep(for: .milliseconds(300))
+            let claimed = try await client.send(.post, "/queues/streamed/claim", body: #"{"wait": 10}"#).json()
+            let task = try #require(claimed["tasks"]?.arrayValue?.first, "\(claimed)")
+            let id = try #require(task["queued_task_id"]?.stringValue)
+            let token = try #require(task["claim_token"]?.stringValue)
+            let done = try await client.send(.post, "/queues/streamed/tasks/\(id)/complete", body: #"{"claim_token": "\#(token)", "output": "x"}"#)
+            #expect(done.status == .ok, "\(done.text)")
+            let stream = try await streamed
             let types = Self.parse(stream.text).map(\.type)
             #expect(types.first == "execution.pending" && types.last == "execution.completed")
-            #expect(types.contains("task.running"), "the Delay's start was recorded: \(types)")
+            #expect(types.contains("task.claimed"), "the claim made after the stream opened is in it: \(types)")
         }
     }
 

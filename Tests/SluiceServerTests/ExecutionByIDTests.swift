@@ -19,12 +19,20 @@ import Testing
 
     @Test func waitHoldsTheRequestUntilTheExecutionFinishes() async throws {
         try await makeApp().test(.router) { client in
-            // Long enough to be still running at the first read on a busy machine.
-            let wf = try await client.createWorkflow(#"{"name": "Short", "steps": [{"type": "Delay", "input": {"seconds": 3}}, {"type": "Echo"}]}"#)
+            // It waits for a worker, which the test is: still running at the first read however
+            // busy the machine (a Delay of 3 s once ended before it).
+            let wf = try await client.createWorkflow(#"{"name": "Held", "steps": [{"type": "Worker.Task", "input": {"queue": "by-id", "output_type": "text"}}, {"type": "Echo"}]}"#)
             let ex = try await client.startExecution(wf, #"{"input": {"text": "hi"}}"#)
             let before = try await client.send(.get, "/executions/\(ex)").json()["status"]
             #expect(before == "PENDING" || before == "RUNNING")
-            let reply = try await client.send(.get, "/executions/\(ex)?wait=30")
+            async let waited = client.send(.get, "/executions/\(ex)?wait=30")
+            let claimed = try await client.send(.post, "/queues/by-id/claim", body: #"{"wait": 10}"#).json()
+            let task = try #require(claimed["tasks"]?.arrayValue?.first, "\(claimed)")
+            let id = try #require(task["queued_task_id"]?.stringValue)
+            let token = try #require(task["claim_token"]?.stringValue)
+            let done = try await client.send(.post, "/queues/by-id/tasks/\(id)/complete", body: #"{"claim_token": "\#(token)", "output": "hi"}"#)
+            #expect(done.status == .ok, "\(done.text)")
+            let reply = try await waited
             #expect(reply.status == .ok, "\(reply.text)")
             #expect(try reply.json()["status"] == "COMPLETED")
             #expect(try reply.json()["output"] == ["text": "hi"])

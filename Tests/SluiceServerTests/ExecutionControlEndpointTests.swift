@@ -52,7 +52,9 @@ import Testing
 
     @Test func retryRunsACancelledExecutionAgainToCompletion() async throws {
         try await makeApp().test(.router) { client in
-            let wf = try await client.createWorkflow(#"{"name": "Short", "steps": [{"type": "TextOperation.Uppercase"}, {"type": "Delay", "input": {"seconds": 1}}, {"type": "Echo"}]}"#)
+            // The second step waits for a worker (the test), so the cancel always finds it
+            // running, however busy the machine (a Delay once ended first).
+            let wf = try await client.createWorkflow(#"{"name": "Short", "steps": [{"type": "TextOperation.Uppercase"}, {"type": "Worker.Task", "input": {"queue": "retried", "output_type": "text"}}, {"type": "Echo"}]}"#)
             let ex = try await client.startExecution(wf, #"{"input": {"text": "hi"}}"#)
             let cancel = try await client.send(.post, "/workflows/\(wf)/executions/\(ex)/cancel")
             #expect(cancel.status == .ok, "\(cancel.text)")
@@ -60,6 +62,14 @@ import Testing
             #expect(reply.status == .accepted, "\(reply.text)")
             #expect(try reply.json()["execution_id"]?.stringValue == ex, "a retry continues the same execution")
             #expect(reply.headers[.location] == "/workflows/\(wf)/executions/\(ex)")
+            // The retried attempt is queued again; the worker answers with its input.
+            let claimed = try await client.send(.post, "/queues/retried/claim", body: #"{"wait": 10}"#).json()
+            let task = try #require(claimed["tasks"]?.arrayValue?.first, "\(claimed)")
+            #expect(task["input"] == ["text": "HI"])
+            let id = try #require(task["queued_task_id"]?.stringValue)
+            let token = try #require(task["claim_token"]?.stringValue)
+            let done = try await client.send(.post, "/queues/retried/tasks/\(id)/complete", body: #"{"claim_token": "\#(token)", "output": "HI"}"#)
+            #expect(done.status == .ok, "\(done.text)")
             let json = try await client.finishedExecution(wf, ex)
             #expect(json["status"] == "COMPLETED")
             #expect(json["output"] == ["text": "HI"])
