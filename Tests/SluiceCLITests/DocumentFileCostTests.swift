@@ -7,7 +7,7 @@ import Testing
 /// (the body limit the server will apply) against one of a quarter of it, the fastest of rounds
 /// (as `DefinitionCostTests` does for the server), 4 times the text must take well under 16
 /// times as long.
-@Suite(.serialized, .timeLimit(.minutes(5))) struct DocumentFileCostTests {
+@Suite(.serialized, .timeLimit(.minutes(5)), .disabled(if: ProcessInfo.processInfo.environment["SLUICE_TEST_SKIP_COST"] == "1", "SLUICE_TEST_SKIP_COST=1: the cost suites run in a pass of their own (.ci/run), since their 1 MiB bodies keep both cores busy and slow every timed test beside them")) struct DocumentFileCostTests {
     static let limit = 1 << 20
     static let maxRatio = 8.0
     static let floor: Duration = .milliseconds(60)

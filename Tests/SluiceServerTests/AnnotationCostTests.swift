@@ -12,7 +12,7 @@ import Testing
 /// pools and workers, an upload's items, each at the largest size its limits and the body limit
 /// (1 MiB) allow, answered in time that grows with the size, not faster (`DefinitionCostTests`
 /// has the method: the fastest of rounds, the full size against a quarter of it).
-@Suite(.testStores, .serialized, .timeLimit(.minutes(10))) struct AnnotationCostTests {
+@Suite(.testStores, .serialized, .timeLimit(.minutes(10)), .disabled(if: CostSuites.skipped, CostSuites.skipReason)) struct AnnotationCostTests {
     typealias Shape = DefinitionCostTests.Shape
     static func joined(_ n: Int, _ part: (Int) -> String) -> String { DefinitionCostTests.joined(n, part) }
 

@@ -16,7 +16,7 @@ import Testing
 /// the size, not faster (`DefinitionCostTests` has the method: the fastest of rounds, the full
 /// size against a quarter of it). The accepted workflows start with a one-hour `suspend`, so no
 /// container runs while they are timed.
-@Suite(.testStores, .serialized, .timeLimit(.minutes(10))) struct ArgoCostTests {
+@Suite(.testStores, .serialized, .timeLimit(.minutes(10)), .disabled(if: CostSuites.skipped, CostSuites.skipReason)) struct ArgoCostTests {
     typealias Shape = DefinitionCostTests.Shape
     static let path = "/api/v1/workflows/argo"
 

@@ -12,7 +12,7 @@ import Testing
 /// with the body, not faster (`DefinitionCostTests` has the method: the fastest of rounds, the
 /// full body against a quarter of it): escapes, long numbers, wide arrays nested near the depth
 /// limit, many keys alike. A refusal is fine; its cost is what is checked.
-@Suite(.testStores, .serialized, .timeLimit(.minutes(10))) struct JSONCostTests {
+@Suite(.testStores, .serialized, .timeLimit(.minutes(10)), .disabled(if: CostSuites.skipped, CostSuites.skipReason)) struct JSONCostTests {
     typealias Shape = DefinitionCostTests.Shape
 
     func expectLinear(_ shape: Shape, name: String = #function, sourceLocation: SourceLocation = #_sourceLocation) async throws {
