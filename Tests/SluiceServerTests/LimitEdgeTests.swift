@@ -127,10 +127,12 @@ import Testing
             let clock = ContinuousClock()
             let start = clock.now
             stalled.send("POST /workflows/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"name\": \"")
-            let silence = await stalled.read(for: 15)
+            let silence = await stalled.read(for: 40)
             #expect(silence.closed, "a body that stops is closed by the idle timeout: \(silence)")
             #expect(!silence.text.hasPrefix("HTTP/1.1 2"), "\(silence)")
-            #expect(clock.now - start < .seconds(10), "closed after about the 2 s timeout")
+            // About 2 s on a quiet machine; a loaded CI run once took 11.8 s. The bound tells
+            // "closed" from "held until the read gave up".
+            #expect(clock.now - start < .seconds(30), "closed after the 2 s timeout, not held")
 
             let waiting = try RawConnection(port: port)
             waiting.send("GET /workflows/\(wf)/executions/\(ex)?wait=3 HTTP/1.1\r\nHost: x\r\n\r\n")
