@@ -86,12 +86,7 @@ import Testing
             let ex = try await client.startExecution(wf)
             async let streamed = client.send(.get, "/workflows/\(wf)/executions/\(ex)/events", headers: Self.accept)
             try await Task.sleep(for: .milliseconds(300))
-            let claimed = try await client.send(.post, "/queues/streamed/claim", body: #"{"wait": 10}"#).json()
-            let task = try #require(claimed["tasks"]?.arrayValue?.first, "\(claimed)")
-            let id = try #require(task["queued_task_id"]?.stringValue)
-            let token = try #require(task["claim_token"]?.stringValue)
-            let done = try await client.send(.post, "/queues/streamed/tasks/\(id)/complete", body: #"{"claim_token": "\#(token)", "output": "x"}"#)
-            #expect(done.status == .ok, "\(done.text)")
+            try await client.answerWorkerTask(queue: "streamed", output: #""x""#)
             let stream = try await streamed
             let types = Self.parse(stream.text).map(\.type)
             #expect(types.first == "execution.pending" && types.last == "execution.completed")

@@ -26,12 +26,7 @@ import Testing
             let before = try await client.send(.get, "/executions/\(ex)").json()["status"]
             #expect(before == "PENDING" || before == "RUNNING")
             async let waited = client.send(.get, "/executions/\(ex)?wait=30")
-            let claimed = try await client.send(.post, "/queues/by-id/claim", body: #"{"wait": 10}"#).json()
-            let task = try #require(claimed["tasks"]?.arrayValue?.first, "\(claimed)")
-            let id = try #require(task["queued_task_id"]?.stringValue)
-            let token = try #require(task["claim_token"]?.stringValue)
-            let done = try await client.send(.post, "/queues/by-id/tasks/\(id)/complete", body: #"{"claim_token": "\#(token)", "output": "hi"}"#)
-            #expect(done.status == .ok, "\(done.text)")
+            try await client.answerWorkerTask(queue: "by-id", output: #""hi""#)
             let reply = try await waited
             #expect(reply.status == .ok, "\(reply.text)")
             #expect(try reply.json()["status"] == "COMPLETED")

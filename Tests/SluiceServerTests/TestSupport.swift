@@ -89,6 +89,19 @@ extension TestClientProtocol {
         return try #require(try reply.json()["execution_id"]?.stringValue, sourceLocation: sourceLocation)
     }
 
+    /// Works as a worker of `queue`: claims one task (waiting up to 10 s) and completes it with
+    /// `output` (JSON text); returns the claimed task.
+    @discardableResult
+    func answerWorkerTask(queue: String, output: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
+        let claimed = try await send(.post, "/queues/\(queue)/claim", body: #"{"wait": 10}"#).json()
+        let task = try #require(claimed["tasks"]?.arrayValue?.first, "\(claimed)", sourceLocation: sourceLocation)
+        let id = try #require(task["queued_task_id"]?.stringValue, sourceLocation: sourceLocation)
+        let token = try #require(task["claim_token"]?.stringValue, sourceLocation: sourceLocation)
+        let done = try await send(.post, "/queues/\(queue)/tasks/\(id)/complete", body: #"{"claim_token": "\#(token)", "output": \#(output)}"#)
+        try #require(done.status == .ok, "\(done.text)", sourceLocation: sourceLocation)
+        return task
+    }
+
     /// Fetches an execution with `?wait=5` and expects it to have finished.
     func finishedExecution(_ workflowID: String, _ executionID: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
         let reply = try await send(.get, "/workflows/\(workflowID)/executions/\(executionID)?wait=5")
