@@ -15,9 +15,12 @@ public struct ArgoExecutionState: Sendable {
         public var failedAttempts: [JSONValue]
         /// The attempt now (or last) run, from 1; `nil` when not known.
         public var attempt: Int?
+        /// What the attempt was given (a mapped task's `{"list": [items]}`), once it started.
+        public var input: JSONValue?
 
-        public init(status: TaskStatus, output: JSONValue? = nil, error: JSONValue? = nil, startedAt: Int64? = nil, completedAt: Int64? = nil, failedAttempts: [JSONValue] = [], attempt: Int? = nil) {
+        public init(status: TaskStatus, output: JSONValue? = nil, error: JSONValue? = nil, startedAt: Int64? = nil, completedAt: Int64? = nil, failedAttempts: [JSONValue] = [], attempt: Int? = nil, input: JSONValue? = nil) {
             self.attempt = attempt
+            self.input = input
             self.status = status
             self.output = output
             self.error = error

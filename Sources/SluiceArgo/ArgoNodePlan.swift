@@ -30,9 +30,13 @@ public struct ArgoNodePlan: Sendable, Hashable {
     public var task: String?
     /// The template's input parameters, as Argo shows them (`inputs.parameters`).
     public var inputs: [(name: String, value: String)] = []
+    /// A TaskGroup of a `withParam` over a result known only at run time: its task is a Sluice
+    /// `map`, and a Pod node per item is made from that task once the list is known. Its
+    /// `children` are then the nodes each item leads to.
+    public var runtimeItems = false
 
     public static func == (a: Self, b: Self) -> Bool {
-        a.id == b.id && a.name == b.name && a.kind == b.kind && a.children == b.children && a.task == b.task && a.templateName == b.templateName && a.boundaryID == b.boundaryID
+        a.id == b.id && a.name == b.name && a.kind == b.kind && a.children == b.children && a.task == b.task && a.templateName == b.templateName && a.boundaryID == b.boundaryID && a.runtimeItems == b.runtimeItems
     }
 
     public func hash(into h: inout Hasher) { h.combine(id) }

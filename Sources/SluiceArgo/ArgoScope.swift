@@ -11,6 +11,9 @@ struct ArgoScope {
     var workflowParameters: [String: String]
     var inputs: [String: String] = [:]
     var item: JSONValue?
+    /// Inside a `withParam` over a result known only at run time: `{{item}}` becomes the Sluice
+    /// placeholder of the mapped task's current item (`{{item}}`, `{{item.key}}`).
+    var runtimeItem = false
     /// Sibling tasks (`tasks.X`) or steps (`steps.X`) by Argo name: the native task that runs
     /// them, when it is a single container.
     var tasks: [String: String] = [:]
@@ -69,6 +72,9 @@ struct ArgoScope {
                 return .failure(ArgoIssue(path: "", message: "{{\(name)}}: the template has no input parameter \"\(parts[2])\" (inputs.parameters)\(Self.known(inputs.keys))"))
             }
         case "item":
+            if item == nil, runtimeItem {
+                return .success(runtime(Reference(root: .item, path: parts.dropFirst().map { .member($0) })))
+            }
             guard let item else { return .failure(ArgoIssue(path: "", message: "{{\(name)}} is used outside withItems or withParam")) }
             var v = item
             for member in parts.dropFirst() {

@@ -53,6 +53,86 @@ public enum ArgoStatus {
         return digits.isEmpty ? nil : String(digits)
     }
 
+    /// The Pod nodes of a TaskGroup whose items are known at run time (`plan.runtimeItems`), from
+    /// its mapped task: the items of the list it was given, `name(k:item)` as Argo names them.
+    /// The map commits its results together, so while it runs every item shows Running; once it
+    /// has completed each shows its result; when an item failed (`item 3: …`) that one is Failed
+    /// and the others, stopped with it, Omitted.
+    static func itemNodes(_ plan: ArgoNodePlan, _ task: ArgoExecutionState.Task, workflow: String, base: (ArgoNodePlan, ArgoNodePlan.Kind) -> JSONObject) -> [(id: String, phase: String, node: JSONObject)] {
+        guard case .array(let items)? = task.input?["list"] else { return [] }
+        let results: [JSONValue]? = { if case .array(let r)? = task.output?["list"] { return r } else { return nil } }()
+        let message = task.error?["message"]?.stringValue
+        var failedItem: Int?
+        if task.status == .failed, let message, message.hasPrefix("item ") {
+            failedItem = Int(message.dropFirst(5).prefix { $0.isNumber })
+        }
+        var out: [(id: String, phase: String, node: JSONObject)] = []
+        out.reserveCapacity(items.count)
+        for (k, item) in items.enumerated() {
+            let itemPlan = itemNode(plan, k, item, workflow: workflow)
+            var o = base(itemPlan, .pod)
+            let phase: String
+            var itemMessage: String?
+            switch task.status {
+            case .completed: phase = "Succeeded"
+            case .failed:
+                if let failedItem { phase = k == failedItem ? "Failed" : "Omitted" } else { phase = "Failed" }
+                itemMessage = phase == "Failed" ? message : "stopped when item \(failedItem ?? 0) failed"
+            case .cancelled: phase = "Failed"; itemMessage = "Stopped: the workflow was stopped or deleted"
+            case .running, .retrying, .pending: phase = "Running"
+            case .skipped: phase = "Omitted"
+            }
+            o.append("phase", .string(phase))
+            if let s = task.startedAt { o.append("startedAt", .string(time(s))) }
+            if let c = task.completedAt, task.status.isTerminal { o.append("finishedAt", .string(time(c))) }
+            if let itemMessage { o.append("message", .string(itemMessage)) }
+            if let results, k < results.count {
+                var outputs = JSONObject()
+                if let r = results[k]["result"] { outputs.append("result", r) }
+                if let n = results[k]["exit_code"]?.numberValue { outputs.append("exitCode", .string(String(Int(n)))) }
+                if case .object(let files)? = results[k]["files"], !files.keys.isEmpty {
+                    outputs.append("parameters", .array(files.map { .object(JSONObject([("name", .string($0.key)), ("value", $0.value)])) }))
+                }
+                if !outputs.keys.isEmpty { o.append("outputs", .object(outputs)) }
+            }
+            if phase != "Omitted" { o.append("progress", .string(phase == "Succeeded" || phase == "Failed" ? "1/1" : "0/1")) }
+            if !plan.children.isEmpty { o.append("children", .array(plan.children.map(JSONValue.string))) }
+            out.append((itemPlan.id, phase, o))
+        }
+        return out
+    }
+
+    /// Item `k` of the TaskGroup `plan` of a run-time withParam: a Pod node `name(k:item)`, as
+    /// Argo names the items of a loop, with its inputs filled in with the item.
+    public static func itemNode(_ plan: ArgoNodePlan, _ k: Int, _ item: JSONValue, workflow: String) -> ArgoNodePlan {
+        let label = "(\(k):\(Template.text(for: item)))"
+        var itemPlan = ArgoNodePlan(id: ArgoNodePlan.id(workflow: workflow, name: plan.name + label), name: plan.name + label, displayName: plan.displayName + label, kind: .pod, templateName: plan.templateName, boundaryID: plan.boundaryID)
+        itemPlan.inputs = plan.inputs.map { p in p.value.contains("{{item") ? (p.name, fillItem(p.value, item, workflow: workflow)) : p }
+        return itemPlan
+    }
+
+    /// `text` with its `{{item}}` and `{{item.key}}` placeholders filled in with `item`; other
+    /// placeholders (results known at run time) are left as they are.
+    static func fillItem(_ text: String, _ item: JSONValue, workflow: String) -> String {
+        var scope = ArgoScope(workflowName: workflow, namespace: "", uid: "", workflowParameters: [:])
+        scope.item = item
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.firstRange(of: "{{") {
+            out += rest[..<open.lowerBound]
+            let inside = rest[open.upperBound...]
+            guard let close = inside.firstRange(of: "}}") else { return out + rest[open.lowerBound...] }
+            let name = String(inside[..<close.lowerBound]).trimmingCharacters(in: " ")
+            if name == "item" || name.hasPrefix("item."), case .success(let v) = scope.value(of: name, runtime: { "{{\($0)}}" }) {
+                out += v
+            } else {
+                out += rest[open.lowerBound..<close.upperBound]
+            }
+            rest = inside[close.upperBound...]
+        }
+        return out + rest
+    }
+
     /// `status` for `nodes` run by `execution` (`nil` before the execution exists: Pending nodes).
     public static func status(workflow: String, nodes plans: [ArgoNodePlan], execution: ArgoExecutionState?) -> JSONValue {
         let finished = execution?.status.isTerminal ?? false
@@ -82,6 +162,32 @@ public enum ArgoStatus {
         for plan in plans where plan.task != nil {
             let task = execution?.tasks[plan.task!]
             let (phase, message, override) = podPhase(task, executionFinished: finished)
+            if plan.runtimeItems {
+                // A withParam over a run-time result: a Pod per item of the mapped task's list.
+                var group = plan
+                group.inputs = []
+                var o = base(group, kind: override ?? .taskGroup)
+                o.append("phase", .string(phase))
+                if let s = task?.startedAt { o.append("startedAt", .string(time(s))) }
+                if let c = task?.completedAt, task?.status.isTerminal == true { o.append("finishedAt", .string(time(c))) }
+                if let message { o.append("message", .string(message)) }
+                let items = task.map { itemNodes(plan, $0, workflow: workflow, base: base) } ?? []
+                for item in items {
+                    extra.append((item.id, item.node))
+                    if item.phase != "Omitted" {
+                        podsTotal += 1
+                        if item.phase == "Succeeded" || item.phase == "Failed" { podsDone += 1 }
+                    }
+                }
+                let done = items.filter { $0.phase == "Succeeded" || $0.phase == "Failed" }.count
+                o.append("progress", .string("\(done)/\(items.filter { $0.phase != "Omitted" }.count)"))
+                let children = items.isEmpty ? plan.children : items.map(\.id)
+                if !children.isEmpty { o.append("children", .array(children.map(JSONValue.string))) }
+                nodeValues[plan.id] = o
+                phases[plan.id] = phase
+                times[plan.id] = (task?.startedAt, task?.status.isTerminal == true ? task?.completedAt : nil)
+                continue
+            }
             var o = base(plan, kind: override ?? plan.kind)
             o.append("phase", .string(phase))
             if let s = task?.startedAt { o.append("startedAt", .string(time(s))) }

@@ -46,13 +46,15 @@ extension ArgoTranslator {
             if items != nil { problem(IssuePath.member(c.path, "withParam"), "give either withItems or withParam, not both"); return nil }
             let p = IssuePath.member(c.path, "withParam")
             guard let text = raw.stringValue else { problem(p, "expected a string holding a JSON array, found \(raw.kindName)"); return nil }
-            var runtime = false
+            var runtime: [Reference] = []
             let substituted: String
-            switch scope.substitute(text, path: p, runtime: { runtime = true; return "{{\($0)}}" }) {
+            switch scope.substitute(text, path: p, runtime: { runtime.append($0); return "{{\($0)}}" }) {
             case .success(let s): substituted = s
             case .failure(let issue): issues.append(issue); return nil
             }
-            if runtime { problem(p, "withParam over a result known only at run time (outputs.result) is not supported yet; give the list in a parameter or use withItems"); return nil }
+            if !runtime.isEmpty {
+                return expandRuntimeItems(c, list: runtime, text: substituted, path: p, nodeName: nodeName, scope: scope, boundaryID: boundaryID, after: after, condition: condition, stack: stack)
+            }
             guard case .array(let list)? = try? JSONParser.parse(substituted) else { problem(p, "expected a JSON array, found \(substituted.prefix(80))"); return nil }
             items = list
         }
@@ -74,6 +76,51 @@ extension ArgoTranslator {
         }
         if items.isEmpty { problem(IssuePath.member(c.path, c.object["withItems"] != nil ? "withItems" : "withParam"), "the list is empty; Sluice needs at least one item") }
         return Expansion(exits: exits, nodeID: groupID, single: nil)
+    }
+
+    /// A `withParam` over a result known only at run time (`{{tasks.gen.outputs.result}}`): a
+    /// Sluice task parses the result as JSON, and the called container or script is one task
+    /// with `map` over that list, its input rendered per item (`{{item}}`). Its TaskGroup node
+    /// gets a Pod (or Retry) node per item once the list is known.
+    mutating func expandRuntimeItems(_ c: Call, list: [Reference], text: String, path p: String, nodeName: String, scope: ArgoScope, boundaryID: String, after: [String], condition: String?, stack: [String]) -> Expansion? {
+        guard list.count == 1, text.trimmingCharacters(in: " ") == "{{\(list[0])}}" else {
+            problem(p, "a withParam over a result known only at run time must be exactly one variable, such as \"{{tasks.gen.outputs.result}}\" (a JSON array); found \(JSONValue.string(text).preview)")
+            return nil
+        }
+        guard let called = templates[c.template]?.value, called["container"] != nil || called["script"] != nil else {
+            if templates[c.template] != nil {
+                problem(IssuePath.member(c.path, "template"), "a withParam over a result known only at run time may call a container or script template (Sluice runs it once per item); template \"\(c.template)\" is not one: give the list in a parameter, or call a container that the DAG or steps are built around")
+            } else {
+                problem(IssuePath.member(c.path, "template"), "template \"\(c.template)\" does not exist; templates: \(templates.keys.sorted().joined(separator: ", "))")
+            }
+            return nil
+        }
+        if tasks.count + 2 > Limits.maxTranslatedTasks { problem(p, "the workflow expands to more than \(Limits.maxTranslatedTasks) containers, scripts and suspends"); return nil }
+        // The list: the result, parsed (not JSON, or not an array, fails the workflow there).
+        let parseID = taskID(for: "\(nodeName).items")
+        var parse = JSONObject()
+        parse.append("id", .string(parseID))
+        parse.append("type", "JSON.Parse")
+        parse.append("input_from", ["text": .string(list[0].description)])
+        if !after.isEmpty { parse.append("depends_on", .array(after.map(JSONValue.string))) }
+        if let condition {
+            parse.append("when", .string(condition))
+            if failureConditions.contains(condition) { parse.append("trigger", "all_finished") }
+        }
+        tasks.append(.object(parse))
+        taskPaths.append(p)
+        // The container, once per item: expanded with `{{item}}` left for the map to fill in.
+        var itemScope = scope
+        itemScope.runtimeItem = true
+        let first = nodes.count
+        guard let e = expandOne(c, nodeName: nodeName, displayName: c.name, scope: itemScope, boundaryID: boundaryID, after: [parseID], condition: nil, stack: stack),
+              let mapped = e.single, nodes.count == first + 1, case .object(var task)? = tasks.last, task["id"]?.stringValue == mapped else { return nil }
+        task.append("map", ["over": .string(Reference(root: .task(parseID), path: [.member("json")]).description), "concurrency": .number(Double(Limits.maxMapConcurrency))])
+        if JSONValue.object(task).jsonString.contains("{{") && task["render_input"] == nil { task.append("render_input", true) }
+        tasks[tasks.count - 1] = .object(task)
+        nodes[first].kind = .taskGroup
+        nodes[first].runtimeItems = true
+        return Expansion(exits: [mapped], nodeID: e.nodeID, single: nil)
     }
 
     mutating func expandOne(_ c: Call, nodeName: String, displayName: String, scope: ArgoScope, boundaryID: String, after: [String], condition: String?, stack: [String]) -> Expansion? {
@@ -260,7 +307,7 @@ extension ArgoTranslator {
             indexedNodes += 1
         }
         guard let k = nodeIndex[parent] else { return }
-        if nodes[k].kind == .taskGroup {
+        if nodes[k].kind == .taskGroup, !nodes[k].runtimeItems {
             for item in nodes[k].children { link(item, to: child) }
             return
         }

@@ -214,9 +214,6 @@ public enum DefinitionParser {
         case nil, .null?, .bool(false)?: break
         case .bool(true)?:
             task.renderInput = true
-            if task.map != nil {
-                issues.append(.init(path: IssuePath.member(task.path, "render_input"), code: "conflicting_fields", message: "a mapped task's input cannot be rendered; give either map or render_input, not both"))
-            }
         case .some(let v):
             issues.append(.init(path: IssuePath.member(task.path, "render_input"), code: "type_mismatch", message: "expected true or false, found \(v.kindName)"))
         }

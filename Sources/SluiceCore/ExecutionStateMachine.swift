@@ -12,6 +12,10 @@ public struct ExecutionStateMachine: Sendable {
         /// The task's parameters with their placeholders filled in (`render_input`); `nil`: the
         /// plan's parameters as they are.
         public var parameters: JSONValue?
+        /// For a mapped task with `render_input`: the values of its placeholders other than
+        /// `item`, read when the attempt starts; each item's parameters are rendered from them
+        /// and the item (`MapPlan.ItemParameters`).
+        public var bindings: [Reference: JSONValue]?
     }
 
     /// Something that happens at a time: the next attempt of a task, the end of a Delay, the
@@ -197,7 +201,17 @@ public struct ExecutionStateMachine: Sendable {
         attempts[index] += 1
         var dispatch = Dispatch(executionID: executionID, index: index, input: input(for: index), attempt: attempts[index])
         if let template = plan.nodes[index].parameterTemplate {
-            dispatch.parameters = template.render { $0.resolve(input: input, output: { id in plan.indexByID[id].flatMap { outputs[$0] } }) }
+            let (input, outputs, indexByID) = (self.input, self.outputs, plan.indexByID)
+            let resolve = { (r: Reference) in r.resolve(input: input, output: { id in indexByID[id].flatMap { outputs[$0] } }) }
+            if plan.nodes[index].map != nil {
+                var bindings: [Reference: JSONValue] = [:]
+                for (reference, _) in template.references where reference.root != .item {
+                    if let value = resolve(reference) { bindings[reference] = value }
+                }
+                dispatch.bindings = bindings
+            } else {
+                dispatch.parameters = template.render(resolve)
+            }
         }
         return dispatch
     }

@@ -181,6 +181,8 @@ struct ExpressionScanner {
         switch word {
         case "input":
             root = .input
+        case "item":
+            root = .item
         case "tasks", "status":
             let make: (String) -> Reference.Root = word == "tasks" ? { .task($0) } : { .status($0) }
             if current == UInt8(ascii: ".") {

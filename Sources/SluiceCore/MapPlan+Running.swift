@@ -19,9 +19,16 @@ extension MapPlan {
     /// The result of one item: the result type's member of the last step's output.
     public func result(_ value: JSONValue) -> JSONValue { value[resultType.field] ?? .null }
 
+    /// The parameters step `k` runs with for `item`: the plan's, or for the task's own step
+    /// (`k == 0`) with a rendered input, `itemParameters` rendered for the item.
+    public func parameters(forStep k: Int, item: JSONValue, _ itemParameters: ItemParameters?) -> JSONValue? {
+        if k == 0, let itemParameters { return itemParameters.render(item: item) }
+        return steps[k].parameters
+    }
+
     /// Runs a map whose steps are all pure, inline: `{"list": [results in item order]}`. The first
     /// failing item fails the task (`item 3: …`).
-    public func runPure(_ input: JSONValue) throws(StepFailure) -> JSONValue {
+    public func runPure(_ input: JSONValue, itemParameters: ItemParameters? = nil) throws(StepFailure) -> JSONValue {
         let items = try items(of: input)
         var results: [JSONValue] = []
         results.reserveCapacity(items.count)
@@ -32,7 +39,7 @@ extension MapPlan {
                     throw StepFailure("\(steps[k].step.name) is not pure and cannot run inline")
                 }
                 do throws(StepFailure) {
-                    value = try function(self.input(forStep: k, value), steps[k].parameters)
+                    value = try function(self.input(forStep: k, value), parameters(forStep: k, item: item, itemParameters))
                 } catch {
                     throw StepFailure("item \(n): \(steps[k].step.name) failed: \(error.message)", retryable: error.retryable)
                 }
@@ -40,5 +47,24 @@ extension MapPlan {
             results.append(result(value))
         }
         return ["list": .array(results)]
+    }
+}
+
+extension MapPlan {
+    /// A mapped task's rendered input (`render_input` with `map`): its template, and the values
+    /// its other placeholders had when the attempt started; `{{item}}` (`item.name`, `item[0]`)
+    /// is filled in per item, as text when it is text and as compact JSON otherwise.
+    public struct ItemParameters: Sendable {
+        public var template: ParameterTemplate
+        public var bindings: [Reference: JSONValue]
+
+        public init(template: ParameterTemplate, bindings: [Reference: JSONValue]) {
+            self.template = template
+            self.bindings = bindings
+        }
+
+        public func render(item: JSONValue) -> JSONValue {
+            template.render { r in r.root == .item ? r.resolve(in: item) : bindings[r] }
+        }
     }
 }

@@ -5,7 +5,7 @@
 /// Grammar (no spaces inside a reference):
 ///
 ///     reference := root step*
-///     root      := "input" | "tasks" "." name | "tasks" "[" string "]"
+///     root      := "input" | "tasks" "." name | "tasks" "[" string "]" | "status" … | "item"
 ///     step      := "." name | "[" digits "]" | "[" string "]"
 ///     name      := one or more ASCII letters, digits, "_" or "-"
 ///     string    := '"' … '"' or "'" … "'" with the escapes \" \' \\ \n \t \r
@@ -24,6 +24,9 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
         /// `"SKIPPED"`, `"CANCELLED"`): `status.fetch`, `status["v1.2"]`. For the `when` of a task
         /// with `"trigger": "all_finished"`, which runs after a dependency failed.
         case status(String)
+        /// The current item of a mapped task (`item`, `item.name`, `item[0]`): only in the
+        /// rendered input (`render_input`) of a task with `map`, filled in for each item.
+        case item
 
         /// `input`, `tasks.fetch` or `tasks["v1.2"]`.
         public var description: String {
@@ -31,6 +34,7 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
             case .input: return "input"
             case .task(let id): return Reference.isPlainName(id) ? "tasks.\(id)" : "tasks[\(Reference.quoted(id))]"
             case .status(let id): return Reference.isPlainName(id) ? "status.\(id)" : "status[\(Reference.quoted(id))]"
+            case .item: return "item"
             }
         }
     }
@@ -118,6 +122,7 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
         case .input: return resolve(in: input)
         case .task(let id): return output(id).flatMap { resolve(in: $0) }
         case .status(let id): return status(id).flatMap { resolve(in: .string($0)) }
+        case .item: return nil
         }
     }
 
@@ -136,6 +141,7 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
             switch root {
             case .input: return .failure("the execution input is not available here")
             case .task(let id), .status(let id): return .failure("there is no task \"\(id)\"")
+            case .item: return .failure("item is only known in the input of a task with map")
             }
         }
         var at = root.description
@@ -170,6 +176,7 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
             case .input: return "the execution input is \(type)"
             case .task(let id): return "task \"\(id)\" outputs \(type)"
             case .status(let id): return "the status of task \"\(id)\" is \(type)"
+            case .item: return "each item is \(type)"
             }
         }
         return "\(at) is \(type)"

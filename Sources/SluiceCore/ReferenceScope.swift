@@ -10,6 +10,9 @@ struct ReferenceScope {
     /// The type of each task's output seen by references, made once per task (a task that
     /// passes the input through carries all the input's members: one copy, not one per reference).
     private let outputTypes = OutputTypes()
+    /// The type of each item, for the rendered input of a task with `map` (`{{item}}`); `nil`
+    /// elsewhere, where `item` is refused.
+    var item: ValueType?
 
     init(tasks: [WorkflowDefinition.Task], indexByID: [String: Int], ancestors: Reachability, input: ValueType) {
         self.tasks = tasks
@@ -28,6 +31,11 @@ struct ReferenceScope {
     func rootType(_ root: Reference.Root, from i: Int, shapes: [Shape?]) -> Result<ValueType, TypeProblem> {
         switch root {
         case .input: return .success(input)
+        case .item:
+            guard let item else {
+                return .failure(TypeProblem("item is the current item of a task with map, known only in that task's input (with render_input)"))
+            }
+            return .success(item)
         case .task(let id), .status(let id):
             guard let k = indexByID[id] else {
                 return .failure(TypeProblem("there is no task \"\(id)\"; expected one of: \(otherIDs(than: i))"))

@@ -206,8 +206,13 @@ public struct TypeChecker: Sendable {
         for i in tasks.indices where tasks[i].renderInput {
             guard let raw = tasks[i].parameters else { continue }
             guard let template = ParameterTemplate.parse(raw, path: IssuePath.member(tasks[i].path, "input"), issues: &issues) else { continue }
+            // A mapped task's input is rendered once per item: `{{item}}` is the item.
+            var scope = conditions
+            if let spec = tasks[i].map {
+                if case .success(.list(let element)) = conditions.type(of: spec.over, from: i, shapes: outputShapes) { scope.item = element } else { scope.item = .unknown }
+            }
             for (reference, path) in template.references {
-                if case .failure(let problem) = conditions.type(of: reference, from: i, shapes: outputShapes) {
+                if case .failure(let problem) = scope.type(of: reference, from: i, shapes: outputShapes) {
                     issues.append(.init(path: path, code: "invalid_reference", message: "{{\(reference)}}: \(problem.message)"))
                 }
             }

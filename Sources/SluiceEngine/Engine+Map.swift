@@ -4,14 +4,14 @@ extension Engine {
     /// Runs a map with steps that take time: each item goes through the steps in turn, at most
     /// `concurrency` items at a time; results keep the items' order. The first failing item
     /// cancels the others and fails the task (`item 3: …`). Items log with an `[item N]` prefix.
-    static func runMap(_ map: MapPlan, _ context: StepContext) async throws(StepFailure) -> JSONValue {
+    static func runMap(_ map: MapPlan, _ context: StepContext, itemParameters: MapPlan.ItemParameters? = nil) async throws(StepFailure) -> JSONValue {
         let items = try map.items(of: context.input)
         if items.isEmpty { return ["list": .array([])] }
         let outcome: Result<[JSONValue], StepFailure> = await withTaskGroup(of: (Int, Result<JSONValue, StepFailure>).self) { group in
             var results = [JSONValue](repeating: .null, count: items.count)
             var next = 0
             func start(_ n: Int) {
-                group.addTask { (n, await runItem(map, item: items[n], number: n, context)) }
+                group.addTask { (n, await runItem(map, item: items[n], number: n, context, itemParameters: itemParameters)) }
             }
             while next < min(map.concurrency, items.count) { start(next); next += 1 }
             while let (n, result) = await group.next() {
@@ -32,10 +32,11 @@ extension Engine {
         }
     }
 
-    static func runItem(_ map: MapPlan, item: JSONValue, number n: Int, _ context: StepContext) async -> Result<JSONValue, StepFailure> {
+    static func runItem(_ map: MapPlan, item: JSONValue, number n: Int, _ context: StepContext, itemParameters: MapPlan.ItemParameters? = nil) async -> Result<JSONValue, StepFailure> {
         var value = map.wrap(item)
         for k in map.steps.indices {
-            let (step, parameters) = map.steps[k]
+            let step = map.steps[k].step
+            let parameters = map.parameters(forStep: k, item: item, itemParameters)
             let input = map.input(forStep: k, value)
             do throws(StepFailure) {
                 switch step.implementation {

@@ -51,7 +51,8 @@ extension Engine {
         let node = launch.node
         let function: @Sendable (StepContext) async throws(StepFailure) -> JSONValue
         if let map = node.map {
-            function = { context throws(StepFailure) in try await Self.runMap(map, context) }
+            let itemParameters = dispatch.bindings.flatMap { b in node.parameterTemplate.map { MapPlan.ItemParameters(template: $0, bindings: b) } }
+            function = { context throws(StepFailure) in try await Self.runMap(map, context, itemParameters: itemParameters) }
         } else {
             switch node.step.implementation {
             case .run(let run): function = run

@@ -324,7 +324,8 @@ struct EngineStateMachine {
                     left.append(dispatch)
                     continue
                 }
-                do throws(StepFailure) { result = .success(try map.runPure(dispatch.input)) } catch { result = .failure(error) }
+                let itemParameters = dispatch.bindings.flatMap { b in node.parameterTemplate.map { MapPlan.ItemParameters(template: $0, bindings: b) } }
+                do throws(StepFailure) { result = .success(try map.runPure(dispatch.input, itemParameters: itemParameters)) } catch { result = .failure(error) }
             } else if case .pure(let function) = node.step.implementation {
                 do throws(StepFailure) { result = .success(try function(dispatch.input, dispatch.parameters ?? node.parameters)) } catch { result = .failure(error) }
             } else {

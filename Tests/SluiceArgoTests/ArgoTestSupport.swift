@@ -48,7 +48,20 @@ enum FakeContainer {
             guard case .pure(let f) = node.step.implementation else { continue }
             let outcome: ExecutionStateMachine.Outcome?
             do throws(StepFailure) {
-                let output = try f(d.input, parameters)
+                let output: JSONValue
+                if let map = node.map {
+                    // A withParam over a run-time result: the container once per item.
+                    let perItem = d.bindings.flatMap { b in node.parameterTemplate.map { MapPlan.ItemParameters(template: $0, bindings: b) } }
+                    output = try map.runPure(d.input, itemParameters: perItem)
+                    if case .array(let items)? = d.input["list"] {
+                        args[node.id] = items.map { item in
+                            let p = map.parameters(forStep: 0, item: item, perItem)
+                            return p?["args"]?.arrayValue?.compactMap(\.stringValue).joined(separator: " ") ?? ""
+                        }.joined(separator: " | ")
+                    }
+                } else {
+                    output = try f(d.input, parameters)
+                }
                 outcome = machine.taskSucceeded(d.index, attempt: d.attempt, input: d.input, output: output, startedAt: now - 500, completedAt: now)
             } catch {
                 outcome = machine.taskFailed(d.index, attempt: d.attempt, input: d.input, message: error.message, retryable: error.retryable, startedAt: now - 500, completedAt: now)
@@ -73,6 +86,7 @@ enum FakeContainer {
             var t = tasks[id] ?? .init(status: .pending)
             t.status = change.status
             if let o = change.output { t.output = o }
+            if let i = change.input { t.input = i }
             if let e = change.error { t.error = e }
             if let s = change.startedAt { t.startedAt = s }
             if let c = change.completedAt { t.completedAt = c }

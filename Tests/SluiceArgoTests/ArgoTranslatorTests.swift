@@ -116,6 +116,57 @@ import SluiceCore
         #expect(after["depends_on"]?.arrayValue?.count == 2)
     }
 
+    /// Argo's loops-param-result: `withParam` over a result known only at run time is a JSON.Parse
+    /// task and one mapped container task whose input is rendered per item; the TaskGroup gets
+    /// a Pod per item from the task once the list is known, each leading to what comes after.
+    @Test func withParamOverARunTimeResultRunsTheContainerOncePerItem() throws {
+        let t = try translate("""
+        {"spec": {"entrypoint": "main", "templates": [
+          {"name": "main", "dag": {"tasks": [
+            {"name": "gen", "template": "say", "arguments": {"parameters": [{"name": "m", "value": "[\\"a\\", {\\"k\\": 1}]"}]}},
+            {"name": "loop", "template": "say", "dependencies": ["gen"], "withParam": "{{tasks.gen.outputs.result}}",
+             "arguments": {"parameters": [{"name": "m", "value": "x {{item}} {{tasks.gen.outputs.exitCode}}"}]}},
+            {"name": "after", "template": "say", "dependencies": ["loop"], "arguments": {"parameters": [{"name": "m", "value": "z"}]}}]}},
+          {"name": "say", "inputs": {"parameters": [{"name": "m"}]}, "container": {"image": "busybox", "command": ["echo"], "args": ["{{inputs.parameters.m}}"]}}]}}
+        """)
+        let tasks = t.definition["tasks"]!.arrayValue!
+        let loop = tasks.first { $0["id"] == "loop" }!
+        #expect(loop["map"]?["over"] == "tasks[\"loop.items\"].json")
+        #expect(loop["render_input"] == true)
+        #expect(tasks.first { $0["id"] == "loop.items" }?["type"] == "JSON.Parse")
+        let ran = FakeContainer.run(try plan(t))
+        #expect(ran.status == .completed)
+        #expect(ran.args["loop"] == "x a 0 | x {\"k\":1} 0", "each item filled in, and the other placeholder from gen")
+        let status = ArgoStatus.status(workflow: "hello", nodes: t.nodes, execution: ArgoExecutionState(status: .completed, createdAt: 0, tasks: ran.tasks))
+        let nodes = status["nodes"]!
+        let group = t.nodes.first { $0.displayName == "loop" }!
+        #expect(nodes[group.id]?["type"] == "TaskGroup")
+        let children = nodes[group.id]?["children"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(children.count == 2)
+        #expect(nodes[children[1]]?["displayName"] == "loop(1:{\"k\":1})")
+        #expect(nodes[children[1]]?["type"] == "Pod")
+        #expect(nodes[children[1]]?["phase"] == "Succeeded")
+        #expect(nodes[children[0]]?["outputs"]?["result"] == "x a 0")
+        #expect(nodes[children[0]]?["inputs"]?["parameters"]?.arrayValue?.first?["value"] == "x a {{tasks.gen.json.exit_code}}")
+        let after = t.nodes.first { $0.displayName == "after" }!
+        #expect(nodes[children[0]]?["children"] == [.string(after.id)], "each item leads to the task after the loop")
+        #expect(status["progress"] == "4/4", "gen, two items, after")
+    }
+
+    @Test func aRunTimeWithParamMustBeOneVariableAndCallAContainer() {
+        let found = problems("""
+        {"spec": {"entrypoint": "main", "templates": [
+          {"name": "main", "dag": {"tasks": [
+            {"name": "gen", "template": "say"},
+            {"name": "a", "template": "say", "dependencies": ["gen"], "withParam": "[{{tasks.gen.outputs.result}}]"},
+            {"name": "b", "template": "inner", "dependencies": ["gen"], "withParam": "{{tasks.gen.outputs.result}}"}]}},
+          {"name": "inner", "dag": {"tasks": [{"name": "x", "template": "say"}]}},
+          {"name": "say", "container": {"image": "busybox"}}]}}
+        """)
+        #expect(found.contains { $0.hasPrefix("spec.templates[0].dag.tasks[1].withParam: a withParam over a result known only at run time must be exactly one variable") }, "\(found)")
+        #expect(found.contains { $0.hasPrefix("spec.templates[0].dag.tasks[2].template: a withParam over a result known only at run time may call a container or script template") }, "\(found)")
+    }
+
     /// What Argo cannot do (its workflow object in etcd breaks at a few thousand nodes): a
     /// `withItems` of 10,000 items is 10,000 tasks that Sluice's checker accepts at the
     /// translated limit and its state machine runs to the end; one more item is refused with

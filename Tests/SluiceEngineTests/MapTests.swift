@@ -55,4 +55,39 @@ import Testing
             #expect(detail.execution.output == ["list": [2, 3, 1]], "each item went through Reverse, Uppercase, Length")
         }
     }
+
+    /// `render_input` with `map`: the task's input is rendered once per item, `{{item}}` being
+    /// the item and other placeholders the values they had when the attempt started.
+    @Test func aMappedTasksRenderedInputIsFilledInPerItem() async throws {
+        try await withEngine { engine in
+            let wf = try await engine.createWorkflow(["name": "m", "tasks": [
+                ["id": "tag", "type": "StaticTextInput", "input": "t"],
+                ["id": "split", "type": "TextOperation.Split", "input": ["separator": ","]],
+                ["id": "wrap", "type": "TextOperation.Replace", "depends_on": ["split", "tag"], "render_input": true,
+                 "map": ["over": "tasks.split.list"],
+                 "input": ["find": "{{item}}", "replace": "<{{item}}:{{tasks.tag.text}}>"]],
+            ]])
+            let started = try await engine.startExecution(workflowID: wf.record.id, request: ExecutionRequest(input: ["text": "a,bb,c"]))
+            let detail = try await finished(engine, started.executionID)
+            #expect(detail.execution.status == .completed, "\(String(describing: detail.execution.error))")
+            #expect(detail.tasks[2].output == ["list": ["<a:t>", "<bb:t>", "<c:t>"]], "each item rendered into the parameters of its own run")
+        }
+    }
+
+    @Test func itemIsRefusedOutsideAMappedTasksInput() async throws {
+        try await withEngine { engine in
+            do {
+                _ = try await engine.createWorkflow(["name": "m", "tasks": [
+                    ["id": "split", "type": "TextOperation.Split"],
+                    ["id": "wrap", "type": "TextOperation.Replace", "depends_on": ["split"], "render_input": true,
+                     "input": ["find": "a", "replace": "{{item}}"]],
+                ]])
+                Issue.record("a task without map was stored with {{item}}")
+            } catch EngineError.invalid(let failure) {
+                let issue = failure.issues.first { $0.path == "tasks[1].input.replace" }
+                #expect(issue?.code == "invalid_reference", "\(failure.issues)")
+                #expect(issue?.message.contains("item is the current item of a task with map") == true, "\(failure.issues)")
+            }
+        }
+    }
 }

@@ -104,6 +104,61 @@ import Testing
         }
     }
 
+    /// Argo's loops-param-result: a container prints a JSON list, and `withParam` over its
+    /// result runs the next container once per item, each a Pod node with its output and its
+    /// own log lines; the task after the loop waits for every item.
+    @Test func withParamOverAContainersResultRunsAContainerPerItem() async throws {
+        try await app().test(.router) { client in
+            let workflow: JSONValue = ["workflow": ["metadata": ["name": "loop-result"], "spec": ["entrypoint": "main", "templates": [
+                ["name": "main", "dag": ["tasks": [
+                    ["name": "gen", "template": "gen"],
+                    ["name": "each", "template": "show", "dependencies": ["gen"], "withParam": "{{tasks.gen.outputs.result}}",
+                     "arguments": ["parameters": [["name": "m", "value": "{{item}}"]]]],
+                    ["name": "after", "template": "gen", "dependencies": ["each"]],
+                ]]],
+                ["name": "gen", "container": ["image": "busybox", "command": ["sh", "-c"], "args": [#"echo '[1, "two", {"k": "v"}]'"#]]],
+                ["name": "show", "inputs": ["parameters": [["name": "m"]]], "container": ["image": "busybox", "command": ["echo"], "args": ["item={{inputs.parameters.m}}"]]],
+            ]]]]
+            let created = try await client.send(.post, "/api/v1/workflows/argo", body: workflow.jsonString)
+            try #require(created.status == .ok, "\(created.text.prefix(400))")
+            let done = try await finished(client, "argo", "loop-result")
+            #expect(done["status"]?["phase"] == "Succeeded", "\(done["status"]?["message"] ?? .null)")
+            #expect(done["status"]?["progress"] == "5/5", "gen, three items, after")
+            let nodes = try #require(done["status"]?["nodes"]?.objectValue)
+            let group = try #require(nodes.first { $0.value["displayName"] == "each" }?.value)
+            #expect(group["type"] == "TaskGroup")
+            let items = group["children"]?.arrayValue?.compactMap { $0.stringValue.flatMap { nodes[$0] } } ?? []
+            #expect(items.map { $0["displayName"] } == ["each(0:1)", "each(1:two)", #"each(2:{"k":"v"})"#])
+            #expect(items.map { $0["outputs"]?["result"] } == ["item=1", "item=two", #"item={"k":"v"}"#])
+            #expect(items.allSatisfy { $0["type"] == "Pod" && $0["phase"] == "Succeeded" })
+            let after = try #require(nodes.first { $0.value["displayName"] == "after" }?.value)
+            #expect(items.allSatisfy { $0["children"] == [after["id"]!] }, "each item leads to the task after the loop")
+            // Each item's lines are its own pod's.
+            let podID = try #require(items[1]["id"]?.stringValue)
+            let log = try await client.send(.get, "/api/v1/workflows/argo/loop-result/log?podName=\(podID)&logOptions.container=main")
+            #expect(log.status == .ok)
+            #expect(log.text.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)) } == [["result": ["content": "item=two", "podName": .string(podID)]]])
+        }
+    }
+
+    /// A run-time withParam whose result is not a JSON list fails the workflow, saying so.
+    @Test func withParamOverAResultThatIsNotAListFailsTheWorkflow() async throws {
+        try await app().test(.router) { client in
+            let workflow: JSONValue = ["workflow": ["metadata": ["name": "loop-bad"], "spec": ["entrypoint": "main", "templates": [
+                ["name": "main", "steps": [
+                    [["name": "gen", "template": "gen"]],
+                    [["name": "each", "template": "gen", "withParam": "{{steps.gen.outputs.result}}"]],
+                ]],
+                ["name": "gen", "container": ["image": "busybox", "command": ["echo"], "args": ["not json"]]],
+            ]]]]
+            let created = try await client.send(.post, "/api/v1/workflows/argo", body: workflow.jsonString)
+            try #require(created.status == .ok, "\(created.text.prefix(400))")
+            let done = try await finished(client, "argo", "loop-bad")
+            #expect(done["status"]?["phase"] == "Failed")
+            #expect(done["status"]?["message"]?.stringValue?.contains("not valid JSON") == true, "\(done["status"]?["message"] ?? .null)")
+        }
+    }
+
     @Test func createAnswersTheStoredObjectRunningThenItSucceedsWithItsPodOutput() async throws {
         try await app().test(.router) { client in
             let reply = try await client.send(.post, "/api/v1/workflows/argo", body: Self.hello)

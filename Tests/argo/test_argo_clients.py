@@ -161,6 +161,34 @@ class HeraTests(unittest.TestCase):
         self.assertEqual(group.type, "TaskGroup")
         self.assertEqual(sorted(done.status.nodes[c].outputs.result for c in group.children), ["a", "b", "c"])
 
+    def test_with_param_over_a_result_runs_a_container_per_item(self):
+        # Argo's loops-param-result, as Hera writes it: a script prints a JSON list and the next
+        # task runs once per item of it (withParam: "{{tasks.gen.outputs.result}}").
+        @script(image="python", command=["python3"])
+        def gen():
+            import json
+            import sys
+            json.dump([{"n": 1}, {"n": 2}, {"n": 3}], sys.stdout)
+
+        @script(image="python", command=["python3"])
+        def double(n: int):
+            print(n * 2)
+
+        with Workflow(generate_name="loop-result-", entrypoint="d", workflows_service=service()) as w:
+            with DAG(name="d"):
+                g = gen()
+                d = double(with_param=g.result, arguments={"n": "{{item.n}}"})
+                g >> d
+        w.create()
+        done = w.wait(poll_interval=1)
+        self.assertEqual(done.status.phase, "Succeeded", done.status.message)
+        group = node_by_display(done, "double")
+        self.assertEqual(group.type, "TaskGroup")
+        items = [done.status.nodes[c] for c in group.children]
+        self.assertEqual([n.display_name for n in items], ['double(0:{"n":1})', 'double(1:{"n":2})', 'double(2:{"n":3})'])
+        self.assertEqual([n.outputs.result for n in items], ["2", "4", "6"])
+        self.assertEqual(done.status.progress, "4/4")
+
     def test_retries_run_a_failing_container_again(self):
         # On the process runtime a counter file on the host makes the third attempt succeed; a
         # container starts from its image each time, so on podman every attempt fails.

@@ -82,30 +82,53 @@ extension ArgoController {
         let podName = query["podName"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         guard let detail = try await workflows.execution(of: stored) else { throw ArgoError.notFound(stored.name) }
         var pods: [String: String] = [:]  // task id → node id
+        var groups: [String: ArgoNodePlan] = [:]  // task id → TaskGroup of a run-time withParam
         if case .success(let translation) = ArgoTranslator.translate(.object(JSONObject([("spec", stored.spec)])), name: stored.name, namespace: stored.record.namespace, uid: "") {
-            for node in translation.nodes { if let task = node.task { pods[task] = node.id } }
+            for node in translation.nodes {
+                guard let task = node.task else { continue }
+                if node.runtimeItems { groups[task] = node } else { pods[task] = node.id }
+            }
         }
-        if let podName, !pods.values.contains(podName) {
+        // A run-time withParam's items are Pods of one mapped task, whose lines say
+        // `[item N] …`: the pod of each item, from the list the task was given.
+        var itemPods: [String: [String]] = [:]
+        for task in detail.tasks {
+            guard let group = groups[task.stepID], case .array(let items)? = task.input?["list"] else { continue }
+            itemPods[task.stepID] = items.enumerated().map { ArgoStatus.itemNode(group, $0.offset, $0.element, workflow: stored.name).id }
+        }
+        if let podName, !pods.values.contains(podName), !itemPods.values.contains(where: { $0.contains(podName) }) {
             throw ArgoError.notFound(podName)
         }
         let stream = (request.headers[.accept] ?? "").contains("text/event-stream")
         let headers: HTTPFields = [.contentType: stream ? "text/event-stream" : "application/json"]
-        // The tasks whose output is asked for, with the pod each is.
-        let tasks = detail.tasks.compactMap { task -> (index: Int, pod: String)? in
+        // The tasks whose output is asked for, with the pod each is (or its items' pods).
+        let tasks = detail.tasks.compactMap { task -> (index: Int, pod: String, items: [String]?)? in
+            if let items = itemPods[task.stepID] {
+                guard podName == nil || items.contains(podName!) else { return nil }
+                return (task.index, "", items)
+            }
             guard let pod = pods[task.stepID], podName == nil || podName == pod else { return nil }
-            return (task.index, pod)
+            return (task.index, pod, nil)
         }
         let executionID = detail.execution.id
         let engine = self.engine
         /// The frames of the lines written after `cursors` (per task), which move past them.
         @Sendable func frames(_ cursors: inout [Int: Int64]) async throws -> [UInt8] {
             var out: [UInt8] = []
-            for (index, pod) in tasks {
+            for (index, taskPod, items) in tasks {
                 while true {
                     let lines = try await engine.store.logs(executionID: executionID, index: index, after: cursors[index] ?? 0, limit: 1000)
                     for line in lines where line.source == "step" {
+                        var text = Substring(line.line)
+                        var pod = taskPod
+                        if let items {
+                            guard text.hasPrefix("[item "), let close = text.firstIndex(of: "]"), let n = Int(text[text.index(text.startIndex, offsetBy: 6)..<close]), n >= 0, n < items.count else { continue }
+                            pod = items[n]
+                            if let podName, podName != pod { continue }
+                            text = text[text.index(after: close)...].drop { $0 == " " }
+                        }
                         let content: String
-                        if line.line.hasPrefix("stdout: ") { content = String(line.line.dropFirst(8)) } else if line.line.hasPrefix("stderr: ") { content = String(line.line.dropFirst(8)) } else { continue }
+                        if text.hasPrefix("stdout: ") { content = String(text.dropFirst(8)) } else if text.hasPrefix("stderr: ") { content = String(text.dropFirst(8)) } else { continue }
                         let frame: JSONValue = ["result": ["content": .string(content), "podName": .string(pod)]]
                         if stream { out += Array("data: ".utf8) }
                         out += frame.jsonBytes

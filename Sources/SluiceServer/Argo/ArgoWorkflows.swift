@@ -116,7 +116,7 @@ struct ArgoWorkflows: Sendable {
     static func state(_ detail: ExecutionDetail) -> ArgoExecutionState {
         var tasks: [String: ArgoExecutionState.Task] = [:]
         for t in detail.tasks {
-            tasks[t.stepID] = ArgoExecutionState.Task(status: t.status, output: t.output, error: t.error, startedAt: t.startedAt, completedAt: t.completedAt, failedAttempts: t.attempts, attempt: t.attempt)
+            tasks[t.stepID] = ArgoExecutionState.Task(status: t.status, output: t.output, error: t.error, startedAt: t.startedAt, completedAt: t.completedAt, failedAttempts: t.attempts, attempt: t.attempt, input: t.input)
         }
         let e = detail.execution
         return ArgoExecutionState(status: e.status, createdAt: e.createdAt, startedAt: e.startedAt, completedAt: e.completedAt, message: e.error?["message"]?.stringValue, tasks: tasks)
