@@ -466,6 +466,85 @@ import Testing
         }
     }
 
+    /// ClusterWorkflowTemplates: stored once, outside any namespace, and called from workflows
+    /// of every namespace with `clusterScope: true` (a WorkflowTemplate of the same name stays
+    /// apart); submitted with `workflowTemplateRef.clusterScope` or `resourceKind:
+    /// ClusterWorkflowTemplate`; read, updated (stale `resourceVersion` → 409) and deleted.
+    @Test func clusterWorkflowTemplatesServeEveryNamespace() async throws {
+        try await app().test(.router) { client in
+            let shared = #"{"template": {"metadata": {"name": "shared", "namespace": "ignored"}, "spec": {"templates": [{"name": "say", "inputs": {"parameters": [{"name": "m"}]}, "container": {"image": "busybox", "command": ["echo", "cluster {{inputs.parameters.m}}"]}}]}}}"#
+            let stored = try await client.send(.post, "/api/v1/cluster-workflow-templates", body: shared)
+            #expect(stored.status == .ok, "\(stored.text)")
+            let object = try stored.json()
+            #expect(object["kind"] == "ClusterWorkflowTemplate")
+            #expect(object["metadata"]?["namespace"] == nil, "cluster-scoped: no namespace")
+            #expect(try await client.send(.post, "/api/v1/cluster-workflow-templates", body: shared).status == .conflict)
+            let local = #"{"template": {"metadata": {"name": "shared"}, "spec": {"templates": [{"name": "say", "inputs": {"parameters": [{"name": "m"}]}, "container": {"image": "busybox", "command": ["echo", "local {{inputs.parameters.m}}"]}}]}}}"#
+            #expect(try await client.send(.post, "/api/v1/workflow-templates/argo", body: local).status == .ok, "a WorkflowTemplate may have the same name")
+
+            for (namespace, cluster, expected) in [("argo", true, "cluster a"), ("team-b", true, "cluster a"), ("argo", false, "local a")] {
+                let name = "uses-\(cluster ? "cluster" : "local")"
+                let body = #"{"workflow": {"metadata": {"name": "\#(name)"}, "spec": {"entrypoint": "main", "templates": [{"name": "main", "steps": [[{"name": "hello", "templateRef": {"name": "shared", "template": "say", "clusterScope": \#(cluster)}, "arguments": {"parameters": [{"name": "m", "value": "a"}]}}]]}]}}}"#
+                let created = try await client.send(.post, "/api/v1/workflows/\(namespace)", body: body)
+                try #require(created.status == .ok, "\(created.text)")
+                let done = try await finished(client, namespace, name)
+                #expect(done["status"]?["phase"] == "Succeeded", "\(done["status"]?["message"] ?? .null)")
+                let pod = done["status"]?["nodes"]?.objectValue?.first { $0.value["displayName"] == "hello" }?.value
+                #expect(pod?["outputs"]?["result"] == .string(expected), "\(namespace), clusterScope \(cluster)")
+            }
+
+            // A whole workflow from one: workflowTemplateRef and submit.
+            let runnable = #"{"template": {"metadata": {"name": "runnable"}, "spec": {"entrypoint": "main", "arguments": {"parameters": [{"name": "m", "value": "x"}]}, "templates": [{"name": "main", "container": {"image": "busybox", "command": ["echo", "ran {{workflow.parameters.m}}"]}}]}}}"#
+            #expect(try await client.send(.post, "/api/v1/cluster-workflow-templates", body: runnable).status == .ok)
+            let byRef = #"{"workflow": {"metadata": {"name": "by-ref"}, "spec": {"workflowTemplateRef": {"name": "runnable", "clusterScope": true}, "arguments": {"parameters": [{"name": "m", "value": "y"}]}}}}"#
+            #expect(try await client.send(.post, "/api/v1/workflows/team-b", body: byRef).status == .ok)
+            #expect(try await finished(client, "team-b", "by-ref")["status"]?["nodes"]?["by-ref"]?["outputs"]?["result"] == "ran y")
+            let submitted = try await client.send(.post, "/api/v1/workflows/team-c/submit", body: #"{"resourceKind": "ClusterWorkflowTemplate", "resourceName": "runnable", "submitOptions": {"name": "sub"}}"#)
+            #expect(submitted.status == .ok, "\(submitted.text)")
+            #expect(try submitted.json()["metadata"]?["labels"]?["workflows.argoproj.io/cluster-workflow-template"] == "runnable")
+            #expect(try await finished(client, "team-c", "sub")["status"]?["nodes"]?["sub"]?["outputs"]?["result"] == "ran x")
+
+            // Listed, read, updated with its version, deleted.
+            let listed = try await client.send(.get, "/api/v1/cluster-workflow-templates").json()
+            #expect(Set(listed["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue } ?? []) == ["shared", "runnable"])
+            let read = try await client.send(.get, "/api/v1/cluster-workflow-templates/runnable").json()
+            let version = try #require(read["metadata"]?["resourceVersion"]?.stringValue)
+            let update = { (v: String) in #"{"template": {"metadata": {"name": "runnable", "resourceVersion": "\#(v)"}, "spec": {"entrypoint": "main", "templates": [{"name": "main", "container": {"image": "busybox", "command": ["echo", "v2"]}}]}}}"# }
+            #expect(try await client.send(.put, "/api/v1/cluster-workflow-templates/runnable", body: update(version)).status == .ok)
+            #expect(try await client.send(.put, "/api/v1/cluster-workflow-templates/runnable", body: update(version)).status == .conflict, "a stale version")
+            #expect(try await client.send(.delete, "/api/v1/cluster-workflow-templates/runnable").status == .ok)
+            let gone = try await client.send(.get, "/api/v1/cluster-workflow-templates/runnable")
+            #expect(gone.status == .notFound)
+            #expect(try gone.json()["message"] == #"clusterworkflowtemplates.argoproj.io "runnable" not found"#)
+
+            // Inside a ClusterWorkflowTemplate, a templateRef names another one.
+            let leaky = #"{"template": {"metadata": {"name": "leaky"}, "spec": {"templates": [{"name": "t", "steps": [[{"name": "s", "templateRef": {"name": "shared", "template": "say"}}]]}]}}}"#
+            let refused = try await client.send(.post, "/api/v1/cluster-workflow-templates", body: leaky)
+            #expect(refused.status == .badRequest)
+            #expect(try refused.json()["message"]?.stringValue?.contains("names another ClusterWorkflowTemplate (clusterScope: true)") == true)
+        }
+    }
+
+    /// Managing ClusterWorkflowTemplates takes `edit` in the namespace they are kept in, not
+    /// in one's own; reading them to submit takes nothing more than the submit.
+    @Test func clusterWorkflowTemplatesAreManagedByTheirNamespacesEditors() async throws {
+        let fixture = try await AccessFixture()
+        let teamEditor = try await fixture.account("team", [("team-a", .editor)])
+        let platform = try await fixture.account("platform", [("cluster-workflow-templates", .editor)])
+        try await fixture.app.test(.router) { client in
+            // (A suspend: this server has the built-in steps only, no container runtime.)
+            let shared = #"{"template": {"metadata": {"name": "shared"}, "spec": {"templates": [{"name": "say", "suspend": {"duration": "1"}}]}}}"#
+            let refused = try await send(client, .post, "/api/v1/cluster-workflow-templates", teamEditor, body: shared)
+            #expect(refused.status == .forbidden)
+            #expect(try refused.json()["message"]?.stringValue?.contains("namespace \"cluster-workflow-templates\"") == true)
+            let created = try await send(client, .post, "/api/v1/cluster-workflow-templates", platform, body: shared)
+            #expect(created.status == .ok, "\(created.text)")
+            let body = #"{"serverDryRun": true, "workflow": {"metadata": {"name": "w"}, "spec": {"entrypoint": "main", "templates": [{"name": "main", "steps": [[{"name": "s", "templateRef": {"name": "shared", "template": "say", "clusterScope": true}}]]}]}}}"#
+            let used = try await send(client, .post, "/api/v1/workflows/team-a", teamEditor, body: body)
+            #expect(used.status == .ok, "\(used.text)")
+        }
+    }
+
     /// The `templateRef`s of one workflow copy at most `Limits.argoReferencedTemplates`
     /// templates into it; one more is refused, naming the limit.
     @Test func templateRefsCopyAtMostTheLimitOfTemplates() async throws {

@@ -255,6 +255,34 @@ class HeraTests(unittest.TestCase):
         self.assertEqual(done.status.phase, "Succeeded", done.status.message)
         self.assertEqual(node_by_display(done, "b").outputs.result, "said said first")
 
+    def test_a_cluster_workflow_template_is_called_from_two_namespaces(self):
+        from hera.workflows import ClusterWorkflowTemplate, Task
+        from hera.workflows.models import TemplateRef
+        # A ClusterWorkflowTemplate has no namespace: Hera refuses the one set globally above.
+        global_config.namespace = None
+        try:
+            with ClusterWorkflowTemplate(name="hera-cluster-lib", workflows_service=service()) as lib:
+                Container(name="say", image="busybox", command=["sh", "-c"], args=["echo cluster {{inputs.parameters.m}}"],
+                          inputs=[Parameter(name="m")])
+        finally:
+            global_config.namespace = NAMESPACE
+        lib.update()  # creates it when it does not exist, as Hera's update does
+        got = service().get_cluster_workflow_template("hera-cluster-lib")
+        self.assertEqual(got.kind, "ClusterWorkflowTemplate")
+        for namespace in ["argo", "team-b"]:
+            with Workflow(generate_name="cluster-ref-", entrypoint="main", namespace=namespace,
+                          workflows_service=WorkflowsService(host=URL, namespace=namespace)) as w:
+                with DAG(name="main"):
+                    Task(name="a", template_ref=TemplateRef(name="hera-cluster-lib", template="say", cluster_scope=True),
+                         arguments={"m": namespace})
+            w.create()
+            done = w.wait(poll_interval=1)
+            self.assertEqual(done.status.phase, "Succeeded", done.status.message)
+            self.assertEqual(node_by_display(done, "a").outputs.result, f"cluster {namespace}")
+        service().delete_cluster_workflow_template("hera-cluster-lib")
+        with self.assertRaises(Exception):
+            service().get_cluster_workflow_template("hera-cluster-lib")
+
     def test_a_cron_workflow_is_created_updated_suspended_resumed_and_deleted(self):
         from hera.workflows import CronWorkflow
         from hera.workflows.models import CronWorkflowResumeRequest, CronWorkflowSuspendRequest

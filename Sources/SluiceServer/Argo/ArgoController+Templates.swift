@@ -21,10 +21,44 @@ extension ArgoController {
         router.put("/api/v1/workflow-templates/:namespace/:name", use: updateTemplate)
         router.delete("/api/v1/workflow-templates/:namespace/:name", use: deleteTemplate)
         router.post("/api/v1/workflows/:namespace/submit", use: submitFrom)
+        router.post("/api/v1/cluster-workflow-templates", use: createClusterTemplate)
+        router.get("/api/v1/cluster-workflow-templates", use: listClusterTemplates)
+        router.post("/api/v1/cluster-workflow-templates/lint", use: lintClusterTemplate)
+        router.get("/api/v1/cluster-workflow-templates/:name", use: getClusterTemplate)
+        router.put("/api/v1/cluster-workflow-templates/:name", use: updateClusterTemplate)
+        router.delete("/api/v1/cluster-workflow-templates/:name", use: deleteClusterTemplate)
     }
 
-    static func templateNotFound(_ name: String) -> Problem {
-        Problem(status: .notFound, type: "urn:sluice:problem:not-found", title: "Not found", detail: "workflowtemplates.argoproj.io \"\(name)\" not found")
+    /// A WorkflowTemplate (in a namespace) or a ClusterWorkflowTemplate (in every namespace,
+    /// kept in the Sluice namespace `TemplateKind.clusterNamespace`).
+    enum TemplateKind {
+        case namespaced
+        case cluster
+
+        /// Where ClusterWorkflowTemplates are kept: the Sluice namespace whose `edit` role
+        /// manages them and whose `read` role lists them.
+        static let clusterNamespace = "cluster-workflow-templates"
+
+        var kind: String { self == .cluster ? "ClusterWorkflowTemplate" : "WorkflowTemplate" }
+        var resource: String { self == .cluster ? "clusterworkflowtemplates.argoproj.io" : "workflowtemplates.argoproj.io" }
+        /// The member of a stored definition's `origin` that holds the Argo object.
+        var origin: String { self == .cluster ? "argoClusterTemplate" : "argoTemplate" }
+    }
+
+    static func templateNotFound(_ name: String, _ kind: TemplateKind = .namespaced) -> Problem {
+        Problem(status: .notFound, type: "urn:sluice:problem:not-found", title: "Not found", detail: "\(kind.resource) \"\(name)\" not found")
+    }
+
+    /// The Sluice namespace ClusterWorkflowTemplates are kept in, once `permission` there is
+    /// checked (a refusal says which role to grant where).
+    func clusterNamespace(_ context: SluiceRequestContext, _ permission: Permission, hiddenAsNotFound name: String? = nil) throws -> String {
+        let namespace = TemplateKind.clusterNamespace
+        switch context.decide(permission, in: namespace) {
+        case .allowed: return namespace
+        case .hidden where name != nil: throw Self.templateNotFound(name!, .cluster)
+        default:
+            throw AccessControl.forbidden("account \"\(context.identity?.account ?? "")\" may not \(permission.rawValue) ClusterWorkflowTemplates: that takes the \(permission.rawValue) role in namespace \"\(namespace)\", where they are kept")
+        }
     }
 
     /// The `template` member of a body.
@@ -41,9 +75,9 @@ extension ArgoController {
 
     /// The Sluice definition a WorkflowTemplate is kept as: checked like a Workflow (its
     /// parameters without a value count as empty), with the Argo object in `origin`.
-    func templateDefinition(_ template: JSONObject, namespace: String, metadata: JSONObject) async throws -> JSONValue {
+    func templateDefinition(_ template: JSONObject, namespace: String, metadata: JSONObject, kind templateKind: TemplateKind = .namespaced) async throws -> JSONValue {
         guard let name = metadata["name"]?.stringValue else { throw ArgoError.invalid("metadata.name: required") }
-        if let kind = template["kind"]?.stringValue, kind != "WorkflowTemplate" { throw ArgoError.invalid("kind: expected \"WorkflowTemplate\", found \"\(kind)\"") }
+        if let kind = template["kind"]?.stringValue, kind != templateKind.kind { throw ArgoError.invalid("kind: expected \"\(templateKind.kind)\", found \"\(kind)\"") }
         var spec = template["spec"]?.objectValue ?? JSONObject()
         if case .array(let parameters)? = spec["arguments"]?["parameters"] {
             let filled: [JSONValue] = parameters.map { p in
@@ -72,7 +106,7 @@ extension ArgoController {
             spec.set("entrypoint", "/check")
             spec.set("templates", .array(templates + [["name": "/check", "steps": [.array(steps)]]]))
         }
-        spec = try await resolvingTemplateRefs(.object(spec), namespace: namespace).objectValue ?? spec
+        spec = try await resolvingTemplateRefs(.object(spec), namespace: namespace, within: templateKind).objectValue ?? spec
         let checked = JSONObject([("metadata", .object(metadata)), ("spec", .object(spec))])
         let translation: ArgoTranslation
         switch ArgoTranslator.translate(.object(checked), name: name, namespace: namespace, uid: metadata["uid"]?.stringValue ?? "") {
@@ -80,14 +114,14 @@ extension ArgoController {
         case .failure(let failure): throw ArgoError.invalid(failure.description)
         }
         guard var definition = translation.definition.objectValue else { throw ArgoError.invalid("the template could not be translated") }
-        definition.set("description", .string("Argo WorkflowTemplate \(namespace)/\(name)"))
-        definition.append("origin", ["argoTemplate": ["metadata": .object(metadata), "spec": template["spec"] ?? .null]])
+        definition.set("description", .string(templateKind == .cluster ? "Argo ClusterWorkflowTemplate \(name)" : "Argo WorkflowTemplate \(namespace)/\(name)"))
+        definition.append("origin", .object(JSONObject([(templateKind.origin, ["metadata": .object(metadata), "spec": template["spec"] ?? .null])])))
         if case .failure(let failure) = try await engine.validate(.object(definition), maxTasks: SluiceCore.Limits.maxTranslatedTasks) { throw Self.refusal(failure, translation) }
         return .object(definition)
     }
 
     /// Metadata a create keeps: name (or generateName), labels, annotations; with uid and time.
-    func templateMetadata(_ template: JSONObject, namespace: String) throws -> JSONObject {
+    func templateMetadata(_ template: JSONObject, namespace: String, kind: TemplateKind = .namespaced) throws -> JSONObject {
         let given = template["metadata"]?.objectValue ?? JSONObject()
         for key in given.keys where !["name", "generateName", "namespace", "labels", "annotations", "resourceVersion", "uid", "creationTimestamp"].contains(key) {
             throw ArgoError.invalid("metadata.\(key): not supported (supported: name, generateName, namespace, labels, annotations, resourceVersion)")
@@ -99,7 +133,7 @@ extension ArgoController {
         }
         if let problem = Self.nameProblem(name) { throw ArgoError.invalid("metadata.name: \(problem)") }
         metadata.append("name", .string(name))
-        metadata.append("namespace", .string(namespace))
+        if kind == .namespaced { metadata.append("namespace", .string(namespace)) }
         if let labels = given["labels"] { metadata.append("labels", labels) }
         if let annotations = given["annotations"] { metadata.append("annotations", annotations) }
         return metadata
@@ -107,13 +141,14 @@ extension ArgoController {
 
     /// The Argo object of a stored template.
     static func templateObject(_ record: WorkflowRecord) -> JSONValue? {
-        guard case .object(let argo)? = record.definition["origin"]?["argoTemplate"], var metadata = argo["metadata"]?.objectValue else { return nil }
+        let kind: TemplateKind = record.definition["origin"]?[TemplateKind.cluster.origin] != nil ? .cluster : .namespaced
+        guard case .object(let argo)? = record.definition["origin"]?[kind.origin], var metadata = argo["metadata"]?.objectValue else { return nil }
         metadata.set("resourceVersion", .string(String(record.version)))
-        return ["apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate", "metadata": .object(metadata), "spec": argo["spec"] ?? .null]
+        return ["apiVersion": "argoproj.io/v1alpha1", "kind": .string(kind.kind), "metadata": .object(metadata), "spec": argo["spec"] ?? .null]
     }
 
-    func templates(in namespace: String) async throws -> [WorkflowRecord] {
-        try await workflows(in: namespace, origin: "argoTemplate")
+    func templates(in namespace: String, kind: TemplateKind = .namespaced) async throws -> [WorkflowRecord] {
+        try await workflows(in: namespace, origin: kind.origin)
     }
 
     /// The Sluice workflows of `namespace` that stand for an Argo object of one kind: those whose
@@ -129,44 +164,66 @@ extension ArgoController {
         return out
     }
 
-    func template(_ name: String, in namespace: String) async throws -> WorkflowRecord? {
-        try await engine.store.workflows(named: name, namespace: namespace).first { $0.definition["origin"]?["argoTemplate"] != nil }
+    func template(_ name: String, in namespace: String, kind: TemplateKind = .namespaced) async throws -> WorkflowRecord? {
+        let namespace = kind == .cluster ? TemplateKind.clusterNamespace : namespace
+        return try await engine.store.workflows(named: name, namespace: namespace).first { $0.definition["origin"]?[kind.origin] != nil }
     }
 
     @Sendable func createTemplate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let namespace = try namespace(context, .edit)
+        try await createTemplate(request, namespace: try namespace(context, .edit), kind: .namespaced)
+    }
+
+    @Sendable func createClusterTemplate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        try await createTemplate(request, namespace: try clusterNamespace(context, .edit), kind: .cluster)
+    }
+
+    func createTemplate(_ request: Request, namespace: String, kind: TemplateKind) async throws -> Response {
         let template = try await templateBody(request)
-        var metadata = try templateMetadata(template, namespace: namespace)
+        var metadata = try templateMetadata(template, namespace: namespace, kind: kind)
         metadata.set("uid", .string(Self.uuid()))
         metadata.set("creationTimestamp", .string(ArgoStatus.time(engine.clock.now())))
         let name = metadata["name"]?.stringValue ?? ""
-        let key = "template:\(namespace)/\(name)"
-        guard creating.names.withLock({ $0.insert(key).inserted }) else { throw Self.templateExists(name) }
+        let key = "template:\(kind.origin):\(namespace)/\(name)"
+        guard creating.names.withLock({ $0.insert(key).inserted }) else { throw Self.templateExists(name, kind) }
         defer { _ = creating.names.withLock { $0.remove(key) } }
-        if try await self.template(name, in: namespace) != nil { throw Self.templateExists(name) }
-        let definition = try await templateDefinition(template, namespace: namespace, metadata: metadata)
+        if try await self.template(name, in: namespace, kind: kind) != nil { throw Self.templateExists(name, kind) }
+        let definition = try await templateDefinition(template, namespace: namespace, metadata: metadata, kind: kind)
         let created = try await engine.createWorkflow(definition, maxTasks: SluiceCore.Limits.maxTranslatedTasks)
         return JSONResponse.make(Self.templateObject(created.record) ?? .null)
     }
 
-    static func templateExists(_ name: String) -> Problem {
-        Problem(status: .conflict, type: "urn:sluice:problem:conflict", title: "Already exists", detail: "workflowtemplates.argoproj.io \"\(name)\" already exists")
+    static func templateExists(_ name: String, _ kind: TemplateKind = .namespaced) -> Problem {
+        Problem(status: .conflict, type: "urn:sluice:problem:conflict", title: "Already exists", detail: "\(kind.resource) \"\(name)\" already exists")
     }
 
     @Sendable func lintTemplate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let namespace = try namespace(context, .read)
+        try await lintTemplate(request, namespace: try namespace(context, .read), kind: .namespaced)
+    }
+
+    @Sendable func lintClusterTemplate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        try await lintTemplate(request, namespace: try clusterNamespace(context, .read), kind: .cluster)
+    }
+
+    func lintTemplate(_ request: Request, namespace: String, kind: TemplateKind) async throws -> Response {
         let template = try await templateBody(request)
-        let metadata = try templateMetadata(template, namespace: namespace)
-        _ = try await templateDefinition(template, namespace: namespace, metadata: metadata)
+        let metadata = try templateMetadata(template, namespace: namespace, kind: kind)
+        _ = try await templateDefinition(template, namespace: namespace, metadata: metadata, kind: kind)
         var answer = template
         answer.set("metadata", .object(metadata))
         return JSONResponse.make(.object(answer))
     }
 
     @Sendable func listTemplates(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let namespace = try namespace(context, .read)
+        try await listTemplates(request, namespace: try namespace(context, .read), kind: .namespaced)
+    }
+
+    @Sendable func listClusterTemplates(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        try await listTemplates(request, namespace: try clusterNamespace(context, .read), kind: .cluster)
+    }
+
+    func listTemplates(_ request: Request, namespace: String, kind: TemplateKind) async throws -> Response {
         let selector = try ArgoLabelSelector.of(request.uri.queryParameters)
-        let items = try await templates(in: namespace).compactMap(Self.templateObject).filter {
+        let items = try await templates(in: namespace, kind: kind).compactMap(Self.templateObject).filter {
             selector.matches($0["metadata"]?["labels"]?.objectValue ?? JSONObject())
         }
         return JSONResponse.make(["metadata": [:], "items": .array(items)])
@@ -174,8 +231,16 @@ extension ArgoController {
 
     @Sendable func getTemplate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
-        let namespace = try namespace(context, .read, hiddenAsNotFound: name)
-        guard let record = try await template(name, in: namespace), let object = Self.templateObject(record) else { throw Self.templateNotFound(name) }
+        return try await getTemplate(name, namespace: try namespace(context, .read, hiddenAsNotFound: name), kind: .namespaced)
+    }
+
+    @Sendable func getClusterTemplate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let name = context.parameters.get("name") ?? ""
+        return try await getTemplate(name, namespace: try clusterNamespace(context, .read, hiddenAsNotFound: name), kind: .cluster)
+    }
+
+    func getTemplate(_ name: String, namespace: String, kind: TemplateKind) async throws -> Response {
+        guard let record = try await template(name, in: namespace, kind: kind), let object = Self.templateObject(record) else { throw Self.templateNotFound(name, kind) }
         return JSONResponse.make(object)
     }
 
@@ -183,30 +248,46 @@ extension ArgoController {
     /// one (else `409`, as Kubernetes answers a stale update).
     @Sendable func updateTemplate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
-        let namespace = try namespace(context, .edit, hiddenAsNotFound: name)
+        return try await updateTemplate(request, name: name, namespace: try namespace(context, .edit, hiddenAsNotFound: name), kind: .namespaced)
+    }
+
+    @Sendable func updateClusterTemplate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let name = context.parameters.get("name") ?? ""
+        return try await updateTemplate(request, name: name, namespace: try clusterNamespace(context, .edit, hiddenAsNotFound: name), kind: .cluster)
+    }
+
+    func updateTemplate(_ request: Request, name: String, namespace: String, kind: TemplateKind) async throws -> Response {
         let template = try await templateBody(request)
-        guard let record = try await self.template(name, in: namespace), case .object(let old)? = record.definition["origin"]?["argoTemplate"]?["metadata"] else { throw Self.templateNotFound(name) }
+        guard let record = try await self.template(name, in: namespace, kind: kind), case .object(let old)? = record.definition["origin"]?[kind.origin]?["metadata"] else { throw Self.templateNotFound(name, kind) }
         if let given = template["metadata"]?["name"]?.stringValue, given != name { throw ArgoError.invalid("metadata.name: \"\(given)\" differs from the name in the path, \"\(name)\"") }
         var expected: Int?
         if let raw = template["metadata"]?["resourceVersion"]?.stringValue, !raw.isEmpty {
             guard let v = Int(raw) else { throw ArgoError.invalid("metadata.resourceVersion: not a version this server gave") }
             expected = v
         }
-        var metadata = try templateMetadata(template, namespace: namespace)
+        var metadata = try templateMetadata(template, namespace: namespace, kind: kind)
         for key in ["uid", "creationTimestamp"] { if let v = old[key] { metadata.set(key, v) } }
-        let definition = try await templateDefinition(template, namespace: namespace, metadata: metadata)
+        let definition = try await templateDefinition(template, namespace: namespace, metadata: metadata, kind: kind)
         do {
             let updated = try await engine.updateWorkflow(record.id, definition: definition, expectedVersion: expected, maxTasks: SluiceCore.Limits.maxTranslatedTasks)
             return JSONResponse.make(Self.templateObject(updated.record) ?? .null)
         } catch EngineError.versionConflict {
-            throw Problem(status: .conflict, type: "urn:sluice:problem:conflict", title: "Conflict", detail: "Operation cannot be fulfilled on workflowtemplates.argoproj.io \"\(name)\": the object has been modified; please apply your changes to the latest version and try again")
+            throw Problem(status: .conflict, type: "urn:sluice:problem:conflict", title: "Conflict", detail: "Operation cannot be fulfilled on \(kind.resource) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again")
         }
     }
 
     @Sendable func deleteTemplate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
-        let namespace = try namespace(context, .edit, hiddenAsNotFound: name)
-        guard let record = try await template(name, in: namespace) else { throw Self.templateNotFound(name) }
+        return try await deleteTemplate(name, namespace: try namespace(context, .edit, hiddenAsNotFound: name), kind: .namespaced)
+    }
+
+    @Sendable func deleteClusterTemplate(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let name = context.parameters.get("name") ?? ""
+        return try await deleteTemplate(name, namespace: try clusterNamespace(context, .edit, hiddenAsNotFound: name), kind: .cluster)
+    }
+
+    func deleteTemplate(_ name: String, namespace: String, kind: TemplateKind) async throws -> Response {
+        guard let record = try await template(name, in: namespace, kind: kind) else { throw Self.templateNotFound(name, kind) }
         try await engine.deleteWorkflow(record.id)
         return JSONResponse.make(.object(JSONObject()))
     }
@@ -218,17 +299,20 @@ extension ArgoController {
     @Sendable func submitFrom(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let namespace = try namespace(context, .edit)
         guard let document = try await parsing.documentBody(request), case .object(let body) = document.json else { throw ArgoError.invalid("expected {\"resourceKind\": \"WorkflowTemplate\", \"resourceName\": …}") }
-        guard let kind = body["resourceKind"]?.stringValue, kind.lowercased() == "workflowtemplate" else {
-            throw ArgoError.invalid("resourceKind: only WorkflowTemplate is supported, found \(body["resourceKind"]?.preview ?? "nothing")")
+        let kind: TemplateKind
+        switch body["resourceKind"]?.stringValue?.lowercased() {
+        case "workflowtemplate"?: kind = .namespaced
+        case "clusterworkflowtemplate"?: kind = .cluster
+        default: throw ArgoError.invalid("resourceKind: expected WorkflowTemplate or ClusterWorkflowTemplate, found \(body["resourceKind"]?.preview ?? "nothing")")
         }
         guard let resource = body["resourceName"]?.stringValue else { throw ArgoError.invalid("resourceName: required") }
-        guard let record = try await template(resource, in: namespace), case .object(let spec)? = record.definition["origin"]?["argoTemplate"]?["spec"] else { throw Self.templateNotFound(resource) }
+        guard let record = try await template(resource, in: namespace, kind: kind), case .object(let spec)? = record.definition["origin"]?[kind.origin]?["spec"] else { throw Self.templateNotFound(resource, kind) }
         let options = body["submitOptions"]?.objectValue ?? JSONObject()
         var metadata = JSONObject()
         if let name = options["name"]?.stringValue, !name.isEmpty { metadata.append("name", .string(name)) } else {
             metadata.append("generateName", .string(options["generateName"]?.stringValue ?? "\(resource)-"))
         }
-        var labels = JSONObject([("workflows.argoproj.io/workflow-template", .string(resource))])
+        var labels = JSONObject([(kind == .cluster ? "workflows.argoproj.io/cluster-workflow-template" : "workflows.argoproj.io/workflow-template", .string(resource))])
         for pair in (options["labels"]?.stringValue ?? "").split(separator: ",") {
             let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
             guard kv.count == 2 else { throw ArgoError.invalid("submitOptions.labels: expected key=value pairs, found \"\(pair)\"") }
@@ -272,7 +356,7 @@ extension ArgoController {
     /// Workflow's own members over it, arguments merged by name) and then the `templateRef`s of
     /// its DAG tasks and steps (`resolvingTemplateRefs`). Unchanged without either.
     func resolvingTemplateRef(_ spec: JSONValue, namespace: String) async throws -> JSONValue {
-        try await resolvingTemplateRefs(try await resolvingWorkflowTemplateRef(spec, namespace: namespace), namespace: namespace)
+        try await resolvingTemplateRefs(try await resolvingWorkflowTemplateRef(spec, namespace: namespace), namespace: namespace, within: .namespaced)
     }
 
     /// The most templates `templateRef`s may copy into one spec.
@@ -284,18 +368,25 @@ extension ArgoController {
     /// own `templateRef`s name — copied into `spec.templates` as `<WorkflowTemplate>/<template>`
     /// (a `/` no template name of the spec can hold), and the call pointed at that copy. A
     /// WorkflowTemplate changed later does not change a workflow already submitted.
-    func resolvingTemplateRefs(_ spec: JSONValue, namespace: String) async throws -> JSONValue {
+    ///
+    /// `clusterScope: true` names a ClusterWorkflowTemplate, copied in as
+    /// `cluster/<ClusterWorkflowTemplate>/<template>`. Inside a ClusterWorkflowTemplate
+    /// (`within: .cluster`) every `templateRef` names another ClusterWorkflowTemplate: there is no
+    /// namespace to look a WorkflowTemplate up in when it is stored.
+    func resolvingTemplateRefs(_ spec: JSONValue, namespace: String, within: TemplateKind) async throws -> JSONValue {
         guard case .object(var object) = spec, case .array(var templates)? = object["templates"] else { return spec }
-        var owners: [String?] = Array(repeating: nil, count: templates.count)
-        var libraries: [String: [String: JSONValue]] = [:]
+        struct Owner: Hashable { var name: String; var cluster: Bool }
+        var owners: [Owner?] = Array(repeating: nil, count: templates.count)
+        var libraries: [Owner: [String: JSONValue]] = [:]
         var copied = Set<String>()
-        /// The name of the copy of `template` of WorkflowTemplate `owner`, copied in if needed.
-        func copy(_ owner: String, _ template: String, path: String) async throws -> String {
-            let name = "\(owner)/\(template)"
+        /// The name of the copy of `template` of (Cluster)WorkflowTemplate `owner`, copied in if needed.
+        func copy(_ owner: Owner, _ template: String, path: String) async throws -> String {
+            let kind: TemplateKind = owner.cluster ? .cluster : .namespaced
+            let name = owner.cluster ? "cluster/\(owner.name)/\(template)" : "\(owner.name)/\(template)"
             if copied.contains(name) { return name }
             if libraries[owner] == nil {
-                guard let record = try await self.template(owner, in: namespace), case .array(let list)? = record.definition["origin"]?["argoTemplate"]?["spec"]?["templates"] else {
-                    throw ArgoError.invalid("\(path): workflowtemplates.argoproj.io \"\(owner)\" not found in namespace \"\(namespace)\"")
+                guard let record = try await self.template(owner.name, in: namespace, kind: kind), case .array(let list)? = record.definition["origin"]?[kind.origin]?["spec"]?["templates"] else {
+                    throw ArgoError.invalid("\(path): \(kind.resource) \"\(owner.name)\" not found" + (owner.cluster ? "" : " in namespace \"\(namespace)\""))
                 }
                 var byName: [String: JSONValue] = [:]
                 for t in list { if let n = t["name"]?.stringValue { byName[n] = t } }
@@ -303,7 +394,7 @@ extension ArgoController {
             }
             guard case .object(var found)? = libraries[owner]?[template] else {
                 let known = (libraries[owner] ?? [:]).keys.sorted().joined(separator: ", ")
-                throw ArgoError.invalid("\(path): WorkflowTemplate \"\(owner)\" has no template \"\(template)\" (it has: \(known))")
+                throw ArgoError.invalid("\(path): \(kind.kind) \"\(owner.name)\" has no template \"\(template)\" (it has: \(known))")
             }
             guard copied.count < Self.maxReferencedTemplates else {
                 throw ArgoError.invalid("\(path): templateRefs copy more than \(Self.maxReferencedTemplates) templates into this workflow")
@@ -315,18 +406,26 @@ extension ArgoController {
             return name
         }
         /// A DAG task or a step with its template resolved.
-        func resolved(_ call: JSONValue, owner: String?, path: String) async throws -> JSONValue {
+        func resolved(_ call: JSONValue, owner: Owner?, path: String) async throws -> JSONValue {
             guard case .object(var c) = call else { return call }
             if let ref = c["templateRef"] {
                 let p = IssuePath.member(path, "templateRef")
-                guard case .object(let r) = ref, let owner = r["name"]?.stringValue, !owner.isEmpty, let template = r["template"]?.stringValue, !template.isEmpty else {
+                guard case .object(let r) = ref, let name = r["name"]?.stringValue, !name.isEmpty, let template = r["template"]?.stringValue, !template.isEmpty else {
                     throw ArgoError.invalid("\(p): expected {\"name\": a WorkflowTemplate, \"template\": one of its templates}")
                 }
-                for key in r.keys where !["name", "template", "clusterScope"].contains(key) { throw ArgoError.invalid("\(p).\(key): unknown field; expected name, template") }
-                if r["clusterScope"] == .bool(true) { throw ArgoError.invalid("\(p).clusterScope: ClusterWorkflowTemplates are not supported") }
+                for key in r.keys where !["name", "template", "clusterScope"].contains(key) { throw ArgoError.invalid("\(p).\(key): unknown field; expected name, template, clusterScope") }
+                var cluster = false
+                switch r["clusterScope"] {
+                case nil, .null?, .bool(false)?: break
+                case .bool(true)?: cluster = true
+                case .some(let v): throw ArgoError.invalid("\(p).clusterScope: expected true or false, found \(v.preview)")
+                }
+                if within == .cluster || owner?.cluster == true, !cluster {
+                    throw ArgoError.invalid("\(p): a ClusterWorkflowTemplate's templateRef names another ClusterWorkflowTemplate (clusterScope: true); it has no namespace to find a WorkflowTemplate in")
+                }
                 if c["template"] != nil { throw ArgoError.invalid("\(path): give either template or templateRef, not both") }
                 c.remove("templateRef")
-                c.set("template", .string(try await copy(owner, template, path: p)))
+                c.set("template", .string(try await copy(Owner(name: name, cluster: cluster), template, path: p)))
             } else if let owner, let template = c["template"]?.stringValue {
                 // Inside a copied template, a template name is one of its own WorkflowTemplate.
                 c.set("template", .string(try await copy(owner, template, path: IssuePath.member(path, "template"))))
@@ -337,7 +436,7 @@ extension ArgoController {
         while i < templates.count {
             guard case .object(var t) = templates[i] else { i += 1; continue }
             let owner = owners[i]
-            let path = owner.map { "templateRef \($0): spec.templates[\(i)]" } ?? "spec.templates[\(i)]"
+            let path = owner.map { "templateRef \($0.cluster ? "cluster/" : "")\($0.name): spec.templates[\(i)]" } ?? "spec.templates[\(i)]"
             if case .object(var dag)? = t["dag"], case .array(let tasks)? = dag["tasks"] {
                 var out: [JSONValue] = []
                 for (j, task) in tasks.enumerated() { out.append(try await resolved(task, owner: owner, path: "\(path).dag.tasks[\(j)]")) }
@@ -367,9 +466,9 @@ extension ArgoController {
     func resolvingWorkflowTemplateRef(_ spec: JSONValue, namespace: String) async throws -> JSONValue {
         guard case .object(var own) = spec, let ref = own["workflowTemplateRef"] else { return spec }
         guard let name = ref["name"]?.stringValue else { throw ArgoError.invalid("spec.workflowTemplateRef.name: required") }
-        if ref["clusterScope"] == .bool(true) { throw ArgoError.invalid("spec.workflowTemplateRef.clusterScope: ClusterWorkflowTemplates are not supported") }
-        guard let record = try await template(name, in: namespace), case .object(let base)? = record.definition["origin"]?["argoTemplate"]?["spec"] else {
-            throw ArgoError.invalid("spec.workflowTemplateRef.name: workflowtemplates.argoproj.io \"\(name)\" not found in namespace \"\(namespace)\"")
+        let kind: TemplateKind = ref["clusterScope"] == .bool(true) ? .cluster : .namespaced
+        guard let record = try await template(name, in: namespace, kind: kind), case .object(let base)? = record.definition["origin"]?[kind.origin]?["spec"] else {
+            throw ArgoError.invalid("spec.workflowTemplateRef.name: \(kind.resource) \"\(name)\" not found" + (kind == .cluster ? "" : " in namespace \"\(namespace)\""))
         }
         own.remove("workflowTemplateRef")
         var given: [(String, String)] = []
