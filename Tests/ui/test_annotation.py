@@ -323,6 +323,22 @@ class LabelAndReviewTests(AnnotationTestCase):
         wait_until(d, lambda d: self.stage_count(2, "rejected") == "1", message="the inspection pool does not count the rejection")
         screenshot(d, "annotation-workflow-done")
 
+        # The item's page: every round, who held it, the rejection's comment, both annotations.
+        click(d, f'#items tr[data-item="{item_id}"] [data-part="item-link"]')
+        wait_until(d, lambda d: d.current_url.endswith(f"/ui/annotation/items/{item_id}"), message="the item's row does not open its page")
+        wait_for(d, "#item-title", text=f"Item #{item_id}")
+        wait_for(d, "#item-state", text="completed")
+        wait_for(d, "#item-annotation", text="dog")
+        rounds = d.find_elements(By.CSS_SELECTOR, "#item-history tbody tr")
+        self.assertEqual(len(rounds), 4, "label, reject, label again, approve")
+        who = [r.find_element(By.CSS_SELECTOR, '[data-part="by"]').text.split("\n")[-1] for r in rounds]
+        self.assertEqual(who, [labeler, reviewer, labeler, reviewer])
+        answers = [r.find_element(By.CSS_SELECTOR, "[data-answer]").get_attribute("data-answer") for r in rounds]
+        self.assertEqual(answers, ["annotation", "rejected", "annotation", "approved"])
+        self.assertIn("It is a dog, look at the ears", rounds[1].find_element(By.CSS_SELECTOR, '[data-part="comment"]').text)
+        self.assertIn("cat", rounds[0].find_element(By.CSS_SELECTOR, '[data-part="answer"]').text)
+        screenshot(d, "annotation-item-history")
+
 
 def answer_next(workflow_id, pool, person, answer):
     """`person` takes the next item of pool `pool` through the API and answers it."""

@@ -38,6 +38,7 @@ export const annotation = {
     moveItems && Object.keys(moveItems).length ? { workflowId, workflow: { pools }, moveItems, version } : { workflowId, workflow: { pools }, version }),
   progress: (id) => call("GET", `/annotation/workflow/progress${query({ workflowId: id })}`),
   listAlgorithms: (namespace) => call("GET", `/annotation/algorithm/list${query({ namespace })}`),
+  getItem: (id) => call("GET", `/annotation/item/get${query({ itemId: id })}`),
   listItems: (workflowId, limit = 100) => call("GET", `/annotation/item/list${query({ workflowId, limit })}`),
   upload: (workflowId, items) => call("POST", "/annotation/item/upload", { workflowId, items }),
   exportURL: (workflowId, format = "jsonl") => `/annotation/item/export${query({ workflowId, format })}`,

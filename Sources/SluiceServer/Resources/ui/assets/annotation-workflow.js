@@ -135,7 +135,7 @@ class WorkflowView {
   drawItems(items) {
     if (!items.length) { this.items.replaceChildren(h("p", { class: "state empty", "data-empty": "items" }, "No item yet: upload some above.")); return; }
     const rows = items.map((item) => h("tr", { "data-item": item.itemId, "data-state": item.state },
-      h("td", { class: "card-title" }, h("span", { class: "strong" }, `#${item.itemId}`), item.externalId ? h("div", { class: "mono muted small" }, item.externalId) : null),
+      h("td", { class: "card-title" }, h("a", { class: "strong", href: `/ui/annotation/items/${item.itemId}`, "data-part": "item-link" }, `#${item.itemId}`), item.externalId ? h("div", { class: "mono muted small" }, item.externalId) : null),
       labelled("Data", { class: "item-data-cell" }, h("span", { class: "clamp" }, typeof item.data === "string" ? item.data : JSON.stringify(item.data))),
       labelled("State", { "data-part": "state" }, item.state.replace("_", " ")),
       labelled("Where", {}, item.pool ? `${item.pool.name}${item.pool.holder ? `, held by ${item.pool.holder}` : ""}` : "—"),

@@ -13,6 +13,7 @@
 //   /ui/annotation/workflows/{id}      stages, live progress, items, upload annotation-workflow.js
 //   /ui/annotation/workflows/{id}/edit the pipeline editor on its pools     pipeline-editor.js
 //   /ui/annotation/workflows/{id}/pools/{n}  a worker's queue: take, label, review  annotation-queue.js
+//   /ui/annotation/items/{id}          one item: data, annotation, history  annotation-item.js
 // shell.js holds the layout, the router and what the pages share; the pages import it, never
 // this module or each other, so the modules import one another without a cycle.
 
@@ -28,6 +29,7 @@ import { annotationProjectPage } from "./annotation-project.js";
 import { pipelineEditorPage, pipelineEditPage } from "./pipeline-editor.js";
 import { annotationWorkflowPage } from "./annotation-workflow.js";
 import { queuePage } from "./annotation-queue.js";
+import { annotationItemPage } from "./annotation-item.js";
 
 startApp([
   [/^\/ui\/?$/, workflowsPage, "workflows"],
@@ -43,4 +45,5 @@ startApp([
   [/^\/ui\/annotation\/workflows\/(\d+)\/?$/, annotationWorkflowPage, "annotation"],
   [/^\/ui\/annotation\/workflows\/(\d+)\/edit\/?$/, pipelineEditPage, "annotation"],
   [/^\/ui\/annotation\/workflows\/(\d+)\/pools\/(\d+)\/?$/, queuePage, "annotation"],
+  [/^\/ui\/annotation\/items\/(\d+)\/?$/, annotationItemPage, "annotation"],
 ]);
