@@ -85,6 +85,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "With --worker-tasks: workers claiming at once; with --annotation: workers taking items at once.")
     var workers: Int = 4
 
+    @Option(help: "With --annotation: take and answer at most this many items (default: every item), so that claims can be timed with a large backlog waiting on a slower store; the items left wait in the pool.")
+    var takes: Int?
+
     @Option(help: "With --worker-tasks: the most tasks one claim takes (1 to 100).")
     var batch: Int = 32
 
@@ -107,6 +110,7 @@ struct Bench: AsyncParsableCommand {
         if warmup < 0 { throw ValidationError("--warmup must be 0 or more") }
         if !(1...16).contains(nodes) { throw ValidationError("--nodes must be from 1 to 16, found \(nodes)") }
         if [annotation, workerTasks, argo].filter({ $0 }).count > 1 { throw ValidationError("--annotation, --worker-tasks and --argo are three benchmarks; choose one") }
+        if let takes, takes < 1 || !annotation { throw ValidationError(!annotation ? "--takes goes with --annotation" : "--takes is at least 1, found \(takes)") }
         if !(1...64).contains(workers) { throw ValidationError("--workers must be from 1 to 64, found \(workers)") }
         if !(1...100).contains(batch) { throw ValidationError("--batch must be from 1 to 100, found \(batch)") }
         if !(1...100_000).contains(latencySamples) { throw ValidationError("--latency-samples must be from 1 to 100000, found \(latencySamples)") }

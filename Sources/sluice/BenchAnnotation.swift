@@ -19,7 +19,7 @@ extension Bench {
     }
 
     final class Taken: Sendable {
-        let state = Mutex((ids: Set<String>(), twice: 0, latencies: [Double]()))
+        let state = Mutex((ids: Set<String>(), twice: 0, latencies: [Double](), started: 0))
     }
 
     func measureAnnotation(bases: [String]) async throws {
@@ -87,6 +87,15 @@ extension Bench {
                     group.addTask {
                         let target = bases[w % bases.count]
                         while true {
+                            // With --takes: a slot claimed before the take, so that no more are made.
+                            if let limit = takes {
+                                let more = taken.state.withLock { s -> Bool in
+                                    guard s.started < limit else { return false }
+                                    s.started += 1
+                                    return true
+                                }
+                                if !more { return }
+                            }
                             let start = ContinuousClock.now
                             let (status, answer) = try await send(client, "POST", "\(target)/annotation/task/next", body: #"{"workflowId": \#(workflowID), "pool": 1, "account": "bench-\#(w)"}"#)
                             let elapsed = Self.seconds(ContinuousClock.now - start)
@@ -110,20 +119,21 @@ extension Bench {
             }
             print("annotation items: \(total) uploaded in batches of 1000, \(min(8, concurrency, batches.count)) at a time")
             print(String(format: "upload items/s:   %.0f (stored and started), all waiting in the pool after %.1f s", Double(total) / uploadSeconds, queuedSeconds))
-            print("take (\(workers) workers, POST /annotation/task/next then the answer): \(ids.count) items taken, \(twice) taken twice")
+            let expected = min(takes ?? total, total)
+            print("take (\(workers) workers, POST /annotation/task/next then the answer): \(ids.count) items taken\(expected < total ? " of \(total) waiting" : ""), \(twice) taken twice")
             print(String(format: "takes/s:          %.0f (taken and answered)", Double(ids.count) / takeSeconds))
             print("  p50:            \(pct(0.50))")
             print("  p99:            \(pct(0.99))")
             // Counting the items once all are done (their executions finish after the answers).
             let doneBegin = ContinuousClock.now
             var progressDone = try await progressMilliseconds(client, bases[0], workflowID: workflowID)
-            while progressDone.completed != total, ContinuousClock.now - doneBegin < .seconds(300) {
+            while progressDone.completed != expected, ContinuousClock.now - doneBegin < .seconds(300) {
                 try await Task.sleep(for: .milliseconds(200))
                 progressDone = try await progressMilliseconds(client, bases[0], workflowID: workflowID)
             }
             print(String(format: "progress:         %.0f ms with every item waiting, %.0f ms with every item done (GET /annotation/workflow/progress, best of 3)", progressWaiting.ms, progressDone.ms))
-            if progressDone.completed != total { throw ValidationError("progress counts \(progressDone.completed) of \(total) items completed") }
-            if ids.count != total || twice > 0 { throw ValidationError("expected every item taken exactly once: \(ids.count) of \(total) taken, \(twice) twice") }
+            if progressDone.completed != expected { throw ValidationError("progress counts \(progressDone.completed) of \(expected) items completed") }
+            if ids.count != expected || twice > 0 { throw ValidationError("expected \(expected) items taken exactly once each: \(ids.count) taken, \(twice) twice") }
         } catch {
             try? await client.shutdown()
             throw error

@@ -81,6 +81,17 @@ import Testing
         #expect(refused.err.contains("--annotation, --worker-tasks and --argo are three benchmarks; choose one"))
     }
 
+    /// `--takes N` times N claims with the whole backlog waiting (a slower store would take too
+    /// long to work through it): exactly N taken once each, the others left waiting.
+    @Test func annotationTakesCanBeLimitedWithTheBacklogWaiting() async throws {
+        let result = try await bench(["--annotation", "--executions", "400", "--workers", "4", "--takes", "60"])
+        #expect(result.code == 0, "\(result.err)")
+        #expect(result.out.contains("take (4 workers, POST /annotation/task/next then the answer): 60 items taken of 400 waiting, 0 taken twice"), "\(result.out)")
+        let refused = try await bench(["--takes", "5"])
+        #expect(refused.code == 2)
+        #expect(refused.err.contains("--takes goes with --annotation"), "\(refused.err)")
+    }
+
     /// Argo hello-world Workflows on the process runtime: each submitted through the Argo API is
     /// reported Succeeded by the watch (the run fails otherwise), and the figures are printed,
     /// with the runtime's own run and the overhead per task.
