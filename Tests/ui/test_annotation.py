@@ -340,6 +340,91 @@ class LabelAndReviewTests(AnnotationTestCase):
         screenshot(d, "annotation-item-history")
 
 
+class RegionLabelTests(AnnotationTestCase):
+    """Labels that are regions: boxes drawn on an image, spans marked in a text."""
+
+    def labeler_pipeline(self, kind, labels):
+        labeler = account("rita")
+        pools = [{"name": "in", "type": 0}, {"name": "label", "type": 1, "workers": [labeler]}, {"name": "done", "type": 5}]
+        workflow_id = envelope("POST", "/annotation/workflow/create", {"projectId": project(labels, kind=kind), "workflow": {"pools": pools}})["workflowId"]
+        self.addCleanup(cancel_items, workflow_id)
+        return labeler, workflow_id
+
+    def test_a_labeler_draws_boxes_on_the_image_with_the_mouse_and_by_their_numbers(self):
+        from selenium.webdriver.common.action_chains import ActionChains
+        labeler, workflow_id = self.labeler_pipeline("boxes", ("cat", "dog"))
+        image = base_url() + "/ui/assets/icon.svg"
+        [item_id] = upload(workflow_id, image)
+        wait_in_pool(item_id, 1)
+        d = self.driver
+        self.open_queue(workflow_id, 1, labeler)
+        self.take_next()
+        img = wait_for(d, "#box-image")
+        wait_until(d, lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img), message="the image did not load")
+        natural, shown = d.execute_script("return [arguments[0].naturalWidth, arguments[0].getBoundingClientRect().width]", img)
+        # A box dragged from a quarter to three quarters of the image, labelled dog.
+        click(d, "label[for=box-label-1]")
+        rect = d.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.width, r.height]", img)
+        ActionChains(d).move_to_element_with_offset(img, -rect[0] / 4, -rect[1] / 4).click_and_hold() \
+            .move_to_element_with_offset(img, rect[0] / 4, rect[1] / 4).release().perform()
+        wait_for(d, '#box-list li[data-box="0"]', text="dog")
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, '#box-overlay .box[data-box="0"]')), 1, "the box is not drawn on the image")
+        # One by its numbers, labelled cat; then one removed and drawn again is not kept twice.
+        click(d, "label[for=box-label-0]")
+        click(d, ".region-manual summary")
+        for field, value in (("#box-x", "1"), ("#box-y", "2"), ("#box-width", "30"), ("#box-height", "40")):
+            set_value(d, d.find_element(By.CSS_SELECTOR, field), value)
+        click(d, "#box-add")
+        wait_for(d, '#box-list li[data-box="1"]', text="cat")
+        click(d, "#label-submit")
+        wait_for(d, "#queue-note", text="Annotation submitted")
+        wait_until(d, lambda d: item(item_id)["state"] == "completed", message="the labeled item did not complete")
+        boxes = item(item_id)["annotation"]["boxes"]
+        self.assertEqual([b["label"] for b in boxes], ["dog", "cat"])
+        self.assertEqual(boxes[1], {"label": "cat", "x": 1, "y": 2, "width": 30, "height": 40})
+        # The dragged box in the image's own pixels: about a quarter to three quarters of it.
+        scale = natural / shown
+        for key, whole in (("x", natural / 4), ("width", natural / 2)):
+            self.assertAlmostEqual(boxes[0][key], whole, delta=3 * scale + 1, msg=f"{key} of {boxes[0]} (image {natural} px)")
+
+    def test_a_labeler_marks_spans_of_the_text_by_selecting_words_and_by_their_offsets(self):
+        labeler, workflow_id = self.labeler_pipeline("spans", ("person", "place"))
+        text = "Ada Lovelace lived in London."
+        [item_id] = upload(workflow_id, text)
+        wait_in_pool(item_id, 1)
+        d = self.driver
+        self.open_queue(workflow_id, 1, labeler)
+        self.take_next()
+        view = wait_for(d, "#span-text", text="Ada Lovelace")
+        # Select "London" as a person would, then mark it as a place.
+        d.execute_script("""
+            const node = arguments[0].firstChild, start = arguments[1].indexOf("London");
+            const range = document.createRange();
+            range.setStart(node, start); range.setEnd(node, start + 6);
+            const s = window.getSelection(); s.removeAllRanges(); s.addRange(range);""", view, text)
+        click(d, "#span-mark-1")
+        wait_for(d, '#span-list li[data-span="0"]', text="London")
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, '#span-text mark[data-label="place"]').text, "London")
+        # Nothing selected: the button says what to do.
+        click(d, "#span-mark-0")
+        wait_for(d, "#label-error", text="Select some words")
+        # "Ada Lovelace" by its offsets, as a person.
+        click(d, ".region-manual summary")
+        click(d, "label[for=span-label-0]")
+        set_value(d, d.find_element(By.CSS_SELECTOR, "#span-start"), "0")
+        set_value(d, d.find_element(By.CSS_SELECTOR, "#span-end"), "99")
+        click(d, "#span-add")
+        wait_for(d, "#label-error", text="the text's length")
+        set_value(d, d.find_element(By.CSS_SELECTOR, "#span-end"), "12")
+        click(d, "#span-add")
+        wait_for(d, '#span-list li[data-span="1"]', text="Ada Lovelace")
+        screenshot(d, "annotation-spans")
+        click(d, "#label-submit")
+        wait_for(d, "#queue-note", text="Annotation submitted")
+        wait_until(d, lambda d: item(item_id)["state"] == "completed", message="the labeled item did not complete")
+        self.assertEqual(item(item_id)["annotation"], {"spans": [{"label": "place", "start": 22, "end": 28}, {"label": "person", "start": 0, "end": 12}]})
+
+
 def answer_next(workflow_id, pool, person, answer):
     """`person` takes the next item of pool `pool` through the API and answers it."""
     task = envelope("POST", "/annotation/task/next", {"workflowId": workflow_id, "pool": pool, "account": person})["task"]

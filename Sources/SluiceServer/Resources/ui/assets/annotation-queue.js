@@ -126,7 +126,7 @@ class QueueView {
     return [
       input.comment ? h("div", { class: "note-box review-comment", id: "review-comment" },
         h("strong", {}, "Sent back by a reviewer"), h("p", { id: "review-comment-text" }, input.comment)) : null,
-      labelForm(task.form, input.annotation, (answer) => this.complete(task, answer, "Annotation submitted")),
+      labelForm(task.form, input.annotation, (answer) => this.complete(task, answer, "Annotation submitted"), (input.item || {}).data),
     ];
   }
 

@@ -1,14 +1,24 @@
 // The labeling form of an annotation item, from the form its project's label config makes (the
 // human task's `form`): a single choice (`{"label"}` of an enum) as radio buttons, multiple
 // choices (`{"labels"}`, an array of an enum) as checkboxes, a text (`{"text"}`) as a text area,
-// anything else (boxes, spans, a JSON schema) as the annotation's JSON. Prefilled with the
-// previous annotation when the item came back; the server's problems (`answer.label`) are shown
-// under it.
+// boxes (`{"boxes"}`) drawn on the item's image and spans (`{"spans"}`) marked in its text
+// (label-regions.js), anything else (a JSON schema; boxes when the item is not an image, spans
+// when it is not text) as the annotation's JSON. Prefilled with the previous annotation when the
+// item came back; the server's problems (`answer.label`) are shown under it.
 
 import { h, jsonBlock } from "./dom.js";
+import { isImageURL } from "./item-data.js";
+import { boxesControl, spansControl } from "./label-regions.js";
 
-/** Which control the form `schema` gets: "choice", "choices", "text" or "json". */
-export function labelKind(schema) {
+/** The labels of a region kind's items (`boxes[].label`), or null. */
+function regionLabels(p) {
+  const label = p && p.type === "array" && p.items && p.items.properties && p.items.properties.label;
+  return label && Array.isArray(label.enum) ? label.enum : null;
+}
+
+/** Which control the form `schema` gets for an item whose data is `data`: "choice",
+ *  "choices", "text", "boxes" (an image), "spans" (a text) or "json". */
+export function labelKind(schema, data) {
   const props = (schema && schema.properties) || {};
   const names = Object.keys(props);
   if (names.length !== 1) return "json";
@@ -17,13 +27,17 @@ export function labelKind(schema) {
   if (name === "label" && p.type === "string" && Array.isArray(p.enum)) return "choice";
   if (name === "labels" && p.type === "array" && p.items && Array.isArray(p.items.enum)) return "choices";
   if (name === "text" && p.type === "string") return "text";
+  if (name === "boxes" && regionLabels(p) && isImageURL(data)) return "boxes";
+  if (name === "spans" && regionLabels(p) && typeof data === "string" && !isImageURL(data)) return "spans";
   return "json";
 }
 
-/** A `<form>`; `onSubmit(annotation)` may throw an APIError whose `errors` are then shown. */
-export function labelForm(schema, previous, onSubmit) {
-  const kind = labelKind(schema);
+/** A `<form>`; `onSubmit(annotation)` may throw an APIError whose `errors` are then shown.
+ *  `data` is the item's data (an image's URL for boxes, the text for spans). */
+export function labelForm(schema, previous, onSubmit, data) {
+  const kind = labelKind(schema, data);
   const error = h("div", { class: "field-error", id: "label-error", role: "alert", hidden: true });
+  const problem = (message) => { error.hidden = !message; error.textContent = message || ""; };
   const form = h("form", { class: "label-form", id: "label-form", novalidate: true, "data-kind": kind, "aria-label": "Annotation" });
   let control;
   let collect;
@@ -39,6 +53,10 @@ export function labelForm(schema, previous, onSubmit) {
       if (!picked.length) return { problem: kind === "choice" ? "Choose a label." : "Choose at least one label." };
       return { value: kind === "choice" ? { label: picked[0] } : { labels: picked } };
     };
+  } else if (kind === "boxes") {
+    ({ control, collect } = boxesControl(regionLabels(schema.properties.boxes), previous, data.trim(), problem));
+  } else if (kind === "spans") {
+    ({ control, collect } = spansControl(regionLabels(schema.properties.spans), previous, data, problem));
   } else if (kind === "text") {
     const area = h("textarea", { id: "label-text", rows: 4, "aria-describedby": "label-error", value: (previous && typeof previous.text === "string") ? previous.text : "" });
     control = h("div", { class: "field" }, h("label", { for: "label-text" }, h("span", { class: "field-name" }, "Text")), area);
