@@ -30,6 +30,8 @@ public struct ArgoNodePlan: Sendable, Hashable {
     public var task: String?
     /// The template's input parameters, as Argo shows them (`inputs.parameters`).
     public var inputs: [(name: String, value: String)] = []
+    /// The input artifacts of a Pod node: name and path in the container.
+    public var inputArtifacts: [(name: String, path: String)] = []
 
     public static func == (a: Self, b: Self) -> Bool {
         a.id == b.id && a.name == b.name && a.kind == b.kind && a.children == b.children && a.task == b.task && a.templateName == b.templateName && a.boundaryID == b.boundaryID
