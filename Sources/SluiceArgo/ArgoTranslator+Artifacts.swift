@@ -114,10 +114,8 @@ extension ArgoTranslator {
     /// by name, else the template's own `from` or `raw`); one neither gives is a problem unless
     /// it is optional.
     mutating func bindInputArtifacts(_ raw: JSONValue?, path: String, name: String, container: Bool, arguments: [ArtifactDeclaration], argumentsPath: String, scope: ArgoScope) -> [ArtifactDeclaration] {
-        guard let raw, raw != .null else {
-            if let extra = arguments.first { problem(IssuePath.member(argumentsPath, "artifacts"), "template \"\(name)\" has no input artifact \"\(extra.name)\" (it declares no inputs.artifacts)") }
-            return []
-        }
+        // Arguments for a template without inputs.artifacts are refused by `expand`.
+        guard let raw, raw != .null else { return [] }
         guard container else {
             problem(path, "input artifacts of dag and steps templates are not supported yet; give the artifact to the container or script template that reads it (arguments.artifacts with from: \"{{tasks.NAME.outputs.artifacts.ARTIFACT}}\")")
             return []

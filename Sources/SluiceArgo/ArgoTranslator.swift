@@ -235,7 +235,7 @@ public struct ArgoTranslator {
         } else if let extra = arguments.first {
             problem(argumentsPath, "template \"\(name)\" has no input parameter \"\(extra.name)\" (it declares no inputs)")
         }
-        if template["inputs"]?.objectValue?["artifacts"] == nil, let extra = artifactArguments.first {
+        if (template["inputs"]?.objectValue?["artifacts"] ?? .null) == .null, let extra = artifactArguments.first {
             problem(IssuePath.member(argumentsPath, "artifacts"), "template \"\(name)\" has no input artifact \"\(extra.name)\" (it declares no inputs.artifacts)")
         }
         scope.inputs = Dictionary(inputs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })

@@ -32,7 +32,10 @@ extension ArgoController {
         }
         let uid = stored.metadata["uid"]?.stringValue ?? ""
         guard case .success(let translation) = ArgoTranslator.translate(.object(JSONObject([("spec", stored.spec)])), name: stored.name, namespace: namespace, uid: uid),
-              let plan = translation.nodes.first(where: { $0.id == nodeID }) else {
+              let plan = translation.nodes.first(where: { plan in
+                  // A Pod node, or the Pod of an attempt of a Retry node (`NAME(k)`): its task.
+                  plan.id == nodeID || (plan.kind == .retry && (0..<100).contains { ArgoNodePlan.id(workflow: stored.name, name: "\(plan.name)(\($0))") == nodeID })
+              }) else {
             throw missing("workflow \"\(name)\" has no node \"\(nodeID)\"")
         }
         guard let taskID = plan.task, let detail = try await workflows.execution(of: stored),
@@ -47,17 +50,19 @@ extension ArgoController {
         }
         switch ArtifactFiles.kind(path) {
         case "file":
-            let fd = open(path, O_RDONLY | O_NOFOLLOW)
-            guard fd >= 0 else { throw missing("artifact \"\(artifactName)\" could not be read: \(String(cString: strerror(errno)))") }
             var info = stat()
-            fstat(fd, &info)
+            guard lstat(path, &info) == 0 else { throw missing("artifact \"\(artifactName)\" could not be read: \(String(cString: strerror(errno)))") }
             var headers: HTTPFields = [:]
             headers[.contentType] = "application/octet-stream"
             headers[.contentLength] = String(info.st_size)
             headers[.contentDisposition] = "attachment; filename=\"\(Self.fileName(path))\""
             let body = ResponseBody { writer in
-                defer { close(fd) }
-                try await Self.stream(fd: fd, to: &writer)
+                // Opened here, so that a body never written (a HEAD) holds no file open.
+                let fd = open(path, O_RDONLY | O_NOFOLLOW)
+                if fd >= 0 {
+                    defer { close(fd) }
+                    try await Self.stream(fd: fd, to: &writer)
+                }
                 try await writer.finish(nil)
             }
             return Response(status: .ok, headers: headers, body: body)
@@ -80,7 +85,7 @@ extension ArgoController {
     }
 
     /// Writes what `fd` holds from where it is, in 64 KiB pieces.
-    static func stream(fd: Int32, to writer: inout some ResponseBodyWriter) async throws {
+    static func stream(fd: Int32, to writer: inout any ResponseBodyWriter) async throws {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -93,12 +98,12 @@ extension ArgoController {
 /// A tar archive (POSIX ustar, with a pax `path` record for names longer than ustar holds)
 /// of a directory, written as it is read: directories, files and symbolic links (as links).
 enum TarStream {
-    static func write(directory: String, prefix: String, to writer: inout some ResponseBodyWriter) async throws {
+    static func write(directory: String, prefix: String, to writer: inout any ResponseBodyWriter) async throws {
         try await entry(directory, name: prefix, to: &writer)
         try await writer.write(ByteBuffer(bytes: [UInt8](repeating: 0, count: 1024)))
     }
 
-    static func entry(_ path: String, name: String, to writer: inout some ResponseBodyWriter) async throws {
+    static func entry(_ path: String, name: String, to writer: inout any ResponseBodyWriter) async throws {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         let mode = Int(info.st_mode & 0o7777)
