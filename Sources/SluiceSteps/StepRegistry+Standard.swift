@@ -12,7 +12,7 @@ extension StepRegistry {
             policy: DestinationPolicy(allowPrivate: options.allowPrivateNetworks)
         ))
         if options.enableProcess {
-            registry.register(ProcessStep.stepType(slots: options.containers.slots, artifacts: options.containers.artifacts))
+            registry.register(ProcessStep.stepType(slots: options.containers.slots))
         } else {
             registry.markUnavailable(ProcessStep.name, reason: "it runs programs on the server's host, so a server offers it only when started with --enable-process-steps (env SLUICE_ENABLE_PROCESS_STEPS=1)")
         }
