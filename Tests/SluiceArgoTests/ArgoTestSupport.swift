@@ -13,7 +13,7 @@ enum FakeContainer {
             var text = parameters?["source"]?.stringValue ?? args.joined(separator: " ")
             // Each input artifact as " <NAME=FROM>" (its store key, rendered) or " <NAME=raw:TEXT>".
             if case .object(let inputs)? = parameters?["input_artifacts"] {
-                for (name, a) in inputs { text += " <\(name)=\(a["raw"]?.stringValue.map { "raw:" + $0 } ?? a["from"]?.stringValue ?? "")>" }
+                for m in inputs { text += " <\(m.key)=\(m.value["raw"]?.stringValue.map { "raw:" + $0 } ?? m.value["from"]?.stringValue ?? "")>" }
             }
             if text.hasPrefix("fail") { throw StepFailure("container busybox exited with code 3; expected 0 (success_exit_codes)", retryable: true) }
             var output = JSONObject([("stdout", .string(text + "\n")), ("exit_code", 0), ("result", .string(text))])

@@ -119,7 +119,7 @@ struct PodmanContainerTests {
             "image": Self.image, "command": ["sh", "-c", "echo hello > /tmp/report.txt; mkdir -p /out/tree/sub; echo a > /out/tree/a; echo b > /out/tree/sub/b"],
             "output_artifacts": ["report": ["path": "/tmp/report.txt"], "tree": ["path": "/out/tree"], "none": ["path": "/tmp/none", "optional": true]],
         ])
-        let artifacts = try saved.get()["json"]?["artifacts"]
+        let artifacts = saved.value?["json"]?["artifacts"]
         #expect(artifacts?["report"]?["type"] == "file")
         #expect(artifacts?["tree"]?["type"] == "directory")
         #expect(artifacts?["none"] == nil)
@@ -129,7 +129,7 @@ struct PodmanContainerTests {
             "input_artifacts": ["report": ["path": "/in/report.txt", "from": "gen/1/report"], "tree": ["path": "/data/tree", "from": "gen/1/tree"],
                                 "none": ["path": "/in/none", "from": "", "optional": true], "note": ["path": "/in/note", "raw": "noted\n"]],
         ])
-        #expect(try used.get()["json"]?["result"] == "hello\na\nb\nnoted\nno-none")
+        #expect(used.value?["json"]?["result"] == "hello\na\nb\nnoted\nno-none")
         let missing = await run("bad", ["image": Self.image, "command": ["true"], "output_artifacts": ["report": ["path": "/tmp/never"]]])
         guard case .failure(let failure) = missing else { Issue.record("expected a failure"); return }
         #expect(failure.message == "container \(Self.image.stringValue ?? "") did not write its output artifact /tmp/never (output_artifacts.report); write it, or mark it optional")
