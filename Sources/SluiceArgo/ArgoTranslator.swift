@@ -212,7 +212,7 @@ public struct ArgoTranslator {
         if let raw = template["inputs"] {
             if case .object(let o) = raw {
                 rejectUnknown(o, allowed: ["parameters", "artifacts"], path: IssuePath.member(path, "inputs"))
-                inputArtifacts = bindInputArtifacts(o["artifacts"], path: IssuePath.member(path, "inputs.artifacts"), name: name, container: isContainer, arguments: artifactArguments, argumentsPath: argumentsPath, scope: outer)
+                inputArtifacts = bindInputArtifacts(o["artifacts"], path: IssuePath.member(IssuePath.member(path, "inputs"), "artifacts"), name: name, container: isContainer, arguments: artifactArguments, argumentsPath: argumentsPath, scope: outer)
                 let declared = readNamedValues(o["parameters"], path: IssuePath.member(path, "inputs.parameters"), requireValue: false)
                 for (j, d) in declared.enumerated() {
                     if let given = arguments.first(where: { $0.name == d.name }) {
@@ -243,7 +243,7 @@ public struct ArgoTranslator {
         let id = ArgoNodePlan.id(workflow: workflowName, name: nodeName)
         let kinds = ["container", "script", "dag", "steps", "suspend"].filter { template[$0] != nil }
         let outputs = outputParameters(template["outputs"], path: IssuePath.member(path, "outputs"), container: kinds == ["container"] || kinds == ["script"], scope: scope)
-        let artifactOutputs = outputArtifacts(template["outputs"]?.objectValue?["artifacts"], path: IssuePath.member(path, "outputs.artifacts"), container: kinds == ["container"] || kinds == ["script"], scope: scope)
+        let artifactOutputs = outputArtifacts(template["outputs"]?.objectValue?["artifacts"], path: IssuePath.member(IssuePath.member(path, "outputs"), "artifacts"), container: kinds == ["container"] || kinds == ["script"], scope: scope)
         guard kinds.count == 1 else {
             problem(path, kinds.isEmpty ? "template \"\(name)\" has none of container, script, dag, steps, suspend (the kinds Sluice runs; resource, http, containerSet, data and plugin are not supported)" : "template \"\(name)\" has \(kinds.joined(separator: " and ")); expected exactly one")
             return nil

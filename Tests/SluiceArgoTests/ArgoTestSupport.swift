@@ -10,11 +10,7 @@ enum FakeContainer {
         parameters: Schema(type: .object), parametersRequired: true,
         implementation: .pure { _, parameters throws(StepFailure) in
             let args = parameters?["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            var text = parameters?["source"]?.stringValue ?? args.joined(separator: " ")
-            // Each input artifact as " <NAME=FROM>" (its store key, rendered) or " <NAME=raw:TEXT>".
-            if case .object(let inputs)? = parameters?["input_artifacts"] {
-                for m in inputs { text += " <\(m.key)=\(m.value["raw"]?.stringValue.map { "raw:" + $0 } ?? m.value["from"]?.stringValue ?? "")>" }
-            }
+            let text = (parameters?["source"]?.stringValue ?? args.joined(separator: " ")) + inputArtifacts(parameters)
             if text.hasPrefix("fail") { throw StepFailure("container busybox exited with code 3; expected 0 (success_exit_codes)", retryable: true) }
             var output = JSONObject([("stdout", .string(text + "\n")), ("exit_code", 0), ("result", .string(text))])
             // Each output file holds "<its path>: <the args>".
@@ -29,6 +25,12 @@ enum FakeContainer {
             return ["json": .object(output)]
         }
     )
+
+    /// Each input artifact as " <NAME=FROM>" (its store key, rendered) or " <NAME=raw:TEXT>".
+    static func inputArtifacts(_ parameters: JSONValue?) -> String {
+        guard case .object(let inputs)? = parameters?["input_artifacts"] else { return "" }
+        return inputs.map { m in " <\(m.key)=\(m.value["raw"]?.stringValue.map { "raw:" + $0 } ?? m.value["from"]?.stringValue ?? "")>" }.joined()
+    }
 
     static var checker: TypeChecker {
         var registry = StepRegistry.builtin
@@ -52,7 +54,7 @@ enum FakeContainer {
             head += 1
             let node = plan.nodes[d.index]
             let parameters = d.parameters ?? node.parameters
-            args[node.id] = parameters?["args"]?.arrayValue?.compactMap(\.stringValue).joined(separator: " ") ?? parameters?["source"]?.stringValue
+            args[node.id] = (parameters?["args"]?.arrayValue?.compactMap(\.stringValue).joined(separator: " ") ?? parameters?["source"]?.stringValue).map { $0 + inputArtifacts(parameters) }
             now += 1000
             guard case .pure(let f) = node.step.implementation else { continue }
             let outcome: ExecutionStateMachine.Outcome?
