@@ -78,8 +78,8 @@ extension Engine {
     /// Removes what execution `id` saved in the local artifact store (`artifactDirectory`), if
     /// anything: its files go with it.
     public func removeArtifacts(executionID id: String) {
-        guard let root = configuration.artifactDirectory, !id.isEmpty, !id.contains("/"), id != ".", id != ".." else { return }
-        try? FileManager.default.removeItem(atPath: "\(root)/\(id)")
+        guard let root = configuration.artifactDirectory else { return }
+        try? FileManager.default.removeItem(atPath: "\(root)/\(ArtifactKey.component(id))")
     }
 
     /// Removes the artifact directories of executions that no longer exist (their workflow

@@ -27,10 +27,7 @@ public struct ArtifactStore: Sendable {
 
     /// `text` as one path component: characters other than `[A-Za-z0-9_.-]` become `_`, and
     /// `.`/`..`/empty get a leading `_`, so that no id leaves its directory.
-    public static func component(_ text: String) -> String {
-        let mapped = String(text.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") ? $0 : "_" })
-        return mapped.isEmpty || mapped == "." || mapped == ".." ? "_" + mapped : mapped
-    }
+    public static func component(_ text: String) -> String { ArtifactKey.component(text) }
 
     /// The key of artifact `name` saved by `attempt` of task `stepID`: `TASK/ATTEMPT/NAME`,
     /// relative to the execution's directory.
