@@ -34,6 +34,8 @@ public struct ArgoNodePlan: Sendable, Hashable {
     /// `map`, and a Pod node per item is made from that task once the list is known. Its
     /// `children` are then the nodes each item leads to.
     public var runtimeItems = false
+    /// The input artifacts of a Pod node: name and path in the container.
+    public var inputArtifacts: [(name: String, path: String)] = []
 
     public static func == (a: Self, b: Self) -> Bool {
         a.id == b.id && a.name == b.name && a.kind == b.kind && a.children == b.children && a.task == b.task && a.templateName == b.templateName && a.boundaryID == b.boundaryID && a.runtimeItems == b.runtimeItems

@@ -20,6 +20,8 @@ struct ArgoScope {
     var steps: [String: String] = [:]
     /// The output parameters each of those declares, by `tasks.X` or `steps.X`.
     var outputParameters: [String: [String]] = [:]
+    /// The output artifacts each of those declares, by `tasks.X` or `steps.X`.
+    var outputArtifacts: [String: [String]] = [:]
 
     /// `text` with every placeholder filled in. A result known only at run time
     /// (`{{tasks.A.outputs.result}}`) becomes `runtime(reference)`, so that the caller can write
@@ -100,8 +102,15 @@ struct ArgoScope {
                     return .failure(ArgoIssue(path: "", message: "{{\(name)}}: \(kind == "tasks" ? "task" : "step") \"\(parts[1])\" declares no output parameter \"\(parts[4])\" (outputs.parameters)\(declared.isEmpty ? "" : "; it declares: " + declared.joined(separator: ", "))"))
                 }
                 return .success(runtime(Reference(root: .task(native), path: [.member("json"), .member("files"), .member(parts[4])])))
+            case _ where parts.count == 5 && parts[2] == "outputs" && parts[3] == "artifacts":
+                let declared = outputArtifacts["\(kind).\(parts[1])"] ?? []
+                guard declared.contains(parts[4]) else {
+                    return .failure(ArgoIssue(path: "", message: "{{\(name)}}: \(kind == "tasks" ? "task" : "step") \"\(parts[1])\" outputs no artifact \"\(parts[4])\" (outputs.artifacts)\(declared.isEmpty ? "" : "; it outputs: " + declared.joined(separator: ", "))"))
+                }
+                // The store key of the artifact the task saved (empty when an optional one was not).
+                return .success(runtime(Reference(root: .task(native), path: [.member("json"), .member("artifacts"), .member(parts[4]), .member("key")])))
             default:
-                return .failure(ArgoIssue(path: "", message: "{{\(name)}}: only outputs.result, outputs.exitCode and outputs.parameters.NAME of a \(kind == "tasks" ? "task" : "step") are supported"))
+                return .failure(ArgoIssue(path: "", message: "{{\(name)}}: only outputs.result, outputs.exitCode, outputs.parameters.NAME and outputs.artifacts.NAME of a \(kind == "tasks" ? "task" : "step") are supported"))
             }
         default: break
         }

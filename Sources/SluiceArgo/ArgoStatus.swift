@@ -152,8 +152,11 @@ public enum ArgoStatus {
             o.append("type", .string(kind.rawValue))
             if let t = plan.templateName { o.append("templateName", .string(t)); o.append("templateScope", .string("local/\(workflow)")) }
             if let b = plan.boundaryID { o.append("boundaryID", .string(b)) }
-            if !plan.inputs.isEmpty {
-                o.append("inputs", ["parameters": .array(plan.inputs.map { ["name": .string($0.name), "value": .string($0.value)] })])
+            if !plan.inputs.isEmpty || !plan.inputArtifacts.isEmpty {
+                var inputs = JSONObject()
+                if !plan.inputs.isEmpty { inputs.append("parameters", .array(plan.inputs.map { ["name": .string($0.name), "value": .string($0.value)] })) }
+                if !plan.inputArtifacts.isEmpty { inputs.append("artifacts", .array(plan.inputArtifacts.map { ["name": .string($0.name), "path": .string($0.path)] })) }
+                o.append("inputs", .object(inputs))
             }
             return o
         }
@@ -201,6 +204,11 @@ public enum ArgoStatus {
                 // order the template declares them.
                 if case .object(let files)? = task.output?["json"]?["files"], !files.keys.isEmpty {
                     outputs.append("parameters", .array(files.map { .object(JSONObject([("name", .string($0.key)), ("value", $0.value)])) }))
+                }
+                // Output artifacts saved into the local store: name and path, as Argo shows an
+                // artifact (no repository key: it is downloaded from this server).
+                if case .object(let saved)? = task.output?["json"]?["artifacts"], !saved.keys.isEmpty {
+                    outputs.append("artifacts", .array(saved.map { .object(JSONObject([("name", .string($0.key)), ("path", $0.value["path"] ?? .string(""))])) }))
                 }
                 if !outputs.keys.isEmpty { o.append("outputs", .object(outputs)) }
             }

@@ -125,13 +125,15 @@ extension ArgoTranslator {
 
     mutating func expandOne(_ c: Call, nodeName: String, displayName: String, scope: ArgoScope, boundaryID: String, after: [String], condition: String?, stack: [String]) -> Expansion? {
         var arguments: [(name: String, value: String)] = []
+        var artifactArguments: [ArtifactDeclaration] = []
         let argumentsPath = IssuePath.member(c.path, "arguments")
         if let raw = c.object["arguments"], raw != .null {
             guard case .object(let a) = raw else { problem(argumentsPath, "expected an object with parameters, found \(raw.kindName)"); return nil }
-            rejectUnknown(a, allowed: ["parameters"], path: argumentsPath)
+            rejectUnknown(a, allowed: ["parameters", "artifacts"], path: argumentsPath)
             for (j, p) in readNamedValues(a["parameters"], path: IssuePath.member(argumentsPath, "parameters"), requireValue: true).enumerated() {
                 arguments.append((p.name, substitute(p.value, scope: scope, path: "\(argumentsPath).parameters[\(j)].value")))
             }
+            artifactArguments = readArtifacts(a["artifacts"], path: IssuePath.member(argumentsPath, "artifacts"), role: .argument, scope: scope)
         }
         var when: String?
         if let raw = c.object["when"] {
@@ -143,7 +145,7 @@ extension ArgoTranslator {
         }
         let gate = Self.both(condition, when)
         if let gate, let condition, failureConditions.contains(condition) { failureConditions.insert(gate) }
-        return expand(template: c.template, nodeName: nodeName, displayName: displayName, arguments: arguments, argumentsPath: argumentsPath, scope: scope, boundaryID: boundaryID, after: after, condition: gate, invocationPath: IssuePath.member(c.path, "template"), stack: stack)
+        return expand(template: c.template, nodeName: nodeName, displayName: displayName, arguments: arguments, argumentsPath: argumentsPath, scope: scope, boundaryID: boundaryID, after: after, condition: gate, invocationPath: IssuePath.member(c.path, "template"), stack: stack, artifactArguments: artifactArguments)
     }
 
     /// A `dag` template: its tasks in dependency order, each waiting for the Sluice tasks of
@@ -242,6 +244,7 @@ extension ArgoTranslator {
             if let single = e.single {
                 taskScope.tasks[c.name] = single
                 taskScope.outputParameters["tasks.\(c.name)"] = e.outputParameters
+                taskScope.outputArtifacts["tasks.\(c.name)"] = e.outputArtifacts
             }
         }
         guard expansions.count == calls.count else { return nil }
@@ -290,6 +293,7 @@ extension ArgoTranslator {
                 if let single = e.single {
                     singles.append((c.name, single))
                     stepScope.outputParameters["steps.\(c.name)"] = e.outputParameters
+                    stepScope.outputArtifacts["steps.\(c.name)"] = e.outputArtifacts
                 }
             }
             for (n, s) in singles { stepScope.steps[n] = s }

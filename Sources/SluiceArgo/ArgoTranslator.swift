@@ -173,11 +173,13 @@ public struct ArgoTranslator {
         var single: String?
         /// The output parameters that container declares (`tasks.X.outputs.parameters.NAME`).
         var outputParameters: [String] = []
+        /// The output artifacts that container declares (`tasks.X.outputs.artifacts.NAME`).
+        var outputArtifacts: [String] = []
     }
 
     /// Expands one call of template `name` under node `nodeName`. `after`: the Sluice tasks its
     /// first tasks wait for; `condition`: the Sluice `when` of its first tasks.
-    mutating func expand(template name: String, nodeName: String, displayName: String, arguments: [(name: String, value: String)], argumentsPath: String, scope outer: ArgoScope, boundaryID: String?, after: [String], condition: String?, invocationPath: String, stack: [String]) -> Expansion? {
+    mutating func expand(template name: String, nodeName: String, displayName: String, arguments: [(name: String, value: String)], argumentsPath: String, scope outer: ArgoScope, boundaryID: String?, after: [String], condition: String?, invocationPath: String, stack: [String], artifactArguments: [ArtifactDeclaration] = []) -> Expansion? {
         guard let (index, template) = templates[name] else {
             problem(invocationPath, "template \"\(name)\" does not exist; templates: \(templates.keys.sorted().joined(separator: ", "))")
             return nil
@@ -205,9 +207,12 @@ public struct ArgoTranslator {
         // Inputs: declared parameters, bound from the call's arguments or their defaults.
         var scope = ArgoScope(workflowName: outer.workflowName, namespace: outer.namespace, uid: outer.uid, workflowParameters: outer.workflowParameters)
         var inputs: [(name: String, value: String)] = []
+        var inputArtifacts: [ArtifactDeclaration] = []
+        let isContainer = template["container"] != nil || template["script"] != nil
         if let raw = template["inputs"] {
             if case .object(let o) = raw {
-                rejectUnknown(o, allowed: ["parameters"], path: IssuePath.member(path, "inputs"))
+                rejectUnknown(o, allowed: ["parameters", "artifacts"], path: IssuePath.member(path, "inputs"))
+                inputArtifacts = bindInputArtifacts(o["artifacts"], path: IssuePath.member(IssuePath.member(path, "inputs"), "artifacts"), name: name, container: isContainer, arguments: artifactArguments, argumentsPath: argumentsPath, scope: outer)
                 let declared = readNamedValues(o["parameters"], path: IssuePath.member(path, "inputs.parameters"), requireValue: false)
                 for (j, d) in declared.enumerated() {
                     if let given = arguments.first(where: { $0.name == d.name }) {
@@ -230,11 +235,15 @@ public struct ArgoTranslator {
         } else if let extra = arguments.first {
             problem(argumentsPath, "template \"\(name)\" has no input parameter \"\(extra.name)\" (it declares no inputs)")
         }
+        if (template["inputs"]?.objectValue?["artifacts"] ?? .null) == .null, let extra = artifactArguments.first {
+            problem(IssuePath.member(argumentsPath, "artifacts"), "template \"\(name)\" has no input artifact \"\(extra.name)\" (it declares no inputs.artifacts)")
+        }
         scope.inputs = Dictionary(inputs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
         scope.item = nil
         let id = ArgoNodePlan.id(workflow: workflowName, name: nodeName)
         let kinds = ["container", "script", "dag", "steps", "suspend"].filter { template[$0] != nil }
         let outputs = outputParameters(template["outputs"], path: IssuePath.member(path, "outputs"), container: kinds == ["container"] || kinds == ["script"], scope: scope)
+        let artifactOutputs = outputArtifacts(template["outputs"]?.objectValue?["artifacts"], path: IssuePath.member(IssuePath.member(path, "outputs"), "artifacts"), container: kinds == ["container"] || kinds == ["script"], scope: scope)
         guard kinds.count == 1 else {
             problem(path, kinds.isEmpty ? "template \"\(name)\" has none of container, script, dag, steps, suspend (the kinds Sluice runs; resource, http, containerSet, data and plugin are not supported)" : "template \"\(name)\" has \(kinds.joined(separator: " and ")); expected exactly one")
             return nil
@@ -243,7 +252,7 @@ public struct ArgoTranslator {
         case "suspend":
             return expandSuspend(template, name: name, path: path, nodeID: id, nodeName: nodeName, displayName: displayName, inputs: inputs, scope: scope, boundaryID: boundaryID, after: after, condition: condition)
         case "container", "script":
-            return expandContainer(template, kind: kinds[0], name: name, path: path, nodeID: id, nodeName: nodeName, displayName: displayName, inputs: inputs, outputs: outputs, scope: scope, boundaryID: boundaryID, after: after, condition: condition)
+            return expandContainer(template, kind: kinds[0], name: name, path: path, nodeID: id, nodeName: nodeName, displayName: displayName, inputs: inputs, outputs: outputs, inputArtifacts: inputArtifacts, outputArtifacts: artifactOutputs, scope: scope, boundaryID: boundaryID, after: after, condition: condition)
         case "dag":
             return expandDAG(template["dag"]!, name: name, path: IssuePath.member(path, "dag"), nodeID: id, nodeName: nodeName, displayName: displayName, inputs: inputs, scope: scope, boundaryID: boundaryID, after: after, condition: condition, stack: stack + [name])
         default:
@@ -284,7 +293,7 @@ public struct ArgoTranslator {
         return out
     }
 
-    mutating func expandContainer(_ template: JSONObject, kind: String, name: String, path: String, nodeID: String, nodeName: String, displayName: String, inputs: [(name: String, value: String)], outputs: [OutputParameter] = [], scope: ArgoScope, boundaryID: String?, after: [String], condition: String?) -> Expansion? {
+    mutating func expandContainer(_ template: JSONObject, kind: String, name: String, path: String, nodeID: String, nodeName: String, displayName: String, inputs: [(name: String, value: String)], outputs: [OutputParameter] = [], inputArtifacts: [ArtifactDeclaration] = [], outputArtifacts: [ArtifactDeclaration] = [], scope: ArgoScope, boundaryID: String?, after: [String], condition: String?) -> Expansion? {
         let cpath = IssuePath.member(path, kind)
         guard case .object(let container)? = template[kind] else { problem(cpath, "expected an object"); return nil }
         rejectUnknown(container, allowed: Self.containerFields + (kind == "script" ? ["source"] : []), ignored: Self.ignoredContainerFields, path: cpath)
@@ -332,6 +341,25 @@ public struct ArgoTranslator {
             let defaults = outputs.compactMap { o in o.defaultValue.map { (o.name, JSONValue.string($0)) } }
             if !defaults.isEmpty { parameters.append("output_defaults", .object(JSONObject(defaults))) }
         }
+        // Artifacts: placed from (or saved into) Sluice's local artifact store.
+        if !inputArtifacts.isEmpty {
+            parameters.append("input_artifacts", .object(JSONObject(inputArtifacts.map { a in
+                var o = JSONObject()
+                o.append("path", .string(a.path))
+                switch a.source {
+                case .raw(let text)?: o.append("raw", .string(text))
+                case .from(let key)?: o.append("from", .string(key))
+                case nil: o.append("from", "")
+                }
+                if a.optional { o.append("optional", true) }
+                return (a.name, .object(o))
+            })))
+        }
+        if !outputArtifacts.isEmpty {
+            parameters.append("output_artifacts", .object(JSONObject(outputArtifacts.map { a in
+                (a.name, a.optional ? ["path": .string(a.path), "optional": true] : ["path": .string(a.path)])
+            })))
+        }
         if let raw = template["activeDeadlineSeconds"] {
             if let n = raw.numberValue ?? raw.stringValue.flatMap(Double.init), n > 0 { parameters.append("timeout_seconds", .number(min(n, 86_400))) } else { problem(IssuePath.member(path, "activeDeadlineSeconds"), "expected a positive number of seconds, found \(raw.preview)") }
         }
@@ -361,8 +389,8 @@ public struct ArgoTranslator {
         }
         tasks.append(.object(task))
         taskPaths.append(cpath)
-        nodes.append(ArgoNodePlan(id: nodeID, name: nodeName, displayName: displayName, kind: kindOfNode, templateName: name, boundaryID: boundaryID, task: id, inputs: inputs))
-        return Expansion(exits: [id], nodeID: nodeID, single: id, outputParameters: outputs.map(\.name))
+        nodes.append(ArgoNodePlan(id: nodeID, name: nodeName, displayName: displayName, kind: kindOfNode, templateName: name, boundaryID: boundaryID, task: id, inputs: inputs, inputArtifacts: inputArtifacts.map { ($0.name, $0.path) }))
+        return Expansion(exits: [id], nodeID: nodeID, single: id, outputParameters: outputs.map(\.name), outputArtifacts: outputArtifacts.map(\.name))
     }
 
     /// An output parameter of a container or script: its value is the file at `path` once the
@@ -380,7 +408,6 @@ public struct ArgoTranslator {
         guard let raw, raw != .null else { return [] }
         guard case .object(let o) = raw else { problem(path, "expected an object with parameters, found \(raw.kindName)"); return [] }
         if o.keys.isEmpty { return [] }
-        if o["artifacts"] != nil { problem(IssuePath.member(path, "artifacts"), "artifacts are not supported yet; pass small values with output parameters (valueFrom.path) or outputs.result") }
         rejectUnknown(o, allowed: ["parameters", "artifacts"], path: path)
         guard let list = o["parameters"], list != .null else { return [] }
         let ppath = IssuePath.member(path, "parameters")

@@ -68,6 +68,11 @@ public enum Limits {
     /// The most `output_files` of a `Container.Run`, and the most bytes one may hold.
     public static let containerOutputFiles = 32
     public static let containerOutputFileBytes = 256 * 1024
+    /// The most `input_artifacts` and the most `output_artifacts` of a `Container.Run` (each),
+    /// and the most bytes one artifact (a file, or a directory's files together) may hold in
+    /// the local artifact store.
+    public static let containerArtifacts = 32
+    public static let containerArtifactBytes = 1 << 30
     /// The most tasks of a definition the server writes itself from a smaller one: an Argo
     /// Workflow, whose `withItems`, `withParam` and templates called from several places expand
     /// into many tasks (its body is bounded by `body_bytes`, and the expansion stops at this).
@@ -261,6 +266,8 @@ public enum Limits {
         .init("translated_tasks", maxTranslatedTasks),
         .init("container_output_files", containerOutputFiles),
         .init("container_output_file_bytes", containerOutputFileBytes),
+        .init("container_artifacts", containerArtifacts),
+        .init("container_artifact_bytes", containerArtifactBytes),
         .init("workflow_name_characters", workflowNameCharacters),
         .init("task_id_characters", taskIDCharacters),
         .init("timeout_seconds", maxTimeoutSeconds),

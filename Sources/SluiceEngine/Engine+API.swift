@@ -42,6 +42,8 @@ extension Engine {
         case .deleted:
             plans.withLock { $0.remove(workflowID: id) }
             finished.withLock { $0.remove(workflowID: id) }
+            // Its executions' artifacts go with them.
+            await sweepArtifacts()
         case .notFound:
             throw EngineError.workflowNotFound(id)
         case .inUse(let use):

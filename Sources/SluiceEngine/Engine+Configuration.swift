@@ -20,6 +20,10 @@ extension Engine {
         /// Where the spans of executions go (Engine+Tracing.swift); `nil`: no tracing, nothing
         /// recorded or stored for it.
         public var tracer: (any Tracer)?
+        /// The local artifact store's directory (`--artifact-dir`), where `Container.Run` keeps
+        /// an execution's artifacts in `<dir>/<execution id>/`; that directory goes when
+        /// retention deletes the execution. `nil`: no artifact store.
+        public var artifactDirectory: String?
 
         public init(commitRetryDelay: Duration = .seconds(1), cluster: Cluster = .init(), limits: Limits = .init(), retention: RetentionPolicy? = nil, retentionInterval: Duration = .seconds(60), tracer: (any Tracer)? = nil) {
             self.tracer = tracer

@@ -1,3 +1,4 @@
+import Foundation
 import SluiceCore
 import SluiceStore
 
@@ -59,6 +60,7 @@ extension Engine {
             // Reads of them are answered from the store (not found) from now on.
             if !result.deletedIDs.isEmpty {
                 finished.withLock { cache in for id in result.deletedIDs { cache.remove(id) } }
+                for id in result.deletedIDs { removeArtifacts(executionID: id) }
             }
             if result.deleted > 0 {
                 // The same window again (what it deleted is gone); others' commits go first.
@@ -71,5 +73,27 @@ extension Engine {
         }
         if total > 0 { logger.info("retention deleted finished executions", metadata: ["workflow.id": "\(workflowID)", "executions.count": "\(total)"]) }
         return total
+    }
+
+    /// Removes what execution `id` saved in the local artifact store (`artifactDirectory`), if
+    /// anything: its files go with it.
+    public func removeArtifacts(executionID id: String) {
+        guard let root = configuration.artifactDirectory else { return }
+        try? FileManager.default.removeItem(atPath: "\(root)/\(ArtifactKey.component(id))")
+    }
+
+    /// Removes the artifact directories of executions that no longer exist (their workflow
+    /// was deleted: by the API, an Argo `DELETE`, or with its CronWorkflow). One look-up per
+    /// execution that saved artifacts; run after a workflow is deleted.
+    public func sweepArtifacts() async {
+        guard let root = configuration.artifactDirectory,
+              let entries = try? FileManager.default.contentsOfDirectory(atPath: root) else { return }
+        for id in entries where !id.hasPrefix(".") {
+            do {
+                if try await store.execution(id: id) == nil { removeArtifacts(executionID: id) }
+            } catch {
+                continue  // The store failed: keep it for the next sweep.
+            }
+        }
     }
 }

@@ -37,7 +37,9 @@ public struct CLIContainerRuntime: ContainerRuntime {
 
     /// The arguments after `command` that run `spec`.
     public func runArguments(_ spec: ContainerSpec) -> [String] {
-        var a = ["run", "--rm", "--name", spec.name]
+        // With output artifacts the container is kept after it exits, to copy them out, and
+        // removed then.
+        var a = spec.outputArtifacts.isEmpty ? ["run", "--rm", "--name", spec.name] : ["run", "--name", spec.name]
         // podman replaces what an interrupted server left under this name; docker's is removed first.
         if flavor == .podman { a.append("--replace") }
         if !spec.network { a += ["--network", "none"] }
@@ -49,6 +51,8 @@ public struct CLIContainerRuntime: ContainerRuntime {
         for (name, value) in spec.env { a += ["--env", "\(name)=\(value)"] }
         // Each output file is a host file mounted where the container writes it.
         for file in spec.outputFiles { a += ["--volume", "\(file.hostPath):\(file.path)"] }
+        // Each input artifact is the attempt's host copy mounted where the container reads it.
+        for artifact in spec.inputArtifacts { a += ["--volume", "\(artifact.hostPath):\(artifact.path)"] }
         // Like Kubernetes: `command` replaces the entrypoint (and with it the image's default
         // arguments), `args` follow it.
         if let program = spec.command.first { a += ["--entrypoint", program] }
@@ -86,6 +90,14 @@ public struct CLIContainerRuntime: ContainerRuntime {
         // Stopped (cancelled, timed out, too much output): the runtime's program had SIGTERM
         // (passed on to the container) and the grace; whatever still runs is killed now.
         if Task.isCancelled || output.exceeded { await remove(spec.name) }
+        if !spec.outputArtifacts.isEmpty {
+            // Kept without --rm: copy each output artifact out (a path the container did not
+            // write makes `cp` fail and leaves no host path), then remove the container.
+            if !Task.isCancelled, case .exited(let code) = status, code != 125 {
+                for artifact in spec.outputArtifacts { await copyOut(spec.name, artifact) }
+            }
+            await remove(spec.name)
+        }
         switch status {
         case .exited(125): return .runtimeFailed(125)
         case .exited(let code): return .exited(code)
@@ -98,6 +110,17 @@ public struct CLIContainerRuntime: ContainerRuntime {
     func remove(_ name: String) async {
         let process = HostProcess(
             executable: command[0], arguments: Array(command.dropFirst()) + removeArguments(name),
+            environment: environment, killGraceSeconds: 1
+        )
+        let discard = OutputCapture(limit: 1 << 16, logStandardOutput: false, log: .discard)
+        _ = await Task { try? await process.run(discard) }.value
+    }
+
+    /// Copies `artifact.path` out of the stopped container `name` to `artifact.hostPath` (a
+    /// file, or a directory with what it holds). A failure (no such path) leaves nothing there.
+    func copyOut(_ name: String, _ artifact: ContainerSpec.OutputFile) async {
+        let process = HostProcess(
+            executable: command[0], arguments: Array(command.dropFirst()) + ["cp", "\(name):\(artifact.path)", artifact.hostPath],
             environment: environment, killGraceSeconds: 1
         )
         let discard = OutputCapture(limit: 1 << 16, logStandardOutput: false, log: .discard)

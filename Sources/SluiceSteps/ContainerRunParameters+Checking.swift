@@ -28,6 +28,16 @@ extension ContainerRunParameters {
         ("kill_grace_seconds", .of(.number, "Seconds between SIGTERM and SIGKILL when the container is stopped.", default: .number(defaultKillGraceSeconds), minimum: 0, maximum: maxKillGraceSeconds)),
         ("output_files", .of(.object, "Files the container writes, by name → absolute path in the container; after a successful exit the output's files.NAME holds each one's text (one trailing line end removed, as Argo's output parameters).", additional: .schema(.of(.string, "An absolute file path.", minLength: 1)))),
         ("output_defaults", .of(.object, "Text for an output file the container did not write, by name; without one, a file not written fails the step.", additional: .schema(strings))),
+        ("input_artifacts", .of(.object, "Files or directories placed in the container before it starts, by name → {path, from (TASK/ATTEMPT/NAME of an artifact an earlier task of the execution saved, usually {{tasks.X.json.artifacts.NAME.key}}) or raw (a text), optional}.", additional: .schema(.object("An input artifact.", required: ["path"], [
+            ("path", .of(.string, "Absolute path in the container where it is placed.", minLength: 1)),
+            ("from", .of(.string, "The store key of a saved artifact (TASK/ATTEMPT/NAME); empty: none was saved.")),
+            ("raw", .of(.string, "A text written as the file.")),
+            ("optional", .of(.boolean, "Whether the container runs without it when it was not saved.", default: false)),
+        ])))),
+        ("output_artifacts", .of(.object, "Files or directories saved into the server's artifact store after a successful exit, by name → {path, optional}; the output's artifacts.NAME describes each (key, path, type, bytes).", additional: .schema(.object("An output artifact.", required: ["path"], [
+            ("path", .of(.string, "Absolute path in the container of the file or directory.", minLength: 1)),
+            ("optional", .of(.boolean, "Whether a path the container did not write is fine (else the step fails).", default: false)),
+        ])))),
     ])
 
     /// What the schema cannot say, run after it accepted `parameters`: the image is a reference
@@ -96,6 +106,29 @@ extension ContainerRunParameters {
             let files = parameters["output_files"]?.objectValue
             for m in defaults where files?[m.key] == nil {
                 issue(IssuePath.member(member("output_defaults"), m.key), "unknown_output", "output_files has no file named \(quoted(m.key))")
+            }
+        }
+        for which in ["input_artifacts", "output_artifacts"] {
+            guard case .object(let artifacts)? = parameters[which] else { continue }
+            if artifacts.count > Limits.containerArtifacts {
+                issue(member(which), "too_many", "expected at most \(Limits.containerArtifacts) \(which), found \(artifacts.count)")
+            }
+            for m in artifacts.prefix(Limits.containerArtifacts) {
+                let at = IssuePath.member(member(which), m.key)
+                if m.key.isEmpty || !m.key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+                    issue(at, "invalid_name", "expected an artifact name of letters, digits, - and _, found \(quoted(m.key))")
+                }
+                if let path = m.value["path"]?.stringValue, !path.hasPrefix("/") || path == "/" || path.hasSuffix("/") || path.contains("\0") || path.contains(":") || path.contains(",") {
+                    issue(IssuePath.member(at, "path"), "invalid_path", "expected an absolute path of a file or directory without : or , (it may be mounted into the container), such as \"/tmp/report\", found \(quoted(path))")
+                }
+                guard which == "input_artifacts" else { continue }
+                let from = m.value["from"]?.stringValue
+                let raw = m.value["raw"]?.stringValue
+                if (from == nil) == (raw == nil) {
+                    issue(at, "invalid_artifact", "expected exactly one of from (the key of an artifact an earlier task saved, such as \"{{tasks.gen.json.artifacts.report.key}}\") and raw (a text), found \(from == nil ? "neither" : "both")")
+                } else if let from, !from.contains("{{"), !from.isEmpty, !ArtifactStore.isKey(from) {
+                    issue(IssuePath.member(at, "from"), "invalid_key", "expected the key of a saved artifact, TASK/ATTEMPT/NAME (such as \"gen/1/report\"), or a placeholder such as \"{{tasks.gen.json.artifacts.report.key}}\", found \(quoted(from))")
+                }
             }
         }
         if let t = parameters["timeout_seconds"]?.numberValue, t <= 0 {

@@ -48,6 +48,26 @@ public struct ContainerRunParameters: Sendable {
     /// text to use for one not written (`output_defaults`).
     public var outputFiles: [(name: String, path: String)] = []
     public var outputDefaults: [String: String] = [:]
+    /// Files and directories placed before the container starts (`input_artifacts`): a saved
+    /// artifact of this execution (`from`, its store key) or a text (`raw`).
+    public var inputArtifacts: [InputArtifact] = []
+    /// Files and directories saved into the artifact store after a successful exit
+    /// (`output_artifacts`).
+    public var outputArtifacts: [OutputArtifact] = []
+
+    public struct InputArtifact: Sendable {
+        public var name: String
+        public var path: String
+        public var from: String?
+        public var raw: String?
+        public var optional: Bool
+    }
+
+    public struct OutputArtifact: Sendable {
+        public var name: String
+        public var path: String
+        public var optional: Bool
+    }
 
     /// Parameters running `image` with every default.
     public init(image: String) { self.image = image }
@@ -76,6 +96,16 @@ public struct ContainerRunParameters: Sendable {
         if let g = o["kill_grace_seconds"]?.numberValue, g >= 0 { killGraceSeconds = min(g, Self.maxKillGraceSeconds) }
         if case .object(let f)? = o["output_files"] { outputFiles = f.compactMap { m in m.value.stringValue.map { (m.key, $0) } } }
         if case .object(let d)? = o["output_defaults"] { for m in d { if let s = m.value.stringValue { outputDefaults[m.key] = s } } }
+        if case .object(let a)? = o["input_artifacts"] {
+            inputArtifacts = a.compactMap { m in
+                m.value["path"]?.stringValue.map { InputArtifact(name: m.key, path: $0, from: m.value["from"]?.stringValue, raw: m.value["raw"]?.stringValue, optional: m.value["optional"] == .bool(true)) }
+            }
+        }
+        if case .object(let a)? = o["output_artifacts"] {
+            outputArtifacts = a.compactMap { m in
+                m.value["path"]?.stringValue.map { OutputArtifact(name: m.key, path: $0, optional: m.value["optional"] == .bool(true)) }
+            }
+        }
     }
 
     /// What goes to standard input for `input`: the `source`, the input (`stdin: input`), or `nil`.

@@ -16,7 +16,7 @@ public enum ContainerRunStep {
 
     /// The step type on `runtime`. `networkByDefault` is what a step without `network` gets;
     /// `slots` bounds how many containers (and `Process` tasks) run at once.
-    public static func stepType(runtime: any ContainerRuntime, networkByDefault: Bool = false, slots: ProcessSlots = ProcessSlots(limit: Limits.defaultMaxProcesses)) -> StepType {
+    public static func stepType(runtime: any ContainerRuntime, networkByDefault: Bool = false, slots: ProcessSlots = ProcessSlots(limit: Limits.defaultMaxProcesses), artifacts: ArtifactStore? = nil) -> StepType {
         let requireCommand = runtime.usesImages ? nil
             : "this server runs containers with the process runtime (--container-runtime process), which runs command and args on the host and cannot read an image's entrypoint: give command, such as [\"sh\", \"-c\"]"
         return StepType(
@@ -27,7 +27,7 @@ public enum ContainerRunStep {
             parameterCheck: { parameters, path in ContainerRunParameters.check(parameters, path: path, requireCommand: requireCommand) },
             implementation: .run { context throws(StepFailure) in
                 try await slots.step(context, what: "the container") { () async throws(StepFailure) -> JSONValue in
-                    try await run(context, runtime: runtime, networkByDefault: networkByDefault)
+                    try await run(context, runtime: runtime, networkByDefault: networkByDefault, artifacts: artifacts)
                 }
             }
         )
@@ -50,11 +50,13 @@ public enum ContainerRunStep {
     }
 
     /// Runs one `Container.Run` task.
-    public static func run(_ context: StepContext, runtime: any ContainerRuntime, networkByDefault: Bool) async throws(StepFailure) -> JSONValue {
+    public static func run(_ context: StepContext, runtime: any ContainerRuntime, networkByDefault: Bool, artifacts store: ArtifactStore? = nil) async throws(StepFailure) -> JSONValue {
         let parameters = try ContainerRunParameters(context.parameters)
         var prepared = spec(parameters, context: context, networkByDefault: networkByDefault)
         let files = try ContainerOutputFiles.prepare(parameters, spec: &prepared, usesImages: runtime.usesImages)
         defer { files.cleanUp() }
+        let artifacts = try ContainerArtifacts.prepare(parameters, context: context, store: store, spec: &prepared, usesImages: runtime.usesImages)
+        defer { artifacts.cleanUp() }
         let spec = prepared
         let output = OutputCapture(
             limit: parameters.maxOutputBytes, logStandardOutput: true, log: context.log, what: "the container",
@@ -99,6 +101,7 @@ public enum ContainerRunStep {
             // `$(…)` reads it.
             result.append("result", .string(Self.result(of: stdout)))
             if !files.files.isEmpty { result.append("files", .object(try files.read(defaults: parameters.outputDefaults, image: spec.image))) }
+            if !parameters.outputArtifacts.isEmpty { result.append("artifacts", .object(try artifacts.save(context: context, store: store, image: spec.image))) }
             return ["json": .object(result)]
         }
     }

@@ -41,6 +41,15 @@ public struct ContainerSpec: Sendable {
     public var killGraceSeconds = 5.0
     /// Files the container writes for the step to read after it exits (`output_files`).
     public var outputFiles: [OutputFile] = []
+    /// Files and directories placed in the container before it starts (`input_artifacts`):
+    /// `hostPath`, a copy of the artifact this host made for the attempt, appears at `path`
+    /// (a runtime with images mounts it; the `process` runtime's step wrote `path` itself).
+    public var inputArtifacts: [OutputFile] = []
+    /// Files and directories copied out of the container after it exits (`output_artifacts`):
+    /// `path` inside it to `hostPath` on this host, which must not exist before (a runtime with
+    /// images runs the container without `--rm`, copies each out with `cp`, then removes it; on
+    /// the `process` runtime `hostPath` is `path`).
+    public var outputArtifacts: [OutputFile] = []
 
     /// A file read after the container exits: `path` inside the container, `hostPath` where
     /// this host sees it. A runtime whose containers have their own file system mounts

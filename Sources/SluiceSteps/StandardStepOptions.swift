@@ -33,9 +33,13 @@ public struct ContainerOptions: Sendable {
     public var unavailableReason: String
     /// How many programs — containers and `Process` tasks — run at once (`--max-processes`).
     public var slots: ProcessSlots
+    /// Where `Container.Run` keeps its artifacts (`output_artifacts`, `input_artifacts`);
+    /// `nil`: a step that uses them fails, saying so.
+    public var artifacts: ArtifactStore?
 
-    public init(runtime: (any ContainerRuntime)?, networkByDefault: Bool = false, unavailableReason: String = ContainerOptions.defaultReason, slots: ProcessSlots = ProcessSlots(limit: Limits.defaultMaxProcesses)) {
+    public init(runtime: (any ContainerRuntime)?, networkByDefault: Bool = false, unavailableReason: String = ContainerOptions.defaultReason, slots: ProcessSlots = ProcessSlots(limit: Limits.defaultMaxProcesses), artifacts: ArtifactStore? = nil) {
         self.runtime = runtime
+        self.artifacts = artifacts
         self.networkByDefault = networkByDefault
         self.unavailableReason = unavailableReason
         self.slots = slots

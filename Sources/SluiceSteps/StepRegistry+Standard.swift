@@ -17,7 +17,7 @@ extension StepRegistry {
             registry.markUnavailable(ProcessStep.name, reason: "it runs programs on the server's host, so a server offers it only when started with --enable-process-steps (env SLUICE_ENABLE_PROCESS_STEPS=1)")
         }
         if let runtime = options.containers.runtime {
-            registry.register(ContainerRunStep.stepType(runtime: runtime, networkByDefault: options.containers.networkByDefault, slots: options.containers.slots))
+            registry.register(ContainerRunStep.stepType(runtime: runtime, networkByDefault: options.containers.networkByDefault, slots: options.containers.slots, artifacts: options.containers.artifacts))
         } else {
             registry.markUnavailable(ContainerRunStep.name, reason: options.containers.unavailableReason)
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SluiceCore
 import SluiceSteps
 
@@ -19,13 +20,16 @@ struct ContainerFlags: ParsableArguments {
     @Option(help: "The most programs — containers and Process tasks — this node runs at once; the others wait for a slot.")
     var maxProcesses: Int = Limits.defaultMaxProcesses
 
+    @Option(help: ArgumentHelp("The local artifact store of Container.Run (Argo artifacts): one directory per execution, removed with it (env SLUICE_ARTIFACT_DIR). [default: artifacts beside the SQLite database; with memory: one under TMPDIR; ./sluice-artifacts with PostgreSQL]", valueName: "DIR"))
+    var artifactDir: String?
+
     func validate() throws {
         if maxProcesses < 1 { throw ValidationError("--max-processes must be at least 1, found \(maxProcesses)") }
     }
 
     /// The options the flags (then the environment) give; a contradiction or a missing runtime
     /// program is an error naming the flag.
-    func options(environment: [String: String]) throws -> ContainerOptions {
+    func options(environment: [String: String], defaultArtifactDirectory: String = "./sluice-artifacts") throws -> ContainerOptions {
         var choice = containerRuntime
         if choice == nil, let raw = environment["SLUICE_CONTAINER_RUNTIME"], !raw.isEmpty {
             guard let parsed = ContainerRuntimeChoice(rawValue: raw) else {
@@ -42,6 +46,10 @@ struct ContainerFlags: ParsableArguments {
                 environment: environment
             )
             options.slots = ProcessSlots(limit: maxProcesses)
+            let directory = artifactDir ?? environment["SLUICE_ARTIFACT_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultArtifactDirectory
+            // Absolute, so that what the steps write and what the routes read is one place.
+            let absolute = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + (directory.hasPrefix("./") ? String(directory.dropFirst(2)) : directory)
+            options.artifacts = ArtifactStore(root: absolute)
             return options
         } catch {
             throw ValidationError(error.message)

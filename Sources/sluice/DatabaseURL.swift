@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import SluicePostgres
 import SluiceSQLite
@@ -32,6 +33,16 @@ enum DatabaseURL: Equatable {
         } else {
             throw ValidationError("unsupported database URL \"\(text)\"; \(Self.expected)")
         }
+    }
+
+    /// The local artifact store's default directory: `artifacts` beside a SQLite database (the
+    /// server's data directory); a directory of this process under `$TMPDIR` with `memory:`
+    /// (which keeps nothing either); else `./sluice-artifacts`.
+    var artifactDirectory: String {
+        if case .memory = self { return "\(NSTemporaryDirectory())sluice-artifacts-\(ProcessInfo.processInfo.processIdentifier)" }
+        guard case .sqlite(let path) = self else { return "./sluice-artifacts" }
+        guard let slash = path.lastIndex(of: "/") else { return "./artifacts" }
+        return path[..<slash].isEmpty ? "/artifacts" : "\(path[..<slash])/artifacts"
     }
 
     /// Opens the store, applying pending migrations.

@@ -98,8 +98,8 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
-        let containers = try containerFlags.options(environment: env)
         let database = try DatabaseURL(self.database ?? env["SLUICE_DATABASE"] ?? DatabaseURL.default.description)
+        let containers = try containerFlags.options(environment: env, defaultArtifactDirectory: database.artifactDirectory)
         let webhooks = webhookOptions.configuration(environment: env)
         let host = self.host ?? env["SLUICE_HOST"] ?? "127.0.0.1"
         var settings = ServerConfiguration(

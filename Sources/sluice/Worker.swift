@@ -211,7 +211,9 @@ struct Node {
         // One client for every HTTP.Request task, shut down once the engine has stopped.
         let httpClient = HTTPRequestStep.makeHTTPClient()
         let registry = StepRegistry.standard(options: .init(httpClient: httpClient, allowPrivateNetworks: allowPrivateNetworks, enableProcess: enableProcess, containers: containers))
-        let engine = Engine(store: store, registry: registry, configuration: .init(cluster: cluster, limits: limits, retention: retention, retentionInterval: retentionInterval, tracer: tracer), logger: logger, metrics: metrics)
+        var configuration = Engine.Configuration(cluster: cluster, limits: limits, retention: retention, retentionInterval: retentionInterval, tracer: tracer)
+        configuration.artifactDirectory = containers.artifacts?.root
+        let engine = Engine(store: store, registry: registry, configuration: configuration, logger: logger, metrics: metrics)
         // Webhooks get their own client: a slow receiver does not queue behind HTTP.Request tasks.
         let webhookClient = HTTPRequestStep.makeHTTPClient()
         let sender = WebhookSender(

@@ -10,16 +10,27 @@ enum FakeContainer {
         parameters: Schema(type: .object), parametersRequired: true,
         implementation: .pure { _, parameters throws(StepFailure) in
             let args = parameters?["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            let text = parameters?["source"]?.stringValue ?? args.joined(separator: " ")
+            let text = (parameters?["source"]?.stringValue ?? args.joined(separator: " ")) + inputArtifacts(parameters)
             if text.hasPrefix("fail") { throw StepFailure("container busybox exited with code 3; expected 0 (success_exit_codes)", retryable: true) }
             var output = JSONObject([("stdout", .string(text + "\n")), ("exit_code", 0), ("result", .string(text))])
             // Each output file holds "<its path>: <the args>".
             if case .object(let files)? = parameters?["output_files"] {
                 output.append("files", .object(JSONObject(files.map { ($0.key, .string("\($0.value.stringValue ?? ""): \(text)")) })))
             }
+            // Each output artifact is "saved" as fake/1/NAME, but for a path with "missing" in it.
+            if case .object(let outputs)? = parameters?["output_artifacts"] {
+                let saved = outputs.filter { !($0.value["path"]?.stringValue ?? "").contains("missing") }
+                output.append("artifacts", .object(JSONObject(saved.map { ($0.key, ["key": .string("fake/1/\($0.key)"), "path": $0.value["path"] ?? ""]) })))
+            }
             return ["json": .object(output)]
         }
     )
+
+    /// Each input artifact as " <NAME=FROM>" (its store key, rendered) or " <NAME=raw:TEXT>".
+    static func inputArtifacts(_ parameters: JSONValue?) -> String {
+        guard case .object(let inputs)? = parameters?["input_artifacts"] else { return "" }
+        return inputs.map { m in " <\(m.key)=\(m.value["raw"]?.stringValue.map { "raw:" + $0 } ?? m.value["from"]?.stringValue ?? "")>" }.joined()
+    }
 
     static var checker: TypeChecker {
         var registry = StepRegistry.builtin
@@ -43,7 +54,7 @@ enum FakeContainer {
             head += 1
             let node = plan.nodes[d.index]
             let parameters = d.parameters ?? node.parameters
-            args[node.id] = parameters?["args"]?.arrayValue?.compactMap(\.stringValue).joined(separator: " ") ?? parameters?["source"]?.stringValue
+            args[node.id] = (parameters?["args"]?.arrayValue?.compactMap(\.stringValue).joined(separator: " ") ?? parameters?["source"]?.stringValue).map { $0 + inputArtifacts(parameters) }
             now += 1000
             guard case .pure(let f) = node.step.implementation else { continue }
             let outcome: ExecutionStateMachine.Outcome?

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import SluiceCore
@@ -59,6 +60,29 @@ import Testing
             #expect(try await count(engine, kept) == 60, "a workflow without a policy keeps everything (the server has none)")
             let (day20, day60) = (pages[19], pages[59])
             #expect(Double(day60) <= Double(day20) * 1.15, "storage is flat from the second week on: \(pages)")
+        }
+    }
+
+    /// ★ What an execution saved in the local artifact store (`<artifact dir>/<execution id>/`)
+    /// goes when retention deletes the execution; a kept execution keeps its files.
+    @Test func retentionRemovesTheArtifactsOfTheExecutionsItDeletes() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("retention-artifacts-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var configuration = Engine.Configuration()
+        configuration.artifactDirectory = dir
+        try await withEngine(configuration: configuration, clock: ManualClock()) { engine in
+            let id = try await engine.createWorkflow(Self.workflow("art", retention: ["keep_last": 1])).record.id
+            var started: [String] = []
+            for _ in 0..<2 {
+                let execution = try await engine.startExecution(workflowID: id, request: ExecutionRequest(input: ["text": "x"])).executionID
+                started.append(execution)
+                // As Container.Run saves one: <dir>/<execution>/<task>/<attempt>/<name>.
+                try FileManager.default.createDirectory(atPath: "\(dir)/\(execution)/gen/1", withIntermediateDirectories: true)
+                try "saved".write(toFile: "\(dir)/\(execution)/gen/1/report", atomically: false, encoding: .utf8)
+            }
+            try await fanOut(engine.store)
+            #expect(try await engine.purgeExpired() == 1)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == [started[1]], "the deleted execution's artifacts are gone, the kept one's stay")
         }
     }
 

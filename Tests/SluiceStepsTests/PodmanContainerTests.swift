@@ -98,6 +98,46 @@ struct PodmanContainerTests {
         }
     }
 
+    /// ★ Artifacts in real containers: a file and a directory written in one container are
+    /// copied out after it exits (it runs without --rm, then is removed), saved in the store, and
+    /// mounted into the next container at other paths; an optional one not written is left out;
+    /// no container and no host copy is left.
+    @Test func artifactsAreCopiedOutAndMountedIntoTheNextContainer() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("podman-artifacts-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = ArtifactStore(root: dir)
+        let execution = "ex-podman-\(UInt32.random(in: 0...UInt32.max))"
+        func run(_ stepID: String, _ parameters: JSONValue) async -> Result<JSONValue, StepFailure> {
+            let context = StepContext(input: [:], parameters: parameters, executionID: execution, stepID: stepID, attempt: 1)
+            do throws(StepFailure) {
+                return .success(try await ContainerRunStep.run(context, runtime: Self.runtime, networkByDefault: false, artifacts: store))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let saved = await run("gen", [
+            "image": Self.image, "command": ["sh", "-c", "echo hello > /tmp/report.txt; mkdir -p /out/tree/sub; echo a > /out/tree/a; echo b > /out/tree/sub/b"],
+            "output_artifacts": ["report": ["path": "/tmp/report.txt"], "tree": ["path": "/out/tree"], "none": ["path": "/tmp/none", "optional": true]],
+        ])
+        let artifacts = saved.value?["json"]?["artifacts"]
+        #expect(artifacts?["report"]?["type"] == "file")
+        #expect(artifacts?["tree"]?["type"] == "directory")
+        #expect(artifacts?["none"] == nil)
+        #expect(try String(contentsOfFile: "\(dir)/\(execution)/gen/1/tree/sub/b", encoding: .utf8) == "b\n")
+        let used = await run("use", [
+            "image": Self.image, "command": ["sh", "-c", "cat /in/report.txt /data/tree/a /data/tree/sub/b /in/note; test -e /in/none || echo no-none"],
+            "input_artifacts": ["report": ["path": "/in/report.txt", "from": "gen/1/report"], "tree": ["path": "/data/tree", "from": "gen/1/tree"],
+                                "none": ["path": "/in/none", "from": "", "optional": true], "note": ["path": "/in/note", "raw": "noted\n"]],
+        ])
+        #expect(used.value?["json"]?["result"] == "hello\na\nb\nnoted\nno-none")
+        let missing = await run("bad", ["image": Self.image, "command": ["true"], "output_artifacts": ["report": ["path": "/tmp/never"]]])
+        guard case .failure(let failure) = missing else { Issue.record("expected a failure"); return }
+        #expect(failure.message == "container \(Self.image.stringValue ?? "") did not write its output artifact /tmp/never (output_artifacts.report); write it, or mark it optional")
+        #expect(try await containers("sluice-\(execution)").isEmpty, "each container was removed after the copy")
+        let copies = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("sluice-artifacts-") }
+        #expect(copies.isEmpty, "the attempts' host copies were removed: \(copies)")
+    }
+
     @Test func argsWithoutACommandAScriptAndAFailingExitCode() async throws {
         try await withEngine { engine in
             // No command: the image has no entrypoint, so args replace its CMD and run.

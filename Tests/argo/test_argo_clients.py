@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 
 from hera.shared import global_config
-from hera.workflows import DAG, Container, Parameter, RetryStrategy, Steps, Workflow, WorkflowsService, script
+from hera.workflows import DAG, Artifact, Container, Parameter, RetryStrategy, Steps, Workflow, WorkflowsService, script
 from hera.workflows.models import Arguments, Parameter as ModelParameter, ValueFrom
 
 URL = os.environ.get("SLUICE_ARGO_URL", "http://127.0.0.1:8080")
@@ -123,6 +123,32 @@ class HeraTests(unittest.TestCase):
         node = node_by_display(done, "gen")
         self.assertEqual([(p.name, p.value) for p in node.outputs.parameters], [("hello-param", "hello world")])
         self.assertEqual(node_by_display(done, "use").outputs.result, "got hello world")
+
+    def test_artifacts_pass_between_tasks_through_the_local_store(self):
+        # Argo's artifact-passing example without S3: Sluice keeps the artifact in its local store,
+        # places it for the next task and serves it from argo-server's download route.
+        tag = f"{os.getpid()}-{time.time_ns()}"
+        out, into = f"/tmp/sluice-hera-art-{tag}.txt", f"/tmp/sluice-hera-art-in-{tag}.txt"
+        gen = Container(name="gen", image="busybox", command=["sh", "-c"], args=[f"echo hello artifact > {out}"],
+                        outputs=[Artifact(name="report", path=out)])
+        use = Container(name="use", image="busybox", command=["sh", "-c"], args=[f"cat {into}"],
+                        inputs=[Artifact(name="report", path=into)])
+        with Workflow(generate_name="artifact-passing-", entrypoint="main", workflows_service=service()) as w:
+            with DAG(name="main"):
+                g = gen()
+                u = use(arguments=[Artifact(name="report", from_="{{tasks.gen.outputs.artifacts.report}}")])
+                g >> u
+        w.create()
+        done = w.wait(poll_interval=1)
+        for path in (out, into):
+            if os.path.exists(path):  # the process runtime wrote the host's own paths
+                os.unlink(path)
+        self.assertEqual(done.status.phase, "Succeeded", done.status.message)
+        node = node_by_display(done, "gen")
+        self.assertEqual([(a.name, a.path) for a in node.outputs.artifacts], [("report", out)])
+        self.assertEqual(node_by_display(done, "use").outputs.result, "hello artifact")
+        with urllib.request.urlopen(f"{URL}/artifacts/{NAMESPACE}/{done.metadata.name}/{node.id}/report") as reply:
+            self.assertEqual(reply.read(), b"hello artifact\n")
 
     def test_a_failing_exit_code_fails_the_workflow(self):
         with Workflow(generate_name="fail-", entrypoint="main", workflows_service=service()) as w:

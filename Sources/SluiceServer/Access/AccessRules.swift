@@ -136,6 +136,8 @@ enum AccessRules {
         "POST /api/v1/workflows/{namespace}/lint": .init(rule: .byHandler(.read)),
         "GET /api/v1/workflows/{namespace}/{name}": .init(rule: .byHandler(.read)),
         "DELETE /api/v1/workflows/{namespace}/{name}": .init(rule: .byHandler(.edit), action: "argo_workflow.delete"),
+        // argo-server's artifact download, outside /api/v1: read as the workflow is.
+        "GET /artifacts/{namespace}/{name}/{nodeId}/{artifactName}": .init(rule: .byHandler(.read)),
         "PUT /api/v1/workflows/{namespace}/{name}/stop": .init(rule: .byHandler(.control), action: "argo_workflow.stop"),
         "PUT /api/v1/workflows/{namespace}/{name}/terminate": .init(rule: .byHandler(.control), action: "argo_workflow.terminate"),
         "PUT /api/v1/workflows/{namespace}/{name}/retry": .init(rule: .byHandler(.control), action: "argo_workflow.retry"),

@@ -101,7 +101,17 @@ extension ArgoController {
                         if let n = input["name"]?.stringValue { parameters.append(["name": .string(n), "value": ""]) }
                     }
                 }
-                steps.append(["name": .string("t\(k)"), "template": .string(name), "arguments": ["parameters": .array(parameters)]])
+                // Input artifacts it does not fill are an empty raw text, as parameters are "".
+                var artifacts: [JSONValue] = []
+                if case .array(let inputs)? = t["inputs"]?["artifacts"] {
+                    for input in inputs where input["from"] == nil && input["raw"] == nil {
+                        if let n = input["name"]?.stringValue { artifacts.append(["name": .string(n), "raw": ["data": ""]]) }
+                    }
+                }
+                var arguments = JSONObject()
+                arguments.append("parameters", .array(parameters))
+                if !artifacts.isEmpty { arguments.append("artifacts", .array(artifacts)) }
+                steps.append(["name": .string("t\(k)"), "template": .string(name), "arguments": .object(arguments)])
             }
             spec.set("entrypoint", "/check")
             spec.set("templates", .array(templates + [["name": "/check", "steps": [.array(steps)]]]))

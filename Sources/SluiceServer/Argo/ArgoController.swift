@@ -38,6 +38,7 @@ struct ArgoController {
         registerEvents(on: router)
         registerTemplates(on: router)
         registerCron(on: router)
+        registerArtifacts(on: router)
     }
 
     /// The namespace in the path, checked, and the caller's right to `permission` there.
@@ -195,6 +196,7 @@ struct ArgoController {
         if let detail = try await workflows.execution(of: stored), !detail.execution.status.isTerminal {
             _ = try? await engine.cancelExecution(detail.execution.id)
         }
+        // Deleting it deletes its execution's artifacts too (Engine.sweepArtifacts).
         try await engine.deleteWorkflow(stored.record.id)
         return JSONResponse.make(.object(JSONObject()))
     }

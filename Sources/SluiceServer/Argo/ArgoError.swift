@@ -6,7 +6,7 @@ import SluiceCore
 /// answer that is not 2xx).
 enum ArgoError {
     /// Whether `path` is under the Argo API, so that its errors take this form.
-    static func covers(_ path: String) -> Bool { path.hasPrefix("/api/v1/") || path == "/api/v1" }
+    static func covers(_ path: String) -> Bool { path.hasPrefix("/api/v1/") || path == "/api/v1" || path.hasPrefix("/artifacts/") }
 
     /// The gRPC code for an HTTP status.
     static func grpcCode(_ status: HTTPResponse.Status) -> Int {
