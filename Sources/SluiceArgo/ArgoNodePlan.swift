@@ -34,6 +34,9 @@ public struct ArgoNodePlan: Sendable, Hashable {
     /// `map`, and a Pod node per item is made from that task once the list is known. Its
     /// `children` are then the nodes each item leads to.
     public var runtimeItems = false
+    /// The output parameters of a DAG or Steps node (`valueFrom.parameter`): each the value
+    /// of a task's output it names.
+    public var outputRefs: [(name: String, reference: Reference)] = []
     /// The input artifacts of a Pod node: name and path in the container.
     public var inputArtifacts: [(name: String, path: String)] = []
 

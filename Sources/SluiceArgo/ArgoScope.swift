@@ -20,6 +20,9 @@ struct ArgoScope {
     var steps: [String: String] = [:]
     /// The output parameters each of those declares, by `tasks.X` or `steps.X`.
     var outputParameters: [String: [String]] = [:]
+    /// The output parameters of the dag or steps templates those call (`valueFrom.parameter`),
+    /// by `tasks.X` or `steps.X`: the reference each stands for.
+    var graphOutputs: [String: [String: Reference]] = [:]
     /// The output artifacts each of those declares, by `tasks.X` or `steps.X`.
     var outputArtifacts: [String: [String]] = [:]
 
@@ -88,6 +91,15 @@ struct ArgoScope {
             let kind = parts[0]
             let siblings = kind == "tasks" ? tasks : steps
             guard parts.count >= 3 else { break }
+            if let outputs = graphOutputs["\(kind).\(parts[1])"] {
+                guard parts.count == 5, parts[2] == "outputs", parts[3] == "parameters" else {
+                    return .failure(ArgoIssue(path: "", message: "{{\(name)}}: \(kind == "tasks" ? "task" : "step") \"\(parts[1])\" runs a dag or steps template; only its outputs.parameters.NAME can be read"))
+                }
+                guard let reference = outputs[parts[4]] else {
+                    return .failure(ArgoIssue(path: "", message: "{{\(name)}}: \(kind == "tasks" ? "task" : "step") \"\(parts[1])\" declares no output parameter \"\(parts[4])\" (outputs.parameters); it declares: \(outputs.keys.sorted().joined(separator: ", "))"))
+                }
+                return .success(runtime(reference))
+            }
             guard let native = siblings[parts[1]] else {
                 let where_ = kind == "tasks" ? "the enclosing DAG" : "an earlier step group of the enclosing steps"
                 return .failure(ArgoIssue(path: "", message: "{{\(name)}}: there is no \(kind == "tasks" ? "task" : "step") \"\(parts[1])\" in \(where_) that runs a container or script\(Self.known(siblings.keys))"))

@@ -297,6 +297,12 @@ public enum ArgoStatus {
             if let s = starts.min() { o.append("startedAt", .string(time(s))) } else if plan.boundaryID == nil, let s = execution?.startedAt ?? execution?.createdAt { o.append("startedAt", .string(time(s))) }
             if phase != "Running" && phase != "Pending", let e = ends.max() { o.append("finishedAt", .string(time(e))) }
             if !plan.children.isEmpty { o.append("children", .array(plan.children.map(JSONValue.string))) }
+            // A dag's or steps' output parameters: the task outputs they name, once made.
+            let values = plan.outputRefs.compactMap { out -> JSONValue? in
+                guard let id = out.reference.taskID, let output = execution?.tasks[id]?.output, let v = out.reference.resolve(in: output) else { return nil }
+                return .object(JSONObject([("name", .string(out.name)), ("value", .string(Template.text(for: v)))]))
+            }
+            if !values.isEmpty { o.append("outputs", ["parameters": .array(values)]) }
             let done = below.filter { phases[$0] == "Succeeded" || phases[$0] == "Failed" }.count
             let total = below.filter { phases[$0] != "Skipped" && phases[$0] != "Omitted" }.count
             o.append("progress", .string("\(done)/\(total)"))

@@ -150,7 +150,7 @@ extension ArgoTranslator {
 
     /// A `dag` template: its tasks in dependency order, each waiting for the Sluice tasks of
     /// those it depends on (the DAG's own first tasks wait for `after`).
-    mutating func expandDAG(_ raw: JSONValue, name: String, path: String, nodeID: String, nodeName: String, displayName: String, inputs: [(name: String, value: String)], scope: ArgoScope, boundaryID: String?, after: [String], condition: String?, stack: [String]) -> Expansion? {
+    mutating func expandDAG(_ raw: JSONValue, name: String, path: String, nodeID: String, nodeName: String, displayName: String, inputs: [(name: String, value: String)], outputs: [GraphOutput] = [], scope: ArgoScope, boundaryID: String?, after: [String], condition: String?, stack: [String]) -> Expansion? {
         guard case .object(let dag) = raw else { problem(path, "expected an object with tasks, found \(raw.kindName)"); return nil }
         rejectUnknown(dag, allowed: ["tasks"], path: path)
         guard case .array(let list)? = dag["tasks"], !list.isEmpty else { problem(IssuePath.member(path, "tasks"), "expected a non-empty array of tasks"); return nil }
@@ -241,6 +241,7 @@ extension ArgoTranslator {
             guard let e = expandCall(c, nodeName: "\(nodeName).\(c.name)", scope: taskScope, boundaryID: nodeID, after: root ? after : waits, condition: gate, stack: stack) else { continue }
             expansions[c.name] = e
             exitsByName[c.name] = e.exits
+            if !e.graphOutputs.isEmpty { taskScope.graphOutputs["tasks.\(c.name)"] = e.graphOutputs }
             if let single = e.single {
                 taskScope.tasks[c.name] = single
                 taskScope.outputParameters["tasks.\(c.name)"] = e.outputParameters
@@ -258,11 +259,11 @@ extension ArgoTranslator {
         let depended = Set(calls.flatMap(\.dependencies))
         var exits: [String] = []
         for c in calls where !depended.contains(c.name) { exits += expansions[c.name]!.exits }
-        return Expansion(exits: exits, nodeID: nodeID, single: nil)
+        return Expansion(exits: exits, nodeID: nodeID, single: nil, graphOutputs: resolveGraphOutputs(outputs, scope: taskScope, node: index))
     }
 
     /// A `steps` template: its groups one after another, the steps of a group in parallel.
-    mutating func expandSteps(_ raw: JSONValue, name: String, path: String, nodeID: String, nodeName: String, displayName: String, inputs: [(name: String, value: String)], scope: ArgoScope, boundaryID: String?, after: [String], condition: String?, stack: [String]) -> Expansion? {
+    mutating func expandSteps(_ raw: JSONValue, name: String, path: String, nodeID: String, nodeName: String, displayName: String, inputs: [(name: String, value: String)], outputs: [GraphOutput] = [], scope: ArgoScope, boundaryID: String?, after: [String], condition: String?, stack: [String]) -> Expansion? {
         guard case .array(let groups) = raw, !groups.isEmpty else { problem(path, "expected a non-empty array of step groups (each an array of steps)"); return nil }
         let index = nodes.count
         nodes.append(ArgoNodePlan(id: nodeID, name: nodeName, displayName: displayName, kind: .steps, templateName: name, boundaryID: boundaryID, inputs: inputs))
@@ -283,6 +284,7 @@ extension ArgoTranslator {
             }
             var exits: [String] = []
             var singles: [(String, String)] = []
+            var groupOutputs: [(String, [String: Reference])] = []
             var seen = Set<String>()
             for (s, rawStep) in steps.enumerated() {
                 guard let c = call(rawStep, path: IssuePath.index(gp, s), allowed: Self.stepFields) else { continue }
@@ -290,6 +292,7 @@ extension ArgoTranslator {
                 guard let e = expandCall(c, nodeName: "\(groupName).\(c.name)", scope: stepScope, boundaryID: nodeID, after: waits, condition: g == 0 ? condition : nil, stack: stack) else { continue }
                 nodes[groupIndex].children.append(e.nodeID)
                 exits += e.exits
+                if !e.graphOutputs.isEmpty { groupOutputs.append((c.name, e.graphOutputs)) }
                 if let single = e.single {
                     singles.append((c.name, single))
                     stepScope.outputParameters["steps.\(c.name)"] = e.outputParameters
@@ -297,10 +300,11 @@ extension ArgoTranslator {
                 }
             }
             for (n, s) in singles { stepScope.steps[n] = s }
+            for (n, o) in groupOutputs { stepScope.graphOutputs["steps.\(n)"] = o }
             waits = exits
             previousGroup = groupIndex
         }
-        return Expansion(exits: waits, nodeID: nodeID, single: nil)
+        return Expansion(exits: waits, nodeID: nodeID, single: nil, graphOutputs: resolveGraphOutputs(outputs, scope: stepScope, node: index))
     }
 
     /// Makes `child` a child of node `parent` as Argo links what runs after it: a TaskGroup's

@@ -175,6 +175,9 @@ public struct ArgoTranslator {
         var outputParameters: [String] = []
         /// The output artifacts that container declares (`tasks.X.outputs.artifacts.NAME`).
         var outputArtifacts: [String] = []
+        /// The output parameters of a dag or steps template (`valueFrom.parameter`): each the
+        /// value it names inside, as a reference to the Sluice task that makes it.
+        var graphOutputs: [String: Reference] = [:]
     }
 
     /// Expands one call of template `name` under node `nodeName`. `after`: the Sluice tasks its
@@ -242,7 +245,9 @@ public struct ArgoTranslator {
         scope.item = nil
         let id = ArgoNodePlan.id(workflow: workflowName, name: nodeName)
         let kinds = ["container", "script", "dag", "steps", "suspend"].filter { template[$0] != nil }
-        let outputs = outputParameters(template["outputs"], path: IssuePath.member(path, "outputs"), container: kinds == ["container"] || kinds == ["script"], scope: scope)
+        let graph = kinds == ["dag"] || kinds == ["steps"]
+        let outputs = graph ? [] : outputParameters(template["outputs"], path: IssuePath.member(path, "outputs"), container: kinds == ["container"] || kinds == ["script"], scope: scope)
+        let graphOutputs = graph ? graphOutputParameters(template["outputs"], path: IssuePath.member(path, "outputs")) : []
         let artifactOutputs = outputArtifacts(template["outputs"]?.objectValue?["artifacts"], path: IssuePath.member(IssuePath.member(path, "outputs"), "artifacts"), container: kinds == ["container"] || kinds == ["script"], scope: scope)
         guard kinds.count == 1 else {
             problem(path, kinds.isEmpty ? "template \"\(name)\" has none of container, script, dag, steps, suspend (the kinds Sluice runs; resource, http, containerSet, data and plugin are not supported)" : "template \"\(name)\" has \(kinds.joined(separator: " and ")); expected exactly one")
@@ -254,9 +259,9 @@ public struct ArgoTranslator {
         case "container", "script":
             return expandContainer(template, kind: kinds[0], name: name, path: path, nodeID: id, nodeName: nodeName, displayName: displayName, inputs: inputs, outputs: outputs, inputArtifacts: inputArtifacts, outputArtifacts: artifactOutputs, scope: scope, boundaryID: boundaryID, after: after, condition: condition)
         case "dag":
-            return expandDAG(template["dag"]!, name: name, path: IssuePath.member(path, "dag"), nodeID: id, nodeName: nodeName, displayName: displayName, inputs: inputs, scope: scope, boundaryID: boundaryID, after: after, condition: condition, stack: stack + [name])
+            return expandDAG(template["dag"]!, name: name, path: IssuePath.member(path, "dag"), nodeID: id, nodeName: nodeName, displayName: displayName, inputs: inputs, outputs: graphOutputs, scope: scope, boundaryID: boundaryID, after: after, condition: condition, stack: stack + [name])
         default:
-            return expandSteps(template["steps"]!, name: name, path: IssuePath.member(path, "steps"), nodeID: id, nodeName: nodeName, displayName: displayName, inputs: inputs, scope: scope, boundaryID: boundaryID, after: after, condition: condition, stack: stack + [name])
+            return expandSteps(template["steps"]!, name: name, path: IssuePath.member(path, "steps"), nodeID: id, nodeName: nodeName, displayName: displayName, inputs: inputs, outputs: graphOutputs, scope: scope, boundaryID: boundaryID, after: after, condition: condition, stack: stack + [name])
         }
     }
 
@@ -412,7 +417,7 @@ public struct ArgoTranslator {
         guard let list = o["parameters"], list != .null else { return [] }
         let ppath = IssuePath.member(path, "parameters")
         guard container else {
-            problem(ppath, "output parameters of dag, steps and suspend templates are not supported yet; read the output parameter of the task or step that writes it ({{tasks.NAME.outputs.parameters.P}})")
+            problem(ppath, "output parameters of suspend templates are not supported yet (Sluice has no supplied values); read an output parameter of a container, script, dag or steps template instead")
             return []
         }
         guard case .array(let items) = list else { problem(ppath, "expected an array of {\"name\", \"valueFrom\": {\"path\"}}, found \(list.kindName)"); return [] }
@@ -445,6 +450,67 @@ public struct ArgoTranslator {
             out.append(OutputParameter(name: name, path: filePath, defaultValue: defaultValue))
         }
         return out
+    }
+
+    /// An output parameter of a dag or steps template: `valueFrom.parameter`, one output of a
+    /// task or step inside it (resolved once they are expanded: `resolveGraphOutputs`).
+    struct GraphOutput {
+        var name: String
+        var text: String
+        var path: String
+    }
+
+    /// Reads a dag or steps template's `outputs.parameters` (`valueFrom.parameter`).
+    mutating func graphOutputParameters(_ raw: JSONValue?, path: String) -> [GraphOutput] {
+        guard let raw, raw != .null else { return [] }
+        guard case .object(let o) = raw else { problem(path, "expected an object with parameters, found \(raw.kindName)"); return [] }
+        rejectUnknown(o, allowed: ["parameters", "artifacts"], path: path)
+        guard let list = o["parameters"], list != .null else { return [] }
+        let ppath = IssuePath.member(path, "parameters")
+        guard case .array(let items) = list else { problem(ppath, "expected an array of {\"name\", \"valueFrom\": {\"parameter\"}}, found \(list.kindName)"); return [] }
+        var out: [GraphOutput] = []
+        for (i, item) in items.enumerated() {
+            let p = IssuePath.index(ppath, i)
+            guard case .object(let parameter) = item else { problem(p, "expected {\"name\", \"valueFrom\": {\"parameter\"}}, found \(item.kindName)"); continue }
+            rejectUnknown(parameter, allowed: ["name", "valueFrom", "description"], ignored: ["globalName"], path: p)
+            guard let name = parameter["name"]?.stringValue, !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+                problem(IssuePath.member(p, "name"), "expected a name of letters, digits, - and _, found \(parameter["name"]?.preview ?? "none")")
+                continue
+            }
+            if out.contains(where: { $0.name == name }) { problem(IssuePath.member(p, "name"), "output parameter \"\(name)\" is declared twice"); continue }
+            let vpath = IssuePath.member(p, "valueFrom")
+            guard case .object(let from)? = parameter["valueFrom"] else {
+                problem(vpath, parameter["valueFrom"] == nil ? "required field is missing; expected {\"parameter\": \"{{tasks.NAME.outputs.parameters.P}}\"} (a dag's or steps' output is one of its tasks' or steps')" : "expected an object such as {\"parameter\": \"{{tasks.NAME.outputs.result}}\"}")
+                continue
+            }
+            rejectUnknown(from, allowed: ["parameter"], path: vpath)
+            guard let text = from["parameter"]?.stringValue else {
+                problem(IssuePath.member(vpath, "parameter"), from["parameter"] == nil ? "required field is missing; a dag's or steps' output parameter names an output of one of its tasks or steps (valueFrom.parameter)" : "expected a string such as \"{{tasks.NAME.outputs.result}}\"")
+                continue
+            }
+            out.append(GraphOutput(name: name, text: text, path: IssuePath.member(vpath, "parameter")))
+        }
+        return out
+    }
+
+    /// The outputs of a dag or steps template as references, with the scope of its tasks or
+    /// steps once they are all expanded; set on its node (`index`) for its status too.
+    mutating func resolveGraphOutputs(_ outputs: [GraphOutput], scope: ArgoScope, node index: Int) -> [String: Reference] {
+        var refs: [String: Reference] = [:]
+        for o in outputs {
+            var found: [Reference] = []
+            switch scope.substitute(o.text, path: o.path, runtime: { found.append($0); return "{{\($0)}}" }) {
+            case .success(let s):
+                guard found.count == 1, s.trimmingCharacters(in: " ") == "{{\(found[0])}}" else {
+                    problem(o.path, "expected exactly one output of a task or step of this template, such as \"{{tasks.NAME.outputs.parameters.P}}\" or \"{{steps.NAME.outputs.result}}\", found \(JSONValue.string(o.text).preview)")
+                    continue
+                }
+                refs[o.name] = found[0]
+                nodes[index].outputRefs.append((o.name, found[0]))
+            case .failure(let issue): issues.append(issue)
+            }
+        }
+        return refs
     }
 
     /// `retryStrategy` as Sluice's `retry`: `limit` retries after the first attempt, Argo's
