@@ -569,23 +569,26 @@ public struct ArgoTranslator {
         return number.isEmpty ? total : nil
     }
 
-    /// A `suspend` template with a `duration`: a Sluice `Delay` (a durable timer). One without
-    /// a duration waits for a resume, which is not supported.
+    /// A `suspend` template: a Sluice `Suspend` task, which waits until the workflow is resumed
+    /// (`PUT …/resume`) or, with a `duration`, until that time has passed (a durable timer).
     mutating func expandSuspend(_ template: JSONObject, name: String, path: String, nodeID: String, nodeName: String, displayName: String, inputs: [(name: String, value: String)], scope: ArgoScope, boundaryID: String?, after: [String], condition: String?) -> Expansion? {
         let spath = IssuePath.member(path, "suspend")
         guard case .object(let suspend)? = template["suspend"] else { problem(spath, "expected an object such as {\"duration\": \"10s\"}"); return nil }
         rejectUnknown(suspend, allowed: ["duration"], path: spath)
-        guard let raw = suspend["duration"] else { problem(IssuePath.member(spath, "duration"), "a suspend without a duration waits for a resume, which is not supported yet; give a duration such as \"10s\""); return nil }
-        let text = raw.stringValue.map { substitute($0, scope: scope, path: IssuePath.member(spath, "duration")) }
-        guard let seconds = Self.seconds(text.map(JSONValue.string) ?? raw), seconds >= 0 else {
-            problem(IssuePath.member(spath, "duration"), "expected a duration such as \"10s\", \"2m\" or a number of seconds, found \(raw.preview)")
-            return nil
+        var seconds: Double?
+        if let raw = suspend["duration"] {
+            let text = raw.stringValue.map { substitute($0, scope: scope, path: IssuePath.member(spath, "duration")) }
+            guard let value = Self.seconds(text.map(JSONValue.string) ?? raw), value >= 0 else {
+                problem(IssuePath.member(spath, "duration"), "expected a duration such as \"10s\", \"2m\" or a number of seconds, found \(raw.preview)")
+                return nil
+            }
+            seconds = value
         }
         let id = taskID(for: nodeName)
         var task = JSONObject()
         task.append("id", .string(id))
-        task.append("type", "Delay")
-        task.append("input", ["seconds": .number(seconds)])
+        task.append("type", .string(StepRegistry.suspendName))
+        if let seconds { task.append("input", ["seconds": .number(seconds)]) }
         if !after.isEmpty { task.append("depends_on", .array(after.map(JSONValue.string))) }
         if let condition {
             task.append("when", .string(condition))

@@ -34,6 +34,7 @@ extension StepRegistry {
         jsonBuild, jsonGet, jsonParse, jsonFormat,
         fail,
         delay,
+        suspend,
         subworkflow,
         workerTask,
         humanTask,

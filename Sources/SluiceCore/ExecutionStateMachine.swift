@@ -97,6 +97,10 @@ public struct ExecutionStateMachine: Sendable {
     public private(set) var status: ExecutionStatus
     /// When the execution times out, if its workflow has a timeout.
     public private(set) var deadlineAt: Int64?
+    /// Whether the execution is held (suspended): no task starts while it is — a task that
+    /// becomes ready, or whose retry wait ends, waits — and the tasks running go on to their end.
+    /// `resume` lets them start.
+    public private(set) var held = false
     var phases: [Phase]
     var outputs: [JSONValue?]
     /// Attempts started per task, over every run: a retry of the execution goes on counting.
@@ -130,9 +134,10 @@ public struct ExecutionStateMachine: Sendable {
     /// An execution rebuilt from what the store holds. A task found `RUNNING` was interrupted and
     /// runs again as the same attempt (at least once), except a Delay, which keeps waiting for the
     /// time it stored; a `RETRYING` task waits for its stored time, then runs its next attempt.
-    public init(plan: WorkflowPlan, executionID: String, input: JSONValue, status: ExecutionStatus, deadlineAt: Int64? = nil, tasks: [TaskSnapshot]) {
+    public init(plan: WorkflowPlan, executionID: String, input: JSONValue, status: ExecutionStatus, deadlineAt: Int64? = nil, held: Bool = false, tasks: [TaskSnapshot]) {
         self.init(plan: plan, executionID: executionID, input: input, deadlineAt: deadlineAt)
         self.status = status
+        self.held = held && !status.isTerminal
         for (i, t) in tasks.enumerated() where i < phases.count {
             attempts[i] = t.attempt
             attemptBase[i] = t.attemptBase
@@ -143,6 +148,9 @@ public struct ExecutionStateMachine: Sendable {
                 if case .timer = plan.nodes[i].step.implementation, let wake = t.wakeAt {
                     phases[i] = .running
                     pendingTimers.append(ScheduledTimer(timer: .delay(index: i, attempt: t.attempt), at: wake))
+                } else if plan.nodes[i].step.waitsForResume, plan.nodes[i].map == nil {
+                    // A Suspend without a time: it waits for a resume, as before the restart.
+                    phases[i] = .running
                 } else {
                     phases[i] = .waiting
                     attempts[i] = max(t.attempt - 1, t.attemptBase)
@@ -300,6 +308,8 @@ public struct ExecutionStateMachine: Sendable {
     /// skipped or its `when` is false; then it is SKIPPED (with the reason in its `error`) and
     /// its own dependants are considered in turn.
     mutating func ready(_ index: Int, now: Int64, into transition: inout ExecutionTransition, dispatch: inout [Dispatch]) {
+        // Held: it stays waiting, its dependencies done; `resume` takes it up.
+        if held { return }
         let node = plan.nodes[index]
         let reason: JSONValue
         if !node.runsAfterFailure && !node.dependencies.isEmpty && !node.dependencies.contains(where: { phases[$0] == .completed }) {
@@ -343,6 +353,11 @@ public struct ExecutionStateMachine: Sendable {
         switch timer {
         case .retry(let index, let attempt):
             guard index < phases.count, phases[index] == .retrying, attempts[index] + 1 == attempt else { return nil }
+            if held {
+                // Its next attempt waits for the resume (its row stays RETRYING until then).
+                phases[index] = .waiting
+                return Outcome(transition: nil)
+            }
             return Outcome(transition: nil, dispatch: [begin(index)])
         case .delay(let index, let attempt):
             guard isCurrent(index, attempt: attempt) else { return nil }
@@ -357,6 +372,51 @@ public struct ExecutionStateMachine: Sendable {
             return timeOut(now: now)
         }
     }
+
+    /// Holds the execution (suspends it): from now on no task starts until `resume`; the tasks
+    /// running go on. `false` if it already finished (nothing changes). Holding a held execution
+    /// changes nothing and is `true`.
+    public mutating func hold() -> Bool {
+        guard !status.isTerminal else { return false }
+        held = true
+        return true
+    }
+
+    /// Resumes the execution: it is no longer held, so the tasks that became ready meanwhile
+    /// start, and its running `Suspend` tasks that `selected` accepts (all by default) complete
+    /// now with their input as output, as a `Delay` ends. `nil` if it already finished. With
+    /// `release: false` only the selected Suspend tasks end, and a hold stays (Argo's resume of
+    /// some nodes).
+    public mutating func resume(now: Int64, release: Bool = true, selected: (Int) -> Bool = { _ in true }) -> Outcome? {
+        guard !status.isTerminal else { return nil }
+        if release { held = false }
+        var outcome = Outcome(transition: nil)
+        func merge(_ next: Outcome) {
+            if let t = next.transition { outcome.transition = outcome.transition.map { $0.followed(by: t) } ?? t }
+            outcome.dispatch += next.dispatch
+            outcome.timers += next.timers
+            outcome.stop += next.stop
+            outcome.finished = outcome.finished || next.finished
+        }
+        for i in phases.indices where phases[i] == .running && plan.nodes[i].step.waitsForResume && plan.nodes[i].map == nil && selected(i) {
+            guard !outcome.finished, let ended = timerFired(.delay(index: i, attempt: attempts[i]), now: now) else { continue }
+            merge(ended)
+        }
+        guard !outcome.finished, !held else { return outcome }
+        var transition = ExecutionTransition(executionID: executionID, tasks: [])
+        var dispatch: [Dispatch] = []
+        for node in plan.nodes where phases[node.index] == .waiting && remainingDependencies[node.index] == 0 {
+            ready(node.index, now: now, into: &transition, dispatch: &dispatch)
+        }
+        if !transition.tasks.isEmpty || !dispatch.isEmpty {
+            let finished = advance(&transition, startedAt: now, now: now)
+            merge(Outcome(transition: transition.tasks.isEmpty && transition.execution == nil ? nil : transition, dispatch: dispatch, finished: finished))
+        }
+        return outcome
+    }
+
+    /// The `Suspend` tasks waiting for a resume now.
+    public var suspendedTasks: [Int] { phases.indices.filter { phases[$0] == .running && plan.nodes[$0].step.waitsForResume } }
 
     /// Cancels the execution: every unfinished task becomes CANCELLED and so does the execution.
     /// `nil` if it already finished.

@@ -92,6 +92,11 @@ extension Engine {
         guard try await commit(.transition(recorded.recording(transition))) == .applied else {
             throw EngineError.conflict("execution \(executionID) changed while it was being retried; read it again")
         }
+        if recorded.execution.suspended {
+            // Suspended when it ended (a suspended workflow stopped): it runs again unsuspended.
+            _ = try await commit(.suspendExecution(executionID: executionID, suspended: false))
+            recorded.execution.suspended = false
+        }
         logger.info("execution retried", metadata: ["execution.id": "\(executionID)"])
         register(machine, record: recorded)
     }
@@ -160,5 +165,76 @@ extension EngineStateMachine.CancelDecision {
     var isNotHere: Bool {
         if case .notHere = self { return true }
         return false
+    }
+}
+
+extension Engine {
+    /// Suspends execution `executionID`: no task of it starts until it is resumed; the tasks
+    /// running go on to their end. Stored, so a restart keeps it suspended. Suspending a
+    /// suspended execution changes nothing; a finished one is a conflict. Returns the execution
+    /// as stored after it.
+    public func suspendExecution(_ executionID: String) async throws -> ExecutionDetail {
+        try await control(executionID, "suspended") { core, _ in core.suspend(executionID) }
+    }
+
+    /// Resumes execution `executionID`: its `Suspend` tasks waiting (only those whose step ids
+    /// `tasks` names, when given) complete, and — unless `tasks` is given — it is no longer
+    /// suspended, so the tasks that became ready meanwhile start. A finished execution is a
+    /// conflict. Returns the execution as stored after it.
+    public func resumeExecution(_ executionID: String, tasks: Set<String>? = nil) async throws -> ExecutionDetail {
+        try await control(executionID, "resumed") { core, now in core.resume(executionID, release: tasks == nil, tasks: tasks, now: now) }
+    }
+
+    /// Computes a suspend or resume of an execution this engine drives, commits it after the
+    /// execution's earlier writes, and answers the execution as stored then.
+    func control(_ executionID: String, _ done: String, _ decide: @escaping @Sendable (inout EngineStateMachine, Int64) -> EngineStateMachine.CancelDecision) async throws -> ExecutionDetail {
+        await recovered()
+        if isStopping { throw EngineError.shuttingDown }
+        for _ in 0..<5 {
+            let now = clock.now()
+            let result: Result<[MutationOutcome], any Error>?? = await withCheckedContinuation { continuation in
+                var decision = EngineStateMachine.CancelDecision.notHere
+                var writes = false
+                perform(reply: { continuation.resume(returning: .some($0)) }) { core in
+                    decision = decide(&core, now)
+                    if case .commit(let actions) = decision {
+                        writes = !actions.commits.isEmpty
+                        return actions
+                    }
+                    return .init()
+                }
+                if writes { return }
+                switch decision {
+                case .notHere: continuation.resume(returning: nil)
+                case .finished: continuation.resume(returning: .some(nil))
+                case .commit: continuation.resume(returning: .some(.success([.applied])))
+                }
+            }
+            guard let decided = result else {
+                // Not driven here: finished, gone, being recovered, or on a cluster another node's.
+                guard let detail = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
+                if detail.execution.status.isTerminal { throw Self.finishedConflict(detail, done) }
+                if isActive(executionID: executionID) { continue }
+                throw EngineError.unavailable("execution \(executionID) is not driven by this node now (it is being recovered, or another node of the cluster drives it); retry in a moment")
+            }
+            guard let outcome = decided else {
+                guard let detail = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
+                throw Self.finishedConflict(detail, done)
+            }
+            switch outcome {
+            case .failure(let error):
+                throw EngineError.unavailable(reportStoreError(error, while: "committing a suspend or resume"))
+            case .success(let outcomes):
+                guard outcomes.allSatisfy({ $0 == .applied }) else { continue }
+                logger.info("execution \(done)", metadata: ["execution.id": "\(executionID)"])
+                guard let detail = try await store.execution(id: executionID) else { throw EngineError.executionNotFound(executionID) }
+                return detail
+            }
+        }
+        throw EngineError.unavailable("execution \(executionID) changed while it was being \(done); try again")
+    }
+
+    static func finishedConflict(_ detail: ExecutionDetail, _ done: String) -> EngineError {
+        EngineError.conflict("execution \(detail.execution.id) is already \(detail.execution.status.rawValue) and cannot be \(done)")
     }
 }

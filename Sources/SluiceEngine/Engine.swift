@@ -220,7 +220,7 @@ public final class Engine: Service, Sendable {
     static func machine(plan: WorkflowPlan, detail: ExecutionDetail) -> ExecutionStateMachine {
         let e = detail.execution
         return ExecutionStateMachine(
-            plan: plan, executionID: e.id, input: e.input, status: e.status, deadlineAt: e.deadlineAt,
+            plan: plan, executionID: e.id, input: e.input, status: e.status, deadlineAt: e.deadlineAt, held: e.suspended,
             tasks: detail.tasks.map {
                 .init(status: $0.status, output: $0.output, error: $0.error?["message"]?.stringValue, attempt: $0.attempt, wakeAt: $0.wakeAt, attemptBase: $0.attemptBase, startedAt: $0.startedAt)
             }

@@ -248,6 +248,52 @@ struct EngineStateMachine {
         return .commit(settle(executionID, outcome, now: now))
     }
 
+    /// Suspends execution `executionID` if this engine drives it: from the commit on, no task of
+    /// it starts (`ExecutionStateMachine.hold`); the tasks running go on. One write,
+    /// `suspendExecution`, so a restart finds it suspended.
+    mutating func suspend(_ executionID: String) -> CancelDecision {
+        guard var entry = active.removeValue(forKey: executionID) else { return .notHere }
+        guard entry.machine.hold() else {
+            active[executionID] = consume entry
+            return .finished
+        }
+        entry.record.execution.suspended = true
+        active[executionID] = consume entry
+        let commit = Commit(mutations: [.suspendExecution(executionID: executionID, suspended: true)], effects: [Effect(executionID: executionID, mutation: 0)])
+        return .commit(Actions(commits: [commit]))
+    }
+
+    /// Resumes execution `executionID` if this engine drives it: its `Suspend` tasks (those
+    /// whose ids `tasks` names, or all) complete, and — with `release` — it is no longer
+    /// suspended, so the tasks that became ready meanwhile start. One commit: the
+    /// `suspendExecution` write (with `release`), then the transition.
+    mutating func resume(_ executionID: String, release: Bool, tasks: Set<String>?, now: Int64) -> CancelDecision {
+        guard var entry = active.removeValue(forKey: executionID) else { return .notHere }
+        let plan = entry.machine.plan
+        let outcome = entry.machine.resume(now: now, release: release, selected: { tasks?.contains(plan.nodes[$0].id) ?? true })
+        guard let outcome else {
+            active[executionID] = consume entry
+            return .finished
+        }
+        if release { entry.record.execution.suspended = false }
+        active[executionID] = consume entry
+        var actions = settle(executionID, outcome, now: now)
+        guard release else { return .commit(actions) }
+        let write = Mutation.suspendExecution(executionID: executionID, suspended: false)
+        if let k = actions.commits.firstIndex(where: { $0.effects.contains { $0.executionID == executionID } }) {
+            actions.commits[k].mutations.insert(write, at: 0)
+            for e in actions.commits[k].effects.indices { actions.commits[k].effects[e].mutation += 1 }
+            if k != 0 { actions.commits.insert(actions.commits.remove(at: k), at: 0) }
+        } else {
+            var commit = Commit(mutations: [write], effects: [Effect(executionID: executionID, mutation: 0)])
+            // settle armed its timers at once (no transition to wait for): arm them after this write.
+            commit.effects[0].timers = actions.timers.filter { $0.executionID == executionID }.map(\.timer)
+            actions.timers.removeAll { $0.executionID == executionID }
+            actions.commits.insert(commit, at: 0)
+        }
+        return .commit(actions)
+    }
+
     /// Runs the pure tasks of `outcome.dispatch` (and those they make ready) to their end, marks
     /// the rest RUNNING, and turns the result into one commit: the pending log lines, then the
     /// transition with its events.
@@ -271,8 +317,12 @@ struct EngineStateMachine {
             let node = entry.machine.plan.nodes[dispatch.index]
             var wakeAt: Int64?
             if node.map == nil, case .timer(let duration) = node.step.implementation {
-                wakeAt = now + Int64((max(0, duration(dispatch.input, node.parameters)) * 1000).rounded())
-                delays.append(.init(timer: .delay(index: dispatch.index, attempt: dispatch.attempt), at: wakeAt!))
+                // A Suspend without a time waits for a resume: no wake-up time, no timer.
+                let seconds = duration(dispatch.input, dispatch.parameters ?? node.parameters)
+                if seconds.isFinite {
+                    wakeAt = now + Int64((max(0, seconds) * 1000).rounded())
+                    delays.append(.init(timer: .delay(index: dispatch.index, attempt: dispatch.attempt), at: wakeAt!))
+                }
             } else {
                 launch.append(Launch(dispatch: dispatch, node: node, startedAt: now, incarnation: entry.incarnation))
             }

@@ -549,6 +549,11 @@ enum PostgresMigrations {
             // templates and cron workflows so) reads the rows of that name only.
             "CREATE INDEX workflows_by_name ON workflows (namespace, name, seq)",
         ]),
+        ("013_execution_suspended", [
+            // An execution suspended (Argo's PUT …/suspend, POST /executions/{id}/suspend)
+            // starts no task until it is resumed; kept across restarts.
+            "ALTER TABLE executions ADD COLUMN suspended boolean NOT NULL DEFAULT false",
+        ]),
     ]
 
     /// The advisory lock keys and NOTIFY channel of a schema. Advisory locks and channels are

@@ -12,7 +12,7 @@ extension PostgresStore {
 
     static let workflowColumns = "seq, id, name, description, definition, created_at, version, updated_at, namespace"
     static let versionColumns = "workflow_id, version, name, description, definition, created_at"
-    static let executionColumns = "x.seq, x.id, x.workflow_id, x.status, x.input, x.output, x.error, x.webhook_url, x.idempotency_key, x.created_at, x.started_at, x.completed_at, x.deadline_at, x.workflow_version, x.webhook_secret, x.trace_context"
+    static let executionColumns = "x.seq, x.id, x.workflow_id, x.status, x.input, x.output, x.error, x.webhook_url, x.idempotency_key, x.created_at, x.started_at, x.completed_at, x.deadline_at, x.workflow_version, x.webhook_secret, x.trace_context, x.suspended"
     static let taskColumns = "t.idx, t.task_id, t.step_id, t.type, t.status, t.input, t.output, t.error, t.started_at, t.completed_at, t.attempt, t.attempts, t.wake_at, t.attempt_base"
 
     static func workflow(_ row: PostgresRandomAccessRow) throws -> WorkflowRecord {
@@ -40,7 +40,7 @@ extension PostgresStore {
             output: json(try row[5].decode(String?.self)), error: json(try row[6].decode(String?.self)), webhookURL: try row[7].decode(String?.self),
             webhookSecret: try row[14].decode(String?.self), idempotencyKey: try row[8].decode(String?.self),
             createdAt: try row[9].decode(Int64.self), startedAt: try row[10].decode(Int64?.self), completedAt: try row[11].decode(Int64?.self),
-            deadlineAt: try row[12].decode(Int64?.self), traceContext: try row[15].decode(String?.self)
+            deadlineAt: try row[12].decode(Int64?.self), traceContext: try row[15].decode(String?.self), suspended: try row[16].decode(Bool.self)
         )
     }
 
@@ -66,8 +66,8 @@ extension PostgresStore {
             if details.last?.execution.seq != seq {
                 details.append(ExecutionDetail(execution: try execution(row), tasks: []))
             }
-            if try row[16].decode(Int?.self) != nil {
-                details[details.count - 1].tasks.append(try task(row, offset: 16))
+            if try row[17].decode(Int?.self) != nil {
+                details[details.count - 1].tasks.append(try task(row, offset: 17))
             }
         }
         return details

@@ -300,6 +300,11 @@ public final class PostgresStore: ClusterStore {
                 try await run("UPDATE queued_tasks SET result = \(result.json.jsonString), answered_at = \(at) WHERE id = \(id)")
                 if node != nil { changed.append(executionID) }
                 return .applied
+            case .suspendExecution(let executionID, let suspended):
+                let rows = try await run("UPDATE executions SET suspended = \(suspended) WHERE id = \(executionID) AND status IN ('PENDING', 'RUNNING') RETURNING 1")
+                if rows.isEmpty { return .stale }
+                if node != nil { changed.append(executionID) }
+                return .applied
             case .appendLogs(let lines):
                 guard !lines.isEmpty else { return .applied }
                 if node != nil { changed += Set(lines.map(\.executionID)) }

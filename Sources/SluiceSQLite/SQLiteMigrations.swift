@@ -411,6 +411,11 @@ enum SQLiteMigrations {
             // templates and cron workflows so) reads the rows of that name only.
             try db.execute(sql: "CREATE INDEX workflows_by_name ON workflows (namespace, name, seq)")
         }
+        migrator.registerMigration("014_execution_suspended") { db in
+            // An execution suspended (Argo's PUT …/suspend, POST /executions/{id}/suspend)
+            // starts no task until it is resumed; kept across restarts.
+            try db.execute(sql: "ALTER TABLE executions ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

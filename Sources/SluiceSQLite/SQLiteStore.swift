@@ -203,6 +203,12 @@ public final class SQLiteStore: Store {
         case .answerQueued(_, let id, let token, let result, let at):
             if case .applied = try answerQueued(id: id, token: token, result: result, now: at, db) { return .applied }
             return .stale
+        case .suspendExecution(let executionID, let suspended):
+            let u = RawStatement(try db.cachedStatement(sql: "UPDATE executions SET suspended = ? WHERE id = ? AND status IN ('PENDING', 'RUNNING')"), db)
+            u.bind(1, suspended)
+            u.bind(2, executionID)
+            try u.run()
+            return db.changesCount == 0 ? .stale : .applied
         case .appendLogs(let lines):
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO task_logs (execution_seq, idx, seq, at, attempt, source, line)
@@ -435,7 +441,7 @@ public final class SQLiteStore: Store {
     // showed in profiles); the column lists below fix the positions.
     static let workflowColumns = "seq, id, name, description, definition, created_at, version, COALESCE(updated_at, created_at), namespace"
     static let versionColumns = "workflow_id, version, name, description, definition, created_at"
-    static let executionColumns = "seq, id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version, webhook_secret, trace_context"
+    static let executionColumns = "seq, id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version, webhook_secret, trace_context, suspended"
     static let taskColumns = "idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at, attempt_base"
 
     static func workflow(_ row: Row) -> WorkflowRecord {
@@ -452,7 +458,7 @@ public final class SQLiteStore: Store {
         return ExecutionRecord(
             seq: row[0], id: row[1], workflowID: row[2], workflowVersion: row[13], status: s, input: json(row[4]) ?? .null,
             output: json(row[5]), error: json(row[6]), webhookURL: row[7], webhookSecret: row[14], idempotencyKey: row[8],
-            createdAt: row[9], startedAt: row[10], completedAt: row[11], deadlineAt: row[12], traceContext: row[15]
+            createdAt: row[9], startedAt: row[10], completedAt: row[11], deadlineAt: row[12], traceContext: row[15], suspended: row[16]
         )
     }
 

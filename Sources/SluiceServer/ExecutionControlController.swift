@@ -15,6 +15,8 @@ struct ExecutionControlController {
     func register(on router: some RouterMethods<SluiceRequestContext>) {
         router.post("/workflows/:workflow_id/executions/:execution_id/cancel", use: cancel)
         router.post("/workflows/:workflow_id/executions/:execution_id/retry", use: retry)
+        router.post("/workflows/:workflow_id/executions/:execution_id/suspend", use: suspend)
+        router.post("/workflows/:workflow_id/executions/:execution_id/resume", use: resume)
         router.post("/workflows/:workflow_id/executions/:execution_id/rerun", use: rerun)
         router.get("/workflows/:workflow_id/executions/:execution_id/tasks/:task_id/logs", use: logs)
     }
@@ -28,6 +30,18 @@ struct ExecutionControlController {
         let detail = try await execution(context)
         let cancelled = try await engine.cancelExecution(detail.execution.id)
         return JSONResponse.make(Representation.execution(cancelled))
+    }
+
+    /// Suspends the execution: no task of it starts until it is resumed (the running ones go on).
+    @Sendable func suspend(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let detail = try await execution(context)
+        return JSONResponse.make(Representation.execution(try await engine.suspendExecution(detail.execution.id)))
+    }
+
+    /// Resumes the execution: its `Suspend` tasks end, and the tasks held back start.
+    @Sendable func resume(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let detail = try await execution(context)
+        return JSONResponse.make(Representation.execution(try await engine.resumeExecution(detail.execution.id)))
     }
 
     @Sendable func retry(_ request: Request, context: SluiceRequestContext) async throws -> Response {

@@ -10,6 +10,7 @@ enum Representation {
         o.append("workflow_id", .string(e.workflowID))
         o.append("workflow_version", .number(Double(e.workflowVersion)))
         o.append("status", .string(e.status.rawValue))
+        if e.suspended && !e.status.isTerminal { o.append("suspended", true) }
         o.append("created_at", Optional(e.createdAt).timestamp)
         o.append("started_at", e.startedAt.timestamp)
         o.append("completed_at", e.completedAt.timestamp)

@@ -82,6 +82,7 @@ public final class GroupCommitter: Sendable {
             case .appendLogs(let lines): for l in lines { keys.insert(l.executionID) }
             case .enqueue(let task): keys.insert(task.executionID)
             case .answerQueued(let executionID, _, _, _, _): keys.insert(executionID)
+            case .suspendExecution(let executionID, _): keys.insert(executionID)
             default: keys.insert("*")
             }
         }

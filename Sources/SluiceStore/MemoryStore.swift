@@ -142,6 +142,11 @@ public final class MemoryStore: Store {
             q.answeredAt = at
             state.queued[id] = q
             return .applied
+        case .suspendExecution(let executionID, let suspended):
+            guard var detail = state.executions[executionID], !detail.execution.status.isTerminal else { return .stale }
+            detail.execution.suspended = suspended
+            state.executions[executionID] = detail
+            return .applied
         case .appendLogs(let lines):
             for var line in lines where state.executions[line.executionID] != nil {
                 var task = state.logs[line.executionID, default: [:]][line.index, default: []]

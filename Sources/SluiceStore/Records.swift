@@ -90,8 +90,12 @@ public struct ExecutionRecord: Sendable, Hashable {
     /// span that started the execution, when tracing is on: every span of the execution (its
     /// tasks, its end) is its child, so one trace holds the whole run across restarts and nodes.
     public var traceContext: String?
+    /// Whether the execution is suspended: no task of it starts until it is resumed
+    /// (`Mutation.suspendExecution`); the tasks running go on.
+    public var suspended: Bool
 
-    public init(seq: Int64 = 0, id: String, workflowID: String, workflowVersion: Int = 1, status: ExecutionStatus = .pending, input: JSONValue, output: JSONValue? = nil, error: JSONValue? = nil, webhookURL: String? = nil, webhookSecret: String? = nil, idempotencyKey: String? = nil, createdAt: Int64, startedAt: Int64? = nil, completedAt: Int64? = nil, deadlineAt: Int64? = nil, traceContext: String? = nil) {
+    public init(seq: Int64 = 0, id: String, workflowID: String, workflowVersion: Int = 1, status: ExecutionStatus = .pending, input: JSONValue, output: JSONValue? = nil, error: JSONValue? = nil, webhookURL: String? = nil, webhookSecret: String? = nil, idempotencyKey: String? = nil, createdAt: Int64, startedAt: Int64? = nil, completedAt: Int64? = nil, deadlineAt: Int64? = nil, traceContext: String? = nil, suspended: Bool = false) {
+        self.suspended = suspended
         self.deadlineAt = deadlineAt
         self.traceContext = traceContext
         self.webhookSecret = webhookSecret

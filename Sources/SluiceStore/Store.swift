@@ -32,6 +32,9 @@ public enum Mutation: Sendable {
     /// `Store.answerQueued`): `applied`, or `stale` (nothing changed) if the rule refuses it;
     /// `Store.answerQueued` then says why.
     case answerQueued(executionID: String, id: String, token: String?, result: QueuedTaskResult, at: Int64)
+    /// Suspends (`suspended` true) or resumes execution `executionID`
+    /// (`ExecutionRecord.suspended`); `stale` (nothing changed) if it does not exist or has finished.
+    case suspendExecution(executionID: String, suspended: Bool)
 
     /// Stores a webhook subscription; its `fromEventSeq` becomes the last event committed so far.
     /// `idConflict` if its id is taken.

@@ -463,20 +463,33 @@ import SluiceCore
         #expect(status["finishedAt"] == nil)
     }
 
-    @Test func suspendWithADurationIsADurableDelayAndWithoutOneIsRefused() throws {
+    @Test func aSuspendIsASluiceSuspendTaskWithItsDurationOrWithoutOne() throws {
         let t = try translate("""
         {"spec": {"entrypoint": "s", "arguments": {"parameters": [{"name": "d", "value": "1m30s"}]}, "templates": [{"name": "s", "steps": [
-          [{"name": "wait", "template": "pause"}], [{"name": "go", "template": "c"}]]},
+          [{"name": "wait", "template": "pause"}], [{"name": "approve", "template": "approval"}], [{"name": "go", "template": "c"}]]},
           {"name": "pause", "suspend": {"duration": "{{workflow.parameters.d}}"}},
+          {"name": "approval", "suspend": {}},
           {"name": "c", "container": {"image": "busybox", "command": ["true"]}}]}}
         """)
-        let wait = t.definition["tasks"]!.arrayValue![0]
-        #expect(wait["type"] == "Delay")
-        #expect(wait["input"] == ["seconds": 90])
-        #expect(t.nodes.first { $0.displayName == "wait" }?.kind == .suspend)
+        let tasks = t.definition["tasks"]!.arrayValue!
+        #expect(tasks[0]["type"] == "Suspend")
+        #expect(tasks[0]["input"] == ["seconds": 90], "a duration bounds the wait (a durable timer)")
+        #expect(tasks[1]["type"] == "Suspend")
+        #expect(tasks[1]["input"] == nil, "without one it waits for a resume")
+        #expect(tasks[2]["depends_on"] == [tasks[1]["id"]!])
+        #expect(t.nodes.first { $0.displayName == "approve" }?.kind == .suspend)
         _ = try plan(t)
-        let found = problems(#"{"spec": {"entrypoint": "p", "templates": [{"name": "p", "suspend": {}}]}}"#)
-        #expect(found.first?.hasPrefix("spec.templates[0].suspend.duration: a suspend without a duration waits for a resume") == true)
+        #expect(problems(#"{"spec": {"entrypoint": "p", "templates": [{"name": "p", "suspend": {"duration": "soon"}}]}}"#).first?.hasPrefix("spec.templates[0].suspend.duration: expected a duration") == true)
+    }
+
+    /// A waiting Suspend node is Running, and the workflow with it.
+    @Test func aWaitingSuspendNodeIsRunning() throws {
+        let t = try translate(#"{"spec": {"entrypoint": "p", "templates": [{"name": "p", "suspend": {}}]}}"#)
+        let task = try #require(t.definition["tasks"]?.arrayValue?.first?["id"]?.stringValue)
+        let status = ArgoStatus.status(workflow: "hello", nodes: t.nodes, execution: ArgoExecutionState(status: .running, createdAt: 1, startedAt: 1, tasks: [task: .init(status: .running, startedAt: 1)]))
+        #expect(status["phase"] == "Running")
+        let node = try #require(status["nodes"]?.objectValue?.first { $0.value["type"] == "Suspend" }?.value)
+        #expect(node["phase"] == "Running")
     }
 
     @Test func retryPolicyOnErrorDoesNotRetryAFailingExitCode() throws {

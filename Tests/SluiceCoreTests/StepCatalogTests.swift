@@ -25,6 +25,7 @@ import Testing
             "JSON.Format: json -> text",
             "Fail: any -> same as input",
             "Delay: any -> same as input",
+            "Suspend: any -> same as input",
             "Workflow.Run: any -> same as input",
             "Worker.Task: any -> output_type parameter (default json)",
             "Human.Task: any -> json",

@@ -360,4 +360,46 @@ struct EngineStateMachineTests {
         let due = core.timerFired("ex-1", newDelay.timer.timer, now: 9_000, incarnation: newDelay.incarnation)
         #expect(transition(due.commits[0])?.tasks.map(\.status) == [.completed], "the new Delay ends at its own time")
     }
+
+    /// A suspend is one write of its own, stored with the execution, and holds back the next
+    /// step once the running one ends; the resume is one commit — the write that clears it, then
+    /// the transition that starts what waited — and the launch follows its commit.
+    @Test func aSuspendIsStoredAndHoldsTheNextStepUntilTheResumeCommits() async throws {
+        let chain: JSONValue = ["name": "io2", "steps": [["type": "Test.SlowUpper"], ["type": "Test.SlowUpper"]]]
+        let (machine, record) = fresh(try plan(chain))
+        let store = try await storeWith(record)
+        var core = EngineStateMachine(clustered: false, seed: 1)
+        let start = try some(core.register(machine, record: record, now: 10))
+        guard case .commit(let suspend) = core.suspend("ex-1") else {
+            Issue.record("the suspend found nothing to do")
+            return
+        }
+        #expect(suspend.commits.count == 1)
+        guard case .suspendExecution("ex-1", true)? = suspend.commits[0].mutations.first else {
+            Issue.record("the suspend is not a suspendExecution write")
+            return
+        }
+        #expect(try await write(start.commits + suspend.commits, to: store) == [[.applied], [.applied]])
+        #expect(try await store.execution(id: "ex-1")?.execution.suspended == true)
+        let launched = core.committed(start.commits[0], .success([.applied])).launch
+        #expect(launched.map(\.dispatch.index) == [0], "the step running goes on")
+        _ = core.committed(suspend.commits[0], .success([.applied]))
+        let first = try some(launched.first)
+        let done = core.stepFinished(first.dispatch, .success(["text": "HI"]), startedAt: 10, now: 20, incarnation: first.incarnation)
+        #expect(transition(done.commits[0])?.tasks.map(\.status) == [.completed], "no RUNNING for the next step")
+        #expect(core.committed(done.commits[0], applied(done.commits[0])).launch.isEmpty)
+        guard case .commit(let resume) = core.resume("ex-1", release: true, tasks: nil, now: 30) else {
+            Issue.record("the resume found nothing to do")
+            return
+        }
+        guard case .suspendExecution("ex-1", false)? = resume.commits[0].mutations.first else {
+            Issue.record("the resume does not clear the suspend first")
+            return
+        }
+        #expect(transition(resume.commits[0])?.tasks.map(\.status) == [.running])
+        #expect(try await write(done.commits + resume.commits, to: store) == [[.applied], [.applied, .applied]])
+        #expect(try await store.execution(id: "ex-1")?.execution.suspended == false)
+        #expect(core.committed(resume.commits[0], applied(resume.commits[0])).launch.map(\.dispatch.index) == [1])
+        if case .notHere = core.suspend("ex-2") {} else { Issue.record("an execution not driven here is not suspended here") }
+    }
 }

@@ -51,7 +51,7 @@ import Testing
         if route.hasPrefix("GET /annotation/") { return .byHandler(.read) }
         if route.hasPrefix("GET ") { return .namespaced(.read) }
         if route.hasSuffix("/execute") || route.hasSuffix("/rerun") { return .namespaced(.run) }
-        if route.hasSuffix("/cancel") || route.hasSuffix("/retry") { return .namespaced(.control) }
+        if route.hasSuffix("/cancel") || route.hasSuffix("/retry") || route.hasSuffix("/suspend") || route.hasSuffix("/resume") { return .namespaced(.control) }
         return .namespaced(.edit)
     }
 

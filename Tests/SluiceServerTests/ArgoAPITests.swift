@@ -9,6 +9,7 @@ import HummingbirdTesting
 import Logging
 import SluiceCore
 import SluiceEngine
+import SluiceSQLite
 import SluiceSteps
 import SluiceTestSupport
 import Testing
@@ -321,19 +322,132 @@ import Testing
         }
     }
 
-    /// `PUT …/suspend|resume` are Argo's Unimplemented (501, code 12) with the reason and what
-    /// to do instead, not a 404 that would read as "no such workflow"; an unknown workflow is 404.
-    @Test func suspendAndResumeSayTheyAreNotSupportedYet() async throws {
+    /// Reads the workflow until `done` holds of it (or fails the test after 10 s): a poll for a
+    /// state, not a wait for a time.
+    func until(_ client: some TestClientProtocol, _ name: String, sourceLocation: SourceLocation = #_sourceLocation, _ done: (JSONValue) -> Bool) async throws -> JSONValue {
+        var object: JSONValue = .null
+        for _ in 0..<200 {
+            let reply = try await client.send(.get, "/api/v1/workflows/argo/\(name)")
+            try #require(reply.status == .ok, "\(reply.text.prefix(300))", sourceLocation: sourceLocation)
+            object = try reply.json()
+            if done(object) { return object }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("the workflow never reached the state waited for: \(object["status"]?["phase"] ?? .null)", sourceLocation: sourceLocation)
+        return object
+    }
+
+    /// The node of `object` shown as `displayName`.
+    static func node(_ object: JSONValue, _ displayName: String) -> JSONValue? {
+        object["status"]?["nodes"]?.objectValue?.first { $0.value["displayName"]?.stringValue == displayName }?.value
+    }
+
+    static func phase(_ object: JSONValue, _ displayName: String) -> String? { node(object, displayName)?["phase"]?.stringValue }
+
+    /// A steps workflow with an approval (`suspend: {}`) and a 1-hour pause between two
+    /// containers: it stays Running, its Suspend nodes Running and the last container not
+    /// started, until `PUT …/resume` (with Hera's body) ends both; then it Succeeds.
+    @Test func aSuspendWithoutADurationWaitsForTheResumeAndAResumeEndsOneWithADurationToo() async throws {
         try await app().test(.router) { client in
-            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: Self.hello.replacingOccurrences(of: #""generateName": "hello-world-""#, with: #""name": "held""#)).status == .ok)
+            let body = #"{"workflow": {"metadata": {"name": "approval"}, "spec": {"entrypoint": "main", "templates": [{"name": "main", "steps": [[{"name": "build", "template": "say"}], [{"name": "approve", "template": "approval"}, {"name": "pause", "template": "pause"}], [{"name": "ship", "template": "say"}]]}, {"name": "approval", "suspend": {}}, {"name": "pause", "suspend": {"duration": "1h"}}, \#(Self.container("say", "echo hi"))]}}}"#
+            let created = try await client.send(.post, "/api/v1/workflows/argo", body: body)
+            try #require(created.status == .ok, "\(created.text.prefix(300))")
+            let waiting = try await until(client, "approval") { Self.phase($0, "approve") == "Running" && Self.phase($0, "pause") == "Running" }
+            #expect(Self.node(waiting, "approve")?["type"] == "Suspend")
+            #expect(waiting["status"]?["phase"] == "Running")
+            #expect(Self.phase(waiting, "build") == "Succeeded")
+            #expect(Self.phase(waiting, "ship") != "Running" && Self.phase(waiting, "ship") != "Succeeded", "nothing after the approval starts")
+            let resumed = try await client.send(.put, "/api/v1/workflows/argo/approval/resume", body: #"{"name": "approval", "namespace": "argo"}"#)
+            #expect(resumed.status == .ok, "\(resumed.text.prefix(300))")
+            #expect(try resumed.json()["kind"] == "Workflow", "the answer is the workflow, as Argo's gateway answers")
+            let done = try await finished(client, "argo", "approval")
+            #expect(done["status"]?["phase"] == "Succeeded")
+            #expect(Self.phase(done, "approve") == "Succeeded" && Self.phase(done, "pause") == "Succeeded", "the resume ended the 1-hour pause too")
+            #expect(Self.phase(done, "ship") == "Succeeded")
+        }
+    }
+
+    /// `PUT …/suspend` on a running DAG: the container running goes on to its end (its gate is a
+    /// file the test creates), the one after it does not start — the workflow shows
+    /// `spec.suspend: true` and phase Running — until `PUT …/resume`.
+    @Test func suspendHoldsBackTheNextContainersUntilResume() async throws {
+        let gate = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-gate-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: gate) }
+        try await app().test(.router) { client in
+            let body = #"{"workflow": {"metadata": {"name": "held"}, "spec": {"entrypoint": "d", "templates": [{"name": "d", "dag": {"tasks": [{"name": "A", "template": "gated"}, {"name": "B", "template": "say", "dependencies": ["A"]}]}}, \#(Self.container("gated", "while [ ! -e \(gate) ]; do sleep 0.02; done; echo A")), \#(Self.container("say", "echo B"))]}}}"#
+            let created = try await client.send(.post, "/api/v1/workflows/argo", body: body)
+            try #require(created.status == .ok, "\(created.text.prefix(300))")
+            _ = try await until(client, "held") { Self.phase($0, "A") == "Running" }
+            let suspended = try await client.send(.put, "/api/v1/workflows/argo/held/suspend", body: #"{"name": "held", "namespace": "argo"}"#)
+            #expect(suspended.status == .ok, "\(suspended.text.prefix(300))")
+            let answer = try suspended.json()
+            #expect(answer["spec"]?["suspend"] == true && answer["status"]?["phase"] == "Running")
+            FileManager.default.createFile(atPath: gate, contents: Data())
+            let afterA = try await until(client, "held") { Self.phase($0, "A") == "Succeeded" }
+            // A's end and what follows it are one transition: B would be Running by now.
+            #expect(Self.phase(afterA, "B") == "Pending", "B does not start while the workflow is suspended")
+            #expect(afterA["status"]?["phase"] == "Running" && afterA["spec"]?["suspend"] == true)
+            #expect(try await client.send(.put, "/api/v1/workflows/argo/held/suspend", body: "{}").status == .ok, "suspending again changes nothing")
+            let resumed = try await client.send(.put, "/api/v1/workflows/argo/held/resume", body: "{}")
+            #expect(resumed.status == .ok)
+            #expect(try resumed.json()["spec"]?["suspend"] == nil)
+            let done = try await finished(client, "argo", "held")
+            #expect(done["status"]?["phase"] == "Succeeded" && Self.phase(done, "B") == "Succeeded")
+        }
+    }
+
+    /// A finished workflow cannot be suspended (Argo's answer: 500, code 13, "cannot suspend
+    /// completed workflows"); resuming it changes nothing; an unknown one is 404.
+    @Test func suspendOfAFinishedWorkflowIsArgosErrorAndResumeChangesNothing() async throws {
+        try await app().test(.router) { client in
+            #expect(try await client.send(.post, "/api/v1/workflows/argo", body: Self.hello.replacingOccurrences(of: #""generateName": "hello-world-""#, with: #""name": "over""#)).status == .ok)
+            #expect(try await finished(client, "argo", "over")["status"]?["phase"] == "Succeeded")
+            let reply = try await client.send(.put, "/api/v1/workflows/argo/over/suspend", body: "{}")
+            #expect(reply.status == .internalServerError)
+            let answer = try reply.json()
+            #expect(answer["code"] == 13 && answer["message"] == "cannot suspend completed workflows", "\(answer)")
+            let resumed = try await client.send(.put, "/api/v1/workflows/argo/over/resume", body: "{}")
+            let unchanged = try resumed.json()
+            #expect(resumed.status == .ok && unchanged["status"]?["phase"] == "Succeeded")
             for action in ["suspend", "resume"] {
-                let reply = try await client.send(.put, "/api/v1/workflows/argo/held/\(action)", body: "{}")
-                #expect(reply.status == .notImplemented)
-                let answer = try reply.json()
-                #expect(answer["code"] == 12)
-                #expect(answer["message"]?.stringValue?.hasPrefix("\(action) of workflow \"held\" is not supported yet") == true, "\(answer)")
                 #expect(try await client.send(.put, "/api/v1/workflows/argo/absent/\(action)", body: "{}").status == .notFound)
             }
+            let bad = try await client.send(.put, "/api/v1/workflows/argo/over/resume", body: #"{"nodeFieldSelector": "phase=Running"}"#)
+            let refusal = try bad.json()
+            #expect(bad.status == .badRequest && refusal["message"]?.stringValue?.hasPrefix("nodeFieldSelector: field \"phase\" is not supported") == true, "\(refusal)")
+        }
+    }
+
+    /// A server restart keeps a suspended workflow suspended and its Suspend node waiting: a
+    /// resume of that node alone (`nodeFieldSelector`) ends it but, the workflow still
+    /// suspended, starts nothing after it; the resume of the workflow runs it to its end.
+    @Test func aRestartKeepsTheWorkflowSuspendedAndItsSuspendNodeWaiting() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-argo-suspend-\(UUID().uuidString).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        func server() throws -> some ApplicationProtocol {
+            var logger = Logger(label: "test")
+            logger.logLevel = .warning
+            let registry = StepRegistry.standard(options: .init(httpClient: webhookTestClient, containers: ContainerOptions(runtime: ProcessContainerRuntime())))
+            let engine = Engine(store: try SQLiteStore(path: path), registry: registry, logger: logger)
+            return buildApplication(engine: engine, configuration: ServerConfiguration(), logger: logger)
+        }
+        try await server().test(.router) { client in
+            let body = #"{"workflow": {"metadata": {"name": "kept"}, "spec": {"entrypoint": "main", "templates": [{"name": "main", "steps": [[{"name": "approve", "template": "approval"}], [{"name": "ship", "template": "say"}]]}, {"name": "approval", "suspend": {}}, \#(Self.container("say", "echo shipped"))]}}}"#
+            try #require(try await client.send(.post, "/api/v1/workflows/argo", body: body).status == .ok)
+            _ = try await until(client, "kept") { Self.phase($0, "approve") == "Running" }
+            #expect(try await client.send(.put, "/api/v1/workflows/argo/kept/suspend", body: "{}").status == .ok)
+        }
+        try await server().test(.router) { client in
+            let after = try await client.send(.get, "/api/v1/workflows/argo/kept").json()
+            #expect(after["spec"]?["suspend"] == true && after["status"]?["phase"] == "Running")
+            #expect(Self.phase(after, "approve") == "Running", "the Suspend node still waits")
+            let one = try await client.send(.put, "/api/v1/workflows/argo/kept/resume", body: #"{"nodeFieldSelector": "displayName=approve"}"#)
+            #expect(one.status == .ok)
+            let approved = try await until(client, "kept") { Self.phase($0, "approve") == "Succeeded" }
+            #expect(Self.phase(approved, "ship") == "Pending" && approved["spec"]?["suspend"] == true, "still suspended: nothing after it starts")
+            #expect(try await client.send(.put, "/api/v1/workflows/argo/kept/resume", body: "{}").status == .ok)
+            let done = try await finished(client, "argo", "kept")
+            #expect(done["status"]?["phase"] == "Succeeded" && Self.phase(done, "ship") == "Succeeded")
         }
     }
 

@@ -25,6 +25,28 @@ import Testing
         }
     }
 
+    /// The native suspend and resume: a suspended execution shows `"suspended": true`; the
+    /// resume ends its `Suspend` task and it completes; a finished one is `409` for both.
+    @Test func suspendAndResumeAnExecutionWithASuspendStep() async throws {
+        try await makeApp().test(.router) { client in
+            let wf = try await client.createWorkflow(#"{"name": "gate", "steps": [{"type": "Suspend"}, {"type": "Echo"}]}"#)
+            let ex = try await client.startExecution(wf, #"{"input": {"text": "hi"}}"#)
+            let suspended = try await client.send(.post, "/workflows/\(wf)/executions/\(ex)/suspend")
+            #expect(suspended.status == .ok, "\(suspended.text)")
+            let held = try suspended.json()
+            #expect(held["suspended"] == true && held["status"] == "RUNNING")
+            #expect(held["tasks"]?.arrayValue?.first?["status"] == "RUNNING", "the Suspend task waits")
+            let resumed = try await client.send(.post, "/workflows/\(wf)/executions/\(ex)/resume")
+            #expect(resumed.status == .ok, "\(resumed.text)")
+            #expect(try resumed.json()["suspended"] == nil)
+            let done = try await client.finishedExecution(wf, ex)
+            #expect(done["status"] == "COMPLETED" && done["output"] == ["text": "hi"])
+            for action in ["suspend", "resume"] {
+                try expectProblem(try await client.send(.post, "/workflows/\(wf)/executions/\(ex)/\(action)"), status: .conflict)
+            }
+        }
+    }
+
     @Test func cancellingAFinishedExecutionIsAConflict() async throws {
         try await makeApp().test(.router) { client in
             let wf = try await client.createWorkflow(seedWorkflow)

@@ -52,6 +52,23 @@ import Testing
     }
 
     @Test(arguments: Driver.allCases)
+    func aSuspendIsStoredWithTheExecutionAndOnlyAnUnfinishedOneIsSuspended(driver: Driver) async throws {
+        let store = try await driver.make()
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
+        #expect(try await store.execution(id: "ex-1")?.execution.suspended == false)
+        #expect(try await store.applyRecording([.suspendExecution(executionID: "ex-1", suspended: true)]) == [.applied])
+        #expect(try await store.execution(id: "ex-1")?.execution.suspended == true)
+        #expect(try await store.unfinishedExecutions().first?.execution.suspended == true, "a restart reads it suspended")
+        #expect(try await store.executions(workflowID: "wf-1", status: nil, limit: 10, before: nil).items.first?.suspended == true)
+        #expect(try await store.applyRecording([.suspendExecution(executionID: "ex-1", suspended: false)]) == [.applied])
+        #expect(try await store.execution(id: "ex-1")?.execution.suspended == false)
+        #expect(try await store.applyRecording([.suspendExecution(executionID: "nope", suspended: true)]) == [.stale])
+        _ = try await store.applyRecording([.transition(.init(executionID: "ex-1", tasks: [], execution: ExecutionChange(status: .cancelled, completedAt: 3)))])
+        #expect(try await store.applyRecording([.suspendExecution(executionID: "ex-1", suspended: true)]) == [.stale], "a finished execution is not suspended")
+        #expect(try await store.execution(id: "ex-1")?.execution.suspended == false)
+    }
+
+    @Test(arguments: Driver.allCases)
     func cancelledExecutionsAreFinished(driver: Driver) async throws {
         let store = try await driver.make()
         _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1"))])
@@ -92,7 +109,7 @@ import Testing
             try pool.close()
         }
         let store = try SQLiteStore(path: path)
-        #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs", "003_workflow_versions", "004_events_webhooks", "005_attempt_base", "006_access", "007_queues", "008_human_tasks", "009_groups_and_queue_grants", "010_annotation", "011_schedules", "012_trace_context", "013_workflow_names"])
+        #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs", "003_workflow_versions", "004_events_webhooks", "005_attempt_base", "006_access", "007_queues", "008_human_tasks", "009_groups_and_queue_grants", "010_annotation", "011_schedules", "012_trace_context", "013_workflow_names", "014_execution_suspended"])
         let detail = try #require(try await store.execution(id: "ex-1"))
         #expect(detail.tasks[0].status == .running)
         #expect(detail.tasks[0].attempt == 0 && detail.tasks[0].attempts.isEmpty && detail.tasks[0].wakeAt == nil)

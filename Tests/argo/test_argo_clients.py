@@ -344,6 +344,39 @@ class HeraTests(unittest.TestCase):
         self.assertEqual(handler.phase, "Succeeded")
         self.assertEqual(handler.outputs.result, "goodbye")
 
+    def test_a_suspend_template_waits_for_the_resume_and_a_suspended_workflow_resumes(self):
+        from hera.workflows import Suspend
+        from hera.workflows.models import WorkflowResumeRequest, WorkflowSuspendRequest
+        with Workflow(generate_name="approval-", entrypoint="main", workflows_service=service()) as w:
+            say = Container(name="say", image="busybox", command=["sh", "-c"], args=["echo hi"])
+            approve = Suspend(name="approve")
+            with Steps(name="main"):
+                say(name="build")
+                approve(name="approval")
+                say(name="ship")
+        name = w.create().metadata.name
+        svc = service()
+        for _ in range(200):  # until the approval waits (a state, not a time)
+            wf = svc.get_workflow(name, namespace=NAMESPACE)
+            if any(n.display_name == "approval" and n.phase == "Running" for n in (wf.status.nodes or {}).values()):
+                break
+            time.sleep(0.05)
+        self.assertEqual(node_by_display(wf, "approval").type, "Suspend")
+        self.assertEqual(wf.status.phase, "Running")
+        self.assertNotEqual(node_by_display(wf, "build").phase, "Running")
+        suspended = svc.suspend_workflow(name, WorkflowSuspendRequest(name=name, namespace=NAMESPACE), namespace=NAMESPACE)
+        self.assertTrue(suspended.spec.suspend)
+        self.assertEqual(suspended.status.phase, "Running")
+        resumed = svc.resume_workflow(name, WorkflowResumeRequest(name=name, namespace=NAMESPACE), namespace=NAMESPACE)
+        self.assertFalse(resumed.spec.suspend)
+        done = w.wait(poll_interval=1)
+        self.assertEqual(done.status.phase, "Succeeded", done.status.message)
+        self.assertEqual(node_by_display(done, "approval").phase, "Succeeded")
+        self.assertEqual(node_by_display(done, "ship").outputs.result, "hi")
+        with self.assertRaises(Exception) as caught:
+            svc.suspend_workflow(name, WorkflowSuspendRequest(name=name, namespace=NAMESPACE), namespace=NAMESPACE)
+        self.assertIn("cannot suspend completed workflows", str(caught.exception))
+
     def test_lint_error_names_the_path(self):
         with Workflow(name="lint-bad", entrypoint="nope", workflows_service=service()) as w:
             Container(name="main", image="busybox", command=["true"])

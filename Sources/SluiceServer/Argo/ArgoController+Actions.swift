@@ -5,16 +5,17 @@ import SluiceCore
 import SluiceEngine
 import SluiceStore
 
-/// `PUT …/{name}/stop|terminate|retry|resubmit` and `GET …/{name}/log`: Sluice's cancel, retry
-/// and a new workflow, and the containers' output from the task logs.
+/// `PUT …/{name}/stop|terminate|retry|resubmit|suspend|resume` and `GET …/{name}/log`: Sluice's
+/// cancel, retry, suspend and resume and a new workflow, and the containers' output from the task
+/// logs.
 extension ArgoController {
     func registerActions(on router: some RouterMethods<SluiceRequestContext>) {
         router.put("/api/v1/workflows/:namespace/:name/stop", use: stop)
         router.put("/api/v1/workflows/:namespace/:name/terminate", use: stop)
         router.put("/api/v1/workflows/:namespace/:name/retry", use: retry)
         router.put("/api/v1/workflows/:namespace/:name/resubmit", use: resubmit)
-        router.put("/api/v1/workflows/:namespace/:name/suspend", use: suspendOrResume)
-        router.put("/api/v1/workflows/:namespace/:name/resume", use: suspendOrResume)
+        router.put("/api/v1/workflows/:namespace/:name/suspend", use: suspend)
+        router.put("/api/v1/workflows/:namespace/:name/resume", use: resume)
         router.get("/api/v1/workflows/:namespace/:name/log", use: log)
     }
 
@@ -26,15 +27,96 @@ extension ArgoController {
         return stored
     }
 
-    /// `PUT …/suspend|resume`: not supported yet — Sluice cannot hold a running workflow's next
-    /// containers back, and a `suspend` template needs a duration. After the caller's right and
-    /// the workflow's existence are checked, Argo's `Unimplemented` (`501`, gRPC code 12) says so,
-    /// rather than a `404` that would read as "no such workflow".
-    @Sendable func suspendOrResume(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+    /// `PUT …/suspend`: the workflow's execution is suspended — no container starts until it is
+    /// resumed, the running ones go on to their end — and the answer shows `spec.suspend: true`
+    /// with phase `Running`, as Argo does. Stored: a restart keeps it suspended. A finished
+    /// workflow is Argo's error (`500`, code 13, "cannot suspend completed workflows").
+    @Sendable func suspend(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let stored = try await named(context, .control)
-        let action = request.uri.path.hasSuffix("/resume") ? "resume" : "suspend"
-        throw Problem(status: .notImplemented, type: "urn:sluice:problem:argo", title: "Not implemented",
-                      detail: "\(action) of workflow \"\(stored.name)\" is not supported yet: Sluice cannot hold a running workflow's next containers back (a suspend template needs a duration); stop it (PUT …/\(stored.name)/stop) and retry it later instead")
+        guard let detail = try await workflows.execution(of: stored) else { throw ArgoError.notFound(stored.name) }
+        guard !detail.execution.status.isTerminal else { throw Self.cannotSuspendCompleted }
+        do {
+            _ = try await engine.suspendExecution(detail.execution.id)
+        } catch EngineError.conflict {
+            throw Self.cannotSuspendCompleted  // it finished meanwhile
+        }
+        return JSONResponse.make(try await workflows.object(stored))
+    }
+
+    /// Argo's answer to a suspend of a finished workflow (`errSuspendedCompletedWorkflow`, which
+    /// its gateway answers as Internal).
+    static let cannotSuspendCompleted = Problem(status: .internalServerError, type: "urn:sluice:problem:argo", title: "Internal", detail: "cannot suspend completed workflows")
+
+    /// `PUT …/resume`: the workflow's Suspend nodes that wait end (`Succeeded`) and it is no
+    /// longer suspended, so the containers held back start. With `nodeFieldSelector`
+    /// (`displayName=X`, `name=X`, `templateName=X`, `id=X`, joined by commas; in the body, as
+    /// Hera sends it, or the query) only the Suspend nodes it selects end, and a suspend of the
+    /// whole workflow stays, as in Argo. A finished workflow is answered as it is (Argo's resume
+    /// changes nothing then).
+    @Sendable func resume(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let stored = try await named(context, .control)
+        var selector = request.uri.queryParameters["nodeFieldSelector"].map(String.init)
+        if let body = try await parsing.jsonBody(request), let text = body["nodeFieldSelector"]?.stringValue { selector = text }
+        // A selector is checked first: a wrong one is a 400 whatever the workflow's state.
+        let terms = try selector.flatMap { Self.trim(Substring($0)).isEmpty ? nil : try Self.nodeFieldSelector($0) }
+        guard let detail = try await workflows.execution(of: stored) else { throw ArgoError.notFound(stored.name) }
+        guard !detail.execution.status.isTerminal else { return JSONResponse.make(try await workflows.object(stored)) }
+        var tasks: Set<String>?
+        if let terms {
+            guard case .success(let translation) = ArgoTranslator.translate(.object(JSONObject([("spec", stored.spec)])), name: stored.name, namespace: stored.record.namespace, uid: stored.metadata["uid"]?.stringValue ?? "") else {
+                throw ArgoError.invalid("workflow \"\(stored.name)\" cannot be translated again to select its nodes")
+            }
+            tasks = Set(translation.nodes.filter { node in
+                node.kind == .suspend && node.task != nil && terms.allSatisfy { term in
+                    let value: String? = switch term.field {
+                    case "displayName": node.displayName
+                    case "name": node.name
+                    case "id": node.id
+                    case "templateName": node.templateName
+                    default: nil
+                    }
+                    return (value == term.value) == term.equal
+                }
+            }.compactMap(\.task))
+        }
+        do {
+            _ = try await engine.resumeExecution(detail.execution.id, tasks: tasks)
+        } catch EngineError.conflict {
+            // It finished meanwhile: as Argo, nothing to resume.
+        }
+        return JSONResponse.make(try await workflows.object(stored))
+    }
+
+    static func trim(_ s: Substring) -> Substring {
+        var s = s
+        while s.first == " " { s.removeFirst() }
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+
+    /// The terms of a `nodeFieldSelector` (`displayName=approve,templateName!=x`): Kubernetes
+    /// field selector syntax over the fields a Sluice node has.
+    static func nodeFieldSelector(_ text: String) throws -> [(field: String, value: String, equal: Bool)] {
+        let fields = ["displayName", "name", "id", "templateName"]
+        return try text.split(separator: ",").map { raw in
+            let term = String(Self.trim(raw))
+            let equal: Bool
+            let parts: [Substring]
+            if let r = term.firstRange(of: "!=") {
+                equal = false
+                parts = [term[..<r.lowerBound], term[r.upperBound...]]
+            } else if let r = term.firstRange(of: "==") ?? term.firstRange(of: "=") {
+                equal = true
+                parts = [term[..<r.lowerBound], term[r.upperBound...]]
+            } else {
+                throw ArgoError.invalid("nodeFieldSelector: \"\(term)\" is not a field selector term such as displayName=approve")
+            }
+            let field = String(Self.trim(parts[0]))
+            guard fields.contains(field) else {
+                throw ArgoError.invalid("nodeFieldSelector: field \"\(field)\" is not supported by Sluice (supported: \(fields.joined(separator: ", ")))")
+            }
+            return (field, String(Self.trim(parts[1])), equal)
+        }
     }
 
     /// Stops a running workflow: its execution is cancelled (`stop` and `terminate` are the same

@@ -145,7 +145,14 @@ struct ArgoWorkflows: Sendable {
             for task in detail.tasks { for t in [task.startedAt, task.completedAt].compactMap({ $0 }) { version = max(version, t) } }
             version = max(version, Int64(detail.tasks.filter { $0.status.isTerminal }.count) + stored.createdAt)
         }
-        return Self.object(metadata: stored.metadata, spec: stored.spec, status: status, resourceVersion: String(version))
+        var spec = stored.spec
+        if let detail, detail.execution.suspended, !detail.execution.status.isTerminal, case .object(var o) = spec {
+            // Suspended (PUT …/suspend): Argo shows it as `spec.suspend: true`, phase Running.
+            o.set("suspend", true)
+            spec = .object(o)
+            version += 1
+        }
+        return Self.object(metadata: stored.metadata, spec: spec, status: status, resourceVersion: String(version))
     }
 
     static func object(metadata: JSONObject, spec: JSONValue, status: JSONValue, resourceVersion: String) -> JSONValue {
