@@ -125,7 +125,7 @@ import Testing
     /// The issue's end-to-end path: two labelers in a push pool, a reviewer who rejects once, a
     /// spot check that checks every item, an algorithm a worker answers, an export.
     @Test func twoLabelersAReviewerASpotCheckAndAnAlgorithmEndInAnExport() async throws {
-        let (app, _) = try await makeApp()
+        let (app, engine) = try await makeApp()
         try await app.test(.router) { client in
             _ = try Self.data(try await client.send(.post, "/annotation/algorithm/create", body: #"{"name": "ocr", "queue": "ocr"}"#))
             let project = try Self.data(try await client.send(.post, "/annotation/project/create", body: #"{"name": "notes", "labelConfig": {"kind": "text"}}"#))
@@ -186,6 +186,15 @@ import Testing
             #expect(annItem["outputs"] == ["ocr": ["words": 3]])
             #expect(annItem["history"]?.arrayValue?.map { $0["pool"] } == ["Label", "Review", "Label", "Review", "Check", "OCR"])
             #expect(annItem["history"]?.arrayValue?.last?["algorithm"] == "ocr")
+            // Every entry says when it was answered, in the format of the other times.
+            let entries = annItem["history"]?.arrayValue ?? []
+            #expect(entries.count == 6)
+            for entry in entries {
+                let answered = entry["answeredAt"]?.stringValue ?? "none"
+                let queued = entry["queuedAt"]?.stringValue ?? ""
+                #expect(answered.count == queued.count && answered.dropFirst(10).first == " " && answered >= queued && answered <= AnnotationEnvelope.date(engine.now()),
+                        "answeredAt \(answered): a time like queuedAt \(queued), not later than now")
+            }
             let bobItem = try #require(list.first { $0["annotation"] == ["text": "by bob"] })
             #expect(bobItem["history"]?.arrayValue?.count == 4)
 

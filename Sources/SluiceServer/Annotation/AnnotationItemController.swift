@@ -312,6 +312,8 @@ struct AnnotationItemController {
                 h.append("by", task.claim.map { .string($0.worker) } ?? .null)
                 h.append("queuedAt", .string(AnnotationEnvelope.date(task.createdAt)))
                 h.append("claimedAt", task.claim.map { .string(AnnotationEnvelope.date($0.claimedAt)) } ?? .null)
+                // When the answer was stored (`null` while unanswered): with claimedAt, how long it took.
+                h.append("answeredAt", task.answeredAt.map { .string(AnnotationEnvelope.date($0)) } ?? .null)
                 h.append("answer", task.result.map { _ in Engine.answerValue(task) } ?? .null)
                 return .object(h)
             }))
