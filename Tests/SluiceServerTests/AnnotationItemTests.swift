@@ -122,6 +122,62 @@ import Testing
         }
     }
 
+    /// `item/list?state=&pool=`: the items in a state, the items waiting or held in a pool (by
+    /// index or name), both; a state or pool the workflow does not have is the seed's 400 at
+    /// that parameter.
+    @Test func theItemListIsFilteredByStateAndByPool() async throws {
+        let (app, _) = try await makeApp()
+        try await app.test(.router) { client in
+            let workflowID = try await workflow(client)  // 0 Distribution, 1 Label, 2 Review, 3 Completion
+            let uploaded = try Self.data(try await client.send(.post, "/annotation/item/upload", body: #"{"workflowId": \#(workflowID), "items": [{"data": "one"}, {"data": "two"}, {"data": "three"}]}"#))
+            let ids = try #require(uploaded["itemIds"]?.arrayValue?.compactMap(\.numberValue).map(Int.init))
+            func list(_ query: String) async throws -> [Int] {
+                let data = try Self.data(try await client.send(.get, "/annotation/item/list?workflowId=\(workflowID)&\(query)"))
+                return data["list"]?.arrayValue?.compactMap { $0["itemId"]?.numberValue }.map(Int.init) ?? []
+            }
+            // All three wait to be labeled; then "two" is labeled and waits for review.
+            var claimable: [JSONValue] = []
+            for _ in 0..<2000 {
+                claimable = try await client.send(.get, "/inbox?account=ann").json()["claimable"]?.arrayValue ?? []
+                if claimable.count == 3 { break }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            #expect(try await list("pool=Label") == ids)
+            let labeled = try #require(claimable.first { $0["input"]?["item"]?["data"] == "two" })
+            #expect(try await complete(client, labeled, "ann", #"{"label": "cat"}"#).status == .ok)
+            _ = try await task(client, "rev", "Review")
+
+            #expect(try await list("state=in_pool") == ids)
+            #expect(try await list("pool=Label") == [ids[0], ids[2]], "by name")
+            #expect(try await list("pool=1") == [ids[0], ids[2]], "by index")
+            #expect(try await list("pool=Review") == [ids[1]])
+            #expect(try await list("pool=2&state=in_pool") == [ids[1]])
+            #expect(try await list("state=completed").isEmpty)
+            #expect(try await list("state=pending").isEmpty)
+            #expect(try await list("pool=Completion").isEmpty)
+            // Paged like the unfiltered list.
+            let page = try Self.data(try await client.send(.get, "/annotation/item/list?workflowId=\(workflowID)&pool=Label&limit=1"))
+            #expect(page["list"]?.arrayValue?.map { $0["itemId"] } == [.number(Double(ids[0]))])
+            #expect(page["list"]?.arrayValue?.first?["pool"]?["name"] == "Label")
+            let cursor = Int(try #require(page["nextCursor"]?.numberValue))
+            #expect(try await list("pool=Label&cursor=\(cursor)") == [ids[2]])
+
+            // "two" approved: completed, in no pool.
+            let review = try await task(client, "rev", "Review")
+            #expect(try await complete(client, review, "rev", #"{"approved": true}"#).status == .ok)
+            _ = try await item(client, ids[1], until: "completed")
+            #expect(try await list("state=completed") == [ids[1]])
+            #expect(try await list("pool=Review").isEmpty)
+            #expect(try await list("state=in_pool") == [ids[0], ids[2]])
+
+            let base = "/annotation/item/list?workflowId=\(workflowID)"
+            try AnnotationAPITests.expectInvalid(try await client.send(.get, base + "&state=done"), at: ["state"])
+            try AnnotationAPITests.expectInvalid(try await client.send(.get, base + "&pool=Nowhere"), at: ["pool"])
+            try AnnotationAPITests.expectInvalid(try await client.send(.get, base + "&pool=4"), at: ["pool"])
+            try AnnotationAPITests.expectInvalid(try await client.send(.get, base + "&state=inPool&pool=-1"), at: ["state", "pool"])
+        }
+    }
+
     /// The issue's end-to-end path: two labelers in a push pool, a reviewer who rejects once, a
     /// spot check that checks every item, an algorithm a worker answers, an export.
     @Test func twoLabelersAReviewerASpotCheckAndAnAlgorithmEndInAnExport() async throws {
