@@ -178,6 +178,49 @@ import Testing
         }
     }
 
+    /// A spot check that fails an item, through the API: every item is sampled (rate 1), the
+    /// checker fails it with a comment, it goes back to its labeler, who labels it again; the
+    /// check passes, it completes, and its history has every round with the verdicts.
+    @Test func aSpotCheckFailSendsTheItemBackToItsLabelerAndTheHistoryKeepsEveryRound() async throws {
+        let (app, _) = try await makeApp()
+        try await app.test(.router) { client in
+            let project = try Self.data(try await client.send(.post, "/annotation/project/create", body: #"{"name": "pets", "labelConfig": {"kind": "choice", "labels": ["cat", "dog"]}}"#))
+            let pools = #"{"pools": [{"type": 0}, {"name": "Label", "type": 1, "workers": ["ann"]}, {"name": "Check", "type": 3, "sampleRate": 1, "workers": ["rev"]}, {"type": 5}]}"#
+            let created = try Self.data(try await client.send(.post, "/annotation/workflow/create", body: #"{"projectId": \#(Int(project["projectId"]!.numberValue!)), "workflow": \#(pools)}"#))
+            let workflowID = Int(try #require(created["workflowId"]?.numberValue))
+            let uploaded = try Self.data(try await client.send(.post, "/annotation/item/upload", body: #"{"workflowId": \#(workflowID), "items": [{"externalId": "s-1", "data": "https://example.com/s.jpg"}]}"#))
+            let itemID = Int(try #require(uploaded["itemIds"]?.arrayValue?.first?.numberValue))
+
+            let label = try await task(client, "ann", "Label")
+            #expect(try await complete(client, label, "ann", #"{"label": "cat"}"#).status == .ok)
+            let check = try await task(client, "rev", "Check")
+            #expect(check["input"]?["annotation"] == ["label": "cat"], "the checker sees the annotation")
+            #expect(try await complete(client, check, "rev", #"{"approved": false, "comment": "that is a dog"}"#).status == .ok)
+
+            // Failed: back to labeling, held for the labeler, with the checker's comment.
+            let again = try await task(client, "ann", "Label")
+            #expect(again["human_task_id"] != label["human_task_id"])
+            #expect(again["holder"] == "ann")
+            #expect(again["input"]?["comment"] == "that is a dog")
+            let back = try await item(client, itemID, until: "in_pool")
+            #expect(back["pool"]?["name"] == "Label", "\(back)")
+            #expect(try await complete(client, again, "ann", #"{"label": "dog"}"#).status == .ok)
+            let recheck = try await task(client, "rev", "Check")
+            #expect(recheck["human_task_id"] != check["human_task_id"])
+            #expect(recheck["input"]?["annotation"] == ["label": "dog"])
+            #expect(try await complete(client, recheck, "rev", #"{"approved": true}"#).status == .ok)
+
+            let done = try await item(client, itemID, until: "completed")
+            #expect(done["annotation"] == ["label": "dog"])
+            let history = try #require(done["history"]?.arrayValue)
+            #expect(history.map { $0["pool"] } == ["Label", "Check", "Label", "Check"])
+            #expect(history.map { $0["by"] } == ["ann", "rev", "ann", "rev"])
+            #expect(history.map { $0["answer"] } == [["label": "cat"], ["approved": false, "comment": "that is a dog"], ["label": "dog"], ["approved": true]])
+            let progress = try Self.data(try await client.send(.get, "/annotation/workflow/progress?workflowId=\(workflowID)"))
+            #expect(progress["pools"]?.arrayValue?[2]["done"] == 2 && progress["pools"]?.arrayValue?[2]["rejected"] == 1, "\(progress)")
+        }
+    }
+
     /// The issue's end-to-end path: two labelers in a push pool, a reviewer who rejects once, a
     /// spot check that checks every item, an algorithm a worker answers, an export.
     @Test func twoLabelersAReviewerASpotCheckAndAnAlgorithmEndInAnExport() async throws {
