@@ -554,6 +554,15 @@ enum PostgresMigrations {
             // starts no task until it is resumed; kept across restarts.
             "ALTER TABLE executions ADD COLUMN suspended boolean NOT NULL DEFAULT false",
         ]),
+        ("014_annotation_item_filters", [
+            // `GET /annotation/item/list?state=&pool=`: an item found by its execution (the
+            // executions in a state come from executions_by_workflow_status), the tasks open in
+            // a pool, claimed or not (queued_tasks_pool has the unclaimed ones only), and the
+            // pending items of one workflow.
+            "CREATE INDEX annotation_items_by_execution ON annotation_items (execution_id) WHERE execution_id IS NOT NULL",
+            "CREATE INDEX queued_tasks_open_in_pool ON queued_tasks (workflow_id, pool, execution_id) WHERE pool IS NOT NULL AND result IS NULL",
+            "CREATE INDEX annotation_items_unstarted_by_workflow ON annotation_items (workflow_id, id) WHERE execution_id IS NULL",
+        ]),
     ]
 
     /// The advisory lock keys and NOTIFY channel of a schema. Advisory locks and channels are

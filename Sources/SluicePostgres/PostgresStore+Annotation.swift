@@ -195,6 +195,40 @@ extension PostgresStore {
         try await rows("SELECT \(unescaped: Self.itemColumns) FROM annotation_items WHERE workflow_id = \(workflowID) AND id > \(after) ORDER BY id LIMIT \(Int64(limit))").map { try Self.item($0) }
     }
 
+    /// The filter's conditions on an item `i`, each an `IN` over the rows it selects (the
+    /// executions of the workflow in a state, the tasks open in a pool) through their indexes.
+    /// Only integers and fixed words are written into the text; the rest is bound.
+    public func items(workflowID: Int64, filter: AnnotationItemFilter, after: Int64, limit: Int) async throws -> [AnnotationItemRecord] {
+        let runsAs = "(SELECT runs_as FROM annotation_workflows WHERE id = \(workflowID))"
+        var conditions: [String] = []
+        func executions(_ statuses: String, _ extra: String = "") {
+            conditions.append("i.execution_id IN (SELECT x.id FROM executions x WHERE x.workflow_id = \(runsAs) AND x.status IN (\(statuses))\(extra))")
+        }
+        let status = "(x.output::jsonb #>> '{json,status}')"
+        switch filter.state {
+        case nil: break
+        case .pending?: conditions.append("i.execution_id IS NULL")
+        case .inPool? where filter.pool != nil: break  // the pool's condition says it
+        case .inPool?: executions("'PENDING', 'RUNNING'")
+        case .completed?: executions("'COMPLETED'", " AND (\(status) IS NULL OR \(status) = 'completed')")
+        case .discarded?: executions("'COMPLETED'", " AND \(status) = 'discarded'")
+        case .failed?: executions("'FAILED'")
+        case .cancelled?: executions("'CANCELLED'")
+        }
+        if let pool = filter.pool {
+            // From the pool's open tasks (queued_tasks_open_in_pool), their executions unended.
+            conditions.append("""
+                i.execution_id IN (SELECT q.execution_id FROM queued_tasks q WHERE q.workflow_id = \(runsAs) AND q.pool = \(Int64(pool)) AND q.result IS NULL AND \(Self.queuedIsCurrent)
+                    AND EXISTS (SELECT 1 FROM executions x WHERE x.id = q.execution_id AND x.status IN ('PENDING', 'RUNNING')))
+                """)
+        }
+        let columns = Self.itemColumns.split(separator: ", ").map { "i.\($0)" }.joined(separator: ", ")
+        let filters = conditions.map { " AND " + $0 }.joined()
+        return try await rows("""
+            SELECT \(unescaped: columns) FROM annotation_items i WHERE i.workflow_id = \(workflowID) AND i.id > \(after)\(unescaped: filters) ORDER BY i.id LIMIT \(Int64(limit))
+            """).map { try Self.item($0) }
+    }
+
     public func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord] {
         try await rows("SELECT \(unescaped: Self.itemColumns) FROM annotation_items WHERE execution_id IS NULL ORDER BY id LIMIT \(Int64(limit))").map { try Self.item($0) }
     }

@@ -172,6 +172,45 @@ extension SQLiteStore {
         }
     }
 
+    /// The filter's conditions on an item `i`, each an `IN` over the rows it selects (the
+    /// executions of the workflow in a state, the tasks open in a pool) through their indexes,
+    /// then the items of those by `annotation_items_by_execution`.
+    public func items(workflowID: Int64, filter: AnnotationItemFilter, after: Int64, limit: Int) async throws -> [AnnotationItemRecord] {
+        let runsAs = "(SELECT runs_as FROM annotation_workflows WHERE id = ?)"
+        var conditions: [String] = []
+        var arguments: StatementArguments = [workflowID, after]
+        func executions(_ statuses: String, _ extra: String = "") {
+            conditions.append("i.execution_id IN (SELECT x.id FROM executions x WHERE x.workflow_id = \(runsAs) AND x.status IN (\(statuses))\(extra))")
+            arguments += [workflowID]
+        }
+        let status = "json_extract(x.output, '$.json.status')"
+        switch filter.state {
+        case nil: break
+        case .pending?: conditions.append("i.execution_id IS NULL")
+        case .inPool? where filter.pool != nil: break  // the pool's condition says it
+        case .inPool?: executions("'PENDING', 'RUNNING'")
+        case .completed?: executions("'COMPLETED'", " AND (\(status) IS NULL OR \(status) = 'completed')")
+        case .discarded?: executions("'COMPLETED'", " AND \(status) = 'discarded'")
+        case .failed?: executions("'FAILED'")
+        case .cancelled?: executions("'CANCELLED'")
+        }
+        if let pool = filter.pool {
+            // From the pool's open tasks (queued_tasks_open_in_pool), their executions unended.
+            conditions.append("""
+                i.execution_id IN (SELECT q.execution_id FROM queued_tasks q WHERE q.workflow_id = \(runsAs) AND q.pool = ? AND q.result IS NULL AND \(Self.queuedIsCurrent)
+                    AND EXISTS (SELECT 1 FROM executions x WHERE x.id = q.execution_id AND x.status IN ('PENDING', 'RUNNING')))
+                """)
+            arguments += [workflowID, pool]
+        }
+        // `+i.workflow_id`: not by the workflow's index (every item of the workflow) when a
+        // condition selects fewer.
+        let workflow = conditions.isEmpty || filter.state == .pending ? "i.workflow_id" : "+i.workflow_id"
+        let columns = Self.itemColumns.split(separator: ", ").map { "i.\($0)" }.joined(separator: ", ")
+        let sql = "SELECT \(columns) FROM annotation_items i WHERE \(workflow) = ? AND i.id > ?\(conditions.map { " AND " + $0 }.joined()) ORDER BY i.id LIMIT ?"
+        arguments += [limit]
+        return try readNow { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.item) }
+    }
+
     public func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord] {
         try readNow { db in
             try Row.fetchAll(db, sql: "SELECT \(Self.itemColumns) FROM annotation_items WHERE execution_id IS NULL ORDER BY id LIMIT ?", arguments: [limit]).map(Self.item)

@@ -129,6 +129,49 @@ extension MemoryStore {
         annotation.withLock { state in Array(state.items[min(max(Int(after), 0), state.items.count)...].lazy.filter { $0.workflowID == workflowID }.prefix(limit)) }
     }
 
+    public func items(workflowID: Int64, filter: AnnotationItemFilter, after: Int64, limit: Int) async throws -> [AnnotationItemRecord] {
+        // In memory, a pass over the workflow's items after `after`, a page at a time.
+        var found: [AnnotationItemRecord] = []
+        var cursor = after
+        while found.count < limit {
+            let page = try await items(workflowID: workflowID, after: cursor, limit: 500)
+            guard let last = page.last else { break }
+            cursor = last.id
+            found += state.withLock { state in
+                let open: Set<String>? = filter.pool.map { pool in
+                    Set(state.queued.values.filter { $0.pool == pool && $0.result == nil && state.isCurrent($0) }.map(\.executionID))
+                }
+                return page.filter { item in
+                    let execution = item.executionID.flatMap { state.executions[$0]?.execution }
+                    if let wanted = filter.state, Self.itemState(item, execution) != wanted { return false }
+                    if let open {
+                        guard let execution, !execution.status.isTerminal, open.contains(execution.id) else { return false }
+                    }
+                    return true
+                }
+            }
+        }
+        return Array(found.prefix(limit))
+    }
+
+    /// An item's state as `AnnotationItemFilter.State` defines it (`nil`: an execution recorded
+    /// but not found, which no state selects).
+    static func itemState(_ item: AnnotationItemRecord, _ execution: ExecutionRecord?) -> AnnotationItemFilter.State? {
+        guard item.executionID != nil else { return .pending }
+        guard let execution else { return nil }
+        switch execution.status {
+        case .pending, .running: return .inPool
+        case .failed: return .failed
+        case .cancelled: return .cancelled
+        case .completed:
+            switch execution.output?[DataType.json.field]?["status"]?.stringValue {
+            case nil, "completed"?: return .completed
+            case "discarded"?: return .discarded
+            default: return nil
+            }
+        }
+    }
+
     public func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord] {
         annotation.withLock { state in Array(state.items.lazy.filter { $0.executionID == nil }.prefix(limit)) }
     }

@@ -104,6 +104,34 @@ public enum ItemsInsertion: Sendable, Hashable {
     case duplicate(index: Int)
 }
 
+/// Which of a workflow's items `AnnotationStore.items(workflowID:filter:after:limit:)` returns:
+/// those in `state`, those waiting or held in pool `pool`, or those in both (`nil`: any).
+public struct AnnotationItemFilter: Sendable, Hashable {
+    /// An item's state as the API reports it (`GET /annotation/item/get`).
+    public enum State: String, Sendable, Hashable, CaseIterable {
+        /// No execution recorded yet.
+        case pending
+        /// Its execution is pending or running.
+        case inPool = "in_pool"
+        /// Its execution completed, and its result's `status` is `completed` (or absent).
+        case completed
+        /// Its execution completed with result `status` `discarded`.
+        case discarded
+        case failed
+        case cancelled
+    }
+
+    public var state: State?
+    /// A pool index: items whose execution is pending or running with an unanswered, current
+    /// queued task in that pool.
+    public var pool: Int?
+
+    public init(state: State? = nil, pool: Int? = nil) {
+        self.state = state
+        self.pool = pool
+    }
+}
+
 /// How far a workflow's items are, counted by the store in a few aggregate reads (no item is
 /// read one by one): what `GET /annotation/workflow/progress` shows.
 public struct AnnotationProgressCounts: Sendable, Hashable {
@@ -196,6 +224,10 @@ public protocol AnnotationStore: Sendable {
     func item(id: Int64) async throws -> AnnotationItemRecord?
     /// Items of a workflow with ids above `after`, oldest first.
     func items(workflowID: Int64, after: Int64, limit: Int) async throws -> [AnnotationItemRecord]
+    /// Items of a workflow with ids above `after` that `filter` selects, oldest first. Read
+    /// through indexes from the filter's side (the executions in a state, the tasks open in a
+    /// pool), not by reading every item of the workflow.
+    func items(workflowID: Int64, filter: AnnotationItemFilter, after: Int64, limit: Int) async throws -> [AnnotationItemRecord]
     /// Items whose execution was not recorded (a crash between storing them and starting it).
     func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord]
     /// Every queued task of an execution, answered or not, by task, attempt and phase: an
@@ -233,6 +265,7 @@ extension StoreDecorator {
     public func setItemExecutions(_ pairs: [(item: Int64, execution: String)]) async throws { try await base.setItemExecutions(pairs) }
     public func item(id: Int64) async throws -> AnnotationItemRecord? { try await base.item(id: id) }
     public func items(workflowID: Int64, after: Int64, limit: Int) async throws -> [AnnotationItemRecord] { try await base.items(workflowID: workflowID, after: after, limit: limit) }
+    public func items(workflowID: Int64, filter: AnnotationItemFilter, after: Int64, limit: Int) async throws -> [AnnotationItemRecord] { try await base.items(workflowID: workflowID, filter: filter, after: after, limit: limit) }
     public func itemsWithoutExecution(limit: Int) async throws -> [AnnotationItemRecord] { try await base.itemsWithoutExecution(limit: limit) }
     public func queuedTasks(executionID: String) async throws -> [QueuedTaskRecord] { try await base.queuedTasks(executionID: executionID) }
     public func queuedTasks(executionIDs: [String]) async throws -> [String: [QueuedTaskRecord]] { try await base.queuedTasks(executionIDs: executionIDs) }

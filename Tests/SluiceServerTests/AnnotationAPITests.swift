@@ -5,6 +5,7 @@ import SluiceCore
 import SluiceEngine
 import SluiceStore
 import SluiceTestSupport
+import Synchronization
 import Testing
 
 @testable import SluiceServer
@@ -90,6 +91,53 @@ import Testing
                 let id = try #require(try Self.data(try await client.send(.post, "/annotation/workflow/create", body: body))["workflowId"]?.numberValue)
                 let read = try Self.data(try await client.send(.get, "/annotation/workflow/get?workflowId=\(Int(id))"))
                 #expect(read["workflow"]?["pools"]?.arrayValue?.map { $0["type"] } == [0, 1, 2, 5])
+            }
+        }
+    }
+
+    /// A store whose annotation reads fail, once `failing`, with words that must not leak.
+    final class FailingAnnotationReads: StoreDecorator {
+        let base: any Store
+        let failing = Mutex(false)
+        static let secret = "SQLITE_IOERR: disk I/O error reading annotation_secret_table at db.example.internal"
+        init(base: any Store) { self.base = base }
+        func fail() throws { if failing.withLock({ $0 }) { throw StoreError(message: Self.secret) } }
+        func project(id: Int64) async throws -> AnnotationProjectRecord? {
+            try fail()
+            return try await base.project(id: id)
+        }
+        func annotationWorkflow(id: Int64) async throws -> AnnotationWorkflowRecord? {
+            try fail()
+            return try await base.annotationWorkflow(id: id)
+        }
+        func projects(namespaces: Set<String>?, after: Int64, limit: Int) async throws -> [AnnotationProjectRecord] {
+            try fail()
+            return try await base.projects(namespaces: namespaces, after: after, limit: limit)
+        }
+    }
+
+    /// A store failure on an annotation route is the seed's envelope with code 500 (not the
+    /// API's problem+json), and says nothing of the database's error.
+    @Test func aStoreFailureIsTheSeedsEnvelopeWith500AndNotTheDatabasesWords() async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let store = FailingAnnotationReads(base: try await TestStore.make())
+        let engine = Engine(store: store, registry: .builtin, logger: logger, clock: ManualClock(now: 1_715_966_541_000))
+        let app = buildApplication(engine: engine, configuration: ServerConfiguration(), logger: logger)
+        try await app.test(.router) { client in
+            let projectID = try await project(client)
+            let workflow = try Self.data(try await client.send(.post, "/annotation/workflow/create", body: #"{"projectId": \#(projectID)}"#))
+            let workflowID = Int(try #require(workflow["workflowId"]?.numberValue))
+            store.failing.withLock { $0 = true }
+            for path in ["/annotation/project/get?projectId=\(projectID)", "/annotation/project/list", "/annotation/workflow/get?workflowId=\(workflowID)",
+                         "/annotation/item/list?workflowId=\(workflowID)", "/annotation/workflow/progress?workflowId=\(workflowID)"] {
+                let reply = try await client.send(.get, path)
+                #expect(reply.status == .internalServerError, "\(path): \(reply.text)")
+                let json = try reply.json()
+                #expect(json.objectValue?.members.map(\.key) == ["code", "data", "date", "message", "requestId", "success", "problems"], "\(path): \(reply.text)")
+                #expect(json["code"] == 500 && json["data"] == .null && json["success"] == false && json["message"] == "Internal Server Error", "\(path): \(reply.text)")
+                #expect(reply.headers[.contentType] == "application/json", "\(path): the envelope, not problem+json")
+                #expect(!reply.text.contains("annotation_secret_table") && !reply.text.contains("example.internal") && !reply.text.contains("SQLITE"), "\(path): \(reply.text)")
             }
         }
     }
@@ -230,6 +278,7 @@ import Testing
         let pools = #"{"pools": [{"type": 0}, {"type": 1, "workers": ["lab", "elsewhere", "vi"]}, {"type": 5}]}"#
         try AnnotationAPITests.expectInvalid(try await send(.post, "/annotation/workflow/create", editor, #"{"projectId": \#(Int(projectID)), "workflow": \#(pools)}"#),
                                              at: ["workflow.pools[1].workers[1]", "workflow.pools[1].workers[2]"])
+        #expect(try await fixture.engine.store.annotationWorkflows(projectID: Int64(projectID)).isEmpty, "the refused config stored nothing")
         // Outside the caller's namespaces the project is unknown, as one that does not exist.
         try AnnotationAPITests.expectInvalid(try await send(.post, "/annotation/workflow/create", outsider, #"{"projectId": \#(Int(projectID))}"#), at: ["projectId"])
         #expect(try await send(.get, "/annotation/project/get?projectId=\(Int(projectID))", outsider).status == .notFound)

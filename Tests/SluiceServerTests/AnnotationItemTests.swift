@@ -122,10 +122,109 @@ import Testing
         }
     }
 
+    /// `item/list?state=&pool=`: the items in a state, the items waiting or held in a pool (by
+    /// index or name), both; a state or pool the workflow does not have is the seed's 400 at
+    /// that parameter.
+    @Test func theItemListIsFilteredByStateAndByPool() async throws {
+        let (app, _) = try await makeApp()
+        try await app.test(.router) { client in
+            let workflowID = try await workflow(client)  // 0 Distribution, 1 Label, 2 Review, 3 Completion
+            let uploaded = try Self.data(try await client.send(.post, "/annotation/item/upload", body: #"{"workflowId": \#(workflowID), "items": [{"data": "one"}, {"data": "two"}, {"data": "three"}]}"#))
+            let ids = try #require(uploaded["itemIds"]?.arrayValue?.compactMap(\.numberValue).map(Int.init))
+            func list(_ query: String) async throws -> [Int] {
+                let data = try Self.data(try await client.send(.get, "/annotation/item/list?workflowId=\(workflowID)&\(query)"))
+                return data["list"]?.arrayValue?.compactMap { $0["itemId"]?.numberValue }.map(Int.init) ?? []
+            }
+            // All three wait to be labeled; then "two" is labeled and waits for review.
+            var claimable: [JSONValue] = []
+            for _ in 0..<2000 {
+                claimable = try await client.send(.get, "/inbox?account=ann").json()["claimable"]?.arrayValue ?? []
+                if claimable.count == 3 { break }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            #expect(try await list("pool=Label") == ids)
+            let labeled = try #require(claimable.first { $0["input"]?["item"]?["data"] == "two" })
+            #expect(try await complete(client, labeled, "ann", #"{"label": "cat"}"#).status == .ok)
+            _ = try await task(client, "rev", "Review")
+
+            #expect(try await list("state=in_pool") == ids)
+            #expect(try await list("pool=Label") == [ids[0], ids[2]], "by name")
+            #expect(try await list("pool=1") == [ids[0], ids[2]], "by index")
+            #expect(try await list("pool=Review") == [ids[1]])
+            #expect(try await list("pool=2&state=in_pool") == [ids[1]])
+            #expect(try await list("state=completed").isEmpty)
+            #expect(try await list("state=pending").isEmpty)
+            #expect(try await list("pool=Completion").isEmpty)
+            // Paged like the unfiltered list.
+            let page = try Self.data(try await client.send(.get, "/annotation/item/list?workflowId=\(workflowID)&pool=Label&limit=1"))
+            #expect(page["list"]?.arrayValue?.map { $0["itemId"] } == [.number(Double(ids[0]))])
+            #expect(page["list"]?.arrayValue?.first?["pool"]?["name"] == "Label")
+            let cursor = Int(try #require(page["nextCursor"]?.numberValue))
+            #expect(try await list("pool=Label&cursor=\(cursor)") == [ids[2]])
+
+            // "two" approved: completed, in no pool.
+            let review = try await task(client, "rev", "Review")
+            #expect(try await complete(client, review, "rev", #"{"approved": true}"#).status == .ok)
+            _ = try await item(client, ids[1], until: "completed")
+            #expect(try await list("state=completed") == [ids[1]])
+            #expect(try await list("pool=Review").isEmpty)
+            #expect(try await list("state=in_pool") == [ids[0], ids[2]])
+
+            let base = "/annotation/item/list?workflowId=\(workflowID)"
+            try AnnotationAPITests.expectInvalid(try await client.send(.get, base + "&state=done"), at: ["state"])
+            try AnnotationAPITests.expectInvalid(try await client.send(.get, base + "&pool=Nowhere"), at: ["pool"])
+            try AnnotationAPITests.expectInvalid(try await client.send(.get, base + "&pool=4"), at: ["pool"])
+            try AnnotationAPITests.expectInvalid(try await client.send(.get, base + "&state=inPool&pool=-1"), at: ["state", "pool"])
+        }
+    }
+
+    /// A spot check that fails an item, through the API: every item is sampled (rate 1), the
+    /// checker fails it with a comment, it goes back to its labeler, who labels it again; the
+    /// check passes, it completes, and its history has every round with the verdicts.
+    @Test func aSpotCheckFailSendsTheItemBackToItsLabelerAndTheHistoryKeepsEveryRound() async throws {
+        let (app, _) = try await makeApp()
+        try await app.test(.router) { client in
+            let project = try Self.data(try await client.send(.post, "/annotation/project/create", body: #"{"name": "pets", "labelConfig": {"kind": "choice", "labels": ["cat", "dog"]}}"#))
+            let pools = #"{"pools": [{"type": 0}, {"name": "Label", "type": 1, "workers": ["ann"]}, {"name": "Check", "type": 3, "sampleRate": 1, "workers": ["rev"]}, {"type": 5}]}"#
+            let created = try Self.data(try await client.send(.post, "/annotation/workflow/create", body: #"{"projectId": \#(Int(project["projectId"]!.numberValue!)), "workflow": \#(pools)}"#))
+            let workflowID = Int(try #require(created["workflowId"]?.numberValue))
+            let uploaded = try Self.data(try await client.send(.post, "/annotation/item/upload", body: #"{"workflowId": \#(workflowID), "items": [{"externalId": "s-1", "data": "https://example.com/s.jpg"}]}"#))
+            let itemID = Int(try #require(uploaded["itemIds"]?.arrayValue?.first?.numberValue))
+
+            let label = try await task(client, "ann", "Label")
+            #expect(try await complete(client, label, "ann", #"{"label": "cat"}"#).status == .ok)
+            let check = try await task(client, "rev", "Check")
+            #expect(check["input"]?["annotation"] == ["label": "cat"], "the checker sees the annotation")
+            #expect(try await complete(client, check, "rev", #"{"approved": false, "comment": "that is a dog"}"#).status == .ok)
+
+            // Failed: back to labeling, held for the labeler, with the checker's comment.
+            let again = try await task(client, "ann", "Label")
+            #expect(again["human_task_id"] != label["human_task_id"])
+            #expect(again["holder"] == "ann")
+            #expect(again["input"]?["comment"] == "that is a dog")
+            let back = try await item(client, itemID, until: "in_pool")
+            #expect(back["pool"]?["name"] == "Label", "\(back)")
+            #expect(try await complete(client, again, "ann", #"{"label": "dog"}"#).status == .ok)
+            let recheck = try await task(client, "rev", "Check")
+            #expect(recheck["human_task_id"] != check["human_task_id"])
+            #expect(recheck["input"]?["annotation"] == ["label": "dog"])
+            #expect(try await complete(client, recheck, "rev", #"{"approved": true}"#).status == .ok)
+
+            let done = try await item(client, itemID, until: "completed")
+            #expect(done["annotation"] == ["label": "dog"])
+            let history = try #require(done["history"]?.arrayValue)
+            #expect(history.map { $0["pool"] } == ["Label", "Check", "Label", "Check"])
+            #expect(history.map { $0["by"] } == ["ann", "rev", "ann", "rev"])
+            #expect(history.map { $0["answer"] } == [["label": "cat"], ["approved": false, "comment": "that is a dog"], ["label": "dog"], ["approved": true]])
+            let progress = try Self.data(try await client.send(.get, "/annotation/workflow/progress?workflowId=\(workflowID)"))
+            #expect(progress["pools"]?.arrayValue?[2]["done"] == 2 && progress["pools"]?.arrayValue?[2]["rejected"] == 1, "\(progress)")
+        }
+    }
+
     /// The issue's end-to-end path: two labelers in a push pool, a reviewer who rejects once, a
     /// spot check that checks every item, an algorithm a worker answers, an export.
     @Test func twoLabelersAReviewerASpotCheckAndAnAlgorithmEndInAnExport() async throws {
-        let (app, _) = try await makeApp()
+        let (app, engine) = try await makeApp()
         try await app.test(.router) { client in
             _ = try Self.data(try await client.send(.post, "/annotation/algorithm/create", body: #"{"name": "ocr", "queue": "ocr"}"#))
             let project = try Self.data(try await client.send(.post, "/annotation/project/create", body: #"{"name": "notes", "labelConfig": {"kind": "text"}}"#))
@@ -186,6 +285,15 @@ import Testing
             #expect(annItem["outputs"] == ["ocr": ["words": 3]])
             #expect(annItem["history"]?.arrayValue?.map { $0["pool"] } == ["Label", "Review", "Label", "Review", "Check", "OCR"])
             #expect(annItem["history"]?.arrayValue?.last?["algorithm"] == "ocr")
+            // Every entry says when it was answered, in the format of the other times.
+            let entries = annItem["history"]?.arrayValue ?? []
+            #expect(entries.count == 6)
+            for entry in entries {
+                let answered = entry["answeredAt"]?.stringValue ?? "none"
+                let queued = entry["queuedAt"]?.stringValue ?? ""
+                #expect(answered.count == queued.count && answered.dropFirst(10).first == " " && answered >= queued && answered <= AnnotationEnvelope.date(engine.now()),
+                        "answeredAt \(answered): a time like queuedAt \(queued), not later than now")
+            }
             let bobItem = try #require(list.first { $0["annotation"] == ["text": "by bob"] })
             #expect(bobItem["history"]?.arrayValue?.count == 4)
 

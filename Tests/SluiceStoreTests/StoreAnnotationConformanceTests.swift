@@ -179,6 +179,82 @@ import Testing
     }
 }
 
+/// `items(workflowID:filter:after:limit:)`: a workflow's items by state and by the pool they
+/// wait or are held in, paged, the same in every driver.
+@Suite(.postgresSchemas) struct StoreAnnotationItemFilterConformanceTests {
+    @Test(arguments: Driver.allCases)
+    func itemsAreSelectedByStateAndByThePoolTheyWaitInAndPaged(driver: Driver) async throws {
+        let store = try await driver.make()
+        let p = try await store.insertProject(AnnotationProjectRecord(namespace: "default", name: "p", description: "", labelConfig: ["kind": "json"], createdAt: 1))
+        let w = try #require(try await store.insertAnnotationWorkflow(AnnotationWorkflowRecord(projectID: p.id, namespace: "", pipeline: AnnotationPipeline.default.json, createdAt: 1, runsAs: "wf-1")))
+        let other = try #require(try await store.insertAnnotationWorkflow(AnnotationWorkflowRecord(projectID: p.id, namespace: "", pipeline: AnnotationPipeline.default.json, createdAt: 1, runsAs: "wf-2")))
+        guard case .inserted(let items) = try await store.insertItems((0..<8).map { AnnotationItemRecord(workflowID: w.id, externalID: nil, data: .number(Double($0)), createdAt: 2) }),
+              case .inserted(let others) = try await store.insertItems((0..<2).map { AnnotationItemRecord(workflowID: other.id, externalID: nil, data: .number(Double($0)), createdAt: 2) }) else {
+            Issue.record("not inserted")
+            return
+        }
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2"))])
+        // Running: their task 0 runs attempt 1.
+        for (id, wf) in [("ex-held", "wf-1"), ("ex-waiting", "wf-1"), ("ex-stale", "wf-1"), ("ex-other", "wf-2")] {
+            _ = try await store.applyRecording([.insertExecution(execution(id, workflow: wf))])
+            let start = ExecutionTransition(executionID: id, tasks: [TaskChange(index: 0, expected: [.pending], status: .running, startedAt: 10, attempt: 1)])
+            #expect(try await store.applyRecording([.transition(start)]) == [.applied])
+        }
+        // Ended: completed (its result's status completed, or discarded), failed, cancelled.
+        func ended(_ id: String, _ status: ExecutionStatus, output: JSONValue? = nil) -> ExecutionDetail {
+            ExecutionDetail(execution: ExecutionRecord(id: id, workflowID: "wf-1", status: status, input: [:], output: output, createdAt: 5, startedAt: 6, completedAt: 7), tasks: [])
+        }
+        _ = try await store.applyRecording([
+            .insertExecution(ended("ex-completed", .completed, output: ["json": ["status": "completed", "annotation": ["label": "cat"]]])),
+            .insertExecution(ended("ex-discarded", .completed, output: ["json": ["status": "discarded"]])),
+            .insertExecution(ended("ex-failed", .failed)),
+            .insertExecution(ended("ex-cancelled", .cancelled)),
+        ])
+        // items[0] stays pending; the rest run or ended.
+        let executions = ["ex-held", "ex-waiting", "ex-completed", "ex-discarded", "ex-failed", "ex-cancelled", "ex-stale"]
+        try await store.setItemExecutions(executions.enumerated().map { (item: items[$0.offset + 1].id, execution: $0.element) } + [(item: others[1].id, execution: "ex-other")])
+        func task(_ id: String, _ execution: String, phase: Int, pool: Int, attempt: Int = 1, workflow: String = "wf-1", claimed: Bool = false, answered: Bool = false) -> QueuedTaskRecord {
+            QueuedTaskRecord(id: id, executionID: execution, workflowID: workflow, namespace: "default", index: 0, stepID: "step-1", attempt: attempt,
+                             queue: HumanTask.queue, input: [:], outputType: "json", leaseMilliseconds: 0, createdAt: 10 + Int64(phase),
+                             claim: claimed ? QueueClaim(token: "clm_\(id)", worker: "alice", claimedAt: 11, heartbeatAt: 11, leaseUntil: QueuedTaskRecord.heldUntilAnswered) : nil,
+                             result: answered ? .output(["json": ["label": "cat"]]) : nil, human: HumanTask.Spec(title: id), answeredAt: answered ? 12 : nil, phase: phase, pool: pool)
+        }
+        for t in [
+            task("ht-1", "ex-held", phase: 0, pool: 1, claimed: true),  // held in pool 1
+            task("ht-2", "ex-waiting", phase: 0, pool: 1, claimed: true, answered: true),  // answered in pool 1,
+            task("ht-3", "ex-waiting", phase: 1, pool: 2),  // waiting unclaimed in pool 2
+            task("ht-4", "ex-stale", phase: 0, pool: 1, attempt: 2),  // not the task's current attempt: in no pool
+            task("ht-5", "ex-other", phase: 0, pool: 1, workflow: "wf-2"),  // another workflow's
+        ] { #expect(try await store.apply([.enqueue(t)]) == [.applied], "\(t.id)") }
+
+        func ids(_ state: AnnotationItemFilter.State?, pool: Int? = nil, after: Int64 = 0, limit: Int = 100, workflow: Int64? = nil) async throws -> [Int64] {
+            try await store.items(workflowID: workflow ?? w.id, filter: AnnotationItemFilter(state: state, pool: pool), after: after, limit: limit).map(\.id)
+        }
+        let id = items.map(\.id)
+        #expect(try await ids(nil) == id, "no filter: every item")
+        #expect(try await ids(.pending) == [id[0]])
+        #expect(try await ids(.inPool) == [id[1], id[2], id[7]])
+        #expect(try await ids(.completed) == [id[3]])
+        #expect(try await ids(.discarded) == [id[4]])
+        #expect(try await ids(.failed) == [id[5]])
+        #expect(try await ids(.cancelled) == [id[6]])
+        #expect(try await ids(nil, pool: 1) == [id[1]], "held there; an answered task or one not current is not")
+        #expect(try await ids(nil, pool: 2) == [id[2]], "waiting unclaimed there")
+        #expect(try await ids(.inPool, pool: 2) == [id[2]])
+        #expect(try await ids(.completed, pool: 1).isEmpty, "an ended item is in no pool")
+        #expect(try await ids(nil, pool: 3).isEmpty)
+        // Paged by id, like the unfiltered list.
+        #expect(try await ids(.inPool, limit: 1) == [id[1]])
+        #expect(try await ids(.inPool, after: id[1], limit: 1) == [id[2]])
+        #expect(try await ids(.inPool, after: id[2], limit: 5) == [id[7]])
+        #expect(try await ids(.inPool, after: id[7]).isEmpty)
+        // Only the workflow's own items.
+        #expect(try await ids(.pending, workflow: other.id) == [others[0].id])
+        #expect(try await ids(.inPool, workflow: other.id) == [others[1].id])
+        #expect(try await ids(nil, pool: 1, workflow: other.id) == [others[1].id])
+    }
+}
+
 /// `updateAnnotationWorkflow`: an edit stored only on the version it was made on, with its
 /// items' tasks re-pointed in the same transaction, the same in every driver.
 @Suite(.postgresSchemas) struct StoreAnnotationEditConformanceTests {

@@ -109,7 +109,7 @@ import Testing
             try pool.close()
         }
         let store = try SQLiteStore(path: path)
-        #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs", "003_workflow_versions", "004_events_webhooks", "005_attempt_base", "006_access", "007_queues", "008_human_tasks", "009_groups_and_queue_grants", "010_annotation", "011_schedules", "012_trace_context", "013_workflow_names", "014_execution_suspended"])
+        #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs", "003_workflow_versions", "004_events_webhooks", "005_attempt_base", "006_access", "007_queues", "008_human_tasks", "009_groups_and_queue_grants", "010_annotation", "011_schedules", "012_trace_context", "013_workflow_names", "014_execution_suspended", "015_annotation_item_filters"])
         let detail = try #require(try await store.execution(id: "ex-1"))
         #expect(detail.tasks[0].status == .running)
         #expect(detail.tasks[0].attempt == 0 && detail.tasks[0].attempts.isEmpty && detail.tasks[0].wakeAt == nil)

@@ -208,7 +208,7 @@ import Testing
             try pool.close()
         }
         let store = try SQLiteStore(path: path)
-        #expect(try store.appliedMigrations().suffix(3) == ["012_trace_context", "013_workflow_names", "014_execution_suspended"])
+        #expect(try store.appliedMigrations().suffix(4) == ["012_trace_context", "013_workflow_names", "014_execution_suspended", "015_annotation_item_filters"])
         let execution = try #require(try await store.execution(id: "ex-1"))
         #expect(execution.execution.status == .running && execution.execution.webhookSecret == "whsec_x" && execution.execution.traceContext == nil)
         #expect(execution.tasks.map(\.status) == [.running])
@@ -241,7 +241,7 @@ import Testing
             try pool.close()
         }
         let store = try SQLiteStore(path: path)
-        #expect(try store.appliedMigrations().last == "014_execution_suspended")
+        #expect(try store.appliedMigrations().last == "015_annotation_item_filters")
         #expect(store.instanceID.count == 8)
         #expect(try await store.lastEventSeq() == 0, "no events for changes made before events existed")
         #expect(try await store.fanOutCursor() == 0)

@@ -117,7 +117,7 @@ func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "E
             try pool.close()
         }
         let store = try SQLiteStore(path: path)
-        #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs", "003_workflow_versions", "004_events_webhooks", "005_attempt_base", "006_access", "007_queues", "008_human_tasks", "009_groups_and_queue_grants", "010_annotation", "011_schedules", "012_trace_context", "013_workflow_names", "014_execution_suspended"])
+        #expect(try store.appliedMigrations() == ["001_workflows_executions_tasks", "002_attempts_timers_logs", "003_workflow_versions", "004_events_webhooks", "005_attempt_base", "006_access", "007_queues", "008_human_tasks", "009_groups_and_queue_grants", "010_annotation", "011_schedules", "012_trace_context", "013_workflow_names", "014_execution_suspended", "015_annotation_item_filters"])
         let head = try #require(try await store.workflow(id: "wf-1"))
         #expect(head.version == 1 && head.createdAt == 1 && head.updatedAt == 1)
         let first = try #require(try await store.workflowVersion(id: "wf-1", version: 1))
@@ -143,7 +143,7 @@ func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "E
             try pool.close()
         }
         let store = try SQLiteStore(path: path)
-        #expect(try store.appliedMigrations().last == "014_execution_suspended")
+        #expect(try store.appliedMigrations().last == "015_annotation_item_filters")
         #expect(try await store.workflow(id: "wf-1")?.namespace == "default")
         #expect(try await store.workflows(limit: 10, before: nil, namespaces: ["default"]).items.map(\.id) == ["wf-1"])
         #expect(try await store.accounts(limit: 10, before: nil).items.isEmpty)

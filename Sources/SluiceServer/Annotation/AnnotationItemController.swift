@@ -98,9 +98,41 @@ struct AnnotationItemController {
         try requireRead(context, workflow)
         let limit = try parsing.page(request).limit
         let after = try AnnotationController.idParameter(request, "cursor", required: false) ?? 0
-        let items = try await engine.store.items(workflowID: workflow.id, after: after, limit: limit)
+        let filter = try Self.filter(request, workflow)
+        let items = filter == AnnotationItemFilter()
+            ? try await engine.store.items(workflowID: workflow.id, after: after, limit: limit)
+            : try await engine.store.items(workflowID: workflow.id, filter: filter, after: after, limit: limit)
         let list = try await representations(items, history: false)
         return AnnotationEnvelope.success(["list": .array(list), "nextCursor": items.count == limit ? .number(Double(items.last!.id)) : .null], now: engine.now())
+    }
+
+    /// `state=` (one of the states an item reports) and `pool=` (a pool of the workflow, by its
+    /// index or its name: the items waiting or held there), both optional; the problems of both
+    /// in one 400.
+    static func filter(_ request: Request, _ workflow: AnnotationWorkflowRecord) throws -> AnnotationItemFilter {
+        var filter = AnnotationItemFilter()
+        var issues: [ValidationIssue] = []
+        if let raw = request.uri.queryParameters["state"].map(String.init) {
+            if let state = AnnotationItemFilter.State(rawValue: raw) {
+                filter.state = state
+            } else {
+                let states = AnnotationItemFilter.State.allCases.map(\.rawValue).joined(separator: ", ")
+                issues.append(.init(path: "state", code: "invalid_value", message: "expected one of \(states), found \"\(raw)\""))
+            }
+        }
+        if let raw = request.uri.queryParameters["pool"].map(String.init) {
+            let pools = AnnotationPipeline.parse(workflow.pipeline, path: "workflow").0?.pools ?? []
+            if let index = Int(raw), pools.indices.contains(index) {
+                filter.pool = index
+            } else if let index = pools.firstIndex(where: { $0.name == raw }) {
+                filter.pool = index
+            } else {
+                let known = pools.enumerated().map { "\($0.offset) (\($0.element.name))" }.joined(separator: ", ")
+                issues.append(.init(path: "pool", code: "unknown_pool", message: "expected a pool of workflow \(workflow.id), by index or name: \(known); found \"\(raw)\""))
+            }
+        }
+        guard issues.isEmpty else { throw AnnotationController.invalid(issues) }
+        return filter
     }
 
     /// The completed items of a workflow with their annotations, the algorithms' outputs and
@@ -312,6 +344,8 @@ struct AnnotationItemController {
                 h.append("by", task.claim.map { .string($0.worker) } ?? .null)
                 h.append("queuedAt", .string(AnnotationEnvelope.date(task.createdAt)))
                 h.append("claimedAt", task.claim.map { .string(AnnotationEnvelope.date($0.claimedAt)) } ?? .null)
+                // When the answer was stored (`null` while unanswered): with claimedAt, how long it took.
+                h.append("answeredAt", task.answeredAt.map { .string(AnnotationEnvelope.date($0)) } ?? .null)
                 h.append("answer", task.result.map { _ in Engine.answerValue(task) } ?? .null)
                 return .object(h)
             }))
