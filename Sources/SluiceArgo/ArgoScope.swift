@@ -14,6 +14,11 @@ struct ArgoScope {
     /// Inside a `withParam` over a result known only at run time: `{{item}}` becomes the Sluice
     /// placeholder of the mapped task's current item (`{{item}}`, `{{item.key}}`).
     var runtimeItem = false
+    /// In the exit handler (and the templates it calls): the Sluice values `{{workflow.status}}`
+    /// (`Succeeded` or `Failed`, the text of a task that reads it when the handler starts) and
+    /// `{{workflow.failures}}` stand for; `nil` elsewhere, where they are refused.
+    var workflowStatus: Reference?
+    var workflowFailures: Reference?
     /// Sibling tasks (`tasks.X`) or steps (`steps.X`) by Argo name: the native task that runs
     /// them, when it is a single container.
     var tasks: [String: String] = [:]
@@ -63,7 +68,8 @@ struct ArgoScope {
                 case "namespace": return .success(namespace)
                 case "uid": return .success(uid)
                 case "status", "failures":
-                    return .failure(ArgoIssue(path: "", message: "{{\(name)}} is not supported yet (an exit handler cannot read the workflow's outcome)"))
+                    if let reference = parts[1] == "status" ? workflowStatus : workflowFailures { return .success(runtime(reference)) }
+                    return .failure(ArgoIssue(path: "", message: "{{\(name)}} is known in the exit handler (spec.onExit) and the templates it calls, once the entrypoint has ended; here the workflow is still running"))
                 default: break
                 }
             }

@@ -114,9 +114,39 @@ public struct ArgoTranslator {
             // The exit handler runs once the entrypoint has finished however it ended; its own
             // failure fails the workflow, and it handles none before it (Sluice's "finally").
             guard let handler = raw.stringValue else { problem("spec.onExit", "expected a template name, found \(raw.kindName)"); return nil }
+            // {{workflow.status}}: two pure Sluice tasks after the entrypoint — a table of the
+            // names, and the name for `execution.failed` when the handler starts — so that the
+            // handler reads "Succeeded" or "Failed" (and can compare it in a `when`).
+            let table = taskID(for: "\(workflowName).onExit-status-names")
+            let status = taskID(for: "\(workflowName).onExit-status")
+            var names = JSONObject()
+            names.append("id", .string(table))
+            names.append("type", "JSON.Build")
+            names.append("input", ["fields": ["true": "Failed", "false": "Succeeded"]])
+            if let exits = main?.exits, !exits.isEmpty { names.append("depends_on", .array(exits.map(JSONValue.string))) }
+            names.append("trigger", "finally")
+            var pick = JSONObject()
+            pick.append("id", .string(status))
+            pick.append("type", "JSON.Get")
+            pick.append("depends_on", [.string(table)])
+            pick.append("render_input", true)
+            pick.append("input", ["pointer": .string("/{{\(Reference(root: .execution, path: [.member("failed")]))}}"), "as": "text"])
+            tasks.append(.object(names))
+            taskPaths.append("spec.onExit")
+            tasks.append(.object(pick))
+            taskPaths.append("spec.onExit")
+            var handlerScope = scope
+            handlerScope.workflowStatus = Reference(root: .task(status), path: [.member("text")])
+            handlerScope.workflowFailures = Reference(root: .execution, path: [.member("failures")])
             let first = tasks.count
-            _ = expand(template: handler, nodeName: "\(workflowName).onExit", displayName: "\(workflowName).onExit", arguments: [], argumentsPath: "spec.onExit", scope: scope, boundaryID: nil, after: main?.exits ?? [], condition: nil, invocationPath: "spec.onExit", stack: [])
+            _ = expand(template: handler, nodeName: "\(workflowName).onExit", displayName: "\(workflowName).onExit", arguments: [], argumentsPath: "spec.onExit", scope: handlerScope, boundaryID: nil, after: main?.exits ?? [], condition: nil, invocationPath: "spec.onExit", stack: [])
             let exits = Set(main?.exits ?? [])
+            // The handler's first tasks wait for the status too (it is read when they start).
+            for k in first..<tasks.count {
+                guard case .object(var t) = tasks[k], let deps = t["depends_on"]?.arrayValue, deps.contains(where: { exits.contains($0.stringValue ?? "") }) else { continue }
+                t = JSONObject(t.map { ($0.key, $0.key == "depends_on" ? .array(deps + [.string(status)]) : $0.value) })
+                tasks[k] = .object(t)
+            }
             for k in first..<tasks.count {
                 guard case .object(var t) = tasks[k], let deps = t["depends_on"]?.arrayValue, deps.contains(where: { exits.contains($0.stringValue ?? "") }) else { continue }
                 t.append("trigger", "finally")
@@ -209,6 +239,8 @@ public struct ArgoTranslator {
         rejectUnknown(template, allowed: Self.templateFields, ignored: Self.ignoredTemplateFields, path: path)
         // Inputs: declared parameters, bound from the call's arguments or their defaults.
         var scope = ArgoScope(workflowName: outer.workflowName, namespace: outer.namespace, uid: outer.uid, workflowParameters: outer.workflowParameters)
+        scope.workflowStatus = outer.workflowStatus
+        scope.workflowFailures = outer.workflowFailures
         var inputs: [(name: String, value: String)] = []
         var inputArtifacts: [ArtifactDeclaration] = []
         let isContainer = template["container"] != nil || template["script"] != nil

@@ -8,8 +8,8 @@ extension Condition {
 
     /// Decides the condition against an execution input and the outputs of tasks
     /// (`output(id)` gives a task's output object, `nil` if it has none).
-    public func evaluate(input: JSONValue, output: (String) -> JSONValue?, status: (String) -> String? = { _ in nil }) -> Bool {
-        expression.isTrue { $0.resolve(input: input, output: output, status: status) }
+    public func evaluate(input: JSONValue, output: (String) -> JSONValue?, status: (String) -> String? = { _ in nil }, execution: () -> JSONValue? = { nil }) -> Bool {
+        expression.isTrue { $0.resolve(input: input, output: output, status: status, execution: execution) }
     }
 }
 

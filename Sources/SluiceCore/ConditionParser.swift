@@ -279,7 +279,7 @@ struct ConditionParser {
             }
         } else if ExpressionScanner.isWordStart(b) {
             let word = scanner.scanName()
-            if word == "input" || word == "tasks" || (word == "status" && (scanner.current == UInt8(ascii: ".") || scanner.current == UInt8(ascii: "["))) {
+            if word == "input" || word == "tasks" || ((word == "status" || word == "execution") && (scanner.current == UInt8(ascii: ".") || scanner.current == UInt8(ascii: "["))) {
                 scanner.index = start
                 kind = .reference(try scanner.scanReference())
             } else {

@@ -210,7 +210,8 @@ public struct ExecutionStateMachine: Sendable {
         var dispatch = Dispatch(executionID: executionID, index: index, input: input(for: index), attempt: attempts[index])
         if let template = plan.nodes[index].parameterTemplate {
             let (input, outputs, indexByID) = (self.input, self.outputs, plan.indexByID)
-            let resolve = { (r: Reference) in r.resolve(input: input, output: { id in indexByID[id].flatMap { outputs[$0] } }) }
+            let execution = template.references.contains { $0.reference.root == .execution } ? executionValue() : nil
+            let resolve = { (r: Reference) in r.resolve(input: input, output: { id in indexByID[id].flatMap { outputs[$0] } }, execution: { execution }) }
             if plan.nodes[index].map != nil {
                 var bindings: [Reference: JSONValue] = [:]
                 for (reference, _) in template.references where reference.root != .item {
@@ -314,7 +315,7 @@ public struct ExecutionStateMachine: Sendable {
         let reason: JSONValue
         if !node.runsAfterFailure && !node.dependencies.isEmpty && !node.dependencies.contains(where: { phases[$0] == .completed }) {
             reason = ["code": "dependencies_skipped", "message": "skipped: every task it depends on was skipped"]
-        } else if let condition = node.condition, !condition.evaluate(input: input, output: { id in plan.indexByID[id].flatMap { outputs[$0] } }, status: { id in plan.indexByID[id].flatMap { statusName($0) } }) {
+        } else if let condition = node.condition, !condition.evaluate(input: input, output: { id in plan.indexByID[id].flatMap { outputs[$0] } }, status: { id in plan.indexByID[id].flatMap { statusName($0) } }, execution: { executionValue() }) {
             reason = ["code": "condition_false", "message": .string("skipped: its condition was false: \(condition)")]
         } else {
             dispatch.append(begin(index))
@@ -557,6 +558,20 @@ public struct ExecutionStateMachine: Sendable {
         }
         if !handled(first) { return first }
         return phases.indices.first { phases[$0] == .failed && !handled($0) }
+    }
+
+    /// `execution` as references read it: whether a task failed with no `all_finished` handler
+    /// run after it (`failed`), and those tasks with their error (`failures`), oldest first.
+    func executionValue() -> JSONValue {
+        var failures: [JSONValue] = []
+        if firstFailure != nil {
+            let anyHandler = plan.nodes.contains(where: \.runsAfterFailure)
+            for i in phases.indices where phases[i] == .failed {
+                if anyHandler, plan.nodes[i].dependents.contains(where: { d in plan.nodes[d].runsAfterFailure && plan.nodes[d].handlesFailures && (phases[d] == .completed || phases[d] == .failed) }) { continue }
+                failures.append(["task": .string(plan.nodes[i].id), "message": .string(failureMessages[i] ?? (firstFailure?.index == i ? firstFailure!.message : "failed"))])
+            }
+        }
+        return ["failed": .bool(!failures.isEmpty), "failures": .array(failures)]
     }
 
     /// A finished task's status as `status.<id>` reads it; `nil` while it has not finished.

@@ -183,6 +183,8 @@ struct ExpressionScanner {
             root = .input
         case "item":
             root = .item
+        case "execution":
+            root = .execution
         case "tasks", "status":
             let make: (String) -> Reference.Root = word == "tasks" ? { .task($0) } : { .status($0) }
             if current == UInt8(ascii: ".") {

@@ -5,7 +5,7 @@
 /// Grammar (no spaces inside a reference):
 ///
 ///     reference := root step*
-///     root      := "input" | "tasks" "." name | "tasks" "[" string "]" | "status" … | "item"
+///     root      := "input" | "tasks" "." name | "tasks" "[" string "]" | "status" … | "item" | "execution"
 ///     step      := "." name | "[" digits "]" | "[" string "]"
 ///     name      := one or more ASCII letters, digits, "_" or "-"
 ///     string    := '"' … '"' or "'" … "'" with the escapes \" \' \\ \n \t \r
@@ -27,6 +27,11 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
         /// The current item of a mapped task (`item`, `item.name`, `item[0]`): only in the
         /// rendered input (`render_input`) of a task with `map`, filled in for each item.
         case item
+        /// The execution so far, for a task that runs after others (an exit handler with
+        /// `"trigger": "finally"`): `execution.failed` (a task failed and no handler ran after
+        /// it) and `execution.failures` (`[{"task", "message"}]` of those tasks), read when the
+        /// task starts or its condition is decided.
+        case execution
 
         /// `input`, `tasks.fetch` or `tasks["v1.2"]`.
         public var description: String {
@@ -35,6 +40,7 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
             case .task(let id): return Reference.isPlainName(id) ? "tasks.\(id)" : "tasks[\(Reference.quoted(id))]"
             case .status(let id): return Reference.isPlainName(id) ? "status.\(id)" : "status[\(Reference.quoted(id))]"
             case .item: return "item"
+            case .execution: return "execution"
             }
         }
     }
@@ -117,12 +123,13 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
 
     /// Resolves the reference against an execution input and the outputs of tasks
     /// (`output(id)` gives a task's output object, `nil` if it has none yet).
-    public func resolve(input: JSONValue, output: (String) -> JSONValue?, status: (String) -> String? = { _ in nil }) -> JSONValue? {
+    public func resolve(input: JSONValue, output: (String) -> JSONValue?, status: (String) -> String? = { _ in nil }, execution: () -> JSONValue? = { nil }) -> JSONValue? {
         switch root {
         case .input: return resolve(in: input)
         case .task(let id): return output(id).flatMap { resolve(in: $0) }
         case .status(let id): return status(id).flatMap { resolve(in: .string($0)) }
         case .item: return nil
+        case .execution: return execution().flatMap { resolve(in: $0) }
         }
     }
 
@@ -142,6 +149,7 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
             case .input: return .failure("the execution input is not available here")
             case .task(let id), .status(let id): return .failure("there is no task \"\(id)\"")
             case .item: return .failure("item is only known in the input of a task with map")
+            case .execution: return .failure("the execution's state is not available here")
             }
         }
         var at = root.description
@@ -177,6 +185,7 @@ public struct Reference: Sendable, Hashable, CustomStringConvertible {
             case .task(let id): return "task \"\(id)\" outputs \(type)"
             case .status(let id): return "the status of task \"\(id)\" is \(type)"
             case .item: return "each item is \(type)"
+            case .execution: return "the execution is \(type)"
             }
         }
         return "\(at) is \(type)"

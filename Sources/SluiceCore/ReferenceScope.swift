@@ -36,6 +36,8 @@ struct ReferenceScope {
                 return .failure(TypeProblem("item is the current item of a task with map, known only in that task's input (with render_input)"))
             }
             return .success(item)
+        case .execution:
+            return .success(Self.executionType)
         case .task(let id), .status(let id):
             guard let k = indexByID[id] else {
                 return .failure(TypeProblem("there is no task \"\(id)\"; expected one of: \(otherIDs(than: i))"))
@@ -51,6 +53,12 @@ struct ReferenceScope {
             return .success(type)
         }
     }
+
+    /// What `execution` holds: whether a task failed with no handler after it, and those tasks.
+    static let executionType = ValueType.closedObject([
+        "failed": .boolean,
+        "failures": .list(.closedObject(["task": .text, "message": .text])),
+    ])
 
     /// The ids of the tasks other than task `i`, the first `TypeChecker.maxListed` of them and
     /// how many more: a message costs the same whatever the number of tasks.

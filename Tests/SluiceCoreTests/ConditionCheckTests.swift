@@ -27,7 +27,7 @@ import Testing
             case .input: return input
             case .task(let id): return tasks[id]
             case .status: return .text
-            case .item: return nil
+            case .item, .execution: return nil
             }
         }
     }

@@ -90,6 +90,41 @@ import Testing
         #expect(failure.issues.first?.path == "tasks[1].input")
         #expect(failure.issues.first?.message.contains("is not upstream") == true)
     }
+
+    /// `execution.failed` and `execution.failures`: what an exit handler (`"trigger": "finally"`)
+    /// reads of the execution so far, in its rendered input and its condition (Argo's
+    /// `{{workflow.status}}` and `{{workflow.failures}}` are built on them).
+    @Test func aFinallyTaskReadsWhetherTheExecutionFailedAndWhichTasksFailed() throws {
+        func exits(failing: Bool) -> String {
+            """
+            {"name": "w", "tasks": [
+              {"id": "src", "type": "StaticTextInput", "input": "x"},
+              {"id": "work", "type": "\(failing ? "Fail" : "Echo")", "depends_on": ["src"]\(failing ? #", "input": {"message": "no luck"}"# : "")},
+              {"id": "report", "type": "TextOperation.Template", "depends_on": ["work"], "trigger": "finally", "render_input": true,
+               "input": {"template": "failed={{execution.failed}} {{execution.failures}}"}},
+              {"id": "onFailure", "type": "TextOperation.Template", "depends_on": ["work"], "trigger": "finally", "when": "execution.failed", "input": {"template": "f"}},
+              {"id": "onSuccess", "type": "TextOperation.Template", "depends_on": ["work"], "trigger": "finally", "when": "!execution.failed", "input": {"template": "s"}}
+            ]}
+            """
+        }
+        let (failedStatus, failedTasks, failedParameters) = runAll(try plan(exits(failing: true)))
+        #expect(failedStatus == .failed)
+        #expect(failedParameters["report"] == .some(["template": .string(#"failed=true [{"task":"work","message":"no luck"}]"#)]))
+        #expect(failedTasks["onFailure"] == .completed)
+        #expect(failedTasks["onSuccess"] == .skipped)
+        let (okStatus, okTasks, okParameters) = runAll(try plan(exits(failing: false)))
+        #expect(okStatus == .completed)
+        #expect(okParameters["report"] == .some(["template": "failed=false []"]))
+        #expect(okTasks["onFailure"] == .skipped)
+        #expect(okTasks["onSuccess"] == .completed)
+        // A member `execution` does not have is refused where it is written.
+        if case .failure(let f) = TypeChecker().check(json: try JSONParser.parse(#"{"name": "w", "tasks": [{"id": "a", "type": "StaticTextInput", "input": "x", "when": "execution.status == 'x'"}]}"#)) {
+            #expect(f.issues.first?.path == "tasks[0].when", "\(f.issues)")
+            #expect(f.issues.first?.message.contains("it has no member \"status\"") == true, "\(f.issues)")
+        } else {
+            Issue.record("execution.status was accepted")
+        }
+    }
 }
 
 extension String {
@@ -97,4 +132,5 @@ extension String {
         guard let r = firstRange(of: target) else { return self }
         return String(self[..<r.lowerBound]) + replacement + String(self[r.upperBound...])
     }
+
 }

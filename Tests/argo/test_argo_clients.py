@@ -336,13 +336,30 @@ class HeraTests(unittest.TestCase):
     def test_an_exit_handler_runs_after_a_failure_and_the_workflow_still_fails(self):
         with Workflow(generate_name="exit-", entrypoint="main", on_exit="bye", workflows_service=service()) as w:
             Container(name="main", image="busybox", command=["sh", "-c"], args=["exit 2"])
-            Container(name="bye", image="busybox", command=["sh", "-c"], args=["echo goodbye"])
+            # Argo's exit-handlers example: the handler reads the outcome ({{workflow.status}}).
+            Container(name="bye", image="busybox", command=["sh", "-c"], args=["echo goodbye, {{workflow.status}}"])
         w.create()
         done = w.wait(poll_interval=1)
         self.assertEqual(done.status.phase, "Failed")
         handler = done.status.nodes[f"{done.metadata.name}-{fnv(done.metadata.name + '.onExit')}"]
         self.assertEqual(handler.phase, "Succeeded")
-        self.assertEqual(handler.outputs.result, "goodbye")
+        self.assertEqual(handler.outputs.result, "goodbye, Failed")
+
+    def test_an_exit_handler_branches_on_the_workflow_status(self):
+        # Argo's exit-handlers example: steps of the handler run or not by {{workflow.status}}.
+        with Workflow(generate_name="exit-status-", entrypoint="main", on_exit="exit-handler", workflows_service=service()) as w:
+            say = Container(name="say", image="busybox", command=["sh", "-c"], args=["echo {{inputs.parameters.m}}"],
+                            inputs=[Parameter(name="m")])
+            Container(name="main", image="busybox", command=["sh", "-c"], args=["echo fine"])
+            with Steps(name="exit-handler") as handler:
+                with handler.parallel():
+                    say(name="celebrate", arguments={"m": "hooray"}, when="{{workflow.status}} == Succeeded")
+                    say(name="cry", arguments={"m": "boohoo {{workflow.failures}}"}, when="{{workflow.status}} != Succeeded")
+        w.create()
+        done = w.wait(poll_interval=1)
+        self.assertEqual(done.status.phase, "Succeeded", done.status.message)
+        self.assertEqual(node_by_display(done, "celebrate").outputs.result, "hooray")
+        self.assertEqual(node_by_display(done, "cry").phase, "Skipped")
 
     def test_a_suspend_template_waits_for_the_resume_and_a_suspended_workflow_resumes(self):
         from hera.workflows import Suspend
