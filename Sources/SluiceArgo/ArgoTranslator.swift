@@ -454,21 +454,7 @@ public struct ArgoTranslator {
         }
         guard case .array(let items) = list else { problem(ppath, "expected an array of {\"name\", \"valueFrom\": {\"path\"}}, found \(list.kindName)"); return [] }
         var out: [OutputParameter] = []
-        for (i, item) in items.enumerated() {
-            let p = IssuePath.index(ppath, i)
-            guard case .object(let parameter) = item else { problem(p, "expected {\"name\", \"valueFrom\": {\"path\"}}, found \(item.kindName)"); continue }
-            rejectUnknown(parameter, allowed: ["name", "valueFrom", "description"], ignored: ["globalName"], path: p)
-            guard let name = parameter["name"]?.stringValue, !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
-                problem(IssuePath.member(p, "name"), "expected a name of letters, digits, - and _, found \(parameter["name"]?.preview ?? "none")")
-                continue
-            }
-            if out.contains(where: { $0.name == name }) { problem(IssuePath.member(p, "name"), "output parameter \"\(name)\" is declared twice"); continue }
-            let vpath = IssuePath.member(p, "valueFrom")
-            guard case .object(let from)? = parameter["valueFrom"] else {
-                problem(vpath, parameter["valueFrom"] == nil ? "required field is missing; expected {\"path\": \"/tmp/file\"} (the file the container writes)" : "expected an object such as {\"path\": \"/tmp/file\"}")
-                continue
-            }
-            rejectUnknown(from, allowed: ["path", "default"], path: vpath)
+        for (name, from, vpath) in outputParameterEntries(items, path: ppath, valueFrom: ["path", "default"], example: "{\"path\": \"/tmp/file\"}", missing: "(the file the container writes)") {
             guard let file = from["path"]?.stringValue else {
                 problem(IssuePath.member(vpath, "path"), "required field is missing; Sluice reads output parameters from a file the container writes (valueFrom.path)")
                 continue
@@ -480,6 +466,31 @@ public struct ArgoTranslator {
                 defaultValue = substitute(text, scope: scope, path: IssuePath.member(vpath, "default"))
             }
             out.append(OutputParameter(name: name, path: filePath, defaultValue: defaultValue))
+        }
+        return out
+    }
+
+    /// The entries of an `outputs.parameters` list that have a valid, unique `name` and a
+    /// `valueFrom` object (whose members other than `valueFrom` are refused); each problem is
+    /// reported at its path.
+    mutating func outputParameterEntries(_ items: [JSONValue], path ppath: String, valueFrom allowed: [String], example: String, missing: String) -> [(name: String, from: JSONObject, path: String)] {
+        var out: [(name: String, from: JSONObject, path: String)] = []
+        for (i, item) in items.enumerated() {
+            let p = IssuePath.index(ppath, i)
+            guard case .object(let parameter) = item else { problem(p, "expected {\"name\", \"valueFrom\": \(example)}, found \(item.kindName)"); continue }
+            rejectUnknown(parameter, allowed: ["name", "valueFrom", "description"], ignored: ["globalName"], path: p)
+            guard let name = parameter["name"]?.stringValue, !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+                problem(IssuePath.member(p, "name"), "expected a name of letters, digits, - and _, found \(parameter["name"]?.preview ?? "none")")
+                continue
+            }
+            if out.contains(where: { $0.name == name }) { problem(IssuePath.member(p, "name"), "output parameter \"\(name)\" is declared twice"); continue }
+            let vpath = IssuePath.member(p, "valueFrom")
+            guard case .object(let from)? = parameter["valueFrom"] else {
+                problem(vpath, parameter["valueFrom"] == nil ? "required field is missing; expected \(example) \(missing)" : "expected an object such as \(example)")
+                continue
+            }
+            rejectUnknown(from, allowed: allowed, path: vpath)
+            out.append((name, from, vpath))
         }
         return out
     }
@@ -501,21 +512,7 @@ public struct ArgoTranslator {
         let ppath = IssuePath.member(path, "parameters")
         guard case .array(let items) = list else { problem(ppath, "expected an array of {\"name\", \"valueFrom\": {\"parameter\"}}, found \(list.kindName)"); return [] }
         var out: [GraphOutput] = []
-        for (i, item) in items.enumerated() {
-            let p = IssuePath.index(ppath, i)
-            guard case .object(let parameter) = item else { problem(p, "expected {\"name\", \"valueFrom\": {\"parameter\"}}, found \(item.kindName)"); continue }
-            rejectUnknown(parameter, allowed: ["name", "valueFrom", "description"], ignored: ["globalName"], path: p)
-            guard let name = parameter["name"]?.stringValue, !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
-                problem(IssuePath.member(p, "name"), "expected a name of letters, digits, - and _, found \(parameter["name"]?.preview ?? "none")")
-                continue
-            }
-            if out.contains(where: { $0.name == name }) { problem(IssuePath.member(p, "name"), "output parameter \"\(name)\" is declared twice"); continue }
-            let vpath = IssuePath.member(p, "valueFrom")
-            guard case .object(let from)? = parameter["valueFrom"] else {
-                problem(vpath, parameter["valueFrom"] == nil ? "required field is missing; expected {\"parameter\": \"{{tasks.NAME.outputs.parameters.P}}\"} (a dag's or steps' output is one of its tasks' or steps')" : "expected an object such as {\"parameter\": \"{{tasks.NAME.outputs.result}}\"}")
-                continue
-            }
-            rejectUnknown(from, allowed: ["parameter"], path: vpath)
+        for (name, from, vpath) in outputParameterEntries(items, path: ppath, valueFrom: ["parameter"], example: "{\"parameter\": \"{{tasks.NAME.outputs.parameters.P}}\"}", missing: "(a dag's or steps' output is one of its tasks' or steps')") {
             guard let text = from["parameter"]?.stringValue else {
                 problem(IssuePath.member(vpath, "parameter"), from["parameter"] == nil ? "required field is missing; a dag's or steps' output parameter names an output of one of its tasks or steps (valueFrom.parameter)" : "expected a string such as \"{{tasks.NAME.outputs.result}}\"")
                 continue

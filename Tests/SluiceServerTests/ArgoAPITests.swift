@@ -29,17 +29,8 @@ import Testing
 
     static let hello = #"{"workflow": {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "hello-world-", "labels": {"team": "a"}}, "spec": {"entrypoint": "main", "serviceAccountName": "argo", "templates": [\#(container("main", "echo hello"))]}}}"#
 
-    /// Reads the workflow until its phase is no longer Running (the process runtime is quick).
     func finished(_ client: some TestClientProtocol, _ namespace: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
-        for _ in 0..<200 {
-            let reply = try await client.send(.get, "/api/v1/workflows/\(namespace)/\(name)")
-            try #require(reply.status == .ok, "\(reply.text)", sourceLocation: sourceLocation)
-            let object = try reply.json()
-            if object["status"]?["phase"] != "Running" { return object }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        Issue.record("the workflow did not finish", sourceLocation: sourceLocation)
-        return .null
+        try await finishedArgoWorkflow(client, namespace, name, sourceLocation: sourceLocation)
     }
 
     /// ★ What Argo cannot do: 10,000 containers in one workflow (a `withItems` fan-out) run to
@@ -766,4 +757,17 @@ extension String {
         }
         return out + rest
     }
+}
+
+/// Reads the Argo workflow until its phase is no longer Running (the process runtime is quick).
+func finishedArgoWorkflow(_ client: some TestClientProtocol, _ namespace: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
+    for _ in 0..<200 {
+        let reply = try await client.send(.get, "/api/v1/workflows/\(namespace)/\(name)")
+        try #require(reply.status == .ok, "\(reply.text)", sourceLocation: sourceLocation)
+        let object = try reply.json()
+        if object["status"]?["phase"] != "Running" { return object }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    Issue.record("the workflow did not finish", sourceLocation: sourceLocation)
+    return .null
 }

@@ -38,15 +38,7 @@ import Testing
     }
 
     func finished(_ client: some TestClientProtocol, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
-        for _ in 0..<200 {
-            let reply = try await client.send(.get, "/api/v1/workflows/argo/\(name)")
-            try #require(reply.status == .ok, "\(reply.text)", sourceLocation: sourceLocation)
-            let object = try reply.json()
-            if object["status"]?["phase"] != "Running" { return object }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        Issue.record("the workflow did not finish", sourceLocation: sourceLocation)
-        return .null
+        try await finishedArgoWorkflow(client, "argo", name, sourceLocation: sourceLocation)
     }
 
     /// ★ A task writes a file artifact and a directory artifact; the next task reads them (and a
