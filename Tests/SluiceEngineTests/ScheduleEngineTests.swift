@@ -207,6 +207,10 @@ import Testing
         try await withEngine(clock: clock) { engine in
             let wf = try await engine.createWorkflow(Self.echo).record.id
             _ = try await engine.createSchedule(workflowID: wf, spec: every(60))
+            // On PostgreSQL the runner fires only while this node leads maintenance, which it wins
+            // in real time; a round run before that sleeps on the test's clock, which moves once
+            // per fire, and the test would wait for a fire that never comes (a loaded CI run).
+            while !engine.leadsMaintenance { try await Task.sleep(for: .milliseconds(10)) }
             let runner = ScheduleRunner(engine: engine, logger: Logger(label: "test"))
             let group = ServiceGroup(services: [runner], logger: Logger(label: "test"))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
