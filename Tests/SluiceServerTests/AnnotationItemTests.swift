@@ -122,6 +122,40 @@ import Testing
         }
     }
 
+    /// An item read one by one names everyone who held each round, in order: a labeler who took
+    /// it and released it, then the one who answered it (the list names only who answered).
+    @Test func anItemsHistoryNamesEveryHolderOfARoundReleasedOnesToo() async throws {
+        let (app, engine) = try await makeApp()
+        try await app.test(.router) { client in
+            let workflowID = try await workflow(client)
+            let uploaded = try Self.data(try await client.send(.post, "/annotation/item/upload", body: #"{"workflowId": \#(workflowID), "items": [{"data": "a cat?"}]}"#))
+            let itemID = Int(try #require(uploaded["itemIds"]?.arrayValue?.first?.numberValue))
+            _ = try await task(client, "bob", "Label")
+            let taken = try Self.data(try await client.send(.post, "/annotation/task/next", body: #"{"workflowId": \#(workflowID), "pool": 1, "account": "bob"}"#))["task"] ?? .null
+            let id = try #require(taken["human_task_id"]?.stringValue)
+            let clock = try #require(engine.clock as? ManualClock)
+            clock.advance(by: 60_000)
+            #expect(try await client.send(.post, "/human-tasks/\(id)/release", body: #"{"account": "bob"}"#).status == .ok)
+            clock.advance(by: 60_000)
+            let again = try Self.data(try await client.send(.post, "/annotation/task/next", body: #"{"workflowId": \#(workflowID), "pool": 1, "account": "ann"}"#))["task"] ?? .null
+            #expect(again["human_task_id"]?.stringValue == id, "the released item is the next one")
+            #expect(try await complete(client, again, "ann", #"{"label": "cat"}"#).status == .ok)
+
+            let item = try await item(client, itemID, until: "in_pool")
+            let history = try #require(item["history"]?.arrayValue)
+            let label = try #require(history.first)
+            #expect(label["by"] == "ann", "who answered")
+            let holders = try #require(label["holders"]?.arrayValue, "every holder of the round: \(label)")
+            #expect(holders.map { $0["by"] } == ["bob", "ann"])
+            #expect(holders[0]["claimedAt"] == .string(AnnotationEnvelope.date(1_715_966_541_000)))
+            #expect(holders[0]["releasedAt"] == .string(AnnotationEnvelope.date(1_715_966_601_000)))
+            #expect(holders[1]["claimedAt"] == .string(AnnotationEnvelope.date(1_715_966_661_000)))
+            #expect(holders[1]["releasedAt"] == .null, "she answered it")
+            let list = try Self.data(try await client.send(.get, "/annotation/item/list?workflowId=\(workflowID)"))
+            #expect(list["list"]?.arrayValue?.first?["history"] == nil, "the list has no history")
+        }
+    }
+
     /// `item/list?state=&pool=`: the items in a state, the items waiting or held in a pool (by
     /// index or name), both; a state or pool the workflow does not have is the seed's 400 at
     /// that parameter.

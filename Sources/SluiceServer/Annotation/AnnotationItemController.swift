@@ -89,7 +89,15 @@ struct AnnotationItemController {
             throw Problem.notFound("no item \(id)")
         }
         try requireRead(context, workflow)
-        return AnnotationEnvelope.success(try await representations([item], history: true)[0], now: engine.now())
+        // Who held each round, in order, released ones too: from the execution's task.claimed and
+        // task.released events (one read, for this item only; lists and exports name the
+        // holder that answered).
+        var holders: [String: [JSONValue]] = [:]
+        if let executionID = item.executionID {
+            let events = try await engine.store.events(executionID: executionID, after: 0, limit: Self.holderEventLimit)
+            holders = Self.holders(from: events)
+        }
+        return AnnotationEnvelope.success(try await representations([item], history: true, holders: holders)[0], now: engine.now())
     }
 
     @Sendable func list(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -284,18 +292,47 @@ struct AnnotationItemController {
     /// every label, verdict and algorithm output in order, with who and when.
     /// Reads what their representations need in two reads for the whole page (their executions,
     /// their queued tasks), not two per item.
-    func representations(_ items: [AnnotationItemRecord], history: Bool) async throws -> [JSONValue] {
+    func representations(_ items: [AnnotationItemRecord], history: Bool, holders: [String: [JSONValue]] = [:]) async throws -> [JSONValue] {
         let executionIDs = items.compactMap(\.executionID)
         let executions = try await engine.executionRecords(ids: executionIDs)
         // The tasks: for the history, or for where an unfinished item waits.
         let needed = executionIDs.filter { id in history || executions[id].map { !$0.status.isTerminal } ?? false }
         let tasks = try await engine.store.queuedTasks(executionIDs: needed)
         return items.map { item in
-            Self.representation(item, execution: item.executionID.flatMap { executions[$0] }, tasks: item.executionID.flatMap { tasks[$0] } ?? [], history: history)
+            Self.representation(item, execution: item.executionID.flatMap { executions[$0] }, tasks: item.executionID.flatMap { tasks[$0] } ?? [], history: history, holders: holders)
         }
     }
 
-    static func representation(_ item: AnnotationItemRecord, execution: ExecutionRecord?, tasks: [QueuedTaskRecord], history: Bool) -> JSONValue {
+    /// The most events of one item's execution read for its holders (an item taken and released
+    /// more often than this shows the holders of its first events).
+    static let holderEventLimit = 10_000
+
+    /// Every holder of each of an execution's human tasks, by task id, in order:
+    /// `{"by", "claimedAt", "releasedAt"}`, `releasedAt` `null` for the one holding it now or
+    /// who answered it. A new holder replacing one (a reassignment) ends the previous one.
+    static func holders(from events: [EventRecord]) -> [String: [JSONValue]] {
+        var open: [String: (by: String, claimedAt: Int64)] = [:]
+        var result: [String: [JSONValue]] = [:]
+        func close(_ id: String, at: Int64?) {
+            guard let held = open.removeValue(forKey: id) else { return }
+            var h = JSONObject()
+            h.append("by", .string(held.by))
+            h.append("claimedAt", .string(AnnotationEnvelope.date(held.claimedAt)))
+            h.append("releasedAt", at.map { .string(AnnotationEnvelope.date($0)) } ?? .null)
+            result[id, default: []].append(.object(h))
+        }
+        for event in events where event.type == EventType.taskClaimed || event.type == EventType.taskReleased {
+            guard let data = try? JSONParser.parse(event.data), let id = data["human_task_id"]?.stringValue else { continue }
+            close(id, at: event.at)
+            if event.type == EventType.taskClaimed, let by = data["holder"]?.stringValue {
+                open[id] = (by, data["claimed_at"]?.stringValue.flatMap(Timestamp.parse) ?? event.at)
+            }
+        }
+        for id in open.keys.sorted() { close(id, at: nil) }
+        return result
+    }
+
+    static func representation(_ item: AnnotationItemRecord, execution: ExecutionRecord?, tasks: [QueuedTaskRecord], history: Bool, holders: [String: [JSONValue]] = [:]) -> JSONValue {
         var o = JSONObject()
         o.append("itemId", .number(Double(item.id)))
         o.append("workflowId", .number(Double(item.workflowID)))
@@ -347,6 +384,8 @@ struct AnnotationItemController {
                 // When the answer was stored (`null` while unanswered): with claimedAt, how long it took.
                 h.append("answeredAt", task.answeredAt.map { .string(AnnotationEnvelope.date($0)) } ?? .null)
                 h.append("answer", task.result.map { _ in Engine.answerValue(task) } ?? .null)
+                // Read one by one (`GET /annotation/item/get`): everyone who held it, in order.
+                if let held = holders[task.id] { h.append("holders", .array(held)) }
                 return .object(h)
             }))
         }
