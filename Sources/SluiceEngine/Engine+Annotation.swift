@@ -8,20 +8,34 @@ import SluiceStore
 /// the store (answered) and replayed, so nothing a person or an algorithm gave is lost or asked
 /// again, and the item waits where it was.
 extension Engine {
-    func runAnnotationItem(_ context: StepContext, index: Int, workflowID: String, version started: Int, namespace: String) async throws(StepFailure) -> JSONValue {
-        guard var spec = AnnotationItem.Spec(parameters: context.parameters) else { throw StepFailure("the annotation item's pipeline is not valid") }
+    /// Where a parked item's walk stands: what the loop of `runAnnotationItem` holds, and the
+    /// row of the phase it waits on.
+    struct ItemProgress: Sendable {
+        var spec: AnnotationItem.Spec
+        var version: Int
+        var stored: [Int: QueuedTaskRecord]?
+        var walk: AnnotationWalk
+        var phase: Int
+        var waiting: QueuedTaskRecord
+    }
+
+    /// `mayPark`: a wait for a person parks (`Engine+Parking`) and goes on from `resuming`.
+    func runAnnotationItem(_ context: StepContext, index: Int, workflowID: String, version started: Int, namespace: String, mayPark: Bool = false, resuming: ItemProgress? = nil, handed: QueuedTaskRecord? = nil) async throws(StepFailure) -> JSONValue {
+        guard var spec = resuming?.spec ?? AnnotationItem.Spec(parameters: context.parameters) else { throw StepFailure("the annotation item's pipeline is not valid") }
         // The version of the workflow whose pipeline the walk follows: the execution's own,
         // until an edit of the annotation workflow stores a newer one (see `editedSpec`).
-        var version = started
+        var version = resuming?.version ?? started
         // The phases stored before (a restart): each says which version it was made under, so
         // a replay continues on an edited pipeline exactly where the item did. Read once, at the
         // first phase found stored already: a walk that has not run before never reads them.
-        var stored: [Int: QueuedTaskRecord]?
+        var stored: [Int: QueuedTaskRecord]? = resuming?.stored
         let item = context.input
         let itemKey = item["item_id"].map { $0.stringValue ?? $0.jsonString } ?? context.executionID
         let itemNumber = Int(item["item_number"]?.numberValue ?? 0)
-        var walk = AnnotationWalk(pipeline: spec.pipeline, itemKey: itemKey, itemNumber: itemNumber, annotation: item["annotation"])
-        var phase = 0
+        var walk = resuming?.walk ?? AnnotationWalk(pipeline: spec.pipeline, itemKey: itemKey, itemNumber: itemNumber, annotation: item["annotation"])
+        var phase = resuming?.phase ?? 0
+        // The row a resumed walk waited on (its phase's), read again rather than queued again.
+        var waiting = resuming?.waiting
         while true {
             let now = clock.now()
             let answer: AnnotationWalk.Answer
@@ -63,8 +77,27 @@ extension Engine {
                     stepID: context.stepID, attempt: context.attempt, queue: HumanTask.queue, input: .object(input), outputType: DataType.json.name,
                     leaseMilliseconds: 0, createdAt: now, claim: claim, human: human, phase: phase, pool: poolIndex
                 )
-                let answered = try await queueAndWait(fresh, context, log: "\(pool.name): waiting for \(assignee ?? (workers.isEmpty ? "anyone who may work in \(namespace)" : workers.joined(separator: ", "))) as \(fresh.id)")
-                replayed = answered.id != fresh.id
+                let wait: QueueWait
+                // The row the walk waited on when it parked: its own phase's, not a replay.
+                let resumedRow = waiting
+                if let row = resumedRow {
+                    waiting = nil
+                    wait = try await queueOrPark(row, context, log: nil, stored: true, mayPark: mayPark, announce: false, known: handed)
+                } else {
+                    wait = try await queueOrPark(fresh, context, log: "\(pool.name): waiting for \(assignee ?? (workers.isEmpty ? "anyone who may work in \(namespace)" : workers.joined(separator: ", "))) as \(fresh.id)", mayPark: mayPark)
+                }
+                let answered: QueuedTaskRecord
+                switch wait {
+                case .answered(let task):
+                    answered = task
+                    // A row stored before this run of the walk: a replay after a restart.
+                    replayed = resumedRow == nil && answered.id != fresh.id
+                case .parked(let ticket, let row):
+                    let progress = ItemProgress(spec: spec, version: version, stored: stored, walk: walk, phase: phase, waiting: row)
+                    throw park(context, index: index, ticket: ticket) { context, handed throws(StepFailure) in
+                        try await self.runAnnotationItem(context, index: index, workflowID: workflowID, version: started, namespace: namespace, mayPark: true, resuming: progress, handed: handed)
+                    }
+                }
                 let value = Self.answerValue(answered)
                 let by = answered.claim?.worker ?? ""
                 // Its pool as stored: an edit may have moved the waiting item to another pool.

@@ -124,6 +124,7 @@ extension Engine {
     func dropAll() {
         let running = state.withLock { shell in
             shell.core.active = [:]
+            forgetParked(nil, &shell)
             defer { shell.running = [:] }
             return shell.running.values.map(\.task)
         }

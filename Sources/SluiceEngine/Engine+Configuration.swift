@@ -74,7 +74,7 @@ extension Engine {
         /// is announced with NOTIFY).
         public var pollInterval: Duration
 
-        public init(nodeID: String? = nil, kind: String = "serve", lease: Duration = .seconds(30), claimBatch: Int = 100, maxActiveExecutions: Int = 10_000, pollInterval: Duration = .seconds(5)) {
+        public init(nodeID: String? = nil, kind: String = "serve", lease: Duration = .seconds(30), claimBatch: Int = 100, maxActiveExecutions: Int = SluiceCore.Limits.defaultMaxActiveExecutions, pollInterval: Duration = .seconds(5)) {
             self.nodeID = nodeID
             self.kind = kind
             self.lease = lease

@@ -14,14 +14,25 @@ import SluiceStore
 extension Engine {
     /// The step function of a `Worker.Task` or `Human.Task` attempt. `queued`: its row, when the
     /// commit that started the attempt stored it already (with its log line).
-    func runExternal(_ context: StepContext, index: Int, workflowID: String, namespace: String, human: Bool = false, queued: QueuedTaskRecord? = nil) async throws(StepFailure) -> JSONValue {
-        let answered: QueuedTaskRecord
+    /// `mayPark`: the wait for an answer may be parked (`Engine.park`): the step's task ends and
+    /// runs this again with the row when the answer (or a claim) is announced. `resumed`: this
+    /// run is such a return (the row is not announced to the queue again).
+    func runExternal(_ context: StepContext, index: Int, workflowID: String, namespace: String, human: Bool = false, queued: QueuedTaskRecord? = nil, mayPark: Bool = false, resumed: Bool = false, handed: QueuedTaskRecord? = nil) async throws(StepFailure) -> JSONValue {
+        let wait: QueueWait
         if let queued {
-            answered = try await queueAndWait(queued, context, log: nil, stored: true)
+            wait = try await queueOrPark(queued, context, log: nil, stored: true, mayPark: mayPark, announce: !resumed, known: handed)
         } else {
             let (fresh, log) = Self.queuedTask(stepID: context.stepID, executionID: context.executionID, attempt: context.attempt, input: context.input, parameters: context.parameters,
                                                index: index, workflowID: workflowID, namespace: namespace, human: human, now: clock.now())
-            answered = try await queueAndWait(fresh, context, log: log)
+            wait = try await queueOrPark(fresh, context, log: log, mayPark: mayPark)
+        }
+        let answered: QueuedTaskRecord
+        switch wait {
+        case .answered(let task): answered = task
+        case .parked(let ticket, let row):
+            throw park(context, index: index, ticket: ticket) { context, handed throws(StepFailure) in
+                try await self.runExternal(context, index: index, workflowID: workflowID, namespace: namespace, human: human, queued: row, mayPark: true, resumed: true, handed: handed)
+            }
         }
         guard case .output(let value)? = answered.result else { throw StepFailure("the queued task \(answered.id) has no output") }
         return value
@@ -94,6 +105,25 @@ extension Engine {
     /// say. `log` goes to the task's log when the row is new. `stored`: `fresh` is stored already
     /// (by the commit that started the attempt).
     func queueAndWait(_ fresh: QueuedTaskRecord, _ context: StepContext, log: String?, stored: Bool = false) async throws(StepFailure) -> QueuedTaskRecord {
+        guard case .answered(let task) = try await queueOrPark(fresh, context, log: log, stored: stored, mayPark: false) else {
+            throw StepFailure("the wait for queued task \(fresh.id) was parked unasked")
+        }
+        return task
+    }
+
+    /// How a wait for a queued task's answer ended: answered, or `parked` (no timer to wait for,
+    /// and the caller allowed it) with the ticket that is notified at the row's next change.
+    enum QueueWait: Sendable {
+        case answered(QueuedTaskRecord)
+        case parked(Mailbox.Ticket, QueuedTaskRecord)
+    }
+
+    /// `queueAndWait`, which may instead (`mayPark`) return `.parked` when the wait has no time
+    /// of its own to wake at (no due time, no worker's lease): the row is unanswered and
+    /// unclaimed or held by a person. The ticket stays registered: the caller hands it to
+    /// `park`. `announce`: whether an unanswered row is announced to its queue's claims.
+    /// `known`: the row as a notice handed it over (a parked wait's resume), read instead of the store.
+    func queueOrPark(_ fresh: QueuedTaskRecord, _ context: StepContext, log: String?, stored: Bool = false, mayPark: Bool, announce: Bool = true, known: QueuedTaskRecord? = nil) async throws(StepFailure) -> QueueWait {
         let queued: QueuedTaskRecord
         if stored {
             queued = fresh
@@ -111,12 +141,13 @@ extension Engine {
             }
         }
         if queued.id == fresh.id, let log { context.log(log) }
-        if fresh.result == nil { queueSignals.notify(fresh.queue) }
+        if fresh.result == nil, announce { queueSignals.notify(fresh.queue) }
         // Registered before the first read: a claim or an answer stored after it wakes the wait.
         let ticket = taskSignals.register(context.executionID)
-        defer { taskSignals.remove(ticket) }
+        var parked = false
+        defer { if !parked { taskSignals.remove(ticket) } }
         // The row as a claim or an answer made here handed it over with its notice: no read.
-        var handed: QueuedTaskRecord?
+        var handed: QueuedTaskRecord? = known?.id == fresh.id ? known : nil
         while true {
             let task: QueuedTaskRecord?
             if let known = handed {
@@ -132,7 +163,7 @@ extension Engine {
             }
             guard let task else { throw StepFailure("the queued task \(queued.id) is gone (its workflow was deleted?)") }
             switch task.result {
-            case .output?: return task
+            case .output?: return .answered(task)
             case .failure(let message, let retryable)?: throw StepFailure(message, retryable: retryable)
             case nil: break
             }
@@ -156,11 +187,15 @@ extension Engine {
                 }
                 wakeAt = claim.leaseUntil
             }
-            // Another node may store the answer: it announces it; on a cluster, look again now
-            // and then too, in case an announcement was lost.
-            if cluster != nil {
-                let poll = clock.now() + Self.clusterQueuePollMilliseconds
-                wakeAt = min(wakeAt ?? poll, poll)
+            // Another node that stores an answer or a claim announces it (`noticeLoop` wakes
+            // this wait), and the announcements missed while the node's listener reconnected
+            // wake every wait: no poll. (A poll per waiting step was a read every few seconds
+            // per item waiting for a person — 20,000 reads a second with 100,000 waiting.)
+            // Nothing to wake at but a notice: the caller may park the wait rather than hold a
+            // task (tens of kilobytes of async frames) per item waiting for a person.
+            if mayPark, wakeAt == nil {
+                parked = true
+                return .parked(ticket, task)
             }
             await taskSignals.wait(ticket, until: wakeAt, clock: clock)
             if Task.isCancelled { throw StepFailure("cancelled") }
@@ -252,8 +287,8 @@ extension Engine {
         return outcome
     }
 
-    /// How often, on a cluster, a waiting claim or a step waiting for its answer looks again
-    /// without an announcement (which normally wakes it at once).
+    /// How often, on a cluster, a worker's waiting claim looks again without an announcement
+    /// (which normally wakes it at once).
     static let clusterQueuePollMilliseconds: Int64 = 5000
 
     /// The secret a claim's later calls carry: `clm_` and 256 random bits in hex.
@@ -280,6 +315,9 @@ final class Mailbox: Sendable {
     private struct Waiter {
         var notified = false
         var continuation: CheckedContinuation<Void, Never>?
+        /// A parked wait (`park`): called once at the next notice, instead of a task waiting,
+        /// with the row that notice handed over, if it handed one.
+        var onNotice: (@Sendable (QueuedTaskRecord?) -> Void)?
     }
 
     private struct State {
@@ -322,25 +360,55 @@ final class Mailbox: Sendable {
     /// Wakes every waiter registered on `key`. `handing`: the row as the change that notifies
     /// left it, for the waiters to take (`rearm`) instead of reading it; a row with an answer
     /// is never replaced by one without (an answer is final, a claim's notice may come late).
+    /// A parked waiter's `onNotice` is called (once: the waiter goes).
     func notify(_ key: String, handing record: QueuedTaskRecord? = nil) {
-        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard var waiters = state.waiters[key] else { return [] }
+        let (woken, called) = state.withLock { state -> ([CheckedContinuation<Void, Never>], [@Sendable (QueuedTaskRecord?) -> Void]) in
+            guard var waiters = state.waiters[key] else { return ([], []) }
             if let record {
                 if state.handed[key]?[record.id]?.result == nil || record.result != nil { state.handed[key, default: [:]][record.id] = record }
             } else {
                 state.handed[key] = nil
             }
             var woken: [CheckedContinuation<Void, Never>] = []
+            var called: [@Sendable (QueuedTaskRecord?) -> Void] = []
             for (id, var waiter) in waiters {
+                if let onNotice = waiter.onNotice {
+                    called.append(onNotice)
+                    waiters[id] = nil
+                    continue
+                }
                 waiter.notified = true
                 if let c = waiter.continuation { woken.append(c) }
                 waiter.continuation = nil
                 waiters[id] = waiter
             }
-            state.waiters[key] = waiters
-            return woken
+            if waiters.isEmpty {
+                state.waiters[key] = nil
+                state.handed[key] = nil
+            } else {
+                state.waiters[key] = waiters
+            }
+            return (woken, called)
         }
         for c in woken { c.resume() }
+        for f in called { f(record) }
+    }
+
+    /// Parks `ticket`'s wait: no task waits; `onNotice` is called once, outside the lock, at the
+    /// key's next notice (the ticket is gone then), with the row it handed over, if any. `false` when a notice came since the ticket
+    /// registered or was last rearmed: the caller reads again rather than parking.
+    func park(_ ticket: Ticket, onNotice: @escaping @Sendable (QueuedTaskRecord?) -> Void) -> Bool {
+        state.withLock { state in
+            guard var waiter = state.waiters[ticket.key]?[ticket.id], !waiter.notified, waiter.continuation == nil else { return false }
+            waiter.onNotice = onNotice
+            state.waiters[ticket.key]![ticket.id] = waiter
+            return true
+        }
+    }
+
+    /// How many waits are parked (`park`), for tests and metrics.
+    var parkedCount: Int {
+        state.withLock { $0.waiters.values.reduce(0) { n, w in n + w.values.filter { $0.onNotice != nil }.count } }
     }
 
     /// Makes `ticket` wait for the next notice (one since it registered, or since it was last

@@ -20,6 +20,7 @@ extension Engine {
                 }
             }
             let stopped = actions.stop.compactMap { shell.running.removeValue(forKey: $0)?.task }
+            if !shell.parked.isEmpty { forgetParked(actions.stop, &shell) }
             for launch in actions.launch { start(launch, &shell) }
             let released = actions.resume.compactMap { shell.waiters.removeValue(forKey: $0).map { ($0.continuation, $0.timer) } }
             return (actions, released, stopped)
@@ -46,11 +47,20 @@ extension Engine {
     }
 
     /// Starts a step with I/O (its RUNNING transition is committed) on a task of its own.
-    func start(_ launch: EngineStateMachine.Launch, _ shell: inout Shell) {
+    /// `resuming`: a parked step's function, run instead of the step's own (`Engine+Parking`).
+    func start(_ launch: EngineStateMachine.Launch, _ shell: inout Shell, resuming: StepFunction? = nil) {
         let dispatch = launch.dispatch
         let node = launch.node
-        let function: @Sendable (StepContext) async throws(StepFailure) -> JSONValue
-        if let map = node.map {
+        let key = RunningKey(executionID: dispatch.executionID, index: dispatch.index)
+        // A step launched again (a reload) is no longer parked.
+        if !shell.parked.isEmpty { forgetParked([key], &shell) }
+        // Only a wait with nothing but a notice to wake it parks: with a timeout, the step's
+        // task races its timer.
+        let mayPark = node.timeoutSeconds == nil
+        let function: StepFunction
+        if let resuming {
+            function = resuming
+        } else if let map = node.map {
             let itemParameters = dispatch.bindings.flatMap { b in node.parameterTemplate.map { MapPlan.ItemParameters(template: $0, bindings: b) } }
             function = { context throws(StepFailure) in try await Self.runMap(map, context, itemParameters: itemParameters) }
         } else {
@@ -64,16 +74,15 @@ extension Engine {
                 let index = dispatch.index
                 if node.step.name == AnnotationItem.stepType {
                     let version = active?.record.execution.workflowVersion ?? 1
-                    function = { context throws(StepFailure) in try await self.runAnnotationItem(context, index: index, workflowID: workflowID, version: version, namespace: namespace) }
+                    function = { context throws(StepFailure) in try await self.runAnnotationItem(context, index: index, workflowID: workflowID, version: version, namespace: namespace, mayPark: mayPark) }
                 } else {
                     let human = node.step.name == HumanTask.stepType
                     let queued = launch.queued?.record
-                    function = { context throws(StepFailure) in try await self.runExternal(context, index: index, workflowID: workflowID, namespace: namespace, human: human, queued: queued) }
+                    function = { context throws(StepFailure) in try await self.runExternal(context, index: index, workflowID: workflowID, namespace: namespace, human: human, queued: queued, mayPark: mayPark) }
                 }
             case .pure, .timer: return
             }
         }
-        let key = RunningKey(executionID: dispatch.executionID, index: dispatch.index)
         let log = StepLog { [weak self] line in self?.appendLog(dispatch, source: "step", line) }
         let context = StepContext(input: dispatch.input, parameters: dispatch.parameters ?? node.parameters, executionID: dispatch.executionID, stepID: node.id, attempt: dispatch.attempt, log: log)
         let timeout = node.timeoutSeconds
@@ -84,10 +93,17 @@ extension Engine {
             let result: Result<JSONValue, StepFailure>
             if let span {
                 result = await ServiceContext.$current.withValue(span.context) { await self.run(function, context, timeout: timeout, from: startedAt) }
-                self.traceTaskEnded(span, result, at: self.clock.now())
             } else {
                 result = await self.run(function, context, timeout: timeout, from: startedAt)
             }
+            if let request = self.takeParkRequest(key, result) {
+                // Each run of a parked step is a span of its own.
+                span?.attributes["sluice.task.parked"] = true
+                span?.end(at: TraceInstant(milliseconds: self.clock.now()))
+                self.parkStep(key, launch, request)
+                return
+            }
+            self.traceTaskEnded(span, result, at: self.clock.now())
             let stopping = self.state.withLock { shell in
                 if shell.running[key]?.attempt == dispatch.attempt { shell.running[key] = nil }
                 return shell.core.stopping

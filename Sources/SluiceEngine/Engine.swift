@@ -20,6 +20,8 @@ public final class Engine: Service, Sendable {
         var waiters: [Int: (continuation: CheckedContinuation<Void, Never>, timer: Timers.ID?)] = [:]
         /// Steps with I/O running now, with the attempt each runs.
         var running: [RunningKey: (attempt: Int, task: Task<Void, Never>)] = [:]
+        /// Steps waiting for a notice without a task (`Engine+Parking`).
+        var parked: [RunningKey: ParkedStep] = [:]
         /// Whether unfinished executions from the store have been resumed.
         var recovery: RecoveryPhase = .notStarted
         var recoveryWaiters: [CheckedContinuation<Void, Never>] = []
@@ -65,6 +67,8 @@ public final class Engine: Service, Sendable {
     let queueSignals = Mailbox()
     /// Wakes the queued tasks of an execution (by execution id) when a worker's answer is stored.
     let taskSignals = Mailbox()
+    /// Park requests of step functions that just ended asking to park, taken by their tasks.
+    let parkRequests = Mutex<[RunningKey: ParkRequest]>([:])
     /// Wakes the `ScheduleRunner` when a schedule is created, changed or deleted here.
     public let scheduleSignal = CommitSignal()
 
@@ -126,6 +130,8 @@ public final class Engine: Service, Sendable {
                 shell.running = [:]
                 shell.reloads = [:]
             }
+            // Parked steps run again when the server starts again, as interrupted ones do.
+            forgetParked(nil, &shell)
             _ = shell.core.takeAllWaiters()
             return (shell.waiters.values.map(\.continuation), shell.running.values.map(\.task), Array(shell.reloads.values))
         }

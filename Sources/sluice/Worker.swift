@@ -24,7 +24,7 @@ struct ClusterOptions: ParsableArguments {
     var claimBatch: Int = 100
 
     @Option(help: "The most executions this node drives at once.")
-    var maxExecutions: Int = 10_000
+    var maxExecutions: Int = SluiceCore.Limits.defaultMaxActiveExecutions
 
     @Option(help: "Seconds between looks for work when no notification came (new work is announced with LISTEN/NOTIFY).")
     var pollInterval: Double = 5

@@ -15,6 +15,16 @@ import Tracing
         tracer.finishedSpans.filter { $0.operationName == name }
     }
 
+    /// The `execution` span of trace `traceID`, waited for a little: it is ended when the engine
+    /// acts on the commit that finished the execution, which a read of the store may see first.
+    static func executionSpan(_ tracer: InMemoryTracer, traceID: String) async throws -> FinishedInMemorySpan? {
+        for _ in 0..<2500 {
+            if let span = spans(tracer, named: "execution").first(where: { $0.traceID == traceID }) { return span }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        return nil
+    }
+
     @Test func anExecutionsSpansHangOffItsStartAndEachAttemptHasOne() async throws {
         let tracer = InMemoryTracer()
         let clock = ManualClock(now: 1_000_000)
@@ -35,7 +45,7 @@ import Tracing
             #expect(attempts.allSatisfy { $0.parentSpanID == start.spanID })
             #expect(attempts.map { $0.attributes["sluice.task.attempt"]?.toSpanAttribute() } == [.int64(1), .int64(2)])
             #expect(attempts.first?.status?.code == .error && attempts.last?.status == nil)
-            let end = try #require(Self.spans(tracer, named: "execution").first { $0.traceID == start.traceID })
+            let end = try #require(try await Self.executionSpan(tracer, traceID: start.traceID))
             #expect(end.parentSpanID == start.spanID)
             #expect(end.startInstant.nanosecondsSinceEpoch == UInt64(done.execution.createdAt) * 1_000_000)
             #expect(end.endInstant.nanosecondsSinceEpoch == UInt64(try #require(done.execution.completedAt)) * 1_000_000)
@@ -51,7 +61,7 @@ import Tracing
             #expect(done.execution.status == .failed)
             let task = try #require(Self.spans(tracer, named: "task step-2").first { $0.attributes["sluice.execution.id"]?.toSpanAttribute() == .string(id) })
             #expect(task.status?.code == .error && task.status?.message == "cannot shout boom")
-            let end = try #require(Self.spans(tracer, named: "execution").first { $0.traceID == task.traceID })
+            let end = try #require(try await Self.executionSpan(tracer, traceID: task.traceID))
             #expect(end.status?.code == .error)
             #expect(end.attributes["sluice.execution.status"]?.toSpanAttribute() == .string("FAILED"))
         }
