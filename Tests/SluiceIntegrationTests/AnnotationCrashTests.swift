@@ -54,11 +54,25 @@ import Testing
         }
     }
 
+    static let postgresURL = ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
     @Test(.timeLimit(.minutes(3))) func itemsAnnotationsAndVerdictsSurviveSIGKILL() async throws {
         let dir = try temporaryDirectory()
-        let database = "sqlite:\(dir.path)/sluice.db"
+        try await Self.survive(database: "sqlite:\(dir.path)/sluice.db", in: dir)
+    }
+
+    /// The same on PostgreSQL (a schema of its own), the servers on a 2 s lease: the second
+    /// server takes over the executions the killed one held once its lease runs out.
+    @Test(.timeLimit(.minutes(3)), .enabled(if: postgresURL != nil, "SLUICE_TEST_POSTGRES_URL is not set"))
+    func itemsAnnotationsAndVerdictsSurviveSIGKILLOnPostgreSQL() async throws {
+        let url = try #require(Self.postgresURL)
+        let schema = "sluice_it_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        try await Self.survive(database: url + (url.contains("?") ? "&" : "?") + "search_path=\(schema)", in: try temporaryDirectory(), arguments: ["--lease", "2"])
+    }
+
+    static func survive(database: String, in dir: URL, arguments: [String] = []) async throws {
         let client = HTTPClient.shared
-        let first = try await ServerProcess.start(database: database, logURL: dir.appendingPathComponent("first.log"))
+        let first = try await ServerProcess.start(database: database, logURL: dir.appendingPathComponent("first.log"), arguments: arguments)
         let accounts = ["l0", "l1", "l2", "r0", "r1"]
         for name in accounts {
             let (code, body) = try await send(client, "POST", "\(first.baseURL)/accounts", body: #"{"name": "\#(name)"}"#)
@@ -84,7 +98,7 @@ import Testing
                 }
             }
             for (i, account) in accounts.enumerated() {
-                group.addTask { await Self.work(client, first.baseURL, workflowID: workflowID, pool: i < 3 ? 1 : 2, account: account, ledger: ledger, until: stop) }
+                group.addTask { await work(client, first.baseURL, workflowID: workflowID, pool: i < 3 ? 1 : 2, account: account, ledger: ledger, until: stop) }
             }
             while ledger.state.withLock({ $0.answers.count }) < 40 { try? await Task.sleep(for: .milliseconds(1)) }
             first.kill()
@@ -93,7 +107,7 @@ import Testing
         let (uploaded, acknowledged, held) = ledger.state.withLock { ($0.items, $0.answers, $0.held) }
         #expect(acknowledged.count >= 40 && !uploaded.isEmpty)
 
-        let second = try await ServerProcess.start(database: database, logURL: dir.appendingPathComponent("second.log"))
+        let second = try await ServerProcess.start(database: database, logURL: dir.appendingPathComponent("second.log"), arguments: arguments)
         // Tasks taken before the crash are still held by who took them: answered now (one
         // whose answer was stored just before the kill is answered already: 409).
         for (id, account) in held {
@@ -112,7 +126,7 @@ import Testing
         #expect(total >= uploaded.count, "an acknowledged upload lost items: \(total) stored, \(uploaded.count) acknowledged")
         await withTaskGroup(of: Void.self) { group in
             for (i, account) in accounts.enumerated() {
-                group.addTask { await Self.work(client, second.baseURL, workflowID: workflowID, pool: i < 3 ? 1 : 2, account: account, ledger: restarted, until: { restarted.state.withLock { $0.stop } }) }
+                group.addTask { await work(client, second.baseURL, workflowID: workflowID, pool: i < 3 ? 1 : 2, account: account, ledger: restarted, until: { restarted.state.withLock { $0.stop } }) }
             }
             let deadline = ContinuousClock.now + .seconds(90)
             while ContinuousClock.now < deadline {

@@ -55,6 +55,32 @@ import Testing
         }
     }
 
+    /// An annotation pipeline's algorithm may be an `HTTP.Request` (a model served over HTTP):
+    /// it runs on the item and its response is stored with it, in the item's outputs.
+    @Test func anAnnotationAlgorithmThatIsAnHTTPRequestStoresItsResponseWithTheItem() async throws {
+        try await withTestServer { base in
+            try await withEngine { engine in
+                let wf = try await engine.createWorkflow([
+                    "name": "algo", "steps": [[
+                        "type": "Annotation.Item",
+                        "input": [
+                            "pipeline": ["pools": [["type": 0], ["type": 4, "algorithmList": ["model"]], ["type": 5]]],
+                            "algorithms": ["model": ["step": ["type": "HTTP.Request", "input": ["url": .string(base + "/json")]]]],
+                        ],
+                    ]],
+                ]).record.id
+                let id = try await engine.startExecution(workflowID: wf, request: ExecutionRequest(input: ["item_id": 1, "item_number": 0, "data": "a photo"])).executionID
+                let done = try await finished(engine, id)
+                #expect(done.execution.status == .completed, "\(String(describing: done.execution.error))")
+                let output = done.execution.output?["json"]?["outputs"]?["model"]
+                #expect(output?["json"]?["status"] == 200, "\(String(describing: output))")
+                #expect(output?["json"]?["body"] == ["hello": "world", "n": 3])
+                let stored = try await engine.store.queuedTasks(executionID: id)
+                #expect(stored.count == 1 && stored[0].queue == "@algorithm" && stored[0].result != nil, "the response is stored as the phase's answer")
+            }
+        }
+    }
+
     @Test func aServerErrorIsRetriedAndEachAttemptIsKept() async throws {
         try await withTestServer { base in
             try await withEngine { engine in
