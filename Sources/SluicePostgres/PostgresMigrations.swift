@@ -563,6 +563,23 @@ enum PostgresMigrations {
             "CREATE INDEX queued_tasks_open_in_pool ON queued_tasks (workflow_id, pool, execution_id) WHERE pool IS NOT NULL AND result IS NULL",
             "CREATE INDEX annotation_items_unstarted_by_workflow ON annotation_items (workflow_id, id) WHERE execution_id IS NULL",
         ]),
+        ("015_append_events", [
+            // A transaction's events in one call that first takes the event lock (`lock_key`,
+            // held until the transaction ends): the lock is held from here to COMMIT only,
+            // one round trip shorter than taking it with a statement of its own.
+            """
+            CREATE FUNCTION sluice_append_events(lock_key bigint, at bigint, executions bigint[], workflows text[], types text[], data text[])
+            RETURNS void LANGUAGE plpgsql AS $fn$
+            BEGIN
+                PERFORM pg_advisory_xact_lock(lock_key);
+                INSERT INTO events (seq, execution_seq, workflow_id, type, at, data)
+                SELECT b.last + t.o, t.e, t.w, t.ty, at, t.d
+                FROM (SELECT GREATEST(COALESCE((SELECT MAX(seq) FROM events), 0), COALESCE((SELECT value::bigint FROM meta WHERE key = 'event_seq_floor'), 0)) AS last) b,
+                    unnest(executions, workflows, types, data) WITH ORDINALITY AS t(e, w, ty, d, o);
+            END
+            $fn$
+            """,
+        ]),
     ]
 
     /// The advisory lock keys and NOTIFY channel of a schema. Advisory locks and channels are

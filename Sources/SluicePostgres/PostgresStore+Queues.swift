@@ -99,8 +99,9 @@ extension PostgresStore {
               try Self.holderEvent(q, before: nil, executionSeq: try row[w].decode(Int64.self), taskID: try row[w + 1].decode(String.self), type: try row[w + 2].decode(String.self), &batch)
               return q
           }
-          try await batch.flushEvents()
+          // Announced before the events' write takes the event lock (delivered at COMMIT).
           if let node { try await batch.announce(node: node, channel: self.channel) }
+          try await batch.flushEvents()
           return claimed
         }
     }
@@ -217,12 +218,13 @@ extension PostgresStore {
                     if let seq = try row[w + 1].decode(Int64?.self) {
                         var batch = Batch(connection: connection, logger: self.logger, now: now, eventLock: self.eventLock, node: node)
                         try Self.holderEvent(next, before: q.claim, executionSeq: seq, taskID: try row[w + 2].decode(String.self), type: try row[w + 3].decode(String.self), &batch)
-                        try await batch.flushEvents()
-                        // Every change (an answer too) reaches the node running the task.
+                        // Every change (an answer too) reaches the node running the task;
+                        // announced before the events' write takes the event lock.
                         if let node {
                             if batch.changed.isEmpty { batch.changed.append(next.executionID) }
                             try await batch.announce(node: node, channel: self.channel)
                         }
+                        try await batch.flushEvents()
                     }
                 }
                 return .applied(next)

@@ -182,13 +182,16 @@ public final class PostgresStore: ClusterStore {
                 outcomes.append(try await batch.apply(mutations[i]))
                 i += 1
             }
-            try await batch.flushEvents()
+            // Announced first (delivered at COMMIT all the same): the event lock, taken by the
+            // events' write, is then held only for that write and the COMMIT.
             if let node { try await batch.announce(node: node, channel: channel) }
+            try await batch.flushEvents()
             return outcomes
         }
     }
 
     /// The largest event seq ever committed: the largest left, or the floor a deletion recorded.
+    /// (`sluice_append_events`, migration 015, computes it the same way.)
     static let lastEventSeqSQL = """
         GREATEST(COALESCE((SELECT MAX(seq) FROM events), 0), COALESCE((SELECT value::bigint FROM meta WHERE key = 'event_seq_floor'), 0))
         """
@@ -245,18 +248,24 @@ public final class PostgresStore: ClusterStore {
 
         mutating func flushEvents() async throws {
             guard !events.isEmpty else { return }
-            try await lock()
             let executions = events.map(\.executionSeq)
             let workflows = events.map(\.workflowID)
             let types = events.map(\.type)
             let data = events.map(\.data)
             events.removeAll(keepingCapacity: true)
-            try await run("""
-                INSERT INTO events (seq, execution_seq, workflow_id, type, at, data)
-                SELECT b.last + t.o, t.e, t.w, t.ty, \(now), t.d
-                FROM (SELECT \(unescaped: PostgresStore.lastEventSeqSQL) AS last) b,
-                    unnest(\(executions)::bigint[], \(workflows)::text[], \(types)::text[], \(data)::text[]) WITH ORDINALITY AS t(e, w, ty, d, o)
-                """)
+            if locked {
+                try await run("""
+                    INSERT INTO events (seq, execution_seq, workflow_id, type, at, data)
+                    SELECT b.last + t.o, t.e, t.w, t.ty, \(now), t.d
+                    FROM (SELECT \(unescaped: PostgresStore.lastEventSeqSQL) AS last) b,
+                        unnest(\(executions)::bigint[], \(workflows)::text[], \(types)::text[], \(data)::text[]) WITH ORDINALITY AS t(e, w, ty, d, o)
+                    """)
+            } else {
+                // The lock and the insert in one round trip (migration 015): every transaction
+                // writing events queues on this lock, so each round trip it is held costs them all.
+                try await run("SELECT sluice_append_events(\(eventLock), \(now), \(executions)::bigint[], \(workflows)::text[], \(types)::text[], \(data)::text[])")
+                locked = true
+            }
         }
 
         mutating func apply(_ mutation: Mutation) async throws -> MutationOutcome {
