@@ -274,8 +274,11 @@ extension Engine {
     /// Returns when execution `executionID` is no longer running in this engine, or after
     /// `timeout`, or when the calling task is cancelled or the server shuts down gracefully (the
     /// server stops before the engine, and must not wait for long waits). One continuation per
-    /// waiter; the timeout is a timer on the engine's clock, not a task.
-    public func waitUntilFinished(executionID: String, timeout: Duration) async {
+    /// waiter; the timeout is a timer on the engine's clock, not a task. `false` when it
+    /// returned at once, without waiting (nothing drives the execution that could announce its
+    /// end, or the server is stopping).
+    @discardableResult
+    public func waitUntilFinished(executionID: String, timeout: Duration) async -> Bool {
         await waitFor(executionID: executionID, untilFinished: true, timeout: timeout)
     }
 
@@ -283,7 +286,7 @@ extension Engine {
     /// lines), when it finishes, or after `timeout`. With `after` (a `changeCount` read before the
     /// caller looked at the execution), returns at once if a change was committed since.
     public func waitForChange(executionID: String, timeout: Duration, after: UInt64? = nil) async {
-        await waitFor(executionID: executionID, untilFinished: false, timeout: timeout, after: after)
+        _ = await waitFor(executionID: executionID, untilFinished: false, timeout: timeout, after: after)
     }
 
     /// How many changes of execution `executionID` this engine committed while driving it (0
@@ -293,7 +296,8 @@ extension Engine {
         state.withLock { $0.core.active[executionID]?.changes ?? 0 }
     }
 
-    func waitFor(executionID: String, untilFinished: Bool, timeout: Duration, after: UInt64? = nil) async {
+    /// Whether it waited (registered); `false` when it returned at once.
+    func waitFor(executionID: String, untilFinished: Bool, timeout: Duration, after: UInt64? = nil) async -> Bool {
         await recovered()
         // The token is known once the waiter is registered; a cancellation or shutdown before
         // that finds none and the registration sees the task cancelled.
@@ -331,6 +335,7 @@ extension Engine {
         } onGracefulShutdown: {
             if let t = token.withLock({ $0 }) { self.releaseWaiter(executionID, t) }
         }
+        return token.withLock { $0 } != nil
     }
 
     /// Resumes one waiter if it is still waiting (whoever removes it resumes it, exactly once).

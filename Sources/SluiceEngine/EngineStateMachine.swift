@@ -495,7 +495,10 @@ struct EngineStateMachine {
                 }
             }
         case .failure:
-            for effect in commit.effects where active.removeValue(forKey: effect.executionID) != nil && !effect.creates {
+            // A failed write's outcome is unknown (the connection can drop after its COMMIT was
+            // sent), a new execution's insert's too: each is read back, and driven if stored. Its
+            // start was answered 503, and a retry with its idempotency key answers it as started.
+            for effect in commit.effects where active.removeValue(forKey: effect.executionID) != nil {
                 reloading.insert(effect.executionID)
                 actions.reload.append(effect.executionID)
             }

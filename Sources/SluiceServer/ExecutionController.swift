@@ -84,6 +84,7 @@ struct ExecutionController {
     /// `?wait=` seconds for it to finish; 404 for an unknown execution (or workflow).
     func execution(_ executionID: String, of workflowID: String?, request: Request) async throws -> Response {
         let wait = try parsing.wait(request)
+        let began = engine.now()
         // An execution this engine is running will change: wait first, then read it once.
         var waited = false
         if let wait, wait > .zero, engine.isActive(executionID: executionID) {
@@ -96,11 +97,20 @@ struct ExecutionController {
             if try await engine.store.workflow(id: workflowID) == nil { throw EngineError.workflowNotFound(workflowID) }
             throw Problem.notFound("workflow \"\(workflowID)\" has no execution with id \"\(executionID)\"")
         }
-        // Not driven here (another node runs it, or it was not yet resumed): wait now, once.
-        if let wait, wait > .zero, !waited, !detail.execution.status.isTerminal {
-            try engine.admitWaiter()
-            await engine.waitUntilFinished(executionID: executionID, timeout: wait)
-            detail = try await engine.execution(id: executionID) ?? detail
+        // Not driven here (another node runs it, or it was not yet resumed), or released before
+        // its end (the reload after a failed write found another node holds it; the cluster's
+        // listener reconnected and every wait looks again): wait for what is left of `wait`,
+        // on the engine's clock. A wait that returns at once (nothing here or elsewhere will
+        // announce its end, the server is stopping) ends it.
+        if let wait, wait > .zero, !detail.execution.status.isTerminal {
+            let (seconds, attoseconds) = wait.components
+            let until = began + seconds * 1000 + attoseconds / 1_000_000_000_000_000
+            if !waited { try engine.admitWaiter() }
+            while !detail.execution.status.isTerminal, !Task.isCancelled {
+                let left = until - engine.now()
+                guard left > 0, await engine.waitUntilFinished(executionID: executionID, timeout: .milliseconds(left)) else { break }
+                detail = try await engine.execution(id: executionID) ?? detail
+            }
         }
         // A task waiting for a worker or a person: say who holds it.
         let queued = Representation.waitsOutside(detail) ? try await engine.store.unansweredQueuedTasks(executionID: detail.execution.id) : []

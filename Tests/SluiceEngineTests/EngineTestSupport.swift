@@ -84,16 +84,6 @@ enum TestProbe {
     static func peakConcurrency(of execution: String) -> Int { concurrency.withLock { $0[execution]?.peak ?? 0 } }
 }
 
-/// Polls `condition` every 10 ms for up to 10 s.
-func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + .seconds(10)
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return false
-}
-
 let seed: JSONValue = ["name": "Dummy Workflow", "steps": [["type": "StaticTextInput", "input": "Hello, world!"], ["type": "TextOperation.Reverse"], ["type": "Echo"]]]
 
 /// Runs `body` with an engine running as a service on `store` (by default a new test store:

@@ -97,8 +97,13 @@ import Testing
         }
         for (key, group) in byKey {
             let id = group[0].id
+            let asked = Date()
             let (_, detail) = try await send(.shared, "GET", "\(base)/workflows/\(workflowID)/executions/\(id)?wait=60", timeout: 90)
-            #expect(detail["status"] == "COMPLETED" && detail["output"]?["text"]?.stringValue == key.uppercased(), "\(id): \(detail["status"] ?? .null) \(detail["error"] ?? .null)")
+            let waited = Date().timeIntervalSince(asked)
+            let completed = detail["status"] == "COMPLETED" && detail["output"]?["text"]?.stringValue == key.uppercased()
+            // What the server said of it, and its errors, to tell why it did not finish.
+            let said = completed ? "" : server.log.split(separator: "\n").filter { $0.contains(id) || $0.contains("error") || $0.contains("warning") }.suffix(40).joined(separator: "\n")
+            #expect(completed, "\(id): \(detail["status"] ?? .null) \(detail["error"] ?? .null) after waiting \(Int(waited * 1000)) ms; the server's log:\n\(said)")
             let (_, events) = try await send(.shared, "GET", "\(base)/workflows/\(workflowID)/executions/\(id)/events?limit=100")
             let completions = events["events"]?.arrayValue?.filter { $0["type"] == "task.completed" }.count
             #expect(completions == 3, "\(id): each task completed once (\(completions ?? -1) task.completed events)")

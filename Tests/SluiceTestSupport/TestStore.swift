@@ -171,3 +171,14 @@ extension Trait where Self == TestStoresTrait {
     /// The store suites' name for `.testStores`.
     public static var postgresSchemas: Self { TestStoresTrait() }
 }
+
+/// Polls `condition` every 10 ms for up to 10 s: for what another task or process does in its
+/// own time (a request registering its wait, a node claiming an execution).
+public func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    return false
+}
