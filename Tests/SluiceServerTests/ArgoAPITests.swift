@@ -474,6 +474,7 @@ import Testing
 
             // retry: a failed workflow runs its failed container again, in place.
             let marker = "/tmp/sluice-argo-retry-\(UInt32.random(in: 0...UInt32.max))"
+            defer { try? FileManager.default.removeItem(atPath: marker) }
             let flaky = #"{"workflow": {"metadata": {"name": "flaky"}, "spec": {"entrypoint": "f", "templates": [\#(Self.container("f", "if [ -f \(marker) ]; then echo second; else touch \(marker); exit 1; fi"))]}}}"#
             #expect(try await client.send(.post, "/api/v1/workflows/argo", body: flaky).status == .ok)
             #expect(try await finished(client, "argo", "flaky")["status"]?["phase"] == "Failed")

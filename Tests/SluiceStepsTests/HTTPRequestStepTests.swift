@@ -88,13 +88,12 @@ import Testing
 
     @Test func timeoutFailsAsRetryable() async throws {
         try await withTestServer { base in
-            let started = ContinuousClock.now
+            // `/slow` answers after 5 s, and an answer would be a success: a failure that says
+            // it timed out is the 0.3 s timeout's (no wall-clock bound: a loaded machine once
+            // took 6.5 s to get there).
             let f = await failure { () async throws(StepFailure) in try await runRequest(["url": .string(base + "/slow"), "timeout_seconds": 0.3]) }
             #expect(f?.retryable == true)
-            #expect(f?.message.contains("timed out") == true)
-            // The answer comes after 5 s: anything sooner was the timeout (a loaded CI machine
-            // once took 3.54 s to get there).
-            #expect(ContinuousClock.now - started < .seconds(4.8), "the 0.3 s timeout ended it, not the answer after 5 s")
+            #expect(f?.message.contains("timed out") == true, "\(f?.message ?? "no failure: the answer came")")
         }
     }
 
