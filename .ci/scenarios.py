@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""Answers schemathesis cannot reach, checked against openapi.yaml.
+
+schemathesis (.ci/contract) calls each operation with generated data; a response that only a
+sequence of calls by several people produces is never generated there: an annotation item whose
+round was taken and released by one labeler and answered by another (its `holders`), rejected by
+a reviewer with a comment, relabeled, approved, completed and exported; the inbox and the human
+task along the way. This script walks that path against a `sluice serve` of its own (in-memory
+database, auth off, loopback) and validates every JSON answer against the response schema the
+contract gives for its operation and status (JSON Schema 2020-12, as OpenAPI 3.1 defines it).
+
+    python3 .ci/scenarios.py BINARY [--openapi openapi.yaml]
+
+Needs PyYAML and jsonschema_rs (the contract's schemathesis venv has both) or jsonschema. Exits 1 listing each
+answer that does not match, with the JSON path of the mismatch.
+"""
+import argparse, json, re, subprocess, sys, time, urllib.error, urllib.request
+
+import yaml
+
+try:  # what schemathesis 4 brings
+    import jsonschema_rs
+
+    def errors(schema, instance):
+        for e in jsonschema_rs.Draft202012Validator(schema).iter_errors(instance):
+            yield list(e.instance_path), e.message
+except ImportError:
+    import jsonschema
+
+    def errors(schema, instance):
+        for e in jsonschema.Draft202012Validator(schema).iter_errors(instance):
+            yield list(e.absolute_path), e.message
+
+
+class Contract:
+    def __init__(self, doc):
+        self.doc = doc
+        self.failures = []
+        self.checked = 0
+
+    def resolve(self, node):
+        while isinstance(node, dict) and "$ref" in node and len(node) == 1:
+            node = self.pointer(node["$ref"])
+        return node
+
+    def pointer(self, ref):
+        node = self.doc
+        for part in ref.lstrip("#/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def operation(self, method, path):
+        """The contract's path template that `path` matches, and its operation."""
+        bare = path.split("?", 1)[0]
+        for template, item in self.doc["paths"].items():
+            pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+            if re.match(pattern, bare) and method.lower() in item:
+                return template, item[method.lower()]
+        return None, None
+
+    def check(self, method, path, status, body):
+        template, op = self.operation(method, path)
+        where = f"{method} {path} -> {status}"
+        if op is None:
+            self.failures.append(f"{where}: no operation in openapi.yaml")
+            return
+        responses = op.get("responses", {})
+        response = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX") or responses.get("default")
+        if response is None:
+            self.failures.append(f"{where}: status {status} is not in the contract of {method} {template}")
+            return
+        content = self.resolve(response).get("content", {})
+        media = content.get("application/json")
+        if media is None or "schema" not in media:
+            return
+        root = dict(self.doc)
+        root.update(media["schema"])
+        self.checked += 1
+        for path, message in sorted(errors(root, body), key=lambda e: [str(p) for p in e[0]]):
+            at = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path) or "(the answer)"
+            self.failures.append(f"{where}: at {at}: {message[:300]}")
+
+
+def start(binary):
+    server = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", "0", "--database", "memory:"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        line = server.stdout.readline()
+        match = re.match(r"^sluice listening on (http\S+)", line or "")
+        if match:
+            return server, match.group(1)
+        if server.poll() is not None:
+            break
+    server.kill()
+    sys.exit("scenarios: the server did not print its address within 30 s")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("binary")
+    parser.add_argument("--openapi", default="openapi.yaml")
+    args = parser.parse_args()
+    with open(args.openapi) as f:
+        contract = Contract(yaml.safe_load(f))
+    server, base = start(args.binary)
+
+    def call(method, path, body=None, expect=200):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(base + path, data=data, method=method, headers={"content-type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as r:
+                status, text = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            status, text = e.code, e.read()
+        answer = json.loads(text) if text else None
+        if status != expect:
+            raise SystemExit(f"scenarios: {method} {path} answered {status}, expected {expect}: {text[:300]!r}")
+        contract.check(method, path, status, answer)
+        return answer
+
+    def data(answer):
+        return answer["data"]
+
+    def take(workflow, pool, account, wanted=None):
+        """The next item of `pool` for `account`, waiting (at most 10 s) for one to arrive."""
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            task = data(call("POST", "/annotation/task/next", {"workflowId": workflow, "pool": pool, "account": account}))["task"]
+            if task is not None and (wanted is None or task["human_task_id"] == wanted):
+                return task
+            time.sleep(0.02)
+        raise SystemExit(f"scenarios: no task in pool {pool} for {account} within 10 s")
+
+    def item(item_id, state):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            found = data(call("GET", f"/annotation/item/get?itemId={item_id}"))
+            if found["state"] == state:
+                return found
+            time.sleep(0.02)
+        raise SystemExit(f"scenarios: item {item_id} never reached {state}")
+
+    try:
+        for name in ["ann", "bob", "rev"]:
+            call("POST", "/accounts", {"name": name}, expect=201)
+        project = data(call("POST", "/annotation/project/create", {"name": "pets", "labelConfig": {"kind": "choice", "labels": ["cat", "dog"]}}))["projectId"]
+        pools = {"pools": [{"type": 0}, {"name": "Label", "type": 1, "workers": ["ann", "bob"]},
+                           {"name": "Review", "type": 2, "workers": ["rev"]}, {"type": 5}]}
+        workflow = data(call("POST", "/annotation/workflow/create", {"projectId": project, "workflow": pools}))["workflowId"]
+        call("GET", f"/annotation/workflow/get?workflowId={workflow}")
+        item_id = data(call("POST", "/annotation/item/upload", {"workflowId": workflow, "items": [{"externalId": "p-1", "data": "https://example.com/1.jpg"}]}))["itemIds"][0]
+
+        # bob takes it and lets it go; ann takes it and labels it.
+        first = take(workflow, 1, "bob")
+        call("GET", "/inbox?account=bob")
+        call("GET", f"/human-tasks/{first['human_task_id']}")
+        call("POST", f"/human-tasks/{first['human_task_id']}/release", {"account": "bob"})
+        label = take(workflow, 1, "ann", wanted=first["human_task_id"])
+        call("POST", f"/human-tasks/{label['human_task_id']}/complete", {"account": "ann", "answer": {"label": "cow"}}, expect=400)
+        call("POST", f"/human-tasks/{label['human_task_id']}/complete", {"account": "ann", "answer": {"label": "cat"}})
+        item(item_id, "in_pool")
+
+        # The reviewer rejects it with a comment; back to ann, who relabels; approved; completed.
+        review = take(workflow, 2, "rev")
+        call("POST", f"/human-tasks/{review['human_task_id']}/complete", {"account": "rev", "answer": {"approved": False, "comment": "it is a dog"}})
+        again = take(workflow, 1, "ann")
+        call("GET", "/inbox?account=ann")
+        call("POST", f"/human-tasks/{again['human_task_id']}/complete", {"account": "ann", "answer": {"label": "dog"}})
+        second = take(workflow, 2, "rev")
+        call("POST", f"/human-tasks/{second['human_task_id']}/complete", {"account": "rev", "answer": {"approved": True}})
+        done = item(item_id, "completed")
+        holders = [h["by"] for h in done["history"][0].get("holders", [])]
+        if holders != ["bob", "ann"]:
+            contract.failures.append(f"scenario: the first round's holders are {holders}, expected ['bob', 'ann']")
+
+        call("GET", f"/annotation/item/list?workflowId={workflow}")
+        call("GET", f"/annotation/item/list?workflowId={workflow}&state=completed")
+        call("GET", f"/annotation/item/export?workflowId={workflow}")
+        call("GET", f"/annotation/workflow/progress?workflowId={workflow}")
+    finally:
+        server.kill()
+        server.wait()
+
+    if contract.failures:
+        print(f"scenarios: {len(contract.failures)} answers do not match openapi.yaml:", file=sys.stderr)
+        for failure in contract.failures:
+            print("  " + failure, file=sys.stderr)
+        sys.exit(1)
+    print(f"scenarios: {contract.checked} answers along the annotation path match openapi.yaml")
+
+
+if __name__ == "__main__":
+    main()
