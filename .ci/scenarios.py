@@ -2,10 +2,12 @@
 """Answers schemathesis cannot reach, checked against openapi.yaml.
 
 schemathesis (.ci/contract) calls each operation with generated data; a response that only a
-sequence of calls by several people produces is never generated there: an annotation item whose
-round was taken and released by one labeler and answered by another (its `holders`), rejected by
-a reviewer with a comment, relabeled, approved, completed and exported; the inbox and the human
-task along the way. This script walks that path against a `sluice serve` of its own (in-memory
+sequence of calls by several people or programs produces is never generated there: an
+annotation item whose round was taken and released by one labeler and answered by another (its
+`holders`), rejected by a reviewer with a comment, relabeled, approved, completed and exported;
+a Worker.Task claimed, logged to by a heartbeat, failed, claimed again and answered (its
+execution read while a worker holds it, its log); a Human.Task claimed, released, reassigned
+and answered. This script walks those paths against a `sluice serve` of its own (in-memory
 database, auth off, loopback) and validates every JSON answer against the response schema the
 contract gives for its operation and status (JSON Schema 2020-12, as OpenAPI 3.1 defines it).
 
@@ -174,6 +176,58 @@ def main():
         if holders != ["bob", "ann"]:
             contract.failures.append(f"scenario: the first round's holders are {holders}, expected ['bob', 'ann']")
 
+
+        # A Worker.Task: claimed, a heartbeat with a log line, failed (retryable), claimed again,
+        # answered; the execution read while a worker holds its task (holder, lease) and after.
+        worker_flow = {"name": "work", "steps": [
+            {"type": "StaticTextInput", "input": "picture.png"},
+            {"id": "work", "type": "Worker.Task", "input": {"queue": "resize", "output_type": "number"},
+             "retry": {"max_attempts": 2, "backoff": {"initial_seconds": 0.001}}},
+            {"type": "Echo"}]}
+        wf = call("POST", "/workflows", worker_flow, expect=201)["workflow_id"]
+        ex = call("POST", f"/workflows/{wf}/execute", {"input": {}}, expect=202)["execution_id"]
+        claimed = call("POST", "/queues/resize/claim", {"worker": "box-1", "limit": 1, "wait": 10})["tasks"][0]
+        queued, token = claimed["queued_task_id"], claimed["claim_token"]
+        call("POST", f"/queues/resize/tasks/{queued}/heartbeat", {"claim_token": token, "log": ["half done"], "progress": 0.5})
+        running = call("GET", f"/workflows/{wf}/executions/{ex}")
+        call("GET", "/queues")
+        call("POST", f"/queues/resize/tasks/{queued}/fail", {"claim_token": token, "message": "corrupt file", "retryable": True})
+        again = call("POST", "/queues/resize/claim", {"worker": "box-2", "limit": 1, "wait": 10})["tasks"][0]
+        call("POST", f"/queues/resize/tasks/{again['queued_task_id']}/complete", {"claim_token": "clm_wrong", "output": 1}, expect=409)
+        call("POST", f"/queues/resize/tasks/{again['queued_task_id']}/complete", {"claim_token": again["claim_token"], "output": "forty-two"}, expect=400)
+        call("POST", f"/queues/resize/tasks/{again['queued_task_id']}/complete", {"claim_token": again["claim_token"], "output": 42})
+        finished = call("GET", f"/workflows/{wf}/executions/{ex}?wait=10")
+        if finished["status"] != "COMPLETED":
+            contract.failures.append(f"scenario: the Worker.Task execution ended {finished['status']}")
+        task_id = [t for t in finished["tasks"] if t["step_id"] == "work"][0]["task_id"]
+        call("GET", f"/workflows/{wf}/executions/{ex}/tasks/{task_id}/logs")
+        call("GET", f"/workflows/{wf}/executions/{ex}/events")
+        del running
+
+        # A Human.Task: in an inbox, claimed, released, reassigned, answered against its form.
+        human_flow = {"name": "review", "steps": [
+            {"type": "StaticTextInput", "input": "a draft"},
+            {"id": "review", "type": "Human.Task", "input": {"title": "Approve the draft",
+             "form": {"type": "object", "properties": {"approved": {"type": "boolean"}}, "required": ["approved"]},
+             "assignees": ["ann", "bob"], "due_seconds": 3600}},
+            {"type": "JSON.Get", "input": {"pointer": "/approved"}}]}
+        wf = call("POST", "/workflows", human_flow, expect=201)["workflow_id"]
+        ex = call("POST", f"/workflows/{wf}/execute", {"input": {}}, expect=202)["execution_id"]
+        deadline = time.time() + 10
+        while not (inbox := call("GET", "/inbox?account=ann"))["claimable"] and time.time() < deadline:
+            time.sleep(0.02)
+        human = inbox["claimable"][0]["human_task_id"]
+        call("POST", f"/human-tasks/{human}/claim", {"account": "ann"})
+        call("GET", f"/workflows/{wf}/executions/{ex}")
+        call("GET", f"/human-tasks?account=ann")
+        call("POST", f"/human-tasks/{human}/release", {"account": "ann"})
+        call("POST", f"/human-tasks/{human}/reassign", {"account": "bob"})
+        call("POST", f"/human-tasks/{human}/complete", {"account": "bob", "answer": {"approved": "yes"}}, expect=400)
+        call("POST", f"/human-tasks/{human}/complete", {"account": "bob", "answer": {"approved": True}})
+        call("GET", f"/human-tasks/{human}")
+        if call("GET", f"/workflows/{wf}/executions/{ex}?wait=10")["status"] != "COMPLETED":
+            contract.failures.append("scenario: the Human.Task execution did not complete")
+
         call("GET", f"/annotation/item/list?workflowId={workflow}")
         call("GET", f"/annotation/item/list?workflowId={workflow}&state=completed")
         call("GET", f"/annotation/item/export?workflowId={workflow}")
@@ -187,7 +241,7 @@ def main():
         for failure in contract.failures:
             print("  " + failure, file=sys.stderr)
         sys.exit(1)
-    print(f"scenarios: {contract.checked} answers along the annotation path match openapi.yaml")
+    print(f"scenarios: {contract.checked} answers along the annotation, worker and person paths match openapi.yaml")
 
 
 if __name__ == "__main__":
