@@ -7,7 +7,8 @@ annotation item whose round was taken and released by one labeler and answered b
 `holders`), rejected by a reviewer with a comment, relabeled, approved, completed and exported;
 a Worker.Task claimed, logged to by a heartbeat, failed, claimed again and answered (its
 execution read while a worker holds it, its log); a Human.Task claimed, released, reassigned
-and answered. This script walks those paths against a `sluice serve` of its own (in-memory
+and answered; an execution suspended, resumed, cancelled, retried and rerun, and a schedule's
+fires. This script walks those paths against a `sluice serve` of its own (in-memory
 database, auth off, loopback) and validates every JSON answer against the response schema the
 contract gives for its operation and status (JSON Schema 2020-12, as OpenAPI 3.1 defines it).
 
@@ -228,6 +229,28 @@ def main():
         if call("GET", f"/workflows/{wf}/executions/{ex}?wait=10")["status"] != "COMPLETED":
             contract.failures.append("scenario: the Human.Task execution did not complete")
 
+        # Control: suspended while a Delay waits, resumed, cancelled, retried, rerun from a task;
+        # a schedule that fires every second, and its fires.
+        delay_flow = {"name": "later", "steps": [{"type": "Delay", "input": {"seconds": 30}}, {"type": "Echo"}]}
+        wf = call("POST", "/workflows", delay_flow, expect=201)["workflow_id"]
+        ex = call("POST", f"/workflows/{wf}/execute", {"input": {"text": "hi"}}, expect=202)["execution_id"]
+        call("POST", f"/workflows/{wf}/executions/{ex}/suspend", {})
+        call("GET", f"/executions/{ex}")
+        call("POST", f"/workflows/{wf}/executions/{ex}/resume", {})
+        call("POST", f"/workflows/{wf}/executions/{ex}/cancel", {})
+        call("POST", f"/workflows/{wf}/executions/{ex}/cancel", {})  # again: answered as it is
+        retried = call("POST", f"/workflows/{wf}/executions/{ex}/retry", {}, expect=202)
+        call("POST", f"/workflows/{wf}/executions/{retried['execution_id']}/cancel", {})
+        rerun = call("POST", f"/workflows/{wf}/executions/{ex}/rerun", {"from_task": "step-2"}, expect=202)
+        call("POST", f"/workflows/{wf}/executions/{rerun['execution_id']}/cancel", {})
+        call("GET", f"/workflows/{wf}/executions?status=CANCELLED")
+        schedule = call("POST", f"/workflows/{wf}/schedules", {"interval_seconds": 1, "input": {"text": "tick"}}, expect=201)
+        deadline = time.time() + 10
+        while not call("GET", f"/workflows/{wf}/schedules/{schedule['schedule_id']}/fires")["fires"] and time.time() < deadline:
+            time.sleep(0.1)
+        call("GET", f"/workflows/{wf}/schedules/{schedule['schedule_id']}")
+        call("GET", f"/workflows/{wf}/schedules")
+
         call("GET", f"/annotation/item/list?workflowId={workflow}")
         call("GET", f"/annotation/item/list?workflowId={workflow}&state=completed")
         call("GET", f"/annotation/item/export?workflowId={workflow}")
@@ -241,7 +264,7 @@ def main():
         for failure in contract.failures:
             print("  " + failure, file=sys.stderr)
         sys.exit(1)
-    print(f"scenarios: {contract.checked} answers along the annotation, worker and person paths match openapi.yaml")
+    print(f"scenarios: {contract.checked} answers along the annotation, worker, person and control paths match openapi.yaml")
 
 
 if __name__ == "__main__":
