@@ -8,7 +8,8 @@ annotation item whose round was taken and released by one labeler and answered b
 a Worker.Task claimed, logged to by a heartbeat, failed, claimed again and answered (its
 execution read while a worker holds it, its log); a Human.Task claimed, released, reassigned
 and answered; an execution suspended, resumed, cancelled, retried and rerun, and a schedule's
-fires. This script walks those paths against a `sluice serve` of its own (in-memory
+fires; webhook deliveries to a receiver that refuses the first one, one sent again, a secret
+rotated. This script walks those paths against a `sluice serve` of its own (in-memory
 database, auth off, loopback) and validates every JSON answer against the response schema the
 contract gives for its operation and status (JSON Schema 2020-12, as OpenAPI 3.1 defines it).
 
@@ -17,7 +18,7 @@ contract gives for its operation and status (JSON Schema 2020-12, as OpenAPI 3.1
 Needs PyYAML and jsonschema_rs (the contract's schemathesis venv has both) or jsonschema. Exits 1 listing each
 answer that does not match, with the JSON path of the mismatch.
 """
-import argparse, json, re, subprocess, sys, time, urllib.error, urllib.request
+import argparse, http.server, json, re, subprocess, sys, threading, time, urllib.error, urllib.request
 
 import yaml
 
@@ -84,8 +85,24 @@ class Contract:
             self.failures.append(f"{where}: at {at}: {message[:300]}")
 
 
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """A webhook receiver on loopback: refuses the first delivery (500), takes the rest."""
+    received = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        Receiver.received.append(json.loads(body))
+        self.send_response(500 if len(Receiver.received) == 1 else 200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
 def start(binary):
-    server = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", "0", "--database", "memory:"],
+    server = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", "0", "--database", "memory:",
+                               "--allow-private-webhooks", "--webhook-retry-schedule", "1s,1s"],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -251,6 +268,35 @@ def main():
         call("GET", f"/workflows/{wf}/schedules/{schedule['schedule_id']}")
         call("GET", f"/workflows/{wf}/schedules")
 
+        # Webhooks: a subscription to a receiver on loopback that refuses the first delivery;
+        # the execution's deliveries (one retried), one sent again, the secret rotated.
+        receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=receiver.serve_forever, daemon=True).start()
+        hook_url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+        seed = {"name": "Dummy Workflow", "steps": [{"type": "StaticTextInput", "input": "Hello, world!"},
+                                                    {"type": "TextOperation.Reverse"}, {"type": "Echo"}]}
+        wf = call("POST", "/workflows", seed, expect=201)["workflow_id"]
+        hook = call("POST", f"/workflows/{wf}/webhooks", {"url": hook_url, "event_types": ["execution.completed", "task.completed"]}, expect=201)
+        ex = call("POST", f"/workflows/{wf}/execute", {"input": {"text": "x"}, "webhook_url": hook_url}, expect=202)["execution_id"]
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            deliveries = call("GET", f"/workflows/{wf}/executions/{ex}/deliveries")
+            if deliveries["deliveries"] and all(d["status"] != "PENDING" for d in deliveries["deliveries"]):
+                break
+            time.sleep(0.1)
+        else:
+            contract.failures.append("scenario: the webhook deliveries were not all sent within 20 s")
+        if len(Receiver.received) < 2:
+            contract.failures.append(f"scenario: the receiver got {len(Receiver.received)} deliveries")
+        first = deliveries["deliveries"][0]["delivery_id"]
+        call("POST", f"/workflows/{wf}/executions/{ex}/deliveries/{first}/resend", {}, expect=202)
+        call("GET", f"/workflows/{wf}/webhooks/{hook['webhook_id']}")
+        call("POST", f"/workflows/{wf}/webhooks/{hook['webhook_id']}/rotate-secret", {})
+        call("GET", f"/workflows/{wf}/webhooks")
+        call("GET", f"/workflows/{wf}/executions/{ex}/events")
+        call("GET", f"/events?workflow_id={wf}")
+        receiver.shutdown()
+
         call("GET", f"/annotation/item/list?workflowId={workflow}")
         call("GET", f"/annotation/item/list?workflowId={workflow}&state=completed")
         call("GET", f"/annotation/item/export?workflowId={workflow}")
@@ -264,7 +310,7 @@ def main():
         for failure in contract.failures:
             print("  " + failure, file=sys.stderr)
         sys.exit(1)
-    print(f"scenarios: {contract.checked} answers along the annotation, worker, person and control paths match openapi.yaml")
+    print(f"scenarios: {contract.checked} answers along the annotation, worker, person, control and webhook paths match openapi.yaml")
 
 
 if __name__ == "__main__":
