@@ -207,7 +207,7 @@ def main():
         claimed = call("POST", "/queues/resize/claim", {"worker": "box-1", "limit": 1, "wait": 10})["tasks"][0]
         queued, token = claimed["queued_task_id"], claimed["claim_token"]
         call("POST", f"/queues/resize/tasks/{queued}/heartbeat", {"claim_token": token, "log": ["half done"], "progress": 0.5})
-        running = call("GET", f"/workflows/{wf}/executions/{ex}")
+        call("GET", f"/workflows/{wf}/executions/{ex}")
         call("GET", "/queues")
         call("POST", f"/queues/resize/tasks/{queued}/fail", {"claim_token": token, "message": "corrupt file", "retryable": True})
         again = call("POST", "/queues/resize/claim", {"worker": "box-2", "limit": 1, "wait": 10})["tasks"][0]
@@ -220,7 +220,6 @@ def main():
         task_id = [t for t in finished["tasks"] if t["step_id"] == "work"][0]["task_id"]
         call("GET", f"/workflows/{wf}/executions/{ex}/tasks/{task_id}/logs")
         call("GET", f"/workflows/{wf}/executions/{ex}/events")
-        del running
 
         # A Human.Task: in an inbox, claimed, released, reassigned, answered against its form.
         human_flow = {"name": "review", "steps": [
@@ -237,7 +236,7 @@ def main():
         human = inbox["claimable"][0]["human_task_id"]
         call("POST", f"/human-tasks/{human}/claim", {"account": "ann"})
         call("GET", f"/workflows/{wf}/executions/{ex}")
-        call("GET", f"/human-tasks?account=ann")
+        call("GET", "/human-tasks?account=ann")
         call("POST", f"/human-tasks/{human}/release", {"account": "ann"})
         call("POST", f"/human-tasks/{human}/reassign", {"account": "bob"})
         call("POST", f"/human-tasks/{human}/complete", {"account": "bob", "answer": {"approved": "yes"}}, expect=400)
