@@ -580,6 +580,47 @@ enum PostgresMigrations {
             $fn$
             """,
         ]),
+        ("016_insert_executions", [
+            // New executions and their tasks, a batch's run of them in one call: the statements
+            // are planned once per connection (PL/pgSQL keeps their plans), not once per
+            // execution. Each element sees the ones before it (an idempotency key used twice in
+            // one batch: the second is a duplicate). One row per element, in order: whether the
+            // workflow exists, the execution holding the idempotency key already, and the new
+            // execution's seq (NULL when nothing was inserted: an id in use).
+            """
+            CREATE FUNCTION sluice_insert_executions(batch text, OUT o_found boolean, OUT o_existing text, OUT o_seq bigint)
+            RETURNS SETOF record LANGUAGE plpgsql AS $fn$
+            DECLARE
+                x json;
+            BEGIN
+                FOR x IN SELECT value FROM json_array_elements(batch::json) LOOP
+                    o_found := EXISTS (SELECT 1 FROM workflows w WHERE w.id = x->>'workflow_id');
+                    o_existing := NULL;
+                    o_seq := NULL;
+                    IF x->>'idempotency_key' IS NOT NULL THEN
+                        SELECT e.id INTO o_existing FROM executions e WHERE e.workflow_id = x->>'workflow_id' AND e.idempotency_key = x->>'idempotency_key';
+                    END IF;
+                    IF o_found AND o_existing IS NULL THEN
+                        INSERT INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at,
+                            deadline_at, workflow_version, webhook_secret, trace_context)
+                        VALUES (x->>'id', x->>'workflow_id', x->>'status', x->>'input', x->>'output', x->>'error', x->>'webhook_url', x->>'idempotency_key',
+                            (x->>'created_at')::bigint, (x->>'started_at')::bigint, (x->>'completed_at')::bigint, (x->>'deadline_at')::bigint,
+                            (x->>'workflow_version')::bigint, x->>'webhook_secret', x->>'trace_context')
+                        ON CONFLICT DO NOTHING RETURNING seq INTO o_seq;
+                        IF o_seq IS NOT NULL THEN
+                            INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at, attempt_base)
+                            SELECT o_seq, r.idx::bigint, r.task_id, r.step_id, r.type, r.status, r.input, r.output, r.error, r.started_at::bigint, r.completed_at::bigint,
+                                r.attempt::bigint, r.attempts, r.wake_at::bigint, r.attempt_base::bigint
+                            FROM json_to_recordset(x->'tasks') AS r(idx text, task_id text, step_id text, type text, status text, input text, output text,
+                                error text, started_at text, completed_at text, attempt text, attempts text, wake_at text, attempt_base text);
+                        END IF;
+                    END IF;
+                    RETURN NEXT;
+                END LOOP;
+            END
+            $fn$
+            """,
+        ]),
     ]
 
     /// The advisory lock keys and NOTIFY channel of a schema. Advisory locks and channels are

@@ -179,6 +179,16 @@ public final class PostgresStore: ClusterStore {
                     outcomes += try await batch.applyTransitions(run)
                     continue
                 }
+                // So does a run of new executions (one call of `sluice_insert_executions`).
+                var inserts: [(ExecutionDetail, [EventDraft])] = []
+                while i < mutations.count, case .insertExecution(let detail, let events) = mutations[i] {
+                    inserts.append((detail, events))
+                    i += 1
+                }
+                if !inserts.isEmpty {
+                    outcomes += try await batch.insertExecutions(inserts)
+                    continue
+                }
                 outcomes.append(try await batch.apply(mutations[i]))
                 i += 1
             }
@@ -295,7 +305,7 @@ public final class PostgresStore: ClusterStore {
                 guard let row = try await run("SELECT version FROM workflows WHERE id = \(v.workflowID)").first else { return .stale }
                 return .versionConflict(current: try row.decode(Int.self))
             case .insertExecution(let detail, let events):
-                return try await insertExecution(detail, events: events)
+                return try await insertExecutions([(detail, events)])[0]
             case .enqueue(let task):
                 var insert = PostgresStore.insertQueued(task)
                 insert.sql += " RETURNING 1"
@@ -360,54 +370,60 @@ public final class PostgresStore: ClusterStore {
             }
         }
 
-        mutating func insertExecution(_ detail: ExecutionDetail, events: [EventDraft]) async throws -> MutationOutcome {
-            let e = detail.execution
-            let outputJSON = e.output?.jsonString
-            let errorJSON = e.error?.jsonString
-            // The checks, the execution and its tasks in one statement (one round trip); the
-            // tasks travel as one JSON array (columns may be NULL, which arrays of text cannot
-            // carry). The insert happens only if the workflow exists and the key is unused.
-            let tasks = JSONValue.array(detail.tasks.map { t in
-                .object(JSONObject([
-                    ("idx", .string(String(t.index))), ("task_id", .string(t.taskID)), ("step_id", .string(t.stepID)), ("type", .string(t.type)),
-                    ("status", .string(t.status.rawValue)), ("input", Self.text(t.input?.jsonString)), ("output", Self.text(t.output?.jsonString)),
-                    ("error", Self.text(t.error?.jsonString)), ("started_at", Self.number(t.startedAt)), ("completed_at", Self.number(t.completedAt)),
-                    ("attempt", .string(String(t.attempt))), ("attempts", Self.text(t.attempts.isEmpty ? nil : JSONValue.array(t.attempts).jsonString)),
-                    ("wake_at", Self.number(t.wakeAt)), ("attempt_base", .string(String(t.attemptBase))),
+        /// Inserts a run of new executions and their tasks in one call of
+        /// `sluice_insert_executions` (migration 016): each is inserted only if its workflow
+        /// exists and its idempotency key is unused (earlier ones of the run included). Values
+        /// travel as JSON strings (columns may be NULL, which arrays of text cannot carry).
+        mutating func insertExecutions(_ run: [(detail: ExecutionDetail, events: [EventDraft])]) async throws -> [MutationOutcome] {
+            let payload = JSONValue.array(run.map { item in
+                let e = item.detail.execution
+                let tasks = JSONValue.array(item.detail.tasks.map { t in
+                    .object(JSONObject([
+                        ("idx", .string(String(t.index))), ("task_id", .string(t.taskID)), ("step_id", .string(t.stepID)), ("type", .string(t.type)),
+                        ("status", .string(t.status.rawValue)), ("input", Self.text(t.input?.jsonString)), ("output", Self.text(t.output?.jsonString)),
+                        ("error", Self.text(t.error?.jsonString)), ("started_at", Self.number(t.startedAt)), ("completed_at", Self.number(t.completedAt)),
+                        ("attempt", .string(String(t.attempt))), ("attempts", Self.text(t.attempts.isEmpty ? nil : JSONValue.array(t.attempts).jsonString)),
+                        ("wake_at", Self.number(t.wakeAt)), ("attempt_base", .string(String(t.attemptBase))),
+                    ]))
+                })
+                return .object(JSONObject([
+                    ("id", .string(e.id)), ("workflow_id", .string(e.workflowID)), ("status", .string(e.status.rawValue)),
+                    ("input", .string(e.input.jsonString)), ("output", Self.text(e.output?.jsonString)), ("error", Self.text(e.error?.jsonString)),
+                    ("webhook_url", Self.text(e.webhookURL)), ("idempotency_key", Self.text(e.idempotencyKey)),
+                    ("created_at", Self.number(e.createdAt)), ("started_at", Self.number(e.startedAt)), ("completed_at", Self.number(e.completedAt)),
+                    ("deadline_at", Self.number(e.deadlineAt)), ("workflow_version", .string(String(e.workflowVersion))),
+                    ("webhook_secret", Self.text(e.webhookSecret)), ("trace_context", Self.text(e.traceContext)), ("tasks", tasks),
                 ]))
             }).jsonString
-            let rows = try await run("""
-                WITH c AS (
-                    SELECT EXISTS (SELECT 1 FROM workflows WHERE id = \(e.workflowID)) AS found,
-                        (SELECT id FROM executions WHERE workflow_id = \(e.workflowID) AND idempotency_key = \(e.idempotencyKey)::text) AS existing),
-                x AS (
-                    INSERT INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at, deadline_at, workflow_version, webhook_secret, trace_context)
-                    SELECT \(e.id)::text, \(e.workflowID)::text, \(e.status.rawValue)::text, \(e.input.jsonString)::text, \(outputJSON)::text, \(errorJSON)::text,
-                        \(e.webhookURL)::text, \(e.idempotencyKey)::text, \(e.createdAt)::bigint, \(e.startedAt)::bigint, \(e.completedAt)::bigint,
-                        \(e.deadlineAt)::bigint, \(Int64(e.workflowVersion))::bigint, \(e.webhookSecret)::text, \(e.traceContext)::text
-                    FROM c WHERE c.found AND c.existing IS NULL
-                    ON CONFLICT DO NOTHING RETURNING seq),
-                t AS (
-                    INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at, attempt_base)
-                    SELECT x.seq, r.idx::bigint, r.task_id, r.step_id, r.type, r.status, r.input, r.output, r.error, r.started_at::bigint, r.completed_at::bigint,
-                        r.attempt::bigint, r.attempts, r.wake_at::bigint, r.attempt_base::bigint
-                    FROM x, json_to_recordset(\(tasks)::json) AS r(idx text, task_id text, step_id text, type text, status text, input text, output text,
-                        error text, started_at text, completed_at text, attempt text, attempts text, wake_at text, attempt_base text))
-                SELECT c.found, c.existing, (SELECT seq FROM x) FROM c
-                """)
-            guard let row = rows.first else { return .stale }
-            let (found, existing, inserted) = try row.decode((Bool, String?, Int64?).self)
-            guard found else { return .stale }
-            if e.idempotencyKey != nil, let existing { return .duplicate(executionID: existing) }
-            guard let seq = inserted else { return .idConflict }
-            if node != nil {
-                // Stored unheld: whichever node claims it first runs it (unless its pure steps
-                // already ran it to its end).
-                changed.append(e.id)
-                if e.status.isTerminal { finished.append(e.id) } else { work = true }
+            let rows = try await self.run("SELECT o_found, o_existing, o_seq FROM sluice_insert_executions(\(payload))")
+            guard rows.count == run.count else { throw StoreError(message: "sluice_insert_executions answered \(rows.count) rows for \(run.count) executions") }
+            var outcomes: [MutationOutcome] = []
+            outcomes.reserveCapacity(run.count)
+            for (k, item) in run.enumerated() {
+                let e = item.detail.execution
+                let (found, existing, inserted) = try rows[k].decode((Bool, String?, Int64?).self)
+                guard found else {
+                    outcomes.append(.stale)
+                    continue
+                }
+                if e.idempotencyKey != nil, let existing {
+                    outcomes.append(.duplicate(executionID: existing))
+                    continue
+                }
+                guard let seq = inserted else {
+                    outcomes.append(.idConflict)
+                    continue
+                }
+                if node != nil {
+                    // Stored unheld: whichever node claims it first runs it (unless its pure steps
+                    // already ran it to its end).
+                    changed.append(e.id)
+                    if e.status.isTerminal { finished.append(e.id) } else { work = true }
+                }
+                for draft in item.events { event(executionSeq: seq, workflowID: e.workflowID, type: draft.type, data: draft.data) }
+                outcomes.append(.applied)
             }
-            for draft in events { event(executionSeq: seq, workflowID: e.workflowID, type: draft.type, data: draft.data) }
-            return .applied
+            return outcomes
         }
 
         static func text(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }

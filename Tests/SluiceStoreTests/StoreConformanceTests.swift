@@ -111,6 +111,43 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
         #expect(try await store.execution(id: "ex-2") == nil)
     }
 
+    /// Several new executions in one batch (the PostgreSQL driver writes such a run in one call):
+    /// each gets its own outcome, each sees the ones before it (a key used twice: the second is a
+    /// duplicate; an id used twice: the second conflicts), and every field of an execution and its
+    /// tasks, set or not, reads back as written.
+    @Test(arguments: Driver.allCases)
+    func aBatchOfNewExecutionsReportsEachOnesOutcomeAndStoresEveryField(driver: Driver) async throws {
+        let store = try await driver.make()
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
+        var full = execution("ex-full", key: "k-1", tasks: 2)
+        full.execution = ExecutionRecord(id: "ex-full", workflowID: "wf-1", workflowVersion: 1, status: .failed, input: ["text": "x"],
+            output: ["n": 1], error: ["message": "no", "code": "E"], webhookURL: "https://example.com/hook", webhookSecret: "whsec_abc",
+            idempotencyKey: "k-1", createdAt: 5, startedAt: 6, completedAt: 9, deadlineAt: 60, traceContext: "00-abc-def-01")
+        full.tasks[0] = TaskRecord(index: 0, taskID: "task-0", stepID: "step-1", type: "Echo", status: .completed, input: ["text": "x"],
+            output: ["text": "y"], startedAt: 6, completedAt: 7, attempt: 2, attempts: [["error": "first"]], attemptBase: 1)
+        full.tasks[1] = TaskRecord(index: 1, taskID: "task-1", stepID: "step-2", type: "Delay", status: .failed, error: ["message": "no"],
+            startedAt: 7, completedAt: 9, attempt: 1, wakeAt: 8)
+        let outcomes = try await store.applyRecording([
+            .insertExecution(full),
+            .insertExecution(execution("ex-plain", tasks: 3)),
+            .insertExecution(execution("ex-again", key: "k-1")),
+            .insertExecution(execution("ex-plain", tasks: 1)),
+            .insertExecution(execution("ex-lost", workflow: "wf-404")),
+            .insertExecution(execution("ex-last", key: "k-2", tasks: 0)),
+        ])
+        #expect(outcomes == [.applied, .applied, .duplicate(executionID: "ex-full"), .idConflict, .stale, .applied])
+        var stored = try #require(try await store.execution(id: "ex-full"))
+        stored.execution.seq = 0
+        #expect(stored == full)
+        #expect(try await store.execution(id: "ex-plain")?.tasks.map(\.taskID) == ["task-0", "task-1", "task-2"])
+        #expect(try await store.execution(id: "ex-last")?.tasks.isEmpty == true)
+        #expect(try await store.execution(id: "ex-again") == nil)
+        #expect(try await store.execution(id: "ex-lost") == nil)
+        // Each applied execution's creation event, in the batch's order; none for the others.
+        let events = try await store.events(workflowID: "wf-1", after: 0, limit: 10)
+        #expect(events.map(\.executionID) == ["ex-full", "ex-plain", "ex-last"])
+    }
+
     /// Two transitions merged into one may change a task twice (started, then completed): each
     /// change sees the one before it; in one batch with other transitions, each keeps its outcome.
     @Test(arguments: Driver.allCases)
