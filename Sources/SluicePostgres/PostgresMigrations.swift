@@ -583,17 +583,19 @@ enum PostgresMigrations {
         ("016_insert_executions", [
             // New executions and their tasks, a batch's run of them in one call: the statements
             // are planned once per connection (PL/pgSQL keeps their plans), not once per
-            // execution. Each element sees the ones before it (an idempotency key used twice in
-            // one batch: the second is a duplicate). One row per element, in order: whether the
-            // workflow exists, the execution holding the idempotency key already, and the new
-            // execution's seq (NULL when nothing was inserted: an id in use).
+            // execution, and the batch is parsed once, as jsonb (`->>` on `json` lexes the whole
+            // element again at every field). Each element sees the ones before it (an
+            // idempotency key used twice in one batch: the second is a duplicate). One row per
+            // element, in order: whether the workflow exists, the execution holding the
+            // idempotency key already, and the new execution's seq (NULL when nothing was
+            // inserted: an id in use).
             """
             CREATE FUNCTION sluice_insert_executions(batch text, OUT o_found boolean, OUT o_existing text, OUT o_seq bigint)
             RETURNS SETOF record LANGUAGE plpgsql AS $fn$
             DECLARE
-                x json;
+                x jsonb;
             BEGIN
-                FOR x IN SELECT value FROM json_array_elements(batch::json) LOOP
+                FOR x IN SELECT value FROM jsonb_array_elements(batch::jsonb) LOOP
                     o_found := EXISTS (SELECT 1 FROM workflows w WHERE w.id = x->>'workflow_id');
                     o_existing := NULL;
                     o_seq := NULL;
@@ -611,7 +613,7 @@ enum PostgresMigrations {
                             INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at, attempt_base)
                             SELECT o_seq, r.idx::bigint, r.task_id, r.step_id, r.type, r.status, r.input, r.output, r.error, r.started_at::bigint, r.completed_at::bigint,
                                 r.attempt::bigint, r.attempts, r.wake_at::bigint, r.attempt_base::bigint
-                            FROM json_to_recordset(x->'tasks') AS r(idx text, task_id text, step_id text, type text, status text, input text, output text,
+                            FROM jsonb_to_recordset(x->'tasks') AS r(idx text, task_id text, step_id text, type text, status text, input text, output text,
                                 error text, started_at text, completed_at text, attempt text, attempts text, wake_at text, attempt_base text);
                         END IF;
                     END IF;
