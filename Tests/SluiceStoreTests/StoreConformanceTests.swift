@@ -120,10 +120,12 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
         let store = try await driver.make()
         _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
         var full = execution("ex-full", key: "k-1", tasks: 2)
-        full.execution = ExecutionRecord(id: "ex-full", workflowID: "wf-1", workflowVersion: 1, status: .failed, input: ["text": "x"],
+        // Text that needs escaping at every level (JSON inside JSON inside the driver's batch).
+        let odd: JSONValue = ["text": .string("nul \u{0} é 😀 \"q\" \\ back\n")]
+        full.execution = ExecutionRecord(id: "ex-full", workflowID: "wf-1", workflowVersion: 1, status: .failed, input: odd,
             output: ["n": 1], error: ["message": "no", "code": "E"], webhookURL: "https://example.com/hook", webhookSecret: "whsec_abc",
             idempotencyKey: "k-1", createdAt: 5, startedAt: 6, completedAt: 9, deadlineAt: 60, traceContext: "00-abc-def-01")
-        full.tasks[0] = TaskRecord(index: 0, taskID: "task-0", stepID: "step-1", type: "Echo", status: .completed, input: ["text": "x"],
+        full.tasks[0] = TaskRecord(index: 0, taskID: "task-0", stepID: "step-1", type: "Echo", status: .completed, input: odd,
             output: ["text": "y"], startedAt: 6, completedAt: 7, attempt: 2, attempts: [["error": "first"]], attemptBase: 1)
         full.tasks[1] = TaskRecord(index: 1, taskID: "task-1", stepID: "step-2", type: "Delay", status: .failed, error: ["message": "no"],
             startedAt: 7, completedAt: 9, attempt: 1, wakeAt: 8)
