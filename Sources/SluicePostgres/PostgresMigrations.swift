@@ -623,6 +623,44 @@ enum PostgresMigrations {
             $fn$
             """,
         ]),
+        ("017_insert_executions_at_once", [
+            // A batch of new executions and nothing else, as one statement outside any explicit
+            // transaction (PostgreSQL commits it when it ends): no BEGIN, NOTIFY or COMMIT round
+            // trips, and the event lock is held from the events' write to the end of the commit
+            // without waiting for the client in between. All or nothing: when one element is not
+            // inserted (its workflow is gone, its idempotency key or id is taken) the statement
+            // fails with SQLSTATE SL001, nothing of it stays, and the caller applies the batch in
+            // a transaction of its own instead, where each element gets its own outcome. That
+            // way the announcements (`payloads`, made by the caller for the batch as sent) and
+            // the events are those of executions that were inserted. `owners` names each
+            // event's element (1-based). Returns the new executions' seqs, in order.
+            """
+            CREATE FUNCTION sluice_insert_executions_at_once(lock_key bigint, at bigint, batch text, owners int[], workflows text[],
+                types text[], data text[], channel text, payloads text[])
+            RETURNS SETOF bigint LANGUAGE plpgsql AS $fn$
+            DECLARE
+                seqs bigint[] := '{}';
+                r record;
+            BEGIN
+                FOR r IN SELECT o_seq FROM sluice_insert_executions(batch) LOOP
+                    IF r.o_seq IS NULL THEN
+                        RAISE EXCEPTION 'an execution of the batch was not inserted' USING ERRCODE = 'SL001';
+                    END IF;
+                    seqs := seqs || r.o_seq;
+                END LOOP;
+                PERFORM pg_notify(channel, p) FROM unnest(payloads) AS p;
+                IF cardinality(owners) > 0 THEN
+                    PERFORM pg_advisory_xact_lock(lock_key);
+                    INSERT INTO events (seq, execution_seq, workflow_id, type, at, data)
+                    SELECT b.last + t.o, seqs[t.x], t.w, t.ty, at, t.d
+                    FROM (SELECT GREATEST(COALESCE((SELECT MAX(seq) FROM events), 0), COALESCE((SELECT value::bigint FROM meta WHERE key = 'event_seq_floor'), 0)) AS last) b,
+                        unnest(owners, workflows, types, data) WITH ORDINALITY AS t(x, w, ty, d, o);
+                END IF;
+                RETURN QUERY SELECT unnest(seqs);
+            END
+            $fn$
+            """,
+        ]),
     ]
 
     /// The advisory lock keys and NOTIFY channel of a schema. Advisory locks and channels are

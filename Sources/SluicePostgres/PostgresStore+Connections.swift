@@ -154,6 +154,7 @@ extension PostgresStore {
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let logger = self.logger
         do {
+            transactionsBegun.add(1, ordering: .relaxed)
             return try await withConnection { connection in
                 try await connection.checkedQuery("BEGIN", logger: logger)
                 do {

@@ -34,6 +34,9 @@ public final class PostgresStore: ClusterStore {
     let channel: String
     /// Whether the database looked unreachable at the last lease (PostgresStore+Connections).
     let health = Mutex(PostgresHealth())
+    /// Transactions begun (`BEGIN` … `COMMIT`), for the tests: a batch of new executions takes
+    /// none.
+    let transactionsBegun = Atomic<Int>(0)
 
     /// Connects, applies pending migrations (safe when several nodes start at once) and returns
     /// the store; `close()` releases the pool.
@@ -162,6 +165,17 @@ public final class PostgresStore: ClusterStore {
 
     func applyBatch(_ mutations: [Mutation], now: Int64, logger: Logger) async throws -> [MutationOutcome] {
         let node = cluster.withLock { $0.nodeID }
+        // A batch of new executions only (the executions that `POST …/execute` starts): one
+        // statement, when every one of them is inserted.
+        var inserts: [(detail: ExecutionDetail, events: [EventDraft])] = []
+        for mutation in mutations {
+            guard case .insertExecution(let detail, let events) = mutation else { break }
+            inserts.append((detail, events))
+        }
+        if inserts.count == mutations.count, !inserts.isEmpty,
+            let outcomes = try await insertExecutionsAtOnce(inserts, now: now, node: node) {
+            return outcomes
+        }
         return try await transaction { [self] connection in
             var batch = Batch(connection: connection, logger: logger, now: now, eventLock: eventLock, node: node)
             var outcomes: [MutationOutcome] = []
@@ -199,6 +213,48 @@ public final class PostgresStore: ClusterStore {
             return outcomes
         }
     }
+
+    /// Inserts `run` (a whole batch) with its events and announcement in one statement,
+    /// `sluice_insert_executions_at_once` (migration 017), which PostgreSQL commits when it ends.
+    /// `nil` when not every execution could be inserted: then nothing was, and the caller applies
+    /// the batch in a transaction, where each gets its own outcome.
+    func insertExecutionsAtOnce(_ run: [(detail: ExecutionDetail, events: [EventDraft])], now: Int64, node: String?) async throws -> [MutationOutcome]? {
+        var owners: [Int32] = []
+        var workflows: [String] = []
+        var types: [String] = []
+        var data: [String] = []
+        for (k, item) in run.enumerated() {
+            for draft in item.events {
+                owners.append(Int32(k + 1))
+                workflows.append(item.detail.execution.workflowID)
+                types.append(draft.type)
+                data.append(draft.data)
+            }
+        }
+        // What `Batch.insertExecutions` announces when every one is inserted.
+        var payloads: [String] = []
+        if let node {
+            let executions = run.map(\.detail.execution)
+            payloads = ClusterNotification(
+                nodeID: node, work: executions.contains { !$0.status.isTerminal },
+                changed: executions.map(\.id), finished: executions.filter(\.status.isTerminal).map(\.id)
+            ).payloads()
+        }
+        let batch = Batch.insertPayload(run)
+        let rows: [PostgresRow]
+        do {
+            rows = try await collect("""
+                SELECT sluice_insert_executions_at_once(\(eventLock), \(now), \(batch), \(owners)::int[], \(workflows)::text[], \(types)::text[], \(data)::text[], \(channel), \(payloads)::text[])
+                """)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == Self.notEveryExecutionInserted {
+            return nil
+        }
+        guard rows.count == run.count else { throw StoreError(message: "sluice_insert_executions_at_once answered \(rows.count) rows for \(run.count) executions") }
+        return Array(repeating: .applied, count: run.count)
+    }
+
+    /// The SQLSTATE with which `sluice_insert_executions_at_once` refuses a batch.
+    static let notEveryExecutionInserted = "SL001"
 
     /// The largest event seq ever committed: the largest left, or the floor a deletion recorded.
     /// (`sluice_append_events`, migration 015, computes it the same way.)
@@ -372,29 +428,9 @@ public final class PostgresStore: ClusterStore {
 
         /// Inserts a run of new executions and their tasks in one call of
         /// `sluice_insert_executions` (migration 016): each is inserted only if its workflow
-        /// exists and its idempotency key is unused (earlier ones of the run included). Values
-        /// travel as JSON strings (columns may be NULL, which arrays of text cannot carry).
+        /// exists and its idempotency key is unused (earlier ones of the run included).
         mutating func insertExecutions(_ run: [(detail: ExecutionDetail, events: [EventDraft])]) async throws -> [MutationOutcome] {
-            let payload = JSONValue.array(run.map { item in
-                let e = item.detail.execution
-                let tasks = JSONValue.array(item.detail.tasks.map { t in
-                    .object(JSONObject([
-                        ("idx", .string(String(t.index))), ("task_id", .string(t.taskID)), ("step_id", .string(t.stepID)), ("type", .string(t.type)),
-                        ("status", .string(t.status.rawValue)), ("input", Self.text(t.input?.jsonString)), ("output", Self.text(t.output?.jsonString)),
-                        ("error", Self.text(t.error?.jsonString)), ("started_at", Self.number(t.startedAt)), ("completed_at", Self.number(t.completedAt)),
-                        ("attempt", .string(String(t.attempt))), ("attempts", Self.text(t.attempts.isEmpty ? nil : JSONValue.array(t.attempts).jsonString)),
-                        ("wake_at", Self.number(t.wakeAt)), ("attempt_base", .string(String(t.attemptBase))),
-                    ]))
-                })
-                return .object(JSONObject([
-                    ("id", .string(e.id)), ("workflow_id", .string(e.workflowID)), ("status", .string(e.status.rawValue)),
-                    ("input", .string(e.input.jsonString)), ("output", Self.text(e.output?.jsonString)), ("error", Self.text(e.error?.jsonString)),
-                    ("webhook_url", Self.text(e.webhookURL)), ("idempotency_key", Self.text(e.idempotencyKey)),
-                    ("created_at", Self.number(e.createdAt)), ("started_at", Self.number(e.startedAt)), ("completed_at", Self.number(e.completedAt)),
-                    ("deadline_at", Self.number(e.deadlineAt)), ("workflow_version", .string(String(e.workflowVersion))),
-                    ("webhook_secret", Self.text(e.webhookSecret)), ("trace_context", Self.text(e.traceContext)), ("tasks", tasks),
-                ]))
-            }).jsonString
+            let payload = Self.insertPayload(run)
             let rows = try await self.run("SELECT o_found, o_existing, o_seq FROM sluice_insert_executions(\(payload))")
             guard rows.count == run.count else { throw StoreError(message: "sluice_insert_executions answered \(rows.count) rows for \(run.count) executions") }
             var outcomes: [MutationOutcome] = []
@@ -424,6 +460,31 @@ public final class PostgresStore: ClusterStore {
                 outcomes.append(.applied)
             }
             return outcomes
+        }
+
+        /// A run of new executions and their tasks as `sluice_insert_executions` reads them.
+        /// Values travel as JSON strings (columns may be NULL, which arrays of text cannot carry).
+        static func insertPayload(_ run: [(detail: ExecutionDetail, events: [EventDraft])]) -> String {
+            JSONValue.array(run.map { item in
+                let e = item.detail.execution
+                let tasks = JSONValue.array(item.detail.tasks.map { t in
+                    .object(JSONObject([
+                        ("idx", .string(String(t.index))), ("task_id", .string(t.taskID)), ("step_id", .string(t.stepID)), ("type", .string(t.type)),
+                        ("status", .string(t.status.rawValue)), ("input", Self.text(t.input?.jsonString)), ("output", Self.text(t.output?.jsonString)),
+                        ("error", Self.text(t.error?.jsonString)), ("started_at", Self.number(t.startedAt)), ("completed_at", Self.number(t.completedAt)),
+                        ("attempt", .string(String(t.attempt))), ("attempts", Self.text(t.attempts.isEmpty ? nil : JSONValue.array(t.attempts).jsonString)),
+                        ("wake_at", Self.number(t.wakeAt)), ("attempt_base", .string(String(t.attemptBase))),
+                    ]))
+                })
+                return .object(JSONObject([
+                    ("id", .string(e.id)), ("workflow_id", .string(e.workflowID)), ("status", .string(e.status.rawValue)),
+                    ("input", .string(e.input.jsonString)), ("output", Self.text(e.output?.jsonString)), ("error", Self.text(e.error?.jsonString)),
+                    ("webhook_url", Self.text(e.webhookURL)), ("idempotency_key", Self.text(e.idempotencyKey)),
+                    ("created_at", Self.number(e.createdAt)), ("started_at", Self.number(e.startedAt)), ("completed_at", Self.number(e.completedAt)),
+                    ("deadline_at", Self.number(e.deadlineAt)), ("workflow_version", .string(String(e.workflowVersion))),
+                    ("webhook_secret", Self.text(e.webhookSecret)), ("trace_context", Self.text(e.traceContext)), ("tasks", tasks),
+                ]))
+            }).jsonString
         }
 
         static func text(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }

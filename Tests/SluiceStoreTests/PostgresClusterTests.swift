@@ -268,6 +268,25 @@ import Testing
         #expect(finished == ClusterNotification(nodeID: "node-a", work: false, changed: ["ex-1"], finished: ["ex-1"]))
     }
 
+    /// A batch of new executions announces those it inserted and only those: when one of them
+    /// is not inserted (its id is taken), the others are announced without it.
+    @Test func newExecutionsAreAnnouncedOnlyWhenInserted() async throws {
+        let stores = try await nodes(2)
+        try await stores[0].join(nodeID: "node-a", kind: "serve", lease: .seconds(30))
+        try await stores[1].join(nodeID: "node-b", kind: "serve", lease: .seconds(30))
+        var notices = stores[1].notifications().makeAsyncIterator()
+        #expect(await notices.next()?.nodeID == "")
+        #expect(try await stores[0].apply([.insertWorkflow(workflow("wf-1"))]) == [.applied])
+        var done = execution("ex-done", tasks: 1)
+        done.execution.status = .completed
+        done.tasks[0].status = .completed
+        #expect(try await stores[0].apply([.insertExecution(execution("ex-1", tasks: 1)), .insertExecution(done)]) == [.applied, .applied])
+        #expect(await notices.next() == ClusterNotification(nodeID: "node-a", work: true, changed: ["ex-1", "ex-done"], finished: ["ex-done"]))
+        #expect(try await stores[0].apply([.insertExecution(execution("ex-1", tasks: 1)), .insertExecution(done)]) == [.idConflict, .idConflict])
+        #expect(try await stores[0].apply([.insertExecution(execution("ex-done", tasks: 1)), .insertExecution(execution("ex-2", tasks: 1))]) == [.idConflict, .applied])
+        #expect(await notices.next() == ClusterNotification(nodeID: "node-a", work: true, changed: ["ex-2"], finished: []))
+    }
+
     /// Long announcements are split under PostgreSQL's payload limit and read back whole.
     @Test func announcementsSplitUnderThePayloadLimit() {
         let ids = (0..<600).map { "ex-\(String(format: "%08d", $0))" }

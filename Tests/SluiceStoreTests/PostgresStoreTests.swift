@@ -43,7 +43,7 @@ import Testing
         }
         TestStores.current?.add(stores[0])
         for store in stores {
-            #expect(try await store.appliedMigrations() == ["001_initial", "002_cluster", "003_transition_function", "004_attempt_base", "005_access", "006_queues", "007_human_tasks", "008_groups_and_queue_grants", "009_annotation", "010_schedules", "011_trace_context", "012_workflow_names", "013_execution_suspended", "014_annotation_item_filters", "015_append_events", "016_insert_executions"])
+            #expect(try await store.appliedMigrations() == ["001_initial", "002_cluster", "003_transition_function", "004_attempt_base", "005_access", "006_queues", "007_human_tasks", "008_groups_and_queue_grants", "009_annotation", "010_schedules", "011_trace_context", "012_workflow_names", "013_execution_suspended", "014_annotation_item_filters", "015_append_events", "016_insert_executions", "017_insert_executions_at_once"])
             #expect(store.instanceID == stores[0].instanceID, "one instance id per database")
         }
         #expect(try await stores[1].apply([.insertWorkflow(workflow("wf-1"))]) == [.applied])
@@ -74,7 +74,7 @@ import Testing
         try await connection.close()
         let second = try await PostgresStore.connect(configuration)
         TestStores.current?.add(second)
-        #expect(try await second.appliedMigrations().suffix(4) == ["013_execution_suspended", "014_annotation_item_filters", "015_append_events", "016_insert_executions"])
+        #expect(try await second.appliedMigrations().suffix(4) == ["014_annotation_item_filters", "015_append_events", "016_insert_executions", "017_insert_executions_at_once"])
         let kept = try #require(try await second.execution(id: "ex-1"))
         #expect(kept.tasks.count == 2 && kept.execution.traceContext == nil && kept.execution.workflowID == "wf-1")
         #expect(try await second.apply([.insertExecution(traced)]) == [.applied])
@@ -93,6 +93,23 @@ import Testing
         let events = try await store.events(workflowID: nil, after: 0, limit: 100)
         #expect(events.map(\.seq) == Array(1...40), "consecutive: no gaps, no duplicates")
         #expect(try await store.lastEventSeq() == 40)
+    }
+
+    /// A batch of new executions only, every one of them new, is one statement: no transaction
+    /// of its own (no `BEGIN`, `NOTIFY` and `COMMIT` round trips). One that cannot insert every
+    /// execution leaves nothing of that statement and takes a transaction, where each gets its
+    /// outcome.
+    @Test func aBatchOfNewExecutionsIsOneStatementWhenEveryOneIsInserted() async throws {
+        let store = try await PostgresTestDatabase.makeStore()
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
+        let before = store.transactionsBegun.load(ordering: .relaxed)
+        #expect(try await store.applyRecording([.insertExecution(execution("ex-1")), .insertExecution(execution("ex-2"))]) == [.applied, .applied])
+        #expect(store.transactionsBegun.load(ordering: .relaxed) == before)
+        #expect(try await store.applyRecording([.insertExecution(execution("ex-3")), .insertExecution(execution("ex-1"))]) == [.applied, .idConflict])
+        #expect(store.transactionsBegun.load(ordering: .relaxed) == before + 1)
+        let events = try await store.events(workflowID: nil, after: 0, limit: 10)
+        #expect(events.map(\.executionID) == ["ex-1", "ex-2", "ex-3"])
+        #expect(events.map(\.seq) == [1, 2, 3])
     }
 
     @Test func anUnreachableServerIsAClearError() async throws {

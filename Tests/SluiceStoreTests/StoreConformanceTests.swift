@@ -119,16 +119,7 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
     func aBatchOfNewExecutionsReportsEachOnesOutcomeAndStoresEveryField(driver: Driver) async throws {
         let store = try await driver.make()
         _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1"))])
-        var full = execution("ex-full", key: "k-1", tasks: 2)
-        // Text that needs escaping at every level (JSON inside JSON inside the driver's batch).
-        let odd: JSONValue = ["text": .string("nul \u{0} é 😀 \"q\" \\ back\n")]
-        full.execution = ExecutionRecord(id: "ex-full", workflowID: "wf-1", workflowVersion: 1, status: .failed, input: odd,
-            output: ["n": 1], error: ["message": "no", "code": "E"], webhookURL: "https://example.com/hook", webhookSecret: "whsec_abc",
-            idempotencyKey: "k-1", createdAt: 5, startedAt: 6, completedAt: 9, deadlineAt: 60, traceContext: "00-abc-def-01")
-        full.tasks[0] = TaskRecord(index: 0, taskID: "task-0", stepID: "step-1", type: "Echo", status: .completed, input: odd,
-            output: ["text": "y"], startedAt: 6, completedAt: 7, attempt: 2, attempts: [["error": "first"]], attemptBase: 1)
-        full.tasks[1] = TaskRecord(index: 1, taskID: "task-1", stepID: "step-2", type: "Delay", status: .failed, error: ["message": "no"],
-            startedAt: 7, completedAt: 9, attempt: 1, wakeAt: 8)
+        let full = Self.everyField("ex-full", key: "k-1")
         let outcomes = try await store.applyRecording([
             .insertExecution(full),
             .insertExecution(execution("ex-plain", tasks: 3)),
@@ -148,6 +139,64 @@ func execution(_ id: String, workflow: String = "wf-1", key: String? = nil, task
         // Each applied execution's creation event, in the batch's order; none for the others.
         let events = try await store.events(workflowID: "wf-1", after: 0, limit: 10)
         #expect(events.map(\.executionID) == ["ex-full", "ex-plain", "ex-last"])
+    }
+
+    /// Text that needs escaping at every level (JSON inside JSON inside a driver's batch).
+    static let odd: JSONValue = ["text": .string("nul \u{0} é 😀 \"q\" \\ back\n")]
+
+    /// An execution with every field of it and of its two tasks set (or left unset on purpose).
+    static func everyField(_ id: String, key: String) -> ExecutionDetail {
+        var full = execution(id, key: key, tasks: 2)
+        full.execution = ExecutionRecord(id: id, workflowID: "wf-1", workflowVersion: 1, status: .failed, input: odd,
+            output: ["n": 1], error: ["message": "no", "code": "E"], webhookURL: "https://example.com/hook", webhookSecret: "whsec_abc",
+            idempotencyKey: key, createdAt: 5, startedAt: 6, completedAt: 9, deadlineAt: 60, traceContext: "00-abc-def-01")
+        full.tasks[0] = TaskRecord(index: 0, taskID: "task-0", stepID: "step-1", type: "Echo", status: .completed, input: odd,
+            output: ["text": "y"], startedAt: 6, completedAt: 7, attempt: 2, attempts: [["error": "first"]], attemptBase: 1)
+        full.tasks[1] = TaskRecord(index: 1, taskID: "task-1", stepID: "step-2", type: "Delay", status: .failed, error: ["message": "no"],
+            startedAt: 7, completedAt: 9, attempt: 1, wakeAt: 8)
+        return full
+    }
+
+    /// A batch of new executions only, every one of them new (what `POST …/execute` commits; the
+    /// PostgreSQL driver writes it in one statement): each applied and read back as written, and
+    /// each one's events — none, one or several — in the batch's order, with seqs that follow the
+    /// last committed one without a gap.
+    @Test(arguments: Driver.allCases)
+    func aBatchOfOnlyNewExecutionsStoresThemAndTheirEventsInOrder(driver: Driver) async throws {
+        let store = try await driver.make()
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertWorkflow(workflow("wf-2")), .insertExecution(execution("ex-0"))])
+        let last = try #require(try await store.events(workflowID: nil, after: 0, limit: 10).last?.seq)
+        let full = Self.everyField("ex-full", key: "k-1")
+        let oddData = Self.odd.jsonString
+        let outcomes = try await store.apply([
+            .insertExecution(full, events: [EventDraft(type: "execution.pending", data: oddData), EventDraft(type: "execution.failed", data: #"{"n":1}"#)]),
+            .insertExecution(execution("ex-other", workflow: "wf-2", tasks: 3), events: [EventDraft(type: "execution.pending", data: #"{"n":2}"#)]),
+            .insertExecution(execution("ex-quiet", tasks: 0), events: []),
+            .insertExecution(execution("ex-last", key: "k-2", tasks: 1), events: [
+                EventDraft(type: "execution.pending", data: #"{"n":3}"#), EventDraft(type: "task.completed", data: #"{"n":4}"#),
+            ]),
+        ])
+        #expect(outcomes == [.applied, .applied, .applied, .applied])
+        var stored = try #require(try await store.execution(id: "ex-full"))
+        stored.execution.seq = 0
+        #expect(stored == full)
+        #expect(try await store.execution(id: "ex-other")?.tasks.map(\.taskID) == ["task-0", "task-1", "task-2"])
+        #expect(try await store.execution(id: "ex-quiet")?.tasks.isEmpty == true)
+        #expect(try await store.execution(id: "ex-last")?.execution.idempotencyKey == "k-2")
+        let events = try await store.events(workflowID: nil, after: last, limit: 10)
+        #expect(events.map(\.seq) == Array(last + 1...last + 5))
+        #expect(events.map(\.executionID) == ["ex-full", "ex-full", "ex-other", "ex-last", "ex-last"])
+        #expect(events.map(\.workflowID) == ["wf-1", "wf-1", "wf-2", "wf-1", "wf-1"])
+        #expect(events.map(\.type) == ["execution.pending", "execution.failed", "execution.pending", "execution.pending", "task.completed"])
+        #expect(events.map(\.data) == [oddData, #"{"n":1}"#, #"{"n":2}"#, #"{"n":3}"#, #"{"n":4}"#])
+        // The same batch again: nothing new (every id is taken, a key is reused), no event.
+        let again = try await store.apply([
+            .insertExecution(execution("ex-new", key: "k-2"), events: [EventDraft(type: "execution.pending", data: "{}")]),
+            .insertExecution(execution("ex-other"), events: [EventDraft(type: "execution.pending", data: "{}")]),
+        ])
+        #expect(again == [.duplicate(executionID: "ex-last"), .idConflict])
+        #expect(try await store.events(workflowID: nil, after: last + 5, limit: 10).isEmpty)
+        #expect(try await store.execution(id: "ex-new") == nil)
     }
 
     /// Two transitions merged into one may change a task twice (started, then completed): each
