@@ -632,22 +632,45 @@ enum PostgresMigrations {
             // fails with SQLSTATE SL001, nothing of it stays, and the caller applies the batch in
             // a transaction of its own instead, where each element gets its own outcome. That
             // way the announcements (`payloads`, made by the caller for the batch as sent) and
-            // the events are those of executions that were inserted. `owners` names each
-            // event's element (1-based). Returns the new executions' seqs, in order.
+            // the events are those of executions that were inserted. Set-based (one INSERT for
+            // the executions, one for their tasks), where `sluice_insert_executions` goes element
+            // by element to give each its outcome. `owners` names each event's element
+            // (1-based). Returns the new executions' seqs, in order.
             """
             CREATE FUNCTION sluice_insert_executions_at_once(lock_key bigint, at bigint, batch text, owners int[], workflows text[],
                 types text[], data text[], channel text, payloads text[])
             RETURNS SETOF bigint LANGUAGE plpgsql AS $fn$
             DECLARE
-                seqs bigint[] := '{}';
-                r record;
+                b jsonb := batch::jsonb;
+                seqs bigint[];
+                ids text[];
             BEGIN
-                FOR r IN SELECT o_seq FROM sluice_insert_executions(batch) LOOP
-                    IF r.o_seq IS NULL THEN
-                        RAISE EXCEPTION 'an execution of the batch was not inserted' USING ERRCODE = 'SL001';
-                    END IF;
-                    seqs := seqs || r.o_seq;
-                END LOOP;
+                -- A conflict with a row or an earlier element (id, idempotency key) or a missing
+                -- workflow leaves an element out, and then the whole statement fails.
+                WITH ins AS (
+                    INSERT INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at,
+                        deadline_at, workflow_version, webhook_secret, trace_context)
+                    SELECT x->>'id', x->>'workflow_id', x->>'status', x->>'input', x->>'output', x->>'error', x->>'webhook_url', x->>'idempotency_key',
+                        (x->>'created_at')::bigint, (x->>'started_at')::bigint, (x->>'completed_at')::bigint, (x->>'deadline_at')::bigint,
+                        (x->>'workflow_version')::bigint, x->>'webhook_secret', x->>'trace_context'
+                    FROM jsonb_array_elements(b) WITH ORDINALITY AS e(x, o)
+                    WHERE EXISTS (SELECT 1 FROM workflows w WHERE w.id = x->>'workflow_id')
+                    ORDER BY o
+                    ON CONFLICT DO NOTHING
+                    RETURNING seq, id)
+                SELECT array_agg(seq), array_agg(id) INTO seqs, ids FROM ins;
+                IF coalesce(cardinality(seqs), 0) <> jsonb_array_length(b) THEN
+                    RAISE EXCEPTION 'an execution of the batch was not inserted' USING ERRCODE = 'SL001';
+                END IF;
+                -- Every element inserted, each id once: its seq, in the batch's order.
+                SELECT array_agg(s.seq ORDER BY e.o) INTO seqs
+                FROM jsonb_array_elements(b) WITH ORDINALITY AS e(x, o) JOIN unnest(seqs, ids) AS s(seq, id) ON s.id = e.x->>'id';
+                INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at, attempt_base)
+                SELECT seqs[e.o], r.idx::bigint, r.task_id, r.step_id, r.type, r.status, r.input, r.output, r.error, r.started_at::bigint, r.completed_at::bigint,
+                    r.attempt::bigint, r.attempts, r.wake_at::bigint, r.attempt_base::bigint
+                FROM jsonb_array_elements(b) WITH ORDINALITY AS e(x, o),
+                    jsonb_to_recordset(e.x->'tasks') AS r(idx text, task_id text, step_id text, type text, status text, input text, output text,
+                        error text, started_at text, completed_at text, attempt text, attempts text, wake_at text, attempt_base text);
                 PERFORM pg_notify(channel, p) FROM unnest(payloads) AS p;
                 IF cardinality(owners) > 0 THEN
                     PERFORM pg_advisory_xact_lock(lock_key);
