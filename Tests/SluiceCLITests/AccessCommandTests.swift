@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func loginSavesTheServerAndTokenReadableByItsOwnerOnlyAndLaterCommandsUseThem() async throws {
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-login-\(UUID().uuidString)/sluice/config.json").path
+        let config = Scratch.root.appendingPathComponent("sluice-login-\(UUID().uuidString)/sluice/config.json").path
         try await withAuthServer { server, admin in
             try await LoginConfig.$pathOverride.withValue(config) {
                 let login = await runCLI(["login", server, "--token", admin])

@@ -58,7 +58,7 @@ func withServer(clock: any EngineClock = WallClock(), _ body: @escaping @Sendabl
 
 /// A file in a fresh temporary directory.
 func temporaryFile(_ name: String, _ contents: String) throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-cli-\(UUID().uuidString)")
+    let dir = Scratch.root.appendingPathComponent("sluice-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let url = dir.appendingPathComponent(name)
     try contents.write(to: url, atomically: true, encoding: .utf8)

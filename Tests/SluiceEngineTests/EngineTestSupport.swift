@@ -128,7 +128,7 @@ func durableStore() async throws -> any Store {
 }
 
 func temporarySQLite() throws -> SQLiteStore {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-engine-\(UUID().uuidString)")
+    let dir = Scratch.root.appendingPathComponent("sluice-engine-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return try SQLiteStore(path: dir.appendingPathComponent("e.db").path)
 }

@@ -66,7 +66,7 @@ import Testing
     /// ★ What an execution saved in the local artifact store (`<artifact dir>/<execution id>/`)
     /// goes when retention deletes the execution; a kept execution keeps its files.
     @Test func retentionRemovesTheArtifactsOfTheExecutionsItDeletes() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("retention-artifacts-\(UInt32.random(in: 0...UInt32.max))").path
+        let dir = Scratch.root.appendingPathComponent("retention-artifacts-\(UInt32.random(in: 0...UInt32.max))").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var configuration = Engine.Configuration()
         configuration.artifactDirectory = dir

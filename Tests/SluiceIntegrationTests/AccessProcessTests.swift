@@ -3,12 +3,13 @@ import Foundation
 import NIOCore
 import NIOSSL
 import Testing
+import SluiceTestSupport
 
 /// `sluice serve` as an operator starts it: auth by address, the first admin's token shown once
 /// and never logged, HTTPS from a certificate and key.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct AccessProcessTests {
     func temporaryDirectory() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-access-\(UUID().uuidString)")
+        let dir = Scratch.root.appendingPathComponent("sluice-access-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
     }

@@ -4,6 +4,7 @@ import NIOCore
 import SluiceCore
 import Synchronization
 import Testing
+import SluiceTestSupport
 
 /// A `sluice serve` child process on a free port (or a `sluice worker`), for tests that need the
 /// real binary.
@@ -152,7 +153,7 @@ func send(_ client: HTTPClient, _ method: String, _ url: String, body: String? =
 }
 
 func temporaryDirectory() throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-it-\(UUID().uuidString)")
+    let dir = Scratch.root.appendingPathComponent("sluice-it-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return dir
 }

@@ -362,7 +362,7 @@ import Testing
     /// file the test creates), the one after it does not start — the workflow shows
     /// `spec.suspend: true` and phase Running — until `PUT …/resume`.
     @Test func suspendHoldsBackTheNextContainersUntilResume() async throws {
-        let gate = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-gate-\(UUID().uuidString)").path
+        let gate = Scratch.root.appendingPathComponent("sluice-gate-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: gate) }
         try await app().test(.router) { client in
             let body = #"{"workflow": {"metadata": {"name": "held"}, "spec": {"entrypoint": "d", "templates": [{"name": "d", "dag": {"tasks": [{"name": "A", "template": "gated"}, {"name": "B", "template": "say", "dependencies": ["A"]}]}}, \#(Self.container("gated", "while [ ! -e \(gate) ]; do sleep 0.02; done; echo A")), \#(Self.container("say", "echo B"))]}}}"#
@@ -413,7 +413,7 @@ import Testing
     /// resume of that node alone (`nodeFieldSelector`) ends it but, the workflow still
     /// suspended, starts nothing after it; the resume of the workflow runs it to its end.
     @Test func aRestartKeepsTheWorkflowSuspendedAndItsSuspendNodeWaiting() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-argo-suspend-\(UUID().uuidString).db").path
+        let path = Scratch.root.appendingPathComponent("sluice-argo-suspend-\(UUID().uuidString).db").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         func server() throws -> some ApplicationProtocol {
             var logger = Logger(label: "test")

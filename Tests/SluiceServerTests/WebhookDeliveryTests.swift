@@ -103,7 +103,7 @@ import Testing
     }
 
     @Test func aReceiverThatIsDownWhileTheServerRestartsStillGetsEveryEventAfterwards() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-webhook-\(UUID().uuidString).db").path
+        let path = Scratch.root.appendingPathComponent("sluice-webhook-\(UUID().uuidString).db").path
         // A port nothing listens on while the first server runs.
         let port = try await Receiver().run { base in Int(base.split(separator: ":").last!)! }
         let url = "http://127.0.0.1:\(port)/hook"

@@ -5,6 +5,7 @@ import Foundation
 import SluiceCore
 import SluiceSteps
 import Testing
+import SluiceTestSupport
 
 /// `Container.Run`'s `output_artifacts` and `input_artifacts` on the `process` runtime: saved
 /// into the local artifact store after a successful exit (atomically, bounded by
@@ -28,7 +29,7 @@ import Testing
 
     /// A fresh directory under the temporary directory, removed by `body`'s end.
     func withDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("artifacts-\(UInt32.random(in: 0...UInt32.max))").path
+        let dir = Scratch.root.appendingPathComponent("artifacts-\(UInt32.random(in: 0...UInt32.max))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         return try await body(dir)

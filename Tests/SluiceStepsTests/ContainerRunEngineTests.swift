@@ -64,7 +64,7 @@ import Testing
     /// marks in a shared file never interleave), and the one that waited says so in its log.
     @Test func containersPastTheProcessLimitWaitForASlotAndLogTheWait() async throws {
         let registry = StepRegistry.standard(options: StandardStepOptions(httpClient: testHTTPClient, containers: ContainerOptions(runtime: ProcessContainerRuntime(), slots: ProcessSlots(limit: 1))))
-        let marks = FileManager.default.temporaryDirectory.appendingPathComponent("slots-\(UInt32.random(in: 0...UInt32.max))").path
+        let marks = Scratch.root.appendingPathComponent("slots-\(UInt32.random(in: 0...UInt32.max))").path
         defer { try? FileManager.default.removeItem(atPath: marks) }
         try await withEngine(registry: registry) { engine in
             func task(_ id: String) -> JSONValue {
@@ -93,7 +93,7 @@ import Testing
     /// end removed); one it did not write takes its `output_defaults` text, or fails the step
     /// saying which. (On the process runtime the paths are the host's own.)
     @Test func outputFilesAreReadAfterTheContainerExits() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outputs-\(UInt32.random(in: 0...UInt32.max))").path
+        let dir = Scratch.root.appendingPathComponent("outputs-\(UInt32.random(in: 0...UInt32.max))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // A file left from before the run is not something this run wrote.
@@ -185,7 +185,7 @@ import Testing
 
     /// A step whose shell leaves `sleep 30` in its process group and writes both pids to a file.
     func sleeper(timeoutSeconds: Double? = nil) -> JSONValue {
-        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-container-\(UUID().uuidString)").path
+        let marker = Scratch.root.appendingPathComponent("sluice-container-\(UUID().uuidString)").path
         var input: JSONValue = [
             "image": "b", "command": ["sh", "-c", #"sleep 30 & echo $! > "$MARKER.tmp"; echo $$ >> "$MARKER.tmp"; mv "$MARKER.tmp" "$MARKER"; wait"#],
             "env": ["MARKER": .string(marker)], "kill_grace_seconds": 1,

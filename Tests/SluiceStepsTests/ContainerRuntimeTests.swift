@@ -3,6 +3,7 @@ import SluiceCore
 import Testing
 
 @testable import SluiceSteps
+import SluiceTestSupport
 
 /// The pieces under the runtimes: the podman and docker command lines, container names,
 /// resource quantities, and how `--container-runtime` and its command resolve.
@@ -71,7 +72,7 @@ import Testing
 
     /// A directory holding executable files named `names`, for a `PATH`.
     func binDirectory(_ names: [String]) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-bin-\(UUID().uuidString)")
+        let dir = Scratch.root.appendingPathComponent("sluice-bin-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for name in names {
             let path = dir.appendingPathComponent(name).path

@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func cancellingAnExecutionKillsItsRunningProcess() async throws {
-        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-cancel-\(UUID().uuidString)").path
+        let marker = Scratch.root.appendingPathComponent("sluice-cancel-\(UUID().uuidString)").path
         try await withEngine { engine in
             // The process records its pid, then sleeps; cancelling must end it.
             let wf = try await engine.createWorkflow(["name": "p", "steps": [

@@ -103,7 +103,7 @@ struct PodmanContainerTests {
     /// mounted into the next container at other paths; an optional one not written is left out;
     /// no container and no host copy is left.
     @Test func artifactsAreCopiedOutAndMountedIntoTheNextContainer() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("podman-artifacts-\(UInt32.random(in: 0...UInt32.max))").path
+        let dir = Scratch.root.appendingPathComponent("podman-artifacts-\(UInt32.random(in: 0...UInt32.max))").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = ArtifactStore(root: dir)
         let execution = "ex-podman-\(UInt32.random(in: 0...UInt32.max))"

@@ -5,6 +5,7 @@ import Foundation
 import SluiceCore
 import SluiceSteps
 import Testing
+import SluiceTestSupport
 
 @Suite struct ProcessStepTests {
     func run(_ parameters: JSONValue, input: JSONValue = .object(JSONObject()), log: LogLines = LogLines()) async throws(StepFailure) -> JSONValue {
@@ -80,7 +81,7 @@ import Testing
     /// Starts `script` under `sh -c` in a Swift task, waits until it wrote its pid, cancels the
     /// task, and returns how long the task took to finish after the cancel, and the shell's pid.
     func cancel(script: String, grace: Double) async throws -> (Duration, pid_t) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-process-\(UUID().uuidString)")
+        let dir = Scratch.root.appendingPathComponent("sluice-process-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let pidFile = dir.appendingPathComponent("pid").path

@@ -20,7 +20,7 @@ enum Driver: String, CaseIterable, CustomTestStringConvertible {
         switch self {
         case .memory: return MemoryStore()
         case .sqlite:
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-store-\(UUID().uuidString)")
+            let dir = Scratch.root.appendingPathComponent("sluice-store-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             return try SQLiteStore(path: dir.appendingPathComponent("test.db").path)
         case .postgres:

@@ -97,7 +97,7 @@ import Testing
     }
 
     @Test func aVersion1DatabaseIsUpgradedInPlace() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-upgrade-\(UUID().uuidString).db").path
+        let path = Scratch.root.appendingPathComponent("sluice-upgrade-\(UUID().uuidString).db").path
         do {
             let pool = try DatabasePool(path: path)
             try SQLiteMigrations.migrator.migrate(pool, upTo: "001_workflows_executions_tasks")

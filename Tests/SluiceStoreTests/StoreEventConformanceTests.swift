@@ -193,7 +193,7 @@ import Testing
     /// The previous release's schema (through 011_schedules) with data in it: the upgrade keeps
     /// its workflows, executions and schedules, and its executions run on untraced.
     @Test func aVersion11DatabaseIsUpgradedKeepingItsExecutionsAndSchedules() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-upgrade-\(UUID().uuidString).db").path
+        let path = Scratch.root.appendingPathComponent("sluice-upgrade-\(UUID().uuidString).db").path
         let spec = ScheduleSpec(timing: .interval(seconds: 60), overlap: .skip, paused: false, input: [:]).json.jsonString
         do {
             let pool = try DatabasePool(path: path)
@@ -229,7 +229,7 @@ import Testing
     }
 
     @Test func aVersion3DatabaseIsUpgradedAndItsRunningExecutionsProduceEvents() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-upgrade-\(UUID().uuidString).db").path
+        let path = Scratch.root.appendingPathComponent("sluice-upgrade-\(UUID().uuidString).db").path
         do {
             let pool = try DatabasePool(path: path)
             try SQLiteMigrations.migrator.migrate(pool, upTo: "003_workflow_versions")

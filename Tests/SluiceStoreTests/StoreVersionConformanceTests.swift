@@ -104,7 +104,7 @@ func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "E
     }
 
     @Test func aVersion2DatabaseIsUpgradedWithItsWorkflowsAsVersion1() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-upgrade-\(UUID().uuidString).db").path
+        let path = Scratch.root.appendingPathComponent("sluice-upgrade-\(UUID().uuidString).db").path
         let definition = #"{"name":"w","steps":[{"type":"Echo"}]}"#
         do {
             let pool = try DatabasePool(path: path)
@@ -133,7 +133,7 @@ func version(_ workflowID: String, name: String, steps: JSONValue = [["type": "E
     }
 
     @Test func aVersion5DatabaseIsUpgradedWithItsWorkflowsInTheDefaultNamespace() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-upgrade-\(UUID().uuidString).db").path
+        let path = Scratch.root.appendingPathComponent("sluice-upgrade-\(UUID().uuidString).db").path
         do {
             let pool = try DatabasePool(path: path)
             try SQLiteMigrations.migrator.migrate(pool, upTo: "005_attempt_base")
