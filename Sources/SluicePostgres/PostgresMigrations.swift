@@ -684,6 +684,43 @@ enum PostgresMigrations {
             $fn$
             """,
         ]),
+        ("018_transitions_at_once", [
+            // A batch of transitions and nothing else (steps starting and finishing), as one
+            // statement outside any explicit transaction, as 017 does for new executions: the
+            // transitions (`sluice_transitions`, element by element: each sees the ones before
+            // it), the announcement and the events. All or nothing: when one is stale (a task no
+            // longer in an expected status, an execution another node holds) the statement fails
+            // with SQLSTATE SL001 and the caller applies the batch in a transaction instead.
+            // `owners` names each event's transition (1-based). Returns the executions' seqs.
+            """
+            CREATE FUNCTION sluice_transitions_at_once(lock_key bigint, at bigint, batch text, node text, owners int[], types text[], data text[],
+                channel text, payloads text[])
+            RETURNS SETOF bigint LANGUAGE plpgsql AS $fn$
+            DECLARE
+                seqs bigint[] := '{}';
+                workflows text[] := '{}';
+                r jsonb;
+            BEGIN
+                FOR r IN SELECT t::jsonb FROM sluice_transitions(batch, node) AS t LOOP
+                    IF NOT (r->>'ok')::boolean THEN
+                        RAISE EXCEPTION 'a transition of the batch is stale' USING ERRCODE = 'SL001';
+                    END IF;
+                    seqs := seqs || (r->>'seq')::bigint;
+                    workflows := workflows || (r->>'workflow_id');
+                END LOOP;
+                PERFORM pg_notify(channel, p) FROM unnest(payloads) AS p;
+                IF cardinality(owners) > 0 THEN
+                    PERFORM pg_advisory_xact_lock(lock_key);
+                    INSERT INTO events (seq, execution_seq, workflow_id, type, at, data)
+                    SELECT b.last + t.o, seqs[t.x], workflows[t.x], t.ty, at, t.d
+                    FROM (SELECT GREATEST(COALESCE((SELECT MAX(seq) FROM events), 0), COALESCE((SELECT value::bigint FROM meta WHERE key = 'event_seq_floor'), 0)) AS last) b,
+                        unnest(owners, types, data) WITH ORDINALITY AS t(x, ty, d, o);
+                END IF;
+                RETURN QUERY SELECT unnest(seqs);
+            END
+            $fn$
+            """,
+        ]),
     ]
 
     /// The advisory lock keys and NOTIFY channel of a schema. Advisory locks and channels are

@@ -176,6 +176,16 @@ public final class PostgresStore: ClusterStore {
             let outcomes = try await insertExecutionsAtOnce(inserts, now: now, node: node) {
             return outcomes
         }
+        // So is a batch of transitions only (steps starting and finishing), when none is stale.
+        var transitions: [ExecutionTransition] = []
+        for mutation in mutations {
+            guard case .transition(let t) = mutation, Set(t.tasks.map(\.index)).count == t.tasks.count else { break }
+            transitions.append(t)
+        }
+        if transitions.count == mutations.count, !transitions.isEmpty,
+            let outcomes = try await transitionsAtOnce(transitions, now: now, node: node) {
+            return outcomes
+        }
         return try await transaction { [self] connection in
             var batch = Batch(connection: connection, logger: logger, now: now, eventLock: eventLock, node: node)
             var outcomes: [MutationOutcome] = []
@@ -246,15 +256,52 @@ public final class PostgresStore: ClusterStore {
             rows = try await collect("""
                 SELECT sluice_insert_executions_at_once(\(eventLock), \(now), \(batch), \(owners)::int[], \(workflows)::text[], \(types)::text[], \(data)::text[], \(channel), \(payloads)::text[])
                 """)
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == Self.notEveryExecutionInserted {
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == Self.notEveryOneApplied {
             return nil
         }
         guard rows.count == run.count else { throw StoreError(message: "sluice_insert_executions_at_once answered \(rows.count) rows for \(run.count) executions") }
         return Array(repeating: .applied, count: run.count)
     }
 
-    /// The SQLSTATE with which `sluice_insert_executions_at_once` refuses a batch.
-    static let notEveryExecutionInserted = "SL001"
+    /// Applies `run` (a whole batch) with its events and announcement in one statement,
+    /// `sluice_transitions_at_once` (migration 018), which PostgreSQL commits when it ends. `nil`
+    /// when a transition was stale: then nothing was applied, and the caller applies the batch
+    /// in a transaction, where each gets its own outcome.
+    func transitionsAtOnce(_ run: [ExecutionTransition], now: Int64, node: String?) async throws -> [MutationOutcome]? {
+        var owners: [Int32] = []
+        var types: [String] = []
+        var data: [String] = []
+        for (k, t) in run.enumerated() {
+            for draft in t.events {
+                owners.append(Int32(k + 1))
+                types.append(draft.type)
+                data.append(draft.data)
+            }
+        }
+        // What `Batch.applyTransitions` announces when every one applies.
+        var payloads: [String] = []
+        if let node {
+            payloads = ClusterNotification(
+                nodeID: node, work: false, changed: run.map(\.executionID),
+                finished: run.filter { $0.execution?.status.isTerminal == true }.map(\.executionID)
+            ).payloads()
+        }
+        let batch = Batch.transitionsPayload(run)
+        let rows: [PostgresRow]
+        do {
+            rows = try await collect("""
+                SELECT sluice_transitions_at_once(\(eventLock), \(now), \(batch), \(node)::text, \(owners)::int[], \(types)::text[], \(data)::text[], \(channel), \(payloads)::text[])
+                """)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == Self.notEveryOneApplied {
+            return nil
+        }
+        guard rows.count == run.count else { throw StoreError(message: "sluice_transitions_at_once answered \(rows.count) rows for \(run.count) transitions") }
+        return Array(repeating: .applied, count: run.count)
+    }
+
+    /// The SQLSTATE with which `sluice_insert_executions_at_once` and
+    /// `sluice_transitions_at_once` refuse a batch.
+    static let notEveryOneApplied = "SL001"
 
     /// The largest event seq ever committed: the largest left, or the floor a deletion recorded.
     /// (`sluice_append_events`, migration 015, computes it the same way.)
@@ -498,7 +545,29 @@ public final class PostgresStore: ClusterStore {
 
         /// Applies a run of transitions in one call of `sluice_transitions` (migration 003).
         mutating func applyTransitions(_ run: [ExecutionTransition]) async throws -> [MutationOutcome] {
-            let payload = JSONValue.array(run.map { t in
+            let payload = Self.transitionsPayload(run)
+            let rows = try await self.run("SELECT sluice_transitions(\(payload), \(node)::text)")
+            guard rows.count == run.count else { throw StoreError(message: "sluice_transitions answered \(rows.count) rows for \(run.count) transitions") }
+            var outcomes: [MutationOutcome] = []
+            outcomes.reserveCapacity(run.count)
+            for (k, t) in run.enumerated() {
+                let result = try JSONParser.parse(try rows[k].decode(String.self))
+                guard result["ok"] == .bool(true) else {
+                    outcomes.append(.stale)
+                    continue
+                }
+                let seq = Int64(result["seq"]?.numberValue ?? 0)
+                let workflowID = result["workflow_id"]?.stringValue ?? ""
+                for draft in t.events { event(executionSeq: seq, workflowID: workflowID, type: draft.type, data: draft.data) }
+                applied(t)
+                outcomes.append(.applied)
+            }
+            return outcomes
+        }
+
+        /// A run of transitions as `sluice_transitions` reads them.
+        static func transitionsPayload(_ run: [ExecutionTransition]) -> String {
+            JSONValue.array(run.map { t in
                 let tasks = JSONValue.array(t.tasks.map { c in
                     let texts = (c.input?.jsonString, c.output?.jsonString, c.error?.jsonString)
                     return .object(JSONObject([
@@ -519,23 +588,6 @@ public final class PostgresStore: ClusterStore {
                 }
                 return .object(o)
             }).jsonString
-            let rows = try await self.run("SELECT sluice_transitions(\(payload), \(node)::text)")
-            guard rows.count == run.count else { throw StoreError(message: "sluice_transitions answered \(rows.count) rows for \(run.count) transitions") }
-            var outcomes: [MutationOutcome] = []
-            outcomes.reserveCapacity(run.count)
-            for (k, t) in run.enumerated() {
-                let result = try JSONParser.parse(try rows[k].decode(String.self))
-                guard result["ok"] == .bool(true) else {
-                    outcomes.append(.stale)
-                    continue
-                }
-                let seq = Int64(result["seq"]?.numberValue ?? 0)
-                let workflowID = result["workflow_id"]?.stringValue ?? ""
-                for draft in t.events { event(executionSeq: seq, workflowID: workflowID, type: draft.type, data: draft.data) }
-                applied(t)
-                outcomes.append(.applied)
-            }
-            return outcomes
         }
 
         /// Notes an applied transition for the other nodes.

@@ -43,7 +43,7 @@ import Testing
         }
         TestStores.current?.add(stores[0])
         for store in stores {
-            #expect(try await store.appliedMigrations() == ["001_initial", "002_cluster", "003_transition_function", "004_attempt_base", "005_access", "006_queues", "007_human_tasks", "008_groups_and_queue_grants", "009_annotation", "010_schedules", "011_trace_context", "012_workflow_names", "013_execution_suspended", "014_annotation_item_filters", "015_append_events", "016_insert_executions", "017_insert_executions_at_once"])
+            #expect(try await store.appliedMigrations() == ["001_initial", "002_cluster", "003_transition_function", "004_attempt_base", "005_access", "006_queues", "007_human_tasks", "008_groups_and_queue_grants", "009_annotation", "010_schedules", "011_trace_context", "012_workflow_names", "013_execution_suspended", "014_annotation_item_filters", "015_append_events", "016_insert_executions", "017_insert_executions_at_once", "018_transitions_at_once"])
             #expect(store.instanceID == stores[0].instanceID, "one instance id per database")
         }
         #expect(try await stores[1].apply([.insertWorkflow(workflow("wf-1"))]) == [.applied])
@@ -74,7 +74,7 @@ import Testing
         try await connection.close()
         let second = try await PostgresStore.connect(configuration)
         TestStores.current?.add(second)
-        #expect(try await second.appliedMigrations().suffix(4) == ["014_annotation_item_filters", "015_append_events", "016_insert_executions", "017_insert_executions_at_once"])
+        #expect(try await second.appliedMigrations().suffix(4) == ["015_append_events", "016_insert_executions", "017_insert_executions_at_once", "018_transitions_at_once"])
         let kept = try #require(try await second.execution(id: "ex-1"))
         #expect(kept.tasks.count == 2 && kept.execution.traceContext == nil && kept.execution.workflowID == "wf-1")
         #expect(try await second.apply([.insertExecution(traced)]) == [.applied])
@@ -110,6 +110,28 @@ import Testing
         let events = try await store.events(workflowID: nil, after: 0, limit: 10)
         #expect(events.map(\.executionID) == ["ex-1", "ex-2", "ex-3"])
         #expect(events.map(\.seq) == [1, 2, 3])
+    }
+
+    /// So is a batch of transitions only, none of them stale; one with a stale transition leaves
+    /// nothing of that statement and takes a transaction, where each gets its outcome.
+    @Test func aBatchOfTransitionsIsOneStatementWhenNoneIsStale() async throws {
+        let store = try await PostgresTestDatabase.makeStore()
+        _ = try await store.applyRecording([.insertWorkflow(workflow("wf-1")), .insertExecution(execution("ex-1")), .insertExecution(execution("ex-2"))])
+        let start = { (id: String, index: Int) in
+            Mutation.transition(ExecutionTransition(executionID: id, tasks: [TaskChange(index: index, expected: [.pending], status: .running, startedAt: 10)],
+                execution: index == 0 ? ExecutionChange(status: .running, startedAt: 10) : nil))
+        }
+        let before = store.transactionsBegun.load(ordering: .relaxed)
+        #expect(try await store.applyRecording([start("ex-1", 0), start("ex-2", 0)]) == [.applied, .applied])
+        #expect(store.transactionsBegun.load(ordering: .relaxed) == before)
+        #expect(try await store.applyRecording([start("ex-1", 1), start("ex-2", 0)]) == [.applied, .stale])
+        #expect(store.transactionsBegun.load(ordering: .relaxed) == before + 1)
+        #expect(try await store.execution(id: "ex-1")?.tasks.map(\.status) == [.running, .running])
+        #expect(try await store.execution(id: "ex-2")?.tasks.map(\.status) == [.running, .pending])
+        let events = try await store.events(workflowID: nil, after: 0, limit: 20)
+        #expect(events.map(\.seq) == Array(1...Int64(events.count)), "consecutive: no gaps, no duplicates")
+        let types = events.filter { $0.executionID == "ex-1" }.map(\.type)
+        #expect(types == ["execution.pending", "execution.running", "task.running", "task.running"])
     }
 
     @Test func anUnreachableServerIsAClearError() async throws {
