@@ -8,11 +8,13 @@ import Synchronization
 /// The PostgreSQL driver: the same semantics as `SQLiteStore` (its conformance suite runs against
 /// both), on a pool of connections (`PostgresClient`).
 ///
-/// Every `apply` batch is one transaction. Just before it writes its events (or reads the last
-/// event seq) it takes `pg_advisory_xact_lock(eventLock)`, held until it commits: event seqs (the
-/// last seq + 1, assigned under the lock) are in commit order, so a reader of "events after seq
-/// N" never misses one that commits later with a smaller seq, while the rest of the batch (the
-/// row updates, most of its round trips) runs alongside other nodes' batches. Reads take no lock.
+/// Every `apply` batch is one transaction: one statement for a batch of new executions only or
+/// of transitions only (migrations 017 and 018), `BEGIN` … `COMMIT` for the others. Just before
+/// it writes its events (or reads the last event seq) it takes `pg_advisory_xact_lock(eventLock)`,
+/// held until it commits: event seqs (the last seq + 1, assigned under the lock) are in commit
+/// order, so a reader of "events after seq N" never misses one that commits later with a smaller
+/// seq, while the rest of the batch (the row updates, most of its round trips) runs alongside
+/// other nodes' batches. Reads take no lock.
 ///
 /// Several nodes share one database through `ClusterStore` (PostgresStore+Cluster.swift).
 public final class PostgresStore: ClusterStore {
@@ -34,8 +36,8 @@ public final class PostgresStore: ClusterStore {
     let channel: String
     /// Whether the database looked unreachable at the last lease (PostgresStore+Connections).
     let health = Mutex(PostgresHealth())
-    /// Transactions begun (`BEGIN` … `COMMIT`), for the tests: a batch of new executions takes
-    /// none.
+    /// Transactions begun (`BEGIN` … `COMMIT`), for the tests: a batch of new executions only,
+    /// or of transitions only, takes none when every element applies.
     let transactionsBegun = Atomic<Int>(0)
 
     /// Connects, applies pending migrations (safe when several nodes start at once) and returns
@@ -229,38 +231,20 @@ public final class PostgresStore: ClusterStore {
     /// `nil` when not every execution could be inserted: then nothing was, and the caller applies
     /// the batch in a transaction, where each gets its own outcome.
     func insertExecutionsAtOnce(_ run: [(detail: ExecutionDetail, events: [EventDraft])], now: Int64, node: String?) async throws -> [MutationOutcome]? {
-        var owners: [Int32] = []
-        var workflows: [String] = []
-        var types: [String] = []
-        var data: [String] = []
-        for (k, item) in run.enumerated() {
-            for draft in item.events {
-                owners.append(Int32(k + 1))
-                workflows.append(item.detail.execution.workflowID)
-                types.append(draft.type)
-                data.append(draft.data)
-            }
-        }
+        let events = Self.eventColumns(run.map(\.events))
+        let workflows = events.owners.map { run[Int($0) - 1].detail.execution.workflowID }
         // What `Batch.insertExecutions` announces when every one is inserted.
-        var payloads: [String] = []
-        if let node {
-            let executions = run.map(\.detail.execution)
-            payloads = ClusterNotification(
+        let executions = run.map(\.detail.execution)
+        let payloads = node.map { node in
+            ClusterNotification(
                 nodeID: node, work: executions.contains { !$0.status.isTerminal },
                 changed: executions.map(\.id), finished: executions.filter(\.status.isTerminal).map(\.id)
             ).payloads()
-        }
+        } ?? []
         let batch = Batch.insertPayload(run)
-        let rows: [PostgresRow]
-        do {
-            rows = try await collect("""
-                SELECT sluice_insert_executions_at_once(\(eventLock), \(now), \(batch), \(owners)::int[], \(workflows)::text[], \(types)::text[], \(data)::text[], \(channel), \(payloads)::text[])
-                """)
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == Self.notEveryOneApplied {
-            return nil
-        }
-        guard rows.count == run.count else { throw StoreError(message: "sluice_insert_executions_at_once answered \(rows.count) rows for \(run.count) executions") }
-        return Array(repeating: .applied, count: run.count)
+        return try await atOnce(run.count, """
+            SELECT sluice_insert_executions_at_once(\(eventLock), \(now), \(batch), \(events.owners)::int[], \(workflows)::text[], \(events.types)::text[], \(events.data)::text[], \(channel), \(payloads)::text[])
+            """)
     }
 
     /// Applies `run` (a whole batch) with its events and announcement in one statement,
@@ -268,40 +252,46 @@ public final class PostgresStore: ClusterStore {
     /// when a transition was stale: then nothing was applied, and the caller applies the batch
     /// in a transaction, where each gets its own outcome.
     func transitionsAtOnce(_ run: [ExecutionTransition], now: Int64, node: String?) async throws -> [MutationOutcome]? {
-        var owners: [Int32] = []
-        var types: [String] = []
-        var data: [String] = []
-        for (k, t) in run.enumerated() {
-            for draft in t.events {
-                owners.append(Int32(k + 1))
-                types.append(draft.type)
-                data.append(draft.data)
-            }
-        }
+        let events = Self.eventColumns(run.map(\.events))
         // What `Batch.applyTransitions` announces when every one applies.
-        var payloads: [String] = []
-        if let node {
-            payloads = ClusterNotification(
+        let payloads = node.map { node in
+            ClusterNotification(
                 nodeID: node, work: false, changed: run.map(\.executionID),
                 finished: run.filter { $0.execution?.status.isTerminal == true }.map(\.executionID)
             ).payloads()
-        }
+        } ?? []
         let batch = Batch.transitionsPayload(run)
-        let rows: [PostgresRow]
-        do {
-            rows = try await collect("""
-                SELECT sluice_transitions_at_once(\(eventLock), \(now), \(batch), \(node)::text, \(owners)::int[], \(types)::text[], \(data)::text[], \(channel), \(payloads)::text[])
-                """)
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == Self.notEveryOneApplied {
-            return nil
-        }
-        guard rows.count == run.count else { throw StoreError(message: "sluice_transitions_at_once answered \(rows.count) rows for \(run.count) transitions") }
-        return Array(repeating: .applied, count: run.count)
+        return try await atOnce(run.count, """
+            SELECT sluice_transitions_at_once(\(eventLock), \(now), \(batch), \(node)::text, \(events.owners)::int[], \(events.types)::text[], \(events.data)::text[], \(channel), \(payloads)::text[])
+            """)
     }
 
-    /// The SQLSTATE with which `sluice_insert_executions_at_once` and
-    /// `sluice_transitions_at_once` refuse a batch.
-    static let notEveryOneApplied = "SL001"
+    /// The events of a batch's elements as the columns the `…_at_once` functions take: each
+    /// event's element (1-based), type and data.
+    static func eventColumns(_ elements: [[EventDraft]]) -> (owners: [Int32], types: [String], data: [String]) {
+        var columns: (owners: [Int32], types: [String], data: [String]) = ([], [], [])
+        for (k, events) in elements.enumerated() {
+            for draft in events {
+                columns.owners.append(Int32(k + 1))
+                columns.types.append(draft.type)
+                columns.data.append(draft.data)
+            }
+        }
+        return columns
+    }
+
+    /// Runs one `…_at_once` statement for a batch of `count` elements: every one `applied`, or
+    /// `nil` when the function refused the batch (SQLSTATE SL001: nothing of it stays).
+    func atOnce(_ count: Int, _ query: PostgresQuery) async throws -> [MutationOutcome]? {
+        let rows: [PostgresRow]
+        do {
+            rows = try await collect(query)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "SL001" {
+            return nil
+        }
+        guard rows.count == count else { throw StoreError(message: "a batch of \(count) applied at once answered \(rows.count) rows") }
+        return Array(repeating: .applied, count: count)
+    }
 
     /// The largest event seq ever committed: the largest left, or the floor a deletion recorded.
     /// (`sluice_append_events`, migration 015, computes it the same way.)

@@ -127,12 +127,13 @@ import Testing
             let clock = ContinuousClock()
             let start = clock.now
             stalled.send("POST /workflows/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"name\": \"")
-            let silence = await stalled.read(for: 40)
+            let silence = await stalled.read(for: 120)
             #expect(silence.closed, "a body that stops is closed by the idle timeout: \(silence)")
             #expect(!silence.text.hasPrefix("HTTP/1.1 2"), "\(silence)")
-            // About 2 s on a quiet machine; a loaded CI run once took 11.8 s. The bound tells
-            // "closed" from "held until the read gave up".
-            #expect(clock.now - start < .seconds(30), "closed after the 2 s timeout, not held")
+            // About 2 s on a quiet machine; a loaded CI run once took 11.8 s, and the whole suite
+            // with PostgreSQL's on two cores 36.5 s. The bound only tells "closed" from "held
+            // until the read gave up" (120 s), so it leaves the load all the room below that.
+            #expect(clock.now - start < .seconds(100), "closed after the 2 s timeout, not held")
 
             let waiting = try RawConnection(port: port)
             waiting.send("GET /workflows/\(wf)/executions/\(ex)?wait=3 HTTP/1.1\r\nHost: x\r\n\r\n")
