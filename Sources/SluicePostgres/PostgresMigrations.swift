@@ -623,97 +623,82 @@ enum PostgresMigrations {
             $fn$
             """,
         ]),
-        ("017_insert_executions_at_once", [
-            // A batch of new executions and nothing else, as one statement outside any explicit
-            // transaction (PostgreSQL commits it when it ends): no BEGIN, NOTIFY or COMMIT round
+        ("017_apply_at_once", [
+            // A batch of new executions and transitions and nothing else (what `POST …/execute`
+            // and steps starting and finishing commit), as one statement outside any explicit
+            // transaction, which PostgreSQL commits when it ends: no BEGIN, NOTIFY or COMMIT round
             // trips, and the event lock is held from the events' write to the end of the commit
-            // without waiting for the client in between. All or nothing: when one element is not
-            // inserted (its workflow is gone, its idempotency key or id is taken) the statement
-            // fails with SQLSTATE SL001, nothing of it stays, and the caller applies the batch in
-            // a transaction of its own instead, where each element gets its own outcome. That
-            // way the announcements (`payloads`, made by the caller for the batch as sent) and
-            // the events are those of executions that were inserted. Set-based (one INSERT for
-            // the executions, one for their tasks), where `sluice_insert_executions` goes element
-            // by element to give each its outcome. `owners` names each event's element
-            // (1-based). Returns the new executions' seqs, in order.
+            // without waiting for the client in between. The batch comes as runs of one kind, in
+            // order (`kinds[i]` 'insert' or 'transition', `runs[i]` its elements): new executions
+            // and their tasks set-based (one INSERT each), transitions by `sluice_transitions`
+            // (element by element: each sees the ones before it, a new execution of an earlier run
+            // included). All or nothing: when an execution is not inserted (its workflow is gone,
+            // its id or idempotency key is taken) or a transition is stale, the statement fails
+            // with SQLSTATE SL001, nothing of it stays, and the caller applies the batch in a
+            // transaction instead, where each element gets its own outcome. That way the
+            // announcements (`payloads`, made by the caller for the batch as sent) and the events
+            // are those of elements that were applied. `owners` names each event's element
+            // (1-based, across the runs). Returns the elements' execution seqs, in order.
             """
-            CREATE FUNCTION sluice_insert_executions_at_once(lock_key bigint, at bigint, batch text, owners int[], workflows text[],
-                types text[], data text[], channel text, payloads text[])
-            RETURNS SETOF bigint LANGUAGE plpgsql AS $fn$
-            DECLARE
-                b jsonb := batch::jsonb;
-                seqs bigint[];
-                ids text[];
-            BEGIN
-                -- A conflict with a row or an earlier element (id, idempotency key) or a missing
-                -- workflow leaves an element out, and then the whole statement fails.
-                WITH ins AS (
-                    INSERT INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at, completed_at,
-                        deadline_at, workflow_version, webhook_secret, trace_context)
-                    SELECT x->>'id', x->>'workflow_id', x->>'status', x->>'input', x->>'output', x->>'error', x->>'webhook_url', x->>'idempotency_key',
-                        (x->>'created_at')::bigint, (x->>'started_at')::bigint, (x->>'completed_at')::bigint, (x->>'deadline_at')::bigint,
-                        (x->>'workflow_version')::bigint, x->>'webhook_secret', x->>'trace_context'
-                    FROM jsonb_array_elements(b) WITH ORDINALITY AS e(x, o)
-                    WHERE EXISTS (SELECT 1 FROM workflows w WHERE w.id = x->>'workflow_id')
-                    ORDER BY o
-                    ON CONFLICT DO NOTHING
-                    RETURNING seq, id)
-                SELECT array_agg(seq), array_agg(id) INTO seqs, ids FROM ins;
-                IF coalesce(cardinality(seqs), 0) <> jsonb_array_length(b) THEN
-                    RAISE EXCEPTION 'an execution of the batch was not inserted' USING ERRCODE = 'SL001';
-                END IF;
-                -- Every element inserted, each id once: its seq, in the batch's order.
-                SELECT array_agg(s.seq ORDER BY e.o) INTO seqs
-                FROM jsonb_array_elements(b) WITH ORDINALITY AS e(x, o) JOIN unnest(seqs, ids) AS s(seq, id) ON s.id = e.x->>'id';
-                INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts, wake_at, attempt_base)
-                SELECT seqs[e.o], r.idx::bigint, r.task_id, r.step_id, r.type, r.status, r.input, r.output, r.error, r.started_at::bigint, r.completed_at::bigint,
-                    r.attempt::bigint, r.attempts, r.wake_at::bigint, r.attempt_base::bigint
-                FROM jsonb_array_elements(b) WITH ORDINALITY AS e(x, o),
-                    jsonb_to_recordset(e.x->'tasks') AS r(idx text, task_id text, step_id text, type text, status text, input text, output text,
-                        error text, started_at text, completed_at text, attempt text, attempts text, wake_at text, attempt_base text);
-                PERFORM pg_notify(channel, p) FROM unnest(payloads) AS p;
-                IF cardinality(owners) > 0 THEN
-                    PERFORM pg_advisory_xact_lock(lock_key);
-                    INSERT INTO events (seq, execution_seq, workflow_id, type, at, data)
-                    SELECT b.last + t.o, seqs[t.x], t.w, t.ty, at, t.d
-                    FROM (SELECT GREATEST(COALESCE((SELECT MAX(seq) FROM events), 0), COALESCE((SELECT value::bigint FROM meta WHERE key = 'event_seq_floor'), 0)) AS last) b,
-                        unnest(owners, workflows, types, data) WITH ORDINALITY AS t(x, w, ty, d, o);
-                END IF;
-                RETURN QUERY SELECT unnest(seqs);
-            END
-            $fn$
-            """,
-        ]),
-        ("018_transitions_at_once", [
-            // A batch of transitions and nothing else (steps starting and finishing), as one
-            // statement outside any explicit transaction, as 017 does for new executions: the
-            // transitions (`sluice_transitions`, element by element: each sees the ones before
-            // it), the announcement and the events. All or nothing: when one is stale (a task no
-            // longer in an expected status, an execution another node holds) the statement fails
-            // with SQLSTATE SL001 and the caller applies the batch in a transaction instead.
-            // `owners` names each event's transition (1-based). Returns the executions' seqs.
-            """
-            CREATE FUNCTION sluice_transitions_at_once(lock_key bigint, at bigint, batch text, node text, owners int[], types text[], data text[],
+            CREATE FUNCTION sluice_apply_at_once(lock_key bigint, at bigint, kinds text[], runs text[], node text, owners int[], types text[], data text[],
                 channel text, payloads text[])
             RETURNS SETOF bigint LANGUAGE plpgsql AS $fn$
             DECLARE
                 seqs bigint[] := '{}';
                 workflows text[] := '{}';
-                r jsonb;
+                b jsonb;
+                inserted bigint[];
+                ids text[];
+                res jsonb;
             BEGIN
-                FOR r IN SELECT t::jsonb FROM sluice_transitions(batch, node) AS t LOOP
-                    IF NOT (r->>'ok')::boolean THEN
-                        RAISE EXCEPTION 'a transition of the batch is stale' USING ERRCODE = 'SL001';
+                FOR i IN 1 .. cardinality(kinds) LOOP
+                    IF kinds[i] = 'insert' THEN
+                        b := runs[i]::jsonb;
+                        -- A conflict with a row or an earlier element (id, idempotency key) or a
+                        -- missing workflow leaves an element out, and then the whole statement fails.
+                        WITH ins AS (
+                            INSERT INTO executions (id, workflow_id, status, input, output, error, webhook_url, idempotency_key, created_at, started_at,
+                                completed_at, deadline_at, workflow_version, webhook_secret, trace_context)
+                            SELECT x->>'id', x->>'workflow_id', x->>'status', x->>'input', x->>'output', x->>'error', x->>'webhook_url', x->>'idempotency_key',
+                                (x->>'created_at')::bigint, (x->>'started_at')::bigint, (x->>'completed_at')::bigint, (x->>'deadline_at')::bigint,
+                                (x->>'workflow_version')::bigint, x->>'webhook_secret', x->>'trace_context'
+                            FROM jsonb_array_elements(b) WITH ORDINALITY AS e(x, o)
+                            WHERE EXISTS (SELECT 1 FROM workflows w WHERE w.id = x->>'workflow_id')
+                            ORDER BY o
+                            ON CONFLICT DO NOTHING
+                            RETURNING seq, id)
+                        SELECT array_agg(seq), array_agg(id) INTO inserted, ids FROM ins;
+                        IF coalesce(cardinality(inserted), 0) <> jsonb_array_length(b) THEN
+                            RAISE EXCEPTION 'an execution of the batch was not inserted' USING ERRCODE = 'SL001';
+                        END IF;
+                        -- Every element inserted, each id once: its seq, in the run's order.
+                        SELECT array_agg(s.seq ORDER BY e.o) INTO inserted
+                        FROM jsonb_array_elements(b) WITH ORDINALITY AS e(x, o) JOIN unnest(inserted, ids) AS s(seq, id) ON s.id = e.x->>'id';
+                        INSERT INTO tasks (execution_seq, idx, task_id, step_id, type, status, input, output, error, started_at, completed_at, attempt, attempts,
+                            wake_at, attempt_base)
+                        SELECT inserted[e.o], tk.idx::bigint, tk.task_id, tk.step_id, tk.type, tk.status, tk.input, tk.output, tk.error, tk.started_at::bigint,
+                            tk.completed_at::bigint, tk.attempt::bigint, tk.attempts, tk.wake_at::bigint, tk.attempt_base::bigint
+                        FROM jsonb_array_elements(b) WITH ORDINALITY AS e(x, o),
+                            jsonb_to_recordset(e.x->'tasks') AS tk(idx text, task_id text, step_id text, type text, status text, input text, output text,
+                                error text, started_at text, completed_at text, attempt text, attempts text, wake_at text, attempt_base text);
+                        seqs := seqs || inserted;
+                        workflows := workflows || ARRAY(SELECT e.x->>'workflow_id' FROM jsonb_array_elements(b) WITH ORDINALITY AS e(x, o) ORDER BY e.o);
+                    ELSE
+                        FOR res IN SELECT t::jsonb FROM sluice_transitions(runs[i], node) AS t LOOP
+                            IF NOT (res->>'ok')::boolean THEN
+                                RAISE EXCEPTION 'a transition of the batch is stale' USING ERRCODE = 'SL001';
+                            END IF;
+                            seqs := seqs || (res->>'seq')::bigint;
+                            workflows := workflows || (res->>'workflow_id');
+                        END LOOP;
                     END IF;
-                    seqs := seqs || (r->>'seq')::bigint;
-                    workflows := workflows || (r->>'workflow_id');
                 END LOOP;
                 PERFORM pg_notify(channel, p) FROM unnest(payloads) AS p;
                 IF cardinality(owners) > 0 THEN
                     PERFORM pg_advisory_xact_lock(lock_key);
                     INSERT INTO events (seq, execution_seq, workflow_id, type, at, data)
-                    SELECT b.last + t.o, seqs[t.x], workflows[t.x], t.ty, at, t.d
-                    FROM (SELECT GREATEST(COALESCE((SELECT MAX(seq) FROM events), 0), COALESCE((SELECT value::bigint FROM meta WHERE key = 'event_seq_floor'), 0)) AS last) b,
+                    SELECT base.last + t.o, seqs[t.x], workflows[t.x], t.ty, at, t.d
+                    FROM (SELECT GREATEST(COALESCE((SELECT MAX(seq) FROM events), 0), COALESCE((SELECT value::bigint FROM meta WHERE key = 'event_seq_floor'), 0)) AS last) base,
                         unnest(owners, types, data) WITH ORDINALITY AS t(x, ty, d, o);
                 END IF;
                 RETURN QUERY SELECT unnest(seqs);

@@ -8,8 +8,8 @@ import Synchronization
 /// The PostgreSQL driver: the same semantics as `SQLiteStore` (its conformance suite runs against
 /// both), on a pool of connections (`PostgresClient`).
 ///
-/// Every `apply` batch is one transaction: one statement for a batch of new executions only or
-/// of transitions only (migrations 017 and 018), `BEGIN` … `COMMIT` for the others. Just before
+/// Every `apply` batch is one transaction: one statement for a batch of new executions and
+/// transitions only (migration 017), `BEGIN` … `COMMIT` for the others. Just before
 /// it writes its events (or reads the last event seq) it takes `pg_advisory_xact_lock(eventLock)`,
 /// held until it commits: event seqs (the last seq + 1, assigned under the lock) are in commit
 /// order, so a reader of "events after seq N" never misses one that commits later with a smaller
@@ -36,8 +36,8 @@ public final class PostgresStore: ClusterStore {
     let channel: String
     /// Whether the database looked unreachable at the last lease (PostgresStore+Connections).
     let health = Mutex(PostgresHealth())
-    /// Transactions begun (`BEGIN` … `COMMIT`), for the tests: a batch of new executions only,
-    /// or of transitions only, takes none when every element applies.
+    /// Transactions begun (`BEGIN` … `COMMIT`), for the tests: a batch of new executions and
+    /// transitions only takes none when every element applies.
     let transactionsBegun = Atomic<Int>(0)
 
     /// Connects, applies pending migrations (safe when several nodes start at once) and returns
@@ -167,27 +167,9 @@ public final class PostgresStore: ClusterStore {
 
     func applyBatch(_ mutations: [Mutation], now: Int64, logger: Logger) async throws -> [MutationOutcome] {
         let node = cluster.withLock { $0.nodeID }
-        // A batch of new executions only (the executions that `POST …/execute` starts): one
-        // statement, when every one of them is inserted.
-        var inserts: [(detail: ExecutionDetail, events: [EventDraft])] = []
-        for mutation in mutations {
-            guard case .insertExecution(let detail, let events) = mutation else { break }
-            inserts.append((detail, events))
-        }
-        if inserts.count == mutations.count, !inserts.isEmpty,
-            let outcomes = try await insertExecutionsAtOnce(inserts, now: now, node: node) {
-            return outcomes
-        }
-        // So is a batch of transitions only (steps starting and finishing), when none is stale.
-        var transitions: [ExecutionTransition] = []
-        for mutation in mutations {
-            guard case .transition(let t) = mutation, Set(t.tasks.map(\.index)).count == t.tasks.count else { break }
-            transitions.append(t)
-        }
-        if transitions.count == mutations.count, !transitions.isEmpty,
-            let outcomes = try await transitionsAtOnce(transitions, now: now, node: node) {
-            return outcomes
-        }
+        // A batch of new executions and transitions only (what `POST …/execute` and steps
+        // starting and finishing commit): one statement, when every element applies.
+        if let outcomes = try await applyAtOnce(mutations, now: now, node: node) { return outcomes }
         return try await transaction { [self] connection in
             var batch = Batch(connection: connection, logger: logger, now: now, eventLock: eventLock, node: node)
             var outcomes: [MutationOutcome] = []
@@ -226,47 +208,69 @@ public final class PostgresStore: ClusterStore {
         }
     }
 
-    /// Inserts `run` (a whole batch) with its events and announcement in one statement,
-    /// `sluice_insert_executions_at_once` (migration 017), which PostgreSQL commits when it ends.
-    /// `nil` when not every execution could be inserted: then nothing was, and the caller applies
-    /// the batch in a transaction, where each gets its own outcome.
-    func insertExecutionsAtOnce(_ run: [(detail: ExecutionDetail, events: [EventDraft])], now: Int64, node: String?) async throws -> [MutationOutcome]? {
-        let events = Self.eventColumns(run.map(\.events))
-        let workflows = events.owners.map { run[Int($0) - 1].detail.execution.workflowID }
-        // What `Batch.insertExecutions` announces when every one is inserted.
-        let executions = run.map(\.detail.execution)
-        let payloads = node.map { node in
-            ClusterNotification(
-                nodeID: node, work: executions.contains { !$0.status.isTerminal },
-                changed: executions.map(\.id), finished: executions.filter(\.status.isTerminal).map(\.id)
-            ).payloads()
-        } ?? []
-        let batch = Batch.insertPayload(run)
-        return try await atOnce(run.count, """
-            SELECT sluice_insert_executions_at_once(\(eventLock), \(now), \(batch), \(events.owners)::int[], \(workflows)::text[], \(events.types)::text[], \(events.data)::text[], \(channel), \(payloads)::text[])
-            """)
+    /// Applies `mutations` (a whole batch) with its events and announcement in one statement,
+    /// `sluice_apply_at_once` (migration 017), which PostgreSQL commits when it ends — if the
+    /// batch holds new executions and transitions only. `nil` when it holds anything else, or when
+    /// an element did not apply (an execution not inserted, a stale transition): then nothing of
+    /// it was, and the caller applies the batch in a transaction, where each gets its own outcome.
+    func applyAtOnce(_ mutations: [Mutation], now: Int64, node: String?) async throws -> [MutationOutcome]? {
+        guard !mutations.isEmpty else { return nil }
+        // Runs of one kind, in order; what `Batch` would announce and write if every one applies.
+        var kinds: [String] = []
+        var runs: [String] = []
+        var inserts: [(detail: ExecutionDetail, events: [EventDraft])] = []
+        var transitions: [ExecutionTransition] = []
+        var events: [[EventDraft]] = []
+        var changed: [String] = []
+        var finished: [String] = []
+        var work = false
+        func flush() {
+            if !inserts.isEmpty {
+                kinds.append("insert")
+                runs.append(Batch.insertPayload(inserts))
+                inserts.removeAll()
+            }
+            if !transitions.isEmpty {
+                kinds.append("transition")
+                runs.append(Batch.transitionsPayload(transitions))
+                transitions.removeAll()
+            }
+        }
+        for mutation in mutations {
+            switch mutation {
+            case .insertExecution(let detail, let drafts):
+                if !transitions.isEmpty { flush() }
+                inserts.append((detail, drafts))
+                events.append(drafts)
+                changed.append(detail.execution.id)
+                if detail.execution.status.isTerminal { finished.append(detail.execution.id) } else { work = true }
+            // One that changes a task twice goes statement by statement (the transaction's way).
+            case .transition(let t) where Set(t.tasks.map(\.index)).count == t.tasks.count:
+                if !inserts.isEmpty { flush() }
+                transitions.append(t)
+                events.append(t.events)
+                changed.append(t.executionID)
+                if t.execution?.status.isTerminal == true { finished.append(t.executionID) }
+            default:
+                return nil
+            }
+        }
+        flush()
+        let columns = Self.eventColumns(events)
+        let payloads = node.map { ClusterNotification(nodeID: $0, work: work, changed: changed, finished: finished).payloads() } ?? []
+        let rows: [PostgresRow]
+        do {
+            rows = try await collect("""
+                SELECT sluice_apply_at_once(\(eventLock), \(now), \(kinds)::text[], \(runs)::text[], \(node)::text, \(columns.owners)::int[], \(columns.types)::text[], \(columns.data)::text[], \(channel), \(payloads)::text[])
+                """)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "SL001" {
+            return nil
+        }
+        guard rows.count == mutations.count else { throw StoreError(message: "sluice_apply_at_once answered \(rows.count) rows for \(mutations.count) mutations") }
+        return Array(repeating: .applied, count: mutations.count)
     }
 
-    /// Applies `run` (a whole batch) with its events and announcement in one statement,
-    /// `sluice_transitions_at_once` (migration 018), which PostgreSQL commits when it ends. `nil`
-    /// when a transition was stale: then nothing was applied, and the caller applies the batch
-    /// in a transaction, where each gets its own outcome.
-    func transitionsAtOnce(_ run: [ExecutionTransition], now: Int64, node: String?) async throws -> [MutationOutcome]? {
-        let events = Self.eventColumns(run.map(\.events))
-        // What `Batch.applyTransitions` announces when every one applies.
-        let payloads = node.map { node in
-            ClusterNotification(
-                nodeID: node, work: false, changed: run.map(\.executionID),
-                finished: run.filter { $0.execution?.status.isTerminal == true }.map(\.executionID)
-            ).payloads()
-        } ?? []
-        let batch = Batch.transitionsPayload(run)
-        return try await atOnce(run.count, """
-            SELECT sluice_transitions_at_once(\(eventLock), \(now), \(batch), \(node)::text, \(events.owners)::int[], \(events.types)::text[], \(events.data)::text[], \(channel), \(payloads)::text[])
-            """)
-    }
-
-    /// The events of a batch's elements as the columns the `…_at_once` functions take: each
+    /// The events of a batch's elements as the columns `sluice_apply_at_once` takes: each
     /// event's element (1-based), type and data.
     static func eventColumns(_ elements: [[EventDraft]]) -> (owners: [Int32], types: [String], data: [String]) {
         var columns: (owners: [Int32], types: [String], data: [String]) = ([], [], [])
@@ -278,19 +282,6 @@ public final class PostgresStore: ClusterStore {
             }
         }
         return columns
-    }
-
-    /// Runs one `…_at_once` statement for a batch of `count` elements: every one `applied`, or
-    /// `nil` when the function refused the batch (SQLSTATE SL001: nothing of it stays).
-    func atOnce(_ count: Int, _ query: PostgresQuery) async throws -> [MutationOutcome]? {
-        let rows: [PostgresRow]
-        do {
-            rows = try await collect(query)
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "SL001" {
-            return nil
-        }
-        guard rows.count == count else { throw StoreError(message: "a batch of \(count) applied at once answered \(rows.count) rows") }
-        return Array(repeating: .applied, count: count)
     }
 
     /// The largest event seq ever committed: the largest left, or the floor a deletion recorded.
