@@ -40,7 +40,7 @@ public struct Template: Sendable, Hashable {
             guard let close = inside.firstRange(of: "}}") else {
                 throw ParseError(message: "\"{{\" starts a placeholder that is never closed with \"}}\" (\"{{\" always starts a placeholder; there is no escape)", position: position)
             }
-            let name = String(inside[..<close.lowerBound]).trimmingSpaces
+            let name = Self.trimmingWhitespace(inside[..<close.lowerBound])
             if name.isEmpty {
                 throw ParseError(message: "placeholder \"\(rest[open.lowerBound..<close.upperBound])\" has no name; expected {{name}} naming a member of the input, such as {{text}}", position: position)
             }
@@ -53,6 +53,17 @@ public struct Template: Sendable, Hashable {
         literal += rest
         if !literal.isEmpty { parts.append(.literal(literal)) }
         self.parts = parts
+    }
+
+    /// `text` without the whitespace around it, scalar by scalar: a combining mark that follows a
+    /// space (`{{ \u{598}x }}`) joins it in one character, which is not whitespace as a whole, yet
+    /// the space is still around the name (`\u{598}x`, as in `{{\n\u{598}x}}`). Found by the
+    /// expression fuzzer (Fuzz/regressions/expression).
+    static func trimmingWhitespace(_ text: Substring) -> String {
+        var scalars = text.unicodeScalars[...]
+        while let first = scalars.first, first.properties.isWhitespace { scalars.removeFirst() }
+        while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
+        return String(String.UnicodeScalarView(scalars))
     }
 
     /// The distinct placeholder names, in order of first use.
